@@ -1,7 +1,54 @@
 package org.hnet.cli;
 
-public final class Main {
+import java.io.PrintWriter;
+import org.hnet.HNetException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code hnet} command: subcommands for every job, one-line errors, stack traces only with --debug. */
+@Command(
+    name = "hnet",
+    mixinStandardHelpOptions = true,
+    version = "hnet-java 0.1.0",
+    description = "H-Net (dynamic chunking, byte-level language model) on the JVM.",
+    subcommands = {ForwardCommand.class, InspectCommand.class},
+    footer = {
+      "",
+      "Examples:",
+      "  ./hnet inspect --config hnet-core/src/test/resources/configs/official/hnet_2stage_XL.json",
+      "  ./hnet forward --model DIR --input IN.safetensors --output OUT.safetensors"
+    })
+public final class Main implements Runnable {
+  @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
+  boolean debug;
+
+  @Override
+  public void run() {
+    CommandLine.usage(this, System.out);
+  }
+
   public static void main(String[] args) {
-    System.out.println("hnet");
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    System.exit(run(out, err, args));
+  }
+
+  /** Runs the CLI and returns its exit code (0 ok, 1 error, 2 usage error). */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    boolean debug = java.util.Arrays.asList(args).contains("--debug");
+    CommandLine cl = new CommandLine(new Main());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      PrintWriter err = cmd.getErr();
+      if (debug) ex.printStackTrace(err);
+      else if (ex instanceof HNetException) err.println("hnet: " + ex.getMessage());
+      else if (ex instanceof OutOfMemoryError) err.println("hnet: out of memory (raise the heap with HNET_JAVA_OPTS=-Xmx...)");
+      else err.println("hnet: internal error: " + ex + " (run with --debug for the stack trace)");
+      err.flush();
+      return 1;
+    });
+    return cl.execute(args);
   }
 }

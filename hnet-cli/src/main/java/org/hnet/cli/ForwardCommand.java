@@ -1,0 +1,97 @@
+package org.hnet.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.hnet.HNetException;
+import org.hnet.io.SafeTensors;
+import org.hnet.io.TensorData;
+import org.hnet.nn.HNetForCausalLM;
+import org.hnet.nn.RoutingModule;
+import org.hnet.nn.SeqLens;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code hnet forward}: logits and routing decisions of a batch of independent byte sequences. */
+@Command(
+    name = "forward",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs the model over every row of input_ids (B×L, int64 or int32) as an independent sequence and",
+      "writes logits (B×L×256) and, per stage s with a router, boundary_prob_<s>, boundary_mask_<s>,",
+      "selected_probs_<s> (flat over the stage-s positions, row after row) and cu_seqlens_<s> (B+1)."
+    },
+    footer = {"", "Example:", "  ./hnet forward --model runs/demo --input io.safetensors --output out.safetensors"})
+final class ForwardCommand implements Callable<Integer> {
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Directory with config.json and model.safetensors or model.pt.")
+  Path model;
+
+  @Option(names = "--input", required = true, paramLabel = "IN.safetensors", description = "Holds input_ids (B×L, int64 or int32).")
+  Path input;
+
+  @Option(names = "--output", required = true, paramLabel = "OUT.safetensors", description = "Written atomically (temporary file, then rename).")
+  Path output;
+
+  @Mixin ThreadsOption threads;
+
+  @Override
+  public Integer call() {
+    threads.apply();
+    InputIds ids = InputIds.read(input);
+    HNetForCausalLM lm = HNetForCausalLM.load(model);
+    SeqLens seqs = SeqLens.uniform(ids.rows(), ids.length());
+    HNetForCausalLM.Output out = lm.forward(ids.tokens(), seqs);
+    SafeTensors.write(output, toTensors(out, ids.rows(), ids.length(), lm.vocab), Map.of("format", "pt"));
+    return 0;
+  }
+
+  static Map<String, TensorData> toTensors(HNetForCausalLM.Output out, int B, int L, int vocab) {
+    Map<String, TensorData> t = new LinkedHashMap<>();
+    t.put("logits", TensorData.ofFloats(new int[] {B, L, vocab}, out.logits()));
+    List<RoutingModule.Output> routing = out.routing();
+    for (int s = 0; s < routing.size(); s++) {
+      RoutingModule.Output r = routing.get(s);
+      int n = r.boundaryProb().length;
+      byte[] mask = new byte[n];
+      for (int i = 0; i < n; i++) mask[i] = (byte) (r.boundaryMask()[i] ? 1 : 0);
+      int[] cu = r.seqs().cu();
+      long[] cuLong = new long[cu.length];
+      for (int i = 0; i < cu.length; i++) cuLong[i] = cu[i];
+      t.put("boundary_prob_" + s, TensorData.ofFloats(new int[] {n}, r.boundaryProb()));
+      t.put("boundary_mask_" + s, TensorData.ofU8(new int[] {n}, mask));
+      t.put("selected_probs_" + s, TensorData.ofFloats(new int[] {n}, r.selectedProbs()));
+      t.put("cu_seqlens_" + s, TensorData.ofLongs(new int[] {cu.length}, cuLong));
+    }
+    return t;
+  }
+
+  /** input_ids of an input file, validated: B×L, every id a byte. */
+  record InputIds(int[] tokens, int rows, int length) {
+    static InputIds read(Path file) {
+      Map<String, TensorData> in = SafeTensors.read(file);
+      TensorData t = in.get("input_ids");
+      if (t == null) throw new HNetException(file + ": no tensor 'input_ids' (found: " + String.join(", ", in.keySet()) + ")");
+      int[] shape = t.shape();
+      if (shape.length != 2) {
+        throw new HNetException(file + ": input_ids must have shape B×L, got " + java.util.Arrays.toString(shape));
+      }
+      if (t.dtype() != org.hnet.io.DType.I64 && t.dtype() != org.hnet.io.DType.I32) {
+        throw new HNetException(file + ": input_ids must be int64 or int32, got " + t.dtype());
+      }
+      int B = shape[0], L = shape[1];
+      if (B == 0 || L == 0) throw new HNetException(file + ": input_ids is empty (shape " + B + "×" + L + ")");
+      long[] v = t.toLongs();
+      int[] tokens = new int[v.length];
+      for (int i = 0; i < v.length; i++) {
+        if (v[i] < 0 || v[i] > 255) {
+          throw new HNetException(file + ": input_ids[" + (i / L) + ", " + (i % L) + "] = " + v[i] + " is not a byte (0..255)");
+        }
+        tokens[i] = (int) v[i];
+      }
+      return new InputIds(tokens, B, L);
+    }
+  }
+}

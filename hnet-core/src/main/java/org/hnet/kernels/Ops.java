@@ -1,0 +1,204 @@
+package org.hnet.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Row-wise and element-wise kernels: RMSNorm, gated RMSNorm, SiLU, SwiGLU, residual adds.
+ *
+ * <p>Legend: M rows (tokens), D row width (model or inner width), Hd SwiGLU hidden width. Every
+ * buffer is row-major; {@code *Off} is the offset of row 0 and {@code *Stride} the distance between
+ * rows where a kernel reads a column slice of a wider row (e.g. z out of Mamba-2's in_proj output).
+ */
+public final class Ops {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+
+  private Ops() {}
+
+  /**
+   * y[M×D] = x * rsqrt(mean(x²) + eps) * w, per row (RMSNorm, as the reference's Triton kernel:
+   * mean of squares and the scale in float32).
+   */
+  public static void rmsnorm(
+      float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] w, int M, int D,
+      float eps) {
+    Parallel.forRange(M, 64, (m0, m1) -> {
+      for (int m = m0; m < m1; m++) {
+        int xo = xOff + m * xStride, yo = yOff + m * yStride;
+        float rstd = rstd(x, xo, D, eps);
+        scaleByWeight(y, yo, x, xo, w, rstd, D);
+      }
+    });
+  }
+
+  /** Scalar twin of {@link #rmsnorm}. */
+  public static void rmsnormNaive(
+      float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] w, int M, int D,
+      float eps) {
+    for (int m = 0; m < M; m++) {
+      double ss = 0;
+      for (int d = 0; d < D; d++) ss += (double) x[xOff + m * xStride + d] * x[xOff + m * xStride + d];
+      float rstd = (float) (1.0 / Math.sqrt(ss / D + eps));
+      for (int d = 0; d < D; d++) y[yOff + m * yStride + d] = x[xOff + m * xStride + d] * rstd * w[d];
+    }
+  }
+
+  /**
+   * Mamba-2's gated RMSNorm with norm_before_gate=False: y[M×D] = rmsnorm(v * silu(z)) * w, where
+   * v is read at v[vOff + m*vStride] and z at z[zOff + m*zStride]. Writes y with row stride D.
+   */
+  public static void gatedRmsnorm(
+      float[] y, int yOff, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride,
+      float[] w, int M, int D, float eps) {
+    Parallel.forRange(M, 32, (m0, m1) -> {
+      for (int m = m0; m < m1; m++) {
+        int yo = yOff + m * D, vo = vOff + m * vStride, zo = zOff + m * zStride;
+        int i = 0;
+        for (; i < S.loopBound(D); i += L) {
+          FloatVector zv = FloatVector.fromArray(S, z, zo + i);
+          FloatVector g = FloatVector.fromArray(S, v, vo + i).mul(silu(zv));
+          g.intoArray(y, yo + i);
+        }
+        for (; i < D; i++) y[yo + i] = v[vo + i] * silu(z[zo + i]);
+        float rstd = rstd(y, yo, D, eps);
+        scaleByWeight(y, yo, y, yo, w, rstd, D);
+      }
+    });
+  }
+
+  /** SwiGLU gate: out[M×Hd] = h[:, :Hd] * silu(h[:, Hd:]) for h of shape [M × 2Hd] (fc1's [y | gate]). */
+  public static void swiglu(float[] out, int outOff, float[] h, int hOff, int M, int Hd) {
+    Parallel.forRange(M, 32, (m0, m1) -> {
+      for (int m = m0; m < m1; m++) {
+        int ho = hOff + m * 2 * Hd, oo = outOff + m * Hd;
+        int i = 0;
+        for (; i < S.loopBound(Hd); i += L) {
+          FloatVector gate = FloatVector.fromArray(S, h, ho + Hd + i);
+          FloatVector.fromArray(S, h, ho + i).mul(silu(gate)).intoArray(out, oo + i);
+        }
+        for (; i < Hd; i++) out[oo + i] = h[ho + i] * silu(h[ho + Hd + i]);
+      }
+    });
+  }
+
+  /**
+   * Backward of {@link #rmsnorm}: dx[M×D] (+)= ∂L/∂x and dw[D] += ∂L/∂w, given dy. With r =
+   * (mean(x²) + eps)^−½: dx_i = r·w_i·dy_i − x_i·r³/D·Σ_j dy_j w_j x_j. The dw sum over rows runs
+   * in row order for every column (columns split over threads), so it is deterministic.
+   */
+  public static void rmsnormBackward(
+      float[] dx, int dxOff, int dxStride, boolean accumulate, float[] dw, float[] dy, int dyOff,
+      int dyStride, float[] x, int xOff, int xStride, float[] w, int M, int D, float eps) {
+    float[] rstd = new float[M];
+    Parallel.forRange(M, 32, (m0, m1) -> {
+      for (int m = m0; m < m1; m++) {
+        int xo = xOff + m * xStride, go = dyOff + m * dyStride, dxo = dxOff + m * dxStride;
+        float r = rstd(x, xo, D, eps);
+        rstd[m] = r;
+        double dot = 0; // Σ dy·w·x: a long sum, kept in double
+        for (int i = 0; i < D; i++) dot += (double) dy[go + i] * w[i] * x[xo + i];
+        float c = (float) (dot * r * r * r / D);
+        for (int i = 0; i < D; i++) {
+          float g = r * w[i] * dy[go + i] - x[xo + i] * c;
+          dx[dxo + i] = accumulate ? dx[dxo + i] + g : g;
+        }
+      }
+    });
+    if (dw == null) return;
+    Parallel.forRange(D, 16, (i0, i1) -> {
+      for (int i = i0; i < i1; i++) {
+        double acc = 0;
+        for (int m = 0; m < M; m++) acc += (double) dy[dyOff + m * dyStride + i] * x[xOff + m * xStride + i] * rstd[m];
+        dw[i] += (float) acc;
+      }
+    });
+  }
+
+  /**
+   * Backward of {@link #gatedRmsnorm}: given dy [M×D], writes dv (at dv[dvOff + m*dvStride]) and
+   * dz (at dz[dzOff + m*dzStride]) and adds to dw. {@code scratch} holds at least M×D floats.
+   */
+  public static void gatedRmsnormBackward(
+      float[] dv, int dvOff, int dvStride, float[] dz, int dzOff, int dzStride, float[] dw,
+      float[] dy, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, float[] w,
+      int M, int D, float eps, float[] scratch) {
+    // g = v·silu(z), recomputed into scratch; then dg = rmsnorm backward, written over g's slot
+    Parallel.forRange(M, 32, (m0, m1) -> {
+      for (int m = m0; m < m1; m++) {
+        for (int i = 0; i < D; i++) scratch[m * D + i] = v[vOff + m * vStride + i] * silu(z[zOff + m * zStride + i]);
+      }
+    });
+    float[] dg = new float[M * D];
+    rmsnormBackward(dg, 0, D, false, dw, dy, 0, D, scratch, 0, D, w, M, D, eps);
+    Parallel.forRange(M, 32, (m0, m1) -> {
+      for (int m = m0; m < m1; m++) {
+        for (int i = 0; i < D; i++) {
+          float zi = z[zOff + m * zStride + i], vi = v[vOff + m * vStride + i], g = dg[m * D + i];
+          float sig = 1f / (1f + (float) Math.exp(-zi));
+          dv[dvOff + m * dvStride + i] = g * zi * sig;
+          dz[dzOff + m * dzStride + i] = g * vi * sig * (1f + zi * (1f - sig));
+        }
+      }
+    });
+  }
+
+  /** Backward of {@link #swiglu}: dh [M × 2Hd] = (∂L/∂y | ∂L/∂gate) given dout [M×Hd]. */
+  public static void swigluBackward(float[] dh, int dhOff, float[] dout, int doutOff, float[] h, int hOff, int M, int Hd) {
+    Parallel.forRange(M, 32, (m0, m1) -> {
+      for (int m = m0; m < m1; m++) {
+        int ho = hOff + m * 2 * Hd, dho = dhOff + m * 2 * Hd, oo = doutOff + m * Hd;
+        for (int i = 0; i < Hd; i++) {
+          float y = h[ho + i], gate = h[ho + Hd + i], g = dout[oo + i];
+          float sig = 1f / (1f + (float) Math.exp(-gate));
+          dh[dho + i] = g * gate * sig;
+          dh[dho + Hd + i] = g * y * sig * (1f + gate * (1f - sig));
+        }
+      }
+    });
+  }
+
+  /** a[n] += b[n]. */
+  public static void addInPlace(float[] a, int aOff, float[] b, int bOff, int n) {
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i)).intoArray(a, aOff + i);
+    }
+    for (; i < n; i++) a[aOff + i] += b[bOff + i];
+  }
+
+  /** silu(x) = x * sigmoid(x) = x / (1 + exp(-x)). */
+  public static float silu(float x) {
+    return x / (1f + (float) Math.exp(-x));
+  }
+
+  static FloatVector silu(FloatVector x) {
+    return x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+  }
+
+  /** softplus with torch's threshold: the identity above 20. */
+  public static float softplus(float x) {
+    return x > 20f ? x : (float) Math.log1p(Math.exp(x));
+  }
+
+  private static float rstd(float[] x, int off, int D, float eps) {
+    FloatVector acc = FloatVector.zero(S);
+    int i = 0;
+    for (; i < S.loopBound(D); i += L) {
+      FloatVector v = FloatVector.fromArray(S, x, off + i);
+      acc = v.fma(v, acc);
+    }
+    float ss = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < D; i++) ss += x[off + i] * x[off + i];
+    return (float) (1.0 / Math.sqrt(ss / D + eps));
+  }
+
+  private static void scaleByWeight(float[] y, int yo, float[] x, int xo, float[] w, float s, int D) {
+    int i = 0;
+    for (; i < S.loopBound(D); i += L) {
+      FloatVector.fromArray(S, x, xo + i).mul(s).mul(FloatVector.fromArray(S, w, i)).intoArray(y, yo + i);
+    }
+    for (; i < D; i++) y[yo + i] = x[xo + i] * s * w[i];
+  }
+}

@@ -1,0 +1,30 @@
+package org.hnet.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.hnet.config.BlockSpec;
+import org.hnet.config.StageConfig;
+
+/** A stack of blocks closed by an RMSNorm of the residual stream (the reference's Isotropic). */
+public final class Isotropic {
+  public final List<Block> layers;
+  public final RMSNorm rmsnorm;
+  public final int d;
+
+  Isotropic(Params ps, String prefix, int stage, StageConfig sc, List<BlockSpec> layout) {
+    this.d = sc.dModel();
+    List<Block> blocks = new ArrayList<>(layout.size());
+    for (int i = 0; i < layout.size(); i++) {
+      blocks.add(new Block(ps, prefix + ".layers." + i, stage, sc, layout.get(i)));
+    }
+    this.layers = List.copyOf(blocks);
+    this.rmsnorm = new RMSNorm(ps, prefix + ".rmsnorm", stage, d);
+  }
+
+  /** x [T × d] → rmsnorm(x + Σ block outputs) [T × d]; x is not modified. */
+  public float[] forward(float[] x, SeqLens seqs) {
+    float[] residual = x.clone(); // float32 residual stream
+    for (Block b : layers) b.forward(residual, seqs);
+    return rmsnorm.forward(residual, seqs.total());
+  }
+}

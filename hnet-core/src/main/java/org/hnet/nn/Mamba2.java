@@ -1,0 +1,62 @@
+package org.hnet.nn;
+
+import org.hnet.config.SsmConfig;
+import org.hnet.kernels.Conv1d;
+import org.hnet.kernels.Ops;
+import org.hnet.kernels.Ssd;
+
+/**
+ * The Mamba-2 mixer exactly as mamba_ssm's Mamba2 with ngroups = 1, head dim 64, no in/out biases,
+ * a conv bias, the D skip without head dim, and the gated RMSNorm (norm_before_gate = False).
+ *
+ * <p>Widths: d model, dInner = expand·d, H = dInner/P heads of P = 64, N = d_state, convDim =
+ * dInner + 2N over [x | B | C], in_proj output [z | xBC | dt] of 2·dInner + 2N + H.
+ */
+public final class Mamba2 implements Mixer {
+  public final Linear inProj;
+  public final Param convWeight; // (convDim, 1, W)
+  public final Param convBias; // (convDim,)
+  public final Param dtBias; // (H,)
+  public final Param aLog; // (H,)
+  public final Param dSkip; // (H,)
+  public final Param normWeight; // (dInner,)
+  public final Linear outProj;
+  public final int d, dInner, nHeads, headDim, dState, dConv, convDim, dInProj, chunkSize;
+
+  Mamba2(Params ps, String prefix, int stage, int d, SsmConfig cfg) {
+    this.d = d;
+    this.dInner = cfg.expand() * d;
+    this.headDim = cfg.headDim();
+    this.nHeads = dInner / headDim;
+    this.dState = cfg.dState();
+    this.dConv = cfg.dConv();
+    this.chunkSize = cfg.chunkSize();
+    this.convDim = dInner + 2 * dState;
+    this.dInProj = 2 * dInner + 2 * dState + nHeads;
+    // named_parameters() order of Mamba2: dt_bias, A_log, D, in_proj, conv1d, norm, out_proj
+    this.dtBias = ps.take(prefix + ".dt_bias", stage, false, nHeads);
+    this.aLog = ps.take(prefix + ".A_log", stage, false, nHeads);
+    this.dSkip = ps.take(prefix + ".D", stage, false, nHeads);
+    this.inProj = new Linear(ps, prefix + ".in_proj", stage, d, dInProj, false);
+    this.convWeight = ps.take(prefix + ".conv1d.weight", stage, true, convDim, 1, dConv);
+    this.convBias = ps.take(prefix + ".conv1d.bias", stage, false, convDim);
+    this.normWeight = ps.take(prefix + ".norm.weight", stage, false, dInner);
+    this.outProj = new Linear(ps, prefix + ".out_proj", stage, dInner, d, false);
+  }
+
+  @Override
+  public float[] forward(float[] x, SeqLens seqs) {
+    int T = seqs.total();
+    float[] zxbcdt = inProj.forward(x, T); // [T × dInProj] = [z | xBC | dt]
+    float[] xbc = new float[T * convDim]; // [T × convDim] = [x | B | C] after conv + SiLU
+    Conv1d.causalSilu(xbc, 0, convDim, zxbcdt, dInner, dInProj, convWeight.data, convBias.data,
+        seqs.cu(), seqs.count(), convDim, dConv, null);
+    float[] y = new float[T * dInner]; // [T × H × P]
+    Ssd.scan(y, 0, dInner, xbc, 0, convDim, zxbcdt, 2 * dInner + 2 * dState, dInProj,
+        dtBias.data, aLog.data, xbc, dInner, convDim, xbc, dInner + dState, convDim, dSkip.data,
+        seqs.cu(), seqs.count(), nHeads, headDim, dState, chunkSize, null);
+    float[] g = new float[T * dInner];
+    Ops.gatedRmsnorm(g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS);
+    return outProj.forward(g, T);
+  }
+}

@@ -1,0 +1,7 @@
+package org.hnet.nn;
+
+/** The sequence mixer of a block: Mamba-2 or causal attention, over packed sequences. */
+public sealed interface Mixer permits Mamba2, CausalMHA {
+  /** x [T × d] → [T × d]. */
+  float[] forward(float[] x, SeqLens seqs);
+}

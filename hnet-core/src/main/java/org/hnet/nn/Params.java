@@ -1,0 +1,35 @@
+package org.hnet.nn;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Hands parameters to the modules as they are built, by official name, and remembers them in
+ * construction order (the reference's named_parameters() order).
+ */
+public final class Params {
+  private final Function<String, float[]> values;
+  private final Map<String, Param> byName = new LinkedHashMap<>();
+
+  /** @param values the float32 values of a parameter by its official name (never null for a known name) */
+  public Params(Function<String, float[]> values) {
+    this.values = values;
+  }
+
+  Param take(String name, int stage, boolean weightDecay, int... shape) {
+    float[] v = values.apply(name);
+    if (v == null) throw new IllegalStateException("no value for parameter " + name);
+    if (v.length != Param.numel(shape)) {
+      throw new IllegalStateException(name + ": " + v.length + " values, expected " + Param.numel(shape));
+    }
+    Param p = new Param(name, shape, v, weightDecay, stage);
+    if (byName.putIfAbsent(name, p) != null) throw new IllegalStateException("parameter built twice: " + name);
+    return p;
+  }
+
+  /** Every parameter, in construction order. */
+  public Map<String, Param> all() {
+    return byName;
+  }
+}

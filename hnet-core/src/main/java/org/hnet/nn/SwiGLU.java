@@ -1,0 +1,24 @@
+package org.hnet.nn;
+
+import org.hnet.kernels.Ops;
+
+/** SwiGLU MLP: fc2(y * silu(gate)) with fc1's output split in halves [y | gate]; no biases. */
+public final class SwiGLU {
+  public final Linear fc1;
+  public final Linear fc2;
+  public final int d, hidden;
+
+  SwiGLU(Params ps, String prefix, int stage, int d, int hidden) {
+    this.d = d;
+    this.hidden = hidden;
+    this.fc1 = new Linear(ps, prefix + ".fc1", stage, d, 2 * hidden, false);
+    this.fc2 = new Linear(ps, prefix + ".fc2", stage, hidden, d, false);
+  }
+
+  public float[] forward(float[] x, int T) {
+    float[] h = fc1.forward(x, T); // [T × 2·hidden]
+    float[] g = new float[T * hidden];
+    Ops.swiglu(g, 0, h, 0, T, hidden);
+    return fc2.forward(g, T);
+  }
+}

@@ -1,7 +1,6 @@
 package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -345,12 +344,23 @@ public final class Ssd {
         s[sp + n] = v;
         tail += v * c[bc + n];
       }
-      y[xo + p] = acc.reduceLanes(VectorOperators.ADD) + tail + dH * xp;
+      y[xo + p] = sumLanes(acc) + tail + dH * xp;
     }
   }
 
   // ---------------------------------------------------------------------------------------------
   // Helpers.
+
+  /**
+   * Lane sum in a fixed order (lane 0 first). Not reduceLanes(ADD): its float order is unspecified
+   * and does differ between the interpreter's fallback and C2's intrinsic, which made results
+   * depend on JIT timing (seen as thread-count "nondeterminism" in the tests).
+   */
+  private static float sumLanes(FloatVector v) {
+    float s = 0f;
+    for (int i = 0; i < LANES; i++) s += v.lane(i);
+    return s;
+  }
 
   /** Σ_n a[ao+n] b[bo+n], vector over n with a scalar tail. */
   private static float dot(float[] a, int ao, float[] b, int bo, int n) {
@@ -359,7 +369,7 @@ public final class Ssd {
     for (int ib = F.loopBound(n); i < ib; i += LANES) {
       acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
     }
-    float sum = i > 0 ? acc.reduceLanes(VectorOperators.ADD) : 0f;
+    float sum = i > 0 ? sumLanes(acc) : 0f;
     for (; i < n; i++) sum += a[ao + i] * b[bo + i];
     return sum;
   }

@@ -14,12 +14,12 @@ import org.junit.jupiter.api.Test;
 /** Ssd.scan (chunked) against Ssd.scanNaive (the recurrence), and Ssd.step against both. */
 class SsdTest {
   static final double TOL = 1e-5; // max |scan - naive| / max |naive|
-  static double worstSweep, worstExtreme, worstLarge, worstStep;
+  static double worstSweep, worstSweepState, worstExtreme, worstLarge, worstStep;
 
   @AfterAll
   static void report() {
-    System.out.printf("SsdTest max rel diff: sweep %.3g, extreme %.3g, large %.3g, step %.3g%n",
-        worstSweep, worstExtreme, worstLarge, worstStep);
+    System.out.printf("SsdTest max rel diff: sweep y %.3g, sweep final states %.3g, extreme %.3g,"
+        + " large %.3g, step %.3g%n", worstSweep, worstSweepState, worstExtreme, worstLarge, worstStep);
   }
 
   /**
@@ -189,7 +189,10 @@ class SsdTest {
                         + " N=" + N + " chunk=" + chunk + " threads=" + threads;
                     double e = k.relDiff(y, yRef);
                     double es = relDiff(fs, fsRef);
-                    worstSweep = Math.max(worstSweep, Math.max(e, es));
+                    worstSweep = Math.max(worstSweep, e);
+                    // (a 1-element state, e.g. P=N=1, is a sum with cancellation: its relative
+                    // error can reach a few 1e-6 while y stays ~1e-7)
+                    worstSweepState = Math.max(worstSweepState, es);
                     assertTrue(e <= TOL, what + ": y rel diff " + e);
                     assertTrue(es <= TOL, what + ": final state rel diff " + es);
                     if (threads == 1) {

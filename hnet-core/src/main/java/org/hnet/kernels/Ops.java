@@ -1,7 +1,6 @@
 package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -55,13 +54,9 @@ public final class Ops {
     Parallel.forRange(M, 32, (m0, m1) -> {
       for (int m = m0; m < m1; m++) {
         int yo = yOff + m * D, vo = vOff + m * vStride, zo = zOff + m * zStride;
-        int i = 0;
-        for (; i < S.loopBound(D); i += L) {
-          FloatVector zv = FloatVector.fromArray(S, z, zo + i);
-          FloatVector g = FloatVector.fromArray(S, v, vo + i).mul(silu(zv));
-          g.intoArray(y, yo + i);
-        }
-        for (; i < D; i++) y[yo + i] = v[vo + i] * silu(z[zo + i]);
+        // scalar SiLU: the vector EXP gives other bits once C2 compiles it (SVML), and results
+        // must not depend on warm-up
+        for (int i = 0; i < D; i++) y[yo + i] = v[vo + i] * silu(z[zo + i]);
         float rstd = rstd(y, yo, D, eps);
         scaleByWeight(y, yo, y, yo, w, rstd, D);
       }
@@ -73,12 +68,7 @@ public final class Ops {
     Parallel.forRange(M, 32, (m0, m1) -> {
       for (int m = m0; m < m1; m++) {
         int ho = hOff + m * 2 * Hd, oo = outOff + m * Hd;
-        int i = 0;
-        for (; i < S.loopBound(Hd); i += L) {
-          FloatVector gate = FloatVector.fromArray(S, h, ho + Hd + i);
-          FloatVector.fromArray(S, h, ho + i).mul(silu(gate)).intoArray(out, oo + i);
-        }
-        for (; i < Hd; i++) out[oo + i] = h[ho + i] * silu(h[ho + Hd + i]);
+        for (int i = 0; i < Hd; i++) out[oo + i] = h[ho + i] * silu(h[ho + Hd + i]);
       }
     });
   }
@@ -173,10 +163,6 @@ public final class Ops {
     return x / (1f + (float) Math.exp(-x));
   }
 
-  static FloatVector silu(FloatVector x) {
-    return x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
-  }
-
   /** softplus with torch's threshold: the identity above 20. */
   public static float softplus(float x) {
     return x > 20f ? x : (float) Math.log1p(Math.exp(x));
@@ -189,7 +175,10 @@ public final class Ops {
       FloatVector v = FloatVector.fromArray(S, x, off + i);
       acc = v.fma(v, acc);
     }
-    float ss = acc.reduceLanes(VectorOperators.ADD);
+    // lanes summed in a fixed order: reduceLanes(ADD) may associate differently once the JIT
+    // compiles it, which would make results depend on warm-up
+    float ss = 0f;
+    for (int l = 0; l < L; l++) ss += acc.lane(l);
     for (; i < D; i++) ss += x[off + i] * x[off + i];
     return (float) (1.0 / Math.sqrt(ss / D + eps));
   }

@@ -28,7 +28,8 @@ public final class Checkpoints {
       if (name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".bin")) {
         return TorchCheckpoint.read(modelDir);
       }
-      throw new HNetException(modelDir + ": expected a .safetensors or .pt file or a model directory");
+      throw new HNetException(
+          modelDir + ": expected a .safetensors or .pt file or a model directory");
     }
     if (!Files.isDirectory(modelDir)) {
       throw new HNetException(modelDir + ": no such model directory");
@@ -41,8 +42,7 @@ public final class Checkpoints {
     if (Files.isRegularFile(pt)) {
       return TorchCheckpoint.read(pt);
     }
-    throw new HNetException(
-        modelDir + ": contains neither model.safetensors nor model.pt");
+    throw new HNetException(modelDir + ": contains neither model.safetensors nor model.pt");
   }
 
   /**
@@ -62,8 +62,11 @@ public final class Checkpoints {
         missing.add(e.getKey() + " " + Arrays.toString(e.getValue()));
       } else if (!Arrays.equals(t.shape(), e.getValue())) {
         misShaped.add(
-            e.getKey() + " " + Arrays.toString(t.shape()) + " (model: "
-                + Arrays.toString(e.getValue()) + ")");
+            e.getKey()
+                + " "
+                + Arrays.toString(t.shape())
+                + " vs model "
+                + Arrays.toString(e.getValue()));
       }
     }
     for (Map.Entry<String, TensorData> e : actual.entrySet()) {

@@ -28,9 +28,9 @@ import java.util.Map;
 import org.hnet.HNetException;
 
 /**
- * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length n, n bytes
- * of UTF-8 JSON mapping tensor names to {dtype, shape, data_offsets} (offsets relative to the data
- * section that follows the header) plus an optional "__metadata__" string map, then the raw
+ * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length n, n
+ * bytes of UTF-8 JSON mapping tensor names to {dtype, shape, data_offsets} (offsets relative to the
+ * data section that follows the header) plus an optional "__metadata__" string map, then the raw
  * little-endian tensor bytes. Reading memory-maps the file, so multi-GB files cost no heap until a
  * tensor is converted.
  */
@@ -85,8 +85,8 @@ public final class SafeTensors {
   /**
    * Writes {@code tensors} in iteration order (pass an ordered map for reproducible files) with
    * compact JSON padded by spaces to a multiple of 8 bytes, so the data section starts 8-aligned.
-   * The file is written as {@code <file>.tmp} and renamed over {@code file}, so readers never see
-   * a partial file.
+   * The file is written as {@code <file>.tmp} and renamed over {@code file}, so readers never see a
+   * partial file.
    */
   public static void write(
       Path file, Map<String, TensorData> tensors, Map<String, String> metadata) {
@@ -107,14 +107,14 @@ public final class SafeTensors {
         for (TensorData t : tensors.values()) {
           MemorySegment s = t.segment();
           for (long off = 0; off < s.byteSize(); off += WRITE_CHUNK) {
-            writeFully(ch, s.asSlice(off, Math.min(WRITE_CHUNK, s.byteSize() - off)).asByteBuffer());
+            writeFully(
+                ch, s.asSlice(off, Math.min(WRITE_CHUNK, s.byteSize() - off)).asByteBuffer());
           }
         }
         ch.force(true);
       }
       try {
-        Files.move(
-            tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
       }
@@ -180,8 +180,12 @@ public final class SafeTensors {
     long n = lenBuf.getLong(0);
     if (n < 0 || n > MAX_HEADER_BYTES) {
       throw new HNetException(
-          f + ": header length " + Long.toUnsignedString(n) + " is implausible (limit "
-              + MAX_HEADER_BYTES + " bytes); not a safetensors file?");
+          f
+              + ": header length "
+              + Long.toUnsignedString(n)
+              + " is implausible (limit "
+              + MAX_HEADER_BYTES
+              + " bytes); not a safetensors file?");
     }
     if (8 + n > size) {
       throw new HNetException(
@@ -250,8 +254,12 @@ public final class SafeTensors {
     DType dtype = DType.fromSafetensorsName(dt.textValue());
     if (dtype == null) {
       throw new HNetException(
-          at + ": unsupported dtype '" + dt.textValue() + "' (supported: "
-              + Arrays.toString(DType.values()) + ")");
+          at
+              + ": unsupported dtype '"
+              + dt.textValue()
+              + "' (supported: "
+              + Arrays.toString(DType.values())
+              + ")");
     }
     JsonNode sh = node.get("shape");
     if (sh == null || !sh.isArray()) {
@@ -261,7 +269,8 @@ public final class SafeTensors {
     for (int i = 0; i < shape.length; i++) {
       JsonNode d = sh.get(i);
       if (!d.isIntegralNumber() || !d.canConvertToLong() || d.longValue() < 0) {
-        throw new HNetException(at + ": \"shape\" " + sh + " is not a list of non-negative integers");
+        throw new HNetException(
+            at + ": \"shape\" " + sh + " is not a list of non-negative integers");
       }
       if (d.longValue() > Integer.MAX_VALUE) {
         throw new HNetException(at + ": dimension " + d + " of \"shape\" exceeds 2^31-1");
@@ -269,8 +278,13 @@ public final class SafeTensors {
       shape[i] = d.intValue();
     }
     JsonNode off = node.get("data_offsets");
-    if (off == null || !off.isArray() || off.size() != 2 || !isLong(off.get(0)) || !isLong(off.get(1))
-        || off.get(0).longValue() < 0 || off.get(1).longValue() < off.get(0).longValue()) {
+    if (off == null
+        || !off.isArray()
+        || off.size() != 2
+        || !isLong(off.get(0))
+        || !isLong(off.get(1))
+        || off.get(0).longValue() < 0
+        || off.get(1).longValue() < off.get(0).longValue()) {
       throw new HNetException(
           at + ": \"data_offsets\" " + off + " is not [begin, end] with 0 <= begin <= end");
     }
@@ -284,12 +298,29 @@ public final class SafeTensors {
     }
     if (end - begin != expected) {
       throw new HNetException(
-          at + ": " + dtype + " " + Arrays.toString(shape) + " needs " + expected
-              + " bytes but data_offsets [" + begin + ", " + end + ") hold " + (end - begin));
+          at
+              + ": "
+              + dtype
+              + " "
+              + Arrays.toString(shape)
+              + " needs "
+              + expected
+              + " bytes but data_offsets ["
+              + begin
+              + ", "
+              + end
+              + ") hold "
+              + (end - begin));
     }
     if (end > dataSize) {
       throw new HNetException(
-          at + " declares bytes [" + begin + ", " + end + ") beyond the file's " + dataSize
+          at
+              + " declares bytes ["
+              + begin
+              + ", "
+              + end
+              + ") beyond the file's "
+              + dataSize
               + " data bytes");
     }
     return new Entry(dtype, shape, begin, end);

@@ -177,6 +177,7 @@ public final class TensorData {
     if (dtype != DType.U8 && dtype != DType.BOOL) {
       throw new HNetException(label + " is " + dtype + ", but a U8 or BOOL tensor was expected");
     }
+    arrayLength("byte[]");
     return bytes.toArray(ValueLayout.JAVA_BYTE);
   }
 
@@ -209,11 +210,16 @@ public final class TensorData {
     long n = numel(shape);
     if (littleEndian.length != n * dtype.bytes()) {
       throw new IllegalArgumentException(
-          "shape " + Arrays.toString(shape) + " of " + dtype + " needs " + n * dtype.bytes()
-              + " bytes, got " + littleEndian.length);
+          "shape "
+              + Arrays.toString(shape)
+              + " of "
+              + dtype
+              + " needs "
+              + n * dtype.bytes()
+              + " bytes, got "
+              + littleEndian.length);
     }
-    return new TensorData(
-        dtype, shape, MemorySegment.ofArray(littleEndian.clone()), "tensor");
+    return new TensorData(dtype, shape, MemorySegment.ofArray(littleEndian.clone()), "tensor");
   }
 
   /** A zeroed heap segment for {@code length} elements, which must match the shape. */

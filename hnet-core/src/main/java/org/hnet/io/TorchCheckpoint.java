@@ -24,10 +24,10 @@ import org.hnet.io.Unpickler.PyGlobal;
 import org.hnet.io.Unpickler.PyTuple;
 
 /**
- * Reads state dicts written by {@code torch.save} (zip format, torch >= 1.6): a zip with
- * {@code <archive>/data.pkl} (the pickled object; tensors refer to storages by persistent id
- * {@code ('storage', StorageClass, key, location, numel)}) and the raw little-endian storages
- * {@code <archive>/data/<key>}. The pickle is read by {@link Unpickler}, which executes nothing.
+ * Reads state dicts written by {@code torch.save} (zip format, torch >= 1.6): a zip with {@code
+ * <archive>/data.pkl} (the pickled object; tensors refer to storages by persistent id {@code
+ * ('storage', StorageClass, key, location, numel)}) and the raw little-endian storages {@code
+ * <archive>/data/<key>}. The pickle is read by {@link Unpickler}, which executes nothing.
  */
 public final class TorchCheckpoint {
   private static final Map<String, DType> STORAGE_TYPES =
@@ -73,7 +73,8 @@ public final class TorchCheckpoint {
       byte[] pkl = readEntry(zip, pklEntry, f);
       Map<String, MemorySegment> loaded = new HashMap<>();
       Function<Object, Object> persistentLoad =
-          pid -> storage(pid, key -> loaded.computeIfAbsent(key, k -> loadStorage(zip, prefix, k, f)));
+          pid ->
+              storage(pid, key -> loaded.computeIfAbsent(key, k -> loadStorage(zip, prefix, k, f)));
       Map<String, Function<List<Object>, Object>> callables =
           Map.of(
               "torch._utils._rebuild_tensor_v2", TorchCheckpoint::rebuildTensor,
@@ -85,7 +86,10 @@ public final class TorchCheckpoint {
       return stateDict(root, f);
     } catch (ZipException e) {
       throw new HNetException(
-          f + ": not a readable torch.save zip archive (" + SafeTensors.oneLine(e.getMessage()) + ")",
+          f
+              + ": not a readable torch.save zip archive ("
+              + SafeTensors.oneLine(e.getMessage())
+              + ")",
           e);
     } catch (IOException e) {
       throw SafeTensors.ioError(f, "cannot read", e);
@@ -105,7 +109,9 @@ public final class TorchCheckpoint {
     }
     if (n > 0 && (head[0] & 0xFF) == 0x80) {
       throw new HNetException(
-          f + ": legacy (non-zip) torch.save format is not supported; re-save it with torch >= 1.6");
+          f
+              + ": legacy (non-zip) torch.save format is not supported; re-save it with torch >="
+              + " 1.6");
     }
     throw new HNetException(f + ": not a torch.save zip archive (no zip signature)");
   }
@@ -133,7 +139,12 @@ public final class TorchCheckpoint {
     long size = e.getSize();
     if (size > TensorData.MAX_ARRAY) {
       throw new HNetException(
-          f + ": entry " + e.getName() + " has " + size + " bytes; entries over 2 GiB are not"
+          f
+              + ": entry "
+              + e.getName()
+              + " has "
+              + size
+              + " bytes; entries over 2 GiB are not"
               + " supported (convert the checkpoint to safetensors)");
     }
     try (InputStream in = zip.getInputStream(e)) {
@@ -177,13 +188,23 @@ public final class TorchCheckpoint {
     long need = numel * dtype.bytes();
     if (numel < 0 || bytes.byteSize() < need) {
       throw new IllegalArgumentException(
-          "storage data/" + key + " has " + bytes.byteSize() + " bytes, needs " + need + " for "
-              + numel + " elements of " + dtype);
+          "storage data/"
+              + key
+              + " has "
+              + bytes.byteSize()
+              + " bytes, needs "
+              + need
+              + " for "
+              + numel
+              + " elements of "
+              + dtype);
     }
     return new Storage(key, dtype, bytes.asSlice(0, need));
   }
 
-  /** {@code _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks, ...)}. */
+  /**
+   * {@code _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks, ...)}.
+   */
   private static TensorData rebuildTensor(List<Object> args) {
     if (args.size() < 4
         || !(args.get(0) instanceof Storage st)
@@ -197,8 +218,11 @@ public final class TorchCheckpoint {
     int[] shape = new int[rank];
     long[] stride = new long[rank];
     for (int i = 0; i < rank; i++) {
-      if (!(sizeT.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE
-          || !(strideT.get(i) instanceof Long s) || s < 0) {
+      if (!(sizeT.get(i) instanceof Long d)
+          || d < 0
+          || d > Integer.MAX_VALUE
+          || !(strideT.get(i) instanceof Long s)
+          || s < 0) {
         throw new IllegalArgumentException(
             "bad size " + describe(sizeT) + " or stride " + describe(strideT));
       }
@@ -216,12 +240,22 @@ public final class TorchCheckpoint {
     }
     if (offset < 0 || last >= st.numel()) {
       throw new IllegalArgumentException(
-          "tensor " + Arrays.toString(shape) + " at offset " + offset + " with stride "
-              + Arrays.toString(stride) + " reaches element " + last + " of storage data/"
-              + st.key() + ", which has " + st.numel());
+          "tensor "
+              + Arrays.toString(shape)
+              + " at offset "
+              + offset
+              + " with stride "
+              + Arrays.toString(stride)
+              + " reaches element "
+              + last
+              + " of storage data/"
+              + st.key()
+              + ", which has "
+              + st.numel());
     }
     if (isContiguous(shape, stride)) {
-      return new TensorData(st.dtype(), shape, st.bytes().asSlice(offset * es, numel * es), "tensor");
+      return new TensorData(
+          st.dtype(), shape, st.bytes().asSlice(offset * es, numel * es), "tensor");
     }
     if (numel * es > TensorData.MAX_ARRAY) {
       throw new IllegalArgumentException("non-contiguous tensor over 2 GiB is not supported");
@@ -287,8 +321,13 @@ public final class TorchCheckpoint {
         List<String> keys = new ArrayList<>();
         top.keySet().stream().limit(8).forEach(k -> keys.add(String.valueOf(k)));
         throw new HNetException(
-            f + ": no tensors at the top level or under " + NESTED_KEYS + " (top-level keys: "
-                + keys + (top.size() > 8 ? ", ..." : "") + ")");
+            f
+                + ": no tensors at the top level or under "
+                + NESTED_KEYS
+                + " (top-level keys: "
+                + keys
+                + (top.size() > 8 ? ", ..." : "")
+                + ")");
       }
     }
     Map<String, TensorData> out = new LinkedHashMap<>();

@@ -19,7 +19,8 @@ import org.hnet.HNetException;
  * A restricted reader of Python pickles (protocols 0-5, the binary opcodes that torch.save emits).
  * It never runs code: a global is only a name. {@code collections.OrderedDict} becomes a
  * LinkedHashMap, names listed in {@code callables} are applied by the caller's Java functions, and
- * every other global becomes an inert {@link Placeholder} that absorbs calls, BUILD state and items.
+ * every other global becomes an inert {@link Placeholder} that absorbs calls, BUILD state and
+ * items.
  *
  * <p>Python values map to: None = null, bool = Boolean, int = Long (BigInteger beyond 64 bits),
  * float = Double, str = String, bytes = byte[], tuple = {@link PyTuple}, list = ArrayList, dict =

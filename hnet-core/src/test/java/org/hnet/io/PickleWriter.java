@@ -82,8 +82,8 @@ final class PickleWriter {
   }
 
   /** {@code _rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())}. */
-  PickleWriter tensor(String storageClass, String key, long numel, long offset, long[] size,
-      long[] stride) {
+  PickleWriter tensor(
+      String storageClass, String key, long numel, long offset, long[] size, long[] stride) {
     global("torch._utils", "_rebuild_tensor_v2");
     mark().storage(storageClass, key, numel).integer(offset).intTuple(size).intTuple(stride);
     op(0x89).global("collections", "OrderedDict").op(')', 'R');

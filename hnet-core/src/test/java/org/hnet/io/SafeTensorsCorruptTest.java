@@ -19,8 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SafeTensorsCorruptTest {
   @TempDir Path dir;
 
-  private static final Path SOURCE =
-      SafeTensorsTest.GOLDEN.resolve("isotropic-T/io.safetensors");
+  private static final Path SOURCE = SafeTensorsTest.GOLDEN.resolve("isotropic-T/io.safetensors");
 
   /** Asserts read() and readMetadata() fail with a message holding every fragment. */
   private static void assertRejected(Path file, String... fragments) {
@@ -58,8 +57,9 @@ class SafeTensorsCorruptTest {
     byte[] full = Files.readAllBytes(SOURCE);
     long n = ByteBuffer.wrap(full).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
     int headerEnd = 8 + (int) n;
-    int[] cuts = {0, 3, 7, 8, 9, 100, headerEnd - 1, headerEnd, headerEnd + 1,
-        full.length / 2, full.length - 1};
+    int[] cuts = {
+      0, 3, 7, 8, 9, 100, headerEnd - 1, headerEnd, headerEnd + 1, full.length / 2, full.length - 1
+    };
     for (int cut : cuts) {
       Path f = dir.resolve("cut" + cut + ".safetensors");
       Files.write(f, Arrays.copyOf(full, cut));
@@ -85,13 +85,17 @@ class SafeTensorsCorruptTest {
     // Same-length dtype lie: the F32 logits declared F16 no longer match their byte count.
     String text = new String(full, StandardCharsets.ISO_8859_1);
     Path lie = dir.resolve("dtype.safetensors");
-    Files.write(lie, text.replaceFirst("\"logits\":\\{\"dtype\":\"F32\"",
-        "\"logits\":{\"dtype\":\"F16\"").getBytes(StandardCharsets.ISO_8859_1));
+    Files.write(
+        lie,
+        text.replaceFirst("\"logits\":\\{\"dtype\":\"F32\"", "\"logits\":{\"dtype\":\"F16\"")
+            .getBytes(StandardCharsets.ISO_8859_1));
     assertRejected(lie, "tensor 'logits'", "F16", "needs");
 
     Path unknown = dir.resolve("unknown.safetensors");
-    Files.write(unknown, text.replaceFirst("\"logits\":\\{\"dtype\":\"F32\"",
-        "\"logits\":{\"dtype\":\"F99\"").getBytes(StandardCharsets.ISO_8859_1));
+    Files.write(
+        unknown,
+        text.replaceFirst("\"logits\":\\{\"dtype\":\"F32\"", "\"logits\":{\"dtype\":\"F99\"")
+            .getBytes(StandardCharsets.ISO_8859_1));
     assertRejected(unknown, "tensor 'logits'", "unsupported dtype 'F99'");
   }
 
@@ -129,33 +133,53 @@ class SafeTensorsCorruptTest {
 
   @Test
   void badTensorEntriesAreRejected() throws IOException {
-    assertRejected(craft("{\"w\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
-        "tensor 'w'", "dtype");
-    assertRejected(craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4),
-        "tensor 'w'", "shape");
-    assertRejected(craft("{\"w\":{\"dtype\":\"F32\",\"shape\":\"4\",\"data_offsets\":[0,4]}}", 4),
-        "tensor 'w'", "shape");
-    assertRejected(craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4),
-        "tensor 'w'", "shape");
-    assertRejected(craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4),
-        "tensor 'w'", "data_offsets");
-    assertRejected(craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 8),
-        "tensor 'w'", "data_offsets");
-    assertRejected(craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", 8),
-        "tensor 'w'", "data_offsets");
-    assertRejected(craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8),
-        "tensor 'w'", "needs 12 bytes");
+    assertRejected(
+        craft("{\"w\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "tensor 'w'", "dtype");
+    assertRejected(
+        craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4),
+        "tensor 'w'",
+        "shape");
+    assertRejected(
+        craft("{\"w\":{\"dtype\":\"F32\",\"shape\":\"4\",\"data_offsets\":[0,4]}}", 4),
+        "tensor 'w'",
+        "shape");
+    assertRejected(
+        craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4),
+        "tensor 'w'",
+        "shape");
+    assertRejected(
+        craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4),
+        "tensor 'w'",
+        "data_offsets");
+    assertRejected(
+        craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 8),
+        "tensor 'w'",
+        "data_offsets");
+    assertRejected(
+        craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", 8),
+        "tensor 'w'",
+        "data_offsets");
+    assertRejected(
+        craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8),
+        "tensor 'w'",
+        "needs 12 bytes");
     assertRejected(
         craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[100,116]}}", 8),
         "tensor 'w' declares bytes [100, 116) beyond the file's 8 data bytes");
     assertRejected(
-        craft("{\"w\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296],"
-            + "\"data_offsets\":[0,8]}}", 8),
-        "tensor 'w'", "exceeds");
+        craft(
+            "{\"w\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296],"
+                + "\"data_offsets\":[0,8]}}",
+            8),
+        "tensor 'w'",
+        "exceeds");
     assertRejected(
-        craft("{\"w\":{\"dtype\":\"F64\",\"shape\":[2147483647,2147483647,2147483647],"
-            + "\"data_offsets\":[0,8]}}", 8),
-        "tensor 'w'", "too large");
+        craft(
+            "{\"w\":{\"dtype\":\"F64\",\"shape\":[2147483647,2147483647,2147483647],"
+                + "\"data_offsets\":[0,8]}}",
+            8),
+        "tensor 'w'",
+        "too large");
   }
 
   @Test

@@ -3,6 +3,7 @@ package org.hnet.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,13 +11,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.hnet.HNetException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,8 +33,12 @@ class SafeTensorsTest {
   @ValueSource(strings = {"1stage-mixed", "1stage-packed", "2stage", "isotropic-T", "isotropic-m"})
   void readsEveryGoldenFile(String name) throws IOException {
     Path dir = GOLDEN.resolve(name);
-    int d0 = new ObjectMapper().readTree(dir.resolve("config.json").toFile())
-        .get("d_model").get(0).intValue();
+    int d0 =
+        new ObjectMapper()
+            .readTree(dir.resolve("config.json").toFile())
+            .get("d_model")
+            .get(0)
+            .intValue();
 
     Map<String, TensorData> model = SafeTensors.read(dir.resolve("model.safetensors"));
     assertEquals(headerKeys(dir.resolve("model.safetensors")), List.copyOf(model.keySet()));
@@ -99,13 +107,15 @@ class SafeTensorsTest {
   @Test
   void roundTripsEveryDtype(@TempDir Path dir) throws IOException {
     Map<String, TensorData> in = new LinkedHashMap<>();
-    in.put("f32", TensorData.ofFloats(new int[] {2, 3}, new float[] {1, -2, 3.5f, Float.NaN, 0, 7}));
+    in.put(
+        "f32", TensorData.ofFloats(new int[] {2, 3}, new float[] {1, -2, 3.5f, Float.NaN, 0, 7}));
     in.put("i64", TensorData.ofLongs(new int[] {3}, new long[] {Long.MIN_VALUE, -1, 1L << 40}));
     in.put("i32", TensorData.ofInts(new int[] {2}, new int[] {Integer.MAX_VALUE, -7}));
     in.put("u8", TensorData.ofU8(new int[] {1, 3}, new byte[] {0, 1, (byte) 255}));
     in.put("scalar", TensorData.ofFloats(new int[] {}, new float[] {42}));
     in.put("empty", TensorData.ofFloats(new int[] {0, 5}, new float[0]));
-    in.put("f64", TensorData.ofBytes(DType.F64, new int[] {1}, le(Double.doubleToLongBits(0.1), 8)));
+    in.put(
+        "f64", TensorData.ofBytes(DType.F64, new int[] {1}, le(Double.doubleToLongBits(0.1), 8)));
     in.put("f16", TensorData.ofBytes(DType.F16, new int[] {1}, le(0x3C00, 2)));
     in.put("bf16", TensorData.ofBytes(DType.BF16, new int[] {1}, le(0xC040, 2)));
     in.put("i16", TensorData.ofBytes(DType.I16, new int[] {1}, le(-3, 2)));
@@ -136,8 +146,11 @@ class SafeTensorsTest {
     assertEquals(0, n % 8, "header padded to a multiple of 8");
     String header = new String(raw, 8, (int) n, StandardCharsets.UTF_8);
     assertTrue(header.startsWith("{\"__metadata__\":{\"format\":\"pt\""), header);
-    assertTrue(header.startsWith("\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}",
-        header.indexOf("\"f32\":{") + 7), header);
+    assertTrue(
+        header.startsWith(
+            "\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}",
+            header.indexOf("\"f32\":{") + 7),
+        header);
     assertFalse(Files.exists(dir.resolve("rt.safetensors.tmp")));
 
     Path again = dir.resolve("again.safetensors");
@@ -162,11 +175,48 @@ class SafeTensorsTest {
     }
   }
 
+  @Test
+  void multiGigabyteSparseFileUsesLongOffsetsAndRefusesOversizedArrays(@TempDir Path dir)
+      throws IOException {
+    long big = 1L << 31; // a U8 tensor of 2^31 elements: mappable, but no Java array holds it
+    String json =
+        "{\"huge\":{\"dtype\":\"U8\",\"shape\":[2,"
+            + (big / 2)
+            + "],\"data_offsets\":[0,"
+            + big
+            + "]},\"tail\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":["
+            + big
+            + ","
+            + (big + 8)
+            + "]}}";
+    byte[] h = (json + " ".repeat(8 - json.length() % 8)).getBytes(StandardCharsets.UTF_8);
+    Path f = dir.resolve("sparse.safetensors");
+    try (FileChannel ch =
+        FileChannel.open(
+            f,
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.SPARSE)) {
+      ch.write(ByteBuffer.wrap(le(h.length, 8)));
+      ch.write(ByteBuffer.wrap(h));
+      ByteBuffer tail =
+          ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f).flip();
+      ch.write(tail, 8 + h.length + big);
+    }
+    Map<String, TensorData> t = SafeTensors.read(f);
+    assertEquals(big, t.get("huge").numel());
+    assertArrayEquals(new float[] {1.5f, -2f}, t.get("tail").toFloats());
+    HNetException e = assertThrows(HNetException.class, () -> t.get("huge").toU8());
+    assertTrue(
+        e.getMessage().startsWith(f + ": tensor 'huge' has 2147483648 elements"), e.getMessage());
+  }
+
   /** Tensor names in the order the file's JSON header lists them. */
   static List<String> headerKeys(Path file) throws IOException {
     byte[] raw = Files.readAllBytes(file);
     long n = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
-    JsonNode root = new ObjectMapper().readTree(new String(raw, 8, (int) n, StandardCharsets.UTF_8));
+    JsonNode root =
+        new ObjectMapper().readTree(new String(raw, 8, (int) n, StandardCharsets.UTF_8));
     List<String> keys = new ArrayList<>();
     root.fieldNames().forEachRemaining(keys::add);
     keys.remove("__metadata__");

@@ -30,8 +30,7 @@ class UnpicklerTest {
     Path marker = dir.resolve("pwned");
     String command = "touch " + marker;
     // os.system("touch ...") via GLOBAL + REDUCE, as a malicious checkpoint would do it.
-    byte[] p =
-        new PickleWriter().proto(2).global("os", "system").str(command).op(0x85, 'R').stop();
+    byte[] p = new PickleWriter().proto(2).global("os", "system").str(command).op(0x85, 'R').stop();
     Object result = load(p);
     Placeholder ph = assertInstanceOf(Placeholder.class, result);
     assertEquals("os.system", ph.target);
@@ -50,10 +49,20 @@ class UnpicklerTest {
             .shortStr("ListConfig")
             .op(0x93, 0x94)
             .op(')', 0x81)
-            .mark().str("k").integer(1).op('u')
-            .mark().integer(2).integer(3).op('e')
-            .op('}').str("_content").str("__import__('os').system('x')").op('s', 'b')
-            .str("arg").op(0x85, 'R')
+            .mark()
+            .str("k")
+            .integer(1)
+            .op('u')
+            .mark()
+            .integer(2)
+            .integer(3)
+            .op('e')
+            .op('}')
+            .str("_content")
+            .str("__import__('os').system('x')")
+            .op('s', 'b')
+            .str("arg")
+            .op(0x85, 'R')
             .stop();
     Placeholder ph = assertInstanceOf(Placeholder.class, load(p));
     assertEquals("omegaconf.listconfig.ListConfig(...)", ph.target);
@@ -65,24 +74,58 @@ class UnpicklerTest {
     byte[] p =
         new PickleWriter()
             .proto(4)
-            .op(0x95).le(0, 8) // FRAME
+            .op(0x95)
+            .le(0, 8) // FRAME
             .op('}', 0x94) // dict, memo 0
             .mark()
-            .str("neg").op('J').le(-5, 4)
-            .str("byte").integer(200)
-            .str("short").integer(40000)
-            .str("long1").op(0x8a, 2, 0x00, 0xff) // -256
-            .str("big").op(0x8a, 9).le(0, 8).op(1) // 2^64
-            .str("float").op('G').raw(new byte[] {0x3f, (byte) 0xf8, 0, 0, 0, 0, 0, 0}) // 1.5
-            .str("bools").op(0x88, 0x89, 'N', 0x87)
-            .str("list").op(']', 'q', 7).mark().integer(1).integer(2).op('e')
-            .str("same").op('h', 7)
-            .str("samelong").op('j').le(7, 4)
-            .str("bytes").op('C', 2, 0xAB, 0xCD)
-            .str("set").op(0x8f).mark().integer(4).op(0x90)
-            .str("frozen").mark().integer(5).op(0x91)
-            .op(0x8d).le(2, 8).raw("u8".getBytes()).op(')')
-            .str("pair").integer(1).integer(2).op(0x86)
+            .str("neg")
+            .op('J')
+            .le(-5, 4)
+            .str("byte")
+            .integer(200)
+            .str("short")
+            .integer(40000)
+            .str("long1")
+            .op(0x8a, 2, 0x00, 0xff) // -256
+            .str("big")
+            .op(0x8a, 9)
+            .le(0, 8)
+            .op(1) // 2^64
+            .str("float")
+            .op('G')
+            .raw(new byte[] {0x3f, (byte) 0xf8, 0, 0, 0, 0, 0, 0}) // 1.5
+            .str("bools")
+            .op(0x88, 0x89, 'N', 0x87)
+            .str("list")
+            .op(']', 'q', 7)
+            .mark()
+            .integer(1)
+            .integer(2)
+            .op('e')
+            .str("same")
+            .op('h', 7)
+            .str("samelong")
+            .op('j')
+            .le(7, 4)
+            .str("bytes")
+            .op('C', 2, 0xAB, 0xCD)
+            .str("set")
+            .op(0x8f)
+            .mark()
+            .integer(4)
+            .op(0x90)
+            .str("frozen")
+            .mark()
+            .integer(5)
+            .op(0x91)
+            .op(0x8d)
+            .le(2, 8)
+            .raw("u8".getBytes())
+            .op(')')
+            .str("pair")
+            .integer(1)
+            .integer(2)
+            .op(0x86)
             .op('u')
             .stop();
     Map<?, ?> m = assertInstanceOf(Map.class, load(p));
@@ -108,9 +151,17 @@ class UnpicklerTest {
     byte[] p =
         new PickleWriter()
             .proto(2)
-            .global("collections", "OrderedDict").op(')', 'R')
-            .mark().str("b").integer(1).str("a").integer(2).op('u')
-            .op('}').str("_metadata").op('}', 's', 'b')
+            .global("collections", "OrderedDict")
+            .op(')', 'R')
+            .mark()
+            .str("b")
+            .integer(1)
+            .str("a")
+            .integer(2)
+            .op('u')
+            .op('}')
+            .str("_metadata")
+            .op('}', 's', 'b')
             .stop();
     Map<?, ?> m = assertInstanceOf(Map.class, load(p));
     assertEquals(List.of("b", "a"), List.copyOf(m.keySet()));

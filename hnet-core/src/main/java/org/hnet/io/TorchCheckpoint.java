@@ -236,7 +236,7 @@ public final class TorchCheckpoint {
     }
     long last = offset;
     for (int i = 0; i < rank; i++) {
-      last += (shape[i] - 1L) * stride[i];
+      last = Math.addExact(last, Math.multiplyExact(shape[i] - 1L, stride[i])); // overflow: error
     }
     if (offset < 0 || last >= st.numel()) {
       throw new IllegalArgumentException(

@@ -1,0 +1,263 @@
+package org.hnet.io;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import org.hnet.HNetException;
+
+/**
+ * One named tensor as stored: a dtype, a row-major shape and exactly {@code numel * dtype.bytes()}
+ * little-endian bytes. The bytes live either on the heap or in a memory-mapped file (then they stay
+ * valid for as long as this object is reachable); conversions to Java arrays happen on demand.
+ * Instances are immutable and may be converted from several threads at once.
+ */
+public final class TensorData {
+  static final ValueLayout.OfFloat F32_LE =
+      ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  static final ValueLayout.OfDouble F64_LE =
+      ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  static final ValueLayout.OfShort I16_LE =
+      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  static final ValueLayout.OfInt I32_LE =
+      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  static final ValueLayout.OfLong I64_LE =
+      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+  /** Largest array length every JVM accepts. */
+  static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+  private final DType dtype;
+  private final int[] shape;
+  private final long numel;
+  private final MemorySegment bytes;
+  // Prefix of error messages, e.g. "model.safetensors: tensor 'lm_head.weight'".
+  private final String label;
+
+  TensorData(DType dtype, int[] shape, MemorySegment bytes, String label) {
+    this.dtype = dtype;
+    this.shape = shape.clone();
+    this.numel = numel(this.shape);
+    this.label = label;
+    if (bytes.byteSize() != numel * dtype.bytes()) {
+      throw new IllegalArgumentException(
+          label + ": " + bytes.byteSize() + " bytes for " + numel + " elements of " + dtype);
+    }
+    this.bytes = bytes;
+  }
+
+  public DType dtype() {
+    return dtype;
+  }
+
+  public int[] shape() {
+    return shape.clone();
+  }
+
+  public long numel() {
+    return numel;
+  }
+
+  /** The raw little-endian bytes (a view, never copied). */
+  MemorySegment segment() {
+    return bytes;
+  }
+
+  String label() {
+    return label;
+  }
+
+  /** The same bytes under another name in error messages. */
+  TensorData relabel(String newLabel) {
+    return new TensorData(dtype, shape, bytes, newLabel);
+  }
+
+  /**
+   * All elements as float32: F64 rounds to nearest, F16 and BF16 widen exactly (BF16 is the upper
+   * half of a float32), integers and BOOL convert like a Java cast.
+   */
+  public float[] toFloats() {
+    int n = arrayLength("float[]");
+    float[] out = new float[n];
+    MemorySegment s = bytes;
+    switch (dtype) {
+      case F32 -> MemorySegment.copy(s, F32_LE, 0, out, 0, n);
+      case F16 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = Float.float16ToFloat(s.get(I16_LE, 2L * i));
+        }
+      }
+      case BF16 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = Float.intBitsToFloat(s.get(I16_LE, 2L * i) << 16);
+        }
+      }
+      case F64 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = (float) s.get(F64_LE, 8L * i);
+        }
+      }
+      case I64 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = s.get(I64_LE, 8L * i);
+        }
+      }
+      case I32 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = s.get(I32_LE, 4L * i);
+        }
+      }
+      case I16 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = s.get(I16_LE, 2L * i);
+        }
+      }
+      case I8 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = s.get(ValueLayout.JAVA_BYTE, i);
+        }
+      }
+      case U8 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = s.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+        }
+      }
+      case BOOL -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = s.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1f : 0f;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** All elements of an integer or BOOL tensor as long (U8 unsigned, BOOL 0/1). */
+  public long[] toLongs() {
+    if (dtype.isFloatingPoint()) {
+      throw new HNetException(
+          label + " is " + dtype + ", but an integer or BOOL tensor was expected");
+    }
+    int n = arrayLength("long[]");
+    long[] out = new long[n];
+    MemorySegment s = bytes;
+    switch (dtype) {
+      case I64 -> MemorySegment.copy(s, I64_LE, 0, out, 0, n);
+      case I32 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = s.get(I32_LE, 4L * i);
+        }
+      }
+      case I16 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = s.get(I16_LE, 2L * i);
+        }
+      }
+      case I8 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = s.get(ValueLayout.JAVA_BYTE, i);
+        }
+      }
+      case U8 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = s.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+        }
+      }
+      case BOOL -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = s.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
+        }
+      }
+      default -> throw new AssertionError(dtype);
+    }
+    return out;
+  }
+
+  /** The raw bytes of a U8 or BOOL tensor. */
+  public byte[] toU8() {
+    if (dtype != DType.U8 && dtype != DType.BOOL) {
+      throw new HNetException(label + " is " + dtype + ", but a U8 or BOOL tensor was expected");
+    }
+    arrayLength("byte[]");
+    return bytes.toArray(ValueLayout.JAVA_BYTE);
+  }
+
+  public static TensorData ofFloats(int[] shape, float[] data) {
+    MemorySegment s = heap(DType.F32, shape, data.length);
+    MemorySegment.copy(data, 0, s, F32_LE, 0, data.length);
+    return new TensorData(DType.F32, shape, s, "tensor");
+  }
+
+  public static TensorData ofLongs(int[] shape, long[] data) {
+    MemorySegment s = heap(DType.I64, shape, data.length);
+    MemorySegment.copy(data, 0, s, I64_LE, 0, data.length);
+    return new TensorData(DType.I64, shape, s, "tensor");
+  }
+
+  public static TensorData ofInts(int[] shape, int[] data) {
+    MemorySegment s = heap(DType.I32, shape, data.length);
+    MemorySegment.copy(data, 0, s, I32_LE, 0, data.length);
+    return new TensorData(DType.I32, shape, s, "tensor");
+  }
+
+  public static TensorData ofU8(int[] shape, byte[] data) {
+    MemorySegment s = heap(DType.U8, shape, data.length);
+    MemorySegment.copy(data, 0, s, ValueLayout.JAVA_BYTE, 0, data.length);
+    return new TensorData(DType.U8, shape, s, "tensor");
+  }
+
+  /** Any dtype from its little-endian bytes (copied), e.g. F16/BF16 data prepared elsewhere. */
+  public static TensorData ofBytes(DType dtype, int[] shape, byte[] littleEndian) {
+    long n = numel(shape);
+    if (littleEndian.length != n * dtype.bytes()) {
+      throw new IllegalArgumentException(
+          "shape "
+              + Arrays.toString(shape)
+              + " of "
+              + dtype
+              + " needs "
+              + n * dtype.bytes()
+              + " bytes, got "
+              + littleEndian.length);
+    }
+    return new TensorData(dtype, shape, MemorySegment.ofArray(littleEndian.clone()), "tensor");
+  }
+
+  /** A zeroed heap segment for {@code length} elements, which must match the shape. */
+  private static MemorySegment heap(DType dtype, int[] shape, int length) {
+    long n = numel(shape);
+    if (n != length) {
+      throw new IllegalArgumentException(
+          "shape " + Arrays.toString(shape) + " needs " + n + " values, got " + length);
+    }
+    long size = n * dtype.bytes();
+    if (size > MAX_ARRAY) {
+      throw new IllegalArgumentException(
+          "tensor of shape " + Arrays.toString(shape) + " exceeds 2 GiB of " + dtype);
+    }
+    return MemorySegment.ofArray(new byte[(int) size]);
+  }
+
+  private int arrayLength(String what) {
+    if (numel > MAX_ARRAY) {
+      throw new HNetException(
+          label + " has " + numel + " elements, more than a Java " + what + " can hold");
+    }
+    return (int) numel;
+  }
+
+  static long numel(int[] shape) {
+    long n = 1;
+    for (int d : shape) {
+      if (d < 0) {
+        throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+      }
+      n = Math.multiplyExact(n, d);
+    }
+    return n;
+  }
+
+  @Override
+  public String toString() {
+    return dtype + Arrays.toString(shape);
+  }
+}

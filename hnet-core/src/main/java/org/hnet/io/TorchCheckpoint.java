@@ -1,0 +1,370 @@
+package org.hnet.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import org.hnet.HNetException;
+import org.hnet.io.Unpickler.Placeholder;
+import org.hnet.io.Unpickler.PyGlobal;
+import org.hnet.io.Unpickler.PyTuple;
+
+/**
+ * Reads state dicts written by {@code torch.save} (zip format, torch >= 1.6): a zip with {@code
+ * <archive>/data.pkl} (the pickled object; tensors refer to storages by persistent id {@code
+ * ('storage', StorageClass, key, location, numel)}) and the raw little-endian storages {@code
+ * <archive>/data/<key>}. The pickle is read by {@link Unpickler}, which executes nothing.
+ */
+public final class TorchCheckpoint {
+  private static final Map<String, DType> STORAGE_TYPES =
+      Map.of(
+          "FloatStorage", DType.F32,
+          "HalfStorage", DType.F16,
+          "BFloat16Storage", DType.BF16,
+          "DoubleStorage", DType.F64,
+          "LongStorage", DType.I64,
+          "IntStorage", DType.I32,
+          "ShortStorage", DType.I16,
+          "CharStorage", DType.I8,
+          "ByteStorage", DType.U8,
+          "BoolStorage", DType.BOOL);
+
+  /** Keys under which training checkpoints commonly nest the model's state dict. */
+  private static final List<String> NESTED_KEYS =
+      List.of("state_dict", "model_state_dict", "model", "module", "ema", "params");
+
+  private TorchCheckpoint() {}
+
+  /** A typed view of one storage: all its bytes, of which tensors take element ranges. */
+  private record Storage(String key, DType dtype, MemorySegment bytes) {
+    long numel() {
+      return bytes.byteSize() / dtype.bytes();
+    }
+  }
+
+  /** The flat {@code name -> tensor} state dict in {@code ptFile}, in pickled order. */
+  public static Map<String, TensorData> read(Path ptFile) {
+    String f = ptFile.toString();
+    checkMagic(ptFile, f);
+    try (ZipFile zip = new ZipFile(ptFile.toFile())) {
+      ZipEntry pklEntry = findPickle(zip, f);
+      String prefix = pklEntry.getName().substring(0, pklEntry.getName().length() - 8);
+      ZipEntry order = zip.getEntry(prefix + "byteorder");
+      if (order != null) {
+        String bo = new String(readEntry(zip, order, f), StandardCharsets.US_ASCII).strip();
+        if (!bo.equals("little")) {
+          throw new HNetException(f + ": byteorder '" + bo + "' is not supported (only little)");
+        }
+      }
+      byte[] pkl = readEntry(zip, pklEntry, f);
+      Map<String, MemorySegment> loaded = new HashMap<>();
+      Function<Object, Object> persistentLoad =
+          pid ->
+              storage(pid, key -> loaded.computeIfAbsent(key, k -> loadStorage(zip, prefix, k, f)));
+      Map<String, Function<List<Object>, Object>> callables =
+          Map.of(
+              "torch._utils._rebuild_tensor_v2", TorchCheckpoint::rebuildTensor,
+              "torch._utils._rebuild_tensor", TorchCheckpoint::rebuildTensor,
+              "torch._utils._rebuild_parameter", TorchCheckpoint::rebuildParameter,
+              "torch._utils._rebuild_parameter_with_state", TorchCheckpoint::rebuildParameter);
+      Object root =
+          new Unpickler(pkl, f + ": " + pklEntry.getName(), callables, persistentLoad).load();
+      return stateDict(root, f);
+    } catch (ZipException e) {
+      throw new HNetException(
+          f
+              + ": not a readable torch.save zip archive ("
+              + SafeTensors.oneLine(e.getMessage())
+              + ")",
+          e);
+    } catch (IOException e) {
+      throw SafeTensors.ioError(f, "cannot read", e);
+    }
+  }
+
+  private static void checkMagic(Path file, String f) {
+    byte[] head = new byte[4];
+    int n;
+    try (InputStream in = Files.newInputStream(file)) {
+      n = in.readNBytes(head, 0, 4);
+    } catch (IOException e) {
+      throw SafeTensors.ioError(f, "cannot read", e);
+    }
+    if (n == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
+      return;
+    }
+    if (n > 0 && (head[0] & 0xFF) == 0x80) {
+      throw new HNetException(
+          f
+              + ": legacy (non-zip) torch.save format is not supported; re-save it with torch >="
+              + " 1.6");
+    }
+    throw new HNetException(f + ": not a torch.save zip archive (no zip signature)");
+  }
+
+  private static ZipEntry findPickle(ZipFile zip, String f) {
+    ZipEntry found = null;
+    for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
+      ZipEntry e = en.nextElement();
+      String name = e.getName();
+      if (name.endsWith("/data.pkl") && name.indexOf('/') == name.length() - 9) {
+        if (found != null) {
+          throw new HNetException(
+              f + ": two pickles, " + found.getName() + " and " + name + "; expected one");
+        }
+        found = e;
+      }
+    }
+    if (found == null) {
+      throw new HNetException(f + ": zip has no <archive>/data.pkl; not written by torch.save?");
+    }
+    return found;
+  }
+
+  private static byte[] readEntry(ZipFile zip, ZipEntry e, String f) throws IOException {
+    long size = e.getSize();
+    if (size > TensorData.MAX_ARRAY) {
+      throw new HNetException(
+          f
+              + ": entry "
+              + e.getName()
+              + " has "
+              + size
+              + " bytes; entries over 2 GiB are not"
+              + " supported (convert the checkpoint to safetensors)");
+    }
+    try (InputStream in = zip.getInputStream(e)) {
+      byte[] b = size >= 0 ? in.readNBytes((int) size) : in.readAllBytes();
+      if (size >= 0 && (b.length != size || in.read() != -1)) {
+        throw new HNetException(
+            f + ": entry " + e.getName() + " does not hold its declared " + size + " bytes");
+      }
+      return b;
+    }
+  }
+
+  private static MemorySegment loadStorage(ZipFile zip, String prefix, String key, String f) {
+    ZipEntry e = zip.getEntry(prefix + "data/" + key);
+    if (e == null) {
+      throw new HNetException(f + ": storage " + prefix + "data/" + key + " is missing");
+    }
+    try {
+      return MemorySegment.ofArray(readEntry(zip, e, f));
+    } catch (IOException ex) {
+      throw new UncheckedIOException("storage " + e.getName() + ": " + ex.getMessage(), ex);
+    }
+  }
+
+  /** persistent_load for {@code ('storage', torch.XStorage, key, location, numel)}. */
+  private static Storage storage(Object pid, Function<String, MemorySegment> load) {
+    if (!(pid instanceof PyTuple t)
+        || t.size() != 5
+        || !"storage".equals(t.get(0))
+        || !(t.get(1) instanceof PyGlobal type)
+        || !(t.get(2) instanceof String key)
+        || !(t.get(4) instanceof Long numel)) {
+      throw new IllegalArgumentException("unrecognised persistent id " + describe(pid));
+    }
+    DType dtype = type.module().equals("torch") ? STORAGE_TYPES.get(type.name()) : null;
+    if (dtype == null) {
+      throw new IllegalArgumentException(
+          "storage " + key + " has unsupported type " + type.qualified());
+    }
+    MemorySegment bytes = load.apply(key);
+    long need = numel * dtype.bytes();
+    if (numel < 0 || bytes.byteSize() < need) {
+      throw new IllegalArgumentException(
+          "storage data/"
+              + key
+              + " has "
+              + bytes.byteSize()
+              + " bytes, needs "
+              + need
+              + " for "
+              + numel
+              + " elements of "
+              + dtype);
+    }
+    return new Storage(key, dtype, bytes.asSlice(0, need));
+  }
+
+  /**
+   * {@code _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks, ...)}.
+   */
+  private static TensorData rebuildTensor(List<Object> args) {
+    if (args.size() < 4
+        || !(args.get(0) instanceof Storage st)
+        || !(args.get(1) instanceof Long offset)
+        || !(args.get(2) instanceof PyTuple sizeT)
+        || !(args.get(3) instanceof PyTuple strideT)
+        || sizeT.size() != strideT.size()) {
+      throw new IllegalArgumentException("unexpected arguments " + describe(args));
+    }
+    int rank = sizeT.size();
+    int[] shape = new int[rank];
+    long[] stride = new long[rank];
+    for (int i = 0; i < rank; i++) {
+      if (!(sizeT.get(i) instanceof Long d)
+          || d < 0
+          || d > Integer.MAX_VALUE
+          || !(strideT.get(i) instanceof Long s)
+          || s < 0) {
+        throw new IllegalArgumentException(
+            "bad size " + describe(sizeT) + " or stride " + describe(strideT));
+      }
+      shape[i] = (int) (long) d;
+      stride[i] = s;
+    }
+    long numel = TensorData.numel(shape);
+    int es = st.dtype().bytes();
+    if (numel == 0) {
+      return new TensorData(st.dtype(), shape, MemorySegment.ofArray(new byte[0]), "tensor");
+    }
+    long last = offset;
+    for (int i = 0; i < rank; i++) {
+      last = Math.addExact(last, Math.multiplyExact(shape[i] - 1L, stride[i])); // overflow: error
+    }
+    if (offset < 0 || last >= st.numel()) {
+      throw new IllegalArgumentException(
+          "tensor "
+              + Arrays.toString(shape)
+              + " at offset "
+              + offset
+              + " with stride "
+              + Arrays.toString(stride)
+              + " reaches element "
+              + last
+              + " of storage data/"
+              + st.key()
+              + ", which has "
+              + st.numel());
+    }
+    if (isContiguous(shape, stride)) {
+      return new TensorData(
+          st.dtype(), shape, st.bytes().asSlice(offset * es, numel * es), "tensor");
+    }
+    if (numel * es > TensorData.MAX_ARRAY) {
+      throw new IllegalArgumentException("non-contiguous tensor over 2 GiB is not supported");
+    }
+    return new TensorData(st.dtype(), shape, gather(st, offset, shape, stride), "tensor");
+  }
+
+  private static boolean isContiguous(int[] shape, long[] stride) {
+    long expected = 1;
+    for (int i = shape.length - 1; i >= 0; i--) {
+      if (shape[i] != 1 && stride[i] != expected) {
+        return false;
+      }
+      expected *= shape[i];
+    }
+    return true;
+  }
+
+  /** Copies a strided view into row-major order (rare in state dicts: views saved untouched). */
+  private static MemorySegment gather(Storage st, long offset, int[] shape, long[] stride) {
+    int es = st.dtype().bytes();
+    int rank = shape.length;
+    long numel = TensorData.numel(shape);
+    MemorySegment out = MemorySegment.ofArray(new byte[(int) (numel * es)]);
+    int[] idx = new int[rank];
+    for (long k = 0; k < numel; k++) {
+      long src = offset;
+      for (int i = 0; i < rank; i++) {
+        src += idx[i] * stride[i];
+      }
+      MemorySegment.copy(st.bytes(), src * es, out, k * es, es);
+      for (int i = rank - 1; i >= 0 && ++idx[i] == shape[i]; i--) {
+        idx[i] = 0;
+      }
+    }
+    return out;
+  }
+
+  /** {@code _rebuild_parameter(data, requires_grad, backward_hooks[, state])}: the data. */
+  private static Object rebuildParameter(List<Object> args) {
+    if (args.isEmpty() || !(args.get(0) instanceof TensorData t)) {
+      throw new IllegalArgumentException("expects a tensor, got " + describe(args));
+    }
+    return t;
+  }
+
+  /** The state dict in {@code root}: root itself, or a dict of tensors nested under a usual key. */
+  private static Map<String, TensorData> stateDict(Object root, String f) {
+    if (!(root instanceof Map<?, ?> top)) {
+      throw new HNetException(
+          f + ": holds " + Unpickler.typeName(root) + ", not a state dict (a dict of tensors)");
+    }
+    Map<?, ?> dict = top;
+    if (!top.isEmpty() && !hasTensors(top)) {
+      dict = null;
+      for (String k : NESTED_KEYS) {
+        if (top.get(k) instanceof Map<?, ?> m && hasTensors(m)) {
+          dict = m;
+          break;
+        }
+      }
+      if (dict == null) {
+        List<String> keys = new ArrayList<>();
+        top.keySet().stream().limit(8).forEach(k -> keys.add(String.valueOf(k)));
+        throw new HNetException(
+            f
+                + ": no tensors at the top level or under "
+                + NESTED_KEYS
+                + " (top-level keys: "
+                + keys
+                + (top.size() > 8 ? ", ..." : "")
+                + ")");
+      }
+    }
+    Map<String, TensorData> out = new LinkedHashMap<>();
+    for (Map.Entry<?, ?> e : dict.entrySet()) {
+      if (e.getKey() instanceof String name && e.getValue() instanceof TensorData t) {
+        out.put(name, t.relabel(f + ": tensor '" + name + "'"));
+      }
+    }
+    return out;
+  }
+
+  private static boolean hasTensors(Map<?, ?> m) {
+    for (Object v : m.values()) {
+      if (v instanceof TensorData) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String describe(Object o) {
+    if (o instanceof PyTuple t) {
+      return describe(t.items());
+    }
+    if (o instanceof List<?> l) {
+      List<String> parts = new ArrayList<>();
+      for (Object x : l) {
+        parts.add(describe(x));
+      }
+      return "(" + String.join(", ", parts) + ")";
+    }
+    if (o instanceof String s) {
+      return "'" + s + "'";
+    }
+    if (o instanceof Long || o instanceof Boolean || o instanceof Placeholder) {
+      return String.valueOf(o);
+    }
+    return Unpickler.typeName(o);
+  }
+}

@@ -1,0 +1,212 @@
+package org.hnet.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.hnet.HNetException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TorchCheckpointTest {
+  private static final Path PACKED = SafeTensorsTest.GOLDEN.resolve("1stage-packed");
+
+  @TempDir Path dir;
+
+  @Test
+  void goldenModelPtEqualsModelSafetensorsBitForBit() {
+    Map<String, TensorData> pt = TorchCheckpoint.read(PACKED.resolve("model.pt"));
+    Map<String, TensorData> st = SafeTensors.read(PACKED.resolve("model.safetensors"));
+    assertEquals(st.keySet(), pt.keySet());
+    assertTrue(pt.size() > 20, "state dict has " + pt.size() + " tensors");
+    for (Map.Entry<String, TensorData> e : st.entrySet()) {
+      TensorData p = pt.get(e.getKey());
+      assertEquals(e.getValue().dtype(), p.dtype(), e.getKey());
+      assertArrayEquals(e.getValue().shape(), p.shape(), e.getKey());
+      assertEquals(-1, e.getValue().segment().mismatch(p.segment()), e.getKey());
+      assertEquals(PACKED.resolve("model.pt") + ": tensor '" + e.getKey() + "'", p.label());
+    }
+  }
+
+  /** A torch.save-style zip: archive "ckpt" with the pickle, storages and byteorder. */
+  private Path zip(String name, byte[] pickle, Map<String, byte[]> storages, String byteorder)
+      throws IOException {
+    Path f = dir.resolve(name);
+    try (OutputStream os = Files.newOutputStream(f);
+        ZipOutputStream z = new ZipOutputStream(os)) {
+      put(z, "ckpt/data.pkl", pickle);
+      if (byteorder != null) {
+        put(z, "ckpt/byteorder", byteorder.getBytes(StandardCharsets.US_ASCII));
+      }
+      for (Map.Entry<String, byte[]> s : storages.entrySet()) {
+        put(z, "ckpt/data/" + s.getKey(), s.getValue());
+      }
+      put(z, "ckpt/version", "3\n".getBytes(StandardCharsets.US_ASCII));
+    }
+    return f;
+  }
+
+  private static void put(ZipOutputStream z, String name, byte[] b) throws IOException {
+    z.putNextEntry(new ZipEntry(name));
+    z.write(b);
+    z.closeEntry();
+  }
+
+  private static byte[] floats(float... v) {
+    byte[] b = new byte[4 * v.length];
+    MemorySegment.copy(v, 0, MemorySegment.ofArray(b), TensorData.F32_LE, 0, v.length);
+    return b;
+  }
+
+  private static Map<String, byte[]> storages() {
+    Map<String, byte[]> s = new LinkedHashMap<>();
+    s.put("0", floats(0, 1, 2, 3, 4, 5));
+    byte[] longs = new byte[24];
+    MemorySegment.copy(
+        new long[] {10, 20, -30}, 0, MemorySegment.ofArray(longs), TensorData.I64_LE, 0, 3);
+    s.put("1", longs);
+    return s;
+  }
+
+  @Test
+  void stridedSharedAndNestedTensorsOfAHandBuiltCheckpoint() throws IOException {
+    PickleWriter w = new PickleWriter().proto(2).op('}').mark();
+    w.str("epoch").integer(3);
+    // A config object of an unknown class, as official checkpoints hold omegaconf objects.
+    w.str("config")
+        .global("omegaconf.listconfig", "ListConfig")
+        .op(')', 0x81)
+        .op('}')
+        .str("_content")
+        .op(']', 's', 'b');
+    w.str("state_dict").global("collections", "OrderedDict").op(')', 'R').mark();
+    w.str("a").tensor("FloatStorage", "0", 6, 0, new long[] {2, 3}, new long[] {3, 1});
+    w.str("t").tensor("FloatStorage", "0", 6, 0, new long[] {3, 2}, new long[] {1, 3});
+    w.str("tail").tensor("FloatStorage", "0", 6, 3, new long[] {3}, new long[] {1});
+    w.str("p").global("torch._utils", "_rebuild_parameter");
+    w.mark().tensor("FloatStorage", "0", 6, 1, new long[] {2}, new long[] {2});
+    w.op(0x88).global("collections", "OrderedDict").op(')', 'R', 't', 'R');
+    w.str("scalar").tensor("LongStorage", "1", 3, 2, new long[] {}, new long[] {});
+    w.str("bcast").tensor("LongStorage", "1", 3, 0, new long[] {2, 2}, new long[] {0, 1});
+    w.str("empty").tensor("FloatStorage", "0", 6, 0, new long[] {0, 4}, new long[] {4, 1});
+    w.str("note").str("not a tensor");
+    w.op('u', 'u');
+    Path f = zip("hand.pt", w.stop(), storages(), "little");
+
+    Map<String, TensorData> sd = TorchCheckpoint.read(f);
+    assertEquals(
+        List.of("a", "t", "tail", "p", "scalar", "bcast", "empty"), List.copyOf(sd.keySet()));
+    assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5}, sd.get("a").toFloats());
+    assertArrayEquals(new int[] {3, 2}, sd.get("t").shape());
+    assertArrayEquals(new float[] {0, 3, 1, 4, 2, 5}, sd.get("t").toFloats());
+    assertArrayEquals(new float[] {3, 4, 5}, sd.get("tail").toFloats());
+    assertArrayEquals(new float[] {1, 3}, sd.get("p").toFloats());
+    assertEquals(DType.I64, sd.get("scalar").dtype());
+    assertArrayEquals(new int[0], sd.get("scalar").shape());
+    assertArrayEquals(new long[] {-30}, sd.get("scalar").toLongs());
+    assertArrayEquals(new long[] {10, 20, 10, 20}, sd.get("bcast").toLongs());
+    assertEquals(0, sd.get("empty").numel());
+    assertArrayEquals(new int[] {0, 4}, sd.get("empty").shape());
+  }
+
+  @Test
+  void tensorBeyondItsStorageIsRejected() throws IOException {
+    PickleWriter w = new PickleWriter().proto(2).op('}');
+    w.str("w").tensor("FloatStorage", "0", 6, 4, new long[] {3}, new long[] {1}).op('s');
+    Path f = zip("over.pt", w.stop(), storages(), null);
+    String m = assertThrows(HNetException.class, () -> TorchCheckpoint.read(f)).getMessage();
+    assertTrue(m.startsWith(f + ": ckpt/data.pkl at byte "), m);
+    assertTrue(m.contains("reaches element 6 of storage data/0, which has 6"), m);
+  }
+
+  @Test
+  void malformedCheckpointsNameTheFile() throws IOException {
+    PickleWriter ok = new PickleWriter().proto(2).op('}');
+    ok.str("w").tensor("FloatStorage", "0", 6, 0, new long[] {6}, new long[] {1}).op('s');
+    byte[] pickle = ok.stop();
+    Path noStorage = zip("nostorage.pt", pickle, Map.of(), null);
+    assertMessage(noStorage, "ckpt/data/0 is missing");
+    Path shortStorage = zip("short.pt", pickle, Map.of("0", new byte[8]), null);
+    assertMessage(shortStorage, "storage data/0 has 8 bytes, needs 24");
+    Path big = zip("big.pt", pickle, storages(), "big");
+    assertMessage(big, "byteorder 'big'");
+
+    PickleWriter half = new PickleWriter().proto(2).op('}');
+    half.str("w").tensor("ComplexFloatStorage", "0", 1, 0, new long[] {1}, new long[] {1});
+    assertMessage(
+        zip("complex.pt", half.op('s').stop(), storages(), null),
+        "unsupported type torch.ComplexFloatStorage");
+    assertMessage(
+        zip("list.pt", new PickleWriter().proto(2).op(']').stop(), Map.of(), null),
+        "not a state dict");
+    PickleWriter noTensors = new PickleWriter().proto(2).op('}').str("epoch").integer(1).op('s');
+    assertMessage(zip("none.pt", noTensors.stop(), Map.of(), null), "no tensors", "epoch");
+
+    Path empty = dir.resolve("empty.pt");
+    try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(empty))) {
+      put(z, "x/other", new byte[1]);
+    }
+    assertMessage(empty, "no <archive>/data.pkl");
+    Path legacy = dir.resolve("legacy.pt");
+    Files.write(legacy, new byte[] {(byte) 0x80, 2, (byte) 0x8a, 10});
+    assertMessage(legacy, "legacy");
+    Path text = dir.resolve("text.pt");
+    Files.writeString(text, "hello");
+    assertMessage(text, "not a torch.save zip");
+    assertMessage(dir.resolve("missing.pt"), "no such file");
+  }
+
+  @Test
+  void truncatedGoldenCheckpointIsRejected() throws IOException {
+    byte[] full = Files.readAllBytes(PACKED.resolve("model.pt"));
+    for (int cut :
+        new int[] {0, 2, 4, 100, 5000, full.length / 2, full.length - 30, full.length - 1}) {
+      Path f = dir.resolve("cut" + cut + ".pt");
+      Files.write(f, Arrays.copyOf(full, cut));
+      assertMessage(f);
+    }
+    // Zeroing the middle of the pickle breaks it at an opcode or a storage lookup.
+    byte[] garbled = full.clone();
+    int pkl = indexOf(full, "ccollections".getBytes(StandardCharsets.US_ASCII));
+    Arrays.fill(garbled, pkl + 300, pkl + 340, (byte) 0xEE);
+    Path g = dir.resolve("garbled.pt");
+    Files.write(g, garbled);
+    assertMessage(g);
+  }
+
+  private static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new AssertionError("not found");
+  }
+
+  private static void assertMessage(Path f, String... fragments) {
+    String m = assertThrows(HNetException.class, () -> TorchCheckpoint.read(f)).getMessage();
+    assertTrue(m.startsWith(f + ":"), m);
+    assertFalse(m.contains("\n"), m);
+    for (String s : fragments) {
+      assertTrue(m.contains(s), "'" + s + "' not in: " + m);
+    }
+  }
+}

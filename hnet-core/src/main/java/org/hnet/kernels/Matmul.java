@@ -1,0 +1,291 @@
+package org.hnet.kernels;
+
+// Dimension legend:
+//   M  rows (tokens / positions of the batch)
+//   N  output features (rows of the weight w[N×K], as in nn.Linear)
+//   K  reduction (input features)
+//   x[M×K], w[N×K], y[M×N], bias[N], dy[M×N], dx[M×K], dw[N×K], dbias[N]; all row-major, contiguous
+//   rows, each array addressed from its own offset.
+//
+// Paths:
+//   linear, M > DECODE_ROWS: packed GEMM (MatmulGemm): w packed into K-major panels, 6-row register
+//     tiles, K blocked; row tiles (or, for few rows, panels) split over threads.
+//   linear, M <= DECODE_ROWS (decode): dot products that stream each row of w once, 4 rows of w ×
+//     2 rows of x per pass; rows of w split over threads. No packing.
+//   linearBackwardInput: the same GEMM with w (not transposed) packed as B.
+//   linearBackwardWeight: the same GEMM with C = dw (N rows, K columns), A = dyᵀ, B = x, reduction
+//     over M, which is never split: threads take rows (or panels) of dw.
+//
+// Determinism: every output element is computed by a fixed sequence of float operations that
+// depends on the shapes only (not on the thread count nor on how work is split), so results are
+// bit-identical run to run and for any Parallel.threads(). The decode path and the GEMM path order
+// their sums differently, so linear(M <= 8) is not bit-identical to the GEMM on the same rows.
+//
+// The *Naive twins are the oracle (and a fallback): plain loops accumulating in double, rounded to
+// float once per output element.
+
+import jdk.incubator.vector.FloatVector;
+
+public final class Matmul {
+  private Matmul() {}
+
+  /** Forward products with at most this many rows take the streaming (decode) path. */
+  public static final int DECODE_ROWS = 8;
+
+  private static final jdk.incubator.vector.VectorSpecies<Float> S = MatmulGemm.S;
+  private static final int VL = MatmulGemm.VL;
+
+  /** A weight w[N×K] packed once (for y = x·wᵀ), for repeated {@link #linear} calls. */
+  public static final class PackedWeight {
+    final float[] data;
+    public final int n;
+    public final int k;
+
+    PackedWeight(float[] data, int n, int k) {
+      this.data = data;
+      this.n = n;
+      this.k = k;
+    }
+  }
+
+  /** Packs w[N×K] (from wOff) for {@link #linear(float[], int, float[], int, PackedWeight, float[], int, int)}. */
+  public static PackedWeight pack(float[] w, int wOff, int N, int K) {
+    dims(1, N, K);
+    check("w", w, wOff, (long) N * K);
+    float[] data = new float[Math.toIntExact(MatmulGemm.packedSize(K, N))];
+    if (N > 0 && K > 0) MatmulGemm.packB(data, w, wOff, K, true, K, N);
+    return new PackedWeight(data, N, K);
+  }
+
+  /**
+   * nn.Linear forward: y[M×N] = x[M×K] · w[N×K]^T (+ bias[N] when bias != null). All row-major,
+   * contiguous rows.
+   */
+  public static void linear(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int biasOff, int M, int N, int K) {
+    dims(M, N, K);
+    check("y", y, yOff, (long) M * N);
+    check("x", x, xOff, (long) M * K);
+    check("w", w, wOff, (long) N * K);
+    if (bias != null) check("bias", bias, biasOff, N);
+    if (M <= DECODE_ROWS) {
+      decode(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
+    } else {
+      MatmulGemm.gemm(y, yOff, N, M, N, K, x, xOff, K, 1, w, wOff, K, true, null, bias, biasOff, false);
+    }
+  }
+
+  /** nn.Linear forward with a weight packed by {@link #pack}: y[M×N] = x[M×K] · wᵀ (+ bias). */
+  public static void linear(float[] y, int yOff, float[] x, int xOff, PackedWeight pw,
+      float[] bias, int biasOff, int M) {
+    int N = pw.n, K = pw.k;
+    dims(M, N, K);
+    check("y", y, yOff, (long) M * N);
+    check("x", x, xOff, (long) M * K);
+    if (bias != null) check("bias", bias, biasOff, N);
+    MatmulGemm.gemm(y, yOff, N, M, N, K, x, xOff, K, 1, null, 0, K, true, pw.data, bias, biasOff, false);
+  }
+
+  /** Input gradient: dx[M×K] = dy[M×N] · w[N×K] (accumulate=true adds into dx). */
+  public static void linearBackwardInput(float[] dx, int dxOff, float[] dy, int dyOff, float[] w,
+      int wOff, int M, int N, int K, boolean accumulate) {
+    dims(M, N, K);
+    check("dx", dx, dxOff, (long) M * K);
+    check("dy", dy, dyOff, (long) M * N);
+    check("w", w, wOff, (long) N * K);
+    MatmulGemm.gemm(dx, dxOff, K, M, K, N, dy, dyOff, N, 1, w, wOff, K, false, null, null, 0, accumulate);
+  }
+
+  /** Weight gradient: dw[N×K] += dy[M×N]^T · x[M×K]; dbias[N] += column sums of dy when dbias != null. */
+  public static void linearBackwardWeight(float[] dw, int dwOff, float[] dbias, int dbOff, float[] dy,
+      int dyOff, float[] x, int xOff, int M, int N, int K) {
+    dims(M, N, K);
+    check("dw", dw, dwOff, (long) N * K);
+    check("dy", dy, dyOff, (long) M * N);
+    check("x", x, xOff, (long) M * K);
+    if (dbias != null) check("dbias", dbias, dbOff, N);
+    MatmulGemm.gemm(dw, dwOff, K, N, K, M, dy, dyOff, 1, N, x, xOff, K, false, null, null, 0, true);
+    if (dbias != null) columnSums(dbias, dbOff, dy, dyOff, M, N);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Naive twins (oracle): double accumulation, one rounding to float per output element.
+
+  /** Naive {@link #linear}: y = (float) (bias + Σ_k x·w) accumulated in double. */
+  public static void linearNaive(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int biasOff, int M, int N, int K) {
+    for (int m = 0; m < M; m++) {
+      for (int n = 0; n < N; n++) {
+        double s = bias == null ? 0 : bias[biasOff + n];
+        for (int k = 0; k < K; k++) s += (double) x[xOff + m * K + k] * w[wOff + n * K + k];
+        y[yOff + m * N + n] = (float) s;
+      }
+    }
+  }
+
+  /** Naive {@link #linearBackwardInput}: dx = (float) (dx? + Σ_n dy·w) accumulated in double. */
+  public static void linearBackwardInputNaive(float[] dx, int dxOff, float[] dy, int dyOff,
+      float[] w, int wOff, int M, int N, int K, boolean accumulate) {
+    for (int m = 0; m < M; m++) {
+      for (int k = 0; k < K; k++) {
+        double s = accumulate ? dx[dxOff + m * K + k] : 0;
+        for (int n = 0; n < N; n++) s += (double) dy[dyOff + m * N + n] * w[wOff + n * K + k];
+        dx[dxOff + m * K + k] = (float) s;
+      }
+    }
+  }
+
+  /** Naive {@link #linearBackwardWeight}: dw = (float) (dw + Σ_m dy·x), dbias likewise, in double. */
+  public static void linearBackwardWeightNaive(float[] dw, int dwOff, float[] dbias, int dbOff,
+      float[] dy, int dyOff, float[] x, int xOff, int M, int N, int K) {
+    for (int n = 0; n < N; n++) {
+      for (int k = 0; k < K; k++) {
+        double s = dw[dwOff + n * K + k];
+        for (int m = 0; m < M; m++) s += (double) dy[dyOff + m * N + n] * x[xOff + m * K + k];
+        dw[dwOff + n * K + k] = (float) s;
+      }
+      if (dbias != null) {
+        double s = dbias[dbOff + n];
+        for (int m = 0; m < M; m++) s += dy[dyOff + m * N + n];
+        dbias[dbOff + n] = (float) s;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Decode path: y[m, n] = bias[n] + dot(x[m, :], w[n, :]). Per element: VL-lane fma accumulators
+  // over the vector part of K, a fixed-order pairwise lane sum, then the scalar tail in order, then
+  // the bias. Identical for every grouping of rows, hence for every thread split.
+
+  private static void decode(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int biasOff, int M, int N, int K) {
+    if (M == 0 || N == 0) return;
+    long flops = 2L * M * N * K;
+    int grain = flops < MatmulGemm.SERIAL_FLOPS ? N : Math.max(4, (1 << 14) / Math.max(1, K));
+    Parallel.forRange(N, grain, (n0, n1) -> {
+      int n = n0;
+      for (; n + 4 <= n1; n += 4) {
+        int m = 0;
+        for (; m + 2 <= M; m += 2) dot2x4(y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+        if (m < M) dot1x4(y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+      }
+      for (; n < n1; n++) {
+        for (int m = 0; m < M; m++) dot1x1(y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+      }
+    });
+  }
+
+  private static void dot2x4(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int bo, int m, int n, int N, int K) {
+    int x0 = xOff + m * K, x1 = x0 + K;
+    int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    int kb = S.loopBound(K);
+    for (int k = 0; k < kb; k += VL) {
+      FloatVector u0 = FloatVector.fromArray(S, x, x0 + k);
+      FloatVector u1 = FloatVector.fromArray(S, x, x1 + k);
+      FloatVector v = FloatVector.fromArray(S, w, w0 + k);
+      a00 = u0.fma(v, a00);
+      a10 = u1.fma(v, a10);
+      v = FloatVector.fromArray(S, w, w1 + k);
+      a01 = u0.fma(v, a01);
+      a11 = u1.fma(v, a11);
+      v = FloatVector.fromArray(S, w, w2 + k);
+      a02 = u0.fma(v, a02);
+      a12 = u1.fma(v, a12);
+      v = FloatVector.fromArray(S, w, w3 + k);
+      a03 = u0.fma(v, a03);
+      a13 = u1.fma(v, a13);
+    }
+    int y0 = yOff + m * N + n, y1 = y0 + N;
+    y[y0] = finish(a00, x, x0, w, w0, kb, K, bias, bo, n);
+    y[y0 + 1] = finish(a01, x, x0, w, w1, kb, K, bias, bo, n + 1);
+    y[y0 + 2] = finish(a02, x, x0, w, w2, kb, K, bias, bo, n + 2);
+    y[y0 + 3] = finish(a03, x, x0, w, w3, kb, K, bias, bo, n + 3);
+    y[y1] = finish(a10, x, x1, w, w0, kb, K, bias, bo, n);
+    y[y1 + 1] = finish(a11, x, x1, w, w1, kb, K, bias, bo, n + 1);
+    y[y1 + 2] = finish(a12, x, x1, w, w2, kb, K, bias, bo, n + 2);
+    y[y1 + 3] = finish(a13, x, x1, w, w3, kb, K, bias, bo, n + 3);
+  }
+
+  private static void dot1x4(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int bo, int m, int n, int N, int K) {
+    int x0 = xOff + m * K;
+    int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    int kb = S.loopBound(K);
+    for (int k = 0; k < kb; k += VL) {
+      FloatVector u = FloatVector.fromArray(S, x, x0 + k);
+      a0 = u.fma(FloatVector.fromArray(S, w, w0 + k), a0);
+      a1 = u.fma(FloatVector.fromArray(S, w, w1 + k), a1);
+      a2 = u.fma(FloatVector.fromArray(S, w, w2 + k), a2);
+      a3 = u.fma(FloatVector.fromArray(S, w, w3 + k), a3);
+    }
+    int y0 = yOff + m * N + n;
+    y[y0] = finish(a0, x, x0, w, w0, kb, K, bias, bo, n);
+    y[y0 + 1] = finish(a1, x, x0, w, w1, kb, K, bias, bo, n + 1);
+    y[y0 + 2] = finish(a2, x, x0, w, w2, kb, K, bias, bo, n + 2);
+    y[y0 + 3] = finish(a3, x, x0, w, w3, kb, K, bias, bo, n + 3);
+  }
+
+  private static void dot1x1(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int bo, int m, int n, int N, int K) {
+    int x0 = xOff + m * K, w0 = wOff + n * K;
+    FloatVector a = FloatVector.zero(S);
+    int kb = S.loopBound(K);
+    for (int k = 0; k < kb; k += VL) {
+      a = FloatVector.fromArray(S, x, x0 + k).fma(FloatVector.fromArray(S, w, w0 + k), a);
+    }
+    y[yOff + m * N + n] = finish(a, x, x0, w, w0, kb, K, bias, bo, n);
+  }
+
+  /** Lane sum in a fixed pairwise order, the scalar tail k in [kb, K) in order, then the bias. */
+  private static float finish(FloatVector acc, float[] x, int xr, float[] w, int wr, int kb, int K,
+      float[] bias, int bo, int n) {
+    for (int shift = VL / 2; shift > 0; shift >>= 1) acc = acc.add(acc.slice(shift));
+    float s = acc.lane(0);
+    for (int k = kb; k < K; k++) s = Math.fma(x[xr + k], w[wr + k], s);
+    return bias == null ? s : bias[bo + n] + s;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // dbias[n] += Σ_m dy[m, n]: per column a float sum in increasing m, then one add into dbias.
+  // Columns split over threads; each thread streams its column range of every row of dy.
+
+  private static void columnSums(float[] dbias, int dbOff, float[] dy, int dyOff, int M, int N) {
+    if (N == 0) return;
+    int grain = (long) M * N < MatmulGemm.SERIAL_FLOPS ? N : Math.max(VL, 256);
+    Parallel.forRange(N, grain, (n0, n1) -> {
+      MatmulGemm.Scratch s = MatmulGemm.SCRATCH.get();
+      int len = n1 - n0;
+      float[] acc = s.sums = MatmulGemm.Scratch.grow(s.sums, len);
+      java.util.Arrays.fill(acc, 0, len, 0f);
+      int jb = S.loopBound(len);
+      for (int m = 0; m < M; m++) {
+        int row = dyOff + m * N + n0;
+        int j = 0;
+        for (; j < jb; j += VL) {
+          FloatVector.fromArray(S, acc, j).add(FloatVector.fromArray(S, dy, row + j)).intoArray(acc, j);
+        }
+        for (; j < len; j++) acc[j] += dy[row + j];
+      }
+      for (int j = 0; j < len; j++) dbias[dbOff + n0 + j] += acc[j];
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static void dims(int M, int N, int K) {
+    if (M < 0 || N < 0 || K < 0) {
+      throw new IllegalArgumentException("negative dimension: M=" + M + " N=" + N + " K=" + K);
+    }
+  }
+
+  private static void check(String name, float[] a, int off, long count) {
+    if (off < 0 || off + count > a.length) {
+      throw new IndexOutOfBoundsException(
+          name + ": " + count + " floats at offset " + off + " do not fit an array of " + a.length);
+    }
+  }
+}

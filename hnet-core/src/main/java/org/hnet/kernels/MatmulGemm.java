@@ -1,0 +1,254 @@
+package org.hnet.kernels;
+
+// Dimension legend (the generic product every Matmul entry point reduces to):
+//   C[rows × cols] (row stride ldc)  =  init  +  A[rows × red] · B[red × cols]
+//   rows: output rows (M for the forward pass), cols: output columns (N), red: reduction (K).
+//   A(i, r) = a[aOff + i*ars + r*aks]          (any two strides: x, dy, or dyᵀ)
+//   B(r, j) = b[bOff + j*ldb + r] when bTrans  (w[N×K] read as wᵀ in the forward pass)
+//           = b[bOff + r*ldb + j] otherwise    (w in backward-input, x in backward-weight)
+//   init: the bias row (or zero) when not accumulating, the current C when accumulating.
+//
+// Blocking (GotoBLAS style): B is packed once per call into panels of NR columns, K-major, cut into
+// blocks of KC reduction steps; A is packed per thread, MC rows × KC at a time, into micro-panels of
+// MR rows (k-major: MR consecutive floats per reduction step). The micro-kernel keeps an MR × NR tile
+// of C in MR*NV vector registers, broadcasts one A value per row and loads NV vectors of the B panel
+// per reduction step.
+//
+// Determinism: every element of C is computed by the same sequence of fused multiply-adds (in
+// increasing reduction order, starting from init) whatever the thread count, the split (rows or
+// panels) or the blocking of rows, so results are bit-identical for 1, 2, ... threads.
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+final class MatmulGemm {
+  private MatmulGemm() {}
+
+  /** Vector species; {@code -Dhnet.matmul.bits=256|512} forces one (tests of the other kernel). */
+  static final VectorSpecies<Float> S = species();
+
+  static final int VL = S.length();
+  /** Rows of the register tile. */
+  static final int MR = 6;
+  /** Vectors per tile row: 3 with 32 vector registers (AVX-512: 18 accumulators), else 2 (12). */
+  static final int NV = Integer.getInteger("hnet.matmul.nv", VL >= 16 ? 3 : 2);
+  /** Columns of a packed B panel and of the register tile. */
+  static final int NR = NV * VL;
+  /** Reduction steps per cache block. */
+  static final int KC = 256;
+  /** Row tiles per A cache block (MC = MCT * MR rows). */
+  static final int MCT = 16;
+  /** Below this many flops a product runs on one thread. */
+  static final long SERIAL_FLOPS = 1L << 18;
+
+  private static final float[] ZEROS = new float[3 * 64];
+
+  private static VectorSpecies<Float> species() {
+    int bits = Integer.getInteger("hnet.matmul.bits", 0);
+    return bits == 0
+        ? FloatVector.SPECIES_PREFERRED
+        : FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(bits)).check(float.class);
+  }
+
+  /** Per-thread scratch: A block, one edge tile, and (on the calling thread) packed B and bias. */
+  static final class Scratch {
+    float[] a = new float[0];
+    float[] tile = new float[MR * NR];
+    float[] b = new float[0];
+    float[] bias = new float[0];
+    float[] sums = new float[0];
+
+    static float[] grow(float[] buf, long need) {
+      if (buf.length >= need) return buf;
+      return new float[Math.toIntExact(Math.max(need, Math.min(Integer.MAX_VALUE - 8, buf.length * 3L / 2)))];
+    }
+  }
+
+  static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  static int panels(int cols) {
+    return (cols + NR - 1) / NR;
+  }
+
+  /** Floats of a packed B of {@code red × cols}: every panel padded to NR columns. */
+  static long packedSize(int red, int cols) {
+    return (long) panels(cols) * NR * red;
+  }
+
+  /**
+   * Packs B into {@code bp}: the block of reduction steps [k0, k0+kc) starts at {@code P*NR*k0}; in
+   * it panel p occupies {@code kc*NR} floats, row k of the panel holds B(k0+k, p*NR .. p*NR+NR-1),
+   * zero-padded past {@code cols}.
+   */
+  static void packB(float[] bp, float[] b, int bOff, int ldb, boolean bTrans, int red, int cols) {
+    int P = panels(cols);
+    Parallel.forRange(P, (int) Math.max(1, (1L << 16) / ((long) red * NR)), (p0, p1) -> {
+      for (int p = p0; p < p1; p++) {
+        for (int k0 = 0; k0 < red; k0 += KC) {
+          int kc = Math.min(KC, red - k0);
+          packPanel(bp, P * NR * k0 + p * kc * NR, b, bOff, ldb, bTrans, k0, kc, p * NR, cols);
+        }
+      }
+    });
+  }
+
+  private static void packPanel(float[] bp, int dst, float[] b, int bOff, int ldb, boolean bTrans,
+      int k0, int kc, int n0, int cols) {
+    int nc = Math.min(NR, cols - n0);
+    if (bTrans) {
+      for (int j = 0; j < NR; j++) {
+        if (j < nc) {
+          int src = bOff + (n0 + j) * ldb + k0;
+          for (int k = 0; k < kc; k++) bp[dst + k * NR + j] = b[src + k];
+        } else {
+          for (int k = 0; k < kc; k++) bp[dst + k * NR + j] = 0f;
+        }
+      }
+    } else {
+      for (int k = 0; k < kc; k++) {
+        int src = bOff + (k0 + k) * ldb + n0;
+        System.arraycopy(b, src, bp, dst + k * NR, nc);
+        for (int j = nc; j < NR; j++) bp[dst + k * NR + j] = 0f;
+      }
+    }
+  }
+
+  /** Packs row tiles [t0, t1) × reduction [k0, k0+kc) of A; tile t at {@code (t-t0)*MR*kc}. */
+  private static void packA(float[] ap, float[] a, int aOff, int ars, int aks, int rows,
+      int t0, int t1, int k0, int kc) {
+    for (int t = t0; t < t1; t++) {
+      int dst = (t - t0) * MR * kc;
+      int m0 = t * MR;
+      int mr = Math.min(MR, rows - m0);
+      if (aks == 1) {
+        for (int r = 0; r < MR; r++) {
+          if (r < mr) {
+            int src = aOff + (m0 + r) * ars + k0;
+            for (int k = 0; k < kc; k++) ap[dst + k * MR + r] = a[src + k];
+          } else {
+            for (int k = 0; k < kc; k++) ap[dst + k * MR + r] = 0f;
+          }
+        }
+      } else {
+        for (int k = 0; k < kc; k++) {
+          int src = aOff + m0 * ars + (k0 + k) * aks;
+          int d = dst + k * MR;
+          for (int r = 0; r < mr; r++) ap[d + r] = a[src + r * ars];
+          for (int r = mr; r < MR; r++) ap[d + r] = 0f;
+        }
+      }
+    }
+  }
+
+  /**
+   * C = init + A·B (see the legend). {@code packedB} is B already packed by {@link #packB} (or null
+   * to pack it here). {@code bias} (nullable) is the init row when {@code accumulate} is false.
+   */
+  static void gemm(float[] c, int cOff, int ldc, int rows, int cols, int red,
+      float[] a, int aOff, int ars, int aks,
+      float[] b, int bOff, int ldb, boolean bTrans, float[] packedB,
+      float[] bias, int biasOff, boolean accumulate) {
+    if (rows == 0 || cols == 0) return;
+    if (red == 0) {
+      if (!accumulate) {
+        for (int i = 0; i < rows; i++) {
+          for (int j = 0; j < cols; j++) c[cOff + i * ldc + j] = bias == null ? 0f : bias[biasOff + j];
+        }
+      }
+      return;
+    }
+    Scratch caller = SCRATCH.get();
+    int P = panels(cols);
+    float[] bp = packedB;
+    if (bp == null) {
+      bp = caller.b = Scratch.grow(caller.b, packedSize(red, cols));
+      packB(bp, b, bOff, ldb, bTrans, red, cols);
+    }
+    float[] init = null;
+    int initStride = 0;
+    if (!accumulate) {
+      if (bias == null) {
+        init = ZEROS;
+      } else {
+        init = caller.bias = Scratch.grow(caller.bias, (long) P * NR);
+        System.arraycopy(bias, biasOff, init, 0, cols);
+        java.util.Arrays.fill(init, cols, P * NR, 0f);
+        initStride = NR;
+      }
+    }
+    int tiles = (rows + MR - 1) / MR;
+    long flops = 2L * rows * cols * red;
+    int threads = flops < SERIAL_FLOPS ? 1 : Parallel.threads();
+    final float[] fbp = bp;
+    final float[] finit = init;
+    final int fis = initStride;
+    if (threads <= 1) {
+      block(c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, 0, tiles, 0, P);
+    } else if (tiles >= 4 * threads || tiles >= P) {
+      Parallel.forRange(tiles, Math.max(1, tiles / (4 * threads)), (t0, t1) ->
+          block(c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, t0, t1, 0, P));
+    } else {
+      Parallel.forRange(P, 1, (p0, p1) ->
+          block(c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, 0, tiles, p0, p1));
+    }
+  }
+
+  /** Computes row tiles [t0, t1) × panels [p0, p1) of C. */
+  private static void block(float[] c, int cOff, int ldc, int rows, int cols, int red,
+      float[] a, int aOff, int ars, int aks, float[] bp, float[] init, int initStride,
+      int t0, int t1, int p0, int p1) {
+    Scratch s = SCRATCH.get();
+    float[] ap = s.a = Scratch.grow(s.a, (long) MCT * MR * Math.min(KC, red));
+    float[] tile = s.tile;
+    int P = panels(cols);
+    for (int mt = t0; mt < t1; mt += MCT) {
+      int mtEnd = Math.min(t1, mt + MCT);
+      for (int k0 = 0; k0 < red; k0 += KC) {
+        int kc = Math.min(KC, red - k0);
+        packA(ap, a, aOff, ars, aks, rows, mt, mtEnd, k0, kc);
+        float[] in = k0 == 0 ? init : null;
+        for (int p = p0; p < p1; p++) {
+          int bo = P * NR * k0 + p * kc * NR;
+          int n0 = p * NR;
+          int nc = Math.min(NR, cols - n0);
+          int io = p * initStride;
+          for (int t = mt; t < mtEnd; t++) {
+            int m0 = t * MR;
+            int mr = Math.min(MR, rows - m0);
+            int ao = (t - mt) * MR * kc;
+            int co = cOff + m0 * ldc + n0;
+            if (nc == NR) {
+              if (mr == MR) {
+                MatmulKernels.tile(ap, ao, bp, bo, kc, c, co, ldc, in, io);
+              } else {
+                for (int r = 0; r < mr; r++) {
+                  MatmulKernels.row(ap, ao + r, bp, bo, kc, c, co + r * ldc, in, io);
+                }
+              }
+            } else {
+              edgeTile(ap, ao, bp, bo, kc, c, co, ldc, mr, nc, in, io, tile);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** A tile cut by the right edge of C: computed in a full-width scratch tile, then copied. */
+  private static void edgeTile(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co,
+      int ldc, int mr, int nc, float[] in, int io, float[] tile) {
+    if (in == null) {
+      for (int r = 0; r < mr; r++) {
+        System.arraycopy(c, co + r * ldc, tile, r * NR, nc);
+        java.util.Arrays.fill(tile, r * NR + nc, (r + 1) * NR, 0f);
+      }
+    }
+    if (mr == MR) {
+      MatmulKernels.tile(ap, ao, bp, bo, kc, tile, 0, NR, in, io);
+    } else {
+      for (int r = 0; r < mr; r++) MatmulKernels.row(ap, ao + r, bp, bo, kc, tile, r * NR, in, io);
+    }
+    for (int r = 0; r < mr; r++) System.arraycopy(tile, r * NR, c, co + r * ldc, nc);
+  }
+}

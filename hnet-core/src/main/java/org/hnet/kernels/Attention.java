@@ -1,0 +1,565 @@
+package org.hnet.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Causal multi-head self-attention with rotary embedding, the inner part of the official
+ * {@code CausalMHA} (goombalab/hnet hnet/modules/mha.py: Wqkv output → rotary → flash-attn varlen
+ * causal with {@code window_size=(window, -1)} → out_proj input). Forward and decode step.
+ *
+ * <p>Dimensions: T tokens (packed sequences delimited by cuSeqlens, positions restart at 0 at each
+ * sequence start), H heads, P head dim, R rotary dims, Wn window (−1 = global; w ≥ 0: query i sees
+ * keys j with i − w ≤ j ≤ i), HP = H·P. A qkv row is [3 × H × P] = (q | k | v); output rows are
+ * [H × P]. scale = (float) P^−0.5, softmax in float32 with max subtraction.
+ *
+ * <p>Fast forward: flash-style online softmax per (sequence, head, query block of BQ rows) against
+ * key blocks of BK columns; scores never exceed one BQ×BK tile per thread. Each thread keeps the
+ * rotated keys of its current (sequence, head) transposed ([P × ld], ld ≥ seqLen) so that scores
+ * vectorise across keys with broadcast queries (no horizontal reductions), and extends that cache
+ * lazily as its query blocks advance. Work items are (sequence, head, query block) in that order, so
+ * every output element is written by exactly one item and results do not depend on the thread count.
+ */
+public final class Attention {
+  /**
+   * One species for every loop: at most 256 bits, since the usual head dims (16, 24) are multiples
+   * of 8 but not 16 and the p·V loop vectorises over P.
+   */
+  static final VectorSpecies<Float> SPECIES =
+      FloatVector.SPECIES_PREFERRED.vectorBitSize() > 256
+          ? FloatVector.SPECIES_256
+          : FloatVector.SPECIES_PREFERRED;
+
+  static final int L = SPECIES.length();
+  /** Query rows per work item and key columns per tile; BK is a multiple of L. */
+  static final int BQ = 32;
+  static final int BK = 64;
+  /** Below this much multiply-add work a call runs on the calling thread alone. */
+  private static final long SERIAL_WORK = 1L << 16;
+
+  private Attention() {}
+
+  /** Per-thread reusable buffers; grown, never shrunk. */
+  static final class Scratch {
+    float[] q = new float[0]; // [BQ × P] rotated query block
+    float[] acc = new float[0]; // [BQ × P] unnormalised output rows
+    float[] s = new float[BQ * BK]; // [BQ × BK] scores, then probabilities
+    float[] m = new float[BQ]; // running row max
+    float[] l = new float[BQ]; // running row sum
+    float[] kT = new float[0]; // [P × ld] rotated keys of (kSeq, kHead), columns kLo..kHi valid
+    int kSeq = -1, kHead = -1, kLo, kHi, ld;
+    float[] vec = new float[0]; // [P] decode query
+    float[] sc = new float[0]; // [≤ cap] decode scores
+    final float[] lanes = new float[L]; // fixed-order lane sums
+
+    void reserveForward(int P, int maxLen) {
+      if (q.length < BQ * P) {
+        q = new float[BQ * P];
+        acc = new float[BQ * P];
+      }
+      ld = roundUp(Math.max(1, maxLen), L);
+      if (kT.length < P * ld) kT = new float[P * ld];
+      kSeq = -1; // the key cache is only valid within one call
+    }
+  }
+
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  static int roundUp(int x, int m) {
+    return (x + m - 1) / m * m;
+  }
+
+  static float scale(int P) {
+    return (float) Math.pow(P, -0.5); // softmax_scale = head_dim ** -0.5, passed as float32
+  }
+
+  private static void checkArgs(int qkvStride, int[] cuSeqlens, int nSeq, int H, int P, int R, int window) {
+    if (H < 1 || P < 1) throw new IllegalArgumentException("H and P must be >= 1");
+    Rotary.checkDims(P, R);
+    if (window < -1) throw new IllegalArgumentException("window must be >= -1, got " + window);
+    if (qkvStride < 3 * H * P) {
+      throw new IllegalArgumentException("qkvStride " + qkvStride + " < 3HP = " + 3 * H * P);
+    }
+    if (nSeq < 0 || cuSeqlens.length < nSeq + 1 || cuSeqlens[0] != 0) {
+      throw new IllegalArgumentException("cuSeqlens must hold nSeq+1 offsets starting at 0");
+    }
+    for (int i = 0; i < nSeq; i++) {
+      if (cuSeqlens[i + 1] < cuSeqlens[i]) throw new IllegalArgumentException("cuSeqlens not sorted");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Forward
+
+  /**
+   * Causal self-attention over packed sequences. qkv: [T × 3HP] rows of stride qkvStride ≥ 3HP at
+   * qkvOff, not modified (rotated copies live in scratch); out: [T × HP] at outOff.
+   */
+  public static void forward(
+      float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
+      int H, int P, int rotaryDim, int window) {
+    checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
+    int maxLen = 0;
+    long items = 0, work = 0;
+    for (int i = 0; i < nSeq; i++) {
+      int len = cuSeqlens[i + 1] - cuSeqlens[i];
+      maxLen = Math.max(maxLen, len);
+      items += (long) H * ((len + BQ - 1) / BQ);
+      work += (long) H * len * (window < 0 ? len : Math.min(len, window + 1)) * P;
+    }
+    if (items == 0) return;
+    float[][] cs = Rotary.shared(maxLen, rotaryDim);
+    int n = Math.toIntExact(items);
+    int grain = work < SERIAL_WORK ? n : 1;
+    int ml = maxLen;
+    Parallel.forRange(n, grain, (start, end) -> {
+      Scratch sc = SCRATCH.get();
+      sc.reserveForward(P, ml);
+      // Locate the first item: items run over (seq, head, query block).
+      int seq = 0, base = 0;
+      while (true) {
+        int nb = (cuSeqlens[seq + 1] - cuSeqlens[seq] + BQ - 1) / BQ;
+        if (start < base + H * nb) break;
+        base += H * nb;
+        seq++;
+      }
+      for (int it = start; it < end; ) {
+        int s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
+        int nb = (len + BQ - 1) / BQ;
+        int hi = Math.min(end, base + H * nb);
+        for (; it < hi; it++) {
+          int rel = it - base;
+          queryBlock(sc, out, outOff, qkv, qkvOff, qkvStride, s0, len, seq, rel / nb,
+              (rel % nb) * BQ, H, P, rotaryDim, window, cs[0], cs[1]);
+        }
+        base += H * nb;
+        seq++;
+      }
+    });
+  }
+
+  /** One work item: rows [i0, i0+BQ) ∩ [0, len) of head h of the sequence starting at token s0. */
+  private static void queryBlock(
+      Scratch sc, float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int s0, int len,
+      int seq, int h, int i0, int H, int P, int R, int window, float[] cos, float[] sin) {
+    int HP = H * P;
+    int i1 = Math.min(len, i0 + BQ), nq = i1 - i0;
+    int r2 = R / 2;
+    int kNeed = window < 0 ? 0 : Math.max(0, i0 - window);
+    ensureKeys(sc, qkv, qkvOff, qkvStride, s0, seq, h, kNeed, i1, H, P, R, cos, sin);
+
+    float[] q = sc.q, acc = sc.acc, s = sc.s, m = sc.m, l = sc.l;
+    int qBase = qkvOff + s0 * qkvStride + h * P;
+    for (int r = 0; r < nq; r++) {
+      Rotary.rotateInto(qkv, qBase + (i0 + r) * qkvStride, q, r * P, 1, P, R, cos, sin,
+          (i0 + r) * r2, true);
+    }
+    java.util.Arrays.fill(acc, 0, nq * P, 0f);
+    java.util.Arrays.fill(m, 0, nq, Float.NEGATIVE_INFINITY);
+    java.util.Arrays.fill(l, 0, nq, 0f);
+    float scale = scale(P);
+    int vBase = qkvOff + s0 * qkvStride + 2 * HP + h * P;
+
+    for (int j0 = kNeed / BK * BK; j0 < i1; j0 += BK) {
+      int cs = Math.max(j0, kNeed / L * L); // computed columns [cs, ce), L-aligned, < ld
+      int ce = j0 + roundUp(Math.min(j0 + BK, i1) - j0, L);
+      scoreTile(q, P, nq, sc.kT, sc.ld, cs, ce, s, j0, scale);
+      for (int r = 0; r < nq; r++) {
+        int i = i0 + r;
+        int a = Math.max(cs, window < 0 ? 0 : i - window), b = Math.min(ce, i + 1);
+        softmaxRow(s, r * BK - j0, cs, ce, a, b, m, l, acc, r, P, sc.lanes);
+      }
+      // p·V over the union of the rows' valid key ranges (rows are sorted, so first lo, last hi).
+      int r = 0;
+      for (; r + 4 <= nq; r += 4) {
+        int a = Math.max(cs, window < 0 ? 0 : i0 + r - window), b = Math.min(ce, i0 + r + 4);
+        if (a < b) accumulate4(s, r * BK - j0, a, b, qkv, vBase, qkvStride, acc, r * P, P);
+      }
+      for (; r < nq; r++) {
+        int a = Math.max(cs, window < 0 ? 0 : i0 + r - window), b = Math.min(ce, i0 + r + 1);
+        if (a < b) pv(s, r * BK - j0, a, b, qkv, vBase, qkvStride, acc, r * P, P);
+      }
+    }
+
+    int oBase = outOff + (s0 + i0) * HP + h * P;
+    int pv = SPECIES.loopBound(P);
+    for (int r = 0; r < nq; r++) {
+      float inv = l[r]; // ≥ exp(0) = 1: the diagonal key is always visible
+      int o = oBase + r * HP, ar = r * P, c = 0;
+      for (; c < pv; c += L) {
+        FloatVector.fromArray(SPECIES, acc, ar + c).div(inv).intoArray(out, o + c);
+      }
+      for (; c < P; c++) out[o + c] = acc[ar + c] / inv;
+    }
+  }
+
+  /** Makes sc.kT columns [need0, need1) hold the rotated keys of (seq, h); extends lazily. */
+  private static void ensureKeys(
+      Scratch sc, float[] qkv, int qkvOff, int qkvStride, int s0, int seq, int h, int need0,
+      int need1, int H, int P, int R, float[] cos, float[] sin) {
+    if (sc.kSeq != seq || sc.kHead != h || need0 < sc.kLo || need0 > sc.kHi) {
+      sc.kSeq = seq;
+      sc.kHead = h;
+      sc.kLo = need0;
+      sc.kHi = need0;
+    }
+    int kBase = qkvOff + s0 * qkvStride + H * P + h * P;
+    for (int j = sc.kHi; j < need1; j++) {
+      Rotary.rotateInto(qkv, kBase + j * qkvStride, sc.kT, j, sc.ld, P, R, cos, sin,
+          j * (R / 2), true);
+    }
+    sc.kHi = Math.max(sc.kHi, need1);
+  }
+
+  /**
+   * s[r·BK + c − j0] = scale · Σ_k q[r][k]·kT[k][c] for rows r < nq and columns c in [cs, ce)
+   * (multiples of L apart). Register tile of 4 rows × 2 vectors; broadcast q, stream kT rows.
+   */
+  static void scoreTile(
+      float[] q, int P, int nq, float[] kT, int ld, int cs, int ce, float[] s, int j0, float scale) {
+    int r = 0;
+    for (; r + 4 <= nq; r += 4) {
+      int q0 = r * P, q1 = q0 + P, q2 = q1 + P, q3 = q2 + P;
+      int s0 = r * BK - j0, s1 = s0 + BK, s2 = s1 + BK, s3 = s2 + BK;
+      int c = cs;
+      for (; c + 2 * L <= ce; c += 2 * L) {
+        FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a10 = a00, a11 = a00;
+        FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        for (int k = 0, ko = c; k < P; k++, ko += ld) {
+          FloatVector k0 = FloatVector.fromArray(SPECIES, kT, ko);
+          FloatVector k1 = FloatVector.fromArray(SPECIES, kT, ko + L);
+          FloatVector b = FloatVector.broadcast(SPECIES, q[q0 + k]);
+          a00 = b.fma(k0, a00);
+          a01 = b.fma(k1, a01);
+          b = FloatVector.broadcast(SPECIES, q[q1 + k]);
+          a10 = b.fma(k0, a10);
+          a11 = b.fma(k1, a11);
+          b = FloatVector.broadcast(SPECIES, q[q2 + k]);
+          a20 = b.fma(k0, a20);
+          a21 = b.fma(k1, a21);
+          b = FloatVector.broadcast(SPECIES, q[q3 + k]);
+          a30 = b.fma(k0, a30);
+          a31 = b.fma(k1, a31);
+        }
+        a00.mul(scale).intoArray(s, s0 + c);
+        a01.mul(scale).intoArray(s, s0 + c + L);
+        a10.mul(scale).intoArray(s, s1 + c);
+        a11.mul(scale).intoArray(s, s1 + c + L);
+        a20.mul(scale).intoArray(s, s2 + c);
+        a21.mul(scale).intoArray(s, s2 + c + L);
+        a30.mul(scale).intoArray(s, s3 + c);
+        a31.mul(scale).intoArray(s, s3 + c + L);
+      }
+      for (; c < ce; c += L) {
+        FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0, ko = c; k < P; k++, ko += ld) {
+          FloatVector k0 = FloatVector.fromArray(SPECIES, kT, ko);
+          a0 = FloatVector.broadcast(SPECIES, q[q0 + k]).fma(k0, a0);
+          a1 = FloatVector.broadcast(SPECIES, q[q1 + k]).fma(k0, a1);
+          a2 = FloatVector.broadcast(SPECIES, q[q2 + k]).fma(k0, a2);
+          a3 = FloatVector.broadcast(SPECIES, q[q3 + k]).fma(k0, a3);
+        }
+        a0.mul(scale).intoArray(s, s0 + c);
+        a1.mul(scale).intoArray(s, s1 + c);
+        a2.mul(scale).intoArray(s, s2 + c);
+        a3.mul(scale).intoArray(s, s3 + c);
+      }
+    }
+    for (; r < nq; r++) {
+      int q0 = r * P, s0 = r * BK - j0;
+      for (int c = cs; c < ce; c += L) {
+        FloatVector a0 = FloatVector.zero(SPECIES);
+        for (int k = 0, ko = c; k < P; k++, ko += ld) {
+          a0 = FloatVector.broadcast(SPECIES, q[q0 + k]).fma(FloatVector.fromArray(SPECIES, kT, ko), a0);
+        }
+        a0.mul(scale).intoArray(s, s0 + c);
+      }
+    }
+  }
+
+  /**
+   * Online-softmax update of row r: scores s[so + c] for c in [cs, ce), of which [a, b) are
+   * visible. Masks the rest, turns the row into exp(s − newMax), rescales acc/l by
+   * exp(oldMax − newMax) and adds the row sum to l.
+   */
+  private static void softmaxRow(
+      float[] s, int so, int cs, int ce, int a, int b, float[] m, float[] l, float[] acc, int r,
+      int P, float[] lanes) {
+    for (int c = cs; c < Math.min(a, ce); c++) s[so + c] = Float.NEGATIVE_INFINITY;
+    for (int c = Math.max(b, cs); c < ce; c++) s[so + c] = Float.NEGATIVE_INFINITY;
+    float mOld = m[r];
+    if (a >= b) {
+      // Nothing visible in this tile: zero weights, state unchanged.
+      java.util.Arrays.fill(s, so + cs, so + ce, 0f);
+      return;
+    }
+    FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+    for (int c = cs; c < ce; c += L) mx = mx.max(FloatVector.fromArray(SPECIES, s, so + c));
+    float mNew = Math.max(mOld, mx.reduceLanes(VectorOperators.MAX));
+    FloatVector sum = FloatVector.zero(SPECIES);
+    for (int c = cs; c < ce; c += L) {
+      FloatVector p = AttentionMath.exp(FloatVector.fromArray(SPECIES, s, so + c).sub(mNew));
+      p.intoArray(s, so + c);
+      sum = sum.add(p);
+    }
+    float alpha = AttentionMath.exp(mOld - mNew); // 0 on the first visible tile (mOld = −∞)
+    l[r] = l[r] * alpha + AttentionMath.sum(sum, lanes);
+    m[r] = mNew;
+    if (alpha != 1f) {
+      int ar = r * P, pv = SPECIES.loopBound(P), c = 0;
+      for (; c < pv; c += L) FloatVector.fromArray(SPECIES, acc, ar + c).mul(alpha).intoArray(acc, ar + c);
+      for (; c < P; c++) acc[ar + c] *= alpha;
+    }
+  }
+
+  /** acc rows r..r+3 (at ao, stride P) += Σ_{j in [a,b)} p[row][j] · V_j; p at s[so + row·BK + j]. */
+  private static void accumulate4(
+      float[] s, int so, int a, int b, float[] qkv, int vBase, int vStride, float[] acc, int ao, int P) {
+    int pv = SPECIES.loopBound(P);
+    int o0 = ao, o1 = o0 + P, o2 = o1 + P, o3 = o2 + P;
+    int p0 = so, p1 = p0 + BK, p2 = p1 + BK, p3 = p2 + BK;
+    int c = 0;
+    for (; c + 2 * L <= pv; c += 2 * L) {
+      FloatVector x00 = FloatVector.fromArray(SPECIES, acc, o0 + c), x01 = FloatVector.fromArray(SPECIES, acc, o0 + c + L);
+      FloatVector x10 = FloatVector.fromArray(SPECIES, acc, o1 + c), x11 = FloatVector.fromArray(SPECIES, acc, o1 + c + L);
+      FloatVector x20 = FloatVector.fromArray(SPECIES, acc, o2 + c), x21 = FloatVector.fromArray(SPECIES, acc, o2 + c + L);
+      FloatVector x30 = FloatVector.fromArray(SPECIES, acc, o3 + c), x31 = FloatVector.fromArray(SPECIES, acc, o3 + c + L);
+      for (int j = a, vo = vBase + a * vStride + c; j < b; j++, vo += vStride) {
+        FloatVector v0 = FloatVector.fromArray(SPECIES, qkv, vo);
+        FloatVector v1 = FloatVector.fromArray(SPECIES, qkv, vo + L);
+        FloatVector w = FloatVector.broadcast(SPECIES, s[p0 + j]);
+        x00 = w.fma(v0, x00);
+        x01 = w.fma(v1, x01);
+        w = FloatVector.broadcast(SPECIES, s[p1 + j]);
+        x10 = w.fma(v0, x10);
+        x11 = w.fma(v1, x11);
+        w = FloatVector.broadcast(SPECIES, s[p2 + j]);
+        x20 = w.fma(v0, x20);
+        x21 = w.fma(v1, x21);
+        w = FloatVector.broadcast(SPECIES, s[p3 + j]);
+        x30 = w.fma(v0, x30);
+        x31 = w.fma(v1, x31);
+      }
+      x00.intoArray(acc, o0 + c);
+      x01.intoArray(acc, o0 + c + L);
+      x10.intoArray(acc, o1 + c);
+      x11.intoArray(acc, o1 + c + L);
+      x20.intoArray(acc, o2 + c);
+      x21.intoArray(acc, o2 + c + L);
+      x30.intoArray(acc, o3 + c);
+      x31.intoArray(acc, o3 + c + L);
+    }
+    for (; c < pv; c += L) {
+      FloatVector x0 = FloatVector.fromArray(SPECIES, acc, o0 + c), x1 = FloatVector.fromArray(SPECIES, acc, o1 + c);
+      FloatVector x2 = FloatVector.fromArray(SPECIES, acc, o2 + c), x3 = FloatVector.fromArray(SPECIES, acc, o3 + c);
+      for (int j = a, vo = vBase + a * vStride + c; j < b; j++, vo += vStride) {
+        FloatVector v0 = FloatVector.fromArray(SPECIES, qkv, vo);
+        x0 = FloatVector.broadcast(SPECIES, s[p0 + j]).fma(v0, x0);
+        x1 = FloatVector.broadcast(SPECIES, s[p1 + j]).fma(v0, x1);
+        x2 = FloatVector.broadcast(SPECIES, s[p2 + j]).fma(v0, x2);
+        x3 = FloatVector.broadcast(SPECIES, s[p3 + j]).fma(v0, x3);
+      }
+      x0.intoArray(acc, o0 + c);
+      x1.intoArray(acc, o1 + c);
+      x2.intoArray(acc, o2 + c);
+      x3.intoArray(acc, o3 + c);
+    }
+    for (; c < P; c++) {
+      float y0 = acc[o0 + c], y1 = acc[o1 + c], y2 = acc[o2 + c], y3 = acc[o3 + c];
+      for (int j = a, vo = vBase + a * vStride + c; j < b; j++, vo += vStride) {
+        float v = qkv[vo];
+        y0 = Math.fma(s[p0 + j], v, y0);
+        y1 = Math.fma(s[p1 + j], v, y1);
+        y2 = Math.fma(s[p2 + j], v, y2);
+        y3 = Math.fma(s[p3 + j], v, y3);
+      }
+      acc[o0 + c] = y0;
+      acc[o1 + c] = y1;
+      acc[o2 + c] = y2;
+      acc[o3 + c] = y3;
+    }
+  }
+
+  /** out[o..o+P) += Σ_{j in [a,b)} w[wo + j] · V_j, V_j at vBase + j·vStride (vector over P). */
+  private static void pv(
+      float[] w, int wo, int a, int b, float[] src, int vBase, int vStride, float[] out, int o, int P) {
+    int pv = SPECIES.loopBound(P), c = 0;
+    for (; c < pv; c += L) {
+      FloatVector x = FloatVector.fromArray(SPECIES, out, o + c);
+      for (int j = a, vo = vBase + a * vStride + c; j < b; j++, vo += vStride) {
+        x = FloatVector.broadcast(SPECIES, w[wo + j]).fma(FloatVector.fromArray(SPECIES, src, vo), x);
+      }
+      x.intoArray(out, o + c);
+    }
+    for (; c < P; c++) {
+      float y = out[o + c];
+      for (int j = a, vo = vBase + a * vStride + c; j < b; j++, vo += vStride) y = Math.fma(w[wo + j], src[vo], y);
+      out[o + c] = y;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Decode
+
+  /**
+   * Decode step for R rows with a KV cache. kvCache row r: ring buffer [cap × 2 × H × P] at
+   * r·cap·2HP (slot: k heads then v heads; k already rotated). Row r's new token has position
+   * pos[r] (tokens seen before) and goes to slot pos[r] % cap; it attends to positions
+   * [pos − w, pos] (w ≥ 0, needs cap ≥ w+1) or [0, pos] (w = −1, needs cap > pos). qkv: [R × 3HP]
+   * raw projections (not modified); out: [R × HP]. Rows with active[r] false are untouched.
+   * Parallel over (row, head): each item writes only its head's slice of the slot and of out.
+   */
+  public static void step(
+      float[] out, float[] qkv, float[] kvCache, int cap, int[] pos, int R, int H, int P,
+      int rotaryDim, int window, boolean[] active) {
+    if (H < 1 || P < 1 || cap < 1) throw new IllegalArgumentException("H, P and cap must be >= 1");
+    Rotary.checkDims(P, rotaryDim);
+    if (window < -1) throw new IllegalArgumentException("window must be >= -1, got " + window);
+    if (window >= 0 && cap < window + 1) {
+      throw new IllegalArgumentException("cap " + cap + " < window + 1 = " + (window + 1));
+    }
+    int maxPos = -1;
+    long work = 0;
+    for (int r = 0; r < R; r++) {
+      if (!active[r]) continue;
+      if (pos[r] < 0) throw new IllegalArgumentException("pos[" + r + "] < 0");
+      if (window < 0 && pos[r] >= cap) {
+        throw new IllegalArgumentException("global cache of cap " + cap + " full at pos " + pos[r]);
+      }
+      maxPos = Math.max(maxPos, pos[r]);
+      work += (long) H * P * (window < 0 ? pos[r] + 1 : Math.min(pos[r] + 1, window + 1));
+    }
+    if (maxPos < 0) return;
+    float[][] cs = Rotary.shared(maxPos + 1, rotaryDim);
+    int n = R * H, need = window < 0 ? maxPos + 1 : Math.min(maxPos + 1, window + 1);
+    Parallel.forRange(n, work < SERIAL_WORK ? n : 1, (start, end) -> {
+      Scratch sc = SCRATCH.get();
+      if (sc.vec.length < P) sc.vec = new float[P];
+      if (sc.sc.length < need) sc.sc = new float[need];
+      for (int it = start; it < end; it++) {
+        int r = it / H;
+        if (active[r]) stepHead(sc, out, qkv, kvCache, cap, pos[r], r, it % H, H, P, rotaryDim, window, cs[0], cs[1]);
+      }
+    });
+  }
+
+  private static void stepHead(
+      Scratch sc, float[] out, float[] qkv, float[] kv, int cap, int p, int r, int h, int H, int P,
+      int R, int window, float[] cos, float[] sin) {
+    int HP = H * P, slotW = 2 * HP, tab = p * (R / 2);
+    int row = r * 3 * HP + h * P; // q of this head; k at +HP, v at +2HP
+    int kBase = r * cap * slotW + h * P; // k of slot 0; v at +HP
+    int ko = kBase + (p % cap) * slotW;
+    Rotary.rotateInto(qkv, row + HP, kv, ko, 1, P, R, cos, sin, tab, true);
+    System.arraycopy(qkv, row + 2 * HP, kv, ko + HP, P);
+    float[] q = sc.vec, w = sc.sc;
+    Rotary.rotateInto(qkv, row, q, 0, 1, P, R, cos, sin, tab, true);
+
+    int lo = window < 0 ? 0 : Math.max(0, p - window), n = p - lo + 1;
+    float scale = scale(P), mx = Float.NEGATIVE_INFINITY;
+    for (int t = lo; t <= p; t++) {
+      float v = AttentionMath.dot(q, 0, kv, kBase + (t % cap) * slotW, P, sc.lanes) * scale;
+      w[t - lo] = v;
+      mx = Math.max(mx, v);
+    }
+    int nv = SPECIES.loopBound(n), j = 0;
+    FloatVector sum = FloatVector.zero(SPECIES);
+    for (; j < nv; j += L) {
+      FloatVector e = AttentionMath.exp(FloatVector.fromArray(SPECIES, w, j).sub(mx));
+      e.intoArray(w, j);
+      sum = sum.add(e);
+    }
+    float total = AttentionMath.sum(sum, sc.lanes);
+    for (; j < n; j++) {
+      w[j] = AttentionMath.exp(w[j] - mx);
+      total += w[j];
+    }
+    for (j = 0; j < nv; j += L) FloatVector.fromArray(SPECIES, w, j).div(total).intoArray(w, j);
+    for (; j < n; j++) w[j] /= total;
+
+    // Σ p·v over the ring: slots of positions lo..p form at most two contiguous runs.
+    int o = r * HP + h * P;
+    java.util.Arrays.fill(out, o, o + P, 0f);
+    int vBase = kBase + HP, sa = lo % cap, run = Math.min(n, cap - sa);
+    pv(w, -sa, sa, sa + run, kv, vBase, slotW, out, o, P);
+    if (run < n) pv(w, run, 0, n - run, kv, vBase, slotW, out, o, P);
+  }
+
+  /**
+   * Writes the rotated k and v of the sequence at token rows [seqStart, seqStart + seqLen) of a
+   * packed qkv (positions 0..seqLen−1) into cache row {@code row}; only the last cap positions are
+   * kept, position t in slot t % cap, as {@link #step} expects.
+   */
+  public static void fillCache(
+      float[] kvCache, int row, int cap, float[] qkv, int qkvOff, int qkvStride, int seqStart,
+      int seqLen, int H, int P, int rotaryDim) {
+    if (H < 1 || P < 1 || cap < 1) throw new IllegalArgumentException("H, P and cap must be >= 1");
+    Rotary.checkDims(P, rotaryDim);
+    if (qkvStride < 3 * H * P) throw new IllegalArgumentException("qkvStride < 3HP");
+    if (seqLen <= 0) return;
+    float[][] cs = Rotary.shared(seqLen, rotaryDim);
+    int HP = H * P, slotW = 2 * HP, first = Math.max(0, seqLen - cap), n = seqLen - first;
+    Parallel.forRange(n, Math.max(1, (int) (SERIAL_WORK / (2L * HP))), (start, end) -> {
+      for (int t = first + start; t < first + end; t++) {
+        int src = qkvOff + (seqStart + t) * qkvStride + HP;
+        int dst = (row * cap + t % cap) * slotW;
+        for (int h = 0; h < H; h++) {
+          Rotary.rotateInto(qkv, src + h * P, kvCache, dst + h * P, 1, P, rotaryDim, cs[0], cs[1],
+              t * (rotaryDim / 2), true);
+        }
+        System.arraycopy(qkv, src + HP, kvCache, dst + HP, HP);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Specification
+
+  /**
+   * Same arguments as {@link #forward}: the explicit per-query masked softmax, in float32 with
+   * sequential sums. Allocates freely; for tests.
+   */
+  public static void forwardNaive(
+      float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
+      int H, int P, int rotaryDim, int window) {
+    checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
+    int HP = H * P;
+    float scale = scale(P);
+    for (int sq = 0; sq < nSeq; sq++) {
+      int s0 = cuSeqlens[sq], len = cuSeqlens[sq + 1] - s0;
+      float[][] tab = Rotary.tables(len, rotaryDim);
+      float[] qr = new float[len * HP], kr = new float[len * HP], p = new float[len];
+      for (int t = 0; t < len; t++) {
+        int row = qkvOff + (s0 + t) * qkvStride;
+        System.arraycopy(qkv, row, qr, t * HP, HP);
+        System.arraycopy(qkv, row + HP, kr, t * HP, HP);
+        Rotary.apply(qr, t * HP, H, P, rotaryDim, t, tab[0], tab[1]);
+        Rotary.apply(kr, t * HP, H, P, rotaryDim, t, tab[0], tab[1]);
+      }
+      for (int h = 0; h < H; h++) {
+        for (int i = 0; i < len; i++) {
+          int lo = window < 0 ? 0 : Math.max(0, i - window);
+          float mx = Float.NEGATIVE_INFINITY;
+          for (int j = lo; j <= i; j++) {
+            float d = 0f;
+            for (int c = 0; c < P; c++) d += qr[i * HP + h * P + c] * kr[j * HP + h * P + c];
+            p[j] = d * scale;
+            mx = Math.max(mx, p[j]);
+          }
+          float sum = 0f;
+          for (int j = lo; j <= i; j++) {
+            p[j] = (float) Math.exp(p[j] - mx);
+            sum += p[j];
+          }
+          for (int j = lo; j <= i; j++) p[j] /= sum;
+          for (int c = 0; c < P; c++) {
+            float o = 0f;
+            for (int j = lo; j <= i; j++) o += p[j] * qkv[qkvOff + (s0 + j) * qkvStride + 2 * HP + h * P + c];
+            out[outOff + (s0 + i) * HP + h * P + c] = o;
+          }
+        }
+      }
+    }
+  }
+}

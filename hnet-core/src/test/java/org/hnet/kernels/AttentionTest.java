@@ -1,0 +1,373 @@
+package org.hnet.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Dimensions: T tokens, H heads, P head dim, R rotary dims, Wn window. Values of v lie in [−1, 1],
+ * so outputs are bounded by 1 and the tolerances below are relative to that scale.
+ */
+class AttentionTest {
+  private static final double TOL = 2e-6;
+
+  /**
+   * Allowed |fast − naive| with v in [−1, 1]: 1e-6, plus the float32 rounding of scores of size
+   * maxScore (a score error δ moves the output by up to about δ·max|v|; both sides make one).
+   */
+  static double tolerance(double maxScore) {
+    return 1e-6 + 2 * Math.ulp((float) maxScore);
+  }
+
+  /** Random packing of T tokens into sequences of mixed lengths, including 1 and sometimes 0. */
+  static int[] packing(Random rnd, int T) {
+    List<Integer> cu = new ArrayList<>();
+    cu.add(0);
+    int at = 0;
+    while (at < T) {
+      int len = switch (rnd.nextInt(4)) {
+        case 0 -> 1;
+        case 1 -> 1 + rnd.nextInt(5);
+        default -> 1 + rnd.nextInt(Math.max(1, T));
+      };
+      at = Math.min(T, at + len);
+      cu.add(at);
+      if (rnd.nextInt(8) == 0) cu.add(at); // an empty sequence
+    }
+    return cu.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  static float[] randomQkv(Random rnd, int n, float qkScale) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = (rnd.nextFloat() * 2 - 1) * qkScale;
+    return a;
+  }
+
+  /** Max |a − b| over [off, off + n). */
+  static double maxDiff(float[] a, float[] b, int off, int n) {
+    double d = 0;
+    for (int i = off; i < off + n; i++) {
+      double e = Math.abs((double) a[i] - b[i]);
+      if (Double.isNaN(e)) return Double.POSITIVE_INFINITY;
+      d = Math.max(d, e);
+    }
+    return d;
+  }
+
+  /**
+   * The specification evaluated in double after the float32 rotary (whose rounding is part of the
+   * spec): tells how much of a fast–naive difference is the naive's own float32 rounding. The
+   * extra last element is max |score|.
+   */
+  static double[] forwardDouble(float[] qkv, int qOff, int stride, int[] cu, int H, int P, int R, int w) {
+    int HP = H * P, T = cu[cu.length - 1];
+    double[] out = new double[T * HP + 1];
+    double scale = Attention.scale(P);
+    for (int sq = 0; sq + 1 < cu.length; sq++) {
+      int s0 = cu[sq], len = cu[sq + 1] - s0;
+      float[][] tab = Rotary.tables(len, R);
+      float[] qr = new float[len * HP], kr = new float[len * HP];
+      for (int t = 0; t < len; t++) {
+        System.arraycopy(qkv, qOff + (s0 + t) * stride, qr, t * HP, HP);
+        System.arraycopy(qkv, qOff + (s0 + t) * stride + HP, kr, t * HP, HP);
+        Rotary.apply(qr, t * HP, H, P, R, t, tab[0], tab[1]);
+        Rotary.apply(kr, t * HP, H, P, R, t, tab[0], tab[1]);
+      }
+      double[] p = new double[len];
+      for (int h = 0; h < H; h++) {
+        for (int i = 0; i < len; i++) {
+          int lo = w < 0 ? 0 : Math.max(0, i - w);
+          double mx = Double.NEGATIVE_INFINITY, z = 0;
+          for (int j = lo; j <= i; j++) {
+            double d = 0;
+            for (int c = 0; c < P; c++) d += (double) qr[i * HP + h * P + c] * kr[j * HP + h * P + c];
+            p[j] = d * scale;
+            mx = Math.max(mx, p[j]);
+            out[T * HP] = Math.max(out[T * HP], Math.abs(p[j]));
+          }
+          for (int j = lo; j <= i; j++) z += p[j] = Math.exp(p[j] - mx);
+          for (int c = 0; c < P; c++) {
+            double o = 0;
+            for (int j = lo; j <= i; j++) o += p[j] / z * qkv[qOff + (s0 + j) * stride + 2 * HP + h * P + c];
+            out[(s0 + i) * HP + h * P + c] = o;
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void softmaxExpIsAccurateAndVectorEqualsScalar() {
+    Random rnd = new Random(10);
+    int L = Attention.L;
+    float[] x = new float[1 << 16], y = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = switch (i % 4) {
+        case 0 -> -rnd.nextFloat() * 90f;
+        case 1 -> -rnd.nextFloat();
+        case 2 -> -rnd.nextFloat() * 1e-6f;
+        default -> -(float) (i % 200) * 0.5f;
+      };
+    }
+    x[0] = 0f;
+    x[1] = Float.NEGATIVE_INFINITY;
+    x[2] = -1e30f;
+    x[3] = AttentionMath.MIN_ARG;
+    for (int i = 0; i < x.length; i += L) {
+      AttentionMath.exp(jdk.incubator.vector.FloatVector.fromArray(Attention.SPECIES, x, i)).intoArray(y, i);
+    }
+    double worstUlp = 0;
+    for (int i = 0; i < x.length; i++) {
+      assertEquals(Float.floatToRawIntBits(AttentionMath.exp(x[i])), Float.floatToRawIntBits(y[i]), "x=" + x[i]);
+      double e = Math.exp(x[i]);
+      if (x[i] < AttentionMath.MIN_ARG) {
+        assertEquals(0f, y[i]);
+        continue;
+      }
+      worstUlp = Math.max(worstUlp, Math.abs(y[i] - e) / Math.ulp((float) e));
+    }
+    assertEquals(1f, AttentionMath.exp(0f));
+    assertTrue(worstUlp <= 2, "exp error " + worstUlp + " ulp");
+    System.out.printf("AttentionMath.exp: max error %.3f ulp vs Math.exp%n", worstUlp);
+  }
+
+  @Test
+  void naiveMatchesHandComputedTinyCase() {
+    // T=2, H=1, P=2, R=2. Row: q | k | v.
+    float[] qkv = {1, 0, 1, 0, 1, 2, /* t=1 */ 0, 1, 1, 1, 3, -1};
+    float[] out = new float[4];
+    Attention.forwardNaive(out, 0, qkv, 0, 6, new int[] {0, 2}, 1, 1, 2, 2, -1);
+    // t=0: angle 0, only itself visible.
+    assertEquals(1f, out[0]);
+    assertEquals(2f, out[1]);
+    // t=1: inv_freq = 1, angle 1. q=(0,1) → (−sin1, cos1); k1=(1,1) → (cos1 − sin1, cos1 + sin1).
+    double c = Math.cos(1), s = Math.sin(1), sc = 1 / Math.sqrt(2);
+    double s0 = (-s * 1 + c * 0) * sc; // · k0 = (1, 0)
+    double s1 = (-s * (c - s) + c * (c + s)) * sc; // = 1/√2
+    double e0 = Math.exp(s0 - s1), e1 = 1, z = e0 + e1;
+    assertEquals((e0 * 1 + e1 * 3) / z, out[2], 1e-6);
+    assertEquals((e0 * 2 + e1 * -1) / z, out[3], 1e-6);
+    // Without rotary: scores q1·k0 = 0, q1·k1 = 1/√2.
+    Attention.forwardNaive(out, 0, qkv, 0, 6, new int[] {0, 2}, 1, 1, 2, 0, -1);
+    double f0 = Math.exp(-sc);
+    assertEquals((f0 * 1 + 3) / (f0 + 1), out[2], 1e-6);
+    assertEquals((f0 * 2 - 1) / (f0 + 1), out[3], 1e-6);
+    // Window 0: each token sees only itself.
+    Attention.forwardNaive(out, 0, qkv, 0, 6, new int[] {0, 2}, 1, 1, 2, 2, 0);
+    assertArrayEquals(new float[] {1, 2, 3, -1}, out);
+  }
+
+  @Test
+  void forwardMatchesNaiveOverSweep() {
+    int saved = Parallel.threads();
+    double worst = 0;
+    String worstCase = "";
+    double worstFast = 0, worstNaive = 0;
+    int cases = 0;
+    Random rnd = new Random(11);
+    try {
+      for (int T : new int[] {0, 1, 2, 3, 17, 64, 130}) {
+        for (int H : new int[] {1, 2, 4}) {
+          for (int P : new int[] {1, 8, 16, 24, 64}) {
+            for (int R : new int[] {0, 2, 8, P}) {
+              if (R > P || (R & 1) != 0 || (R == P && R != 0 && P <= 8 && R != 8 && R != 2)) continue;
+              for (int w : new int[] {-1, 0, 1, 5, 64}) {
+                int[] cu = packing(rnd, T);
+                int nSeq = cu.length - 1;
+                int HP = H * P, stride = 3 * HP + rnd.nextInt(3) * 5, qOff = rnd.nextInt(9), oOff = rnd.nextInt(9);
+                float[] qkv = randomQkv(rnd, qOff + T * stride + 3, 1f);
+                // Scale q and k up so some softmaxes are peaked (v stays in [−1, 1]).
+                float qk = 1 + 3 * rnd.nextFloat();
+                for (int t = 0; t < T; t++) for (int k = 0; k < 2 * HP; k++) qkv[qOff + t * stride + k] *= qk;
+                float[] before = qkv.clone();
+                float[] ref = new float[oOff + T * HP + 2];
+                Attention.forwardNaive(ref, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
+                float[] got1 = new float[ref.length];
+                Parallel.setThreads(1);
+                Attention.forward(got1, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
+                float[] got2 = new float[ref.length];
+                Parallel.setThreads(2);
+                Attention.forward(got2, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
+                String what = "T=" + T + " H=" + H + " P=" + P + " R=" + R + " w=" + w + " cu=" + Arrays.toString(cu);
+                assertArrayEquals(before, qkv, "qkv modified: " + what);
+                assertArrayEquals(got1, got2, "thread count changed the result: " + what);
+                double[] exact = forwardDouble(qkv, qOff, stride, cu, H, P, R, w);
+                double tol = tolerance(exact[T * HP]);
+                double d = maxDiff(ref, got1, 0, ref.length);
+                assertTrue(d <= tol, "diff " + d + " for " + what);
+                double eFast = 0, eNaive = 0;
+                for (int k = 0; k < T * HP; k++) {
+                  eFast = Math.max(eFast, Math.abs(got1[oOff + k] - exact[k]));
+                  eNaive = Math.max(eNaive, Math.abs(ref[oOff + k] - exact[k]));
+                }
+                // Both deviate from exact math by the float32 rounding of scores (|s| reaches ~10
+                // here, ulp(10) ≈ 1e-6); the fast kernel must stay within the same bound.
+                assertTrue(eFast <= tol, "fast err " + eFast + " naive err " + eNaive + " " + what);
+                worstFast = Math.max(worstFast, eFast);
+                worstNaive = Math.max(worstNaive, eNaive);
+                if (d > worst) worstCase = what + " qk=" + qk;
+                worst = Math.max(worst, d);
+                cases++;
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(saved);
+    }
+    System.out.printf("Attention.forward vs naive: %d cases, max |diff| = %.3g (%s)%n", cases, worst, worstCase);
+    System.out.printf("  vs double: fast %.3g, naive %.3g%n", worstFast, worstNaive);
+  }
+
+  @Test
+  void forwardLongSequencesAndManyThreads() {
+    // Several key and query blocks, windows crossing block edges, 3 threads splitting mid-head.
+    int saved = Parallel.threads();
+    Random rnd = new Random(12);
+    double worst = 0;
+    try {
+      for (int[] c : new int[][] {{2, 32, 16, -1}, {4, 16, 16, 37}, {1, 128, 32, 200}, {3, 24, 8, 63}}) {
+        int H = c[0], P = c[1], R = c[2], w = c[3], HP = H * P, T = 700;
+        int[] cu = {0, 300, 301, 520, 700};
+        float[] qkv = randomQkv(rnd, T * 3 * HP, 2f);
+        for (int t = 0; t < T; t++) for (int k = 2 * HP; k < 3 * HP; k++) qkv[t * 3 * HP + k] *= 0.5f;
+        float[] ref = new float[T * HP], got = new float[T * HP], got1 = new float[T * HP];
+        Attention.forwardNaive(ref, 0, qkv, 0, 3 * HP, cu, 4, H, P, R, w);
+        Parallel.setThreads(3);
+        Attention.forward(got, 0, qkv, 0, 3 * HP, cu, 4, H, P, R, w);
+        Parallel.setThreads(1);
+        Attention.forward(got1, 0, qkv, 0, 3 * HP, cu, 4, H, P, R, w);
+        assertArrayEquals(got1, got);
+        double d = maxDiff(ref, got, 0, ref.length);
+        assertTrue(d <= TOL, "diff " + d + " for " + Arrays.toString(c));
+        worst = Math.max(worst, d);
+      }
+    } finally {
+      Parallel.setThreads(saved);
+    }
+    System.out.printf("Attention.forward long sequences: max |diff| = %.3g%n", worst);
+  }
+
+  @Test
+  void packedEqualsEachSequenceAlone() {
+    Random rnd = new Random(13);
+    int H = 2, P = 24, R = 8, HP = H * P, stride = 3 * HP;
+    int[] cu = {0, 1, 45, 45, 46, 150};
+    int T = cu[cu.length - 1];
+    float[] qkv = randomQkv(rnd, T * stride, 1.5f);
+    for (int w : new int[] {-1, 3}) {
+      float[] packed = new float[T * HP];
+      Attention.forward(packed, 0, qkv, 0, stride, cu, cu.length - 1, H, P, R, w);
+      for (int sq = 0; sq + 1 < cu.length; sq++) {
+        int len = cu[sq + 1] - cu[sq];
+        float[] alone = new float[len * HP];
+        float[] sub = Arrays.copyOfRange(qkv, cu[sq] * stride, cu[sq + 1] * stride);
+        Attention.forward(alone, 0, sub, 0, stride, new int[] {0, len}, 1, H, P, R, w);
+        assertArrayEquals(alone, Arrays.copyOfRange(packed, cu[sq] * HP, cu[sq + 1] * HP), "seq " + sq);
+      }
+    }
+  }
+
+  @Test
+  void stepAfterEveryPrefillReproducesNaive() {
+    Random rnd = new Random(14);
+    double worst = 0;
+    int[][] configs = {{1, 8, 8}, {2, 16, 8}, {2, 24, 24}, {1, 1, 0}, {3, 64, 16}};
+    for (int[] cfg : configs) {
+      int H = cfg[0], P = cfg[1], R = cfg[2], HP = H * P, stride = 3 * HP;
+      for (int w : new int[] {-1, 0, 1, 5}) {
+        int rows = 4;
+        int[] lens = {23, 9, 30, 12}; // row 3 stays inactive throughout
+        int nMax = 30, cap = w < 0 ? nMax : w + 1;
+        float[][] seq = new float[rows][];
+        float[][] ref = new float[rows][];
+        for (int r = 0; r < rows; r++) {
+          seq[r] = randomQkv(rnd, lens[r] * stride, 2f);
+          ref[r] = new float[lens[r] * HP];
+          Attention.forwardNaive(ref[r], 0, seq[r], 0, stride, new int[] {0, lens[r]}, 1, H, P, R, w);
+        }
+        for (int k = 0; k <= nMax; k++) {
+          float[] cache = new float[rows * cap * 2 * HP];
+          Arrays.fill(cache, Float.NaN); // never-written slots must never be read
+          int[] pos = new int[rows];
+          for (int r = 0; r < rows; r++) {
+            pos[r] = (k + 7 * r) % (lens[r] + 1); // rows at different positions
+            Attention.fillCache(cache, r, cap, seq[r], 0, stride, 0, pos[r], H, P, R);
+          }
+          float[] row3Cache = Arrays.copyOfRange(cache, 3 * cap * 2 * HP, 4 * cap * 2 * HP);
+          while (true) {
+            boolean[] active = new boolean[rows];
+            boolean any = false;
+            float[] qkv = new float[rows * stride];
+            for (int r = 0; r < 3; r++) {
+              active[r] = pos[r] < lens[r];
+              if (active[r]) System.arraycopy(seq[r], pos[r] * stride, qkv, r * stride, stride);
+              any |= active[r];
+            }
+            if (!any) break;
+            float[] out = new float[rows * HP];
+            Arrays.fill(out, -7f);
+            Attention.step(out, qkv, cache, cap, pos, rows, H, P, R, w, active);
+            for (int r = 0; r < rows; r++) {
+              if (!active[r]) {
+                for (int c = 0; c < HP; c++) assertEquals(-7f, out[r * HP + c], "inactive row written");
+                continue;
+              }
+              double d = 0;
+              for (int c = 0; c < HP; c++) {
+                d = Math.max(d, Math.abs(out[r * HP + c] - ref[r][pos[r] * HP + c]));
+              }
+              assertTrue(d <= TOL, "step diff " + d + " H=" + H + " P=" + P + " R=" + R + " w=" + w
+                  + " k=" + k + " row=" + r + " pos=" + pos[r]);
+              worst = Math.max(worst, d);
+              pos[r]++;
+            }
+          }
+          assertArrayEquals(row3Cache, Arrays.copyOfRange(cache, 3 * cap * 2 * HP, 4 * cap * 2 * HP));
+        }
+      }
+    }
+    System.out.printf("Attention.step vs naive: max |diff| = %.3g%n", worst);
+  }
+
+  @Test
+  void fillCacheKeepsTheLastCapPositionsInRingOrder() {
+    int H = 1, P = 2, R = 0, stride = 6, len = 7, cap = 3;
+    float[] qkv = new float[2 * stride + len * stride];
+    for (int t = 0; t < len; t++) {
+      for (int c = 0; c < 6; c++) qkv[(2 + t) * stride + c] = 10 * t + c;
+    }
+    float[] cache = new float[2 * cap * 2 * P];
+    Attention.fillCache(cache, 1, cap, qkv, 0, stride, 2, len, H, P, R);
+    // positions 4, 5, 6 in slots 1, 2, 0 of row 1; row 0 untouched.
+    for (int c = 0; c < cap * 4; c++) assertEquals(0f, cache[c]);
+    int[] slotPos = {6, 4, 5};
+    for (int s = 0; s < cap; s++) {
+      int b = (cap + s) * 4, t = slotPos[s];
+      assertArrayEquals(new float[] {10 * t + 2, 10 * t + 3, 10 * t + 4, 10 * t + 5},
+          Arrays.copyOfRange(cache, b, b + 4));
+    }
+  }
+
+  @Test
+  void rejectsBadArguments() {
+    float[] qkv = new float[12], out = new float[4], cache = new float[16];
+    int[] cu = {0, 2};
+    assertThrows(IllegalArgumentException.class, () -> Attention.forward(out, 0, qkv, 0, 6, cu, 1, 1, 2, 1, -1));
+    assertThrows(IllegalArgumentException.class, () -> Attention.forward(out, 0, qkv, 0, 5, cu, 1, 1, 2, 0, -1));
+    assertThrows(IllegalArgumentException.class, () -> Attention.forward(out, 0, qkv, 0, 6, cu, 1, 1, 2, 0, -2));
+    assertThrows(IllegalArgumentException.class,
+        () -> Attention.step(out, qkv, cache, 2, new int[] {0}, 1, 1, 2, 0, 2, new boolean[] {true}));
+    assertThrows(IllegalArgumentException.class,
+        () -> Attention.step(out, qkv, cache, 2, new int[] {2}, 1, 1, 2, 0, -1, new boolean[] {true}));
+  }
+}

@@ -41,14 +41,19 @@ public final class Main implements Runnable {
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      PrintWriter err = cmd.getErr();
-      if (debug) ex.printStackTrace(err);
-      else if (ex instanceof HNetException) err.println("hnet: " + ex.getMessage());
-      else if (ex instanceof OutOfMemoryError) err.println("hnet: out of memory (raise the heap with HNET_JAVA_OPTS=-Xmx...)");
-      else err.println("hnet: internal error: " + ex + " (run with --debug for the stack trace)");
-      err.flush();
+      PrintWriter e = cmd.getErr();
+      if (debug) ex.printStackTrace(e);
+      else if (ex instanceof HNetException) e.println("hnet: " + ex.getMessage());
+      else e.println("hnet: internal error: " + ex + " (run with --debug for the stack trace)");
+      e.flush();
       return 1;
     });
-    return cl.execute(args);
+    try {
+      return cl.execute(args);
+    } catch (OutOfMemoryError oom) {
+      err.println("hnet: out of memory (raise the heap, e.g. HNET_JAVA_OPTS=-Xmx16g ./hnet ...)");
+      err.flush();
+      return 1;
+    }
   }
 }

@@ -26,7 +26,9 @@ class OpsBackwardTest {
   @Test
   void rmsnormBackwardMatchesFiniteDifferences() {
     Random r = new Random(4);
-    for (int D : new int[] {1, 3, 16, 33}) {
+    // not D = 1: there the exact dx is O(eps/x²) ≈ 1e-4 but the difference of two O(1) float32
+    // terms, so float32 cancellation (not the kernel) sets the error relative to its scale
+    for (int D : new int[] {2, 3, 16, 33}) {
       int M = 3;
       float[] x = OpsTest.randn(r, M * D), w = OpsTest.randn(r, D), dy = OpsTest.randn(r, M * D);
       float[] dx = new float[M * D], dw = new float[D];

@@ -189,12 +189,12 @@ public final class Attention {
     int oBase = outOff + (s0 + i0) * HP + h * P;
     int pv = SPECIES.loopBound(P);
     for (int r = 0; r < nq; r++) {
-      float inv = l[r]; // ≥ exp(0) = 1: the diagonal key is always visible
+      float z = l[r]; // softmax denominator, ≥ 1: the row's max key contributes exp(0)
       int o = oBase + r * HP, ar = r * P, c = 0;
       for (; c < pv; c += L) {
-        FloatVector.fromArray(SPECIES, acc, ar + c).div(inv).intoArray(out, o + c);
+        FloatVector.fromArray(SPECIES, acc, ar + c).div(z).intoArray(out, o + c);
       }
-      for (; c < P; c++) out[o + c] = acc[ar + c] / inv;
+      for (; c < P; c++) out[o + c] = acc[ar + c] / z;
     }
   }
 

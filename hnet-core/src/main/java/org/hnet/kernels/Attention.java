@@ -18,8 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * key blocks of BK columns; scores never exceed one BQ×BK tile per thread. Each thread keeps the
  * rotated keys of its current (sequence, head) transposed ([P × ld], ld ≥ seqLen) so that scores
  * vectorise across keys with broadcast queries (no horizontal reductions), and extends that cache
- * lazily as its query blocks advance. Work items are (sequence, head, query block) in that order, so
- * every output element is written by exactly one item and results do not depend on the thread count.
+ * lazily as its query blocks advance. Work items are (sequence, head, query block), so every output
+ * element is written by exactly one item, whose arithmetic does not depend on which thread runs it
+ * or in what order: results are bitwise independent of the thread count.
  */
 public final class Attention {
   /**
@@ -129,9 +130,12 @@ public final class Attention {
         int nb = (len + BQ - 1) / BQ;
         int hi = Math.min(end, base + H * nb);
         for (; it < hi; it++) {
-          int rel = it - base;
-          queryBlock(sc, out, outOff, qkv, qkvOff, qkvStride, s0, len, seq, rel / nb,
-              (rel % nb) * BQ, H, P, rotaryDim, window, cs[0], cs[1]);
+          int rel = it - base, k = rel % nb;
+          // Global causal blocks grow with their index; visiting them 0, nb−1, 1, nb−2, … gives
+          // contiguous item ranges (one per thread) similar amounts of work.
+          int b = window >= 0 ? k : (k & 1) == 0 ? k >> 1 : nb - 1 - (k >> 1);
+          queryBlock(sc, out, outOff, qkv, qkvOff, qkvStride, s0, len, seq, rel / nb, b * BQ,
+              H, P, rotaryDim, window, cs[0], cs[1]);
         }
         base += H * nb;
         seq++;
@@ -185,12 +189,12 @@ public final class Attention {
     int oBase = outOff + (s0 + i0) * HP + h * P;
     int pv = SPECIES.loopBound(P);
     for (int r = 0; r < nq; r++) {
-      float inv = l[r]; // ≥ exp(0) = 1: the diagonal key is always visible
+      float z = l[r]; // softmax denominator, ≥ 1: the row's max key contributes exp(0)
       int o = oBase + r * HP, ar = r * P, c = 0;
       for (; c < pv; c += L) {
-        FloatVector.fromArray(SPECIES, acc, ar + c).div(inv).intoArray(out, o + c);
+        FloatVector.fromArray(SPECIES, acc, ar + c).div(z).intoArray(out, o + c);
       }
-      for (; c < P; c++) out[o + c] = acc[ar + c] / inv;
+      for (; c < P; c++) out[o + c] = acc[ar + c] / z;
     }
   }
 
@@ -408,7 +412,8 @@ public final class Attention {
    * pos[r] (tokens seen before) and goes to slot pos[r] % cap; it attends to positions
    * [pos − w, pos] (w ≥ 0, needs cap ≥ w+1) or [0, pos] (w = −1, needs cap > pos). qkv: [R × 3HP]
    * raw projections (not modified); out: [R × HP]. Rows with active[r] false are untouched.
-   * Parallel over (row, head): each item writes only its head's slice of the slot and of out.
+   * Each (row, head) is computed by one work item, which writes only that head's slice of the slot
+   * and of out.
    */
   public static void step(
       float[] out, float[] qkv, float[] kvCache, int cap, int[] pos, int R, int H, int P,
@@ -432,58 +437,58 @@ public final class Attention {
     }
     if (maxPos < 0) return;
     float[][] cs = Rotary.shared(maxPos + 1, rotaryDim);
-    int n = R * H, need = window < 0 ? maxPos + 1 : Math.min(maxPos + 1, window + 1);
+    // Items are (row, head group): a group's heads sit side by side in every slot, so a whole
+    // group streams the ring contiguously. Rows alone would leave threads idle for few rows, so
+    // heads are split into just enough groups; per-head results do not depend on the grouping.
+    int rows = 0;
+    for (int r = 0; r < R; r++) if (active[r]) rows++;
+    int groups = Math.min(H, Math.max(1, (Parallel.threads() + rows - 1) / rows));
+    int n = R * groups, need = window < 0 ? maxPos + 1 : Math.min(maxPos + 1, window + 1);
+    int gMax = (H + groups - 1) / groups;
     Parallel.forRange(n, work < SERIAL_WORK ? n : 1, (start, end) -> {
       Scratch sc = SCRATCH.get();
-      if (sc.vec.length < P) sc.vec = new float[P];
-      if (sc.sc.length < need) sc.sc = new float[need];
+      if (sc.vec.length < gMax * P) sc.vec = new float[gMax * P];
+      if (sc.sc.length < gMax * need) sc.sc = new float[gMax * need];
       for (int it = start; it < end; it++) {
-        int r = it / H;
-        if (active[r]) stepHead(sc, out, qkv, kvCache, cap, pos[r], r, it % H, H, P, rotaryDim, window, cs[0], cs[1]);
+        int r = it / groups, g = it % groups;
+        if (active[r]) {
+          stepHeads(sc, out, qkv, kvCache, cap, pos[r], r, g * H / groups, (g + 1) * H / groups,
+              H, P, rotaryDim, window, cs[0], cs[1]);
+        }
       }
     });
   }
 
-  private static void stepHead(
-      Scratch sc, float[] out, float[] qkv, float[] kv, int cap, int p, int r, int h, int H, int P,
-      int R, int window, float[] cos, float[] sin) {
-    int HP = H * P, slotW = 2 * HP, tab = p * (R / 2);
-    int row = r * 3 * HP + h * P; // q of this head; k at +HP, v at +2HP
-    int kBase = r * cap * slotW + h * P; // k of slot 0; v at +HP
-    int ko = kBase + (p % cap) * slotW;
-    Rotary.rotateInto(qkv, row + HP, kv, ko, 1, P, R, cos, sin, tab, true);
-    System.arraycopy(qkv, row + 2 * HP, kv, ko + HP, P);
+  /** Decode of heads [h0, h1) of row r at position p; see {@link #step}. */
+  private static void stepHeads(
+      Scratch sc, float[] out, float[] qkv, float[] kv, int cap, int p, int r, int h0, int h1,
+      int H, int P, int R, int window, float[] cos, float[] sin) {
+    int HP = H * P, slotW = 2 * HP, tab = p * (R / 2), G = h1 - h0;
+    int row = r * 3 * HP; // q | k | v of the new token
+    int rowBase = r * cap * slotW; // slot 0 of this row's ring
+    int ko = rowBase + (p % cap) * slotW;
     float[] q = sc.vec, w = sc.sc;
-    Rotary.rotateInto(qkv, row, q, 0, 1, P, R, cos, sin, tab, true);
-
+    for (int h = h0; h < h1; h++) {
+      Rotary.rotateInto(qkv, row + HP + h * P, kv, ko + h * P, 1, P, R, cos, sin, tab, true);
+      System.arraycopy(qkv, row + 2 * HP + h * P, kv, ko + HP + h * P, P);
+      Rotary.rotateInto(qkv, row + h * P, q, (h - h0) * P, 1, P, R, cos, sin, tab, true);
+    }
     int lo = window < 0 ? 0 : Math.max(0, p - window), n = p - lo + 1;
-    float scale = scale(P), mx = Float.NEGATIVE_INFINITY;
-    for (int t = lo; t <= p; t++) {
-      float v = AttentionMath.dot(q, 0, kv, kBase + (t % cap) * slotW, P, sc.lanes) * scale;
-      w[t - lo] = v;
-      mx = Math.max(mx, v);
+    float scale = scale(P);
+    // Scores w[g·n + t] for positions lo + t: positions outer, heads inner (streams the ring).
+    for (int t = 0, slot = lo % cap; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
+      int kb = rowBase + slot * slotW + h0 * P;
+      for (int g = 0; g < G; g++) {
+        w[g * n + t] = AttentionMath.dot(q, g * P, kv, kb + g * P, P, sc.lanes) * scale;
+      }
     }
-    int nv = SPECIES.loopBound(n), j = 0;
-    FloatVector sum = FloatVector.zero(SPECIES);
-    for (; j < nv; j += L) {
-      FloatVector e = AttentionMath.exp(FloatVector.fromArray(SPECIES, w, j).sub(mx));
-      e.intoArray(w, j);
-      sum = sum.add(e);
+    for (int g = 0; g < G; g++) AttentionMath.softmax(w, g * n, n, sc.lanes);
+    int o = r * HP + h0 * P;
+    java.util.Arrays.fill(out, o, o + G * P, 0f);
+    for (int t = 0, slot = lo % cap; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
+      int vb = rowBase + slot * slotW + HP + h0 * P;
+      for (int g = 0; g < G; g++) AttentionMath.axpy(w[g * n + t], kv, vb + g * P, out, o + g * P, P);
     }
-    float total = AttentionMath.sum(sum, sc.lanes);
-    for (; j < n; j++) {
-      w[j] = AttentionMath.exp(w[j] - mx);
-      total += w[j];
-    }
-    for (j = 0; j < nv; j += L) FloatVector.fromArray(SPECIES, w, j).div(total).intoArray(w, j);
-    for (; j < n; j++) w[j] /= total;
-
-    // Σ p·v over the ring: slots of positions lo..p form at most two contiguous runs.
-    int o = r * HP + h * P;
-    java.util.Arrays.fill(out, o, o + P, 0f);
-    int vBase = kBase + HP, sa = lo % cap, run = Math.min(n, cap - sa);
-    pv(w, -sa, sa, sa + run, kv, vBase, slotW, out, o, P);
-    if (run < n) pv(w, run, 0, n - run, kv, vBase, slotW, out, o, P);
   }
 
   /**

@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * exp and lane sums for the attention softmax, built only from IEEE-exact lane operations (add,
+ * exp, lane sums and the small vector helpers (dot, softmax, axpy) of the attention kernels, built only from IEEE-exact lane operations (add,
  * mul, fma, compare, blend, integer shifts) so that the interpreter, C1 and C2 all give the same
  * bits. {@code lanewise(EXP)} (an SVML call when compiled, a per-lane Math.exp otherwise) and
  * {@code reduceLanes(ADD)} (unspecified order) would make results depend on JIT state, and
@@ -99,5 +99,36 @@ final class AttentionMath {
     float y = sum(x, tmp);
     for (; c < P; c++) y = Math.fma(a[ao + c], b[bo + c], y);
     return y;
+  }
+
+  /** In place: w[off, off+n) ← softmax (max-subtracted, normalised). */
+  static void softmax(float[] w, int off, int n, float[] lanes) {
+    float mx = Float.NEGATIVE_INFINITY;
+    for (int j = 0; j < n; j++) mx = Math.max(mx, w[off + j]);
+    int nv = SPECIES.loopBound(n), j = 0;
+    FloatVector sum = FloatVector.zero(SPECIES);
+    for (; j < nv; j += L) {
+      FloatVector e = AttentionMath.exp(FloatVector.fromArray(SPECIES, w, off + j).sub(mx));
+      e.intoArray(w, off + j);
+      sum = sum.add(e);
+    }
+    float total = AttentionMath.sum(sum, lanes);
+    for (; j < n; j++) {
+      w[off + j] = AttentionMath.exp(w[off + j] - mx);
+      total += w[off + j];
+    }
+    for (j = 0; j < nv; j += L) FloatVector.fromArray(SPECIES, w, off + j).div(total).intoArray(w, off + j);
+    for (; j < n; j++) w[off + j] /= total;
+  }
+
+  /** y[yo, yo+P) += a · x[xo, xo+P). */
+  static void axpy(float a, float[] x, int xo, float[] y, int yo, int P) {
+    int pv = SPECIES.loopBound(P), c = 0;
+    FloatVector va = FloatVector.broadcast(SPECIES, a);
+    for (; c < pv; c += L) {
+      va.fma(FloatVector.fromArray(SPECIES, x, xo + c), FloatVector.fromArray(SPECIES, y, yo + c))
+          .intoArray(y, yo + c);
+    }
+    for (; c < P; c++) y[yo + c] = Math.fma(a, x[xo + c], y[yo + c]);
   }
 }

@@ -340,6 +340,45 @@ class AttentionTest {
   }
 
   @Test
+  void stepSplitsHeadsAcrossThreadsWithoutChangingBits() {
+    // One active row and 4 threads: heads are split in groups; results must not depend on it.
+    int saved = Parallel.threads();
+    Random rnd = new Random(15);
+    int H = 5, P = 24, R = 8, HP = H * P, stride = 3 * HP, len = 40;
+    try {
+      for (int w : new int[] {-1, 6}) {
+        int cap = w < 0 ? len : w + 1;
+        float[] seq = randomQkv(rnd, len * stride, 2f);
+        float[] ref = new float[len * HP];
+        Attention.forwardNaive(ref, 0, seq, 0, stride, new int[] {0, len}, 1, H, P, R, w);
+        float[][] outs = new float[2][];
+        float[][] caches = new float[2][];
+        for (int variant = 0; variant < 2; variant++) {
+          Parallel.setThreads(variant == 0 ? 1 : 4);
+          float[] cache = new float[2 * cap * 2 * HP];
+          Attention.fillCache(cache, 1, cap, seq, 0, stride, 0, 10, H, P, R);
+          float[] all = new float[len * HP];
+          for (int p = 10; p < len; p++) {
+            float[] qkv = new float[2 * stride];
+            System.arraycopy(seq, p * stride, qkv, stride, stride);
+            float[] out = new float[2 * HP];
+            Attention.step(out, qkv, cache, cap, new int[] {0, p}, 2, H, P, R, w, new boolean[] {false, true});
+            System.arraycopy(out, HP, all, p * HP, HP);
+          }
+          outs[variant] = all;
+          caches[variant] = cache;
+          double d = maxDiff(Arrays.copyOfRange(ref, 10 * HP, len * HP), Arrays.copyOfRange(all, 10 * HP, len * HP), 0, (len - 10) * HP);
+          assertTrue(d <= TOL, "step diff " + d + " w=" + w);
+        }
+        assertArrayEquals(outs[0], outs[1]);
+        assertArrayEquals(caches[0], caches[1]);
+      }
+    } finally {
+      Parallel.setThreads(saved);
+    }
+  }
+
+  @Test
   void fillCacheKeepsTheLastCapPositionsInRingOrder() {
     int H = 1, P = 2, R = 0, stride = 6, len = 7, cap = 3;
     float[] qkv = new float[2 * stride + len * stride];

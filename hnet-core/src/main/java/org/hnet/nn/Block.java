@@ -32,14 +32,32 @@ public final class Block {
     }
   }
 
-  /** Updates the residual stream [T × d] in place. */
-  public void forward(float[] residual, SeqLens seqs) {
+  /**
+   * residual [T × d] → the residual stream after this block, a new array (the input is left as it
+   * is: the norms keep it for their backward).
+   */
+  public float[] forward(float[] residual, SeqLens seqs) {
     int T = seqs.total();
-    float[] h = mixer.forward(norm1.forward(residual, T), seqs);
-    Ops.addInPlace(residual, 0, h, 0, residual.length);
+    float[] r = mixer.forward(norm1.forward(residual, T), seqs);
+    Ops.addInPlace(r, 0, residual, 0, r.length);
     if (mlp != null) {
-      h = mlp.forward(norm2.forward(residual, T), T);
-      Ops.addInPlace(residual, 0, h, 0, residual.length);
+      float[] r2 = mlp.forward(norm2.forward(r, T), T);
+      Ops.addInPlace(r2, 0, r, 0, r2.length);
+      r = r2;
     }
+    return r;
+  }
+
+  /** ∂L/∂(residual out) → ∂L/∂(residual in). */
+  public float[] backward(float[] dOut) {
+    float[] d = dOut;
+    if (mlp != null) {
+      float[] dn = norm2.backward(mlp.backward(d));
+      Ops.addInPlace(dn, 0, d, 0, dn.length);
+      d = dn;
+    }
+    float[] dn = norm1.backward(mixer.backward(d));
+    Ops.addInPlace(dn, 0, d, 0, dn.length);
+    return dn;
   }
 }

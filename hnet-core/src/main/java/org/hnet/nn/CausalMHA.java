@@ -12,9 +12,14 @@ public final class CausalMHA implements Mixer {
   public final Linear wqkv;
   public final Linear outProj;
   public final int d, nHeads, headDim, rotaryDim, window;
+  private final Params.Mode mode;
+  // kept for the backward: qkv [T × 3d], attention output [T × d], log-sum-exp [T × H]
+  private float[] savedQkv, savedO, savedLse;
+  private SeqLens savedSeqs;
 
   CausalMHA(Params ps, String prefix, int stage, int d, AttnConfig cfg) {
     this.d = d;
+    this.mode = ps.mode;
     this.nHeads = cfg.numHeads();
     this.headDim = d / nHeads;
     this.rotaryDim = cfg.rotaryEmbDim();
@@ -28,7 +33,27 @@ public final class CausalMHA implements Mixer {
     int T = seqs.total();
     float[] qkv = wqkv.forward(x, T); // [T × 3 × H × P]
     float[] o = new float[T * d]; // [T × H × P]
-    Attention.forward(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
+    if (mode.training) {
+      float[] lse = new float[T * nHeads];
+      Attention.forwardTrain(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window, lse);
+      savedQkv = qkv;
+      savedO = o;
+      savedLse = lse;
+      savedSeqs = seqs;
+    } else {
+      Attention.forward(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
+    }
     return outProj.forward(o, T);
+  }
+
+  @Override
+  public float[] backward(float[] dy) {
+    float[] dO = outProj.backward(dy);
+    int T = savedSeqs.total();
+    float[] dqkv = new float[T * 3 * d];
+    Attention.backward(dqkv, 0, 3 * d, dO, 0, savedQkv, 0, 3 * d, savedO, 0, savedLse,
+        savedSeqs.cu(), savedSeqs.count(), nHeads, headDim, rotaryDim, window);
+    savedQkv = savedO = savedLse = null;
+    return wqkv.backward(dqkv);
   }
 }

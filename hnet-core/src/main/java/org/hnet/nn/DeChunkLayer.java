@@ -40,4 +40,61 @@ public final class DeChunkLayer {
     }
     return out;
   }
+
+  /**
+   * Backward of {@link #forward}. With G_j = Σ_{t in chunk j} ∂L/∂y_t plus what flows back from
+   * chunk j+1: ∂z_j = P_j G_j, ∂P_j = G_j·(z_j − z̄_{j−1}), carried back (1 − P_j) G_j. The clamp of
+   * P passes the gradient only inside [1e-4, 1 − 1e-4] (so never at a forced p = 1).
+   *
+   * @param dy ∂L/∂y [T × d]
+   * @param dz receives ∂L/∂z [Tc × d] (overwritten)
+   * @param dprob receives ∂L/∂p [T] added at boundary positions
+   */
+  public static void backward(float[] dy, float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d, float[] dz, float[] dprob) {
+    int T = seqs.total();
+    int[] chunkCu = ChunkLayer.nextSeqLens(mask, seqs).cu(); // sequence i owns chunks [chunkCu[i], chunkCu[i+1])
+    int Tc = chunkCu[chunkCu.length - 1];
+    int[] pos = new int[Tc]; // the position of every boundary
+    float[] g = new float[Tc * d]; // G_j: Σ ∂L/∂y over the positions of chunk j
+    int j = -1;
+    for (int t = 0; t < T; t++) {
+      if (mask[t]) pos[++j] = t;
+      for (int c = 0; c < d; c++) g[j * d + c] += dy[t * d + c];
+    }
+    float[] ema = forward(z, prob, mask, seqs, d, chunkCu, pos); // z̄_j [Tc × d], recomputed
+    float[] carry = new float[d];
+    for (int i = 0; i < seqs.count(); i++) {
+      java.util.Arrays.fill(carry, 0f);
+      for (int jj = chunkCu[i + 1] - 1; jj >= chunkCu[i]; jj--) {
+        int t = pos[jj];
+        boolean first = jj == chunkCu[i];
+        float pj = Math.min(P_MAX, Math.max(P_MIN, prob[t]));
+        double dP = 0; // a sum over d channels, kept in double
+        for (int c = 0; c < d; c++) {
+          float gc = g[jj * d + c] + carry[c];
+          float prev = first ? 0f : ema[(jj - 1) * d + c];
+          dz[jj * d + c] = pj * gc;
+          dP += (double) gc * (z[jj * d + c] - prev);
+          carry[c] = (1f - pj) * gc;
+        }
+        if (prob[t] >= P_MIN && prob[t] <= P_MAX) dprob[t] += (float) dP;
+      }
+    }
+  }
+
+  /** The EMA values z̄_j [Tc × d] over the chunks (the same recurrence as {@link #forward}). */
+  private static float[] forward(float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d, int[] chunkCu, int[] pos) {
+    float[] ema = new float[z.length];
+    for (int i = 0; i < seqs.count(); i++) {
+      for (int jj = chunkCu[i]; jj < chunkCu[i + 1]; jj++) {
+        float pj = Math.min(P_MAX, Math.max(P_MIN, prob[pos[jj]]));
+        float keep = 1f - pj;
+        for (int c = 0; c < d; c++) {
+          float prev = jj == chunkCu[i] ? 0f : ema[(jj - 1) * d + c];
+          ema[jj * d + c] = pj * z[jj * d + c] + keep * prev;
+        }
+      }
+    }
+    return ema;
+  }
 }

@@ -21,12 +21,19 @@ public final class HNet {
   public final Isotropic decoder;
   public final RoutingModule routingModule;
   public final Linear residualProj;
+  private final Params.Mode mode;
+  // kept for the backward
+  private RoutingModule.Output savedRouting;
+  private float[] savedZ, savedY; // inner output [Tc × d], dechunk output [T × d]
+  private SeqLens savedSeqs, savedInner;
+  private int savedDIn;
 
   HNet(Params ps, String prefix, HNetConfig cfg, int stage) {
     StageConfig sc = cfg.stage(stage);
     this.stage = stage;
     this.d = sc.dModel();
     this.innermost = sc.innermost();
+    this.mode = ps.mode;
     int dPrev = stage == 0 ? d : cfg.stage(stage - 1).dModel();
     // named_parameters() order of HNet: its own pad_dimension first, then the submodules in
     // registration order: encoder, main_network, decoder, routing_module, residual_proj
@@ -56,6 +63,10 @@ public final class HNet {
   public float[] forward(float[] x, int dIn, SeqLens seqs, List<RoutingModule.Output> routing) {
     int T = seqs.total();
     float[] h = pad(x, dIn, T);
+    if (mode.training) {
+      savedSeqs = seqs;
+      savedDIn = dIn;
+    }
     if (innermost) return cut(innermostNetwork.forward(h, seqs), dIn, T);
 
     h = encoder.forward(h, seqs); // [T × d]
@@ -68,8 +79,82 @@ public final class HNet {
     float[] z = mainNetwork.forward(chunks, d, inner, routing); // [Tc × d]
     float[] y = DeChunkLayer.forward(z, r.boundaryProb(), r.boundaryMask(), seqs, d); // [T × d]
     // out · STE(selected_probs) + residual: the STE's forward value is exactly 1
-    for (int i = 0; i < y.length; i++) y[i] += residual[i];
-    return cut(decoder.forward(y, seqs), dIn, T);
+    float[] decoderIn = new float[y.length];
+    for (int i = 0; i < y.length; i++) decoderIn[i] = y[i] + residual[i];
+    if (mode.training) {
+      savedRouting = r;
+      savedZ = z;
+      savedY = y;
+      savedInner = inner;
+    }
+    return cut(decoder.forward(decoderIn, seqs), dIn, T);
+  }
+
+  /**
+   * Backward of the last training {@link #forward}.
+   *
+   * @param dOut ∂L/∂out [T × dIn]
+   * @param dProbExtra per stage (indexed by stage number), ∂L/∂p that comes from outside the
+   *     network (the ratio loss), or null
+   * @return ∂L/∂x [T × dIn]
+   */
+  public float[] backward(float[] dOut, float[][] dProbExtra) {
+    SeqLens seqs = savedSeqs;
+    int T = seqs.total(), dIn = savedDIn;
+    float[] dOutFull = uncut(dOut, dIn, T);
+    if (innermost) return unpad(innermostNetwork.backward(dOutFull), dIn, T);
+
+    RoutingModule.Output r = savedRouting;
+    float[] dDecIn = decoder.backward(dOutFull); // [T × d]
+    float[] dh = residualProj.backward(dDecIn); // residual branch
+    // STE: ∂L/∂selected = Σ_c ∂L/∂(decoder in) · y (the forward multiplied y by a constant 1)
+    float[] dProb = new float[T];
+    for (int t = 0; t < T; t++) {
+      double s = 0;
+      for (int c = 0; c < d; c++) s += (double) dDecIn[t * d + c] * savedY[t * d + c];
+      // selected = p at a boundary, 1 − p elsewhere
+      dProb[t] = r.boundaryMask()[t] ? (float) s : (float) -s;
+    }
+    if (dProbExtra != null && dProbExtra[stage] != null) {
+      for (int t = 0; t < T; t++) dProb[t] += dProbExtra[stage][t];
+    }
+    int Tc = savedInner.total();
+    float[] dz = new float[Tc * d];
+    DeChunkLayer.backward(dDecIn, savedZ, r.boundaryProb(), r.boundaryMask(), seqs, d, dz, dProb);
+    float[] dChunks = mainNetwork.backward(dz, dProbExtra); // [Tc × d]
+    // chunk gather backward: scatter into the boundary positions
+    for (int t = 0, j = 0; t < T; t++) {
+      if (r.boundaryMask()[t]) {
+        for (int c = 0; c < d; c++) dh[t * d + c] += dChunks[j * d + c];
+        j++;
+      }
+    }
+    float[] dhRouting = routingModule.backward(dProb);
+    for (int i = 0; i < dh.length; i++) dh[i] += dhRouting[i];
+    float[] dx = unpad(encoder.backward(dh), dIn, T);
+    savedRouting = null;
+    savedZ = savedY = null;
+    return dx;
+  }
+
+  /** [T × dIn] → [T × d] with zeros in the channels that the output cut away. */
+  private float[] uncut(float[] g, int dIn, int T) {
+    if (dIn == d) return g;
+    float[] out = new float[T * d];
+    for (int t = 0; t < T; t++) System.arraycopy(g, t * dIn, out, t * d, dIn);
+    return out;
+  }
+
+  /** [T × d] → [T × dIn]; the padded channels' gradient goes to pad_dimension (summed in double). */
+  private float[] unpad(float[] g, int dIn, int T) {
+    if (dIn == d) return g;
+    float[] dPad = padDimension.gradBuffer();
+    for (int c = dIn; c < d; c++) {
+      double s = 0;
+      for (int t = 0; t < T; t++) s += g[t * d + c];
+      dPad[c - dIn] += (float) s;
+    }
+    return cut(g, dIn, T);
   }
 
   /** Appends pad_dimension to every row: [T × dIn] → [T × d]. */

@@ -8,6 +8,7 @@ import org.hnet.HNetException;
 import org.hnet.config.HNetConfig;
 import org.hnet.io.Checkpoints;
 import org.hnet.io.TensorData;
+import org.hnet.kernels.CrossEntropy;
 import org.hnet.kernels.Matmul;
 
 /** The byte-level language model: embeddings → H-Net stage 0 → LM head (tied or not). */
@@ -19,6 +20,7 @@ public final class HNetForCausalLM {
   public final Map<String, Param> parameters;
   public final int vocab;
   public final int d0;
+  private final Params.Mode mode;
 
   public HNetForCausalLM(HNetConfig config, Params ps) {
     this.config = config;
@@ -28,6 +30,16 @@ public final class HNetForCausalLM {
     this.backbone = new HNet(ps, "backbone", config, 0);
     this.lmHead = config.tieEmbeddings() ? embeddings : ps.take("lm_head.weight", -1, true, vocab, d0);
     this.parameters = ps.all();
+    this.mode = ps.mode;
+  }
+
+  /** Training mode: forward passes keep what the backward needs. Off by default. */
+  public void setTraining(boolean training) {
+    mode.training = training;
+  }
+
+  public boolean training() {
+    return mode.training;
   }
 
   /** Loads {@code config.json} and {@code model.safetensors} (or {@code model.pt}) from a directory. */
@@ -55,6 +67,74 @@ public final class HNetForCausalLM {
   /** The result of a forward pass over packed sequences. */
   public record Output(float[] logits, List<RoutingModule.Output> routing) {}
 
+  /** The training objective of one batch and its parts. */
+  public record Losses(double ce, double[] ratio, double total, Output output) {}
+
+  /**
+   * Forward and backward of the training objective: next-byte cross-entropy (mean over positions
+   * with a target) + α · Σ_s ratio loss of stage s with target compression N_s (paper eq. 10:
+   * N/(N−1)·((N−1)·F·G + (1−F)(1−G)), F the share of positions selected, G the mean p over every
+   * stage-s position). Adds d total / d param into every parameter's gradient buffer.
+   *
+   * @param targets [T] the next byte of every position, or −1 where there is none
+   * @param ratioTargets N per routing stage, outer stage first (length = stages − 1)
+   */
+  public Losses lossAndGradients(int[] tokens, int[] targets, SeqLens seqs, double[] ratioTargets, double alpha) {
+    int routers = config.numStages() - 1;
+    if (ratioTargets.length != routers) {
+      throw new HNetException("this model has " + routers + " routing stage(s) but " + ratioTargets.length + " ratio target(s) were given");
+    }
+    for (double n : ratioTargets) {
+      if (!(n > 1)) throw new HNetException("a ratio target N must be greater than 1, got " + n);
+    }
+    boolean was = mode.training;
+    mode.training = true;
+    try {
+      int T = seqs.total();
+      Output out = forward(tokens, seqs);
+      float[] dLogits = new float[T * vocab];
+      double ce = CrossEntropy.forwardBackward(out.logits(), targets, T, vocab, dLogits);
+
+      double[] ratio = new double[routers];
+      float[][] dProb = new float[routers][];
+      double total = ce;
+      for (int s = 0; s < routers; s++) {
+        RoutingModule.Output r = out.routing().get(s);
+        int n = r.boundaryProb().length;
+        double f = 0, g = 0;
+        for (int t = 0; t < n; t++) {
+          if (r.boundaryMask()[t]) f++;
+          g += r.boundaryProb()[t];
+        }
+        f /= n;
+        g /= n;
+        double bigN = ratioTargets[s];
+        ratio[s] = bigN / (bigN - 1) * ((bigN - 1) * f * g + (1 - f) * (1 - g));
+        total += alpha * ratio[s];
+        // F carries no gradient (the mask is a hard decision); ∂/∂G spread evenly over the mean
+        float dp = (float) (alpha * bigN / (bigN - 1) * ((bigN - 1) * f - (1 - f)) / n);
+        dProb[s] = new float[n];
+        java.util.Arrays.fill(dProb[s], dp);
+      }
+
+      float[] dH = new float[T * d0];
+      Matmul.linearBackwardInput(dH, 0, dLogits, 0, lmHead.data, 0, T, vocab, d0, false);
+      Matmul.linearBackwardWeight(lmHead.gradBuffer(), 0, null, 0, dLogits, 0, savedHidden, 0, T, vocab, d0);
+      float[] dX = backbone.backward(dH, dProb);
+      float[] dE = embeddings.gradBuffer();
+      for (int t = 0; t < T; t++) {
+        int o = tokens[t] * d0;
+        for (int c = 0; c < d0; c++) dE[o + c] += dX[t * d0 + c];
+      }
+      savedHidden = null;
+      return new Losses(ce, ratio, total, out);
+    } finally {
+      mode.training = was;
+    }
+  }
+
+  private float[] savedHidden; // stage-0 output [T × d0], the LM head's input
+
   /**
    * @param tokens byte ids [T], the packed sequences
    * @return logits [T × V] and every stage's routing decisions, outermost first
@@ -70,6 +150,7 @@ public final class HNetForCausalLM {
     }
     List<RoutingModule.Output> routing = new ArrayList<>();
     float[] h = backbone.forward(x, d0, seqs, routing);
+    if (mode.training) savedHidden = h;
     float[] logits = new float[T * vocab];
     Matmul.linear(logits, 0, h, 0, lmHead.data, 0, null, 0, T, vocab, d0);
     return new Output(logits, List.copyOf(routing));

@@ -23,8 +23,15 @@ public final class Isotropic {
 
   /** x [T × d] → rmsnorm(x + Σ block outputs) [T × d]; x is not modified. */
   public float[] forward(float[] x, SeqLens seqs) {
-    float[] residual = x.clone(); // float32 residual stream
-    for (Block b : layers) b.forward(residual, seqs);
+    float[] residual = x; // the float32 residual stream; each block returns a new array
+    for (Block b : layers) residual = b.forward(residual, seqs);
     return rmsnorm.forward(residual, seqs.total());
+  }
+
+  /** dy [T × d] → dx [T × d]. */
+  public float[] backward(float[] dy) {
+    float[] d = rmsnorm.backward(dy);
+    for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(d);
+    return d;
   }
 }

@@ -12,17 +12,37 @@ public final class Linear {
   Linear(Params ps, String prefix, int stage, int in, int out, boolean bias) {
     this.in = in;
     this.out = out;
+    this.mode = ps.mode;
     this.weight = ps.take(prefix + ".weight", stage, true, out, in);
     this.bias = bias ? ps.take(prefix + ".bias", stage, false, out) : null;
   }
+
+  private float[] savedX; // [M × in], kept for the backward when training
+  private int savedM;
+  private final Params.Mode mode;
 
   public void forward(float[] y, int yOff, float[] x, int xOff, int M) {
     Matmul.linear(y, yOff, x, xOff, weight.data, 0, bias == null ? null : bias.data, 0, M, out, in);
   }
 
+  /** x [M × in] → y [M × out]; when training, x is kept (callers never modify it afterwards). */
   public float[] forward(float[] x, int M) {
     float[] y = new float[M * out];
     forward(y, 0, x, 0, M);
+    if (mode.training) {
+      savedX = x;
+      savedM = M;
+    }
     return y;
+  }
+
+  /** dy [M × out] → dx [M × in]; adds ∂L/∂W = dyᵀ·x (and ∂L/∂b) into the parameters' gradients. */
+  public float[] backward(float[] dy) {
+    int M = savedM;
+    Matmul.linearBackwardWeight(weight.gradBuffer(), 0, bias == null ? null : bias.gradBuffer(), 0, dy, 0, savedX, 0, M, out, in);
+    float[] dx = new float[M * in];
+    Matmul.linearBackwardInput(dx, 0, dy, 0, weight.data, 0, M, out, in, false);
+    savedX = null;
+    return dx;
   }
 }

@@ -22,9 +22,14 @@ public final class Mamba2 implements Mixer {
   public final Param normWeight; // (dInner,)
   public final Linear outProj;
   public final int d, dInner, nHeads, headDim, dState, dConv, convDim, dInProj, chunkSize;
+  private final Params.Mode mode;
+  // kept for the backward: in_proj output [T × dInProj], conv output [T × convDim], scan output [T × dInner]
+  private float[] savedZxbcdt, savedXbc, savedY;
+  private SeqLens savedSeqs;
 
   Mamba2(Params ps, String prefix, int stage, int d, SsmConfig cfg) {
     this.d = d;
+    this.mode = ps.mode;
     this.dInner = cfg.expand() * d;
     this.headDim = cfg.headDim();
     this.nHeads = dInner / headDim;
@@ -57,6 +62,36 @@ public final class Mamba2 implements Mixer {
         seqs.cu(), seqs.count(), nHeads, headDim, dState, chunkSize, null);
     float[] g = new float[T * dInner];
     Ops.gatedRmsnorm(g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS);
+    if (mode.training) {
+      savedZxbcdt = zxbcdt;
+      savedXbc = xbc;
+      savedY = y;
+      savedSeqs = seqs;
+    }
     return outProj.forward(g, T);
+  }
+
+  @Override
+  public float[] backward(float[] dout) {
+    SeqLens seqs = savedSeqs;
+    int T = seqs.total();
+    float[] dg = outProj.backward(dout); // [T × dInner]
+    // ∂L/∂(in_proj output), filled column range by column range: z, then xBC (via the conv), then dt
+    float[] dZxbcdt = new float[T * dInProj];
+    float[] dy = new float[T * dInner];
+    Ops.gatedRmsnormBackward(dy, 0, dInner, dZxbcdt, 0, dInProj, normWeight.gradBuffer(), dg,
+        savedY, 0, dInner, savedZxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS, new float[T * dInner]);
+    float[] dXbc = new float[T * convDim]; // ∂L/∂[x | B | C] after the conv
+    Ssd.scanBackward(dXbc, 0, convDim, dZxbcdt, 2 * dInner + 2 * dState, dInProj, dtBias.gradBuffer(), aLog.gradBuffer(),
+        dXbc, dInner, convDim, dXbc, dInner + dState, convDim, dSkip.gradBuffer(),
+        dy, 0, dInner,
+        savedXbc, 0, convDim, savedZxbcdt, 2 * dInner + 2 * dState, dInProj, dtBias.data, aLog.data,
+        savedXbc, dInner, convDim, savedXbc, dInner + dState, convDim, dSkip.data,
+        seqs.cu(), seqs.count(), nHeads, headDim, dState, chunkSize);
+    Conv1d.causalSiluBackward(dZxbcdt, dInner, dInProj, convWeight.gradBuffer(), convBias.gradBuffer(),
+        dXbc, 0, convDim, savedZxbcdt, dInner, dInProj, convWeight.data, convBias.data,
+        seqs.cu(), seqs.count(), convDim, dConv);
+    savedZxbcdt = savedXbc = savedY = null;
+    return inProj.backward(dZxbcdt);
   }
 }

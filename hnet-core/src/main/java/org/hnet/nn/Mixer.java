@@ -4,4 +4,7 @@ package org.hnet.nn;
 public sealed interface Mixer permits Mamba2, CausalMHA {
   /** x [T × d] → [T × d]. */
   float[] forward(float[] x, SeqLens seqs);
+
+  /** dy [T × d] → dx [T × d] for the last training forward; adds into the parameters' gradients. */
+  float[] backward(float[] dy);
 }

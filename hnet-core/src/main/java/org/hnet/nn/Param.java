@@ -29,6 +29,12 @@ public final class Param {
     this.stage = stage;
   }
 
+  /** The gradient buffer, allocated (zeroed) on first use. */
+  public float[] gradBuffer() {
+    if (grad == null) grad = new float[data.length];
+    return grad;
+  }
+
   public int[] shape() {
     return shape.clone();
   }

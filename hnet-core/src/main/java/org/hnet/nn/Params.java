@@ -11,6 +11,13 @@ import java.util.function.Function;
 public final class Params {
   private final Function<String, float[]> values;
   private final Map<String, Param> byName = new LinkedHashMap<>();
+  /** Shared by every module built from these Params: whether forward keeps what backward needs. */
+  final Mode mode = new Mode();
+
+  /** The model-wide training switch (one object, read by every module). */
+  static final class Mode {
+    boolean training;
+  }
 
   /** @param values the float32 values of a parameter by its official name (never null for a known name) */
   public Params(Function<String, float[]> values) {

@@ -9,9 +9,14 @@ public final class RoutingModule {
   public final Linear qProj;
   public final Linear kProj;
   public final int d;
+  private final Params.Mode mode;
+  // kept for the backward: normalised projections [T × d] and their norms [T]
+  private float[] savedQ, savedK, savedQNorm, savedKNorm;
+  private boolean[] savedStart;
 
   RoutingModule(Params ps, String prefix, int stage, int d) {
     this.d = d;
+    this.mode = ps.mode;
     this.qProj = new Linear(ps, prefix + ".q_proj_layer", stage, d, d, false);
     this.kProj = new Linear(ps, prefix + ".k_proj_layer", stage, d, d, false);
   }
@@ -30,13 +35,12 @@ public final class RoutingModule {
     float[] q = qProj.forward(h, T);
     float[] k = kProj.forward(h, T);
     // F.normalize(v) = v / max(||v||, 1e-12), applied before the dot product as the reference does
-    normalizeRows(q, T);
-    normalizeRows(k, T);
+    float[] qn = normalizeRows(q, T);
+    float[] kn = normalizeRows(k, T);
     float[] p = new float[T];
     boolean[] mask = new boolean[T];
     float[] sel = new float[T];
-    boolean[] start = new boolean[T];
-    for (int i = 0; i < seqs.count(); i++) if (seqs.length(i) > 0) start[seqs.start(i)] = true;
+    boolean[] start = starts(seqs);
     for (int t = 0; t < T; t++) {
       float pt;
       if (start[t]) {
@@ -51,15 +55,73 @@ public final class RoutingModule {
       mask[t] = pt > 0.5f;
       sel[t] = mask[t] ? pt : 1f - pt;
     }
+    if (mode.training) {
+      savedQ = q;
+      savedK = k;
+      savedQNorm = qn;
+      savedKNorm = kn;
+      savedStart = start;
+    }
     return new Output(p, mask, sel, seqs);
   }
 
-  private void normalizeRows(float[] v, int T) {
+  /**
+   * dp [T]: ∂L/∂p → ∂L/∂h [T × d]. The forced p = 1 at sequence starts is a constant and takes no
+   * gradient; torch's clamp passes the gradient where 0 ≤ (1 − cos)/2 ≤ 1, which always holds.
+   */
+  public float[] backward(float[] dp) {
+    int T = dp.length;
+    float[] dq = new float[T * d], dk = new float[T * d];
+    for (int t = 0; t < T; t++) {
+      if (savedStart[t] || dp[t] == 0f) continue;
+      float dcos = -0.5f * dp[t];
+      int qo = (t - 1) * d, ko = t * d;
+      for (int j = 0; j < d; j++) {
+        dq[qo + j] += dcos * savedK[ko + j];
+        dk[ko + j] += dcos * savedQ[qo + j];
+      }
+    }
+    normalizeBackward(dq, savedQ, savedQNorm, T);
+    normalizeBackward(dk, savedK, savedKNorm, T);
+    float[] dh = qProj.backward(dq);
+    float[] dhk = kProj.backward(dk);
+    for (int i = 0; i < dh.length; i++) dh[i] += dhk[i];
+    savedQ = savedK = savedQNorm = savedKNorm = null;
+    return dh;
+  }
+
+  static boolean[] starts(SeqLens seqs) {
+    boolean[] start = new boolean[seqs.total()];
+    for (int i = 0; i < seqs.count(); i++) if (seqs.length(i) > 0) start[seqs.start(i)] = true;
+    return start;
+  }
+
+  /** Normalises the rows of v in place and returns their norms max(||v||, 1e-12). */
+  private float[] normalizeRows(float[] v, int T) {
+    float[] norms = new float[T];
     for (int t = 0; t < T; t++) {
       double ss = 0;
       for (int j = 0; j < d; j++) ss += (double) v[t * d + j] * v[t * d + j];
       float norm = (float) Math.max(Math.sqrt(ss), 1e-12);
+      norms[t] = norm;
       for (int j = 0; j < d; j++) v[t * d + j] /= norm;
+    }
+    return norms;
+  }
+
+  /** In place: ∂L/∂v̂ → ∂L/∂v for v̂ = v/||v||: (g − v̂ (v̂·g)) / ||v||. */
+  private void normalizeBackward(float[] g, float[] vhat, float[] norms, int T) {
+    for (int t = 0; t < T; t++) {
+      int o = t * d;
+      double dot = 0;
+      for (int j = 0; j < d; j++) dot += (double) vhat[o + j] * g[o + j];
+      float n = norms[t];
+      if (n <= 1e-12f) {
+        // below the eps the reference divides by the constant 1e-12: the map is linear there
+        for (int j = 0; j < d; j++) g[o + j] /= n;
+        continue;
+      }
+      for (int j = 0; j < d; j++) g[o + j] = (g[o + j] - vhat[o + j] * (float) dot) / n;
     }
   }
 }

@@ -41,7 +41,7 @@ final class ForwardCommand implements Callable<Integer> {
   public Integer call() {
     threads.apply();
     InputIds ids = InputIds.read(input);
-    HNetForCausalLM lm = HNetForCausalLM.load(model);
+    HNetForCausalLM lm = HNetForCausalLM.load(EvalCommand.modelDir(model));
     SeqLens seqs = SeqLens.uniform(ids.rows(), ids.length());
     HNetForCausalLM.Output out = lm.forward(ids.tokens(), seqs);
     SafeTensors.write(output, toTensors(out, ids.rows(), ids.length(), lm.vocab), Map.of("format", "pt"));

@@ -1,0 +1,98 @@
+package org.hnet.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.hnet.HNetException;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** PNG charts of training runs (XChart, headless). */
+final class Plots {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private Plots() {}
+
+  /** The curves of one run's metrics.jsonl: x = training bytes. */
+  record Curves(List<Double> bytes, List<Double> loss, List<Double> bpb, List<Double> evalBytes, List<Double> evalBpb) {}
+
+  static Curves read(Path metrics) {
+    Curves c = new Curves(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(metrics);
+    } catch (IOException e) {
+      throw new HNetException(metrics + ": cannot read: " + e.getMessage());
+    }
+    for (String line : lines) {
+      if (line.isBlank()) continue;
+      JsonNode n;
+      try {
+        n = JSON.readTree(line);
+      } catch (IOException e) {
+        continue; // a line cut short by an interruption
+      }
+      double bytes = n.path("bytes").asDouble();
+      if (n.has("eval")) {
+        JsonNode b = n.get("eval").get("bpb");
+        if (b != null && b.isNumber()) {
+          c.evalBytes().add(bytes);
+          c.evalBpb().add(b.asDouble());
+        }
+      } else if (n.has("loss")) {
+        c.bytes().add(bytes);
+        c.loss().add(n.get("loss").asDouble());
+        c.bpb().add(n.get("bpb").asDouble());
+      }
+    }
+    return c;
+  }
+
+  /** Training loss, training bpb and held-out bpb against training bytes. */
+  static void trainingCurve(Path metrics, Path png) {
+    Curves c = read(metrics);
+    if (c.bytes().isEmpty()) return;
+    XYChart chart = new XYChartBuilder().width(900).height(500).title("training: " + metrics.getParent().getFileName())
+        .xAxisTitle("training bytes").yAxisTitle("nats (loss) / bits per byte").build();
+    chart.getStyler().setMarkerSize(4);
+    XYSeries loss = chart.addSeries("train loss (CE + α·ratio, nats)", c.bytes(), c.loss());
+    loss.setMarker(SeriesMarkers.NONE);
+    XYSeries bpb = chart.addSeries("train bpb", c.bytes(), c.bpb());
+    bpb.setMarker(SeriesMarkers.NONE);
+    if (!c.evalBytes().isEmpty()) chart.addSeries("held-out bpb", c.evalBytes(), c.evalBpb());
+    save(chart, png);
+  }
+
+  /** Held-out bpb of several runs against training bytes, one series per run. */
+  static void compareRuns(List<Path> runDirs, Path png) {
+    XYChart chart = new XYChartBuilder().width(900).height(500).title("held-out bits per byte")
+        .xAxisTitle("training bytes").yAxisTitle("bits per byte").build();
+    int series = 0;
+    for (Path run : runDirs) {
+      Curves c = read(run.resolve("metrics.jsonl"));
+      if (c.evalBytes().isEmpty()) continue;
+      chart.addSeries(run.getFileName().toString(), c.evalBytes(), c.evalBpb());
+      series++;
+    }
+    if (series == 0) throw new HNetException("none of the runs has a held-out evaluation in its metrics.jsonl");
+    save(chart, png);
+  }
+
+  private static void save(XYChart chart, Path png) {
+    System.setProperty("java.awt.headless", "true");
+    Path tmp = png.resolveSibling(png.getFileName() + ".tmp.png");
+    try {
+      BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
+      Files.move(tmp, png, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new HNetException(png + ": cannot write the chart: " + e.getMessage());
+    }
+  }
+}

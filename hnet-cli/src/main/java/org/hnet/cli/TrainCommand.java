@@ -1,0 +1,242 @@
+package org.hnet.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.hnet.HNetException;
+import org.hnet.config.HNetConfig;
+import org.hnet.train.Evaluator;
+import org.hnet.train.TrainOptions;
+import org.hnet.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code hnet train}: trains an H-Net from raw bytes; checkpoints, resumes, never loses work. */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Trains an H-Net on a text file, a directory tree or a JSONL file. Without --config and --data it",
+      "trains the small demo model on the shipped Moby Dick corpus. Ctrl-C saves a checkpoint and exits;",
+      "--resume RUN_DIR continues exactly where the run stopped."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  ./hnet train --steps 300                                   # demo: Moby Dick, small 1-stage model",
+      "  ./hnet train --config hnet-core/src/test/resources/configs/bench/small-2stage.json --ratio 3,3 \\",
+      "       --data corpus.jsonl --out runs/two-stage --steps 2000 --batch 8 --seq-len 1024",
+      "  ./hnet train --resume runs/two-stage"
+    })
+final class TrainCommand implements Callable<Integer> {
+  static final String DEMO_CONFIG = "demo-config.json";
+  static final String DEMO_CORPUS = "moby-dick.txt.gz";
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--config", paramLabel = "C.json", description = "Model config (official H-Net format). Default: the small demo model.")
+  Path config;
+
+  @Option(names = "--data", paramLabel = "PATH", description = "A text file (.gz ok), a directory tree or a .jsonl file. Default: the shipped Moby Dick.")
+  Path data;
+
+  @Option(names = "--out", paramLabel = "RUN_DIR", defaultValue = "runs/demo", description = "Run directory (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR from its checkpoint, with its options.")
+  Path resume;
+
+  @Option(names = "--steps", defaultValue = "300", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+  long steps;
+
+  @Option(names = "--batch", defaultValue = "8", description = "Rows per micro-batch (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--seq-len", defaultValue = "512", description = "Bytes per row (default: ${DEFAULT-VALUE}).")
+  int seqLen;
+
+  @Option(names = "--accum", defaultValue = "1", description = "Micro-batches per step (gradient accumulation; default: ${DEFAULT-VALUE}).")
+  int accum;
+
+  @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+  double lr;
+
+  @Option(names = "--schedule", defaultValue = "wsd", description = "wsd (warmup-stable-decay), cosine or constant (default: ${DEFAULT-VALUE}).")
+  String schedule;
+
+  @Option(names = "--warmup", defaultValue = "30", description = "Warmup steps (default: ${DEFAULT-VALUE}).")
+  long warmup;
+
+  @Option(names = "--lr-mult", split = ",", paramLabel = "M0,M1,..", description = "Per-stage learning-rate multipliers, outer stage first (default: all 1).")
+  double[] lrMult;
+
+  @Option(names = "--ratio", split = ",", paramLabel = "N0,N1,..", description = "Target compression per routing stage, outer first (default: 6 for 1-stage, 3,3 for 2-stage).")
+  double[] ratio;
+
+  @Option(names = "--alpha", defaultValue = "0.03", description = "Weight of the ratio losses (default: ${DEFAULT-VALUE}).")
+  double alpha;
+
+  @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
+  double weightDecay;
+
+  @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clip, 0 for none (default: ${DEFAULT-VALUE}).")
+  double clip;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the weights and the data order (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--checkpoint-every", defaultValue = "100", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
+  long checkpointEvery;
+
+  @Option(names = "--eval-every", defaultValue = "50", description = "Steps between held-out evaluations (default: ${DEFAULT-VALUE}).")
+  long evalEvery;
+
+  @Option(names = "--eval-batches", defaultValue = "8", description = "Held-out batches per evaluation, 0 for all (default: ${DEFAULT-VALUE}).")
+  int evalBatches;
+
+  @Option(names = "--eval-fraction", defaultValue = "0.1", description = "Share of the corpus held out (default: ${DEFAULT-VALUE}).")
+  double evalFraction;
+
+  @Option(names = "--json-field", defaultValue = "text", description = "Text field of JSONL data (default: ${DEFAULT-VALUE}).")
+  String jsonField;
+
+  @Option(names = "--no-progress", description = "Log lines instead of a progress bar.")
+  boolean noProgress;
+
+  @Mixin ThreadsOption threads;
+
+  @Override
+  public Integer call() throws IOException {
+    threads.apply();
+    PrintWriter outw = spec.commandLine().getOut();
+    Trainer trainer = resume != null ? Trainer.resume(resume, data) : startNew();
+    try (trainer) {
+      Evaluator.Result last = trainLoop(trainer, outw, noProgress || System.console() == null);
+      if (last != null) {
+        outw.printf(Locale.ROOT, "held-out: %.4f bits per byte over %,d bytes; compression %s%n", last.bpb(), last.bytes(),
+            Arrays.toString(last.compression()));
+      }
+      outw.printf("run directory: %s (model: %s)%n", trainer.run.root, trainer.run.checkpoint());
+      outw.flush();
+    }
+    return 0;
+  }
+
+  private Trainer startNew() throws IOException {
+    HNetConfig cfg = config != null ? HNetConfig.parse(config) : HNetConfig.parse(resourceText(DEMO_CONFIG), "demo-config.json");
+    Path dataPath = data;
+    if (dataPath == null) {
+      Files.createDirectories(out);
+      dataPath = out.resolve(DEMO_CORPUS);
+      if (!Files.exists(dataPath)) extractResource(DEMO_CORPUS, dataPath);
+    }
+    int routers = cfg.numStages() - 1;
+    double[] n = ratio;
+    if (n == null) {
+      n = new double[routers];
+      Arrays.fill(n, routers == 1 ? 6 : 3);
+    }
+    double[] mult = lrMult;
+    if (mult == null) {
+      mult = new double[cfg.numStages()];
+      Arrays.fill(mult, 1.0);
+    }
+    TrainOptions opts = new TrainOptions(steps, batch, seqLen, accum, lr, schedule, warmup, mult, n, alpha, weightDecay,
+        0.9, 0.95, 1e-8, clip, seed, checkpointEvery, evalEvery, evalBatches, evalFraction, jsonField);
+    return Trainer.start(out, cfg, dataPath, opts);
+  }
+
+  /** Runs the trainer with a progress bar (or log lines), Ctrl-C → checkpoint and exit; returns the last evaluation. */
+  static Evaluator.Result trainLoop(Trainer trainer, PrintWriter outw, boolean plain) {
+    AtomicBoolean stop = new AtomicBoolean();
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      stop.set(true);
+      try {
+        finished.await(); // let the loop write its checkpoint before the JVM exits
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "hnet-ctrl-c");
+    Runtime.getRuntime().addShutdownHook(hook);
+    Evaluator.Result[] last = new Evaluator.Result[1];
+    long total = trainer.options.steps();
+    ProgressBar bar = plain ? null : new ProgressBarBuilder().setTaskName("train").setInitialMax(total)
+        .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(250).showSpeed().build();
+    if (bar != null) bar.stepTo(trainer.step());
+    try {
+      trainer.run(new Trainer.Listener() {
+        double evalBpb = Double.NaN;
+
+        @Override
+        public void onStep(Trainer.StepMetrics m) {
+          String msg = String.format(Locale.ROOT, "loss %.3f bpb %.3f ratio %s %s/s held-out %.3f", m.loss(), m.bpb(),
+              ratios(m.compression()), bytes(m.bytesPerSecond()), evalBpb);
+          if (bar != null) {
+            bar.stepTo(m.step());
+            bar.setExtraMessage(msg);
+          } else if (m.step() % 10 == 0 || m.step() == m.totalSteps() || m.step() == 1) {
+            outw.printf(Locale.ROOT, "step %d/%d %s%n", m.step(), m.totalSteps(), msg);
+            outw.flush();
+          }
+        }
+
+        @Override
+        public void onEval(long step, long bytes, Evaluator.Result r) {
+          evalBpb = r.bpb();
+          last[0] = r;
+          if (bar == null) {
+            outw.printf(Locale.ROOT, "step %d held-out bpb %.4f compression %s%n", step, r.bpb(), ratios(r.compression()));
+            outw.flush();
+          }
+        }
+      }, stop::get);
+    } finally {
+      if (bar != null) bar.close();
+      Plots.trainingCurve(trainer.run.metrics(), trainer.run.root.resolve("curve.png"));
+      finished.countDown();
+      if (!stop.get()) Runtime.getRuntime().removeShutdownHook(hook);
+    }
+    if (stop.get()) outw.println("interrupted: checkpoint saved at step " + trainer.step() + "; continue with --resume " + trainer.run.root);
+    return last[0];
+  }
+
+  static String ratios(double[] c) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < c.length; i++) sb.append(i == 0 ? "" : "/").append(String.format(Locale.ROOT, "%.2f", c[i]));
+    return sb.length() == 0 ? "-" : sb.toString();
+  }
+
+  static String bytes(double perSecond) {
+    return perSecond >= 1e6 ? String.format(Locale.ROOT, "%.2fMB", perSecond / 1e6) : String.format(Locale.ROOT, "%.1fkB", perSecond / 1e3);
+  }
+
+  static String resourceText(String name) throws IOException {
+    try (InputStream in = TrainCommand.class.getResourceAsStream(name)) {
+      if (in == null) throw new HNetException("resource " + name + " is missing from the build");
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
+  static void extractResource(String name, Path dest) throws IOException {
+    try (InputStream in = TrainCommand.class.getResourceAsStream(name)) {
+      if (in == null) throw new HNetException("resource " + name + " is missing from the build");
+      Path tmp = dest.resolveSibling(dest.getFileName() + ".tmp");
+      Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.move(tmp, dest, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+}

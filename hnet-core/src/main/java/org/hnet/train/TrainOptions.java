@@ -1,0 +1,73 @@
+package org.hnet.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.hnet.HNetException;
+
+/**
+ * Everything that defines a training run besides the model config and the data: saved in the run
+ * directory so that {@code --resume} continues with exactly the same settings.
+ *
+ * @param steps optimizer steps in total
+ * @param batch rows per micro-batch
+ * @param seqLen bytes per row
+ * @param accum micro-batches per optimizer step (gradient accumulation)
+ * @param lr peak learning rate
+ * @param schedule "wsd", "cosine" or "constant" (see LrSchedule.parse)
+ * @param warmup warmup steps
+ * @param lrMultipliers per-stage learning-rate multipliers, outer stage first
+ * @param ratioTargets target compression N per routing stage, outer stage first
+ * @param alpha weight of the ratio losses
+ * @param weightDecay AdamW decoupled weight decay
+ * @param clip global gradient-norm clip (≤ 0: none)
+ * @param seed weight init and data shuffling
+ * @param checkpointEvery steps between checkpoints
+ * @param evalEvery steps between held-out evaluations (≤ 0: only at the end)
+ * @param evalBatches held-out batches per evaluation (≤ 0: the whole held-out split)
+ * @param evalFraction share of the corpus held out
+ * @param jsonField the text field of JSONL data
+ */
+public record TrainOptions(
+    long steps, int batch, int seqLen, int accum, double lr, String schedule, long warmup,
+    double[] lrMultipliers, double[] ratioTargets, double alpha, double weightDecay, double beta1,
+    double beta2, double eps, double clip, long seed, long checkpointEvery, long evalEvery,
+    int evalBatches, double evalFraction, String jsonField) {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public TrainOptions {
+    require(steps >= 1, "--steps must be at least 1");
+    require(batch >= 1, "--batch must be at least 1");
+    require(seqLen >= 2, "--seq-len must be at least 2");
+    require(accum >= 1, "--accum must be at least 1");
+    require(lr > 0 && Double.isFinite(lr), "--lr must be positive");
+    require(warmup >= 0, "--warmup must not be negative");
+    require(alpha >= 0, "--alpha must not be negative");
+    require(weightDecay >= 0, "--weight-decay must not be negative");
+    require(checkpointEvery >= 1, "--checkpoint-every must be at least 1");
+    require(evalFraction > 0 && evalFraction < 1, "--eval-fraction must be in (0, 1)");
+    for (double n : ratioTargets) require(n > 1, "every ratio target N must be greater than 1, got " + n);
+    for (double m : lrMultipliers) require(m > 0, "learning-rate multipliers must be positive, got " + m);
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) throw new HNetException(message);
+  }
+
+  public String toJson() {
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static TrainOptions fromJson(String json, String source) {
+    try {
+      return JSON.readValue(json, TrainOptions.class);
+    } catch (HNetException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new HNetException(source + ": not valid training options: " + e.getMessage().lines().findFirst().orElse(""));
+    }
+  }
+}

@@ -1,0 +1,229 @@
+package org.hnet.train;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.BooleanSupplier;
+import org.hnet.HNetException;
+import org.hnet.config.HNetConfig;
+import org.hnet.nn.HNetForCausalLM;
+import org.hnet.nn.Init;
+import org.hnet.nn.Param;
+import org.hnet.nn.Params;
+import org.hnet.nn.RoutingModule;
+import org.hnet.nn.SeqLens;
+import org.hnet.train.data.Batch;
+import org.hnet.train.data.BatchStream;
+import org.hnet.train.data.Corpus;
+import org.hnet.train.data.DataState;
+import org.hnet.train.optim.AdamW;
+import org.hnet.train.optim.Gradients;
+import org.hnet.train.optim.LrSchedule;
+
+/**
+ * The training loop: micro-batches → loss and gradients → (accumulate) → clip → AdamW at the
+ * scheduled learning rate; metrics every step, held-out bits per byte every {@code evalEvery}
+ * steps, a checkpoint every {@code checkpointEvery} steps and when asked to stop. A run resumed
+ * from its checkpoint continues bit for bit as if it had not been interrupted: the weights,
+ * optimizer moments, step count and data position are all restored, and every kernel is
+ * deterministic.
+ */
+public final class Trainer implements AutoCloseable {
+  public final RunDir run;
+  public final HNetConfig config;
+  public final HNetForCausalLM model;
+  public final TrainOptions options;
+  private final Corpus corpus;
+  private final BatchStream stream;
+  private final AdamW optimizer;
+  private final LrSchedule schedule;
+  private final List<Param> params;
+  private long step;
+  private long trainedBytes;
+
+  /** What the loop reports. */
+  public interface Listener {
+    default void onStep(StepMetrics m) {}
+
+    default void onEval(long step, long trainedBytes, Evaluator.Result r) {}
+
+    default void onCheckpoint(long step) {}
+  }
+
+  /** One optimizer step's numbers. */
+  public record StepMetrics(
+      long step, long totalSteps, double loss, double ce, double[] ratioLoss, double[] compression,
+      double lr, double gradNorm, long trainedBytes, double bytesPerSecond) {
+    public double bpb() {
+      return ce / Math.log(2);
+    }
+
+    public String toJson() {
+      StringBuilder sb = new StringBuilder();
+      sb.append(String.format(Locale.ROOT, "{\"step\": %d, \"loss\": %.6f, \"ce\": %.6f, \"bpb\": %.6f, \"lr\": %.6g, \"grad_norm\": %.6g, \"bytes\": %d, \"bytes_per_s\": %.1f",
+          step, loss, ce, bpb(), lr, gradNorm, trainedBytes, bytesPerSecond));
+      sb.append(", \"ratio_loss\": ").append(array(ratioLoss)).append(", \"compression\": ").append(array(compression)).append('}');
+      return sb.toString();
+    }
+  }
+
+  static String array(double[] v) {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 0; i < v.length; i++) {
+      if (i > 0) sb.append(", ");
+      sb.append(Double.isFinite(v[i]) ? String.format(Locale.ROOT, "%.6g", v[i]) : "null");
+    }
+    return sb.append(']').toString();
+  }
+
+  /** Starts a new run in {@code runDir} (which must not hold a checkpoint yet). */
+  public static Trainer start(Path runDir, HNetConfig cfg, Path data, TrainOptions opts) {
+    RunDir run = new RunDir(runDir);
+    if (run.latestCheckpoint() != null) {
+      throw new HNetException(runDir + " already holds a training run: use --resume to continue it, or another --out");
+    }
+    checkStages(cfg, opts);
+    try {
+      Files.createDirectories(runDir);
+    } catch (java.io.IOException e) {
+      throw new HNetException(runDir + ": cannot create the run directory: " + e.getMessage());
+    }
+    RunDir.writeString(run.options(), opts.toJson());
+    RunDir.writeString(runDir.resolve("data.txt"), data.toAbsolutePath().toString() + "\n");
+    java.util.Map<String, float[]> w = Init.weights(cfg, opts.seed());
+    HNetForCausalLM lm = new HNetForCausalLM(cfg, new Params(w::get));
+    Corpus corpus = Corpus.open(data, opts.evalFraction(), opts.jsonField());
+    return new Trainer(run, cfg, lm, opts, corpus, corpus.train(opts.batch(), opts.seqLen(), opts.seed()), null, 0, 0, 0);
+  }
+
+  /** Continues the run in {@code runDir} from its latest checkpoint, with its saved options. */
+  public static Trainer resume(Path runDir, Path dataOverride) {
+    RunDir run = new RunDir(runDir);
+    RunDir.Loaded ck = run.load();
+    TrainOptions opts;
+    try {
+      opts = TrainOptions.fromJson(Files.readString(run.options()), run.options().toString());
+    } catch (java.io.IOException e) {
+      throw new HNetException(run.options() + ": cannot read: " + e.getMessage());
+    }
+    Path data = dataOverride;
+    if (data == null) {
+      try {
+        data = Path.of(Files.readString(runDir.resolve("data.txt")).strip());
+      } catch (java.io.IOException e) {
+        throw new HNetException(runDir.resolve("data.txt") + ": cannot read (give --data)");
+      }
+    }
+    run.truncateMetricsAfter(ck.state().step());
+    Corpus corpus = Corpus.open(data, opts.evalFraction(), opts.jsonField());
+    BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), DataState.fromJson(ck.state().dataState()));
+    return new Trainer(run, ck.config(), ck.model(), opts, corpus, stream, ck.optimizerState(), ck.optimizerSteps(),
+        ck.state().step(), ck.state().trainedBytes());
+  }
+
+  private Trainer(RunDir run, HNetConfig cfg, HNetForCausalLM lm, TrainOptions opts, Corpus corpus, BatchStream stream,
+      java.util.Map<String, float[]> optState, long optSteps, long step, long trainedBytes) {
+    this.run = run;
+    this.config = cfg;
+    this.model = lm;
+    this.options = opts;
+    this.corpus = corpus;
+    this.stream = stream;
+    this.params = new ArrayList<>(lm.parameters.values());
+    this.optimizer = new AdamW(params, opts.beta1(), opts.beta2(), opts.eps(), opts.weightDecay(), opts.lrMultipliers());
+    if (optState != null) optimizer.loadState(optState, optSteps);
+    this.schedule = LrSchedule.parse(opts.schedule(), opts.lr(), opts.warmup(), opts.steps());
+    this.step = step;
+    this.trainedBytes = trainedBytes;
+  }
+
+  private static void checkStages(HNetConfig cfg, TrainOptions opts) {
+    int routers = cfg.numStages() - 1;
+    if (opts.ratioTargets().length != routers) {
+      throw new HNetException("the model has " + routers + " routing stage(s): give " + routers
+          + " ratio target(s) with --ratio (e.g. " + (routers == 2 ? "3,3" : "6") + "), got " + opts.ratioTargets().length);
+    }
+  }
+
+  public long step() {
+    return step;
+  }
+
+  public Corpus corpus() {
+    return corpus;
+  }
+
+  /**
+   * Trains until {@code options.steps()} or until {@code stop} says so (checked after every
+   * step); either way the last state is checkpointed before returning.
+   */
+  public void run(Listener listener, BooleanSupplier stop) {
+    checkStages(config, options);
+    long lastSaved = step;
+    while (step < options.steps()) {
+      long t0 = System.nanoTime();
+      Gradients.zero(params);
+      double loss = 0, ce = 0;
+      double[] ratio = new double[config.numStages() - 1];
+      long[] positions = new long[ratio.length], boundaries = new long[ratio.length];
+      for (int micro = 0; micro < options.accum(); micro++) {
+        Batch b = stream.next();
+        SeqLens seqs = new SeqLens(b.cuSeqlens());
+        HNetForCausalLM.Losses l = model.lossAndGradients(b.tokens(), b.targets(), seqs, options.ratioTargets(), options.alpha());
+        loss += l.total() / options.accum();
+        ce += l.ce() / options.accum();
+        for (int s = 0; s < ratio.length; s++) {
+          ratio[s] += l.ratio()[s] / options.accum();
+          RoutingModule.Output r = l.output().routing().get(s);
+          positions[s] += r.boundaryProb().length;
+          boundaries[s] += r.boundaries();
+        }
+        trainedBytes += (long) b.B() * b.L();
+      }
+      if (options.accum() > 1) Gradients.scale(params, 1f / options.accum());
+      double norm = options.clip() > 0 ? Gradients.clipGlobalNorm(params, options.clip()) : Gradients.globalNorm(params);
+      double lr = schedule.lr(step);
+      optimizer.step(lr);
+      step++;
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      double[] compression = new double[ratio.length];
+      for (int s = 0; s < ratio.length; s++) compression[s] = boundaries[s] == 0 ? Double.NaN : (double) positions[s] / boundaries[s];
+      StepMetrics m = new StepMetrics(step, options.steps(), loss, ce, ratio, compression, lr, norm, trainedBytes,
+          (double) options.accum() * options.batch() * options.seqLen() / seconds);
+      run.appendMetrics(m.toJson());
+      listener.onStep(m);
+      boolean last = step == options.steps();
+      if ((options.evalEvery() > 0 && step % options.evalEvery() == 0) || last) evaluate(listener);
+      if (step % options.checkpointEvery() == 0 || last || stop.getAsBoolean()) {
+        checkpoint();
+        lastSaved = step;
+        listener.onCheckpoint(step);
+      }
+      if (stop.getAsBoolean()) break;
+    }
+    if (lastSaved != step) {
+      checkpoint();
+      listener.onCheckpoint(step);
+    }
+  }
+
+  /** Held-out bits per byte now; appended to metrics.jsonl as an "eval" line. */
+  public Evaluator.Result evaluate(Listener listener) {
+    Evaluator.Result r = Evaluator.evaluate(model, corpus.eval(options.batch(), options.seqLen()), options.evalBatches());
+    run.appendMetrics(String.format(Locale.ROOT, "{\"step\": %d, \"bytes\": %d, \"eval\": %s}", step, trainedBytes, r.toJson()));
+    listener.onEval(step, trainedBytes, r);
+    return r;
+  }
+
+  public void checkpoint() {
+    run.save(config, model, optimizer.stateTensors(), optimizer.stepCount(),
+        new RunDir.State(step, stream.state().toJson(), trainedBytes));
+  }
+
+  @Override
+  public void close() {
+    corpus.close();
+  }
+}

@@ -11,10 +11,10 @@ import org.hnet.kernels.Parallel;
 import org.hnet.nn.Param;
 
 /**
- * AdamW (Loshchilov &amp; Hutter) with PyTorch's {@code torch.optim.AdamW} semantics, float32 state,
- * and the reference H-Net's per-stage learning-rate multipliers (hnet/models/hnet.py
- * {@code _apply_lr_multiplier}; hnet/utils/train.py {@code group_params} puts each stage's
- * parameters in a group with lr × multiplier, and biases/norms in groups without weight decay).
+ * AdamW (Loshchilov &amp; Hutter) with PyTorch's {@code torch.optim.AdamW} semantics, float32
+ * state, and the reference H-Net's per-stage learning-rate multipliers (hnet/models/hnet.py {@code
+ * _apply_lr_multiplier}; hnet/utils/train.py {@code group_params} puts each stage's parameters in a
+ * group with lr × multiplier, and biases/norms in groups without weight decay).
  *
  * <p>One {@link #step} at base rate {@code lr}, for a parameter with effective rate {@code a = lr ×
  * multiplier(stage)} and step number {@code t} (1 on the first step), does per element, in float32
@@ -27,12 +27,13 @@ import org.hnet.nn.Param;
  *   <li>{@code m = m.lerp(g, (float)(1-β1))}, computed as torch's vectorised CPU and CUDA lerp do,
  *       with one fused multiply-add: {@code fma(w, g-m, m)} for {@code w < 0.5}, else {@code
  *       fma(w-1, g-m, g)};
- *   <li>{@code v = v * (float)β2}, then {@code v = v + ((float)(1-β2) * g) * g} (mul_ then addcmul_);
+ *   <li>{@code v = v * (float)β2}, then {@code v = v + ((float)(1-β2) * g) * g} (mul_ then
+ *       addcmul_);
  *   <li>{@code denom = sqrt(v) / (float)sqrt(1-β2^t) + (float)eps} (bias corrections in double);
  *   <li>{@code p = p + ((float)(-a/(1-β1^t)) * m) / denom} (addcdiv_).
  * </ol>
  *
- * Each float op rounds once, as torch's CPU kernels do; CUDA's compiler may contract step 3's
+ * <p>Each float op rounds once, as torch's CPU kernels do; CUDA's compiler may contract step 3's
  * addcmul into an fma, so a CUDA run can differ by an ulp. Powers use {@link StrictMath#pow} so
  * results do not depend on the JVM's intrinsics.
  *
@@ -64,8 +65,8 @@ public final class AdamW {
   private final Parallel.RangeBody body = this::updateChunks;
 
   /**
-   * @param stageLrMultipliers outer stage first; stage -1 (embeddings, lm_head) uses entry 0, as the
-   *     reference's mixer_seq does; a stage beyond the array uses the last entry
+   * @param stageLrMultipliers outer stage first; stage -1 (embeddings, lm_head) uses entry 0, as
+   *     the reference's mixer_seq does; a stage beyond the array uses the last entry
    */
   public AdamW(
       List<Param> params,
@@ -74,10 +75,13 @@ public final class AdamW {
       double eps,
       double weightDecay,
       double[] stageLrMultipliers) {
-    if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("beta1 must be in [0, 1): " + beta1);
-    if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("beta2 must be in [0, 1): " + beta2);
+    if (!(beta1 >= 0 && beta1 < 1))
+      throw new IllegalArgumentException("beta1 must be in [0, 1): " + beta1);
+    if (!(beta2 >= 0 && beta2 < 1))
+      throw new IllegalArgumentException("beta2 must be in [0, 1): " + beta2);
     if (!(eps >= 0)) throw new IllegalArgumentException("eps must be >= 0: " + eps);
-    if (!(weightDecay >= 0)) throw new IllegalArgumentException("weightDecay must be >= 0: " + weightDecay);
+    if (!(weightDecay >= 0))
+      throw new IllegalArgumentException("weightDecay must be >= 0: " + weightDecay);
     if (stageLrMultipliers == null || stageLrMultipliers.length == 0) {
       throw new IllegalArgumentException("stageLrMultipliers must have at least one entry");
     }
@@ -106,13 +110,17 @@ public final class AdamW {
     }
   }
 
-  /** One update at base learning rate {@code lr} (each parameter uses lr × its stage multiplier). */
+  /**
+   * One update at base learning rate {@code lr} (each parameter uses lr × its stage multiplier).
+   */
   public void step(double lr) {
-    if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("lr must be finite and >= 0: " + lr);
+    if (!(lr >= 0) || Double.isInfinite(lr))
+      throw new IllegalArgumentException("lr must be finite and >= 0: " + lr);
     // Check every grad before touching anything, so a bad one cannot leave a half-applied step.
     for (Param p : params) {
       if (p.grad != null && p.grad.length != p.size()) {
-        throw new IllegalStateException(p.name + ": grad has " + p.grad.length + " values, data " + p.size());
+        throw new IllegalStateException(
+            p.name + ": grad has " + p.grad.length + " values, data " + p.size());
       }
     }
     long t = ++stepCount;
@@ -199,16 +207,23 @@ public final class AdamW {
         if (t == null) throw new HNetException("optimizer state: missing tensor " + key);
         if (t.length != p.size()) {
           throw new HNetException(
-              "optimizer state: tensor " + key + " has " + t.length + " values, expected " + p.size());
+              "optimizer state: tensor "
+                  + key
+                  + " has "
+                  + t.length
+                  + " values, expected "
+                  + p.size());
         }
       }
     }
     for (String key : tensors.keySet()) {
-      if (!expected.contains(key)) throw new HNetException("optimizer state: unexpected tensor " + key);
+      if (!expected.contains(key))
+        throw new HNetException("optimizer state: unexpected tensor " + key);
     }
     for (int i = 0; i < params.length; i++) {
       System.arraycopy(tensors.get("exp_avg." + params[i].name), 0, expAvg[i], 0, expAvg[i].length);
-      System.arraycopy(tensors.get("exp_avg_sq." + params[i].name), 0, expAvgSq[i], 0, expAvgSq[i].length);
+      System.arraycopy(
+          tensors.get("exp_avg_sq." + params[i].name), 0, expAvgSq[i], 0, expAvgSq[i].length);
     }
     this.stepCount = stepCount;
   }

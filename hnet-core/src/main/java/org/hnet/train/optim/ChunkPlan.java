@@ -18,8 +18,10 @@ final class ChunkPlan {
   private static final long PARALLEL_MIN = 1L << 16;
 
   final Param[] params;
+
   /** For chunk c: index into {@link #params}, and the element range [start, end). */
   final int[] param;
+
   final int[] start;
   final int[] end;
   private final long total;

@@ -53,9 +53,9 @@ public final class Gradients {
 
   /**
    * The L2 norm over every gradient element, as if all were one vector. Squares are accumulated in
-   * double, per fixed chunk (see {@link ChunkPlan}), and the chunk partials summed in list order, so
-   * the result is bit-identical for any thread count. (PyTorch reduces in float32; double is more
-   * accurate and the difference is far below anything clipping is sensitive to.)
+   * double, per fixed chunk (see {@link ChunkPlan}), and the chunk partials summed in list order,
+   * so the result is bit-identical for any thread count. (PyTorch reduces in float32; double is
+   * more accurate and the difference is far below anything clipping is sensitive to.)
    */
   public static double globalNorm(List<Param> params) {
     return globalNorm(ChunkPlan.of(params));
@@ -86,7 +86,8 @@ public final class Gradients {
   /**
    * torch.nn.utils.clip_grad_norm_: with {@code coef = maxNorm / (norm + 1e-6)}, every gradient is
    * multiplied by {@code coef} when {@code coef < 1} (torch multiplies by {@code min(coef, 1)}, and
-   * a multiply by 1 is a no-op). So gradients are scaled exactly when {@code norm + 1e-6 > maxNorm}.
+   * a multiply by 1 is a no-op). So gradients are scaled exactly when {@code norm + 1e-6 >
+   * maxNorm}.
    *
    * <p>Differs from torch only for a non-finite norm: torch would scale by NaN or 0; here the
    * gradients are left alone so the caller, seeing the returned norm, can skip the step.

@@ -28,8 +28,8 @@ public interface LrSchedule {
 
   /**
    * Warmup-stable-decay, the schedule the H-Net paper trains with: linear warmup, the peak, then a
-   * linear decay over the last {@code round(decayFraction × total)} steps that reaches 0 at {@code s
-   * = total}.
+   * linear decay over the last {@code round(decayFraction × total)} steps that reaches 0 at {@code
+   * s = total}.
    */
   static LrSchedule wsd(double peak, long warmup, long total, double decayFraction) {
     return new Schedules.Wsd(peak, warmup, total, decayFraction);

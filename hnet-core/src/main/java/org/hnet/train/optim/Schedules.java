@@ -11,7 +11,9 @@ final class Schedules {
   private Schedules() {}
 
   static LrSchedule parse(String spec, double peak, long warmup, long total) {
-    if (spec == null) throw new HNetException("lr schedule: none given (constant, cosine[:minRatio], wsd[:decayFraction])");
+    if (spec == null)
+      throw new HNetException(
+          "lr schedule: none given (constant, cosine[:minRatio], wsd[:decayFraction])");
     String s = spec.trim().toLowerCase(Locale.ROOT);
     int colon = s.indexOf(':');
     String kind = colon < 0 ? s : s.substring(0, colon);
@@ -26,7 +28,8 @@ final class Schedules {
         case "wsd":
           return new Wsd(peak, warmup, total, arg == null ? DEFAULT_DECAY_FRACTION : number(arg));
         default:
-          throw new IllegalArgumentException("unknown kind (constant, cosine[:minRatio], wsd[:decayFraction])");
+          throw new IllegalArgumentException(
+              "unknown kind (constant, cosine[:minRatio], wsd[:decayFraction])");
       }
     } catch (IllegalArgumentException e) {
       throw new HNetException("lr schedule '" + spec + "': " + e.getMessage(), e);
@@ -42,13 +45,15 @@ final class Schedules {
   }
 
   private static void checkPeak(double peak) {
-    if (!(peak >= 0) || Double.isInfinite(peak)) throw new IllegalArgumentException("peak lr must be finite and >= 0, got " + peak);
+    if (!(peak >= 0) || Double.isInfinite(peak))
+      throw new IllegalArgumentException("peak lr must be finite and >= 0, got " + peak);
   }
 
   private static void checkSteps(long warmup, long total) {
     if (warmup < 0) throw new IllegalArgumentException("warmup must be >= 0, got " + warmup);
     if (total < 1) throw new IllegalArgumentException("total steps must be >= 1, got " + total);
-    if (warmup > total) throw new IllegalArgumentException("warmup " + warmup + " exceeds total steps " + total);
+    if (warmup > total)
+      throw new IllegalArgumentException("warmup " + warmup + " exceeds total steps " + total);
   }
 
   /** peak × (s + 1) / warmup during warmup, else 1 × peak; shared by all three schedules. */
@@ -59,7 +64,8 @@ final class Schedules {
   record Constant(double peak, long warmupSteps) implements LrSchedule {
     Constant {
       checkPeak(peak);
-      if (warmupSteps < 0) throw new IllegalArgumentException("warmup must be >= 0, got " + warmupSteps);
+      if (warmupSteps < 0)
+        throw new IllegalArgumentException("warmup must be >= 0, got " + warmupSteps);
     }
 
     @Override
@@ -77,7 +83,8 @@ final class Schedules {
     Cosine {
       checkPeak(peak);
       checkSteps(warmupSteps, total);
-      if (!(minRatio >= 0 && minRatio <= 1)) throw new IllegalArgumentException("minRatio must be in [0, 1], got " + minRatio);
+      if (!(minRatio >= 0 && minRatio <= 1))
+        throw new IllegalArgumentException("minRatio must be in [0, 1], got " + minRatio);
     }
 
     @Override
@@ -91,11 +98,18 @@ final class Schedules {
 
     @Override
     public String describe() {
-      return String.format(Locale.ROOT, "cosine(peak=%.3e, warmup=%d, total=%d, minRatio=%s)", peak, warmupSteps, total, minRatio);
+      return String.format(
+          Locale.ROOT,
+          "cosine(peak=%.3e, warmup=%d, total=%d, minRatio=%s)",
+          peak,
+          warmupSteps,
+          total,
+          minRatio);
     }
   }
 
-  record Wsd(double peak, long warmupSteps, long total, double decayFraction) implements LrSchedule {
+  record Wsd(double peak, long warmupSteps, long total, double decayFraction)
+      implements LrSchedule {
     Wsd {
       checkPeak(peak);
       checkSteps(warmupSteps, total);
@@ -105,7 +119,13 @@ final class Schedules {
       long decay = Math.round(decayFraction * total);
       if (warmupSteps > total - decay) {
         throw new IllegalArgumentException(
-            "warmup " + warmupSteps + " overlaps the last " + decay + " (decay) of " + total + " steps");
+            "warmup "
+                + warmupSteps
+                + " overlaps the last "
+                + decay
+                + " (decay) of "
+                + total
+                + " steps");
       }
     }
 
@@ -126,7 +146,12 @@ final class Schedules {
     @Override
     public String describe() {
       return String.format(
-          Locale.ROOT, "wsd(peak=%.3e, warmup=%d, total=%d, decay=last %d steps)", peak, warmupSteps, total, decaySteps());
+          Locale.ROOT,
+          "wsd(peak=%.3e, warmup=%d, total=%d, decay=last %d steps)",
+          peak,
+          warmupSteps,
+          total,
+          decaySteps());
     }
   }
 }

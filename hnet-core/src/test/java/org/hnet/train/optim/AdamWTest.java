@@ -23,7 +23,10 @@ class AdamWTest {
   private static final double[] MULT = {2.0, 1.0};
   private static final double[] LRS = {1e-2, 2e-2, 5e-3};
 
-  /** Names and placement modelled on the official state dict: stages -1, 0, 1 and one past the array. */
+  /**
+   * Names and placement modelled on the official state dict: stages -1, 0, 1 and one past the
+   * array.
+   */
   private static List<Param> model() {
     List<Param> ps = new ArrayList<>();
     ps.add(param("embeddings.weight", 6, true, -1, 0));
@@ -104,7 +107,8 @@ class AdamWTest {
     assertEquals(3, opt.stepCount());
 
     // Tolerance: float32 rounds p twice per step (decay multiply, addcdiv), at most 1 ulp of |p|
-    // (|p| < 2 here, ulp 2^-22) per step; the update a·m̂/(√v̂+eps) carries the relative rounding of
+    // (|p| < 2 here, ulp 2^-22) per step; the update a·m̂/(√v̂+eps) carries the relative rounding
+    // of
     // the float state and of ~8 float ops, well under 16·2^-24 of its size. Three steps of both:
     double tol = 3 * (Math.scalb(1.0, -22) + 16 * Math.scalb(1.0, -24) * maxUpdate);
     assertTrue(tol < 1e-6, "tolerance " + tol);
@@ -114,7 +118,8 @@ class AdamWTest {
       for (int i = 0; i < got.length; i++) {
         String where = ps2.get(k).name + "[" + i + "]";
         assertEquals(p[k][i], got[i], tol, where);
-        // The check discriminates: every element that has a gradient or decays moved far more than tol.
+        // The check discriminates: every element that has a gradient or decays moved far more than
+        // tol.
         boolean frozen = k == 2 && i == 0;
         if (!frozen) assertTrue(Math.abs(got[i] - start[i]) > 100 * tol, where + " barely moved");
       }
@@ -150,7 +155,8 @@ class AdamWTest {
         m[i] = Math.fma((float) (1 - B1), g - m[i], m[i]); // exp_avg.lerp_(grad, 1 - beta1)
         v[i] = v[i] * (float) B2; // exp_avg_sq.mul_(beta2)
         v[i] = v[i] + (float) (1 - B2) * g * g; // .addcmul_(grad, grad, value=1 - beta2)
-        float denom = (float) Math.sqrt(v[i]) / bc2Sqrt + (float) EPS; // (sqrt / bc2_sqrt).add_(eps)
+        float denom =
+            (float) Math.sqrt(v[i]) / bc2Sqrt + (float) EPS; // (sqrt / bc2_sqrt).add_(eps)
         w[i] = w[i] + stepSize * m[i] / denom; // param.addcdiv_(exp_avg, denom, value=-step_size)
       }
       opt.step(LRS[t - 1]);
@@ -187,8 +193,9 @@ class AdamWTest {
   }
 
   /**
-   * At t = 1 the bias corrections make m̂ = g and v̂ = g², so each element moves by lr·mult·g/(|g|+eps),
-   * i.e. by lr·mult whatever the gradient's size: this checks bias correction and the multipliers.
+   * At t = 1 the bias corrections make m̂ = g and v̂ = g², so each element moves by
+   * lr·mult·g/(|g|+eps), i.e. by lr·mult whatever the gradient's size: this checks bias correction
+   * and the multipliers.
    */
   @Test
   void firstStepMovesEveryElementByItsStagesLearningRate() {
@@ -200,7 +207,9 @@ class AdamWTest {
     }
     double lr = 1e-3;
     new AdamW(ps, B1, B2, EPS, 0.0, MULT).step(lr);
-    double[] expectedMult = {2.0, 2.0, 2.0, 1.0, 1.0, 1.0}; // stages -1, 0, 0, 1, 1, 2 (past the end)
+    double[] expectedMult = {
+      2.0, 2.0, 2.0, 1.0, 1.0, 1.0
+    }; // stages -1, 0, 0, 1, 1, 2 (past the end)
     for (int k = 0; k < ps.size(); k++) {
       Param q = ps.get(k);
       for (int i = 0; i < q.size(); i++) {
@@ -264,7 +273,8 @@ class AdamWTest {
     setGrads(c, 3);
     optC.step(LRS[2]);
 
-    for (int k = 0; k < a.size(); k++) assertArrayEquals(a.get(k).data, c.get(k).data, a.get(k).name);
+    for (int k = 0; k < a.size(); k++)
+      assertArrayEquals(a.get(k).data, c.get(k).data, a.get(k).name);
     optA.stateTensors().forEach((k, v) -> assertArrayEquals(v, optC.stateTensors().get(k), k));
   }
 
@@ -288,7 +298,8 @@ class AdamWTest {
 
     Map<String, float[]> extra = new HashMap<>(good);
     extra.put("exp_avg.no.such.param", new float[1]);
-    assertMessageNames("exp_avg.no.such.param", assertThrows(HNetException.class, () -> opt.loadState(extra, 5)));
+    assertMessageNames(
+        "exp_avg.no.such.param", assertThrows(HNetException.class, () -> opt.loadState(extra, 5)));
 
     assertThrows(HNetException.class, () -> opt.loadState(good, -1));
     // Failed loads changed nothing.
@@ -354,7 +365,8 @@ class AdamWTest {
   void rejectsBadArguments() {
     List<Param> ps = model();
     assertThrows(IllegalArgumentException.class, () -> new AdamW(ps, 1.0, B2, EPS, WD, MULT));
-    assertThrows(IllegalArgumentException.class, () -> new AdamW(ps, B1, B2, EPS, WD, new double[0]));
+    assertThrows(
+        IllegalArgumentException.class, () -> new AdamW(ps, B1, B2, EPS, WD, new double[0]));
     List<Param> dup = new ArrayList<>(ps);
     dup.add(ps.get(0));
     assertThrows(IllegalArgumentException.class, () -> new AdamW(dup, B1, B2, EPS, WD, MULT));

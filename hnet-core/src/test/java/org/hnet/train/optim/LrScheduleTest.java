@@ -61,25 +61,40 @@ class LrScheduleTest {
 
   @Test
   void parseKindsAndArguments() {
-    assertEquals(LrSchedule.constant(1.0, 5).lr(2), LrSchedule.parse("constant", 1.0, 5, 100).lr(2), 0.0);
-    assertEquals(LrSchedule.cosine(1.0, 5, 100, 0.1).lr(50), LrSchedule.parse("cosine", 1.0, 5, 100).lr(50), 0.0);
-    assertEquals(LrSchedule.cosine(1.0, 5, 100, 0.0).lr(100), LrSchedule.parse("cosine:0", 1.0, 5, 100).lr(100), 0.0);
-    assertEquals(LrSchedule.wsd(1.0, 5, 100, 0.2).lr(90), LrSchedule.parse("wsd", 1.0, 5, 100).lr(90), 0.0);
+    assertEquals(
+        LrSchedule.constant(1.0, 5).lr(2), LrSchedule.parse("constant", 1.0, 5, 100).lr(2), 0.0);
+    assertEquals(
+        LrSchedule.cosine(1.0, 5, 100, 0.1).lr(50),
+        LrSchedule.parse("cosine", 1.0, 5, 100).lr(50),
+        0.0);
+    assertEquals(
+        LrSchedule.cosine(1.0, 5, 100, 0.0).lr(100),
+        LrSchedule.parse("cosine:0", 1.0, 5, 100).lr(100),
+        0.0);
+    assertEquals(
+        LrSchedule.wsd(1.0, 5, 100, 0.2).lr(90), LrSchedule.parse("wsd", 1.0, 5, 100).lr(90), 0.0);
     assertEquals(0.5, LrSchedule.parse(" WSD:0.5 ", 1.0, 5, 100).lr(75), TOL);
     for (String spec : new String[] {"constant", "cosine:0.05", "wsd:0.3"}) {
       String d = LrSchedule.parse(spec, 3e-4, 5, 100).describe();
-      assertTrue(d.startsWith(spec.substring(0, spec.indexOf(':') < 0 ? spec.length() : spec.indexOf(':'))), d);
+      assertTrue(
+          d.startsWith(
+              spec.substring(0, spec.indexOf(':') < 0 ? spec.length() : spec.indexOf(':'))),
+          d);
     }
   }
 
   @Test
   void parseErrorsNameTheSpec() {
-    for (String spec : new String[] {"linear", "wsd:abc", "wsd:1.5", "cosine:-0.1", "constant:1", ""}) {
-      HNetException e = assertThrows(HNetException.class, () -> LrSchedule.parse(spec, 1.0, 5, 100), spec);
+    for (String spec :
+        new String[] {"linear", "wsd:abc", "wsd:1.5", "cosine:-0.1", "constant:1", ""}) {
+      HNetException e =
+          assertThrows(HNetException.class, () -> LrSchedule.parse(spec, 1.0, 5, 100), spec);
       assertTrue(e.getMessage().contains("'" + spec + "'"), e.getMessage());
     }
-    HNetException e = assertThrows(HNetException.class, () -> LrSchedule.parse("cosine", 1.0, 200, 100));
-    assertTrue(e.getMessage().contains("'cosine'") && e.getMessage().contains("warmup"), e.getMessage());
+    HNetException e =
+        assertThrows(HNetException.class, () -> LrSchedule.parse("cosine", 1.0, 200, 100));
+    assertTrue(
+        e.getMessage().contains("'cosine'") && e.getMessage().contains("warmup"), e.getMessage());
     e = assertThrows(HNetException.class, () -> LrSchedule.parse("wsd:0.5", 1.0, 60, 100));
     assertTrue(e.getMessage().contains("'wsd:0.5'"), e.getMessage());
     assertThrows(HNetException.class, () -> LrSchedule.parse(null, 1.0, 5, 100));

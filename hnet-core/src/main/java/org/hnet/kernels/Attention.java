@@ -75,7 +75,7 @@ public final class Attention {
     return (float) Math.pow(P, -0.5); // softmax_scale = head_dim ** -0.5, passed as float32
   }
 
-  private static void checkArgs(int qkvStride, int[] cuSeqlens, int nSeq, int H, int P, int R, int window) {
+  static void checkArgs(int qkvStride, int[] cuSeqlens, int nSeq, int H, int P, int R, int window) {
     if (H < 1 || P < 1) throw new IllegalArgumentException("H and P must be >= 1");
     Rotary.checkDims(P, R);
     if (window < -1) throw new IllegalArgumentException("window must be >= -1, got " + window);
@@ -100,7 +100,21 @@ public final class Attention {
   public static void forward(
       float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
       int H, int P, int rotaryDim, int window) {
+    forward(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window, null);
+  }
+
+  /**
+   * {@link #forward}, and when lse is not null also lse[t·H + h] = m + log(l), the log-sum-exp of
+   * row t's scaled visible scores (m its max, l = Σ exp(s − m) the softmax denominator), for
+   * {@link AttentionBackward}. out is bitwise the same either way.
+   */
+  static void forward(
+      float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
+      int H, int P, int rotaryDim, int window, float[] lse) {
     checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
+    if (lse != null && lse.length < (long) cuSeqlens[nSeq] * H) {
+      throw new IllegalArgumentException("lse needs T·H = " + (long) cuSeqlens[nSeq] * H + " floats");
+    }
     int maxLen = 0;
     long items = 0, work = 0;
     for (int i = 0; i < nSeq; i++) {
@@ -135,7 +149,7 @@ public final class Attention {
           // contiguous item ranges (one per thread) similar amounts of work.
           int b = window >= 0 ? k : (k & 1) == 0 ? k >> 1 : nb - 1 - (k >> 1);
           queryBlock(sc, out, outOff, qkv, qkvOff, qkvStride, s0, len, seq, rel / nb, b * BQ,
-              H, P, rotaryDim, window, cs[0], cs[1]);
+              H, P, rotaryDim, window, cs[0], cs[1], lse);
         }
         base += H * nb;
         seq++;
@@ -146,7 +160,8 @@ public final class Attention {
   /** One work item: rows [i0, i0+BQ) ∩ [0, len) of head h of the sequence starting at token s0. */
   private static void queryBlock(
       Scratch sc, float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int s0, int len,
-      int seq, int h, int i0, int H, int P, int R, int window, float[] cos, float[] sin) {
+      int seq, int h, int i0, int H, int P, int R, int window, float[] cos, float[] sin,
+      float[] lse) {
     int HP = H * P;
     int i1 = Math.min(len, i0 + BQ), nq = i1 - i0;
     int r2 = R / 2;
@@ -168,7 +183,7 @@ public final class Attention {
     for (int j0 = kNeed / BK * BK; j0 < i1; j0 += BK) {
       int cs = Math.max(j0, kNeed / L * L); // computed columns [cs, ce), L-aligned, < ld
       int ce = j0 + roundUp(Math.min(j0 + BK, i1) - j0, L);
-      scoreTile(q, P, nq, sc.kT, sc.ld, cs, ce, s, j0, scale);
+      scoreTile(q, 0, P, P, nq, sc.kT, sc.ld, cs, ce, s, j0, scale);
       for (int r = 0; r < nq; r++) {
         int i = i0 + r;
         int a = Math.max(cs, window < 0 ? 0 : i - window), b = Math.min(ce, i + 1);
@@ -196,6 +211,10 @@ public final class Attention {
       }
       for (; c < P; c++) out[o + c] = acc[ar + c] / z;
     }
+    if (lse != null) {
+      // StrictMath: one fixed libm, whatever the JIT state (the backward recomputes exp(s − lse)).
+      for (int r = 0; r < nq; r++) lse[(s0 + i0 + r) * H + h] = m[r] + (float) StrictMath.log(l[r]);
+    }
   }
 
   /** Makes sc.kT columns [need0, need1) hold the rotated keys of (seq, h); extends lazily. */
@@ -217,14 +236,16 @@ public final class Attention {
   }
 
   /**
-   * s[r·BK + c − j0] = scale · Σ_k q[r][k]·kT[k][c] for rows r < nq and columns c in [cs, ce)
-   * (multiples of L apart). Register tile of 4 rows × 2 vectors; broadcast q, stream kT rows.
+   * s[r·BK + c − j0] = scale · Σ_k q[qOff + r·qStride + k]·kT[k][c] for rows r < nq and columns c
+   * in [cs, ce) (multiples of L apart): per element one fma chain over k = 0..P−1 from zero, then
+   * the scale. Register tile of 4 rows × 2 vectors; broadcast q, stream kT rows.
    */
   static void scoreTile(
-      float[] q, int P, int nq, float[] kT, int ld, int cs, int ce, float[] s, int j0, float scale) {
+      float[] q, int qOff, int qStride, int P, int nq, float[] kT, int ld, int cs, int ce,
+      float[] s, int j0, float scale) {
     int r = 0;
     for (; r + 4 <= nq; r += 4) {
-      int q0 = r * P, q1 = q0 + P, q2 = q1 + P, q3 = q2 + P;
+      int q0 = qOff + r * qStride, q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
       int s0 = r * BK - j0, s1 = s0 + BK, s2 = s1 + BK, s3 = s2 + BK;
       int c = cs;
       for (; c + 2 * L <= ce; c += 2 * L) {
@@ -271,7 +292,7 @@ public final class Attention {
       }
     }
     for (; r < nq; r++) {
-      int q0 = r * P, s0 = r * BK - j0;
+      int q0 = qOff + r * qStride, s0 = r * BK - j0;
       for (int c = cs; c < ce; c += L) {
         FloatVector a0 = FloatVector.zero(SPECIES);
         for (int k = 0, ko = c; k < P; k++, ko += ld) {

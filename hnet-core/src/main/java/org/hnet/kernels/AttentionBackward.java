@@ -1,0 +1,372 @@
+package org.hnet.kernels;
+
+import static org.hnet.kernels.Attention.BK;
+import static org.hnet.kernels.Attention.BQ;
+import static org.hnet.kernels.Attention.L;
+import static org.hnet.kernels.Attention.SPECIES;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Training pass of {@link Attention}: the forward that also saves the log-sum-exp of each row's
+ * scores, and the backward with respect to the un-rotated qkv.
+ *
+ * <p>Dimensions as in {@link Attention}: T tokens in packed sequences (cuSeqlens), H heads, P head
+ * dim, R rotary dims, Wn window, HP = H·P, s = (float) P^−0.5. lse is [T × H] (lse[t·H + h], no
+ * offset). With rotated q̃, k̃: S = s·q̃k̃ᵀ over the visible keys, P = softmax(S), O = PV, and for
+ * a loss with gradient dO: dV = PᵀdO, dP = dO Vᵀ, D_i = dO_i·O_i, dS = P ∘ (dP − D),
+ * dq̃ = s·dS k̃, dk̃ = s·dSᵀ q̃. The rotary is orthogonal, so dq = Rᵀdq̃ (rotation by −angle) on the
+ * first R channels; the other channels pass through.
+ *
+ * <p>Fast backward (flash-attention-2 style): one work item per (sequence, head). The item rotates
+ * its q and k once (rows, plus k and v transposed [P × ld] so score-like tiles vectorise across
+ * keys), then walks key blocks of BK outer and query blocks of BQ inner, recomputing
+ * P = exp(S − lse) per BQ×BK tile; dK, dV of the key block accumulate in [BK × P] scratch and dQ of
+ * the whole (sequence, head) in [len × P] scratch, so no element is written by two items. Every
+ * sum runs in a fixed order (fma chains over keys or queries ascending, fixed-order lane sums), so
+ * results are bitwise independent of the thread count.
+ */
+public final class AttentionBackward {
+  /** Below this much multiply-add work a call runs on the calling thread alone. */
+  private static final long SERIAL_WORK = 1L << 16;
+
+  private AttentionBackward() {}
+
+  /** Per-thread reusable buffers; grown, never shrunk. */
+  private static final class Scratch {
+    float[] qr = new float[0], kr = new float[0], dq = new float[0]; // [len × P]
+    float[] kT = new float[0], vT = new float[0]; // [P × ld], columns ≥ len zero
+    float[] d = new float[0], lse = new float[0]; // [len] D_i and lse of the head
+    final float[] s = new float[BQ * BK]; // [BQ × BK] scores, then probabilities
+    final float[] ds = new float[BQ * BK]; // [BQ × BK] dP, then dS
+    float[] dk = new float[0], dv = new float[0]; // [BK × P]
+    final float[] lanes = new float[L];
+    int ld;
+
+    void reserve(int P, int maxLen) {
+      ld = Attention.roundUp(Math.max(1, maxLen), L);
+      if (qr.length < maxLen * P) {
+        qr = new float[maxLen * P];
+        kr = new float[maxLen * P];
+        dq = new float[maxLen * P];
+      }
+      if (kT.length < P * ld) {
+        kT = new float[P * ld];
+        vT = new float[P * ld];
+      }
+      if (d.length < maxLen) {
+        d = new float[maxLen];
+        lse = new float[maxLen];
+      }
+      if (dk.length < BK * P) {
+        dk = new float[BK * P];
+        dv = new float[BK * P];
+      }
+    }
+  }
+
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  /**
+   * {@link Attention#forward} (out bitwise the same) that also saves lse[t·H + h] = log Σ_j
+   * exp(S_tj) over the visible keys of token t, head h, as float32 m + log(l) (m the row max, l
+   * the softmax denominator). lse: [T × H] at offset 0.
+   */
+  public static void forwardTrain(
+      float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
+      int H, int P, int rotaryDim, int window, float[] lse) {
+    if (lse == null) throw new IllegalArgumentException("lse must not be null");
+    Attention.forward(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, nSeq, H, P, rotaryDim,
+        window, lse);
+  }
+
+  /**
+   * Backward of {@link #forwardTrain}. dout: [T × HP] rows of stride HP at doutOff; qkv (stride
+   * qkvStride at qkvOff, un-rotated), out (stride HP at outOff) and lse as the forward saw and
+   * produced them. Overwrites columns [0, 3HP) of the T rows of dqkv (stride dqkvStride ≥ 3HP at
+   * dqkvOff) with the gradient w.r.t. the un-rotated q | k | v; other columns are untouched.
+   */
+  public static void backward(
+      float[] dqkv, int dqkvOff, int dqkvStride, float[] dout, int doutOff, float[] qkv,
+      int qkvOff, int qkvStride, float[] out, int outOff, float[] lse, int[] cuSeqlens, int nSeq,
+      int H, int P, int rotaryDim, int window) {
+    Attention.checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
+    if (dqkvStride < 3 * H * P) {
+      throw new IllegalArgumentException("dqkvStride " + dqkvStride + " < 3HP = " + 3 * H * P);
+    }
+    if (lse.length < (long) cuSeqlens[nSeq] * H) {
+      throw new IllegalArgumentException("lse needs T·H = " + (long) cuSeqlens[nSeq] * H + " floats");
+    }
+    int maxLen = 0;
+    long work = 0;
+    for (int i = 0; i < nSeq; i++) {
+      int len = cuSeqlens[i + 1] - cuSeqlens[i];
+      maxLen = Math.max(maxLen, len);
+      work += (long) H * len * (window < 0 ? len : Math.min(len, window + 1)) * P;
+    }
+    if (maxLen == 0) return;
+    float[][] cs = Rotary.shared(maxLen, rotaryDim);
+    int n = nSeq * H, ml = maxLen;
+    Parallel.forRange(n, work < SERIAL_WORK ? n : 1, (start, end) -> {
+      Scratch sc = SCRATCH.get();
+      sc.reserve(P, ml);
+      for (int it = start; it < end; it++) {
+        int seq = it / H, s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
+        if (len == 0) continue;
+        head(sc, dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff, qkvStride, out, outOff,
+            lse, s0, len, it % H, H, P, rotaryDim, window, cs[0], cs[1]);
+      }
+    });
+  }
+
+  /** One work item: head h of the sequence of len ≥ 1 tokens starting at token s0. */
+  private static void head(
+      Scratch sc, float[] dqkv, int dqkvOff, int dqkvStride, float[] dout, int doutOff,
+      float[] qkv, int qkvOff, int qkvStride, float[] out, int outOff, float[] lseAll, int s0,
+      int len, int h, int H, int P, int R, int window, float[] cos, float[] sin) {
+    int HP = H * P, r2 = R / 2, ld = sc.ld;
+    float[] qr = sc.qr, kr = sc.kr, kT = sc.kT, vT = sc.vT, dq = sc.dq, d = sc.d, lse = sc.lse;
+    float[] s = sc.s, ds = sc.ds, dk = sc.dk, dv = sc.dv;
+    int dBase = doutOff + s0 * HP + h * P; // dO row t at dBase + t·HP
+    for (int t = 0; t < len; t++) {
+      int row = qkvOff + (s0 + t) * qkvStride + h * P;
+      Rotary.rotateInto(qkv, row, qr, t * P, 1, P, R, cos, sin, t * r2, true);
+      Rotary.rotateInto(qkv, row + HP, kr, t * P, 1, P, R, cos, sin, t * r2, true);
+      for (int c = 0; c < P; c++) {
+        kT[c * ld + t] = kr[t * P + c];
+        vT[c * ld + t] = qkv[row + 2 * HP + c];
+      }
+      d[t] = AttentionMath.dot(dout, dBase + t * HP, out, outOff + (s0 + t) * HP + h * P, P, sc.lanes);
+      lse[t] = lseAll[(s0 + t) * H + h];
+    }
+    // Padding columns feed only masked (zero) probabilities, but must be finite: 0·NaN is NaN.
+    int padEnd = Attention.roundUp(len, L);
+    for (int c = 0; c < P; c++) {
+      Arrays.fill(kT, c * ld + len, c * ld + padEnd, 0f);
+      Arrays.fill(vT, c * ld + len, c * ld + padEnd, 0f);
+    }
+    Arrays.fill(dq, 0, len * P, 0f);
+    float scale = Attention.scale(P);
+
+    for (int j0 = 0; j0 < len; j0 += BK) {
+      int j1 = Math.min(len, j0 + BK), nk = j1 - j0, ce = Attention.roundUp(j1, L);
+      Arrays.fill(dk, 0, nk * P, 0f);
+      Arrays.fill(dv, 0, nk * P, 0f);
+      // Queries that see a key of this block: i ≥ j0, and i − Wn ≤ j1 − 1 when windowed.
+      int iEnd = window < 0 ? len : (int) Math.min(len, (long) j1 + window);
+      for (int i0 = j0; i0 < iEnd; i0 += BQ) {
+        int nq = Math.min(iEnd, i0 + BQ) - i0;
+        Attention.scoreTile(qr, i0 * P, P, P, nq, kT, ld, j0, ce, s, j0, scale);
+        Attention.scoreTile(dout, dBase + i0 * HP, HP, P, nq, vT, ld, j0, ce, ds, j0, 1f);
+        for (int r = 0; r < nq; r++) {
+          int i = i0 + r, so = r * BK - j0;
+          FloatVector m = FloatVector.broadcast(SPECIES, lse[i]);
+          FloatVector di = FloatVector.broadcast(SPECIES, d[i]);
+          for (int c = j0; c < ce; c += L) {
+            FloatVector p = AttentionMath.exp(FloatVector.fromArray(SPECIES, s, so + c).sub(m));
+            p.intoArray(s, so + c);
+          }
+          // Invisible keys get probability 0 (their exp may be garbage: S − lse > 0 there).
+          int a = Math.max(j0, window < 0 ? 0 : i - window), b = Math.min(j1, i + 1);
+          if (a >= b) a = b = ce;
+          Arrays.fill(s, so + j0, so + a, 0f);
+          Arrays.fill(s, so + b, so + ce, 0f);
+          for (int c = j0; c < ce; c += L) {
+            FloatVector p = FloatVector.fromArray(SPECIES, s, so + c);
+            p.mul(FloatVector.fromArray(SPECIES, ds, so + c).sub(di)).intoArray(ds, so + c);
+          }
+        }
+        // dV[j] += Σ_r P[r][j]·dO_r;  dK[j] += Σ_r dS[r][j]·q̃_r;  dQ_r += Σ_j dS[r][j]·k̃_j.
+        gemmAcc(s, 0, 1, BK, nk, nq, dout, dBase + i0 * HP, HP, dv, 0, P, P);
+        gemmAcc(ds, 0, 1, BK, nk, nq, qr, i0 * P, P, dk, 0, P, P);
+        gemmAcc(ds, 0, BK, 1, nq, nk, kr, j0 * P, P, dq, i0 * P, P, P);
+      }
+      for (int jj = 0; jj < nk; jj++) {
+        int t = j0 + jj, row = dqkvOff + (s0 + t) * dqkvStride + h * P;
+        System.arraycopy(dv, jj * P, dqkv, row + 2 * HP, P);
+        unrotate(dk, jj * P, dqkv, row + HP, P, R, cos, sin, t * r2, scale);
+      }
+    }
+    for (int t = 0; t < len; t++) {
+      unrotate(dq, t * P, dqkv, dqkvOff + (s0 + t) * dqkvStride + h * P, P, R, cos, sin, t * r2, scale);
+    }
+  }
+
+  /** dst[c] = (Rᵀ · scale·src)[c]: rotation by −angle of the first R channels; the rest scaled. */
+  private static void unrotate(
+      float[] src, int so, float[] dst, int dOff, int P, int R, float[] cos, float[] sin, int tab,
+      float scale) {
+    int r2 = R / 2;
+    for (int i = 0; i < r2; i++) {
+      float g1 = src[so + i] * scale, g2 = src[so + i + r2] * scale;
+      float c = cos[tab + i], s = sin[tab + i];
+      dst[dOff + i] = g1 * c + g2 * s;
+      dst[dOff + i + r2] = g2 * c - g1 * s;
+    }
+    for (int c = R; c < P; c++) dst[dOff + c] = src[so + c] * scale;
+  }
+
+  /**
+   * out[oOff + a·os + c] += Σ_{b < nb} W[wOff + a·wa + b·wb] · X[xOff + b·xs + c] for a < na,
+   * c < P: per element one fma chain over b ascending. Register tile of 4 a × 2 vectors over c.
+   */
+  static void gemmAcc(
+      float[] w, int wOff, int wa, int wb, int na, int nb, float[] x, int xOff, int xs,
+      float[] out, int oOff, int os, int P) {
+    int pv = SPECIES.loopBound(P), a = 0;
+    for (; a + 4 <= na; a += 4) {
+      int o0 = oOff + a * os, o1 = o0 + os, o2 = o1 + os, o3 = o2 + os;
+      int w0 = wOff + a * wa, w1 = w0 + wa, w2 = w1 + wa, w3 = w2 + wa;
+      int c = 0;
+      for (; c + 2 * L <= pv; c += 2 * L) {
+        FloatVector y00 = FloatVector.fromArray(SPECIES, out, o0 + c), y01 = FloatVector.fromArray(SPECIES, out, o0 + c + L);
+        FloatVector y10 = FloatVector.fromArray(SPECIES, out, o1 + c), y11 = FloatVector.fromArray(SPECIES, out, o1 + c + L);
+        FloatVector y20 = FloatVector.fromArray(SPECIES, out, o2 + c), y21 = FloatVector.fromArray(SPECIES, out, o2 + c + L);
+        FloatVector y30 = FloatVector.fromArray(SPECIES, out, o3 + c), y31 = FloatVector.fromArray(SPECIES, out, o3 + c + L);
+        for (int b = 0, xo = xOff + c, wo = 0; b < nb; b++, xo += xs, wo += wb) {
+          FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo);
+          FloatVector x1 = FloatVector.fromArray(SPECIES, x, xo + L);
+          FloatVector v = FloatVector.broadcast(SPECIES, w[w0 + wo]);
+          y00 = v.fma(x0, y00);
+          y01 = v.fma(x1, y01);
+          v = FloatVector.broadcast(SPECIES, w[w1 + wo]);
+          y10 = v.fma(x0, y10);
+          y11 = v.fma(x1, y11);
+          v = FloatVector.broadcast(SPECIES, w[w2 + wo]);
+          y20 = v.fma(x0, y20);
+          y21 = v.fma(x1, y21);
+          v = FloatVector.broadcast(SPECIES, w[w3 + wo]);
+          y30 = v.fma(x0, y30);
+          y31 = v.fma(x1, y31);
+        }
+        y00.intoArray(out, o0 + c);
+        y01.intoArray(out, o0 + c + L);
+        y10.intoArray(out, o1 + c);
+        y11.intoArray(out, o1 + c + L);
+        y20.intoArray(out, o2 + c);
+        y21.intoArray(out, o2 + c + L);
+        y30.intoArray(out, o3 + c);
+        y31.intoArray(out, o3 + c + L);
+      }
+      for (; c < pv; c += L) {
+        FloatVector y0 = FloatVector.fromArray(SPECIES, out, o0 + c), y1 = FloatVector.fromArray(SPECIES, out, o1 + c);
+        FloatVector y2 = FloatVector.fromArray(SPECIES, out, o2 + c), y3 = FloatVector.fromArray(SPECIES, out, o3 + c);
+        for (int b = 0, xo = xOff + c, wo = 0; b < nb; b++, xo += xs, wo += wb) {
+          FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo);
+          y0 = FloatVector.broadcast(SPECIES, w[w0 + wo]).fma(x0, y0);
+          y1 = FloatVector.broadcast(SPECIES, w[w1 + wo]).fma(x0, y1);
+          y2 = FloatVector.broadcast(SPECIES, w[w2 + wo]).fma(x0, y2);
+          y3 = FloatVector.broadcast(SPECIES, w[w3 + wo]).fma(x0, y3);
+        }
+        y0.intoArray(out, o0 + c);
+        y1.intoArray(out, o1 + c);
+        y2.intoArray(out, o2 + c);
+        y3.intoArray(out, o3 + c);
+      }
+      for (; c < P; c++) {
+        float y0 = out[o0 + c], y1 = out[o1 + c], y2 = out[o2 + c], y3 = out[o3 + c];
+        for (int b = 0, xo = xOff + c, wo = 0; b < nb; b++, xo += xs, wo += wb) {
+          float xv = x[xo];
+          y0 = Math.fma(w[w0 + wo], xv, y0);
+          y1 = Math.fma(w[w1 + wo], xv, y1);
+          y2 = Math.fma(w[w2 + wo], xv, y2);
+          y3 = Math.fma(w[w3 + wo], xv, y3);
+        }
+        out[o0 + c] = y0;
+        out[o1 + c] = y1;
+        out[o2 + c] = y2;
+        out[o3 + c] = y3;
+      }
+    }
+    for (; a < na; a++) {
+      int o0 = oOff + a * os, w0 = wOff + a * wa, c = 0;
+      for (; c < pv; c += L) {
+        FloatVector y = FloatVector.fromArray(SPECIES, out, o0 + c);
+        for (int b = 0, xo = xOff + c, wo = w0; b < nb; b++, xo += xs, wo += wb) {
+          y = FloatVector.broadcast(SPECIES, w[wo]).fma(FloatVector.fromArray(SPECIES, x, xo), y);
+        }
+        y.intoArray(out, o0 + c);
+      }
+      for (; c < P; c++) {
+        float y = out[o0 + c];
+        for (int b = 0, xo = xOff + c, wo = w0; b < nb; b++, xo += xs, wo += wb) y = Math.fma(w[wo], x[xo], y);
+        out[o0 + c] = y;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Specification
+
+  /**
+   * Same arguments as {@link #backward} minus out and lse: recomputes the rotary, each query's
+   * masked softmax (float32, Math.exp, sequential sums as {@link Attention#forwardNaive}) and its
+   * output, then applies the formulas of the class comment query by query. Allocates freely; for
+   * tests.
+   */
+  public static void backwardNaive(
+      float[] dqkv, int dqkvOff, int dqkvStride, float[] dout, int doutOff, float[] qkv,
+      int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq, int H, int P, int rotaryDim,
+      int window) {
+    Attention.checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
+    if (dqkvStride < 3 * H * P) throw new IllegalArgumentException("dqkvStride < 3HP");
+    int HP = H * P, R = rotaryDim;
+    float scale = Attention.scale(P);
+    for (int sq = 0; sq < nSeq; sq++) {
+      int s0 = cuSeqlens[sq], len = cuSeqlens[sq + 1] - s0;
+      float[][] tab = Rotary.tables(len, R);
+      float[] qr = new float[len * HP], kr = new float[len * HP], v = new float[len * HP];
+      float[] dqr = new float[len * HP], dkr = new float[len * HP], dv = new float[len * HP];
+      float[] p = new float[len], o = new float[P];
+      for (int t = 0; t < len; t++) {
+        int row = qkvOff + (s0 + t) * qkvStride;
+        System.arraycopy(qkv, row, qr, t * HP, HP);
+        System.arraycopy(qkv, row + HP, kr, t * HP, HP);
+        System.arraycopy(qkv, row + 2 * HP, v, t * HP, HP);
+        Rotary.apply(qr, t * HP, H, P, R, t, tab[0], tab[1]);
+        Rotary.apply(kr, t * HP, H, P, R, t, tab[0], tab[1]);
+      }
+      for (int h = 0; h < H; h++) {
+        for (int i = 0; i < len; i++) {
+          int lo = window < 0 ? 0 : Math.max(0, i - window), qi = i * HP + h * P;
+          int go = doutOff + (s0 + i) * HP + h * P;
+          float mx = Float.NEGATIVE_INFINITY, sum = 0f;
+          for (int j = lo; j <= i; j++) {
+            float dot = 0f;
+            for (int c = 0; c < P; c++) dot += qr[qi + c] * kr[j * HP + h * P + c];
+            p[j] = dot * scale;
+            mx = Math.max(mx, p[j]);
+          }
+          for (int j = lo; j <= i; j++) sum += p[j] = (float) Math.exp(p[j] - mx);
+          for (int j = lo; j <= i; j++) p[j] /= sum;
+          float dd = 0f; // D_i = dO_i · O_i
+          for (int c = 0; c < P; c++) {
+            o[c] = 0f;
+            for (int j = lo; j <= i; j++) o[c] += p[j] * v[j * HP + h * P + c];
+            dd += dout[go + c] * o[c];
+          }
+          for (int j = lo; j <= i; j++) {
+            int kj = j * HP + h * P;
+            float dp = 0f;
+            for (int c = 0; c < P; c++) dp += dout[go + c] * v[kj + c];
+            float dsc = p[j] * (dp - dd) * scale;
+            for (int c = 0; c < P; c++) {
+              dqr[qi + c] += dsc * kr[kj + c];
+              dkr[kj + c] += dsc * qr[qi + c];
+              dv[kj + c] += p[j] * dout[go + c];
+            }
+          }
+        }
+      }
+      for (int t = 0; t < len; t++) {
+        int row = dqkvOff + (s0 + t) * dqkvStride;
+        for (int h = 0; h < H; h++) {
+          unrotate(dqr, t * HP + h * P, dqkv, row + h * P, P, R, tab[0], tab[1], t * (R / 2), 1f);
+          unrotate(dkr, t * HP + h * P, dqkv, row + HP + h * P, P, R, tab[0], tab[1], t * (R / 2), 1f);
+        }
+        System.arraycopy(dv, t * HP, dqkv, row + 2 * HP, HP);
+      }
+    }
+  }
+}

@@ -171,6 +171,7 @@ public final class Corpus implements AutoCloseable {
     }
     TrainStream s = new TrainStream(new PackedReader(source), cut, B, resumeFrom);
     open.add(s);
+    s.onClose(() -> open.remove(s));
     return s;
   }
 
@@ -270,6 +271,6 @@ public final class Corpus implements AutoCloseable {
         documents,
         trainBytes(),
         evalBytes(),
-        evalBos ? " (last document cut at a line)" : "");
+        evalBos ? " (the last document is cut in two)" : "");
   }
 }

@@ -156,8 +156,16 @@ final class TrainStream implements BatchStream {
     return z ^ (z >>> 31);
   }
 
+  private Runnable onClose = () -> {};
+
+  /** Lets the corpus forget a stream the caller closed. */
+  void onClose(Runnable action) {
+    onClose = action;
+  }
+
   @Override
   public void close() {
     reader.close();
+    onClose.run();
   }
 }

@@ -161,7 +161,8 @@ public final class Matmul {
       float[] bias, int biasOff, int M, int N, int K) {
     if (M == 0 || N == 0) return;
     long flops = 2L * M * N * K;
-    int grain = flops < MatmulGemm.SERIAL_FLOPS ? N : Math.max(4, (1 << 14) / Math.max(1, K));
+    long serial = MatmulGemm.serialFlops;
+    int grain = flops < serial ? N : (int) Math.max(4, Math.min(N, serial / 64 / Math.max(1, K)));
     Parallel.forRange(N, grain, (n0, n1) -> {
       float[] tmp = MatmulGemm.SCRATCH.get().lanes;
       int n = n0;
@@ -263,7 +264,8 @@ public final class Matmul {
 
   private static void columnSums(float[] dbias, int dbOff, float[] dy, int dyOff, int M, int N) {
     if (N == 0) return;
-    int grain = (long) M * N < MatmulGemm.SERIAL_FLOPS ? N : Math.max(VL, 256);
+    long serial = MatmulGemm.serialFlops;
+    int grain = (long) M * N < serial ? N : (int) Math.max(VL, Math.min(N, serial / 4 / Math.max(1, M)));
     Parallel.forRange(N, grain, (n0, n1) -> {
       MatmulGemm.Scratch s = MatmulGemm.SCRATCH.get();
       int len = n1 - n0;

@@ -43,8 +43,12 @@ final class MatmulGemm {
   static final int KC = Integer.getInteger("hnet.matmul.kc", 256);
   /** Row tiles per A cache block (MC = MCT * MR rows, about 96). */
   static final int MCT = Integer.getInteger("hnet.matmul.mc", 96) / MR;
-  /** Below this many flops a product runs on one thread. */
-  static final long SERIAL_FLOPS = 1L << 18;
+  /**
+   * Below this many flops a product runs on one thread (a pool hand-off costs ~10 µs, 1 MFLOP is
+   * ~15 µs on one core). Not final only so that tests can force small products through the
+   * parallel paths.
+   */
+  static long serialFlops = 1L << 20;
 
   private static final float[] ZEROS = new float[3 * 64];
 
@@ -184,7 +188,7 @@ final class MatmulGemm {
     }
     int tiles = (rows + MR - 1) / MR;
     long flops = 2L * rows * cols * red;
-    int threads = flops < SERIAL_FLOPS ? 1 : Parallel.threads();
+    int threads = flops < serialFlops ? 1 : Parallel.threads();
     final float[] fbp = bp;
     final float[] finit = init;
     final int fis = initStride;

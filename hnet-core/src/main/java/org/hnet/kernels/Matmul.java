@@ -161,21 +161,23 @@ public final class Matmul {
       float[] bias, int biasOff, int M, int N, int K) {
     if (M == 0 || N == 0) return;
     long flops = 2L * M * N * K;
-    int grain = flops < MatmulGemm.SERIAL_FLOPS ? N : Math.max(4, (1 << 14) / Math.max(1, K));
+    long serial = MatmulGemm.serialFlops;
+    int grain = flops < serial ? N : (int) Math.max(4, Math.min(N, serial / 64 / Math.max(1, K)));
     Parallel.forRange(N, grain, (n0, n1) -> {
+      float[] tmp = MatmulGemm.SCRATCH.get().lanes;
       int n = n0;
       for (; n + 4 <= n1; n += 4) {
         int m = 0;
-        for (; m + 2 <= M; m += 2) dot2x4(y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
-        if (m < M) dot1x4(y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+        for (; m + 2 <= M; m += 2) dot2x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+        if (m < M) dot1x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
       }
       for (; n < n1; n++) {
-        for (int m = 0; m < M; m++) dot1x1(y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+        for (int m = 0; m < M; m++) dot1x1(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
       }
     });
   }
 
-  private static void dot2x4(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+  private static void dot2x4(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int bo, int m, int n, int N, int K) {
     int x0 = xOff + m * K, x1 = x0 + K;
     int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
@@ -199,17 +201,17 @@ public final class Matmul {
       a13 = u1.fma(v, a13);
     }
     int y0 = yOff + m * N + n, y1 = y0 + N;
-    y[y0] = finish(a00, x, x0, w, w0, kb, K, bias, bo, n);
-    y[y0 + 1] = finish(a01, x, x0, w, w1, kb, K, bias, bo, n + 1);
-    y[y0 + 2] = finish(a02, x, x0, w, w2, kb, K, bias, bo, n + 2);
-    y[y0 + 3] = finish(a03, x, x0, w, w3, kb, K, bias, bo, n + 3);
-    y[y1] = finish(a10, x, x1, w, w0, kb, K, bias, bo, n);
-    y[y1 + 1] = finish(a11, x, x1, w, w1, kb, K, bias, bo, n + 1);
-    y[y1 + 2] = finish(a12, x, x1, w, w2, kb, K, bias, bo, n + 2);
-    y[y1 + 3] = finish(a13, x, x1, w, w3, kb, K, bias, bo, n + 3);
+    y[y0] = finish(a00, tmp, x, x0, w, w0, kb, K, bias, bo, n);
+    y[y0 + 1] = finish(a01, tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
+    y[y0 + 2] = finish(a02, tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
+    y[y0 + 3] = finish(a03, tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
+    y[y1] = finish(a10, tmp, x, x1, w, w0, kb, K, bias, bo, n);
+    y[y1 + 1] = finish(a11, tmp, x, x1, w, w1, kb, K, bias, bo, n + 1);
+    y[y1 + 2] = finish(a12, tmp, x, x1, w, w2, kb, K, bias, bo, n + 2);
+    y[y1 + 3] = finish(a13, tmp, x, x1, w, w3, kb, K, bias, bo, n + 3);
   }
 
-  private static void dot1x4(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+  private static void dot1x4(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int bo, int m, int n, int N, int K) {
     int x0 = xOff + m * K;
     int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
@@ -223,13 +225,13 @@ public final class Matmul {
       a3 = u.fma(FloatVector.fromArray(S, w, w3 + k), a3);
     }
     int y0 = yOff + m * N + n;
-    y[y0] = finish(a0, x, x0, w, w0, kb, K, bias, bo, n);
-    y[y0 + 1] = finish(a1, x, x0, w, w1, kb, K, bias, bo, n + 1);
-    y[y0 + 2] = finish(a2, x, x0, w, w2, kb, K, bias, bo, n + 2);
-    y[y0 + 3] = finish(a3, x, x0, w, w3, kb, K, bias, bo, n + 3);
+    y[y0] = finish(a0, tmp, x, x0, w, w0, kb, K, bias, bo, n);
+    y[y0 + 1] = finish(a1, tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
+    y[y0 + 2] = finish(a2, tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
+    y[y0 + 3] = finish(a3, tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
   }
 
-  private static void dot1x1(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+  private static void dot1x1(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int bo, int m, int n, int N, int K) {
     int x0 = xOff + m * K, w0 = wOff + n * K;
     FloatVector a = FloatVector.zero(S);
@@ -237,14 +239,21 @@ public final class Matmul {
     for (int k = 0; k < kb; k += VL) {
       a = FloatVector.fromArray(S, x, x0 + k).fma(FloatVector.fromArray(S, w, w0 + k), a);
     }
-    y[yOff + m * N + n] = finish(a, x, x0, w, w0, kb, K, bias, bo, n);
+    y[yOff + m * N + n] = finish(a, tmp, x, x0, w, w0, kb, K, bias, bo, n);
   }
 
-  /** Lane sum in a fixed pairwise order, the scalar tail k in [kb, K) in order, then the bias. */
-  private static float finish(FloatVector acc, float[] x, int xr, float[] w, int wr, int kb, int K,
-      float[] bias, int bo, int n) {
-    for (int shift = VL / 2; shift > 0; shift >>= 1) acc = acc.add(acc.slice(shift));
-    float s = acc.lane(0);
+  /**
+   * Lane sum in a fixed pairwise order (lane i += lane i + h for h = VL/2, VL/4, ..., 1), then the
+   * scalar tail k in [kb, K) in order, then the bias. (Not reduceLanes: its float order differs
+   * between the interpreter and C2, which would break run-to-run bit equality.)
+   */
+  private static float finish(FloatVector acc, float[] tmp, float[] x, int xr, float[] w, int wr,
+      int kb, int K, float[] bias, int bo, int n) {
+    acc.intoArray(tmp, 0);
+    for (int h = VL / 2; h > 0; h >>= 1) {
+      for (int i = 0; i < h; i++) tmp[i] += tmp[i + h];
+    }
+    float s = tmp[0];
     for (int k = kb; k < K; k++) s = Math.fma(x[xr + k], w[wr + k], s);
     return bias == null ? s : bias[bo + n] + s;
   }
@@ -255,7 +264,8 @@ public final class Matmul {
 
   private static void columnSums(float[] dbias, int dbOff, float[] dy, int dyOff, int M, int N) {
     if (N == 0) return;
-    int grain = (long) M * N < MatmulGemm.SERIAL_FLOPS ? N : Math.max(VL, 256);
+    long serial = MatmulGemm.serialFlops;
+    int grain = (long) M * N < serial ? N : (int) Math.max(VL, Math.min(N, serial / 4 / Math.max(1, M)));
     Parallel.forRange(N, grain, (n0, n1) -> {
       MatmulGemm.Scratch s = MatmulGemm.SCRATCH.get();
       int len = n1 - n0;

@@ -29,18 +29,26 @@ final class MatmulGemm {
   static final VectorSpecies<Float> S = species();
 
   static final int VL = S.length();
-  /** Rows of the register tile. */
-  static final int MR = 6;
-  /** Vectors per tile row: 3 with 32 vector registers (AVX-512: 18 accumulators), else 2 (12). */
+  /**
+   * Register tile MR rows × NV vectors: 6 × 3 with 32 vector registers (AVX-512: 18 accumulators),
+   * else 4 × 2 (AVX2, 16 registers: 8 accumulators). {@code -Dhnet.matmul.mr / .nv} override (tests,
+   * tuning).
+   */
+  static final int MR = Integer.getInteger("hnet.matmul.mr", VL >= 16 ? 6 : 4);
+
   static final int NV = Integer.getInteger("hnet.matmul.nv", VL >= 16 ? 3 : 2);
   /** Columns of a packed B panel and of the register tile. */
   static final int NR = NV * VL;
   /** Reduction steps per cache block. */
-  static final int KC = 256;
-  /** Row tiles per A cache block (MC = MCT * MR rows). */
-  static final int MCT = 16;
-  /** Below this many flops a product runs on one thread. */
-  static final long SERIAL_FLOPS = 1L << 18;
+  static final int KC = Integer.getInteger("hnet.matmul.kc", 256);
+  /** Row tiles per A cache block (MC = MCT * MR rows, about 96). */
+  static final int MCT = Integer.getInteger("hnet.matmul.mc", 96) / MR;
+  /**
+   * Below this many flops a product runs on one thread (a pool hand-off costs ~10 µs, 1 MFLOP is
+   * ~15 µs on one core). Not final only so that tests can force small products through the
+   * parallel paths.
+   */
+  static long serialFlops = 1L << 20;
 
   private static final float[] ZEROS = new float[3 * 64];
 
@@ -58,6 +66,7 @@ final class MatmulGemm {
     float[] b = new float[0];
     float[] bias = new float[0];
     float[] sums = new float[0];
+    final float[] lanes = new float[VL];
 
     static float[] grow(float[] buf, long need) {
       if (buf.length >= need) return buf;
@@ -179,7 +188,7 @@ final class MatmulGemm {
     }
     int tiles = (rows + MR - 1) / MR;
     long flops = 2L * rows * cols * red;
-    int threads = flops < SERIAL_FLOPS ? 1 : Parallel.threads();
+    int threads = flops < serialFlops ? 1 : Parallel.threads();
     final float[] fbp = bp;
     final float[] finit = init;
     final int fis = initStride;

@@ -1,6 +1,6 @@
 package org.hnet.kernels;
 
-// Dimension legend: see MatmulGemm. Here one register tile of C: MR (= 6) rows × NR (= NV vectors)
+// Dimension legend: see MatmulGemm. Here one register tile of C: MR rows × NR (= NV vectors)
 // columns, over kc reduction steps of a packed A micro-panel (MR floats per step, at ap[ao]) and a
 // packed B panel (NR floats per step, at bp[bo]).
 //
@@ -26,9 +26,11 @@ final class MatmulKernels {
   /** Full MR × NR tile of C at c[co] (row stride ldc). */
   static void tile(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc,
       float[] init, int io) {
-    if (NV == 3) {
+    if (MR == 6 && NV == 3) {
       tile6x3(ap, ao, bp, bo, kc, c, co, ldc, init, io);
-    } else if (NV == 2) {
+    } else if (MR == 4 && NV == 2) {
+      tile4x2(ap, ao, bp, bo, kc, c, co, ldc, init, io);
+    } else if (MR == 6 && NV == 2) {
       tile6x2(ap, ao, bp, bo, kc, c, co, ldc, init, io);
     } else {
       for (int r = 0; r < MR; r++) row(ap, ao + r, bp, bo, kc, c, co + r * ldc, init, io);
@@ -136,6 +138,54 @@ final class MatmulKernels {
     c50.intoArray(c, co + 5 * ldc + 0 * VL);
     c51.intoArray(c, co + 5 * ldc + 1 * VL);
     c52.intoArray(c, co + 5 * ldc + 2 * VL);
+  }
+
+  private static void tile4x2(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co,
+      int ldc, float[] init, int io) {
+    FloatVector c00, c01;
+    FloatVector c10, c11;
+    FloatVector c20, c21;
+    FloatVector c30, c31;
+    if (init != null) {
+      FloatVector i0 = FloatVector.fromArray(S, init, io + 0 * VL);
+      FloatVector i1 = FloatVector.fromArray(S, init, io + 1 * VL);
+      c00 = i0; c01 = i1;
+      c10 = i0; c11 = i1;
+      c20 = i0; c21 = i1;
+      c30 = i0; c31 = i1;
+    } else {
+      c00 = FloatVector.fromArray(S, c, co + 0 * ldc + 0 * VL);
+      c01 = FloatVector.fromArray(S, c, co + 0 * ldc + 1 * VL);
+      c10 = FloatVector.fromArray(S, c, co + 1 * ldc + 0 * VL);
+      c11 = FloatVector.fromArray(S, c, co + 1 * ldc + 1 * VL);
+      c20 = FloatVector.fromArray(S, c, co + 2 * ldc + 0 * VL);
+      c21 = FloatVector.fromArray(S, c, co + 2 * ldc + 1 * VL);
+      c30 = FloatVector.fromArray(S, c, co + 3 * ldc + 0 * VL);
+      c31 = FloatVector.fromArray(S, c, co + 3 * ldc + 1 * VL);
+    }
+    for (int k = 0; k < kc; k++) {
+      int b = bo + k * NR;
+      int a = ao + k * MR;
+      FloatVector b0 = FloatVector.fromArray(S, bp, b + 0 * VL);
+      FloatVector b1 = FloatVector.fromArray(S, bp, b + 1 * VL);
+      FloatVector x;
+      x = FloatVector.broadcast(S, ap[a + 0]);
+      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+      x = FloatVector.broadcast(S, ap[a + 1]);
+      c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+      x = FloatVector.broadcast(S, ap[a + 2]);
+      c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+      x = FloatVector.broadcast(S, ap[a + 3]);
+      c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+    }
+    c00.intoArray(c, co + 0 * ldc + 0 * VL);
+    c01.intoArray(c, co + 0 * ldc + 1 * VL);
+    c10.intoArray(c, co + 1 * ldc + 0 * VL);
+    c11.intoArray(c, co + 1 * ldc + 1 * VL);
+    c20.intoArray(c, co + 2 * ldc + 0 * VL);
+    c21.intoArray(c, co + 2 * ldc + 1 * VL);
+    c30.intoArray(c, co + 3 * ldc + 0 * VL);
+    c31.intoArray(c, co + 3 * ldc + 1 * VL);
   }
 
   private static void tile6x2(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co,

@@ -34,14 +34,19 @@ class MatmulTest {
 
   private int savedThreads;
 
+  private long savedSerialFlops;
+
   @BeforeEach
   void save() {
     savedThreads = Parallel.threads();
+    savedSerialFlops = MatmulGemm.serialFlops;
+    MatmulGemm.serialFlops = 0; // small test shapes too take the multi-threaded paths
   }
 
   @AfterEach
   void restore() {
     Parallel.setThreads(savedThreads);
+    MatmulGemm.serialFlops = savedSerialFlops;
   }
 
   /** Shapes: each size in each dimension with the other two at a few bases, plus corner cases. */

@@ -2,6 +2,7 @@ package org.hnet.nn;
 
 import org.hnet.config.AttnConfig;
 import org.hnet.kernels.Attention;
+import org.hnet.kernels.AttentionBackward;
 
 /**
  * Causal multi-head self-attention (the reference's CausalMHA): Wqkv (3d, d) laid out (3, H, P), no
@@ -35,7 +36,7 @@ public final class CausalMHA implements Mixer {
     float[] o = new float[T * d]; // [T × H × P]
     if (mode.training) {
       float[] lse = new float[T * nHeads];
-      Attention.forwardTrain(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window, lse);
+      AttentionBackward.forwardTrain(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window, lse);
       savedQkv = qkv;
       savedO = o;
       savedLse = lse;
@@ -51,7 +52,7 @@ public final class CausalMHA implements Mixer {
     float[] dO = outProj.backward(dy);
     int T = savedSeqs.total();
     float[] dqkv = new float[T * 3 * d];
-    Attention.backward(dqkv, 0, 3 * d, dO, 0, savedQkv, 0, 3 * d, savedO, 0, savedLse,
+    AttentionBackward.backward(dqkv, 0, 3 * d, dO, 0, savedQkv, 0, 3 * d, savedO, 0, savedLse,
         savedSeqs.cu(), savedSeqs.count(), nHeads, headDim, rotaryDim, window);
     savedQkv = savedO = savedLse = null;
     return wqkv.backward(dqkv);

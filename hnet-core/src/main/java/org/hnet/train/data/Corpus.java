@@ -75,6 +75,34 @@ public final class Corpus implements AutoCloseable {
     if (!(evalFraction >= 0 && evalFraction < 1)) {
       throw new HNetException("eval fraction must be in [0, 1): " + evalFraction);
     }
+    return split(source(path, jsonField), evalFraction);
+  }
+
+  /**
+   * Opens {@code path} for evaluation as a whole: everything is in the eval part (what
+   * {@code hnet eval} scores), nothing in the train part.
+   */
+  public static Corpus openWhole(Path path, String jsonField) {
+    DocSource source = source(path, jsonField);
+    long[] size = count(source); // {bytes, documents}
+    long total = size[0], docs = size[1];
+    return new Corpus(source, total, docs, 0, false);
+  }
+
+  /** {total bytes (BOS included), documents} of a source, by one pass over it. */
+  private static long[] count(DocSource source) {
+    long docs = 0;
+    try (PackedReader r = new PackedReader(source)) {
+      while (r.nextDocumentStart() >= 0) {
+        docs++;
+        r.skip(1);
+      }
+      if (docs == 0) throw new HNetException(source.name() + ": no documents");
+      return new long[] {r.position(), docs};
+    }
+  }
+
+  private static DocSource source(Path path, String jsonField) {
     if (!Files.exists(path)) throw new HNetException(path + ": no such file or directory");
     String name = path.getFileName() == null ? "" : path.getFileName().toString();
     name = name.toLowerCase(Locale.ROOT);
@@ -90,20 +118,12 @@ public final class Corpus implements AutoCloseable {
     } catch (IOException e) {
       throw new HNetException(path + ": cannot list: " + e.getMessage(), e);
     }
-    return split(source, evalFraction);
+    return source;
   }
 
   private static Corpus split(DocSource source, double evalFraction) {
-    long total;
-    long docs = 0;
-    try (PackedReader r = new PackedReader(source)) {
-      while (r.nextDocumentStart() >= 0) {
-        docs++;
-        r.skip(1);
-      }
-      total = r.position();
-    }
-    if (docs == 0) throw new HNetException(source.name() + ": no documents");
+    long[] size = count(source); // {bytes, documents}
+    long total = size[0], docs = size[1];
     long target = total - Math.round(evalFraction * total);
     Cut cut = target >= total ? new Cut(total, false) : findCut(source, target, total);
     if (cut.pos < 1 || (evalFraction > 0 && cut.pos == total)) {

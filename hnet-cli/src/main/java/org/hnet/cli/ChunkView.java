@@ -1,0 +1,66 @@
+package org.hnet.cli;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.hnet.nn.HNetForCausalLM;
+import org.hnet.nn.RoutingModule;
+import org.hnet.nn.SeqLens;
+
+/**
+ * The boundaries of every stage, mapped back to byte positions, and the text drawn with them:
+ * on a terminal each stage-0 chunk gets alternating colours and stage-1 boundaries are
+ * underlined markers; piped, "|" marks a stage-0 boundary and "‖" one that is also a stage-1
+ * boundary (and so on inward with more bars).
+ */
+final class ChunkView {
+  private ChunkView() {}
+
+  /** depth[t] = the number of stages whose boundary falls at byte t (0 = none). */
+  static int[] boundaryDepth(HNetForCausalLM.Output out, int length) {
+    int[] depth = new int[length];
+    List<RoutingModule.Output> routing = out.routing();
+    int[] positions = new int[length]; // byte position of each position of the current stage
+    for (int t = 0; t < length; t++) positions[t] = t;
+    int n = length;
+    for (RoutingModule.Output r : routing) {
+      int[] next = new int[n];
+      int m = 0;
+      for (int i = 0; i < n; i++) {
+        if (r.boundaryMask()[i]) {
+          depth[positions[i]]++;
+          next[m++] = positions[i];
+        }
+      }
+      positions = next;
+      n = m;
+    }
+    return depth;
+  }
+
+  static HNetForCausalLM.Output run(HNetForCausalLM lm, byte[] text) {
+    int[] tokens = new int[text.length];
+    for (int i = 0; i < text.length; i++) tokens[i] = text[i] & 0xff;
+    return lm.forward(tokens, SeqLens.uniform(1, tokens.length));
+  }
+
+  /** The text with its boundaries marked (colour when {@code ansi}). Bytes are decoded as UTF-8 per chunk. */
+  static String render(byte[] text, int[] depth, boolean ansi) {
+    StringBuilder sb = new StringBuilder();
+    int start = 0, chunk = 0;
+    for (int t = 1; t <= text.length; t++) {
+      if (t < text.length && depth[t] == 0) continue;
+      String piece = new String(text, start, t - start, StandardCharsets.UTF_8);
+      int d = depth[start];
+      if (ansi) {
+        String bg = (chunk++ % 2 == 0) ? "\u001b[48;5;153m" : "\u001b[48;5;223m";
+        String mark = d >= 2 ? "\u001b[1;4m" : "";
+        sb.append(bg).append(mark).append(piece.replace("\n", "↵\n")).append("\u001b[0m");
+      } else {
+        if (start > 0) sb.append(d >= 2 ? "‖".repeat(d - 1) : "|");
+        sb.append(piece);
+      }
+      start = t;
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,210 @@
+package org.hnet.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Backward of {@link Conv1d#causalSilu} (causal depthwise conv + bias + SiLU over packed sequences).
+ * Legend as in Conv1d: T tokens, C channels, W conv width. With z_t = bias + Σ_k w[c,k] in_{t−(W−1)+k}
+ * (recomputed; taps before the sequence start are 0):
+ *
+ * <pre>
+ *   dz_t      = dout_t · silu'(z_t),          silu'(z) = σ(z) (1 + z (1 − σ(z)))
+ *   din_s     = Σ_k w[c,k] dz_{s+(W−1)−k}     (only targets inside s's sequence)
+ *   dw[c,k]  += Σ_t dz_t in_{t−(W−1)+k}
+ *   dbias[c] += Σ_t dz_t
+ * </pre>
+ */
+public final class Conv1dBackward {
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+  private static final int LANES = F.length();
+
+  private Conv1dBackward() {}
+
+  /** silu'(z) in double (σ via Math.exp; e^{−z} overflow gives σ = 0 and a ∓0 gradient). */
+  static double siluGrad(double z) {
+    double s = 1 / (1 + Math.exp(-z));
+    return s * (1 + z * (1 - s));
+  }
+
+  /** The formulas above token by token in double (the oracle); same arguments as the fast one. */
+  public static void causalSiluBackwardNaive(float[] din, int dinOff, int dinStride, float[] dw,
+      float[] dbias, float[] dout, int doutOff, int doutStride, float[] in, int inOff, int inStride,
+      float[] w, float[] bias, int[] cuSeqlens, int nSeq, int C, int W) {
+    checkArgs(cuSeqlens, nSeq, C, W);
+    int T = cuSeqlens[nSeq];
+    double[] dinAcc = new double[T * C], dwAcc = new double[C * W], dbAcc = new double[C];
+    for (int s = 0; s < nSeq; s++) {
+      int start = cuSeqlens[s], end = cuSeqlens[s + 1];
+      for (int t = start; t < end; t++) {
+        for (int ch = 0; ch < C; ch++) {
+          double z = bias[ch];
+          for (int k = 0; k < W; k++) {
+            int src = t - (W - 1) + k;
+            if (src >= start) z += (double) w[ch * W + k] * in[inOff + src * inStride + ch];
+          }
+          double dz = dout[doutOff + t * doutStride + ch] * siluGrad(z);
+          dbAcc[ch] += dz;
+          for (int k = 0; k < W; k++) {
+            int src = t - (W - 1) + k;
+            if (src < start) continue;
+            dinAcc[src * C + ch] += w[ch * W + k] * dz;
+            dwAcc[ch * W + k] += dz * in[inOff + src * inStride + ch];
+          }
+        }
+      }
+    }
+    for (int t = 0; t < T; t++) {
+      for (int ch = 0; ch < C; ch++) din[dinOff + t * dinStride + ch] = (float) dinAcc[t * C + ch];
+    }
+    for (int i = 0; i < C * W; i++) dw[i] += (float) dwAcc[i];
+    for (int ch = 0; ch < C; ch++) dbias[ch] += (float) dbAcc[ch];
+  }
+
+  /**
+   * Backward of Conv1d.causalSilu (recomputes the pre-activation). dout at {@code dout[doutOff +
+   * t*doutStride + ch]}, in and w, bias as the forward's. OVERWRITES din (layout of in, own
+   * offset/stride; must not overlap dout or in); ADDS INTO dw [C×W] and dbias [C].
+   *
+   * <p>Parallel over blocks of channels, one vector of channels per block (scalar for the last C mod
+   * lanes): a block walks its sequences backwards in time, keeping the last W dz values in a ring,
+   * so each channel's dw/dbias are summed in one fixed order by one thread, whatever the split.
+   */
+  public static void causalSiluBackward(float[] din, int dinOff, int dinStride, float[] dw,
+      float[] dbias, float[] dout, int doutOff, int doutStride, float[] in, int inOff, int inStride,
+      float[] w, float[] bias, int[] cuSeqlens, int nSeq, int C, int W) {
+    checkArgs(cuSeqlens, nSeq, C, W);
+    int T = cuSeqlens[nSeq];
+    if (T == 0 || C == 0) return;
+    float[] wT = callerScratch(W * C); // tap-major wT[k*C + ch]; read-only for the workers
+    for (int ch = 0; ch < C; ch++) {
+      for (int k = 0; k < W; k++) wT[k * C + ch] = w[ch * W + k];
+    }
+    int vecBlocks = C / LANES, blocks = vecBlocks + (C % LANES != 0 ? 1 : 0);
+    int grain = (int) Math.max(1, 16384 / ((long) T * W * LANES + 1));
+    Parallel.forRange(blocks, grain, (b0, b1) -> {
+      float[] sc = workerScratch(3 * W * LANES + LANES);
+      for (int blk = b0; blk < b1; blk++) {
+        if (blk < vecBlocks) {
+          vectorBlock(blk * LANES, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
+              in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
+        } else {
+          for (int ch = vecBlocks * LANES; ch < C; ch++) {
+            scalarChannel(ch, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
+                in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * Channels [ch0, ch0 + LANES). sc: ring [W × LANES] of dz (slot t mod W), dw accumulators [W ×
+   * LANES], z [LANES].
+   */
+  private static void vectorBlock(int ch0, float[] din, int dinOff, int dinStride, float[] dw,
+      float[] dbias, float[] dout, int doutOff, int doutStride, float[] in, int inOff, int inStride,
+      float[] wT, float[] bias, int[] cu, int nSeq, int C, int W, float[] sc) {
+    int ringAt = 0, dwAt = W * LANES, zAt = 2 * W * LANES;
+    java.util.Arrays.fill(sc, dwAt, dwAt + W * LANES, 0f);
+    FloatVector vb = FloatVector.fromArray(F, bias, ch0);
+    FloatVector dbAcc = FloatVector.zero(F);
+    for (int s = 0; s < nSeq; s++) {
+      int start = cu[s], end = cu[s + 1];
+      for (int t = end - 1; t >= start; t--) {
+        int first = Math.max(start, t - (W - 1));
+        // z_t exactly as the forward forms it: bias, then taps oldest first.
+        FloatVector z = vb;
+        for (int src = first; src <= t; src++) {
+          z = FloatVector.fromArray(F, wT, (src - t + W - 1) * C + ch0)
+              .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch0), z);
+        }
+        z.intoArray(sc, zAt);
+        int slot = ringAt + (t % W) * LANES, dRow = doutOff + t * doutStride + ch0;
+        for (int l = 0; l < LANES; l++) { // scalar exp: vector EXP differs between JIT tiers
+          sc[slot + l] = (float) (dout[dRow + l] * siluGrad(sc[zAt + l]));
+        }
+        FloatVector dz = FloatVector.fromArray(F, sc, slot);
+        dbAcc = dbAcc.add(dz);
+        for (int src = first; src <= t; src++) {
+          int at = dwAt + (src - t + W - 1) * LANES;
+          dz.fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch0),
+              FloatVector.fromArray(F, sc, at)).intoArray(sc, at);
+        }
+        // din_t = Σ_m w[W−1−m] dz_{t+m} over the targets t+m still in the sequence.
+        FloatVector acc = FloatVector.zero(F);
+        for (int m = 0, mEnd = Math.min(W, end - t); m < mEnd; m++) {
+          acc = FloatVector.fromArray(F, wT, (W - 1 - m) * C + ch0)
+              .fma(FloatVector.fromArray(F, sc, ringAt + ((t + m) % W) * LANES), acc);
+        }
+        acc.intoArray(din, dinOff + t * dinStride + ch0);
+      }
+    }
+    FloatVector.fromArray(F, dbias, ch0).add(dbAcc).intoArray(dbias, ch0);
+    for (int k = 0; k < W; k++) {
+      for (int l = 0; l < LANES; l++) dw[(ch0 + l) * W + k] += sc[dwAt + k * LANES + l];
+    }
+  }
+
+  /** One channel, scalar, the same order as a vector lane (ring in sc[0..W)). */
+  private static void scalarChannel(int ch, float[] din, int dinOff, int dinStride, float[] dw,
+      float[] dbias, float[] dout, int doutOff, int doutStride, float[] in, int inOff, int inStride,
+      float[] wT, float[] bias, int[] cu, int nSeq, int C, int W, float[] sc) {
+    int dwAt = W;
+    java.util.Arrays.fill(sc, dwAt, dwAt + W, 0f);
+    float dbAcc = 0f;
+    for (int s = 0; s < nSeq; s++) {
+      int start = cu[s], end = cu[s + 1];
+      for (int t = end - 1; t >= start; t--) {
+        int first = Math.max(start, t - (W - 1));
+        float z = bias[ch];
+        for (int src = first; src <= t; src++) {
+          z = Math.fma(wT[(src - t + W - 1) * C + ch], in[inOff + src * inStride + ch], z);
+        }
+        float dz = (float) (dout[doutOff + t * doutStride + ch] * siluGrad(z));
+        sc[t % W] = dz;
+        dbAcc += dz;
+        for (int src = first; src <= t; src++) {
+          int at = dwAt + src - t + W - 1;
+          sc[at] = Math.fma(dz, in[inOff + src * inStride + ch], sc[at]);
+        }
+        float acc = 0f;
+        for (int m = 0, mEnd = Math.min(W, end - t); m < mEnd; m++) {
+          acc = Math.fma(wT[(W - 1 - m) * C + ch], sc[(t + m) % W], acc);
+        }
+        din[dinOff + t * dinStride + ch] = acc;
+      }
+    }
+    dbias[ch] += dbAcc;
+    for (int k = 0; k < W; k++) dw[ch * W + k] += sc[dwAt + k];
+  }
+
+  private static void checkArgs(int[] cu, int nSeq, int C, int W) {
+    if (nSeq < 0 || C < 0) throw new IllegalArgumentException("negative dimension");
+    if (W < 1) throw new IllegalArgumentException("conv width must be >= 1, got " + W);
+    if (cu.length < nSeq + 1 || cu[0] != 0) {
+      throw new IllegalArgumentException("cuSeqlens needs nSeq+1 entries starting at 0");
+    }
+    for (int s = 0; s < nSeq; s++) {
+      if (cu[s + 1] < cu[s]) throw new IllegalArgumentException("cuSeqlens decreases at " + s);
+    }
+  }
+
+  private static final ThreadLocal<float[][]> CALLER = ThreadLocal.withInitial(() -> new float[1][0]);
+  private static final ThreadLocal<float[][]> WORKER = ThreadLocal.withInitial(() -> new float[1][0]);
+
+  /** The calling thread's buffer for the transposed weight (separate from the worker scratch, as
+   * the caller also runs the first part). */
+  private static float[] callerScratch(int n) {
+    float[][] h = CALLER.get();
+    if (h[0].length < n) h[0] = new float[n];
+    return h[0];
+  }
+
+  private static float[] workerScratch(int n) {
+    float[][] h = WORKER.get();
+    if (h[0].length < n) h[0] = new float[n];
+    return h[0];
+  }
+}

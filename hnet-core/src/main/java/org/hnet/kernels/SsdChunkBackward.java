@@ -1,0 +1,271 @@
+package org.hnet.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Phase 2 of {@link SsdBackward#scanBackward}: the gradients of one chunk, all heads, given the
+ * chunk-start states and chunk-end state gradients of phase 1. The formulas are in SsdBackward's
+ * class comment; names follow it (W1, W2, K, dacum, dS, S0).
+ *
+ * <p>Matrix-style inner loops without lane reductions in the L² parts: the L×L matrices are formed
+ * row by row, vector over j, from transposed copies of x and B (rows padded to a whole number of
+ * vectors, Qp, with zeros past the chunk end and a decay row that is 0 above the diagonal, so the
+ * padded lanes contribute exact zeros); consumers run vector over N or P.
+ */
+final class SsdChunkBackward {
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+  private static final int LANES = F.length();
+
+  private SsdChunkBackward() {}
+
+  /**
+   * One chunk of len tokens; every base points at the chunk's first token (head 0). states/dstates
+   * at stOff + h·P·N hold this chunk's S0 and dS. first/last: the chunk starts/ends its sequence
+   * (S0 = 0 / dS = 0). partial[partialOff + 3h + {0,1,2}] receives this chunk's sums of dDtRaw, the
+   * A gradient (before the ·A of A_log) and dy·x for head h.
+   */
+  static void chunk(float[] dx, int dxBase, int dxStride, float[] dDtRaw, int ddtBase,
+      int ddtStride, float[] db, int dbBase, int dbStride, float[] dc, int dcBase, int dcStride,
+      double[] partial, int partialOff, float[] dy, int dyBase, int dyStride,
+      float[] x, int xBase, int xStride, float[] dt, int dtBase, int dtStride, float[] dtBias,
+      float[] aLog, float[] b, int bBase, int bStride, float[] c, int cBase, int cStride,
+      float[] d, float[] states, float[] dstates, int stOff, boolean first, boolean last,
+      int len, int H, int P, int N, int qp, SsdBackward.Scratch sc) {
+    int rl = roundUp(len);
+    for (int i = 0; i < len; i++) { // dB, dC accumulate over heads from zero
+      java.util.Arrays.fill(db, dbBase + i * dbStride, dbBase + i * dbStride + N, 0f);
+      java.util.Arrays.fill(dc, dcBase + i * dcStride, dcBase + i * dcStride + N, 0f);
+    }
+    // Bᵀ [N × Qp] and CB rows [L × Qp] (lower triangle up to the row's last vector; shared by heads).
+    float[] bT = sc.bT, cb = sc.cb;
+    for (int n = 0; n < N; n++) {
+      for (int j = 0; j < len; j++) bT[n * qp + j] = b[bBase + j * bStride + n];
+      for (int j = len; j < rl; j++) bT[n * qp + j] = 0f;
+    }
+    for (int i = 0; i < len; i++) {
+      int ci = cBase + i * cStride, rb = roundUp(i + 1);
+      for (int jb = 0; jb < rb; jb += LANES) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int n = 0; n < N; n++) {
+          acc = FloatVector.fromArray(F, bT, n * qp + jb)
+              .fma(FloatVector.broadcast(F, c[ci + n]), acc);
+        }
+        acc.intoArray(cb, i * qp + jb);
+      }
+    }
+    for (int h = 0; h < H; h++) {
+      head(dx, dxBase + h * P, dxStride, dDtRaw, ddtBase + h, ddtStride, db, dbBase, dbStride,
+          dc, dcBase, dcStride, partial, partialOff + 3 * h, dy, dyBase + h * P, dyStride,
+          x, xBase + h * P, xStride, dt, dtBase + h, dtStride, dtBias[h], Ssd.negExp(aLog[h]),
+          b, bBase, bStride, c, cBase, cStride, d[h], states, dstates, stOff + h * P * N,
+          first, last, len, P, N, qp, sc);
+    }
+  }
+
+  /** One head of the chunk; bases point at the chunk's first token and this head. */
+  private static void head(float[] dx, int dxBase, int dxStride, float[] dDtRaw, int ddtBase,
+      int ddtStride, float[] db, int dbBase, int dbStride, float[] dc, int dcBase, int dcStride,
+      double[] partial, int pOff, float[] dy, int yh, int dyStride,
+      float[] x, int xh, int xStride, float[] dt, int dtBase, int dtStride, float dtBias, float a,
+      float[] b, int bBase, int bStride, float[] c, int cBase, int cStride, float dH,
+      float[] states, float[] dstates, int s0, boolean first, boolean last,
+      int len, int P, int N, int qp, SsdBackward.Scratch sc) {
+    SsdBackward.decays(sc, dt, dtBase, dtStride, dtBias, a, len);
+    float[] dtv = sc.dtv, dA = sc.dA, sd = sc.sd, endW = sc.endW, sig = sc.sig;
+    float[] dec = sc.dec, dyx = sc.dyx, krow = sc.krow, cb = sc.cb, w1 = sc.w1, w2 = sc.w2;
+    float[] xT = sc.xT, dsT = sc.dsT;
+    double[] dacum = sc.dacum, ddtE = sc.ddtE, colK = sc.colK;
+    int rl = roundUp(len);
+    for (int j = len; j < rl; j++) dtv[j] = 0f;
+    java.util.Arrays.fill(dec, 0, rl, 0f);
+    java.util.Arrays.fill(colK, 0, len, 0);
+    java.util.Arrays.fill(dacum, 0, len, 0);
+    java.util.Arrays.fill(ddtE, 0, len, 0);
+    for (int p = 0; p < P; p++) { // xᵀ [P × Qp]
+      for (int j = 0; j < len; j++) xT[p * qp + j] = x[xh + j * xStride + p];
+      for (int j = len; j < rl; j++) xT[p * qp + j] = 0f;
+    }
+    if (!last) { // dSᵀ [N × P]
+      for (int p = 0; p < P; p++) {
+        for (int n = 0; n < N; n++) dsT[n * P + p] = dstates[s0 + p * N + n];
+      }
+    }
+    double dDpart = 0;
+
+    // Rows i: decay row L_i· (carried: L_ij = L_{i-1,j} dA_i), DYX_i·, then W1, W2, K; dC_i.
+    for (int i = 0; i < len; i++) {
+      int yi = yh + i * dyStride, row = i * qp;
+      if (i > 0) {
+        dec[i - 1] = 1f;
+        FloatVector vda = FloatVector.broadcast(F, dA[i]);
+        for (int j = 0; j < i; j += LANES) FloatVector.fromArray(F, dec, j).mul(vda).intoArray(dec, j);
+      }
+      // dec[i] is 0 here (the diagonal is set apart below) and so is everything right of it.
+      for (int jb = 0, rb = roundUp(i + 1); jb < rb; jb += LANES) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int p = 0; p < P; p++) {
+          acc = FloatVector.fromArray(F, xT, p * qp + jb)
+              .fma(FloatVector.broadcast(F, dy[yi + p]), acc);
+        }
+        acc.intoArray(dyx, jb);
+        FloatVector dv = FloatVector.fromArray(F, dec, jb), cbv = FloatVector.fromArray(F, cb, row + jb);
+        FloatVector tv = FloatVector.fromArray(F, dtv, jb);
+        dv.mul(cbv).mul(acc).intoArray(krow, jb);
+        FloatVector dvt = dv.mul(tv);
+        dvt.mul(acc).intoArray(w1, row + jb);
+        dvt.mul(cbv).intoArray(w2, row + jb);
+      }
+      float dyxii = dyx[i], cbii = cb[row + i];
+      w1[row + i] = dtv[i] * dyxii;
+      w2[row + i] = dtv[i] * cbii;
+      ddtE[i] += (double) cbii * dyxii;
+      dDpart += dyxii;
+      // Row and column sums of M_ij = K_ij dt_j (j < i) in double: each M_ij enters dacum twice
+      // with opposite signs (+ at i, − at j) and cancels in the reverse cumsum below only if both
+      // copies are summed exactly enough; float sums left errors ~1e-4 of dA_log. (A float×float
+      // product is exact in double.)
+      double rowSum = 0;
+      for (int j = 0; j < i; j++) {
+        double kd = krow[j];
+        rowSum += kd * dtv[j];
+        colK[j] += kd;
+      }
+      dacum[i] += rowSum;
+
+      // dC_i += e^{acum_i} S0ᵀ dy_i + Σ_{j≤i} W1_ij B_j;  dacum_i += e^{acum_i} dy_iᵀ S0 C_i.
+      float sdi = sd[i];
+      boolean useS0 = !first && sdi != 0f;
+      int ci = cBase + i * cStride, dci = dcBase + i * dcStride;
+      FloatVector y0 = FloatVector.zero(F);
+      float y0t = 0f;
+      int n = 0;
+      for (int nb = F.loopBound(N); n < nb; n += LANES) {
+        FloatVector acc = FloatVector.zero(F);
+        if (useS0) {
+          FloatVector g = FloatVector.zero(F);
+          for (int p = 0; p < P; p++) {
+            g = FloatVector.fromArray(F, states, s0 + p * N + n)
+                .fma(FloatVector.broadcast(F, dy[yi + p]), g);
+          }
+          y0 = g.fma(FloatVector.fromArray(F, c, ci + n), y0);
+          acc = g.mul(sdi);
+        }
+        for (int j = 0; j <= i; j++) {
+          acc = FloatVector.fromArray(F, b, bBase + j * bStride + n)
+              .fma(FloatVector.broadcast(F, w1[row + j]), acc);
+        }
+        FloatVector.fromArray(F, dc, dci + n).add(acc).intoArray(dc, dci + n);
+      }
+      for (; n < N; n++) {
+        float acc = 0f;
+        if (useS0) {
+          float g = 0f;
+          for (int p = 0; p < P; p++) g += dy[yi + p] * states[s0 + p * N + n];
+          y0t += g * c[ci + n];
+          acc = g * sdi;
+        }
+        for (int j = 0; j <= i; j++) acc += w1[row + j] * b[bBase + j * bStride + n];
+        dc[dci + n] += acc;
+      }
+      if (useS0) dacum[i] += (double) sdi * (SsdBackward.sumLanes(y0) + y0t);
+    }
+
+    // Columns j: dx_j, dB_j, and the explicit / carried-state parts of ddt_j and dacum_j.
+    double eSum = 0;
+    for (int j = 0; j < len; j++) {
+      int yj = yh + j * dyStride, xj = xh + j * xStride, bj = bBase + j * bStride;
+      int dxj = dxBase + j * dxStride, dbj = dbBase + j * dbStride;
+      boolean carry = !last && endW[j] != 0f; // token j reaches the chunk end
+      float ew = carry ? endW[j] * dtv[j] : 0f;
+      FloatVector vew = FloatVector.broadcast(F, ew);
+      FloatVector xu = FloatVector.zero(F);
+      float xut = 0f;
+      int p = 0;
+      for (int pb = F.loopBound(P); p < pb; p += LANES) {
+        FloatVector acc = FloatVector.fromArray(F, dy, yj + p).mul(dH);
+        for (int i = j; i < len; i++) {
+          acc = FloatVector.fromArray(F, dy, yh + i * dyStride + p)
+              .fma(FloatVector.broadcast(F, w2[i * qp + j]), acc);
+        }
+        if (carry) { // u = dS B_j, vector over p
+          FloatVector u = FloatVector.zero(F);
+          for (int n = 0; n < N; n++) {
+            u = FloatVector.fromArray(F, dsT, n * P + p).fma(FloatVector.broadcast(F, b[bj + n]), u);
+          }
+          acc = u.fma(vew, acc);
+          xu = FloatVector.fromArray(F, x, xj + p).fma(u, xu);
+        }
+        acc.intoArray(dx, dxj + p);
+      }
+      for (; p < P; p++) {
+        float acc = dH * dy[yj + p];
+        for (int i = j; i < len; i++) acc += w2[i * qp + j] * dy[yh + i * dyStride + p];
+        if (carry) {
+          float u = 0f;
+          for (int n = 0; n < N; n++) u += dsT[n * P + p] * b[bj + n];
+          acc += ew * u;
+          xut += x[xj + p] * u;
+        }
+        dx[dxj + p] = acc;
+      }
+      boolean stateTerm = carry && ew != 0f;
+      int n = 0;
+      for (int nb = F.loopBound(N); n < nb; n += LANES) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = j; i < len; i++) {
+          acc = FloatVector.fromArray(F, c, cBase + i * cStride + n)
+              .fma(FloatVector.broadcast(F, w1[i * qp + j]), acc);
+        }
+        if (stateTerm) { // e^{acum_L − acum_j} dt_j dSᵀ x_j
+          FloatVector st = FloatVector.zero(F);
+          for (int pp = 0; pp < P; pp++) {
+            st = FloatVector.fromArray(F, dstates, s0 + pp * N + n)
+                .fma(FloatVector.broadcast(F, x[xj + pp]), st);
+          }
+          acc = st.fma(vew, acc);
+        }
+        FloatVector.fromArray(F, db, dbj + n).add(acc).intoArray(db, dbj + n);
+      }
+      for (; n < N; n++) {
+        float acc = 0f;
+        for (int i = j; i < len; i++) acc += w1[i * qp + j] * c[cBase + i * cStride + n];
+        if (stateTerm) {
+          float st = 0f;
+          for (int pp = 0; pp < P; pp++) st += x[xj + pp] * dstates[s0 + pp * N + n];
+          acc += ew * st;
+        }
+        db[dbj + n] += acc;
+      }
+      double xuj = carry ? (double) SsdBackward.sumLanes(xu) + xut : 0;
+      double e = ew * xuj;
+      ddtE[j] += colK[j] + endW[j] * xuj;
+      dacum[j] -= (double) dtv[j] * colK[j] + e;
+      eSum += e;
+    }
+    dacum[len - 1] += eSum;
+    if (!first && !last) { // the chunk-start state carried to the end: e^{acum_L} ⟨dS, S0⟩
+      double sds = 0;
+      for (int i = 0, pn = P * N; i < pn; i++) sds += (double) dstates[s0 + i] * states[s0 + i];
+      dacum[len - 1] += sd[len - 1] * sds;
+    }
+
+    // ddt_k = explicit + A Σ_{i≥k} dacum_i;  dA += dt_k Σ_{i≥k} dacum_i.
+    double rc = 0, sA = 0, sBias = 0;
+    for (int k = len - 1; k >= 0; k--) {
+      rc += dacum[k];
+      sA += dtv[k] * rc;
+      float draw = (float) ((ddtE[k] + a * rc) * sig[k]);
+      dDtRaw[ddtBase + k * ddtStride] = draw;
+      sBias += draw;
+    }
+    partial[pOff] = sBias;
+    partial[pOff + 1] = sA;
+    partial[pOff + 2] = dDpart;
+  }
+
+  private static int roundUp(int n) {
+    return (n + LANES - 1) / LANES * LANES;
+  }
+}

@@ -2,8 +2,10 @@ package org.hnet.nn;
 
 import org.hnet.config.SsmConfig;
 import org.hnet.kernels.Conv1d;
+import org.hnet.kernels.Conv1dBackward;
 import org.hnet.kernels.Ops;
 import org.hnet.kernels.Ssd;
+import org.hnet.kernels.SsdBackward;
 
 /**
  * The Mamba-2 mixer exactly as mamba_ssm's Mamba2 with ngroups = 1, head dim 64, no in/out biases,
@@ -82,13 +84,13 @@ public final class Mamba2 implements Mixer {
     Ops.gatedRmsnormBackward(dy, 0, dInner, dZxbcdt, 0, dInProj, normWeight.gradBuffer(), dg,
         savedY, 0, dInner, savedZxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS, new float[T * dInner]);
     float[] dXbc = new float[T * convDim]; // ∂L/∂[x | B | C] after the conv
-    Ssd.scanBackward(dXbc, 0, convDim, dZxbcdt, 2 * dInner + 2 * dState, dInProj, dtBias.gradBuffer(), aLog.gradBuffer(),
+    SsdBackward.scanBackward(dXbc, 0, convDim, dZxbcdt, 2 * dInner + 2 * dState, dInProj, dtBias.gradBuffer(), aLog.gradBuffer(),
         dXbc, dInner, convDim, dXbc, dInner + dState, convDim, dSkip.gradBuffer(),
         dy, 0, dInner,
         savedXbc, 0, convDim, savedZxbcdt, 2 * dInner + 2 * dState, dInProj, dtBias.data, aLog.data,
         savedXbc, dInner, convDim, savedXbc, dInner + dState, convDim, dSkip.data,
         seqs.cu(), seqs.count(), nHeads, headDim, dState, chunkSize);
-    Conv1d.causalSiluBackward(dZxbcdt, dInner, dInProj, convWeight.gradBuffer(), convBias.gradBuffer(),
+    Conv1dBackward.causalSiluBackward(dZxbcdt, dInner, dInProj, convWeight.gradBuffer(), convBias.gradBuffer(),
         dXbc, 0, convDim, savedZxbcdt, dInner, dInProj, convWeight.data, convBias.data,
         seqs.cu(), seqs.count(), convDim, dConv);
     savedZxbcdt = savedXbc = savedY = null;

@@ -77,8 +77,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--schedule", defaultValue = "wsd", description = "wsd (warmup-stable-decay), cosine or constant (default: ${DEFAULT-VALUE}).")
   String schedule;
 
-  @Option(names = "--warmup", defaultValue = "30", description = "Warmup steps (default: ${DEFAULT-VALUE}).")
-  long warmup;
+  @Option(names = "--warmup", description = "Warmup steps (default: a tenth of --steps, at most 200).")
+  Long warmup;
 
   @Option(names = "--lr-mult", split = ",", paramLabel = "M0,M1,..", description = "Per-stage learning-rate multipliers, outer stage first (default: all 1).")
   double[] lrMult;
@@ -154,7 +154,8 @@ final class TrainCommand implements Callable<Integer> {
       mult = new double[cfg.numStages()];
       Arrays.fill(mult, 1.0);
     }
-    TrainOptions opts = new TrainOptions(steps, batch, seqLen, accum, lr, schedule, warmup, mult, n, alpha, weightDecay,
+    long warm = warmup != null ? warmup : Math.min(200, steps / 10);
+    TrainOptions opts = new TrainOptions(steps, batch, seqLen, accum, lr, schedule, warm, mult, n, alpha, weightDecay,
         0.9, 0.95, 1e-8, clip, seed, checkpointEvery, evalEvery, evalBatches, evalFraction, jsonField);
     return Trainer.start(out, cfg, dataPath, opts);
   }

@@ -107,14 +107,8 @@ public final class HNet {
     RoutingModule.Output r = savedRouting;
     float[] dDecIn = decoder.backward(dOutFull); // [T × d]
     float[] dh = residualProj.backward(dDecIn); // residual branch
-    // STE: ∂L/∂selected = Σ_c ∂L/∂(decoder in) · y (the forward multiplied y by a constant 1)
     float[] dProb = new float[T];
-    for (int t = 0; t < T; t++) {
-      double s = 0;
-      for (int c = 0; c < d; c++) s += (double) dDecIn[t * d + c] * savedY[t * d + c];
-      // selected = p at a boundary, 1 − p elsewhere
-      dProb[t] = r.boundaryMask()[t] ? (float) s : (float) -s;
-    }
+    steBackward(dDecIn, savedY, r.boundaryMask(), d, dProb);
     if (dProbExtra != null && dProbExtra[stage] != null) {
       for (int t = 0; t < T; t++) dProb[t] += dProbExtra[stage][t];
     }
@@ -135,6 +129,19 @@ public final class HNet {
     savedRouting = null;
     savedZ = savedY = null;
     return dx;
+  }
+
+  /**
+   * The straight-through estimator of u = y · STE(c) + residual: STE is 1 in the forward and the
+   * identity in the backward, so ∂L/∂c_t = Σ_c ∂L/∂u_tc · y_tc; with c = p at a boundary and 1 − p
+   * elsewhere, that adds ±Σ_c ∂L/∂u_tc · y_tc to ∂L/∂p_t.
+   */
+  static void steBackward(float[] dU, float[] y, boolean[] mask, int d, float[] dProb) {
+    for (int t = 0; t < mask.length; t++) {
+      double s = 0; // a sum over d channels, in double
+      for (int c = 0; c < d; c++) s += (double) dU[t * d + c] * y[t * d + c];
+      dProb[t] += mask[t] ? (float) s : (float) -s;
+    }
   }
 
   /** [T × dIn] → [T × d] with zeros in the channels that the output cut away. */

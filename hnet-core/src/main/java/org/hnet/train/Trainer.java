@@ -85,6 +85,7 @@ public final class Trainer implements AutoCloseable {
       throw new HNetException(runDir + " already holds a training run: use --resume to continue it, or another --out");
     }
     checkStages(cfg, opts);
+    LrSchedule.parse(opts.schedule(), opts.lr(), opts.warmup(), opts.steps()); // fail before writing anything
     try {
       Files.createDirectories(runDir);
     } catch (java.io.IOException e) {

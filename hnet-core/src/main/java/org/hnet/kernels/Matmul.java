@@ -75,6 +75,35 @@ public final class Matmul {
     }
   }
 
+  /**
+   * {@link #linear} always by the GEMM path, whatever M: a row's result then does not depend on
+   * how many rows it is batched with (a sequence forward of 5 positions equals the same 5 positions
+   * inside a packed batch of 500).
+   */
+  public static void linearGemm(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int biasOff, int M, int N, int K) {
+    dims(M, N, K);
+    check("y", y, yOff, (long) M * N);
+    check("x", x, xOff, (long) M * K);
+    check("w", w, wOff, (long) N * K);
+    if (bias != null) check("bias", bias, biasOff, N);
+    if (M > 0) MatmulGemm.gemm(y, yOff, N, M, N, K, x, xOff, K, 1, w, wOff, K, true, null, bias, biasOff, false);
+  }
+
+  /**
+   * {@link #linear} always by the streaming (decode) path, whatever M: one decode step of R rows
+   * then gives each row exactly what it gets when decoded alone.
+   */
+  public static void linearDecode(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int biasOff, int M, int N, int K) {
+    dims(M, N, K);
+    check("y", y, yOff, (long) M * N);
+    check("x", x, xOff, (long) M * K);
+    check("w", w, wOff, (long) N * K);
+    if (bias != null) check("bias", bias, biasOff, N);
+    decode(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
+  }
+
   /** nn.Linear forward with a weight packed by {@link #pack}: y[M×N] = x[M×K] · wᵀ (+ bias). */
   public static void linear(float[] y, int yOff, float[] x, int xOff, PackedWeight pw,
       float[] bias, int biasOff, int M) {

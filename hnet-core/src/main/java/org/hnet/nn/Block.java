@@ -39,13 +39,31 @@ public final class Block {
   public float[] forward(float[] residual, SeqLens seqs) {
     int T = seqs.total();
     float[] r = mixer.forward(norm1.forward(residual, T), seqs);
+    return addMlp(r, residual, T, false);
+  }
+
+  /** Prefill: as forward, filling the mixer's cache. */
+  public float[] prefill(float[] residual, SeqLens seqs, Object cache) {
+    int T = seqs.total();
+    float[] r = mixer.prefill(norm1.forward(residual, T), seqs, cache);
+    return addMlp(r, residual, T, false);
+  }
+
+  /** One position of R rows: the residual stream [R × d] → after this block. */
+  public float[] step(float[] residual, Object cache, boolean[] active) {
+    int R = active.length;
+    float[] r = mixer.step(norm1.forward(residual, R), cache, active);
+    return addMlp(r, residual, R, true);
+  }
+
+  /** r = mixer output: adds the residual, then the MLP branch if any (its decode-step form when step). */
+  private float[] addMlp(float[] r, float[] residual, int T, boolean step) {
     Ops.addInPlace(r, 0, residual, 0, r.length);
-    if (mlp != null) {
-      float[] r2 = mlp.forward(norm2.forward(r, T), T);
-      Ops.addInPlace(r2, 0, r, 0, r2.length);
-      r = r2;
-    }
-    return r;
+    if (mlp == null) return r;
+    float[] n = norm2.forward(r, T);
+    float[] r2 = step ? mlp.step(n, T) : mlp.forward(n, T);
+    Ops.addInPlace(r2, 0, r, 0, r2.length);
+    return r2;
   }
 
   /** ∂L/∂(residual out) → ∂L/∂(residual in). */

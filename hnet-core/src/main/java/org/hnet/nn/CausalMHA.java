@@ -29,6 +29,52 @@ public final class CausalMHA implements Mixer {
     this.outProj = new Linear(ps, prefix + ".out_proj", stage, d, d, false);
   }
 
+  /**
+   * Decode state: per row a ring buffer of {@code cap} positions [cap × 2 × H × P] (rotated keys,
+   * then values): window + 1 positions for a windowed layer, maxLen for a global one; pos[r] is the
+   * number of positions row r has seen.
+   */
+  public record Cache(float[] kv, int cap, int[] pos) {}
+
+  @Override
+  public Object allocate(int rows, int maxLen) {
+    int cap = window >= 0 ? window + 1 : Math.max(1, maxLen); // the kernel's ring needs w + 1 slots
+    return new Cache(new float[rows * cap * 2 * d], cap, new int[rows]);
+  }
+
+  @Override
+  public float[] prefill(float[] x, SeqLens seqs, Object cache) {
+    Cache c = (Cache) cache;
+    int T = seqs.total();
+    float[] qkv = wqkv.forward(x, T);
+    float[] o = new float[T * d];
+    Attention.forward(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
+    for (int i = 0; i < seqs.count(); i++) {
+      if (seqs.length(i) > c.cap() && window < 0) {
+        throw new IllegalStateException("prompt of " + seqs.length(i) + " positions exceeds the cache of " + c.cap());
+      }
+      Attention.fillCache(c.kv(), i, c.cap(), qkv, 0, 3 * d, seqs.start(i), seqs.length(i), nHeads, headDim, rotaryDim);
+      c.pos()[i] = seqs.length(i);
+    }
+    return outProj.forward(o, T);
+  }
+
+  @Override
+  public float[] step(float[] x, Object cache, boolean[] active) {
+    Cache c = (Cache) cache;
+    int R = active.length;
+    for (int r = 0; r < R; r++) {
+      if (active[r] && window < 0 && c.pos()[r] >= c.cap()) {
+        throw new org.hnet.HNetException("generation ran past the attention cache of " + c.cap() + " positions (raise the maximum length)");
+      }
+    }
+    float[] qkv = wqkv.step(x, R);
+    float[] o = new float[R * d];
+    Attention.step(o, qkv, c.kv(), c.cap(), c.pos(), R, nHeads, headDim, rotaryDim, window, active);
+    for (int r = 0; r < R; r++) if (active[r]) c.pos()[r]++;
+    return outProj.step(o, R);
+  }
+
   @Override
   public float[] forward(float[] x, SeqLens seqs) {
     int T = seqs.total();

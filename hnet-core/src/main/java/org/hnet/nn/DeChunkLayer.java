@@ -42,6 +42,26 @@ public final class DeChunkLayer {
   }
 
   /**
+   * One position of R rows (the reference's DeChunkLayer.step): a row at a boundary updates its EMA
+   * with the inner output z [R × d] (P clamped as in the forward); any other active row repeats its
+   * last value. {@code last} [R × d] is the decode state, updated in place; returns [R × d].
+   */
+  public static float[] step(float[] z, float[] prob, boolean[] mask, boolean[] active, float[] last, int d) {
+    int R = active.length;
+    float[] out = new float[R * d];
+    for (int r = 0; r < R; r++) {
+      if (!active[r]) continue;
+      if (mask[r]) {
+        float pj = Math.min(P_MAX, Math.max(P_MIN, prob[r]));
+        float keep = 1f - pj;
+        for (int c = 0; c < d; c++) last[r * d + c] = pj * z[r * d + c] + keep * last[r * d + c];
+      }
+      System.arraycopy(last, r * d, out, r * d, d);
+    }
+    return out;
+  }
+
+  /**
    * Backward of {@link #forward}. With G_j = Σ_{t in chunk j} ∂L/∂y_t plus what flows back from
    * chunk j+1: ∂z_j = P_j G_j, ∂P_j = G_j·(z_j − z̄_{j−1}), carried back (1 − P_j) G_j. The clamp of
    * P passes the gradient only inside [1e-4, 1 − 1e-4] (so never at a forced p = 1).

@@ -131,6 +131,79 @@ public final class HNet {
     return dx;
   }
 
+  /** The decode state of a stage and of the stages inside it. */
+  public static final class Cache {
+    final Object[] encoder, decoder, innermost;
+    final RoutingModule.Cache routing;
+    final float[] dechunkLast; // [R × d]: the last EMA value of every row
+    final Cache inner;
+
+    Cache(Object[] encoder, Object[] decoder, Object[] innermost, RoutingModule.Cache routing, float[] dechunkLast, Cache inner) {
+      this.encoder = encoder;
+      this.decoder = decoder;
+      this.innermost = innermost;
+      this.routing = routing;
+      this.dechunkLast = dechunkLast;
+      this.inner = inner;
+    }
+  }
+
+  /** Caches for R rows of at most maxLen positions at this stage. */
+  public Cache allocate(int rows, int maxLen) {
+    if (innermost) return new Cache(null, null, innermostNetwork.allocate(rows, maxLen), null, null, null);
+    return new Cache(encoder.allocate(rows, maxLen), decoder.allocate(rows, maxLen), null,
+        routingModule.allocate(rows), new float[rows * d], mainNetwork.allocate(rows, maxLen));
+  }
+
+  /**
+   * Prefill: the parallel forward over the packed prompts (sequence i = cache row i), filling every
+   * cache of this stage and the stages inside; returns what {@link #forward} returns.
+   */
+  public float[] prefill(float[] x, int dIn, SeqLens seqs, Cache cache, List<RoutingModule.Output> routing) {
+    int T = seqs.total();
+    float[] h = pad(x, dIn, T);
+    if (innermost) return cut(innermostNetwork.prefill(h, seqs, cache.innermost), dIn, T);
+    h = encoder.prefill(h, seqs, cache.encoder);
+    float[] residual = residualProj.forward(h, T);
+    RoutingModule.Output r = routingModule.forward(h, seqs);
+    routingModule.fill(cache.routing, h, seqs);
+    routing.add(r);
+    SeqLens inner = ChunkLayer.nextSeqLens(r.boundaryMask(), seqs);
+    float[] chunks = ChunkLayer.forward(h, r.boundaryMask(), d, inner.total());
+    float[] z = mainNetwork.prefill(chunks, d, inner, cache.inner, routing);
+    float[] y = DeChunkLayer.forward(z, r.boundaryProb(), r.boundaryMask(), seqs, d);
+    for (int i = 0; i < seqs.count(); i++) {
+      if (seqs.length(i) > 0) System.arraycopy(y, (seqs.start(i) + seqs.length(i) - 1) * d, cache.dechunkLast, i * d, d);
+    }
+    float[] decoderIn = new float[y.length];
+    for (int i = 0; i < y.length; i++) decoderIn[i] = y[i] + residual[i];
+    return cut(decoder.prefill(decoderIn, seqs, cache.decoder), dIn, T);
+  }
+
+  /**
+   * One position of R rows (the reference's HNet.step): the encoder steps; the router decides;
+   * only the rows at a boundary step the main network; the dechunk EMA and the residual give the
+   * decoder's input; the decoder steps.
+   *
+   * @param x [R × dIn]
+   * @param routing receives this stage's decisions (over the R rows) and those inside
+   * @return [R × dIn]
+   */
+  public float[] step(float[] x, int dIn, Cache cache, boolean[] active, List<RoutingModule.Output> routing) {
+    int R = active.length;
+    float[] h = pad(x, dIn, R);
+    if (innermost) return cut(innermostNetwork.step(h, cache.innermost, active), dIn, R);
+    h = encoder.step(h, cache.encoder, active);
+    float[] residual = residualProj.step(h, R);
+    RoutingModule.Output r = routingModule.step(h, cache.routing, active);
+    routing.add(r);
+    boolean[] boundary = r.boundaryMask(); // false for inactive rows
+    float[] z = mainNetwork.step(h, d, cache.inner, boundary, routing);
+    float[] y = DeChunkLayer.step(z, r.boundaryProb(), boundary, active, cache.dechunkLast, d);
+    for (int i = 0; i < y.length; i++) y[i] += residual[i];
+    return cut(decoder.step(y, cache.decoder, active), dIn, R);
+  }
+
   /**
    * The straight-through estimator of u = y · STE(c) + residual: STE is 1 in the forward and the
    * identity in the backward, so ∂L/∂c_t = Σ_c ∂L/∂u_tc · y_tc; with c = p at a boundary and 1 − p

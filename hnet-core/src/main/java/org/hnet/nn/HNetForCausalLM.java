@@ -135,6 +135,73 @@ public final class HNetForCausalLM {
 
   private float[] savedHidden; // stage-0 output [T × d0], the LM head's input
 
+  /** The decode state of R rows: every layer's cache. One per generation batch; not thread-safe. */
+  public static final class Cache {
+    public final int rows;
+    public final int maxLen;
+    final HNet.Cache backbone;
+
+    Cache(int rows, int maxLen, HNet.Cache backbone) {
+      this.rows = rows;
+      this.maxLen = maxLen;
+      this.backbone = backbone;
+    }
+  }
+
+  /** Allocates the caches for R rows of at most maxLen bytes each (prompt + generated). */
+  public Cache allocate(int rows, int maxLen) {
+    return new Cache(rows, maxLen, backbone.allocate(rows, maxLen));
+  }
+
+  /**
+   * Prefill: the parallel forward over the R prompts (packed: prompt i is row i of the cache),
+   * filling the caches. Returns the logits of every prompt position and the routing decisions.
+   */
+  public Output prefill(int[] tokens, SeqLens seqs, Cache cache) {
+    if (seqs.count() != cache.rows) throw new IllegalArgumentException(seqs.count() + " prompts for a cache of " + cache.rows + " rows");
+    for (int i = 0; i < seqs.count(); i++) {
+      if (seqs.length(i) < 1) throw new HNetException("prompt " + i + " is empty: every row needs at least one byte");
+    }
+    float[] x = embed(tokens, seqs.total());
+    List<RoutingModule.Output> routing = new ArrayList<>();
+    float[] h = backbone.prefill(x, d0, seqs, cache.backbone, routing);
+    return new Output(head(h, seqs.total(), false), List.copyOf(routing));
+  }
+
+  /**
+   * One byte for each of R rows: tokens [R] (ignored where active[r] is false) → logits [R × V]
+   * and the routing decisions of every stage over the R rows (a row that took no step at a stage
+   * has mask false there).
+   */
+  public Output step(int[] tokens, Cache cache, boolean[] active) {
+    int R = cache.rows;
+    if (tokens.length != R || active.length != R) throw new IllegalArgumentException("step needs " + R + " tokens and flags");
+    int[] safe = new int[R];
+    for (int r = 0; r < R; r++) safe[r] = active[r] ? tokens[r] : 0;
+    float[] x = embed(safe, R);
+    List<RoutingModule.Output> routing = new ArrayList<>();
+    float[] h = backbone.step(x, d0, cache.backbone, active, routing);
+    return new Output(head(h, R, true), List.copyOf(routing));
+  }
+
+  private float[] embed(int[] tokens, int T) {
+    float[] x = new float[T * d0];
+    for (int t = 0; t < T; t++) {
+      int id = tokens[t];
+      if (id < 0 || id >= vocab) throw new HNetException("token id " + id + " at position " + t + " is outside 0.." + (vocab - 1));
+      System.arraycopy(embeddings.data, id * d0, x, t * d0, d0);
+    }
+    return x;
+  }
+
+  /** LM head: the GEMM path over sequences, the decode path for a step (see Linear). */
+  private float[] head(float[] h, int T, boolean step) {
+    float[] logits = new float[T * vocab];
+    if (step) Matmul.linearDecode(logits, 0, h, 0, lmHead.data, 0, null, 0, T, vocab, d0);
+    else Matmul.linearGemm(logits, 0, h, 0, lmHead.data, 0, null, 0, T, vocab, d0);
+    return logits;
+  }
+
   /**
    * @param tokens byte ids [T], the packed sequences
    * @return logits [T × V] and every stage's routing decisions, outermost first
@@ -142,17 +209,10 @@ public final class HNetForCausalLM {
   public Output forward(int[] tokens, SeqLens seqs) {
     int T = seqs.total();
     if (tokens.length != T) throw new IllegalArgumentException(tokens.length + " tokens for cu_seqlens ending at " + T);
-    float[] x = new float[T * d0];
-    for (int t = 0; t < T; t++) {
-      int id = tokens[t];
-      if (id < 0 || id >= vocab) throw new HNetException("token id " + id + " at position " + t + " is outside 0.." + (vocab - 1));
-      System.arraycopy(embeddings.data, id * d0, x, t * d0, d0);
-    }
+    float[] x = embed(tokens, T);
     List<RoutingModule.Output> routing = new ArrayList<>();
     float[] h = backbone.forward(x, d0, seqs, routing);
     if (mode.training) savedHidden = h;
-    float[] logits = new float[T * vocab];
-    Matmul.linear(logits, 0, h, 0, lmHead.data, 0, null, 0, T, vocab, d0);
-    return new Output(logits, List.copyOf(routing));
+    return new Output(head(h, T, false), List.copyOf(routing));
   }
 }

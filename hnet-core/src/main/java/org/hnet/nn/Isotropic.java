@@ -28,6 +28,26 @@ public final class Isotropic {
     return rmsnorm.forward(residual, seqs.total());
   }
 
+  /** The caches of the blocks' mixers, in layer order. */
+  public Object[] allocate(int rows, int maxLen) {
+    Object[] caches = new Object[layers.size()];
+    for (int i = 0; i < caches.length; i++) caches[i] = layers.get(i).mixer.allocate(rows, maxLen);
+    return caches;
+  }
+
+  public float[] prefill(float[] x, SeqLens seqs, Object[] caches) {
+    float[] residual = x;
+    for (int i = 0; i < layers.size(); i++) residual = layers.get(i).prefill(residual, seqs, caches[i]);
+    return rmsnorm.forward(residual, seqs.total());
+  }
+
+  /** One position of R rows: x [R × d] → [R × d]. */
+  public float[] step(float[] x, Object[] caches, boolean[] active) {
+    float[] residual = x;
+    for (int i = 0; i < layers.size(); i++) residual = layers.get(i).step(residual, caches[i], active);
+    return rmsnorm.forward(residual, active.length);
+  }
+
   /** dy [T × d] → dx [T × d]. */
   public float[] backward(float[] dy) {
     float[] d = rmsnorm.backward(dy);

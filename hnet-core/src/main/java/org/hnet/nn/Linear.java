@@ -21,18 +21,25 @@ public final class Linear {
   private int savedM;
   private final Params.Mode mode;
 
-  public void forward(float[] y, int yOff, float[] x, int xOff, int M) {
-    Matmul.linear(y, yOff, x, xOff, weight.data, 0, bias == null ? null : bias.data, 0, M, out, in);
-  }
-
-  /** x [M × in] → y [M × out]; when training, x is kept (callers never modify it afterwards). */
+  /**
+   * x [M × in] → y [M × out] over the positions of packed sequences; when training, x is kept
+   * (callers never modify it afterwards). Always the GEMM path, so a position's result does not
+   * depend on the batch it is in.
+   */
   public float[] forward(float[] x, int M) {
     float[] y = new float[M * out];
-    forward(y, 0, x, 0, M);
+    Matmul.linearGemm(y, 0, x, 0, weight.data, 0, bias == null ? null : bias.data, 0, M, out, in);
     if (mode.training) {
       savedX = x;
       savedM = M;
     }
+    return y;
+  }
+
+  /** One decode step of R rows: x [R × in] → [R × out]; each row as if it were decoded alone. */
+  public float[] step(float[] x, int R) {
+    float[] y = new float[R * out];
+    Matmul.linearDecode(y, 0, x, 0, weight.data, 0, bias == null ? null : bias.data, 0, R, out, in);
     return y;
   }
 

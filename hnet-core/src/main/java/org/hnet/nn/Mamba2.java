@@ -51,17 +51,57 @@ public final class Mamba2 implements Mixer {
     this.outProj = new Linear(ps, prefix + ".out_proj", stage, dInner, d, false);
   }
 
+  /** Decode state: conv [R × convDim × W] (last W inputs of the conv, oldest first), ssm [R × H × P × N]. */
+  public record Cache(float[] conv, float[] ssm) {}
+
+  @Override
+  public Object allocate(int rows, int maxLen) {
+    return new Cache(new float[rows * convDim * dConv], new float[rows * nHeads * headDim * dState]);
+  }
+
+  @Override
+  public float[] prefill(float[] x, SeqLens seqs, Object cache) {
+    return forward(x, seqs, (Cache) cache);
+  }
+
+  @Override
+  public float[] step(float[] x, Object cache, boolean[] active) {
+    Cache c = (Cache) cache;
+    int R = active.length;
+    float[] zxbcdt = inProj.step(x, R); // [R × dInProj]
+    float[] in = new float[R * convDim], xbc = new float[R * convDim];
+    for (int r = 0; r < R; r++) System.arraycopy(zxbcdt, r * dInProj + dInner, in, r * convDim, convDim);
+    Conv1d.step(c.conv(), xbc, in, convWeight.data, convBias.data, R, convDim, dConv, active);
+    // the scan step takes x [R × dInner], dt [R × H], B and C [R × N] as separate arrays
+    float[] xs = new float[R * dInner], dt = new float[R * nHeads], b = new float[R * dState], cc = new float[R * dState];
+    for (int r = 0; r < R; r++) {
+      System.arraycopy(xbc, r * convDim, xs, r * dInner, dInner);
+      System.arraycopy(xbc, r * convDim + dInner, b, r * dState, dState);
+      System.arraycopy(xbc, r * convDim + dInner + dState, cc, r * dState, dState);
+      System.arraycopy(zxbcdt, r * dInProj + 2 * dInner + 2 * dState, dt, r * nHeads, nHeads);
+    }
+    float[] y = new float[R * dInner];
+    Ssd.step(c.ssm(), y, xs, dt, dtBias.data, aLog.data, b, cc, dSkip.data, R, nHeads, headDim, dState, active);
+    float[] g = new float[R * dInner];
+    Ops.gatedRmsnorm(g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, R, dInner, RMSNorm.EPS);
+    return outProj.step(g, R);
+  }
+
   @Override
   public float[] forward(float[] x, SeqLens seqs) {
+    return forward(x, seqs, null);
+  }
+
+  private float[] forward(float[] x, SeqLens seqs, Cache cache) {
     int T = seqs.total();
     float[] zxbcdt = inProj.forward(x, T); // [T × dInProj] = [z | xBC | dt]
     float[] xbc = new float[T * convDim]; // [T × convDim] = [x | B | C] after conv + SiLU
     Conv1d.causalSilu(xbc, 0, convDim, zxbcdt, dInner, dInProj, convWeight.data, convBias.data,
-        seqs.cu(), seqs.count(), convDim, dConv, null);
+        seqs.cu(), seqs.count(), convDim, dConv, cache == null ? null : cache.conv());
     float[] y = new float[T * dInner]; // [T × H × P]
     Ssd.scan(y, 0, dInner, xbc, 0, convDim, zxbcdt, 2 * dInner + 2 * dState, dInProj,
         dtBias.data, aLog.data, xbc, dInner, convDim, xbc, dInner + dState, convDim, dSkip.data,
-        seqs.cu(), seqs.count(), nHeads, headDim, dState, chunkSize, null);
+        seqs.cu(), seqs.count(), nHeads, headDim, dState, chunkSize, cache == null ? null : cache.ssm());
     float[] g = new float[T * dInner];
     Ops.gatedRmsnorm(g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS);
     if (mode.training) {

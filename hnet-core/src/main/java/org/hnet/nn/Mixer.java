@@ -7,4 +7,13 @@ public sealed interface Mixer permits Mamba2, CausalMHA {
 
   /** dy [T × d] → dx [T × d] for the last training forward; adds into the parameters' gradients. */
   float[] backward(float[] dy);
+
+  /** The inference cache of this layer for R rows of at most maxLen positions each. */
+  Object allocate(int rows, int maxLen);
+
+  /** Prefill: forward over the packed prompts (sequence i = cache row i), filling {@code cache}. */
+  float[] prefill(float[] x, SeqLens seqs, Object cache);
+
+  /** One position for each of R rows: x [R × d] → [R × d]; rows with active[r] false keep their cache. */
+  float[] step(float[] x, Object cache, boolean[] active);
 }

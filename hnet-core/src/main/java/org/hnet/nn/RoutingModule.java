@@ -90,6 +90,54 @@ public final class RoutingModule {
     return dh;
   }
 
+  /** Decode state: the last hidden state of every row [R × d] and whether the row has seen a position. */
+  public record Cache(float[] last, boolean[] seen) {}
+
+  public Cache allocate(int rows) {
+    return new Cache(new float[rows * d], new boolean[rows]);
+  }
+
+  /** After a prefill over the packed prompts: remembers each sequence's last hidden state. */
+  public void fill(Cache c, float[] h, SeqLens seqs) {
+    for (int i = 0; i < seqs.count(); i++) {
+      if (seqs.length(i) == 0) continue;
+      System.arraycopy(h, (seqs.start(i) + seqs.length(i) - 1) * d, c.last(), i * d, d);
+      c.seen()[i] = true;
+    }
+  }
+
+  /**
+   * One position of R rows (the reference's RoutingModule.step): p = ½(1 − cos(W_q h_prev, W_k h))
+   * against the row's previous hidden state, 1 for a row's first position. Inactive rows: p = 0,
+   * no boundary, cache untouched.
+   */
+  public Output step(float[] h, Cache c, boolean[] active) {
+    int R = active.length;
+    float[] q = qProj.step(c.last(), R);
+    float[] k = kProj.step(h, R);
+    normalizeRows(q, R);
+    normalizeRows(k, R);
+    float[] p = new float[R], sel = new float[R];
+    boolean[] mask = new boolean[R];
+    for (int r = 0; r < R; r++) {
+      if (!active[r]) continue;
+      float pt;
+      if (!c.seen()[r]) {
+        pt = 1f;
+      } else {
+        float cos = 0f;
+        for (int j = 0; j < d; j++) cos += q[r * d + j] * k[r * d + j];
+        pt = Math.min(1f, Math.max(0f, (1f - cos) / 2f));
+      }
+      p[r] = pt;
+      mask[r] = pt > 0.5f;
+      sel[r] = mask[r] ? pt : 1f - pt;
+      System.arraycopy(h, r * d, c.last(), r * d, d);
+      c.seen()[r] = true;
+    }
+    return new Output(p, mask, sel, SeqLens.uniform(R, 1));
+  }
+
   static boolean[] starts(SeqLens seqs) {
     boolean[] start = new boolean[seqs.total()];
     for (int i = 0; i < seqs.count(); i++) if (seqs.length(i) > 0) start[seqs.start(i)] = true;

@@ -26,6 +26,14 @@ public final class SwiGLU {
     return fc2.forward(g, T);
   }
 
+  /** One decode step of R rows (each row as if decoded alone). */
+  public float[] step(float[] x, int R) {
+    float[] h = fc1.step(x, R);
+    float[] g = new float[R * hidden];
+    Ops.swiglu(g, 0, h, 0, R, hidden);
+    return fc2.step(g, R);
+  }
+
   public float[] backward(float[] dy) {
     float[] dg = fc2.backward(dy); // [T × hidden]
     int T = dg.length / hidden;

@@ -1,0 +1,146 @@
+package org.hnet.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.hnet.io.TensorData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Incremental decoding: prefill + step reproduces the parallel forward (logits and every stage's
+ * boundaries), and rows decoded together equal rows decoded alone.
+ */
+class StepTest {
+  /** Teacher-forced decoding of one or more rows: logits per row [L × V] and boundaries per stage per row. */
+  record Decoded(float[][] logits, List<List<Boolean>>[] boundaries) {}
+
+  /**
+   * Prefills prompt i = rows[i][0 .. prefill[i]) of every row together, then steps every row
+   * through the rest of its bytes (rows of different lengths finish at different times).
+   */
+  @SuppressWarnings("unchecked")
+  static Decoded decode(HNetForCausalLM lm, int[][] rows, int[] prefill) {
+    int R = rows.length, V = lm.vocab, stages = lm.config.numStages() - 1;
+    int maxLen = Arrays.stream(rows).mapToInt(r -> r.length).max().orElse(0);
+    HNetForCausalLM.Cache cache = lm.allocate(R, maxLen);
+    float[][] logits = new float[R][];
+    List<List<Boolean>>[] bounds = new List[R];
+    int[] cu = new int[R + 1];
+    for (int r = 0; r < R; r++) {
+      logits[r] = new float[rows[r].length * V];
+      bounds[r] = new ArrayList<>();
+      for (int s = 0; s < stages; s++) bounds[r].add(new ArrayList<>());
+      cu[r + 1] = cu[r] + prefill[r];
+    }
+    int[] packed = new int[cu[R]];
+    for (int r = 0; r < R; r++) System.arraycopy(rows[r], 0, packed, cu[r], prefill[r]);
+    HNetForCausalLM.Output pre = lm.prefill(packed, new SeqLens(cu), cache);
+    for (int r = 0; r < R; r++) System.arraycopy(pre.logits(), cu[r] * V, logits[r], 0, prefill[r] * V);
+    for (int s = 0; s < stages; s++) {
+      RoutingModule.Output ro = pre.routing().get(s);
+      int[] scu = ro.seqs().cu();
+      for (int r = 0; r < R; r++) for (int i = scu[r]; i < scu[r + 1]; i++) bounds[r].get(s).add(ro.boundaryMask()[i]);
+    }
+    for (int t = 0; ; t++) {
+      boolean[] active = new boolean[R];
+      int[] tok = new int[R];
+      boolean any = false;
+      for (int r = 0; r < R; r++) {
+        int pos = prefill[r] + t;
+        if (pos < rows[r].length) {
+          active[r] = true;
+          tok[r] = rows[r][pos];
+          any = true;
+        }
+      }
+      if (!any) break;
+      HNetForCausalLM.Output out = lm.step(tok, cache, active);
+      for (int r = 0; r < R; r++) {
+        if (!active[r]) continue;
+        System.arraycopy(out.logits(), r * V, logits[r], (prefill[r] + t) * V, V);
+        boolean deeper = true; // a stage-(s+1) decision exists only where stage s took a boundary
+        for (int s = 0; s < stages && deeper; s++) {
+          boolean b = out.routing().get(s).boundaryMask()[r];
+          bounds[r].get(s).add(b);
+          deeper = b;
+        }
+      }
+    }
+    return new Decoded(logits, bounds);
+  }
+
+  static List<Boolean> flags(boolean[] m, int from, int to) {
+    List<Boolean> l = new ArrayList<>();
+    for (int i = from; i < to; i++) l.add(m[i]);
+    return l;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1stage-mixed", "1stage-packed", "2stage", "isotropic-T", "isotropic-m"})
+  void steppingReproducesTheReferenceStepLogitsAndBoundaries(String name) {
+    HNetForCausalLM lm = HNetForCausalLM.load(Golden.dir(name));
+    Map<String, TensorData> io = Golden.io(name);
+    int[] tokens = Golden.tokens(io);
+    int B = io.get("input_ids").shape()[0], L = io.get("input_ids").shape()[1], V = lm.vocab;
+    float[] want = io.get("step_logits").toFloats();
+    float worst = 0;
+    for (int b = 0; b < B; b++) {
+      int[] row = Arrays.copyOfRange(tokens, b * L, (b + 1) * L);
+      Decoded d = decode(lm, new int[][] {row}, new int[] {1});
+      float err = Golden.maxAbsDiff(Arrays.copyOfRange(want, b * L * V, (b + 1) * L * V), d.logits()[0]);
+      worst = Math.max(worst, err);
+      assertTrue(err <= 1e-4f, name + " row " + b + ": step logits differ by " + err);
+      if (io.containsKey("boundary_mask_0")) {
+        byte[] m = io.get("boundary_mask_0").toU8();
+        List<Boolean> golden = new ArrayList<>();
+        for (int t = b * L; t < (b + 1) * L; t++) golden.add(m[t] != 0);
+        assertEquals(golden, d.boundaries()[0].get(0), name + " row " + b + ": stage-0 boundaries while stepping");
+      }
+    }
+    System.out.printf("golden %-14s step vs reference step_logits: max abs diff %.3g%n", name, worst);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"2stage", "1stage-mixed", "isotropic-m"})
+  void everyPrefillLengthFollowedBySteppingEqualsTheParallelForward(String name) {
+    HNetForCausalLM lm = HNetForCausalLM.load(Golden.dir(name));
+    int[] row = Arrays.copyOf(Golden.tokens(Golden.io(name)), 72);
+    HNetForCausalLM.Output full = lm.forward(row, SeqLens.uniform(1, row.length));
+    int stages = lm.config.numStages() - 1;
+    float worst = 0;
+    for (int k = 1; k <= 40; k++) {
+      Decoded d = decode(lm, new int[][] {row}, new int[] {k});
+      float err = Golden.maxAbsDiff(full.logits(), d.logits()[0]);
+      worst = Math.max(worst, err);
+      assertTrue(err <= 1e-4f, name + " prefill " + k + ": logits differ by " + err);
+      for (int s = 0; s < stages; s++) {
+        boolean[] m = full.routing().get(s).boundaryMask();
+        assertEquals(flags(m, 0, m.length), d.boundaries()[0].get(s), name + " prefill " + k + ": stage " + s + " boundaries");
+      }
+    }
+    System.out.printf("golden %-14s prefill 1..40 + step vs parallel: max abs diff %.3g%n", name, worst);
+  }
+
+  @Test
+  void rowsDecodedTogetherEqualRowsDecodedAlone() {
+    for (String name : new String[] {"2stage", "1stage-mixed"}) {
+      HNetForCausalLM lm = HNetForCausalLM.load(Golden.dir(name));
+      int[] src = Golden.tokens(Golden.io(name));
+      int[][] rows = {Arrays.copyOfRange(src, 0, 50), Arrays.copyOfRange(src, 60, 90), Arrays.copyOfRange(src, 100, 192)};
+      int[] prefill = {5, 17, 30};
+      Decoded together = decode(lm, rows, prefill);
+      for (int r = 0; r < rows.length; r++) {
+        Decoded alone = decode(lm, new int[][] {rows[r]}, new int[] {prefill[r]});
+        assertArrayEquals(alone.logits()[0], together.logits()[r], 0f, name + " row " + r + ": logits");
+        assertEquals(alone.boundaries()[0], together.boundaries()[r], name + " row " + r + ": boundaries");
+      }
+    }
+  }
+}

@@ -35,6 +35,11 @@ final class ForwardCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "OUT.safetensors", description = "Written atomically (temporary file, then rename).")
   Path output;
 
+  @Option(names = "--step", description = {
+      "Compute through the inference caches instead: prefill the first byte of every row, then step",
+      "through the rest one byte at a time (teacher forcing); the same outputs, the exactness check."})
+  boolean step;
+
   @Mixin ThreadsOption threads;
 
   @Override
@@ -43,7 +48,9 @@ final class ForwardCommand implements Callable<Integer> {
     InputIds ids = InputIds.read(input);
     HNetForCausalLM lm = HNetForCausalLM.load(EvalCommand.modelDir(model));
     SeqLens seqs = SeqLens.uniform(ids.rows(), ids.length());
-    HNetForCausalLM.Output out = lm.forward(ids.tokens(), seqs);
+    HNetForCausalLM.Output out = step
+        ? org.hnet.generate.TeacherForced.run(lm, ids.tokens(), ids.rows(), ids.length(), 1)
+        : lm.forward(ids.tokens(), seqs);
     SafeTensors.write(output, toTensors(out, ids.rows(), ids.length(), lm.vocab), Map.of("format", "pt"));
     return 0;
   }

@@ -1,0 +1,65 @@
+package org.hnet.generate;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.hnet.nn.HNetForCausalLM;
+import org.hnet.nn.RoutingModule;
+import org.hnet.nn.SeqLens;
+
+/**
+ * Scores a text: the log-probability (natural log) of every byte given the bytes before it (the
+ * first given BOS), and the chunk boundaries of every stage at byte level.
+ */
+public final class Scorer {
+  private Scorer() {}
+
+  /**
+   * @param logProbs [n] ln p(byte t | bytes before t)
+   * @param boundaries per stage, [n]: true where a stage-s chunk starts at byte t
+   * @param probs per stage, [n]: the stage's boundary probability at byte t (NaN where the stage has
+   *     no position there)
+   */
+  public record Score(double[] logProbs, List<boolean[]> boundaries, List<float[]> probs) {
+    public double bitsPerByte() {
+      double s = 0;
+      for (double l : logProbs) s -= l;
+      return logProbs.length == 0 ? Double.NaN : s / logProbs.length / Math.log(2);
+    }
+  }
+
+  public static Score score(HNetForCausalLM lm, byte[] text) {
+    int n = text.length;
+    int[] tokens = new int[n + 1];
+    tokens[0] = Generator.BOS;
+    for (int i = 0; i < n; i++) tokens[i + 1] = text[i] & 0xff;
+    HNetForCausalLM.Output out = lm.forward(tokens, SeqLens.uniform(1, n + 1));
+    double[] lp = new double[n];
+    for (int t = 0; t < n; t++) lp[t] = Sampler.logProb(out.logits(), t * lm.vocab, lm.vocab, tokens[t + 1]);
+    // map every stage's positions back to byte positions (position 0 is the BOS: dropped)
+    List<boolean[]> bounds = new ArrayList<>();
+    List<float[]> probs = new ArrayList<>();
+    int[] pos = new int[n + 1];
+    for (int i = 0; i <= n; i++) pos[i] = i;
+    int count = n + 1;
+    for (RoutingModule.Output r : out.routing()) {
+      boolean[] b = new boolean[n];
+      float[] p = new float[n];
+      java.util.Arrays.fill(p, Float.NaN);
+      int[] next = new int[count];
+      int m = 0;
+      for (int i = 0; i < count; i++) {
+        int byteIndex = pos[i] - 1;
+        if (byteIndex >= 0) {
+          p[byteIndex] = r.boundaryProb()[i];
+          b[byteIndex] = r.boundaryMask()[i];
+        }
+        if (r.boundaryMask()[i]) next[m++] = pos[i];
+      }
+      bounds.add(b);
+      probs.add(p);
+      pos = next;
+      count = m;
+    }
+    return new Score(lp, bounds, probs);
+  }
+}

@@ -97,9 +97,21 @@ public final class Attention {
    * Causal self-attention over packed sequences. qkv: [T × 3HP] rows of stride qkvStride ≥ 3HP at
    * qkvOff, not modified (rotated copies live in scratch); out: [T × HP] at outOff.
    */
+  /** Query-key pairs that causal (windowed) attention computes over packed sequences. */
+  static long causalPairs(int[] cu, int nSeq, int window) {
+    long pairs = 0;
+    for (int i = 0; i < nSeq; i++) {
+      long len = cu[i + 1] - cu[i];
+      if (window < 0 || window + 1 >= len) pairs += len * (len + 1) / 2;
+      else pairs += (long) (window + 1) * len - (long) window * (window + 1) / 2;
+    }
+    return pairs;
+  }
+
   public static void forward(
       float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
       int H, int P, int rotaryDim, int window) {
+    Flops.add(causalPairs(cuSeqlens, nSeq, window) * 4L * H * P); // QKᵀ and PV over the allowed pairs
     forward(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window, null);
   }
 

@@ -77,6 +77,7 @@ public final class AttentionBackward {
       float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
       int H, int P, int rotaryDim, int window, float[] lse) {
     if (lse == null) throw new IllegalArgumentException("lse must not be null");
+    Flops.add(Attention.causalPairs(cuSeqlens, nSeq, window) * 4L * H * P);
     Attention.forward(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, nSeq, H, P, rotaryDim,
         window, lse);
   }
@@ -91,6 +92,7 @@ public final class AttentionBackward {
       float[] dqkv, int dqkvOff, int dqkvStride, float[] dout, int doutOff, float[] qkv,
       int qkvOff, int qkvStride, float[] out, int outOff, float[] lse, int[] cuSeqlens, int nSeq,
       int H, int P, int rotaryDim, int window) {
+    Flops.add(Attention.causalPairs(cuSeqlens, nSeq, window) * 10L * H * P); // 5 products per pair
     Attention.checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
     if (dqkvStride < 3 * H * P) {
       throw new IllegalArgumentException("dqkvStride " + dqkvStride + " < 3HP = " + 3 * H * P);

@@ -63,6 +63,7 @@ public final class Matmul {
    */
   public static void linear(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, int M, int N, int K) {
+    Flops.add(2L * M * N * K);
     dims(M, N, K);
     check("y", y, yOff, (long) M * N);
     check("x", x, xOff, (long) M * K);
@@ -82,6 +83,7 @@ public final class Matmul {
    */
   public static void linearGemm(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, int M, int N, int K) {
+    Flops.add(2L * M * N * K);
     dims(M, N, K);
     check("y", y, yOff, (long) M * N);
     check("x", x, xOff, (long) M * K);
@@ -96,6 +98,7 @@ public final class Matmul {
    */
   public static void linearDecode(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, int M, int N, int K) {
+    Flops.add(2L * M * N * K);
     dims(M, N, K);
     check("y", y, yOff, (long) M * N);
     check("x", x, xOff, (long) M * K);
@@ -118,6 +121,7 @@ public final class Matmul {
   /** Input gradient: dx[M×K] = dy[M×N] · w[N×K] (accumulate=true adds into dx). */
   public static void linearBackwardInput(float[] dx, int dxOff, float[] dy, int dyOff, float[] w,
       int wOff, int M, int N, int K, boolean accumulate) {
+    Flops.add(2L * M * N * K);
     dims(M, N, K);
     check("dx", dx, dxOff, (long) M * K);
     check("dy", dy, dyOff, (long) M * N);
@@ -128,6 +132,7 @@ public final class Matmul {
   /** Weight gradient: dw[N×K] += dy[M×N]^T · x[M×K]; dbias[N] += column sums of dy when dbias != null. */
   public static void linearBackwardWeight(float[] dw, int dwOff, float[] dbias, int dbOff, float[] dy,
       int dyOff, float[] x, int xOff, int M, int N, int K) {
+    Flops.add(2L * M * N * K);
     dims(M, N, K);
     check("dw", dw, dwOff, (long) N * K);
     check("dy", dy, dyOff, (long) M * N);

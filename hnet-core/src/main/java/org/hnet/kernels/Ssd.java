@@ -109,6 +109,7 @@ public final class Ssd {
       float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog,
       float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, float[] d,
       int[] cuSeqlens, int nSeq, int H, int P, int N, int chunkSize, float[] finalStates) {
+    Flops.add(4L * cuSeqlens[nSeq] * H * P * N); // state update + readout of the recurrence
     checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize, finalStates);
     int units = nSeq * H;
     if (units == 0) return;

@@ -162,6 +162,7 @@ public final class SsdBackward {
       float[] x, int xOff, int xStride, float[] dt, int dtOff, int dtStride, float[] dtBias,
       float[] aLog, float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, float[] d,
       int[] cuSeqlens, int nSeq, int H, int P, int N, int chunkSize) {
+    Flops.add(8L * cuSeqlens[nSeq] * H * P * N); // about twice the forward recurrence
     checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize);
     int T = cuSeqlens[nSeq];
     if (H == 0 || nSeq == 0) { // no heads: dB = dC = 0 (dx, dDtRaw have no elements)

@@ -1,0 +1,219 @@
+package org.hnet.cli;
+
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.zip.GZIPInputStream;
+import org.hnet.HNetException;
+import org.hnet.config.HNetConfig;
+import org.hnet.io.SafeTensors;
+import org.hnet.io.TensorData;
+import org.hnet.kernels.Matmul;
+import org.hnet.kernels.Parallel;
+import org.hnet.nn.HNetForCausalLM;
+import org.hnet.nn.Init;
+import org.hnet.nn.Params;
+import org.hnet.nn.RoutingModule;
+import org.hnet.nn.SeqLens;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code hnet bench}: the five measurements of the performance issue, in one run. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measures, on one model and one set of bytes: a training step (forward + backward of CE + 0.03·Σ ratio",
+      "losses with N = 3 per stage, no optimizer) on 4×1024 bytes; a 1×1024 prefill filling the caches;",
+      "teacher-forced decoding of 256 bytes after a 256-byte prompt, batch 1 and batch 8; and the matrix",
+      "product peak (1024³) in the same run. Medians after warm-up."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  ./hnet bench --config hnet-core/src/test/resources/configs/bench/small-1stage.json",
+      "  ./hnet bench --model runs/demo --threads 1 --json"
+    })
+final class BenchCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  static final class ModelSource {
+    @Option(names = "--model", paramLabel = "DIR", description = "A model directory.")
+    Path model;
+
+    @Option(names = "--config", paramLabel = "C.json", description = "A config: random weights (init_weights(0.02), seed 0).")
+    Path config;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  ModelSource source;
+
+  @Option(names = "--input", paramLabel = "BENCH.safetensors", description = "train_ids (B×L), prefill_ids (1×L), decode_ids (1×(P+G)), decode_batch8_ids (8×(P+G)), prompt_len (P); default: built from the shipped corpus.")
+  Path input;
+
+  @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
+  Integer threads;
+
+  @Option(names = "--repeats", defaultValue = "5", description = "Timed runs per measurement after warm-up (default: ${DEFAULT-VALUE}).")
+  int repeats;
+
+  @Option(names = "--json", description = "One JSON object instead of a table.")
+  boolean json;
+
+  record Inputs(int[] train, int trainB, int trainL, int[] prefill, int[] decode, int[] decode8, int promptLen, int decodeLen) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (threads != null) Parallel.setThreads(threads);
+    if (repeats < 1) throw new HNetException("--repeats must be at least 1");
+    HNetForCausalLM lm;
+    if (source.model != null) {
+      lm = HNetForCausalLM.load(EvalCommand.modelDir(source.model));
+    } else {
+      HNetConfig cfg = HNetConfig.parse(source.config);
+      Map<String, float[]> w = Init.weights(cfg, 0);
+      lm = new HNetForCausalLM(cfg, new Params(w::get));
+    }
+    Inputs in = input != null ? read(input) : fromCorpus();
+    int routers = lm.config.numStages() - 1;
+    double[] n = new double[routers];
+    Arrays.fill(n, 3.0);
+
+    // training step: forward + backward, gradients zeroed between runs (not timed)
+    int[] targets = new int[in.train().length];
+    for (int t = 0; t < targets.length; t++) targets[t] = (t + 1) % in.trainL() == 0 ? -1 : in.train()[t + 1];
+    SeqLens trainSeqs = SeqLens.uniform(in.trainB(), in.trainL());
+    long[] stagePositions = new long[routers + 1];
+    HNetForCausalLM model = lm;
+    org.hnet.kernels.Flops.reset();
+    double[] train = time(2, repeats, () -> {
+      for (var p : model.parameters.values()) if (p.grad != null) Arrays.fill(p.grad, 0f);
+      HNetForCausalLM.Losses l = model.lossAndGradients(in.train(), targets, trainSeqs, n, 0.03);
+      stagePositions[0] = in.train().length;
+      for (int s = 0; s < routers; s++) stagePositions[s + 1] = l.output().routing().get(s).boundaries();
+    });
+    double trainFlops = org.hnet.kernels.Flops.take() / (2.0 + repeats);
+
+    int L = in.prefill().length;
+    double[] prefill = time(2, repeats, () -> model.prefill(in.prefill(), SeqLens.uniform(1, L), model.allocate(1, L)));
+    double prefillFlops = org.hnet.kernels.Flops.take() / (2.0 + repeats);
+    double[] decode = time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode(), 1, in.promptLen()));
+    double[] decode8 = time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode8(), 8, in.promptLen()));
+    double peak = matmulPeak();
+    long heap = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+
+    double trainS = median(train), prefillS = median(prefill), decS = median(decode), dec8S = median(decode8);
+    int G = in.decodeLen();
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.printf(Locale.ROOT, "{\"threads\": %d, \"train\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"tokens_per_stage\": %s, \"gflops\": %.2f},"
+          + " \"prefill\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"gflops\": %.2f},"
+          + " \"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f}, \"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f},"
+          + " \"matmul_peak_gflops\": %.2f, \"heap_used_mb\": %.1f}%n",
+          Parallel.threads(), trainS, in.train().length / trainS, Arrays.toString(stagePositions), trainFlops / trainS / 1e9,
+          prefillS, L / prefillS, prefillFlops / prefillS / 1e9,
+          decS * 1e3 / G, G / decS, 8.0 * G / dec8S, dec8S * 1e3 / G, peak, heap / 1e6);
+    } else {
+      out.printf(Locale.ROOT, "threads %d; positions per stage in the training batch: %s%n", Parallel.threads(), Arrays.toString(stagePositions));
+      out.printf(Locale.ROOT, "training step %d×%d      %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s%n", in.trainB(), in.trainL(), trainS, in.train().length / trainS, trainFlops / trainS / 1e9);
+      out.printf(Locale.ROOT, "prefill 1×%d            %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s%n", L, prefillS, L / prefillS, prefillFlops / prefillS / 1e9);
+      out.printf(Locale.ROOT, "decode batch 1          %8.3f ms/byte %7.1f bytes/s%n", decS * 1e3 / G, G / decS);
+      out.printf(Locale.ROOT, "decode batch 8          %8.3f ms/step %7.1f bytes/s (%.2f× batch 1)%n", dec8S * 1e3 / G, 8.0 * G / dec8S, (8.0 * G / dec8S) / (G / decS));
+      out.printf(Locale.ROOT, "matmul 1024³ peak       %8.1f GFLOP/s; heap in use %.0f MB%n", peak, heap / 1e6);
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** Prefills the prompt of each row, then steps through the remaining bytes (the timed part includes the prefill). */
+  static void decodeTeacherForced(HNetForCausalLM lm, int[] ids, int rows, int promptLen) {
+    int total = ids.length / rows;
+    HNetForCausalLM.Cache cache = lm.allocate(rows, total);
+    int[] packed = new int[rows * promptLen];
+    for (int r = 0; r < rows; r++) System.arraycopy(ids, r * total, packed, r * promptLen, promptLen);
+    lm.prefill(packed, SeqLens.uniform(rows, promptLen), cache);
+    boolean[] all = new boolean[rows];
+    Arrays.fill(all, true);
+    int[] tok = new int[rows];
+    for (int t = promptLen; t < total; t++) {
+      for (int r = 0; r < rows; r++) tok[r] = ids[r * total + t];
+      lm.step(tok, cache, all);
+    }
+  }
+
+  static double matmulPeak() {
+    int n = 1024;
+    float[] a = new float[n * n], b = new float[n * n], c = new float[n * n];
+    java.util.Random r = new java.util.Random(0);
+    for (int i = 0; i < a.length; i++) {
+      a[i] = r.nextFloat();
+      b[i] = r.nextFloat();
+    }
+    double[] t = time(2, 5, () -> Matmul.linear(c, 0, a, 0, b, 0, null, 0, n, n, n));
+    return 2.0 * n * n * n / median(t) / 1e9;
+  }
+
+  static double[] time(int warmup, int runs, Runnable r) {
+    for (int i = 0; i < warmup; i++) r.run();
+    double[] t = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      long t0 = System.nanoTime();
+      r.run();
+      t[i] = (System.nanoTime() - t0) / 1e9;
+    }
+    return t;
+  }
+
+  static double median(double[] t) {
+    double[] s = t.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  static Inputs read(Path f) {
+    Map<String, TensorData> m = SafeTensors.read(f);
+    for (String k : List.of("train_ids", "prefill_ids", "decode_ids", "decode_batch8_ids", "prompt_len")) {
+      if (!m.containsKey(k)) throw new HNetException(f + ": no tensor '" + k + "'");
+    }
+    int[] ts = m.get("train_ids").shape(), ds = m.get("decode_ids").shape();
+    int p = (int) m.get("prompt_len").toLongs()[0];
+    return new Inputs(ints(m.get("train_ids"), f), ts[0], ts[1], ints(m.get("prefill_ids"), f), ints(m.get("decode_ids"), f),
+        ints(m.get("decode_batch8_ids"), f), p, ds[ds.length - 1] - p);
+  }
+
+  static int[] ints(TensorData t, Path f) {
+    long[] v = t.toLongs();
+    int[] out = new int[v.length];
+    for (int i = 0; i < v.length; i++) {
+      if (v[i] < 0 || v[i] > 255) throw new HNetException(f + ": byte id " + v[i] + " out of range at index " + i);
+      out[i] = (int) v[i];
+    }
+    return out;
+  }
+
+  /** The same shapes from the shipped corpus: disjoint slices of Moby Dick. */
+  static Inputs fromCorpus() throws java.io.IOException {
+    byte[] text;
+    try (InputStream in = new GZIPInputStream(BenchCommand.class.getResourceAsStream(TrainCommand.DEMO_CORPUS))) {
+      text = in.readNBytes(40_000);
+    }
+    int off = 10_000;
+    List<int[]> parts = new ArrayList<>();
+    for (int len : new int[] {4 * 1024, 1024, 512, 8 * 512}) {
+      int[] a = new int[len];
+      for (int i = 0; i < len; i++) a[i] = text[off + i] & 0xff;
+      off += len;
+      parts.add(a);
+    }
+    return new Inputs(parts.get(0), 4, 1024, parts.get(1), parts.get(2), parts.get(3), 256, 256);
+  }
+}

@@ -14,9 +14,9 @@ import org.hnet.HNetException;
 /**
  * Statistics of a learned chunking, per stage, all at the byte level.
  *
- * <p>Inputs: the text bytes and, per stage s, a {@code boolean[]} of the text's length that is
- * true at each byte where a stage-s chunk starts. Position 0 is always a boundary (the forced one
- * at the start of a sequence) and stage s+1 boundaries are a subset of stage s boundaries; {@link
+ * <p>Inputs: the text bytes and, per stage s, a {@code boolean[]} of the text's length that is true
+ * at each byte where a stage-s chunk starts. Position 0 is always a boundary (the forced one at the
+ * start of a sequence) and stage s+1 boundaries are a subset of stage s boundaries; {@link
  * #compute} checks both.
  *
  * <h2>Definitions</h2>
@@ -25,22 +25,22 @@ import org.hnet.HNetException;
  *   <li><b>boundaries</b>: chunk starts at the stage, the forced one at 0 included (so it is also
  *       the number of chunks). <b>compression</b> = bytes / boundaries (bytes per chunk).
  *   <li><b>chunk length</b>: bytes from a boundary to the next (or to the end). The histogram
- *       counts lengths 1..64 in bins 0..63 and longer ones in bin 64. The median is the usual
- *       one (mean of the two middle values for an even count); p90 is the nearest-rank
- *       percentile: the smallest length L with at least 90% of the chunks of length ≤ L.
- *   <li><b>top chunks</b>: the most frequent chunk byte strings (ties by text), decoded
- *       leniently as UTF-8 (malformed bytes, e.g. a chunk that splits a character, become
- *       U+FFFD); the display form shows space as ␣, newline as ↵, tab as ⇥, CR as ␍.
+ *       counts lengths 1..64 in bins 0..63 and longer ones in bin 64. The median is the usual one
+ *       (mean of the two middle values for an even count); p90 is the nearest-rank percentile: the
+ *       smallest length L with at least 90% of the chunks of length ≤ L.
+ *   <li><b>top chunks</b>: the most frequent chunk byte strings (ties by text), decoded leniently
+ *       as UTF-8 (malformed bytes, e.g. a chunk that splits a character, become U+FFFD); the
+ *       display form shows space as ␣, newline as ↵, tab as ⇥, CR as ␍.
  *   <li><b>separator</b>: a byte that belongs to a whitespace or punctuation character: ASCII
  *       whitespace and punctuation ({@code string.punctuation}), and every byte of a multi-byte
  *       UTF-8 character whose general category is Z* or P* (e.g. each byte of the em dash —).
- *   <li><b>word-aligned</b> boundary at byte t ≥ 1: byte t or byte t−1 is a separator. So in
- *       "the Grand", a boundary at the space and one at "G" both count.
- *       <b>precision</b> = word-aligned boundaries / boundaries, neither counting the forced
- *       boundary at 0 (null if there are no others).
- *   <li><b>word</b>: a maximal run of non-separator bytes. It is <b>caught</b> if its first byte
- *       or the byte before it is a boundary (the forced boundary at 0 counts here: a word that
- *       starts at 0 or 1 is always caught). <b>recall</b> = caught words / words.
+ *   <li><b>word-aligned</b> boundary at byte t ≥ 1: byte t or byte t−1 is a separator. So in "the
+ *       Grand", a boundary at the space and one at "G" both count. <b>precision</b> = word-aligned
+ *       boundaries / boundaries, neither counting the forced boundary at 0 (null if there are no
+ *       others).
+ *   <li><b>word</b>: a maximal run of non-separator bytes. It is <b>caught</b> if its first byte or
+ *       the byte before it is a boundary (the forced boundary at 0 counts here: a word that starts
+ *       at 0 or 1 is always caught). <b>recall</b> = caught words / words.
  *   <li><b>random baseline</b>: boundaries placed independently at each position t ≥ 1 with
  *       probability r = (boundaries − 1) / (bytes − 1), the stage's own rate; position 0 stays
  *       forced. Both baselines are exact expectations, no sampling:
@@ -50,15 +50,15 @@ import org.hnet.HNetException;
  *             probability that a random boundary is aligned;
  *         <li>baseline recall = (1/words) Σ<sub>words</sub> P(caught), where P(caught) = 1 for a
  *             word starting at 0 or 1 (the forced boundary is its first byte or the byte before)
- *             and 1 − (1 − r)² for a word starting at t ≥ 2 (two independent eligible
- *             positions, t and t−1). The number of words is fixed, so this is E[recall] exactly.
+ *             and 1 − (1 − r)² for a word starting at t ≥ 2 (two independent eligible positions, t
+ *             and t−1). The number of words is fixed, so this is E[recall] exactly.
  *       </ul>
- *   <li><b>no word alignment for unspaced scripts</b>: over the letters of the text (Unicode
- *       {@link Character#isLetter}), if more than 50% are Han, Hiragana, Katakana or Hangul, or
- *       more than 50% are outside Latin/Greek/Cyrillic while whitespace characters make up less
- *       than 5% of all characters, "words" are not whitespace/punctuation-delimited and the
- *       alignment is not computed: {@link Stage#alignment()} is null and {@link
- *       TextProfile#note()} says why; lengths and top chunks are still reported.
+ *   <li><b>no word alignment for unspaced scripts</b>: over the letters of the text (Unicode {@link
+ *       Character#isLetter}), if more than 50% are Han, Hiragana, Katakana or Hangul, or more than
+ *       50% are outside Latin/Greek/Cyrillic while whitespace characters make up less than 5% of
+ *       all characters, "words" are not whitespace/punctuation-delimited and the alignment is not
+ *       computed: {@link Stage#alignment()} is null and {@link TextProfile#note()} says why;
+ *       lengths and top chunks are still reported.
  * </ul>
  *
  * @param bytes text length in bytes
@@ -360,7 +360,10 @@ public record ChunkStats(int bytes, int characters, TextProfile profile, List<St
       all.add(new TopChunk(s, display(s), e.getValue()[0]));
     }
     all.sort(
-        (a, b) -> a.count() != b.count() ? Integer.compare(b.count(), a.count()) : a.text().compareTo(b.text()));
+        (a, b) ->
+            a.count() != b.count()
+                ? Integer.compare(b.count(), a.count())
+                : a.text().compareTo(b.text()));
     return List.copyOf(all.subList(0, Math.min(Math.max(topN, 0), all.size())));
   }
 

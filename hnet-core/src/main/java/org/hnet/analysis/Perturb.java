@@ -9,26 +9,26 @@ import org.hnet.HNetException;
 
 /**
  * Character-level noise for robustness evaluation, in the spirit of the byte-level robustness
- * experiments of ByT5 (Xue et al. 2022), CANINE (Clark et al. 2022) and H-Net (Hwang et al.
- * 2025, arXiv 2507.07955).
+ * experiments of ByT5 (Xue et al. 2022), CANINE (Clark et al. 2022) and H-Net (Hwang et al. 2025,
+ * arXiv 2507.07955).
  *
  * <p>All kinds work on <b>characters</b>: well-formed UTF-8 sequences, never split; a malformed
  * byte counts as a one-byte character and is kept as it is. So an input without malformed bytes
- * gives an output without them. Every character (or pair) gets one independent draw from a
- * {@link SplittableRandom} seeded with {@code seed}, in text order, so the output is a function of
- * (text, kind, rate, seed). Rate 0 returns the text unchanged.
+ * gives an output without them. Every character (or pair) gets one independent draw from a {@link
+ * SplittableRandom} seeded with {@code seed}, in text order, so the output is a function of (text,
+ * kind, rate, seed). Rate 0 returns the text unchanged.
  *
  * <ul>
  *   <li>{@link Kind#CASE}: each ASCII letter (A–Z, a–z) flips case with probability {@code rate};
  *       every other character is kept. Realised rate = flipped letters / ASCII letters.
- *   <li>{@link Kind#DELETE}: each character is deleted with probability {@code rate}. Realised
- *       rate = deleted / characters.
- *   <li>{@link Kind#REPEAT}: each character is written twice (repeated once more) with
- *       probability {@code rate}. Realised rate = repeated / characters.
- *   <li>{@link Kind#SWAP}: scanning left to right, at character i (with a character i+1 after
- *       it) the pair (i, i+1) is swapped with probability {@code rate}; a swapped pair is skipped
- *       as a whole (pairs do not overlap), otherwise the scan moves on by one. Realised rate =
- *       swaps / draws (one draw per pair considered; swapping two equal characters counts).
+ *   <li>{@link Kind#DELETE}: each character is deleted with probability {@code rate}. Realised rate
+ *       = deleted / characters.
+ *   <li>{@link Kind#REPEAT}: each character is written twice (repeated once more) with probability
+ *       {@code rate}. Realised rate = repeated / characters.
+ *   <li>{@link Kind#SWAP}: scanning left to right, at character i (with a character i+1 after it)
+ *       the pair (i, i+1) is swapped with probability {@code rate}; a swapped pair is skipped as a
+ *       whole (pairs do not overlap), otherwise the scan moves on by one. Realised rate = swaps /
+ *       draws (one draw per pair considered; swapping two equal characters counts).
  *   <li>{@link Kind#NOSPACE}: each ASCII whitespace character (space, \t, \n, VT, \f, \r) is
  *       removed with probability {@code rate}; rate 1 gives whitespace-free text. Realised rate =
  *       removed / ASCII whitespace characters.
@@ -51,7 +51,8 @@ public final class Perturb {
      * @throws HNetException naming the accepted kinds
      */
     public static Kind parse(String s) {
-      String k = s == null ? "" : s.trim().replace("-", "").replace("_", "").toUpperCase(Locale.ROOT);
+      String k =
+          s == null ? "" : s.trim().replace("-", "").replace("_", "").toUpperCase(Locale.ROOT);
       for (Kind kind : values()) {
         if (kind.name().equals(k)) return kind;
       }
@@ -109,7 +110,8 @@ public final class Perturb {
       case CASE -> {
         for (int c = 0; c < chars; c++) {
           int b = text[starts[c]];
-          boolean letter = starts[c + 1] - starts[c] == 1 && ((b | 0x20) >= 'a' && (b | 0x20) <= 'z');
+          boolean letter =
+              starts[c + 1] - starts[c] == 1 && ((b | 0x20) >= 'a' && (b | 0x20) <= 'z');
           if (letter) {
             eligible++;
             if (rng.nextDouble() < rate) {

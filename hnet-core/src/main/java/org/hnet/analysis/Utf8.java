@@ -13,8 +13,8 @@ final class Utf8 {
   static final int INVALID = -1;
 
   /**
-   * The byte length of the character starting at {@code i}: 1..4 for a well-formed sequence, 1
-   * for a malformed byte (including a stray continuation byte).
+   * The byte length of the character starting at {@code i}: 1..4 for a well-formed sequence, 1 for
+   * a malformed byte (including a stray continuation byte).
    */
   static int length(byte[] b, int i) {
     int c = b[i] & 0xff;
@@ -92,9 +92,9 @@ final class Utf8 {
 
   /**
    * Punctuation for the analysis: printable ASCII that is neither a letter, a digit nor a space
-   * (the 32 characters of Python's {@code string.punctuation}, symbols such as $+<=>^`|~
-   * included), or a non-ASCII code point whose Unicode general category is P* (e.g. the em dash
-   * U+2014, curly quotes, the ideographic full stop U+3002).
+   * (the 32 characters of Python's {@code string.punctuation}, symbols such as $+<=>^`|~ included),
+   * or a non-ASCII code point whose Unicode general category is P* (e.g. the em dash U+2014, curly
+   * quotes, the ideographic full stop U+3002).
    */
   static boolean isPunctuation(int cp) {
     if (cp < 0) return false;

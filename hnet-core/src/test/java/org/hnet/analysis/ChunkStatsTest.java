@@ -54,8 +54,7 @@ class ChunkStatsTest {
   void handMadeBoundariesWithEmDash() {
     byte[] text = utf8("ab cd—ef gh");
     assertEquals(13, text.length);
-    ChunkStats st =
-        ChunkStats.compute(text, List.of(at(13, 0, 2, 4, 6, 8, 12), at(13, 0, 8)), 5);
+    ChunkStats st = ChunkStats.compute(text, List.of(at(13, 0, 2, 4, 6, 8, 12), at(13, 0, 8)), 5);
     ChunkStats.Stage s0 = st.stages().get(0);
     assertEquals(6, s0.boundaries());
     assertEquals(13.0 / 6, s0.compression(), 1e-12);
@@ -105,7 +104,8 @@ class ChunkStatsTest {
       assertEquals(1.0, a.precision(), "boundary at " + pos);
       assertEquals(1.0, a.recall(), "boundary at " + pos);
     }
-    ChunkStats.Alignment a = ChunkStats.compute(text, List.of(at(9, 0, 5))).stages().get(0).alignment();
+    ChunkStats.Alignment a =
+        ChunkStats.compute(text, List.of(at(9, 0, 5))).stages().get(0).alignment();
     assertEquals(0.0, a.precision());
     assertEquals(0.5, a.recall()); // "the" is caught by the forced boundary only
   }
@@ -130,7 +130,8 @@ class ChunkStatsTest {
   @Test
   void wordAfterLeadingSeparatorIsCaughtByForcedBoundary() {
     byte[] text = utf8(" ab cd");
-    ChunkStats.Alignment a = ChunkStats.compute(text, List.of(at(6, 0))).stages().get(0).alignment();
+    ChunkStats.Alignment a =
+        ChunkStats.compute(text, List.of(at(6, 0))).stages().get(0).alignment();
     assertEquals(2, a.words());
     assertEquals(1, a.caught());
     assertEquals(0.5, a.baselineRecall(), 1e-12); // (1 + 0)/2 at rate 0
@@ -139,7 +140,8 @@ class ChunkStatsTest {
   /* The exact baselines agree with the mean over random boundary placements at the same rate. */
   @Test
   void baselineMatchesSimulation() {
-    byte[] text = utf8("It was the best of times, it was the worst of times — and so on, for ever.");
+    byte[] text =
+        utf8("It was the best of times, it was the worst of times — and so on, for ever.");
     int n = text.length;
     boolean[] sep = ChunkStats.separators(text);
     // Exact values for a chunking with m non-forced boundaries, i.e. rate m / (n - 1).
@@ -221,8 +223,9 @@ class ChunkStatsTest {
   void separatorsCoverEveryByteOfMultiByteWhitespaceAndPunctuation() {
     // NBSP (C2 A0, Zs), em dash (3 bytes, Pd), ideographic full stop (3 bytes, Po), é (letter).
     boolean[] sep = ChunkStats.separators(utf8("a\u00a0b—c。é$"));
-    boolean[] want = {false, true, true, false, true, true, true, false, true, true, true, false,
-        false, true};
+    boolean[] want = {
+      false, true, true, false, true, true, true, false, true, true, true, false, false, true
+    };
     assertArrayEquals(want, sep);
   }
 

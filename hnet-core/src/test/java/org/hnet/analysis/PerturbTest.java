@@ -82,7 +82,8 @@ class PerturbTest {
     int flipped = 0;
     for (int i = 0; i < LONG.length; i++) if (LONG[i] != cs.text()[i]) flipped++;
     assertEquals(cs.changed(), flipped);
-    assertEquals(new String(LONG, StandardCharsets.UTF_8).toLowerCase(java.util.Locale.ROOT),
+    assertEquals(
+        new String(LONG, StandardCharsets.UTF_8).toLowerCase(java.util.Locale.ROOT),
         strict(cs.text()).toLowerCase(java.util.Locale.ROOT));
     // Rate 1 removes every ASCII whitespace character and nothing else.
     String all = strict(Perturb.apply(LONG, Kind.NOSPACE, 1, 3));
@@ -105,12 +106,16 @@ class PerturbTest {
     Perturb.Result r = Perturb.perturb(in, Kind.SWAP, 1, 0);
     assertEquals("badc😀éx", new String(r.text(), StandardCharsets.UTF_8));
     assertEquals(3, r.eligible()); // pairs (a,b), (c,d), (é,😀); x has no partner
-    assertEquals("aabb", new String(
-        Perturb.apply("ab".getBytes(StandardCharsets.UTF_8), Kind.REPEAT, 1, 0),
-        StandardCharsets.UTF_8));
-    assertEquals("ÉtÉ", new String(
-        Perturb.apply("ÉTÉ".getBytes(StandardCharsets.UTF_8), Kind.CASE, 1, 0),
-        StandardCharsets.UTF_8)); // only ASCII letters flip
+    assertEquals(
+        "aabb",
+        new String(
+            Perturb.apply("ab".getBytes(StandardCharsets.UTF_8), Kind.REPEAT, 1, 0),
+            StandardCharsets.UTF_8));
+    assertEquals(
+        "ÉtÉ",
+        new String(
+            Perturb.apply("ÉTÉ".getBytes(StandardCharsets.UTF_8), Kind.CASE, 1, 0),
+            StandardCharsets.UTF_8)); // only ASCII letters flip
   }
 
   @Test

@@ -17,23 +17,12 @@ final class ChunkView {
 
   /** depth[t] = the number of stages whose boundary falls at byte t (0 = none). */
   static int[] boundaryDepth(HNetForCausalLM.Output out, int length) {
+    return depth(RoutingModule.byteLevel(out.routing(), length).boundaries(), length);
+  }
+
+  static int[] depth(List<boolean[]> boundaries, int length) {
     int[] depth = new int[length];
-    List<RoutingModule.Output> routing = out.routing();
-    int[] positions = new int[length]; // byte position of each position of the current stage
-    for (int t = 0; t < length; t++) positions[t] = t;
-    int n = length;
-    for (RoutingModule.Output r : routing) {
-      int[] next = new int[n];
-      int m = 0;
-      for (int i = 0; i < n; i++) {
-        if (r.boundaryMask()[i]) {
-          depth[positions[i]]++;
-          next[m++] = positions[i];
-        }
-      }
-      positions = next;
-      n = m;
-    }
+    for (boolean[] b : boundaries) for (int t = 0; t < length; t++) if (b[t]) depth[t]++;
     return depth;
   }
 

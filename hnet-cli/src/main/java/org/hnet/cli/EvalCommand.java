@@ -5,7 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.hnet.analysis.ChunkStats;
+import org.hnet.analysis.Perturb;
 import org.hnet.nn.HNetForCausalLM;
+import org.hnet.nn.RoutingModule;
+import org.hnet.train.data.Batch;
 import org.hnet.train.Evaluator;
 import org.hnet.train.data.Corpus;
 import picocli.CommandLine.Command;
@@ -44,6 +51,18 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object instead of a table.")
   boolean json;
 
+  @Option(names = "--perturb", paramLabel = "KIND", description = "Also score a perturbed copy: case, delete, repeat, swap or nospace (see the README).")
+  String perturb;
+
+  @Option(names = "--rate", defaultValue = "0.05", description = "Perturbation rate (default: ${DEFAULT-VALUE}).")
+  double rate;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the perturbation (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--stats-bytes", defaultValue = "65536", description = "Bytes of scored text the chunk statistics cover (default: ${DEFAULT-VALUE}).")
+  int statsBytes;
+
   @Mixin ThreadsOption threads;
 
   /** A training run directory holds its model in checkpoint/. */
@@ -55,14 +74,39 @@ final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     threads.apply();
+    Perturb.Kind kind = perturb == null ? null : Perturb.Kind.parse(perturb);
+    if (kind != null && !(rate >= 0 && rate <= 1)) throw new org.hnet.HNetException("--rate must be in [0, 1], got " + rate);
     HNetForCausalLM lm = HNetForCausalLM.load(modelDir(model));
+    StatsCollector stats = new StatsCollector(statsBytes);
     Evaluator.Result r;
     try (Corpus corpus = Corpus.openWhole(data, jsonField)) {
-      r = Evaluator.evaluate(lm, corpus.eval(batch, seqLen), 0);
+      r = Evaluator.evaluate(lm, corpus.eval(batch, seqLen), 0, stats::add);
     }
+    Evaluator.Result p = null;
+    if (kind != null) {
+      try (Corpus corpus = Corpus.openWhole(data, jsonField, doc -> Perturb.apply(doc, kind, rate, seed))) {
+        p = Evaluator.evaluate(lm, corpus.eval(batch, seqLen), 0);
+      }
+    }
+    ChunkStats cs = stats.stats();
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      out.println(r.toJson());
+      ObjectMapper m = new ObjectMapper();
+      ObjectNode root = (ObjectNode) m.readTree(r.toJson());
+      ArrayNode stages = (ArrayNode) root.get("stages");
+      for (int s = 0; s < stages.size() && cs != null && s < cs.stages().size(); s++) {
+        ((ObjectNode) stages.get(s)).set("chunks", m.readTree(m.writeValueAsString(cs.stages().get(s))));
+      }
+      if (p != null) {
+        ObjectNode rob = root.putObject("perturbed");
+        rob.put("kind", kind.name().toLowerCase(Locale.ROOT));
+        rob.put("rate", rate);
+        rob.put("seed", seed);
+        rob.put("bpb", p.bpb());
+        rob.put("bytes", p.bytes());
+        rob.put("degradation", p.bpb() - r.bpb());
+      }
+      out.println(m.writeValueAsString(root));
     } else {
       out.printf(Locale.ROOT, "bits per byte   %.4f%n", r.bpb());
       out.printf(Locale.ROOT, "bytes scored    %,d%n", r.bytes());
@@ -70,8 +114,50 @@ final class EvalCommand implements Callable<Integer> {
       for (int s = 0; s < r.compression().length; s++) {
         out.printf(Locale.ROOT, "%5d  %33.3f  %13.4f%n", s, r.compression()[s], r.boundaryRate()[s]);
       }
+      if (cs != null) {
+        out.printf(Locale.ROOT, "chunk statistics over the first %,d scored bytes:%n", cs.bytes());
+        ChunksCommand.printStats(out, cs);
+      }
+      if (p != null) {
+        out.printf(Locale.ROOT, "perturbed (%s, rate %.3f, seed %d): %.4f bits per byte over %,d bytes; degradation %+.4f%n",
+            kind.name().toLowerCase(Locale.ROOT), rate, seed, p.bpb(), p.bytes(), p.bpb() - r.bpb());
+      }
     }
     out.flush();
     return 0;
+  }
+
+  /** Gathers the first bytes of the scored rows with their byte-level boundaries, for ChunkStats. */
+  static final class StatsCollector {
+    private final int limit;
+    private final java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+    private final java.util.List<java.util.List<Boolean>> bounds = new java.util.ArrayList<>();
+
+    StatsCollector(int limit) {
+      this.limit = limit;
+    }
+
+    void add(Batch b, HNetForCausalLM.Output out) {
+      int T = b.tokens().length;
+      if (text.size() >= limit) return;
+      var bl = RoutingModule.byteLevel(out.routing(), T);
+      while (bounds.size() < bl.boundaries().size()) bounds.add(new java.util.ArrayList<>());
+      for (int t = 0; t < T && text.size() < limit; t++) {
+        if (b.targets()[t] < 0 && b.tokens()[t] == 0) continue; // eval padding (token 0, no target)
+        text.write(b.tokens()[t]);
+        for (int s = 0; s < bl.boundaries().size(); s++) bounds.get(s).add(bl.boundaries().get(s)[t] || text.size() == 1);
+      }
+    }
+
+    ChunkStats stats() {
+      if (text.size() == 0 || bounds.isEmpty()) return null;
+      java.util.List<boolean[]> b = new java.util.ArrayList<>();
+      for (java.util.List<Boolean> l : bounds) {
+        boolean[] a = new boolean[l.size()];
+        for (int i = 0; i < a.length; i++) a[i] = l.get(i);
+        b.add(a);
+      }
+      return ChunkStats.compute(text.toByteArray(), b, 10);
+    }
   }
 }

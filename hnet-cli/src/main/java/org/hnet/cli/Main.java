@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "hnet-java 0.1.0",
     description = "H-Net (dynamic chunking, byte-level language model) on the JVM.",
-    subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, ForwardCommand.class, GenerateCommand.class, GradCommand.class, BenchCommand.class, InitCommand.class, InspectCommand.class},
+    subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, ChunksCommand.class, PlotCommand.class, ForwardCommand.class, GenerateCommand.class, GradCommand.class, BenchCommand.class, InitCommand.class, InspectCommand.class},
     footer = {
       "",
       "Examples:",

@@ -35,30 +35,13 @@ public final class Scorer {
     HNetForCausalLM.Output out = lm.forward(tokens, SeqLens.uniform(1, n + 1));
     double[] lp = new double[n];
     for (int t = 0; t < n; t++) lp[t] = Sampler.logProb(out.logits(), t * lm.vocab, lm.vocab, tokens[t + 1]);
-    // map every stage's positions back to byte positions (position 0 is the BOS: dropped)
+    // every stage's decisions at byte level; position 0 is the BOS: dropped
+    RoutingModule.ByteLevel bl = RoutingModule.byteLevel(out.routing(), n + 1);
     List<boolean[]> bounds = new ArrayList<>();
     List<float[]> probs = new ArrayList<>();
-    int[] pos = new int[n + 1];
-    for (int i = 0; i <= n; i++) pos[i] = i;
-    int count = n + 1;
-    for (RoutingModule.Output r : out.routing()) {
-      boolean[] b = new boolean[n];
-      float[] p = new float[n];
-      java.util.Arrays.fill(p, Float.NaN);
-      int[] next = new int[count];
-      int m = 0;
-      for (int i = 0; i < count; i++) {
-        int byteIndex = pos[i] - 1;
-        if (byteIndex >= 0) {
-          p[byteIndex] = r.boundaryProb()[i];
-          b[byteIndex] = r.boundaryMask()[i];
-        }
-        if (r.boundaryMask()[i]) next[m++] = pos[i];
-      }
-      bounds.add(b);
-      probs.add(p);
-      pos = next;
-      count = m;
+    for (int s = 0; s < bl.boundaries().size(); s++) {
+      bounds.add(java.util.Arrays.copyOfRange(bl.boundaries().get(s), 1, n + 1));
+      probs.add(java.util.Arrays.copyOfRange(bl.probs().get(s), 1, n + 1));
     }
     return new Score(lp, bounds, probs);
   }

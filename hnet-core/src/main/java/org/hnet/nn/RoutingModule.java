@@ -1,5 +1,7 @@
 package org.hnet.nn;
 
+import java.util.List;
+
 /**
  * The dynamic-chunking router (paper eq. 4): p_t = ½(1 − cos(W_q h_{t−1}, W_k h_t)), clamped to
  * [0, 1], forced to 1 at every sequence start; b_t = [p_t > 0.5] (strict, as argmax over (1−p, p)
@@ -136,6 +138,38 @@ public final class RoutingModule {
       c.seen()[r] = true;
     }
     return new Output(p, mask, sel, SeqLens.uniform(R, 1));
+  }
+
+  /**
+   * Every stage's decisions mapped back to the byte positions of the flat stage-0 sequence (of T
+   * positions): per stage, boundaries[t] is true where a stage-s chunk starts at byte t, and
+   * probs[t] is the stage's boundary probability there (NaN where the stage has no position).
+   */
+  public record ByteLevel(List<boolean[]> boundaries, List<float[]> probs) {}
+
+  public static ByteLevel byteLevel(List<Output> routing, int T) {
+    List<boolean[]> bounds = new java.util.ArrayList<>();
+    List<float[]> probs = new java.util.ArrayList<>();
+    int[] pos = new int[T]; // the byte position of every position of the current stage
+    for (int i = 0; i < T; i++) pos[i] = i;
+    int count = T;
+    for (Output r : routing) {
+      boolean[] b = new boolean[T];
+      float[] p = new float[T];
+      java.util.Arrays.fill(p, Float.NaN);
+      int[] next = new int[count];
+      int m = 0;
+      for (int i = 0; i < count; i++) {
+        p[pos[i]] = r.boundaryProb()[i];
+        b[pos[i]] = r.boundaryMask()[i];
+        if (r.boundaryMask()[i]) next[m++] = pos[i];
+      }
+      bounds.add(b);
+      probs.add(p);
+      pos = next;
+      count = m;
+    }
+    return new ByteLevel(bounds, probs);
   }
 
   static boolean[] starts(SeqLens seqs) {

@@ -68,6 +68,12 @@ public final class Evaluator {
 
   /** Evaluates the model (in inference mode) on at most {@code maxBatches} batches (≤ 0: all). */
   public static Result evaluate(HNetForCausalLM lm, Iterable<Batch> batches, int maxBatches) {
+    return evaluate(lm, batches, maxBatches, null);
+  }
+
+  /** As {@link #evaluate(HNetForCausalLM, Iterable, int)}, handing every batch and its output to {@code each}. */
+  public static Result evaluate(HNetForCausalLM lm, Iterable<Batch> batches, int maxBatches,
+      java.util.function.BiConsumer<Batch, HNetForCausalLM.Output> each) {
     Accumulator acc = new Accumulator();
     int seen = 0;
     for (Batch b : batches) {
@@ -78,6 +84,7 @@ public final class Evaluator {
       for (int t : b.targets()) if (t >= 0) count++;
       double mean = count == 0 ? 0 : CrossEntropy.forwardBackward(out.logits(), b.targets(), seqs.total(), lm.vocab, null);
       acc.add(mean, count, out);
+      if (each != null) each.accept(b, out);
     }
     return acc.result();
   }

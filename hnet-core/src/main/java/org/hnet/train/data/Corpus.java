@@ -83,7 +83,15 @@ public final class Corpus implements AutoCloseable {
    * {@code hnet eval} scores), nothing in the train part.
    */
   public static Corpus openWhole(Path path, String jsonField) {
-    DocSource source = source(path, jsonField);
+    return openWhole(path, jsonField, null);
+  }
+
+  /**
+   * As {@link #openWhole(Path, String)} with every document replaced by {@code transform(document)}
+   * (null: unchanged), e.g. a perturbation for a robustness evaluation.
+   */
+  public static Corpus openWhole(Path path, String jsonField, java.util.function.UnaryOperator<byte[]> transform) {
+    DocSource source = transform == null ? source(path, jsonField) : new MappedSource(source(path, jsonField), transform);
     long[] size = count(source); // {bytes, documents}
     long total = size[0], docs = size[1];
     return new Corpus(source, total, docs, 0, false);

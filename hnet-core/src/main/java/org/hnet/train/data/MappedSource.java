@@ -1,0 +1,70 @@
+package org.hnet.train.data;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.function.UnaryOperator;
+
+/**
+ * A source whose documents are those of another, each transformed as a whole (e.g. perturbed for a
+ * robustness evaluation). One document at a time is held in memory.
+ */
+final class MappedSource implements DocSource {
+  private final DocSource inner;
+  private final UnaryOperator<byte[]> f;
+
+  MappedSource(DocSource inner, UnaryOperator<byte[]> f) {
+    this.inner = inner;
+    this.f = f;
+  }
+
+  @Override
+  public String name() {
+    return inner.name();
+  }
+
+  @Override
+  public DocReader open() throws IOException {
+    DocReader r = inner.open();
+    return new DocReader() {
+      private byte[] doc = new byte[0];
+      private int pos;
+
+      @Override
+      public boolean next() throws IOException {
+        if (!r.next()) return false;
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        byte[] buf = new byte[1 << 16];
+        for (int n; (n = r.read(buf, 0, buf.length)) > 0; ) all.write(buf, 0, n);
+        doc = f.apply(all.toByteArray());
+        pos = 0;
+        return true;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        if (pos >= doc.length) return -1;
+        int n = Math.min(len, doc.length - pos);
+        System.arraycopy(doc, pos, b, off, n);
+        pos += n;
+        return n;
+      }
+
+      @Override
+      public long skip(long n) {
+        int k = (int) Math.min(n, doc.length - pos);
+        pos += k;
+        return k;
+      }
+
+      @Override
+      public String where() {
+        return r.where();
+      }
+
+      @Override
+      public void close() throws IOException {
+        r.close();
+      }
+    };
+  }
+}

@@ -206,12 +206,20 @@ final class TrainCommand implements Callable<Integer> {
         }
       }, stop::get);
     } finally {
-      if (bar != null) bar.close();
-      Plots.trainingCurve(trainer.run.metrics(), trainer.run.root.resolve("curve.png"));
-      finished.countDown();
-      if (!stop.get()) Runtime.getRuntime().removeShutdownHook(hook);
+      try {
+        if (bar != null) bar.close();
+        // no chart while the JVM shuts down on a signal (AWT cannot start then); the next run draws it
+        if (!stop.get()) Plots.trainingCurve(trainer.run.metrics(), trainer.run.root.resolve("curve.png"));
+      } finally {
+        if (stop.get()) {
+          // before the latch: once the hook returns the JVM halts
+          outw.println("interrupted: checkpoint saved at step " + trainer.step() + "; continue with --resume " + trainer.run.root);
+          outw.flush();
+        }
+        finished.countDown(); // the shutdown hook waits for this: release it whatever happened
+        if (!stop.get()) Runtime.getRuntime().removeShutdownHook(hook);
+      }
     }
-    if (stop.get()) outw.println("interrupted: checkpoint saved at step " + trainer.step() + "; continue with --resume " + trainer.run.root);
     return last[0];
   }
 

@@ -2,9 +2,6 @@ package org.hnet.cli;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.hnet.nn.HNetForCausalLM;
-import org.hnet.nn.RoutingModule;
-import org.hnet.nn.SeqLens;
 
 /**
  * The boundaries of every stage, mapped back to byte positions, and the text drawn with them:
@@ -15,21 +12,10 @@ import org.hnet.nn.SeqLens;
 final class ChunkView {
   private ChunkView() {}
 
-  /** depth[t] = the number of stages whose boundary falls at byte t (0 = none). */
-  static int[] boundaryDepth(HNetForCausalLM.Output out, int length) {
-    return depth(RoutingModule.byteLevel(out.routing(), length).boundaries(), length);
-  }
-
   static int[] depth(List<boolean[]> boundaries, int length) {
     int[] depth = new int[length];
     for (boolean[] b : boundaries) for (int t = 0; t < length; t++) if (b[t]) depth[t]++;
     return depth;
-  }
-
-  static HNetForCausalLM.Output run(HNetForCausalLM lm, byte[] text) {
-    int[] tokens = new int[text.length];
-    for (int i = 0; i < text.length; i++) tokens[i] = text[i] & 0xff;
-    return lm.forward(tokens, SeqLens.uniform(1, tokens.length));
   }
 
   /** The text with its boundaries marked (colour when {@code ansi}). Bytes are decoded as UTF-8 per chunk. */

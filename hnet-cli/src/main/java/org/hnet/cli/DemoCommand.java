@@ -65,13 +65,25 @@ final class DemoCommand implements Callable<Integer> {
 
     org.hnet.nn.HNetForCausalLM lm = org.hnet.nn.HNetForCausalLM.load(out.resolve("checkpoint"));
     byte[] text = PASSAGE.getBytes(StandardCharsets.UTF_8);
-    var result = ChunkView.run(lm, text);
-    int[] depth = ChunkView.boundaryDepth(result, text.length);
-    long chunks = java.util.Arrays.stream(depth).filter(d -> d > 0).count();
+    ChunksCommand.Chunking c = ChunksCommand.analyse(lm, text, 8);
     w.println();
-    w.printf(Locale.ROOT, "The opening of Moby Dick with the chunks the model learned (%d bytes, %d chunks, %.2f bytes per chunk):%n",
-        text.length, chunks, (double) text.length / chunks);
-    w.println(ChunkView.render(text, depth, System.console() != null));
+    w.printf(Locale.ROOT, "The opening of Moby Dick with the chunks the model learned (%d bytes):%n", text.length);
+    w.println(ChunkView.render(text, ChunkView.depth(c.boundaries(), text.length), System.console() != null));
+    ChunksCommand.printStats(w, c.stats());
+    w.println();
+    w.println("A sample from the model (temperature 0.8, top-p 0.95, seed 1), chunk boundaries marked:");
+    w.flush();
+    java.io.PrintStream ps = new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+    String prompt = "It was the whale";
+    ps.print(prompt);
+    GenerateCommand.ChunkPrinter printer = new GenerateCommand.ChunkPrinter(ps, true, System.console() != null);
+    new org.hnet.generate.Generator(lm).generate(java.util.List.of(prompt.getBytes(StandardCharsets.UTF_8)),
+        org.hnet.generate.GenerateOptions.of(300, new org.hnet.generate.SamplingOptions(0.8, 0, 0.95, 1)),
+        (row, b, d) -> printer.push(b, d));
+    printer.finish();
+    ps.println();
+    ps.flush();
+    w.println("Try: ./hnet generate --model " + out + " --prompt 'Call me' --show-chunks;  ./hnet chunks --model " + out + " --text '...' --html chunks.html");
     w.flush();
     return 0;
   }

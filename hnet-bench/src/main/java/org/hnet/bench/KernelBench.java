@@ -1,0 +1,153 @@
+package org.hnet.bench;
+
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.hnet.kernels.Attention;
+import org.hnet.kernels.AttentionBackward;
+import org.hnet.kernels.Conv1d;
+import org.hnet.kernels.Conv1dBackward;
+import org.hnet.kernels.Ops;
+import org.hnet.kernels.Parallel;
+import org.hnet.kernels.Ssd;
+import org.hnet.kernels.SsdBackward;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The model's other kernels at the shapes of the small-1stage benchmark model (d_model 256/384,
+ * Mamba-2 d_inner 512 = 8 heads × 64, d_state 32; attention 6 heads × 64 over ~450 chunks; 4 rows
+ * of 1024 bytes): SSD scan and its backward, causal conv1d + SiLU and its backward, attention
+ * forward/backward, RMSNorm, SwiGLU.
+ *
+ * <pre>
+ * java --add-modules=jdk.incubator.vector -jar hnet-bench/target/benchmarks.jar KernelBench -f 1 -wi 3 -i 5 -w 1 -r 1
+ * java ... KernelBench -prof gc      # allocation rate per operation
+ * </pre>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@State(Scope.Benchmark)
+public class KernelBench {
+  @Param({"2"})
+  int threads;
+
+  // Mamba-2 at d_model 256: T = 4·1024 positions in 4 sequences
+  static final int T = 4096, H = 8, P = 64, N = 32, C = 512 + 2 * 32, W = 4, Q = 256;
+  // attention at the inner stage: 4 sequences of ~450 chunks, 6 heads of 64
+  static final int TA = 1800, HA = 6, PA = 64;
+
+  int[] cu = {0, 1024, 2048, 3072, 4096};
+  int[] cuA = {0, 450, 900, 1350, 1800};
+  float[] x, dt, b, c, y, dy, dx, ddt, db, dc, dtBias, aLog, d, gH, gA, gD;
+  float[] convIn, convOut, convW, convB, dConvIn, dConvW, dConvB;
+  float[] qkv, attnOut, lse, dOut, dqkv;
+  float[] rmsX, rmsY, rmsW, hid, swi;
+
+  @Setup
+  public void setup() {
+    Parallel.setThreads(threads);
+    Random r = new Random(1);
+    x = randn(r, T * H * P, 1);
+    dt = randn(r, T * H, 1);
+    for (int i = 0; i < dt.length; i++) dt[i] -= 2;
+    b = randn(r, T * N, 1);
+    c = randn(r, T * N, 1);
+    y = new float[T * H * P];
+    dy = randn(r, T * H * P, 1);
+    dx = new float[T * H * P];
+    ddt = new float[T * H];
+    db = new float[T * N];
+    dc = new float[T * N];
+    dtBias = randn(r, H, 0.1f);
+    aLog = randn(r, H, 0.5f);
+    d = randn(r, H, 1);
+    gH = new float[H];
+    gA = new float[H];
+    gD = new float[H];
+    convIn = randn(r, T * C, 1);
+    convOut = new float[T * C];
+    convW = randn(r, C * W, 0.5f);
+    convB = randn(r, C, 0.1f);
+    dConvIn = new float[T * C];
+    dConvW = new float[C * W];
+    dConvB = new float[C];
+    qkv = randn(r, TA * 3 * HA * PA, 1);
+    attnOut = new float[TA * HA * PA];
+    lse = new float[TA * HA];
+    dOut = randn(r, TA * HA * PA, 1);
+    dqkv = new float[TA * 3 * HA * PA];
+    AttentionBackward.forwardTrain(attnOut, 0, qkv, 0, 3 * HA * PA, cuA, 4, HA, PA, 32, -1, lse);
+    rmsX = randn(r, T * 256, 1);
+    rmsY = new float[T * 256];
+    rmsW = randn(r, 256, 1);
+    hid = randn(r, TA * 2 * 1024, 1);
+    swi = new float[TA * 1024];
+  }
+
+  static float[] randn(Random r, int n, float s) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian() * s;
+    return a;
+  }
+
+  @Benchmark
+  public float[] ssdScan() {
+    Ssd.scan(y, 0, H * P, x, 0, H * P, dt, 0, H, dtBias, aLog, b, 0, N, c, 0, N, d, cu, 4, H, P, N, Q, null);
+    return y;
+  }
+
+  @Benchmark
+  public float[] ssdScanBackward() {
+    SsdBackward.scanBackward(dx, 0, H * P, ddt, 0, H, gH, gA, db, 0, N, dc, 0, N, gD, dy, 0, H * P,
+        x, 0, H * P, dt, 0, H, dtBias, aLog, b, 0, N, c, 0, N, d, cu, 4, H, P, N, Q);
+    return dx;
+  }
+
+  @Benchmark
+  public float[] conv1d() {
+    Conv1d.causalSilu(convOut, 0, C, convIn, 0, C, convW, convB, cu, 4, C, W, null);
+    return convOut;
+  }
+
+  @Benchmark
+  public float[] conv1dBackward() {
+    Conv1dBackward.causalSiluBackward(dConvIn, 0, C, dConvW, dConvB, convOut, 0, C, convIn, 0, C, convW, convB, cu, 4, C, W);
+    return dConvIn;
+  }
+
+  @Benchmark
+  public float[] attention() {
+    Attention.forward(attnOut, 0, qkv, 0, 3 * HA * PA, cuA, 4, HA, PA, 32, -1);
+    return attnOut;
+  }
+
+  @Benchmark
+  public float[] attentionBackward() {
+    AttentionBackward.backward(dqkv, 0, 3 * HA * PA, dOut, 0, qkv, 0, 3 * HA * PA, attnOut, 0, lse, cuA, 4, HA, PA, 32, -1);
+    return dqkv;
+  }
+
+  @Benchmark
+  public float[] rmsnorm() {
+    Ops.rmsnorm(rmsY, 0, 256, rmsX, 0, 256, rmsW, T, 256, 1e-5f);
+    return rmsY;
+  }
+
+  @Benchmark
+  public float[] swiglu() {
+    Ops.swiglu(swi, 0, hid, 0, TA, 1024);
+    return swi;
+  }
+}

@@ -97,35 +97,10 @@ public final class TensorData {
           out[i] = (float) s.get(F64_LE, 8L * i);
         }
       }
-      case I64 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = s.get(I64_LE, 8L * i);
-        }
-      }
-      case I32 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = s.get(I32_LE, 4L * i);
-        }
-      }
-      case I16 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = s.get(I16_LE, 2L * i);
-        }
-      }
-      case I8 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = s.get(ValueLayout.JAVA_BYTE, i);
-        }
-      }
-      case U8 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = s.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
-        }
-      }
-      case BOOL -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = s.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1f : 0f;
-        }
+      default -> {
+        // integer and BOOL tensors: through toLongs (rare on this path: an extra copy is fine)
+        long[] l = toLongs();
+        for (int i = 0; i < n; i++) out[i] = l[i];
       }
     }
     return out;

@@ -37,7 +37,7 @@ final class JsonlSource implements DocSource {
     return new Reader(FileSource.openStream(path));
   }
 
-  private final class Reader implements DocReader {
+  private final class Reader extends InMemoryDocReader {
     private final InputStream in;
     private byte[] line = new byte[1 << 12];
     private int lineLen;
@@ -46,8 +46,6 @@ final class JsonlSource implements DocSource {
     private int bufPos;
     private int bufLen;
     private boolean eof;
-    private byte[] doc;
-    private int docPos;
 
     Reader(InputStream in) {
       this.in = in;
@@ -58,8 +56,7 @@ final class JsonlSource implements DocSource {
       doc = null;
       while (readLine()) {
         if (!blank()) {
-          doc = parse();
-          docPos = 0;
+          setDocument(parse());
           return true;
         }
       }
@@ -139,22 +136,6 @@ final class JsonlSource implements DocSource {
 
     private HNetException error(String what) {
       return new HNetException(path + ":" + lineNo + ": " + what);
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) {
-      if (docPos >= doc.length) return -1;
-      int n = Math.min(len, doc.length - docPos);
-      System.arraycopy(doc, docPos, b, off, n);
-      docPos += n;
-      return n;
-    }
-
-    @Override
-    public long skip(long n) {
-      int k = (int) Math.min(n, doc.length - docPos);
-      docPos += k;
-      return k;
     }
 
     @Override

@@ -25,35 +25,15 @@ final class MappedSource implements DocSource {
   @Override
   public DocReader open() throws IOException {
     DocReader r = inner.open();
-    return new DocReader() {
-      private byte[] doc = new byte[0];
-      private int pos;
-
+    return new InMemoryDocReader() {
       @Override
       public boolean next() throws IOException {
         if (!r.next()) return false;
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         byte[] buf = new byte[1 << 16];
         for (int n; (n = r.read(buf, 0, buf.length)) > 0; ) all.write(buf, 0, n);
-        doc = f.apply(all.toByteArray());
-        pos = 0;
+        setDocument(f.apply(all.toByteArray()));
         return true;
-      }
-
-      @Override
-      public int read(byte[] b, int off, int len) {
-        if (pos >= doc.length) return -1;
-        int n = Math.min(len, doc.length - pos);
-        System.arraycopy(doc, pos, b, off, n);
-        pos += n;
-        return n;
-      }
-
-      @Override
-      public long skip(long n) {
-        int k = (int) Math.min(n, doc.length - pos);
-        pos += k;
-        return k;
       }
 
       @Override

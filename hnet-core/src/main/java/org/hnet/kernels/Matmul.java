@@ -11,7 +11,7 @@ package org.hnet.kernels;
 //   linear, M > DECODE_ROWS: packed GEMM (MatmulGemm): w packed into K-major panels, 6-row register
 //     tiles, K blocked; row tiles (or, for few rows, panels) split over threads.
 //   linear, M <= DECODE_ROWS (decode): dot products that stream each row of w once, 4 rows of w ×
-//     2 rows of x per pass; rows of w split over threads. No packing.
+//     3 (or 2, or 1) rows of x per pass; rows of w split over threads. No packing.
 //   linearBackwardInput: the same GEMM with w (not transposed) packed as B.
 //   linearBackwardWeight: the same GEMM with C = dw (N rows, K columns), A = dyᵀ, B = x, reduction
 //     over M, which is never split: threads take rows (or panels) of dw.
@@ -202,6 +202,9 @@ public final class Matmul {
       int n = n0;
       for (; n + 4 <= n1; n += 4) {
         int m = 0;
+        // 3 rows of x per pass once there are 3 or more (12 accumulators: 7 loads per 12 fmas
+        // instead of 6 per 8), then pairs, then a single row.
+        for (; m + 3 <= M; m += 3) dot3x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
         for (; m + 2 <= M; m += 2) dot2x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
         if (m < M) dot1x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
       }
@@ -245,6 +248,50 @@ public final class Matmul {
     y[y1 + 3] = finish(a13, tmp, x, x1, w, w3, kb, K, bias, bo, n + 3);
   }
 
+  private static void dot3x4(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int bo, int m, int n, int N, int K) {
+    int x0 = xOff + m * K, x1 = x0 + K, x2 = x1 + K;
+    int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    int kb = S.loopBound(K);
+    for (int k = 0; k < kb; k += VL) {
+      FloatVector u0 = FloatVector.fromArray(S, x, x0 + k);
+      FloatVector u1 = FloatVector.fromArray(S, x, x1 + k);
+      FloatVector u2 = FloatVector.fromArray(S, x, x2 + k);
+      FloatVector v = FloatVector.fromArray(S, w, w0 + k);
+      a00 = u0.fma(v, a00);
+      a10 = u1.fma(v, a10);
+      a20 = u2.fma(v, a20);
+      v = FloatVector.fromArray(S, w, w1 + k);
+      a01 = u0.fma(v, a01);
+      a11 = u1.fma(v, a11);
+      a21 = u2.fma(v, a21);
+      v = FloatVector.fromArray(S, w, w2 + k);
+      a02 = u0.fma(v, a02);
+      a12 = u1.fma(v, a12);
+      a22 = u2.fma(v, a22);
+      v = FloatVector.fromArray(S, w, w3 + k);
+      a03 = u0.fma(v, a03);
+      a13 = u1.fma(v, a13);
+      a23 = u2.fma(v, a23);
+    }
+    int y0 = yOff + m * N + n, y1 = y0 + N, y2 = y1 + N;
+    y[y0] = finish(a00, tmp, x, x0, w, w0, kb, K, bias, bo, n);
+    y[y0 + 1] = finish(a01, tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
+    y[y0 + 2] = finish(a02, tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
+    y[y0 + 3] = finish(a03, tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
+    y[y1] = finish(a10, tmp, x, x1, w, w0, kb, K, bias, bo, n);
+    y[y1 + 1] = finish(a11, tmp, x, x1, w, w1, kb, K, bias, bo, n + 1);
+    y[y1 + 2] = finish(a12, tmp, x, x1, w, w2, kb, K, bias, bo, n + 2);
+    y[y1 + 3] = finish(a13, tmp, x, x1, w, w3, kb, K, bias, bo, n + 3);
+    y[y2] = finish(a20, tmp, x, x2, w, w0, kb, K, bias, bo, n);
+    y[y2 + 1] = finish(a21, tmp, x, x2, w, w1, kb, K, bias, bo, n + 1);
+    y[y2 + 2] = finish(a22, tmp, x, x2, w, w2, kb, K, bias, bo, n + 2);
+    y[y2 + 3] = finish(a23, tmp, x, x2, w, w3, kb, K, bias, bo, n + 3);
+  }
+
   private static void dot1x4(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int bo, int m, int n, int N, int K) {
     int x0 = xOff + m * K;
@@ -284,10 +331,16 @@ public final class Matmul {
   private static float finish(FloatVector acc, float[] tmp, float[] x, int xr, float[] w, int wr,
       int kb, int K, float[] bias, int bo, int n) {
     acc.intoArray(tmp, 0);
-    for (int h = VL / 2; h > 0; h >>= 1) {
-      for (int i = 0; i < h; i++) tmp[i] += tmp[i + h];
+    float s;
+    if (VL == 8) { // the same pairwise order with the partial sums in registers, not in tmp
+      float u0 = tmp[0] + tmp[4], u1 = tmp[1] + tmp[5], u2 = tmp[2] + tmp[6], u3 = tmp[3] + tmp[7];
+      s = (u0 + u2) + (u1 + u3);
+    } else {
+      for (int h = VL / 2; h > 0; h >>= 1) {
+        for (int i = 0; i < h; i++) tmp[i] += tmp[i + h];
+      }
+      s = tmp[0];
     }
-    float s = tmp[0];
     for (int k = kb; k < K; k++) s = Math.fma(x[xr + k], w[wr + k], s);
     return bias == null ? s : bias[bo + n] + s;
   }

@@ -174,7 +174,7 @@ public final class SsdBackward {
     }
     int maxLen = 0;
     for (int s = 0; s < nSeq; s++) maxLen = Math.max(maxLen, cuSeqlens[s + 1] - cuSeqlens[s]);
-    int q = Math.max(1, Math.min(chunkSize, maxLen));
+    int q = Ssd.block(chunkSize, maxLen); // the forward's block (see Ssd.maxBlock)
     int qp = (q + LANES - 1) / LANES * LANES; // row stride of the chunk matrices, padded to vectors
     if ((long) q * qp > Integer.MAX_VALUE) throw new IllegalArgumentException("chunkSize too large");
     Big big = Big.get(nSeq);
@@ -185,7 +185,7 @@ public final class SsdBackward {
     int nChunks = chunkBase[nSeq], pn = P * N;
     long stateLen = (long) nChunks * H * pn;
     if (stateLen > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("chunk states exceed 2^31 floats; use a larger chunkSize");
+      throw new IllegalArgumentException("chunk states exceed 2^31 floats; use a larger -Dhnet.ssd.block");
     }
     big.ensure((int) stateLen, nChunks * H * 3);
     float[] states = big.states, dstates = big.dstates;

@@ -343,6 +343,18 @@ class SsdBackwardTest {
     }
   }
 
+  /** The same with the internal block cap lifted (Ssd.maxBlock), so chunks 64 and 256 really run. */
+  @Test
+  void uncappedBlocksMatch() {
+    int saved = Ssd.maxBlock;
+    Ssd.maxBlock = Integer.MAX_VALUE;
+    try {
+      extremeDecaysAndLargeShapesMatch();
+    } finally {
+      Ssd.maxBlock = saved;
+    }
+  }
+
   private static void checkLarge(SsdTest.Case k, Random r, int[] chunks) {
     float[] dy = dyFor(k, r);
     Grads ref = new Grads(k, false);

@@ -253,6 +253,19 @@ class SsdTest {
     }
   }
 
+  /** The same checks with the internal block cap lifted, so chunk sizes 64 and 256 really run. */
+  @Test
+  void uncappedBlocksMatch() {
+    int saved = Ssd.maxBlock;
+    Ssd.maxBlock = Integer.MAX_VALUE;
+    try {
+      extremeDecaysStayFiniteAndMatch();
+      realisticSizeLongChunksMatch();
+    } finally {
+      Ssd.maxBlock = saved;
+    }
+  }
+
   @Test
   void packedSequencesEqualEachAlone() {
     Random r = new Random(4);

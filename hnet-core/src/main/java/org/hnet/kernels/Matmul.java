@@ -11,7 +11,8 @@ package org.hnet.kernels;
 //   linear, M > DECODE_ROWS: packed GEMM (MatmulGemm): w packed into K-major panels, 6-row register
 //     tiles, K blocked; row tiles (or, for few rows, panels) split over threads.
 //   linear, M <= DECODE_ROWS (decode): dot products that stream each row of w once, 4 rows of w ×
-//     3 (or 2, or 1) rows of x per pass; rows of w split over threads. No packing.
+//     3 (or 2, or 1) rows of x per pass; rows of w split over threads by flops or by bytes of w
+//     streamed (matrix-vector products are memory-bound). No packing.
 //   linearBackwardInput: the same GEMM with w (not transposed) packed as B.
 //   linearBackwardWeight: the same GEMM with C = dw (N rows, K columns), A = dyᵀ, B = x, reduction
 //     over M, which is never split: threads take rows (or panels) of dw.
@@ -191,19 +192,34 @@ public final class Matmul {
   // over the vector part of K, a fixed-order pairwise lane sum, then the scalar tail in order, then
   // the bias. Identical for every grouping of rows, hence for every thread split.
 
+  /**
+   * A decode product splits the rows of w over threads once each thread streams at least this many
+   * bytes of w. Matrix-vector products are bound by memory bandwidth, not flops: a batch-1 product
+   * of a 1100×256 weight is only 0.6 MFLOP (under {@link MatmulGemm#serialFlops}) but streams
+   * 1.1 MB, which takes far longer than the ~10 µs pool hand-off.
+   */
+  static long splitBytes = 128 << 10;
+
   private static void decode(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, int M, int N, int K) {
     if (M == 0 || N == 0) return;
+    // Work items are blocks of 4 rows of w (the last one possibly shorter), so thread boundaries
+    // fall on the 4-row passes; the split does not change any output's operation sequence anyway.
+    int blocks = (N + 3) / 4;
     long flops = 2L * M * N * K;
     long serial = MatmulGemm.serialFlops;
-    int grain = flops < serial ? N : (int) Math.max(4, Math.min(N, serial / 64 / Math.max(1, K)));
-    Parallel.forRange(N, grain, (n0, n1) -> {
+    long blockBytes = 16L * Math.max(1, K);
+    int grainFlops = flops < serial ? blocks : (int) Math.max(1, Math.min(blocks, serial / 256 / Math.max(1, K)));
+    int grainBytes = (int) Math.max(1, Math.min(blocks, (splitBytes + blockBytes - 1) / blockBytes));
+    int grain = Math.min(grainFlops, grainBytes);
+    Parallel.forRange(blocks, grain, (b0, b1) -> {
       float[] tmp = MatmulGemm.SCRATCH.get().lanes;
-      int n = n0;
+      int n = 4 * b0, n1 = Math.min(N, 4 * b1);
       for (; n + 4 <= n1; n += 4) {
         int m = 0;
         // 3 rows of x per pass once there are 3 or more (12 accumulators: 7 loads per 12 fmas
-        // instead of 6 per 8), then pairs, then a single row.
+        // instead of 6 per 8), then pairs, then a single row. The 4 rows of w come from memory in
+        // the first pass and from L1 in the others.
         for (; m + 3 <= M; m += 3) dot3x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
         for (; m + 2 <= M; m += 2) dot2x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
         if (m < M) dot1x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);

@@ -39,4 +39,26 @@ class ParallelTest {
       Parallel.setThreads(saved);
     }
   }
+
+  @Test
+  void nestedCallsCompleteWhenEverySpinnerIsBusy() {
+    int saved = Parallel.threads();
+    try {
+      Parallel.setThreads(3);
+      int[][] seen = new int[7][11];
+      for (int rep = 0; rep < 200; rep++) {
+        Parallel.forRange(7, 1, (s, e) -> {
+          for (int i = s; i < e; i++) {
+            int row = i;
+            Parallel.forRange(11, 1, (a, b) -> {
+              for (int j = a; j < b; j++) seen[row][j]++;
+            });
+          }
+        });
+      }
+      for (int[] row : seen) for (int v : row) org.junit.jupiter.api.Assertions.assertEquals(200, v);
+    } finally {
+      Parallel.setThreads(saved);
+    }
+  }
 }

@@ -51,7 +51,8 @@ public final class Ops {
   public static void gatedRmsnorm(
       float[] y, int yOff, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride,
       float[] w, int M, int D, float eps) {
-    Parallel.forRange(M, 32, (m0, m1) -> {
+    // ~2K elements per part (a decode step's 8 rows split in 2): rows are independent
+    Parallel.forRange(M, Math.max(1, 2048 / Math.max(1, D)), (m0, m1) -> {
       for (int m = m0; m < m1; m++) {
         int yo = yOff + m * D, vo = vOff + m * vStride, zo = zOff + m * zStride;
         // scalar SiLU: the vector EXP gives other bits once C2 compiles it (SVML), and results
@@ -65,7 +66,8 @@ public final class Ops {
 
   /** SwiGLU gate: out[M×Hd] = h[:, :Hd] * silu(h[:, Hd:]) for h of shape [M × 2Hd] (fc1's [y | gate]). */
   public static void swiglu(float[] out, int outOff, float[] h, int hOff, int M, int Hd) {
-    Parallel.forRange(M, 32, (m0, m1) -> {
+    // ~2K silu per part (a decode step's 8 rows split in 2): rows are independent
+    Parallel.forRange(M, Math.max(1, 2048 / Math.max(1, Hd)), (m0, m1) -> {
       for (int m = m0; m < m1; m++) {
         int ho = hOff + m * 2 * Hd, oo = outOff + m * Hd;
         for (int i = 0; i < Hd; i++) out[oo + i] = h[ho + i] * silu(h[ho + Hd + i]);

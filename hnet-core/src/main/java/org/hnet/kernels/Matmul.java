@@ -65,11 +65,7 @@ public final class Matmul {
   public static void linear(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, int M, int N, int K) {
     Flops.add(2L * M * N * K);
-    dims(M, N, K);
-    check("y", y, yOff, (long) M * N);
-    check("x", x, xOff, (long) M * K);
-    check("w", w, wOff, (long) N * K);
-    if (bias != null) check("bias", bias, biasOff, N);
+    checkLinear(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
     if (M <= DECODE_ROWS) {
       decode(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
     } else {
@@ -85,11 +81,7 @@ public final class Matmul {
   public static void linearGemm(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, int M, int N, int K) {
     Flops.add(2L * M * N * K);
-    dims(M, N, K);
-    check("y", y, yOff, (long) M * N);
-    check("x", x, xOff, (long) M * K);
-    check("w", w, wOff, (long) N * K);
-    if (bias != null) check("bias", bias, biasOff, N);
+    checkLinear(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
     if (M > 0) MatmulGemm.gemm(y, yOff, N, M, N, K, x, xOff, K, 1, w, wOff, K, true, null, bias, biasOff, false);
   }
 
@@ -100,12 +92,18 @@ public final class Matmul {
   public static void linearDecode(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, int M, int N, int K) {
     Flops.add(2L * M * N * K);
+    checkLinear(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
+    decode(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
+  }
+
+  /** The operands of a forward product fit their arrays (and the sizes are not negative). */
+  private static void checkLinear(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int biasOff, int M, int N, int K) {
     dims(M, N, K);
     check("y", y, yOff, (long) M * N);
     check("x", x, xOff, (long) M * K);
     check("w", w, wOff, (long) N * K);
     if (bias != null) check("bias", bias, biasOff, N);
-    decode(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
   }
 
   /** nn.Linear forward with a weight packed by {@link #pack}: y[M×N] = x[M×K] · wᵀ (+ bias). */

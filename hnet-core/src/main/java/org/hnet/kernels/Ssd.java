@@ -159,7 +159,7 @@ public final class Ssd {
    * First unit u (unit = seq*H + head) whose cost prefix is ≥ target; a unit costs its sequence
    * length + 1, so empty sequences still count and splits follow the work.
    */
-  private static int splitPoint(int[] cu, int nSeq, int H, long target) {
+  static int splitPoint(int[] cu, int nSeq, int H, long target) {
     int lo = 0, hi = nSeq * H; // answer in [lo, hi]
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;

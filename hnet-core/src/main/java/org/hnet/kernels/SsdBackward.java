@@ -199,8 +199,8 @@ public final class SsdBackward {
     Parallel.forRange(parts, 1, (p0, p1) -> {
       Scratch sc = Scratch.get(q, qp, P, N);
       for (int part = p0; part < p1; part++) {
-        int u0 = splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
-        int u1 = splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
+        int u0 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
+        int u1 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
         for (int u = u0; u < u1; u++) {
           int seq = u / H, h = u % H;
           chunkStates(states, dstates, chunkBase[seq], h, H, dy, dyOff, dyStride, x, xOff, xStride,
@@ -335,19 +335,6 @@ public final class SsdBackward {
     }
     double last = sc.acum[len - 1];
     for (int j = 0; j < len; j++) sc.endW[j] = (float) Math.exp(last - sc.acum[j]);
-  }
-
-  /** First unit u (= seq·H + head) whose cost prefix is ≥ target; as Ssd.scan's split. */
-  private static int splitPoint(int[] cu, int nSeq, int H, long target) {
-    int lo = 0, hi = nSeq * H;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      int seq = mid / H, h = mid % H;
-      long prefix = (long) H * (cu[seq] + seq) + (long) h * (cu[seq + 1] - cu[seq] + 1);
-      if (prefix >= target) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
   }
 
   /**

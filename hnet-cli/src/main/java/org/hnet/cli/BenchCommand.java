@@ -69,6 +69,17 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "One JSON object instead of a table.")
   boolean json;
 
+  /** The measurements, in the order they run. */
+  enum Part { train, prefill, decode, decode8, matmul }
+
+  @Option(names = "--only", split = ",", paramLabel = "PART",
+      description = "Run only these measurements (comma-separated: ${COMPLETION-CANDIDATES}); for profiling one of them.")
+  List<Part> only;
+
+  private boolean runs(Part p) {
+    return only == null || only.contains(p);
+  }
+
   record Inputs(int[] train, int trainB, int trainL, int[] prefill, int[] decode, int[] decode8, int promptLen, int decodeLen) {}
 
   @Override
@@ -94,42 +105,62 @@ final class BenchCommand implements Callable<Integer> {
     SeqLens trainSeqs = SeqLens.uniform(in.trainB(), in.trainL());
     long[] stagePositions = new long[routers + 1];
     HNetForCausalLM model = lm;
-    org.hnet.kernels.Flops.reset();
-    resetPeakHeap();
-    double[] train = time(2, repeats, () -> {
-      for (var p : model.parameters.values()) if (p.grad != null) Arrays.fill(p.grad, 0f);
-      HNetForCausalLM.Losses l = model.lossAndGradients(in.train(), targets, trainSeqs, n, 0.03);
-      stagePositions[0] = in.train().length;
-      for (int s = 0; s < routers; s++) stagePositions[s + 1] = l.output().routing().get(s).boundaries();
-    });
-    double trainFlops = org.hnet.kernels.Flops.take() / (2.0 + repeats);
-    long trainPeak = peakHeap();
-
+    double trainS = Double.NaN, trainFlops = Double.NaN, prefillS = Double.NaN, prefillFlops = Double.NaN;
+    double decS = Double.NaN, dec8S = Double.NaN, peak = Double.NaN;
+    long trainPeak = 0;
+    if (runs(Part.train)) {
+      org.hnet.kernels.Flops.reset();
+      resetPeakHeap();
+      trainS = median(time(2, repeats, () -> {
+        for (var p : model.parameters.values()) if (p.grad != null) Arrays.fill(p.grad, 0f);
+        HNetForCausalLM.Losses l = model.lossAndGradients(in.train(), targets, trainSeqs, n, 0.03);
+        stagePositions[0] = in.train().length;
+        for (int s = 0; s < routers; s++) stagePositions[s + 1] = l.output().routing().get(s).boundaries();
+      }));
+      trainFlops = org.hnet.kernels.Flops.take() / (2.0 + repeats);
+      trainPeak = peakHeap();
+    }
     int L = in.prefill().length;
-    double[] prefill = time(2, repeats, () -> model.prefill(in.prefill(), SeqLens.uniform(1, L), model.allocate(1, L)));
-    double prefillFlops = org.hnet.kernels.Flops.take() / (2.0 + repeats);
-    double[] decode = time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode(), 1, in.promptLen()));
-    double[] decode8 = time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode8(), 8, in.promptLen()));
-    double peak = matmulPeak();
+    if (runs(Part.prefill)) {
+      org.hnet.kernels.Flops.reset();
+      prefillS = median(time(2, repeats, () -> model.prefill(in.prefill(), SeqLens.uniform(1, L), model.allocate(1, L))));
+      prefillFlops = org.hnet.kernels.Flops.take() / (2.0 + repeats);
+    }
+    if (runs(Part.decode)) decS = median(time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode(), 1, in.promptLen())));
+    if (runs(Part.decode8)) dec8S = median(time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode8(), 8, in.promptLen())));
+    if (runs(Part.matmul)) peak = matmulPeak();
 
-    double trainS = median(train), prefillS = median(prefill), decS = median(decode), dec8S = median(decode8);
     int G = in.decodeLen();
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      out.printf(Locale.ROOT, "{\"threads\": %d, \"train\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"tokens_per_stage\": %s, \"gflops\": %.2f},"
-          + " \"prefill\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"gflops\": %.2f},"
-          + " \"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f}, \"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f},"
-          + " \"matmul_peak_gflops\": %.2f, \"train_peak_heap_mb\": %.1f}%n",
-          Parallel.threads(), trainS, in.train().length / trainS, Arrays.toString(stagePositions), trainFlops / trainS / 1e9,
-          prefillS, L / prefillS, prefillFlops / prefillS / 1e9,
-          decS * 1e3 / G, G / decS, 8.0 * G / dec8S, dec8S * 1e3 / G, peak, trainPeak / 1e6);
+      List<String> parts = new ArrayList<>();
+      parts.add(String.format(Locale.ROOT, "\"threads\": %d", Parallel.threads()));
+      if (runs(Part.train)) {
+        parts.add(String.format(Locale.ROOT, "\"train\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"tokens_per_stage\": %s, \"gflops\": %.2f, \"peak_heap_mb\": %.1f}",
+            trainS, in.train().length / trainS, Arrays.toString(stagePositions), trainFlops / trainS / 1e9, trainPeak / 1e6));
+      }
+      if (runs(Part.prefill)) {
+        parts.add(String.format(Locale.ROOT, "\"prefill\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"gflops\": %.2f}", prefillS, L / prefillS, prefillFlops / prefillS / 1e9));
+      }
+      if (runs(Part.decode)) parts.add(String.format(Locale.ROOT, "\"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f}", decS * 1e3 / G, G / decS));
+      if (runs(Part.decode8)) parts.add(String.format(Locale.ROOT, "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f}", 8.0 * G / dec8S, dec8S * 1e3 / G));
+      if (runs(Part.matmul)) parts.add(String.format(Locale.ROOT, "\"matmul_peak_gflops\": %.2f", peak));
+      if (runs(Part.train)) parts.add(String.format(Locale.ROOT, "\"train_peak_heap_mb\": %.1f", trainPeak / 1e6));
+      out.println("{" + String.join(", ", parts) + "}");
     } else {
-      out.printf(Locale.ROOT, "threads %d; positions per stage in the training batch: %s%n", Parallel.threads(), Arrays.toString(stagePositions));
-      out.printf(Locale.ROOT, "training step %d×%d      %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s%n", in.trainB(), in.trainL(), trainS, in.train().length / trainS, trainFlops / trainS / 1e9);
-      out.printf(Locale.ROOT, "prefill 1×%d            %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s%n", L, prefillS, L / prefillS, prefillFlops / prefillS / 1e9);
-      out.printf(Locale.ROOT, "decode batch 1          %8.3f ms/byte %7.1f bytes/s%n", decS * 1e3 / G, G / decS);
-      out.printf(Locale.ROOT, "decode batch 8          %8.3f ms/step %7.1f bytes/s (%.2f× batch 1)%n", dec8S * 1e3 / G, 8.0 * G / dec8S, (8.0 * G / dec8S) / (G / decS));
-      out.printf(Locale.ROOT, "matmul 1024³ peak       %8.1f GFLOP/s; peak heap of the training steps %.0f MB%n", peak, trainPeak / 1e6);
+      out.printf(Locale.ROOT, "threads %d%n", Parallel.threads());
+      if (runs(Part.train)) {
+        out.printf(Locale.ROOT, "positions per stage in the training batch: %s%n", Arrays.toString(stagePositions));
+        out.printf(Locale.ROOT, "training step %d×%d      %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s; peak heap %.0f MB%n",
+            in.trainB(), in.trainL(), trainS, in.train().length / trainS, trainFlops / trainS / 1e9, trainPeak / 1e6);
+      }
+      if (runs(Part.prefill)) out.printf(Locale.ROOT, "prefill 1×%d            %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s%n", L, prefillS, L / prefillS, prefillFlops / prefillS / 1e9);
+      if (runs(Part.decode)) out.printf(Locale.ROOT, "decode batch 1          %8.3f ms/byte %7.1f bytes/s%n", decS * 1e3 / G, G / decS);
+      if (runs(Part.decode8)) {
+        out.printf(Locale.ROOT, "decode batch 8          %8.3f ms/step %7.1f bytes/s", dec8S * 1e3 / G, 8.0 * G / dec8S);
+        out.printf(Locale.ROOT, runs(Part.decode) ? " (%.2f× batch 1)%n" : "%n", (8.0 * G / dec8S) / (G / decS));
+      }
+      if (runs(Part.matmul)) out.printf(Locale.ROOT, "matmul 1024³ peak       %8.1f GFLOP/s%n", peak);
     }
     out.flush();
     return 0;
@@ -199,10 +230,19 @@ final class BenchCommand implements Callable<Integer> {
     for (String k : List.of("train_ids", "prefill_ids", "decode_ids", "decode_batch8_ids", "prompt_len")) {
       if (!m.containsKey(k)) throw new HNetException(f + ": no tensor '" + k + "'");
     }
-    int[] ts = m.get("train_ids").shape(), ds = m.get("decode_ids").shape();
-    int p = (int) m.get("prompt_len").toLongs()[0];
+    int[] ts = m.get("train_ids").shape(), ps = m.get("prefill_ids").shape();
+    int[] ds = m.get("decode_ids").shape(), d8 = m.get("decode_batch8_ids").shape();
+    if (ts.length != 2 || ts[0] < 1 || ts[1] < 2) throw new HNetException(f + ": train_ids must be B×L with L ≥ 2, got " + Arrays.toString(ts));
+    if (ps.length != 2 || ps[0] != 1 || ps[1] < 1) throw new HNetException(f + ": prefill_ids must be 1×L, got " + Arrays.toString(ps));
+    if (ds.length != 2 || ds[0] != 1) throw new HNetException(f + ": decode_ids must be 1×(P+G), got " + Arrays.toString(ds));
+    if (d8.length != 2 || d8[0] != 8 || d8[1] != ds[1]) {
+      throw new HNetException(f + ": decode_batch8_ids must be 8×" + ds[1] + " (as decode_ids), got " + Arrays.toString(d8));
+    }
+    if (m.get("prompt_len").numel() != 1) throw new HNetException(f + ": prompt_len must hold one number");
+    long p = m.get("prompt_len").toLongs()[0];
+    if (p < 1 || p >= ds[1]) throw new HNetException(f + ": prompt_len " + p + " must be in [1, " + (ds[1] - 1) + "]");
     return new Inputs(ints(m.get("train_ids"), f), ts[0], ts[1], ints(m.get("prefill_ids"), f), ints(m.get("decode_ids"), f),
-        ints(m.get("decode_batch8_ids"), f), p, ds[ds.length - 1] - p);
+        ints(m.get("decode_batch8_ids"), f), (int) p, ds[1] - (int) p);
   }
 
   static int[] ints(TensorData t, Path f) {

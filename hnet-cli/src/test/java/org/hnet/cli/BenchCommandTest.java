@@ -1,0 +1,90 @@
+package org.hnet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.hnet.io.SafeTensors;
+import org.hnet.io.TensorData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code hnet bench}: the JSON contract of the issue, --only, and one-line errors for a bad --input. */
+class BenchCommandTest {
+  static final String CONFIG = ForwardCommandTest.GOLDEN.resolve("2stage/config.json").toString();
+
+  /** A small BENCH.safetensors: train 2×48, prefill 1×40, decode 1×(8+6), batch 8 of the same length. */
+  static Map<String, TensorData> input() {
+    Random r = new Random(3);
+    Map<String, TensorData> m = new LinkedHashMap<>();
+    m.put("train_ids", TensorData.ofLongs(new int[] {2, 48}, bytes(r, 96)));
+    m.put("prefill_ids", TensorData.ofLongs(new int[] {1, 40}, bytes(r, 40)));
+    m.put("decode_ids", TensorData.ofLongs(new int[] {1, 14}, bytes(r, 14)));
+    m.put("decode_batch8_ids", TensorData.ofLongs(new int[] {8, 14}, bytes(r, 8 * 14)));
+    m.put("prompt_len", TensorData.ofLongs(new int[] {}, new long[] {8}));
+    return m;
+  }
+
+  static long[] bytes(Random r, int n) {
+    long[] a = new long[n];
+    for (int i = 0; i < n; i++) a[i] = 'a' + r.nextInt(26);
+    return a;
+  }
+
+  @Test
+  void jsonHasEveryMeasurementOfTheIssue(@TempDir Path tmp) throws Exception {
+    Path in = tmp.resolve("bench.safetensors");
+    SafeTensors.write(in, input(), Map.of());
+    var r = ForwardCommandTest.run("bench", "--config", CONFIG, "--input", in.toString(), "--repeats", "1",
+        "--threads", "1", "--only", "train,prefill,decode,decode8", "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertTrue(j.at("/train/median_s").asDouble() > 0, r.out());
+    assertTrue(j.at("/train/bytes_per_s").asDouble() > 0, r.out());
+    // the training batch's positions per stage: 2×48 bytes at stage 0, fewer at each inner stage
+    JsonNode stages = j.at("/train/tokens_per_stage");
+    assertEquals(3, stages.size(), r.out());
+    assertEquals(96, stages.get(0).asInt());
+    assertTrue(stages.get(1).asInt() <= 96 && stages.get(2).asInt() <= stages.get(1).asInt(), r.out());
+    assertTrue(j.at("/prefill/median_s").asDouble() > 0, r.out());
+    assertTrue(j.at("/decode/ms_per_byte").asDouble() > 0, r.out());
+    assertEquals(1000 / j.at("/decode/ms_per_byte").asDouble(), j.at("/decode/bytes_per_s").asDouble(), 0.1);
+    assertTrue(j.at("/decode_batch8/bytes_per_s").asDouble() > 0, r.out());
+    assertFalse(j.has("matmul_peak_gflops"), "--only leaves out what it does not name");
+  }
+
+  @Test
+  void onlyRunsWhatItNames() throws Exception {
+    var r = ForwardCommandTest.run("bench", "--config", CONFIG, "--only", "decode", "--repeats", "1", "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertTrue(j.has("decode") && !j.has("train") && !j.has("prefill") && !j.has("decode_batch8"), r.out());
+  }
+
+  @Test
+  void aBadInputIsOneLineNamingTheTensor(@TempDir Path tmp) {
+    Map<String, TensorData> m = input();
+    m.put("decode_batch8_ids", TensorData.ofLongs(new int[] {4, 14}, new long[4 * 14]));
+    Path in = tmp.resolve("bad.safetensors");
+    SafeTensors.write(in, m, Map.of());
+    var r = ForwardCommandTest.run("bench", "--config", CONFIG, "--input", in.toString(), "--only", "decode");
+    assertEquals(1, r.code());
+    ForwardCommandTest.assertOneLine(r.err(), "decode_batch8_ids");
+
+    m = input();
+    m.remove("prompt_len");
+    SafeTensors.write(in, m, Map.of());
+    r = ForwardCommandTest.run("bench", "--config", CONFIG, "--input", in.toString(), "--only", "decode");
+    assertEquals(1, r.code());
+    ForwardCommandTest.assertOneLine(r.err(), "prompt_len");
+
+    r = ForwardCommandTest.run("bench", "--config", CONFIG, "--only", "decode,warp");
+    assertEquals(2, r.code(), r.out() + r.err());
+  }
+}

@@ -1,7 +1,5 @@
 package org.hnet.kernels;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -9,21 +7,19 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Splits a range of independent work items over the worker threads (default: one per core).
  *
- * <p>Each part is a contiguous sub-range, so no two threads write the same output element when the
- * body writes only the items it is given; results are therefore deterministic run to run. The first
- * part runs on the calling thread. Nested calls are allowed (the pool grows instead of deadlocking).
+ * <p>The range is cut into at most {@link #threads()} contiguous parts, so no two threads write the
+ * same output element when the body writes only the items it is given; results are therefore
+ * deterministic run to run. Parts are claimed, not assigned: the calling thread and the workers
+ * take the next unclaimed part until none is left. A worker that the operating system has not
+ * scheduled (another process on its core) therefore never holds up the caller, which then runs the
+ * parts itself; with static assignment, a decode step (hundreds of splits) ran 3× slower on 2
+ * threads than on 1 while another process used one core. Nested calls are allowed: the caller can
+ * always run every part alone.
  */
 public final class Parallel {
   private static volatile int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
 
   private static final AtomicInteger THREAD_ID = new AtomicInteger();
-  private static final ExecutorService POOL =
-      Executors.newCachedThreadPool(
-          r -> {
-            Thread t = new Thread(r, "hnet-worker-" + THREAD_ID.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-          });
 
   private Parallel() {}
 
@@ -53,56 +49,65 @@ public final class Parallel {
       if (n > 0) body.run(0, n);
       return;
     }
-    Call call = new Call(parts - 1);
-    for (int p = 1; p < parts; p++) {
-      int start = (int) ((long) n * p / parts);
-      int end = (int) ((long) n * (p + 1) / parts);
-      if (!Spinner.offer(call, body, start, end)) { // every spinner is busy (nested call): the pool grows
-        POOL.execute(() -> call.run(body, start, end, null));
-      }
+    Call call = new Call(body, n, parts);
+    for (int p = 1; p < parts && Spinner.offer(call); p++) {
+      // every idle spinner (up to parts - 1) is asked to help; the caller works either way
     }
-    Throwable failure = null;
-    try {
-      body.run(0, (int) ((long) n / parts));
-    } catch (Throwable t) {
-      failure = t;
-    }
+    call.work(null);
     call.await();
-    if (failure == null) failure = call.failure;
+    Throwable failure = call.failure;
     if (failure instanceof RuntimeException re) throw re;
     if (failure instanceof Error err) throw err;
     if (failure != null) throw new RuntimeException(failure);
   }
 
-  /** One forRange call's parts handed to other threads: a countdown and the first failure. */
+  /** One forRange call: parts claimed in order by whoever is free, a count of finished parts, the first failure. */
   private static final class Call {
-    private final AtomicInteger pending;
+    private final RangeBody body;
+    private final int n;
+    private final int parts;
+    private final AtomicInteger next = new AtomicInteger();
+    private final AtomicInteger done = new AtomicInteger();
     volatile Throwable failure;
 
-    Call(int parts) {
-      pending = new AtomicInteger(parts);
+    Call(RangeBody body, int n, int parts) {
+      this.body = body;
+      this.n = n;
+      this.parts = parts;
     }
 
-    /** Runs one part; {@code release} (the spinner's busy flag) is cleared before the countdown. */
-    void run(RangeBody body, int start, int end, AtomicBoolean release) {
-      try {
-        body.run(start, end);
-      } catch (Throwable t) {
-        if (failure == null) failure = t;
-      } finally {
-        // the spinner is idle again before the caller can return and issue its next forRange
-        if (release != null) release.set(false);
-        pending.decrementAndGet();
+    /**
+     * Runs unclaimed parts until none is left. {@code release} (a spinner's busy flag) is cleared
+     * before the last part this thread ran is counted, so that the caller, once it sees every part
+     * done, finds the spinner idle for its next forRange.
+     */
+    void work(AtomicBoolean release) {
+      while (true) {
+        int p = next.getAndIncrement();
+        if (p >= parts) {
+          if (release != null) release.set(false);
+          return;
+        }
+        try {
+          body.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts));
+        } catch (Throwable t) {
+          if (failure == null) failure = t;
+        }
+        boolean last = next.get() >= parts;
+        if (last && release != null) release.set(false);
+        done.incrementAndGet();
+        if (last) return;
       }
     }
 
     /**
-     * Spins, then sleeps in short naps, until every part is done. The parts of a decode step take tens of µs, and
-     * on a virtual machine parking and unparking a thread costs ~50 µs each way (measured: a
-     * 10 µs product took 120 µs on 2 threads with Future.get), so the caller never parks.
+     * Spins, then sleeps in short naps, until every part is done. The parts of a decode step take
+     * tens of µs, and on a virtual machine parking and unparking a thread costs ~50 µs each way
+     * (measured: a 10 µs product took 120 µs on 2 threads with Future.get), so the caller spins
+     * first.
      */
     void await() {
-      for (int i = 0; pending.get() != 0; i++) {
+      for (int i = 0; done.get() != parts; i++) {
         if (i < SPINS) Thread.onSpinWait();
         else LockSupport.parkNanos(20_000); // a long part (training): stop burning the core
       }
@@ -122,7 +127,7 @@ public final class Parallel {
     private static int count;
 
     private final AtomicBoolean busy = new AtomicBoolean(true);
-    private volatile Runnable task;
+    private volatile Call task;
     private volatile boolean parked;
 
     private Spinner() {
@@ -130,13 +135,13 @@ public final class Parallel {
       setDaemon(true);
     }
 
-    /** Hands a part to an idle spinner; false when none is idle (and no more may start). */
-    static boolean offer(Call call, RangeBody body, int start, int end) {
+    /** Asks an idle spinner to work on {@code call}; false when none is idle (and no more may start). */
+    static boolean offer(Call call) {
       int limit = Math.min(ALL.length, threads - 1);
       for (int i = 0; i < limit; i++) {
         Spinner s = ALL[i] != null ? ALL[i] : start(i);
         if (s.busy.compareAndSet(false, true)) {
-          s.task = () -> call.run(body, start, end, s.busy);
+          s.task = call;
           if (s.parked) LockSupport.unpark(s);
           return true;
         }
@@ -157,7 +162,7 @@ public final class Parallel {
     @Override
     public void run() {
       while (true) {
-        Runnable t = task;
+        Call t = task;
         long since = System.nanoTime();
         for (int i = 0; t == null; t = task) {
           if ((++i & 63) != 0 || System.nanoTime() - since < SPIN_NANOS) {
@@ -170,7 +175,7 @@ public final class Parallel {
           }
         }
         task = null;
-        t.run(); // Call.run catches everything and clears busy
+        t.work(busy); // catches everything and clears busy
       }
     }
   }

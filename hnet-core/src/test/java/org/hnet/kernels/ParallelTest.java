@@ -61,4 +61,42 @@ class ParallelTest {
       Parallel.setThreads(saved);
     }
   }
+
+  @Test
+  void theCallerRunsEveryPartWhenNoWorkerIsFree() throws Exception {
+    int saved = Parallel.threads();
+    java.util.concurrent.CountDownLatch inWorker = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Thread blocker = new Thread(() -> Parallel.forRange(2, 1, (s, e) -> {
+      try {
+        if (Thread.currentThread().getName().startsWith("hnet-spinner")) {
+          inWorker.countDown();
+          release.await();
+        } else {
+          inWorker.await(); // keep the blocker's own thread busy until the spinner holds the other part
+        }
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+      }
+    }));
+    try {
+      Parallel.setThreads(2);
+      blocker.start();
+      // the spinner holds a part of the blocker's call: it is the one worker there is, and it is stuck
+      org.junit.jupiter.api.Assertions.assertTrue(inWorker.await(10, java.util.concurrent.TimeUnit.SECONDS));
+      java.util.Set<String> ranOn = java.util.concurrent.ConcurrentHashMap.newKeySet();
+      int[] seen = new int[8];
+      Parallel.forRange(8, 1, (s, e) -> {
+        ranOn.add(Thread.currentThread().getName());
+        for (int i = s; i < e; i++) seen[i]++;
+      });
+      assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1, 1}, seen);
+      org.junit.jupiter.api.Assertions.assertEquals(java.util.Set.of(Thread.currentThread().getName()), ranOn,
+          "every part ran on the calling thread, none waited for the stuck worker");
+    } finally {
+      release.countDown();
+      blocker.join();
+      Parallel.setThreads(saved);
+    }
+  }
 }

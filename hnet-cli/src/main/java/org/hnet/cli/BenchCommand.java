@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
       "Measures, on one model and one set of bytes: a training step (forward + backward of CE + 0.03·Σ ratio",
       "losses with N = 3 per stage, no optimizer) on 4×1024 bytes; a 1×1024 prefill filling the caches;",
       "teacher-forced decoding of 256 bytes after a 256-byte prompt, batch 1 and batch 8; and the matrix",
-      "product peak (1024³) in the same run. Medians after warm-up."
+      "product peak (1024³) and the machine's FMA peak in the same run. Medians after warm-up."
     },
     footer = {
       "",
@@ -106,7 +106,7 @@ final class BenchCommand implements Callable<Integer> {
     long[] stagePositions = new long[routers + 1];
     HNetForCausalLM model = lm;
     double trainS = Double.NaN, trainFlops = Double.NaN, prefillS = Double.NaN, prefillFlops = Double.NaN;
-    double decS = Double.NaN, dec8S = Double.NaN, peak = Double.NaN;
+    double decS = Double.NaN, dec8S = Double.NaN, peak = Double.NaN, fmaPeak = Double.NaN;
     long trainPeak = 0;
     if (runs(Part.train)) {
       org.hnet.kernels.Flops.reset();
@@ -128,7 +128,10 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (runs(Part.decode)) decS = median(time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode(), 1, in.promptLen())));
     if (runs(Part.decode8)) dec8S = median(time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode8(), 8, in.promptLen())));
-    if (runs(Part.matmul)) peak = matmulPeak();
+    if (runs(Part.matmul)) {
+      peak = matmulPeak();
+      fmaPeak = org.hnet.kernels.MachinePeak.fmaGflops(5, 200);
+    }
 
     int G = in.decodeLen();
     PrintWriter out = spec.commandLine().getOut();
@@ -144,7 +147,7 @@ final class BenchCommand implements Callable<Integer> {
       }
       if (runs(Part.decode)) parts.add(String.format(Locale.ROOT, "\"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f}", decS * 1e3 / G, G / decS));
       if (runs(Part.decode8)) parts.add(String.format(Locale.ROOT, "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f}", 8.0 * G / dec8S, dec8S * 1e3 / G));
-      if (runs(Part.matmul)) parts.add(String.format(Locale.ROOT, "\"matmul_peak_gflops\": %.2f", peak));
+      if (runs(Part.matmul)) parts.add(String.format(Locale.ROOT, "\"matmul_peak_gflops\": %.2f, \"fma_peak_gflops\": %.2f", peak, fmaPeak));
       if (runs(Part.train)) parts.add(String.format(Locale.ROOT, "\"train_peak_heap_mb\": %.1f", trainPeak / 1e6));
       out.println("{" + String.join(", ", parts) + "}");
     } else {
@@ -160,7 +163,9 @@ final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "decode batch 8          %8.3f ms/step %7.1f bytes/s", dec8S * 1e3 / G, 8.0 * G / dec8S);
         out.printf(Locale.ROOT, runs(Part.decode) ? " (%.2f× batch 1)%n" : "%n", (8.0 * G / dec8S) / (G / decS));
       }
-      if (runs(Part.matmul)) out.printf(Locale.ROOT, "matmul 1024³ peak       %8.1f GFLOP/s%n", peak);
+      if (runs(Part.matmul)) {
+        out.printf(Locale.ROOT, "matmul 1024³ peak       %8.1f GFLOP/s; FMA peak of the machine %.1f GFLOP/s%n", peak, fmaPeak);
+      }
     }
     out.flush();
     return 0;

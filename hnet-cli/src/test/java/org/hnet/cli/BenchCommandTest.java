@@ -65,6 +65,13 @@ class BenchCommandTest {
     assertEquals(0, r.code(), r.err());
     JsonNode j = new ObjectMapper().readTree(r.out());
     assertTrue(j.has("decode") && !j.has("train") && !j.has("prefill") && !j.has("decode_batch8"), r.out());
+
+    r = ForwardCommandTest.run("bench", "--config", CONFIG, "--only", "matmul", "--json");
+    assertEquals(0, r.code(), r.err());
+    j = new ObjectMapper().readTree(r.out());
+    double matmul = j.get("matmul_peak_gflops").asDouble(), fma = j.get("fma_peak_gflops").asDouble();
+    assertTrue(matmul > 0 && fma > 0, r.out());
+    assertFalse(j.has("decode"), r.out());
   }
 
   @Test

@@ -1,0 +1,70 @@
+package org.hnet.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The machine's fused multiply-add peak as the JVM can reach it: every thread runs 12 independent
+ * chains of vector FMAs on registers only (no memory traffic), enough to cover the FMA latency on
+ * current x86 cores. No model work can run faster than this; benchmarks report it beside their
+ * achieved GFLOP/s so the distance to the limit is visible.
+ */
+public final class MachinePeak {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+  private MachinePeak() {}
+
+  /** FLOPs of one {@link #chains} iteration: 12 FMAs of S.length() lanes, 2 flops each. */
+  static long flopsPerIteration() {
+    return 12L * 2 * S.length();
+  }
+
+  /** 12 independent FMA chains for {@code iterations} steps; the result only defeats dead-code elimination. */
+  static float chains(long iterations, float seed) {
+    FloatVector a = FloatVector.broadcast(S, 1.0000001f), b = FloatVector.broadcast(S, 0.9999999f);
+    FloatVector c0 = FloatVector.broadcast(S, seed), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    FloatVector c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+    for (long i = 0; i < iterations; i++) {
+      c0 = a.fma(b, c0);
+      c1 = a.fma(b, c1);
+      c2 = a.fma(b, c2);
+      c3 = a.fma(b, c3);
+      c4 = a.fma(b, c4);
+      c5 = a.fma(b, c5);
+      c6 = a.fma(b, c6);
+      c7 = a.fma(b, c7);
+      c8 = a.fma(b, c8);
+      c9 = a.fma(b, c9);
+      c10 = a.fma(b, c10);
+      c11 = a.fma(b, c11);
+    }
+    return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).lane(0);
+  }
+
+  /**
+   * GFLOP/s of FMAs on {@link Parallel#threads()} threads: the best of {@code runs} runs of about
+   * {@code millis} ms each, after a warm-up (best, not median: it is a ceiling, and a shared
+   * machine only ever lowers it).
+   */
+  public static double fmaGflops(int runs, int millis) {
+    int threads = Parallel.threads();
+    long iterations = Math.max(1, (long) (millis * 1e6 * 0.5)); // ~0.5 iterations per ns at ~3 GHz, re-scaled below
+    float[] sink = new float[threads];
+    Parallel.forRange(threads, 1, (t0, t1) -> {
+      for (int t = t0; t < t1; t++) sink[t] = chains(20_000, t);
+    });
+    double best = 0;
+    for (int r = 0; r < runs; r++) {
+      long n = iterations;
+      long start = System.nanoTime();
+      Parallel.forRange(threads, 1, (t0, t1) -> {
+        for (int t = t0; t < t1; t++) sink[t] += chains(n, t);
+      });
+      double s = (System.nanoTime() - start) / 1e9;
+      best = Math.max(best, threads * (double) n * flopsPerIteration() / s / 1e9);
+      iterations = Math.max(1, (long) (iterations * (millis / 1e3) / s));
+    }
+    if (Float.isNaN(sink[0])) throw new AssertionError(); // keeps the chains alive
+    return best;
+  }
+}

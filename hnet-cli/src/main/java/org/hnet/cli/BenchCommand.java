@@ -126,7 +126,16 @@ final class BenchCommand implements Callable<Integer> {
       prefillS = median(time(2, repeats, () -> model.prefill(in.prefill(), SeqLens.uniform(1, L), model.allocate(1, L))));
       prefillFlops = org.hnet.kernels.Flops.take() / (2.0 + repeats);
     }
-    if (runs(Part.decode)) decS = median(time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode(), 1, in.promptLen())));
+    long[] stageSteps = new long[routers + 1];
+    double weightMb = Double.NaN, bandwidth = Double.NaN;
+    if (runs(Part.decode)) {
+      decS = median(time(1, Math.max(3, repeats / 2), () -> {
+        long[] ran = decodeTeacherForced(model, in.decode(), 1, in.promptLen());
+        System.arraycopy(ran, 0, stageSteps, 0, ran.length);
+      }));
+      weightMb = weightBytesPerStep(lm.config, stageSteps) / 1e6;
+      bandwidth = org.hnet.kernels.MachinePeak.readGBps(512, 5);
+    }
     if (runs(Part.decode8)) dec8S = median(time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode8(), 8, in.promptLen())));
     if (runs(Part.matmul)) {
       peak = matmulPeak();
@@ -145,7 +154,11 @@ final class BenchCommand implements Callable<Integer> {
       if (runs(Part.prefill)) {
         parts.add(String.format(Locale.ROOT, "\"prefill\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"gflops\": %.2f}", prefillS, L / prefillS, prefillFlops / prefillS / 1e9));
       }
-      if (runs(Part.decode)) parts.add(String.format(Locale.ROOT, "\"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f}", decS * 1e3 / G, G / decS));
+      if (runs(Part.decode)) {
+        parts.add(String.format(Locale.ROOT, "\"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f, \"steps_per_stage\": %s,"
+            + " \"weight_mb_per_byte\": %.3f, \"read_gb_per_s\": %.2f, \"bound_ms_per_byte\": %.4f, \"share_of_bound\": %.4f}",
+            decS * 1e3 / G, G / decS, Arrays.toString(stageSteps), weightMb, bandwidth, weightMb / bandwidth, (weightMb / bandwidth) / (decS * 1e3 / G)));
+      }
       if (runs(Part.decode8)) parts.add(String.format(Locale.ROOT, "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f}", 8.0 * G / dec8S, dec8S * 1e3 / G));
       if (runs(Part.matmul)) parts.add(String.format(Locale.ROOT, "\"matmul_peak_gflops\": %.2f, \"fma_peak_gflops\": %.2f", peak, fmaPeak));
       if (runs(Part.train)) parts.add(String.format(Locale.ROOT, "\"train_peak_heap_mb\": %.1f", trainPeak / 1e6));
@@ -158,7 +171,11 @@ final class BenchCommand implements Callable<Integer> {
             in.trainB(), in.trainL(), trainS, in.train().length / trainS, trainFlops / trainS / 1e9, trainPeak / 1e6);
       }
       if (runs(Part.prefill)) out.printf(Locale.ROOT, "prefill 1×%d            %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s%n", L, prefillS, L / prefillS, prefillFlops / prefillS / 1e9);
-      if (runs(Part.decode)) out.printf(Locale.ROOT, "decode batch 1          %8.3f ms/byte %7.1f bytes/s%n", decS * 1e3 / G, G / decS);
+      if (runs(Part.decode)) {
+        out.printf(Locale.ROOT, "decode batch 1          %8.3f ms/byte %7.1f bytes/s; steps per stage %s%n", decS * 1e3 / G, G / decS, Arrays.toString(stageSteps));
+        out.printf(Locale.ROOT, "  weights read per byte %.1f MB, memory read %.1f GB/s: bound %.3f ms/byte, reached %.0f%%%n",
+            weightMb, bandwidth, weightMb / bandwidth, 100 * (weightMb / bandwidth) / (decS * 1e3 / G));
+      }
       if (runs(Part.decode8)) {
         out.printf(Locale.ROOT, "decode batch 8          %8.3f ms/step %7.1f bytes/s", dec8S * 1e3 / G, 8.0 * G / dec8S);
         out.printf(Locale.ROOT, runs(Part.decode) ? " (%.2f× batch 1)%n" : "%n", (8.0 * G / dec8S) / (G / decS));
@@ -171,8 +188,12 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Prefills the prompt of each row, then steps through the remaining bytes (the timed part includes the prefill). */
-  static void decodeTeacherForced(HNetForCausalLM lm, int[] ids, int rows, int promptLen) {
+  /**
+   * Prefills the prompt of each row, then steps through the remaining bytes (the timed part
+   * includes the prefill). Returns, per stage, the number of steps in which it ran for some row
+   * (stage 0: every step; stage s + 1: the steps where router s took a boundary in some row).
+   */
+  static long[] decodeTeacherForced(HNetForCausalLM lm, int[] ids, int rows, int promptLen) {
     int total = ids.length / rows;
     HNetForCausalLM.Cache cache = lm.allocate(rows, total);
     int[] packed = new int[rows * promptLen];
@@ -181,10 +202,32 @@ final class BenchCommand implements Callable<Integer> {
     boolean[] all = new boolean[rows];
     Arrays.fill(all, true);
     int[] tok = new int[rows];
+    long[] ran = new long[lm.config.numStages()];
     for (int t = promptLen; t < total; t++) {
       for (int r = 0; r < rows; r++) tok[r] = ids[r * total + t];
-      lm.step(tok, cache, all);
+      List<RoutingModule.Output> routing = lm.step(tok, cache, all).routing();
+      ran[0]++;
+      for (int s = 0; s < routing.size(); s++) {
+        boolean[] mask = routing.get(s).boundaryMask();
+        boolean any = false;
+        for (int r = 0; r < rows && !any; r++) any = mask[r];
+        if (!any) break;
+        ran[s + 1]++;
+      }
     }
+    return ran;
+  }
+
+  /**
+   * Bytes of weights a decoding step reads on average: the LM head and one embedding row every
+   * step, each stage's own parameters (blocks, norms, router, residual projection, pad) in the
+   * share of steps where that stage ran. float32: 4 bytes per parameter.
+   */
+  static double weightBytesPerStep(HNetConfig cfg, long[] stageSteps) {
+    int d0 = cfg.stage(0).dModel();
+    double params = (double) cfg.vocabSize() * d0 + d0;
+    for (int s = 0; s < stageSteps.length; s++) params += cfg.parameterCount(s) * (double) stageSteps[s] / Math.max(1, stageSteps[0]);
+    return 4 * params;
   }
 
   /** Peak heap since the last reset: the sum of the heap pools' peaks (an upper bound on the live peak). */

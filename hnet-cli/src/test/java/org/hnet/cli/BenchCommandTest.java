@@ -55,6 +55,13 @@ class BenchCommandTest {
     assertTrue(j.at("/prefill/median_s").asDouble() > 0, r.out());
     assertTrue(j.at("/decode/ms_per_byte").asDouble() > 0, r.out());
     assertEquals(1000 / j.at("/decode/ms_per_byte").asDouble(), j.at("/decode/bytes_per_s").asDouble(), 0.1);
+    // 6 steps after the 8-byte prompt: stage 0 ran in all, each inner stage in at most as many
+    JsonNode steps = j.at("/decode/steps_per_stage");
+    assertEquals(6, steps.get(0).asInt(), r.out());
+    assertTrue(steps.get(1).asInt() <= 6 && steps.get(2).asInt() <= steps.get(1).asInt(), r.out());
+    assertTrue(j.at("/decode/weight_mb_per_byte").asDouble() > 0 && j.at("/decode/read_gb_per_s").asDouble() > 0, r.out());
+    assertEquals(j.at("/decode/weight_mb_per_byte").asDouble() / j.at("/decode/read_gb_per_s").asDouble(),
+        j.at("/decode/bound_ms_per_byte").asDouble(), 1e-3, r.out());
     assertTrue(j.at("/decode_batch8/bytes_per_s").asDouble() > 0, r.out());
     assertFalse(j.has("matmul_peak_gflops"), "--only leaves out what it does not name");
   }
@@ -93,5 +100,18 @@ class BenchCommandTest {
 
     r = ForwardCommandTest.run("bench", "--config", CONFIG, "--only", "decode,warp");
     assertEquals(2, r.code(), r.out() + r.err());
+  }
+
+  @Test
+  void weightBytesPerStepCountsEachStageInTheShareOfStepsItRan() {
+    var cfg = org.hnet.config.HNetConfig.parse(java.nio.file.Path.of(CONFIG));
+    int d0 = cfg.stage(0).dModel();
+    double head = 4.0 * ((double) cfg.vocabSize() * d0 + d0);
+    double all = BenchCommand.weightBytesPerStep(cfg, new long[] {10, 10, 10});
+    double outer = BenchCommand.weightBytesPerStep(cfg, new long[] {10, 0, 0});
+    double half = BenchCommand.weightBytesPerStep(cfg, new long[] {10, 5, 0});
+    assertEquals(head + 4.0 * (cfg.parameterCount(0) + cfg.parameterCount(1) + cfg.parameterCount(2)), all, 1e-6);
+    assertEquals(head + 4.0 * cfg.parameterCount(0), outer, 1e-6);
+    assertEquals(outer + 2.0 * cfg.parameterCount(1), half, 1e-6);
   }
 }

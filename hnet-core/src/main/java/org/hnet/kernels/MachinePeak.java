@@ -4,10 +4,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The machine's fused multiply-add peak as the JVM can reach it: every thread runs 12 independent
+ * The machine's limits as the JVM can reach them. FMA peak: every thread runs 12 independent
  * chains of vector FMAs on registers only (no memory traffic), enough to cover the FMA latency on
- * current x86 cores. No model work can run faster than this; benchmarks report it beside their
- * achieved GFLOP/s so the distance to the limit is visible.
+ * current x86 cores; no model work can run faster. Read bandwidth: streaming sums over an array
+ * far larger than the caches. Benchmarks report both beside their achieved figures so that the
+ * distance to the limit is visible.
  */
 public final class MachinePeak {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -66,5 +67,44 @@ public final class MachinePeak {
     }
     if (Float.isNaN(sink[0])) throw new AssertionError(); // keeps the chains alive
     return best;
+  }
+
+  /**
+   * Memory read bandwidth in GB/s on {@link Parallel#threads()} threads: vector sums over
+   * {@code megabytes} MB (far larger than the last-level cache, so it streams from memory), best
+   * of {@code runs} after one warm-up pass. The bound for work that must stream its operands, as
+   * decoding streams the weights.
+   */
+  public static double readGBps(int megabytes, int runs) {
+    float[] a = new float[Math.max(S.length(), megabytes << 18)];
+    java.util.Arrays.fill(a, 1f);
+    int threads = Parallel.threads();
+    float[] sink = new float[threads];
+    double best = 0;
+    for (int r = 0; r <= runs; r++) {
+      long start = System.nanoTime();
+      Parallel.forRange(threads, 1, (t0, t1) -> {
+        for (int t = t0; t < t1; t++) sink[t] += sum(a, (int) ((long) a.length * t / threads), (int) ((long) a.length * (t + 1) / threads));
+      });
+      double s = (System.nanoTime() - start) / 1e9;
+      if (r > 0) best = Math.max(best, 4.0 * a.length / s / 1e9);
+    }
+    if (Float.isNaN(sink[0])) throw new AssertionError(); // keeps the sums alive
+    return best;
+  }
+
+  /** Σ a[from, to) with four vector accumulators (order irrelevant: the value is discarded). */
+  private static float sum(float[] a, int from, int to) {
+    FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+    int L = S.length(), i = from;
+    for (; i + 4 * L <= to; i += 4 * L) {
+      s0 = s0.add(FloatVector.fromArray(S, a, i));
+      s1 = s1.add(FloatVector.fromArray(S, a, i + L));
+      s2 = s2.add(FloatVector.fromArray(S, a, i + 2 * L));
+      s3 = s3.add(FloatVector.fromArray(S, a, i + 3 * L));
+    }
+    float s = s0.add(s1).add(s2).add(s3).lane(0);
+    for (; i < to; i++) s += a[i];
+    return s;
   }
 }

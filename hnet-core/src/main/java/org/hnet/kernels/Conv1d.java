@@ -27,9 +27,9 @@ public final class Conv1d {
 
   private Conv1d() {}
 
-  /** SiLU in float with the exponential in double; e^-v overflow gives v/inf = ∓0, never NaN. */
+  /** SiLU in float ({@link FastExp}: the vector lanes compute the same bits); −∞ side gives ∓0, never NaN. */
   static float silu(float v) {
-    return v / (1f + (float) Math.exp(-v));
+    return FastExp.silu(v);
   }
 
   /**
@@ -100,12 +100,8 @@ public final class Conv1d {
         acc = FloatVector.fromArray(F, wT, k * C + ch)
             .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch), acc);
       }
-      acc.intoArray(out, outRow + ch);
+      FastExp.silu(acc).intoArray(out, outRow + ch);
     }
-    // SiLU in scalar, as the naive twin does: the vector EXP (SVML under C2, Math.exp per lane in
-    // the interpreter) is not bit-identical across JIT tiers, which would make results depend on
-    // timing. C exps per token are cheap next to the loads.
-    for (int i = 0; i < ch; i++) out[outRow + i] = silu(out[outRow + i]);
     for (; ch < C; ch++) {
       float acc = bias[ch];
       for (int src = first; src <= t; src++) {

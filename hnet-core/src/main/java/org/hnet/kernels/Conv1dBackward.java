@@ -22,10 +22,22 @@ public final class Conv1dBackward {
 
   private Conv1dBackward() {}
 
-  /** silu'(z) in double (σ via Math.exp; e^{−z} overflow gives σ = 0 and a ∓0 gradient). */
+  /** silu'(z) in double (σ via Math.exp; e^{−z} overflow gives σ = 0 and a ∓0 gradient): the oracle's. */
   static double siluGrad(double z) {
     double s = 1 / (1 + Math.exp(-z));
     return s * (1 + z * (1 - s));
+  }
+
+  /** silu'(z) in float with {@link FastExp}'s σ: the fast kernel's, lanes and tail alike. */
+  static float siluGrad(float z) {
+    float s = FastExp.sigmoid(z);
+    return s * (1f + z * (1f - s));
+  }
+
+  /** {@link #siluGrad(float)} lane by lane. */
+  static FloatVector siluGrad(FloatVector z) {
+    FloatVector s = FastExp.sigmoid(z);
+    return s.mul(z.mul(s.neg().add(1f)).add(1f));
   }
 
   /** The formulas above token by token in double (the oracle); same arguments as the fast one. */
@@ -81,16 +93,21 @@ public final class Conv1dBackward {
     for (int ch = 0; ch < C; ch++) {
       for (int k = 0; k < W; k++) wT[k * C + ch] = w[ch * W + k];
     }
-    int vecBlocks = C / LANES, blocks = vecBlocks + (C % LANES != 0 ? 1 : 0);
-    int grain = (int) Math.max(1, 16384 / ((long) T * W * LANES + 1));
+    // Blocks of up to BLOCK_VECTORS vectors of channels: a block walks every token of its rows,
+    // so wide blocks read whole cache lines of in/dout/din (one vector per block read a 32-byte
+    // piece of a 4 KB-strided row per token: ~5× slower, bound by cache misses).
+    int vecs = C / LANES, vecBlocks = (vecs + BLOCK_VECTORS - 1) / BLOCK_VECTORS;
+    int blocks = vecBlocks + (C % LANES != 0 ? 1 : 0);
+    int grain = (int) Math.max(1, 16384 / ((long) T * W * LANES * BLOCK_VECTORS + 1));
     Parallel.forRange(blocks, grain, (b0, b1) -> {
-      float[] sc = workerScratch(3 * W * LANES + LANES);
+      float[] sc = workerScratch(Math.max(BLOCK_VECTORS * (2 * W + 1) * LANES, 2 * W));
       for (int blk = b0; blk < b1; blk++) {
         if (blk < vecBlocks) {
-          vectorBlock(blk * LANES, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
+          int v0 = blk * BLOCK_VECTORS, nv = Math.min(BLOCK_VECTORS, vecs - v0);
+          vectorBlock(v0 * LANES, nv, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
               in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
         } else {
-          for (int ch = vecBlocks * LANES; ch < C; ch++) {
+          for (int ch = vecs * LANES; ch < C; ch++) {
             scalarChannel(ch, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
                 in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
           }
@@ -99,51 +116,61 @@ public final class Conv1dBackward {
     });
   }
 
+  /** Vectors of channels per parallel block (64 channels with 256-bit vectors). */
+  private static final int BLOCK_VECTORS = 8;
+
   /**
-   * Channels [ch0, ch0 + LANES). sc: ring [W × LANES] of dz (slot t mod W), dw accumulators [W ×
-   * LANES], z [LANES].
+   * Channels [ch0, ch0 + nv·LANES), nv vectors. sc: ring [W × NB] of dz (slot t mod W), dw
+   * accumulators [W × NB], dbias accumulators [NB], with NB = nv·LANES. Every channel sees exactly the operations
+   * of the one-channel formulas in the same order, so the blocking does not change any result.
    */
-  private static void vectorBlock(int ch0, float[] din, int dinOff, int dinStride, float[] dw,
+  private static void vectorBlock(int ch0, int nv, float[] din, int dinOff, int dinStride, float[] dw,
       float[] dbias, float[] dout, int doutOff, int doutStride, float[] in, int inOff, int inStride,
       float[] wT, float[] bias, int[] cu, int nSeq, int C, int W, float[] sc) {
-    int ringAt = 0, dwAt = W * LANES, zAt = 2 * W * LANES;
-    java.util.Arrays.fill(sc, dwAt, dwAt + W * LANES, 0f);
-    FloatVector vb = FloatVector.fromArray(F, bias, ch0);
-    FloatVector dbAcc = FloatVector.zero(F);
+    int nb = nv * LANES;
+    int ringAt = 0, dwAt = W * nb, dbAt = 2 * W * nb;
+    java.util.Arrays.fill(sc, dwAt, dwAt + W * nb, 0f);
+    java.util.Arrays.fill(sc, dbAt, dbAt + nb, 0f);
     for (int s = 0; s < nSeq; s++) {
       int start = cu[s], end = cu[s + 1];
+      int slot = end - 1 >= start ? (end - 1) % W : 0; // ring slot of token t, stepped down with t
       for (int t = end - 1; t >= start; t--) {
         int first = Math.max(start, t - (W - 1));
-        // z_t exactly as the forward forms it: bias, then taps oldest first.
-        FloatVector z = vb;
-        for (int src = first; src <= t; src++) {
-          z = FloatVector.fromArray(F, wT, (src - t + W - 1) * C + ch0)
-              .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch0), z);
+        int dRow = doutOff + t * doutStride + ch0, ring = ringAt + slot * nb;
+        for (int v = 0; v < nv; v++) {
+          int c = ch0 + v * LANES, o = v * LANES;
+          // z_t exactly as the forward forms it: bias, then taps oldest first.
+          FloatVector z = FloatVector.fromArray(F, bias, c);
+          for (int src = first; src <= t; src++) {
+            z = FloatVector.fromArray(F, wT, (src - t + W - 1) * C + c)
+                .fma(FloatVector.fromArray(F, in, inOff + src * inStride + c), z);
+          }
+          FloatVector dz = FloatVector.fromArray(F, dout, dRow + o).mul(siluGrad(z));
+          dz.intoArray(sc, ring + o);
+          FloatVector.fromArray(F, sc, dbAt + o).add(dz).intoArray(sc, dbAt + o);
+          for (int src = first; src <= t; src++) {
+            int at = dwAt + (src - t + W - 1) * nb + o;
+            dz.fma(FloatVector.fromArray(F, in, inOff + src * inStride + c),
+                FloatVector.fromArray(F, sc, at)).intoArray(sc, at);
+          }
+          // din_t = Σ_m w[W−1−m] dz_{t+m} over the targets t+m still in the sequence.
+          FloatVector acc = FloatVector.zero(F);
+          for (int m = 0, mEnd = Math.min(W, end - t), sl = slot; m < mEnd; m++) {
+            acc = FloatVector.fromArray(F, wT, (W - 1 - m) * C + c)
+                .fma(FloatVector.fromArray(F, sc, ringAt + sl * nb + o), acc);
+            if (++sl == W) sl = 0;
+          }
+          acc.intoArray(din, dinOff + t * dinStride + c);
         }
-        z.intoArray(sc, zAt);
-        int slot = ringAt + (t % W) * LANES, dRow = doutOff + t * doutStride + ch0;
-        for (int l = 0; l < LANES; l++) { // scalar exp: vector EXP differs between JIT tiers
-          sc[slot + l] = (float) (dout[dRow + l] * siluGrad(sc[zAt + l]));
-        }
-        FloatVector dz = FloatVector.fromArray(F, sc, slot);
-        dbAcc = dbAcc.add(dz);
-        for (int src = first; src <= t; src++) {
-          int at = dwAt + (src - t + W - 1) * LANES;
-          dz.fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch0),
-              FloatVector.fromArray(F, sc, at)).intoArray(sc, at);
-        }
-        // din_t = Σ_m w[W−1−m] dz_{t+m} over the targets t+m still in the sequence.
-        FloatVector acc = FloatVector.zero(F);
-        for (int m = 0, mEnd = Math.min(W, end - t); m < mEnd; m++) {
-          acc = FloatVector.fromArray(F, wT, (W - 1 - m) * C + ch0)
-              .fma(FloatVector.fromArray(F, sc, ringAt + ((t + m) % W) * LANES), acc);
-        }
-        acc.intoArray(din, dinOff + t * dinStride + ch0);
+        if (--slot < 0) slot = W - 1;
       }
     }
-    FloatVector.fromArray(F, dbias, ch0).add(dbAcc).intoArray(dbias, ch0);
+    for (int v = 0; v < nv; v++) {
+      int c = ch0 + v * LANES;
+      FloatVector.fromArray(F, dbias, c).add(FloatVector.fromArray(F, sc, dbAt + v * LANES)).intoArray(dbias, c);
+    }
     for (int k = 0; k < W; k++) {
-      for (int l = 0; l < LANES; l++) dw[(ch0 + l) * W + k] += sc[dwAt + k * LANES + l];
+      for (int l = 0; l < nb; l++) dw[(ch0 + l) * W + k] += sc[dwAt + k * nb + l];
     }
   }
 
@@ -162,7 +189,7 @@ public final class Conv1dBackward {
         for (int src = first; src <= t; src++) {
           z = Math.fma(wT[(src - t + W - 1) * C + ch], in[inOff + src * inStride + ch], z);
         }
-        float dz = (float) (dout[doutOff + t * doutStride + ch] * siluGrad(z));
+        float dz = dout[doutOff + t * doutStride + ch] * siluGrad(z);
         sc[t % W] = dz;
         dbAcc += dz;
         for (int src = first; src <= t; src++) {

@@ -55,9 +55,7 @@ public final class Ops {
     Parallel.forRange(M, Math.max(1, 2048 / Math.max(1, D)), (m0, m1) -> {
       for (int m = m0; m < m1; m++) {
         int yo = yOff + m * D, vo = vOff + m * vStride, zo = zOff + m * zStride;
-        // scalar SiLU: the vector EXP gives other bits once C2 compiles it (SVML), and results
-        // must not depend on warm-up
-        for (int i = 0; i < D; i++) y[yo + i] = v[vo + i] * silu(z[zo + i]);
+        gateSilu(y, yo, v, vo, z, zo, D);
         float rstd = rstd(y, yo, D, eps);
         scaleByWeight(y, yo, y, yo, w, rstd, D);
       }
@@ -70,7 +68,7 @@ public final class Ops {
     Parallel.forRange(M, Math.max(1, 2048 / Math.max(1, Hd)), (m0, m1) -> {
       for (int m = m0; m < m1; m++) {
         int ho = hOff + m * 2 * Hd, oo = outOff + m * Hd;
-        for (int i = 0; i < Hd; i++) out[oo + i] = h[ho + i] * silu(h[ho + Hd + i]);
+        gateSilu(out, oo, h, ho, h, ho + Hd, Hd);
       }
     });
   }
@@ -119,19 +117,15 @@ public final class Ops {
     // g = v·silu(z), recomputed into scratch; then dg = rmsnorm backward, written over g's slot
     Parallel.forRange(M, 32, (m0, m1) -> {
       for (int m = m0; m < m1; m++) {
-        for (int i = 0; i < D; i++) scratch[m * D + i] = v[vOff + m * vStride + i] * silu(z[zOff + m * zStride + i]);
+        gateSilu(scratch, m * D, v, vOff + m * vStride, z, zOff + m * zStride, D);
       }
     });
     float[] dg = new float[M * D];
     rmsnormBackward(dg, 0, D, false, dw, dy, 0, D, scratch, 0, D, w, M, D, eps);
     Parallel.forRange(M, 32, (m0, m1) -> {
       for (int m = m0; m < m1; m++) {
-        for (int i = 0; i < D; i++) {
-          float zi = z[zOff + m * zStride + i], vi = v[vOff + m * vStride + i], g = dg[m * D + i];
-          float sig = 1f / (1f + (float) Math.exp(-zi));
-          dv[dvOff + m * dvStride + i] = g * zi * sig;
-          dz[dzOff + m * dzStride + i] = g * vi * sig * (1f + zi * (1f - sig));
-        }
+        gateSiluBackward(dv, dvOff + m * dvStride, dz, dzOff + m * dzStride, dg, m * D,
+            v, vOff + m * vStride, z, zOff + m * zStride, D);
       }
     });
   }
@@ -141,12 +135,7 @@ public final class Ops {
     Parallel.forRange(M, 32, (m0, m1) -> {
       for (int m = m0; m < m1; m++) {
         int ho = hOff + m * 2 * Hd, dho = dhOff + m * 2 * Hd, oo = doutOff + m * Hd;
-        for (int i = 0; i < Hd; i++) {
-          float y = h[ho + i], gate = h[ho + Hd + i], g = dout[oo + i];
-          float sig = 1f / (1f + (float) Math.exp(-gate));
-          dh[dho + i] = g * gate * sig;
-          dh[dho + Hd + i] = g * y * sig * (1f + gate * (1f - sig));
-        }
+        gateSiluBackward(dh, dho, dh, dho + Hd, dout, oo, h, ho, h, ho + Hd, Hd);
       }
     });
   }
@@ -160,9 +149,38 @@ public final class Ops {
     for (; i < n; i++) a[aOff + i] += b[bOff + i];
   }
 
-  /** silu(x) = x * sigmoid(x) = x / (1 + exp(-x)). */
+  /** silu(x) = x * sigmoid(x) = x / (1 + exp(-x)), with {@link FastExp}'s exponential. */
   public static float silu(float x) {
-    return x / (1f + (float) Math.exp(-x));
+    return FastExp.silu(x);
+  }
+
+  /** out[n] = v[n] · silu(z[n]): vector lanes and the scalar tail compute the same bits. */
+  private static void gateSilu(float[] out, int oo, float[] v, int vo, float[] z, int zo, int n) {
+    int i = 0;
+    for (int b = S.loopBound(n); i < b; i += L) {
+      FloatVector.fromArray(S, v, vo + i).mul(FastExp.silu(FloatVector.fromArray(S, z, zo + i))).intoArray(out, oo + i);
+    }
+    for (; i < n; i++) out[oo + i] = v[vo + i] * FastExp.silu(z[zo + i]);
+  }
+
+  /**
+   * Backward of out = v · silu(z) given g = ∂L/∂out: dv = g·z·σ(z), dz = g·v·σ(z)·(1 + z(1 − σ(z))).
+   * dv and dz may be the same array at disjoint ranges.
+   */
+  private static void gateSiluBackward(float[] dv, int dvo, float[] dz, int dzo, float[] g, int go,
+      float[] v, int vo, float[] z, int zo, int n) {
+    int i = 0;
+    for (int b = S.loopBound(n); i < b; i += L) {
+      FloatVector zi = FloatVector.fromArray(S, z, zo + i), vi = FloatVector.fromArray(S, v, vo + i);
+      FloatVector gi = FloatVector.fromArray(S, g, go + i), sig = FastExp.sigmoid(zi);
+      gi.mul(zi).mul(sig).intoArray(dv, dvo + i);
+      gi.mul(vi).mul(sig).mul(zi.mul(sig.neg().add(1f)).add(1f)).intoArray(dz, dzo + i);
+    }
+    for (; i < n; i++) {
+      float zi = z[zo + i], vi = v[vo + i], gi = g[go + i], sig = FastExp.sigmoid(zi);
+      dv[dvo + i] = gi * zi * sig;
+      dz[dzo + i] = gi * vi * sig * (1f + zi * (1f - sig));
+    }
   }
 
   /** softplus with torch's threshold: the identity above 20. */

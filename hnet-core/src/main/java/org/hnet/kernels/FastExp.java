@@ -1,0 +1,101 @@
+package org.hnet.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * e^x in float for the elementwise activations (SiLU and σ in SwiGLU, the gated RMSNorm and the
+ * conv), as a vector kernel and a scalar twin that perform the same operations, so an element's
+ * value never depends on whether it fell in a vector or in the tail.
+ *
+ * <p>Why not the Vector API's EXP: under C2 it calls SVML, in the interpreter and C1 it calls
+ * Math.exp per lane, and the two differ in the last bit, so results would depend on JIT warm-up.
+ * Why not the scalar (float) Math.exp(double): it cost ~10 ns per element and these activations
+ * take ~60 million exponentials per training step of the small benchmark model (~10% of it).
+ *
+ * <p>Method (Cephes expf): n = round(x·log2 e) with the 1.5·2²³ trick (exact, no conversion),
+ * r = x − n·ln 2 in two fma steps (Cody–Waite split of ln 2), e^r by a degree-6 polynomial on
+ * |r| ≤ ln2/2, times 2ⁿ built from exponent bits. Relative error ≤ 2 ulp over the clamped range
+ * (tested against Math.exp). Inputs above 88 give +∞ and below −87 give 0, so 1 + e^{−v} never
+ * turns into NaN; NaN stays NaN.
+ */
+public final class FastExp {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+  static final float HI = 88f;
+  static final float LO = -87f;
+  private static final float LOG2E = 1.44269504088896341f;
+  private static final float ROUND = 12582912f; // 1.5·2²³: adding it rounds to an integer in the low mantissa bits
+  private static final float LN2_HI = 0.693359375f;
+  private static final float LN2_LO = -2.12194440e-4f;
+  private static final float P0 = 1.9875691500e-4f;
+  private static final float P1 = 1.3981999507e-3f;
+  private static final float P2 = 8.3334519073e-3f;
+  private static final float P3 = 4.1665795894e-2f;
+  private static final float P4 = 1.6666665459e-1f;
+  private static final float P5 = 5.0000001201e-1f;
+
+  private FastExp() {}
+
+  /** e^x, the scalar twin of {@link #exp(FloatVector)}. */
+  public static float exp(float x) {
+    float xc = Math.min(Math.max(x, LO), HI);
+    float t = Math.fma(xc, LOG2E, ROUND);
+    int n = Float.floatToRawIntBits(t) - Float.floatToRawIntBits(ROUND);
+    float nf = t - ROUND;
+    float r = Math.fma(-nf, LN2_HI, xc);
+    r = Math.fma(-nf, LN2_LO, r);
+    float p = Math.fma(P0, r, P1);
+    p = Math.fma(p, r, P2);
+    p = Math.fma(p, r, P3);
+    p = Math.fma(p, r, P4);
+    p = Math.fma(p, r, P5);
+    float y = Math.fma(p * r, r, r) + 1f;
+    y = y * Float.intBitsToFloat((n + 127) << 23);
+    if (x > HI) return Float.POSITIVE_INFINITY;
+    if (x < LO) return 0f;
+    return x != x ? x : y;
+  }
+
+  /** e^x lane by lane, exactly {@link #exp(float)} per lane. */
+  public static FloatVector exp(FloatVector x) {
+    FloatVector xc = x.max(LO).min(HI);
+    FloatVector t = xc.fma(LOG2E, ROUND);
+    IntVector n = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND));
+    FloatVector nf = t.sub(ROUND);
+    FloatVector r = nf.neg().fma(FloatVector.broadcast(S, LN2_HI), xc);
+    r = nf.neg().fma(FloatVector.broadcast(S, LN2_LO), r);
+    FloatVector p = FloatVector.broadcast(S, P0).fma(r, FloatVector.broadcast(S, P1));
+    p = p.fma(r, FloatVector.broadcast(S, P2));
+    p = p.fma(r, FloatVector.broadcast(S, P3));
+    p = p.fma(r, FloatVector.broadcast(S, P4));
+    p = p.fma(r, FloatVector.broadcast(S, P5));
+    FloatVector y = p.mul(r).fma(r, r).add(1f);
+    y = y.mul(n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    y = y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, HI));
+    y = y.blend(0f, x.compare(VectorOperators.LT, LO));
+    return y.blend(x, x.compare(VectorOperators.NE, x));
+  }
+
+  /** silu(v) = v / (1 + e^−v); −∞ side: v / ∞ = ∓0, never NaN. */
+  public static float silu(float v) {
+    return v / (1f + exp(-v));
+  }
+
+  /** {@link #silu(float)} lane by lane. */
+  public static FloatVector silu(FloatVector v) {
+    return v.div(exp(v.neg()).add(1f));
+  }
+
+  /** σ(v) = 1 / (1 + e^−v). */
+  public static float sigmoid(float v) {
+    return 1f / (1f + exp(-v));
+  }
+
+  /** {@link #sigmoid(float)} lane by lane. */
+  public static FloatVector sigmoid(FloatVector v) {
+    return FloatVector.broadcast(S, 1f).div(exp(v.neg()).add(1f));
+  }
+}

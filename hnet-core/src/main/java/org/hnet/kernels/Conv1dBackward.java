@@ -83,20 +83,33 @@ public final class Conv1dBackward {
     }
     int vecBlocks = C / LANES, blocks = vecBlocks + (C % LANES != 0 ? 1 : 0);
     int grain = (int) Math.max(1, 16384 / ((long) T * W * LANES + 1));
-    Parallel.forRange(blocks, grain, (b0, b1) -> {
-      float[] sc = workerScratch(3 * W * LANES + LANES);
-      for (int blk = b0; blk < b1; blk++) {
-        if (blk < vecBlocks) {
-          vectorBlock(blk * LANES, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
+    if (Parallel.serial(blocks, grain)) {
+      if (blocks > 0) {
+        channelBlocks(din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride, in, inOff, inStride, wT, bias,
+            cuSeqlens, nSeq, C, W, vecBlocks, 0, blocks);
+      }
+    } else {
+      Parallel.forRange(blocks, grain, (b0, b1) -> channelBlocks(din, dinOff, dinStride, dw, dbias, dout, doutOff,
+          doutStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, vecBlocks, b0, b1));
+    }
+  }
+
+  /** Channel blocks [b0, b1) of {@link #causalSiluBackward}: vector blocks, then the scalar rest. */
+  private static void channelBlocks(float[] din, int dinOff, int dinStride, float[] dw, float[] dbias, float[] dout,
+      int doutOff, int doutStride, float[] in, int inOff, int inStride, float[] wT, float[] bias, int[] cuSeqlens,
+      int nSeq, int C, int W, int vecBlocks, int b0, int b1) {
+    float[] sc = workerScratch(3 * W * LANES + LANES);
+    for (int blk = b0; blk < b1; blk++) {
+      if (blk < vecBlocks) {
+        vectorBlock(blk * LANES, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
+            in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
+      } else {
+        for (int ch = vecBlocks * LANES; ch < C; ch++) {
+          scalarChannel(ch, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
               in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
-        } else {
-          for (int ch = vecBlocks * LANES; ch < C; ch++) {
-            scalarChannel(ch, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
-                in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
-          }
         }
       }
-    });
+    }
   }
 
   /**

@@ -35,6 +35,20 @@ public final class Params {
     return p;
   }
 
+  private int slots;
+
+  /** Reserves n consecutive workspace slots for a module (see {@link Workspace}); returns the first. */
+  int slots(int n) {
+    int first = slots;
+    slots += n;
+    return first;
+  }
+
+  /** The workspace slots reserved so far. */
+  int slotCount() {
+    return slots;
+  }
+
   /** Every parameter, in construction order. */
   public Map<String, Param> all() {
     return byName;

@@ -34,8 +34,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@code gc.alloc.rate.norm}, bytes/op), which timing noise does not affect:
  *
  * <pre>
- * java --add-modules=jdk.incubator.vector -jar hnet-bench/target/benchmarks.jar ModelBench -prof gc -f 1 -wi 2 -i 3 -w 1 -r 2
+ * java --add-modules=jdk.incubator.vector -jar hnet-bench/target/benchmarks.jar ModelBench.decodeStep -prof gc -f 1 -wi 2 -i 3 -w 1 -r 2
+ * java --add-modules=jdk.incubator.vector -jar hnet-bench/target/benchmarks.jar ModelBench.trainStep -prof gc -f 1 -wi 12 -i 3 -w 1 -r 2
  * </pre>
+ *
+ * A training step takes seconds, so an iteration is one or two of them: it needs a dozen warm-up
+ * iterations before the JIT has compiled every kernel (until then vector code run by the
+ * interpreter or C1 allocates every vector it computes, hundreds of MB per step).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -44,7 +49,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 2)
 public class ModelBench {
   static final String CONFIG = "small-1stage.json";
-  static final int TRAIN_B = 4, TRAIN_L = 1024, PROMPT = 256, MAX_LEN = 4096;
+  static final int TRAIN_B = 4, TRAIN_L = 1024, PROMPT = 256;
 
   /** The small-1stage model with random weights (built once per trial). */
   static HNetForCausalLM model() {
@@ -73,7 +78,9 @@ public class ModelBench {
   /**
    * A decode state in steady state: the cache is allocated once and a 256-byte prompt prefilled
    * per row; every operation feeds one byte to every row. The cache is refilled (prefilled again)
-   * between iterations when the next one could run past its {@value #MAX_LEN} positions.
+   * between iterations when the next one could run past its positions; a refill allocates (the
+   * prefill's buffers are not kept) and JMH counts it in that iteration, so the caches are long
+   * enough for the whole run of the command below.
    */
   @State(Scope.Benchmark)
   public static class Decode {
@@ -85,6 +92,7 @@ public class ModelBench {
 
     HNetForCausalLM lm;
     HNetForCausalLM.Cache cache;
+    int maxLen; // room for the steps of a whole short run, so that no refill lands in it
     int[] prompt, stream, tok;
     boolean[] all;
     int pos; // steps taken since the prefill
@@ -94,9 +102,10 @@ public class ModelBench {
     public void setup() {
       Parallel.setThreads(threads);
       lm = model();
-      cache = lm.allocate(rows, MAX_LEN);
+      maxLen = rows == 1 ? 8192 : 4096; // the KV caches: 100 MB at batch 1, 400 MB at batch 8
+      cache = lm.allocate(rows, maxLen);
       prompt = text(rows * PROMPT, 1);
-      stream = text(MAX_LEN, 2);
+      stream = text(maxLen, 2);
       tok = new int[rows];
       all = new boolean[rows];
       Arrays.fill(all, true);
@@ -107,7 +116,7 @@ public class ModelBench {
     @Setup(Level.Iteration)
     public void iteration() {
       longest = Math.max(longest, pos - mark);
-      if (PROMPT + pos + Math.max(256, 5 * longest / 2) > MAX_LEN) refill();
+      if (PROMPT + pos + Math.max(256, 5 * longest / 2) > maxLen) refill();
       mark = pos;
     }
 
@@ -119,7 +128,7 @@ public class ModelBench {
 
   @Benchmark
   public float[] decodeStep(Decode s) {
-    if (PROMPT + s.pos >= MAX_LEN) throw new IllegalStateException("an iteration ran past the decode cache: shorten the iterations (-r)");
+    if (PROMPT + s.pos >= s.maxLen) throw new IllegalStateException("an iteration ran past the decode cache: shorten the iterations (-r)");
     int b = s.stream[s.pos++];
     for (int r = 0; r < s.rows; r++) s.tok[r] = b;
     return s.lm.step(s.tok, s.cache, s.all).logits();

@@ -501,7 +501,8 @@ public final class Attention {
       int rotaryDim, int window, boolean[] active, float[][] cs, int groups, int gMax, int need, int start, int end) {
     Scratch sc = SCRATCH.get();
     if (sc.vec.length < gMax * P) sc.vec = new float[gMax * P];
-    if (sc.sc.length < gMax * need) sc.sc = new float[gMax * need];
+    // scores grow with the position, one more each step: grow by doubling, not to the exact need
+    if (sc.sc.length < gMax * need) sc.sc = new float[(int) Math.min(Integer.MAX_VALUE - 8, Math.max(gMax * need, 2L * sc.sc.length))];
     for (int it = start; it < end; it++) {
       int r = it / groups, g = it % groups;
       if (active[r]) {

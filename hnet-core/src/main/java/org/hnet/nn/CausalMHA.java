@@ -18,9 +18,10 @@ public final class CausalMHA implements Mixer {
   private float[] savedQkv, savedO, savedLse;
   private SeqLens savedSeqs;
   private Workspace savedWs;
-  // workspace slots (from ws): attention output [T × d], lse [T × H], ∂qkv [T × 3d]
-  private static final int S_O = 0, S_LSE = 1, S_DQKV = 2;
-  private final int ws;
+  // workspace slots: attention output [T × d] and lse [T × H] (from ws); ∂qkv [T × 3d] (bws,
+  // shared by every attention layer: it dies when backward returns)
+  private static final int S_O = 0, S_LSE = 1;
+  private final int ws, bws;
 
   CausalMHA(Params ps, String prefix, int stage, int d, AttnConfig cfg) {
     this.d = d;
@@ -29,9 +30,11 @@ public final class CausalMHA implements Mixer {
     this.headDim = d / nHeads;
     this.rotaryDim = cfg.rotaryEmbDim();
     this.window = cfg.windowSize();
-    this.wqkv = new Linear(ps, prefix + ".Wqkv", stage, d, 3 * d, false);
-    this.outProj = new Linear(ps, prefix + ".out_proj", stage, d, d, false);
-    this.ws = ps.slots(3);
+    // input gradients: out_proj's dies inside backward, Wqkv's at once in Block (norm1's backward)
+    this.wqkv = new Linear(ps, prefix + ".Wqkv", stage, d, 3 * d, false, "CausalMHA.Wqkv.dx");
+    this.outProj = new Linear(ps, prefix + ".out_proj", stage, d, d, false, "CausalMHA.out_proj.dx");
+    this.ws = ps.slots(2);
+    this.bws = ps.sharedSlots("CausalMHA.backward", 1);
   }
 
   /**
@@ -118,7 +121,7 @@ public final class CausalMHA implements Mixer {
   public float[] backward(float[] dy) {
     float[] dO = outProj.backward(dy);
     int T = savedSeqs.total();
-    float[] dqkv = savedWs.floats(ws + S_DQKV, T * 3 * d);
+    float[] dqkv = savedWs.floats(bws, T * 3 * d);
     AttentionBackward.backward(dqkv, 0, 3 * d, dO, 0, savedQkv, 0, 3 * d, savedO, 0, savedLse,
         savedSeqs.cu(), savedSeqs.count(), nHeads, headDim, rotaryDim, window);
     savedQkv = savedO = savedLse = null;

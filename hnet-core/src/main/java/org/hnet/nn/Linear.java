@@ -8,15 +8,25 @@ public final class Linear {
   public final Param bias; // null when the layer has none
   public final int in;
   public final int out;
-  private final int ws; // workspace slots: ws output [M × out], ws + 1 input gradient [M × in]
+  private final int ws, dxSlot; // workspace slots: output [M × out], input gradient [M × in]
 
   Linear(Params ps, String prefix, int stage, int in, int out, boolean bias) {
+    this(ps, prefix, stage, in, out, bias, null);
+  }
+
+  /**
+   * @param sharedDx null, or the key of an input-gradient slot shared by every Linear built with
+   *     it: for a layer whose dx its caller consumes before any other of them runs backward
+   *     (inside a mixer or an MLP)
+   */
+  Linear(Params ps, String prefix, int stage, int in, int out, boolean bias, String sharedDx) {
     this.in = in;
     this.out = out;
     this.mode = ps.mode;
     this.weight = ps.take(prefix + ".weight", stage, true, out, in);
     this.bias = bias ? ps.take(prefix + ".bias", stage, false, out) : null;
-    this.ws = ps.slots(2);
+    this.ws = ps.slots(1);
+    this.dxSlot = sharedDx == null ? ps.slots(1) : ps.sharedSlots(sharedDx, 1);
   }
 
   private float[] savedX; // [M × in], kept for the backward when training
@@ -63,7 +73,7 @@ public final class Linear {
   public float[] backward(float[] dy) {
     int M = savedM;
     Matmul.linearBackwardWeight(weight.gradBuffer(), 0, bias == null ? null : bias.gradBuffer(), 0, dy, 0, savedX, 0, M, out, in);
-    float[] dx = savedWs.floats(ws + 1, M * in);
+    float[] dx = savedWs.floats(dxSlot, M * in);
     Matmul.linearBackwardInput(dx, 0, dy, 0, weight.data, 0, M, out, in, false);
     savedX = null;
     savedWs = null;

@@ -29,10 +29,11 @@ public final class Mamba2 implements Mixer {
   private float[] savedZxbcdt, savedXbc, savedY;
   private SeqLens savedSeqs;
   private Workspace savedWs;
-  // workspace slots (from ws): forward/step activations, then the backward's temporaries
-  private static final int S_IN = 0, S_XBC = 1, S_XS = 2, S_DT = 3, S_B = 4, S_C = 5, S_Y = 6, S_G = 7;
-  private static final int S_DZXBCDT = 8, S_DY = 9, S_SCRATCH = 10, S_DG = 11, S_RSTD = 12, S_DXBC = 13, SLOTS = 14;
-  private final int ws;
+  // workspace slots: this layer's forward/step activations (from ws), and the backward's
+  // temporaries (from bws), shared by every Mamba-2 layer: they die when backward returns
+  private static final int S_IN = 0, S_XBC = 1, S_XS = 2, S_DT = 3, S_B = 4, S_C = 5, S_Y = 6, S_G = 7, SLOTS = 8;
+  private static final int S_DZXBCDT = 0, S_DY = 1, S_SCRATCH = 2, S_DG = 3, S_RSTD = 4, S_DXBC = 5, BACKWARD_SLOTS = 6;
+  private final int ws, bws;
 
   Mamba2(Params ps, String prefix, int stage, int d, SsmConfig cfg) {
     this.d = d;
@@ -49,12 +50,15 @@ public final class Mamba2 implements Mixer {
     this.dtBias = ps.take(prefix + ".dt_bias", stage, false, nHeads);
     this.aLog = ps.take(prefix + ".A_log", stage, false, nHeads);
     this.dSkip = ps.take(prefix + ".D", stage, false, nHeads);
-    this.inProj = new Linear(ps, prefix + ".in_proj", stage, d, dInProj, false);
+    // the projections' input gradients die inside backward (out_proj's) or at once in Block
+    // (in_proj's, into norm1's backward): one slot each for all Mamba-2 layers
+    this.inProj = new Linear(ps, prefix + ".in_proj", stage, d, dInProj, false, "Mamba2.in_proj.dx");
     this.convWeight = ps.take(prefix + ".conv1d.weight", stage, true, convDim, 1, dConv);
     this.convBias = ps.take(prefix + ".conv1d.bias", stage, false, convDim);
     this.normWeight = ps.take(prefix + ".norm.weight", stage, false, dInner);
-    this.outProj = new Linear(ps, prefix + ".out_proj", stage, dInner, d, false);
+    this.outProj = new Linear(ps, prefix + ".out_proj", stage, dInner, d, false, "Mamba2.out_proj.dx");
     this.ws = ps.slots(SLOTS);
+    this.bws = ps.sharedSlots("Mamba2.backward", BACKWARD_SLOTS);
   }
 
   /** Decode state: conv [R × convDim × W] (last W inputs of the conv, oldest first), ssm [R × H × P × N]. */
@@ -144,12 +148,12 @@ public final class Mamba2 implements Mixer {
     int T = seqs.total();
     float[] dg = outProj.backward(dout); // [T × dInner]
     // ∂L/∂(in_proj output), filled column range by column range: z, then xBC (via the conv), then dt
-    float[] dZxbcdt = w.floats(ws + S_DZXBCDT, T * dInProj);
-    float[] dy = w.floats(ws + S_DY, T * dInner);
+    float[] dZxbcdt = w.floats(bws + S_DZXBCDT, T * dInProj);
+    float[] dy = w.floats(bws + S_DY, T * dInner);
     Ops.gatedRmsnormBackward(dy, 0, dInner, dZxbcdt, 0, dInProj, normWeight.gradBuffer(), dg,
         savedY, 0, dInner, savedZxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS,
-        w.floats(ws + S_SCRATCH, T * dInner), w.floats(ws + S_DG, T * dInner), w.floats(ws + S_RSTD, T));
-    float[] dXbc = w.floats(ws + S_DXBC, T * convDim); // ∂L/∂[x | B | C] after the conv
+        w.floats(bws + S_SCRATCH, T * dInner), w.floats(bws + S_DG, T * dInner), w.floats(bws + S_RSTD, T));
+    float[] dXbc = w.floats(bws + S_DXBC, T * convDim); // ∂L/∂[x | B | C] after the conv
     SsdBackward.scanBackward(dXbc, 0, convDim, dZxbcdt, 2 * dInner + 2 * dState, dInProj, dtBias.gradBuffer(), aLog.gradBuffer(),
         dXbc, dInner, convDim, dXbc, dInner + dState, convDim, dSkip.gradBuffer(),
         dy, 0, dInner,

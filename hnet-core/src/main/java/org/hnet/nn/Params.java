@@ -44,6 +44,18 @@ public final class Params {
     return first;
   }
 
+  private final Map<String, int[]> shared = new java.util.HashMap<>();
+
+  /**
+   * n slots shared by every module that asks with the same key: for temporaries that live only
+   * inside one call (a backward's scratch), when no two such calls overlap. Returns the first.
+   */
+  int sharedSlots(String key, int n) {
+    int[] s = shared.computeIfAbsent(key, k -> new int[] {slots(n), n});
+    if (s[1] != n) throw new IllegalStateException("shared slots " + key + ": " + s[1] + " reserved, " + n + " asked");
+    return s[0];
+  }
+
   /** The workspace slots reserved so far. */
   int slotCount() {
     return slots;

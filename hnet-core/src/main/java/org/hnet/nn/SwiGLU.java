@@ -8,7 +8,9 @@ public final class SwiGLU {
   public final Linear fc2;
   public final int d, hidden;
   private final Params.Mode mode;
-  private final int ws; // workspace slots: gated hidden [T × hidden], ∂fc1 output [T × 2·hidden]
+  // workspace slots: gated hidden [T × hidden] (ws); ∂fc1 output [T × 2·hidden] (bws, shared by
+  // every MLP: it dies when backward returns)
+  private final int ws, bws;
   private float[] savedH; // fc1 output [T × 2·hidden]
   private int savedT;
   private Workspace savedWs;
@@ -17,9 +19,11 @@ public final class SwiGLU {
     this.d = d;
     this.hidden = hidden;
     this.mode = ps.mode;
-    this.fc1 = new Linear(ps, prefix + ".fc1", stage, d, 2 * hidden, false);
-    this.fc2 = new Linear(ps, prefix + ".fc2", stage, hidden, d, false);
-    this.ws = ps.slots(2);
+    // input gradients: fc2's dies inside backward, fc1's at once in Block (norm2's backward)
+    this.fc1 = new Linear(ps, prefix + ".fc1", stage, d, 2 * hidden, false, "SwiGLU.fc1.dx");
+    this.fc2 = new Linear(ps, prefix + ".fc2", stage, hidden, d, false, "SwiGLU.fc2.dx");
+    this.ws = ps.slots(1);
+    this.bws = ps.sharedSlots("SwiGLU.backward", 1);
   }
 
   public float[] forward(float[] x, int T) {
@@ -53,7 +57,7 @@ public final class SwiGLU {
   public float[] backward(float[] dy) {
     float[] dg = fc2.backward(dy); // [T × hidden]
     int T = savedT;
-    float[] dh = savedWs.floats(ws + 1, T * 2 * hidden);
+    float[] dh = savedWs.floats(bws, T * 2 * hidden);
     Ops.swigluBackward(dh, 0, dg, 0, savedH, 0, T, hidden);
     savedH = null;
     savedWs = null;

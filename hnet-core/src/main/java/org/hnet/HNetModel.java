@@ -21,7 +21,9 @@ import org.hnet.nn.HNetForCausalLM;
  *
  * <p>Thread safety: one HNetModel may be used by several threads at once for {@code generate},
  * {@code stream}, {@code generateBatch} and {@code score}: every call allocates its own inference
- * caches and the weights are only read. (Training a model while it serves is not supported.)
+ * caches (which also own the buffers of the decode steps; a scoring forward allocates per call)
+ * and the weights are only read. (Training a model while it serves is not supported: training
+ * keeps its activations in the model.)
  *
  * <pre>{@code
  * HNetModel model = HNetModel.load(Path.of("runs/demo"));

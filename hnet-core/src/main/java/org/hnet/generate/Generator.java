@@ -79,9 +79,9 @@ public final class Generator {
       if (!active[r]) reasons[r] = StopCondition.Reason.MAX_BYTES;
     }
     int[] tok = new int[R];
-    boolean[] finishing = new boolean[R];
+    boolean[] finishing = new boolean[R], feed = new boolean[R];
     while (any(active)) {
-      boolean[] feed = new boolean[R];
+      java.util.Arrays.fill(feed, false); // (one array for the whole generation: a step allocates nothing)
       for (int r = 0; r < R; r++) {
         if (!active[r]) continue;
         int b = samplers[r].sample(logits, r * V, V);

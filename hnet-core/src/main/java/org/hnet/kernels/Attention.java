@@ -140,33 +140,42 @@ public final class Attention {
     int n = Math.toIntExact(items);
     int grain = work < SERIAL_WORK ? n : 1;
     int ml = maxLen;
-    Parallel.forRange(n, grain, (start, end) -> {
-      Scratch sc = SCRATCH.get();
-      sc.reserveForward(P, ml);
-      // Locate the first item: items run over (seq, head, query block).
-      int seq = 0, base = 0;
-      while (true) {
-        int nb = (cuSeqlens[seq + 1] - cuSeqlens[seq] + BQ - 1) / BQ;
-        if (start < base + H * nb) break;
-        base += H * nb;
-        seq++;
+    if (Parallel.serial(n, grain)) { // one part: the body directly, no lambda
+      queryBlocks(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs, ml, 0, n);
+    } else {
+      Parallel.forRange(n, grain, (start, end) ->
+          queryBlocks(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs, ml, start, end));
+    }
+  }
+
+  /** Work items [start, end) of the forward: they run over (seq, head, query block). */
+  private static void queryBlocks(float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens,
+      int H, int P, int rotaryDim, int window, float[] lse, float[][] cs, int ml, int start, int end) {
+    Scratch sc = SCRATCH.get();
+    sc.reserveForward(P, ml);
+    // Locate the first item.
+    int seq = 0, base = 0;
+    while (true) {
+      int nb = (cuSeqlens[seq + 1] - cuSeqlens[seq] + BQ - 1) / BQ;
+      if (start < base + H * nb) break;
+      base += H * nb;
+      seq++;
+    }
+    for (int it = start; it < end; ) {
+      int s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
+      int nb = (len + BQ - 1) / BQ;
+      int hi = Math.min(end, base + H * nb);
+      for (; it < hi; it++) {
+        int rel = it - base, k = rel % nb;
+        // Global causal blocks grow with their index; visiting them 0, nb−1, 1, nb−2, … gives
+        // contiguous item ranges (one per thread) similar amounts of work.
+        int b = window >= 0 ? k : (k & 1) == 0 ? k >> 1 : nb - 1 - (k >> 1);
+        queryBlock(sc, out, outOff, qkv, qkvOff, qkvStride, s0, len, seq, rel / nb, b * BQ,
+            H, P, rotaryDim, window, cs[0], cs[1], lse);
       }
-      for (int it = start; it < end; ) {
-        int s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
-        int nb = (len + BQ - 1) / BQ;
-        int hi = Math.min(end, base + H * nb);
-        for (; it < hi; it++) {
-          int rel = it - base, k = rel % nb;
-          // Global causal blocks grow with their index; visiting them 0, nb−1, 1, nb−2, … gives
-          // contiguous item ranges (one per thread) similar amounts of work.
-          int b = window >= 0 ? k : (k & 1) == 0 ? k >> 1 : nb - 1 - (k >> 1);
-          queryBlock(sc, out, outOff, qkv, qkvOff, qkvStride, s0, len, seq, rel / nb, b * BQ,
-              H, P, rotaryDim, window, cs[0], cs[1], lse);
-        }
-        base += H * nb;
-        seq++;
-      }
-    });
+      base += H * nb;
+      seq++;
+    }
   }
 
   /** One work item: rows [i0, i0+BQ) ∩ [0, len) of head h of the sequence starting at token s0. */
@@ -336,12 +345,12 @@ public final class Attention {
     float mNew = Math.max(mOld, mx.reduceLanes(VectorOperators.MAX));
     FloatVector sum = FloatVector.zero(SPECIES);
     for (int c = cs; c < ce; c += L) {
-      FloatVector p = AttentionMath.exp(FloatVector.fromArray(SPECIES, s, so + c).sub(mNew));
-      p.intoArray(s, so + c);
-      sum = sum.add(p);
+      AttentionMath.exp(s, so + c, mNew);
+      sum = sum.add(FloatVector.fromArray(SPECIES, s, so + c));
     }
     float alpha = AttentionMath.exp(mOld - mNew); // 0 on the first visible tile (mOld = −∞)
-    l[r] = l[r] * alpha + AttentionMath.sum(sum, lanes);
+    sum.intoArray(lanes, 0);
+    l[r] = l[r] * alpha + AttentionMath.sum(lanes);
     m[r] = mNew;
     if (alpha != 1f) {
       int ar = r * P, pv = SPECIES.loopBound(P), c = 0;
@@ -478,18 +487,29 @@ public final class Attention {
     int groups = Math.min(H, Math.max(1, (Parallel.threads() + rows - 1) / rows));
     int n = R * groups, need = window < 0 ? maxPos + 1 : Math.min(maxPos + 1, window + 1);
     int gMax = (H + groups - 1) / groups;
-    Parallel.forRange(n, work < SERIAL_WORK ? n : 1, (start, end) -> {
-      Scratch sc = SCRATCH.get();
-      if (sc.vec.length < gMax * P) sc.vec = new float[gMax * P];
-      if (sc.sc.length < gMax * need) sc.sc = new float[gMax * need];
-      for (int it = start; it < end; it++) {
-        int r = it / groups, g = it % groups;
-        if (active[r]) {
-          stepHeads(sc, out, qkv, kvCache, cap, pos[r], r, g * H / groups, (g + 1) * H / groups,
-              H, P, rotaryDim, window, cs[0], cs[1]);
-        }
+    int grain = work < SERIAL_WORK ? n : 1;
+    if (Parallel.serial(n, grain)) {
+      stepItems(out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax, need, 0, n);
+    } else {
+      Parallel.forRange(n, grain, (start, end) ->
+          stepItems(out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax, need, start, end));
+    }
+  }
+
+  /** Work items [start, end) of {@link #step}: item it is head group it % groups of row it / groups. */
+  private static void stepItems(float[] out, float[] qkv, float[] kvCache, int cap, int[] pos, int H, int P,
+      int rotaryDim, int window, boolean[] active, float[][] cs, int groups, int gMax, int need, int start, int end) {
+    Scratch sc = SCRATCH.get();
+    if (sc.vec.length < gMax * P) sc.vec = new float[gMax * P];
+    // scores grow with the position, one more each step: grow by doubling, not to the exact need
+    if (sc.sc.length < gMax * need) sc.sc = new float[(int) Math.min(Integer.MAX_VALUE - 8, Math.max(gMax * need, 2L * sc.sc.length))];
+    for (int it = start; it < end; it++) {
+      int r = it / groups, g = it % groups;
+      if (active[r]) {
+        stepHeads(sc, out, qkv, kvCache, cap, pos[r], r, g * H / groups, (g + 1) * H / groups,
+            H, P, rotaryDim, window, cs[0], cs[1]);
       }
-    });
+    }
   }
 
   /** Decode of heads [h0, h1) of row r at position p; see {@link #step}. */

@@ -110,16 +110,28 @@ public final class AttentionBackward {
     if (maxLen == 0) return;
     float[][] cs = Rotary.shared(maxLen, rotaryDim);
     int n = nSeq * H, ml = maxLen;
-    Parallel.forRange(n, work < SERIAL_WORK ? n : 1, (start, end) -> {
-      Scratch sc = SCRATCH.get();
-      sc.reserve(P, ml);
-      for (int it = start; it < end; it++) {
-        int seq = it / H, s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
-        if (len == 0) continue;
-        head(sc, dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff, qkvStride, out, outOff,
-            lse, s0, len, it % H, H, P, rotaryDim, window, cs[0], cs[1]);
-      }
-    });
+    int grain = work < SERIAL_WORK ? n : 1;
+    if (Parallel.serial(n, grain)) { // one part: the body directly, no lambda
+      heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff, qkvStride, out, outOff, lse, cuSeqlens, H, P,
+          rotaryDim, window, cs, ml, 0, n);
+    } else {
+      Parallel.forRange(n, grain, (start, end) -> heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff,
+          qkvStride, out, outOff, lse, cuSeqlens, H, P, rotaryDim, window, cs, ml, start, end));
+    }
+  }
+
+  /** Work items [start, end) of the backward: item it is head it % H of sequence it / H. */
+  private static void heads(float[] dqkv, int dqkvOff, int dqkvStride, float[] dout, int doutOff, float[] qkv,
+      int qkvOff, int qkvStride, float[] out, int outOff, float[] lse, int[] cuSeqlens, int H, int P, int rotaryDim,
+      int window, float[][] cs, int ml, int start, int end) {
+    Scratch sc = SCRATCH.get();
+    sc.reserve(P, ml);
+    for (int it = start; it < end; it++) {
+      int seq = it / H, s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
+      if (len == 0) continue;
+      head(sc, dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff, qkvStride, out, outOff,
+          lse, s0, len, it % H, H, P, rotaryDim, window, cs[0], cs[1]);
+    }
   }
 
   /** One work item: head h of the sequence of len ≥ 1 tokens starting at token s0. */
@@ -163,12 +175,8 @@ public final class AttentionBackward {
         Attention.scoreTile(dout, dBase + i0 * HP, HP, P, nq, vT, ld, j0, ce, ds, j0, 1f);
         for (int r = 0; r < nq; r++) {
           int i = i0 + r, so = r * BK - j0;
-          FloatVector m = FloatVector.broadcast(SPECIES, lse[i]);
           FloatVector di = FloatVector.broadcast(SPECIES, d[i]);
-          for (int c = j0; c < ce; c += L) {
-            FloatVector p = AttentionMath.exp(FloatVector.fromArray(SPECIES, s, so + c).sub(m));
-            p.intoArray(s, so + c);
-          }
+          for (int c = j0; c < ce; c += L) AttentionMath.exp(s, so + c, lse[i]);
           // Invisible keys get probability 0 (their exp may be garbage: S − lse > 0 there).
           int a = Math.max(j0, window < 0 ? 0 : i - window), b = Math.min(j1, i + 1);
           if (a >= b) a = b = ce;

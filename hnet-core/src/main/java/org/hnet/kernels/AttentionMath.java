@@ -42,8 +42,24 @@ final class AttentionMath {
 
   private AttentionMath() {}
 
-  /** exp(x) lane-wise for x ≤ 0 (or NaN, passed through). */
+  /**
+   * exp(x) lane-wise for x ≤ 0 (or NaN, passed through), through {@link #exp(float[], int, float)}.
+   * For tests: it allocates its scratch; the kernels use the array form.
+   */
   static FloatVector exp(FloatVector x) {
+    float[] t = new float[L];
+    x.intoArray(t, 0);
+    exp(t, 0, 0f); // x − 0 is x for every x but NaN
+    return FloatVector.fromArray(SPECIES, t, 0);
+  }
+
+  /**
+   * In place: a[o, o+L) ← exp(a[o, o+L) − sub) lane-wise, for arguments ≤ 0. Array in, array out:
+   * a vector handed to (or returned from) a call that C2 does not inline is boxed, an allocation
+   * per call, and whether it inlines depends on the profile; the kernels' hot loops must not.
+   */
+  static void exp(float[] a, int o, float sub) {
+    FloatVector x = FloatVector.fromArray(SPECIES, a, o).sub(sub);
     VectorMask<Float> tiny = x.compare(VectorOperators.LT, MIN_ARG);
     FloatVector xc = x.max(MIN_ARG);
     FloatVector n = xc.mul(LOG2E).add(ROUND).sub(ROUND);
@@ -61,7 +77,7 @@ final class AttentionMath {
         .add(127)
         .lanewise(VectorOperators.LSHL, 23)
         .reinterpretAsFloats();
-    return p.mul(scale).blend(0f, tiny);
+    p.mul(scale).blend(0f, tiny).intoArray(a, o);
   }
 
   /** Scalar twin of {@link #exp(FloatVector)}, bit for bit. */
@@ -81,9 +97,11 @@ final class AttentionMath {
     return p * Float.intBitsToFloat(((int) n + 127) << 23);
   }
 
-  /** Sum of the lanes in lane order, through tmp[0, L): a fixed order, unlike reduceLanes. */
-  static float sum(FloatVector v, float[] tmp) {
-    v.intoArray(tmp, 0);
+  /**
+   * Sum of the lanes of a vector stored in tmp[0, L), in lane order: a fixed order, unlike
+   * reduceLanes. (Callers store the vector themselves: see {@link #exp(float[], int, float)}.)
+   */
+  static float sum(float[] tmp) {
     float s = tmp[0];
     for (int i = 1; i < L; i++) s += tmp[i];
     return s;
@@ -96,7 +114,8 @@ final class AttentionMath {
     for (; c < pv; c += L) {
       x = FloatVector.fromArray(SPECIES, a, ao + c).fma(FloatVector.fromArray(SPECIES, b, bo + c), x);
     }
-    float y = sum(x, tmp);
+    x.intoArray(tmp, 0);
+    float y = sum(tmp);
     for (; c < P; c++) y = Math.fma(a[ao + c], b[bo + c], y);
     return y;
   }
@@ -108,11 +127,11 @@ final class AttentionMath {
     int nv = SPECIES.loopBound(n), j = 0;
     FloatVector sum = FloatVector.zero(SPECIES);
     for (; j < nv; j += L) {
-      FloatVector e = AttentionMath.exp(FloatVector.fromArray(SPECIES, w, off + j).sub(mx));
-      e.intoArray(w, off + j);
-      sum = sum.add(e);
+      exp(w, off + j, mx);
+      sum = sum.add(FloatVector.fromArray(SPECIES, w, off + j));
     }
-    float total = AttentionMath.sum(sum, lanes);
+    sum.intoArray(lanes, 0);
+    float total = sum(lanes);
     for (; j < n; j++) {
       w[off + j] = AttentionMath.exp(w[off + j] - mx);
       total += w[off + j];

@@ -77,16 +77,22 @@ public final class Conv1d {
         for (int k = 0; k < W; k++) wT[k * C + ch] = w[ch * W + k];
       }
       int grain = Math.max(1, 16384 / (C * W)); // ~16k multiply-adds per part at least
-      Parallel.forRange(T, grain, (t0, t1) -> {
-        int s = seqOf(cuSeqlens, nSeq, t0);
-        for (int t = t0; t < t1; t++) {
-          while (t >= cuSeqlens[s + 1]) s++;
-          convToken(out, outOff + t * outStride, in, inOff, inStride, wT, bias, t,
-              Math.max(cuSeqlens[s], t - (W - 1)), C, W);
-        }
-      });
+      if (Parallel.serial(T, grain)) convTokens(out, outOff, outStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
+      else Parallel.forRange(T, grain, (t0, t1) ->
+          convTokens(out, outOff, outStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, t0, t1));
     }
     if (finalState != null) writeFinalState(finalState, in, inOff, inStride, cuSeqlens, nSeq, C, W);
+  }
+
+  /** Tokens [t0, t1) of {@link #causalSilu}. */
+  private static void convTokens(float[] out, int outOff, int outStride, float[] in, int inOff, int inStride,
+      float[] wT, float[] bias, int[] cuSeqlens, int nSeq, int C, int W, int t0, int t1) {
+    int s = seqOf(cuSeqlens, nSeq, t0);
+    for (int t = t0; t < t1; t++) {
+      while (t >= cuSeqlens[s + 1]) s++;
+      convToken(out, outOff + t * outStride, in, inOff, inStride, wT, bias, t,
+          Math.max(cuSeqlens[s], t - (W - 1)), C, W);
+    }
   }
 
   /** out row of token t, using taps from token first (≥ sequence start) to t. */
@@ -141,19 +147,23 @@ public final class Conv1d {
     if (active != null && active.length < R) throw new IllegalArgumentException("active too short");
     // ~4K taps (and C silu) per part: a part hand-off to a spinning worker costs ~1 µs (Parallel)
     int grain = Math.max(1, 4096 / Math.max(1, C * W));
-    Parallel.forRange(R, grain, (r0, r1) -> {
-      for (int r = r0; r < r1; r++) {
-        if (active != null && !active[r]) continue;
-        for (int ch = 0; ch < C; ch++) {
-          int base = (r * C + ch) * W;
-          for (int k = 0; k < W - 1; k++) state[base + k] = state[base + k + 1]; // W-1 <= 3: no arraycopy call
-          state[base + W - 1] = in[r * C + ch];
-          float acc = bias[ch];
-          for (int k = 0; k < W; k++) acc += w[ch * W + k] * state[base + k];
-          out[r * C + ch] = silu(acc);
-        }
+    if (Parallel.serial(R, grain)) stepRows(state, out, in, w, bias, C, W, active, 0, R);
+    else Parallel.forRange(R, grain, (r0, r1) -> stepRows(state, out, in, w, bias, C, W, active, r0, r1));
+  }
+
+  private static void stepRows(float[] state, float[] out, float[] in, float[] w, float[] bias, int C, int W,
+      boolean[] active, int r0, int r1) {
+    for (int r = r0; r < r1; r++) {
+      if (active != null && !active[r]) continue;
+      for (int ch = 0; ch < C; ch++) {
+        int base = (r * C + ch) * W;
+        for (int k = 0; k < W - 1; k++) state[base + k] = state[base + k + 1]; // W-1 <= 3: no arraycopy call
+        state[base + W - 1] = in[r * C + ch];
+        float acc = bias[ch];
+        for (int k = 0; k < W; k++) acc += w[ch * W + k] * state[base + k];
+        out[r * C + ch] = silu(acc);
       }
-    });
+    }
   }
 
   /** Index s of the sequence holding token t: cu[s] ≤ t < cu[s+1] (the last such s if empties). */

@@ -95,25 +95,38 @@ public final class Conv1dBackward {
     }
     // Blocks of up to BLOCK_VECTORS vectors of channels: a block walks every token of its rows,
     // so wide blocks read whole cache lines of in/dout/din (one vector per block read a 32-byte
-    // piece of a 4 KB-strided row per token: ~5× slower, bound by cache misses).
+    // piece of a 4 KB-strided row per token).
     int vecs = C / LANES, vecBlocks = (vecs + BLOCK_VECTORS - 1) / BLOCK_VECTORS;
     int blocks = vecBlocks + (C % LANES != 0 ? 1 : 0);
     int grain = (int) Math.max(1, 16384 / ((long) T * W * LANES * BLOCK_VECTORS + 1));
-    Parallel.forRange(blocks, grain, (b0, b1) -> {
-      float[] sc = workerScratch(Math.max(BLOCK_VECTORS * (2 * W + 1) * LANES, 2 * W));
-      for (int blk = b0; blk < b1; blk++) {
-        if (blk < vecBlocks) {
-          int v0 = blk * BLOCK_VECTORS, nv = Math.min(BLOCK_VECTORS, vecs - v0);
-          vectorBlock(v0 * LANES, nv, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
+    if (Parallel.serial(blocks, grain)) {
+      if (blocks > 0) {
+        channelBlocks(din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride, in, inOff, inStride, wT, bias,
+            cuSeqlens, nSeq, C, W, vecs, vecBlocks, 0, blocks);
+      }
+    } else {
+      Parallel.forRange(blocks, grain, (b0, b1) -> channelBlocks(din, dinOff, dinStride, dw, dbias, dout, doutOff,
+          doutStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, vecs, vecBlocks, b0, b1));
+    }
+  }
+
+  /** Channel blocks [b0, b1) of {@link #causalSiluBackward}: vector blocks, then the scalar rest. */
+  private static void channelBlocks(float[] din, int dinOff, int dinStride, float[] dw, float[] dbias, float[] dout,
+      int doutOff, int doutStride, float[] in, int inOff, int inStride, float[] wT, float[] bias, int[] cuSeqlens,
+      int nSeq, int C, int W, int vecs, int vecBlocks, int b0, int b1) {
+    float[] sc = workerScratch(Math.max(BLOCK_VECTORS * (2 * W + 1) * LANES, 2 * W));
+    for (int blk = b0; blk < b1; blk++) {
+      if (blk < vecBlocks) {
+        int v0 = blk * BLOCK_VECTORS, nv = Math.min(BLOCK_VECTORS, vecs - v0);
+        vectorBlock(v0 * LANES, nv, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
+            in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
+      } else {
+        for (int ch = vecs * LANES; ch < C; ch++) {
+          scalarChannel(ch, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
               in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
-        } else {
-          for (int ch = vecs * LANES; ch < C; ch++) {
-            scalarChannel(ch, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
-                in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
-          }
         }
       }
-    });
+    }
   }
 
   /** Vectors of channels per parallel block (64 channels with 256-bit vectors). */

@@ -210,22 +210,27 @@ public final class Matmul {
     int grainFlops = flops < serial ? blocks : (int) Math.max(1, Math.min(blocks, serial / 256 / Math.max(1, K)));
     int grainBytes = (int) Math.max(1, Math.min(blocks, (splitBytes + blockBytes - 1) / blockBytes));
     int grain = Math.min(grainFlops, grainBytes);
-    Parallel.forRange(blocks, grain, (b0, b1) -> {
-      float[] tmp = MatmulGemm.SCRATCH.get().lanes;
-      int n = 4 * b0, n1 = Math.min(N, 4 * b1);
-      for (; n + 4 <= n1; n += 4) {
-        int m = 0;
-        // 3 rows of x per pass once there are 3 or more (12 accumulators: 7 loads per 12 fmas
-        // instead of 6 per 8), then pairs, then a single row. The 4 rows of w come from memory in
-        // the first pass and from L1 in the others.
-        for (; m + 3 <= M; m += 3) dot3x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
-        for (; m + 2 <= M; m += 2) dot2x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
-        if (m < M) dot1x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
-      }
-      for (; n < n1; n++) {
-        for (int m = 0; m < M; m++) dot1x1(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
-      }
-    });
+    if (Parallel.serial(blocks, grain)) decodeBlocks(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K, 0, blocks);
+    else Parallel.forRange(blocks, grain, (b0, b1) -> decodeBlocks(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K, b0, b1));
+  }
+
+  /** Blocks [b0, b1) of 4 rows of w of {@link #decode}. */
+  private static void decodeBlocks(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int biasOff, int M, int N, int K, int b0, int b1) {
+    float[] tmp = MatmulGemm.SCRATCH.get().lanes;
+    int n = 4 * b0, n1 = Math.min(N, 4 * b1);
+    for (; n + 4 <= n1; n += 4) {
+      int m = 0;
+      // 3 rows of x per pass once there are 3 or more (12 accumulators: 7 loads per 12 fmas
+      // instead of 6 per 8), then pairs, then a single row. The 4 rows of w come from memory in
+      // the first pass and from L1 in the others.
+      for (; m + 3 <= M; m += 3) dot3x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+      for (; m + 2 <= M; m += 2) dot2x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+      if (m < M) dot1x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+    }
+    for (; n < n1; n++) {
+      for (int m = 0; m < M; m++) dot1x1(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+    }
   }
 
   private static void dot2x4(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
@@ -252,14 +257,22 @@ public final class Matmul {
       a13 = u1.fma(v, a13);
     }
     int y0 = yOff + m * N + n, y1 = y0 + N;
-    y[y0] = finish(a00, tmp, x, x0, w, w0, kb, K, bias, bo, n);
-    y[y0 + 1] = finish(a01, tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
-    y[y0 + 2] = finish(a02, tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
-    y[y0 + 3] = finish(a03, tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
-    y[y1] = finish(a10, tmp, x, x1, w, w0, kb, K, bias, bo, n);
-    y[y1 + 1] = finish(a11, tmp, x, x1, w, w1, kb, K, bias, bo, n + 1);
-    y[y1 + 2] = finish(a12, tmp, x, x1, w, w2, kb, K, bias, bo, n + 2);
-    y[y1 + 3] = finish(a13, tmp, x, x1, w, w3, kb, K, bias, bo, n + 3);
+    a00.intoArray(tmp, 0);
+    y[y0] = finish(tmp, x, x0, w, w0, kb, K, bias, bo, n);
+    a01.intoArray(tmp, 0);
+    y[y0 + 1] = finish(tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
+    a02.intoArray(tmp, 0);
+    y[y0 + 2] = finish(tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
+    a03.intoArray(tmp, 0);
+    y[y0 + 3] = finish(tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
+    a10.intoArray(tmp, 0);
+    y[y1] = finish(tmp, x, x1, w, w0, kb, K, bias, bo, n);
+    a11.intoArray(tmp, 0);
+    y[y1 + 1] = finish(tmp, x, x1, w, w1, kb, K, bias, bo, n + 1);
+    a12.intoArray(tmp, 0);
+    y[y1 + 2] = finish(tmp, x, x1, w, w2, kb, K, bias, bo, n + 2);
+    a13.intoArray(tmp, 0);
+    y[y1 + 3] = finish(tmp, x, x1, w, w3, kb, K, bias, bo, n + 3);
   }
 
   private static void dot3x4(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
@@ -292,18 +305,30 @@ public final class Matmul {
       a23 = u2.fma(v, a23);
     }
     int y0 = yOff + m * N + n, y1 = y0 + N, y2 = y1 + N;
-    y[y0] = finish(a00, tmp, x, x0, w, w0, kb, K, bias, bo, n);
-    y[y0 + 1] = finish(a01, tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
-    y[y0 + 2] = finish(a02, tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
-    y[y0 + 3] = finish(a03, tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
-    y[y1] = finish(a10, tmp, x, x1, w, w0, kb, K, bias, bo, n);
-    y[y1 + 1] = finish(a11, tmp, x, x1, w, w1, kb, K, bias, bo, n + 1);
-    y[y1 + 2] = finish(a12, tmp, x, x1, w, w2, kb, K, bias, bo, n + 2);
-    y[y1 + 3] = finish(a13, tmp, x, x1, w, w3, kb, K, bias, bo, n + 3);
-    y[y2] = finish(a20, tmp, x, x2, w, w0, kb, K, bias, bo, n);
-    y[y2 + 1] = finish(a21, tmp, x, x2, w, w1, kb, K, bias, bo, n + 1);
-    y[y2 + 2] = finish(a22, tmp, x, x2, w, w2, kb, K, bias, bo, n + 2);
-    y[y2 + 3] = finish(a23, tmp, x, x2, w, w3, kb, K, bias, bo, n + 3);
+    a00.intoArray(tmp, 0);
+    y[y0] = finish(tmp, x, x0, w, w0, kb, K, bias, bo, n);
+    a01.intoArray(tmp, 0);
+    y[y0 + 1] = finish(tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
+    a02.intoArray(tmp, 0);
+    y[y0 + 2] = finish(tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
+    a03.intoArray(tmp, 0);
+    y[y0 + 3] = finish(tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
+    a10.intoArray(tmp, 0);
+    y[y1] = finish(tmp, x, x1, w, w0, kb, K, bias, bo, n);
+    a11.intoArray(tmp, 0);
+    y[y1 + 1] = finish(tmp, x, x1, w, w1, kb, K, bias, bo, n + 1);
+    a12.intoArray(tmp, 0);
+    y[y1 + 2] = finish(tmp, x, x1, w, w2, kb, K, bias, bo, n + 2);
+    a13.intoArray(tmp, 0);
+    y[y1 + 3] = finish(tmp, x, x1, w, w3, kb, K, bias, bo, n + 3);
+    a20.intoArray(tmp, 0);
+    y[y2] = finish(tmp, x, x2, w, w0, kb, K, bias, bo, n);
+    a21.intoArray(tmp, 0);
+    y[y2 + 1] = finish(tmp, x, x2, w, w1, kb, K, bias, bo, n + 1);
+    a22.intoArray(tmp, 0);
+    y[y2 + 2] = finish(tmp, x, x2, w, w2, kb, K, bias, bo, n + 2);
+    a23.intoArray(tmp, 0);
+    y[y2 + 3] = finish(tmp, x, x2, w, w3, kb, K, bias, bo, n + 3);
   }
 
   private static void dot1x4(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
@@ -320,10 +345,14 @@ public final class Matmul {
       a3 = u.fma(FloatVector.fromArray(S, w, w3 + k), a3);
     }
     int y0 = yOff + m * N + n;
-    y[y0] = finish(a0, tmp, x, x0, w, w0, kb, K, bias, bo, n);
-    y[y0 + 1] = finish(a1, tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
-    y[y0 + 2] = finish(a2, tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
-    y[y0 + 3] = finish(a3, tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
+    a0.intoArray(tmp, 0);
+    y[y0] = finish(tmp, x, x0, w, w0, kb, K, bias, bo, n);
+    a1.intoArray(tmp, 0);
+    y[y0 + 1] = finish(tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
+    a2.intoArray(tmp, 0);
+    y[y0 + 2] = finish(tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
+    a3.intoArray(tmp, 0);
+    y[y0 + 3] = finish(tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
   }
 
   private static void dot1x1(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
@@ -334,17 +363,19 @@ public final class Matmul {
     for (int k = 0; k < kb; k += VL) {
       a = FloatVector.fromArray(S, x, x0 + k).fma(FloatVector.fromArray(S, w, w0 + k), a);
     }
-    y[yOff + m * N + n] = finish(a, tmp, x, x0, w, w0, kb, K, bias, bo, n);
+    a.intoArray(tmp, 0);
+    y[yOff + m * N + n] = finish(tmp, x, x0, w, w0, kb, K, bias, bo, n);
   }
 
   /**
    * Lane sum in a fixed pairwise order (lane i += lane i + h for h = VL/2, VL/4, ..., 1), then the
    * scalar tail k in [kb, K) in order, then the bias. (Not reduceLanes: its float order differs
-   * between the interpreter and C2, which would break run-to-run bit equality.)
+   * between the interpreter and C2, which would break run-to-run bit equality.) The caller stores
+   * the accumulator in tmp: a vector argument is boxed (allocated) whenever C2 does not inline
+   * this call, which depends on the profile.
    */
-  private static float finish(FloatVector acc, float[] tmp, float[] x, int xr, float[] w, int wr,
+  private static float finish(float[] tmp, float[] x, int xr, float[] w, int wr,
       int kb, int K, float[] bias, int bo, int n) {
-    acc.intoArray(tmp, 0);
     float s;
     if (VL == 8) { // the same pairwise order with the partial sums in registers, not in tmp
       float u0 = tmp[0] + tmp[4], u1 = tmp[1] + tmp[5], u2 = tmp[2] + tmp[6], u3 = tmp[3] + tmp[7];
@@ -367,22 +398,26 @@ public final class Matmul {
     if (N == 0) return;
     long serial = MatmulGemm.serialFlops;
     int grain = (long) M * N < serial ? N : (int) Math.max(VL, Math.min(N, serial / 4 / Math.max(1, M)));
-    Parallel.forRange(N, grain, (n0, n1) -> {
-      MatmulGemm.Scratch s = MatmulGemm.SCRATCH.get();
-      int len = n1 - n0;
-      float[] acc = s.sums = MatmulGemm.Scratch.grow(s.sums, len);
-      java.util.Arrays.fill(acc, 0, len, 0f);
-      int jb = S.loopBound(len);
-      for (int m = 0; m < M; m++) {
-        int row = dyOff + m * N + n0;
-        int j = 0;
-        for (; j < jb; j += VL) {
-          FloatVector.fromArray(S, acc, j).add(FloatVector.fromArray(S, dy, row + j)).intoArray(acc, j);
-        }
-        for (; j < len; j++) acc[j] += dy[row + j];
+    if (Parallel.serial(N, grain)) columnSums(dbias, dbOff, dy, dyOff, M, N, 0, N);
+    else Parallel.forRange(N, grain, (n0, n1) -> columnSums(dbias, dbOff, dy, dyOff, M, N, n0, n1));
+  }
+
+  /** Columns [n0, n1) of {@link #columnSums(float[], int, float[], int, int, int)}. */
+  private static void columnSums(float[] dbias, int dbOff, float[] dy, int dyOff, int M, int N, int n0, int n1) {
+    MatmulGemm.Scratch s = MatmulGemm.SCRATCH.get();
+    int len = n1 - n0;
+    float[] acc = s.sums = MatmulGemm.Scratch.grow(s.sums, len);
+    java.util.Arrays.fill(acc, 0, len, 0f);
+    int jb = S.loopBound(len);
+    for (int m = 0; m < M; m++) {
+      int row = dyOff + m * N + n0;
+      int j = 0;
+      for (; j < jb; j += VL) {
+        FloatVector.fromArray(S, acc, j).add(FloatVector.fromArray(S, dy, row + j)).intoArray(acc, j);
       }
-      for (int j = 0; j < len; j++) dbias[dbOff + n0 + j] += acc[j];
-    });
+      for (; j < len; j++) acc[j] += dy[row + j];
+    }
+    for (int j = 0; j < len; j++) dbias[dbOff + n0 + j] += acc[j];
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -91,15 +91,20 @@ final class MatmulGemm {
    * zero-padded past {@code cols}.
    */
   static void packB(float[] bp, float[] b, int bOff, int ldb, boolean bTrans, int red, int cols) {
-    int P = panels(cols);
-    Parallel.forRange(P, (int) Math.max(1, (1L << 16) / ((long) red * NR)), (p0, p1) -> {
-      for (int p = p0; p < p1; p++) {
-        for (int k0 = 0; k0 < red; k0 += KC) {
-          int kc = Math.min(KC, red - k0);
-          packPanel(bp, P * NR * k0 + p * kc * NR, b, bOff, ldb, bTrans, k0, kc, p * NR, cols);
-        }
+    int P = panels(cols), grain = (int) Math.max(1, (1L << 16) / ((long) red * NR));
+    if (Parallel.serial(P, grain)) packPanels(bp, b, bOff, ldb, bTrans, red, cols, P, 0, P);
+    else Parallel.forRange(P, grain, (p0, p1) -> packPanels(bp, b, bOff, ldb, bTrans, red, cols, P, p0, p1));
+  }
+
+  /** Panels [p0, p1) of {@link #packB}. */
+  private static void packPanels(float[] bp, float[] b, int bOff, int ldb, boolean bTrans, int red, int cols, int P,
+      int p0, int p1) {
+    for (int p = p0; p < p1; p++) {
+      for (int k0 = 0; k0 < red; k0 += KC) {
+        int kc = Math.min(KC, red - k0);
+        packPanel(bp, P * NR * k0 + p * kc * NR, b, bOff, ldb, bTrans, k0, kc, p * NR, cols);
       }
-    });
+    }
   }
 
   private static void packPanel(float[] bp, int dst, float[] b, int bOff, int ldb, boolean bTrans,
@@ -192,10 +197,12 @@ final class MatmulGemm {
     final float[] fbp = bp;
     final float[] finit = init;
     final int fis = initStride;
-    if (threads <= 1) {
+    boolean byTiles = tiles >= 4 * threads || tiles >= P;
+    int tileGrain = Math.max(1, tiles / (4 * threads));
+    if (threads <= 1 || byTiles && Parallel.serial(tiles, tileGrain)) { // one part: no lambda
       block(c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, 0, tiles, 0, P);
-    } else if (tiles >= 4 * threads || tiles >= P) {
-      Parallel.forRange(tiles, Math.max(1, tiles / (4 * threads)), (t0, t1) ->
+    } else if (byTiles) {
+      Parallel.forRange(tiles, tileGrain, (t0, t1) ->
           block(c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, t0, t1, 0, P));
     } else {
       Parallel.forRange(P, 1, (p0, p1) ->

@@ -23,13 +23,17 @@ public final class Ops {
   public static void rmsnorm(
       float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] w, int M, int D,
       float eps) {
-    Parallel.forRange(M, 64, (m0, m1) -> {
-      for (int m = m0; m < m1; m++) {
-        int xo = xOff + m * xStride, yo = yOff + m * yStride;
-        float rstd = rstd(x, xo, D, eps);
-        scaleByWeight(y, yo, x, xo, w, rstd, D);
-      }
-    });
+    if (Parallel.serial(M, 64)) rmsnormRows(y, yOff, yStride, x, xOff, xStride, w, D, eps, 0, M);
+    else Parallel.forRange(M, 64, (m0, m1) -> rmsnormRows(y, yOff, yStride, x, xOff, xStride, w, D, eps, m0, m1));
+  }
+
+  private static void rmsnormRows(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] w, int D,
+      float eps, int m0, int m1) {
+    for (int m = m0; m < m1; m++) {
+      int xo = xOff + m * xStride, yo = yOff + m * yStride;
+      float rstd = rstd(x, xo, D, eps);
+      scaleByWeight(y, yo, x, xo, w, rstd, D);
+    }
   }
 
   /** Scalar twin of {@link #rmsnorm}. */
@@ -52,25 +56,34 @@ public final class Ops {
       float[] y, int yOff, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride,
       float[] w, int M, int D, float eps) {
     // ~2K elements per part (a decode step's 8 rows split in 2): rows are independent
-    Parallel.forRange(M, Math.max(1, 2048 / Math.max(1, D)), (m0, m1) -> {
-      for (int m = m0; m < m1; m++) {
-        int yo = yOff + m * D, vo = vOff + m * vStride, zo = zOff + m * zStride;
-        gateSilu(y, yo, v, vo, z, zo, D);
-        float rstd = rstd(y, yo, D, eps);
-        scaleByWeight(y, yo, y, yo, w, rstd, D);
-      }
-    });
+    int grain = Math.max(1, 2048 / Math.max(1, D));
+    if (Parallel.serial(M, grain)) gatedRmsnormRows(y, yOff, v, vOff, vStride, z, zOff, zStride, w, D, eps, 0, M);
+    else Parallel.forRange(M, grain, (m0, m1) -> gatedRmsnormRows(y, yOff, v, vOff, vStride, z, zOff, zStride, w, D, eps, m0, m1));
+  }
+
+  private static void gatedRmsnormRows(float[] y, int yOff, float[] v, int vOff, int vStride, float[] z, int zOff,
+      int zStride, float[] w, int D, float eps, int m0, int m1) {
+    for (int m = m0; m < m1; m++) {
+      int yo = yOff + m * D, vo = vOff + m * vStride, zo = zOff + m * zStride;
+      gateSilu(y, yo, v, vo, z, zo, D);
+      float rstd = rstd(y, yo, D, eps);
+      scaleByWeight(y, yo, y, yo, w, rstd, D);
+    }
   }
 
   /** SwiGLU gate: out[M×Hd] = h[:, :Hd] * silu(h[:, Hd:]) for h of shape [M × 2Hd] (fc1's [y | gate]). */
   public static void swiglu(float[] out, int outOff, float[] h, int hOff, int M, int Hd) {
     // ~2K silu per part (a decode step's 8 rows split in 2): rows are independent
-    Parallel.forRange(M, Math.max(1, 2048 / Math.max(1, Hd)), (m0, m1) -> {
-      for (int m = m0; m < m1; m++) {
-        int ho = hOff + m * 2 * Hd, oo = outOff + m * Hd;
-        gateSilu(out, oo, h, ho, h, ho + Hd, Hd);
-      }
-    });
+    int grain = Math.max(1, 2048 / Math.max(1, Hd));
+    if (Parallel.serial(M, grain)) swigluRows(out, outOff, h, hOff, Hd, 0, M);
+    else Parallel.forRange(M, grain, (m0, m1) -> swigluRows(out, outOff, h, hOff, Hd, m0, m1));
+  }
+
+  private static void swigluRows(float[] out, int outOff, float[] h, int hOff, int Hd, int m0, int m1) {
+    for (int m = m0; m < m1; m++) {
+      int ho = hOff + m * 2 * Hd, oo = outOff + m * Hd;
+      gateSilu(out, oo, h, ho, h, ho + Hd, Hd);
+    }
   }
 
   /**
@@ -81,29 +94,45 @@ public final class Ops {
   public static void rmsnormBackward(
       float[] dx, int dxOff, int dxStride, boolean accumulate, float[] dw, float[] dy, int dyOff,
       int dyStride, float[] x, int xOff, int xStride, float[] w, int M, int D, float eps) {
-    float[] rstd = new float[M];
-    Parallel.forRange(M, 32, (m0, m1) -> {
-      for (int m = m0; m < m1; m++) {
-        int xo = xOff + m * xStride, go = dyOff + m * dyStride, dxo = dxOff + m * dxStride;
-        float r = rstd(x, xo, D, eps);
-        rstd[m] = r;
-        double dot = 0; // Σ dy·w·x: a long sum, kept in double
-        for (int i = 0; i < D; i++) dot += (double) dy[go + i] * w[i] * x[xo + i];
-        float c = (float) (dot * r * r * r / D);
-        for (int i = 0; i < D; i++) {
-          float g = r * w[i] * dy[go + i] - x[xo + i] * c;
-          dx[dxo + i] = accumulate ? dx[dxo + i] + g : g;
-        }
-      }
-    });
+    rmsnormBackward(dx, dxOff, dxStride, accumulate, dw, dy, dyOff, dyStride, x, xOff, xStride, w, M, D, eps, new float[M]);
+  }
+
+  /** {@link #rmsnormBackward} with a caller-owned scratch {@code rstd} of at least M floats. */
+  public static void rmsnormBackward(
+      float[] dx, int dxOff, int dxStride, boolean accumulate, float[] dw, float[] dy, int dyOff,
+      int dyStride, float[] x, int xOff, int xStride, float[] w, int M, int D, float eps, float[] rstd) {
+    // (serial: the body directly, no lambda; see Parallel.serial)
+    if (Parallel.serial(M, 32)) rmsnormBackwardRows(dx, dxOff, dxStride, accumulate, dy, dyOff, dyStride, x, xOff, xStride, w, D, eps, rstd, 0, M);
+    else Parallel.forRange(M, 32, (m0, m1) ->
+        rmsnormBackwardRows(dx, dxOff, dxStride, accumulate, dy, dyOff, dyStride, x, xOff, xStride, w, D, eps, rstd, m0, m1));
     if (dw == null) return;
-    Parallel.forRange(D, 16, (i0, i1) -> {
-      for (int i = i0; i < i1; i++) {
-        double acc = 0;
-        for (int m = 0; m < M; m++) acc += (double) dy[dyOff + m * dyStride + i] * x[xOff + m * xStride + i] * rstd[m];
-        dw[i] += (float) acc;
+    if (Parallel.serial(D, 16)) rmsnormWeightGrad(dw, dy, dyOff, dyStride, x, xOff, xStride, M, rstd, 0, D);
+    else Parallel.forRange(D, 16, (i0, i1) -> rmsnormWeightGrad(dw, dy, dyOff, dyStride, x, xOff, xStride, M, rstd, i0, i1));
+  }
+
+  private static void rmsnormBackwardRows(float[] dx, int dxOff, int dxStride, boolean accumulate, float[] dy, int dyOff,
+      int dyStride, float[] x, int xOff, int xStride, float[] w, int D, float eps, float[] rstd, int m0, int m1) {
+    for (int m = m0; m < m1; m++) {
+      int xo = xOff + m * xStride, go = dyOff + m * dyStride, dxo = dxOff + m * dxStride;
+      float r = rstd(x, xo, D, eps);
+      rstd[m] = r;
+      double dot = 0; // Σ dy·w·x: a long sum, kept in double
+      for (int i = 0; i < D; i++) dot += (double) dy[go + i] * w[i] * x[xo + i];
+      float c = (float) (dot * r * r * r / D);
+      for (int i = 0; i < D; i++) {
+        float g = r * w[i] * dy[go + i] - x[xo + i] * c;
+        dx[dxo + i] = accumulate ? dx[dxo + i] + g : g;
       }
-    });
+    }
+  }
+
+  private static void rmsnormWeightGrad(float[] dw, float[] dy, int dyOff, int dyStride, float[] x, int xOff, int xStride,
+      int M, float[] rstd, int i0, int i1) {
+    for (int i = i0; i < i1; i++) {
+      double acc = 0;
+      for (int m = 0; m < M; m++) acc += (double) dy[dyOff + m * dyStride + i] * x[xOff + m * xStride + i] * rstd[m];
+      dw[i] += (float) acc;
+    }
   }
 
   /**
@@ -114,30 +143,56 @@ public final class Ops {
       float[] dv, int dvOff, int dvStride, float[] dz, int dzOff, int dzStride, float[] dw,
       float[] dy, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, float[] w,
       int M, int D, float eps, float[] scratch) {
-    // g = v·silu(z), recomputed into scratch; then dg = rmsnorm backward, written over g's slot
-    Parallel.forRange(M, 32, (m0, m1) -> {
-      for (int m = m0; m < m1; m++) {
-        gateSilu(scratch, m * D, v, vOff + m * vStride, z, zOff + m * zStride, D);
-      }
-    });
-    float[] dg = new float[M * D];
-    rmsnormBackward(dg, 0, D, false, dw, dy, 0, D, scratch, 0, D, w, M, D, eps);
-    Parallel.forRange(M, 32, (m0, m1) -> {
-      for (int m = m0; m < m1; m++) {
-        gateSiluBackward(dv, dvOff + m * dvStride, dz, dzOff + m * dzStride, dg, m * D,
-            v, vOff + m * vStride, z, zOff + m * zStride, D);
-      }
-    });
+    gatedRmsnormBackward(dv, dvOff, dvStride, dz, dzOff, dzStride, dw, dy, v, vOff, vStride, z, zOff, zStride, w,
+        M, D, eps, scratch, new float[M * D], new float[M]);
+  }
+
+  /**
+   * {@link #gatedRmsnormBackward} with every temporary caller-owned: {@code scratch} and {@code dg}
+   * of at least M×D floats, {@code rstd} of at least M.
+   */
+  public static void gatedRmsnormBackward(
+      float[] dv, int dvOff, int dvStride, float[] dz, int dzOff, int dzStride, float[] dw,
+      float[] dy, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, float[] w,
+      int M, int D, float eps, float[] scratch, float[] dg, float[] rstd) {
+    // g = v·silu(z), recomputed into scratch; then dg = rmsnorm backward of it
+    if (Parallel.serial(M, 32)) gatedProduct(scratch, v, vOff, vStride, z, zOff, zStride, D, 0, M);
+    else Parallel.forRange(M, 32, (m0, m1) -> gatedProduct(scratch, v, vOff, vStride, z, zOff, zStride, D, m0, m1));
+    rmsnormBackward(dg, 0, D, false, dw, dy, 0, D, scratch, 0, D, w, M, D, eps, rstd);
+    if (Parallel.serial(M, 32)) gateBackward(dv, dvOff, dvStride, dz, dzOff, dzStride, dg, v, vOff, vStride, z, zOff, zStride, D, 0, M);
+    else Parallel.forRange(M, 32, (m0, m1) ->
+        gateBackward(dv, dvOff, dvStride, dz, dzOff, dzStride, dg, v, vOff, vStride, z, zOff, zStride, D, m0, m1));
+  }
+
+  /** g[m×D] = v·silu(z) for rows [m0, m1). */
+  private static void gatedProduct(float[] g, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, int D,
+      int m0, int m1) {
+    for (int m = m0; m < m1; m++) {
+      gateSilu(g, m * D, v, vOff + m * vStride, z, zOff + m * zStride, D);
+    }
+  }
+
+  /** dv, dz of g = v·silu(z) given dg [M×D], rows [m0, m1). */
+  private static void gateBackward(float[] dv, int dvOff, int dvStride, float[] dz, int dzOff, int dzStride, float[] dg,
+      float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, int D, int m0, int m1) {
+    for (int m = m0; m < m1; m++) {
+      gateSiluBackward(dv, dvOff + m * dvStride, dz, dzOff + m * dzStride, dg, m * D,
+          v, vOff + m * vStride, z, zOff + m * zStride, D);
+    }
   }
 
   /** Backward of {@link #swiglu}: dh [M × 2Hd] = (∂L/∂y | ∂L/∂gate) given dout [M×Hd]. */
   public static void swigluBackward(float[] dh, int dhOff, float[] dout, int doutOff, float[] h, int hOff, int M, int Hd) {
-    Parallel.forRange(M, 32, (m0, m1) -> {
-      for (int m = m0; m < m1; m++) {
-        int ho = hOff + m * 2 * Hd, dho = dhOff + m * 2 * Hd, oo = doutOff + m * Hd;
-        gateSiluBackward(dh, dho, dh, dho + Hd, dout, oo, h, ho, h, ho + Hd, Hd);
-      }
-    });
+    if (Parallel.serial(M, 32)) swigluBackwardRows(dh, dhOff, dout, doutOff, h, hOff, Hd, 0, M);
+    else Parallel.forRange(M, 32, (m0, m1) -> swigluBackwardRows(dh, dhOff, dout, doutOff, h, hOff, Hd, m0, m1));
+  }
+
+  private static void swigluBackwardRows(float[] dh, int dhOff, float[] dout, int doutOff, float[] h, int hOff, int Hd,
+      int m0, int m1) {
+    for (int m = m0; m < m1; m++) {
+      int ho = hOff + m * 2 * Hd, dho = dhOff + m * 2 * Hd, oo = doutOff + m * Hd;
+      gateSiluBackward(dh, dho, dh, dho + Hd, dout, oo, h, ho, h, ho + Hd, Hd);
+    }
   }
 
   /** a[n] += b[n]. */

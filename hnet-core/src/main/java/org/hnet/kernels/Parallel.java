@@ -44,7 +44,7 @@ public final class Parallel {
    * least {@code minGrain} items each.
    */
   public static void forRange(int n, int minGrain, RangeBody body) {
-    int parts = Math.min(threads, Math.max(1, n / Math.max(1, minGrain)));
+    int parts = parts(n, minGrain);
     if (parts <= 1) {
       if (n > 0) body.run(0, n);
       return;
@@ -59,6 +59,20 @@ public final class Parallel {
     if (failure instanceof RuntimeException re) throw re;
     if (failure instanceof Error err) throw err;
     if (failure != null) throw new RuntimeException(failure);
+  }
+
+  /**
+   * Whether {@link #forRange}(n, minGrain, ·) would run all of {@code [0, n)} on the calling
+   * thread. Kernels on the decode path test it and call their body directly, so that the serial
+   * case creates no lambda (a decode step must not allocate, and escape analysis does not always
+   * remove a lambda that the parallel path hands to other threads).
+   */
+  public static boolean serial(int n, int minGrain) {
+    return parts(n, minGrain) <= 1;
+  }
+
+  private static int parts(int n, int minGrain) {
+    return Math.min(threads, Math.max(1, n / Math.max(1, minGrain)));
   }
 
   /** One forRange call: parts claimed in order by whoever is free, a count of finished parts, the first failure. */

@@ -134,25 +134,37 @@ public final class Ssd {
     if ((long) q * q > Integer.MAX_VALUE) throw new IllegalArgumentException("chunkSize too large");
     long totalCost = (long) H * (cuSeqlens[nSeq] + nSeq);
     int parts = (int) Math.min(Math.min(Parallel.threads(), units), Math.max(1, totalCost / 64));
-    Parallel.forRange(parts, 1, (p0, p1) -> {
-      Scratch sc = Scratch.get(H, P, N, q);
-      for (int part = p0; part < p1; part++) {
-        int u0 = splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
-        int u1 = splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
-        // A part's units are consecutive (seq, head) pairs: process them as runs of heads of one
-        // sequence so each chunk's C·Bᵀ (shared by all heads: one group) is computed once per run.
-        for (int u = u0; u < u1; ) {
-          int seq = u / H, h0 = u % H, h1 = Math.min(H, h0 + (u1 - u));
-          scanRun(y, yOff, yStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog,
-              b, bOff, bStride, c, cOff, cStride, d, cuSeqlens[seq], cuSeqlens[seq + 1],
-              h0, h1, P, N, q, sc);
-          if (finalStates != null) {
-            System.arraycopy(sc.state, 0, finalStates, (seq * H + h0) * P * N, (h1 - h0) * P * N);
-          }
-          u += h1 - h0;
+    if (parts <= 1) { // one part: the body directly, no lambda
+      scanParts(y, yOff, yStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff,
+          cStride, d, cuSeqlens, nSeq, H, P, N, finalStates, q, totalCost, parts, 0, parts);
+    } else {
+      Parallel.forRange(parts, 1, (p0, p1) -> scanParts(y, yOff, yStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias,
+          aLog, b, bOff, bStride, c, cOff, cStride, d, cuSeqlens, nSeq, H, P, N, finalStates, q, totalCost, parts, p0, p1));
+    }
+  }
+
+  /** Parts [p0, p1) of the {@code parts} of {@link #scan}. */
+  private static void scanParts(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride,
+      float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog, float[] b, int bOff, int bStride,
+      float[] c, int cOff, int cStride, float[] d, int[] cuSeqlens, int nSeq, int H, int P, int N,
+      float[] finalStates, int q, long totalCost, int parts, int p0, int p1) {
+    Scratch sc = Scratch.get(H, P, N, q);
+    for (int part = p0; part < p1; part++) {
+      int u0 = splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
+      int u1 = splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
+      // A part's units are consecutive (seq, head) pairs: process them as runs of heads of one
+      // sequence so each chunk's C·Bᵀ (shared by all heads: one group) is computed once per run.
+      for (int u = u0; u < u1; ) {
+        int seq = u / H, h0 = u % H, h1 = Math.min(H, h0 + (u1 - u));
+        scanRun(y, yOff, yStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog,
+            b, bOff, bStride, c, cOff, cStride, d, cuSeqlens[seq], cuSeqlens[seq + 1],
+            h0, h1, P, N, q, sc);
+        if (finalStates != null) {
+          System.arraycopy(sc.state, 0, finalStates, (seq * H + h0) * P * N, (h1 - h0) * P * N);
         }
+        u += h1 - h0;
       }
-    });
+    }
   }
 
   /**
@@ -184,7 +196,7 @@ public final class Ssd {
     java.util.Arrays.fill(sc.state, 0, (h1 - h0) * pn, 0f);
     for (int c0 = t0; c0 < t1; c0 += q) {
       int len = Math.min(q, t1 - c0);
-      chunkCb(sc.cb, q, c, cOff + c0 * cStride, cStride, b, bOff + c0 * bStride, bStride, len, N);
+      chunkCb(sc.cb, q, c, cOff + c0 * cStride, cStride, b, bOff + c0 * bStride, bStride, len, N, sc.lanes);
       for (int h = h0; h < h1; h++) {
         chunkHead(y, yOff + c0 * yStride + h * P, yStride, x, xOff + c0 * xStride + h * P, xStride,
             dt, dtOff + c0 * dtStride + h, dtStride, dtBias[h], negExp(aLog[h]),
@@ -196,10 +208,10 @@ public final class Ssd {
 
   /** cb[i*q + j] = C_i · B_j for 0 ≤ j ≤ i < len (lower triangle; the causal mask). Vector over N. */
   private static void chunkCb(float[] cb, int q, float[] c, int cBase, int cStride,
-      float[] b, int bBase, int bStride, int len, int N) {
+      float[] b, int bBase, int bStride, int len, int N, float[] lanes) {
     for (int i = 0; i < len; i++) {
       int ci = cBase + i * cStride;
-      for (int j = 0; j <= i; j++) cb[i * q + j] = dot(c, ci, b, bBase + j * bStride, N);
+      for (int j = 0; j <= i; j++) cb[i * q + j] = dot(c, ci, b, bBase + j * bStride, N, lanes);
     }
   }
 
@@ -265,7 +277,7 @@ public final class Ssd {
       int ci = cBase + i * cStride, xi = xBase + i * xStride;
       float sd = startDecay[i];
       for (int p = 0; p < P; p++) {
-        float inter = sd == 0f ? 0f : sd * dot(s, sOff + p * N, c, ci, N);
+        float inter = sd == 0f ? 0f : sd * dot(s, sOff + p * N, c, ci, N, sc.lanes);
         yacc[p] = inter + dH * x[xi + p];
       }
       // Intra-chunk part: y_i[p] = yacc[p] + Σ_{j≤i} m_j x_j[p]. Vector over P, accumulator in a
@@ -326,20 +338,27 @@ public final class Ssd {
     if (active != null && active.length < R) throw new IllegalArgumentException("active too short");
     int pn = P * N;
     int grain = Math.max(1, 32768 / Math.max(1, pn)); // at least ~32k state elements per part
-    Parallel.forRange(R * H, grain, (u0, u1) -> {
-      for (int u = u0; u < u1; u++) {
-        int r = u / H, h = u % H;
-        if (active != null && !active[r]) continue;
-        float dtv = softplus(dtRaw[r * H + h] + dtBias[h]);
-        float dA = decay(dtv, negExp(aLog[h]));
-        stepHead(state, u * pn, y, x, r * H * P + h * P, dtv, dA, d[h], b, c, r * N, P, N);
-      }
-    });
+    if (Parallel.serial(R * H, grain)) stepHeads(state, y, x, dtRaw, dtBias, aLog, b, c, d, H, P, N, active, 0, R * H);
+    else Parallel.forRange(R * H, grain, (u0, u1) -> stepHeads(state, y, x, dtRaw, dtBias, aLog, b, c, d, H, P, N, active, u0, u1));
+  }
+
+  /** Work items [u0, u1) of {@link #step}: item u is head u % H of row u / H. */
+  private static void stepHeads(float[] state, float[] y, float[] x, float[] dtRaw, float[] dtBias, float[] aLog,
+      float[] b, float[] c, float[] d, int H, int P, int N, boolean[] active, int u0, int u1) {
+    int pn = P * N;
+    float[] lanes = LANES_TMP.get();
+    for (int u = u0; u < u1; u++) {
+      int r = u / H, h = u % H;
+      if (active != null && !active[r]) continue;
+      float dtv = softplus(dtRaw[r * H + h] + dtBias[h]);
+      float dA = decay(dtv, negExp(aLog[h]));
+      stepHead(state, u * pn, y, x, r * H * P + h * P, dtv, dA, d[h], b, c, r * N, P, N, lanes);
+    }
   }
 
   /** S[p,:] = dA S[p,:] + (dt x_p) B;  y_p = S[p,:]·C + D x_p. Vector over N. */
   private static void stepHead(float[] s, int sOff, float[] y, float[] x, int xo, float dtv,
-      float dA, float dH, float[] b, float[] c, int bc, int P, int N) {
+      float dA, float dH, float[] b, float[] c, int bc, int P, int N, float[] lanes) {
     FloatVector vdA = FloatVector.broadcast(F, dA);
     for (int p = 0; p < P; p++) {
       float xp = x[xo + p];
@@ -359,7 +378,8 @@ public final class Ssd {
         s[sp + n] = v;
         tail += v * c[bc + n];
       }
-      y[xo + p] = sumLanes(acc) + tail + dH * xp;
+      acc.intoArray(lanes, 0); // (not sumLanes(acc): a vector passed to a call may be boxed)
+      y[xo + p] = sumLanes(lanes) + tail + dH * xp;
     }
   }
 
@@ -371,20 +391,24 @@ public final class Ssd {
    * and does differ between the interpreter's fallback and C2's intrinsic, which made results
    * depend on JIT timing (seen as thread-count "nondeterminism" in the tests).
    */
-  private static float sumLanes(FloatVector v) {
+  private static float sumLanes(float[] lanes) {
     float s = 0f;
-    for (int i = 0; i < LANES; i++) s += v.lane(i);
+    for (int i = 0; i < LANES; i++) s += lanes[i];
     return s;
   }
 
+  /** The calling thread's [LANES] buffer for {@link #sumLanes}. */
+  private static final ThreadLocal<float[]> LANES_TMP = ThreadLocal.withInitial(() -> new float[LANES]);
+
   /** Σ_n a[ao+n] b[bo+n], vector over n with a scalar tail. */
-  private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+  private static float dot(float[] a, int ao, float[] b, int bo, int n, float[] lanes) {
     FloatVector acc = FloatVector.zero(F);
     int i = 0;
     for (int ib = F.loopBound(n); i < ib; i += LANES) {
       acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
     }
-    float sum = i > 0 ? sumLanes(acc) : 0f;
+    acc.intoArray(lanes, 0);
+    float sum = i > 0 ? sumLanes(lanes) : 0f;
     for (; i < n; i++) sum += a[ao + i] * b[bo + i];
     return sum;
   }
@@ -414,6 +438,7 @@ public final class Ssd {
     float[] dec = new float[0], m = new float[0]; // [Q] current row's decays and weights
     double[] acum = new double[0]; // [Q]
     float[] yacc = new float[0]; // [P]
+    final float[] lanes = new float[LANES]; // a vector's lanes, for sumLanes
 
     static Scratch get(int H, int P, int N, int q) {
       Scratch s = LOCAL.get();

@@ -137,6 +137,47 @@ public final class SsdBackward {
   }
 
   /** d softplus / dv: sigmoid(v), exactly 1 above the threshold (torch's softplus_backward). */
+  /** Phase 1 of {@link #scanBackward} for parts [p0, p1) of {@code parts}. */
+  private static void statesParts(float[] states, float[] dstates, int[] chunkBase, float[] dy, int dyOff, int dyStride,
+      float[] x, int xOff, int xStride, float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog,
+      float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, int[] cuSeqlens, int nSeq,
+      int H, int P, int N, int q, int qp, long totalCost, int parts, int p0, int p1) {
+    Scratch sc = Scratch.get(q, qp, P, N);
+    for (int part = p0; part < p1; part++) {
+      int u0 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
+      int u1 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
+      for (int u = u0; u < u1; u++) {
+        int seq = u / H, h = u % H;
+        chunkStates(states, dstates, chunkBase[seq], h, H, dy, dyOff, dyStride, x, xOff, xStride,
+            dt, dtOff, dtStride, dtBias[h], Ssd.negExp(aLog[h]), b, bOff, bStride, c, cOff,
+            cStride, cuSeqlens[seq], cuSeqlens[seq + 1], P, N, q, sc);
+      }
+    }
+  }
+
+  /** Phase 2 of {@link #scanBackward} for the global chunks [k0, k1). */
+  private static void chunks(float[] dx, int dxOff, int dxStride, float[] dDtRaw, int ddtOff, int ddtStride,
+      float[] db, int dbOff, int dbStride, float[] dc, int dcOff, int dcStride, float[] dy, int dyOff, int dyStride,
+      float[] x, int xOff, int xStride, float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog,
+      float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, float[] d, int[] cuSeqlens,
+      int H, int P, int N, int q, int qp, Big big, int k0, int k1) {
+    Scratch sc = Scratch.get(q, qp, P, N);
+    int[] chunkBase = big.chunkBase;
+    int pn = P * N, seq = 0;
+    for (int k = k0; k < k1; k++) {
+      while (k >= chunkBase[seq + 1]) seq++;
+      int c0 = cuSeqlens[seq] + (k - chunkBase[seq]) * q;
+      int len = Math.min(q, cuSeqlens[seq + 1] - c0);
+      boolean first = k == chunkBase[seq], last = k == chunkBase[seq + 1] - 1;
+      SsdChunkBackward.chunk(dx, dxOff + c0 * dxStride, dxStride, dDtRaw, ddtOff + c0 * ddtStride,
+          ddtStride, db, dbOff + c0 * dbStride, dbStride, dc, dcOff + c0 * dcStride, dcStride,
+          big.partial, k * H * 3, dy, dyOff + c0 * dyStride, dyStride, x, xOff + c0 * xStride,
+          xStride, dt, dtOff + c0 * dtStride, dtStride, dtBias, aLog, b, bOff + c0 * bStride,
+          bStride, c, cOff + c0 * cStride, cStride, d, big.states, big.dstates, k * H * pn, first, last,
+          len, H, P, N, qp, sc);
+    }
+  }
+
   static double softplusGrad(double v) {
     return v > 20 ? 1 : 1 / (1 + Math.exp(-v));
   }
@@ -196,37 +237,28 @@ public final class SsdBackward {
     int units = nSeq * H;
     long totalCost = (long) H * (T + nSeq);
     int parts = (int) Math.min(Math.min(Parallel.threads(), units), Math.max(1, totalCost / 64));
-    Parallel.forRange(parts, 1, (p0, p1) -> {
-      Scratch sc = Scratch.get(q, qp, P, N);
-      for (int part = p0; part < p1; part++) {
-        int u0 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
-        int u1 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
-        for (int u = u0; u < u1; u++) {
-          int seq = u / H, h = u % H;
-          chunkStates(states, dstates, chunkBase[seq], h, H, dy, dyOff, dyStride, x, xOff, xStride,
-              dt, dtOff, dtStride, dtBias[h], Ssd.negExp(aLog[h]), b, bOff, bStride, c, cOff,
-              cStride, cuSeqlens[seq], cuSeqlens[seq + 1], P, N, q, sc);
-        }
-      }
-    });
+    // (one part: the bodies directly, no lambda; see Parallel.serial)
+    if (parts <= 1) {
+      statesParts(states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog,
+          b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q, qp, totalCost, parts, 0, parts);
+    } else {
+      Parallel.forRange(parts, 1, (p0, p1) -> statesParts(states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff,
+          xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q,
+          qp, totalCost, parts, p0, p1));
+    }
 
     // Phase 2: every chunk, all heads in order.
-    Parallel.forRange(nChunks, 1, (k0, k1) -> {
-      Scratch sc = Scratch.get(q, qp, P, N);
-      int seq = 0;
-      for (int k = k0; k < k1; k++) {
-        while (k >= chunkBase[seq + 1]) seq++;
-        int c0 = cuSeqlens[seq] + (k - chunkBase[seq]) * q;
-        int len = Math.min(q, cuSeqlens[seq + 1] - c0);
-        boolean first = k == chunkBase[seq], last = k == chunkBase[seq + 1] - 1;
-        SsdChunkBackward.chunk(dx, dxOff + c0 * dxStride, dxStride, dDtRaw, ddtOff + c0 * ddtStride,
-            ddtStride, db, dbOff + c0 * dbStride, dbStride, dc, dcOff + c0 * dcStride, dcStride,
-            partial, k * H * 3, dy, dyOff + c0 * dyStride, dyStride, x, xOff + c0 * xStride,
-            xStride, dt, dtOff + c0 * dtStride, dtStride, dtBias, aLog, b, bOff + c0 * bStride,
-            bStride, c, cOff + c0 * cStride, cStride, d, states, dstates, k * H * pn, first, last,
-            len, H, P, N, qp, sc);
+    if (Parallel.serial(nChunks, 1)) {
+      if (nChunks > 0) {
+        chunks(dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff, dbStride, dc, dcOff, dcStride, dy, dyOff,
+            dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, d,
+            cuSeqlens, H, P, N, q, qp, big, 0, nChunks);
       }
-    });
+    } else {
+      Parallel.forRange(nChunks, 1, (k0, k1) -> chunks(dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff,
+          dbStride, dc, dcOff, dcStride, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b,
+          bOff, bStride, c, cOff, cStride, d, cuSeqlens, H, P, N, q, qp, big, k0, k1));
+    }
 
     // Phase 3: parameter gradients, chunk partials summed in chunk order.
     for (int h = 0; h < H; h++) {
@@ -338,12 +370,13 @@ public final class SsdBackward {
   }
 
   /**
-   * Lane sum in a fixed order (lane 0 first); not reduceLanes(ADD), whose order differs between
-   * JIT tiers.
+   * Lane sum in a fixed order (lane 0 first) of a vector stored in lanes [LANES]; not
+   * reduceLanes(ADD), whose order differs between JIT tiers. The caller stores the vector: one
+   * passed to a call that C2 does not inline is boxed (an allocation per call).
    */
-  static float sumLanes(FloatVector v) {
+  static float sumLanes(float[] lanes) {
     float s = 0f;
-    for (int i = 0; i < LANES; i++) s += v.lane(i);
+    for (int i = 0; i < LANES; i++) s += lanes[i];
     return s;
   }
 
@@ -394,6 +427,7 @@ public final class SsdBackward {
     float[] bT = new float[0]; // [N × Qp]
     float[] xT = new float[0]; // [P × Qp]
     float[] dsT = new float[0]; // [N × P]
+    final float[] lanes = new float[LANES]; // a vector's lanes, summed in order (sumLanes)
 
     static Scratch get(int q, int qp, int P, int N) {
       Scratch s = LOCAL.get();

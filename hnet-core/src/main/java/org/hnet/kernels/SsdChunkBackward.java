@@ -38,8 +38,23 @@ final class SsdChunkBackward {
       java.util.Arrays.fill(db, dbBase + i * dbStride, dbBase + i * dbStride + N, 0f);
       java.util.Arrays.fill(dc, dcBase + i * dcStride, dcBase + i * dcStride + N, 0f);
     }
-    // Bᵀ [N × Qp] and CB rows [L × Qp] (lower triangle up to the row's last vector; shared by heads).
-    float[] bT = sc.bT, cb = sc.cb;
+    cbRows(sc.cb, sc.bT, b, bBase, bStride, c, cBase, cStride, len, rl, N, qp);
+    for (int h = 0; h < H; h++) {
+      head(dx, dxBase + h * P, dxStride, dDtRaw, ddtBase + h, ddtStride, db, dbBase, dbStride,
+          dc, dcBase, dcStride, partial, partialOff + 3 * h, dy, dyBase + h * P, dyStride,
+          x, xBase + h * P, xStride, dt, dtBase + h, dtStride, dtBias[h], Ssd.negExp(aLog[h]),
+          b, bBase, bStride, c, cBase, cStride, d[h], states, dstates, stOff + h * P * N,
+          first, last, len, P, N, qp, sc);
+    }
+  }
+
+  /**
+   * Bᵀ [N × Qp] and CB rows [L × Qp] (lower triangle up to the row's last vector; shared by heads).
+   * A method of its own: {@link #chunk} has too many arguments for C2 ("unsupported calling
+   * sequence"), and its vector code run by C1 allocates every vector it computes.
+   */
+  private static void cbRows(float[] cb, float[] bT, float[] b, int bBase, int bStride, float[] c, int cBase,
+      int cStride, int len, int rl, int N, int qp) {
     for (int n = 0; n < N; n++) {
       for (int j = 0; j < len; j++) bT[n * qp + j] = b[bBase + j * bStride + n];
       for (int j = len; j < rl; j++) bT[n * qp + j] = 0f;
@@ -54,13 +69,6 @@ final class SsdChunkBackward {
         }
         acc.intoArray(cb, i * qp + jb);
       }
-    }
-    for (int h = 0; h < H; h++) {
-      head(dx, dxBase + h * P, dxStride, dDtRaw, ddtBase + h, ddtStride, db, dbBase, dbStride,
-          dc, dcBase, dcStride, partial, partialOff + 3 * h, dy, dyBase + h * P, dyStride,
-          x, xBase + h * P, xStride, dt, dtBase + h, dtStride, dtBias[h], Ssd.negExp(aLog[h]),
-          b, bBase, bStride, c, cBase, cStride, d[h], states, dstates, stOff + h * P * N,
-          first, last, len, P, N, qp, sc);
     }
   }
 
@@ -169,7 +177,12 @@ final class SsdChunkBackward {
         for (int j = 0; j <= i; j++) acc += w1[row + j] * b[bBase + j * bStride + n];
         dc[dci + n] += acc;
       }
-      if (useS0) dacum[i] += (double) sdi * (SsdBackward.sumLanes(y0) + y0t);
+      if (useS0) {
+        // the lanes through sc.lanes, not sumLanes(y0): C2 does not inline calls into a method this
+        // large, and a vector handed to a call that is not inlined is boxed (an allocation per call)
+        y0.intoArray(sc.lanes, 0);
+        dacum[i] += (double) sdi * (SsdBackward.sumLanes(sc.lanes) + y0t);
+      }
     }
 
     // Columns j: dx_j, dB_j, and the explicit / carried-state parts of ddt_j and dacum_j.
@@ -238,7 +251,8 @@ final class SsdChunkBackward {
         }
         db[dbj + n] += acc;
       }
-      double xuj = carry ? (double) SsdBackward.sumLanes(xu) + xut : 0;
+      xu.intoArray(sc.lanes, 0); // (not sumLanes(xu): see y0 above)
+      double xuj = carry ? (double) SsdBackward.sumLanes(sc.lanes) + xut : 0;
       double e = ew * xuj;
       ddtE[j] += colK[j] + endW[j] * xuj;
       dacum[j] -= (double) dtv[j] * colK[j] + e;

@@ -14,9 +14,13 @@ public final class Block {
   public final RMSNorm norm2; // null without MLP
   public final SwiGLU mlp; // null without MLP
   public final char letter;
+  public final int d;
+  private final Params.Mode mode;
+  private int savedT; // positions of the last training forward
 
   Block(Params ps, String prefix, int stage, StageConfig sc, BlockSpec spec) {
-    int d = sc.dModel();
+    this.d = sc.dModel();
+    this.mode = ps.mode;
     this.letter = spec.letter();
     // named_parameters() order of Block: norm1, mixer, norm2, mlp
     this.norm1 = new RMSNorm(ps, prefix + ".norm1", stage, d);
@@ -33,49 +37,64 @@ public final class Block {
   }
 
   /**
-   * residual [T × d] → the residual stream after this block, a new array (the input is left as it
-   * is: the norms keep it for their backward).
+   * residual [T × d] → the residual stream after this block, in one of this block's buffers of
+   * the workspace (the input is left as it is: the norms keep it for their backward).
    */
   public float[] forward(float[] residual, SeqLens seqs) {
+    return forward(residual, seqs, Workspace.TRANSIENT);
+  }
+
+  float[] forward(float[] residual, SeqLens seqs, Workspace w) {
     int T = seqs.total();
-    float[] r = mixer.forward(norm1.forward(residual, T), seqs);
-    return addMlp(r, residual, T, false);
+    if (mode.training) savedT = T;
+    float[] r = mixer.forward(norm1.forward(residual, T, w), seqs, w);
+    return addMlp(r, residual, T, false, w);
   }
 
   /** Prefill: as forward, filling the mixer's cache. */
   public float[] prefill(float[] residual, SeqLens seqs, Object cache) {
+    return prefill(residual, seqs, cache, Workspace.TRANSIENT);
+  }
+
+  float[] prefill(float[] residual, SeqLens seqs, Object cache, Workspace w) {
     int T = seqs.total();
-    float[] r = mixer.prefill(norm1.forward(residual, T), seqs, cache);
-    return addMlp(r, residual, T, false);
+    float[] r = mixer.prefill(norm1.forward(residual, T, w), seqs, cache, w);
+    return addMlp(r, residual, T, false, w);
   }
 
   /** One position of R rows: the residual stream [R × d] → after this block. */
   public float[] step(float[] residual, Object cache, boolean[] active) {
+    return step(residual, cache, active, Workspace.TRANSIENT);
+  }
+
+  float[] step(float[] residual, Object cache, boolean[] active, Workspace w) {
     int R = active.length;
-    float[] r = mixer.step(norm1.forward(residual, R), cache, active);
-    return addMlp(r, residual, R, true);
+    float[] r = mixer.step(norm1.forward(residual, R, w), cache, active, w);
+    return addMlp(r, residual, R, true, w);
   }
 
   /** r = mixer output: adds the residual, then the MLP branch if any (its decode-step form when step). */
-  private float[] addMlp(float[] r, float[] residual, int T, boolean step) {
-    Ops.addInPlace(r, 0, residual, 0, r.length);
+  private float[] addMlp(float[] r, float[] residual, int T, boolean step, Workspace w) {
+    int n = T * d;
+    Ops.addInPlace(r, 0, residual, 0, n);
     if (mlp == null) return r;
-    float[] n = norm2.forward(r, T);
-    float[] r2 = step ? mlp.step(n, T) : mlp.forward(n, T);
-    Ops.addInPlace(r2, 0, r, 0, r2.length);
+    float[] h = norm2.forward(r, T, w);
+    float[] r2 = step ? mlp.step(h, T, w) : mlp.forward(h, T, w);
+    Ops.addInPlace(r2, 0, r, 0, n);
     return r2;
   }
 
-  /** ∂L/∂(residual out) → ∂L/∂(residual in). */
+  /** ∂L/∂(residual out) → ∂L/∂(residual in), in one of this block's gradient buffers. */
   public float[] backward(float[] dOut) {
-    float[] d = dOut;
+    int n = savedT * d;
+    float[] g = dOut;
     if (mlp != null) {
-      float[] dn = norm2.backward(mlp.backward(d));
-      Ops.addInPlace(dn, 0, d, 0, dn.length);
-      d = dn;
+      float[] dn = norm2.backward(mlp.backward(g));
+      Ops.addInPlace(dn, 0, g, 0, n);
+      g = dn;
     }
-    float[] dn = norm1.backward(mixer.backward(d));
-    Ops.addInPlace(dn, 0, d, 0, dn.length);
+    float[] dn = norm1.backward(mixer.backward(g));
+    Ops.addInPlace(dn, 0, g, 0, n);
     return dn;
   }
 }

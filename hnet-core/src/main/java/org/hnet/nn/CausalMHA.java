@@ -17,6 +17,11 @@ public final class CausalMHA implements Mixer {
   // kept for the backward: qkv [T × 3d], attention output [T × d], log-sum-exp [T × H]
   private float[] savedQkv, savedO, savedLse;
   private SeqLens savedSeqs;
+  private Workspace savedWs;
+  // workspace slots: attention output [T × d] and lse [T × H] (from ws); ∂qkv [T × 3d] (bws,
+  // shared by every attention layer: it dies when backward returns)
+  private static final int S_O = 0, S_LSE = 1;
+  private final int ws, bws;
 
   CausalMHA(Params ps, String prefix, int stage, int d, AttnConfig cfg) {
     this.d = d;
@@ -25,8 +30,11 @@ public final class CausalMHA implements Mixer {
     this.headDim = d / nHeads;
     this.rotaryDim = cfg.rotaryEmbDim();
     this.window = cfg.windowSize();
-    this.wqkv = new Linear(ps, prefix + ".Wqkv", stage, d, 3 * d, false);
-    this.outProj = new Linear(ps, prefix + ".out_proj", stage, d, d, false);
+    // input gradients: out_proj's dies inside backward, Wqkv's at once in Block (norm1's backward)
+    this.wqkv = new Linear(ps, prefix + ".Wqkv", stage, d, 3 * d, false, "CausalMHA.Wqkv.dx");
+    this.outProj = new Linear(ps, prefix + ".out_proj", stage, d, d, false, "CausalMHA.out_proj.dx");
+    this.ws = ps.slots(2);
+    this.bws = ps.sharedSlots("CausalMHA.backward", 1);
   }
 
   /**
@@ -44,10 +52,15 @@ public final class CausalMHA implements Mixer {
 
   @Override
   public float[] prefill(float[] x, SeqLens seqs, Object cache) {
+    return prefill(x, seqs, cache, Workspace.TRANSIENT);
+  }
+
+  @Override
+  public float[] prefill(float[] x, SeqLens seqs, Object cache, Workspace w) {
     Cache c = (Cache) cache;
     int T = seqs.total();
-    float[] qkv = wqkv.forward(x, T);
-    float[] o = new float[T * d];
+    float[] qkv = wqkv.forward(x, T, w);
+    float[] o = w.floats(ws + S_O, T * d);
     Attention.forward(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
     for (int i = 0; i < seqs.count(); i++) {
       if (seqs.length(i) > c.cap() && window < 0) {
@@ -56,11 +69,16 @@ public final class CausalMHA implements Mixer {
       Attention.fillCache(c.kv(), i, c.cap(), qkv, 0, 3 * d, seqs.start(i), seqs.length(i), nHeads, headDim, rotaryDim);
       c.pos()[i] = seqs.length(i);
     }
-    return outProj.forward(o, T);
+    return outProj.forward(o, T, w);
   }
 
   @Override
   public float[] step(float[] x, Object cache, boolean[] active) {
+    return step(x, cache, active, Workspace.TRANSIENT);
+  }
+
+  @Override
+  public float[] step(float[] x, Object cache, boolean[] active, Workspace w) {
     Cache c = (Cache) cache;
     int R = active.length;
     for (int r = 0; r < R; r++) {
@@ -68,39 +86,46 @@ public final class CausalMHA implements Mixer {
         throw new org.hnet.HNetException("generation ran past the attention cache of " + c.cap() + " positions (raise the maximum length)");
       }
     }
-    float[] qkv = wqkv.step(x, R);
-    float[] o = new float[R * d];
+    float[] qkv = wqkv.step(x, R, w);
+    float[] o = w.zeros(ws + S_O, R * d); // inactive rows are not written: zero, as a fresh array
     Attention.step(o, qkv, c.kv(), c.cap(), c.pos(), R, nHeads, headDim, rotaryDim, window, active);
     for (int r = 0; r < R; r++) if (active[r]) c.pos()[r]++;
-    return outProj.step(o, R);
+    return outProj.step(o, R, w);
   }
 
   @Override
   public float[] forward(float[] x, SeqLens seqs) {
+    return forward(x, seqs, Workspace.TRANSIENT);
+  }
+
+  @Override
+  public float[] forward(float[] x, SeqLens seqs, Workspace w) {
     int T = seqs.total();
-    float[] qkv = wqkv.forward(x, T); // [T × 3 × H × P]
-    float[] o = new float[T * d]; // [T × H × P]
+    float[] qkv = wqkv.forward(x, T, w); // [T × 3 × H × P]
+    float[] o = w.floats(ws + S_O, T * d); // [T × H × P]
     if (mode.training) {
-      float[] lse = new float[T * nHeads];
+      float[] lse = w.floats(ws + S_LSE, T * nHeads);
       AttentionBackward.forwardTrain(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window, lse);
       savedQkv = qkv;
       savedO = o;
       savedLse = lse;
       savedSeqs = seqs;
+      savedWs = w;
     } else {
       Attention.forward(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
     }
-    return outProj.forward(o, T);
+    return outProj.forward(o, T, w);
   }
 
   @Override
   public float[] backward(float[] dy) {
     float[] dO = outProj.backward(dy);
     int T = savedSeqs.total();
-    float[] dqkv = new float[T * 3 * d];
+    float[] dqkv = savedWs.floats(bws, T * 3 * d);
     AttentionBackward.backward(dqkv, 0, 3 * d, dO, 0, savedQkv, 0, 3 * d, savedO, 0, savedLse,
         savedSeqs.cu(), savedSeqs.count(), nHeads, headDim, rotaryDim, window);
     savedQkv = savedO = savedLse = null;
+    savedWs = null;
     return wqkv.backward(dqkv);
   }
 }

@@ -21,12 +21,14 @@ public final class DeChunkLayer {
    * @return [T × d]
    */
   public static float[] forward(float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d) {
-    int T = seqs.total();
-    float[] out = new float[T * d];
-    float[] ema = new float[d];
+    return forward(new float[seqs.total() * d], new float[d], z, prob, mask, seqs, d);
+  }
+
+  /** {@link #forward} into out [≥ T × d] with the scratch ema [≥ d]; returns out. */
+  static float[] forward(float[] out, float[] ema, float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d) {
     int j = -1; // global chunk index of the current position
     for (int i = 0; i < seqs.count(); i++) {
-      java.util.Arrays.fill(ema, 0f);
+      java.util.Arrays.fill(ema, 0, d, 0f);
       for (int t = seqs.start(i); t < seqs.start(i) + seqs.length(i); t++) {
         if (mask[t]) {
           j++;
@@ -47,10 +49,17 @@ public final class DeChunkLayer {
    * last value. {@code last} [R × d] is the decode state, updated in place; returns [R × d].
    */
   public static float[] step(float[] z, float[] prob, boolean[] mask, boolean[] active, float[] last, int d) {
+    return step(new float[active.length * d], z, prob, mask, active, last, d);
+  }
+
+  /** {@link #step} into out [≥ R × d] (zero for inactive rows); returns out. */
+  static float[] step(float[] out, float[] z, float[] prob, boolean[] mask, boolean[] active, float[] last, int d) {
     int R = active.length;
-    float[] out = new float[R * d];
     for (int r = 0; r < R; r++) {
-      if (!active[r]) continue;
+      if (!active[r]) {
+        java.util.Arrays.fill(out, r * d, (r + 1) * d, 0f);
+        continue;
+      }
       if (mask[r]) {
         float pj = Math.min(P_MAX, Math.max(P_MIN, prob[r]));
         float keep = 1f - pj;
@@ -71,20 +80,35 @@ public final class DeChunkLayer {
    * @param dprob receives ∂L/∂p [T] added at boundary positions
    */
   public static void backward(float[] dy, float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d, float[] dz, float[] dprob) {
-    int T = seqs.total();
-    int[] chunkCu = ChunkLayer.nextSeqLens(mask, seqs).cu(); // sequence i owns chunks [chunkCu[i], chunkCu[i+1])
-    int Tc = chunkCu[chunkCu.length - 1];
-    int[] pos = new int[Tc]; // the position of every boundary
-    float[] g = new float[Tc * d]; // G_j: Σ ∂L/∂y over the positions of chunk j
+    backward(dy, z, prob, mask, seqs, d, dz, dprob, Workspace.TRANSIENT, 0);
+  }
+
+  /** Workspace slots {@link #backward(float[], float[], float[], boolean[], SeqLens, int, float[], float[], Workspace, int)} uses from its first. */
+  static final int SLOTS = 5;
+
+  /** {@link #backward} with its temporaries in {@link #SLOTS} slots of w from {@code slot}. */
+  static void backward(float[] dy, float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d, float[] dz, float[] dprob,
+      Workspace w, int slot) {
+    int T = seqs.total(), n = seqs.count();
+    int[] chunkCu = w.ints(slot, n + 1); // sequence i owns chunks [chunkCu[i], chunkCu[i+1])
+    chunkCu[0] = 0;
+    for (int i = 0; i < n; i++) {
+      int count = chunkCu[i];
+      for (int t = seqs.start(i); t < seqs.start(i) + seqs.length(i); t++) if (mask[t]) count++;
+      chunkCu[i + 1] = count;
+    }
+    int Tc = chunkCu[n];
+    int[] pos = w.ints(slot + 1, Tc); // the position of every boundary
+    float[] g = w.zeros(slot + 2, Tc * d); // G_j: Σ ∂L/∂y over the positions of chunk j
     int j = -1;
     for (int t = 0; t < T; t++) {
       if (mask[t]) pos[++j] = t;
       for (int c = 0; c < d; c++) g[j * d + c] += dy[t * d + c];
     }
-    float[] ema = forward(z, prob, mask, seqs, d, chunkCu, pos); // z̄_j [Tc × d], recomputed
-    float[] carry = new float[d];
-    for (int i = 0; i < seqs.count(); i++) {
-      java.util.Arrays.fill(carry, 0f);
+    float[] ema = emas(w.floats(slot + 3, Tc * d), z, prob, seqs, d, chunkCu, pos); // z̄_j [Tc × d], recomputed
+    float[] carry = w.floats(slot + 4, d);
+    for (int i = 0; i < n; i++) {
+      java.util.Arrays.fill(carry, 0, d, 0f);
       for (int jj = chunkCu[i + 1] - 1; jj >= chunkCu[i]; jj--) {
         int t = pos[jj];
         boolean first = jj == chunkCu[i];
@@ -102,9 +126,8 @@ public final class DeChunkLayer {
     }
   }
 
-  /** The EMA values z̄_j [Tc × d] over the chunks (the same recurrence as {@link #forward}). */
-  private static float[] forward(float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d, int[] chunkCu, int[] pos) {
-    float[] ema = new float[z.length];
+  /** The EMA values z̄_j [Tc × d] over the chunks into ema (the same recurrence as {@link #forward}). */
+  private static float[] emas(float[] ema, float[] z, float[] prob, SeqLens seqs, int d, int[] chunkCu, int[] pos) {
     for (int i = 0; i < seqs.count(); i++) {
       for (int jj = chunkCu[i]; jj < chunkCu[i + 1]; jj++) {
         float pj = Math.min(P_MAX, Math.max(P_MIN, prob[pos[jj]]));

@@ -27,6 +27,13 @@ public final class HNet {
   private float[] savedZ, savedY; // inner output [Tc × d], dechunk output [T × d]
   private SeqLens savedSeqs, savedInner;
   private int savedDIn;
+  private Workspace savedWs;
+  // workspace slots (from ws): padded input [T × d], cut output [T × dIn], chunks [Tc × d], dechunk
+  // output [T × d] and its EMA scratch [d], decoder input [T × d], the inner SeqLens (an object);
+  // backward: uncut gradient [T × d], unpadded gradient [T × dIn], ∂p [T], ∂z [Tc × d], dechunk scratch
+  private static final int S_PAD = 0, S_CUT = 1, S_CHUNKS = 2, S_Y = 3, S_EMA = 4, S_DECODER_IN = 5, S_INNER = 6,
+      S_UNCUT = 7, S_UNPAD = 8, S_DPROB = 9, S_DZ = 10, S_DECHUNK = 11, SLOTS = S_DECHUNK + DeChunkLayer.SLOTS;
+  private final int ws;
 
   HNet(Params ps, String prefix, HNetConfig cfg, int stage) {
     StageConfig sc = cfg.stage(stage);
@@ -34,6 +41,7 @@ public final class HNet {
     this.d = sc.dModel();
     this.innermost = sc.innermost();
     this.mode = ps.mode;
+    this.ws = ps.slots(SLOTS);
     int dPrev = stage == 0 ? d : cfg.stage(stage - 1).dModel();
     // named_parameters() order of HNet: its own pad_dimension first, then the submodules in
     // registration order: encoder, main_network, decoder, routing_module, residual_proj
@@ -61,33 +69,49 @@ public final class HNet {
    * @return [T × dIn]
    */
   public float[] forward(float[] x, int dIn, SeqLens seqs, List<RoutingModule.Output> routing) {
+    return forward(x, dIn, seqs, routing, Workspace.TRANSIENT);
+  }
+
+  /** As {@link #forward(float[], int, SeqLens, List)}; the result is in this stage's buffers of w. */
+  float[] forward(float[] x, int dIn, SeqLens seqs, List<RoutingModule.Output> routing, Workspace w) {
     int T = seqs.total();
-    float[] h = pad(x, dIn, T);
+    float[] h = pad(x, dIn, T, w);
     if (mode.training) {
       savedSeqs = seqs;
       savedDIn = dIn;
+      savedWs = w;
     }
-    if (innermost) return cut(innermostNetwork.forward(h, seqs), dIn, T);
+    if (innermost) return cut(innermostNetwork.forward(h, seqs, w), dIn, T, w);
 
-    h = encoder.forward(h, seqs); // [T × d]
+    h = encoder.forward(h, seqs, w); // [T × d]
     // the residual projection is float32 in the reference too ("do the residual in fp32")
-    float[] residual = residualProj.forward(h, T);
-    RoutingModule.Output r = routingModule.forward(h, seqs);
+    float[] residual = residualProj.forward(h, T, w);
+    RoutingModule.Output r = routingModule.forward(h, seqs, w);
     routing.add(r);
-    SeqLens inner = ChunkLayer.nextSeqLens(r.boundaryMask(), seqs);
-    float[] chunks = ChunkLayer.forward(h, r.boundaryMask(), d, inner.total()); // [Tc × d]
-    float[] z = mainNetwork.forward(chunks, d, inner, routing); // [Tc × d]
-    float[] y = DeChunkLayer.forward(z, r.boundaryProb(), r.boundaryMask(), seqs, d); // [T × d]
+    SeqLens inner = innerSeqs(r.boundaryMask(), seqs, w);
+    int Tc = inner.total();
+    float[] chunks = ChunkLayer.forward(w.floats(ws + S_CHUNKS, Tc * d), h, r.boundaryMask(), T, d); // [Tc × d]
+    float[] z = mainNetwork.forward(chunks, d, inner, routing, w); // [Tc × d]
+    float[] y = DeChunkLayer.forward(w.floats(ws + S_Y, T * d), w.floats(ws + S_EMA, d),
+        z, r.boundaryProb(), r.boundaryMask(), seqs, d); // [T × d]
     // out · STE(selected_probs) + residual: the STE's forward value is exactly 1
-    float[] decoderIn = new float[y.length];
-    for (int i = 0; i < y.length; i++) decoderIn[i] = y[i] + residual[i];
+    float[] decoderIn = w.floats(ws + S_DECODER_IN, T * d);
+    for (int i = 0; i < T * d; i++) decoderIn[i] = y[i] + residual[i];
     if (mode.training) {
       savedRouting = r;
       savedZ = z;
       savedY = y;
       savedInner = inner;
     }
-    return cut(decoder.forward(decoderIn, seqs), dIn, T);
+    return cut(decoder.forward(decoderIn, seqs, w), dIn, T, w);
+  }
+
+  /** The inner stage's sequences; on a retaining workspace the SeqLens of the last call, refilled in place. */
+  private SeqLens innerSeqs(boolean[] mask, SeqLens seqs, Workspace w) {
+    SeqLens last = (SeqLens) w.object(ws + S_INNER);
+    SeqLens inner = ChunkLayer.nextSeqLens(mask, seqs, last);
+    if (inner != last) w.object(ws + S_INNER, inner);
+    return inner;
   }
 
   /**
@@ -96,25 +120,26 @@ public final class HNet {
    * @param dOut ∂L/∂out [T × dIn]
    * @param dProbExtra per stage (indexed by stage number), ∂L/∂p that comes from outside the
    *     network (the ratio loss), or null
-   * @return ∂L/∂x [T × dIn]
+   * @return ∂L/∂x [T × dIn], in this stage's buffers of the forward's workspace
    */
   public float[] backward(float[] dOut, float[][] dProbExtra) {
     SeqLens seqs = savedSeqs;
+    Workspace w = savedWs;
     int T = seqs.total(), dIn = savedDIn;
-    float[] dOutFull = uncut(dOut, dIn, T);
-    if (innermost) return unpad(innermostNetwork.backward(dOutFull), dIn, T);
+    float[] dOutFull = uncut(dOut, dIn, T, w);
+    if (innermost) return unpad(innermostNetwork.backward(dOutFull), dIn, T, w);
 
     RoutingModule.Output r = savedRouting;
     float[] dDecIn = decoder.backward(dOutFull); // [T × d]
     float[] dh = residualProj.backward(dDecIn); // residual branch
-    float[] dProb = new float[T];
-    steBackward(dDecIn, savedY, r.boundaryMask(), d, dProb);
+    float[] dProb = w.zeros(ws + S_DPROB, T);
+    steBackward(dDecIn, savedY, r.boundaryMask(), T, d, dProb);
     if (dProbExtra != null && dProbExtra[stage] != null) {
       for (int t = 0; t < T; t++) dProb[t] += dProbExtra[stage][t];
     }
     int Tc = savedInner.total();
-    float[] dz = new float[Tc * d];
-    DeChunkLayer.backward(dDecIn, savedZ, r.boundaryProb(), r.boundaryMask(), seqs, d, dz, dProb);
+    float[] dz = w.floats(ws + S_DZ, Tc * d);
+    DeChunkLayer.backward(dDecIn, savedZ, r.boundaryProb(), r.boundaryMask(), seqs, d, dz, dProb, w, ws + S_DECHUNK);
     float[] dChunks = mainNetwork.backward(dz, dProbExtra); // [Tc × d]
     // chunk gather backward: scatter into the boundary positions
     for (int t = 0, j = 0; t < T; t++) {
@@ -124,10 +149,11 @@ public final class HNet {
       }
     }
     float[] dhRouting = routingModule.backward(dProb);
-    for (int i = 0; i < dh.length; i++) dh[i] += dhRouting[i];
-    float[] dx = unpad(encoder.backward(dh), dIn, T);
+    for (int i = 0; i < T * d; i++) dh[i] += dhRouting[i];
+    float[] dx = unpad(encoder.backward(dh), dIn, T, w);
     savedRouting = null;
     savedZ = savedY = null;
+    savedWs = null;
     return dx;
   }
 
@@ -160,24 +186,29 @@ public final class HNet {
    * cache of this stage and the stages inside; returns what {@link #forward} returns.
    */
   public float[] prefill(float[] x, int dIn, SeqLens seqs, Cache cache, List<RoutingModule.Output> routing) {
+    return prefill(x, dIn, seqs, cache, routing, Workspace.TRANSIENT);
+  }
+
+  float[] prefill(float[] x, int dIn, SeqLens seqs, Cache cache, List<RoutingModule.Output> routing, Workspace w) {
     int T = seqs.total();
-    float[] h = pad(x, dIn, T);
-    if (innermost) return cut(innermostNetwork.prefill(h, seqs, cache.innermost), dIn, T);
-    h = encoder.prefill(h, seqs, cache.encoder);
-    float[] residual = residualProj.forward(h, T);
-    RoutingModule.Output r = routingModule.forward(h, seqs);
+    float[] h = pad(x, dIn, T, w);
+    if (innermost) return cut(innermostNetwork.prefill(h, seqs, cache.innermost, w), dIn, T, w);
+    h = encoder.prefill(h, seqs, cache.encoder, w);
+    float[] residual = residualProj.forward(h, T, w);
+    RoutingModule.Output r = routingModule.forward(h, seqs, w);
     routingModule.fill(cache.routing, h, seqs);
     routing.add(r);
-    SeqLens inner = ChunkLayer.nextSeqLens(r.boundaryMask(), seqs);
-    float[] chunks = ChunkLayer.forward(h, r.boundaryMask(), d, inner.total());
-    float[] z = mainNetwork.prefill(chunks, d, inner, cache.inner, routing);
-    float[] y = DeChunkLayer.forward(z, r.boundaryProb(), r.boundaryMask(), seqs, d);
+    SeqLens inner = innerSeqs(r.boundaryMask(), seqs, w);
+    float[] chunks = ChunkLayer.forward(w.floats(ws + S_CHUNKS, inner.total() * d), h, r.boundaryMask(), T, d);
+    float[] z = mainNetwork.prefill(chunks, d, inner, cache.inner, routing, w);
+    float[] y = DeChunkLayer.forward(w.floats(ws + S_Y, T * d), w.floats(ws + S_EMA, d),
+        z, r.boundaryProb(), r.boundaryMask(), seqs, d);
     for (int i = 0; i < seqs.count(); i++) {
       if (seqs.length(i) > 0) System.arraycopy(y, (seqs.start(i) + seqs.length(i) - 1) * d, cache.dechunkLast, i * d, d);
     }
-    float[] decoderIn = new float[y.length];
-    for (int i = 0; i < y.length; i++) decoderIn[i] = y[i] + residual[i];
-    return cut(decoder.prefill(decoderIn, seqs, cache.decoder), dIn, T);
+    float[] decoderIn = w.floats(ws + S_DECODER_IN, T * d);
+    for (int i = 0; i < T * d; i++) decoderIn[i] = y[i] + residual[i];
+    return cut(decoder.prefill(decoderIn, seqs, cache.decoder, w), dIn, T, w);
   }
 
   /**
@@ -190,18 +221,23 @@ public final class HNet {
    * @return [R × dIn]
    */
   public float[] step(float[] x, int dIn, Cache cache, boolean[] active, List<RoutingModule.Output> routing) {
+    return step(x, dIn, cache, active, routing, Workspace.TRANSIENT);
+  }
+
+  /** As {@link #step(float[], int, Cache, boolean[], List)}, in this stage's buffers of w. */
+  float[] step(float[] x, int dIn, Cache cache, boolean[] active, List<RoutingModule.Output> routing, Workspace w) {
     int R = active.length;
-    float[] h = pad(x, dIn, R);
-    if (innermost) return cut(innermostNetwork.step(h, cache.innermost, active), dIn, R);
-    h = encoder.step(h, cache.encoder, active);
-    float[] residual = residualProj.step(h, R);
-    RoutingModule.Output r = routingModule.step(h, cache.routing, active);
+    float[] h = pad(x, dIn, R, w);
+    if (innermost) return cut(innermostNetwork.step(h, cache.innermost, active, w), dIn, R, w);
+    h = encoder.step(h, cache.encoder, active, w);
+    float[] residual = residualProj.step(h, R, w);
+    RoutingModule.Output r = routingModule.step(h, cache.routing, active, w);
     routing.add(r);
     boolean[] boundary = r.boundaryMask(); // false for inactive rows
-    float[] z = mainNetwork.step(h, d, cache.inner, boundary, routing);
-    float[] y = DeChunkLayer.step(z, r.boundaryProb(), boundary, active, cache.dechunkLast, d);
-    for (int i = 0; i < y.length; i++) y[i] += residual[i];
-    return cut(decoder.step(y, cache.decoder, active), dIn, R);
+    float[] z = mainNetwork.step(h, d, cache.inner, boundary, routing, w);
+    float[] y = DeChunkLayer.step(w.floats(ws + S_Y, R * d), z, r.boundaryProb(), boundary, active, cache.dechunkLast, d);
+    for (int i = 0; i < R * d; i++) y[i] += residual[i];
+    return cut(decoder.step(y, cache.decoder, active, w), dIn, R, w);
   }
 
   /**
@@ -210,7 +246,12 @@ public final class HNet {
    * elsewhere, that adds ±Σ_c ∂L/∂u_tc · y_tc to ∂L/∂p_t.
    */
   static void steBackward(float[] dU, float[] y, boolean[] mask, int d, float[] dProb) {
-    for (int t = 0; t < mask.length; t++) {
+    steBackward(dU, y, mask, mask.length, d, dProb);
+  }
+
+  /** The same over the first T positions. */
+  static void steBackward(float[] dU, float[] y, boolean[] mask, int T, int d, float[] dProb) {
+    for (int t = 0; t < T; t++) {
       double s = 0; // a sum over d channels, in double
       for (int c = 0; c < d; c++) s += (double) dU[t * d + c] * y[t * d + c];
       dProb[t] += mask[t] ? (float) s : (float) -s;
@@ -218,15 +259,15 @@ public final class HNet {
   }
 
   /** [T × dIn] → [T × d] with zeros in the channels that the output cut away. */
-  private float[] uncut(float[] g, int dIn, int T) {
+  private float[] uncut(float[] g, int dIn, int T, Workspace w) {
     if (dIn == d) return g;
-    float[] out = new float[T * d];
+    float[] out = w.zeros(ws + S_UNCUT, T * d);
     for (int t = 0; t < T; t++) System.arraycopy(g, t * dIn, out, t * d, dIn);
     return out;
   }
 
   /** [T × d] → [T × dIn]; the padded channels' gradient goes to pad_dimension (summed in double). */
-  private float[] unpad(float[] g, int dIn, int T) {
+  private float[] unpad(float[] g, int dIn, int T, Workspace w) {
     if (dIn == d) return g;
     float[] dPad = padDimension.gradBuffer();
     for (int c = dIn; c < d; c++) {
@@ -234,13 +275,15 @@ public final class HNet {
       for (int t = 0; t < T; t++) s += g[t * d + c];
       dPad[c - dIn] += (float) s;
     }
-    return cut(g, dIn, T);
+    float[] out = w.floats(ws + S_UNPAD, T * dIn);
+    for (int t = 0; t < T; t++) System.arraycopy(g, t * d, out, t * dIn, dIn);
+    return out;
   }
 
   /** Appends pad_dimension to every row: [T × dIn] → [T × d]. */
-  private float[] pad(float[] x, int dIn, int T) {
+  private float[] pad(float[] x, int dIn, int T, Workspace w) {
     if (dIn == d) return x;
-    float[] out = new float[T * d];
+    float[] out = w.floats(ws + S_PAD, T * d);
     for (int t = 0; t < T; t++) {
       System.arraycopy(x, t * dIn, out, t * d, dIn);
       System.arraycopy(padDimension.data, 0, out, t * d + dIn, d - dIn);
@@ -249,9 +292,9 @@ public final class HNet {
   }
 
   /** Keeps the first dIn channels of every row: [T × d] → [T × dIn]. */
-  private float[] cut(float[] x, int dIn, int T) {
+  private float[] cut(float[] x, int dIn, int T, Workspace w) {
     if (dIn == d) return x;
-    float[] out = new float[T * dIn];
+    float[] out = w.floats(ws + S_CUT, T * dIn);
     for (int t = 0; t < T; t++) System.arraycopy(x, t * d, out, t * dIn, dIn);
     return out;
   }

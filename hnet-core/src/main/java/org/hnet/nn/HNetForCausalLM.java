@@ -31,7 +31,14 @@ public final class HNetForCausalLM {
     this.lmHead = config.tieEmbeddings() ? embeddings : ps.take("lm_head.weight", -1, true, vocab, d0);
     this.parameters = ps.all();
     this.mode = ps.mode;
+    int routers = config.numStages() - 1;
+    this.ws = ps.slots(S_DPROB + routers);
+    this.slots = ps.slotCount();
+    this.trainWs = new Workspace(slots);
+    this.dProb = new float[routers][];
   }
+
+  private final int slots; // workspace slots of the whole model
 
   /** Training mode: forward passes keep what the backward needs. Off by default. */
   public void setTraining(boolean training) {
@@ -76,6 +83,10 @@ public final class HNetForCausalLM {
    * N/(N−1)·((N−1)·F·G + (1−F)(1−G)), F the share of positions selected, G the mean p over every
    * stage-s position). Adds d total / d param into every parameter's gradient buffer.
    *
+   * <p>Every activation, gradient and temporary lives in the model's training workspace, reused
+   * by the next call (nothing is allocated once a batch shape has been seen): the returned
+   * output's logits and routing arrays are overwritten by the next call.
+   *
    * @param targets [T] the next byte of every position, or −1 where there is none
    * @param ratioTargets N per routing stage, outer stage first (length = stages − 1)
    */
@@ -89,14 +100,14 @@ public final class HNetForCausalLM {
     }
     boolean was = mode.training;
     mode.training = true;
+    Workspace w = trainWs;
     try {
       int T = seqs.total();
-      Output out = forward(tokens, seqs);
-      float[] dLogits = new float[T * vocab];
-      double ce = CrossEntropy.forwardBackward(out.logits(), targets, T, vocab, dLogits);
+      Output out = forward(tokens, seqs, w);
+      float[] dLogits = w.floats(ws + S_DLOGITS, T * vocab);
+      double ce = CrossEntropy.forwardBackward(out.logits(), targets, T, vocab, dLogits, nllScratch(T));
 
       double[] ratio = new double[routers];
-      float[][] dProb = new float[routers][];
       double total = ce;
       for (int s = 0; s < routers; s++) {
         RoutingModule.Output r = out.routing().get(s);
@@ -113,11 +124,11 @@ public final class HNetForCausalLM {
         total += alpha * ratio[s];
         // F carries no gradient (the mask is a hard decision); ∂/∂G spread evenly over the mean
         float dp = (float) (alpha * bigN / (bigN - 1) * ((bigN - 1) * f - (1 - f)) / n);
-        dProb[s] = new float[n];
-        java.util.Arrays.fill(dProb[s], dp);
+        dProb[s] = w.floats(ws + S_DPROB + s, n);
+        java.util.Arrays.fill(dProb[s], 0, n, dp);
       }
 
-      float[] dH = new float[T * d0];
+      float[] dH = w.floats(ws + S_DH, T * d0);
       Matmul.linearBackwardInput(dH, 0, dLogits, 0, lmHead.data, 0, T, vocab, d0, false);
       Matmul.linearBackwardWeight(lmHead.gradBuffer(), 0, null, 0, dLogits, 0, savedHidden, 0, T, vocab, d0);
       float[] dX = backbone.backward(dH, dProb);
@@ -134,23 +145,44 @@ public final class HNetForCausalLM {
   }
 
   private float[] savedHidden; // stage-0 output [T × d0], the LM head's input
+  // the training workspace (one per model: training is not thread-safe anyway) and its own slots
+  private final Workspace trainWs;
+  private final float[][] dProb; // per routing stage, ∂(ratio losses)/∂p (arrays of trainWs)
+  private final ArrayList<RoutingModule.Output> trainRouting = new ArrayList<>();
+  private final List<RoutingModule.Output> trainRoutingView = java.util.Collections.unmodifiableList(trainRouting);
+  private double[] nll = new double[0]; // cross-entropy scratch
+  private final int ws;
+  // slots (from ws): embeddings [T × d0], logits (exact), safe tokens [R], ∂logits, ∂hidden, the step Output, ∂p per stage
+  private static final int S_EMBED = 0, S_LOGITS = 1, S_SAFE = 2, S_DLOGITS = 3, S_DH = 4, S_OUT = 5, S_DPROB = 6;
 
-  /** The decode state of R rows: every layer's cache. One per generation batch; not thread-safe. */
+  private double[] nllScratch(int T) {
+    if (nll.length < T) nll = new double[T];
+    return nll;
+  }
+
+  /**
+   * The decode state of R rows: every layer's cache, and the buffers of the steps (the model's
+   * weights are shared; one Cache per generation batch; not thread-safe).
+   */
   public static final class Cache {
     public final int rows;
     public final int maxLen;
     final HNet.Cache backbone;
+    final Workspace ws; // every step's activations
+    final java.util.ArrayList<RoutingModule.Output> routing = new java.util.ArrayList<>();
+    final List<RoutingModule.Output> routingView = java.util.Collections.unmodifiableList(routing);
 
-    Cache(int rows, int maxLen, HNet.Cache backbone) {
+    Cache(int rows, int maxLen, HNet.Cache backbone, int slots) {
       this.rows = rows;
       this.maxLen = maxLen;
       this.backbone = backbone;
+      this.ws = new Workspace(slots);
     }
   }
 
   /** Allocates the caches for R rows of at most maxLen bytes each (prompt + generated). */
   public Cache allocate(int rows, int maxLen) {
-    return new Cache(rows, maxLen, backbone.allocate(rows, maxLen));
+    return new Cache(rows, maxLen, backbone.allocate(rows, maxLen), slots);
   }
 
   /**
@@ -162,30 +194,40 @@ public final class HNetForCausalLM {
     for (int i = 0; i < seqs.count(); i++) {
       if (seqs.length(i) < 1) throw new HNetException("prompt " + i + " is empty: every row needs at least one byte");
     }
-    float[] x = embed(tokens, seqs.total());
+    // a one-off of prompt size: its buffers are not kept (the cache's workspace is sized for steps)
+    Workspace w = Workspace.TRANSIENT;
+    float[] x = embed(tokens, seqs.total(), w);
     List<RoutingModule.Output> routing = new ArrayList<>();
-    float[] h = backbone.prefill(x, d0, seqs, cache.backbone, routing);
-    return new Output(head(h, seqs.total(), false), List.copyOf(routing));
+    float[] h = backbone.prefill(x, d0, seqs, cache.backbone, routing, w);
+    return new Output(head(h, seqs.total(), false, w), List.copyOf(routing));
   }
 
   /**
    * One byte for each of R rows: tokens [R] (ignored where active[r] is false) → logits [R × V]
    * and the routing decisions of every stage over the R rows (a row that took no step at a stage
    * has mask false there).
+   *
+   * <p>The output, its logits and routing arrays belong to the cache and are overwritten by its
+   * next step: copy what must outlive it. A step allocates nothing.
    */
   public Output step(int[] tokens, Cache cache, boolean[] active) {
     int R = cache.rows;
     if (tokens.length != R || active.length != R) throw new IllegalArgumentException("step needs " + R + " tokens and flags");
-    int[] safe = new int[R];
+    Workspace w = cache.ws;
+    int[] safe = w.ints(ws + S_SAFE, R);
     for (int r = 0; r < R; r++) safe[r] = active[r] ? tokens[r] : 0;
-    float[] x = embed(safe, R);
-    List<RoutingModule.Output> routing = new ArrayList<>();
-    float[] h = backbone.step(x, d0, cache.backbone, active, routing);
-    return new Output(head(h, R, true), List.copyOf(routing));
+    float[] x = embed(safe, R, w);
+    cache.routing.clear();
+    float[] h = backbone.step(x, d0, cache.backbone, active, cache.routing, w);
+    float[] logits = head(h, R, true, w);
+    if (w.object(ws + S_OUT) instanceof Output o && o.logits() == logits) return o;
+    Output o = new Output(logits, cache.routingView);
+    w.object(ws + S_OUT, o);
+    return o;
   }
 
-  private float[] embed(int[] tokens, int T) {
-    float[] x = new float[T * d0];
+  private float[] embed(int[] tokens, int T, Workspace w) {
+    float[] x = w.floats(ws + S_EMBED, T * d0);
     for (int t = 0; t < T; t++) {
       int id = tokens[t];
       if (id < 0 || id >= vocab) throw new HNetException("token id " + id + " at position " + t + " is outside 0.." + (vocab - 1));
@@ -194,9 +236,9 @@ public final class HNetForCausalLM {
     return x;
   }
 
-  /** LM head: the GEMM path over sequences, the decode path for a step (see Linear). */
-  private float[] head(float[] h, int T, boolean step) {
-    float[] logits = new float[T * vocab];
+  /** LM head: the GEMM path over sequences, the decode path for a step (see Linear); logits exactly [T × V]. */
+  private float[] head(float[] h, int T, boolean step, Workspace w) {
+    float[] logits = w.exactFloats(ws + S_LOGITS, T * vocab);
     if (step) Matmul.linearDecode(logits, 0, h, 0, lmHead.data, 0, null, 0, T, vocab, d0);
     else Matmul.linearGemm(logits, 0, h, 0, lmHead.data, 0, null, 0, T, vocab, d0);
     return logits;
@@ -207,12 +249,24 @@ public final class HNetForCausalLM {
    * @return logits [T × V] and every stage's routing decisions, outermost first
    */
   public Output forward(int[] tokens, SeqLens seqs) {
+    return forward(tokens, seqs, Workspace.TRANSIENT);
+  }
+
+  /** On the training workspace, the output record and its routing list are reused too (as in a step). */
+  private Output forward(int[] tokens, SeqLens seqs, Workspace w) {
     int T = seqs.total();
     if (tokens.length != T) throw new IllegalArgumentException(tokens.length + " tokens for cu_seqlens ending at " + T);
-    float[] x = embed(tokens, T);
-    List<RoutingModule.Output> routing = new ArrayList<>();
-    float[] h = backbone.forward(x, d0, seqs, routing);
+    float[] x = embed(tokens, T, w);
+    boolean reuse = w == trainWs;
+    List<RoutingModule.Output> routing = reuse ? trainRouting : new ArrayList<>();
+    routing.clear();
+    float[] h = backbone.forward(x, d0, seqs, routing, w);
     if (mode.training) savedHidden = h;
-    return new Output(head(h, T, false), List.copyOf(routing));
+    float[] logits = head(h, T, false, w);
+    if (!reuse) return new Output(logits, List.copyOf(routing));
+    if (w.object(ws + S_OUT) instanceof Output o && o.logits() == logits) return o;
+    Output o = new Output(logits, trainRoutingView);
+    w.object(ws + S_OUT, o);
+    return o;
   }
 }

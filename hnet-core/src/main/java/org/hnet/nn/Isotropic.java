@@ -23,9 +23,13 @@ public final class Isotropic {
 
   /** x [T × d] → rmsnorm(x + Σ block outputs) [T × d]; x is not modified. */
   public float[] forward(float[] x, SeqLens seqs) {
-    float[] residual = x; // the float32 residual stream; each block returns a new array
-    for (Block b : layers) residual = b.forward(residual, seqs);
-    return rmsnorm.forward(residual, seqs.total());
+    return forward(x, seqs, Workspace.TRANSIENT);
+  }
+
+  float[] forward(float[] x, SeqLens seqs, Workspace w) {
+    float[] residual = x; // the float32 residual stream; each block writes its own buffer
+    for (int i = 0; i < layers.size(); i++) residual = layers.get(i).forward(residual, seqs, w); // (no iterator)
+    return rmsnorm.forward(residual, seqs.total(), w);
   }
 
   /** The caches of the blocks' mixers, in layer order. */
@@ -36,16 +40,24 @@ public final class Isotropic {
   }
 
   public float[] prefill(float[] x, SeqLens seqs, Object[] caches) {
+    return prefill(x, seqs, caches, Workspace.TRANSIENT);
+  }
+
+  float[] prefill(float[] x, SeqLens seqs, Object[] caches, Workspace w) {
     float[] residual = x;
-    for (int i = 0; i < layers.size(); i++) residual = layers.get(i).prefill(residual, seqs, caches[i]);
-    return rmsnorm.forward(residual, seqs.total());
+    for (int i = 0; i < layers.size(); i++) residual = layers.get(i).prefill(residual, seqs, caches[i], w);
+    return rmsnorm.forward(residual, seqs.total(), w);
   }
 
   /** One position of R rows: x [R × d] → [R × d]. */
   public float[] step(float[] x, Object[] caches, boolean[] active) {
+    return step(x, caches, active, Workspace.TRANSIENT);
+  }
+
+  float[] step(float[] x, Object[] caches, boolean[] active, Workspace w) {
     float[] residual = x;
-    for (int i = 0; i < layers.size(); i++) residual = layers.get(i).step(residual, caches[i], active);
-    return rmsnorm.forward(residual, active.length);
+    for (int i = 0; i < layers.size(); i++) residual = layers.get(i).step(residual, caches[i], active, w);
+    return rmsnorm.forward(residual, active.length, w);
   }
 
   /** dy [T × d] → dx [T × d]. */

@@ -8,17 +8,30 @@ public final class Linear {
   public final Param bias; // null when the layer has none
   public final int in;
   public final int out;
+  private final int ws, dxSlot; // workspace slots: output [M × out], input gradient [M × in]
 
   Linear(Params ps, String prefix, int stage, int in, int out, boolean bias) {
+    this(ps, prefix, stage, in, out, bias, null);
+  }
+
+  /**
+   * @param sharedDx null, or the key of an input-gradient slot shared by every Linear built with
+   *     it: for a layer whose dx its caller consumes before any other of them runs backward
+   *     (inside a mixer or an MLP)
+   */
+  Linear(Params ps, String prefix, int stage, int in, int out, boolean bias, String sharedDx) {
     this.in = in;
     this.out = out;
     this.mode = ps.mode;
     this.weight = ps.take(prefix + ".weight", stage, true, out, in);
     this.bias = bias ? ps.take(prefix + ".bias", stage, false, out) : null;
+    this.ws = ps.slots(1);
+    this.dxSlot = sharedDx == null ? ps.slots(1) : ps.sharedSlots(sharedDx, 1);
   }
 
   private float[] savedX; // [M × in], kept for the backward when training
   private int savedM;
+  private Workspace savedWs;
   private final Params.Mode mode;
 
   /**
@@ -27,29 +40,43 @@ public final class Linear {
    * depend on the batch it is in.
    */
   public float[] forward(float[] x, int M) {
-    float[] y = new float[M * out];
+    return forward(x, M, Workspace.TRANSIENT);
+  }
+
+  /** As {@link #forward(float[], int)}, into this layer's buffer of w (valid until its next use). */
+  float[] forward(float[] x, int M, Workspace w) {
+    float[] y = w.floats(ws, M * out);
     Matmul.linearGemm(y, 0, x, 0, weight.data, 0, bias == null ? null : bias.data, 0, M, out, in);
     if (mode.training) {
       savedX = x;
       savedM = M;
+      savedWs = w;
     }
     return y;
   }
 
   /** One decode step of R rows: x [R × in] → [R × out]; each row as if it were decoded alone. */
   public float[] step(float[] x, int R) {
-    float[] y = new float[R * out];
+    return step(x, R, Workspace.TRANSIENT);
+  }
+
+  float[] step(float[] x, int R, Workspace w) {
+    float[] y = w.floats(ws, R * out);
     Matmul.linearDecode(y, 0, x, 0, weight.data, 0, bias == null ? null : bias.data, 0, R, out, in);
     return y;
   }
 
-  /** dy [M × out] → dx [M × in]; adds ∂L/∂W = dyᵀ·x (and ∂L/∂b) into the parameters' gradients. */
+  /**
+   * dy [M × out] → dx [M × in] (in the forward's workspace); adds ∂L/∂W = dyᵀ·x (and ∂L/∂b) into
+   * the parameters' gradients.
+   */
   public float[] backward(float[] dy) {
     int M = savedM;
     Matmul.linearBackwardWeight(weight.gradBuffer(), 0, bias == null ? null : bias.gradBuffer(), 0, dy, 0, savedX, 0, M, out, in);
-    float[] dx = new float[M * in];
+    float[] dx = savedWs.floats(dxSlot, M * in);
     Matmul.linearBackwardInput(dx, 0, dy, 0, weight.data, 0, M, out, in, false);
     savedX = null;
+    savedWs = null;
     return dx;
   }
 }

@@ -28,6 +28,12 @@ public final class Mamba2 implements Mixer {
   // kept for the backward: in_proj output [T × dInProj], conv output [T × convDim], scan output [T × dInner]
   private float[] savedZxbcdt, savedXbc, savedY;
   private SeqLens savedSeqs;
+  private Workspace savedWs;
+  // workspace slots: this layer's forward/step activations (from ws), and the backward's
+  // temporaries (from bws), shared by every Mamba-2 layer: they die when backward returns
+  private static final int S_IN = 0, S_XBC = 1, S_XS = 2, S_DT = 3, S_B = 4, S_C = 5, S_Y = 6, S_G = 7, SLOTS = 8;
+  private static final int S_DZXBCDT = 0, S_DY = 1, S_SCRATCH = 2, S_DG = 3, S_RSTD = 4, S_DXBC = 5, BACKWARD_SLOTS = 6;
+  private final int ws, bws;
 
   Mamba2(Params ps, String prefix, int stage, int d, SsmConfig cfg) {
     this.d = d;
@@ -44,11 +50,15 @@ public final class Mamba2 implements Mixer {
     this.dtBias = ps.take(prefix + ".dt_bias", stage, false, nHeads);
     this.aLog = ps.take(prefix + ".A_log", stage, false, nHeads);
     this.dSkip = ps.take(prefix + ".D", stage, false, nHeads);
-    this.inProj = new Linear(ps, prefix + ".in_proj", stage, d, dInProj, false);
+    // the projections' input gradients die inside backward (out_proj's) or at once in Block
+    // (in_proj's, into norm1's backward): one slot each for all Mamba-2 layers
+    this.inProj = new Linear(ps, prefix + ".in_proj", stage, d, dInProj, false, "Mamba2.in_proj.dx");
     this.convWeight = ps.take(prefix + ".conv1d.weight", stage, true, convDim, 1, dConv);
     this.convBias = ps.take(prefix + ".conv1d.bias", stage, false, convDim);
     this.normWeight = ps.take(prefix + ".norm.weight", stage, false, dInner);
-    this.outProj = new Linear(ps, prefix + ".out_proj", stage, dInner, d, false);
+    this.outProj = new Linear(ps, prefix + ".out_proj", stage, dInner, d, false, "Mamba2.out_proj.dx");
+    this.ws = ps.slots(SLOTS);
+    this.bws = ps.sharedSlots("Mamba2.backward", BACKWARD_SLOTS);
   }
 
   /** Decode state: conv [R × convDim × W] (last W inputs of the conv, oldest first), ssm [R × H × P × N]. */
@@ -61,69 +71,89 @@ public final class Mamba2 implements Mixer {
 
   @Override
   public float[] prefill(float[] x, SeqLens seqs, Object cache) {
-    return forward(x, seqs, (Cache) cache);
+    return prefill(x, seqs, cache, Workspace.TRANSIENT);
+  }
+
+  @Override
+  public float[] prefill(float[] x, SeqLens seqs, Object cache, Workspace w) {
+    return forward(x, seqs, (Cache) cache, w);
   }
 
   @Override
   public float[] step(float[] x, Object cache, boolean[] active) {
+    return step(x, cache, active, Workspace.TRANSIENT);
+  }
+
+  @Override
+  public float[] step(float[] x, Object cache, boolean[] active, Workspace w) {
     Cache c = (Cache) cache;
     int R = active.length;
-    float[] zxbcdt = inProj.step(x, R); // [R × dInProj]
-    float[] in = new float[R * convDim], xbc = new float[R * convDim];
+    float[] zxbcdt = inProj.step(x, R, w); // [R × dInProj]
+    float[] in = w.floats(ws + S_IN, R * convDim), xbc = w.floats(ws + S_XBC, R * convDim);
     for (int r = 0; r < R; r++) System.arraycopy(zxbcdt, r * dInProj + dInner, in, r * convDim, convDim);
     Conv1d.step(c.conv(), xbc, in, convWeight.data, convBias.data, R, convDim, dConv, active);
     // the scan step takes x [R × dInner], dt [R × H], B and C [R × N] as separate arrays
-    float[] xs = new float[R * dInner], dt = new float[R * nHeads], b = new float[R * dState], cc = new float[R * dState];
+    float[] xs = w.floats(ws + S_XS, R * dInner), dt = w.floats(ws + S_DT, R * nHeads);
+    float[] b = w.floats(ws + S_B, R * dState), cc = w.floats(ws + S_C, R * dState);
     for (int r = 0; r < R; r++) {
       System.arraycopy(xbc, r * convDim, xs, r * dInner, dInner);
       System.arraycopy(xbc, r * convDim + dInner, b, r * dState, dState);
       System.arraycopy(xbc, r * convDim + dInner + dState, cc, r * dState, dState);
       System.arraycopy(zxbcdt, r * dInProj + 2 * dInner + 2 * dState, dt, r * nHeads, nHeads);
     }
-    float[] y = new float[R * dInner];
+    // inactive rows are skipped by the kernels: zero them so no stale value reaches the output
+    float[] y = w.zeros(ws + S_Y, R * dInner);
     Ssd.step(c.ssm(), y, xs, dt, dtBias.data, aLog.data, b, cc, dSkip.data, R, nHeads, headDim, dState, active);
-    float[] g = new float[R * dInner];
+    float[] g = w.floats(ws + S_G, R * dInner);
     Ops.gatedRmsnorm(g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, R, dInner, RMSNorm.EPS);
-    return outProj.step(g, R);
+    return outProj.step(g, R, w);
   }
 
   @Override
   public float[] forward(float[] x, SeqLens seqs) {
-    return forward(x, seqs, null);
+    return forward(x, seqs, null, Workspace.TRANSIENT);
   }
 
-  private float[] forward(float[] x, SeqLens seqs, Cache cache) {
+  @Override
+  public float[] forward(float[] x, SeqLens seqs, Workspace w) {
+    return forward(x, seqs, null, w);
+  }
+
+  private float[] forward(float[] x, SeqLens seqs, Cache cache, Workspace w) {
     int T = seqs.total();
-    float[] zxbcdt = inProj.forward(x, T); // [T × dInProj] = [z | xBC | dt]
-    float[] xbc = new float[T * convDim]; // [T × convDim] = [x | B | C] after conv + SiLU
+    float[] zxbcdt = inProj.forward(x, T, w); // [T × dInProj] = [z | xBC | dt]
+    float[] xbc = w.floats(ws + S_XBC, T * convDim); // [T × convDim] = [x | B | C] after conv + SiLU
     Conv1d.causalSilu(xbc, 0, convDim, zxbcdt, dInner, dInProj, convWeight.data, convBias.data,
         seqs.cu(), seqs.count(), convDim, dConv, cache == null ? null : cache.conv());
-    float[] y = new float[T * dInner]; // [T × H × P]
+    float[] y = w.floats(ws + S_Y, T * dInner); // [T × H × P]
     Ssd.scan(y, 0, dInner, xbc, 0, convDim, zxbcdt, 2 * dInner + 2 * dState, dInProj,
         dtBias.data, aLog.data, xbc, dInner, convDim, xbc, dInner + dState, convDim, dSkip.data,
         seqs.cu(), seqs.count(), nHeads, headDim, dState, chunkSize, cache == null ? null : cache.ssm());
-    float[] g = new float[T * dInner];
+    float[] g = w.floats(ws + S_G, T * dInner);
     Ops.gatedRmsnorm(g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS);
     if (mode.training) {
       savedZxbcdt = zxbcdt;
       savedXbc = xbc;
       savedY = y;
       savedSeqs = seqs;
+      savedWs = w;
     }
-    return outProj.forward(g, T);
+    return outProj.forward(g, T, w);
   }
 
   @Override
   public float[] backward(float[] dout) {
     SeqLens seqs = savedSeqs;
+    Workspace w = savedWs;
     int T = seqs.total();
     float[] dg = outProj.backward(dout); // [T × dInner]
     // ∂L/∂(in_proj output), filled column range by column range: z, then xBC (via the conv), then dt
-    float[] dZxbcdt = new float[T * dInProj];
-    float[] dy = new float[T * dInner];
+    float[] dZxbcdt = w.floats(bws + S_DZXBCDT, T * dInProj);
+    float[] dy = w.floats(bws + S_DY, T * dInner);
     Ops.gatedRmsnormBackward(dy, 0, dInner, dZxbcdt, 0, dInProj, normWeight.gradBuffer(), dg,
-        savedY, 0, dInner, savedZxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS, new float[T * dInner]);
-    float[] dXbc = new float[T * convDim]; // ∂L/∂[x | B | C] after the conv
+        savedY, 0, dInner, savedZxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS,
+        w.floats(bws + S_SCRATCH, T * dInner), w.floats(bws + S_DG, T * dInner), w.floats(bws + S_RSTD, T));
+    float[] dXbc = w.floats(bws + S_DXBC, T * convDim); // ∂L/∂[x | B | C] after the conv
     SsdBackward.scanBackward(dXbc, 0, convDim, dZxbcdt, 2 * dInner + 2 * dState, dInProj, dtBias.gradBuffer(), aLog.gradBuffer(),
         dXbc, dInner, convDim, dXbc, dInner + dState, convDim, dSkip.gradBuffer(),
         dy, 0, dInner,
@@ -134,6 +164,7 @@ public final class Mamba2 implements Mixer {
         dXbc, 0, convDim, savedZxbcdt, dInner, dInProj, convWeight.data, convBias.data,
         seqs.cu(), seqs.count(), convDim, dConv);
     savedZxbcdt = savedXbc = savedY = null;
+    savedWs = null;
     return inProj.backward(dZxbcdt);
   }
 }

@@ -15,12 +15,20 @@ public final class RoutingModule {
   // kept for the backward: normalised projections [T × d] and their norms [T]
   private float[] savedQ, savedK, savedQNorm, savedKNorm;
   private boolean[] savedStart;
+  private int savedT;
+  private Workspace savedWs;
+  // workspace slots (from ws): norms of q and k [T], the decisions p, mask, selected [T] (exact
+  // length: they leave in the Output, parked in S_OUT), sequence starts [T], ∂q and ∂k [T × d]
+  private static final int S_QNORM = 0, S_KNORM = 1, S_P = 2, S_MASK = 3, S_SEL = 4, S_START = 5, S_DQ = 6, S_DK = 7,
+      S_OUT = 8, SLOTS = 9;
+  private final int ws;
 
   RoutingModule(Params ps, String prefix, int stage, int d) {
     this.d = d;
     this.mode = ps.mode;
     this.qProj = new Linear(ps, prefix + ".q_proj_layer", stage, d, d, false);
     this.kProj = new Linear(ps, prefix + ".k_proj_layer", stage, d, d, false);
+    this.ws = ps.slots(SLOTS);
   }
 
   /** The routing decision of one stage over its packed sequence. */
@@ -33,16 +41,24 @@ public final class RoutingModule {
   }
 
   public Output forward(float[] h, SeqLens seqs) {
+    return forward(h, seqs, Workspace.TRANSIENT);
+  }
+
+  /**
+   * The decisions over the packed sequence h [T × d]; the output's arrays are this router's
+   * buffers of w (exactly T long), valid until its next use of w.
+   */
+  Output forward(float[] h, SeqLens seqs, Workspace w) {
     int T = seqs.total();
-    float[] q = qProj.forward(h, T);
-    float[] k = kProj.forward(h, T);
+    float[] q = qProj.forward(h, T, w);
+    float[] k = kProj.forward(h, T, w);
     // F.normalize(v) = v / max(||v||, 1e-12), applied before the dot product as the reference does
-    float[] qn = normalizeRows(q, T);
-    float[] kn = normalizeRows(k, T);
-    float[] p = new float[T];
-    boolean[] mask = new boolean[T];
-    float[] sel = new float[T];
-    boolean[] start = starts(seqs);
+    float[] qn = normalizeRows(q, T, w.floats(ws + S_QNORM, T));
+    float[] kn = normalizeRows(k, T, w.floats(ws + S_KNORM, T));
+    float[] p = w.exactFloats(ws + S_P, T);
+    boolean[] mask = w.exactBools(ws + S_MASK, T);
+    float[] sel = w.exactFloats(ws + S_SEL, T);
+    boolean[] start = starts(seqs, w.exactBools(ws + S_START, T));
     for (int t = 0; t < T; t++) {
       float pt;
       if (start[t]) {
@@ -63,8 +79,21 @@ public final class RoutingModule {
       savedQNorm = qn;
       savedKNorm = kn;
       savedStart = start;
+      savedT = T;
+      savedWs = w;
     }
-    return new Output(p, mask, sel, seqs);
+    return output(w, p, mask, sel, seqs);
+  }
+
+  /** The Output of these arrays: the one parked in w when it holds the same ones (no allocation in steady state). */
+  private Output output(Workspace w, float[] p, boolean[] mask, float[] sel, SeqLens seqs) {
+    if (w.object(ws + S_OUT) instanceof Output o && o.boundaryProb() == p && o.boundaryMask() == mask
+        && o.selectedProbs() == sel && o.seqs().equals(seqs)) {
+      return o;
+    }
+    Output o = new Output(p, mask, sel, seqs);
+    w.object(ws + S_OUT, o);
+    return o;
   }
 
   /**
@@ -72,8 +101,9 @@ public final class RoutingModule {
    * gradient; torch's clamp passes the gradient where 0 ≤ (1 − cos)/2 ≤ 1, which always holds.
    */
   public float[] backward(float[] dp) {
-    int T = dp.length;
-    float[] dq = new float[T * d], dk = new float[T * d];
+    int T = savedT;
+    Workspace w = savedWs;
+    float[] dq = w.zeros(ws + S_DQ, T * d), dk = w.zeros(ws + S_DK, T * d);
     for (int t = 0; t < T; t++) {
       if (savedStart[t] || dp[t] == 0f) continue;
       float dcos = -0.5f * dp[t];
@@ -87,8 +117,9 @@ public final class RoutingModule {
     normalizeBackward(dk, savedK, savedKNorm, T);
     float[] dh = qProj.backward(dq);
     float[] dhk = kProj.backward(dk);
-    for (int i = 0; i < dh.length; i++) dh[i] += dhk[i];
+    for (int i = 0; i < T * d; i++) dh[i] += dhk[i];
     savedQ = savedK = savedQNorm = savedKNorm = null;
+    savedWs = null;
     return dh;
   }
 
@@ -114,15 +145,24 @@ public final class RoutingModule {
    * no boundary, cache untouched.
    */
   public Output step(float[] h, Cache c, boolean[] active) {
+    return step(h, c, active, Workspace.TRANSIENT);
+  }
+
+  /** As {@link #step(float[], Cache, boolean[])}; the output (arrays and record) is reused by the next step in w. */
+  Output step(float[] h, Cache c, boolean[] active, Workspace w) {
     int R = active.length;
-    float[] q = qProj.step(c.last(), R);
-    float[] k = kProj.step(h, R);
-    normalizeRows(q, R);
-    normalizeRows(k, R);
-    float[] p = new float[R], sel = new float[R];
-    boolean[] mask = new boolean[R];
+    float[] q = qProj.step(c.last(), R, w);
+    float[] k = kProj.step(h, R, w);
+    normalizeRows(q, R, w.floats(ws + S_QNORM, R));
+    normalizeRows(k, R, w.floats(ws + S_KNORM, R));
+    float[] p = w.exactFloats(ws + S_P, R), sel = w.exactFloats(ws + S_SEL, R);
+    boolean[] mask = w.exactBools(ws + S_MASK, R);
     for (int r = 0; r < R; r++) {
-      if (!active[r]) continue;
+      if (!active[r]) {
+        p[r] = sel[r] = 0f;
+        mask[r] = false;
+        continue;
+      }
       float pt;
       if (!c.seen()[r]) {
         pt = 1f;
@@ -137,7 +177,13 @@ public final class RoutingModule {
       System.arraycopy(h, r * d, c.last(), r * d, d);
       c.seen()[r] = true;
     }
-    return new Output(p, mask, sel, SeqLens.uniform(R, 1));
+    if (w.object(ws + S_OUT) instanceof Output o && o.boundaryProb() == p && o.boundaryMask() == mask
+        && o.selectedProbs() == sel && o.seqs().count() == R) {
+      return o;
+    }
+    Output o = new Output(p, mask, sel, SeqLens.uniform(R, 1));
+    w.object(ws + S_OUT, o);
+    return o;
   }
 
   /**
@@ -172,15 +218,15 @@ public final class RoutingModule {
     return new ByteLevel(bounds, probs);
   }
 
-  static boolean[] starts(SeqLens seqs) {
-    boolean[] start = new boolean[seqs.total()];
+  /** start [≥ T]: true at the first position of every sequence, false elsewhere. */
+  static boolean[] starts(SeqLens seqs, boolean[] start) {
+    java.util.Arrays.fill(start, 0, seqs.total(), false);
     for (int i = 0; i < seqs.count(); i++) if (seqs.length(i) > 0) start[seqs.start(i)] = true;
     return start;
   }
 
-  /** Normalises the rows of v in place and returns their norms max(||v||, 1e-12). */
-  private float[] normalizeRows(float[] v, int T) {
-    float[] norms = new float[T];
+  /** Normalises the rows of v in place and writes their norms max(||v||, 1e-12) into norms [≥ T]. */
+  private float[] normalizeRows(float[] v, int T, float[] norms) {
     for (int t = 0; t < T; t++) {
       double ss = 0;
       for (int j = 0; j < d; j++) ss += (double) v[t * d + j] * v[t * d + j];

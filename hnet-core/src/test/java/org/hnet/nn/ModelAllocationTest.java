@@ -1,0 +1,169 @@
+package org.hnet.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.util.Arrays;
+import java.util.Map;
+import org.hnet.config.HNetConfig;
+import org.hnet.kernels.Parallel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The steady-state loops allocate nothing: a decode step and a training step reuse their
+ * buffers (the cache's workspace, the model's training workspace). Measured as the bytes the
+ * calling thread allocated, with one worker thread so that every kernel runs on it.
+ */
+class ModelAllocationTest {
+  static final String TINY = """
+      {"arch_layout": ["m1", ["T1"], "m1"], "d_model": [32, 64], "d_intermediate": [0, 128],
+       "ssm_cfg": {"d_state": 8, "expand": 2, "chunk_size": 16, "d_conv": 4},
+       "attn_cfg": {"num_heads": [2, 2], "rotary_emb_dim": [8, 16], "window_size": [-1, -1]}}
+      """;
+
+  private int threads;
+
+  @BeforeEach
+  void oneThread() {
+    threads = Parallel.threads();
+    Parallel.setThreads(1);
+  }
+
+  @AfterEach
+  void restore() {
+    Parallel.setThreads(threads);
+  }
+
+  static long allocated() {
+    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+        .getThreadAllocatedBytes(Thread.currentThread().threadId());
+  }
+
+  static HNetForCausalLM tiny() {
+    HNetConfig cfg = HNetConfig.parse(TINY, "tiny");
+    Map<String, float[]> w = Init.weights(cfg, 3);
+    return new HNetForCausalLM(cfg, new Params(w::get));
+  }
+
+  static int[] text(int n, int seed) {
+    byte[] b = ("Call me Ishmael. Some years ago, never mind how long precisely, having little or no money "
+        + "in my purse, and nothing particular to interest me on shore. ").repeat(1 + n / 100).getBytes();
+    int[] ids = new int[n];
+    for (int i = 0; i < n; i++) ids[i] = b[(i + seed) % b.length] & 0xff;
+    return ids;
+  }
+
+  /**
+   * Bytes allocated per decode step of R rows (one of them idle), over windows of {@code steps}
+   * steps: the JIT needs a while before every vector operation is compiled (in the interpreter
+   * and C1 each one allocates), so windows are measured until one comes in under {@code bound}
+   * or {@code windows} have been tried; returns the lowest. A per-step array (at least 16 bytes)
+   * fails every window.
+   */
+  static double bytesPerStep(HNetForCausalLM lm, int rows, int steps, int windows, double bound) {
+    int prompt = 8;
+    HNetForCausalLM.Cache cache = lm.allocate(rows, prompt + steps + 1);
+    int[] p = text(rows * prompt, 0), stream = text(steps, 5), tok = new int[rows];
+    boolean[] active = new boolean[rows];
+    Arrays.fill(active, true);
+    active[rows - 1] = false; // one idle row: the inactive paths too
+    double best = Double.MAX_VALUE;
+    for (int round = 0; round < windows && best >= bound; round++) {
+      lm.prefill(p, SeqLens.uniform(rows, prompt), cache);
+      long before = allocated();
+      for (int t = 0; t < steps; t++) {
+        Arrays.fill(tok, stream[t]);
+        lm.step(tok, cache, active);
+      }
+      best = Math.min(best, (allocated() - before) / (double) steps);
+    }
+    return best;
+  }
+
+  @Test
+  void aDecodeStepAllocatesNothing() {
+    double perStep = bytesPerStep(tiny(), 3, 300, 60, 8);
+    System.out.printf("decode step: %.1f bytes allocated per step%n", perStep);
+    assertTrue(perStep < 8, perStep + " bytes allocated per decode step");
+  }
+
+  @Test
+  void aTwoStageDecodeStepAllocatesNothing() {
+    double perStep = bytesPerStep(HNetForCausalLM.load(Golden.dir("2stage")), 3, 300, 60, 8);
+    System.out.printf("2-stage decode step: %.1f bytes allocated per step%n", perStep);
+    assertTrue(perStep < 8, perStep + " bytes allocated per decode step");
+  }
+
+  /**
+   * Bytes allocated per training step (forward + backward) on B × L bytes, cycling through
+   * {@code batches} batches (their inner lengths differ), the lowest over windows as above.
+   */
+  static double bytesPerTrainingStep(HNetForCausalLM lm, int batches, int B, int L, int steps, int windows, double bound) {
+    int[][] tokens = new int[batches][], targets = new int[batches][];
+    for (int i = 0; i < batches; i++) {
+      tokens[i] = text(B * L, 17 * i);
+      targets[i] = new int[B * L];
+      for (int t = 0; t < B * L; t++) targets[i][t] = (t + 1) % L == 0 ? -1 : tokens[i][t + 1];
+    }
+    SeqLens seqs = SeqLens.uniform(B, L);
+    double[] n = new double[lm.config.numStages() - 1];
+    Arrays.fill(n, 3.0);
+    double best = Double.MAX_VALUE;
+    for (int round = 0; round < windows && best >= bound; round++) {
+      long before = allocated();
+      for (int s = 0; s < steps; s++) lm.lossAndGradients(tokens[s % batches], targets[s % batches], seqs, n, 0.03);
+      best = Math.min(best, (allocated() - before) / (double) steps);
+    }
+    return best;
+  }
+
+  /**
+   * Only the returned Losses (a record and its ratio array) is new; one [T] float array (528
+   * bytes) fails. The batches' inner lengths differ: the inner stage's buffers grow to fit.
+   */
+  @Test
+  void aTrainingStepAllocatesNoArrays() {
+    double perStep = bytesPerTrainingStep(tiny(), 3, 2, 64, 20, 40, 256);
+    System.out.printf("training step: %.1f bytes allocated per step%n", perStep);
+    assertTrue(perStep < 256, perStep + " bytes allocated per training step");
+  }
+
+  /**
+   * The same for two stages, on one batch: stage 1's routing decisions (exactly as long as its
+   * sequence, handed to the caller) are new arrays whenever that length changes.
+   */
+  @Test
+  void aTwoStageTrainingStepAllocatesNoArrays() {
+    double perStep = bytesPerTrainingStep(HNetForCausalLM.load(Golden.dir("2stage")), 1, 2, 64, 20, 40, 256);
+    System.out.printf("2-stage training step: %.1f bytes allocated per step%n", perStep);
+    assertTrue(perStep < 256, perStep + " bytes allocated per training step");
+  }
+
+  /** Reused buffers change nothing: after other batches, a step's gradients equal a fresh model's, bit for bit. */
+  @Test
+  void aTrainingStepOnReusedBuffersEqualsOneOnFreshBuffers() {
+    HNetForCausalLM used = HNetForCausalLM.load(Golden.dir("2stage")), fresh = HNetForCausalLM.load(Golden.dir("2stage"));
+    int B = 2, L = 64;
+    SeqLens seqs = SeqLens.uniform(B, L);
+    double[] n = new double[used.config.numStages() - 1];
+    Arrays.fill(n, 3.0);
+    HNetForCausalLM.Losses last = null;
+    for (int i = 0; i < 3; i++) { // batches of different inner lengths, the last one measured
+      int[] tokens = text(B * L, 31 * i), targets = new int[B * L];
+      for (int t = 0; t < B * L; t++) targets[t] = (t + 1) % L == 0 ? -1 : tokens[t + 1];
+      for (Param p : used.parameters.values()) if (p.grad != null) Arrays.fill(p.grad, 0f);
+      last = used.lossAndGradients(tokens, targets, seqs, n, 0.03);
+      if (i == 2) {
+        HNetForCausalLM.Losses want = fresh.lossAndGradients(tokens, targets, seqs, n, 0.03);
+        assertTrue(want.total() == last.total(), want.total() + " vs " + last.total());
+        assertArrayEquals(want.output().logits(), last.output().logits(), 0f);
+        for (String name : fresh.parameters.keySet()) {
+          assertArrayEquals(fresh.parameters.get(name).grad, used.parameters.get(name).grad, 0f, name);
+        }
+      }
+    }
+  }
+}

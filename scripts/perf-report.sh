@@ -33,4 +33,4 @@ fi
 "$JAVA" --add-modules=jdk.incubator.vector -jar hnet-bench/target/benchmarks.jar 'MatmulBench.linear$' \
   -p shape=1024x1024x1024,4096x256x1096,4096x384x2048,4096x1024x384 -p threads=2 \
   -f 1 -wi 2 -i 5 -w 1 -r 1 2>/dev/null | grep -E '^(Benchmark|MatmulBench)' \
-  | awk 'NR==1{print; next} {split($2,s,"x"); printf "%s  %.1f GFLOP/s\n", $0, 2*s[1]*s[2]*s[3]/($5*1e3)}'
+  | awk 'NR==1{print; next} {split($2,s,"x"); printf "%s  %.1f GFLOP/s\n", $0, 2*s[1]*s[2]*s[3]/($6*1e3)}'

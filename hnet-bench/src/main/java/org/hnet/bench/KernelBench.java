@@ -53,7 +53,7 @@ public class KernelBench {
   float[] x, dt, b, c, y, dy, dx, ddt, db, dc, dtBias, aLog, d, gH, gA, gD;
   float[] convIn, convOut, convW, convB, dConvIn, dConvW, dConvB;
   float[] qkv, attnOut, lse, dOut, dqkv;
-  float[] rmsX, rmsY, rmsW, hid, swi;
+  float[] rmsX, rmsY, rmsW, rmsDy, rmsDx, rmsDw, rmsRstd, hid, swi;
 
   @Setup
   public void setup() {
@@ -92,6 +92,10 @@ public class KernelBench {
     rmsX = randn(r, T * 256, 1);
     rmsY = new float[T * 256];
     rmsW = randn(r, 256, 1);
+    rmsDy = randn(r, T * 256, 1);
+    rmsDx = new float[T * 256];
+    rmsDw = new float[256];
+    rmsRstd = new float[T];
     hid = randn(r, TA * 2 * 1024, 1);
     swi = new float[TA * 1024];
   }
@@ -143,6 +147,13 @@ public class KernelBench {
   public float[] rmsnorm() {
     Ops.rmsnorm(rmsY, 0, 256, rmsX, 0, 256, rmsW, T, 256, 1e-5f);
     return rmsY;
+  }
+
+  /** RMSNorm backward at d_model 256 over T positions: dx and the weight gradient (a sum over T). */
+  @Benchmark
+  public float[] rmsnormBackward() {
+    Ops.rmsnormBackward(rmsDx, 0, 256, false, rmsDw, rmsDy, 0, 256, rmsX, 0, 256, rmsW, T, 256, 1e-5f, rmsRstd);
+    return rmsDx;
   }
 
   @Benchmark

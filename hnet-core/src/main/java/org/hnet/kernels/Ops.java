@@ -126,14 +126,28 @@ public final class Ops {
     }
   }
 
+  /**
+   * dw[i] += Σ_m dy[m,i]·x[m,i]·rstd[m] for columns [i0, i1), each a double sum in row order.
+   * Row-outer with one double accumulator per column: the rows' column ranges are read
+   * contiguously (column-outer walked M cache lines per column). Same sums in the same order.
+   */
   private static void rmsnormWeightGrad(float[] dw, float[] dy, int dyOff, int dyStride, float[] x, int xOff, int xStride,
       int M, float[] rstd, int i0, int i1) {
-    for (int i = i0; i < i1; i++) {
-      double acc = 0;
-      for (int m = 0; m < M; m++) acc += (double) dy[dyOff + m * dyStride + i] * x[xOff + m * xStride + i] * rstd[m];
-      dw[i] += (float) acc;
+    int n = i1 - i0;
+    double[][] holder = COLUMN_SUMS.get();
+    if (holder[0].length < n) holder[0] = new double[n];
+    double[] acc = holder[0];
+    java.util.Arrays.fill(acc, 0, n, 0.0);
+    for (int m = 0; m < M; m++) {
+      int go = dyOff + m * dyStride + i0, xo = xOff + m * xStride + i0;
+      float r = rstd[m];
+      for (int i = 0; i < n; i++) acc[i] += (double) dy[go + i] * x[xo + i] * r;
     }
+    for (int i = 0; i < n; i++) dw[i0 + i] += (float) acc[i];
   }
+
+  /** Per-thread column accumulators of {@link #rmsnormWeightGrad} (grow-only). */
+  private static final ThreadLocal<double[][]> COLUMN_SUMS = ThreadLocal.withInitial(() -> new double[1][0]);
 
   /**
    * Backward of {@link #gatedRmsnorm}: given dy [M×D], writes dv (at dv[dvOff + m*dvStride]) and

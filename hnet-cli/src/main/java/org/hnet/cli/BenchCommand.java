@@ -134,7 +134,7 @@ final class BenchCommand implements Callable<Integer> {
         System.arraycopy(ran, 0, stageSteps, 0, ran.length);
       }));
       weightMb = weightBytesPerStep(lm.config, stageSteps) / 1e6;
-      bandwidth = org.hnet.kernels.MachinePeak.readGBps(512, 5);
+      bandwidth = org.hnet.kernels.MachinePeak.readGBps(256, 5); // 8× this machine's last-level cache
     }
     if (runs(Part.decode8)) dec8S = median(time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode8(), 8, in.promptLen())));
     if (runs(Part.matmul)) {

@@ -27,11 +27,6 @@ public final class Conv1d {
 
   private Conv1d() {}
 
-  /** SiLU in float ({@link FastExp}: the vector lanes compute the same bits); −∞ side gives ∓0, never NaN. */
-  static float silu(float v) {
-    return FastExp.silu(v);
-  }
-
   /**
    * The definition, token by token and channel by channel; same arguments as {@link #causalSilu}.
    */
@@ -48,7 +43,7 @@ public final class Conv1d {
             int src = t - (W - 1) + k;
             if (src >= start) acc += w[ch * W + k] * in[inOff + src * inStride + ch];
           }
-          out[outOff + t * outStride + ch] = silu(acc);
+          out[outOff + t * outStride + ch] = FastExp.silu(acc);
         }
       }
     }
@@ -113,7 +108,7 @@ public final class Conv1d {
       for (int src = first; src <= t; src++) {
         acc += wT[(src - t + (W - 1)) * C + ch] * in[inOff + src * inStride + ch];
       }
-      out[outRow + ch] = silu(acc);
+      out[outRow + ch] = FastExp.silu(acc);
     }
   }
 
@@ -161,7 +156,7 @@ public final class Conv1d {
         state[base + W - 1] = in[r * C + ch];
         float acc = bias[ch];
         for (int k = 0; k < W; k++) acc += w[ch * W + k] * state[base + k];
-        out[r * C + ch] = silu(acc);
+        out[r * C + ch] = FastExp.silu(acc);
       }
     }
   }

@@ -218,11 +218,6 @@ public final class Ops {
     for (; i < n; i++) a[aOff + i] += b[bOff + i];
   }
 
-  /** silu(x) = x * sigmoid(x) = x / (1 + exp(-x)), with {@link FastExp}'s exponential. */
-  public static float silu(float x) {
-    return FastExp.silu(x);
-  }
-
   /** out[n] = v[n] · silu(z[n]): vector lanes and the scalar tail compute the same bits. */
   private static void gateSilu(float[] out, int oo, float[] v, int vo, float[] z, int zo, int n) {
     int i = 0;

@@ -226,7 +226,7 @@ public final class Ssd {
       float[] b, int bBase, int bStride, float[] c, int cBase, int cStride, float dH,
       int len, int P, int N, int q, Scratch sc, int sOff) {
     float[] s = sc.state, dtv = sc.dt, dA = sc.dA, startDecay = sc.startDecay, endW = sc.endW;
-    float[] dec = sc.dec, m = sc.m, yacc = sc.yacc, cb = sc.cb;
+    float[] dec = sc.dec, m = sc.m, yacc = sc.yacc, dots = sc.dots, sT = sc.sT, cb = sc.cb;
     double[] acum = sc.acum;
 
     // Per-token dt, dA and the cumulative log-decay acum_i = Σ_{k≤i} dt_k A (ssd_minimal's A_cumsum).
@@ -247,6 +247,11 @@ public final class Ssd {
     double last = acum[len - 1];
     for (int j = 0; j < len; j++) {
       endW[j] = (float) Math.exp(last - acum[j]) * dtv[j]; // token j → chunk end, times dt_j
+    }
+
+    // S0ᵀ [N × P], so that the inter-chunk readout below runs vector over P.
+    for (int p = 0; p < P; p++) {
+      for (int n = 0; n < N; n++) sT[n * P + p] = s[sOff + p * N + n];
     }
 
     // Outputs, token by token. dec[j] = Π_{k=j+1..i} dA_k = exp(acum_i - acum_j) is carried from row
@@ -273,55 +278,22 @@ public final class Ssd {
       dec[i] = 1f;
       m[i] = cb[row + i] * dtv[i];
 
-      // Inter-chunk part and skip: yacc[p] = exp(acum_i) (S0[p,:] · C_i) + D x_i[p]. Vector over N.
+      // Inter-chunk part and skip: yacc[p] = exp(acum_i) (S0[p,:] · C_i) + D x_i[p].
       int ci = cBase + i * cStride, xi = xBase + i * xStride;
       float sd = startDecay[i];
+      if (sd != 0f) SsdBlocks.stateDots(dots, sT, c, ci, P, N);
       for (int p = 0; p < P; p++) {
-        float inter = sd == 0f ? 0f : sd * dot(s, sOff + p * N, c, ci, N, sc.lanes);
+        float inter = sd == 0f ? 0f : sd * dots[p];
         yacc[p] = inter + dH * x[xi + p];
       }
-      // Intra-chunk part: y_i[p] = yacc[p] + Σ_{j≤i} m_j x_j[p]. Vector over P, accumulator in a
-      // register per P block.
-      int yi = yBase + i * yStride;
-      int p = 0;
-      for (int pb = F.loopBound(P); p < pb; p += LANES) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int jj = 0; jj <= i; jj++) {
-          acc = FloatVector.fromArray(F, x, xBase + jj * xStride + p)
-              .fma(FloatVector.broadcast(F, m[jj]), acc);
-        }
-        acc.add(FloatVector.fromArray(F, yacc, p)).intoArray(y, yi + p);
-      }
-      for (; p < P; p++) {
-        float acc = 0f;
-        for (int jj = 0; jj <= i; jj++) acc += m[jj] * x[xBase + jj * xStride + p];
-        y[yi + p] = acc + yacc[p];
-      }
+      // Intra-chunk part: y_i[p] = yacc[p] + Σ_{j≤i} m_j x_j[p]. Vector over P.
+      SsdBlocks.mixRow(y, yBase + i * yStride, yacc, m, x, xBase, xStride, i, P);
     }
 
     // Advance the state to the chunk end:
     //   S[p,:] ← exp(acum_L) S[p,:] + Σ_j exp(acum_L - acum_j) dt_j x_j[p] B_j.   Vector over N.
-    float sdLast = startDecay[len - 1];
-    for (int p = 0; p < P; p++) {
-      int sp = sOff + p * N;
-      int n = 0;
-      for (int nb = F.loopBound(N); n < nb; n += LANES) {
-        FloatVector acc = FloatVector.fromArray(F, s, sp + n).mul(sdLast);
-        for (int j = 0; j < len; j++) {
-          float u = endW[j] * x[xBase + j * xStride + p];
-          acc = FloatVector.fromArray(F, b, bBase + j * bStride + n)
-              .fma(FloatVector.broadcast(F, u), acc);
-        }
-        acc.intoArray(s, sp + n);
-      }
-      for (; n < N; n++) {
-        float acc = s[sp + n] * sdLast;
-        for (int j = 0; j < len; j++) {
-          acc += endW[j] * x[xBase + j * xStride + p] * b[bBase + j * bStride + n];
-        }
-        s[sp + n] = acc;
-      }
-    }
+    SsdBlocks.advance(s, sOff, s, sOff, startDecay[len - 1], endW, x, xBase, xStride, b, bBase, bStride, len, P, N,
+        sc.u);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -437,12 +409,16 @@ public final class Ssd {
     float[] dt = new float[0], dA = new float[0], startDecay = new float[0], endW = new float[0];
     float[] dec = new float[0], m = new float[0]; // [Q] current row's decays and weights
     double[] acum = new double[0]; // [Q]
-    float[] yacc = new float[0]; // [P]
+    float[] yacc = new float[0], dots = new float[0]; // [P]
+    float[] sT = new float[0]; // [N × P] chunk-start state of the current head, transposed
+    float[] u = new float[0]; // [Q × P] the state update's per-token weights (SsdBlocks.advance)
     final float[] lanes = new float[LANES]; // a vector's lanes, for sumLanes
 
     static Scratch get(int H, int P, int N, int q) {
       Scratch s = LOCAL.get();
       if (s.state.length < H * P * N) s.state = new float[H * P * N];
+      if (s.sT.length < P * N) s.sT = new float[P * N];
+      if (s.u.length < q * P) s.u = new float[q * P];
       if (s.cb.length < q * q) s.cb = new float[q * q];
       if (s.dt.length < q) {
         s.dt = new float[q];
@@ -453,7 +429,10 @@ public final class Ssd {
         s.m = new float[q];
         s.acum = new double[q];
       }
-      if (s.yacc.length < P) s.yacc = new float[P];
+      if (s.yacc.length < P) {
+        s.yacc = new float[P];
+        s.dots = new float[P];
+      }
       return s;
     }
   }

@@ -296,25 +296,7 @@ public final class SsdBackward {
       for (int j = 0; j < len; j++) endW[j] *= sc.dtv[j];
       int src = ((kBase + k) * H + h) * pn, dst = src + H * pn;
       int xb = xOff + c0 * xStride + h * P, bb = bOff + c0 * bStride;
-      float sdLast = sc.sd[len - 1];
-      for (int p = 0; p < P; p++) {
-        int n = 0;
-        for (int nb = F.loopBound(N); n < nb; n += LANES) {
-          FloatVector acc = FloatVector.fromArray(F, states, src + p * N + n).mul(sdLast);
-          for (int j = 0; j < len; j++) {
-            acc = FloatVector.fromArray(F, b, bb + j * bStride + n)
-                .fma(FloatVector.broadcast(F, endW[j] * x[xb + j * xStride + p]), acc);
-          }
-          acc.intoArray(states, dst + p * N + n);
-        }
-        for (; n < N; n++) {
-          float acc = states[src + p * N + n] * sdLast;
-          for (int j = 0; j < len; j++) {
-            acc += endW[j] * x[xb + j * xStride + p] * b[bb + j * bStride + n];
-          }
-          states[dst + p * N + n] = acc;
-        }
-      }
+      SsdBlocks.advance(states, dst, states, src, sc.sd[len - 1], endW, x, xb, xStride, b, bb, bStride, len, P, N, sc.u);
     }
     // Reverse: dS_{k-1} = e^{acum_L} dS_k + Σ_i e^{acum_i} dy_i ⊗ C_i (chunk k's terms).
     int lastAt = ((kBase + nk - 1) * H + h) * pn;
@@ -325,25 +307,7 @@ public final class SsdBackward {
       float[] sd = sc.sd;
       int src = ((kBase + k) * H + h) * pn, dst = src - H * pn;
       int yb = dyOff + c0 * dyStride + h * P, cb = cOff + c0 * cStride;
-      float sdLast = sd[len - 1];
-      for (int p = 0; p < P; p++) {
-        int n = 0;
-        for (int nb = F.loopBound(N); n < nb; n += LANES) {
-          FloatVector acc = FloatVector.fromArray(F, dstates, src + p * N + n).mul(sdLast);
-          for (int i = 0; i < len; i++) {
-            acc = FloatVector.fromArray(F, c, cb + i * cStride + n)
-                .fma(FloatVector.broadcast(F, sd[i] * dy[yb + i * dyStride + p]), acc);
-          }
-          acc.intoArray(dstates, dst + p * N + n);
-        }
-        for (; n < N; n++) {
-          float acc = dstates[src + p * N + n] * sdLast;
-          for (int i = 0; i < len; i++) {
-            acc += sd[i] * dy[yb + i * dyStride + p] * c[cb + i * cStride + n];
-          }
-          dstates[dst + p * N + n] = acc;
-        }
-      }
+      SsdBlocks.advance(dstates, dst, dstates, src, sd[len - 1], sd, dy, yb, dyStride, c, cb, cStride, len, P, N, sc.u);
     }
   }
 
@@ -422,11 +386,12 @@ public final class SsdBackward {
     float[] sig = new float[0];
     double[] acum = new double[0], dacum = new double[0], ddtE = new double[0];
     double[] colK = new double[0];
-    float[] dec = new float[0], dyx = new float[0], krow = new float[0]; // [Qp]
-    float[] cb = new float[0], w1 = new float[0], w2 = new float[0]; // [Q × Qp]
+    float[] dec = new float[0], krow = new float[0]; // [Qp]
+    float[] cb = new float[0], w1 = new float[0], w2 = new float[0], dyx = new float[0]; // [Q × Qp]
     float[] bT = new float[0]; // [N × Qp]
     float[] xT = new float[0]; // [P × Qp]
     float[] dsT = new float[0]; // [N × P]
+    float[] u = new float[0]; // [Q × P] per-token weights of the state advance (SsdBlocks.advance)
     final float[] lanes = new float[LANES]; // a vector's lanes, summed in order (sumLanes)
 
     static Scratch get(int q, int qp, int P, int N) {
@@ -441,7 +406,6 @@ public final class SsdBackward {
         s.dacum = new double[qp];
         s.ddtE = new double[qp];
         s.dec = new float[qp];
-        s.dyx = new float[qp];
         s.colK = new double[qp];
         s.krow = new float[qp];
       }
@@ -449,10 +413,12 @@ public final class SsdBackward {
         s.cb = new float[q * qp];
         s.w1 = new float[q * qp];
         s.w2 = new float[q * qp];
+        s.dyx = new float[q * qp];
       }
       if (s.bT.length < N * qp) s.bT = new float[N * qp];
       if (s.xT.length < P * qp) s.xT = new float[P * qp];
       if (s.dsT.length < N * P) s.dsT = new float[N * P];
+      if (s.u.length < q * P) s.u = new float[q * P];
       return s;
     }
   }

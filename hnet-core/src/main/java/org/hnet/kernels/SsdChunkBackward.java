@@ -59,17 +59,7 @@ final class SsdChunkBackward {
       for (int j = 0; j < len; j++) bT[n * qp + j] = b[bBase + j * bStride + n];
       for (int j = len; j < rl; j++) bT[n * qp + j] = 0f;
     }
-    for (int i = 0; i < len; i++) {
-      int ci = cBase + i * cStride, rb = roundUp(i + 1);
-      for (int jb = 0; jb < rb; jb += LANES) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int n = 0; n < N; n++) {
-          acc = FloatVector.fromArray(F, bT, n * qp + jb)
-              .fma(FloatVector.broadcast(F, c[ci + n]), acc);
-        }
-        acc.intoArray(cb, i * qp + jb);
-      }
-    }
+    SsdBlocks.lowerRows(cb, qp, bT, c, cBase, cStride, len, N);
   }
 
   /** One head of the chunk; bases point at the chunk's first token and this head. */
@@ -100,6 +90,7 @@ final class SsdChunkBackward {
         for (int n = 0; n < N; n++) dsT[n * P + p] = dstates[s0 + p * N + n];
       }
     }
+    SsdBlocks.lowerRows(dyx, qp, xT, dy, yh, dyStride, len, P); // DYX rows [L × Qp]
     double dDpart = 0;
 
     // Rows i: decay row L_i· (carried: L_ij = L_{i-1,j} dA_i), DYX_i·, then W1, W2, K; dC_i.
@@ -112,12 +103,7 @@ final class SsdChunkBackward {
       }
       // dec[i] is 0 here (the diagonal is set apart below) and so is everything right of it.
       for (int jb = 0, rb = roundUp(i + 1); jb < rb; jb += LANES) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int p = 0; p < P; p++) {
-          acc = FloatVector.fromArray(F, xT, p * qp + jb)
-              .fma(FloatVector.broadcast(F, dy[yi + p]), acc);
-        }
-        acc.intoArray(dyx, jb);
+        FloatVector acc = FloatVector.fromArray(F, dyx, row + jb);
         FloatVector dv = FloatVector.fromArray(F, dec, jb), cbv = FloatVector.fromArray(F, cb, row + jb);
         FloatVector tv = FloatVector.fromArray(F, dtv, jb);
         dv.mul(cbv).mul(acc).intoArray(krow, jb);
@@ -125,7 +111,7 @@ final class SsdChunkBackward {
         dvt.mul(acc).intoArray(w1, row + jb);
         dvt.mul(cbv).intoArray(w2, row + jb);
       }
-      float dyxii = dyx[i], cbii = cb[row + i];
+      float dyxii = dyx[row + i], cbii = cb[row + i];
       w1[row + i] = dtv[i] * dyxii;
       w2[row + i] = dtv[i] * cbii;
       ddtE[i] += (double) cbii * dyxii;
@@ -146,113 +132,21 @@ final class SsdChunkBackward {
       float sdi = sd[i];
       boolean useS0 = !first && sdi != 0f;
       int ci = cBase + i * cStride, dci = dcBase + i * dcStride;
-      FloatVector y0 = FloatVector.zero(F);
-      float y0t = 0f;
-      int n = 0;
-      for (int nb = F.loopBound(N); n < nb; n += LANES) {
-        FloatVector acc = FloatVector.zero(F);
-        if (useS0) {
-          FloatVector g = FloatVector.zero(F);
-          for (int p = 0; p < P; p++) {
-            g = FloatVector.fromArray(F, states, s0 + p * N + n)
-                .fma(FloatVector.broadcast(F, dy[yi + p]), g);
-          }
-          y0 = g.fma(FloatVector.fromArray(F, c, ci + n), y0);
-          acc = g.mul(sdi);
-        }
-        for (int j = 0; j <= i; j++) {
-          acc = FloatVector.fromArray(F, b, bBase + j * bStride + n)
-              .fma(FloatVector.broadcast(F, w1[row + j]), acc);
-        }
-        FloatVector.fromArray(F, dc, dci + n).add(acc).intoArray(dc, dci + n);
-      }
-      for (; n < N; n++) {
-        float acc = 0f;
-        if (useS0) {
-          float g = 0f;
-          for (int p = 0; p < P; p++) g += dy[yi + p] * states[s0 + p * N + n];
-          y0t += g * c[ci + n];
-          acc = g * sdi;
-        }
-        for (int j = 0; j <= i; j++) acc += w1[row + j] * b[bBase + j * bStride + n];
-        dc[dci + n] += acc;
-      }
-      if (useS0) {
-        // the lanes through sc.lanes, not sumLanes(y0): C2 does not inline calls into a method this
-        // large, and a vector handed to a call that is not inlined is boxed (an allocation per call)
-        y0.intoArray(sc.lanes, 0);
-        dacum[i] += (double) sdi * (SsdBackward.sumLanes(sc.lanes) + y0t);
-      }
+      float y0 = SsdBlocks.dcRow(dc, dci, states, s0, dy, yi, c, ci, b, bBase, bStride, w1, row, i, sdi, useS0, P,
+          N, sc.lanes);
+      if (useS0) dacum[i] += (double) sdi * y0;
     }
 
     // Columns j: dx_j, dB_j, and the explicit / carried-state parts of ddt_j and dacum_j.
     double eSum = 0;
     for (int j = 0; j < len; j++) {
-      int yj = yh + j * dyStride, xj = xh + j * xStride, bj = bBase + j * bStride;
+      int xj = xh + j * xStride, bj = bBase + j * bStride;
       int dxj = dxBase + j * dxStride, dbj = dbBase + j * dbStride;
       boolean carry = !last && endW[j] != 0f; // token j reaches the chunk end
       float ew = carry ? endW[j] * dtv[j] : 0f;
-      FloatVector vew = FloatVector.broadcast(F, ew);
-      FloatVector xu = FloatVector.zero(F);
-      float xut = 0f;
-      int p = 0;
-      for (int pb = F.loopBound(P); p < pb; p += LANES) {
-        FloatVector acc = FloatVector.fromArray(F, dy, yj + p).mul(dH);
-        for (int i = j; i < len; i++) {
-          acc = FloatVector.fromArray(F, dy, yh + i * dyStride + p)
-              .fma(FloatVector.broadcast(F, w2[i * qp + j]), acc);
-        }
-        if (carry) { // u = dS B_j, vector over p
-          FloatVector u = FloatVector.zero(F);
-          for (int n = 0; n < N; n++) {
-            u = FloatVector.fromArray(F, dsT, n * P + p).fma(FloatVector.broadcast(F, b[bj + n]), u);
-          }
-          acc = u.fma(vew, acc);
-          xu = FloatVector.fromArray(F, x, xj + p).fma(u, xu);
-        }
-        acc.intoArray(dx, dxj + p);
-      }
-      for (; p < P; p++) {
-        float acc = dH * dy[yj + p];
-        for (int i = j; i < len; i++) acc += w2[i * qp + j] * dy[yh + i * dyStride + p];
-        if (carry) {
-          float u = 0f;
-          for (int n = 0; n < N; n++) u += dsT[n * P + p] * b[bj + n];
-          acc += ew * u;
-          xut += x[xj + p] * u;
-        }
-        dx[dxj + p] = acc;
-      }
-      boolean stateTerm = carry && ew != 0f;
-      int n = 0;
-      for (int nb = F.loopBound(N); n < nb; n += LANES) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = j; i < len; i++) {
-          acc = FloatVector.fromArray(F, c, cBase + i * cStride + n)
-              .fma(FloatVector.broadcast(F, w1[i * qp + j]), acc);
-        }
-        if (stateTerm) { // e^{acum_L − acum_j} dt_j dSᵀ x_j
-          FloatVector st = FloatVector.zero(F);
-          for (int pp = 0; pp < P; pp++) {
-            st = FloatVector.fromArray(F, dstates, s0 + pp * N + n)
-                .fma(FloatVector.broadcast(F, x[xj + pp]), st);
-          }
-          acc = st.fma(vew, acc);
-        }
-        FloatVector.fromArray(F, db, dbj + n).add(acc).intoArray(db, dbj + n);
-      }
-      for (; n < N; n++) {
-        float acc = 0f;
-        for (int i = j; i < len; i++) acc += w1[i * qp + j] * c[cBase + i * cStride + n];
-        if (stateTerm) {
-          float st = 0f;
-          for (int pp = 0; pp < P; pp++) st += x[xj + pp] * dstates[s0 + pp * N + n];
-          acc += ew * st;
-        }
-        db[dbj + n] += acc;
-      }
-      xu.intoArray(sc.lanes, 0); // (not sumLanes(xu): see y0 above)
-      double xuj = carry ? (double) SsdBackward.sumLanes(sc.lanes) + xut : 0;
+      double xuj = SsdBlocks.dxCol(dx, dxj, dy, yh, dyStride, w2, qp, j, len, dH, carry, ew, dsT, b, bj, x, xj, P,
+          N, sc.lanes);
+      SsdBlocks.dbCol(db, dbj, c, cBase, cStride, w1, qp, j, len, carry && ew != 0f, ew, dstates, s0, x, xj, P, N);
       double e = ew * xuj;
       ddtE[j] += colK[j] + endW[j] * xuj;
       dacum[j] -= (double) dtv[j] * colK[j] + e;

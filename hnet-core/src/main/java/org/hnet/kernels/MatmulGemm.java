@@ -29,6 +29,9 @@ final class MatmulGemm {
   static final VectorSpecies<Float> S = species();
 
   static final int VL = S.length();
+
+  /** Four lanes: one step of a packed A micro-panel when MR = 4. */
+  private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
   /**
    * Register tile MR rows × NV vectors: 6 × 3 with 32 vector registers (AVX-512: 18 accumulators),
    * else 4 × 2 (AVX2, 16 registers: 8 accumulators). {@code -Dhnet.matmul.mr / .nv} override (tests,
@@ -124,6 +127,11 @@ final class MatmulGemm {
           for (int k = 0; k < kc; k++) bp[dst + k * NR + j] = 0f;
         }
       }
+    } else if (nc == NR) { // NR floats per step: vector copies (an arraycopy call per 64 bytes cost more)
+      for (int k = 0; k < kc; k++) {
+        int src = bOff + (k0 + k) * ldb + n0, d = dst + k * NR;
+        for (int v = 0; v < NR; v += VL) FloatVector.fromArray(S, b, src + v).intoArray(bp, d + v);
+      }
     } else {
       for (int k = 0; k < kc; k++) {
         int src = bOff + (k0 + k) * ldb + n0;
@@ -148,6 +156,10 @@ final class MatmulGemm {
           } else {
             for (int k = 0; k < kc; k++) ap[dst + k * MR + r] = 0f;
           }
+        }
+      } else if (ars == 1 && mr == 4 && MR == 4) { // A = dyᵀ (weight gradient): 4 contiguous floats per step
+        for (int k = 0; k < kc; k++) {
+          FloatVector.fromArray(S4, a, aOff + m0 + (k0 + k) * aks).intoArray(ap, dst + k * 4);
         }
       } else {
         for (int k = 0; k < kc; k++) {

@@ -66,6 +66,12 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--repeats", defaultValue = "5", description = "Timed runs per measurement after warm-up (default: ${DEFAULT-VALUE}).")
   int repeats;
 
+  @Option(names = "--warmups", defaultValue = "2", description = "Untimed runs before the timed ones (default: ${DEFAULT-VALUE}; decoding runs half as many, at least 1).")
+  int warmups;
+
+  @Option(names = "--verbose", description = "Print every warm-up and timed run's duration to stderr (to see when the JIT has settled).")
+  boolean verbose;
+
   @Option(names = "--json", description = "One JSON object instead of a table.")
   boolean json;
 
@@ -86,6 +92,7 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (threads != null) Parallel.setThreads(threads);
     if (repeats < 1) throw new HNetException("--repeats must be at least 1");
+    if (warmups < 0) throw new HNetException("--warmups must be at least 0");
     HNetForCausalLM lm;
     if (source.model != null) {
       lm = HNetForCausalLM.load(EvalCommand.modelDir(source.model));
@@ -111,32 +118,32 @@ final class BenchCommand implements Callable<Integer> {
     if (runs(Part.train)) {
       org.hnet.kernels.Flops.reset();
       resetPeakHeap();
-      trainS = median(time(2, repeats, () -> {
+      trainS = median(time("train", warmups, repeats, () -> {
         for (var p : model.parameters.values()) if (p.grad != null) Arrays.fill(p.grad, 0f);
         HNetForCausalLM.Losses l = model.lossAndGradients(in.train(), targets, trainSeqs, n, 0.03);
         stagePositions[0] = in.train().length;
         for (int s = 0; s < routers; s++) stagePositions[s + 1] = l.output().routing().get(s).boundaries();
       }));
-      trainFlops = org.hnet.kernels.Flops.take() / (2.0 + repeats);
+      trainFlops = org.hnet.kernels.Flops.take() / (double) (warmups + repeats);
       trainPeak = peakHeap();
     }
     int L = in.prefill().length;
     if (runs(Part.prefill)) {
       org.hnet.kernels.Flops.reset();
-      prefillS = median(time(2, repeats, () -> model.prefill(in.prefill(), SeqLens.uniform(1, L), model.allocate(1, L))));
-      prefillFlops = org.hnet.kernels.Flops.take() / (2.0 + repeats);
+      prefillS = median(time("prefill", warmups, repeats, () -> model.prefill(in.prefill(), SeqLens.uniform(1, L), model.allocate(1, L))));
+      prefillFlops = org.hnet.kernels.Flops.take() / (double) (warmups + repeats);
     }
     long[] stageSteps = new long[routers + 1];
     double weightMb = Double.NaN, bandwidth = Double.NaN;
     if (runs(Part.decode)) {
-      decS = median(time(1, Math.max(3, repeats / 2), () -> {
+      decS = median(time("decode", Math.max(1, warmups / 2), Math.max(3, repeats / 2), () -> {
         long[] ran = decodeTeacherForced(model, in.decode(), 1, in.promptLen());
         System.arraycopy(ran, 0, stageSteps, 0, ran.length);
       }));
       weightMb = weightBytesPerStep(lm.config, stageSteps) / 1e6;
       bandwidth = org.hnet.kernels.MachinePeak.readGBps(256, 5); // 8× this machine's last-level cache
     }
-    if (runs(Part.decode8)) dec8S = median(time(1, Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode8(), 8, in.promptLen())));
+    if (runs(Part.decode8)) dec8S = median(time("decode8", Math.max(1, warmups / 2), Math.max(3, repeats / 2), () -> decodeTeacherForced(model, in.decode8(), 8, in.promptLen())));
     if (runs(Part.matmul)) {
       peak = matmulPeak();
       fmaPeak = org.hnet.kernels.MachinePeak.fmaGflops(5, 200);
@@ -257,13 +264,26 @@ final class BenchCommand implements Callable<Integer> {
     return 2.0 * n * n * n / median(t) / 1e9;
   }
 
+  /** {@link #time(int, int, Runnable)}, printing every run's seconds to stderr under --verbose. */
+  double[] time(String label, int warmup, int runs, Runnable r) {
+    return time(warmup, runs, r, verbose ? label : null);
+  }
+
   static double[] time(int warmup, int runs, Runnable r) {
-    for (int i = 0; i < warmup; i++) r.run();
+    return time(warmup, runs, r, null);
+  }
+
+  private static double[] time(int warmup, int runs, Runnable r, String label) {
     double[] t = new double[runs];
-    for (int i = 0; i < runs; i++) {
+    for (int i = 0; i < warmup + runs; i++) {
       long t0 = System.nanoTime();
       r.run();
-      t[i] = (System.nanoTime() - t0) / 1e9;
+      double s = (System.nanoTime() - t0) / 1e9;
+      if (i >= warmup) t[i - warmup] = s;
+      if (label != null) {
+        System.err.printf(Locale.ROOT, "%s %s %d: %.4f s%n", label, i < warmup ? "warm-up" : "run",
+            i < warmup ? i + 1 : i - warmup + 1, s);
+      }
     }
     return t;
   }

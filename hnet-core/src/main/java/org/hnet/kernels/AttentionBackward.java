@@ -31,6 +31,20 @@ public final class AttentionBackward {
   /** Below this much multiply-add work a call runs on the calling thread alone. */
   private static final long SERIAL_WORK = 1L << 16;
 
+  /**
+   * Whether the backward splits its (sequence, head) items over threads ({@code
+   * -Dhnet.attention.parallelBackward=true}). Off by default: on the 2-core development machine,
+   * inside a training step of small-1stage (4 sequences × 6 heads of ~500 chunks), the two halves
+   * run concurrently took 0.35–0.52 s each in most runs, against 0.05 s each when the same halves
+   * ran one after the other (on either thread) and 0.10 s for the whole call on one thread; the
+   * time goes to gemmAcc. The same call outside the model (KernelBench, a harness with the model's
+   * shapes and scales, even preceded by the out_proj product) scales 1.9× on two threads. Not
+   * diagnosed: not false sharing between the threads' scratch (checked by address and by padding),
+   * not denormals, not a data race (identical outputs), not SMT sharing. One thread is the faster
+   * choice until it is: a training step went from 4.1–4.6 s to 3.0–3.2 s in the same hour.
+   */
+  private static final boolean PARALLEL = Boolean.getBoolean("hnet.attention.parallelBackward");
+
   private AttentionBackward() {}
 
   /** Per-thread reusable buffers; grown, never shrunk. */
@@ -110,7 +124,7 @@ public final class AttentionBackward {
     if (maxLen == 0) return;
     float[][] cs = Rotary.shared(maxLen, rotaryDim);
     int n = nSeq * H, ml = maxLen;
-    int grain = work < SERIAL_WORK ? n : 1;
+    int grain = work < SERIAL_WORK || !PARALLEL ? n : 1;
     if (Parallel.serial(n, grain)) { // one part: the body directly, no lambda
       heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff, qkvStride, out, outOff, lse, cuSeqlens, H, P,
           rotaryDim, window, cs, ml, 0, n);

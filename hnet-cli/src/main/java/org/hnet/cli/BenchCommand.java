@@ -266,14 +266,14 @@ final class BenchCommand implements Callable<Integer> {
 
   /** {@link #time(int, int, Runnable)}, printing every run's seconds to stderr under --verbose. */
   double[] time(String label, int warmup, int runs, Runnable r) {
-    return time(warmup, runs, r, verbose ? label : null);
+    return time(warmup, runs, r, verbose ? label : null, verbose ? spec.commandLine().getErr() : null);
   }
 
   static double[] time(int warmup, int runs, Runnable r) {
-    return time(warmup, runs, r, null);
+    return time(warmup, runs, r, null, null);
   }
 
-  private static double[] time(int warmup, int runs, Runnable r, String label) {
+  private static double[] time(int warmup, int runs, Runnable r, String label, PrintWriter err) {
     double[] t = new double[runs];
     for (int i = 0; i < warmup + runs; i++) {
       long t0 = System.nanoTime();
@@ -281,8 +281,9 @@ final class BenchCommand implements Callable<Integer> {
       double s = (System.nanoTime() - t0) / 1e9;
       if (i >= warmup) t[i - warmup] = s;
       if (label != null) {
-        System.err.printf(Locale.ROOT, "%s %s %d: %.4f s%n", label, i < warmup ? "warm-up" : "run",
+        err.printf(Locale.ROOT, "%s %s %d: %.4f s%n", label, i < warmup ? "warm-up" : "run",
             i < warmup ? i + 1 : i - warmup + 1, s);
+        err.flush();
       }
     }
     return t;

@@ -83,6 +83,22 @@ class BenchCommandTest {
   }
 
   @Test
+  void verbosePrintsEveryRunAndWarmupsCountsThem() throws Exception {
+    var r = ForwardCommandTest.run("bench", "--config", CONFIG, "--only", "prefill", "--repeats", "2", "--warmups", "3",
+        "--verbose", "--json");
+    assertEquals(0, r.code(), r.err());
+    for (String line : new String[] {"prefill warm-up 1:", "prefill warm-up 3:", "prefill run 2:"}) {
+      assertTrue(r.err().contains(line), r.err());
+    }
+    assertFalse(r.err().contains("prefill warm-up 4:") || r.err().contains("prefill run 3:"), r.err());
+    assertTrue(new ObjectMapper().readTree(r.out()).has("prefill"), "stdout stays one JSON object: " + r.out());
+
+    r = ForwardCommandTest.run("bench", "--config", CONFIG, "--warmups", "-1");
+    assertEquals(1, r.code());
+    ForwardCommandTest.assertOneLine(r.err(), "--warmups");
+  }
+
+  @Test
   void aBadInputIsOneLineNamingTheTensor(@TempDir Path tmp) {
     Map<String, TensorData> m = input();
     m.put("decode_batch8_ids", TensorData.ofLongs(new int[] {4, 14}, new long[4 * 14]));

@@ -43,7 +43,7 @@ public final class AttentionBackward {
    * not denormals, not a data race (identical outputs), not SMT sharing. One thread is the faster
    * choice until it is: a training step went from 4.1–4.6 s to 3.0–3.2 s in the same hour.
    */
-  private static final boolean PARALLEL = Boolean.getBoolean("hnet.attention.parallelBackward");
+  static boolean parallel = Boolean.getBoolean("hnet.attention.parallelBackward"); // tests set it
 
   private AttentionBackward() {}
 
@@ -124,7 +124,7 @@ public final class AttentionBackward {
     if (maxLen == 0) return;
     float[][] cs = Rotary.shared(maxLen, rotaryDim);
     int n = nSeq * H, ml = maxLen;
-    int grain = work < SERIAL_WORK || !PARALLEL ? n : 1;
+    int grain = work < SERIAL_WORK || !parallel ? n : 1;
     if (Parallel.serial(n, grain)) { // one part: the body directly, no lambda
       heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff, qkvStride, out, outOff, lse, cuSeqlens, H, P,
           rotaryDim, window, cs, ml, 0, n);

@@ -30,8 +30,6 @@ final class MatmulGemm {
 
   static final int VL = S.length();
 
-  /** Four lanes: one step of a packed A micro-panel when MR = 4. */
-  private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
   /**
    * Register tile MR rows × NV vectors: 6 × 3 with 32 vector registers (AVX-512: 18 accumulators),
    * else 4 × 2 (AVX2, 16 registers: 8 accumulators). {@code -Dhnet.matmul.mr / .nv} override (tests,
@@ -156,10 +154,6 @@ final class MatmulGemm {
           } else {
             for (int k = 0; k < kc; k++) ap[dst + k * MR + r] = 0f;
           }
-        }
-      } else if (ars == 1 && mr == 4 && MR == 4) { // A = dyᵀ (weight gradient): 4 contiguous floats per step
-        for (int k = 0; k < kc; k++) {
-          FloatVector.fromArray(S4, a, aOff + m0 + (k0 + k) * aks).intoArray(ap, dst + k * 4);
         }
       } else {
         for (int k = 0; k < kc; k++) {

@@ -29,7 +29,6 @@ final class MatmulGemm {
   static final VectorSpecies<Float> S = species();
 
   static final int VL = S.length();
-
   /**
    * Register tile MR rows × NV vectors: 6 × 3 with 32 vector registers (AVX-512: 18 accumulators),
    * else 4 × 2 (AVX2, 16 registers: 8 accumulators). {@code -Dhnet.matmul.mr / .nv} override (tests,

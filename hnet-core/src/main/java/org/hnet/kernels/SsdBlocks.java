@@ -465,6 +465,7 @@ final class SsdBlocks {
     }
   }
 
+  /** n rounded up to whole vectors (the row stride Qp of the chunk matrices). */
   static int roundUp(int n) {
     return (n + LANES - 1) / LANES * LANES;
   }

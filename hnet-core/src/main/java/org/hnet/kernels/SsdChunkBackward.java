@@ -33,7 +33,7 @@ final class SsdChunkBackward {
       float[] aLog, float[] b, int bBase, int bStride, float[] c, int cBase, int cStride,
       float[] d, float[] states, float[] dstates, int stOff, boolean first, boolean last,
       int len, int H, int P, int N, int qp, SsdBackward.Scratch sc) {
-    int rl = roundUp(len);
+    int rl = SsdBlocks.roundUp(len);
     for (int i = 0; i < len; i++) { // dB, dC accumulate over heads from zero
       java.util.Arrays.fill(db, dbBase + i * dbStride, dbBase + i * dbStride + N, 0f);
       java.util.Arrays.fill(dc, dcBase + i * dcStride, dcBase + i * dcStride + N, 0f);
@@ -75,7 +75,7 @@ final class SsdChunkBackward {
     float[] dec = sc.dec, dyx = sc.dyx, krow = sc.krow, cb = sc.cb, w1 = sc.w1, w2 = sc.w2;
     float[] xT = sc.xT, dsT = sc.dsT;
     double[] dacum = sc.dacum, ddtE = sc.ddtE, colK = sc.colK;
-    int rl = roundUp(len);
+    int rl = SsdBlocks.roundUp(len);
     for (int j = len; j < rl; j++) dtv[j] = 0f;
     java.util.Arrays.fill(dec, 0, rl, 0f);
     java.util.Arrays.fill(colK, 0, len, 0);
@@ -102,7 +102,7 @@ final class SsdChunkBackward {
         for (int j = 0; j < i; j += LANES) FloatVector.fromArray(F, dec, j).mul(vda).intoArray(dec, j);
       }
       // dec[i] is 0 here (the diagonal is set apart below) and so is everything right of it.
-      for (int jb = 0, rb = roundUp(i + 1); jb < rb; jb += LANES) {
+      for (int jb = 0, rb = SsdBlocks.roundUp(i + 1); jb < rb; jb += LANES) {
         FloatVector acc = FloatVector.fromArray(F, dyx, row + jb);
         FloatVector dv = FloatVector.fromArray(F, dec, jb), cbv = FloatVector.fromArray(F, cb, row + jb);
         FloatVector tv = FloatVector.fromArray(F, dtv, jb);
@@ -171,9 +171,5 @@ final class SsdChunkBackward {
     partial[pOff] = sBias;
     partial[pOff + 1] = sA;
     partial[pOff + 2] = dDpart;
-  }
-
-  private static int roundUp(int n) {
-    return (n + LANES - 1) / LANES * LANES;
   }
 }

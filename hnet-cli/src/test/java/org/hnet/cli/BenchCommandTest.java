@@ -60,6 +60,7 @@ class BenchCommandTest {
     JsonNode steps = j.at("/decode/steps_per_stage");
     assertEquals(6, steps.get(0).asInt(), r.out());
     assertTrue(steps.get(1).asInt() <= 6 && steps.get(2).asInt() <= steps.get(1).asInt(), r.out());
+    assertTrue(j.at("/decode/prompt_prefill_ms").asDouble() > 0, "the prompt's prefill is timed apart: " + r.out());
     assertTrue(j.at("/decode/weight_mb_per_byte").asDouble() > 0 && j.at("/decode/read_gb_per_s").asDouble() > 0, r.out());
     assertEquals(j.at("/decode/weight_mb_per_byte").asDouble() / j.at("/decode/read_gb_per_s").asDouble(),
         j.at("/decode/bound_ms_per_byte").asDouble(), 1e-3, r.out());

@@ -10,9 +10,11 @@ package org.hnet.kernels;
 // Paths:
 //   linear, M > DECODE_ROWS: packed GEMM (MatmulGemm): w packed into K-major panels, 6-row register
 //     tiles, K blocked; row tiles (or, for few rows, panels) split over threads.
-//   linear, M <= DECODE_ROWS (decode): dot products that stream each row of w once, 4 rows of w ×
-//     3 (or 2, or 1) rows of x per pass; rows of w split over threads by flops or by bytes of w
-//     streamed (matrix-vector products are memory-bound). No packing.
+//   linear, M <= DECODE_ROWS (decode): dot products that stream each row of w once: with 8-lane
+//     vectors 8 rows of w × 1 row of x, or 4 rows of w × 2 rows of x, per pass, the 8 lane sums
+//     done together by transposition; otherwise 4 rows of w × 3 (or 2, or 1) rows of x and one
+//     lane sum per output. Rows of w split over threads by flops or by bytes of w streamed
+//     (matrix-vector products are memory-bound). No packing.
 //   linearBackwardInput: the same GEMM with w (not transposed) packed as B.
 //   linearBackwardWeight: the same GEMM with C = dw (N rows, K columns), A = dyᵀ, B = x, reduction
 //     over M, which is never split: threads take rows (or panels) of dw.
@@ -26,6 +28,8 @@ package org.hnet.kernels;
 // float once per output element.
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 
 public final class Matmul {
   private Matmul() {}
@@ -219,17 +223,138 @@ public final class Matmul {
       float[] bias, int biasOff, int M, int N, int K, int b0, int b1) {
     float[] tmp = MatmulGemm.SCRATCH.get().lanes;
     int n = 4 * b0, n1 = Math.min(N, 4 * b1);
-    for (; n + 4 <= n1; n += 4) {
-      int m = 0;
-      // 3 rows of x per pass once there are 3 or more (12 accumulators: 7 loads per 12 fmas
-      // instead of 6 per 8), then pairs, then a single row. The 4 rows of w come from memory in
-      // the first pass and from L1 in the others.
-      for (; m + 3 <= M; m += 3) dot3x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
-      for (; m + 2 <= M; m += 2) dot2x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
-      if (m < M) dot1x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+    if (VL == 8) {
+      // Lane sums by transposition (see sum8x8): 8 accumulators make one vector of 8 sums.
+      if (M == 1) {
+        for (; n + 8 <= n1; n += 8) dot1x8(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, n, K);
+        for (; n + 4 <= n1; n += 4) dot4x1t(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, 0, 1, n, N, K);
+      } else {
+        // Pairs of rows of x against 4 rows of w: 2 + 4 loads per 8 fmas; the 4 rows of w come from
+        // memory for the first pair and from L1 for the others.
+        for (; n + 4 <= n1; n += 4) {
+          int m = 0;
+          for (; m + 2 <= M; m += 2) dot4x1t(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, 2, n, N, K);
+          if (m < M) dot4x1t(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, 1, n, N, K);
+        }
+      }
+    } else {
+      for (; n + 4 <= n1; n += 4) {
+        int m = 0;
+        // 3 rows of x per pass once there are 3 or more (12 accumulators: 7 loads per 12 fmas
+        // instead of 6 per 8), then pairs, then a single row. The 4 rows of w come from memory in
+        // the first pass and from L1 in the others.
+        for (; m + 3 <= M; m += 3) dot3x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+        for (; m + 2 <= M; m += 2) dot2x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+        if (m < M) dot1x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+      }
     }
     for (; n < n1; n++) {
       for (int m = 0; m < M; m++) dot1x1(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+    }
+  }
+
+  // Lane sums of 8 accumulators at once (VL == 8), in the order of finish: level h = 4, 2, 1 adds
+  // lane i + h to lane i. At level h a pair (p, q) becomes p.blend(q, Hh) + q.blend(p, Hh)
+  // rearranged by i ^ h: lanes with bit h clear hold p_i + p_{i+h}, the others q_{i−h} + q_i
+  // (float addition commutes exactly). After the three levels lane i holds the sum of input
+  // rev(i) (bit reversal: 0 4 2 6 1 5 3 7), so the kernels pass their accumulators in that order.
+  // The code is written out in each kernel: a helper taking vectors would box them whenever C2
+  // does not inline it, which depends on the profile (measured: 4× slower in some runs).
+  private static final VectorMask<Float> H4 = VL == 8 ? VectorMask.fromLong(S, 0xF0) : null;
+  private static final VectorMask<Float> H2 = VL == 8 ? VectorMask.fromLong(S, 0xCC) : null;
+  private static final VectorMask<Float> H1 = VL == 8 ? VectorMask.fromLong(S, 0xAA) : null;
+  private static final VectorShuffle<Float> X4 = VL == 8 ? VectorShuffle.fromValues(S, 4, 5, 6, 7, 0, 1, 2, 3) : null;
+  private static final VectorShuffle<Float> X2 = VL == 8 ? VectorShuffle.fromValues(S, 2, 3, 0, 1, 6, 7, 4, 5) : null;
+  private static final VectorShuffle<Float> X1 = VL == 8 ? VectorShuffle.fromValues(S, 1, 0, 3, 2, 5, 4, 7, 6) : null;
+
+  /** y[n .. n+8) of row 0 (M = 1) against 8 rows of w; VL == 8. */
+  private static void dot1x8(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int bo, int n, int K) {
+    int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K, w4 = w3 + K, w5 = w4 + K, w6 = w5 + K, w7 = w6 + K;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    int kb = S.loopBound(K);
+    for (int k = 0; k < kb; k += VL) {
+      FloatVector u = FloatVector.fromArray(S, x, xOff + k);
+      a0 = u.fma(FloatVector.fromArray(S, w, w0 + k), a0);
+      a1 = u.fma(FloatVector.fromArray(S, w, w1 + k), a1);
+      a2 = u.fma(FloatVector.fromArray(S, w, w2 + k), a2);
+      a3 = u.fma(FloatVector.fromArray(S, w, w3 + k), a3);
+      a4 = u.fma(FloatVector.fromArray(S, w, w4 + k), a4);
+      a5 = u.fma(FloatVector.fromArray(S, w, w5 + k), a5);
+      a6 = u.fma(FloatVector.fromArray(S, w, w6 + k), a6);
+      a7 = u.fma(FloatVector.fromArray(S, w, w7 + k), a7);
+    }
+    // inputs in bit-reversed order a0 a4 a2 a6 a1 a5 a3 a7: level 4 pairs (a0,a4) (a2,a6) (a1,a5) (a3,a7)
+    FloatVector p0 = a0.blend(a4, H4).add(a4.blend(a0, H4).rearrange(X4));
+    FloatVector p1 = a2.blend(a6, H4).add(a6.blend(a2, H4).rearrange(X4));
+    FloatVector p2 = a1.blend(a5, H4).add(a5.blend(a1, H4).rearrange(X4));
+    FloatVector p3 = a3.blend(a7, H4).add(a7.blend(a3, H4).rearrange(X4));
+    FloatVector q0 = p0.blend(p1, H2).add(p1.blend(p0, H2).rearrange(X2));
+    FloatVector q1 = p2.blend(p3, H2).add(p3.blend(p2, H2).rearrange(X2));
+    FloatVector r = q0.blend(q1, H1).add(q1.blend(q0, H1).rearrange(X1));
+    int y0 = yOff + n;
+    if (kb == K && bias == null) {
+      r.intoArray(y, y0);
+    } else if (kb == K) {
+      FloatVector.fromArray(S, bias, bo + n).add(r).intoArray(y, y0);
+    } else {
+      r.intoArray(tmp, 0);
+      for (int j = 0; j < 8; j++) y[y0 + j] = tail(tmp[j], x, xOff, w, w0 + j * K, kb, K, bias, bo, n + j);
+    }
+  }
+
+  /**
+   * y[n .. n+4) of rows m and m + 1 (rows = 2) or of row m alone (rows = 1) against 4 rows of w;
+   * VL == 8. The 8 sums (4 per row) are transposed into one vector as in dot1x8; with one row the
+   * second row's accumulators are zero and its lanes are dropped.
+   */
+  private static void dot4x1t(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int bo, int m, int rows, int n, int N, int K) {
+    int x0 = xOff + m * K, x1 = rows == 2 ? x0 + K : x0;
+    int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    int kb = S.loopBound(K);
+    if (rows == 2) {
+      for (int k = 0; k < kb; k += VL) {
+        FloatVector u0 = FloatVector.fromArray(S, x, x0 + k);
+        FloatVector u1 = FloatVector.fromArray(S, x, x1 + k);
+        FloatVector v = FloatVector.fromArray(S, w, w0 + k);
+        a00 = u0.fma(v, a00);
+        a10 = u1.fma(v, a10);
+        v = FloatVector.fromArray(S, w, w1 + k);
+        a01 = u0.fma(v, a01);
+        a11 = u1.fma(v, a11);
+        v = FloatVector.fromArray(S, w, w2 + k);
+        a02 = u0.fma(v, a02);
+        a12 = u1.fma(v, a12);
+        v = FloatVector.fromArray(S, w, w3 + k);
+        a03 = u0.fma(v, a03);
+        a13 = u1.fma(v, a13);
+      }
+    } else {
+      for (int k = 0; k < kb; k += VL) {
+        FloatVector u0 = FloatVector.fromArray(S, x, x0 + k);
+        a00 = u0.fma(FloatVector.fromArray(S, w, w0 + k), a00);
+        a01 = u0.fma(FloatVector.fromArray(S, w, w1 + k), a01);
+        a02 = u0.fma(FloatVector.fromArray(S, w, w2 + k), a02);
+        a03 = u0.fma(FloatVector.fromArray(S, w, w3 + k), a03);
+      }
+    }
+    // lane order a00 a01 a02 a03 a10 a11 a12 a13; bit-reversed inputs: a00 a10 a02 a12 a01 a11 a03 a13
+    FloatVector p0 = a00.blend(a10, H4).add(a10.blend(a00, H4).rearrange(X4));
+    FloatVector p1 = a02.blend(a12, H4).add(a12.blend(a02, H4).rearrange(X4));
+    FloatVector p2 = a01.blend(a11, H4).add(a11.blend(a01, H4).rearrange(X4));
+    FloatVector p3 = a03.blend(a13, H4).add(a13.blend(a03, H4).rearrange(X4));
+    FloatVector q0 = p0.blend(p1, H2).add(p1.blend(p0, H2).rearrange(X2));
+    FloatVector q1 = p2.blend(p3, H2).add(p3.blend(p2, H2).rearrange(X2));
+    q0.blend(q1, H1).add(q1.blend(q0, H1).rearrange(X1)).intoArray(tmp, 0);
+    for (int i = 0; i < rows; i++) {
+      int yr = yOff + (m + i) * N + n, xr = x0 + i * K;
+      y[yr] = tail(tmp[4 * i], x, xr, w, w0, kb, K, bias, bo, n);
+      y[yr + 1] = tail(tmp[4 * i + 1], x, xr, w, w1, kb, K, bias, bo, n + 1);
+      y[yr + 2] = tail(tmp[4 * i + 2], x, xr, w, w2, kb, K, bias, bo, n + 2);
+      y[yr + 3] = tail(tmp[4 * i + 3], x, xr, w, w3, kb, K, bias, bo, n + 3);
     }
   }
 
@@ -386,9 +511,15 @@ public final class Matmul {
       }
       s = tmp[0];
     }
+    return tail(s, x, xr, w, wr, kb, K, bias, bo, n);
+  }
+
+  /** After the lane sum s: the scalar tail k in [kb, K) in order, then the bias. */
+  private static float tail(float s, float[] x, int xr, float[] w, int wr, int kb, int K, float[] bias, int bo, int n) {
     for (int k = kb; k < K; k++) s = Math.fma(x[xr + k], w[wr + k], s);
     return bias == null ? s : bias[bo + n] + s;
   }
+
 
   // ---------------------------------------------------------------------------------------------
   // dbias[n] += Σ_m dy[m, n]: per column a float sum in increasing m, then one add into dbias.

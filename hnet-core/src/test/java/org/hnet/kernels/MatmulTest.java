@@ -130,6 +130,52 @@ class MatmulTest {
     }
   }
 
+  /**
+   * The decode path (M ≤ 8) gives each row exactly what the row gets alone, and each element is the
+   * documented operation sequence: VL per-lane fma chains over the vector part of K, the pairwise
+   * lane sum (lane i += lane i + h, h = VL/2 … 1), the scalar tail in order, then the bias. The
+   * reference below does that sequence in scalar floats, so a kernel that transposes the lane sums
+   * wrongly (a lane of the wrong output, a wrong pairing) fails bit for bit.
+   */
+  @Test
+  void decodeRowsAreTheDocumentedSumAndIndependentOfTheBatch() {
+    Random r = new Random(7);
+    int vl = MatmulGemm.VL;
+    for (int[] nk : new int[][] {{1, 8}, {3, 5}, {4, 16}, {7, 24}, {8, 64}, {12, 40}, {13, 33}, {17, 256}, {36, 100}, {64, 384}}) {
+      int N = nk[0], K = nk[1];
+      for (boolean withBias : new boolean[] {false, true}) {
+        for (int M = 1; M <= Matmul.DECODE_ROWS; M++) {
+          int xo = r.nextInt(5), wo = r.nextInt(5), bo = r.nextInt(5);
+          float[] x = data(r, xo, M * K), w = data(r, wo, N * K);
+          float[] bias = withBias ? data(r, bo, N) : null;
+          for (int t = 1; t <= 2; t++) {
+            Parallel.setThreads(t);
+            float[] got = guards(0, M * N);
+            Matmul.linear(got, 0, x, xo, w, wo, bias, bo, M, N, K);
+            assertGuards(got, 0, M * N, "decode " + M + "x" + N + "x" + K);
+            for (int m = 0; m < M; m++) {
+              float[] alone = new float[N];
+              float[] xm = java.util.Arrays.copyOfRange(x, xo + m * K, xo + (m + 1) * K);
+              Matmul.linear(alone, 0, xm, 0, w, wo, bias, bo, 1, N, K);
+              for (int n = 0; n < N; n++) {
+                float[] lanes = new float[vl];
+                int kb = K / vl * vl;
+                for (int k = 0; k < kb; k++) lanes[k % vl] = Math.fma(x[xo + m * K + k], w[wo + n * K + k], lanes[k % vl]);
+                for (int h = vl / 2; h > 0; h >>= 1) for (int i = 0; i < h; i++) lanes[i] += lanes[i + h];
+                float want = lanes[0];
+                for (int k = kb; k < K; k++) want = Math.fma(x[xo + m * K + k], w[wo + n * K + k], want);
+                if (bias != null) want = bias[bo + n] + want;
+                String at = "M=" + M + " N=" + N + " K=" + K + " bias=" + withBias + " threads=" + t + " [" + m + "," + n + "]";
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[m * N + n]), at + ": " + want + " vs " + got[m * N + n]);
+                assertEquals(Float.floatToRawIntBits(alone[n]), Float.floatToRawIntBits(got[m * N + n]), "alone vs batch " + at);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void backwardInputMatchesNaive() {
     Random r = new Random(2);

@@ -16,6 +16,7 @@ import org.hnet.io.SafeTensors;
 import org.hnet.io.TensorData;
 import org.hnet.kernels.Matmul;
 import org.hnet.kernels.Parallel;
+import org.hnet.kernels.Profile;
 import org.hnet.nn.HNetForCausalLM;
 import org.hnet.nn.Init;
 import org.hnet.nn.Params;
@@ -75,6 +76,15 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "One JSON object instead of a table.")
   boolean json;
 
+  @Option(names = "--profile", description = "Also time every kernel call of the timed runs: per measurement, each kernel family's"
+      + " calls, time, share, GFLOP/s and how many threads it kept busy, and the time spent outside the kernels.")
+  boolean profile;
+
+  /** A measurement's kernel profile: the records of its timed runs, their total seconds and units (steps, bytes). */
+  record Profiled(List<Profile.Entry> entries, double seconds, double units, String unit) {}
+
+  private final Map<Part, Profiled> profiles = new java.util.EnumMap<>(Part.class);
+
   /** The measurements, in the order they run. */
   enum Part { train, prefill, decode, decode8, matmul }
 
@@ -118,7 +128,7 @@ final class BenchCommand implements Callable<Integer> {
     if (runs(Part.train)) {
       org.hnet.kernels.Flops.reset();
       resetPeakHeap();
-      trainS = median(time("train", warmups, repeats, () -> {
+      trainS = median(time(Part.train, warmups, repeats, () -> {
         for (var p : model.parameters.values()) if (p.grad != null) Arrays.fill(p.grad, 0f);
         HNetForCausalLM.Losses l = model.lossAndGradients(in.train(), targets, trainSeqs, n, 0.03);
         stagePositions[0] = in.train().length;
@@ -130,7 +140,7 @@ final class BenchCommand implements Callable<Integer> {
     int L = in.prefill().length;
     if (runs(Part.prefill)) {
       org.hnet.kernels.Flops.reset();
-      prefillS = median(time("prefill", warmups, repeats, () -> model.prefill(in.prefill(), SeqLens.uniform(1, L), model.allocate(1, L))));
+      prefillS = median(time(Part.prefill, warmups, repeats, () -> model.prefill(in.prefill(), SeqLens.uniform(1, L), model.allocate(1, L))));
       prefillFlops = org.hnet.kernels.Flops.take() / (double) (warmups + repeats);
     }
     long[] stageSteps = new long[routers + 1];
@@ -140,13 +150,15 @@ final class BenchCommand implements Callable<Integer> {
       int w = Math.max(1, warmups / 2), n1 = Math.max(3, repeats / 2);
       double[] steps = new double[w + n1], prompts = new double[w + n1];
       int[] call = {0};
+      Profile.reset();
       time("decode", w, n1, () -> {
-        Decoded d = decodeTeacherForced(model, in.decode(), 1, in.promptLen());
+        Decoded d = decodeTeacherForced(model, in.decode(), 1, in.promptLen(), profile && call[0] >= w);
         System.arraycopy(d.ran(), 0, stageSteps, 0, d.ran().length);
         steps[call[0]] = d.stepsS();
         prompts[call[0]++] = d.promptS();
       });
       decS = median(Arrays.copyOfRange(steps, w, w + n1));
+      if (profile) profiles.put(Part.decode, new Profiled(Profile.entries(), sum(Arrays.copyOfRange(steps, w, w + n1)), (double) n1 * in.decodeLen(), "byte"));
       promptS = median(Arrays.copyOfRange(prompts, w, w + n1));
       weightMb = weightBytesPerStep(lm.config, stageSteps) / 1e6;
       bandwidth = org.hnet.kernels.MachinePeak.readGBps(256, 5); // 8× this machine's last-level cache
@@ -155,8 +167,13 @@ final class BenchCommand implements Callable<Integer> {
       int w = Math.max(1, warmups / 2), n8 = Math.max(3, repeats / 2);
       double[] steps = new double[w + n8];
       int[] call = {0};
-      time("decode8", w, n8, () -> steps[call[0]++] = decodeTeacherForced(model, in.decode8(), 8, in.promptLen()).stepsS());
+      Profile.reset();
+      time("decode8", w, n8, () -> {
+        steps[call[0]] = decodeTeacherForced(model, in.decode8(), 8, in.promptLen(), profile && call[0] >= w).stepsS();
+        call[0]++;
+      });
       dec8S = median(Arrays.copyOfRange(steps, w, w + n8));
+      if (profile) profiles.put(Part.decode8, new Profiled(Profile.entries(), sum(Arrays.copyOfRange(steps, w, w + n8)), (double) n8 * in.decodeLen(), "step"));
     }
     if (runs(Part.matmul)) {
       peak = matmulPeak();
@@ -183,6 +200,7 @@ final class BenchCommand implements Callable<Integer> {
       if (runs(Part.decode8)) parts.add(String.format(Locale.ROOT, "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f}", 8.0 * G / dec8S, dec8S * 1e3 / G));
       if (runs(Part.matmul)) parts.add(String.format(Locale.ROOT, "\"matmul_peak_gflops\": %.2f, \"fma_peak_gflops\": %.2f", peak, fmaPeak));
       if (runs(Part.train)) parts.add(String.format(Locale.ROOT, "\"train_peak_heap_mb\": %.1f", trainPeak / 1e6));
+      if (profile) parts.add("\"profile\": " + profileJson());
       out.println("{" + String.join(", ", parts) + "}");
     } else {
       out.printf(Locale.ROOT, "threads %d%n", Parallel.threads());
@@ -205,9 +223,53 @@ final class BenchCommand implements Callable<Integer> {
       if (runs(Part.matmul)) {
         out.printf(Locale.ROOT, "matmul 1024³ peak       %8.1f GFLOP/s; FMA peak of the machine %.1f GFLOP/s%n", peak, fmaPeak);
       }
+      if (profile) printProfiles(out);
     }
     out.flush();
     return 0;
+  }
+
+  /**
+   * Per measurement: each kernel family's calls and milliseconds per unit (step, prefill, byte),
+   * its share of the measurement's time, GFLOP/s while it ran and the threads it kept busy on
+   * average; then the time outside every kernel (model code between them: routing, chunking,
+   * copies, the bookkeeping of the step).
+   */
+  private void printProfiles(PrintWriter out) {
+    for (var e : profiles.entrySet()) {
+      Profiled p = e.getValue();
+      out.printf(Locale.ROOT, "%nkernel profile of %s (%d thread%s; per %s):%n", e.getKey(), Parallel.threads(),
+          Parallel.threads() == 1 ? "" : "s", p.unit());
+      out.printf(Locale.ROOT, "  %-28s %9s %10s %7s %9s %8s%n", "kernel", "calls", "ms", "share", "GFLOP/s", "threads");
+      long inside = 0;
+      for (Profile.Entry k : p.entries()) {
+        inside += k.nanos();
+        out.printf(Locale.ROOT, "  %-28s %9.1f %10.3f %6.1f%% %9s %8.2f%n", k.kind().label, k.calls() / p.units(),
+            k.nanos() / 1e6 / p.units(), 100 * k.nanos() / 1e9 / p.seconds(),
+            k.flops() == 0 ? "" : String.format(Locale.ROOT, "%.1f", k.flops() / (double) k.nanos()), k.threadsBusy());
+      }
+      double outside = p.seconds() - inside / 1e9;
+      out.printf(Locale.ROOT, "  %-28s %9s %10.3f %6.1f%%%n", "outside the kernels", "", outside * 1e3 / p.units(), 100 * outside / p.seconds());
+    }
+  }
+
+  /** {@link #printProfiles} as one JSON object: per measurement, {"unit", "ms_per_unit", "kernels": [...], "outside_ms"}. */
+  private String profileJson() {
+    List<String> parts = new ArrayList<>();
+    for (var e : profiles.entrySet()) {
+      Profiled p = e.getValue();
+      List<String> ks = new ArrayList<>();
+      long inside = 0;
+      for (Profile.Entry k : p.entries()) {
+        inside += k.nanos();
+        ks.add(String.format(Locale.ROOT, "{\"kernel\": \"%s\", \"calls\": %.2f, \"ms\": %.4f, \"share\": %.4f, \"gflops\": %.2f, \"threads_busy\": %.3f}",
+            k.kind().name().toLowerCase(Locale.ROOT), k.calls() / p.units(), k.nanos() / 1e6 / p.units(), k.nanos() / 1e9 / p.seconds(),
+            k.flops() / (double) k.nanos(), k.threadsBusy()));
+      }
+      parts.add(String.format(Locale.ROOT, "\"%s\": {\"unit\": \"%s\", \"ms_per_unit\": %.4f, \"outside_ms\": %.4f, \"kernels\": [%s]}",
+          e.getKey(), p.unit(), p.seconds() * 1e3 / p.units(), (p.seconds() - inside / 1e9) * 1e3 / p.units(), String.join(", ", ks)));
+    }
+    return "{" + String.join(", ", parts) + "}";
   }
 
   /** One teacher-forced decode: per stage the steps in which it ran, and the seconds of the steps and of the prompt. */
@@ -221,6 +283,11 @@ final class BenchCommand implements Callable<Integer> {
    * took a boundary in some row).
    */
   static Decoded decodeTeacherForced(HNetForCausalLM lm, int[] ids, int rows, int promptLen) {
+    return decodeTeacherForced(lm, ids, rows, promptLen, false);
+  }
+
+  /** {@link #decodeTeacherForced}, with the steps (not the prompt) recorded by {@link Profile} when {@code profile}. */
+  static Decoded decodeTeacherForced(HNetForCausalLM lm, int[] ids, int rows, int promptLen, boolean profile) {
     long t0 = System.nanoTime();
     int total = ids.length / rows;
     HNetForCausalLM.Cache cache = lm.allocate(rows, total);
@@ -231,6 +298,7 @@ final class BenchCommand implements Callable<Integer> {
     Arrays.fill(all, true);
     int[] tok = new int[rows];
     long[] ran = new long[lm.config.numStages()];
+    if (profile) Profile.start();
     long t1 = System.nanoTime();
     for (int t = promptLen; t < total; t++) {
       for (int r = 0; r < rows; r++) tok[r] = ids[r * total + t];
@@ -244,7 +312,9 @@ final class BenchCommand implements Callable<Integer> {
         ran[s + 1]++;
       }
     }
-    return new Decoded(ran, (System.nanoTime() - t1) / 1e9, (t1 - t0) / 1e9);
+    long t2 = System.nanoTime();
+    if (profile) Profile.stop();
+    return new Decoded(ran, (t2 - t1) / 1e9, (t1 - t0) / 1e9);
   }
 
   /**
@@ -289,6 +359,28 @@ final class BenchCommand implements Callable<Integer> {
   /** {@link #time(int, int, Runnable)}, printing every run's seconds to stderr under --verbose. */
   double[] time(String label, int warmup, int runs, Runnable r) {
     return time(warmup, runs, r, verbose ? label : null, verbose ? spec.commandLine().getErr() : null);
+  }
+
+  /** {@link #time(String, int, int, Runnable)} for train or prefill, recording the timed runs' kernels under --profile. */
+  double[] time(Part part, int warmup, int runs, Runnable r) {
+    if (!profile) return time(part.name(), warmup, runs, r);
+    time(part.name(), warmup, 0, r);
+    Profile.reset();
+    Profile.start();
+    double[] t;
+    try {
+      t = time(part.name(), 0, runs, r);
+    } finally {
+      Profile.stop();
+    }
+    profiles.put(part, new Profiled(Profile.entries(), sum(t), runs, part == Part.train ? "step" : "prefill"));
+    return t;
+  }
+
+  static double sum(double[] t) {
+    double s = 0;
+    for (double v : t) s += v;
+    return s;
   }
 
   static double[] time(int warmup, int runs, Runnable r) {

@@ -68,6 +68,51 @@ class BenchCommandTest {
     assertFalse(j.has("matmul_peak_gflops"), "--only leaves out what it does not name");
   }
 
+  /**
+   * --profile: per measurement, the kernels that ran with their time per unit, whose sum with the
+   * time outside them is the measurement's time; the decode steps use matrix-vector products only.
+   */
+  @Test
+  void profileAccountsForEveryMillisecond(@TempDir Path tmp) throws Exception {
+    Path in = tmp.resolve("bench.safetensors");
+    SafeTensors.write(in, input(), Map.of());
+    var r = ForwardCommandTest.run("bench", "--config", CONFIG, "--input", in.toString(), "--repeats", "2",
+        "--threads", "2", "--only", "train,prefill,decode", "--profile", "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode p = new ObjectMapper().readTree(r.out()).get("profile");
+    for (String part : new String[] {"train", "prefill", "decode"}) {
+      JsonNode m = p.get(part);
+      double sum = m.get("outside_ms").asDouble();
+      java.util.Set<String> kernels = new java.util.HashSet<>();
+      for (JsonNode k : m.get("kernels")) {
+        kernels.add(k.get("kernel").asText());
+        assertTrue(k.get("calls").asDouble() > 0 && k.get("ms").asDouble() >= 0, part + ": " + k);
+        assertTrue(k.get("share").asDouble() <= 1 && k.get("threads_busy").asDouble() <= 2.001, part + ": " + k);
+        sum += k.get("ms").asDouble();
+      }
+      assertEquals(m.get("ms_per_unit").asDouble(), sum, 1e-3 * kernels.size() + 1e-3, part + ": " + m);
+      if (part.equals("decode")) {
+        assertTrue(kernels.contains("matvec") && !kernels.contains("matmul"), part + ": " + kernels);
+        assertEquals("byte", m.get("unit").asText());
+      } else {
+        assertTrue(kernels.containsAll(java.util.List.of("matmul", "ssd", "attention", "norm")), part + ": " + kernels);
+      }
+      if (part.equals("train")) {
+        assertTrue(kernels.containsAll(java.util.List.of("matmul_dx", "matmul_dw", "ssd_backward", "attention_backward",
+            "cross_entropy")), kernels.toString());
+      }
+    }
+    JsonNode mm = p.get("train").get("kernels").get(0);
+    assertEquals("matmul", mm.get("kernel").asText());
+    assertTrue(mm.get("gflops").asDouble() > 0, mm.toString());
+
+    r = ForwardCommandTest.run("bench", "--config", CONFIG, "--input", in.toString(), "--repeats", "1",
+        "--threads", "1", "--only", "prefill", "--profile");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("kernel profile of prefill (1 thread; per prefill)") && r.out().contains("outside the kernels"),
+        r.out());
+  }
+
   @Test
   void onlyRunsWhatItNames() throws Exception {
     var r = ForwardCommandTest.run("bench", "--config", CONFIG, "--only", "decode", "--repeats", "1", "--json");

@@ -3,6 +3,7 @@ package org.hnet.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.hnet.kernels.Profile.Kind;
 
 /**
  * Causal multi-head self-attention with rotary embedding, the inner part of the official
@@ -111,8 +112,10 @@ public final class Attention {
   public static void forward(
       float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
       int H, int P, int rotaryDim, int window) {
+    long prof = Profile.begin(Kind.ATTENTION);
     Flops.add(causalPairs(cuSeqlens, nSeq, window) * 4L * H * P); // QKᵀ and PV over the allowed pairs
     forward(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window, null);
+    Profile.end(Kind.ATTENTION, prof);
   }
 
   /**
@@ -460,39 +463,44 @@ public final class Attention {
   public static void step(
       float[] out, float[] qkv, float[] kvCache, int cap, int[] pos, int R, int H, int P,
       int rotaryDim, int window, boolean[] active) {
-    if (H < 1 || P < 1 || cap < 1) throw new IllegalArgumentException("H, P and cap must be >= 1");
-    Rotary.checkDims(P, rotaryDim);
-    if (window < -1) throw new IllegalArgumentException("window must be >= -1, got " + window);
-    if (window >= 0 && cap < window + 1) {
-      throw new IllegalArgumentException("cap " + cap + " < window + 1 = " + (window + 1));
-    }
-    int maxPos = -1;
-    long work = 0;
-    for (int r = 0; r < R; r++) {
-      if (!active[r]) continue;
-      if (pos[r] < 0) throw new IllegalArgumentException("pos[" + r + "] < 0");
-      if (window < 0 && pos[r] >= cap) {
-        throw new IllegalArgumentException("global cache of cap " + cap + " full at pos " + pos[r]);
+    long prof = Profile.begin(Kind.ATTENTION_STEP);
+    try {
+      if (H < 1 || P < 1 || cap < 1) throw new IllegalArgumentException("H, P and cap must be >= 1");
+      Rotary.checkDims(P, rotaryDim);
+      if (window < -1) throw new IllegalArgumentException("window must be >= -1, got " + window);
+      if (window >= 0 && cap < window + 1) {
+        throw new IllegalArgumentException("cap " + cap + " < window + 1 = " + (window + 1));
       }
-      maxPos = Math.max(maxPos, pos[r]);
-      work += (long) H * P * (window < 0 ? pos[r] + 1 : Math.min(pos[r] + 1, window + 1));
-    }
-    if (maxPos < 0) return;
-    float[][] cs = Rotary.shared(maxPos + 1, rotaryDim);
-    // Items are (row, head group): a group's heads sit side by side in every slot, so a whole
-    // group streams the ring contiguously. Rows alone would leave threads idle for few rows, so
-    // heads are split into just enough groups; per-head results do not depend on the grouping.
-    int rows = 0;
-    for (int r = 0; r < R; r++) if (active[r]) rows++;
-    int groups = Math.min(H, Math.max(1, (Parallel.threads() + rows - 1) / rows));
-    int n = R * groups, need = window < 0 ? maxPos + 1 : Math.min(maxPos + 1, window + 1);
-    int gMax = (H + groups - 1) / groups;
-    int grain = work < SERIAL_WORK ? n : 1;
-    if (Parallel.serial(n, grain)) {
-      stepItems(out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax, need, 0, n);
-    } else {
-      Parallel.forRange(n, grain, (start, end) ->
-          stepItems(out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax, need, start, end));
+      int maxPos = -1;
+      long work = 0;
+      for (int r = 0; r < R; r++) {
+        if (!active[r]) continue;
+        if (pos[r] < 0) throw new IllegalArgumentException("pos[" + r + "] < 0");
+        if (window < 0 && pos[r] >= cap) {
+          throw new IllegalArgumentException("global cache of cap " + cap + " full at pos " + pos[r]);
+        }
+        maxPos = Math.max(maxPos, pos[r]);
+        work += (long) H * P * (window < 0 ? pos[r] + 1 : Math.min(pos[r] + 1, window + 1));
+      }
+      if (maxPos < 0) return;
+      float[][] cs = Rotary.shared(maxPos + 1, rotaryDim);
+      // Items are (row, head group): a group's heads sit side by side in every slot, so a whole
+      // group streams the ring contiguously. Rows alone would leave threads idle for few rows, so
+      // heads are split into just enough groups; per-head results do not depend on the grouping.
+      int rows = 0;
+      for (int r = 0; r < R; r++) if (active[r]) rows++;
+      int groups = Math.min(H, Math.max(1, (Parallel.threads() + rows - 1) / rows));
+      int n = R * groups, need = window < 0 ? maxPos + 1 : Math.min(maxPos + 1, window + 1);
+      int gMax = (H + groups - 1) / groups;
+      int grain = work < SERIAL_WORK ? n : 1;
+      if (Parallel.serial(n, grain)) {
+        stepItems(out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax, need, 0, n);
+      } else {
+        Parallel.forRange(n, grain, (start, end) ->
+            stepItems(out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax, need, start, end));
+      }
+    } finally {
+      Profile.end(Kind.ATTENTION_STEP, prof);
     }
   }
 
@@ -552,23 +560,28 @@ public final class Attention {
   public static void fillCache(
       float[] kvCache, int row, int cap, float[] qkv, int qkvOff, int qkvStride, int seqStart,
       int seqLen, int H, int P, int rotaryDim) {
-    if (H < 1 || P < 1 || cap < 1) throw new IllegalArgumentException("H, P and cap must be >= 1");
-    Rotary.checkDims(P, rotaryDim);
-    if (qkvStride < 3 * H * P) throw new IllegalArgumentException("qkvStride < 3HP");
-    if (seqLen <= 0) return;
-    float[][] cs = Rotary.shared(seqLen, rotaryDim);
-    int HP = H * P, slotW = 2 * HP, first = Math.max(0, seqLen - cap), n = seqLen - first;
-    Parallel.forRange(n, Math.max(1, (int) (SERIAL_WORK / (2L * HP))), (start, end) -> {
-      for (int t = first + start; t < first + end; t++) {
-        int src = qkvOff + (seqStart + t) * qkvStride + HP;
-        int dst = (row * cap + t % cap) * slotW;
-        for (int h = 0; h < H; h++) {
-          Rotary.rotateInto(qkv, src + h * P, kvCache, dst + h * P, 1, P, rotaryDim, cs[0], cs[1],
-              t * (rotaryDim / 2), true);
+    long prof = Profile.begin(Kind.ATTENTION_STEP);
+    try {
+      if (H < 1 || P < 1 || cap < 1) throw new IllegalArgumentException("H, P and cap must be >= 1");
+      Rotary.checkDims(P, rotaryDim);
+      if (qkvStride < 3 * H * P) throw new IllegalArgumentException("qkvStride < 3HP");
+      if (seqLen <= 0) return;
+      float[][] cs = Rotary.shared(seqLen, rotaryDim);
+      int HP = H * P, slotW = 2 * HP, first = Math.max(0, seqLen - cap), n = seqLen - first;
+      Parallel.forRange(n, Math.max(1, (int) (SERIAL_WORK / (2L * HP))), (start, end) -> {
+        for (int t = first + start; t < first + end; t++) {
+          int src = qkvOff + (seqStart + t) * qkvStride + HP;
+          int dst = (row * cap + t % cap) * slotW;
+          for (int h = 0; h < H; h++) {
+            Rotary.rotateInto(qkv, src + h * P, kvCache, dst + h * P, 1, P, rotaryDim, cs[0], cs[1],
+                t * (rotaryDim / 2), true);
+          }
+          System.arraycopy(qkv, src + HP, kvCache, dst + HP, HP);
         }
-        System.arraycopy(qkv, src + HP, kvCache, dst + HP, HP);
-      }
-    });
+      });
+    } finally {
+      Profile.end(Kind.ATTENTION_STEP, prof);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import static org.hnet.kernels.Attention.SPECIES;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import org.hnet.kernels.Profile.Kind;
 
 /**
  * Training pass of {@link Attention}: the forward that also saves the log-sum-exp of each row's
@@ -90,10 +91,12 @@ public final class AttentionBackward {
   public static void forwardTrain(
       float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
       int H, int P, int rotaryDim, int window, float[] lse) {
+    long prof = Profile.begin(Kind.ATTENTION);
     if (lse == null) throw new IllegalArgumentException("lse must not be null");
     Flops.add(Attention.causalPairs(cuSeqlens, nSeq, window) * 4L * H * P);
     Attention.forward(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, nSeq, H, P, rotaryDim,
         window, lse);
+    Profile.end(Kind.ATTENTION, prof);
   }
 
   /**
@@ -106,31 +109,36 @@ public final class AttentionBackward {
       float[] dqkv, int dqkvOff, int dqkvStride, float[] dout, int doutOff, float[] qkv,
       int qkvOff, int qkvStride, float[] out, int outOff, float[] lse, int[] cuSeqlens, int nSeq,
       int H, int P, int rotaryDim, int window) {
-    Flops.add(Attention.causalPairs(cuSeqlens, nSeq, window) * 10L * H * P); // 5 products per pair
-    Attention.checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
-    if (dqkvStride < 3 * H * P) {
-      throw new IllegalArgumentException("dqkvStride " + dqkvStride + " < 3HP = " + 3 * H * P);
-    }
-    if (lse.length < (long) cuSeqlens[nSeq] * H) {
-      throw new IllegalArgumentException("lse needs T·H = " + (long) cuSeqlens[nSeq] * H + " floats");
-    }
-    int maxLen = 0;
-    long work = 0;
-    for (int i = 0; i < nSeq; i++) {
-      int len = cuSeqlens[i + 1] - cuSeqlens[i];
-      maxLen = Math.max(maxLen, len);
-      work += (long) H * len * (window < 0 ? len : Math.min(len, window + 1)) * P;
-    }
-    if (maxLen == 0) return;
-    float[][] cs = Rotary.shared(maxLen, rotaryDim);
-    int n = nSeq * H, ml = maxLen;
-    int grain = work < SERIAL_WORK || !parallel ? n : 1;
-    if (Parallel.serial(n, grain)) { // one part: the body directly, no lambda
-      heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff, qkvStride, out, outOff, lse, cuSeqlens, H, P,
-          rotaryDim, window, cs, ml, 0, n);
-    } else {
-      Parallel.forRange(n, grain, (start, end) -> heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff,
-          qkvStride, out, outOff, lse, cuSeqlens, H, P, rotaryDim, window, cs, ml, start, end));
+    long prof = Profile.begin(Kind.ATTENTION_BACKWARD);
+    try {
+      Flops.add(Attention.causalPairs(cuSeqlens, nSeq, window) * 10L * H * P); // 5 products per pair
+      Attention.checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
+      if (dqkvStride < 3 * H * P) {
+        throw new IllegalArgumentException("dqkvStride " + dqkvStride + " < 3HP = " + 3 * H * P);
+      }
+      if (lse.length < (long) cuSeqlens[nSeq] * H) {
+        throw new IllegalArgumentException("lse needs T·H = " + (long) cuSeqlens[nSeq] * H + " floats");
+      }
+      int maxLen = 0;
+      long work = 0;
+      for (int i = 0; i < nSeq; i++) {
+        int len = cuSeqlens[i + 1] - cuSeqlens[i];
+        maxLen = Math.max(maxLen, len);
+        work += (long) H * len * (window < 0 ? len : Math.min(len, window + 1)) * P;
+      }
+      if (maxLen == 0) return;
+      float[][] cs = Rotary.shared(maxLen, rotaryDim);
+      int n = nSeq * H, ml = maxLen;
+      int grain = work < SERIAL_WORK || !parallel ? n : 1;
+      if (Parallel.serial(n, grain)) { // one part: the body directly, no lambda
+        heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff, qkvStride, out, outOff, lse, cuSeqlens, H, P,
+            rotaryDim, window, cs, ml, 0, n);
+      } else {
+        Parallel.forRange(n, grain, (start, end) -> heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff,
+            qkvStride, out, outOff, lse, cuSeqlens, H, P, rotaryDim, window, cs, ml, start, end));
+      }
+    } finally {
+      Profile.end(Kind.ATTENTION_BACKWARD, prof);
     }
   }
 

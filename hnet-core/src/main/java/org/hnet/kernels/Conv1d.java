@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.hnet.kernels.Profile.Kind;
 
 /**
  * Mamba-2's short convolution: causal depthwise conv1d with bias, then SiLU (mamba_ssm {@code
@@ -62,6 +63,7 @@ public final class Conv1d {
   public static void causalSilu(float[] out, int outOff, int outStride, float[] in, int inOff,
       int inStride, float[] w, float[] bias, int[] cuSeqlens, int nSeq, int C, int W,
       float[] finalState) {
+    long prof = Profile.begin(Kind.CONV);
     checkArgs(cuSeqlens, nSeq, C, W, finalState);
     int T = cuSeqlens[nSeq];
     if (T > 0 && C > 0) {
@@ -77,6 +79,7 @@ public final class Conv1d {
           convTokens(out, outOff, outStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, t0, t1));
     }
     if (finalState != null) writeFinalState(finalState, in, inOff, inStride, cuSeqlens, nSeq, C, W);
+    Profile.end(Kind.CONV, prof);
   }
 
   /** Tokens [t0, t1) of {@link #causalSilu}. */
@@ -138,12 +141,14 @@ public final class Conv1d {
    */
   public static void step(float[] state, float[] out, float[] in, float[] w, float[] bias, int R,
       int C, int W, boolean[] active) {
+    long prof = Profile.begin(Kind.CONV_STEP);
     if (R < 0 || C < 0 || W < 1) throw new IllegalArgumentException("bad dimensions");
     if (active != null && active.length < R) throw new IllegalArgumentException("active too short");
     // ~4K taps (and C silu) per part: a part hand-off to a spinning worker costs ~1 µs (Parallel)
     int grain = Math.max(1, 4096 / Math.max(1, C * W));
     if (Parallel.serial(R, grain)) stepRows(state, out, in, w, bias, C, W, active, 0, R);
     else Parallel.forRange(R, grain, (r0, r1) -> stepRows(state, out, in, w, bias, C, W, active, r0, r1));
+    Profile.end(Kind.CONV_STEP, prof);
   }
 
   private static void stepRows(float[] state, float[] out, float[] in, float[] w, float[] bias, int C, int W,

@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.hnet.kernels.Profile.Kind;
 
 /**
  * Backward of {@link Conv1d#causalSilu} (causal depthwise conv + bias + SiLU over packed sequences).
@@ -86,27 +87,32 @@ public final class Conv1dBackward {
   public static void causalSiluBackward(float[] din, int dinOff, int dinStride, float[] dw,
       float[] dbias, float[] dout, int doutOff, int doutStride, float[] in, int inOff, int inStride,
       float[] w, float[] bias, int[] cuSeqlens, int nSeq, int C, int W) {
-    checkArgs(cuSeqlens, nSeq, C, W);
-    int T = cuSeqlens[nSeq];
-    if (T == 0 || C == 0) return;
-    float[] wT = callerScratch(W * C); // tap-major wT[k*C + ch]; read-only for the workers
-    for (int ch = 0; ch < C; ch++) {
-      for (int k = 0; k < W; k++) wT[k * C + ch] = w[ch * W + k];
-    }
-    // Blocks of up to BLOCK_VECTORS vectors of channels: a block walks every token of its rows,
-    // so wide blocks read whole cache lines of in/dout/din (one vector per block read a 32-byte
-    // piece of a 4 KB-strided row per token).
-    int vecs = C / LANES, vecBlocks = (vecs + BLOCK_VECTORS - 1) / BLOCK_VECTORS;
-    int blocks = vecBlocks + (C % LANES != 0 ? 1 : 0);
-    int grain = (int) Math.max(1, 16384 / ((long) T * W * LANES * BLOCK_VECTORS + 1));
-    if (Parallel.serial(blocks, grain)) {
-      if (blocks > 0) {
-        channelBlocks(din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride, in, inOff, inStride, wT, bias,
-            cuSeqlens, nSeq, C, W, vecs, vecBlocks, 0, blocks);
+    long prof = Profile.begin(Kind.CONV_BACKWARD);
+    try {
+      checkArgs(cuSeqlens, nSeq, C, W);
+      int T = cuSeqlens[nSeq];
+      if (T == 0 || C == 0) return;
+      float[] wT = callerScratch(W * C); // tap-major wT[k*C + ch]; read-only for the workers
+      for (int ch = 0; ch < C; ch++) {
+        for (int k = 0; k < W; k++) wT[k * C + ch] = w[ch * W + k];
       }
-    } else {
-      Parallel.forRange(blocks, grain, (b0, b1) -> channelBlocks(din, dinOff, dinStride, dw, dbias, dout, doutOff,
-          doutStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, vecs, vecBlocks, b0, b1));
+      // Blocks of up to BLOCK_VECTORS vectors of channels: a block walks every token of its rows,
+      // so wide blocks read whole cache lines of in/dout/din (one vector per block read a 32-byte
+      // piece of a 4 KB-strided row per token).
+      int vecs = C / LANES, vecBlocks = (vecs + BLOCK_VECTORS - 1) / BLOCK_VECTORS;
+      int blocks = vecBlocks + (C % LANES != 0 ? 1 : 0);
+      int grain = (int) Math.max(1, 16384 / ((long) T * W * LANES * BLOCK_VECTORS + 1));
+      if (Parallel.serial(blocks, grain)) {
+        if (blocks > 0) {
+          channelBlocks(din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride, in, inOff, inStride, wT, bias,
+              cuSeqlens, nSeq, C, W, vecs, vecBlocks, 0, blocks);
+        }
+      } else {
+        Parallel.forRange(blocks, grain, (b0, b1) -> channelBlocks(din, dinOff, dinStride, dw, dbias, dout, doutOff,
+            doutStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, vecs, vecBlocks, b0, b1));
+      }
+    } finally {
+      Profile.end(Kind.CONV_BACKWARD, prof);
     }
   }
 

@@ -1,5 +1,7 @@
 package org.hnet.kernels;
 
+import org.hnet.kernels.Profile.Kind;
+
 /**
  * Fused softmax cross-entropy, forward and backward in one pass over the logits.
  *
@@ -21,15 +23,20 @@ public final class CrossEntropy {
 
   /** {@link #forwardBackward} with a caller-owned scratch {@code nll} of at least M doubles. */
   public static double forwardBackward(float[] logits, int[] targets, int M, int V, float[] dlogits, double[] nll) {
-    int count = 0;
-    for (int m = 0; m < M; m++) if (targets[m] >= 0) count++;
-    float scale = count == 0 ? 0f : 1f / count;
-    if (Parallel.serial(M, 16)) rows(logits, targets, V, dlogits, nll, scale, 0, M);
-    else Parallel.forRange(M, 16, (m0, m1) -> rows(logits, targets, V, dlogits, nll, scale, m0, m1));
-    if (count == 0) return Double.NaN;
-    double total = 0; // fixed order: deterministic whatever the thread count
-    for (int m = 0; m < M; m++) total += nll[m];
-    return total / count;
+    long prof = Profile.begin(Kind.CROSS_ENTROPY);
+    try {
+      int count = 0;
+      for (int m = 0; m < M; m++) if (targets[m] >= 0) count++;
+      float scale = count == 0 ? 0f : 1f / count;
+      if (Parallel.serial(M, 16)) rows(logits, targets, V, dlogits, nll, scale, 0, M);
+      else Parallel.forRange(M, 16, (m0, m1) -> rows(logits, targets, V, dlogits, nll, scale, m0, m1));
+      if (count == 0) return Double.NaN;
+      double total = 0; // fixed order: deterministic whatever the thread count
+      for (int m = 0; m < M; m++) total += nll[m];
+      return total / count;
+    } finally {
+      Profile.end(Kind.CROSS_ENTROPY, prof);
+    }
   }
 
   /** Positions [m0, m1): nll[m] and the row of dlogits. */

@@ -20,6 +20,11 @@ public final class Flops {
     COUNT.reset();
   }
 
+  /** The count since the last reset or take. */
+  static long current() {
+    return COUNT.sum();
+  }
+
   /** The count since the last reset or take, and resets it. */
   public static long take() {
     return COUNT.sumThenReset();

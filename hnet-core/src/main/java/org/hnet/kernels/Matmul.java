@@ -30,6 +30,7 @@ package org.hnet.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
+import org.hnet.kernels.Profile.Kind;
 
 public final class Matmul {
   private Matmul() {}
@@ -68,6 +69,8 @@ public final class Matmul {
    */
   public static void linear(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, int M, int N, int K) {
+    Kind kind = M <= DECODE_ROWS ? Kind.MATVEC : Kind.MATMUL;
+    long prof = Profile.begin(kind);
     Flops.add(2L * M * N * K);
     checkLinear(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
     if (M <= DECODE_ROWS) {
@@ -75,6 +78,7 @@ public final class Matmul {
     } else {
       MatmulGemm.gemm(y, yOff, N, M, N, K, x, xOff, K, 1, w, wOff, K, true, null, bias, biasOff, false);
     }
+    Profile.end(kind, prof);
   }
 
   /**
@@ -84,9 +88,11 @@ public final class Matmul {
    */
   public static void linearGemm(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, int M, int N, int K) {
+    long prof = Profile.begin(Kind.MATMUL);
     Flops.add(2L * M * N * K);
     checkLinear(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
     if (M > 0) MatmulGemm.gemm(y, yOff, N, M, N, K, x, xOff, K, 1, w, wOff, K, true, null, bias, biasOff, false);
+    Profile.end(Kind.MATMUL, prof);
   }
 
   /**
@@ -95,9 +101,11 @@ public final class Matmul {
    */
   public static void linearDecode(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, int M, int N, int K) {
+    long prof = Profile.begin(Kind.MATVEC);
     Flops.add(2L * M * N * K);
     checkLinear(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
     decode(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
+    Profile.end(Kind.MATVEC, prof);
   }
 
   /** The operands of a forward product fit their arrays (and the sizes are not negative). */
@@ -113,28 +121,33 @@ public final class Matmul {
   /** nn.Linear forward with a weight packed by {@link #pack}: y[M×N] = x[M×K] · wᵀ (+ bias). */
   public static void linear(float[] y, int yOff, float[] x, int xOff, PackedWeight pw,
       float[] bias, int biasOff, int M) {
+    long prof = Profile.begin(Kind.MATMUL);
     int N = pw.n, K = pw.k;
     dims(M, N, K);
     check("y", y, yOff, (long) M * N);
     check("x", x, xOff, (long) M * K);
     if (bias != null) check("bias", bias, biasOff, N);
     MatmulGemm.gemm(y, yOff, N, M, N, K, x, xOff, K, 1, null, 0, K, true, pw.data, bias, biasOff, false);
+    Profile.end(Kind.MATMUL, prof);
   }
 
   /** Input gradient: dx[M×K] = dy[M×N] · w[N×K] (accumulate=true adds into dx). */
   public static void linearBackwardInput(float[] dx, int dxOff, float[] dy, int dyOff, float[] w,
       int wOff, int M, int N, int K, boolean accumulate) {
+    long prof = Profile.begin(Kind.MATMUL_DX);
     Flops.add(2L * M * N * K);
     dims(M, N, K);
     check("dx", dx, dxOff, (long) M * K);
     check("dy", dy, dyOff, (long) M * N);
     check("w", w, wOff, (long) N * K);
     MatmulGemm.gemm(dx, dxOff, K, M, K, N, dy, dyOff, N, 1, w, wOff, K, false, null, null, 0, accumulate);
+    Profile.end(Kind.MATMUL_DX, prof);
   }
 
   /** Weight gradient: dw[N×K] += dy[M×N]^T · x[M×K]; dbias[N] += column sums of dy when dbias != null. */
   public static void linearBackwardWeight(float[] dw, int dwOff, float[] dbias, int dbOff, float[] dy,
       int dyOff, float[] x, int xOff, int M, int N, int K) {
+    long prof = Profile.begin(Kind.MATMUL_DW);
     Flops.add(2L * M * N * K);
     dims(M, N, K);
     check("dw", dw, dwOff, (long) N * K);
@@ -143,6 +156,7 @@ public final class Matmul {
     if (dbias != null) check("dbias", dbias, dbOff, N);
     MatmulGemm.gemm(dw, dwOff, K, N, K, M, dy, dyOff, 1, N, x, xOff, K, false, null, null, 0, true);
     if (dbias != null) columnSums(dbias, dbOff, dy, dyOff, M, N);
+    Profile.end(Kind.MATMUL_DW, prof);
   }
 
   // ---------------------------------------------------------------------------------------------

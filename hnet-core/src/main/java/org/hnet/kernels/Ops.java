@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.hnet.kernels.Profile.Kind;
 
 /**
  * Row-wise and element-wise kernels: RMSNorm, gated RMSNorm, SiLU, SwiGLU, residual adds.
@@ -23,8 +24,10 @@ public final class Ops {
   public static void rmsnorm(
       float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] w, int M, int D,
       float eps) {
+    long prof = Profile.begin(Kind.NORM);
     if (Parallel.serial(M, 64)) rmsnormRows(y, yOff, yStride, x, xOff, xStride, w, D, eps, 0, M);
     else Parallel.forRange(M, 64, (m0, m1) -> rmsnormRows(y, yOff, yStride, x, xOff, xStride, w, D, eps, m0, m1));
+    Profile.end(Kind.NORM, prof);
   }
 
   private static void rmsnormRows(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, float[] w, int D,
@@ -55,10 +58,12 @@ public final class Ops {
   public static void gatedRmsnorm(
       float[] y, int yOff, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride,
       float[] w, int M, int D, float eps) {
+    long prof = Profile.begin(Kind.NORM);
     // ~2K elements per part (a decode step's 8 rows split in 2): rows are independent
     int grain = Math.max(1, 2048 / Math.max(1, D));
     if (Parallel.serial(M, grain)) gatedRmsnormRows(y, yOff, v, vOff, vStride, z, zOff, zStride, w, D, eps, 0, M);
     else Parallel.forRange(M, grain, (m0, m1) -> gatedRmsnormRows(y, yOff, v, vOff, vStride, z, zOff, zStride, w, D, eps, m0, m1));
+    Profile.end(Kind.NORM, prof);
   }
 
   private static void gatedRmsnormRows(float[] y, int yOff, float[] v, int vOff, int vStride, float[] z, int zOff,
@@ -73,10 +78,12 @@ public final class Ops {
 
   /** SwiGLU gate: out[M×Hd] = h[:, :Hd] * silu(h[:, Hd:]) for h of shape [M × 2Hd] (fc1's [y | gate]). */
   public static void swiglu(float[] out, int outOff, float[] h, int hOff, int M, int Hd) {
+    long prof = Profile.begin(Kind.SWIGLU);
     // ~2K silu per part (a decode step's 8 rows split in 2): rows are independent
     int grain = Math.max(1, 2048 / Math.max(1, Hd));
     if (Parallel.serial(M, grain)) swigluRows(out, outOff, h, hOff, Hd, 0, M);
     else Parallel.forRange(M, grain, (m0, m1) -> swigluRows(out, outOff, h, hOff, Hd, m0, m1));
+    Profile.end(Kind.SWIGLU, prof);
   }
 
   private static void swigluRows(float[] out, int outOff, float[] h, int hOff, int Hd, int m0, int m1) {
@@ -94,20 +101,25 @@ public final class Ops {
   public static void rmsnormBackward(
       float[] dx, int dxOff, int dxStride, boolean accumulate, float[] dw, float[] dy, int dyOff,
       int dyStride, float[] x, int xOff, int xStride, float[] w, int M, int D, float eps) {
+    long prof = Profile.begin(Kind.NORM_BACKWARD);
     rmsnormBackward(dx, dxOff, dxStride, accumulate, dw, dy, dyOff, dyStride, x, xOff, xStride, w, M, D, eps, new float[M]);
+    Profile.end(Kind.NORM_BACKWARD, prof);
   }
 
   /** {@link #rmsnormBackward} with a caller-owned scratch {@code rstd} of at least M floats. */
   public static void rmsnormBackward(
       float[] dx, int dxOff, int dxStride, boolean accumulate, float[] dw, float[] dy, int dyOff,
       int dyStride, float[] x, int xOff, int xStride, float[] w, int M, int D, float eps, float[] rstd) {
+    long prof = Profile.begin(Kind.NORM_BACKWARD);
     // (serial: the body directly, no lambda; see Parallel.serial)
     if (Parallel.serial(M, 32)) rmsnormBackwardRows(dx, dxOff, dxStride, accumulate, dy, dyOff, dyStride, x, xOff, xStride, w, D, eps, rstd, 0, M);
     else Parallel.forRange(M, 32, (m0, m1) ->
         rmsnormBackwardRows(dx, dxOff, dxStride, accumulate, dy, dyOff, dyStride, x, xOff, xStride, w, D, eps, rstd, m0, m1));
-    if (dw == null) return;
-    if (Parallel.serial(D, 16)) rmsnormWeightGrad(dw, dy, dyOff, dyStride, x, xOff, xStride, M, rstd, 0, D);
-    else Parallel.forRange(D, 16, (i0, i1) -> rmsnormWeightGrad(dw, dy, dyOff, dyStride, x, xOff, xStride, M, rstd, i0, i1));
+    if (dw != null) {
+      if (Parallel.serial(D, 16)) rmsnormWeightGrad(dw, dy, dyOff, dyStride, x, xOff, xStride, M, rstd, 0, D);
+      else Parallel.forRange(D, 16, (i0, i1) -> rmsnormWeightGrad(dw, dy, dyOff, dyStride, x, xOff, xStride, M, rstd, i0, i1));
+    }
+    Profile.end(Kind.NORM_BACKWARD, prof);
   }
 
   private static void rmsnormBackwardRows(float[] dx, int dxOff, int dxStride, boolean accumulate, float[] dy, int dyOff,
@@ -157,8 +169,10 @@ public final class Ops {
       float[] dv, int dvOff, int dvStride, float[] dz, int dzOff, int dzStride, float[] dw,
       float[] dy, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, float[] w,
       int M, int D, float eps, float[] scratch) {
+    long prof = Profile.begin(Kind.NORM_BACKWARD);
     gatedRmsnormBackward(dv, dvOff, dvStride, dz, dzOff, dzStride, dw, dy, v, vOff, vStride, z, zOff, zStride, w,
         M, D, eps, scratch, new float[M * D], new float[M]);
+    Profile.end(Kind.NORM_BACKWARD, prof);
   }
 
   /**
@@ -169,6 +183,7 @@ public final class Ops {
       float[] dv, int dvOff, int dvStride, float[] dz, int dzOff, int dzStride, float[] dw,
       float[] dy, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, float[] w,
       int M, int D, float eps, float[] scratch, float[] dg, float[] rstd) {
+    long prof = Profile.begin(Kind.NORM_BACKWARD);
     // g = v·silu(z), recomputed into scratch; then dg = rmsnorm backward of it
     if (Parallel.serial(M, 32)) gatedProduct(scratch, v, vOff, vStride, z, zOff, zStride, D, 0, M);
     else Parallel.forRange(M, 32, (m0, m1) -> gatedProduct(scratch, v, vOff, vStride, z, zOff, zStride, D, m0, m1));
@@ -176,6 +191,7 @@ public final class Ops {
     if (Parallel.serial(M, 32)) gateBackward(dv, dvOff, dvStride, dz, dzOff, dzStride, dg, v, vOff, vStride, z, zOff, zStride, D, 0, M);
     else Parallel.forRange(M, 32, (m0, m1) ->
         gateBackward(dv, dvOff, dvStride, dz, dzOff, dzStride, dg, v, vOff, vStride, z, zOff, zStride, D, m0, m1));
+    Profile.end(Kind.NORM_BACKWARD, prof);
   }
 
   /** g[m×D] = v·silu(z) for rows [m0, m1). */
@@ -197,8 +213,10 @@ public final class Ops {
 
   /** Backward of {@link #swiglu}: dh [M × 2Hd] = (∂L/∂y | ∂L/∂gate) given dout [M×Hd]. */
   public static void swigluBackward(float[] dh, int dhOff, float[] dout, int doutOff, float[] h, int hOff, int M, int Hd) {
+    long prof = Profile.begin(Kind.SWIGLU_BACKWARD);
     if (Parallel.serial(M, 32)) swigluBackwardRows(dh, dhOff, dout, doutOff, h, hOff, Hd, 0, M);
     else Parallel.forRange(M, 32, (m0, m1) -> swigluBackwardRows(dh, dhOff, dout, doutOff, h, hOff, Hd, m0, m1));
+    Profile.end(Kind.SWIGLU_BACKWARD, prof);
   }
 
   private static void swigluBackwardRows(float[] dh, int dhOff, float[] dout, int doutOff, float[] h, int hOff, int Hd,
@@ -211,11 +229,13 @@ public final class Ops {
 
   /** a[n] += b[n]. */
   public static void addInPlace(float[] a, int aOff, float[] b, int bOff, int n) {
+    long prof = Profile.begin(Kind.ADD);
     int i = 0;
     for (; i < S.loopBound(n); i += L) {
       FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i)).intoArray(a, aOff + i);
     }
     for (; i < n; i++) a[aOff + i] += b[bOff + i];
+    Profile.end(Kind.ADD, prof);
   }
 
   /** out[n] = v[n] · silu(z[n]): vector lanes and the scalar tail compute the same bits. */

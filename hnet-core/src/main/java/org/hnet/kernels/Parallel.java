@@ -54,7 +54,14 @@ public final class Parallel {
       // every idle spinner (up to parts - 1) is asked to help; the caller works either way
     }
     call.work(null);
-    call.await();
+    int kind = Profile.current();
+    if (kind < 0) {
+      call.await();
+    } else {
+      long t0 = System.nanoTime();
+      call.await();
+      Profile.waited(kind, System.nanoTime() - t0);
+    }
     Throwable failure = call.failure;
     if (failure instanceof RuntimeException re) throw re;
     if (failure instanceof Error err) throw err;
@@ -189,7 +196,10 @@ public final class Parallel {
           }
         }
         task = null;
+        int kind = Profile.current(); // the kernel the caller is in while this part runs
+        long t0 = kind < 0 ? 0 : System.nanoTime();
         t.work(busy); // catches everything and clears busy
+        if (kind >= 0) Profile.worked(kind, System.nanoTime() - t0);
       }
     }
   }

@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.hnet.kernels.Profile.Kind;
 
 /**
  * Mamba-2 selective state-space scan (SSD), forward and single-step decode, as in {@code mamba_ssm}'s
@@ -123,23 +124,28 @@ public final class Ssd {
       float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog,
       float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, float[] d,
       int[] cuSeqlens, int nSeq, int H, int P, int N, int chunkSize, float[] finalStates) {
-    Flops.add(4L * cuSeqlens[nSeq] * H * P * N); // state update + readout of the recurrence
-    checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize, finalStates);
-    int units = nSeq * H;
-    if (units == 0) return;
-    int maxLen = 0;
-    for (int s = 0; s < nSeq; s++) maxLen = Math.max(maxLen, cuSeqlens[s + 1] - cuSeqlens[s]);
-    // Chunk buffers never need to exceed the longest sequence (chunkSize may be huge).
-    int q = block(chunkSize, maxLen);
-    if ((long) q * q > Integer.MAX_VALUE) throw new IllegalArgumentException("chunkSize too large");
-    long totalCost = (long) H * (cuSeqlens[nSeq] + nSeq);
-    int parts = (int) Math.min(Math.min(Parallel.threads(), units), Math.max(1, totalCost / 64));
-    if (parts <= 1) { // one part: the body directly, no lambda
-      scanParts(y, yOff, yStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff,
-          cStride, d, cuSeqlens, nSeq, H, P, N, finalStates, q, totalCost, parts, 0, parts);
-    } else {
-      Parallel.forRange(parts, 1, (p0, p1) -> scanParts(y, yOff, yStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias,
-          aLog, b, bOff, bStride, c, cOff, cStride, d, cuSeqlens, nSeq, H, P, N, finalStates, q, totalCost, parts, p0, p1));
+    long prof = Profile.begin(Kind.SSD);
+    try {
+      Flops.add(4L * cuSeqlens[nSeq] * H * P * N); // state update + readout of the recurrence
+      checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize, finalStates);
+      int units = nSeq * H;
+      if (units == 0) return;
+      int maxLen = 0;
+      for (int s = 0; s < nSeq; s++) maxLen = Math.max(maxLen, cuSeqlens[s + 1] - cuSeqlens[s]);
+      // Chunk buffers never need to exceed the longest sequence (chunkSize may be huge).
+      int q = block(chunkSize, maxLen);
+      if ((long) q * q > Integer.MAX_VALUE) throw new IllegalArgumentException("chunkSize too large");
+      long totalCost = (long) H * (cuSeqlens[nSeq] + nSeq);
+      int parts = (int) Math.min(Math.min(Parallel.threads(), units), Math.max(1, totalCost / 64));
+      if (parts <= 1) { // one part: the body directly, no lambda
+        scanParts(y, yOff, yStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff,
+            cStride, d, cuSeqlens, nSeq, H, P, N, finalStates, q, totalCost, parts, 0, parts);
+      } else {
+        Parallel.forRange(parts, 1, (p0, p1) -> scanParts(y, yOff, yStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias,
+            aLog, b, bOff, bStride, c, cOff, cStride, d, cuSeqlens, nSeq, H, P, N, finalStates, q, totalCost, parts, p0, p1));
+      }
+    } finally {
+      Profile.end(Kind.SSD, prof);
     }
   }
 
@@ -306,12 +312,14 @@ public final class Ssd {
    */
   public static void step(float[] state, float[] y, float[] x, float[] dtRaw, float[] dtBias,
       float[] aLog, float[] b, float[] c, float[] d, int R, int H, int P, int N, boolean[] active) {
+    long prof = Profile.begin(Kind.SSD_STEP);
     if (R < 0 || H < 0 || P < 0 || N < 0) throw new IllegalArgumentException("negative dimension");
     if (active != null && active.length < R) throw new IllegalArgumentException("active too short");
     int pn = P * N;
     int grain = Math.max(1, 32768 / Math.max(1, pn)); // at least ~32k state elements per part
     if (Parallel.serial(R * H, grain)) stepHeads(state, y, x, dtRaw, dtBias, aLog, b, c, d, H, P, N, active, 0, R * H);
     else Parallel.forRange(R * H, grain, (u0, u1) -> stepHeads(state, y, x, dtRaw, dtBias, aLog, b, c, d, H, P, N, active, u0, u1));
+    Profile.end(Kind.SSD_STEP, prof);
   }
 
   /** Work items [u0, u1) of {@link #step}: item u is head u % H of row u / H. */

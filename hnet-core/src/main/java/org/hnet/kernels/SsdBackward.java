@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.hnet.kernels.Profile.Kind;
 
 /**
  * Backward of {@link Ssd#scan} (Mamba-2 SSD, one B/C group). Same legend as {@link Ssd}: T tokens, H
@@ -203,75 +204,80 @@ public final class SsdBackward {
       float[] x, int xOff, int xStride, float[] dt, int dtOff, int dtStride, float[] dtBias,
       float[] aLog, float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, float[] d,
       int[] cuSeqlens, int nSeq, int H, int P, int N, int chunkSize) {
-    Flops.add(8L * cuSeqlens[nSeq] * H * P * N); // about twice the forward recurrence
-    checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize);
-    int T = cuSeqlens[nSeq];
-    if (H == 0 || nSeq == 0) { // no heads: dB = dC = 0 (dx, dDtRaw have no elements)
-      for (int t = 0; t < T; t++) {
-        java.util.Arrays.fill(db, dbOff + t * dbStride, dbOff + t * dbStride + N, 0f);
-        java.util.Arrays.fill(dc, dcOff + t * dcStride, dcOff + t * dcStride + N, 0f);
+    long prof = Profile.begin(Kind.SSD_BACKWARD);
+    try {
+      Flops.add(8L * cuSeqlens[nSeq] * H * P * N); // about twice the forward recurrence
+      checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize);
+      int T = cuSeqlens[nSeq];
+      if (H == 0 || nSeq == 0) { // no heads: dB = dC = 0 (dx, dDtRaw have no elements)
+        for (int t = 0; t < T; t++) {
+          java.util.Arrays.fill(db, dbOff + t * dbStride, dbOff + t * dbStride + N, 0f);
+          java.util.Arrays.fill(dc, dcOff + t * dcStride, dcOff + t * dcStride + N, 0f);
+        }
+        return;
       }
-      return;
-    }
-    int maxLen = 0;
-    for (int s = 0; s < nSeq; s++) maxLen = Math.max(maxLen, cuSeqlens[s + 1] - cuSeqlens[s]);
-    int q = Ssd.block(chunkSize, maxLen); // the forward's block (see Ssd.maxBlock)
-    int qp = (q + LANES - 1) / LANES * LANES; // row stride of the chunk matrices, padded to vectors
-    if ((long) q * qp > Integer.MAX_VALUE) throw new IllegalArgumentException("chunkSize too large");
-    Big big = Big.get(nSeq);
-    int[] chunkBase = big.chunkBase; // [nSeq+1] first global chunk of each sequence
-    for (int s = 0; s < nSeq; s++) {
-      chunkBase[s + 1] = chunkBase[s] + (cuSeqlens[s + 1] - cuSeqlens[s] + q - 1) / q;
-    }
-    int nChunks = chunkBase[nSeq], pn = P * N;
-    long stateLen = (long) nChunks * H * pn;
-    if (stateLen > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("chunk states exceed 2^31 floats; use a larger -Dhnet.ssd.block");
-    }
-    big.ensure((int) stateLen, nChunks * H * 3);
-    float[] states = big.states, dstates = big.dstates;
-    double[] partial = big.partial;
-
-    // Phase 1: chunk-start states and chunk-end state gradients, per (sequence, head), split by
-    // token count like Ssd.scan.
-    int units = nSeq * H;
-    long totalCost = (long) H * (T + nSeq);
-    int parts = (int) Math.min(Math.min(Parallel.threads(), units), Math.max(1, totalCost / 64));
-    // (one part: the bodies directly, no lambda; see Parallel.serial)
-    if (parts <= 1) {
-      statesParts(states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog,
-          b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q, qp, totalCost, parts, 0, parts);
-    } else {
-      Parallel.forRange(parts, 1, (p0, p1) -> statesParts(states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff,
-          xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q,
-          qp, totalCost, parts, p0, p1));
-    }
-
-    // Phase 2: every chunk, all heads in order.
-    if (Parallel.serial(nChunks, 1)) {
-      if (nChunks > 0) {
-        chunks(dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff, dbStride, dc, dcOff, dcStride, dy, dyOff,
-            dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, d,
-            cuSeqlens, H, P, N, q, qp, big, 0, nChunks);
+      int maxLen = 0;
+      for (int s = 0; s < nSeq; s++) maxLen = Math.max(maxLen, cuSeqlens[s + 1] - cuSeqlens[s]);
+      int q = Ssd.block(chunkSize, maxLen); // the forward's block (see Ssd.maxBlock)
+      int qp = (q + LANES - 1) / LANES * LANES; // row stride of the chunk matrices, padded to vectors
+      if ((long) q * qp > Integer.MAX_VALUE) throw new IllegalArgumentException("chunkSize too large");
+      Big big = Big.get(nSeq);
+      int[] chunkBase = big.chunkBase; // [nSeq+1] first global chunk of each sequence
+      for (int s = 0; s < nSeq; s++) {
+        chunkBase[s + 1] = chunkBase[s] + (cuSeqlens[s + 1] - cuSeqlens[s] + q - 1) / q;
       }
-    } else {
-      Parallel.forRange(nChunks, 1, (k0, k1) -> chunks(dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff,
-          dbStride, dc, dcOff, dcStride, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b,
-          bOff, bStride, c, cOff, cStride, d, cuSeqlens, H, P, N, q, qp, big, k0, k1));
-    }
-
-    // Phase 3: parameter gradients, chunk partials summed in chunk order.
-    for (int h = 0; h < H; h++) {
-      double sBias = 0, sA = 0, sD = 0;
-      for (int k = 0; k < nChunks; k++) {
-        int at = (k * H + h) * 3;
-        sBias += partial[at];
-        sA += partial[at + 1];
-        sD += partial[at + 2];
+      int nChunks = chunkBase[nSeq], pn = P * N;
+      long stateLen = (long) nChunks * H * pn;
+      if (stateLen > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("chunk states exceed 2^31 floats; use a larger -Dhnet.ssd.block");
       }
-      dDtBias[h] += (float) sBias;
-      dALog[h] += (float) (sA * Ssd.negExp(aLog[h]));
-      dD[h] += (float) sD;
+      big.ensure((int) stateLen, nChunks * H * 3);
+      float[] states = big.states, dstates = big.dstates;
+      double[] partial = big.partial;
+
+      // Phase 1: chunk-start states and chunk-end state gradients, per (sequence, head), split by
+      // token count like Ssd.scan.
+      int units = nSeq * H;
+      long totalCost = (long) H * (T + nSeq);
+      int parts = (int) Math.min(Math.min(Parallel.threads(), units), Math.max(1, totalCost / 64));
+      // (one part: the bodies directly, no lambda; see Parallel.serial)
+      if (parts <= 1) {
+        statesParts(states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog,
+            b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q, qp, totalCost, parts, 0, parts);
+      } else {
+        Parallel.forRange(parts, 1, (p0, p1) -> statesParts(states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff,
+            xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q,
+            qp, totalCost, parts, p0, p1));
+      }
+
+      // Phase 2: every chunk, all heads in order.
+      if (Parallel.serial(nChunks, 1)) {
+        if (nChunks > 0) {
+          chunks(dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff, dbStride, dc, dcOff, dcStride, dy, dyOff,
+              dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, d,
+              cuSeqlens, H, P, N, q, qp, big, 0, nChunks);
+        }
+      } else {
+        Parallel.forRange(nChunks, 1, (k0, k1) -> chunks(dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff,
+            dbStride, dc, dcOff, dcStride, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b,
+            bOff, bStride, c, cOff, cStride, d, cuSeqlens, H, P, N, q, qp, big, k0, k1));
+      }
+
+      // Phase 3: parameter gradients, chunk partials summed in chunk order.
+      for (int h = 0; h < H; h++) {
+        double sBias = 0, sA = 0, sD = 0;
+        for (int k = 0; k < nChunks; k++) {
+          int at = (k * H + h) * 3;
+          sBias += partial[at];
+          sA += partial[at + 1];
+          sD += partial[at + 2];
+        }
+        dDtBias[h] += (float) sBias;
+        dALog[h] += (float) (sA * Ssd.negExp(aLog[h]));
+        dD[h] += (float) sD;
+      }
+    } finally {
+      Profile.end(Kind.SSD_BACKWARD, prof);
     }
   }
 

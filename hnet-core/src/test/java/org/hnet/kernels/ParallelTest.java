@@ -62,6 +62,33 @@ class ParallelTest {
     }
   }
 
+  /**
+   * Returns once the spinner has run a part of a call and finished it: then it is idle and awake,
+   * so the next offer reaches it. (A spinner offered a call whose parts the caller ran alone stays
+   * busy until it wakes up, which on a loaded machine can take a while; an offer made meanwhile
+   * fails and its caller runs every part itself.)
+   */
+  static void spinnerIdle() throws InterruptedException {
+    for (int attempt = 0; attempt < 1000; attempt++) {
+      java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+      boolean[] bySpinner = new boolean[1];
+      Parallel.forRange(2, 1, (s, e) -> {
+        if (Thread.currentThread().getName().startsWith("hnet-spinner")) {
+          bySpinner[0] = true;
+          ran.countDown();
+        } else {
+          try {
+            ran.await(10, java.util.concurrent.TimeUnit.MILLISECONDS); // give the spinner its part
+          } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      });
+      if (bySpinner[0]) return;
+    }
+    throw new AssertionError("the spinner never took a part");
+  }
+
   @Test
   void theCallerRunsEveryPartWhenNoWorkerIsFree() throws Exception {
     int saved = Parallel.threads();
@@ -81,6 +108,7 @@ class ParallelTest {
     }));
     try {
       Parallel.setThreads(2);
+      spinnerIdle();
       blocker.start();
       // the spinner holds a part of the blocker's call: it is the one worker there is, and it is stuck
       org.junit.jupiter.api.Assertions.assertTrue(inWorker.await(10, java.util.concurrent.TimeUnit.SECONDS));

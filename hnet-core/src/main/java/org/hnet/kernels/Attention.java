@@ -40,6 +40,14 @@ public final class Attention {
   /** Below this much multiply-add work a call runs on the calling thread alone. */
   private static final long SERIAL_WORK = 1L << 16;
 
+  /**
+   * Whether the forward splits its items over threads: chosen from measured times, as the backward
+   * ({@link AttentionBackward#SPLIT}). Inside training steps of small-1stage on the development VM
+   * the split forward took 80–90 ms per step in most runs and 230–340 ms in some, against ~140 ms
+   * on one thread. {@code -Dhnet.attention.parallelForward=true|false} fixes the choice.
+   */
+  static final SplitChoice SPLIT = new SplitChoice("hnet.attention.parallelForward"); // tests force it
+
   private Attention() {}
 
   /** Per-thread reusable buffers; grown, never shrunk. */
@@ -141,14 +149,17 @@ public final class Attention {
     if (items == 0) return;
     float[][] cs = Rotary.shared(maxLen, rotaryDim);
     int n = Math.toIntExact(items);
-    int grain = work < SERIAL_WORK ? n : 1;
     int ml = maxLen;
-    if (Parallel.serial(n, grain)) { // one part: the body directly, no lambda
+    boolean choose = work >= SERIAL_WORK && !Parallel.serial(n, 1); // either way is possible
+    boolean split = choose && SPLIT.split();
+    long t0 = System.nanoTime();
+    if (!split) { // one part: the body directly, no lambda
       queryBlocks(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs, ml, 0, n);
     } else {
-      Parallel.forRange(n, grain, (start, end) ->
+      Parallel.forRange(n, 1, (start, end) ->
           queryBlocks(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs, ml, start, end));
     }
+    if (choose) SPLIT.record(split, System.nanoTime() - t0, work);
   }
 
   /** Work items [start, end) of the forward: they run over (seq, head, query block). */

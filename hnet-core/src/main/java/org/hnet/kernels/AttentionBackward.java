@@ -33,18 +33,19 @@ public final class AttentionBackward {
   private static final long SERIAL_WORK = 1L << 16;
 
   /**
-   * Whether the backward splits its (sequence, head) items over threads ({@code
-   * -Dhnet.attention.parallelBackward=true}). Off by default: on the 2-core development machine,
-   * inside a training step of small-1stage (4 sequences × 6 heads of ~500 chunks), the two halves
-   * run concurrently took 0.35–0.52 s each in most runs, against 0.05 s each when the same halves
-   * ran one after the other (on either thread) and 0.10 s for the whole call on one thread; the
-   * time goes to gemmAcc. The same call outside the model (KernelBench, a harness with the model's
-   * shapes and scales, even preceded by the out_proj product) scales 1.9× on two threads. Not
-   * diagnosed: not false sharing between the threads' scratch (checked by address and by padding),
-   * not denormals, not a data race (identical outputs), not SMT sharing. One thread is the faster
-   * choice until it is: a training step went from 4.1–4.6 s to 3.0–3.2 s in the same hour.
+   * Whether the backward splits its (sequence, head) items over threads: chosen from measured
+   * times ({@link SplitChoice}), since the split lost in some runs on the 2-core development
+   * machine. Inside a training step of small-1stage (4 sequences × 6 heads of ~500 chunks), the two
+   * halves run concurrently took 0.35–0.52 s each in most runs of one evening, against 0.05 s each
+   * when the same halves ran one after the other (on either thread) and 0.10 s for the whole call on
+   * one thread; on another day the split call took 0.19 s per step against 0.35 s on one thread
+   * (alternated in one run). The same call outside the model (KernelBench, a harness with the
+   * model's shapes and scales) always scales 1.9×. Not diagnosed: not false sharing between the
+   * threads' scratch (checked by address and by padding), not denormals, not a data race
+   * (identical outputs), not SMT sharing, not reading lines the other core wrote (a harness that
+   * does: 10%). {@code -Dhnet.attention.parallelBackward=true|false} fixes the choice.
    */
-  static boolean parallel = Boolean.getBoolean("hnet.attention.parallelBackward"); // tests set it
+  static final SplitChoice SPLIT = new SplitChoice("hnet.attention.parallelBackward"); // tests force it
 
   private AttentionBackward() {}
 
@@ -129,14 +130,17 @@ public final class AttentionBackward {
       if (maxLen == 0) return;
       float[][] cs = Rotary.shared(maxLen, rotaryDim);
       int n = nSeq * H, ml = maxLen;
-      int grain = work < SERIAL_WORK || !parallel ? n : 1;
-      if (Parallel.serial(n, grain)) { // one part: the body directly, no lambda
+      boolean choose = work >= SERIAL_WORK && !Parallel.serial(n, 1); // either way is possible
+      boolean split = choose && SPLIT.split();
+      long t0 = System.nanoTime();
+      if (!split) { // one part: the body directly, no lambda
         heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff, qkvStride, out, outOff, lse, cuSeqlens, H, P,
             rotaryDim, window, cs, ml, 0, n);
       } else {
-        Parallel.forRange(n, grain, (start, end) -> heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff,
+        Parallel.forRange(n, 1, (start, end) -> heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff,
             qkvStride, out, outOff, lse, cuSeqlens, H, P, rotaryDim, window, cs, ml, start, end));
       }
+      if (choose) SPLIT.record(split, System.nanoTime() - t0, work);
     } finally {
       Profile.end(Kind.ATTENTION_BACKWARD, prof);
     }

@@ -209,8 +209,8 @@ class AttentionBackwardTest {
   @Test
   void backwardMatchesNaiveOverSweep() {
     int saved = Parallel.threads();
-    boolean savedSplit = AttentionBackward.parallel;
-    AttentionBackward.parallel = true; // the thread split is what these cases check
+    Boolean savedSplit = AttentionBackward.SPLIT.force;
+    AttentionBackward.SPLIT.force = true; // the thread split is what these cases check
     Random rnd = new Random(22);
     double worstDiff = 0, worstFast = 0, worstNaive = 0, worstLse = 0, worstAbs = 0;
     int cases = 0;
@@ -302,7 +302,7 @@ class AttentionBackwardTest {
       }
     } finally {
       Parallel.setThreads(saved);
-      AttentionBackward.parallel = savedSplit;
+      AttentionBackward.SPLIT.force = savedSplit;
     }
     System.out.printf("Attention.backward vs naive: %d cases, max |diff| = %.3g abs, %.3g rel. to max|grad|%n",
         cases, worstAbs, worstDiff);
@@ -314,8 +314,8 @@ class AttentionBackwardTest {
   @Test
   void backwardLongSequencesAndManyThreads() {
     int saved = Parallel.threads();
-    boolean savedSplit = AttentionBackward.parallel;
-    AttentionBackward.parallel = true; // the thread split is what these cases check
+    Boolean savedSplit = AttentionBackward.SPLIT.force;
+    AttentionBackward.SPLIT.force = true; // the thread split is what these cases check
     Random rnd = new Random(23);
     double worst = 0;
     try {
@@ -344,7 +344,7 @@ class AttentionBackwardTest {
       }
     } finally {
       Parallel.setThreads(saved);
-      AttentionBackward.parallel = savedSplit;
+      AttentionBackward.SPLIT.force = savedSplit;
     }
     System.out.printf("Attention.backward long sequences: max |diff| = %.3g rel. to max|grad|%n", worst);
   }

@@ -1,0 +1,55 @@
+package org.hnet.kernels;
+
+/**
+ * Whether a kernel splits its work over the threads, decided from its own measured times: for a
+ * kernel whose split sometimes loses. Only for kernels whose results are bitwise the same either
+ * way, so the choice changes the time a call takes and nothing else.
+ *
+ * <p>Why: on the 2-core development VM the attention kernels, split over both threads inside a
+ * training step, ran 2–4× slower than on one thread in some runs (both threads busy the whole
+ * time), and 1.8× faster than on one thread in others; the cause is outside the code (the same
+ * call in a harness always scales; see the README's performance section). A fixed choice loses
+ * one way or the other; measuring costs two clock reads per call.
+ *
+ * <p>How: it keeps the last {@link #KEPT} times per unit of work of each mode. Until each mode has
+ * that many it alternates; then it takes the mode with the lower median and, every {@link #PROBE}
+ * calls, runs the other once so that a change of the machine's state is noticed. {@code
+ * -D<property>=true|false} fixes the mode (as do tests, through {@link #force}).
+ */
+final class SplitChoice {
+  static final int KEPT = 3;
+  static final int PROBE = 16;
+
+  /** null: decided by the measurements; true/false: always split / never split. */
+  Boolean force;
+
+  private final long[][] perWork = new long[2][KEPT]; // [serial, split][last KEPT], picoseconds per unit
+  private final int[] count = new int[2];
+  private int calls;
+
+  SplitChoice(String property) {
+    String v = System.getProperty(property);
+    force = v == null ? null : Boolean.valueOf(v);
+  }
+
+  /** Whether the next call should split (when there is more than one thread and enough work). */
+  synchronized boolean split() {
+    if (force != null) return force;
+    calls++;
+    if (count[1] < KEPT || count[0] < KEPT) return count[1] <= count[0];
+    boolean splitFaster = median(1) <= median(0);
+    return calls % PROBE == 0 ? !splitFaster : splitFaster;
+  }
+
+  /** Records a call of {@code work} units that took {@code nanos}, split or not. */
+  synchronized void record(boolean split, long nanos, long work) {
+    if (force != null || work <= 0) return;
+    int m = split ? 1 : 0;
+    perWork[m][count[m]++ % KEPT] = Math.max(1, nanos * 1000 / work);
+  }
+
+  private long median(int m) {
+    long a = perWork[m][0], b = perWork[m][1], c = perWork[m][2];
+    return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+  }
+}

@@ -124,6 +124,7 @@ final class BenchCommand implements Callable<Integer> {
     HNetForCausalLM model = lm;
     double trainS = Double.NaN, trainFlops = Double.NaN, prefillS = Double.NaN, prefillFlops = Double.NaN;
     double decS = Double.NaN, dec8S = Double.NaN, peak = Double.NaN, fmaPeak = Double.NaN;
+    double[] roundTrip = {Double.NaN, Double.NaN, Double.NaN};
     long trainPeak = 0;
     if (runs(Part.train)) {
       org.hnet.kernels.Flops.reset();
@@ -178,6 +179,7 @@ final class BenchCommand implements Callable<Integer> {
     if (runs(Part.matmul)) {
       peak = matmulPeak();
       fmaPeak = org.hnet.kernels.MachinePeak.fmaGflops(5, 200);
+      roundTrip = org.hnet.kernels.MachinePeak.roundTripNanos(20_000, 25);
     }
 
     int G = in.decodeLen();
@@ -198,7 +200,11 @@ final class BenchCommand implements Callable<Integer> {
             decS * 1e3 / G, G / decS, Arrays.toString(stageSteps), promptS * 1e3, weightMb, bandwidth, weightMb / bandwidth, (weightMb / bandwidth) / (decS * 1e3 / G)));
       }
       if (runs(Part.decode8)) parts.add(String.format(Locale.ROOT, "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f}", 8.0 * G / dec8S, dec8S * 1e3 / G));
-      if (runs(Part.matmul)) parts.add(String.format(Locale.ROOT, "\"matmul_peak_gflops\": %.2f, \"fma_peak_gflops\": %.2f", peak, fmaPeak));
+      if (runs(Part.matmul)) {
+        parts.add(String.format(Locale.ROOT, "\"matmul_peak_gflops\": %.2f, \"fma_peak_gflops\": %.2f", peak, fmaPeak));
+        parts.add(String.format(Locale.ROOT, "\"core_round_trip_ns\": {\"min\": %s, \"median\": %s, \"max\": %s}",
+            jsonNumber(roundTrip[0]), jsonNumber(roundTrip[1]), jsonNumber(roundTrip[2])));
+      }
       if (runs(Part.train)) parts.add(String.format(Locale.ROOT, "\"train_peak_heap_mb\": %.1f", trainPeak / 1e6));
       if (profile) parts.add("\"profile\": " + profileJson());
       out.println("{" + String.join(", ", parts) + "}");
@@ -222,6 +228,8 @@ final class BenchCommand implements Callable<Integer> {
       }
       if (runs(Part.matmul)) {
         out.printf(Locale.ROOT, "matmul 1024³ peak       %8.1f GFLOP/s; FMA peak of the machine %.1f GFLOP/s%n", peak, fmaPeak);
+        out.printf(Locale.ROOT, "core-to-core round trip %8.0f ns (median of 25 bursts, %.0f–%.0f): where the host put the vCPUs%n",
+            roundTrip[1], roundTrip[0], roundTrip[2]);
       }
       if (profile) printProfiles(out);
     }
@@ -375,6 +383,11 @@ final class BenchCommand implements Callable<Integer> {
     }
     profiles.put(part, new Profiled(Profile.entries(), sum(t), runs, part == Part.train ? "step" : "prefill"));
     return t;
+  }
+
+  /** A JSON number, or null for NaN (JSON has no NaN). */
+  static String jsonNumber(double v) {
+    return Double.isNaN(v) ? "null" : String.format(Locale.ROOT, "%.1f", v);
   }
 
   static double sum(double[] t) {

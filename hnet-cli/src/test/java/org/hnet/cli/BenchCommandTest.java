@@ -125,6 +125,11 @@ class BenchCommandTest {
     j = new ObjectMapper().readTree(r.out());
     double matmul = j.get("matmul_peak_gflops").asDouble(), fma = j.get("fma_peak_gflops").asDouble();
     assertTrue(matmul > 0 && fma > 0, r.out());
+    JsonNode trip = j.get("core_round_trip_ns");
+    if (Runtime.getRuntime().availableProcessors() > 1) {
+      assertTrue(trip.get("min").asDouble() > 0 && trip.get("min").asDouble() <= trip.get("median").asDouble()
+          && trip.get("median").asDouble() <= trip.get("max").asDouble(), r.out());
+    }
     assertFalse(j.has("decode"), r.out());
   }
 

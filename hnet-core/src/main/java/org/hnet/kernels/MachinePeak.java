@@ -93,6 +93,49 @@ public final class MachinePeak {
     return best;
   }
 
+  /** The flag two threads hand to each other in {@link #roundTripNanos}. */
+  private static volatile int ball;
+
+  /**
+   * The time for a cache line to go from one core to another and back, in ns: two threads hand a
+   * volatile counter to each other {@code trips} times per burst; per burst the mean round trip;
+   * returns {min, median, max} over {@code bursts} bursts (NaN on one CPU). On a virtual machine
+   * it says where the host has placed the vCPUs (tens of ns on one core complex, hundreds apart)
+   * and how often that changes: on the development VM it moved between 30 and 650 ns within
+   * seconds, which moves every split kernel's figures with it.
+   */
+  public static double[] roundTripNanos(int trips, int bursts) {
+    if (Runtime.getRuntime().availableProcessors() < 2 || trips < 1 || bursts < 1) {
+      return new double[] {Double.NaN, Double.NaN, Double.NaN};
+    }
+    double[] t = new double[bursts];
+    Thread other = new Thread(() -> {
+      for (int i = 0, n = trips * bursts; i < n; i++) {
+        while (ball != 2 * i + 1) Thread.onSpinWait();
+        ball = 2 * i + 2;
+      }
+    }, "hnet-round-trip");
+    ball = 0;
+    other.setDaemon(true);
+    other.start();
+    for (int b = 0, i = 0; b < bursts; b++) {
+      long start = System.nanoTime();
+      for (int k = 0; k < trips; k++, i++) {
+        ball = 2 * i + 1;
+        while (ball != 2 * i + 2) Thread.onSpinWait();
+      }
+      t[b] = (System.nanoTime() - start) / (double) trips;
+    }
+    try {
+      other.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    double[] sorted = t.clone();
+    java.util.Arrays.sort(sorted);
+    return new double[] {sorted[0], sorted[bursts / 2], sorted[bursts - 1]};
+  }
+
   /** Σ a[from, to) with four vector accumulators (order irrelevant: the value is discarded). */
   private static float sum(float[] a, int from, int to) {
     FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;

@@ -194,12 +194,36 @@ public final class HNetForCausalLM {
     for (int i = 0; i < seqs.count(); i++) {
       if (seqs.length(i) < 1) throw new HNetException("prompt " + i + " is empty: every row needs at least one byte");
     }
-    // a one-off of prompt size: its buffers are not kept (the cache's workspace is sized for steps)
-    Workspace w = Workspace.TRANSIENT;
-    float[] x = embed(tokens, seqs.total(), w);
-    List<RoutingModule.Output> routing = new ArrayList<>();
-    float[] h = backbone.prefill(x, d0, seqs, cache.backbone, routing, w);
-    return new Output(head(h, seqs.total(), false, w), List.copyOf(routing));
+    // The model's prefill workspace when no other thread holds it: a prefill of 1×1024 bytes of
+    // small-1stage allocated ~140 MB of activations, and zeroing them plus the garbage collections
+    // they caused took 15–210 ms of a 0.2–0.4 s prefill (hnet bench --profile, "outside the
+    // kernels"). What the prefill returns is still freshly allocated (Workspace.internal).
+    boolean own = prefillLock.tryLock();
+    try {
+      Workspace w = own ? prefillWorkspace() : Workspace.TRANSIENT;
+      float[] x = embed(tokens, seqs.total(), w);
+      List<RoutingModule.Output> routing = new ArrayList<>();
+      float[] h = backbone.prefill(x, d0, seqs, cache.backbone, routing, w);
+      Output out = new Output(head(h, seqs.total(), false, w), List.copyOf(routing));
+      if (own && w.bytes() > PREFILL_KEEP_BYTES) prefillWs = null; // a one-off giant prompt: let it go
+      return out;
+    } finally {
+      if (own) prefillLock.unlock();
+    }
+  }
+
+  /**
+   * The prefill workspace keeps its buffers up to this many bytes (the buffers of a 1×1024 prefill
+   * of small-1stage: ~140 MB); after a larger prefill they are dropped.
+   */
+  static final long PREFILL_KEEP_BYTES = 512L << 20;
+
+  private final java.util.concurrent.locks.ReentrantLock prefillLock = new java.util.concurrent.locks.ReentrantLock();
+  private Workspace prefillWs; // guarded by prefillLock
+
+  private Workspace prefillWorkspace() {
+    if (prefillWs == null) prefillWs = Workspace.internal(slots);
+    return prefillWs;
   }
 
   /**

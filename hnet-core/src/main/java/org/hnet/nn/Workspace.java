@@ -9,9 +9,11 @@ import java.util.Arrays;
  * arrays every time: nothing is allocated once the sizes have been seen.
  *
  * <p>Owners: a decode {@link HNetForCausalLM.Cache} owns the workspace of its steps; the model owns
- * the one of {@link HNetForCausalLM#lossAndGradients} (training is single-threaded per model);
- * eval forwards and prefills use {@link #TRANSIENT}, which keeps nothing and allocates a fresh
- * zeroed array for every request, so that a model can serve several threads at once.
+ * the one of {@link HNetForCausalLM#lossAndGradients} (training is single-threaded per model) and
+ * an {@link #internal} one for prefills (taken by one prefill at a time; a prefill that finds it
+ * taken uses {@link #TRANSIENT}); eval forwards use {@link #TRANSIENT}, which keeps nothing and
+ * allocates a fresh zeroed array for every request, so that a model can serve several threads at
+ * once.
  *
  * <p>Buffers are capacity-based: {@link #floats} returns an array of <em>at least</em> n floats,
  * so users pass explicit lengths and never use {@code array.length}; the exceptions are
@@ -24,9 +26,11 @@ import java.util.Arrays;
  */
 public final class Workspace {
   /** Keeps nothing: every request gets a new zeroed array (the allocation of a plain forward). */
-  static final Workspace TRANSIENT = new Workspace(0, false);
+  static final Workspace TRANSIENT = new Workspace(0, false, false);
 
   private final boolean retain;
+  /** Whether the arrays that leave the model (exact*) and the parked objects are kept too. */
+  private final boolean retainOutputs;
   private float[][] floats;
   private boolean[][] bools;
   private int[][] ints;
@@ -34,11 +38,22 @@ public final class Workspace {
 
   /** A retaining workspace with room for {@code slots} slots (it grows if a module asks beyond). */
   Workspace(int slots) {
-    this(slots, true);
+    this(slots, true, true);
   }
 
-  private Workspace(int slots, boolean retain) {
+  /**
+   * A workspace that keeps the model's internal buffers (activations, temporaries) but hands out
+   * fresh arrays for what leaves the model ({@link #exactFloats}, {@link #exactBools}) and parks no
+   * objects, so that a call's results stay valid after the next call: for prefills, which return
+   * their logits and routing decisions to the caller.
+   */
+  static Workspace internal(int slots) {
+    return new Workspace(slots, true, false);
+  }
+
+  private Workspace(int slots, boolean retain, boolean retainOutputs) {
     this.retain = retain;
+    this.retainOutputs = retainOutputs;
     floats = new float[slots][];
     bools = new boolean[slots][];
     ints = new int[slots][];
@@ -63,7 +78,7 @@ public final class Workspace {
 
   /** Exactly n floats (the slot is reallocated when n changes): for arrays read by their length. */
   float[] exactFloats(int slot, int n) {
-    if (!retain) return new float[n];
+    if (!retainOutputs) return new float[n];
     ensure(slot);
     float[] a = floats[slot];
     if (a == null || a.length != n) floats[slot] = a = new float[n];
@@ -72,7 +87,7 @@ public final class Workspace {
 
   /** Exactly n flags, as {@link #exactFloats}; values left by the slot's last user. */
   boolean[] exactBools(int slot, int n) {
-    if (!retain) return new boolean[n];
+    if (!retainOutputs) return new boolean[n];
     ensure(slot);
     boolean[] a = bools[slot];
     if (a == null || a.length != n) bools[slot] = a = new boolean[n];
@@ -90,11 +105,11 @@ public final class Workspace {
 
   /** The object a module parked in this slot (null on a transient workspace or before the first). */
   Object object(int slot) {
-    return retain && slot < objects.length ? objects[slot] : null;
+    return retainOutputs && slot < objects.length ? objects[slot] : null;
   }
 
   void object(int slot, Object o) {
-    if (!retain) return;
+    if (!retainOutputs) return;
     ensure(slot);
     objects[slot] = o;
   }

@@ -18,10 +18,10 @@ mvn -B -q -ntp package -DskipTests -pl hnet-bench -am # the JMH jar, current wit
 
 echo "== $(date -u +%FT%TZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores," \
   "$(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || echo 'no AVX-512')"
-echo "== hnet bench small-1stage, 2 threads"
-./hnet bench --config "$CFG/small-1stage.json" --repeats "$REPEATS" --threads 2
+echo "== hnet bench small-1stage, 2 threads (with the kernel profile of each measurement)"
+./hnet bench --config "$CFG/small-1stage.json" --repeats "$REPEATS" --threads 2 --profile
 echo "== hnet bench small-1stage, 1 thread"
-./hnet bench --config "$CFG/small-1stage.json" --repeats "$REPEATS" --threads 1
+./hnet bench --config "$CFG/small-1stage.json" --repeats "$REPEATS" --threads 1 --profile
 echo "== hnet bench small-2stage, 2 threads"
 ./hnet bench --config "$CFG/small-2stage.json" --repeats "$REPEATS" --threads 2
 echo "== matrix products: numpy (OpenBLAS) then hnet (JMH), 2 threads"

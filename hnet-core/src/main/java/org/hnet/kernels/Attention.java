@@ -40,14 +40,6 @@ public final class Attention {
   /** Below this much multiply-add work a call runs on the calling thread alone. */
   private static final long SERIAL_WORK = 1L << 16;
 
-  /**
-   * Whether the forward splits its items over threads: chosen from measured times, as the backward
-   * ({@link AttentionBackward#SPLIT}). Inside training steps of small-1stage on the development VM
-   * the split forward took 80–90 ms per step in most runs and 230–340 ms in some, against ~140 ms
-   * on one thread. {@code -Dhnet.attention.parallelForward=true|false} fixes the choice.
-   */
-  static final SplitChoice SPLIT = new SplitChoice("hnet.attention.parallelForward"); // tests force it
-
   private Attention() {}
 
   /** Per-thread reusable buffers; grown, never shrunk. */
@@ -149,17 +141,14 @@ public final class Attention {
     if (items == 0) return;
     float[][] cs = Rotary.shared(maxLen, rotaryDim);
     int n = Math.toIntExact(items);
+    int grain = work < SERIAL_WORK ? n : 1;
     int ml = maxLen;
-    boolean choose = work >= SERIAL_WORK && !Parallel.serial(n, 1); // either way is possible
-    boolean split = choose && SPLIT.split();
-    long t0 = System.nanoTime();
-    if (!split) { // one part: the body directly, no lambda
+    if (Parallel.serial(n, grain)) { // one part: the body directly, no lambda
       queryBlocks(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs, ml, 0, n);
     } else {
-      Parallel.forRange(n, 1, (start, end) ->
+      Parallel.forRange(n, grain, (start, end) ->
           queryBlocks(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs, ml, start, end));
     }
-    if (choose) SPLIT.record(split, System.nanoTime() - t0, work);
   }
 
   /** Work items [start, end) of the forward: they run over (seq, head, query block). */
@@ -354,13 +343,17 @@ public final class Attention {
       java.util.Arrays.fill(s, so + cs, so + ce, 0f);
       return;
     }
+    // In these loops the fresh vector is the receiver and the running one the argument (max and
+    // add commute exactly): a method called on a loop-carried vector can stay a virtual call when
+    // C2 compiles without a profile for it (seen in an OSR compile), and then every vector is
+    // boxed; that made the attention forward 2× slower for the whole of some runs.
     FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
-    for (int c = cs; c < ce; c += L) mx = mx.max(FloatVector.fromArray(SPECIES, s, so + c));
+    for (int c = cs; c < ce; c += L) mx = FloatVector.fromArray(SPECIES, s, so + c).max(mx);
     float mNew = Math.max(mOld, mx.reduceLanes(VectorOperators.MAX));
     FloatVector sum = FloatVector.zero(SPECIES);
     for (int c = cs; c < ce; c += L) {
       AttentionMath.exp(s, so + c, mNew);
-      sum = sum.add(FloatVector.fromArray(SPECIES, s, so + c));
+      sum = FloatVector.fromArray(SPECIES, s, so + c).add(sum);
     }
     float alpha = AttentionMath.exp(mOld - mNew); // 0 on the first visible tile (mOld = −∞)
     sum.intoArray(lanes, 0);

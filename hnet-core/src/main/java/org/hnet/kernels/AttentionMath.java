@@ -128,7 +128,7 @@ final class AttentionMath {
     FloatVector sum = FloatVector.zero(SPECIES);
     for (; j < nv; j += L) {
       exp(w, off + j, mx);
-      sum = sum.add(FloatVector.fromArray(SPECIES, w, off + j));
+      sum = FloatVector.fromArray(SPECIES, w, off + j).add(sum); // fresh receiver: see Attention.softmaxRow
     }
     sum.intoArray(lanes, 0);
     float total = sum(lanes);

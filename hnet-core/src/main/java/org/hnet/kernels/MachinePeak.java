@@ -141,10 +141,10 @@ public final class MachinePeak {
     FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
     int L = S.length(), i = from;
     for (; i + 4 * L <= to; i += 4 * L) {
-      s0 = s0.add(FloatVector.fromArray(S, a, i));
-      s1 = s1.add(FloatVector.fromArray(S, a, i + L));
-      s2 = s2.add(FloatVector.fromArray(S, a, i + 2 * L));
-      s3 = s3.add(FloatVector.fromArray(S, a, i + 3 * L));
+      s0 = FloatVector.fromArray(S, a, i).add(s0); // fresh receivers: see Attention.softmaxRow
+      s1 = FloatVector.fromArray(S, a, i + L).add(s1);
+      s2 = FloatVector.fromArray(S, a, i + 2 * L).add(s2);
+      s3 = FloatVector.fromArray(S, a, i + 3 * L).add(s3);
     }
     float s = s0.add(s1).add(s2).add(s3).lane(0);
     for (; i < to; i++) s += a[i];

@@ -168,8 +168,6 @@ class AttentionTest {
   @Test
   void forwardMatchesNaiveOverSweep() {
     int saved = Parallel.threads();
-    Boolean savedSplit = Attention.SPLIT.force;
-    Attention.SPLIT.force = true; // the thread split is what the 2-thread runs check
     double worst = 0;
     String worstCase = "";
     double worstFast = 0, worstNaive = 0;
@@ -225,7 +223,6 @@ class AttentionTest {
       }
     } finally {
       Parallel.setThreads(saved);
-      Attention.SPLIT.force = savedSplit;
     }
     System.out.printf("Attention.forward vs naive: %d cases, max |diff| = %.3g (%s)%n", cases, worst, worstCase);
     System.out.printf("  vs double: fast %.3g, naive %.3g%n", worstFast, worstNaive);
@@ -235,8 +232,6 @@ class AttentionTest {
   void forwardLongSequencesAndManyThreads() {
     // Several key and query blocks, windows crossing block edges, 3 threads splitting mid-head.
     int saved = Parallel.threads();
-    Boolean savedSplit = Attention.SPLIT.force;
-    Attention.SPLIT.force = true; // the thread split is what these cases check
     Random rnd = new Random(12);
     double worst = 0;
     try {
@@ -258,7 +253,6 @@ class AttentionTest {
       }
     } finally {
       Parallel.setThreads(saved);
-      Attention.SPLIT.force = savedSplit;
     }
     System.out.printf("Attention.forward long sequences: max |diff| = %.3g%n", worst);
   }

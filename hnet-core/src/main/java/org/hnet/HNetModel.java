@@ -21,8 +21,9 @@ import org.hnet.nn.HNetForCausalLM;
  *
  * <p>Thread safety: one HNetModel may be used by several threads at once for {@code generate},
  * {@code stream}, {@code generateBatch} and {@code score}: every call allocates its own inference
- * caches (which also own the buffers of the decode steps; a scoring forward allocates per call)
- * and the weights are only read. (Training a model while it serves is not supported: training
+ * caches (which also own the buffers of the decode steps; a scoring forward allocates per call),
+ * the weights are only read, and the model's prefill buffers are taken by one prompt's prefill at
+ * a time (another thread's prefill meanwhile allocates its own). (Training a model while it serves is not supported: training
  * keeps its activations in the model.)
  *
  * <pre>{@code

@@ -237,11 +237,30 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** One kernel family's line of a profile, per unit of the measurement (step, prefill, byte). */
+  record ProfileRow(Profile.Kind kind, double calls, double ms, double share, double gflops, double threadsBusy) {}
+
+  /** The kernel lines of a measurement's profile, in Kind order. */
+  static List<ProfileRow> rows(Profiled p) {
+    List<ProfileRow> rows = new ArrayList<>();
+    for (Profile.Entry k : p.entries()) {
+      rows.add(new ProfileRow(k.kind(), k.calls() / p.units(), k.nanos() / 1e6 / p.units(), k.nanos() / 1e9 / p.seconds(),
+          k.flops() / (double) k.nanos(), k.threadsBusy()));
+    }
+    return rows;
+  }
+
+  /** Milliseconds per unit spent outside every kernel: the model code between them, allocation, GC. */
+  static double outsideMs(Profiled p) {
+    long inside = 0;
+    for (Profile.Entry k : p.entries()) inside += k.nanos();
+    return (p.seconds() - inside / 1e9) * 1e3 / p.units();
+  }
+
   /**
    * Per measurement: each kernel family's calls and milliseconds per unit (step, prefill, byte),
    * its share of the measurement's time, GFLOP/s while it ran and the threads it kept busy on
-   * average; then the time outside every kernel (model code between them: routing, chunking,
-   * copies, the bookkeeping of the step).
+   * average; then the time outside every kernel.
    */
   private void printProfiles(PrintWriter out) {
     for (var e : profiles.entrySet()) {
@@ -249,33 +268,28 @@ final class BenchCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "%nkernel profile of %s (%d thread%s; per %s):%n", e.getKey(), Parallel.threads(),
           Parallel.threads() == 1 ? "" : "s", p.unit());
       out.printf(Locale.ROOT, "  %-28s %9s %10s %7s %9s %8s%n", "kernel", "calls", "ms", "share", "GFLOP/s", "threads");
-      long inside = 0;
-      for (Profile.Entry k : p.entries()) {
-        inside += k.nanos();
-        out.printf(Locale.ROOT, "  %-28s %9.1f %10.3f %6.1f%% %9s %8.2f%n", k.kind().label, k.calls() / p.units(),
-            k.nanos() / 1e6 / p.units(), 100 * k.nanos() / 1e9 / p.seconds(),
-            k.flops() == 0 ? "" : String.format(Locale.ROOT, "%.1f", k.flops() / (double) k.nanos()), k.threadsBusy());
+      for (ProfileRow r : rows(p)) {
+        out.printf(Locale.ROOT, "  %-28s %9.1f %10.3f %6.1f%% %9s %8.2f%n", r.kind().label, r.calls(), r.ms(), 100 * r.share(),
+            r.gflops() == 0 ? "" : String.format(Locale.ROOT, "%.1f", r.gflops()), r.threadsBusy());
       }
-      double outside = p.seconds() - inside / 1e9;
-      out.printf(Locale.ROOT, "  %-28s %9s %10.3f %6.1f%%%n", "outside the kernels", "", outside * 1e3 / p.units(), 100 * outside / p.seconds());
+      double outside = outsideMs(p);
+      out.printf(Locale.ROOT, "  %-28s %9s %10.3f %6.1f%%%n", "outside the kernels", "", outside,
+          100 * outside / (p.seconds() * 1e3 / p.units()));
     }
   }
 
-  /** {@link #printProfiles} as one JSON object: per measurement, {"unit", "ms_per_unit", "kernels": [...], "outside_ms"}. */
+  /** {@link #printProfiles} as one JSON object: per measurement, {"unit", "ms_per_unit", "outside_ms", "kernels": [...]}. */
   private String profileJson() {
     List<String> parts = new ArrayList<>();
     for (var e : profiles.entrySet()) {
       Profiled p = e.getValue();
       List<String> ks = new ArrayList<>();
-      long inside = 0;
-      for (Profile.Entry k : p.entries()) {
-        inside += k.nanos();
+      for (ProfileRow r : rows(p)) {
         ks.add(String.format(Locale.ROOT, "{\"kernel\": \"%s\", \"calls\": %.2f, \"ms\": %.4f, \"share\": %.4f, \"gflops\": %.2f, \"threads_busy\": %.3f}",
-            k.kind().name().toLowerCase(Locale.ROOT), k.calls() / p.units(), k.nanos() / 1e6 / p.units(), k.nanos() / 1e9 / p.seconds(),
-            k.flops() / (double) k.nanos(), k.threadsBusy()));
+            r.kind().name().toLowerCase(Locale.ROOT), r.calls(), r.ms(), r.share(), r.gflops(), r.threadsBusy()));
       }
       parts.add(String.format(Locale.ROOT, "\"%s\": {\"unit\": \"%s\", \"ms_per_unit\": %.4f, \"outside_ms\": %.4f, \"kernels\": [%s]}",
-          e.getKey(), p.unit(), p.seconds() * 1e3 / p.units(), (p.seconds() - inside / 1e9) * 1e3 / p.units(), String.join(", ", ks)));
+          e.getKey(), p.unit(), p.seconds() * 1e3 / p.units(), outsideMs(p), String.join(", ", ks)));
     }
     return "{" + String.join(", ", parts) + "}";
   }
@@ -290,11 +304,6 @@ final class BenchCommand implements Callable<Integer> {
    * steps in which it ran for some row (stage 0: every step; stage s + 1: the steps where router s
    * took a boundary in some row).
    */
-  static Decoded decodeTeacherForced(HNetForCausalLM lm, int[] ids, int rows, int promptLen) {
-    return decodeTeacherForced(lm, ids, rows, promptLen, false);
-  }
-
-  /** {@link #decodeTeacherForced}, with the steps (not the prompt) recorded by {@link Profile} when {@code profile}. */
   static Decoded decodeTeacherForced(HNetForCausalLM lm, int[] ids, int rows, int promptLen, boolean profile) {
     long t0 = System.nanoTime();
     int total = ids.length / rows;

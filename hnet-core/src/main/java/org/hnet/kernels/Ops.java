@@ -101,9 +101,7 @@ public final class Ops {
   public static void rmsnormBackward(
       float[] dx, int dxOff, int dxStride, boolean accumulate, float[] dw, float[] dy, int dyOff,
       int dyStride, float[] x, int xOff, int xStride, float[] w, int M, int D, float eps) {
-    long prof = Profile.begin(Kind.NORM_BACKWARD);
     rmsnormBackward(dx, dxOff, dxStride, accumulate, dw, dy, dyOff, dyStride, x, xOff, xStride, w, M, D, eps, new float[M]);
-    Profile.end(Kind.NORM_BACKWARD, prof);
   }
 
   /** {@link #rmsnormBackward} with a caller-owned scratch {@code rstd} of at least M floats. */
@@ -169,10 +167,8 @@ public final class Ops {
       float[] dv, int dvOff, int dvStride, float[] dz, int dzOff, int dzStride, float[] dw,
       float[] dy, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, float[] w,
       int M, int D, float eps, float[] scratch) {
-    long prof = Profile.begin(Kind.NORM_BACKWARD);
     gatedRmsnormBackward(dv, dvOff, dvStride, dz, dzOff, dzStride, dw, dy, v, vOff, vStride, z, zOff, zStride, w,
         M, D, eps, scratch, new float[M * D], new float[M]);
-    Profile.end(Kind.NORM_BACKWARD, prof);
   }
 
   /**

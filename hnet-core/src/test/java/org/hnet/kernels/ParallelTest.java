@@ -63,10 +63,33 @@ class ParallelTest {
   }
 
   /**
+   * A call whose parts the caller ran alone (the spinner was parked: it parks after 200 µs idle,
+   * and waking it takes tens of µs) leaves no offer behind. Before offers were revoked, the parked
+   * spinner stayed busy with the stale offer until it woke, so the caller's next calls found no
+   * idle spinner and ran alone too; this test failed on every round then.
+   */
+  @Test
+  void aCallTheCallerRanAloneLeavesNoOfferBehind() throws InterruptedException {
+    int saved = Parallel.threads();
+    try {
+      Parallel.setThreads(2);
+      int[] seen = new int[2];
+      for (int round = 0; round < 20; round++) {
+        Thread.sleep(5); // the spinner parks
+        Parallel.forRange(2, 1, (s, e) -> {
+          for (int i = s; i < e; i++) seen[i]++;
+        });
+        org.junit.jupiter.api.Assertions.assertFalse(Parallel.offerPending(), "round " + round);
+      }
+      assertArrayEquals(new int[] {20, 20}, seen);
+    } finally {
+      Parallel.setThreads(saved);
+    }
+  }
+
+  /**
    * Returns once the spinner has run a part of a call and finished it: then it is idle and awake,
-   * so the next offer reaches it. (A spinner offered a call whose parts the caller ran alone stays
-   * busy until it wakes up, which on a loaded machine can take a while; an offer made meanwhile
-   * fails and its caller runs every part itself.)
+   * so the next offer reaches it (it may still be busy from a part of an earlier test's call).
    */
   static void spinnerIdle() throws InterruptedException {
     for (int attempt = 0; attempt < 1000; attempt++) {

@@ -540,19 +540,120 @@ public final class Attention {
     }
     int lo = window < 0 ? 0 : Math.max(0, p - window), n = p - lo + 1;
     float scale = scale(P);
-    // Scores w[g·n + t] for positions lo + t: positions outer, heads inner (streams the ring).
-    for (int t = 0, slot = lo % cap; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
-      int kb = rowBase + slot * slotW + h0 * P;
-      for (int g = 0; g < G; g++) {
-        w[g * n + t] = AttentionMath.dot(q, g * P, kv, kb + g * P, P, sc.lanes) * scale;
+    // Scores w[g·n + t] for positions lo + t: eight positions at a time (eight independent fma
+    // chains, summed by one transposition), the rest one by one.
+    for (int g = 0; g < G; g++) {
+      int t = L == 8 ? scores8(q, g * P, kv, rowBase + (h0 + g) * P, slotW, cap, lo, n, P, scale, w, g * n, sc.lanes) : 0;
+      for (int slot = (lo + t) % cap; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
+        w[g * n + t] = AttentionMath.dot(q, g * P, kv, rowBase + slot * slotW + (h0 + g) * P, P, sc.lanes) * scale;
       }
     }
     for (int g = 0; g < G; g++) AttentionMath.softmax(w, g * n, n, sc.lanes);
     int o = r * HP + h0 * P;
-    java.util.Arrays.fill(out, o, o + G * P, 0f);
-    for (int t = 0, slot = lo % cap; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
-      int vb = rowBase + slot * slotW + HP + h0 * P;
-      for (int g = 0; g < G; g++) AttentionMath.axpy(w[g * n + t], kv, vb + g * P, out, o + g * P, P);
+    for (int g = 0; g < G; g++) {
+      weightedSum(w, g * n, n, kv, rowBase + HP + (h0 + g) * P, slotW, cap, lo % cap, out, o + g * P, P);
+    }
+  }
+
+  // Lane sums of 8 accumulators at once (L == 8), as in Matmul.dot1x8: level h = 4, 2, 1 adds lane
+  // i + h to lane i; inputs in bit-reversed order (0 4 2 6 1 5 3 7) give lane j the sum of input j.
+  private static final jdk.incubator.vector.VectorMask<Float> H4 = L == 8 ? jdk.incubator.vector.VectorMask.fromLong(SPECIES, 0xF0) : null;
+  private static final jdk.incubator.vector.VectorMask<Float> H2 = L == 8 ? jdk.incubator.vector.VectorMask.fromLong(SPECIES, 0xCC) : null;
+  private static final jdk.incubator.vector.VectorMask<Float> H1 = L == 8 ? jdk.incubator.vector.VectorMask.fromLong(SPECIES, 0xAA) : null;
+  private static final jdk.incubator.vector.VectorShuffle<Float> X4 = L == 8 ? jdk.incubator.vector.VectorShuffle.fromValues(SPECIES, 4, 5, 6, 7, 0, 1, 2, 3) : null;
+  private static final jdk.incubator.vector.VectorShuffle<Float> X2 = L == 8 ? jdk.incubator.vector.VectorShuffle.fromValues(SPECIES, 2, 3, 0, 1, 6, 7, 4, 5) : null;
+  private static final jdk.incubator.vector.VectorShuffle<Float> X1 = L == 8 ? jdk.incubator.vector.VectorShuffle.fromValues(SPECIES, 1, 0, 3, 2, 5, 4, 7, 6) : null;
+
+  /**
+   * Scores of one head for positions lo + t, t in [0, n) in blocks of 8 (L == 8): w[wo + t] =
+   * (q · k_t)·scale, k_t at kv[kBase + slot·slotW] with slot = (lo + t) mod cap. Returns how many
+   * positions it did (a multiple of 8); the caller does the rest one by one. Per score: a lane-wise
+   * fma chain over the vector part of P, the fixed transposition sum, then the scalar tail in order.
+   * Replaces one dot per score, whose single fma chain and lane sum cost ~8× more (decode profile).
+   */
+  private static int scores8(float[] q, int qo, float[] kv, int kBase, int slotW, int cap, int lo, int n, int P,
+      float scale, float[] w, int wo, float[] lanes) {
+    int pv = SPECIES.loopBound(P), t = 0;
+    for (; t + 8 <= n; t += 8) {
+      int s = (lo + t) % cap;
+      int k0 = kBase + s * slotW;
+      int k1 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
+      int k2 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
+      int k3 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
+      int k4 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
+      int k5 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
+      int k6 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
+      int k7 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
+      FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+      for (int c = 0; c < pv; c += L) {
+        FloatVector u = FloatVector.fromArray(SPECIES, q, qo + c);
+        a0 = u.fma(FloatVector.fromArray(SPECIES, kv, k0 + c), a0);
+        a1 = u.fma(FloatVector.fromArray(SPECIES, kv, k1 + c), a1);
+        a2 = u.fma(FloatVector.fromArray(SPECIES, kv, k2 + c), a2);
+        a3 = u.fma(FloatVector.fromArray(SPECIES, kv, k3 + c), a3);
+        a4 = u.fma(FloatVector.fromArray(SPECIES, kv, k4 + c), a4);
+        a5 = u.fma(FloatVector.fromArray(SPECIES, kv, k5 + c), a5);
+        a6 = u.fma(FloatVector.fromArray(SPECIES, kv, k6 + c), a6);
+        a7 = u.fma(FloatVector.fromArray(SPECIES, kv, k7 + c), a7);
+      }
+      FloatVector p0 = a0.blend(a4, H4).add(a4.blend(a0, H4).rearrange(X4));
+      FloatVector p1 = a2.blend(a6, H4).add(a6.blend(a2, H4).rearrange(X4));
+      FloatVector p2 = a1.blend(a5, H4).add(a5.blend(a1, H4).rearrange(X4));
+      FloatVector p3 = a3.blend(a7, H4).add(a7.blend(a3, H4).rearrange(X4));
+      FloatVector q0 = p0.blend(p1, H2).add(p1.blend(p0, H2).rearrange(X2));
+      FloatVector q1 = p2.blend(p3, H2).add(p3.blend(p2, H2).rearrange(X2));
+      FloatVector sum = q0.blend(q1, H1).add(q1.blend(q0, H1).rearrange(X1));
+      if (pv == P) {
+        sum.mul(scale).intoArray(w, wo + t);
+      } else {
+        sum.intoArray(lanes, 0);
+        for (int j = 0; j < 8; j++) {
+          int kj = kBase + ((lo + t + j) % cap) * slotW;
+          float y = lanes[j];
+          for (int c = pv; c < P; c++) y = Math.fma(q[qo + c], kv[kj + c], y);
+          w[wo + t + j] = y * scale;
+        }
+      }
+    }
+    return t;
+  }
+
+  /**
+   * out[o, o+P) = Σ_t w[wo + t]·v_t over t in [0, n) ascending, v_t at kv[vBase + slot·slotW] with
+   * slot = (slot0 + t) mod cap: per element one fma chain from 0, four vectors of P at a time kept
+   * in registers (before: an axpy per position, the accumulators going through memory).
+   */
+  private static void weightedSum(float[] w, int wo, int n, float[] kv, int vBase, int slotW, int cap, int slot0,
+      float[] out, int o, int P) {
+    int pv = SPECIES.loopBound(P), c = 0;
+    for (; c + 4 * L <= pv; c += 4 * L) {
+      FloatVector y0 = FloatVector.zero(SPECIES), y1 = y0, y2 = y0, y3 = y0;
+      for (int t = 0, slot = slot0; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
+        int vo = vBase + slot * slotW + c;
+        FloatVector a = FloatVector.broadcast(SPECIES, w[wo + t]);
+        y0 = a.fma(FloatVector.fromArray(SPECIES, kv, vo), y0);
+        y1 = a.fma(FloatVector.fromArray(SPECIES, kv, vo + L), y1);
+        y2 = a.fma(FloatVector.fromArray(SPECIES, kv, vo + 2 * L), y2);
+        y3 = a.fma(FloatVector.fromArray(SPECIES, kv, vo + 3 * L), y3);
+      }
+      y0.intoArray(out, o + c);
+      y1.intoArray(out, o + c + L);
+      y2.intoArray(out, o + c + 2 * L);
+      y3.intoArray(out, o + c + 3 * L);
+    }
+    for (; c < pv; c += L) {
+      FloatVector y = FloatVector.zero(SPECIES);
+      for (int t = 0, slot = slot0; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
+        y = FloatVector.broadcast(SPECIES, w[wo + t]).fma(FloatVector.fromArray(SPECIES, kv, vBase + slot * slotW + c), y);
+      }
+      y.intoArray(out, o + c);
+    }
+    for (; c < P; c++) {
+      float y = 0f;
+      for (int t = 0, slot = slot0; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
+        y = Math.fma(w[wo + t], kv[vBase + slot * slotW + c], y);
+      }
+      out[o + c] = y;
     }
   }
 

@@ -139,15 +139,4 @@ final class AttentionMath {
     for (j = 0; j < nv; j += L) FloatVector.fromArray(SPECIES, w, off + j).div(total).intoArray(w, off + j);
     for (; j < n; j++) w[off + j] /= total;
   }
-
-  /** y[yo, yo+P) += a · x[xo, xo+P). */
-  static void axpy(float a, float[] x, int xo, float[] y, int yo, int P) {
-    int pv = SPECIES.loopBound(P), c = 0;
-    FloatVector va = FloatVector.broadcast(SPECIES, a);
-    for (; c < pv; c += L) {
-      va.fma(FloatVector.fromArray(SPECIES, x, xo + c), FloatVector.fromArray(SPECIES, y, yo + c))
-          .intoArray(y, yo + c);
-    }
-    for (; c < P; c++) y[yo + c] = Math.fma(a, x[xo + c], y[yo + c]);
-  }
 }

@@ -284,7 +284,7 @@ class AttentionTest {
     int[][] configs = {{1, 8, 8}, {2, 16, 8}, {2, 24, 24}, {1, 1, 0}, {3, 64, 16}};
     for (int[] cfg : configs) {
       int H = cfg[0], P = cfg[1], R = cfg[2], HP = H * P, stride = 3 * HP;
-      for (int w : new int[] {-1, 0, 1, 5}) {
+      for (int w : new int[] {-1, 0, 1, 5, 11}) { // 11: blocks of 8 scores that wrap the ring
         int rows = 4;
         int[] lens = {23, 9, 30, 12}; // row 3 stays inactive throughout
         int nMax = 30, cap = w < 0 ? nMax : w + 1;

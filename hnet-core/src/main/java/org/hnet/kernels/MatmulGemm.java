@@ -173,34 +173,25 @@ final class MatmulGemm {
    * {@link #packA} of a transposed A (A(i, r) = a[aOff + i + r*aks]: dyᵀ in the weight gradient),
    * reduction step outer: each step reads its row of a once, front to back, and hands MR floats to
    * every tile. Tile-outer order re-read each row of a once per tile (24 times per block, from L2):
-   * the weight gradient took 17–20% longer than the forward product of the same size (profile).
+   * the weight gradient took 17–22% longer than the dx product of the same size (profile). MR
+   * floats by System.arraycopy: a 128-bit vector copy allocated a vector per copy until C2 compiled
+   * this (3 MB per step of ModelAllocationTest's tiny model).
    */
   private static void packATransposed(float[] ap, float[] a, int aOff, int aks, int rows,
       int t0, int t1, int k0, int kc) {
-    int full = Math.min(t1, rows / MR); // tiles [t0, full) have MR rows
     for (int k = 0; k < kc; k++) {
       int src = aOff + (k0 + k) * aks;
-      int d = k * MR;
-      int t = t0;
-      if (MR == A_VL) {
-        for (; t < full; t++) {
-          FloatVector.fromArray(A_S, a, src + t * MR).intoArray(ap, (t - t0) * MR * kc + d);
+      for (int t = t0; t < t1; t++) {
+        int m0 = t * MR, mr = Math.min(MR, rows - m0), o = (t - t0) * MR * kc + k * MR;
+        if (mr == MR) {
+          System.arraycopy(a, src + m0, ap, o, MR);
+        } else {
+          for (int r = 0; r < mr; r++) ap[o + r] = a[src + m0 + r];
+          for (int r = mr; r < MR; r++) ap[o + r] = 0f;
         }
-      } else {
-        for (; t < full; t++) System.arraycopy(a, src + t * MR, ap, (t - t0) * MR * kc + d, MR);
-      }
-      for (; t < t1; t++) { // the last tile, cut by the bottom edge
-        int m0 = t * MR, mr = Math.min(MR, rows - m0), o = (t - t0) * MR * kc + d;
-        for (int r = 0; r < mr; r++) ap[o + r] = a[src + m0 + r];
-        for (int r = mr; r < MR; r++) ap[o + r] = 0f;
       }
     }
   }
-
-  /** The vector of MR floats that {@link #packATransposed} copies (MR = 4: 128 bits). */
-  private static final VectorSpecies<Float> A_S = MR == 4 ? FloatVector.SPECIES_128 : FloatVector.SPECIES_64;
-
-  private static final int A_VL = A_S.length();
 
   /**
    * C = init + A·B (see the legend). {@code packedB} is B already packed by {@link #packB} (or null

@@ -555,24 +555,16 @@ public final class Attention {
     }
   }
 
-  // Lane sums of 8 accumulators at once (L == 8), as in Matmul.dot1x8: level h = 4, 2, 1 adds lane
-  // i + h to lane i; inputs in bit-reversed order (0 4 2 6 1 5 3 7) give lane j the sum of input j.
-  private static final jdk.incubator.vector.VectorMask<Float> H4 = L == 8 ? jdk.incubator.vector.VectorMask.fromLong(SPECIES, 0xF0) : null;
-  private static final jdk.incubator.vector.VectorMask<Float> H2 = L == 8 ? jdk.incubator.vector.VectorMask.fromLong(SPECIES, 0xCC) : null;
-  private static final jdk.incubator.vector.VectorMask<Float> H1 = L == 8 ? jdk.incubator.vector.VectorMask.fromLong(SPECIES, 0xAA) : null;
-  private static final jdk.incubator.vector.VectorShuffle<Float> X4 = L == 8 ? jdk.incubator.vector.VectorShuffle.fromValues(SPECIES, 4, 5, 6, 7, 0, 1, 2, 3) : null;
-  private static final jdk.incubator.vector.VectorShuffle<Float> X2 = L == 8 ? jdk.incubator.vector.VectorShuffle.fromValues(SPECIES, 2, 3, 0, 1, 6, 7, 4, 5) : null;
-  private static final jdk.incubator.vector.VectorShuffle<Float> X1 = L == 8 ? jdk.incubator.vector.VectorShuffle.fromValues(SPECIES, 1, 0, 3, 2, 5, 4, 7, 6) : null;
-
   /**
-   * Scores of one head for positions lo + t, t in [0, n) in blocks of 8 (L == 8): w[wo + t] =
-   * (q · k_t)·scale, k_t at kv[kBase + slot·slotW] with slot = (lo + t) mod cap. Returns how many
-   * positions it did (a multiple of 8); the caller does the rest one by one. Per score: a lane-wise
-   * fma chain over the vector part of P, the fixed transposition sum, then the scalar tail in order.
-   * Replaces one dot per score, whose single fma chain and lane sum cost ~8× more (decode profile).
+   * Scores of one head for positions lo + t, t in [0, n) in blocks of 8: w[wo + t] = (q · k_t)·scale,
+   * k_t at kv[kBase + slot·slotW] with slot = (lo + t) mod cap. Returns how many positions it did
+   * (a multiple of 8; 0 unless the decode products work on 8 lanes); the caller does the rest one
+   * by one. Per score: {@link Matmul#dots8} over the vector part of P, then the scalar tail in
+   * order. Replaces one dot per score, whose single fma chain and lane sum cost ~8× more.
    */
   private static int scores8(float[] q, int qo, float[] kv, int kBase, int slotW, int cap, int lo, int n, int P,
       float scale, float[] w, int wo, float[] lanes) {
+    if (MatmulGemm.VL != 8) return 0;
     int pv = SPECIES.loopBound(P), t = 0;
     for (; t + 8 <= n; t += 8) {
       int s = (lo + t) % cap;
@@ -584,35 +576,14 @@ public final class Attention {
       int k5 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
       int k6 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
       int k7 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
-      FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-      for (int c = 0; c < pv; c += L) {
-        FloatVector u = FloatVector.fromArray(SPECIES, q, qo + c);
-        a0 = u.fma(FloatVector.fromArray(SPECIES, kv, k0 + c), a0);
-        a1 = u.fma(FloatVector.fromArray(SPECIES, kv, k1 + c), a1);
-        a2 = u.fma(FloatVector.fromArray(SPECIES, kv, k2 + c), a2);
-        a3 = u.fma(FloatVector.fromArray(SPECIES, kv, k3 + c), a3);
-        a4 = u.fma(FloatVector.fromArray(SPECIES, kv, k4 + c), a4);
-        a5 = u.fma(FloatVector.fromArray(SPECIES, kv, k5 + c), a5);
-        a6 = u.fma(FloatVector.fromArray(SPECIES, kv, k6 + c), a6);
-        a7 = u.fma(FloatVector.fromArray(SPECIES, kv, k7 + c), a7);
-      }
-      FloatVector p0 = a0.blend(a4, H4).add(a4.blend(a0, H4).rearrange(X4));
-      FloatVector p1 = a2.blend(a6, H4).add(a6.blend(a2, H4).rearrange(X4));
-      FloatVector p2 = a1.blend(a5, H4).add(a5.blend(a1, H4).rearrange(X4));
-      FloatVector p3 = a3.blend(a7, H4).add(a7.blend(a3, H4).rearrange(X4));
-      FloatVector q0 = p0.blend(p1, H2).add(p1.blend(p0, H2).rearrange(X2));
-      FloatVector q1 = p2.blend(p3, H2).add(p3.blend(p2, H2).rearrange(X2));
-      FloatVector sum = q0.blend(q1, H1).add(q1.blend(q0, H1).rearrange(X1));
-      if (pv == P) {
-        sum.mul(scale).intoArray(w, wo + t);
-      } else {
-        sum.intoArray(lanes, 0);
-        for (int j = 0; j < 8; j++) {
+      Matmul.dots8(q, qo, kv, k0, k1, k2, k3, k4, k5, k6, k7, pv, lanes, 0);
+      for (int j = 0; j < 8; j++) {
+        float y = lanes[j];
+        if (pv < P) {
           int kj = kBase + ((lo + t + j) % cap) * slotW;
-          float y = lanes[j];
           for (int c = pv; c < P; c++) y = Math.fma(q[qo + c], kv[kj + c], y);
-          w[wo + t + j] = y * scale;
         }
+        w[wo + t + j] = y * scale;
       }
     }
     return t;

@@ -285,10 +285,27 @@ public final class Matmul {
   private static void dot1x8(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int bo, int n, int K) {
     int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K, w4 = w3 + K, w5 = w4 + K, w6 = w5 + K, w7 = w6 + K;
+    int kb = S.loopBound(K), y0 = yOff + n;
+    if (kb == K) {
+      dots8(x, xOff, w, w0, w1, w2, w3, w4, w5, w6, w7, kb, y, y0);
+      if (bias != null) FloatVector.fromArray(S, bias, bo + n).add(FloatVector.fromArray(S, y, y0)).intoArray(y, y0);
+    } else {
+      dots8(x, xOff, w, w0, w1, w2, w3, w4, w5, w6, w7, kb, tmp, 0);
+      for (int j = 0; j < 8; j++) y[y0 + j] = tail(tmp[j], x, xOff, w, w0 + j * K, kb, K, bias, bo, n + j);
+    }
+  }
+
+  /**
+   * Eight dot products at once (VL == 8): out[oo + j] = x[xo, xo+kb) · w[wj, wj+kb) for j < 8 (kb a
+   * multiple of 8), as lane-wise fma chains then the transposition sum above. Used by the decode
+   * products and the decode attention's scores. Vectors neither come in nor go out, so nothing is
+   * boxed when C2 does not inline it.
+   */
+  static void dots8(float[] x, int xo, float[] w, int w0, int w1, int w2, int w3, int w4, int w5, int w6,
+      int w7, int kb, float[] out, int oo) {
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    int kb = S.loopBound(K);
     for (int k = 0; k < kb; k += VL) {
-      FloatVector u = FloatVector.fromArray(S, x, xOff + k);
+      FloatVector u = FloatVector.fromArray(S, x, xo + k);
       a0 = u.fma(FloatVector.fromArray(S, w, w0 + k), a0);
       a1 = u.fma(FloatVector.fromArray(S, w, w1 + k), a1);
       a2 = u.fma(FloatVector.fromArray(S, w, w2 + k), a2);
@@ -305,16 +322,7 @@ public final class Matmul {
     FloatVector p3 = a3.blend(a7, H4).add(a7.blend(a3, H4).rearrange(X4));
     FloatVector q0 = p0.blend(p1, H2).add(p1.blend(p0, H2).rearrange(X2));
     FloatVector q1 = p2.blend(p3, H2).add(p3.blend(p2, H2).rearrange(X2));
-    FloatVector r = q0.blend(q1, H1).add(q1.blend(q0, H1).rearrange(X1));
-    int y0 = yOff + n;
-    if (kb == K && bias == null) {
-      r.intoArray(y, y0);
-    } else if (kb == K) {
-      FloatVector.fromArray(S, bias, bo + n).add(r).intoArray(y, y0);
-    } else {
-      r.intoArray(tmp, 0);
-      for (int j = 0; j < 8; j++) y[y0 + j] = tail(tmp[j], x, xOff, w, w0 + j * K, kb, K, bias, bo, n + j);
-    }
+    q0.blend(q1, H1).add(q1.blend(q0, H1).rearrange(X1)).intoArray(out, oo);
   }
 
   /**

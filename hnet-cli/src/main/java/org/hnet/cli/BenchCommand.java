@@ -67,8 +67,17 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--repeats", defaultValue = "5", description = "Timed runs per measurement after warm-up (default: ${DEFAULT-VALUE}).")
   int repeats;
 
-  @Option(names = "--warmups", defaultValue = "2", description = "Untimed runs before the timed ones (default: ${DEFAULT-VALUE}; decoding runs half as many, at least 1).")
+  @Option(names = "--warmups", defaultValue = "2", description = "Untimed runs before the timed ones (default: ${DEFAULT-VALUE}; decoding runs "
+      + DECODE_EXTRA_WARMUPS + " more).")
   int warmups;
+
+  /**
+   * Extra untimed passes for decoding: its many small methods reach C2 late. Small-1stage, batch 1,
+   * `--verbose`: passes of 0.99, 0.81, 0.87, 0.64, 0.66 s after one warm-up, C2 still compiling
+   * {@code Parallel.forRange} and {@code Attention.step} 9 s into the run (-XX:+PrintCompilation);
+   * the compiler thread then also takes a core from the two that decode.
+   */
+  static final int DECODE_EXTRA_WARMUPS = 3;
 
   @Option(names = "--verbose", description = "Print every warm-up and timed run's duration to stderr (to see when the JIT has settled).")
   boolean verbose;
@@ -148,7 +157,7 @@ final class BenchCommand implements Callable<Integer> {
     double weightMb = Double.NaN, bandwidth = Double.NaN;
     double promptS = Double.NaN;
     if (runs(Part.decode)) {
-      int w = Math.max(1, warmups / 2), n1 = Math.max(3, repeats / 2);
+      int w = warmups + DECODE_EXTRA_WARMUPS, n1 = repeats;
       double[] steps = new double[w + n1], prompts = new double[w + n1];
       int[] call = {0};
       Profile.reset();
@@ -165,7 +174,7 @@ final class BenchCommand implements Callable<Integer> {
       bandwidth = org.hnet.kernels.MachinePeak.readGBps(256, 5); // 8× this machine's last-level cache
     }
     if (runs(Part.decode8)) {
-      int w = Math.max(1, warmups / 2), n8 = Math.max(3, repeats / 2);
+      int w = warmups + DECODE_EXTRA_WARMUPS, n8 = repeats;
       double[] steps = new double[w + n8];
       int[] call = {0};
       Profile.reset();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every figure of the README's performance section, in one run (the machine is shared: only
-# figures from the same run are compared). About 5 minutes on 2 cores.
+# figures from the same run are compared). About 6 minutes on 2 cores.
 #
 #   scripts/perf-report.sh [REPEATS]        (default 5)
 #

@@ -543,7 +543,7 @@ public final class Attention {
     // Scores w[g·n + t] for positions lo + t: eight positions at a time (eight independent fma
     // chains, summed by one transposition), the rest one by one.
     for (int g = 0; g < G; g++) {
-      int t = L == 8 ? scores8(q, g * P, kv, rowBase + (h0 + g) * P, slotW, cap, lo, n, P, scale, w, g * n, sc.lanes) : 0;
+      int t = scores8(q, g * P, kv, rowBase + (h0 + g) * P, slotW, cap, lo, n, P, scale, w, g * n, sc.lanes);
       for (int slot = (lo + t) % cap; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
         w[g * n + t] = AttentionMath.dot(q, g * P, kv, rowBase + slot * slotW + (h0 + g) * P, P, sc.lanes) * scale;
       }
@@ -558,13 +558,14 @@ public final class Attention {
   /**
    * Scores of one head for positions lo + t, t in [0, n) in blocks of 8: w[wo + t] = (q · k_t)·scale,
    * k_t at kv[kBase + slot·slotW] with slot = (lo + t) mod cap. Returns how many positions it did
-   * (a multiple of 8; 0 unless the decode products work on 8 lanes); the caller does the rest one
+   * (a multiple of 8; 0 unless both this class and the decode products work on 8 lanes, as
+   * {@link Matmul#dots8} and {@code lanes} need); the caller does the rest one
    * by one. Per score: {@link Matmul#dots8} over the vector part of P, then the scalar tail in
    * order. Replaces one dot per score, whose single fma chain and lane sum cost ~8× more.
    */
   private static int scores8(float[] q, int qo, float[] kv, int kBase, int slotW, int cap, int lo, int n, int P,
       float scale, float[] w, int wo, float[] lanes) {
-    if (MatmulGemm.VL != 8) return 0;
+    if (L != 8 || MatmulGemm.VL != 8) return 0;
     int pv = SPECIES.loopBound(P), t = 0;
     for (; t + 8 <= n; t += 8) {
       int s = (lo + t) % cap;

@@ -80,9 +80,12 @@ public final class Parallel {
     return parts(n, minGrain) <= 1;
   }
 
-  /** Whether a spinner still holds an offer it has not taken (tests). */
+  /** Whether a spinner still holds an offer it has not taken (tests: none is left after a forRange). */
   static boolean offerPending() {
-    return Spinner.offerPending();
+    for (Spinner s : Spinner.ALL) {
+      if (s != null && s.task.get() != null) return true;
+    }
+    return false;
   }
 
   private static int parts(int n, int minGrain) {
@@ -191,14 +194,6 @@ public final class Parallel {
         Spinner s = ALL[i];
         if (s != null && s.task.get() == call && s.task.compareAndSet(call, null)) s.busy.set(false);
       }
-    }
-
-    /** Whether some spinner holds an offer it has not taken (tests: none is left after a forRange). */
-    static boolean offerPending() {
-      for (Spinner s : ALL) {
-        if (s != null && s.task.get() != null) return true;
-      }
-      return false;
     }
 
     private static synchronized Spinner start(int i) {

@@ -234,10 +234,28 @@ public final class HNet {
     RoutingModule.Output r = routingModule.step(h, cache.routing, active, w);
     routing.add(r);
     boolean[] boundary = r.boundaryMask(); // false for inactive rows
-    float[] z = mainNetwork.step(h, d, cache.inner, boundary, routing, w);
+    // With no row at a boundary (half the steps of a batch-1 decode), the main network computes
+    // nothing: its caches do not move, and the dechunk reads z only at boundary rows.
+    float[] z = any(boundary) ? mainNetwork.step(h, d, cache.inner, boundary, routing, w) : mainNetwork.idle(cache.inner, boundary, routing, w);
     float[] y = DeChunkLayer.step(w.floats(ws + S_Y, R * d), z, r.boundaryProb(), boundary, active, cache.dechunkLast, d);
     for (int i = 0; i < R * d; i++) y[i] += residual[i];
     return cut(decoder.step(y, cache.decoder, active, w), dIn, R, w);
+  }
+
+  /**
+   * A step in which no row reaches this stage: every inner stage records a decision without
+   * boundaries (so the step's routing still has one entry per stage) and nothing is computed.
+   * Returns null: the caller's dechunk reads no row of it.
+   */
+  private float[] idle(Cache cache, boolean[] none, List<RoutingModule.Output> routing, Workspace w) {
+    if (innermost) return null;
+    routing.add(routingModule.step(null, cache.routing, none, w));
+    return mainNetwork.idle(cache.inner, none, routing, w);
+  }
+
+  static boolean any(boolean[] flags) {
+    for (boolean f : flags) if (f) return true;
+    return false;
   }
 
   /**

@@ -142,7 +142,7 @@ public final class RoutingModule {
   /**
    * One position of R rows (the reference's RoutingModule.step): p = ½(1 − cos(W_q h_prev, W_k h))
    * against the row's previous hidden state, 1 for a row's first position. Inactive rows: p = 0,
-   * no boundary, cache untouched.
+   * no boundary, cache untouched; with no row active, h is not read (it may be null).
    */
   public Output step(float[] h, Cache c, boolean[] active) {
     return step(h, c, active, Workspace.TRANSIENT);
@@ -151,10 +151,13 @@ public final class RoutingModule {
   /** As {@link #step(float[], Cache, boolean[])}; the output (arrays and record) is reused by the next step in w. */
   Output step(float[] h, Cache c, boolean[] active, Workspace w) {
     int R = active.length;
-    float[] q = qProj.step(c.last(), R, w);
-    float[] k = kProj.step(h, R, w);
-    normalizeRows(q, R, w.floats(ws + S_QNORM, R));
-    normalizeRows(k, R, w.floats(ws + S_KNORM, R));
+    float[] q = null, k = null;
+    if (HNet.any(active)) { // an idle stage of a decode step (no row active) reads no weight
+      q = qProj.step(c.last(), R, w);
+      k = kProj.step(h, R, w);
+      normalizeRows(q, R, w.floats(ws + S_QNORM, R));
+      normalizeRows(k, R, w.floats(ws + S_KNORM, R));
+    }
     float[] p = w.exactFloats(ws + S_P, R), sel = w.exactFloats(ws + S_SEL, R);
     boolean[] mask = w.exactBools(ws + S_MASK, R);
     for (int r = 0; r < R; r++) {

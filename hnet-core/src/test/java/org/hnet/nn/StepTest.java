@@ -2,6 +2,7 @@ package org.hnet.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -9,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.hnet.io.TensorData;
+import org.hnet.kernels.Flops;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -126,6 +128,47 @@ class StepTest {
       }
     }
     System.out.printf("golden %-14s prefill 1..40 + step vs parallel: max abs diff %.3g%n", name, worst);
+  }
+
+  /**
+   * The main network of a stage runs only in the steps where some row reaches it: a step without a
+   * stage-0 boundary does none of its products (in batch-1 decoding, half the steps), and its
+   * routing still has an entry, without boundaries, for every stage.
+   */
+  @Test
+  void aStepWithoutABoundaryDoesNoneOfTheMainNetworksProducts() {
+    HNetForCausalLM lm = HNetForCausalLM.load(Golden.dir("2stage"));
+    int[] row = Golden.tokens(Golden.io("2stage"));
+    int stages = lm.config.numStages() - 1;
+    long mainProducts = 0; // 2 flops per weight of every matrix product of the stage-0 main network, one row
+    for (Map.Entry<String, Param> e : lm.parameters.entrySet()) {
+      if (e.getKey().startsWith("backbone.main_network.") && e.getKey().endsWith("proj.weight")) {
+        mainProducts += 2L * e.getValue().data.length;
+      }
+    }
+    assertTrue(mainProducts > 0, "no main-network projection found");
+    HNetForCausalLM.Cache cache = lm.allocate(1, row.length);
+    lm.prefill(new int[] {row[0]}, SeqLens.uniform(1, 1), cache);
+    long idle = -1, busiest = -1;
+    int idleSteps = 0, boundarySteps = 0;
+    for (int t = 1; t < row.length; t++) {
+      Flops.reset();
+      HNetForCausalLM.Output out = lm.step(new int[] {row[t]}, cache, new boolean[] {true});
+      long flops = Flops.take();
+      assertEquals(stages, out.routing().size(), "step " + t + ": one routing entry per stage");
+      if (out.routing().get(0).boundaryMask()[0]) {
+        boundarySteps++;
+        busiest = Math.max(busiest, flops);
+      } else {
+        for (int s = 0; s < stages; s++) assertFalse(out.routing().get(s).boundaryMask()[0], "step " + t + " stage " + s);
+        if (idle >= 0) assertEquals(idle, flops, "step " + t + ": steps without a boundary do the same work");
+        idle = flops;
+        idleSteps++;
+      }
+    }
+    assertTrue(idleSteps > 0 && boundarySteps > 0, idleSteps + " steps without a boundary, " + boundarySteps + " with");
+    assertTrue(busiest - idle >= mainProducts,
+        "a step without a boundary did " + idle + " flops, one with " + busiest + "; the main network's products alone are " + mainProducts);
   }
 
   @Test

@@ -456,8 +456,9 @@ public final class Attention {
   // Decode
 
   /**
-   * Decode step for R rows with a KV cache. kvCache row r: ring buffer [cap × 2 × H × P] at
-   * r·cap·2HP (slot: k heads then v heads; k already rotated). Row r's new token has position
+   * Decode step for R rows with a KV cache. kvCache row r, at r·2·H·cap·P: the rotated keys
+   * [H × cap × P], then the values [H × cap × P], each head a ring of cap positions, so that a
+   * head's keys (and values) are one contiguous stream. Row r's new token has position
    * pos[r] (tokens seen before) and goes to slot pos[r] % cap; it attends to positions
    * [pos − w, pos] (w ≥ 0, needs cap ≥ w+1) or [0, pos] (w = −1, needs cap > pos). qkv: [R × 3HP]
    * raw projections (not modified); out: [R × HP]. Rows with active[r] false are untouched.
@@ -528,14 +529,14 @@ public final class Attention {
   private static void stepHeads(
       Scratch sc, float[] out, float[] qkv, float[] kv, int cap, int p, int r, int h0, int h1,
       int H, int P, int R, int window, float[] cos, float[] sin) {
-    int HP = H * P, slotW = 2 * HP, tab = p * (R / 2), G = h1 - h0;
+    int HP = H * P, ring = cap * P, tab = p * (R / 2), G = h1 - h0;
     int row = r * 3 * HP; // q | k | v of the new token
-    int rowBase = r * cap * slotW; // slot 0 of this row's ring
-    int ko = rowBase + (p % cap) * slotW;
+    int kBase = r * 2 * H * ring, vBase = kBase + H * ring; // head h's ring: + h·ring
+    int slot0 = (p % cap) * P;
     float[] q = sc.vec, w = sc.sc;
     for (int h = h0; h < h1; h++) {
-      Rotary.rotateInto(qkv, row + HP + h * P, kv, ko + h * P, 1, P, R, cos, sin, tab, true);
-      System.arraycopy(qkv, row + 2 * HP + h * P, kv, ko + HP + h * P, P);
+      Rotary.rotateInto(qkv, row + HP + h * P, kv, kBase + h * ring + slot0, 1, P, R, cos, sin, tab, true);
+      System.arraycopy(qkv, row + 2 * HP + h * P, kv, vBase + h * ring + slot0, P);
       Rotary.rotateInto(qkv, row + h * P, q, (h - h0) * P, 1, P, R, cos, sin, tab, true);
     }
     int lo = window < 0 ? 0 : Math.max(0, p - window), n = p - lo + 1;
@@ -543,45 +544,46 @@ public final class Attention {
     // Scores w[g·n + t] for positions lo + t: eight positions at a time (eight independent fma
     // chains, summed by one transposition), the rest one by one.
     for (int g = 0; g < G; g++) {
-      int t = scores8(q, g * P, kv, rowBase + (h0 + g) * P, slotW, cap, lo, n, P, scale, w, g * n, sc.lanes);
+      int kh = kBase + (h0 + g) * ring;
+      int t = scores8(q, g * P, kv, kh, P, cap, lo, n, P, scale, w, g * n, sc.lanes);
       for (int slot = (lo + t) % cap; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
-        w[g * n + t] = AttentionMath.dot(q, g * P, kv, rowBase + slot * slotW + (h0 + g) * P, P, sc.lanes) * scale;
+        w[g * n + t] = AttentionMath.dot(q, g * P, kv, kh + slot * P, P, sc.lanes) * scale;
       }
     }
     for (int g = 0; g < G; g++) AttentionMath.softmax(w, g * n, n, sc.lanes);
     int o = r * HP + h0 * P;
     for (int g = 0; g < G; g++) {
-      weightedSum(w, g * n, n, kv, rowBase + HP + (h0 + g) * P, slotW, cap, lo % cap, out, o + g * P, P);
+      weightedSum(w, g * n, n, kv, vBase + (h0 + g) * ring, P, cap, lo % cap, out, o + g * P, P);
     }
   }
 
   /**
    * Scores of one head for positions lo + t, t in [0, n) in blocks of 8: w[wo + t] = (q · k_t)·scale,
-   * k_t at kv[kBase + slot·slotW] with slot = (lo + t) mod cap. Returns how many positions it did
+   * k_t at kv[kBase + slot·stride] with slot = (lo + t) mod cap. Returns how many positions it did
    * (a multiple of 8; 0 unless both this class and the decode products work on 8 lanes, as
    * {@link Matmul#dots8} and {@code lanes} need); the caller does the rest one
    * by one. Per score: {@link Matmul#dots8} over the vector part of P, then the scalar tail in
    * order. Replaces one dot per score, whose single fma chain and lane sum cost ~8× more.
    */
-  private static int scores8(float[] q, int qo, float[] kv, int kBase, int slotW, int cap, int lo, int n, int P,
+  private static int scores8(float[] q, int qo, float[] kv, int kBase, int stride, int cap, int lo, int n, int P,
       float scale, float[] w, int wo, float[] lanes) {
     if (L != 8 || MatmulGemm.VL != 8) return 0;
     int pv = SPECIES.loopBound(P), t = 0;
     for (; t + 8 <= n; t += 8) {
       int s = (lo + t) % cap;
-      int k0 = kBase + s * slotW;
-      int k1 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
-      int k2 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
-      int k3 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
-      int k4 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
-      int k5 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
-      int k6 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
-      int k7 = kBase + (s = s + 1 == cap ? 0 : s + 1) * slotW;
+      int k0 = kBase + s * stride;
+      int k1 = kBase + (s = s + 1 == cap ? 0 : s + 1) * stride;
+      int k2 = kBase + (s = s + 1 == cap ? 0 : s + 1) * stride;
+      int k3 = kBase + (s = s + 1 == cap ? 0 : s + 1) * stride;
+      int k4 = kBase + (s = s + 1 == cap ? 0 : s + 1) * stride;
+      int k5 = kBase + (s = s + 1 == cap ? 0 : s + 1) * stride;
+      int k6 = kBase + (s = s + 1 == cap ? 0 : s + 1) * stride;
+      int k7 = kBase + (s = s + 1 == cap ? 0 : s + 1) * stride;
       Matmul.dots8(q, qo, kv, k0, k1, k2, k3, k4, k5, k6, k7, pv, lanes, 0);
       for (int j = 0; j < 8; j++) {
         float y = lanes[j];
         if (pv < P) {
-          int kj = kBase + ((lo + t + j) % cap) * slotW;
+          int kj = kBase + ((lo + t + j) % cap) * stride;
           for (int c = pv; c < P; c++) y = Math.fma(q[qo + c], kv[kj + c], y);
         }
         w[wo + t + j] = y * scale;
@@ -591,17 +593,17 @@ public final class Attention {
   }
 
   /**
-   * out[o, o+P) = Σ_t w[wo + t]·v_t over t in [0, n) ascending, v_t at kv[vBase + slot·slotW] with
+   * out[o, o+P) = Σ_t w[wo + t]·v_t over t in [0, n) ascending, v_t at kv[vBase + slot·stride] with
    * slot = (slot0 + t) mod cap: per element one fma chain from 0, four vectors of P at a time kept
    * in registers (before: an axpy per position, the accumulators going through memory).
    */
-  private static void weightedSum(float[] w, int wo, int n, float[] kv, int vBase, int slotW, int cap, int slot0,
+  private static void weightedSum(float[] w, int wo, int n, float[] kv, int vBase, int stride, int cap, int slot0,
       float[] out, int o, int P) {
     int pv = SPECIES.loopBound(P), c = 0;
     for (; c + 4 * L <= pv; c += 4 * L) {
       FloatVector y0 = FloatVector.zero(SPECIES), y1 = y0, y2 = y0, y3 = y0;
       for (int t = 0, slot = slot0; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
-        int vo = vBase + slot * slotW + c;
+        int vo = vBase + slot * stride + c;
         FloatVector a = FloatVector.broadcast(SPECIES, w[wo + t]);
         y0 = a.fma(FloatVector.fromArray(SPECIES, kv, vo), y0);
         y1 = a.fma(FloatVector.fromArray(SPECIES, kv, vo + L), y1);
@@ -616,14 +618,14 @@ public final class Attention {
     for (; c < pv; c += L) {
       FloatVector y = FloatVector.zero(SPECIES);
       for (int t = 0, slot = slot0; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
-        y = FloatVector.broadcast(SPECIES, w[wo + t]).fma(FloatVector.fromArray(SPECIES, kv, vBase + slot * slotW + c), y);
+        y = FloatVector.broadcast(SPECIES, w[wo + t]).fma(FloatVector.fromArray(SPECIES, kv, vBase + slot * stride + c), y);
       }
       y.intoArray(out, o + c);
     }
     for (; c < P; c++) {
       float y = 0f;
       for (int t = 0, slot = slot0; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
-        y = Math.fma(w[wo + t], kv[vBase + slot * slotW + c], y);
+        y = Math.fma(w[wo + t], kv[vBase + slot * stride + c], y);
       }
       out[o + c] = y;
     }
@@ -644,16 +646,16 @@ public final class Attention {
       if (qkvStride < 3 * H * P) throw new IllegalArgumentException("qkvStride < 3HP");
       if (seqLen <= 0) return;
       float[][] cs = Rotary.shared(seqLen, rotaryDim);
-      int HP = H * P, slotW = 2 * HP, first = Math.max(0, seqLen - cap), n = seqLen - first;
+      int HP = H * P, ring = cap * P, first = Math.max(0, seqLen - cap), n = seqLen - first;
+      int kBase = row * 2 * H * ring, vBase = kBase + H * ring;
       Parallel.forRange(n, Math.max(1, (int) (SERIAL_WORK / (2L * HP))), (start, end) -> {
         for (int t = first + start; t < first + end; t++) {
-          int src = qkvOff + (seqStart + t) * qkvStride + HP;
-          int dst = (row * cap + t % cap) * slotW;
+          int src = qkvOff + (seqStart + t) * qkvStride + HP, slot = (t % cap) * P;
           for (int h = 0; h < H; h++) {
-            Rotary.rotateInto(qkv, src + h * P, kvCache, dst + h * P, 1, P, rotaryDim, cs[0], cs[1],
+            Rotary.rotateInto(qkv, src + h * P, kvCache, kBase + h * ring + slot, 1, P, rotaryDim, cs[0], cs[1],
                 t * (rotaryDim / 2), true);
+            System.arraycopy(qkv, src + HP + h * P, kvCache, vBase + h * ring + slot, P);
           }
-          System.arraycopy(qkv, src + HP, kvCache, dst + HP, HP);
         }
       });
     } finally {

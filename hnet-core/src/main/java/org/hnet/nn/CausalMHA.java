@@ -38,9 +38,9 @@ public final class CausalMHA implements Mixer {
   }
 
   /**
-   * Decode state: per row a ring buffer of {@code cap} positions [cap × 2 × H × P] (rotated keys,
-   * then values): window + 1 positions for a windowed layer, maxLen for a global one; pos[r] is the
-   * number of positions row r has seen.
+   * Decode state: per row and head a ring buffer of {@code cap} positions of rotated keys, then the
+   * same of values (row r: [2 × H × cap × P], see {@link Attention#step}): window + 1 positions for
+   * a windowed layer, maxLen for a global one; pos[r] is the number of positions row r has seen.
    */
   public record Cache(float[] kv, int cap, int[] pos) {}
 

@@ -380,20 +380,25 @@ class AttentionTest {
 
   @Test
   void fillCacheKeepsTheLastCapPositionsInRingOrder() {
-    int H = 1, P = 2, R = 0, stride = 6, len = 7, cap = 3;
+    int H = 2, P = 2, R = 0, stride = 12, len = 7, cap = 3, rowSize = 2 * H * cap * P;
     float[] qkv = new float[2 * stride + len * stride];
     for (int t = 0; t < len; t++) {
-      for (int c = 0; c < 6; c++) qkv[(2 + t) * stride + c] = 10 * t + c;
+      for (int c = 0; c < stride; c++) qkv[(2 + t) * stride + c] = 100 * t + c; // q | k heads 0, 1 | v heads 0, 1
     }
-    float[] cache = new float[2 * cap * 2 * P];
+    float[] cache = new float[2 * rowSize];
     Attention.fillCache(cache, 1, cap, qkv, 0, stride, 2, len, H, P, R);
-    // positions 4, 5, 6 in slots 1, 2, 0 of row 1; row 0 untouched.
-    for (int c = 0; c < cap * 4; c++) assertEquals(0f, cache[c]);
+    // row 1 = keys of head 0, of head 1, values of head 0, of head 1, each a ring of cap slots of
+    // P: positions 4, 5, 6 in slots 1, 2, 0; row 0 untouched.
+    for (int c = 0; c < rowSize; c++) assertEquals(0f, cache[c]);
     int[] slotPos = {6, 4, 5};
-    for (int s = 0; s < cap; s++) {
-      int b = (cap + s) * 4, t = slotPos[s];
-      assertArrayEquals(new float[] {10 * t + 2, 10 * t + 3, 10 * t + 4, 10 * t + 5},
-          Arrays.copyOfRange(cache, b, b + 4));
+    for (int kv = 0; kv < 2; kv++) {
+      for (int h = 0; h < H; h++) {
+        for (int s = 0; s < cap; s++) {
+          int b = rowSize + ((kv * H + h) * cap + s) * P, c = 4 + 4 * kv + 2 * h, t = slotPos[s];
+          assertArrayEquals(new float[] {100 * t + c, 100 * t + c + 1}, Arrays.copyOfRange(cache, b, b + P),
+              (kv == 0 ? "key" : "value") + " of head " + h + " in slot " + s);
+        }
+      }
     }
   }
 

@@ -242,6 +242,12 @@ public final class Matmul {
       if (M == 1) {
         for (; n + 8 <= n1; n += 8) dot1x8(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, n, K);
         for (; n + 4 <= n1; n += 4) dot4x1t(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, 0, 1, n, N, K);
+      } else if (M == 8) {
+        // Each row of w once against the 8 rows of x (in L1): the weights stream in one pass with
+        // the arithmetic. Pairs of rows of x against 4 rows of w read those rows from memory in the
+        // first of 4 passes and from L1 in the others, leaving memory idle meanwhile: batch-8
+        // products streamed 8–9 GB/s.
+        for (; n < n1; n++) dot8x1(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, n, N, K);
       } else {
         // Pairs of rows of x against 4 rows of w: 2 + 4 loads per 8 fmas; the 4 rows of w come from
         // memory for the first pair and from L1 for the others.
@@ -293,6 +299,17 @@ public final class Matmul {
       dots8(x, xOff, w, w0, w1, w2, w3, w4, w5, w6, w7, kb, tmp, 0);
       for (int j = 0; j < 8; j++) y[y0 + j] = tail(tmp[j], x, xOff, w, w0 + j * K, kb, K, bias, bo, n + j);
     }
+  }
+
+  /**
+   * y[m, n] for the 8 rows m of x (M = 8) against row n of w; VL == 8: {@link #dots8} with w's row as
+   * the shared operand, so every element gets the fma chain and lane sum of {@link #dot1x8}.
+   */
+  private static void dot8x1(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
+      float[] bias, int bo, int n, int N, int K) {
+    int wr = wOff + n * K, kb = S.loopBound(K);
+    dots8(w, wr, x, xOff, xOff + K, xOff + 2 * K, xOff + 3 * K, xOff + 4 * K, xOff + 5 * K, xOff + 6 * K, xOff + 7 * K, kb, tmp, 0);
+    for (int m = 0; m < 8; m++) y[yOff + m * N + n] = tail(tmp[m], x, xOff + m * K, w, wr, kb, K, bias, bo, n);
   }
 
   /**

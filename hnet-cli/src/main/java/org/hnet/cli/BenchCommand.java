@@ -68,7 +68,7 @@ final class BenchCommand implements Callable<Integer> {
   int repeats;
 
   @Option(names = "--warmups", defaultValue = "2", description = "Untimed runs before the timed ones (default: ${DEFAULT-VALUE}; decoding runs "
-      + DECODE_EXTRA_WARMUPS + " more).")
+      + DECODE_EXTRA_WARMUPS + " more, and then up to " + DECODE_MAX_EXTRA_WARMUPS + " more while the JIT is still compiling).")
   int warmups;
 
   /**
@@ -78,6 +78,18 @@ final class BenchCommand implements Callable<Integer> {
    * the compiler thread then also takes a core from the two that decode.
    */
   static final int DECODE_EXTRA_WARMUPS = 3;
+
+  /**
+   * Then decoding warms up further, at most this many passes, until a pass in which the JIT
+   * compiled for at most {@link #QUIET_JIT_SHARE} of its time. With 3 extra passes C2 was still
+   * compiling Mamba2.step, Conv1d.step, Ssd.step and Attention.step 9–11 s into a run, and a
+   * quarter of the decode products found the worker thread off its core (23% of them ran both
+   * halves on the caller; 11% after 10 more passes).
+   */
+  static final int DECODE_MAX_EXTRA_WARMUPS = 12;
+
+  /** A pass that spent at most this share of its wall time compiling ends the decoding warm-up. */
+  static final double QUIET_JIT_SHARE = 0.01;
 
   @Option(names = "--verbose", description = "Print every warm-up and timed run's duration to stderr (to see when the JIT has settled).")
   boolean verbose;
@@ -133,6 +145,7 @@ final class BenchCommand implements Callable<Integer> {
     HNetForCausalLM model = lm;
     double trainS = Double.NaN, trainFlops = Double.NaN, prefillS = Double.NaN, prefillFlops = Double.NaN;
     double decS = Double.NaN, dec8S = Double.NaN, peak = Double.NaN, fmaPeak = Double.NaN;
+    int decodeWarmups = 0, decode8Warmups = 0;
     double[] roundTrip = {Double.NaN, Double.NaN, Double.NaN};
     long trainPeak = 0;
     if (runs(Part.train)) {
@@ -157,33 +170,41 @@ final class BenchCommand implements Callable<Integer> {
     double weightMb = Double.NaN, bandwidth = Double.NaN;
     double promptS = Double.NaN;
     if (runs(Part.decode)) {
-      int w = warmups + DECODE_EXTRA_WARMUPS, n1 = repeats;
-      double[] steps = new double[w + n1], prompts = new double[w + n1];
-      int[] call = {0};
-      Profile.reset();
-      time("decode", w, n1, () -> {
-        Decoded d = decodeTeacherForced(model, in.decode(), 1, in.promptLen(), profile && call[0] >= w);
+      int n1 = repeats;
+      double[] steps = new double[n1], prompts = new double[n1];
+      int[] timed = {-1}; // the timed pass running, or -1 while warming up
+      Runnable pass = () -> {
+        Decoded d = decodeTeacherForced(model, in.decode(), 1, in.promptLen(), profile && timed[0] >= 0);
         System.arraycopy(d.ran(), 0, stageSteps, 0, d.ran().length);
-        steps[call[0]] = d.stepsS();
-        prompts[call[0]++] = d.promptS();
-      });
-      decS = median(Arrays.copyOfRange(steps, w, w + n1));
-      if (profile) profiles.put(Part.decode, new Profiled(Profile.entries(), sum(Arrays.copyOfRange(steps, w, w + n1)), (double) n1 * in.decodeLen(), "byte"));
-      promptS = median(Arrays.copyOfRange(prompts, w, w + n1));
+        if (timed[0] >= 0) {
+          steps[timed[0]] = d.stepsS();
+          prompts[timed[0]++] = d.promptS();
+        }
+      };
+      decodeWarmups = warmUp("decode", warmups + DECODE_EXTRA_WARMUPS, DECODE_MAX_EXTRA_WARMUPS, pass);
+      Profile.reset();
+      timed[0] = 0;
+      time("decode", 0, n1, pass);
+      decS = median(steps);
+      if (profile) profiles.put(Part.decode, new Profiled(Profile.entries(), sum(steps), (double) n1 * in.decodeLen(), "byte"));
+      promptS = median(prompts);
       weightMb = weightBytesPerStep(lm.config, stageSteps) / 1e6;
       bandwidth = org.hnet.kernels.MachinePeak.readGBps(256, 5); // 8× this machine's last-level cache
     }
     if (runs(Part.decode8)) {
-      int w = warmups + DECODE_EXTRA_WARMUPS, n8 = repeats;
-      double[] steps = new double[w + n8];
-      int[] call = {0};
+      int n8 = repeats;
+      double[] steps = new double[n8];
+      int[] timed = {-1};
+      Runnable pass = () -> {
+        double s = decodeTeacherForced(model, in.decode8(), 8, in.promptLen(), profile && timed[0] >= 0).stepsS();
+        if (timed[0] >= 0) steps[timed[0]++] = s;
+      };
+      decode8Warmups = warmUp("decode8", warmups + DECODE_EXTRA_WARMUPS, DECODE_MAX_EXTRA_WARMUPS, pass);
       Profile.reset();
-      time("decode8", w, n8, () -> {
-        steps[call[0]] = decodeTeacherForced(model, in.decode8(), 8, in.promptLen(), profile && call[0] >= w).stepsS();
-        call[0]++;
-      });
-      dec8S = median(Arrays.copyOfRange(steps, w, w + n8));
-      if (profile) profiles.put(Part.decode8, new Profiled(Profile.entries(), sum(Arrays.copyOfRange(steps, w, w + n8)), (double) n8 * in.decodeLen(), "step"));
+      timed[0] = 0;
+      time("decode8", 0, n8, pass);
+      dec8S = median(steps);
+      if (profile) profiles.put(Part.decode8, new Profiled(Profile.entries(), sum(steps), (double) n8 * in.decodeLen(), "step"));
     }
     if (runs(Part.matmul)) {
       peak = matmulPeak();
@@ -205,10 +226,13 @@ final class BenchCommand implements Callable<Integer> {
       }
       if (runs(Part.decode)) {
         parts.add(String.format(Locale.ROOT, "\"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f, \"steps_per_stage\": %s, \"prompt_prefill_ms\": %.3f,"
-            + " \"weight_mb_per_byte\": %.3f, \"read_gb_per_s\": %.2f, \"bound_ms_per_byte\": %.4f, \"share_of_bound\": %.4f}",
-            decS * 1e3 / G, G / decS, Arrays.toString(stageSteps), promptS * 1e3, weightMb, bandwidth, weightMb / bandwidth, (weightMb / bandwidth) / (decS * 1e3 / G)));
+            + " \"weight_mb_per_byte\": %.3f, \"read_gb_per_s\": %.2f, \"bound_ms_per_byte\": %.4f, \"share_of_bound\": %.4f, \"warmups\": %d}",
+            decS * 1e3 / G, G / decS, Arrays.toString(stageSteps), promptS * 1e3, weightMb, bandwidth, weightMb / bandwidth, (weightMb / bandwidth) / (decS * 1e3 / G),
+            decodeWarmups));
       }
-      if (runs(Part.decode8)) parts.add(String.format(Locale.ROOT, "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f}", 8.0 * G / dec8S, dec8S * 1e3 / G));
+      if (runs(Part.decode8)) {
+        parts.add(String.format(Locale.ROOT, "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f, \"warmups\": %d}", 8.0 * G / dec8S, dec8S * 1e3 / G, decode8Warmups));
+      }
       if (runs(Part.matmul)) {
         parts.add(String.format(Locale.ROOT, "\"matmul_peak_gflops\": %.2f, \"fma_peak_gflops\": %.2f", peak, fmaPeak));
         parts.add(String.format(Locale.ROOT, "\"core_round_trip_ns\": {\"min\": %s, \"median\": %s, \"max\": %s}",
@@ -228,12 +252,13 @@ final class BenchCommand implements Callable<Integer> {
       if (runs(Part.decode)) {
         out.printf(Locale.ROOT, "decode batch 1          %8.3f ms/byte %7.1f bytes/s; steps per stage %s; the %d-byte prompt's prefill %.1f ms (not counted)%n",
             decS * 1e3 / G, G / decS, Arrays.toString(stageSteps), in.promptLen(), promptS * 1e3);
-        out.printf(Locale.ROOT, "  weights read per byte %.1f MB, memory read %.1f GB/s: bound %.3f ms/byte, reached %.0f%%%n",
-            weightMb, bandwidth, weightMb / bandwidth, 100 * (weightMb / bandwidth) / (decS * 1e3 / G));
+        out.printf(Locale.ROOT, "  weights read per byte %.1f MB, memory read %.1f GB/s: bound %.3f ms/byte, reached %.0f%%; after %d warm-up passes%n",
+            weightMb, bandwidth, weightMb / bandwidth, 100 * (weightMb / bandwidth) / (decS * 1e3 / G), decodeWarmups);
       }
       if (runs(Part.decode8)) {
         out.printf(Locale.ROOT, "decode batch 8          %8.3f ms/step %7.1f bytes/s", dec8S * 1e3 / G, 8.0 * G / dec8S);
-        out.printf(Locale.ROOT, runs(Part.decode) ? " (%.2f× batch 1)%n" : "%n", (8.0 * G / dec8S) / (G / decS));
+        if (runs(Part.decode)) out.printf(Locale.ROOT, " (%.2f× batch 1)", (8.0 * G / dec8S) / (G / decS));
+        out.printf(Locale.ROOT, "; after %d warm-up passes%n", decode8Warmups);
       }
       if (runs(Part.matmul)) {
         out.printf(Locale.ROOT, "matmul 1024³ peak       %8.1f GFLOP/s; FMA peak of the machine %.1f GFLOP/s%n", peak, fmaPeak);
@@ -385,6 +410,33 @@ final class BenchCommand implements Callable<Integer> {
   /** {@link #time(int, int, Runnable)}, printing every run's seconds to stderr under --verbose. */
   double[] time(String label, int warmup, int runs, Runnable r) {
     return time(warmup, runs, r, verbose ? label : null, verbose ? spec.commandLine().getErr() : null);
+  }
+
+  /**
+   * Untimed runs of r: {@code min}, then up to {@code extra} more until one in which the JIT
+   * compiled for at most {@link #QUIET_JIT_SHARE} of the run's time (when the JVM reports its
+   * compilation time). Returns how many ran.
+   */
+  int warmUp(String label, int min, int extra, Runnable r) {
+    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    java.util.function.LongSupplier jitMs = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit::getTotalCompilationTime : null;
+    return warmUp(min, extra, r, jitMs, verbose ? label : null, verbose ? spec.commandLine().getErr() : null);
+  }
+
+  /** {@link #warmUp(String, int, int, Runnable)} with the JIT's total compilation time in ms from jitMs (null: unknown). */
+  static int warmUp(int min, int extra, Runnable r, java.util.function.LongSupplier jitMs, String label, PrintWriter err) {
+    int i = 0;
+    while (true) {
+      long c0 = jitMs != null ? jitMs.getAsLong() : 0, t0 = System.nanoTime();
+      r.run();
+      double s = (System.nanoTime() - t0) / 1e9, compiled = jitMs != null ? (jitMs.getAsLong() - c0) / 1e3 : 0;
+      i++;
+      if (label != null) {
+        err.printf(Locale.ROOT, "%s warm-up %d: %.4f s%s%n", label, i, s, jitMs != null ? String.format(Locale.ROOT, " (JIT %.3f s)", compiled) : "");
+        err.flush();
+      }
+      if (i >= min + extra || i >= min && compiled <= QUIET_JIT_SHARE * s) return i;
+    }
   }
 
   /** {@link #time(String, int, int, Runnable)} for train or prefill, recording the timed runs' kernels under --profile. */

@@ -65,7 +65,35 @@ class BenchCommandTest {
     assertEquals(j.at("/decode/weight_mb_per_byte").asDouble() / j.at("/decode/read_gb_per_s").asDouble(),
         j.at("/decode/bound_ms_per_byte").asDouble(), 1e-3, r.out());
     assertTrue(j.at("/decode_batch8/bytes_per_s").asDouble() > 0, r.out());
+    int most = 2 + BenchCommand.DECODE_EXTRA_WARMUPS + BenchCommand.DECODE_MAX_EXTRA_WARMUPS;
+    for (String part : new String[] {"decode", "decode_batch8"}) {
+      int w = j.at("/" + part + "/warmups").asInt();
+      assertTrue(w >= 2 + BenchCommand.DECODE_EXTRA_WARMUPS && w <= most, part + " warm-up passes: " + r.out());
+    }
     assertFalse(j.has("matmul_peak_gflops"), "--only leaves out what it does not name");
+  }
+
+  /**
+   * The decoding warm-up runs its minimum, then goes on while the JIT compiled for more than 1% of
+   * a run, up to its limit.
+   */
+  @Test
+  void warmUpGoesOnWhileTheJitCompiles() {
+    int[] runs = {0};
+    Runnable pass = () -> {
+      runs[0]++;
+      long t0 = System.nanoTime();
+      while (System.nanoTime() - t0 < 2_000_000) Thread.onSpinWait(); // 2 ms
+    };
+    // compiling 1 s during each of the first 4 runs, then nothing
+    java.util.function.LongSupplier busyFor4 = () -> 1000L * Math.min(runs[0], 4);
+    assertEquals(5, BenchCommand.warmUp(2, 12, pass, busyFor4, null, null));
+    runs[0] = 0;
+    assertEquals(3, BenchCommand.warmUp(3, 12, pass, () -> 0L, null, null), "a quiet JIT: the minimum");
+    runs[0] = 0;
+    assertEquals(7, BenchCommand.warmUp(2, 5, pass, () -> 1000L * runs[0], null, null), "always compiling: the limit");
+    runs[0] = 0;
+    assertEquals(2, BenchCommand.warmUp(2, 5, pass, null, null, null), "compilation time unknown: the minimum");
   }
 
   /**

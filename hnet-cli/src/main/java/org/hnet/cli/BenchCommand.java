@@ -166,8 +166,9 @@ final class BenchCommand implements Callable<Integer> {
       prefillS = median(time(Part.prefill, warmups, repeats, () -> model.prefill(in.prefill(), SeqLens.uniform(1, L), model.allocate(1, L))));
       prefillFlops = org.hnet.kernels.Flops.take() / (double) (warmups + repeats);
     }
-    long[] stageSteps = new long[routers + 1];
-    double weightMb = Double.NaN, bandwidth = Double.NaN;
+    long[] stageSteps = new long[routers + 1], stageSteps8 = new long[routers + 1];
+    double weightMb = Double.NaN, weightMb8 = Double.NaN, bandwidth = Double.NaN;
+    double[] kvMb = {Double.NaN, Double.NaN}; // KV cache read per step: batch 1, batch 8
     double promptS = Double.NaN;
     if (runs(Part.decode)) {
       int n1 = repeats;
@@ -176,6 +177,7 @@ final class BenchCommand implements Callable<Integer> {
       Runnable pass = () -> {
         Decoded d = decodeTeacherForced(model, in.decode(), 1, in.promptLen(), profile && timed[0] >= 0);
         System.arraycopy(d.ran(), 0, stageSteps, 0, d.ran().length);
+        kvMb[0] = d.kvBytes() / 1e6 / in.decodeLen();
         if (timed[0] >= 0) {
           steps[timed[0]] = d.stepsS();
           prompts[timed[0]++] = d.promptS();
@@ -189,15 +191,16 @@ final class BenchCommand implements Callable<Integer> {
       if (profile) profiles.put(Part.decode, new Profiled(Profile.entries(), sum(steps), (double) n1 * in.decodeLen(), "byte"));
       promptS = median(prompts);
       weightMb = weightBytesPerStep(lm.config, stageSteps) / 1e6;
-      bandwidth = org.hnet.kernels.MachinePeak.readGBps(256, 5); // 8× this machine's last-level cache
     }
     if (runs(Part.decode8)) {
       int n8 = repeats;
       double[] steps = new double[n8];
       int[] timed = {-1};
       Runnable pass = () -> {
-        double s = decodeTeacherForced(model, in.decode8(), 8, in.promptLen(), profile && timed[0] >= 0).stepsS();
-        if (timed[0] >= 0) steps[timed[0]++] = s;
+        Decoded d = decodeTeacherForced(model, in.decode8(), 8, in.promptLen(), profile && timed[0] >= 0);
+        System.arraycopy(d.ran(), 0, stageSteps8, 0, d.ran().length);
+        kvMb[1] = d.kvBytes() / 1e6 / in.decodeLen();
+        if (timed[0] >= 0) steps[timed[0]++] = d.stepsS();
       };
       decode8Warmups = warmUp("decode8", warmups + DECODE_EXTRA_WARMUPS, DECODE_MAX_EXTRA_WARMUPS, pass);
       Profile.reset();
@@ -205,6 +208,10 @@ final class BenchCommand implements Callable<Integer> {
       time("decode8", 0, n8, pass);
       dec8S = median(steps);
       if (profile) profiles.put(Part.decode8, new Profiled(Profile.entries(), sum(steps), (double) n8 * in.decodeLen(), "step"));
+      weightMb8 = weightBytesPerStep(lm.config, stageSteps8) / 1e6;
+    }
+    if (runs(Part.decode) || runs(Part.decode8)) {
+      bandwidth = org.hnet.kernels.MachinePeak.readGBps(256, 5); // 8× this machine's last-level cache
     }
     if (runs(Part.matmul)) {
       peak = matmulPeak();
@@ -226,12 +233,17 @@ final class BenchCommand implements Callable<Integer> {
       }
       if (runs(Part.decode)) {
         parts.add(String.format(Locale.ROOT, "\"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f, \"steps_per_stage\": %s, \"prompt_prefill_ms\": %.3f,"
-            + " \"weight_mb_per_byte\": %.3f, \"read_gb_per_s\": %.2f, \"bound_ms_per_byte\": %.4f, \"share_of_bound\": %.4f, \"warmups\": %d}",
+            + " \"weight_mb_per_byte\": %.3f, \"read_gb_per_s\": %.2f, \"bound_ms_per_byte\": %.4f, \"share_of_bound\": %.4f, \"kv_mb_per_byte\": %.3f,"
+            + " \"warmups\": %d}",
             decS * 1e3 / G, G / decS, Arrays.toString(stageSteps), promptS * 1e3, weightMb, bandwidth, weightMb / bandwidth, (weightMb / bandwidth) / (decS * 1e3 / G),
-            decodeWarmups));
+            kvMb[0], decodeWarmups));
       }
       if (runs(Part.decode8)) {
-        parts.add(String.format(Locale.ROOT, "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f, \"warmups\": %d}", 8.0 * G / dec8S, dec8S * 1e3 / G, decode8Warmups));
+        String ceiling = runs(Part.decode) ? String.format(Locale.ROOT, ", \"ratio_at_bounds\": %.3f", ratioAtBounds(weightMb, kvMb[0], weightMb8, kvMb[1])) : "";
+        parts.add(String.format(Locale.ROOT, "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f, \"steps_per_stage\": %s, \"weight_mb_per_step\": %.3f,"
+            + " \"kv_mb_per_step\": %.3f, \"bound_ms_per_step\": %.4f, \"share_of_bound\": %.4f%s, \"warmups\": %d}",
+            8.0 * G / dec8S, dec8S * 1e3 / G, Arrays.toString(stageSteps8), weightMb8, kvMb[1], weightMb8 / bandwidth,
+            (weightMb8 / bandwidth) / (dec8S * 1e3 / G), ceiling, decode8Warmups));
       }
       if (runs(Part.matmul)) {
         parts.add(String.format(Locale.ROOT, "\"matmul_peak_gflops\": %.2f, \"fma_peak_gflops\": %.2f", peak, fmaPeak));
@@ -252,13 +264,19 @@ final class BenchCommand implements Callable<Integer> {
       if (runs(Part.decode)) {
         out.printf(Locale.ROOT, "decode batch 1          %8.3f ms/byte %7.1f bytes/s; steps per stage %s; the %d-byte prompt's prefill %.1f ms (not counted)%n",
             decS * 1e3 / G, G / decS, Arrays.toString(stageSteps), in.promptLen(), promptS * 1e3);
-        out.printf(Locale.ROOT, "  weights read per byte %.1f MB, memory read %.1f GB/s: bound %.3f ms/byte, reached %.0f%%; after %d warm-up passes%n",
-            weightMb, bandwidth, weightMb / bandwidth, 100 * (weightMb / bandwidth) / (decS * 1e3 / G), decodeWarmups);
+        out.printf(Locale.ROOT, "  weights read per byte %.1f MB (and %.1f MB of KV cache), memory read %.1f GB/s: bound %.3f ms/byte, reached %.0f%%; after %d warm-up passes%n",
+            weightMb, kvMb[0], bandwidth, weightMb / bandwidth, 100 * (weightMb / bandwidth) / (decS * 1e3 / G), decodeWarmups);
       }
       if (runs(Part.decode8)) {
         out.printf(Locale.ROOT, "decode batch 8          %8.3f ms/step %7.1f bytes/s", dec8S * 1e3 / G, 8.0 * G / dec8S);
         if (runs(Part.decode)) out.printf(Locale.ROOT, " (%.2f× batch 1)", (8.0 * G / dec8S) / (G / decS));
-        out.printf(Locale.ROOT, "; after %d warm-up passes%n", decode8Warmups);
+        out.printf(Locale.ROOT, "; steps per stage %s%n", Arrays.toString(stageSteps8));
+        out.printf(Locale.ROOT, "  weights read per step %.1f MB (and %.1f MB of KV cache): bound %.3f ms/step, reached %.0f%%; after %d warm-up passes%n",
+            weightMb8, kvMb[1], weightMb8 / bandwidth, 100 * (weightMb8 / bandwidth) / (dec8S * 1e3 / G), decode8Warmups);
+        if (runs(Part.decode)) {
+          out.printf(Locale.ROOT, "  both at their bounds (weights and KV cache), batch 8 would give %.2f× the bytes/s of batch 1%n",
+              ratioAtBounds(weightMb, kvMb[0], weightMb8, kvMb[1]));
+        }
       }
       if (runs(Part.matmul)) {
         out.printf(Locale.ROOT, "matmul 1024³ peak       %8.1f GFLOP/s; FMA peak of the machine %.1f GFLOP/s%n", peak, fmaPeak);
@@ -329,14 +347,14 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** One teacher-forced decode: per stage the steps in which it ran, and the seconds of the steps and of the prompt. */
-  record Decoded(long[] ran, double stepsS, double promptS) {}
+  record Decoded(long[] ran, double stepsS, double promptS, long kvBytes) {}
 
   /**
    * Prefills the prompt of each row, then steps through the remaining bytes. Only the steps are
    * timed as {@code stepsS} (the anchor's figure is 256 step() calls after the prompt); the cache
    * allocation and the prompt's prefill are {@code promptS}. {@code ran}: per stage, the number of
    * steps in which it ran for some row (stage 0: every step; stage s + 1: the steps where router s
-   * took a boundary in some row).
+   * took a boundary in some row). {@code kvBytes}: the bytes of cached keys and values the steps read.
    */
   static Decoded decodeTeacherForced(HNetForCausalLM lm, int[] ids, int rows, int promptLen, boolean profile) {
     long t0 = System.nanoTime();
@@ -350,6 +368,7 @@ final class BenchCommand implements Callable<Integer> {
     int[] tok = new int[rows];
     long[] ran = new long[lm.config.numStages()];
     if (profile) Profile.start();
+    long kv0 = org.hnet.kernels.Attention.kvBytesRead();
     long t1 = System.nanoTime();
     for (int t = promptLen; t < total; t++) {
       for (int r = 0; r < rows; r++) tok[r] = ids[r * total + t];
@@ -365,7 +384,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     long t2 = System.nanoTime();
     if (profile) Profile.stop();
-    return new Decoded(ran, (t2 - t1) / 1e9, (t1 - t0) / 1e9);
+    return new Decoded(ran, (t2 - t1) / 1e9, (t1 - t0) / 1e9, org.hnet.kernels.Attention.kvBytesRead() - kv0);
   }
 
   /**
@@ -378,6 +397,14 @@ final class BenchCommand implements Callable<Integer> {
     double params = (double) cfg.vocabSize() * d0 + d0;
     for (int s = 0; s < stageSteps.length; s++) params += cfg.parameterCount(s) * (double) stageSteps[s] / Math.max(1, stageSteps[0]);
     return 4 * params;
+  }
+
+  /**
+   * The batch-8 over batch-1 bytes/s ratio when both read their weights and KV cache at the same
+   * bandwidth: 8 bytes per batch-8 step against one per batch-1 step.
+   */
+  static double ratioAtBounds(double weightMb1, double kvMb1, double weightMb8, double kvMb8) {
+    return 8 * (weightMb1 + kvMb1) / (weightMb8 + kvMb8);
   }
 
   /** Peak heap since the last reset: the sum of the heap pools' peaks (an upper bound on the live peak). */

@@ -65,6 +65,18 @@ class BenchCommandTest {
     assertEquals(j.at("/decode/weight_mb_per_byte").asDouble() / j.at("/decode/read_gb_per_s").asDouble(),
         j.at("/decode/bound_ms_per_byte").asDouble(), 1e-3, r.out());
     assertTrue(j.at("/decode_batch8/bytes_per_s").asDouble() > 0, r.out());
+    // batch 8: weights by the steps each stage ran for some row, at the bandwidth batch 1 used
+    var cfg = org.hnet.config.HNetConfig.parse(java.nio.file.Path.of(CONFIG));
+    JsonNode steps8 = j.at("/decode_batch8/steps_per_stage");
+    long[] ran8 = new long[steps8.size()];
+    for (int s = 0; s < ran8.length; s++) ran8[s] = steps8.get(s).asLong();
+    assertEquals(6, ran8[0], r.out());
+    double w8 = j.at("/decode_batch8/weight_mb_per_step").asDouble(), kv8 = j.at("/decode_batch8/kv_mb_per_step").asDouble();
+    assertEquals(BenchCommand.weightBytesPerStep(cfg, ran8) / 1e6, w8, 1e-3, r.out());
+    assertEquals(w8 / j.at("/decode/read_gb_per_s").asDouble(), j.at("/decode_batch8/bound_ms_per_step").asDouble(), 1e-3, r.out());
+    double kv1 = j.at("/decode/kv_mb_per_byte").asDouble();
+    assertTrue(kv1 >= 0 && kv8 >= kv1 && (steps.get(1).asInt() == 0 || kv1 > 0), "KV cache read: " + r.out());
+    assertEquals(8 * (j.at("/decode/weight_mb_per_byte").asDouble() + kv1) / (w8 + kv8), j.at("/decode_batch8/ratio_at_bounds").asDouble(), 2e-3, r.out());
     int most = 2 + BenchCommand.DECODE_EXTRA_WARMUPS + BenchCommand.DECODE_MAX_EXTRA_WARMUPS;
     for (String part : new String[] {"decode", "decode_batch8"}) {
       int w = j.at("/" + part + "/warmups").asInt();

@@ -40,6 +40,14 @@ public final class Attention {
   /** Below this much multiply-add work a call runs on the calling thread alone. */
   private static final long SERIAL_WORK = 1L << 16;
 
+  /** Bytes of keys and values the decode steps have read (for the benchmark's bandwidth bound). */
+  private static final java.util.concurrent.atomic.LongAdder KV_READ = new java.util.concurrent.atomic.LongAdder();
+
+  /** The bytes of cached keys and values that {@link #step} has read so far (float32: 8 per head dimension and position). */
+  public static long kvBytesRead() {
+    return KV_READ.sum();
+  }
+
   private Attention() {}
 
   /** Per-thread reusable buffers; grown, never shrunk. */
@@ -488,6 +496,7 @@ public final class Attention {
         work += (long) H * P * (window < 0 ? pos[r] + 1 : Math.min(pos[r] + 1, window + 1));
       }
       if (maxPos < 0) return;
+      KV_READ.add(8 * work);
       float[][] cs = Rotary.shared(maxPos + 1, rotaryDim);
       // Items are (row, head group): a group's heads sit side by side in every slot, so a whole
       // group streams the ring contiguously. Rows alone would leave threads idle for few rows, so

@@ -378,6 +378,20 @@ class AttentionTest {
     }
   }
 
+  /** The step counts the cached keys and values it reads: 8 bytes per head dimension and attended position of each active row. */
+  @Test
+  void stepCountsTheKeysAndValuesItReads() {
+    int H = 2, P = 8, R = 0, HP = H * P, cap = 6, window = 3;
+    float[] cache = new float[3 * 2 * cap * HP], qkv = randomQkv(new Random(3), 3 * 3 * HP, 1f), out = new float[3 * HP];
+    long before = Attention.kvBytesRead();
+    // rows at positions 4 (window 3: attends to 4 positions), 1 (2 positions) and 5 (inactive)
+    Attention.step(out, qkv, cache, cap, new int[] {4, 1, 5}, 3, H, P, R, window, new boolean[] {true, true, false});
+    assertEquals(8L * HP * (4 + 2), Attention.kvBytesRead() - before);
+    before = Attention.kvBytesRead();
+    Attention.step(out, qkv, cache, cap, new int[] {4, 1, 5}, 3, H, P, R, -1, new boolean[] {false, true, true});
+    assertEquals(8L * HP * (2 + 6), Attention.kvBytesRead() - before, "global attention: every position so far");
+  }
+
   @Test
   void fillCacheKeepsTheLastCapPositionsInRingOrder() {
     int H = 2, P = 2, R = 0, stride = 12, len = 7, cap = 3, rowSize = 2 * H * cap * P;

@@ -48,7 +48,7 @@ public final class Block {
     int T = seqs.total();
     if (mode.training) savedT = T;
     float[] r = mixer.forward(norm1.forward(residual, T, w), seqs, w);
-    return addMlp(r, residual, T, false, w);
+    return addMlp(r, residual, T, null, w);
   }
 
   /** Prefill: as forward, filling the mixer's cache. */
@@ -59,7 +59,7 @@ public final class Block {
   float[] prefill(float[] residual, SeqLens seqs, Object cache, Workspace w) {
     int T = seqs.total();
     float[] r = mixer.prefill(norm1.forward(residual, T, w), seqs, cache, w);
-    return addMlp(r, residual, T, false, w);
+    return addMlp(r, residual, T, null, w);
   }
 
   /** One position of R rows: the residual stream [R × d] → after this block. */
@@ -70,16 +70,19 @@ public final class Block {
   float[] step(float[] residual, Object cache, boolean[] active, Workspace w) {
     int R = active.length;
     float[] r = mixer.step(norm1.forward(residual, R, w), cache, active, w);
-    return addMlp(r, residual, R, true, w);
+    return addMlp(r, residual, R, active, w);
   }
 
-  /** r = mixer output: adds the residual, then the MLP branch if any (its decode-step form when step). */
-  private float[] addMlp(float[] r, float[] residual, int T, boolean step, Workspace w) {
+  /**
+   * r = mixer output: adds the residual, then the MLP branch if any (its decode-step form for the
+   * rows with active[r] when active is not null).
+   */
+  private float[] addMlp(float[] r, float[] residual, int T, boolean[] active, Workspace w) {
     int n = T * d;
     Ops.addInPlace(r, 0, residual, 0, n);
     if (mlp == null) return r;
     float[] h = norm2.forward(r, T, w);
-    float[] r2 = step ? mlp.step(h, T, w) : mlp.forward(h, T, w);
+    float[] r2 = active != null ? mlp.step(h, T, active, w) : mlp.forward(h, T, w);
     Ops.addInPlace(r2, 0, r, 0, n);
     return r2;
   }

@@ -86,11 +86,11 @@ public final class CausalMHA implements Mixer {
         throw new org.hnet.HNetException("generation ran past the attention cache of " + c.cap() + " positions (raise the maximum length)");
       }
     }
-    float[] qkv = wqkv.step(x, R, w);
+    float[] qkv = wqkv.step(x, R, active, w);
     float[] o = w.zeros(ws + S_O, R * d); // inactive rows are not written: zero, as a fresh array
     Attention.step(o, qkv, c.kv(), c.cap(), c.pos(), R, nHeads, headDim, rotaryDim, window, active);
     for (int r = 0; r < R; r++) if (active[r]) c.pos()[r]++;
-    return outProj.step(o, R, w);
+    return outProj.step(o, R, active, w);
   }
 
   @Override

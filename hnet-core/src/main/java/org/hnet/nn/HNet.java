@@ -230,7 +230,7 @@ public final class HNet {
     float[] h = pad(x, dIn, R, w);
     if (innermost) return cut(innermostNetwork.step(h, cache.innermost, active, w), dIn, R, w);
     h = encoder.step(h, cache.encoder, active, w);
-    float[] residual = residualProj.step(h, R, w);
+    float[] residual = residualProj.step(h, R, active, w);
     RoutingModule.Output r = routingModule.step(h, cache.routing, active, w);
     routing.add(r);
     boolean[] boundary = r.boundaryMask(); // false for inactive rows

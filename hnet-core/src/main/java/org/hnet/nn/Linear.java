@@ -9,6 +9,7 @@ public final class Linear {
   public final int in;
   public final int out;
   private final int ws, dxSlot; // workspace slots: output [M × out], input gradient [M × in]
+  private final int rows; // two shared slots: a step's active rows of x, and their outputs
 
   Linear(Params ps, String prefix, int stage, int in, int out, boolean bias) {
     this(ps, prefix, stage, in, out, bias, null);
@@ -27,6 +28,7 @@ public final class Linear {
     this.bias = bias ? ps.take(prefix + ".bias", stage, false, out) : null;
     this.ws = ps.slots(1);
     this.dxSlot = sharedDx == null ? ps.slots(1) : ps.sharedSlots(sharedDx, 1);
+    this.rows = ps.sharedSlots("linear.step.rows", 2);
   }
 
   private float[] savedX; // [M × in], kept for the backward when training
@@ -63,6 +65,27 @@ public final class Linear {
   float[] step(float[] x, int R, Workspace w) {
     float[] y = w.floats(ws, R * out);
     Matmul.linearDecode(y, 0, x, 0, weight.data, 0, bias == null ? null : bias.data, 0, R, out, in);
+    return y;
+  }
+
+  /**
+   * One decode step of the rows r with active[r] (all when active is null): each as if decoded
+   * alone; the other rows of the output are zero. With some rows inactive (in a stage that only
+   * some rows of the batch reach), the active rows are gathered and multiplied together: the
+   * weights are read once either way, and the arithmetic is only theirs.
+   */
+  float[] step(float[] x, int R, boolean[] active, Workspace w) {
+    int n = 0;
+    if (active != null) for (int r = 0; r < R; r++) if (active[r]) n++;
+    if (active == null || n == R) return step(x, R, w);
+    float[] y = w.floats(ws, R * out);
+    if (n > 0) {
+      float[] xs = w.floats(rows, n * in), ys = w.floats(rows + 1, n * out);
+      for (int r = 0, i = 0; r < R; r++) if (active[r]) System.arraycopy(x, r * in, xs, in * i++, in);
+      Matmul.linearDecode(ys, 0, xs, 0, weight.data, 0, bias == null ? null : bias.data, 0, n, out, in);
+      for (int r = 0, i = 0; r < R; r++) if (active[r]) System.arraycopy(ys, out * i++, y, r * out, out);
+    }
+    for (int r = 0; r < R; r++) if (!active[r]) java.util.Arrays.fill(y, r * out, (r + 1) * out, 0f);
     return y;
   }
 

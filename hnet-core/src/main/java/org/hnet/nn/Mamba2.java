@@ -88,7 +88,7 @@ public final class Mamba2 implements Mixer {
   public float[] step(float[] x, Object cache, boolean[] active, Workspace w) {
     Cache c = (Cache) cache;
     int R = active.length;
-    float[] zxbcdt = inProj.step(x, R, w); // [R × dInProj]
+    float[] zxbcdt = inProj.step(x, R, active, w); // [R × dInProj]
     float[] in = w.floats(ws + S_IN, R * convDim), xbc = w.floats(ws + S_XBC, R * convDim);
     for (int r = 0; r < R; r++) System.arraycopy(zxbcdt, r * dInProj + dInner, in, r * convDim, convDim);
     Conv1d.step(c.conv(), xbc, in, convWeight.data, convBias.data, R, convDim, dConv, active);
@@ -106,7 +106,7 @@ public final class Mamba2 implements Mixer {
     Ssd.step(c.ssm(), y, xs, dt, dtBias.data, aLog.data, b, cc, dSkip.data, R, nHeads, headDim, dState, active);
     float[] g = w.floats(ws + S_G, R * dInner);
     Ops.gatedRmsnorm(g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, R, dInner, RMSNorm.EPS);
-    return outProj.step(g, R, w);
+    return outProj.step(g, R, active, w);
   }
 
   @Override

@@ -153,8 +153,8 @@ public final class RoutingModule {
     int R = active.length;
     float[] q = null, k = null;
     if (HNet.any(active)) { // an idle stage of a decode step (no row active) reads no weight
-      q = qProj.step(c.last(), R, w);
-      k = kProj.step(h, R, w);
+      q = qProj.step(c.last(), R, active, w);
+      k = kProj.step(h, R, active, w);
       normalizeRows(q, R, w.floats(ws + S_QNORM, R));
       normalizeRows(k, R, w.floats(ws + S_KNORM, R));
     }

@@ -48,10 +48,15 @@ public final class SwiGLU {
   }
 
   float[] step(float[] x, int R, Workspace w) {
-    float[] h = fc1.step(x, R, w);
+    return step(x, R, null, w);
+  }
+
+  /** The rows r with active[r] (all when null); the other rows of the output are zero. */
+  float[] step(float[] x, int R, boolean[] active, Workspace w) {
+    float[] h = fc1.step(x, R, active, w);
     float[] g = w.floats(ws, R * hidden);
     Ops.swiglu(g, 0, h, 0, R, hidden);
-    return fc2.step(g, R, w);
+    return fc2.step(g, R, active, w);
   }
 
   public float[] backward(float[] dy) {

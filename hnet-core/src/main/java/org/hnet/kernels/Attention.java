@@ -498,13 +498,14 @@ public final class Attention {
       if (maxPos < 0) return;
       KV_READ.add(8 * work);
       float[][] cs = Rotary.shared(maxPos + 1, rotaryDim);
-      // Items are (row, head group): a group's heads sit side by side in every slot, so a whole
-      // group streams the ring contiguously. Rows alone would leave threads idle for few rows, so
+      // Items are (active row, head group). Rows alone would leave threads idle for few rows, so
       // heads are split into just enough groups; per-head results do not depend on the grouping.
+      // Only active rows make items: with (row, group) items over all R rows, the contiguous
+      // parts of the thread split held unequal numbers of active rows.
       int rows = 0;
       for (int r = 0; r < R; r++) if (active[r]) rows++;
       int groups = Math.min(H, Math.max(1, (Parallel.threads() + rows - 1) / rows));
-      int n = R * groups, need = window < 0 ? maxPos + 1 : Math.min(maxPos + 1, window + 1);
+      int n = rows * groups, need = window < 0 ? maxPos + 1 : Math.min(maxPos + 1, window + 1);
       int gMax = (H + groups - 1) / groups;
       int grain = work < SERIAL_WORK ? n : 1;
       if (Parallel.serial(n, grain)) {
@@ -518,19 +519,19 @@ public final class Attention {
     }
   }
 
-  /** Work items [start, end) of {@link #step}: item it is head group it % groups of row it / groups. */
+  /** Work items [start, end) of {@link #step}: item it is head group it % groups of active row number it / groups. */
   private static void stepItems(float[] out, float[] qkv, float[] kvCache, int cap, int[] pos, int H, int P,
       int rotaryDim, int window, boolean[] active, float[][] cs, int groups, int gMax, int need, int start, int end) {
     Scratch sc = SCRATCH.get();
     if (sc.vec.length < gMax * P) sc.vec = new float[gMax * P];
     // scores grow with the position, one more each step: grow by doubling, not to the exact need
     if (sc.sc.length < gMax * need) sc.sc = new float[(int) Math.min(Integer.MAX_VALUE - 8, Math.max(gMax * need, 2L * sc.sc.length))];
+    int r = -1, k = -1; // row r is active row number k
     for (int it = start; it < end; it++) {
-      int r = it / groups, g = it % groups;
-      if (active[r]) {
-        stepHeads(sc, out, qkv, kvCache, cap, pos[r], r, g * H / groups, (g + 1) * H / groups,
-            H, P, rotaryDim, window, cs[0], cs[1]);
-      }
+      for (int want = it / groups; k < want; ) if (active[++r]) k++;
+      int g = it % groups;
+      stepHeads(sc, out, qkv, kvCache, cap, pos[r], r, g * H / groups, (g + 1) * H / groups,
+          H, P, rotaryDim, window, cs[0], cs[1]);
     }
   }
 

@@ -171,43 +171,20 @@ final class BenchCommand implements Callable<Integer> {
     double[] kvMb = {Double.NaN, Double.NaN}; // KV cache read per step: batch 1, batch 8
     double promptS = Double.NaN;
     if (runs(Part.decode)) {
-      int n1 = repeats;
-      double[] steps = new double[n1], prompts = new double[n1];
-      int[] timed = {-1}; // the timed pass running, or -1 while warming up
-      Runnable pass = () -> {
-        Decoded d = decodeTeacherForced(model, in.decode(), 1, in.promptLen(), profile && timed[0] >= 0);
-        System.arraycopy(d.ran(), 0, stageSteps, 0, d.ran().length);
-        kvMb[0] = d.kvBytes() / 1e6 / in.decodeLen();
-        if (timed[0] >= 0) {
-          steps[timed[0]] = d.stepsS();
-          prompts[timed[0]++] = d.promptS();
-        }
-      };
-      decodeWarmups = warmUp("decode", warmups + DECODE_EXTRA_WARMUPS, DECODE_MAX_EXTRA_WARMUPS, pass);
-      Profile.reset();
-      timed[0] = 0;
-      time("decode", 0, n1, pass);
-      decS = median(steps);
-      if (profile) profiles.put(Part.decode, new Profiled(Profile.entries(), sum(steps), (double) n1 * in.decodeLen(), "byte"));
-      promptS = median(prompts);
+      DecodeRun d = decodeRun(Part.decode, model, in.decode(), 1, in);
+      decS = d.stepsS();
+      promptS = d.promptS();
+      System.arraycopy(d.ran(), 0, stageSteps, 0, stageSteps.length);
+      kvMb[0] = d.kvMb();
+      decodeWarmups = d.warmups();
       weightMb = weightBytesPerStep(lm.config, stageSteps) / 1e6;
     }
     if (runs(Part.decode8)) {
-      int n8 = repeats;
-      double[] steps = new double[n8];
-      int[] timed = {-1};
-      Runnable pass = () -> {
-        Decoded d = decodeTeacherForced(model, in.decode8(), 8, in.promptLen(), profile && timed[0] >= 0);
-        System.arraycopy(d.ran(), 0, stageSteps8, 0, d.ran().length);
-        kvMb[1] = d.kvBytes() / 1e6 / in.decodeLen();
-        if (timed[0] >= 0) steps[timed[0]++] = d.stepsS();
-      };
-      decode8Warmups = warmUp("decode8", warmups + DECODE_EXTRA_WARMUPS, DECODE_MAX_EXTRA_WARMUPS, pass);
-      Profile.reset();
-      timed[0] = 0;
-      time("decode8", 0, n8, pass);
-      dec8S = median(steps);
-      if (profile) profiles.put(Part.decode8, new Profiled(Profile.entries(), sum(steps), (double) n8 * in.decodeLen(), "step"));
+      DecodeRun d = decodeRun(Part.decode8, model, in.decode8(), 8, in);
+      dec8S = d.stepsS();
+      System.arraycopy(d.ran(), 0, stageSteps8, 0, stageSteps8.length);
+      kvMb[1] = d.kvMb();
+      decode8Warmups = d.warmups();
       weightMb8 = weightBytesPerStep(lm.config, stageSteps8) / 1e6;
     }
     if (runs(Part.decode) || runs(Part.decode8)) {
@@ -348,6 +325,35 @@ final class BenchCommand implements Callable<Integer> {
 
   /** One teacher-forced decode: per stage the steps in which it ran, and the seconds of the steps and of the prompt. */
   record Decoded(long[] ran, double stepsS, double promptS, long kvBytes) {}
+
+  /**
+   * A decoding measurement: the medians of the timed passes' steps and prompt prefills, the steps
+   * per stage and MB of KV cache read per step of a pass, and how many warm-up passes ran.
+   */
+  record DecodeRun(double stepsS, double promptS, long[] ran, double kvMb, int warmups) {}
+
+  /** Warms up then times teacher-forced decoding of {@code rows} rows of ids (recording the kernels under --profile). */
+  private DecodeRun decodeRun(Part part, HNetForCausalLM model, int[] ids, int rows, Inputs in) {
+    int n = repeats;
+    double[] steps = new double[n], prompts = new double[n], kvMb = {0};
+    long[] ran = new long[model.config.numStages()];
+    int[] timed = {-1}; // the timed pass running, or -1 while warming up
+    Runnable pass = () -> {
+      Decoded d = decodeTeacherForced(model, ids, rows, in.promptLen(), profile && timed[0] >= 0);
+      System.arraycopy(d.ran(), 0, ran, 0, ran.length);
+      kvMb[0] = d.kvBytes() / 1e6 / in.decodeLen();
+      if (timed[0] >= 0) {
+        steps[timed[0]] = d.stepsS();
+        prompts[timed[0]++] = d.promptS();
+      }
+    };
+    int warmed = warmUp(part.name(), warmups + DECODE_EXTRA_WARMUPS, DECODE_MAX_EXTRA_WARMUPS, pass);
+    Profile.reset();
+    timed[0] = 0;
+    time(part.name(), 0, n, pass);
+    if (profile) profiles.put(part, new Profiled(Profile.entries(), sum(steps), (double) n * in.decodeLen(), rows == 1 ? "byte" : "step"));
+    return new DecodeRun(median(steps), median(prompts), ran, kvMb[0], warmed);
+  }
 
   /**
    * Prefills the prompt of each row, then steps through the remaining bytes. Only the steps are

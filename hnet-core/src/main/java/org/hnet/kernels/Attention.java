@@ -484,10 +484,11 @@ public final class Attention {
       if (window >= 0 && cap < window + 1) {
         throw new IllegalArgumentException("cap " + cap + " < window + 1 = " + (window + 1));
       }
-      int maxPos = -1;
+      int maxPos = -1, rows = 0;
       long work = 0;
       for (int r = 0; r < R; r++) {
         if (!active[r]) continue;
+        rows++;
         if (pos[r] < 0) throw new IllegalArgumentException("pos[" + r + "] < 0");
         if (window < 0 && pos[r] >= cap) {
           throw new IllegalArgumentException("global cache of cap " + cap + " full at pos " + pos[r]);
@@ -502,8 +503,6 @@ public final class Attention {
       // heads are split into just enough groups; per-head results do not depend on the grouping.
       // Only active rows make items: with (row, group) items over all R rows, the contiguous
       // parts of the thread split held unequal numbers of active rows.
-      int rows = 0;
-      for (int r = 0; r < R; r++) if (active[r]) rows++;
       int groups = Math.min(H, Math.max(1, (Parallel.threads() + rows - 1) / rows));
       int n = rows * groups, need = window < 0 ? maxPos + 1 : Math.min(maxPos + 1, window + 1);
       int gMax = (H + groups - 1) / groups;

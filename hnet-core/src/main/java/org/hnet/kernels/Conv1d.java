@@ -92,13 +92,24 @@ public final class Conv1d {
   /** out row of token t, using taps from token first (≥ sequence start) to t. */
   private static void convToken(float[] out, int outRow, float[] in, int inOff, int inStride,
       float[] wT, float[] bias, int t, int first, int C, int W) {
-    int ch = 0;
-    for (int cb = F.loopBound(C); ch < cb; ch += LANES) {
+    int ch = 0, cb = F.loopBound(C);
+    // the usual window written out (the same operations as the loop); one silu call either way,
+    // so that C2 inlines it where it is hot (a call left in a cold path boxes its vectors)
+    boolean four = W == 4 && first == t - 3;
+    int i0 = inOff + first * inStride, i1 = i0 + inStride, i2 = i1 + inStride, i3 = i2 + inStride;
+    for (; ch < cb; ch += LANES) {
       FloatVector acc = FloatVector.fromArray(F, bias, ch);
-      for (int src = first; src <= t; src++) {
-        int k = src - t + (W - 1);
-        acc = FloatVector.fromArray(F, wT, k * C + ch)
-            .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch), acc);
+      if (four) {
+        acc = FloatVector.fromArray(F, wT, ch).fma(FloatVector.fromArray(F, in, i0 + ch), acc);
+        acc = FloatVector.fromArray(F, wT, C + ch).fma(FloatVector.fromArray(F, in, i1 + ch), acc);
+        acc = FloatVector.fromArray(F, wT, 2 * C + ch).fma(FloatVector.fromArray(F, in, i2 + ch), acc);
+        acc = FloatVector.fromArray(F, wT, 3 * C + ch).fma(FloatVector.fromArray(F, in, i3 + ch), acc);
+      } else {
+        for (int src = first; src <= t; src++) {
+          int k = src - t + (W - 1);
+          acc = FloatVector.fromArray(F, wT, k * C + ch)
+              .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch), acc);
+        }
       }
       FastExp.silu(acc).intoArray(out, outRow + ch);
     }
@@ -183,7 +194,7 @@ public final class Conv1d {
   }
 
   /** Index s of the sequence holding token t: cu[s] ≤ t < cu[s+1] (the last such s if empties). */
-  private static int seqOf(int[] cu, int nSeq, int t) {
+  static int seqOf(int[] cu, int nSeq, int t) {
     int lo = 0, hi = nSeq - 1;
     while (lo < hi) {
       int mid = (lo + hi + 1) >>> 1;

@@ -80,9 +80,15 @@ public final class Conv1dBackward {
    * t*doutStride + ch]}, in and w, bias as the forward's. OVERWRITES din (layout of in, own
    * offset/stride; must not overlap dout or in); ADDS INTO dw [C×W] and dbias [C].
    *
-   * <p>Parallel over blocks of channels, one vector of channels per block (scalar for the last C mod
-   * lanes): a block walks its sequences backwards in time, keeping the last W dz values in a ring,
-   * so each channel's dw/dbias are summed in one fixed order by one thread, whatever the split.
+   * <p>Three passes, each a plain vector loop over channels: (1) dz [T × C] into the caller's
+   * scratch, parallel over tokens; (2) din from dz, parallel over tokens; (3) dw and dbias,
+   * parallel over channels, each channel's sums taken over its sequences' tokens from the last to
+   * the first. Every element is written by one thread and each sum has one fixed order whatever
+   * the split, so results are the same for any thread count.
+   *
+   * <p>Why passes: the one-pass form (channel blocks walking their tokens backwards with the dz
+   * ring and the dw sums in a small scratch) ran at ~200 cycles per vector of channels even with
+   * every operand in L2, against ~20 for the operations themselves.
    */
   public static void causalSiluBackward(float[] din, int dinOff, int dinStride, float[] dw,
       float[] dbias, float[] dout, int doutOff, int doutStride, float[] in, int inOff, int inStride,
@@ -92,138 +98,160 @@ public final class Conv1dBackward {
       checkArgs(cuSeqlens, nSeq, C, W);
       int T = cuSeqlens[nSeq];
       if (T == 0 || C == 0) return;
-      float[] wT = callerScratch(W * C); // tap-major wT[k*C + ch]; read-only for the workers
+      float[][] sc = CALLER.get();
+      if (sc[0].length < W * C) sc[0] = new float[W * C];
+      if (sc[1].length < (long) T * C) sc[1] = new float[Math.toIntExact((long) T * C)];
+      float[] wT = sc[0], dz = sc[1]; // tap-major wT[k*C + ch]; dz[t*C + ch]; read-only for the workers
       for (int ch = 0; ch < C; ch++) {
         for (int k = 0; k < W; k++) wT[k * C + ch] = w[ch * W + k];
       }
-      // Blocks of up to BLOCK_VECTORS vectors of channels: a block walks every token of its rows,
-      // so wide blocks read whole cache lines of in/dout/din (one vector per block read a 32-byte
-      // piece of a 4 KB-strided row per token).
-      int vecs = C / LANES, vecBlocks = (vecs + BLOCK_VECTORS - 1) / BLOCK_VECTORS;
-      int blocks = vecBlocks + (C % LANES != 0 ? 1 : 0);
-      int grain = (int) Math.max(1, 16384 / ((long) T * W * LANES * BLOCK_VECTORS + 1));
-      if (Parallel.serial(blocks, grain)) {
-        if (blocks > 0) {
-          channelBlocks(din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride, in, inOff, inStride, wT, bias,
-              cuSeqlens, nSeq, C, W, vecs, vecBlocks, 0, blocks);
-        }
+      int grain = Math.max(1, 16384 / (C * W)); // ~16k multiply-adds per part at least
+      if (Parallel.serial(T, grain)) {
+        dzTokens(dz, dout, doutOff, doutStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
+        dinTokens(din, dinOff, dinStride, dz, wT, cuSeqlens, nSeq, C, W, 0, T);
       } else {
-        Parallel.forRange(blocks, grain, (b0, b1) -> channelBlocks(din, dinOff, dinStride, dw, dbias, dout, doutOff,
-            doutStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, vecs, vecBlocks, b0, b1));
+        Parallel.forRange(T, grain, (t0, t1) ->
+            dzTokens(dz, dout, doutOff, doutStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, t0, t1));
+        Parallel.forRange(T, grain, (t0, t1) -> dinTokens(din, dinOff, dinStride, dz, wT, cuSeqlens, nSeq, C, W, t0, t1));
+      }
+      int vecs = (C + LANES - 1) / LANES; // the last part may be a partial vector (scalar channels)
+      int vGrain = (int) Math.max(1, 16384 / ((long) T * W * LANES + 1));
+      if (Parallel.serial(vecs, vGrain)) {
+        weightGrads(dw, dbias, dz, in, inOff, inStride, cuSeqlens, nSeq, C, W, 0, C);
+      } else {
+        Parallel.forRange(vecs, vGrain, (v0, v1) ->
+            weightGrads(dw, dbias, dz, in, inOff, inStride, cuSeqlens, nSeq, C, W, v0 * LANES, Math.min(C, v1 * LANES)));
       }
     } finally {
       Profile.end(Kind.CONV_BACKWARD, prof);
     }
   }
 
-  /** Channel blocks [b0, b1) of {@link #causalSiluBackward}: vector blocks, then the scalar rest. */
-  private static void channelBlocks(float[] din, int dinOff, int dinStride, float[] dw, float[] dbias, float[] dout,
-      int doutOff, int doutStride, float[] in, int inOff, int inStride, float[] wT, float[] bias, int[] cuSeqlens,
-      int nSeq, int C, int W, int vecs, int vecBlocks, int b0, int b1) {
-    float[] sc = workerScratch(Math.max(BLOCK_VECTORS * (2 * W + 1) * LANES, 2 * W));
-    for (int blk = b0; blk < b1; blk++) {
-      if (blk < vecBlocks) {
-        int v0 = blk * BLOCK_VECTORS, nv = Math.min(BLOCK_VECTORS, vecs - v0);
-        vectorBlock(v0 * LANES, nv, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
-            in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
-      } else {
-        for (int ch = vecs * LANES; ch < C; ch++) {
-          scalarChannel(ch, din, dinOff, dinStride, dw, dbias, dout, doutOff, doutStride,
-              in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, sc);
-        }
-      }
-    }
-  }
-
-  /** Vectors of channels per parallel block (64 channels with 256-bit vectors). */
-  private static final int BLOCK_VECTORS = 8;
-
-  /**
-   * Channels [ch0, ch0 + nv·LANES), nv vectors. sc: ring [W × NB] of dz (slot t mod W), dw
-   * accumulators [W × NB], dbias accumulators [NB], with NB = nv·LANES. Every channel sees exactly the operations
-   * of the one-channel formulas in the same order, so the blocking does not change any result.
-   */
-  private static void vectorBlock(int ch0, int nv, float[] din, int dinOff, int dinStride, float[] dw,
-      float[] dbias, float[] dout, int doutOff, int doutStride, float[] in, int inOff, int inStride,
-      float[] wT, float[] bias, int[] cu, int nSeq, int C, int W, float[] sc) {
-    int nb = nv * LANES;
-    int ringAt = 0, dwAt = W * nb, dbAt = 2 * W * nb;
-    java.util.Arrays.fill(sc, dwAt, dwAt + W * nb, 0f);
-    java.util.Arrays.fill(sc, dbAt, dbAt + nb, 0f);
-    for (int s = 0; s < nSeq; s++) {
-      int start = cu[s], end = cu[s + 1];
-      int slot = end - 1 >= start ? (end - 1) % W : 0; // ring slot of token t, stepped down with t
-      for (int t = end - 1; t >= start; t--) {
-        int first = Math.max(start, t - (W - 1));
-        int dRow = doutOff + t * doutStride + ch0, ring = ringAt + slot * nb;
-        for (int v = 0; v < nv; v++) {
-          int c = ch0 + v * LANES, o = v * LANES;
-          // z_t exactly as the forward forms it: bias, then taps oldest first.
-          FloatVector z = FloatVector.fromArray(F, bias, c);
+  /** dz[t*C + ch] = dout_t · silu'(z_t) for tokens [t0, t1), z_t as the forward forms it. */
+  private static void dzTokens(float[] dz, float[] dout, int doutOff, int doutStride, float[] in, int inOff,
+      int inStride, float[] wT, float[] bias, int[] cu, int nSeq, int C, int W, int t0, int t1) {
+    int s = Conv1d.seqOf(cu, nSeq, t0);
+    int cb = F.loopBound(C);
+    for (int t = t0; t < t1; t++) {
+      while (t >= cu[s + 1]) s++;
+      int first = Math.max(cu[s], t - (W - 1)), dRow = doutOff + t * doutStride, zRow = t * C;
+      int ch = 0;
+      // the usual window written out (the same operations as the loop); one siluGrad call either
+      // way, so that C2 inlines it where it is hot (a call left in a cold path boxes its vectors)
+      boolean four = W == 4 && first == t - 3;
+      int i0 = inOff + first * inStride, i1 = i0 + inStride, i2 = i1 + inStride, i3 = i2 + inStride;
+      for (; ch < cb; ch += LANES) {
+        FloatVector z = FloatVector.fromArray(F, bias, ch); // bias, then taps oldest first: the forward's order
+        if (four) {
+          z = FloatVector.fromArray(F, wT, ch).fma(FloatVector.fromArray(F, in, i0 + ch), z);
+          z = FloatVector.fromArray(F, wT, C + ch).fma(FloatVector.fromArray(F, in, i1 + ch), z);
+          z = FloatVector.fromArray(F, wT, 2 * C + ch).fma(FloatVector.fromArray(F, in, i2 + ch), z);
+          z = FloatVector.fromArray(F, wT, 3 * C + ch).fma(FloatVector.fromArray(F, in, i3 + ch), z);
+        } else {
           for (int src = first; src <= t; src++) {
-            z = FloatVector.fromArray(F, wT, (src - t + W - 1) * C + c)
-                .fma(FloatVector.fromArray(F, in, inOff + src * inStride + c), z);
+            z = FloatVector.fromArray(F, wT, (src - t + W - 1) * C + ch)
+                .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch), z);
           }
-          FloatVector dz = FloatVector.fromArray(F, dout, dRow + o).mul(siluGrad(z));
-          dz.intoArray(sc, ring + o);
-          FloatVector.fromArray(F, sc, dbAt + o).add(dz).intoArray(sc, dbAt + o);
-          for (int src = first; src <= t; src++) {
-            int at = dwAt + (src - t + W - 1) * nb + o;
-            dz.fma(FloatVector.fromArray(F, in, inOff + src * inStride + c),
-                FloatVector.fromArray(F, sc, at)).intoArray(sc, at);
-          }
-          // din_t = Σ_m w[W−1−m] dz_{t+m} over the targets t+m still in the sequence.
-          FloatVector acc = FloatVector.zero(F);
-          for (int m = 0, mEnd = Math.min(W, end - t), sl = slot; m < mEnd; m++) {
-            acc = FloatVector.fromArray(F, wT, (W - 1 - m) * C + c)
-                .fma(FloatVector.fromArray(F, sc, ringAt + sl * nb + o), acc);
-            if (++sl == W) sl = 0;
-          }
-          acc.intoArray(din, dinOff + t * dinStride + c);
         }
-        if (--slot < 0) slot = W - 1;
+        FloatVector.fromArray(F, dout, dRow + ch).mul(siluGrad(z)).intoArray(dz, zRow + ch);
       }
-    }
-    for (int v = 0; v < nv; v++) {
-      int c = ch0 + v * LANES;
-      FloatVector.fromArray(F, dbias, c).add(FloatVector.fromArray(F, sc, dbAt + v * LANES)).intoArray(dbias, c);
-    }
-    for (int k = 0; k < W; k++) {
-      for (int l = 0; l < nb; l++) dw[(ch0 + l) * W + k] += sc[dwAt + k * nb + l];
-    }
-  }
-
-  /** One channel, scalar, the same order as a vector lane (ring in sc[0..W)). */
-  private static void scalarChannel(int ch, float[] din, int dinOff, int dinStride, float[] dw,
-      float[] dbias, float[] dout, int doutOff, int doutStride, float[] in, int inOff, int inStride,
-      float[] wT, float[] bias, int[] cu, int nSeq, int C, int W, float[] sc) {
-    int dwAt = W;
-    java.util.Arrays.fill(sc, dwAt, dwAt + W, 0f);
-    float dbAcc = 0f;
-    for (int s = 0; s < nSeq; s++) {
-      int start = cu[s], end = cu[s + 1];
-      for (int t = end - 1; t >= start; t--) {
-        int first = Math.max(start, t - (W - 1));
+      for (; ch < C; ch++) {
         float z = bias[ch];
         for (int src = first; src <= t; src++) {
           z = Math.fma(wT[(src - t + W - 1) * C + ch], in[inOff + src * inStride + ch], z);
         }
-        float dz = dout[doutOff + t * doutStride + ch] * siluGrad(z);
-        sc[t % W] = dz;
-        dbAcc += dz;
-        for (int src = first; src <= t; src++) {
-          int at = dwAt + src - t + W - 1;
-          sc[at] = Math.fma(dz, in[inOff + src * inStride + ch], sc[at]);
-        }
-        float acc = 0f;
-        for (int m = 0, mEnd = Math.min(W, end - t); m < mEnd; m++) {
-          acc = Math.fma(wT[(W - 1 - m) * C + ch], sc[(t + m) % W], acc);
-        }
-        din[dinOff + t * dinStride + ch] = acc;
+        dz[zRow + ch] = dout[dRow + ch] * siluGrad(z);
       }
     }
-    dbias[ch] += dbAcc;
-    for (int k = 0; k < W; k++) dw[ch * W + k] += sc[dwAt + k];
+  }
+
+  /** din_t = Σ_{m} w[W−1−m] dz_{t+m} over the targets t+m still in t's sequence, m ascending; [t0, t1). */
+  private static void dinTokens(float[] din, int dinOff, int dinStride, float[] dz, float[] wT, int[] cu, int nSeq,
+      int C, int W, int t0, int t1) {
+    int s = Conv1d.seqOf(cu, nSeq, t0);
+    int cb = F.loopBound(C);
+    for (int t = t0; t < t1; t++) {
+      while (t >= cu[s + 1]) s++;
+      int mEnd = Math.min(W, cu[s + 1] - t), dRow = dinOff + t * dinStride;
+      int ch = 0;
+      if (W == 4 && mEnd == 4) { // the usual window, straight-line: the same operations
+        int z0 = t * C, z1 = z0 + C, z2 = z1 + C, z3 = z2 + C;
+        for (; ch < cb; ch += LANES) {
+          FloatVector acc = FloatVector.fromArray(F, wT, 3 * C + ch)
+              .fma(FloatVector.fromArray(F, dz, z0 + ch), FloatVector.zero(F));
+          acc = FloatVector.fromArray(F, wT, 2 * C + ch).fma(FloatVector.fromArray(F, dz, z1 + ch), acc);
+          acc = FloatVector.fromArray(F, wT, C + ch).fma(FloatVector.fromArray(F, dz, z2 + ch), acc);
+          acc = FloatVector.fromArray(F, wT, ch).fma(FloatVector.fromArray(F, dz, z3 + ch), acc);
+          acc.intoArray(din, dRow + ch);
+        }
+      }
+      for (; ch < cb; ch += LANES) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int m = 0; m < mEnd; m++) {
+          acc = FloatVector.fromArray(F, wT, (W - 1 - m) * C + ch)
+              .fma(FloatVector.fromArray(F, dz, (t + m) * C + ch), acc);
+        }
+        acc.intoArray(din, dRow + ch);
+      }
+      for (; ch < C; ch++) {
+        float acc = 0f;
+        for (int m = 0; m < mEnd; m++) acc = Math.fma(wT[(W - 1 - m) * C + ch], dz[(t + m) * C + ch], acc);
+        din[dRow + ch] = acc;
+      }
+    }
+  }
+
+  /**
+   * dw[ch*W + k] += Σ_t dz_t in_{t−(W−1)+k} and dbias[ch] += Σ_t dz_t for channels [c0, c1), each
+   * sum from zero over the sequences in order and, within one, over its tokens from the last to the
+   * first; the sums live in this thread's scratch [(W+1) × (c1−c0)] while the tokens stream by.
+   */
+  private static void weightGrads(float[] dw, float[] dbias, float[] dz, float[] in, int inOff, int inStride,
+      int[] cu, int nSeq, int C, int W, int c0, int c1) {
+    int n = c1 - c0, nb = F.loopBound(n);
+    float[] acc = workerScratch((W + 1) * n); // acc[k*n + i] for tap k, acc[W*n + i] for the bias
+    java.util.Arrays.fill(acc, 0, (W + 1) * n, 0f);
+    int dbAt = W * n;
+    for (int s = 0; s < nSeq; s++) {
+      int start = cu[s], end = cu[s + 1];
+      for (int t = end - 1; t >= start; t--) {
+        int first = Math.max(start, t - (W - 1)), zRow = t * C + c0;
+        int i = 0;
+        if (W == 4 && first == t - 3) { // the usual window, straight-line: the same operations
+          int i0 = inOff + first * inStride + c0, i1 = i0 + inStride, i2 = i1 + inStride, i3 = i2 + inStride;
+          int a1 = n, a2 = 2 * n, a3 = 3 * n;
+          for (; i < nb; i += LANES) {
+            FloatVector d = FloatVector.fromArray(F, dz, zRow + i);
+            FloatVector.fromArray(F, acc, dbAt + i).add(d).intoArray(acc, dbAt + i);
+            d.fma(FloatVector.fromArray(F, in, i0 + i), FloatVector.fromArray(F, acc, i)).intoArray(acc, i);
+            d.fma(FloatVector.fromArray(F, in, i1 + i), FloatVector.fromArray(F, acc, a1 + i)).intoArray(acc, a1 + i);
+            d.fma(FloatVector.fromArray(F, in, i2 + i), FloatVector.fromArray(F, acc, a2 + i)).intoArray(acc, a2 + i);
+            d.fma(FloatVector.fromArray(F, in, i3 + i), FloatVector.fromArray(F, acc, a3 + i)).intoArray(acc, a3 + i);
+          }
+        }
+        for (; i < nb; i += LANES) {
+          FloatVector d = FloatVector.fromArray(F, dz, zRow + i);
+          FloatVector.fromArray(F, acc, dbAt + i).add(d).intoArray(acc, dbAt + i);
+          for (int src = first; src <= t; src++) {
+            int at = (src - t + W - 1) * n + i;
+            d.fma(FloatVector.fromArray(F, in, inOff + src * inStride + c0 + i), FloatVector.fromArray(F, acc, at))
+                .intoArray(acc, at);
+          }
+        }
+        for (; i < n; i++) {
+          float d = dz[zRow + i];
+          acc[dbAt + i] += d;
+          for (int src = first; src <= t; src++) {
+            int at = (src - t + W - 1) * n + i;
+            acc[at] = Math.fma(d, in[inOff + src * inStride + c0 + i], acc[at]);
+          }
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      dbias[c0 + i] += acc[dbAt + i];
+      for (int k = 0; k < W; k++) dw[(c0 + i) * W + k] += acc[k * n + i];
+    }
   }
 
   private static void checkArgs(int[] cu, int nSeq, int C, int W) {
@@ -237,16 +265,9 @@ public final class Conv1dBackward {
     }
   }
 
-  private static final ThreadLocal<float[][]> CALLER = ThreadLocal.withInitial(() -> new float[1][0]);
+  /** The calling thread's tap-major weight and dz (grow-only), apart from the worker scratch. */
+  private static final ThreadLocal<float[][]> CALLER = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
   private static final ThreadLocal<float[][]> WORKER = ThreadLocal.withInitial(() -> new float[1][0]);
-
-  /** The calling thread's buffer for the transposed weight (separate from the worker scratch, as
-   * the caller also runs the first part). */
-  private static float[] callerScratch(int n) {
-    float[][] h = CALLER.get();
-    if (h[0].length < n) h[0] = new float[n];
-    return h[0];
-  }
 
   private static float[] workerScratch(int n) {
     float[][] h = WORKER.get();

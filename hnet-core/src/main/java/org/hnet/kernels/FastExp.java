@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -61,7 +62,10 @@ public final class FastExp {
 
   /** e^x lane by lane, exactly {@link #exp(float)} per lane. */
   public static FloatVector exp(FloatVector x) {
-    FloatVector xc = x.max(LO).min(HI);
+    // the clamp by compare and blend: the same values as max/min (NaN passes through either way),
+    // which C2 compiles with extra blends to honour Java's NaN and signed-zero rules
+    VectorMask<Float> above = x.compare(VectorOperators.GT, HI), below = x.compare(VectorOperators.LT, LO);
+    FloatVector xc = x.blend(LO, below).blend(HI, above);
     FloatVector t = xc.fma(LOG2E, ROUND);
     IntVector n = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND));
     FloatVector nf = t.sub(ROUND);
@@ -74,8 +78,8 @@ public final class FastExp {
     p = p.fma(r, FloatVector.broadcast(S, P5));
     FloatVector y = p.mul(r).fma(r, r).add(1f);
     y = y.mul(n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-    y = y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, HI));
-    y = y.blend(0f, x.compare(VectorOperators.LT, LO));
+    y = y.blend(Float.POSITIVE_INFINITY, above);
+    y = y.blend(0f, below);
     return y.blend(x, x.compare(VectorOperators.NE, x));
   }
 

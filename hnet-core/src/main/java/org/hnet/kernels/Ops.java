@@ -108,11 +108,25 @@ public final class Ops {
   public static void rmsnormBackward(
       float[] dx, int dxOff, int dxStride, boolean accumulate, float[] dw, float[] dy, int dyOff,
       int dyStride, float[] x, int xOff, int xStride, float[] w, int M, int D, float eps, float[] rstd) {
+    rmsnormBackward(dx, dxOff, dxStride, accumulate, null, dw, dy, dyOff, dyStride, x, xOff, xStride, w, M, D, eps, rstd);
+  }
+
+  /**
+   * {@link #rmsnormBackward} that also adds {@code plus} (nullable; dx's layout) to every element of
+   * dx as it is written: a pre-norm block's residual gradient, dx = ∂L/∂x + g, without a separate
+   * pass over the rows. The sum rounds exactly as a later {@link #addInPlace} would.
+   */
+  public static void rmsnormBackward(
+      float[] dx, int dxOff, int dxStride, boolean accumulate, float[] plus, float[] dw, float[] dy, int dyOff,
+      int dyStride, float[] x, int xOff, int xStride, float[] w, int M, int D, float eps, float[] rstd) {
     long prof = Profile.begin(Kind.NORM_BACKWARD);
     // (serial: the body directly, no lambda; see Parallel.serial)
-    if (Parallel.serial(M, 32)) rmsnormBackwardRows(dx, dxOff, dxStride, accumulate, dy, dyOff, dyStride, x, xOff, xStride, w, D, eps, rstd, 0, M);
-    else Parallel.forRange(M, 32, (m0, m1) ->
-        rmsnormBackwardRows(dx, dxOff, dxStride, accumulate, dy, dyOff, dyStride, x, xOff, xStride, w, D, eps, rstd, m0, m1));
+    if (Parallel.serial(M, 32)) {
+      rmsnormBackwardRows(dx, dxOff, dxStride, accumulate, plus, dy, dyOff, dyStride, x, xOff, xStride, w, D, eps, rstd, 0, M);
+    } else {
+      Parallel.forRange(M, 32, (m0, m1) ->
+          rmsnormBackwardRows(dx, dxOff, dxStride, accumulate, plus, dy, dyOff, dyStride, x, xOff, xStride, w, D, eps, rstd, m0, m1));
+    }
     if (dw != null) {
       if (Parallel.serial(D, 16)) rmsnormWeightGrad(dw, dy, dyOff, dyStride, x, xOff, xStride, M, rstd, 0, D);
       else Parallel.forRange(D, 16, (i0, i1) -> rmsnormWeightGrad(dw, dy, dyOff, dyStride, x, xOff, xStride, M, rstd, i0, i1));
@@ -120,19 +134,57 @@ public final class Ops {
     Profile.end(Kind.NORM_BACKWARD, prof);
   }
 
-  private static void rmsnormBackwardRows(float[] dx, int dxOff, int dxStride, boolean accumulate, float[] dy, int dyOff,
-      int dyStride, float[] x, int xOff, int xStride, float[] w, int D, float eps, float[] rstd, int m0, int m1) {
-    for (int m = m0; m < m1; m++) {
-      int xo = xOff + m * xStride, go = dyOff + m * dyStride, dxo = dxOff + m * dxStride;
-      float r = rstd(x, xo, D, eps);
-      rstd[m] = r;
-      double dot = 0; // Σ dy·w·x: a long sum, kept in double
-      for (int i = 0; i < D; i++) dot += (double) dy[go + i] * w[i] * x[xo + i];
-      float c = (float) (dot * r * r * r / D);
+  /**
+   * Rows [m0, m1): four rows at a time, whose Σ dy·w·x double sums (each in element order, as one
+   * row alone) run side by side; one such chain waits out the add's latency at every element.
+   */
+  private static void rmsnormBackwardRows(float[] dx, int dxOff, int dxStride, boolean accumulate, float[] plus,
+      float[] dy, int dyOff, int dyStride, float[] x, int xOff, int xStride, float[] w, int D, float eps, float[] rstd,
+      int m0, int m1) {
+    int m = m0;
+    for (; m + 4 <= m1; m += 4) {
+      int x0 = xOff + m * xStride, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+      int g0 = dyOff + m * dyStride, g1 = g0 + dyStride, g2 = g1 + dyStride, g3 = g2 + dyStride;
+      double d0 = 0, d1 = 0, d2 = 0, d3 = 0; // Σ dy·w·x: long sums, kept in double
       for (int i = 0; i < D; i++) {
-        float g = r * w[i] * dy[go + i] - x[xo + i] * c;
-        dx[dxo + i] = accumulate ? dx[dxo + i] + g : g;
+        double wi = w[i];
+        d0 += (double) dy[g0 + i] * wi * x[x0 + i];
+        d1 += (double) dy[g1 + i] * wi * x[x1 + i];
+        d2 += (double) dy[g2 + i] * wi * x[x2 + i];
+        d3 += (double) dy[g3 + i] * wi * x[x3 + i];
       }
+      rmsnormBackwardRow(dx, dxOff + m * dxStride, accumulate, plus, dy, g0, x, x0, w, D, eps, rstd, m, d0);
+      rmsnormBackwardRow(dx, dxOff + (m + 1) * dxStride, accumulate, plus, dy, g1, x, x1, w, D, eps, rstd, m + 1, d1);
+      rmsnormBackwardRow(dx, dxOff + (m + 2) * dxStride, accumulate, plus, dy, g2, x, x2, w, D, eps, rstd, m + 2, d2);
+      rmsnormBackwardRow(dx, dxOff + (m + 3) * dxStride, accumulate, plus, dy, g3, x, x3, w, D, eps, rstd, m + 3, d3);
+    }
+    for (; m < m1; m++) {
+      int xo = xOff + m * xStride, go = dyOff + m * dyStride;
+      double dot = 0;
+      for (int i = 0; i < D; i++) dot += (double) dy[go + i] * w[i] * x[xo + i];
+      rmsnormBackwardRow(dx, dxOff + m * dxStride, accumulate, plus, dy, go, x, xo, w, D, eps, rstd, m, dot);
+    }
+  }
+
+  /** Row m given its Σ dy·w·x: rstd[m], then dx_i = r·w_i·dy_i − x_i·c (+ dx_i, + plus_i). */
+  private static void rmsnormBackwardRow(float[] dx, int dxo, boolean accumulate, float[] plus, float[] dy, int go,
+      float[] x, int xo, float[] w, int D, float eps, float[] rstd, int m, double dot) {
+    float r = rstd(x, xo, D, eps);
+    rstd[m] = r;
+    float c = (float) (dot * r * r * r / D);
+    int i = 0;
+    for (int b = S.loopBound(D); i < b; i += L) {
+      FloatVector g = FloatVector.fromArray(S, w, i).mul(r).mul(FloatVector.fromArray(S, dy, go + i))
+          .sub(FloatVector.fromArray(S, x, xo + i).mul(c));
+      if (accumulate) g = FloatVector.fromArray(S, dx, dxo + i).add(g);
+      if (plus != null) g = g.add(FloatVector.fromArray(S, plus, dxo + i));
+      g.intoArray(dx, dxo + i);
+    }
+    for (; i < D; i++) {
+      float g = r * w[i] * dy[go + i] - x[xo + i] * c;
+      if (accumulate) g = dx[dxo + i] + g;
+      if (plus != null) g += plus[dxo + i];
+      dx[dxo + i] = g;
     }
   }
 
@@ -140,6 +192,8 @@ public final class Ops {
    * dw[i] += Σ_m dy[m,i]·x[m,i]·rstd[m] for columns [i0, i1), each a double sum in row order.
    * Row-outer with one double accumulator per column: the rows' column ranges are read
    * contiguously (column-outer walked M cache lines per column). Same sums in the same order.
+   * (Double vectors for the columns, the float lanes widened by convertShape, allocated vectors in
+   * ModelAllocationTest's training step after the two-stage one: ~2 MB per step; not used.)
    */
   private static void rmsnormWeightGrad(float[] dw, float[] dy, int dyOff, int dyStride, float[] x, int xOff, int xStride,
       int M, float[] rstd, int i0, int i1) {
@@ -226,12 +280,23 @@ public final class Ops {
   /** a[n] += b[n]. */
   public static void addInPlace(float[] a, int aOff, float[] b, int bOff, int n) {
     long prof = Profile.begin(Kind.ADD);
-    int i = 0;
-    for (; i < S.loopBound(n); i += L) {
+    // parts of whole vectors, at least 16K elements each (a decode step's rows stay on one thread)
+    int vectors = (n + L - 1) / L, grain = 16384 / L;
+    if (Parallel.serial(vectors, grain)) {
+      addRange(a, aOff, b, bOff, 0, n);
+    } else {
+      Parallel.forRange(vectors, grain, (v0, v1) -> addRange(a, aOff, b, bOff, v0 * L, Math.min(n, v1 * L)));
+    }
+    Profile.end(Kind.ADD, prof);
+  }
+
+  /** a[i] += b[i] for i in [i0, i1). */
+  private static void addRange(float[] a, int aOff, float[] b, int bOff, int i0, int i1) {
+    int i = i0;
+    for (int e = i0 + S.loopBound(i1 - i0); i < e; i += L) {
       FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i)).intoArray(a, aOff + i);
     }
-    for (; i < n; i++) a[aOff + i] += b[bOff + i];
-    Profile.end(Kind.ADD, prof);
+    for (; i < i1; i++) a[aOff + i] += b[bOff + i];
   }
 
   /** out[n] = v[n] · silu(z[n]): vector lanes and the scalar tail compute the same bits. */

@@ -15,12 +15,9 @@ public final class Block {
   public final SwiGLU mlp; // null without MLP
   public final char letter;
   public final int d;
-  private final Params.Mode mode;
-  private int savedT; // positions of the last training forward
 
   Block(Params ps, String prefix, int stage, StageConfig sc, BlockSpec spec) {
     this.d = sc.dModel();
-    this.mode = ps.mode;
     this.letter = spec.letter();
     // named_parameters() order of Block: norm1, mixer, norm2, mlp
     this.norm1 = new RMSNorm(ps, prefix + ".norm1", stage, d);
@@ -46,7 +43,6 @@ public final class Block {
 
   float[] forward(float[] residual, SeqLens seqs, Workspace w) {
     int T = seqs.total();
-    if (mode.training) savedT = T;
     float[] r = mixer.forward(norm1.forward(residual, T, w), seqs, w);
     return addMlp(r, residual, T, null, w);
   }
@@ -89,15 +85,8 @@ public final class Block {
 
   /** ∂L/∂(residual out) → ∂L/∂(residual in), in one of this block's gradient buffers. */
   public float[] backward(float[] dOut) {
-    int n = savedT * d;
     float[] g = dOut;
-    if (mlp != null) {
-      float[] dn = norm2.backward(mlp.backward(g));
-      Ops.addInPlace(dn, 0, g, 0, n);
-      g = dn;
-    }
-    float[] dn = norm1.backward(mixer.backward(g));
-    Ops.addInPlace(dn, 0, g, 0, n);
-    return dn;
+    if (mlp != null) g = norm2.backward(mlp.backward(g), g); // the residual's gradient added as dx is written
+    return norm1.backward(mixer.backward(g), g);
   }
 }

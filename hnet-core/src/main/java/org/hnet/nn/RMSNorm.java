@@ -39,9 +39,17 @@ public final class RMSNorm {
 
   /** dy [M × d] → dx [M × d]; adds ∂L/∂weight. */
   public float[] backward(float[] dy) {
+    return backward(dy, null);
+  }
+
+  /**
+   * dy [M × d] → dx + plus [M × d] (plus nullable: the gradient reaching the norm's input by
+   * another path, e.g. a residual connection, added as the rows are written); adds ∂L/∂weight.
+   */
+  public float[] backward(float[] dy, float[] plus) {
     int M = savedM;
     float[] dx = savedWs.floats(ws + 1, M * d);
-    Ops.rmsnormBackward(dx, 0, d, false, weight.gradBuffer(), dy, 0, d, savedX, 0, d, weight.data, M, d, EPS,
+    Ops.rmsnormBackward(dx, 0, d, false, plus, weight.gradBuffer(), dy, 0, d, savedX, 0, d, weight.data, M, d, EPS,
         savedWs.floats(ws + 2, M));
     savedX = null;
     savedWs = null;

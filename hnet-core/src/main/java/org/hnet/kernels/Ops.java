@@ -1,6 +1,8 @@
 package org.hnet.kernels;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
 
@@ -134,37 +136,46 @@ public final class Ops {
     Profile.end(Kind.NORM_BACKWARD, prof);
   }
 
-  /**
-   * Rows [m0, m1): four rows at a time, whose Σ dy·w·x double sums (each in element order, as one
-   * row alone) run side by side; one such chain waits out the add's latency at every element.
-   */
+  /** Rows [m0, m1). */
   private static void rmsnormBackwardRows(float[] dx, int dxOff, int dxStride, boolean accumulate, float[] plus,
       float[] dy, int dyOff, int dyStride, float[] x, int xOff, int xStride, float[] w, int D, float eps, float[] rstd,
       int m0, int m1) {
-    int m = m0;
-    for (; m + 4 <= m1; m += 4) {
-      int x0 = xOff + m * xStride, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
-      int g0 = dyOff + m * dyStride, g1 = g0 + dyStride, g2 = g1 + dyStride, g3 = g2 + dyStride;
-      double d0 = 0, d1 = 0, d2 = 0, d3 = 0; // Σ dy·w·x: long sums, kept in double
-      for (int i = 0; i < D; i++) {
-        double wi = w[i];
-        d0 += (double) dy[g0 + i] * wi * x[x0 + i];
-        d1 += (double) dy[g1 + i] * wi * x[x1 + i];
-        d2 += (double) dy[g2 + i] * wi * x[x2 + i];
-        d3 += (double) dy[g3 + i] * wi * x[x3 + i];
-      }
-      rmsnormBackwardRow(dx, dxOff + m * dxStride, accumulate, plus, dy, g0, x, x0, w, D, eps, rstd, m, d0);
-      rmsnormBackwardRow(dx, dxOff + (m + 1) * dxStride, accumulate, plus, dy, g1, x, x1, w, D, eps, rstd, m + 1, d1);
-      rmsnormBackwardRow(dx, dxOff + (m + 2) * dxStride, accumulate, plus, dy, g2, x, x2, w, D, eps, rstd, m + 2, d2);
-      rmsnormBackwardRow(dx, dxOff + (m + 3) * dxStride, accumulate, plus, dy, g3, x, x3, w, D, eps, rstd, m + 3, d3);
-    }
-    for (; m < m1; m++) {
+    for (int m = m0; m < m1; m++) {
       int xo = xOff + m * xStride, go = dyOff + m * dyStride;
-      double dot = 0;
-      for (int i = 0; i < D; i++) dot += (double) dy[go + i] * w[i] * x[xo + i];
-      rmsnormBackwardRow(dx, dxOff + m * dxStride, accumulate, plus, dy, go, x, xo, w, D, eps, rstd, m, dot);
+      rmsnormBackwardRow(dx, dxOff + m * dxStride, accumulate, plus, dy, go, x, xo, w, D, eps, rstd, m,
+          dotDyWX(dy, go, w, x, xo, D));
     }
   }
+
+  /**
+   * Σ_i dy_i·w_i·x_i in double: each vector of floats widened into two double vectors (the
+   * products exact as in scalar code) feeding two lane accumulators, whose lanes are then added
+   * in a fixed order, so the result depends on the row alone. A method of its own that returns a
+   * scalar: no vector crosses a call C2 might leave out of line (it then boxes them). The floats
+   * stay in the preferred species: a second float shape (128-bit, to widen directly) made other
+   * kernels allocate vectors in ModelAllocationTest (~2 MB per step).
+   */
+  private static double dotDyWX(float[] dy, int go, float[] w, float[] x, int xo, int D) {
+    int i = 0, b = S.loopBound(D);
+    DoubleVector a0 = DoubleVector.zero(DS), a1 = a0;
+    for (; i < b; i += L) {
+      FloatVector g = FloatVector.fromArray(S, dy, go + i), wv = FloatVector.fromArray(S, w, i);
+      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+      a0 = ((DoubleVector) g.convert(VectorOperators.F2D, 0)).mul((DoubleVector) wv.convert(VectorOperators.F2D, 0))
+          .mul((DoubleVector) xv.convert(VectorOperators.F2D, 0)).add(a0);
+      a1 = ((DoubleVector) g.convert(VectorOperators.F2D, 1)).mul((DoubleVector) wv.convert(VectorOperators.F2D, 1))
+          .mul((DoubleVector) xv.convert(VectorOperators.F2D, 1)).add(a1);
+    }
+    double sum = 0; // lanes in a fixed order (reduceLanes may associate differently once compiled)
+    for (int l = 0; l < DS.length(); l++) sum += a0.lane(l);
+    for (int l = 0; l < DS.length(); l++) sum += a1.lane(l);
+    for (; i < D; i++) sum += (double) dy[go + i] * w[i] * x[xo + i];
+    return sum;
+  }
+
+  /** Double vectors of the preferred float vector's shape (a float vector widens into two). */
+  private static final VectorSpecies<Double> DS =
+      DoubleVector.SPECIES_PREFERRED.withShape(S.vectorShape()).check(double.class);
 
   /** Row m given its Σ dy·w·x: rstd[m], then dx_i = r·w_i·dy_i − x_i·c (+ dx_i, + plus_i). */
   private static void rmsnormBackwardRow(float[] dx, int dxo, boolean accumulate, float[] plus, float[] dy, int go,
@@ -192,8 +203,7 @@ public final class Ops {
    * dw[i] += Σ_m dy[m,i]·x[m,i]·rstd[m] for columns [i0, i1), each a double sum in row order.
    * Row-outer with one double accumulator per column: the rows' column ranges are read
    * contiguously (column-outer walked M cache lines per column). Same sums in the same order.
-   * (Double vectors for the columns, the float lanes widened by convertShape, allocated vectors in
-   * ModelAllocationTest's training step after the two-stage one: ~2 MB per step; not used.)
+   * (Double vectors for the columns measured no faster: the loop streams dy and x from memory.)
    */
   private static void rmsnormWeightGrad(float[] dw, float[] dy, int dyOff, int dyStride, float[] x, int xOff, int xStride,
       int M, float[] rstd, int i0, int i1) {

@@ -232,44 +232,55 @@ public final class Ops {
       float[] dy, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, float[] w,
       int M, int D, float eps, float[] scratch) {
     gatedRmsnormBackward(dv, dvOff, dvStride, dz, dzOff, dzStride, dw, dy, v, vOff, vStride, z, zOff, zStride, w,
-        M, D, eps, scratch, new float[M * D], new float[M]);
+        M, D, eps, scratch, new float[M]);
   }
 
   /**
-   * {@link #gatedRmsnormBackward} with every temporary caller-owned: {@code scratch} and {@code dg}
-   * of at least M×D floats, {@code rstd} of at least M.
+   * {@link #gatedRmsnormBackward} with every temporary caller-owned: {@code scratch} of at least
+   * M×D floats (receives g = v·silu(z), which the weight gradient sums over rows), {@code rstd} of
+   * at least M.
+   *
+   * <p>Row by row, each row in one pass while it is in L1: g, the norm's backward into a row
+   * buffer, the gate's backward into dv and dz (three passes over [M × D] arrays before, with dg
+   * written out and read back: the kernel is memory-bound). The same operations per element as
+   * those passes, so the same results.
    */
   public static void gatedRmsnormBackward(
       float[] dv, int dvOff, int dvStride, float[] dz, int dzOff, int dzStride, float[] dw,
       float[] dy, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, float[] w,
-      int M, int D, float eps, float[] scratch, float[] dg, float[] rstd) {
+      int M, int D, float eps, float[] scratch, float[] rstd) {
     long prof = Profile.begin(Kind.NORM_BACKWARD);
-    // g = v·silu(z), recomputed into scratch; then dg = rmsnorm backward of it
-    if (Parallel.serial(M, 32)) gatedProduct(scratch, v, vOff, vStride, z, zOff, zStride, D, 0, M);
-    else Parallel.forRange(M, 32, (m0, m1) -> gatedProduct(scratch, v, vOff, vStride, z, zOff, zStride, D, m0, m1));
-    rmsnormBackward(dg, 0, D, false, dw, dy, 0, D, scratch, 0, D, w, M, D, eps, rstd);
-    if (Parallel.serial(M, 32)) gateBackward(dv, dvOff, dvStride, dz, dzOff, dzStride, dg, v, vOff, vStride, z, zOff, zStride, D, 0, M);
-    else Parallel.forRange(M, 32, (m0, m1) ->
-        gateBackward(dv, dvOff, dvStride, dz, dzOff, dzStride, dg, v, vOff, vStride, z, zOff, zStride, D, m0, m1));
+    if (Parallel.serial(M, 32)) {
+      gatedBackwardRows(dv, dvOff, dvStride, dz, dzOff, dzStride, dy, v, vOff, vStride, z, zOff, zStride, w, D, eps,
+          scratch, rstd, 0, M);
+    } else {
+      Parallel.forRange(M, 32, (m0, m1) -> gatedBackwardRows(dv, dvOff, dvStride, dz, dzOff, dzStride, dy,
+          v, vOff, vStride, z, zOff, zStride, w, D, eps, scratch, rstd, m0, m1));
+    }
+    if (dw != null) {
+      if (Parallel.serial(D, 16)) rmsnormWeightGrad(dw, dy, 0, D, scratch, 0, D, M, rstd, 0, D);
+      else Parallel.forRange(D, 16, (i0, i1) -> rmsnormWeightGrad(dw, dy, 0, D, scratch, 0, D, M, rstd, i0, i1));
+    }
     Profile.end(Kind.NORM_BACKWARD, prof);
   }
 
-  /** g[m×D] = v·silu(z) for rows [m0, m1). */
-  private static void gatedProduct(float[] g, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, int D,
-      int m0, int m1) {
+  /** Rows [m0, m1) of {@link #gatedRmsnormBackward}; a row's dg lives in this thread's row buffer. */
+  private static void gatedBackwardRows(float[] dv, int dvOff, int dvStride, float[] dz, int dzOff, int dzStride,
+      float[] dy, float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, float[] w, int D, float eps,
+      float[] g, float[] rstd, int m0, int m1) {
+    float[][] holder = ROW.get();
+    if (holder[0].length < D) holder[0] = new float[D];
+    float[] dg = holder[0];
     for (int m = m0; m < m1; m++) {
-      gateSilu(g, m * D, v, vOff + m * vStride, z, zOff + m * zStride, D);
+      int go = m * D, vo = vOff + m * vStride, zo = zOff + m * zStride;
+      gateSilu(g, go, v, vo, z, zo, D);
+      rmsnormBackwardRow(dg, 0, false, null, dy, go, g, go, w, D, eps, rstd, m, dotDyWX(dy, go, w, g, go, D));
+      gateSiluBackward(dv, dvOff + m * dvStride, dz, dzOff + m * dzStride, dg, 0, v, vo, z, zo, D);
     }
   }
 
-  /** dv, dz of g = v·silu(z) given dg [M×D], rows [m0, m1). */
-  private static void gateBackward(float[] dv, int dvOff, int dvStride, float[] dz, int dzOff, int dzStride, float[] dg,
-      float[] v, int vOff, int vStride, float[] z, int zOff, int zStride, int D, int m0, int m1) {
-    for (int m = m0; m < m1; m++) {
-      gateSiluBackward(dv, dvOff + m * dvStride, dz, dzOff + m * dzStride, dg, m * D,
-          v, vOff + m * vStride, z, zOff + m * zStride, D);
-    }
-  }
+  /** Per-thread row buffer of {@link #gatedBackwardRows} (grow-only). */
+  private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[1][0]);
 
   /** Backward of {@link #swiglu}: dh [M × 2Hd] = (∂L/∂y | ∂L/∂gate) given dout [M×Hd]. */
   public static void swigluBackward(float[] dh, int dhOff, float[] dout, int doutOff, float[] h, int hOff, int M, int Hd) {

@@ -32,7 +32,7 @@ public final class Mamba2 implements Mixer {
   // workspace slots: this layer's forward/step activations (from ws), and the backward's
   // temporaries (from bws), shared by every Mamba-2 layer: they die when backward returns
   private static final int S_IN = 0, S_XBC = 1, S_XS = 2, S_DT = 3, S_B = 4, S_C = 5, S_Y = 6, S_G = 7, SLOTS = 8;
-  private static final int S_DZXBCDT = 0, S_DY = 1, S_SCRATCH = 2, S_DG = 3, S_RSTD = 4, S_DXBC = 5, BACKWARD_SLOTS = 6;
+  private static final int S_DZXBCDT = 0, S_DY = 1, S_SCRATCH = 2, S_RSTD = 3, S_DXBC = 4, BACKWARD_SLOTS = 5;
   private final int ws, bws;
 
   Mamba2(Params ps, String prefix, int stage, int d, SsmConfig cfg) {
@@ -152,7 +152,7 @@ public final class Mamba2 implements Mixer {
     float[] dy = w.floats(bws + S_DY, T * dInner);
     Ops.gatedRmsnormBackward(dy, 0, dInner, dZxbcdt, 0, dInProj, normWeight.gradBuffer(), dg,
         savedY, 0, dInner, savedZxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS,
-        w.floats(bws + S_SCRATCH, T * dInner), w.floats(bws + S_DG, T * dInner), w.floats(bws + S_RSTD, T));
+        w.floats(bws + S_SCRATCH, T * dInner), w.floats(bws + S_RSTD, T));
     float[] dXbc = w.floats(bws + S_DXBC, T * convDim); // ∂L/∂[x | B | C] after the conv
     SsdBackward.scanBackward(dXbc, 0, convDim, dZxbcdt, 2 * dInner + 2 * dState, dInProj, dtBias.gradBuffer(), aLog.gradBuffer(),
         dXbc, dInner, convDim, dXbc, dInner + dState, convDim, dSkip.gradBuffer(),

@@ -232,7 +232,7 @@ public final class Ssd {
       float[] b, int bBase, int bStride, float[] c, int cBase, int cStride, float dH,
       int len, int P, int N, int q, Scratch sc, int sOff) {
     float[] s = sc.state, dtv = sc.dt, dA = sc.dA, startDecay = sc.startDecay, endW = sc.endW;
-    float[] dec = sc.dec, m = sc.m, yacc = sc.yacc, dots = sc.dots, sT = sc.sT, cb = sc.cb;
+    float[] dec = sc.dec, m = sc.m, yacc = sc.yacc, sT = sc.sT, cb = sc.cb;
     double[] acum = sc.acum;
 
     // Per-token dt, dA and the cumulative log-decay acum_i = Σ_{k≤i} dt_k A (ssd_minimal's A_cumsum).
@@ -260,6 +260,10 @@ public final class Ssd {
       for (int n = 0; n < N; n++) sT[n * P + p] = s[sOff + p * N + n];
     }
 
+    // The chunk-start state read out by every token, S0 C_i (whole vectors of p; the rest per token).
+    float[] readout = sc.readout;
+    SsdBlocks.rowsTimes(readout, P, c, cBase, cStride, sT, 0, P, len, N, F.loopBound(P));
+
     // Outputs, token by token. dec[j] = Π_{k=j+1..i} dA_k = exp(acum_i - acum_j) is carried from row
     // i-1 to row i by one multiply: no Q² exps, no exp(+large) that could overflow to inf and meet a
     // 0 (NaN), and the same factors the recurrence multiplies.
@@ -285,11 +289,11 @@ public final class Ssd {
       m[i] = cb[row + i] * dtv[i];
 
       // Inter-chunk part and skip: yacc[p] = exp(acum_i) (S0[p,:] · C_i) + D x_i[p].
-      int ci = cBase + i * cStride, xi = xBase + i * xStride;
+      int ci = cBase + i * cStride, xi = xBase + i * xStride, di = i * P;
       float sd = startDecay[i];
-      if (sd != 0f) SsdBlocks.stateDots(dots, sT, c, ci, P, N);
+      if (sd != 0f) SsdBlocks.stateDotsTail(readout, di, sT, c, ci, P, N); // whole vectors: read-out above
       for (int p = 0; p < P; p++) {
-        float inter = sd == 0f ? 0f : sd * dots[p];
+        float inter = sd == 0f ? 0f : sd * readout[di + p];
         yacc[p] = inter + dH * x[xi + p];
       }
       // Intra-chunk part: y_i[p] = yacc[p] + Σ_{j≤i} m_j x_j[p]. Vector over P.
@@ -417,7 +421,8 @@ public final class Ssd {
     float[] dt = new float[0], dA = new float[0], startDecay = new float[0], endW = new float[0];
     float[] dec = new float[0], m = new float[0]; // [Q] current row's decays and weights
     double[] acum = new double[0]; // [Q]
-    float[] yacc = new float[0], dots = new float[0]; // [P]
+    float[] yacc = new float[0]; // [P]
+    float[] readout = new float[0]; // [Q × P] S0 C_i of every token of the chunk
     float[] sT = new float[0]; // [N × P] chunk-start state of the current head, transposed
     float[] u = new float[0]; // [Q × P] the state update's per-token weights (SsdBlocks.advance)
     final float[] lanes = new float[LANES]; // a vector's lanes, for sumLanes
@@ -427,6 +432,7 @@ public final class Ssd {
       if (s.state.length < H * P * N) s.state = new float[H * P * N];
       if (s.sT.length < P * N) s.sT = new float[P * N];
       if (s.u.length < q * P) s.u = new float[q * P];
+      if (s.readout.length < q * P) s.readout = new float[q * P];
       if (s.cb.length < q * q) s.cb = new float[q * q];
       if (s.dt.length < q) {
         s.dt = new float[q];
@@ -437,10 +443,7 @@ public final class Ssd {
         s.m = new float[q];
         s.acum = new double[q];
       }
-      if (s.yacc.length < P) {
-        s.yacc = new float[P];
-        s.dots = new float[P];
-      }
+      if (s.yacc.length < P) s.yacc = new float[P];
       return s;
     }
   }

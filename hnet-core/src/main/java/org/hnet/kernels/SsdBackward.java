@@ -139,7 +139,8 @@ public final class SsdBackward {
 
   /** d softplus / dv: sigmoid(v), exactly 1 above the threshold (torch's softplus_backward). */
   /** Phase 1 of {@link #scanBackward} for parts [p0, p1) of {@code parts}. */
-  private static void statesParts(float[] states, float[] dstates, int[] chunkBase, float[] dy, int dyOff, int dyStride,
+  private static void statesParts(Big big, float[] states, float[] dstates, int[] chunkBase, float[] dy, int dyOff,
+      int dyStride,
       float[] x, int xOff, int xStride, float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog,
       float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, int[] cuSeqlens, int nSeq,
       int H, int P, int N, int q, int qp, long totalCost, int parts, int p0, int p1) {
@@ -149,7 +150,7 @@ public final class SsdBackward {
       int u1 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
       for (int u = u0; u < u1; u++) {
         int seq = u / H, h = u % H;
-        chunkStates(states, dstates, chunkBase[seq], h, H, dy, dyOff, dyStride, x, xOff, xStride,
+        chunkStates(big, states, dstates, chunkBase[seq], h, H, dy, dyOff, dyStride, x, xOff, xStride,
             dt, dtOff, dtStride, dtBias[h], Ssd.negExp(aLog[h]), b, bOff, bStride, c, cOff,
             cStride, cuSeqlens[seq], cuSeqlens[seq + 1], P, N, q, sc);
       }
@@ -174,8 +175,8 @@ public final class SsdBackward {
           ddtStride, db, dbOff + c0 * dbStride, dbStride, dc, dcOff + c0 * dcStride, dcStride,
           big.partial, k * H * 3, dy, dyOff + c0 * dyStride, dyStride, x, xOff + c0 * xStride,
           xStride, dt, dtOff + c0 * dtStride, dtStride, dtBias, aLog, b, bOff + c0 * bStride,
-          bStride, c, cOff + c0 * cStride, cStride, d, big.states, big.dstates, k * H * pn, first, last,
-          len, H, P, N, qp, sc);
+          bStride, c, cOff + c0 * cStride, cStride, d, big.states, big.dstates, k * H * pn, big, k * H * q, first,
+          last, len, H, P, N, qp, sc);
     }
   }
 
@@ -232,6 +233,8 @@ public final class SsdBackward {
         throw new IllegalArgumentException("chunk states exceed 2^31 floats; use a larger -Dhnet.ssd.block");
       }
       big.ensure((int) stateLen, nChunks * H * 3);
+      big.ensureDecays(Math.toIntExact((long) nChunks * H * q));
+      big.q = q;
       float[] states = big.states, dstates = big.dstates;
       double[] partial = big.partial;
 
@@ -242,10 +245,10 @@ public final class SsdBackward {
       int parts = (int) Math.min(Math.min(Parallel.threads(), units), Math.max(1, totalCost / 64));
       // (one part: the bodies directly, no lambda; see Parallel.serial)
       if (parts <= 1) {
-        statesParts(states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog,
+        statesParts(big, states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog,
             b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q, qp, totalCost, parts, 0, parts);
       } else {
-        Parallel.forRange(parts, 1, (p0, p1) -> statesParts(states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff,
+        Parallel.forRange(parts, 1, (p0, p1) -> statesParts(big, states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff,
             xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q,
             qp, totalCost, parts, p0, p1));
       }
@@ -286,18 +289,24 @@ public final class SsdBackward {
    * sequence's k-th chunk (chunk index relative to kBase), dstates[...] = ∂loss/∂(state at its end)
    * through later chunks (zero for the last chunk).
    */
-  private static void chunkStates(float[] states, float[] dstates, int kBase, int h, int H,
+  private static void chunkStates(Big big, float[] states, float[] dstates, int kBase, int h, int H,
       float[] dy, int dyOff, int dyStride, float[] x, int xOff, int xStride,
       float[] dt, int dtOff, int dtStride, float dtBias, float a,
       float[] b, int bOff, int bStride, float[] c, int cOff, int cStride,
       int t0, int t1, int P, int N, int q, Scratch sc) {
     int nk = (t1 - t0 + q - 1) / q, pn = P * N;
     if (nk == 0) return;
+    // Every chunk's decays, formed once here: the reverse pass and phase 2 load them.
+    for (int k = 0; k < nk; k++) {
+      int c0 = t0 + k * q, len = Math.min(q, t1 - c0);
+      decays(sc, dt, dtOff + c0 * dtStride + h, dtStride, dtBias, a, len);
+      big.store(sc, ((kBase + k) * H + h) * q, len);
+    }
     java.util.Arrays.fill(states, (kBase * H + h) * pn, (kBase * H + h + 1) * pn, 0f);
     // Forward: S_{k+1} = e^{acum_L} S_k + Σ_j e^{acum_L − acum_j} dt_j x_j ⊗ B_j.
     for (int k = 0; k + 1 < nk; k++) {
       int c0 = t0 + k * q, len = q; // not the last chunk: full
-      decays(sc, dt, dtOff + c0 * dtStride + h, dtStride, dtBias, a, len);
+      big.load(sc, ((kBase + k) * H + h) * q, len);
       float[] endW = sc.endW;
       for (int j = 0; j < len; j++) endW[j] *= sc.dtv[j];
       int src = ((kBase + k) * H + h) * pn, dst = src + H * pn;
@@ -309,7 +318,7 @@ public final class SsdBackward {
     java.util.Arrays.fill(dstates, lastAt, lastAt + pn, 0f);
     for (int k = nk - 1; k >= 1; k--) {
       int c0 = t0 + k * q, len = Math.min(q, t1 - c0);
-      decays(sc, dt, dtOff + c0 * dtStride + h, dtStride, dtBias, a, len);
+      big.load(sc, ((kBase + k) * H + h) * q, len);
       float[] sd = sc.sd;
       int src = ((kBase + k) * H + h) * pn, dst = src - H * pn;
       int yb = dyOff + c0 * dyStride + h * P, cb = cOff + c0 * cStride;
@@ -362,11 +371,15 @@ public final class SsdBackward {
   }
 
   /** The calling thread's chunk-state buffers (phase 1 → phase 2), grown on demand. */
-  private static final class Big {
+  static final class Big {
     private static final ThreadLocal<Big> LOCAL = ThreadLocal.withInitial(Big::new);
     int[] chunkBase = new int[1];
     float[] states = new float[0], dstates = new float[0];
     double[] partial = new double[0];
+    // [chunks × H × Q] per-token decays of every (chunk, head), formed once in phase 1 (decays)
+    float[] dtv = new float[0], dA = new float[0], sig = new float[0], sd = new float[0], endW = new float[0];
+    double[] acum = new double[0];
+    int q; // the block of the current call: (chunk k, head h) at (k·H + h)·q
 
     static Big get(int nSeq) {
       Big g = LOCAL.get();
@@ -380,6 +393,37 @@ public final class SsdBackward {
         dstates = new float[stateLen];
       }
       if (partial.length < partialLen) partial = new double[partialLen];
+    }
+
+    void ensureDecays(int len) {
+      if (dtv.length < len) {
+        dtv = new float[len];
+        dA = new float[len];
+        sig = new float[len];
+        sd = new float[len];
+        endW = new float[len];
+        acum = new double[len];
+      }
+    }
+
+    /** Stores the scratch's decays of len tokens at {@code at}. */
+    void store(Scratch sc, int at, int len) {
+      System.arraycopy(sc.dtv, 0, dtv, at, len);
+      System.arraycopy(sc.dA, 0, dA, at, len);
+      System.arraycopy(sc.sig, 0, sig, at, len);
+      System.arraycopy(sc.sd, 0, sd, at, len);
+      System.arraycopy(sc.endW, 0, endW, at, len);
+      System.arraycopy(sc.acum, 0, acum, at, len);
+    }
+
+    /** Loads the decays of len tokens stored at {@code at} into the scratch, as {@link #decays} leaves them. */
+    void load(Scratch sc, int at, int len) {
+      System.arraycopy(dtv, at, sc.dtv, 0, len);
+      System.arraycopy(dA, at, sc.dA, 0, len);
+      System.arraycopy(sig, at, sc.sig, 0, len);
+      System.arraycopy(sd, at, sc.sd, 0, len);
+      System.arraycopy(endW, at, sc.endW, 0, len);
+      System.arraycopy(acum, at, sc.acum, 0, len);
     }
   }
 
@@ -398,6 +442,7 @@ public final class SsdBackward {
     float[] xT = new float[0]; // [P × Qp]
     float[] dsT = new float[0]; // [N × P]
     float[] u = new float[0]; // [Q × P] per-token weights of the state advance (SsdBlocks.advance)
+    float[] gS = new float[0], tS = new float[0], uS = new float[0]; // [Q × N], [Q × N], [Q × P] state terms
     final float[] lanes = new float[LANES]; // a vector's lanes, summed in order (sumLanes)
 
     static Scratch get(int q, int qp, int P, int N) {
@@ -425,6 +470,11 @@ public final class SsdBackward {
       if (s.xT.length < P * qp) s.xT = new float[P * qp];
       if (s.dsT.length < N * P) s.dsT = new float[N * P];
       if (s.u.length < q * P) s.u = new float[q * P];
+      if (s.uS.length < q * P) s.uS = new float[q * P];
+      if (s.gS.length < q * N) {
+        s.gS = new float[q * N];
+        s.tS = new float[q * N];
+      }
       return s;
     }
   }

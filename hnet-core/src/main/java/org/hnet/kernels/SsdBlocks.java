@@ -127,38 +127,84 @@ final class SsdBlocks {
   }
 
   /**
-   * Chunk-start state read out by one token, vector over p: out[p] = Σ_n sT[n·P + p]·c[ci + n], one
-   * chain from zero in increasing n (sT is Sᵀ, [N × P]).
+   * A chunk's rows times a small matrix, the whole vectors of columns only:
+   * {@code out[i·ow + w] = Σ_{k<K} a[aBase + i·aStride + k] · m[mBase + k·mStride + w]} for i < rows
+   * and w < wb (a multiple of the vector length), each element one fma chain from zero in
+   * increasing k: exactly the chains of the one-row loops it replaced (the forward's state
+   * read-out, the state terms of {@link #dcRow}, {@link #dxCol}, {@link #dbCol}). Tiles of 4 rows
+   * × 2 vectors (8 accumulators) share each loaded vector of m among 4 rows, where one row at a
+   * time loaded a vector of m for every fma.
    */
-  static void stateDots(float[] out, float[] sT, float[] c, int ci, int P, int N) {
-    int pb = F.loopBound(P);
-    int p = 0;
-    for (; p + 4 * LANES <= pb; p += 4 * LANES) {
-      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-      for (int n = 0; n < N; n++) {
-        FloatVector w = FloatVector.broadcast(F, c[ci + n]);
-        int so = n * P + p;
-        a0 = FloatVector.fromArray(F, sT, so).fma(w, a0);
-        a1 = FloatVector.fromArray(F, sT, so + LANES).fma(w, a1);
-        a2 = FloatVector.fromArray(F, sT, so + 2 * LANES).fma(w, a2);
-        a3 = FloatVector.fromArray(F, sT, so + 3 * LANES).fma(w, a3);
+  static void rowsTimes(float[] out, int ow, float[] a, int aBase, int aStride, float[] m, int mBase, int mStride,
+      int rows, int K, int wb) {
+    int i = 0;
+    for (; i + 4 <= rows; i += 4) {
+      int r0 = aBase + i * aStride, r1 = r0 + aStride, r2 = r1 + aStride, r3 = r2 + aStride, o = i * ow;
+      int w = 0;
+      for (; w + 2 * LANES <= wb; w += 2 * LANES) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
+        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        for (int k = 0, mo = mBase + w; k < K; k++, mo += mStride) {
+          FloatVector m0 = FloatVector.fromArray(F, m, mo), m1 = FloatVector.fromArray(F, m, mo + LANES);
+          FloatVector v = FloatVector.broadcast(F, a[r0 + k]);
+          c00 = m0.fma(v, c00);
+          c01 = m1.fma(v, c01);
+          v = FloatVector.broadcast(F, a[r1 + k]);
+          c10 = m0.fma(v, c10);
+          c11 = m1.fma(v, c11);
+          v = FloatVector.broadcast(F, a[r2 + k]);
+          c20 = m0.fma(v, c20);
+          c21 = m1.fma(v, c21);
+          v = FloatVector.broadcast(F, a[r3 + k]);
+          c30 = m0.fma(v, c30);
+          c31 = m1.fma(v, c31);
+        }
+        c00.intoArray(out, o + w);
+        c01.intoArray(out, o + w + LANES);
+        c10.intoArray(out, o + ow + w);
+        c11.intoArray(out, o + ow + w + LANES);
+        c20.intoArray(out, o + 2 * ow + w);
+        c21.intoArray(out, o + 2 * ow + w + LANES);
+        c30.intoArray(out, o + 3 * ow + w);
+        c31.intoArray(out, o + 3 * ow + w + LANES);
       }
-      a0.intoArray(out, p);
-      a1.intoArray(out, p + LANES);
-      a2.intoArray(out, p + 2 * LANES);
-      a3.intoArray(out, p + 3 * LANES);
-    }
-    for (; p < pb; p += LANES) {
-      FloatVector acc = FloatVector.zero(F);
-      for (int n = 0; n < N; n++) {
-        acc = FloatVector.fromArray(F, sT, n * P + p).fma(FloatVector.broadcast(F, c[ci + n]), acc);
+      for (; w < wb; w += LANES) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        for (int k = 0, mo = mBase + w; k < K; k++, mo += mStride) {
+          FloatVector mv = FloatVector.fromArray(F, m, mo);
+          c0 = mv.fma(FloatVector.broadcast(F, a[r0 + k]), c0);
+          c1 = mv.fma(FloatVector.broadcast(F, a[r1 + k]), c1);
+          c2 = mv.fma(FloatVector.broadcast(F, a[r2 + k]), c2);
+          c3 = mv.fma(FloatVector.broadcast(F, a[r3 + k]), c3);
+        }
+        c0.intoArray(out, o + w);
+        c1.intoArray(out, o + ow + w);
+        c2.intoArray(out, o + 2 * ow + w);
+        c3.intoArray(out, o + 3 * ow + w);
       }
-      acc.intoArray(out, p);
     }
-    for (; p < P; p++) {
+    for (; i < rows; i++) {
+      int r0 = aBase + i * aStride, o = i * ow;
+      for (int w = 0; w < wb; w += LANES) {
+        FloatVector c0 = FloatVector.zero(F);
+        for (int k = 0, mo = mBase + w; k < K; k++, mo += mStride) {
+          c0 = FloatVector.fromArray(F, m, mo).fma(FloatVector.broadcast(F, a[r0 + k]), c0);
+        }
+        c0.intoArray(out, o + w);
+      }
+    }
+  }
+
+  /**
+   * Chunk-start state read out by one token, the columns after the whole vectors (those come from
+   * {@link #rowsTimes}): out[o + p] = Σ_n sT[n·P + p]·c[ci + n], one chain from zero in increasing
+   * n (sT is Sᵀ, [N × P]).
+   */
+  static void stateDotsTail(float[] out, int o, float[] sT, float[] c, int ci, int P, int N) {
+    for (int p = F.loopBound(P); p < P; p++) {
       float acc = 0f;
       for (int n = 0; n < N; n++) acc = Math.fma(sT[n * P + p], c[ci + n], acc);
-      out[p] = acc;
+      out[o + p] = acc;
     }
   }
 
@@ -242,10 +288,11 @@ final class SsdBlocks {
 
   /**
    * dC_i += e^{acum_i} S0ᵀ dy_i + Σ_{j≤i} W1_ij B_j (the S0 term only when useS0), into dc[dci ..];
-   * returns Σ_n (S0ᵀ dy_i)_n C_i[n] (lanes in order, then the scalar tail) when useS0, else 0.
+   * returns Σ_n (S0ᵀ dy_i)_n C_i[n] (lanes in order, then the scalar tail) when useS0, else 0. The
+   * whole vectors of S0ᵀ dy_i come precomputed in g[gi ..] ({@link #rowsTimes}).
    */
-  static float dcRow(float[] dc, int dci, float[] states, int s0, float[] dy, int yi, float[] c, int ci,
-      float[] b, int bBase, int bStride, float[] w1, int row, int i, float sdi, boolean useS0, int P, int N,
+  static float dcRow(float[] dc, int dci, float[] states, int s0, float[] dy, int yi, float[] g, int gi, float[] c,
+      int ci, float[] b, int bBase, int bStride, float[] w1, int row, int i, float sdi, boolean useS0, int P, int N,
       float[] lanes) {
     FloatVector y0 = FloatVector.zero(F);
     float y0t = 0f;
@@ -254,15 +301,9 @@ final class SsdBlocks {
     for (; n + 4 * LANES <= nb; n += 4 * LANES) {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
       if (useS0) {
-        FloatVector g0 = FloatVector.zero(F), g1 = g0, g2 = g0, g3 = g0;
-        for (int p = 0; p < P; p++) {
-          FloatVector d = FloatVector.broadcast(F, dy[yi + p]);
-          int so = s0 + p * N + n;
-          g0 = FloatVector.fromArray(F, states, so).fma(d, g0);
-          g1 = FloatVector.fromArray(F, states, so + LANES).fma(d, g1);
-          g2 = FloatVector.fromArray(F, states, so + 2 * LANES).fma(d, g2);
-          g3 = FloatVector.fromArray(F, states, so + 3 * LANES).fma(d, g3);
-        }
+        FloatVector g0 = FloatVector.fromArray(F, g, gi + n), g1 = FloatVector.fromArray(F, g, gi + n + LANES);
+        FloatVector g2 = FloatVector.fromArray(F, g, gi + n + 2 * LANES);
+        FloatVector g3 = FloatVector.fromArray(F, g, gi + n + 3 * LANES);
         y0 = g0.fma(FloatVector.fromArray(F, c, ci + n), y0);
         y0 = g1.fma(FloatVector.fromArray(F, c, ci + n + LANES), y0);
         y0 = g2.fma(FloatVector.fromArray(F, c, ci + n + 2 * LANES), y0);
@@ -289,12 +330,9 @@ final class SsdBlocks {
     for (; n < nb; n += LANES) {
       FloatVector acc = FloatVector.zero(F);
       if (useS0) {
-        FloatVector g = FloatVector.zero(F);
-        for (int p = 0; p < P; p++) {
-          g = FloatVector.fromArray(F, states, s0 + p * N + n).fma(FloatVector.broadcast(F, dy[yi + p]), g);
-        }
-        y0 = g.fma(FloatVector.fromArray(F, c, ci + n), y0);
-        acc = g.mul(sdi);
+        FloatVector gv = FloatVector.fromArray(F, g, gi + n);
+        y0 = gv.fma(FloatVector.fromArray(F, c, ci + n), y0);
+        acc = gv.mul(sdi);
       }
       for (int j = 0; j <= i; j++) {
         acc = FloatVector.fromArray(F, b, bBase + j * bStride + n).fma(FloatVector.broadcast(F, w1[row + j]), acc);
@@ -304,10 +342,10 @@ final class SsdBlocks {
     for (; n < N; n++) {
       float acc = 0f;
       if (useS0) {
-        float g = 0f;
-        for (int p = 0; p < P; p++) g += dy[yi + p] * states[s0 + p * N + n];
-        y0t += g * c[ci + n];
-        acc = g * sdi;
+        float gt = 0f;
+        for (int p = 0; p < P; p++) gt += dy[yi + p] * states[s0 + p * N + n];
+        y0t += gt * c[ci + n];
+        acc = gt * sdi;
       }
       for (int j = 0; j <= i; j++) acc += w1[row + j] * b[bBase + j * bStride + n];
       dc[dci + n] += acc;
@@ -320,11 +358,11 @@ final class SsdBlocks {
   /**
    * dx_j = D dy_j + Σ_{i≥j} W2_ij dy_i (+ ew·u with u = dS B_j when carry), into dx[dxj ..] (dsT is
    * dSᵀ [N × P]); returns Σ_p x_j[p] u[p] (lanes in order, then in double the scalar tail) when
-   * carry, else 0.
+   * carry, else 0. The whole vectors of u come precomputed in uu[ui ..] ({@link #rowsTimes}).
    */
   static double dxCol(float[] dx, int dxj, float[] dy, int yh, int dyStride, float[] w2, int qp, int j,
-      int len, float dH, boolean carry, float ew, float[] dsT, float[] b, int bj, float[] x, int xj, int P, int N,
-      float[] lanes) {
+      int len, float dH, boolean carry, float ew, float[] dsT, float[] b, int bj, float[] uu, int ui, float[] x, int xj,
+      int P, int N, float[] lanes) {
     FloatVector vew = FloatVector.broadcast(F, ew);
     FloatVector xu = FloatVector.zero(F);
     float xut = 0f;
@@ -345,15 +383,9 @@ final class SsdBlocks {
         a3 = FloatVector.fromArray(F, dy, yo + 3 * LANES).fma(w, a3);
       }
       if (carry) {
-        FloatVector u0 = FloatVector.zero(F), u1 = u0, u2 = u0, u3 = u0;
-        for (int n = 0; n < N; n++) {
-          FloatVector bv = FloatVector.broadcast(F, b[bj + n]);
-          int so = n * P + p;
-          u0 = FloatVector.fromArray(F, dsT, so).fma(bv, u0);
-          u1 = FloatVector.fromArray(F, dsT, so + LANES).fma(bv, u1);
-          u2 = FloatVector.fromArray(F, dsT, so + 2 * LANES).fma(bv, u2);
-          u3 = FloatVector.fromArray(F, dsT, so + 3 * LANES).fma(bv, u3);
-        }
+        FloatVector u0 = FloatVector.fromArray(F, uu, ui + p), u1 = FloatVector.fromArray(F, uu, ui + p + LANES);
+        FloatVector u2 = FloatVector.fromArray(F, uu, ui + p + 2 * LANES);
+        FloatVector u3 = FloatVector.fromArray(F, uu, ui + p + 3 * LANES);
         a0 = u0.fma(vew, a0);
         a1 = u1.fma(vew, a1);
         a2 = u2.fma(vew, a2);
@@ -374,10 +406,7 @@ final class SsdBlocks {
         acc = FloatVector.fromArray(F, dy, yh + i * dyStride + p).fma(FloatVector.broadcast(F, w2[i * qp + j]), acc);
       }
       if (carry) {
-        FloatVector u = FloatVector.zero(F);
-        for (int n = 0; n < N; n++) {
-          u = FloatVector.fromArray(F, dsT, n * P + p).fma(FloatVector.broadcast(F, b[bj + n]), u);
-        }
+        FloatVector u = FloatVector.fromArray(F, uu, ui + p);
         acc = u.fma(vew, acc);
         xu = FloatVector.fromArray(F, x, xj + p).fma(u, xu);
       }
@@ -401,10 +430,10 @@ final class SsdBlocks {
 
   /**
    * dB_j += Σ_{i≥j} W1_ij C_i (+ ew·dSᵀ x_j when stateTerm; dS at dstates[s0], [P × N]), into
-   * db[dbj ..].
+   * db[dbj ..]. The whole vectors of dSᵀ x_j come precomputed in tt[ti ..] ({@link #rowsTimes}).
    */
   static void dbCol(float[] db, int dbj, float[] c, int cBase, int cStride, float[] w1, int qp, int j, int len,
-      boolean stateTerm, float ew, float[] dstates, int s0, float[] x, int xj, int P, int N) {
+      boolean stateTerm, float ew, float[] dstates, int s0, float[] tt, int ti, float[] x, int xj, int P, int N) {
     FloatVector vew = FloatVector.broadcast(F, ew);
     int nb = F.loopBound(N);
     int n = 0;
@@ -419,15 +448,9 @@ final class SsdBlocks {
         a3 = FloatVector.fromArray(F, c, co + 3 * LANES).fma(w, a3);
       }
       if (stateTerm) {
-        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
-        for (int pp = 0; pp < P; pp++) {
-          FloatVector xv = FloatVector.broadcast(F, x[xj + pp]);
-          int so = s0 + pp * N + n;
-          t0 = FloatVector.fromArray(F, dstates, so).fma(xv, t0);
-          t1 = FloatVector.fromArray(F, dstates, so + LANES).fma(xv, t1);
-          t2 = FloatVector.fromArray(F, dstates, so + 2 * LANES).fma(xv, t2);
-          t3 = FloatVector.fromArray(F, dstates, so + 3 * LANES).fma(xv, t3);
-        }
+        FloatVector t0 = FloatVector.fromArray(F, tt, ti + n), t1 = FloatVector.fromArray(F, tt, ti + n + LANES);
+        FloatVector t2 = FloatVector.fromArray(F, tt, ti + n + 2 * LANES);
+        FloatVector t3 = FloatVector.fromArray(F, tt, ti + n + 3 * LANES);
         a0 = t0.fma(vew, a0);
         a1 = t1.fma(vew, a1);
         a2 = t2.fma(vew, a2);
@@ -445,11 +468,7 @@ final class SsdBlocks {
         acc = FloatVector.fromArray(F, c, cBase + i * cStride + n).fma(FloatVector.broadcast(F, w1[i * qp + j]), acc);
       }
       if (stateTerm) {
-        FloatVector st = FloatVector.zero(F);
-        for (int pp = 0; pp < P; pp++) {
-          st = FloatVector.fromArray(F, dstates, s0 + pp * N + n).fma(FloatVector.broadcast(F, x[xj + pp]), st);
-        }
-        acc = st.fma(vew, acc);
+        acc = FloatVector.fromArray(F, tt, ti + n).fma(vew, acc);
       }
       FloatVector.fromArray(F, db, dbj + n).add(acc).intoArray(db, dbj + n);
     }

@@ -31,8 +31,8 @@ final class SsdChunkBackward {
       double[] partial, int partialOff, float[] dy, int dyBase, int dyStride,
       float[] x, int xBase, int xStride, float[] dt, int dtBase, int dtStride, float[] dtBias,
       float[] aLog, float[] b, int bBase, int bStride, float[] c, int cBase, int cStride,
-      float[] d, float[] states, float[] dstates, int stOff, boolean first, boolean last,
-      int len, int H, int P, int N, int qp, SsdBackward.Scratch sc) {
+      float[] d, float[] states, float[] dstates, int stOff, SsdBackward.Big big, int decayAt, boolean first,
+      boolean last, int len, int H, int P, int N, int qp, SsdBackward.Scratch sc) {
     int rl = SsdBlocks.roundUp(len);
     for (int i = 0; i < len; i++) { // dB, dC accumulate over heads from zero
       java.util.Arrays.fill(db, dbBase + i * dbStride, dbBase + i * dbStride + N, 0f);
@@ -44,7 +44,7 @@ final class SsdChunkBackward {
           dc, dcBase, dcStride, partial, partialOff + 3 * h, dy, dyBase + h * P, dyStride,
           x, xBase + h * P, xStride, dt, dtBase + h, dtStride, dtBias[h], Ssd.negExp(aLog[h]),
           b, bBase, bStride, c, cBase, cStride, d[h], states, dstates, stOff + h * P * N,
-          first, last, len, P, N, qp, sc);
+          big, decayAt + h * big.q, first, last, len, P, N, qp, sc);
     }
   }
 
@@ -68,9 +68,9 @@ final class SsdChunkBackward {
       double[] partial, int pOff, float[] dy, int yh, int dyStride,
       float[] x, int xh, int xStride, float[] dt, int dtBase, int dtStride, float dtBias, float a,
       float[] b, int bBase, int bStride, float[] c, int cBase, int cStride, float dH,
-      float[] states, float[] dstates, int s0, boolean first, boolean last,
+      float[] states, float[] dstates, int s0, SsdBackward.Big big, int decayAt, boolean first, boolean last,
       int len, int P, int N, int qp, SsdBackward.Scratch sc) {
-    SsdBackward.decays(sc, dt, dtBase, dtStride, dtBias, a, len);
+    big.load(sc, decayAt, len); // SsdBackward.decays of this chunk and head, formed in phase 1
     float[] dtv = sc.dtv, dA = sc.dA, sd = sc.sd, endW = sc.endW, sig = sc.sig;
     float[] dec = sc.dec, dyx = sc.dyx, krow = sc.krow, cb = sc.cb, w1 = sc.w1, w2 = sc.w2;
     float[] xT = sc.xT, dsT = sc.dsT;
@@ -91,6 +91,14 @@ final class SsdChunkBackward {
       }
     }
     SsdBlocks.lowerRows(dyx, qp, xT, dy, yh, dyStride, len, P); // DYX rows [L × Qp]
+    // The state terms of every row at once, whole vectors ({@link SsdBlocks#rowsTimes}):
+    // G_i = S0ᵀ dy_i [L × N], U_j = dS B_j [L × P], T_j = dSᵀ x_j [L × N].
+    float[] gS = sc.gS, uS = sc.uS, tS = sc.tS;
+    if (!first) SsdBlocks.rowsTimes(gS, N, dy, yh, dyStride, states, s0, N, len, P, F.loopBound(N));
+    if (!last) {
+      SsdBlocks.rowsTimes(uS, P, b, bBase, bStride, dsT, 0, P, len, N, F.loopBound(P));
+      SsdBlocks.rowsTimes(tS, N, x, xh, xStride, dstates, s0, N, len, P, F.loopBound(N));
+    }
     double dDpart = 0;
 
     // Rows i: decay row L_i· (carried: L_ij = L_{i-1,j} dA_i), DYX_i·, then W1, W2, K; dC_i.
@@ -132,8 +140,8 @@ final class SsdChunkBackward {
       float sdi = sd[i];
       boolean useS0 = !first && sdi != 0f;
       int ci = cBase + i * cStride, dci = dcBase + i * dcStride;
-      float y0 = SsdBlocks.dcRow(dc, dci, states, s0, dy, yi, c, ci, b, bBase, bStride, w1, row, i, sdi, useS0, P,
-          N, sc.lanes);
+      float y0 = SsdBlocks.dcRow(dc, dci, states, s0, dy, yi, gS, i * N, c, ci, b, bBase, bStride, w1, row, i, sdi,
+          useS0, P, N, sc.lanes);
       if (useS0) dacum[i] += (double) sdi * y0;
     }
 
@@ -144,9 +152,10 @@ final class SsdChunkBackward {
       int dxj = dxBase + j * dxStride, dbj = dbBase + j * dbStride;
       boolean carry = !last && endW[j] != 0f; // token j reaches the chunk end
       float ew = carry ? endW[j] * dtv[j] : 0f;
-      double xuj = SsdBlocks.dxCol(dx, dxj, dy, yh, dyStride, w2, qp, j, len, dH, carry, ew, dsT, b, bj, x, xj, P,
-          N, sc.lanes);
-      SsdBlocks.dbCol(db, dbj, c, cBase, cStride, w1, qp, j, len, carry && ew != 0f, ew, dstates, s0, x, xj, P, N);
+      double xuj = SsdBlocks.dxCol(dx, dxj, dy, yh, dyStride, w2, qp, j, len, dH, carry, ew, dsT, b, bj, uS, j * P,
+          x, xj, P, N, sc.lanes);
+      SsdBlocks.dbCol(db, dbj, c, cBase, cStride, w1, qp, j, len, carry && ew != 0f, ew, dstates, s0, tS, j * N,
+          x, xj, P, N);
       double e = ew * xuj;
       ddtE[j] += colK[j] + endW[j] * xuj;
       dacum[j] -= (double) dtv[j] * colK[j] + e;

@@ -292,7 +292,13 @@ public final class Ssd {
       int ci = cBase + i * cStride, xi = xBase + i * xStride, di = i * P;
       float sd = startDecay[i];
       if (sd != 0f) SsdBlocks.stateDotsTail(readout, di, sT, c, ci, P, N); // whole vectors: read-out above
-      for (int p = 0; p < P; p++) {
+      int p = 0;
+      FloatVector vsd = FloatVector.broadcast(F, sd), vdH = FloatVector.broadcast(F, dH);
+      for (int pb = F.loopBound(P); p < pb; p += LANES) { // the same operations as the scalar loop below
+        FloatVector inter = sd == 0f ? FloatVector.zero(F) : FloatVector.fromArray(F, readout, di + p).mul(vsd);
+        inter.add(FloatVector.fromArray(F, x, xi + p).mul(vdH)).intoArray(yacc, p);
+      }
+      for (; p < P; p++) {
         float inter = sd == 0f ? 0f : sd * readout[di + p];
         yacc[p] = inter + dH * x[xi + p];
       }

@@ -233,14 +233,26 @@ public final class AttentionBackward {
   private static void unrotate(
       float[] src, int so, float[] dst, int dOff, int P, int R, float[] cos, float[] sin, int tab,
       float scale) {
-    int r2 = R / 2;
-    for (int i = 0; i < r2; i++) {
+    int r2 = R / 2, i = 0;
+    // vector lanes perform the scalar loops' multiplies and adds (no fma), so the same values
+    for (int b = SPECIES.loopBound(r2); i < b; i += L) {
+      FloatVector g1 = FloatVector.fromArray(SPECIES, src, so + i).mul(scale);
+      FloatVector g2 = FloatVector.fromArray(SPECIES, src, so + i + r2).mul(scale);
+      FloatVector c = FloatVector.fromArray(SPECIES, cos, tab + i), s = FloatVector.fromArray(SPECIES, sin, tab + i);
+      g1.mul(c).add(g2.mul(s)).intoArray(dst, dOff + i);
+      g2.mul(c).sub(g1.mul(s)).intoArray(dst, dOff + i + r2);
+    }
+    for (; i < r2; i++) {
       float g1 = src[so + i] * scale, g2 = src[so + i + r2] * scale;
       float c = cos[tab + i], s = sin[tab + i];
       dst[dOff + i] = g1 * c + g2 * s;
       dst[dOff + i + r2] = g2 * c - g1 * s;
     }
-    for (int c = R; c < P; c++) dst[dOff + c] = src[so + c] * scale;
+    int c = R;
+    for (int b = R + SPECIES.loopBound(P - R); c < b; c += L) {
+      FloatVector.fromArray(SPECIES, src, so + c).mul(scale).intoArray(dst, dOff + c);
+    }
+    for (; c < P; c++) dst[dOff + c] = src[so + c] * scale;
   }
 
   /**

@@ -137,7 +137,9 @@ public final class Conv1dBackward {
       int first = Math.max(cu[s], t - (W - 1)), dRow = doutOff + t * doutStride, zRow = t * C;
       int ch = 0;
       // the usual window written out (the same operations as the loop); one siluGrad call either
-      // way, so that C2 inlines it where it is hot (a call left in a cold path boxes its vectors)
+      // way, so that C2 inlines it where it is hot (a call left in a cold path boxes its vectors).
+      // The same tap sum as Conv1d.convToken's, written twice on purpose: as a shared method
+      // returning the vector, C2 left it out of line and boxed it (84 KB per call at T = 128).
       boolean four = W == 4 && first == t - 3;
       int i0 = inOff + first * inStride, i1 = i0 + inStride, i2 = i1 + inStride, i3 = i2 + inStride;
       for (; ch < cb; ch += LANES) {

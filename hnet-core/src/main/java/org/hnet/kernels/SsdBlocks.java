@@ -131,68 +131,15 @@ final class SsdBlocks {
    * {@code out[i·ow + w] = Σ_{k<K} a[aBase + i·aStride + k] · m[mBase + k·mStride + w]} for i < rows
    * and w < wb (a multiple of the vector length), each element one fma chain from zero in
    * increasing k: exactly the chains of the one-row loops it replaced (the forward's state
-   * read-out, the state terms of {@link #dcRow}, {@link #dxCol}, {@link #dbCol}). Tiles of 4 rows
-   * × 2 vectors (8 accumulators) share each loaded vector of m among 4 rows, where one row at a
-   * time loaded a vector of m for every fma.
+   * read-out, the state terms of {@link #dcRow}, {@link #dxCol}, {@link #dbCol}). {@link
+   * SmallGemm}'s tiles of 4 rows × 2 vectors share each loaded vector of m among 4 rows, where one
+   * row at a time loaded a vector of m for every fma. (The chains start from the zeros written
+   * here: fma(a, m, +0) as from a zero vector.)
    */
   static void rowsTimes(float[] out, int ow, float[] a, int aBase, int aStride, float[] m, int mBase, int mStride,
       int rows, int K, int wb) {
-    int i = 0;
-    for (; i + 4 <= rows; i += 4) {
-      int r0 = aBase + i * aStride, r1 = r0 + aStride, r2 = r1 + aStride, r3 = r2 + aStride, o = i * ow;
-      int w = 0;
-      for (; w + 2 * LANES <= wb; w += 2 * LANES) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
-        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        for (int k = 0, mo = mBase + w; k < K; k++, mo += mStride) {
-          FloatVector m0 = FloatVector.fromArray(F, m, mo), m1 = FloatVector.fromArray(F, m, mo + LANES);
-          FloatVector v = FloatVector.broadcast(F, a[r0 + k]);
-          c00 = m0.fma(v, c00);
-          c01 = m1.fma(v, c01);
-          v = FloatVector.broadcast(F, a[r1 + k]);
-          c10 = m0.fma(v, c10);
-          c11 = m1.fma(v, c11);
-          v = FloatVector.broadcast(F, a[r2 + k]);
-          c20 = m0.fma(v, c20);
-          c21 = m1.fma(v, c21);
-          v = FloatVector.broadcast(F, a[r3 + k]);
-          c30 = m0.fma(v, c30);
-          c31 = m1.fma(v, c31);
-        }
-        c00.intoArray(out, o + w);
-        c01.intoArray(out, o + w + LANES);
-        c10.intoArray(out, o + ow + w);
-        c11.intoArray(out, o + ow + w + LANES);
-        c20.intoArray(out, o + 2 * ow + w);
-        c21.intoArray(out, o + 2 * ow + w + LANES);
-        c30.intoArray(out, o + 3 * ow + w);
-        c31.intoArray(out, o + 3 * ow + w + LANES);
-      }
-      for (; w < wb; w += LANES) {
-        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
-        for (int k = 0, mo = mBase + w; k < K; k++, mo += mStride) {
-          FloatVector mv = FloatVector.fromArray(F, m, mo);
-          c0 = mv.fma(FloatVector.broadcast(F, a[r0 + k]), c0);
-          c1 = mv.fma(FloatVector.broadcast(F, a[r1 + k]), c1);
-          c2 = mv.fma(FloatVector.broadcast(F, a[r2 + k]), c2);
-          c3 = mv.fma(FloatVector.broadcast(F, a[r3 + k]), c3);
-        }
-        c0.intoArray(out, o + w);
-        c1.intoArray(out, o + ow + w);
-        c2.intoArray(out, o + 2 * ow + w);
-        c3.intoArray(out, o + 3 * ow + w);
-      }
-    }
-    for (; i < rows; i++) {
-      int r0 = aBase + i * aStride, o = i * ow;
-      for (int w = 0; w < wb; w += LANES) {
-        FloatVector c0 = FloatVector.zero(F);
-        for (int k = 0, mo = mBase + w; k < K; k++, mo += mStride) {
-          c0 = FloatVector.fromArray(F, m, mo).fma(FloatVector.broadcast(F, a[r0 + k]), c0);
-        }
-        c0.intoArray(out, o + w);
-      }
-    }
+    for (int i = 0; i < rows; i++) java.util.Arrays.fill(out, i * ow, i * ow + wb, 0f);
+    SmallGemm.acc(a, aBase, aStride, 1, rows, K, m, mBase, mStride, out, 0, ow, wb);
   }
 
   /**

@@ -377,69 +377,7 @@ public final class Attention {
   /** acc rows r..r+3 (at ao, stride P) += Σ_{j in [a,b)} p[row][j] · V_j; p at s[so + row·BK + j]. */
   private static void accumulate4(
       float[] s, int so, int a, int b, float[] qkv, int vBase, int vStride, float[] acc, int ao, int P) {
-    int pv = SPECIES.loopBound(P);
-    int o0 = ao, o1 = o0 + P, o2 = o1 + P, o3 = o2 + P;
-    int p0 = so, p1 = p0 + BK, p2 = p1 + BK, p3 = p2 + BK;
-    int c = 0;
-    for (; c + 2 * L <= pv; c += 2 * L) {
-      FloatVector x00 = FloatVector.fromArray(SPECIES, acc, o0 + c), x01 = FloatVector.fromArray(SPECIES, acc, o0 + c + L);
-      FloatVector x10 = FloatVector.fromArray(SPECIES, acc, o1 + c), x11 = FloatVector.fromArray(SPECIES, acc, o1 + c + L);
-      FloatVector x20 = FloatVector.fromArray(SPECIES, acc, o2 + c), x21 = FloatVector.fromArray(SPECIES, acc, o2 + c + L);
-      FloatVector x30 = FloatVector.fromArray(SPECIES, acc, o3 + c), x31 = FloatVector.fromArray(SPECIES, acc, o3 + c + L);
-      for (int j = a, vo = vBase + a * vStride + c; j < b; j++, vo += vStride) {
-        FloatVector v0 = FloatVector.fromArray(SPECIES, qkv, vo);
-        FloatVector v1 = FloatVector.fromArray(SPECIES, qkv, vo + L);
-        FloatVector w = FloatVector.broadcast(SPECIES, s[p0 + j]);
-        x00 = w.fma(v0, x00);
-        x01 = w.fma(v1, x01);
-        w = FloatVector.broadcast(SPECIES, s[p1 + j]);
-        x10 = w.fma(v0, x10);
-        x11 = w.fma(v1, x11);
-        w = FloatVector.broadcast(SPECIES, s[p2 + j]);
-        x20 = w.fma(v0, x20);
-        x21 = w.fma(v1, x21);
-        w = FloatVector.broadcast(SPECIES, s[p3 + j]);
-        x30 = w.fma(v0, x30);
-        x31 = w.fma(v1, x31);
-      }
-      x00.intoArray(acc, o0 + c);
-      x01.intoArray(acc, o0 + c + L);
-      x10.intoArray(acc, o1 + c);
-      x11.intoArray(acc, o1 + c + L);
-      x20.intoArray(acc, o2 + c);
-      x21.intoArray(acc, o2 + c + L);
-      x30.intoArray(acc, o3 + c);
-      x31.intoArray(acc, o3 + c + L);
-    }
-    for (; c < pv; c += L) {
-      FloatVector x0 = FloatVector.fromArray(SPECIES, acc, o0 + c), x1 = FloatVector.fromArray(SPECIES, acc, o1 + c);
-      FloatVector x2 = FloatVector.fromArray(SPECIES, acc, o2 + c), x3 = FloatVector.fromArray(SPECIES, acc, o3 + c);
-      for (int j = a, vo = vBase + a * vStride + c; j < b; j++, vo += vStride) {
-        FloatVector v0 = FloatVector.fromArray(SPECIES, qkv, vo);
-        x0 = FloatVector.broadcast(SPECIES, s[p0 + j]).fma(v0, x0);
-        x1 = FloatVector.broadcast(SPECIES, s[p1 + j]).fma(v0, x1);
-        x2 = FloatVector.broadcast(SPECIES, s[p2 + j]).fma(v0, x2);
-        x3 = FloatVector.broadcast(SPECIES, s[p3 + j]).fma(v0, x3);
-      }
-      x0.intoArray(acc, o0 + c);
-      x1.intoArray(acc, o1 + c);
-      x2.intoArray(acc, o2 + c);
-      x3.intoArray(acc, o3 + c);
-    }
-    for (; c < P; c++) {
-      float y0 = acc[o0 + c], y1 = acc[o1 + c], y2 = acc[o2 + c], y3 = acc[o3 + c];
-      for (int j = a, vo = vBase + a * vStride + c; j < b; j++, vo += vStride) {
-        float v = qkv[vo];
-        y0 = Math.fma(s[p0 + j], v, y0);
-        y1 = Math.fma(s[p1 + j], v, y1);
-        y2 = Math.fma(s[p2 + j], v, y2);
-        y3 = Math.fma(s[p3 + j], v, y3);
-      }
-      acc[o0 + c] = y0;
-      acc[o1 + c] = y1;
-      acc[o2 + c] = y2;
-      acc[o3 + c] = y3;
-    }
+    SmallGemm.acc(s, so + a, BK, 1, 4, b - a, qkv, vBase + a * vStride, vStride, acc, ao, P, P);
   }
 
   /** out[o..o+P) += Σ_{j in [a,b)} w[wo + j] · V_j, V_j at vBase + j·vStride (vector over P). */

@@ -160,9 +160,8 @@ public final class SsdBackward {
   /** Phase 2 of {@link #scanBackward} for the global chunks [k0, k1). */
   private static void chunks(float[] dx, int dxOff, int dxStride, float[] dDtRaw, int ddtOff, int ddtStride,
       float[] db, int dbOff, int dbStride, float[] dc, int dcOff, int dcStride, float[] dy, int dyOff, int dyStride,
-      float[] x, int xOff, int xStride, float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog,
-      float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, float[] d, int[] cuSeqlens,
-      int H, int P, int N, int q, int qp, Big big, int k0, int k1) {
+      float[] x, int xOff, int xStride, float[] aLog, float[] b, int bOff, int bStride, float[] c, int cOff,
+      int cStride, float[] d, int[] cuSeqlens, int H, int P, int N, int q, int qp, Big big, int k0, int k1) {
     Scratch sc = Scratch.get(q, qp, P, N);
     int[] chunkBase = big.chunkBase;
     int pn = P * N, seq = 0;
@@ -174,9 +173,8 @@ public final class SsdBackward {
       SsdChunkBackward.chunk(dx, dxOff + c0 * dxStride, dxStride, dDtRaw, ddtOff + c0 * ddtStride,
           ddtStride, db, dbOff + c0 * dbStride, dbStride, dc, dcOff + c0 * dcStride, dcStride,
           big.partial, k * H * 3, dy, dyOff + c0 * dyStride, dyStride, x, xOff + c0 * xStride,
-          xStride, dt, dtOff + c0 * dtStride, dtStride, dtBias, aLog, b, bOff + c0 * bStride,
-          bStride, c, cOff + c0 * cStride, cStride, d, big.states, big.dstates, k * H * pn, big, k * H * q, first,
-          last, len, H, P, N, qp, sc);
+          xStride, aLog, b, bOff + c0 * bStride, bStride, c, cOff + c0 * cStride, cStride, d, big.states,
+          big.dstates, k * H * pn, big, k * H * q, first, last, len, H, P, N, q, qp, sc);
     }
   }
 
@@ -234,7 +232,6 @@ public final class SsdBackward {
       }
       big.ensure((int) stateLen, nChunks * H * 3);
       big.ensureDecays(Math.toIntExact((long) nChunks * H * q));
-      big.q = q;
       float[] states = big.states, dstates = big.dstates;
       double[] partial = big.partial;
 
@@ -257,13 +254,13 @@ public final class SsdBackward {
       if (Parallel.serial(nChunks, 1)) {
         if (nChunks > 0) {
           chunks(dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff, dbStride, dc, dcOff, dcStride, dy, dyOff,
-              dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, d,
-              cuSeqlens, H, P, N, q, qp, big, 0, nChunks);
+              dyStride, x, xOff, xStride, aLog, b, bOff, bStride, c, cOff, cStride, d, cuSeqlens, H, P, N, q, qp, big,
+              0, nChunks);
         }
       } else {
         Parallel.forRange(nChunks, 1, (k0, k1) -> chunks(dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff,
-            dbStride, dc, dcOff, dcStride, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b,
-            bOff, bStride, c, cOff, cStride, d, cuSeqlens, H, P, N, q, qp, big, k0, k1));
+            dbStride, dc, dcOff, dcStride, dy, dyOff, dyStride, x, xOff, xStride, aLog, b, bOff, bStride, c, cOff,
+            cStride, d, cuSeqlens, H, P, N, q, qp, big, k0, k1));
       }
 
       // Phase 3: parameter gradients, chunk partials summed in chunk order.
@@ -296,17 +293,14 @@ public final class SsdBackward {
       int t0, int t1, int P, int N, int q, Scratch sc) {
     int nk = (t1 - t0 + q - 1) / q, pn = P * N;
     if (nk == 0) return;
-    // Every chunk's decays, formed once here: the reverse pass and phase 2 load them.
+    java.util.Arrays.fill(states, (kBase * H + h) * pn, (kBase * H + h + 1) * pn, 0f);
+    // Forward: S_{k+1} = e^{acum_L} S_k + Σ_j e^{acum_L − acum_j} dt_j x_j ⊗ B_j. Every chunk's
+    // decays are formed here, once: the reverse pass and phase 2 load them.
     for (int k = 0; k < nk; k++) {
       int c0 = t0 + k * q, len = Math.min(q, t1 - c0);
       decays(sc, dt, dtOff + c0 * dtStride + h, dtStride, dtBias, a, len);
       big.store(sc, ((kBase + k) * H + h) * q, len);
-    }
-    java.util.Arrays.fill(states, (kBase * H + h) * pn, (kBase * H + h + 1) * pn, 0f);
-    // Forward: S_{k+1} = e^{acum_L} S_k + Σ_j e^{acum_L − acum_j} dt_j x_j ⊗ B_j.
-    for (int k = 0; k + 1 < nk; k++) {
-      int c0 = t0 + k * q, len = q; // not the last chunk: full
-      big.load(sc, ((kBase + k) * H + h) * q, len);
+      if (k + 1 == nk) break; // the last chunk's end state is not needed
       float[] endW = sc.endW;
       for (int j = 0; j < len; j++) endW[j] *= sc.dtv[j];
       int src = ((kBase + k) * H + h) * pn, dst = src + H * pn;
@@ -378,8 +372,7 @@ public final class SsdBackward {
     double[] partial = new double[0];
     // [chunks × H × Q] per-token decays of every (chunk, head), formed once in phase 1 (decays)
     float[] dtv = new float[0], dA = new float[0], sig = new float[0], sd = new float[0], endW = new float[0];
-    double[] acum = new double[0];
-    int q; // the block of the current call: (chunk k, head h) at (k·H + h)·q
+    double[] acum = new double[0]; // (chunk k, head h) at (k·H + h)·Q
 
     static Big get(int nSeq) {
       Big g = LOCAL.get();

@@ -21,7 +21,8 @@ final class SsdChunkBackward {
   private SsdChunkBackward() {}
 
   /**
-   * One chunk of len tokens; every base points at the chunk's first token (head 0). states/dstates
+   * One chunk of len tokens; every base points at the chunk's first token (head 0). Its heads'
+   * decays are in big at decayAt + h·q (phase 1). states/dstates
    * at stOff + h·P·N hold this chunk's S0 and dS. first/last: the chunk starts/ends its sequence
    * (S0 = 0 / dS = 0). partial[partialOff + 3h + {0,1,2}] receives this chunk's sums of dDtRaw, the
    * A gradient (before the ·A of A_log) and dy·x for head h.
@@ -29,10 +30,9 @@ final class SsdChunkBackward {
   static void chunk(float[] dx, int dxBase, int dxStride, float[] dDtRaw, int ddtBase,
       int ddtStride, float[] db, int dbBase, int dbStride, float[] dc, int dcBase, int dcStride,
       double[] partial, int partialOff, float[] dy, int dyBase, int dyStride,
-      float[] x, int xBase, int xStride, float[] dt, int dtBase, int dtStride, float[] dtBias,
-      float[] aLog, float[] b, int bBase, int bStride, float[] c, int cBase, int cStride,
-      float[] d, float[] states, float[] dstates, int stOff, SsdBackward.Big big, int decayAt, boolean first,
-      boolean last, int len, int H, int P, int N, int qp, SsdBackward.Scratch sc) {
+      float[] x, int xBase, int xStride, float[] aLog, float[] b, int bBase, int bStride, float[] c, int cBase,
+      int cStride, float[] d, float[] states, float[] dstates, int stOff, SsdBackward.Big big, int decayAt, boolean first,
+      boolean last, int len, int H, int P, int N, int q, int qp, SsdBackward.Scratch sc) {
     int rl = SsdBlocks.roundUp(len);
     for (int i = 0; i < len; i++) { // dB, dC accumulate over heads from zero
       java.util.Arrays.fill(db, dbBase + i * dbStride, dbBase + i * dbStride + N, 0f);
@@ -42,9 +42,9 @@ final class SsdChunkBackward {
     for (int h = 0; h < H; h++) {
       head(dx, dxBase + h * P, dxStride, dDtRaw, ddtBase + h, ddtStride, db, dbBase, dbStride,
           dc, dcBase, dcStride, partial, partialOff + 3 * h, dy, dyBase + h * P, dyStride,
-          x, xBase + h * P, xStride, dt, dtBase + h, dtStride, dtBias[h], Ssd.negExp(aLog[h]),
+          x, xBase + h * P, xStride, Ssd.negExp(aLog[h]),
           b, bBase, bStride, c, cBase, cStride, d[h], states, dstates, stOff + h * P * N,
-          big, decayAt + h * big.q, first, last, len, P, N, qp, sc);
+          big, decayAt + h * q, first, last, len, P, N, qp, sc);
     }
   }
 
@@ -66,7 +66,7 @@ final class SsdChunkBackward {
   private static void head(float[] dx, int dxBase, int dxStride, float[] dDtRaw, int ddtBase,
       int ddtStride, float[] db, int dbBase, int dbStride, float[] dc, int dcBase, int dcStride,
       double[] partial, int pOff, float[] dy, int yh, int dyStride,
-      float[] x, int xh, int xStride, float[] dt, int dtBase, int dtStride, float dtBias, float a,
+      float[] x, int xh, int xStride, float a,
       float[] b, int bBase, int bStride, float[] c, int cBase, int cStride, float dH,
       float[] states, float[] dstates, int s0, SsdBackward.Big big, int decayAt, boolean first, boolean last,
       int len, int P, int N, int qp, SsdBackward.Scratch sc) {

@@ -17,6 +17,7 @@ import org.hnet.io.TensorData;
 import org.hnet.kernels.Matmul;
 import org.hnet.kernels.Parallel;
 import org.hnet.kernels.Profile;
+import org.hnet.kernels.VectorWidth;
 import org.hnet.nn.HNetForCausalLM;
 import org.hnet.nn.Init;
 import org.hnet.nn.Params;
@@ -200,7 +201,8 @@ final class BenchCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       List<String> parts = new ArrayList<>();
-      parts.add(String.format(Locale.ROOT, "\"threads\": %d", Parallel.threads()));
+      parts.add(String.format(Locale.ROOT, "\"threads\": %d, \"vector_bits\": %d, \"vectors_emulated\": %b",
+          Parallel.threads(), VectorWidth.bits(), VectorWidth.emulated()));
       if (runs(Part.train)) {
         parts.add(String.format(Locale.ROOT, "\"train\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"tokens_per_stage\": %s, \"gflops\": %.2f, \"peak_heap_mb\": %.1f}",
             trainS, in.train().length / trainS, Arrays.toString(stagePositions), trainFlops / trainS / 1e9, trainPeak / 1e6));
@@ -231,7 +233,8 @@ final class BenchCommand implements Callable<Integer> {
       if (profile) parts.add("\"profile\": " + profileJson());
       out.println("{" + String.join(", ", parts) + "}");
     } else {
-      out.printf(Locale.ROOT, "threads %d%n", Parallel.threads());
+      out.printf(Locale.ROOT, "threads %d, %d-bit vectors%s%n", Parallel.threads(), VectorWidth.bits(),
+          VectorWidth.emulated() ? " (wider than the CPU's: emulated, slow; see -Dhnet.vector.bits)" : "");
       if (runs(Part.train)) {
         out.printf(Locale.ROOT, "positions per stage in the training batch: %s%n", Arrays.toString(stagePositions));
         out.printf(Locale.ROOT, "training step %d×%d      %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s; peak heap %.0f MB%n",

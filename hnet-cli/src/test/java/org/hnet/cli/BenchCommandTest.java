@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.hnet.io.SafeTensors;
@@ -83,6 +84,10 @@ class BenchCommandTest {
       assertTrue(w >= 2 + BenchCommand.DECODE_EXTRA_WARMUPS && w <= most, part + " warm-up passes: " + r.out());
     }
     assertFalse(j.has("matmul_peak_gflops"), "--only leaves out what it does not name");
+    // the kernels' vector width, so that runs on different machines can be told apart
+    assertEquals(org.hnet.kernels.VectorWidth.bits(), j.get("vector_bits").asInt(), r.out());
+    assertTrue(List.of(128, 256, 512).contains(j.get("vector_bits").asInt()), r.out());
+    assertEquals(org.hnet.kernels.VectorWidth.emulated(), j.get("vectors_emulated").asBoolean(), r.out());
   }
 
   /**

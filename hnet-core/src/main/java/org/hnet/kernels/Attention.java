@@ -28,10 +28,7 @@ public final class Attention {
    * One species for every loop: at most 256 bits, since the usual head dims (16, 24) are multiples
    * of 8 but not 16 and the p·V loop vectorises over P.
    */
-  static final VectorSpecies<Float> SPECIES =
-      FloatVector.SPECIES_PREFERRED.vectorBitSize() > 256
-          ? FloatVector.SPECIES_256
-          : FloatVector.SPECIES_PREFERRED;
+  static final VectorSpecies<Float> SPECIES = VectorWidth.AT_MOST_256;
 
   static final int L = SPECIES.length();
   /** Query rows per work item and key columns per tile; BK is a multiple of L. */

@@ -17,7 +17,7 @@ import org.hnet.kernels.Profile.Kind;
  * </pre>
  */
 public final class Conv1dBackward {
-  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
 
   private static final int LANES = F.length();
 

@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  * turns into NaN; NaN stays NaN.
  */
 public final class FastExp {
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> S = VectorWidth.FLOAT;
 
   static final float HI = 88f;
   static final float LO = -87f;

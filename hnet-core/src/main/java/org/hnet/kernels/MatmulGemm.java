@@ -19,13 +19,15 @@ package org.hnet.kernels;
 // panels) or the blocking of rows, so results are bit-identical for 1, 2, ... threads.
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 final class MatmulGemm {
   private MatmulGemm() {}
 
-  /** Vector species; {@code -Dhnet.matmul.bits=256|512} forces one (tests of the other kernel). */
+  /**
+   * Vector species: {@link VectorWidth#FLOAT}, or {@code -Dhnet.matmul.bits=128|256|512} for the
+   * products alone (kernel experiments; mixing widths slows the other kernels).
+   */
   static final VectorSpecies<Float> S = species();
 
   static final int VL = S.length();
@@ -59,9 +61,7 @@ final class MatmulGemm {
 
   private static VectorSpecies<Float> species() {
     int bits = Integer.getInteger("hnet.matmul.bits", 0);
-    return bits == 0
-        ? FloatVector.SPECIES_PREFERRED
-        : FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(bits)).check(float.class);
+    return bits == 0 ? VectorWidth.FLOAT : VectorWidth.species(bits);
   }
 
   /** Per-thread scratch: A block, one edge tile, and (on the calling thread) packed B and bias. */

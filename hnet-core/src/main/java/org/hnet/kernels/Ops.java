@@ -14,7 +14,7 @@ import org.hnet.kernels.Profile.Kind;
  * rows where a kernel reads a column slice of a wider row (e.g. z out of Mamba-2's in_proj output).
  */
 public final class Ops {
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> S = VectorWidth.FLOAT;
   private static final int L = S.length();
 
   private Ops() {}

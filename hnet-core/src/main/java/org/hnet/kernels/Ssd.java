@@ -29,7 +29,7 @@ import org.hnet.kernels.Profile.Kind;
  */
 public final class Ssd {
   /** Vector shape used for every loop here; chosen once. */
-  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
 
   private static final int LANES = F.length();
 

@@ -47,7 +47,7 @@ import org.hnet.kernels.Profile.Kind;
  * above; (3) the per-(chunk, head) partial sums of dDtBias, dA and dD are added in chunk order.
  */
 public final class SsdBackward {
-  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
 
   private static final int LANES = F.length();
 

@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  * unchanged), so results are bit-for-bit those of the one-chain code.
  */
 final class SsdBlocks {
-  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
 
   private static final int LANES = F.length();
 

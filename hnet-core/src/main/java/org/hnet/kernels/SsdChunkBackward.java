@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * padded lanes contribute exact zeros); consumers run vector over N or P.
  */
 final class SsdChunkBackward {
-  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
 
   private static final int LANES = F.length();
 

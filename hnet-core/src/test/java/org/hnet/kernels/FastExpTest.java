@@ -8,7 +8,7 @@ import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 class FastExpTest {
-  static final int L = FloatVector.SPECIES_PREFERRED.length();
+  static final int L = VectorWidth.FLOAT.length();
 
   /** Distance in units in the last place between a float and the correctly rounded e^x. */
   static double ulps(float got, double x) {
@@ -63,7 +63,7 @@ class FastExpTest {
     }
     float[] e = new float[x.length], s = new float[x.length], g = new float[x.length];
     for (int i = 0; i < x.length; i += L) {
-      FloatVector v = FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i);
+      FloatVector v = FloatVector.fromArray(VectorWidth.FLOAT, x, i);
       FastExp.exp(v).intoArray(e, i);
       FastExp.silu(v).intoArray(s, i);
       FastExp.sigmoid(v).intoArray(g, i);

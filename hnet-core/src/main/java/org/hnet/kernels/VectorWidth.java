@@ -44,7 +44,7 @@ public final class VectorWidth {
   static VectorSpecies<Float> species(int bits) {
     if (bits == 0) return FloatVector.SPECIES_PREFERRED;
     if (bits != 128 && bits != 256 && bits != 512) {
-      throw new IllegalArgumentException("hnet.vector.bits must be 128, 256 or 512, not " + bits);
+      throw new IllegalArgumentException("-Dhnet.vector.bits must be 128, 256 or 512, not " + bits);
     }
     return FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(bits)).check(float.class);
   }

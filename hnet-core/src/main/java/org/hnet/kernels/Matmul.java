@@ -541,9 +541,17 @@ public final class Matmul {
   private static float finish(float[] tmp, float[] x, int xr, float[] w, int wr,
       int kb, int K, float[] bias, int bo, int n) {
     float s;
-    if (VL == 8) { // the same pairwise order with the partial sums in registers, not in tmp
+    // VL 4, 8, 16: the same pairwise order with the partial sums in registers, not in tmp
+    if (VL == 8) {
       float u0 = tmp[0] + tmp[4], u1 = tmp[1] + tmp[5], u2 = tmp[2] + tmp[6], u3 = tmp[3] + tmp[7];
       s = (u0 + u2) + (u1 + u3);
+    } else if (VL == 16) {
+      float t0 = tmp[0] + tmp[8], t1 = tmp[1] + tmp[9], t2 = tmp[2] + tmp[10], t3 = tmp[3] + tmp[11];
+      float t4 = tmp[4] + tmp[12], t5 = tmp[5] + tmp[13], t6 = tmp[6] + tmp[14], t7 = tmp[7] + tmp[15];
+      float u0 = t0 + t4, u1 = t1 + t5, u2 = t2 + t6, u3 = t3 + t7;
+      s = (u0 + u2) + (u1 + u3);
+    } else if (VL == 4) {
+      s = (tmp[0] + tmp[2]) + (tmp[1] + tmp[3]);
     } else {
       for (int h = VL / 2; h > 0; h >>= 1) {
         for (int i = 0; i < h; i++) tmp[i] += tmp[i + h];

@@ -32,13 +32,20 @@ final class MatmulGemm {
 
   static final int VL = S.length();
   /**
-   * Register tile MR rows × NV vectors: 6 × 3 with 32 vector registers (AVX-512: 18 accumulators),
-   * else 4 × 2 (AVX2, 16 registers: 8 accumulators). {@code -Dhnet.matmul.mr / .nv} override (tests,
-   * tuning).
+   * 32 vector registers: AVX-512 (16 lanes) or ARM (NEON and SVE have 32 at any width); x86 below
+   * AVX-512 has 16.
    */
-  static final int MR = Integer.getInteger("hnet.matmul.mr", VL >= 16 ? 6 : 4);
+  static final boolean REGS32 = VL >= 16 || "aarch64".equals(System.getProperty("os.arch"));
+  /**
+   * Register tile MR rows × NV vectors: 6 × 3 with 32 vector registers (18 accumulators + 3 B
+   * vectors + a broadcast), else 4 × 2 (AVX2, 16 registers: 8 accumulators + 2 + 4 broadcasts).
+   * On ARM the 4 × 2 tile's 8 accumulators could not keep 4 FMA pipes of latency 4 busy (Apple
+   * M-series; unmeasured here: this machine is x86). {@code -Dhnet.matmul.mr / .nv} override
+   * (tests, tuning).
+   */
+  static final int MR = Integer.getInteger("hnet.matmul.mr", REGS32 ? 6 : 4);
 
-  static final int NV = Integer.getInteger("hnet.matmul.nv", VL >= 16 ? 3 : 2);
+  static final int NV = Integer.getInteger("hnet.matmul.nv", REGS32 ? 3 : 2);
   /** Columns of a packed B panel and of the register tile. */
   static final int NR = NV * VL;
   /**

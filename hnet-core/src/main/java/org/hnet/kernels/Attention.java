@@ -25,10 +25,12 @@ import org.hnet.kernels.Profile.Kind;
  */
 public final class Attention {
   /**
-   * One species for every loop: at most 256 bits, since the usual head dims (16, 24) are multiples
-   * of 8 but not 16 and the p·V loop vectorises over P.
+   * The kernels' one species (see {@link VectorWidth}). It was capped at 256 bits, for head dims
+   * like 24 that are multiples of 8 but not of 16 (the p·V loop vectorises over P); but then an
+   * AVX-512 machine ran two species side by side (here and in the SSD's small products), which C2
+   * compiles poorly. With 16 lanes such a head dim leaves a scalar tail of 8.
    */
-  static final VectorSpecies<Float> SPECIES = VectorWidth.AT_MOST_256;
+  static final VectorSpecies<Float> SPECIES = VectorWidth.FLOAT;
 
   static final int L = SPECIES.length();
   /** Query rows per work item and key columns per tile; BK is a multiple of L. */

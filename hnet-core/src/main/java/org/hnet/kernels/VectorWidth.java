@@ -21,13 +21,6 @@ public final class VectorWidth {
   /** The species of every float kernel. */
   static final VectorSpecies<Float> FLOAT = species(Integer.getInteger("hnet.vector.bits", 0));
 
-  /**
-   * At most 256 bits, for loops over the attention head dim: the usual head dims (16, 24, 32...)
-   * are multiples of 8 but not always of 16.
-   */
-  static final VectorSpecies<Float> AT_MOST_256 =
-      FLOAT.vectorBitSize() > 256 ? FloatVector.SPECIES_256 : FLOAT;
-
   /** Bits per float vector of the kernels. */
   public static int bits() {
     return FLOAT.vectorBitSize();

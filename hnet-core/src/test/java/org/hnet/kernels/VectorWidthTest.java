@@ -16,9 +16,9 @@ class VectorWidthTest {
     int want = forced == 0 ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : forced;
     assertEquals(want, VectorWidth.bits());
     assertEquals(VectorWidth.bits() > VectorShape.preferredShape().vectorBitSize(), VectorWidth.emulated());
-    // every kernel takes this one width; attention at most 256 bits
+    // every kernel takes this one width
     if (System.getProperty("hnet.matmul.bits") == null) assertSame(VectorWidth.FLOAT, MatmulGemm.S);
-    assertEquals(Math.min(256, VectorWidth.bits()), Attention.SPECIES.vectorBitSize());
+    assertSame(VectorWidth.FLOAT, Attention.SPECIES);
   }
 
   @Test

@@ -49,16 +49,14 @@ public final class Main implements Runnable {
       return 1;
     });
     try {
-      org.hnet.kernels.VectorWidth.bits(); // a bad -Dhnet.vector.bits: one line, not an initializer's trace
-    } catch (ExceptionInInitializerError ex) {
-      err.println("hnet: " + ex.getCause().getMessage());
-      err.flush();
-      return 1;
-    }
-    try {
       return cl.execute(args);
     } catch (OutOfMemoryError oom) {
       err.println("hnet: out of memory (raise the heap, e.g. HNET_JAVA_OPTS=-Xmx16g ./hnet ...)");
+      err.flush();
+      return 1;
+    } catch (ExceptionInInitializerError ex) { // e.g. a bad -Dhnet.vector.bits in HNET_JAVA_OPTS
+      if (debug) ex.printStackTrace(err);
+      else err.println("hnet: " + (ex.getCause() != null ? ex.getCause().getMessage() : ex));
       err.flush();
       return 1;
     }

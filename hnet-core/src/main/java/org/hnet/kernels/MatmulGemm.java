@@ -68,7 +68,7 @@ final class MatmulGemm {
 
   private static VectorSpecies<Float> species() {
     int bits = Integer.getInteger("hnet.matmul.bits", 0);
-    return bits == 0 ? VectorWidth.FLOAT : VectorWidth.species(bits);
+    return bits == 0 ? VectorWidth.FLOAT : VectorWidth.species(bits, "hnet.matmul.bits");
   }
 
   /** Per-thread scratch: A block, one edge tile, and (on the calling thread) packed B and bias. */

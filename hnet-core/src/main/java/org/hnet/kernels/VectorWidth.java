@@ -19,7 +19,7 @@ public final class VectorWidth {
   private VectorWidth() {}
 
   /** The species of every float kernel. */
-  static final VectorSpecies<Float> FLOAT = species(Integer.getInteger("hnet.vector.bits", 0));
+  static final VectorSpecies<Float> FLOAT = species("hnet.vector.bits");
 
   /** Bits per float vector of the kernels. */
   public static int bits() {
@@ -34,10 +34,16 @@ public final class VectorWidth {
     return FLOAT.vectorBitSize() > VectorShape.preferredShape().vectorBitSize();
   }
 
-  static VectorSpecies<Float> species(int bits) {
+  /** The species a width property names (unset: the CPU's); its name is in the error. */
+  static VectorSpecies<Float> species(String property) {
+    int bits = Integer.getInteger(property, 0);
     if (bits == 0) return FloatVector.SPECIES_PREFERRED;
+    return species(bits, property);
+  }
+
+  static VectorSpecies<Float> species(int bits, String property) {
     if (bits != 128 && bits != 256 && bits != 512) {
-      throw new IllegalArgumentException("-Dhnet.vector.bits must be 128, 256 or 512, not " + bits);
+      throw new IllegalArgumentException("-D" + property + " must be 128, 256 or 512, not " + bits);
     }
     return FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(bits)).check(float.class);
   }

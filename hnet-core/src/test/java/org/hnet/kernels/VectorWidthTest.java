@@ -23,10 +23,10 @@ class VectorWidthTest {
 
   @Test
   void widthsByName() {
-    assertEquals(4, VectorWidth.species(128).length());
-    assertEquals(8, VectorWidth.species(256).length());
-    assertEquals(16, VectorWidth.species(512).length());
-    var e = assertThrows(IllegalArgumentException.class, () -> VectorWidth.species(300));
-    assertTrue(e.getMessage().contains("hnet.vector.bits") && e.getMessage().contains("300"), e.getMessage());
+    assertEquals(4, VectorWidth.species(128, "p").length());
+    assertEquals(8, VectorWidth.species(256, "p").length());
+    assertEquals(16, VectorWidth.species(512, "p").length());
+    var e = assertThrows(IllegalArgumentException.class, () -> VectorWidth.species(300, "hnet.matmul.bits"));
+    assertTrue(e.getMessage().startsWith("-Dhnet.matmul.bits must be") && e.getMessage().contains("300"), e.getMessage());
   }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every figure of the README's performance section, in one run (the machine is shared: only
-# figures from the same run are compared). About 6 minutes on 2 cores.
+# figures from the same run are compared). About 14 minutes on 2 cores.
 #
 #   scripts/perf-report.sh [REPEATS]        (default 5)
 #
@@ -34,3 +34,6 @@ fi
   -p shape=1024x1024x1024,4096x256x1096,4096x384x2048,4096x1024x384 -p threads=2 \
   -f 1 -wi 2 -i 5 -w 1 -r 1 2>/dev/null | grep -E '^(Benchmark|MatmulBench)' \
   | awk 'NR==1{print; next} {split($2,s,"x"); printf "%s  %.1f GFLOP/s\n", $0, 2*s[1]*s[2]*s[3]/($6*1e3)}'
+echo "== every kernel: JMH on 1 and 2 threads (org.hnet.bench.KernelReport --quick)"
+"$JAVA" --add-modules=jdk.incubator.vector -cp hnet-bench/target/benchmarks.jar org.hnet.bench.KernelReport --quick \
+  2>/dev/null | grep '^|'

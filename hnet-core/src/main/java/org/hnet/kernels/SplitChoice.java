@@ -8,7 +8,7 @@ package org.hnet.kernels;
  * <p>Why: on the 2-core development VM the attention backward, split over both threads inside a
  * training step, ran 3–5× slower than on one thread in most runs of one evening and 1.6–1.8× faster
  * in every run of another day; the cause is not found (the same call in a harness always scales;
- * see the README's performance section). A fixed choice loses one way or the other; measuring
+ * see docs/performance-log.md). A fixed choice loses one way or the other; measuring
  * costs two clock reads per call.
  *
  * <p>How: it keeps the last {@link #KEPT} times per unit of work of each mode. Until each mode has

@@ -30,11 +30,6 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 public final class KernelReport {
   private KernelReport() {}
 
-  /** The forward product shapes (MxKxN) of the report: 1024³, the model's prefill and decode shapes. */
-  static final String[] SHAPES = {
-    "1024x1024x1024", "4096x256x1096", "4096x384x2048", "4096x1024x384", "1x256x1096", "8x384x2048"
-  };
-
   /** What one call of a benchmark does: FLOPs of model work, or bytes it must move when it has none. */
   record Work(String label, long flops, long bytes) {}
 
@@ -47,8 +42,7 @@ public final class KernelReport {
     Options opts = new OptionsBuilder()
         .include("KernelBench\\.")
         .include("MatmulBench\\.(linear|backwardInput|backwardWeight)$")
-        .param("threads", "1", "2")
-        .param("shape", SHAPES)
+        .param("threads", "1", "2") // the products' shapes are MatmulBench's own @Param lists
         .forks(1)
         .warmupIterations(quick ? 2 : 3)
         .measurementIterations(quick ? 3 : 5)
@@ -62,7 +56,8 @@ public final class KernelReport {
     Map<String, double[]> msByRow = new LinkedHashMap<>(); // row -> ms per call at 1 and 2 threads
     for (RunResult r : results) {
       var p = r.getParams();
-      String name = p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.', p.getBenchmark().lastIndexOf('.') - 1) + 1);
+      String bench = p.getBenchmark(); // org.hnet.bench.Class.method
+      String name = bench.substring(bench.lastIndexOf('.', bench.lastIndexOf('.') - 1) + 1);
       String shape = p.getParam("shape") != null ? p.getParam("shape") : p.getParam("backwardShape");
       String row = shape == null ? name : name + " " + shape;
       int threads = Integer.parseInt(p.getParam("threads"));

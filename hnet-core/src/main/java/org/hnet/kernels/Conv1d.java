@@ -93,8 +93,7 @@ public final class Conv1d {
   private static void convToken(float[] out, int outRow, float[] in, int inOff, int inStride,
       float[] wT, float[] bias, int t, int first, int C, int W) {
     int ch = 0, cb = F.loopBound(C);
-    // the usual window written out (the same operations as the loop); one silu call either way,
-    // so that C2 inlines it where it is hot (a call left in a cold path boxes its vectors)
+    // the usual window written out (the same operations as the loop)
     boolean four = W == 4 && first == t - 3;
     int i0 = inOff + first * inStride, i1 = i0 + inStride, i2 = i1 + inStride, i3 = i2 + inStride;
     for (; ch < cb; ch += LANES) {
@@ -111,7 +110,8 @@ public final class Conv1d {
               .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch), acc);
         }
       }
-      FastExp.silu(acc).intoArray(out, outRow + ch);
+      acc.intoArray(out, outRow + ch);
+      FastExp.silu(out, outRow + ch);
     }
     for (; ch < C; ch++) {
       float acc = bias[ch];
@@ -183,7 +183,8 @@ public final class Conv1d {
         for (int k = 0; k < W; k++) {
           acc = FloatVector.fromArray(F, wT, k * C + ch).fma(FloatVector.fromArray(F, state, base + k * C + ch), acc);
         }
-        FastExp.silu(acc).intoArray(out, o + ch);
+        acc.intoArray(out, o + ch);
+        FastExp.silu(out, o + ch);
       }
       for (; ch < C; ch++) {
         float acc = bias[ch];

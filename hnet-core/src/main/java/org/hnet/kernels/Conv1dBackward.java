@@ -35,10 +35,12 @@ public final class Conv1dBackward {
     return s * (1f + z * (1f - s));
   }
 
-  /** {@link #siluGrad(float)} lane by lane. */
-  static FloatVector siluGrad(FloatVector z) {
-    FloatVector s = FastExp.sigmoid(z);
-    return s.mul(z.mul(s.neg().add(1f)).add(1f));
+  /** In place: a[o, o+L) ← {@link #siluGrad(float)} lane by lane (arrays in and out: see {@link FastExp#exp(float[], int)}). */
+  static void siluGrad(float[] a, int o) {
+    FloatVector z = FloatVector.fromArray(F, a, o);
+    FastExp.sigmoid(a, o);
+    FloatVector s = FloatVector.fromArray(F, a, o);
+    s.mul(z.mul(s.neg().add(1f)).add(1f)).intoArray(a, o);
   }
 
   /** The formulas above token by token in double (the oracle); same arguments as the fast one. */
@@ -136,8 +138,7 @@ public final class Conv1dBackward {
       while (t >= cu[s + 1]) s++;
       int first = Math.max(cu[s], t - (W - 1)), dRow = doutOff + t * doutStride, zRow = t * C;
       int ch = 0;
-      // the usual window written out (the same operations as the loop); one siluGrad call either
-      // way, so that C2 inlines it where it is hot (a call left in a cold path boxes its vectors).
+      // the usual window written out (the same operations as the loop).
       // The same tap sum as Conv1d.convToken's, written twice on purpose: as a shared method
       // returning the vector, C2 left it out of line and boxed it (84 KB per call at T = 128).
       boolean four = W == 4 && first == t - 3;
@@ -155,7 +156,10 @@ public final class Conv1dBackward {
                 .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch), z);
           }
         }
-        FloatVector.fromArray(F, dout, dRow + ch).mul(siluGrad(z)).intoArray(dz, zRow + ch);
+        FloatVector d = FloatVector.fromArray(F, dout, dRow + ch);
+        z.intoArray(dz, zRow + ch);
+        siluGrad(dz, zRow + ch);
+        d.mul(FloatVector.fromArray(F, dz, zRow + ch)).intoArray(dz, zRow + ch);
       }
       for (; ch < C; ch++) {
         float z = bias[ch];

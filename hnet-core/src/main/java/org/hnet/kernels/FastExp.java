@@ -40,7 +40,7 @@ public final class FastExp {
 
   private FastExp() {}
 
-  /** e^x, the scalar twin of {@link #exp(FloatVector)}. */
+  /** e^x, the scalar twin of {@link #exp(float[], int)}. */
   public static float exp(float x) {
     float xc = Math.min(Math.max(x, LO), HI);
     float t = Math.fma(xc, LOG2E, ROUND);
@@ -60,8 +60,15 @@ public final class FastExp {
     return x != x ? x : y;
   }
 
-  /** e^x lane by lane, exactly {@link #exp(float)} per lane. */
-  public static FloatVector exp(FloatVector x) {
+  /**
+   * In place: a[o, o+L) ← e^a lane by lane, exactly {@link #exp(float)} per lane (L the vector
+   * length). Arrays in and out, never a vector: a vector handed to or returned from a call that C2
+   * does not inline is boxed (an allocation per call), and whether C2 inlines a call depends on
+   * the profile it finds; on 512-bit vectors, where this body compiles to more code, it often
+   * did not. A call that stays out of line here costs a call and an L1 round trip, no allocation.
+   */
+  public static void exp(float[] a, int o) {
+    FloatVector x = FloatVector.fromArray(S, a, o);
     // the clamp by compare and blend: the same values as max/min (NaN passes through either way),
     // which C2 compiles with extra blends to honour Java's NaN and signed-zero rules
     VectorMask<Float> above = x.compare(VectorOperators.GT, HI), below = x.compare(VectorOperators.LT, LO);
@@ -80,7 +87,7 @@ public final class FastExp {
     y = y.mul(n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
     y = y.blend(Float.POSITIVE_INFINITY, above);
     y = y.blend(0f, below);
-    return y.blend(x, x.compare(VectorOperators.NE, x));
+    y.blend(x, x.compare(VectorOperators.NE, x)).intoArray(a, o);
   }
 
   /** silu(v) = v / (1 + e^−v); −∞ side: v / ∞ = ∓0, never NaN. */
@@ -88,9 +95,12 @@ public final class FastExp {
     return v / (1f + exp(-v));
   }
 
-  /** {@link #silu(float)} lane by lane. */
-  public static FloatVector silu(FloatVector v) {
-    return v.div(exp(v.neg()).add(1f));
+  /** In place: a[o, o+L) ← silu(a), exactly {@link #silu(float)} per lane. */
+  public static void silu(float[] a, int o) {
+    FloatVector v = FloatVector.fromArray(S, a, o);
+    v.neg().intoArray(a, o);
+    exp(a, o);
+    v.div(FloatVector.fromArray(S, a, o).add(1f)).intoArray(a, o);
   }
 
   /** σ(v) = 1 / (1 + e^−v). */
@@ -98,8 +108,10 @@ public final class FastExp {
     return 1f / (1f + exp(-v));
   }
 
-  /** {@link #sigmoid(float)} lane by lane. */
-  public static FloatVector sigmoid(FloatVector v) {
-    return FloatVector.broadcast(S, 1f).div(exp(v.neg()).add(1f));
+  /** In place: a[o, o+L) ← σ(a), exactly {@link #sigmoid(float)} per lane. */
+  public static void sigmoid(float[] a, int o) {
+    FloatVector.fromArray(S, a, o).neg().intoArray(a, o);
+    exp(a, o);
+    FloatVector.broadcast(S, 1f).div(FloatVector.fromArray(S, a, o).add(1f)).intoArray(a, o);
   }
 }

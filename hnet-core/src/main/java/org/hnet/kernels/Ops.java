@@ -320,25 +320,36 @@ public final class Ops {
     for (; i < i1; i++) a[aOff + i] += b[bOff + i];
   }
 
-  /** out[n] = v[n] · silu(z[n]): vector lanes and the scalar tail compute the same bits. */
+  /**
+   * out[n] = v[n] · silu(z[n]): vector lanes and the scalar tail compute the same bits. silu goes
+   * through out (arrays in and out: see {@link FastExp#exp(float[], int)}); v is read first, so out
+   * may be v or z.
+   */
   private static void gateSilu(float[] out, int oo, float[] v, int vo, float[] z, int zo, int n) {
     int i = 0;
     for (int b = S.loopBound(n); i < b; i += L) {
-      FloatVector.fromArray(S, v, vo + i).mul(FastExp.silu(FloatVector.fromArray(S, z, zo + i))).intoArray(out, oo + i);
+      FloatVector vi = FloatVector.fromArray(S, v, vo + i);
+      FloatVector.fromArray(S, z, zo + i).intoArray(out, oo + i);
+      FastExp.silu(out, oo + i);
+      vi.mul(FloatVector.fromArray(S, out, oo + i)).intoArray(out, oo + i);
     }
     for (; i < n; i++) out[oo + i] = v[vo + i] * FastExp.silu(z[zo + i]);
   }
 
   /**
    * Backward of out = v · silu(z) given g = ∂L/∂out: dv = g·z·σ(z), dz = g·v·σ(z)·(1 + z(1 − σ(z))).
-   * dv and dz may be the same array at disjoint ranges.
+   * dv and dz may be the same array at disjoint ranges. σ goes through dv (arrays in and out: see
+   * {@link FastExp#exp(float[], int)}) after every input of the position is read.
    */
   private static void gateSiluBackward(float[] dv, int dvo, float[] dz, int dzo, float[] g, int go,
       float[] v, int vo, float[] z, int zo, int n) {
     int i = 0;
     for (int b = S.loopBound(n); i < b; i += L) {
       FloatVector zi = FloatVector.fromArray(S, z, zo + i), vi = FloatVector.fromArray(S, v, vo + i);
-      FloatVector gi = FloatVector.fromArray(S, g, go + i), sig = FastExp.sigmoid(zi);
+      FloatVector gi = FloatVector.fromArray(S, g, go + i);
+      zi.intoArray(dv, dvo + i);
+      FastExp.sigmoid(dv, dvo + i);
+      FloatVector sig = FloatVector.fromArray(S, dv, dvo + i);
       gi.mul(zi).mul(sig).intoArray(dv, dvo + i);
       gi.mul(vi).mul(sig).mul(zi.mul(sig.neg().add(1f)).add(1f)).intoArray(dz, dzo + i);
     }

@@ -14,19 +14,31 @@ import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
- * Where a failing allocation test allocates: runs one more window under a JFR recording of
+ * Where a failing allocation test allocates: runs the window again under a JFR recording of
  * allocation samples and names the heaviest sites (the first hnet frame and the allocating
- * frame). Started only after a failure, so it cannot change what the test measured; the usual
- * culprit is a vector method C2 left out of line, which boxes its vectors.
+ * frame). JFR samples an allocation when a thread takes a new TLAB (megabytes), so one window of
+ * a few hundred kilobytes may give no sample, or one that names whatever happened to take the
+ * TLAB: the window is repeated until {@link #BYTES} have been allocated (or {@link #RUNS} runs).
+ * Started only after a failure, so it cannot change what the test measured; the usual culprits
+ * are a vector method still running in C1 (every vector operation allocates there) and a vector
+ * handed to a call C2 did not inline (boxed).
  */
 final class AllocationSites {
   private AllocationSites() {}
+
+  static final long BYTES = 64 << 20;
+  static final int RUNS = 200;
 
   static String of(Runnable window) {
     try (Recording r = new Recording()) {
       r.enable("jdk.ObjectAllocationSample").withStackTrace().with("throttle", "off");
       r.start();
-      window.run();
+      long start = ModelAllocationTest.allocated();
+      int runs = 0;
+      while (runs < RUNS && ModelAllocationTest.allocated() - start < BYTES) {
+        window.run();
+        runs++;
+      }
       r.stop();
       Path f = Files.createTempFile("hnet-alloc", ".jfr");
       try {
@@ -41,8 +53,11 @@ final class AllocationSites {
           String site = e.getClass("objectClass").getName() + " at " + ours + (ours.equals(top) ? "" : " via " + top);
           bytes.merge(site, e.getLong("weight"), Long::sum);
         }
+        if (bytes.isEmpty()) return "no allocation sampled over " + runs + " more windows";
+        long total = bytes.values().stream().mapToLong(Long::longValue).sum();
         return bytes.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(5)
-            .map(x -> x.getValue() + " B " + x.getKey()).collect(Collectors.joining("; ", "allocation sites: ", ""));
+            .map(x -> String.format(java.util.Locale.ROOT, "%.0f%% %s", 100.0 * x.getValue() / total, x.getKey()))
+            .collect(Collectors.joining("; ", "allocation sites (JFR samples over " + runs + " more windows): ", ""));
       } finally {
         Files.deleteIfExists(f);
       }

@@ -60,6 +60,11 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the perturbation (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--held-out", paramLabel = "F",
+      description = {"Score only the last F of PATH (0 < F < 1): exactly the part that `hnet train --eval-fraction F`",
+          "holds out of the same data (cut at a document boundary, or at a line break in a single document)."})
+  Double heldOut;
+
   @Option(names = "--stats-bytes", defaultValue = "65536", description = "Bytes of scored text the chunk statistics cover (default: ${DEFAULT-VALUE}).")
   int statsBytes;
 
@@ -77,9 +82,15 @@ final class EvalCommand implements Callable<Integer> {
     Perturb.Kind kind = perturb == null ? null : Perturb.Kind.parse(perturb);
     if (kind != null && !(rate >= 0 && rate <= 1)) throw new org.hnet.HNetException("--rate must be in [0, 1], got " + rate);
     HNetForCausalLM lm = HNetForCausalLM.load(modelDir(model));
+    if (heldOut != null && !(heldOut > 0 && heldOut < 1)) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--held-out must be in (0, 1), got " + heldOut);
+    }
+    if (heldOut != null && kind != null) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--held-out and --perturb cannot be combined");
+    }
     StatsCollector stats = new StatsCollector(statsBytes);
     Evaluator.Result r;
-    try (Corpus corpus = Corpus.openWhole(data, jsonField)) {
+    try (Corpus corpus = heldOut != null ? Corpus.open(data, heldOut, jsonField) : Corpus.openWhole(data, jsonField)) {
       r = Evaluator.evaluate(lm, corpus.eval(batch, seqLen), 0, stats::add);
     }
     Evaluator.Result p = null;

@@ -40,6 +40,15 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(new Main());
     cl.setOut(out);
     cl.setErr(err);
+    // A usage error is one line naming the option, with where to look, and exit code 2.
+    cl.setParameterExceptionHandler((ex, parsedArgs) -> {
+      PrintWriter e = ex.getCommandLine().getErr();
+      if (debug) ex.printStackTrace(e);
+      String cmd = ex.getCommandLine().getCommandSpec().qualifiedName();
+      e.println("hnet: " + ex.getMessage().lines().findFirst().orElse("") + " (see '" + cmd + " --help')");
+      e.flush();
+      return 2;
+    });
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       PrintWriter e = cmd.getErr();
       if (debug) ex.printStackTrace(e);

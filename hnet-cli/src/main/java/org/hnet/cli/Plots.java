@@ -20,11 +20,17 @@ final class Plots {
 
   private Plots() {}
 
-  /** The curves of one run's metrics.jsonl: x = training bytes. */
-  record Curves(List<Double> bytes, List<Double> loss, List<Double> bpb, List<Double> evalBytes, List<Double> evalBpb) {}
+  /**
+   * The curves of one run's metrics.jsonl: x = training bytes. The word alignment of stage 0's
+   * boundaries on the held-out sample is there for the evaluations that have it.
+   */
+  record Curves(List<Double> bytes, List<Double> loss, List<Double> bpb, List<Double> evalBytes, List<Double> evalBpb,
+      List<Double> alignBytes, List<Double> precision, List<Double> baselinePrecision, List<Double> recall,
+      List<Double> baselineRecall) {}
 
   static Curves read(Path metrics) {
-    Curves c = new Curves(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+    Curves c = new Curves(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+        new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     List<String> lines;
     try {
       lines = Files.readAllLines(metrics);
@@ -46,6 +52,15 @@ final class Plots {
           c.evalBytes().add(bytes);
           c.evalBpb().add(b.asDouble());
         }
+        JsonNode a = n.get("eval").path("stages").path(0).path("word_alignment");
+        if (a.path("precision").isNumber() && a.path("recall").isNumber() && a.path("baseline_precision").isNumber()
+            && a.path("baseline_recall").isNumber()) {
+          c.alignBytes().add(bytes);
+          c.precision().add(a.get("precision").asDouble());
+          c.baselinePrecision().add(a.get("baseline_precision").asDouble());
+          c.recall().add(a.get("recall").asDouble());
+          c.baselineRecall().add(a.get("baseline_recall").asDouble());
+        }
       } else if (n.has("loss")) {
         c.bytes().add(bytes);
         c.loss().add(n.get("loss").asDouble());
@@ -55,7 +70,11 @@ final class Plots {
     return c;
   }
 
-  /** Training loss, training bpb and held-out bpb against training bytes. */
+  /**
+   * Training loss, training bpb and held-out bpb against training bytes; below it, when the
+   * evaluations measured it, the word alignment of the stage-0 chunks on the held-out sample
+   * (precision and recall, each with its random baseline).
+   */
   static void trainingCurve(Path metrics, Path png) {
     Curves c = read(metrics);
     if (c.bytes().isEmpty()) return;
@@ -67,7 +86,20 @@ final class Plots {
     XYSeries bpb = chart.addSeries("train bpb", c.bytes(), c.bpb());
     bpb.setMarker(SeriesMarkers.NONE);
     if (!c.evalBytes().isEmpty()) chart.addSeries("held-out bpb", c.evalBytes(), c.evalBpb());
-    save(chart, png);
+    if (c.alignBytes().isEmpty()) {
+      save(chart, png);
+      return;
+    }
+    XYChart words = new XYChartBuilder().width(900).height(300).title("word alignment of the stage-0 chunks, held out")
+        .xAxisTitle("training bytes").yAxisTitle("share").build();
+    words.getStyler().setMarkerSize(4);
+    words.getStyler().setYAxisMin(0.0);
+    words.getStyler().setYAxisMax(1.0);
+    words.addSeries("precision (boundaries at a word edge)", c.alignBytes(), c.precision());
+    words.addSeries("recall (words starting at a boundary)", c.alignBytes(), c.recall());
+    words.addSeries("precision of random boundaries", c.alignBytes(), c.baselinePrecision()).setMarker(SeriesMarkers.NONE);
+    words.addSeries("recall of random boundaries", c.alignBytes(), c.baselineRecall()).setMarker(SeriesMarkers.NONE);
+    save(List.of(chart, words), png);
   }
 
   /** Held-out bpb of several runs against training bytes, one series per run. */
@@ -86,10 +118,33 @@ final class Plots {
   }
 
   private static void save(XYChart chart, Path png) {
+    save(List.of(chart), png);
+  }
+
+  /** The charts one above the other in one PNG. */
+  private static void save(List<XYChart> charts, Path png) {
     System.setProperty("java.awt.headless", "true");
     Path tmp = png.resolveSibling(png.getFileName() + ".tmp.png");
     try {
-      BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
+      List<java.awt.image.BufferedImage> parts = new ArrayList<>();
+      int width = 0, height = 0;
+      for (XYChart c : charts) {
+        java.awt.image.BufferedImage im = BitmapEncoder.getBufferedImage(c);
+        parts.add(im);
+        width = Math.max(width, im.getWidth());
+        height += im.getHeight();
+      }
+      java.awt.image.BufferedImage all = new java.awt.image.BufferedImage(width, height, java.awt.image.BufferedImage.TYPE_INT_RGB);
+      java.awt.Graphics2D g = all.createGraphics();
+      g.setColor(java.awt.Color.WHITE);
+      g.fillRect(0, 0, width, height);
+      int y = 0;
+      for (java.awt.image.BufferedImage im : parts) {
+        g.drawImage(im, 0, y, null);
+        y += im.getHeight();
+      }
+      g.dispose();
+      javax.imageio.ImageIO.write(all, "png", tmp.toFile());
       Files.move(tmp, png, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new HNetException(png + ": cannot write the chart: " + e.getMessage());

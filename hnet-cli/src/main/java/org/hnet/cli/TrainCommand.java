@@ -14,10 +14,14 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.hnet.HNetException;
+import org.hnet.analysis.ChunkStats;
 import org.hnet.config.HNetConfig;
 import org.hnet.train.Evaluator;
 import org.hnet.train.TrainOptions;
 import org.hnet.train.Trainer;
+import org.hnet.train.data.Corpora;
+import org.hnet.train.data.Corpus;
+import org.hnet.train.data.Sampling;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,6 +48,7 @@ import picocli.CommandLine.Spec;
 final class TrainCommand implements Callable<Integer> {
   static final String DEMO_CONFIG = "demo-config.json";
   static final String DEMO_CORPUS = "moby-dick.txt.gz";
+  static final String DEMO_TEXT = "moby-dick.txt";
 
   @Spec CommandSpec spec;
 
@@ -113,6 +118,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--json-field", defaultValue = "text", description = "Text field of JSONL data (default: ${DEFAULT-VALUE}).")
   String jsonField;
 
+  @Option(names = "--sampling", defaultValue = "random", paramLabel = "MODE",
+      description = {"random: every row a window at a random position of the whole train part (default);",
+          "sequential: rows read in order, shuffled within blocks of 1024 rows."})
+  String sampling;
+
   @Option(names = "--no-progress", description = "Log lines instead of a progress bar.")
   boolean noProgress;
 
@@ -124,10 +134,16 @@ final class TrainCommand implements Callable<Integer> {
     PrintWriter outw = spec.commandLine().getOut();
     Trainer trainer = resume != null ? Trainer.resume(resume, data) : startNew();
     try (trainer) {
+      if (trainer.options.samplingMode() == Sampling.RANDOM && !trainer.corpus().randomAccess()) {
+        spec.commandLine().getErr().printf("hnet train: warning: %s: rows are shuffled within %d MB stretches read in order,"
+            + " not drawn from the whole corpus; decompress it for i.i.d. sampling%n",
+            trainer.corpus().whyNoRandomAccess(), Corpus.SHUFFLE_BUFFER_BYTES >> 20);
+        spec.commandLine().getErr().flush();
+      }
       Evaluator.Result last = trainLoop(trainer, outw, noProgress || System.console() == null);
       if (last != null) {
-        outw.printf(Locale.ROOT, "held-out: %.4f bits per byte over %,d bytes; compression %s%n", last.bpb(), last.bytes(),
-            Arrays.toString(last.compression()));
+        outw.printf(Locale.ROOT, "held-out: %.4f bits per byte over %,d bytes; compression %s%s%n", last.bpb(), last.bytes(),
+            Arrays.toString(last.compression()), words(last.alignment().length > 0 ? last.alignment()[0] : null));
       }
       outw.printf("run directory: %s (model: %s)%n", trainer.run.root, trainer.run.checkpoint());
       outw.flush();
@@ -136,12 +152,16 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private Trainer startNew() throws IOException {
+    if (!sampling.equals("random") && !sampling.equals("sequential")) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--sampling must be random or sequential, got '" + sampling + "'");
+    }
     HNetConfig cfg = config != null ? HNetConfig.parse(config) : HNetConfig.parse(resourceText(DEMO_CONFIG), "demo-config.json");
     Path dataPath = data;
     if (dataPath == null) {
+      // decompressed, so that rows can be drawn at random positions
       Files.createDirectories(out);
-      dataPath = out.resolve(DEMO_CORPUS);
-      if (!Files.exists(dataPath)) extractResource(DEMO_CORPUS, dataPath);
+      dataPath = out.resolve(DEMO_TEXT);
+      if (!Files.exists(dataPath)) Corpora.materialize(TrainCommand.class.getClassLoader(), Corpora.MOBY_DICK, out);
     }
     int routers = cfg.numStages() - 1;
     double[] n = ratio;
@@ -156,7 +176,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     long warm = warmup != null ? warmup : Math.min(200, steps / 10);
     TrainOptions opts = new TrainOptions(steps, batch, seqLen, accum, lr, schedule, warm, mult, n, alpha, weightDecay,
-        0.9, 0.95, 1e-8, clip, seed, checkpointEvery, evalEvery, evalBatches, evalFraction, jsonField);
+        0.9, 0.95, 1e-8, clip, seed, checkpointEvery, evalEvery, evalBatches, evalFraction, jsonField, sampling);
     return Trainer.start(out, cfg, dataPath, opts);
   }
 
@@ -181,11 +201,12 @@ final class TrainCommand implements Callable<Integer> {
     try {
       trainer.run(new Trainer.Listener() {
         double evalBpb = Double.NaN;
+        String evalWords = "";
 
         @Override
         public void onStep(Trainer.StepMetrics m) {
-          String msg = String.format(Locale.ROOT, "loss %.3f bpb %.3f ratio %s %s/s held-out %.3f", m.loss(), m.bpb(),
-              ratios(m.compression()), bytes(m.bytesPerSecond()), evalBpb);
+          String msg = String.format(Locale.ROOT, "loss %.3f bpb %.3f ratio %s %s/s held-out %.3f%s", m.loss(), m.bpb(),
+              ratios(m.compression()), bytes(m.bytesPerSecond()), evalBpb, evalWords);
           if (bar != null) {
             bar.stepTo(m.step());
             bar.setExtraMessage(msg);
@@ -198,9 +219,13 @@ final class TrainCommand implements Callable<Integer> {
         @Override
         public void onEval(long step, long bytes, Evaluator.Result r) {
           evalBpb = r.bpb();
+          ChunkStats.Alignment a = r.alignment().length > 0 ? r.alignment()[0] : null;
+          evalWords = a == null || a.precision() == null ? ""
+              : String.format(Locale.ROOT, " words %.2f (random %.2f)", a.precision(), a.baselinePrecision());
           last[0] = r;
           if (bar == null) {
-            outw.printf(Locale.ROOT, "step %d held-out bpb %.4f compression %s%n", step, r.bpb(), ratios(r.compression()));
+            outw.printf(Locale.ROOT, "step %d held-out bpb %.4f compression %s%s%n", step, r.bpb(), ratios(r.compression()),
+                words(a));
             outw.flush();
           }
         }
@@ -223,6 +248,13 @@ final class TrainCommand implements Callable<Integer> {
     return last[0];
   }
 
+  /** " word precision P (random B), recall R (random B)", or "" when not measured. */
+  static String words(ChunkStats.Alignment a) {
+    if (a == null || a.precision() == null || a.recall() == null) return "";
+    return String.format(Locale.ROOT, " word precision %.3f (random %.3f), recall %.3f (random %.3f)", a.precision(),
+        a.baselinePrecision(), a.recall(), a.baselineRecall());
+  }
+
   static String ratios(double[] c) {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < c.length; i++) sb.append(i == 0 ? "" : "/").append(String.format(Locale.ROOT, "%.2f", c[i]));
@@ -237,15 +269,6 @@ final class TrainCommand implements Callable<Integer> {
     try (InputStream in = TrainCommand.class.getResourceAsStream(name)) {
       if (in == null) throw new HNetException("resource " + name + " is missing from the build");
       return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    }
-  }
-
-  static void extractResource(String name, Path dest) throws IOException {
-    try (InputStream in = TrainCommand.class.getResourceAsStream(name)) {
-      if (in == null) throw new HNetException("resource " + name + " is missing from the build");
-      Path tmp = dest.resolveSibling(dest.getFileName() + ".tmp");
-      Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      Files.move(tmp, dest, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
   }
 }

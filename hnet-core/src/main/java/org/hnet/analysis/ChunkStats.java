@@ -316,40 +316,9 @@ public record ChunkStats(int bytes, int characters, TextProfile profile, List<St
   }
 
   static Alignment alignment(boolean[] sep, boolean[] boundary) {
-    int n = sep.length;
-    int bounds = 0;
-    int aligned = 0;
-    int eligible = 0; // positions t >= 1 whose byte t or t-1 is a separator
-    for (int t = 1; t < n; t++) {
-      boolean al = sep[t] || sep[t - 1];
-      if (al) eligible++;
-      if (boundary[t]) {
-        bounds++;
-        if (al) aligned++;
-      }
-    }
-    double rate = n > 1 ? (double) bounds / (n - 1) : 0;
-    double pTwo = 1 - (1 - rate) * (1 - rate);
-    int words = 0;
-    int caught = 0;
-    double expectedCaught = 0;
-    for (int t = 0; t < n; t++) {
-      if (sep[t] || (t > 0 && !sep[t - 1])) continue; // not the first byte of a word
-      words++;
-      // Position 0 is the forced boundary, whatever the array says there.
-      boolean isCaught = t == 0 || boundary[t] || t - 1 == 0 || boundary[t - 1];
-      if (isCaught) caught++;
-      expectedCaught += t <= 1 ? 1.0 : pTwo;
-    }
-    return new Alignment(
-        bounds,
-        aligned,
-        bounds == 0 ? null : (double) aligned / bounds,
-        words,
-        caught,
-        words == 0 ? null : (double) caught / words,
-        n > 1 ? (double) eligible / (n - 1) : null,
-        words == 0 ? null : expectedCaught / words);
+    WordAlignment w = new WordAlignment(0);
+    w.add(sep, boundary, 0);
+    return w.result();
   }
 
   private static List<TopChunk> top(Map<Key, int[]> freq, int topN) {

@@ -1,5 +1,7 @@
 package org.hnet.train;
 
+import org.hnet.analysis.ChunkStats;
+import org.hnet.analysis.WordAlignment;
 import org.hnet.kernels.CrossEntropy;
 import org.hnet.nn.HNetForCausalLM;
 import org.hnet.nn.RoutingModule;
@@ -9,25 +11,36 @@ import org.hnet.train.data.Batch;
 /**
  * Bits per byte and chunking statistics over batches: bpb = mean next-byte cross-entropy in nats /
  * ln 2 over every position that has a target; per stage, the compression ratio (positions of the
- * stage per chunk it produces, i.e. bytes per chunk at stage 0) and the boundary rate.
+ * stage per chunk it produces, i.e. bytes per chunk at stage 0), the boundary rate and the word
+ * alignment of its boundaries at the byte level ({@link WordAlignment}: every row and every
+ * document in it is one text; null for scripts without spaced words).
  */
 public final class Evaluator {
   private Evaluator() {}
 
   /** The result of an evaluation. */
-  public record Result(double bpb, long bytes, double[] compression, double[] boundaryRate) {
+  public record Result(double bpb, long bytes, double[] compression, double[] boundaryRate,
+      ChunkStats.Alignment[] alignment) {
     public String toJson() {
       StringBuilder sb = new StringBuilder();
       sb.append("{\"bpb\": ").append(json(bpb)).append(", \"bytes\": ").append(bytes).append(", \"stages\": [");
       for (int s = 0; s < compression.length; s++) {
         if (s > 0) sb.append(", ");
-        sb.append("{\"compression\": ").append(json(compression[s])).append(", \"boundary_rate\": ").append(json(boundaryRate[s])).append('}');
+        sb.append("{\"compression\": ").append(json(compression[s])).append(", \"boundary_rate\": ").append(json(boundaryRate[s]));
+        ChunkStats.Alignment a = alignment[s];
+        if (a != null) {
+          sb.append(", \"word_alignment\": {\"precision\": ").append(json(a.precision()))
+              .append(", \"recall\": ").append(json(a.recall()))
+              .append(", \"baseline_precision\": ").append(json(a.baselinePrecision()))
+              .append(", \"baseline_recall\": ").append(json(a.baselineRecall())).append('}');
+        }
+        sb.append('}');
       }
       return sb.append("]}").toString();
     }
 
-    private static String json(double v) {
-      return Double.isFinite(v) ? Double.toString(v) : "null";
+    private static String json(Double v) {
+      return v != null && Double.isFinite(v) ? Double.toString(v) : "null";
     }
   }
 
@@ -37,8 +50,10 @@ public final class Evaluator {
     private long predicted;
     private long[] positions = new long[0];
     private long[] boundaries = new long[0];
+    private WordAlignment[] words = new WordAlignment[0];
 
-    public void add(double meanNats, long count, HNetForCausalLM.Output out) {
+    /** Adds a batch: its mean loss over {@code count} targets and the model's output on it. */
+    public void add(Batch b, double meanNats, long count, HNetForCausalLM.Output out) {
       if (count > 0) {
         nats += meanNats * count;
         predicted += count;
@@ -47,12 +62,39 @@ public final class Evaluator {
       if (positions.length < n) {
         positions = java.util.Arrays.copyOf(positions, n);
         boundaries = java.util.Arrays.copyOf(boundaries, n);
+        words = java.util.Arrays.copyOf(words, n);
       }
       for (int s = 0; s < n; s++) {
         RoutingModule.Output r = out.routing().get(s);
         positions[s] += r.boundaryProb().length;
         boundaries[s] += r.boundaries();
       }
+      if (n > 0) addWords(b, RoutingModule.byteLevel(out.routing(), b.tokens().length).boundaries());
+    }
+
+    /**
+     * Every segment of the batch is one text for word alignment; a BOS opening it is not text (the
+     * byte after it starts the text), and the padding of a last eval batch is skipped.
+     */
+    private void addWords(Batch b, java.util.List<boolean[]> byteLevel) {
+      int[] tok = b.tokens(), cu = b.cuSeqlens();
+      byte[] text = new byte[tok.length];
+      for (int i = 0; i < tok.length; i++) text[i] = (byte) tok[i];
+      for (int k = 0; k + 1 < cu.length; k++) {
+        int a = cu[k], e = cu[k + 1];
+        if (tok[a] == Batch.BOS) a++;
+        if (a >= e || padding(b, a, e)) continue;
+        for (int s = 0; s < byteLevel.size(); s++) {
+          if (words[s] == null) words[s] = new WordAlignment(1 << 16);
+          words[s].add(text, a, e - a, byteLevel.get(s));
+        }
+      }
+    }
+
+    /** The padding segment of a last eval batch: token 0 and no target throughout. */
+    private static boolean padding(Batch b, int a, int e) {
+      for (int i = a; i < e; i++) if (b.tokens()[i] != 0 || b.targets()[i] >= 0) return false;
+      return true;
     }
 
     public Result result() {
@@ -62,7 +104,9 @@ public final class Evaluator {
         compression[s] = boundaries[s] == 0 ? Double.NaN : (double) positions[s] / boundaries[s];
         rate[s] = positions[s] == 0 ? Double.NaN : (double) boundaries[s] / positions[s];
       }
-      return new Result(predicted == 0 ? Double.NaN : nats / predicted / Math.log(2), predicted, compression, rate);
+      ChunkStats.Alignment[] align = new ChunkStats.Alignment[n];
+      for (int s = 0; s < n; s++) align[s] = words[s] != null && words[s].applies() ? words[s].result() : null;
+      return new Result(predicted == 0 ? Double.NaN : nats / predicted / Math.log(2), predicted, compression, rate, align);
     }
   }
 
@@ -83,7 +127,7 @@ public final class Evaluator {
       long count = 0;
       for (int t : b.targets()) if (t >= 0) count++;
       double mean = count == 0 ? 0 : CrossEntropy.forwardBackward(out.logits(), b.targets(), seqs.total(), lm.vocab, null);
-      acc.add(mean, count, out);
+      acc.add(b, mean, count, out);
       if (each != null) each.accept(b, out);
     }
     return acc.result();

@@ -28,6 +28,7 @@ import org.hnet.nn.Param;
  * <pre>
  * options.json        the training options (fixed for the run)
  * metrics.jsonl       one JSON object per step and per evaluation, appended
+ * data-index.bin      the JSONL corpus's document index (random sampling), rebuilt if the file changes
  * checkpoint/         config.json + model.safetensors (official names: a model directory for
  *                     `hnet forward`), optimizer.safetensors (AdamW moments), state.json (step,
  *                     data position)
@@ -56,6 +57,11 @@ public final class RunDir {
 
   public Path options() {
     return root.resolve("options.json");
+  }
+
+  /** Where the corpus keeps an index that is costly to build (JSONL). */
+  public Path dataIndex() {
+    return root.resolve("data-index.bin");
   }
 
   /** The directory of the latest complete checkpoint, or null when there is none. */

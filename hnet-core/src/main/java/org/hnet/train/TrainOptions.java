@@ -2,6 +2,7 @@ package org.hnet.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.hnet.HNetException;
+import org.hnet.train.data.Sampling;
 
 /**
  * Everything that defines a training run besides the model config and the data: saved in the run
@@ -25,12 +26,15 @@ import org.hnet.HNetException;
  * @param evalBatches held-out batches per evaluation (≤ 0: the whole held-out split)
  * @param evalFraction share of the corpus held out
  * @param jsonField the text field of JSONL data
+ * @param sampling how rows are drawn: "random" (i.i.d. windows of the whole train part) or
+ *     "sequential" (in order, shuffled within blocks); absent in runs made before random sampling,
+ *     which were sequential
  */
 public record TrainOptions(
     long steps, int batch, int seqLen, int accum, double lr, String schedule, long warmup,
     double[] lrMultipliers, double[] ratioTargets, double alpha, double weightDecay, double beta1,
     double beta2, double eps, double clip, long seed, long checkpointEvery, long evalEvery,
-    int evalBatches, double evalFraction, String jsonField) {
+    int evalBatches, double evalFraction, String jsonField, String sampling) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -47,6 +51,13 @@ public record TrainOptions(
     require(evalFraction > 0 && evalFraction < 1, "--eval-fraction must be in (0, 1)");
     for (double n : ratioTargets) require(n > 1, "every ratio target N must be greater than 1, got " + n);
     for (double m : lrMultipliers) require(m > 0, "learning-rate multipliers must be positive, got " + m);
+    if (sampling == null) sampling = Sampling.SEQUENTIAL.id();
+    Sampling.parse(sampling); // names the bad value
+  }
+
+  /** {@link #sampling} as the enum. */
+  public Sampling samplingMode() {
+    return Sampling.parse(sampling);
   }
 
   private static void require(boolean ok, String message) {

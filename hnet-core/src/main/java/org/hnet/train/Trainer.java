@@ -95,8 +95,9 @@ public final class Trainer implements AutoCloseable {
     RunDir.writeString(runDir.resolve("data.txt"), data.toAbsolutePath().toString() + "\n");
     java.util.Map<String, float[]> w = Init.weights(cfg, opts.seed());
     HNetForCausalLM lm = new HNetForCausalLM(cfg, new Params(w::get));
-    Corpus corpus = Corpus.open(data, opts.evalFraction(), opts.jsonField());
-    return new Trainer(run, cfg, lm, opts, corpus, corpus.train(opts.batch(), opts.seqLen(), opts.seed()), null, 0, 0, 0);
+    Corpus corpus = Corpus.open(data, opts.evalFraction(), opts.jsonField(), run.dataIndex());
+    BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), opts.seed(), opts.samplingMode());
+    return new Trainer(run, cfg, lm, opts, corpus, stream, null, 0, 0, 0);
   }
 
   /** Continues the run in {@code runDir} from its latest checkpoint, with its saved options. */
@@ -118,7 +119,7 @@ public final class Trainer implements AutoCloseable {
       }
     }
     run.truncateMetricsAfter(ck.state().step());
-    Corpus corpus = Corpus.open(data, opts.evalFraction(), opts.jsonField());
+    Corpus corpus = Corpus.open(data, opts.evalFraction(), opts.jsonField(), run.dataIndex());
     BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), DataState.fromJson(ck.state().dataState()));
     return new Trainer(run, ck.config(), ck.model(), opts, corpus, stream, ck.optimizerState(), ck.optimizerSteps(),
         ck.state().step(), ck.state().trainedBytes());

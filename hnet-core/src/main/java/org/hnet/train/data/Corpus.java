@@ -40,12 +40,28 @@ import org.hnet.HNetException;
  *
  * <p>Opening reads the source once to measure it and once more up to the cut (for plain files and
  * directories this only looks at file sizes and the text around the cut).
+ *
+ * <h2>Training rows</h2>
+ *
+ * {@link Sampling#RANDOM} (the default) draws every row as a window at a uniformly random position
+ * of the whole train part, as the official recipe does: a corpus sorted by date, source or file
+ * name still gives every batch rows from all of it. It needs random access to the documents: file
+ * sizes for files and directories, an index of line offsets and decoded lengths for JSONL (one
+ * pass over the file, cached if asked). A gzip file can only be read from its start: there the
+ * rows are shuffled within blocks of {@link #SHUFFLE_BUFFER_BYTES} read in order (a large shuffle
+ * buffer), and {@link #randomAccess()} is false so that the caller can warn. {@link
+ * Sampling#SEQUENTIAL} reads the part in order, shuffled within blocks of {@link
+ * #DEFAULT_BLOCK_ROWS} rows.
  */
 public final class Corpus implements AutoCloseable {
   /** Default shuffle block: rows are shuffled within groups of this many. */
   public static final int DEFAULT_BLOCK_ROWS = 1024;
 
+  /** The shuffle buffer of random sampling on a corpus without random access (gzip). */
+  public static final int SHUFFLE_BUFFER_BYTES = 64 << 20;
+
   private final DocSource source;
+  private final PackedIndex index;
   private final long totalBytes;
   private final long documents;
   private final long cut;
@@ -53,8 +69,9 @@ public final class Corpus implements AutoCloseable {
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
   private Runnable onClose;
 
-  private Corpus(DocSource source, long totalBytes, long documents, long cut, boolean evalBos) {
+  private Corpus(DocSource source, PackedIndex index, long totalBytes, long documents, long cut, boolean evalBos) {
     this.source = source;
+    this.index = index;
     this.totalBytes = totalBytes;
     this.documents = documents;
     this.cut = cut;
@@ -72,10 +89,33 @@ public final class Corpus implements AutoCloseable {
    * @param jsonField JSONL field holding the text; null means {@code text}
    */
   public static Corpus open(Path path, double evalFraction, String jsonField) {
+    return open(path, evalFraction, jsonField, null);
+  }
+
+  /**
+   * As {@link #open(Path, double, String)}, keeping an index that is costly to build (JSONL: one
+   * pass over the file) in {@code indexCache} for the next opening; null keeps none.
+   */
+  public static Corpus open(Path path, double evalFraction, String jsonField, Path indexCache) {
     if (!(evalFraction >= 0 && evalFraction < 1)) {
       throw new HNetException("eval fraction must be in [0, 1): " + evalFraction);
     }
-    return split(source(path, jsonField), evalFraction);
+    DocSource source = source(path, jsonField);
+    DocIndex docs;
+    try {
+      docs = source.index(indexCache);
+    } catch (IOException e) {
+      throw new HNetException(path + ": cannot index: " + e.getMessage(), e);
+    }
+    if (docs == null) return split(source, evalFraction);
+    if (docs.documents() == 0) throw new HNetException(source.name() + ": no documents");
+    PackedIndex index = new PackedIndex(docs);
+    try {
+      return split(source, index, evalFraction);
+    } catch (RuntimeException e) {
+      index.close();
+      throw e;
+    }
   }
 
   /**
@@ -94,7 +134,7 @@ public final class Corpus implements AutoCloseable {
     DocSource source = transform == null ? source(path, jsonField) : new MappedSource(source(path, jsonField), transform);
     long[] size = count(source); // {bytes, documents}
     long total = size[0], docs = size[1];
-    return new Corpus(source, total, docs, 0, false);
+    return new Corpus(source, null, total, docs, 0, false);
   }
 
   /** {total bytes (BOS included), documents} of a source, by one pass over it. */
@@ -134,11 +174,35 @@ public final class Corpus implements AutoCloseable {
     long total = size[0], docs = size[1];
     long target = total - Math.round(evalFraction * total);
     Cut cut = target >= total ? new Cut(total, false) : findCut(source, target, total);
+    checkCut(source, cut, total, evalFraction);
+    return new Corpus(source, null, total, docs, cut.pos, cut.inDocument);
+  }
+
+  /** The same split as {@link #split(DocSource, double)}, found through the index. */
+  private static Corpus split(DocSource source, PackedIndex index, double evalFraction) {
+    long total = index.total();
+    long target = total - Math.round(evalFraction * total);
+    Cut cut;
+    if (target >= total) {
+      cut = new Cut(total, false);
+    } else {
+      long s = index.documentStartAtOrAfter(target);
+      if (s >= 0) {
+        cut = new Cut(s, false);
+      } else {
+        long afterNewline = index.findInDocument(target, (byte) '\n');
+        cut = new Cut(afterNewline >= 0 && afterNewline < total ? afterNewline : target, true);
+      }
+    }
+    checkCut(source, cut, total, evalFraction);
+    return new Corpus(source, index, total, index.documents(), cut.pos, cut.inDocument);
+  }
+
+  private static void checkCut(DocSource source, Cut cut, long total, double evalFraction) {
     if (cut.pos < 1 || (evalFraction > 0 && cut.pos == total)) {
       throw new HNetException(
           source.name() + ": " + total + " bytes is too small to hold out " + evalFraction);
     }
-    return new Corpus(source, total, docs, cut.pos, cut.inDocument);
   }
 
   /** Where the eval part starts, and whether that is inside a document (which then gets a BOS). */
@@ -177,18 +241,39 @@ public final class Corpus implements AutoCloseable {
     return documents;
   }
 
-  /** An endless stream of shuffled train batches, blocks of {@link #DEFAULT_BLOCK_ROWS} rows. */
-  public BatchStream train(int B, int L, long seed) {
-    return train(B, L, seed, DEFAULT_BLOCK_ROWS);
+  /**
+   * Whether rows can be drawn at random positions; when false, {@link Sampling#RANDOM} falls back to
+   * a shuffle buffer read in order and {@link #whyNoRandomAccess()} says why.
+   */
+  public boolean randomAccess() {
+    return index != null;
   }
 
-  /** As {@link #train(int, int, long)} with a shuffle block of {@code blockRows} rows. */
+  /** Why {@link #randomAccess()} is false (naming the file), or null. */
+  public String whyNoRandomAccess() {
+    return index != null ? null : source.whyNoIndex();
+  }
+
+  /** An endless stream of train batches of i.i.d. random windows ({@link Sampling#RANDOM}). */
+  public BatchStream train(int B, int L, long seed) {
+    return train(B, L, seed, Sampling.RANDOM);
+  }
+
+  /** An endless stream of train batches drawn as {@code sampling} says. */
+  public BatchStream train(int B, int L, long seed, Sampling sampling) {
+    if (L < 1) throw new HNetException("row length must be positive: L=" + L);
+    if (sampling == Sampling.SEQUENTIAL) return train(B, L, seed, DEFAULT_BLOCK_ROWS);
+    if (index == null) return train(B, L, seed, Math.max(DEFAULT_BLOCK_ROWS, SHUFFLE_BUFFER_BYTES / L));
+    return train(B, L, DataState.random(seed, 0, L, cut));
+  }
+
+  /** Rows read in order, shuffled within blocks of {@code blockRows} rows ({@link Sampling#SEQUENTIAL}). */
   public BatchStream train(int B, int L, long seed, int blockRows) {
     if (L < 1 || blockRows < 1) {
       throw new HNetException(
           "row length and block size must be positive: L=" + L + ", K=" + blockRows);
     }
-    return train(B, L, new DataState(seed, 0, 0, L, blockRows, cut));
+    return train(B, L, new DataState(Sampling.SEQUENTIAL, seed, 0, 0, L, blockRows, cut));
   }
 
   /** Continues exactly where the stream that produced {@code resumeFrom} was. */
@@ -196,6 +281,15 @@ public final class Corpus implements AutoCloseable {
     if (resumeFrom.seqLen() != L) {
       throw new HNetException(
           "data state is for rows of " + resumeFrom.seqLen() + " bytes, asked for " + L);
+    }
+    if (resumeFrom.sampling() == Sampling.RANDOM) {
+      if (index == null) {
+        throw new HNetException("the run draws rows at random positions, which " + source.whyNoIndex());
+      }
+      WindowStream w = new WindowStream(index, cut, B, resumeFrom);
+      open.add(w);
+      w.onClose(() -> open.remove(w));
+      return w;
     }
     TrainStream s = new TrainStream(new PackedReader(source), cut, B, resumeFrom);
     open.add(s);
@@ -286,6 +380,7 @@ public final class Corpus implements AutoCloseable {
       }
     }
     open.clear();
+    if (index != null) index.close();
     if (onClose != null) onClose.run();
     onClose = null;
   }

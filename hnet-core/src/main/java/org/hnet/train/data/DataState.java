@@ -6,30 +6,39 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.hnet.HNetException;
 
 /**
- * Where a training stream stands: the next row to emit is row {@code row} (0-based, in emission
- * order) of epoch {@code epoch}. The other fields pin down the row layout and are checked on
- * resume, so a state is never applied to a different corpus, row length or block size.
+ * Where a training stream stands, so that a resumed run reads exactly the rows it would have read.
  *
- * <p>Counting rows rather than batches lets a run resume with a different batch size B.
+ * <ul>
+ *   <li>{@link Sampling#RANDOM}: rows are windows at random positions; {@code row} rows have been
+ *       drawn. {@code epoch} and {@code blockRows} are 0.
+ *   <li>{@link Sampling#SEQUENTIAL}: the next row is row {@code row} (0-based, in emission order)
+ *       of epoch {@code epoch}; rows are shuffled within blocks of {@code blockRows}.
+ * </ul>
  *
- * @param seed shuffling seed
- * @param epoch completed passes over the train part
- * @param row rows already emitted in this epoch
+ * The other fields pin down the row layout and are checked on resume, so a state is never applied
+ * to a different corpus, row length or block size. Counting rows rather than batches lets a run
+ * resume with a different batch size B.
+ *
+ * @param sampling how rows are drawn
+ * @param seed the seed of the row order
+ * @param epoch completed passes over the train part (sequential)
+ * @param row rows already emitted (random: in all; sequential: in this epoch)
  * @param seqLen row length L
- * @param blockRows shuffle block size K (rows are shuffled within blocks of K)
+ * @param blockRows shuffle block size K (sequential: rows are shuffled within blocks of K)
  * @param trainBytes size of the train part, BOS bytes included (a cheap corpus fingerprint)
  */
 public record DataState(
-    long seed, long epoch, long row, int seqLen, int blockRows, long trainBytes) {
+    Sampling sampling, long seed, long epoch, long row, int seqLen, int blockRows, long trainBytes) {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String[] FIELDS = {
-    "seed", "epoch", "row", "seqLen", "blockRows", "trainBytes"
-  };
 
   public DataState {
-    if (epoch < 0 || row < 0 || seqLen < 1 || blockRows < 1 || trainBytes < 1) {
+    boolean random = sampling == Sampling.RANDOM;
+    if (sampling == null || epoch < 0 || row < 0 || seqLen < 1 || trainBytes < 1
+        || (random ? epoch != 0 || blockRows != 0 : blockRows < 1)) {
       throw new HNetException(
-          "data state out of range: epoch="
+          "data state out of range: sampling="
+              + sampling
+              + " epoch="
               + epoch
               + " row="
               + row
@@ -42,14 +51,25 @@ public record DataState(
     }
   }
 
+  /** A random-window stream that has drawn {@code row} rows. */
+  public static DataState random(long seed, long row, int seqLen, long trainBytes) {
+    return new DataState(Sampling.RANDOM, seed, 0, row, seqLen, 0, trainBytes);
+  }
+
   /** One-line JSON object, e.g. for a checkpoint's metadata. */
   public String toJson() {
     ObjectNode o = JSON.createObjectNode();
-    long[] v = toLongs();
-    for (int i = 0; i < FIELDS.length; i++) o.put(FIELDS[i], v[i]);
+    o.put("sampling", sampling.id());
+    o.put("seed", seed);
+    o.put("epoch", epoch);
+    o.put("row", row);
+    o.put("seqLen", seqLen);
+    o.put("blockRows", blockRows);
+    o.put("trainBytes", trainBytes);
     return o.toString();
   }
 
+  /** Reads {@link #toJson}; a state without "sampling" (written before random sampling) is sequential. */
   public static DataState fromJson(String json) {
     JsonNode o;
     try {
@@ -59,29 +79,22 @@ public record DataState(
           "data state: bad JSON: " + e.getMessage().lines().findFirst().orElse(""));
     }
     if (o == null || !o.isObject()) throw new HNetException("data state: not a JSON object");
-    long[] v = new long[FIELDS.length];
-    for (int i = 0; i < FIELDS.length; i++) {
-      JsonNode f = o.get(FIELDS[i]);
-      if (f == null || !f.isIntegralNumber() || !f.canConvertToLong()) {
-        throw new HNetException("data state: no integer field '" + FIELDS[i] + "'");
-      }
-      v[i] = f.longValue();
-    }
-    return fromLongs(v);
-  }
-
-  /** {seed, epoch, row, seqLen, blockRows, trainBytes}. */
-  public long[] toLongs() {
-    return new long[] {seed, epoch, row, seqLen, blockRows, trainBytes};
-  }
-
-  public static DataState fromLongs(long[] v) {
-    if (v.length != FIELDS.length) {
-      throw new HNetException("data state: expected " + FIELDS.length + " values, got " + v.length);
-    }
-    if (v[3] > Integer.MAX_VALUE || v[4] > Integer.MAX_VALUE) {
+    JsonNode s = o.get("sampling");
+    if (s != null && !s.isTextual()) throw new HNetException("data state: 'sampling' is not a string");
+    Sampling sampling = s == null ? Sampling.SEQUENTIAL : Sampling.parse(s.asText());
+    long seqLen = integer(o, "seqLen"), blockRows = integer(o, "blockRows");
+    if (seqLen > Integer.MAX_VALUE || blockRows > Integer.MAX_VALUE) {
       throw new HNetException("data state: seqLen or blockRows too large");
     }
-    return new DataState(v[0], v[1], v[2], (int) v[3], (int) v[4], v[5]);
+    return new DataState(sampling, integer(o, "seed"), integer(o, "epoch"), integer(o, "row"), (int) seqLen,
+        (int) blockRows, integer(o, "trainBytes"));
+  }
+
+  private static long integer(JsonNode o, String name) {
+    JsonNode f = o.get(name);
+    if (f == null || !f.isIntegralNumber() || !f.canConvertToLong()) {
+      throw new HNetException("data state: no integer field '" + name + "'");
+    }
+    return f.longValue();
   }
 }

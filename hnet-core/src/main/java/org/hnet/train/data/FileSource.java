@@ -107,6 +107,98 @@ final class FileSource implements DocSource {
     return new Reader();
   }
 
+  /** The first gzip file of the source, or null: gzip cannot be read at a random position. */
+  private Path firstGzip() {
+    for (Path f : files) if (isGzip(f)) return f;
+    return null;
+  }
+
+  @Override
+  public String whyNoIndex() {
+    Path gz = firstGzip();
+    return gz == null ? DocSource.super.whyNoIndex() : gz + " is gzip-compressed (it can only be read from its start)";
+  }
+
+  /**
+   * Random access to the files, or null if one is gzipped. Lengths are the files' sizes now; a file
+   * that changes size afterwards makes reads fail with its name.
+   */
+  @Override
+  public DocIndex index(Path cache) throws IOException {
+    if (firstGzip() != null) return null;
+    long[] sizes = new long[files.length];
+    for (int i = 0; i < files.length; i++) sizes[i] = Files.size(files[i]);
+    return new Index(sizes);
+  }
+
+  /**
+   * Positional reads through a few open channels (least recently used closed first), so a tree of
+   * many files holds a bounded number of descriptors. Reads rather than memory maps: a file
+   * truncated under a mapping kills the JVM with SIGBUS, where a short read is an error message.
+   */
+  private final class Index implements DocIndex {
+    private static final int OPEN_MAX = 32;
+    private final long[] sizes;
+    private final java.util.LinkedHashMap<Integer, FileChannel> open =
+        new java.util.LinkedHashMap<>(16, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(java.util.Map.Entry<Integer, FileChannel> e) {
+            if (size() <= OPEN_MAX) return false;
+            closeQuietly(e.getValue());
+            return true;
+          }
+        };
+
+    Index(long[] sizes) {
+      this.sizes = sizes;
+    }
+
+    @Override
+    public int documents() {
+      return sizes.length;
+    }
+
+    @Override
+    public long length(int d) {
+      return sizes[d];
+    }
+
+    @Override
+    public void read(int d, long offset, byte[] b, int off, int len) throws IOException {
+      FileChannel ch = open.get(d);
+      if (ch == null) {
+        ch = FileChannel.open(files[d], StandardOpenOption.READ);
+        open.put(d, ch);
+      }
+      ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+      long pos = offset;
+      while (buf.hasRemaining()) {
+        int n = ch.read(buf, pos);
+        if (n < 0) throw new HNetException(labels[d] + ": the file is shorter than when the corpus was opened");
+        pos += n;
+      }
+    }
+
+    @Override
+    public String where(int d) {
+      return labels[d];
+    }
+
+    @Override
+    public void close() {
+      for (FileChannel ch : open.values()) closeQuietly(ch);
+      open.clear();
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+      try {
+        ch.close();
+      } catch (IOException e) {
+        // Read-only: a failed close loses nothing.
+      }
+    }
+  }
+
   private final class Reader implements DocReader {
     private int index = -1;
     // Plain file: opened lazily, so skipping whole files never touches them.

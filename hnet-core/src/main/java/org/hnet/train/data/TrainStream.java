@@ -3,7 +3,7 @@ package org.hnet.train.data;
 import org.hnet.HNetException;
 
 /**
- * Training batches by streaming shuffle.
+ * Training batches by streaming shuffle ({@link Sampling#SEQUENTIAL}).
  *
  * <p>The train part (N bytes) is cut into R = ceil(N/L) rows: row i is bytes [iL, iL+L) of the
  * part, the last row wrapping around to its start, so every epoch has the same R rows. Rows are
@@ -14,7 +14,7 @@ import org.hnet.HNetException;
  * them start new segments in the batch.
  */
 final class TrainStream implements BatchStream {
-  private static final long GOLDEN = 0x9e3779b97f4a7c15L;
+  static final long GOLDEN = 0x9e3779b97f4a7c15L;
 
   private final PackedReader reader;
   private final long n;
@@ -99,8 +99,8 @@ final class TrainStream implements BatchStream {
   @Override
   public DataState state() {
     return row == rowsPerEpoch
-        ? new DataState(seed, epoch + 1, 0, seqLen, blockRows, n)
-        : new DataState(seed, epoch, row, seqLen, blockRows, n);
+        ? new DataState(Sampling.SEQUENTIAL, seed, epoch + 1, 0, seqLen, blockRows, n)
+        : new DataState(Sampling.SEQUENTIAL, seed, epoch, row, seqLen, blockRows, n);
   }
 
   private int rowsIn(long blk) {
@@ -150,7 +150,8 @@ final class TrainStream implements BatchStream {
     permBlock = blk;
   }
 
-  private static long mix(long z) {
+  /** SplitMix64's finaliser. */
+  static long mix(long z) {
     z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
     z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
     return z ^ (z >>> 31);

@@ -93,6 +93,7 @@ final class ChunksCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     threads.apply();
+    if (html != null) Outputs.checkOutput("--html", html, EvalCommand.modelDir(model), source.input);
     byte[] text = source.text != null ? source.text.getBytes(StandardCharsets.UTF_8) : Files.readAllBytes(source.input);
     if (text.length == 0) throw new HNetException("the text is empty");
     if (text.length > MAX_BYTES) {

@@ -51,15 +51,13 @@ final class DemoCommand implements Callable<Integer> {
       args.addAll(java.util.List.of("--resume", out.toString()));
     } else {
       args.addAll(java.util.List.of("--out", out.toString(), "--steps", Long.toString(steps)));
-      if (java.nio.file.Files.exists(out.resolve("checkpoint"))) {
+      if (new org.hnet.train.RunDir(out).latestCheckpoint() != null) {
         w.println("hnet demo: " + out + " already holds a demo run; continuing it (delete it to start afresh)");
         args = new java.util.ArrayList<>(java.util.List.of("--resume", out.toString()));
       }
     }
     if (threads != null) args.addAll(java.util.List.of("--threads", threads.toString()));
-    train.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      throw ex;
-    });
+    Main.handleErrors(train, false);
     int code = train.execute(args.toArray(String[]::new));
     if (code != 0) return code;
 

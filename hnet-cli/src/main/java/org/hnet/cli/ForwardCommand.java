@@ -45,6 +45,7 @@ final class ForwardCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     threads.apply();
+    Outputs.checkOutput("--output", output, EvalCommand.modelDir(model), input);
     InputIds ids = InputIds.read(input);
     HNetForCausalLM lm = HNetForCausalLM.load(EvalCommand.modelDir(model));
     SeqLens seqs = SeqLens.uniform(ids.rows(), ids.length());

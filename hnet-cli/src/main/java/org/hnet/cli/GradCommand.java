@@ -45,6 +45,7 @@ final class GradCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     threads.apply();
+    Outputs.checkOutput("--output", output, EvalCommand.modelDir(model), input, caseFile);
     double[] n;
     double alpha;
     try {

@@ -33,6 +33,10 @@ final class InitCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     HNetConfig cfg = HNetConfig.parse(config);
+    if (Files.exists(out) && (!Files.isDirectory(out) || hasEntries(out))) {
+      // a model directory holds more than init writes (a checkpoint's optimizer state and step)
+      throw new org.hnet.HNetException("--out " + out + ": exists and is not empty; init writes a new model directory");
+    }
     Files.createDirectories(out);
     Map<String, float[]> w = Init.weights(cfg, seed);
     Map<String, TensorData> t = new LinkedHashMap<>();
@@ -40,5 +44,11 @@ final class InitCommand implements Callable<Integer> {
     SafeTensors.write(out.resolve("model.safetensors"), t, Map.of("format", "pt"));
     RunDir.writeString(out.resolve("config.json"), cfg.toJson());
     return 0;
+  }
+
+  private static boolean hasEntries(Path dir) throws IOException {
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      return s.findAny().isPresent();
+    }
   }
 }

@@ -34,12 +34,11 @@ public final class Main implements Runnable {
     System.exit(run(out, err, args));
   }
 
-  /** Runs the CLI and returns its exit code (0 ok, 1 error, 2 usage error). */
-  public static int run(PrintWriter out, PrintWriter err, String... args) {
-    boolean debug = java.util.Arrays.asList(args).contains("--debug");
-    CommandLine cl = new CommandLine(new Main());
-    cl.setOut(out);
-    cl.setErr(err);
+  /**
+   * Errors as the contract says: a usage error is one line naming the option (exit 2), a bad file or
+   * value one line naming it (exit 1), a stack trace only with --debug.
+   */
+  static void handleErrors(CommandLine cl, boolean debug) {
     // A usage error is one line naming the option, with where to look, and exit code 2.
     cl.setParameterExceptionHandler((ex, parsedArgs) -> {
       PrintWriter e = ex.getCommandLine().getErr();
@@ -57,6 +56,15 @@ public final class Main implements Runnable {
       e.flush();
       return 1;
     });
+  }
+
+  /** Runs the CLI and returns its exit code (0 ok, 1 error, 2 usage error). */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    boolean debug = java.util.Arrays.asList(args).contains("--debug");
+    CommandLine cl = new CommandLine(new Main());
+    cl.setOut(out);
+    cl.setErr(err);
+    handleErrors(cl, debug);
     try {
       return cl.execute(args);
     } catch (OutOfMemoryError oom) {

@@ -124,7 +124,6 @@ final class Plots {
   /** The charts one above the other in one PNG. */
   private static void save(List<XYChart> charts, Path png) {
     System.setProperty("java.awt.headless", "true");
-    Path tmp = png.resolveSibling(png.getFileName() + ".tmp.png");
     try {
       List<java.awt.image.BufferedImage> parts = new ArrayList<>();
       int width = 0, height = 0;
@@ -144,8 +143,7 @@ final class Plots {
         y += im.getHeight();
       }
       g.dispose();
-      javax.imageio.ImageIO.write(all, "png", tmp.toFile());
-      Files.move(tmp, png, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      org.hnet.io.AtomicFile.write(png, (java.io.OutputStream out) -> javax.imageio.ImageIO.write(all, "png", out));
     } catch (IOException e) {
       throw new HNetException(png + ": cannot write the chart: " + e.getMessage());
     }

@@ -158,8 +158,9 @@ final class TrainCommand implements Callable<Integer> {
     HNetConfig cfg = config != null ? HNetConfig.parse(config) : HNetConfig.parse(resourceText(DEMO_CONFIG), "demo-config.json");
     Path dataPath = data;
     if (dataPath == null) {
-      // decompressed, so that rows can be drawn at random positions
-      Files.createDirectories(out);
+      // decompressed, so that rows can be drawn at random positions; in the run directory, which
+      // is claimed first (a directory that is not a run is refused before anything is written)
+      org.hnet.train.RunDir.create(out);
       dataPath = out.resolve(DEMO_TEXT);
       if (!Files.exists(dataPath)) Corpora.materialize(TrainCommand.class.getClassLoader(), Corpora.MOBY_DICK, out);
     }

@@ -16,11 +16,9 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -85,21 +83,15 @@ public final class SafeTensors {
   /**
    * Writes {@code tensors} in iteration order (pass an ordered map for reproducible files) with
    * compact JSON padded by spaces to a multiple of 8 bytes, so the data section starts 8-aligned.
-   * The file is written as {@code <file>.tmp} and renamed over {@code file}, so readers never see a
-   * partial file.
+   * The file is written whole or not at all ({@link AtomicFile}), so readers never see a partial
+   * file.
    */
   public static void write(
       Path file, Map<String, TensorData> tensors, Map<String, String> metadata) {
     String f = file.toString();
     byte[] header = headerBytes(f, tensors, metadata);
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try {
-      try (FileChannel ch =
-          FileChannel.open(
-              tmp,
-              StandardOpenOption.CREATE,
-              StandardOpenOption.TRUNCATE_EXISTING,
-              StandardOpenOption.WRITE)) {
+      AtomicFile.write(file, (FileChannel ch) -> {
         ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         len.putLong(0, header.length);
         writeFully(ch, len);
@@ -111,19 +103,8 @@ public final class SafeTensors {
                 ch, s.asSlice(off, Math.min(WRITE_CHUNK, s.byteSize() - off)).asByteBuffer());
           }
         }
-        ch.force(true);
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
+      });
     } catch (IOException e) {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException ignored) {
-        // The original error is the one worth reporting.
-      }
       throw ioError(f, "cannot write", e);
     }
   }

@@ -60,13 +60,19 @@ public final class Trainer implements AutoCloseable {
       return ce / Math.log(2);
     }
 
+    /** One JSON object; a number that is not finite (a diverged step) is written as null. */
     public String toJson() {
       StringBuilder sb = new StringBuilder();
-      sb.append(String.format(Locale.ROOT, "{\"step\": %d, \"loss\": %.6f, \"ce\": %.6f, \"bpb\": %.6f, \"lr\": %.6g, \"grad_norm\": %.6g, \"bytes\": %d, \"bytes_per_s\": %.1f",
-          step, loss, ce, bpb(), lr, gradNorm, trainedBytes, bytesPerSecond));
+      sb.append(String.format(Locale.ROOT, "{\"step\": %d, \"loss\": %s, \"ce\": %s, \"bpb\": %s, \"lr\": %s, \"grad_norm\": %s, \"bytes\": %d, \"bytes_per_s\": %s",
+          step, num("%.6f", loss), num("%.6f", ce), num("%.6f", bpb()), num("%.6g", lr), num("%.6g", gradNorm), trainedBytes,
+          num("%.1f", bytesPerSecond)));
       sb.append(", \"ratio_loss\": ").append(array(ratioLoss)).append(", \"compression\": ").append(array(compression)).append('}');
       return sb.toString();
     }
+  }
+
+  private static String num(String format, double v) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, format, v) : "null";
   }
 
   static String array(double[] v) {
@@ -78,29 +84,52 @@ public final class Trainer implements AutoCloseable {
     return sb.append(']').toString();
   }
 
-  /** Starts a new run in {@code runDir} (which must not hold a checkpoint yet). */
+  /**
+   * Starts a new run in {@code runDir}: a new or empty directory, or a run of hnet's that holds no
+   * checkpoint yet ({@link RunDir#create}). Everything that can be checked is checked before the
+   * directory is made; if the corpus then cannot be opened, the directory made here is removed.
+   */
   public static Trainer start(Path runDir, HNetConfig cfg, Path data, TrainOptions opts) {
-    RunDir run = new RunDir(runDir);
-    if (run.latestCheckpoint() != null) {
-      throw new HNetException(runDir + " already holds a training run: use --resume to continue it, or another --out");
-    }
     checkStages(cfg, opts);
     LrSchedule.parse(opts.schedule(), opts.lr(), opts.warmup(), opts.steps()); // fail before writing anything
+    if (!Files.exists(data)) throw new HNetException(data + ": no such file or directory (--data)");
+    checkNotInside(runDir, data);
+    boolean existed = Files.exists(runDir);
+    RunDir run = RunDir.create(runDir);
+    Corpus corpus;
     try {
-      Files.createDirectories(runDir);
-    } catch (java.io.IOException e) {
-      throw new HNetException(runDir + ": cannot create the run directory: " + e.getMessage());
+      corpus = Corpus.open(data, opts.evalFraction(), opts.jsonField(), run.dataIndex());
+    } catch (RuntimeException e) {
+      if (!existed) run.removeNew();
+      throw e;
     }
-    RunDir.writeString(run.options(), opts.toJson());
-    RunDir.writeString(runDir.resolve("data.txt"), data.toAbsolutePath().toString() + "\n");
-    java.util.Map<String, float[]> w = Init.weights(cfg, opts.seed());
-    HNetForCausalLM lm = new HNetForCausalLM(cfg, new Params(w::get));
-    Corpus corpus = Corpus.open(data, opts.evalFraction(), opts.jsonField(), run.dataIndex());
-    BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), opts.seed(), opts.samplingMode());
-    return new Trainer(run, cfg, lm, opts, corpus, stream, null, 0, 0, 0);
+    try {
+      RunDir.writeString(run.options(), opts.toJson());
+      RunDir.writeString(runDir.resolve("data.txt"), data.toAbsolutePath().toString() + "\n");
+      java.util.Map<String, float[]> w = Init.weights(cfg, opts.seed());
+      HNetForCausalLM lm = new HNetForCausalLM(cfg, new Params(w::get));
+      BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), opts.seed(), opts.samplingMode());
+      return new Trainer(run, cfg, lm, opts, corpus, stream, null, 0, 0, 0);
+    } catch (RuntimeException e) {
+      corpus.close();
+      throw e;
+    }
   }
 
-  /** Continues the run in {@code runDir} from its latest checkpoint, with its saved options. */
+  /** The run directory must not be the data or inside it (its checkpoints would become training documents). */
+  private static void checkNotInside(Path runDir, Path data) {
+    Path r = runDir.toAbsolutePath().normalize(), d = data.toAbsolutePath().normalize();
+    if (r.startsWith(d)) {
+      throw new HNetException(runDir + ": the run directory is " + (r.equals(d) ? "" : "inside ") + "the training data " + data
+          + ": give another --out");
+    }
+  }
+
+  /**
+   * Continues the run in {@code runDir} from its newest checkpoint, with its saved options. The
+   * checkpoint, the options and the data position are all checked before anything in the
+   * directory changes.
+   */
   public static Trainer resume(Path runDir, Path dataOverride) {
     RunDir run = new RunDir(runDir);
     RunDir.Loaded ck = run.load();
@@ -110,6 +139,8 @@ public final class Trainer implements AutoCloseable {
     } catch (java.io.IOException e) {
       throw new HNetException(run.options() + ": cannot read: " + e.getMessage());
     }
+    DataState dataState = DataState.fromJson(ck.state().dataState());
+    checkState(ck, opts, dataState);
     Path data = dataOverride;
     if (data == null) {
       try {
@@ -118,11 +149,39 @@ public final class Trainer implements AutoCloseable {
         throw new HNetException(runDir.resolve("data.txt") + ": cannot read (give --data)");
       }
     }
-    run.truncateMetricsAfter(ck.state().step());
     Corpus corpus = Corpus.open(data, opts.evalFraction(), opts.jsonField(), run.dataIndex());
-    BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), DataState.fromJson(ck.state().dataState()));
-    return new Trainer(run, ck.config(), ck.model(), opts, corpus, stream, ck.optimizerState(), ck.optimizerSteps(),
-        ck.state().step(), ck.state().trainedBytes());
+    Trainer t;
+    try {
+      BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), dataState);
+      t = new Trainer(run, ck.config(), ck.model(), opts, corpus, stream, ck.optimizerState(), ck.optimizerSteps(),
+          ck.state().step(), ck.state().trainedBytes());
+    } catch (RuntimeException e) {
+      corpus.close();
+      throw e;
+    }
+    run.settle(ck);
+    run.truncateMetricsAfter(ck.state().step());
+    return t;
+  }
+
+  /** The checkpoint's counters agree with each other and with the run's options. */
+  private static void checkState(RunDir.Loaded ck, TrainOptions opts, DataState data) {
+    Path f = ck.dir().resolve("state.json");
+    long step = ck.state().step();
+    if (step > opts.steps()) {
+      throw new HNetException(f + ": step " + step + " is past the run's " + opts.steps() + " steps (options.json)");
+    }
+    long rows = step * opts.accum() * opts.batch();
+    if (ck.state().trainedBytes() != rows * opts.seqLen()) {
+      throw new HNetException(f + ": trained_bytes " + ck.state().trainedBytes() + " is not what " + step
+          + " steps of the run's options read (" + rows * opts.seqLen() + ")");
+    }
+    if (data.seqLen() != opts.seqLen()) {
+      throw new HNetException(f + ": the data position is for rows of " + data.seqLen() + " bytes, the run's are " + opts.seqLen());
+    }
+    if (data.sampling() == org.hnet.train.data.Sampling.RANDOM && data.row() != rows) {
+      throw new HNetException(f + ": the data position has drawn " + data.row() + " rows, " + step + " steps draw " + rows);
+    }
   }
 
   private Trainer(RunDir run, HNetConfig cfg, HNetForCausalLM lm, TrainOptions opts, Corpus corpus, BatchStream stream,
@@ -186,6 +245,14 @@ public final class Trainer implements AutoCloseable {
       }
       if (options.accum() > 1) Gradients.scale(params, 1f / options.accum());
       double norm = options.clip() > 0 ? Gradients.clipGlobalNorm(params, options.clip()) : Gradients.globalNorm(params);
+      if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+        // no update, no checkpoint: the one on disk is the last good state
+        run.appendMetrics(new StepMetrics(step + 1, options.steps(), loss, ce, ratio, new double[ratio.length], schedule.lr(step),
+            norm, trainedBytes, Double.NaN).toJson());
+        Path last = run.latestCheckpoint();
+        throw new HNetException(String.format(Locale.ROOT, "training diverged at step %d: loss %s, gradient norm %s; %s", step + 1,
+            loss, norm, last == null ? "no checkpoint was written yet" : "the checkpoint of step " + lastSaved + " in " + last + " is kept"));
+      }
       double lr = schedule.lr(step);
       optimizer.step(lr);
       step++;

@@ -39,14 +39,10 @@ public final class Corpora {
     String base = resource.substring(resource.lastIndexOf('/') + 1);
     if (base.endsWith(".gz")) base = base.substring(0, base.length() - 3);
     Path out = dir.resolve(base);
-    Path tmp = dir.resolve(base + ".part");
     try (InputStream in = openResource(loader, resource)) {
       Files.createDirectories(dir);
-      try (OutputStream os = Files.newOutputStream(tmp)) {
-        in.transferTo(os);
-      }
-      // Renamed into place only when complete, so a crash never leaves a truncated corpus.
-      Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      // whole or not at all, so a crash never leaves a truncated corpus
+      org.hnet.io.AtomicFile.write(out, (java.io.OutputStream os) -> in.transferTo(os));
     } catch (IOException e) {
       throw new HNetException(resource + ": cannot extract to " + out + ": " + e.getMessage(), e);
     }

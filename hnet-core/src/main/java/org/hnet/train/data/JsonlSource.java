@@ -264,26 +264,23 @@ final class JsonlSource implements DocSource {
       }
     }
 
-    /** Writes the index to {@code cache} (a temporary file renamed into place). */
+    /** Writes the index to {@code cache}, whole or not at all. */
     void save(Path cache, Path source, String field) throws IOException {
-      Path tmp = cache.resolveSibling(cache.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-      try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(
-          Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)))) {
+      long size = Files.size(source), mtime = Files.getLastModifiedTime(source).toMillis();
+      org.hnet.io.AtomicFile.write(cache, (java.io.OutputStream os) -> {
+        DataOutputStream out = new DataOutputStream(os);
         out.writeLong(MAGIC);
         out.writeUTF(field);
-        out.writeLong(Files.size(source));
-        out.writeLong(Files.getLastModifiedTime(source).toMillis());
+        out.writeLong(size);
+        out.writeLong(mtime);
         out.writeInt(lineStart.length);
         for (int i = 0; i < lineStart.length; i++) {
           out.writeLong(lineStart[i]);
           out.writeInt(lineLen[i]);
           out.writeInt(docLen[i]);
         }
-      } catch (IOException | RuntimeException e) {
-        Files.deleteIfExists(tmp);
-        throw e;
-      }
-      Files.move(tmp, cache, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        out.flush();
+      });
     }
 
     @Override

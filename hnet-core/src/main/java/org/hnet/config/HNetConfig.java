@@ -31,11 +31,31 @@ public record HNetConfig(List<StageConfig> stages, int vocabSize, boolean tieEmb
     ConfigValidator.validate(stages, vocabSize, "HNetConfig");
   }
 
+  /** Every tensor fits a Java array (checked once the fields are known to be in range). */
+  void checkTensorSizes(String source) {
+    for (ParameterShapes.Param p : ParameterShapes.of(this)) {
+      if (p.numel() > MAX_TENSOR) {
+        throw new HNetException(source + ": tensor " + p.name() + " " + java.util.Arrays.toString(p.shape()) + " would hold "
+            + p.numel() + " elements, more than one array holds (" + MAX_TENSOR + "): d_model, d_intermediate or"
+            + " ssm_cfg.expand of stage " + Math.max(0, p.stage()) + " is too large");
+      }
+    }
+  }
+
+  /** Most elements of one tensor (a Java float[]). */
+  public static final long MAX_TENSOR = Integer.MAX_VALUE - 16;
+
   /** Reads and validates a config file; errors name the file and the field at fault. */
   public static HNetConfig parse(Path file) {
     String json;
+    if (Files.isDirectory(file)) throw new HNetException(file + ": is a directory, not a config file");
+    if (Files.exists(file) && !Files.isRegularFile(file)) {
+      throw new HNetException(file + ": is not a regular file (a pipe or a device?)"); // reading one could block forever
+    }
     try {
       json = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new HNetException(file + ": not UTF-8 text (a config is a JSON file)", e);
     } catch (IOException e) {
       throw new HNetException(
           file + ": cannot read config: " + ConfigParser.oneLine(String.valueOf(e.getMessage())),

@@ -35,11 +35,11 @@ public final class Checkpoints {
       throw new HNetException(modelDir + ": no such model directory");
     }
     Path st = modelDir.resolve("model.safetensors");
-    if (Files.isRegularFile(st)) {
-      return SafeTensors.read(st);
+    if (Files.exists(st)) {
+      return SafeTensors.read(st); // which refuses a pipe or a device by name
     }
     Path pt = modelDir.resolve("model.pt");
-    if (Files.isRegularFile(pt)) {
+    if (Files.exists(pt)) {
       return TorchCheckpoint.read(pt);
     }
     throw new HNetException(modelDir + ": contains neither model.safetensors nor model.pt");
@@ -47,7 +47,8 @@ public final class Checkpoints {
 
   /**
    * Requires {@code actual} to hold exactly the tensors of {@code expectedShapes}, with those
-   * shapes; otherwise throws one line listing missing, unexpected and mis-shaped tensors.
+   * shapes and a floating-point type; otherwise throws one line listing missing, unexpected,
+   * mis-shaped and integer tensors.
    *
    * @param source names the checkpoint in the message, e.g. its path
    */
@@ -56,10 +57,14 @@ public final class Checkpoints {
     List<String> missing = new ArrayList<>();
     List<String> misShaped = new ArrayList<>();
     List<String> unexpected = new ArrayList<>();
+    List<String> wrongType = new ArrayList<>();
     for (Map.Entry<String, int[]> e : expectedShapes.entrySet()) {
       TensorData t = actual.get(e.getKey());
       if (t == null) {
         missing.add(e.getKey() + " " + Arrays.toString(e.getValue()));
+      } else if (!t.dtype().isFloatingPoint()) {
+        // a weight stored as integers is a relabelled or foreign file, never a model to convert
+        wrongType.add(e.getKey() + " " + t.dtype());
       } else if (!Arrays.equals(t.shape(), e.getValue())) {
         misShaped.add(
             e.getKey()
@@ -74,13 +79,14 @@ public final class Checkpoints {
         unexpected.add(e.getKey() + " " + Arrays.toString(e.getValue().shape()));
       }
     }
-    if (missing.isEmpty() && misShaped.isEmpty() && unexpected.isEmpty()) {
+    if (missing.isEmpty() && misShaped.isEmpty() && unexpected.isEmpty() && wrongType.isEmpty()) {
       return;
     }
     List<String> parts = new ArrayList<>();
     summarize(parts, "missing", missing);
     summarize(parts, "unexpected", unexpected);
     summarize(parts, "mis-shaped", misShaped);
+    summarize(parts, "not floating point", wrongType);
     throw new HNetException(
         source + ": state dict does not match the model: " + String.join("; ", parts));
   }

@@ -20,7 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.hnet.HNetException;
@@ -53,6 +55,7 @@ public final class SafeTensors {
   /** All tensors of {@code file}, in header order, backed by a read-only mapping of the file. */
   public static Map<String, TensorData> read(Path file) {
     String f = file.toString();
+    checkRegularFile(file, f);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       Header h = readHeader(ch, f);
       MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto());
@@ -73,10 +76,21 @@ public final class SafeTensors {
   /** The "__metadata__" string map of {@code file} (empty if none); validates the whole header. */
   public static Map<String, String> readMetadata(Path file) {
     String f = file.toString();
+    checkRegularFile(file, f);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       return readHeader(ch, f).metadata();
     } catch (IOException e) {
       throw ioError(f, "cannot read", e);
+    }
+  }
+
+  /**
+   * Refuses what is not a regular file before opening it: a FIFO would block the open forever and
+   * a device such as /dev/zero never ends.
+   */
+  static void checkRegularFile(Path file, String f) {
+    if (Files.exists(file) && !Files.isRegularFile(file)) {
+      throw new HNetException(f + ": " + (Files.isDirectory(file) ? "is a directory" : "is not a regular file (a pipe or a device?)"));
     }
   }
 
@@ -207,7 +221,32 @@ public final class SafeTensors {
         entries.put(e.getKey(), entry(f, e.getKey(), e.getValue(), dataSize));
       }
     }
+    checkLayout(f, entries, dataSize);
     return new Header(dataStart, entries, metadata);
+  }
+
+  /**
+   * As the format's reference validates it: the tensors, in order of their offsets, tile the data
+   * section exactly, with no overlap, no hole and nothing after the last. A header length that is
+   * one byte off, aliased tensors or appended bytes are all errors, not a shifted reading.
+   */
+  private static void checkLayout(String f, Map<String, Entry> entries, long dataSize) {
+    List<Map.Entry<String, Entry>> byOffset = new ArrayList<>(entries.entrySet());
+    byOffset.sort(java.util.Comparator.comparingLong((Map.Entry<String, Entry> e) -> e.getValue().begin())
+        .thenComparingLong(e -> e.getValue().end()));
+    long at = 0;
+    for (Map.Entry<String, Entry> e : byOffset) {
+      Entry t = e.getValue();
+      if (t.begin() != at) {
+        throw new HNetException(f + ": tensor '" + e.getKey() + "' starts at data byte " + t.begin() + ", but the tensors before it"
+            + (t.begin() < at ? " end at " + at + " (overlapping data)" : " end at " + at + " (a hole)"));
+      }
+      at = t.end();
+    }
+    if (at != dataSize) {
+      throw new HNetException(f + ": the tensors hold " + at + " data bytes, the file has " + dataSize
+          + " after its header (a wrong header length or bytes appended)");
+    }
   }
 
   private static void readMetadata(String f, JsonNode node, Map<String, String> into) {

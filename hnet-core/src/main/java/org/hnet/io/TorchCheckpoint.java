@@ -43,6 +43,29 @@ public final class TorchCheckpoint {
           "ByteStorage", DType.U8,
           "BoolStorage", DType.BOOL);
 
+  /**
+   * The globals a checkpoint may name besides the tensor rebuilders: the storage classes, and the
+   * configuration objects the published H-Net checkpoints carry (omegaconf containers, which the
+   * official loader admits with torch's safe_globals), read as inert placeholders. Anything else
+   * (os.system, builtins.eval, ...) is refused with its name.
+   */
+  static final java.util.Set<String> ALLOWED_GLOBALS;
+
+  static {
+    java.util.Set<String> a = new java.util.HashSet<>();
+    for (String st : STORAGE_TYPES.keySet()) a.add("torch." + st);
+    a.addAll(List.of("torch._tensor._rebuild_from_type_v2", "torch.Size", "torch.device",
+        "omegaconf.listconfig.ListConfig", "omegaconf.dictconfig.DictConfig", "omegaconf.base.ContainerMetadata",
+        "omegaconf.base.Metadata", "omegaconf.nodes.AnyNode", "omegaconf.nodes.StringNode", "omegaconf.nodes.IntegerNode",
+        "omegaconf.nodes.FloatNode", "omegaconf.nodes.BooleanNode", "omegaconf.nodes.BytesNode", "omegaconf.nodes.PathNode",
+        "typing.Any", "builtins.dict", "builtins.list", "builtins.tuple", "builtins.set", "builtins.int", "builtins.float",
+        "builtins.str", "builtins.bool", "builtins.bytes", "builtins.object", "collections.defaultdict", "_codecs.encode"));
+    ALLOWED_GLOBALS = java.util.Set.copyOf(a);
+  }
+
+  /** Largest data.pkl read: a state dict's pickle is kilobytes to a few megabytes. */
+  static final long MAX_PICKLE_BYTES = 256L << 20;
+
   /** Keys under which training checkpoints commonly nest the model's state dict. */
   private static final List<String> NESTED_KEYS =
       List.of("state_dict", "model_state_dict", "model", "module", "ema", "params");
@@ -59,6 +82,7 @@ public final class TorchCheckpoint {
   /** The flat {@code name -> tensor} state dict in {@code ptFile}, in pickled order. */
   public static Map<String, TensorData> read(Path ptFile) {
     String f = ptFile.toString();
+    SafeTensors.checkRegularFile(ptFile, f);
     checkMagic(ptFile, f);
     try (ZipFile zip = new ZipFile(ptFile.toFile())) {
       ZipEntry pklEntry = findPickle(zip, f);
@@ -70,19 +94,23 @@ public final class TorchCheckpoint {
           throw new HNetException(f + ": byteorder '" + bo + "' is not supported (only little)");
         }
       }
+      if (pklEntry.getSize() > MAX_PICKLE_BYTES) {
+        throw new HNetException(f + ": the file declares a " + pklEntry.getName() + " of " + pklEntry.getSize()
+            + " bytes; a state dict's pickle is far smaller (limit " + MAX_PICKLE_BYTES + ")");
+      }
       byte[] pkl = readEntry(zip, pklEntry, f);
       Map<String, MemorySegment> loaded = new HashMap<>();
+      Budget budget = new Budget(Files.size(ptFile));
       Function<Object, Object> persistentLoad =
-          pid ->
-              storage(pid, key -> loaded.computeIfAbsent(key, k -> loadStorage(zip, prefix, k, f)));
+          pid -> storage(pid, (key, need) -> loaded.computeIfAbsent(key, k -> loadStorage(zip, prefix, k, need, budget, f)), budget);
       Map<String, Function<List<Object>, Object>> callables =
           Map.of(
-              "torch._utils._rebuild_tensor_v2", TorchCheckpoint::rebuildTensor,
-              "torch._utils._rebuild_tensor", TorchCheckpoint::rebuildTensor,
+              "torch._utils._rebuild_tensor_v2", args -> rebuildTensor(args, budget),
+              "torch._utils._rebuild_tensor", args -> rebuildTensor(args, budget),
               "torch._utils._rebuild_parameter", TorchCheckpoint::rebuildParameter,
               "torch._utils._rebuild_parameter_with_state", TorchCheckpoint::rebuildParameter);
       Object root =
-          new Unpickler(pkl, f + ": " + pklEntry.getName(), callables, persistentLoad).load();
+          new Unpickler(pkl, f + ": " + pklEntry.getName(), ALLOWED_GLOBALS, callables, persistentLoad).load();
       return stateDict(root, f);
     } catch (ZipException e) {
       throw new HNetException(
@@ -157,11 +185,43 @@ public final class TorchCheckpoint {
     }
   }
 
-  private static MemorySegment loadStorage(ZipFile zip, String prefix, String key, String f) {
+  /**
+   * What a checkpoint may make the loader allocate beyond its own bytes: storages inflated from
+   * compressed entries and copies of strided views, together at most {@link #FACTOR} times the file
+   * size (plus {@link #SLACK}). torch.save stores entries uncompressed and views contiguous, so a
+   * real checkpoint uses none of it; a few hundred bytes that declare gigabytes are refused before
+   * anything is allocated.
+   */
+  private static final class Budget {
+    static final long FACTOR = 4, SLACK = 64L << 20;
+    final long fileBytes;
+    long left;
+
+    Budget(long fileBytes) {
+      this.fileBytes = fileBytes;
+      this.left = FACTOR * fileBytes + SLACK;
+    }
+
+    void take(long bytes, String what) {
+      if (bytes > left) {
+        throw new IllegalArgumentException("the file declares " + what + " (" + bytes + " bytes), more than a "
+            + fileBytes + "-byte checkpoint can hold");
+      }
+      left -= bytes;
+    }
+  }
+
+  private static MemorySegment loadStorage(ZipFile zip, String prefix, String key, long need, Budget budget, String f) {
     ZipEntry e = zip.getEntry(prefix + "data/" + key);
     if (e == null) {
       throw new HNetException(f + ": storage " + prefix + "data/" + key + " is missing");
     }
+    long size = e.getSize();
+    if (size != need) {
+      throw new IllegalArgumentException("storage data/" + key + ": the zip declares " + size + " bytes, its tensor type and"
+          + " element count need " + need);
+    }
+    if (e.getMethod() != ZipEntry.STORED) budget.take(size, "a compressed storage data/" + key + " that inflates");
     try {
       return MemorySegment.ofArray(readEntry(zip, e, f));
     } catch (IOException ex) {
@@ -170,7 +230,7 @@ public final class TorchCheckpoint {
   }
 
   /** persistent_load for {@code ('storage', torch.XStorage, key, location, numel)}. */
-  private static Storage storage(Object pid, Function<String, MemorySegment> load) {
+  private static Storage storage(Object pid, java.util.function.BiFunction<String, Long, MemorySegment> load, Budget budget) {
     if (!(pid instanceof PyTuple t)
         || t.size() != 5
         || !"storage".equals(t.get(0))
@@ -184,9 +244,12 @@ public final class TorchCheckpoint {
       throw new IllegalArgumentException(
           "storage " + key + " has unsupported type " + type.qualified());
     }
-    MemorySegment bytes = load.apply(key);
+    if (numel < 0 || numel > Long.MAX_VALUE / dtype.bytes()) {
+      throw new IllegalArgumentException("storage " + key + " declares " + numel + " elements");
+    }
     long need = numel * dtype.bytes();
-    if (numel < 0 || bytes.byteSize() < need) {
+    MemorySegment bytes = load.apply(key, need);
+    if (bytes.byteSize() < need) {
       throw new IllegalArgumentException(
           "storage data/"
               + key
@@ -205,7 +268,7 @@ public final class TorchCheckpoint {
   /**
    * {@code _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks, ...)}.
    */
-  private static TensorData rebuildTensor(List<Object> args) {
+  private static TensorData rebuildTensor(List<Object> args, Budget budget) {
     if (args.size() < 4
         || !(args.get(0) instanceof Storage st)
         || !(args.get(1) instanceof Long offset)
@@ -260,6 +323,9 @@ public final class TorchCheckpoint {
     if (numel * es > TensorData.MAX_ARRAY) {
       throw new IllegalArgumentException("non-contiguous tensor over 2 GiB is not supported");
     }
+    // copied out: stride 0 (an expanded view) makes a few bytes of storage declare any size
+    budget.take(numel * es, "a tensor " + Arrays.toString(shape) + " with stride " + Arrays.toString(stride)
+        + " over storage data/" + st.key() + " of " + st.numel() + " elements, to copy");
     return new TensorData(st.dtype(), shape, gather(st, offset, shape, stride), "tensor");
   }
 
@@ -319,7 +385,7 @@ public final class TorchCheckpoint {
       }
       if (dict == null) {
         List<String> keys = new ArrayList<>();
-        top.keySet().stream().limit(8).forEach(k -> keys.add(String.valueOf(k)));
+        top.keySet().stream().limit(8).forEach(k -> keys.add(describe(k)));
         throw new HNetException(
             f
                 + ": no tensors at the top level or under "
@@ -333,7 +399,7 @@ public final class TorchCheckpoint {
     Map<String, TensorData> out = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : dict.entrySet()) {
       if (e.getKey() instanceof String name && e.getValue() instanceof TensorData t) {
-        out.put(name, t.relabel(f + ": tensor '" + name + "'"));
+        out.put(name, t.relabel(f + ": tensor '" + Unpickler.printable(name) + "'"));
       }
     }
     return out;
@@ -349,22 +415,6 @@ public final class TorchCheckpoint {
   }
 
   private static String describe(Object o) {
-    if (o instanceof PyTuple t) {
-      return describe(t.items());
-    }
-    if (o instanceof List<?> l) {
-      List<String> parts = new ArrayList<>();
-      for (Object x : l) {
-        parts.add(describe(x));
-      }
-      return "(" + String.join(", ", parts) + ")";
-    }
-    if (o instanceof String s) {
-      return "'" + s + "'";
-    }
-    if (o instanceof Long || o instanceof Boolean || o instanceof Placeholder) {
-      return String.valueOf(o);
-    }
-    return Unpickler.typeName(o);
+    return Unpickler.describe(o);
   }
 }

@@ -17,10 +17,19 @@ import org.hnet.HNetException;
 
 /**
  * A restricted reader of Python pickles (protocols 0-5, the binary opcodes that torch.save emits).
- * It never runs code: a global is only a name. {@code collections.OrderedDict} becomes a
- * LinkedHashMap, names listed in {@code callables} are applied by the caller's Java functions, and
- * every other global becomes an inert {@link Placeholder} that absorbs calls, BUILD state and
- * items.
+ * It never runs code: a global is only a name, and only the names of {@code allowed} may appear at
+ * all (anything else is refused, named, wherever it is in the pickle, as torch's weights_only
+ * loader does). {@code collections.OrderedDict} becomes a LinkedHashMap, names listed in {@code
+ * callables} are applied by the caller's Java functions, and the other allowed globals (a
+ * checkpoint's configuration classes) become inert {@link Placeholder}s that absorb calls, BUILD
+ * state and items.
+ *
+ * <p>Hostile input fails in bounded time and memory: what is built is linear in the pickle's
+ * length (one object per opcode at most); decimal integers are limited to {@link #MAX_DIGITS}
+ * digits (CPython's own limit; parsing is quadratic in the length); dict keys must be hashable as
+ * in Python and at most {@link #MAX_KEY_NODES} nodes when expanded, with their hash computed once
+ * per tuple, so that shared sub-tuples cannot make hashing or comparing exponential; descriptions in
+ * error messages are cut at {@link #DESCRIBE_CHARS} characters and a few levels.
  *
  * <p>Python values map to: None = null, bool = Boolean, int = Long (BigInteger beyond 64 bits),
  * float = Double, str = String, bytes = byte[], tuple = {@link PyTuple}, list = ArrayList, dict =
@@ -35,14 +44,80 @@ final class Unpickler {
     }
   }
 
-  /** An immutable Python tuple; equality by content so tuples can be dict keys. */
-  record PyTuple(List<Object> items) {
+  /** Longest decimal integer accepted in a text opcode (CPython's int_max_str_digits default). */
+  static final int MAX_DIGITS = 4300;
+  /** Largest dict key, counted as the nodes of its tuples expanded into a tree. */
+  static final long MAX_KEY_NODES = 10_000;
+  /** Longest description of an object in an error message. */
+  static final int DESCRIBE_CHARS = 200;
+
+  /**
+   * An immutable Python tuple; equality by content so tuples can be dict keys. Its hash, its size
+   * expanded into a tree (saturating) and whether it is hashable (no list, dict or set inside) are
+   * computed once, from its items', when it is made.
+   */
+  static final class PyTuple {
+    private final List<Object> items;
+    private final int hash;
+    final long nodes;
+    final boolean hashable;
+
+    PyTuple(List<Object> items) {
+      this.items = items;
+      int h = 1;
+      long n = 1;
+      boolean ok = true;
+      for (Object o : items) {
+        if (o instanceof PyTuple t) {
+          h = 31 * h + t.hash;
+          n = n + t.nodes < 0 ? Long.MAX_VALUE : n + t.nodes; // saturating
+          ok &= t.hashable;
+        } else {
+          boolean mutable = o instanceof List<?> || o instanceof Map<?, ?> || o instanceof Set<?>;
+          // a mutable container is not hashed (Java would walk it, perhaps forever): the tuple is
+          // then unhashable, as in Python, and never used as a key
+          h = 31 * h + (o == null || mutable ? 0 : o instanceof byte[] b ? Arrays.hashCode(b) : o.hashCode());
+          n = n == Long.MAX_VALUE ? n : n + 1;
+          ok &= !mutable;
+        }
+      }
+      this.hash = h;
+      this.nodes = n;
+      this.hashable = ok;
+    }
+
+    List<Object> items() {
+      return items;
+    }
+
     Object get(int i) {
       return items.get(i);
     }
 
     int size() {
       return items.size();
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    /** Structural; only ever called on keys of at most MAX_KEY_NODES nodes, so bounded. */
+    @Override
+    public boolean equals(Object o) {
+      if (o == this) return true;
+      if (!(o instanceof PyTuple t) || t.hash != hash || t.items.size() != items.size()) return false;
+      for (int i = 0; i < items.size(); i++) {
+        Object a = items.get(i), b = t.items.get(i);
+        if (a instanceof byte[] x && b instanceof byte[] y ? !Arrays.equals(x, y) : !java.util.Objects.equals(a, b)) return false;
+      }
+      return true;
+    }
+
+    @Override
+    public String toString() {
+      return describe(this);
     }
   }
 
@@ -67,6 +142,7 @@ final class Unpickler {
 
   private final byte[] data;
   private final String where;
+  private final Set<String> allowed;
   private final Map<String, Function<List<Object>, Object>> callables;
   private final Function<Object, Object> persistentLoad;
   private final ArrayList<Object> stack = new ArrayList<>();
@@ -76,6 +152,8 @@ final class Unpickler {
 
   /**
    * @param where names the pickle in error messages, e.g. "model.pt: data.pkl"
+   * @param allowed the globals ("module.name") that may appear besides {@code callables} and
+   *     {@code collections.OrderedDict}; they become placeholders
    * @param callables recognised globals by "module.name": the function receives the call's
    *     positional arguments
    * @param persistentLoad resolves BINPERSID ids, or null to reject them
@@ -83,10 +161,12 @@ final class Unpickler {
   Unpickler(
       byte[] data,
       String where,
+      Set<String> allowed,
       Map<String, Function<List<Object>, Object>> callables,
       Function<Object, Object> persistentLoad) {
     this.data = data;
     this.where = where;
+    this.allowed = allowed;
     this.callables = callables;
     this.persistentLoad = persistentLoad;
   }
@@ -114,7 +194,7 @@ final class Unpickler {
         case 0x88 -> push(Boolean.TRUE);
         case 0x89 -> push(Boolean.FALSE);
         case 'I' -> push(parseIntLine(line()));
-        case 'L' -> push(normalize(new BigInteger(stripSuffix(line(), "L"))));
+        case 'L' -> push(parseLongLine(line()));
         case 'J' -> push((long) i32());
         case 'K' -> push((long) u8());
         case 'M' -> push((long) (u8() | (u8() << 8)));
@@ -174,16 +254,16 @@ final class Unpickler {
           }
         }
         case 0x91 -> push(Collections.unmodifiableSet(new LinkedHashSet<>(popMark())));
-        case 'p' -> memo.put(Long.parseLong(line().strip()), peek());
+        case 'p' -> memo.put(memoKey(line()), peek());
         case 'q' -> memo.put((long) u8(), peek());
         case 'r' -> memo.put(len32(), peek());
         case 0x94 -> memo.put((long) memo.size(), peek());
-        case 'g' -> push(memoGet(Long.parseLong(line().strip())));
+        case 'g' -> push(memoGet(memoKey(line())));
         case 'h' -> push(memoGet(u8()));
         case 'j' -> push(memoGet(len32()));
         case 'c' -> {
           String module = line();
-          push(new PyGlobal(module, line()));
+          push(global(module, line()));
         }
         case 0x93 -> {
           Object name = pop();
@@ -191,7 +271,7 @@ final class Unpickler {
           if (!(module instanceof String m) || !(name instanceof String n)) {
             throw error("STACK_GLOBAL needs two strings");
           }
-          push(new PyGlobal(m, n));
+          push(global(m, n));
         }
         case 'R' -> {
           Object args = pop();
@@ -224,6 +304,17 @@ final class Unpickler {
         default -> throw error(String.format("unsupported pickle opcode 0x%02x", op));
       }
     }
+  }
+
+  /** A global, if it is one a state dict or its known configuration objects need. */
+  private PyGlobal global(String module, String name) {
+    PyGlobal g = new PyGlobal(module, name);
+    String q = g.qualified();
+    if (!q.equals("collections.OrderedDict") && !callables.containsKey(q) && !allowed.contains(q)) {
+      throw error("refuses the global '" + printable(q) + "': only tensors, storages and known configuration classes"
+          + " may appear in a checkpoint");
+    }
+    return g;
   }
 
   /** Runs caller code; its IllegalArgumentException etc. become errors at the current opcode. */
@@ -280,7 +371,7 @@ final class Unpickler {
     if (!args.isEmpty() && args.get(0) instanceof List<?> pairs) {
       for (Object p : pairs) {
         if (p instanceof PyTuple kv && kv.size() == 2) {
-          m.put(kv.get(0), kv.get(1));
+          m.put(key(kv.get(0)), kv.get(1));
         }
       }
     }
@@ -306,11 +397,26 @@ final class Unpickler {
       @SuppressWarnings("unchecked")
       Map<Object, Object> m = (Map<Object, Object>) target;
       for (int i = 0; i < kv.size(); i += 2) {
-        m.put(kv.get(i), kv.get(i + 1));
+        m.put(key(kv.get(i)), kv.get(i + 1));
       }
     } else if (!(target instanceof Placeholder)) {
       throw error("SETITEM on " + typeName(target));
     }
+  }
+
+  /** A dict key as Python allows it (hashable), and small enough to hash and compare. */
+  private Object key(Object k) {
+    if (k instanceof List<?> || k instanceof Map<?, ?> || k instanceof Set<?>) {
+      throw error("unhashable dict key of type " + typeName(k));
+    }
+    if (k instanceof PyTuple t) {
+      if (!t.hashable) throw error("unhashable dict key: a tuple holding a list, dict or set");
+      if (t.nodes > MAX_KEY_NODES) {
+        throw error("dict key of " + (t.nodes == Long.MAX_VALUE ? "more than 2^63" : t.nodes) + " nodes (limit "
+            + MAX_KEY_NODES + ")");
+      }
+    }
+    return k;
   }
 
   private static PyTuple tuple(List<Object> items) {
@@ -407,18 +513,69 @@ final class Unpickler {
     return switch (s) {
       case "00" -> Boolean.FALSE;
       case "01" -> Boolean.TRUE;
-      default -> {
-        try {
-          yield normalize(new BigInteger(s.strip()));
-        } catch (NumberFormatException e) {
-          throw error("bad INT argument '" + s + "'");
-        }
-      }
+      default -> decimal(s.strip(), "INT");
     };
   }
 
-  private static String stripSuffix(String s, String suffix) {
-    return s.endsWith(suffix) ? s.substring(0, s.length() - suffix.length()) : s;
+  private Object parseLongLine(String s) {
+    return decimal(s.endsWith("L") ? s.substring(0, s.length() - 1) : s, "LONG");
+  }
+
+  /** A decimal integer of at most MAX_DIGITS digits (BigInteger's parse is quadratic in the length). */
+  private Object decimal(String s, String op) {
+    if (s.length() > MAX_DIGITS + 1) {
+      throw error(op + " argument of " + s.length() + " characters (limit " + MAX_DIGITS + " digits)");
+    }
+    try {
+      return normalize(new BigInteger(s));
+    } catch (NumberFormatException e) {
+      throw error("bad " + op + " argument '" + printable(s.length() > 40 ? s.substring(0, 40) + "..." : s) + "'");
+    }
+  }
+
+  private long memoKey(String s) {
+    Object k = decimal(s.strip(), "memo");
+    if (!(k instanceof Long v) || v < 0) throw error("bad memo key " + printable(s.strip()));
+    return v;
+  }
+
+  static String printable(String s) {
+    return HNetException.printable(s);
+  }
+
+  /**
+   * A short description for error messages: at most DESCRIBE_CHARS characters and a few levels,
+   * whatever the structure (shared or self-referencing containers included).
+   */
+  static String describe(Object o) {
+    StringBuilder b = new StringBuilder();
+    describe(o, b, 0);
+    return b.length() > DESCRIBE_CHARS ? b.substring(0, DESCRIBE_CHARS) + "..." : b.toString();
+  }
+
+  private static void describe(Object o, StringBuilder b, int depth) {
+    if (b.length() > DESCRIBE_CHARS) return;
+    List<?> items = o instanceof PyTuple t ? t.items() : o instanceof List<?> l ? l : null;
+    if (items != null) {
+      if (depth >= 4) {
+        b.append(o instanceof PyTuple ? "(...)" : "[...]");
+        return;
+      }
+      b.append(o instanceof PyTuple ? '(' : '[');
+      for (int i = 0; i < items.size() && b.length() <= DESCRIBE_CHARS; i++) {
+        if (i > 0) b.append(", ");
+        describe(items.get(i), b, depth + 1);
+      }
+      b.append(o instanceof PyTuple ? ')' : ']');
+    } else if (o instanceof String s) {
+      b.append('\'').append(printable(s.length() > DESCRIBE_CHARS ? s.substring(0, DESCRIBE_CHARS) : s)).append('\'');
+    } else if (o instanceof Long || o instanceof Boolean || o instanceof Double) {
+      b.append(o);
+    } else if (o instanceof BigInteger v) {
+      b.append(v.bitLength() > 600 ? "<an integer of " + v.bitLength() + " bits>" : v.toString());
+    } else {
+      b.append(typeName(o));
+    }
   }
 
   private static String utf8(byte[] b) {
@@ -446,10 +603,10 @@ final class Unpickler {
       return "None";
     }
     if (o instanceof PyGlobal g) {
-      return g.qualified();
+      return printable(g.qualified());
     }
     if (o instanceof Placeholder p) {
-      return p.toString();
+      return printable(p.toString());
     }
     return o.getClass().getSimpleName();
   }

@@ -52,7 +52,14 @@ public final class HNetForCausalLM {
   /** Loads {@code config.json} and {@code model.safetensors} (or {@code model.pt}) from a directory. */
   public static HNetForCausalLM load(Path dir) {
     Path cfgFile = dir.resolve("config.json");
-    if (!java.nio.file.Files.isRegularFile(cfgFile)) throw new HNetException(dir + ": no config.json");
+    if (!java.nio.file.Files.isRegularFile(cfgFile)) {
+      // what the path is, and what a model directory holds
+      String what = !java.nio.file.Files.exists(dir) ? "no such directory"
+          : !java.nio.file.Files.isDirectory(dir) ? "is a file, not a model directory"
+          : "has no config.json";
+      throw new HNetException(dir + ": " + what + " (a model directory holds config.json and model.safetensors or model.pt;"
+          + " a training run directory holds one in checkpoint/)");
+    }
     HNetConfig cfg = HNetConfig.parse(cfgFile);
     Map<String, TensorData> sd = Checkpoints.loadStateDict(dir);
     return fromStateDict(cfg, sd, dir.toString());

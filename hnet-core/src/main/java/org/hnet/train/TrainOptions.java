@@ -73,6 +73,7 @@ public record TrainOptions(
   }
 
   public static TrainOptions fromJson(String json, String source) {
+    if (json.isBlank()) throw new HNetException(source + ": empty (the run's training options are missing)");
     try {
       return JSON.readValue(json, TrainOptions.class);
     } catch (HNetException e) {

@@ -71,4 +71,13 @@ class CheckpointsTest {
         "x: state dict does not match the model: 1 mis-shaped (w [8, 4] vs model [4, 8])",
         e.getMessage());
   }
+
+  /** A weight relabelled from F32 to I32 (same size, other meaning) is refused, not converted. */
+  @Test
+  void integerWeightsAreRefused() {
+    Map<String, int[]> expected = Map.of("w", new int[] {2});
+    Map<String, TensorData> actual = Map.of("w", TensorData.ofLongs(new int[] {2}, new long[] {1, 2}));
+    HNetException e = assertThrows(HNetException.class, () -> Checkpoints.checkStrict(expected, actual, "m"));
+    assertEquals("m: state dict does not match the model: 1 not floating point (w I64)", e.getMessage());
+  }
 }

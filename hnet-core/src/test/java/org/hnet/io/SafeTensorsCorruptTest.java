@@ -182,6 +182,40 @@ class SafeTensorsCorruptTest {
         "too large");
   }
 
+  /** As strict as the format's reference: the tensors tile the data section exactly. */
+  @Test
+  void overlapsHolesTrailingBytesAndAShiftedHeaderAreRejected() throws IOException {
+    String two = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[%d,%d]},"
+        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[%d,%d]}}";
+    assertRejected(craft(String.format(two, 0, 8, 0, 8), 8), "overlapping");
+    assertRejected(craft(String.format(two, 0, 8, 4, 12), 12), "overlapping");
+    assertRejected(craft(String.format(two, 0, 8, 12, 20), 20), "a hole");
+    assertRejected(craft(String.format(two, 0, 8, 8, 16), 17), "16 data bytes, the file has 17");
+    // the same file is fine without the extra byte
+    SafeTensors.read(craft(String.format(two, 0, 8, 8, 16), 16));
+
+    // a real file with its header length one byte off either way
+    byte[] full = Files.readAllBytes(SOURCE);
+    long n = ByteBuffer.wrap(full).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+    for (long delta : new long[] {-1, 1}) {
+      byte[] b = full.clone();
+      ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(0, n + delta);
+      Path f = Files.createTempFile(dir, "shift", ".safetensors");
+      Files.write(f, b);
+      HNetException e = assertThrows(HNetException.class, () -> SafeTensors.read(f), "header length " + (n + delta));
+      assertTrue(e.getMessage().startsWith(f + ":"), e.getMessage());
+    }
+  }
+
+  /** A name with terminal escapes is printed escaped: the message cannot clear or recolour the terminal. */
+  @Test
+  void namesInMessagesAreEscaped() throws IOException {
+    Path f = craft("{\"\\u001b[2J\\u001b[31mw\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8);
+    HNetException e = assertThrows(HNetException.class, () -> SafeTensors.read(f));
+    assertFalse(e.getMessage().contains("\u001b"), e.getMessage());
+    assertTrue(e.getMessage().contains("\\u001b[2J"), e.getMessage());
+  }
+
   @Test
   void missingFileAndWrongConversionNameTheFileAndTensor() {
     Path none = dir.resolve("none.safetensors");

@@ -141,7 +141,7 @@ class TorchCheckpointTest {
     Path noStorage = zip("nostorage.pt", pickle, Map.of(), null);
     assertMessage(noStorage, "ckpt/data/0 is missing");
     Path shortStorage = zip("short.pt", pickle, Map.of("0", new byte[8]), null);
-    assertMessage(shortStorage, "storage data/0 has 8 bytes, needs 24");
+    assertMessage(shortStorage, "storage data/0: the zip declares 8 bytes, its tensor type and element count need 24");
     Path big = zip("big.pt", pickle, storages(), "big");
     assertMessage(big, "byteorder 'big'");
 
@@ -149,7 +149,7 @@ class TorchCheckpointTest {
     half.str("w").tensor("ComplexFloatStorage", "0", 1, 0, new long[] {1}, new long[] {1});
     assertMessage(
         zip("complex.pt", half.op('s').stop(), storages(), null),
-        "unsupported type torch.ComplexFloatStorage");
+        "refuses the global 'torch.ComplexFloatStorage'");
     assertMessage(
         zip("list.pt", new PickleWriter().proto(2).op(']').stop(), Map.of(), null),
         "not a state dict");
@@ -168,6 +168,47 @@ class TorchCheckpointTest {
     Files.writeString(text, "hello");
     assertMessage(text, "not a torch.save zip");
     assertMessage(dir.resolve("missing.pt"), "no such file");
+  }
+
+  /** Files of a few hundred bytes to a few MB that declare gigabytes are refused before anything is allocated. */
+  @Test
+  void memoryBombsAreRefusedBeforeAllocating() throws IOException {
+    // 8 tensors (400000000,) with stride 0 over a 4-byte storage: 12.8 GB if copied out
+    PickleWriter w = new PickleWriter().proto(2).op('}').mark();
+    for (int i = 0; i < 8; i++) {
+      w.str("w" + i).tensor("FloatStorage", "0", 1, 0, new long[] {400_000_000}, new long[] {0});
+    }
+    Path strided = zip("stride0.pt", w.op('u').stop(), Map.of("0", floats(1)), null);
+    assertMessage(strided, "the file declares a tensor [400000000] with stride [0]");
+
+    // a storage entry that inflates to 1.5 GiB from a DEFLATE stream of about 1.5 MB
+    long big = 1536L << 20;
+    PickleWriter one = new PickleWriter().proto(2).op('}');
+    one.str("w").tensor("FloatStorage", "0", big / 4, 0, new long[] {(int) (big / 4)}, new long[] {1}).op('s');
+    Path bomb = dir.resolve("bomb.pt");
+    try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(bomb))) {
+      z.setLevel(9);
+      put(z, "ckpt/data.pkl", one.stop());
+      z.putNextEntry(new ZipEntry("ckpt/data/0"));
+      byte[] zeros = new byte[1 << 20];
+      for (long done = 0; done < big; done += zeros.length) z.write(zeros);
+      z.closeEntry();
+    }
+    assertTrue(Files.size(bomb) < 4 << 20, Files.size(bomb) + " bytes");
+    long heapBefore = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+    assertMessage(bomb, "the file declares a compressed storage data/0 that inflates (1610612736 bytes)");
+    assertTrue(Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory() - heapBefore < 512L << 20);
+
+    // the pickle itself as the bomb
+    Path pklBomb = dir.resolve("pkl-bomb.pt");
+    try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(pklBomb))) {
+      z.setLevel(9);
+      z.putNextEntry(new ZipEntry("ckpt/data.pkl"));
+      byte[] zeros = new byte[1 << 20];
+      for (int i = 0; i < 300; i++) z.write(zeros);
+      z.closeEntry();
+    }
+    assertMessage(pklBomb, "the file declares a ckpt/data.pkl of 314572800 bytes");
   }
 
   @Test

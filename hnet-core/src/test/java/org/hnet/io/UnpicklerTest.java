@@ -22,19 +22,28 @@ import org.junit.jupiter.api.io.TempDir;
 
 class UnpicklerTest {
   private static Object load(byte[] pickle) {
-    return new Unpickler(pickle, "test.pkl", Map.of(), null).load();
+    return new Unpickler(pickle, "test.pkl", TorchCheckpoint.ALLOWED_GLOBALS, Map.of(), null).load();
   }
 
+  /** A global outside the allowlist is refused where it appears, named, whether or not it is called. */
   @Test
-  void unknownGlobalIsNeverCalledAndBecomesAPlaceholder(@TempDir Path dir) {
+  void aGlobalOutsideTheAllowlistIsRefusedAndNeverCalled(@TempDir Path dir) {
     Path marker = dir.resolve("pwned");
     String command = "touch " + marker;
-    // os.system("touch ...") via GLOBAL + REDUCE, as a malicious checkpoint would do it.
-    byte[] p = new PickleWriter().proto(2).global("os", "system").str(command).op(0x85, 'R').stop();
-    Object result = load(p);
-    Placeholder ph = assertInstanceOf(Placeholder.class, result);
-    assertEquals("os.system", ph.target);
-    assertEquals(List.of(command), ph.args);
+    byte[][] payloads = {
+      // os.system("touch ...") via GLOBAL + REDUCE, as a malicious checkpoint would do it
+      new PickleWriter().proto(2).global("os", "system").str(command).op(0x85, 'R').stop(),
+      // the same as a value inside a state dict, never called
+      new PickleWriter().proto(2).op('}').str("w").global("os", "system").op('s').stop(),
+      // builtins.eval via STACK_GLOBAL
+      new PickleWriter().proto(4).shortStr("builtins").shortStr("eval").op(0x93).str("1").op(0x85, 'R').stop(),
+    };
+    String[] names = {"os.system", "os.system", "builtins.eval"};
+    for (int i = 0; i < payloads.length; i++) {
+      byte[] p = payloads[i];
+      HNetException e = assertThrows(HNetException.class, () -> load(p));
+      assertTrue(e.getMessage().contains("refuses the global '" + names[i] + "'"), e.getMessage());
+    }
     assertFalse(Files.exists(marker), "os.system must not run");
   }
 
@@ -165,6 +174,43 @@ class UnpicklerTest {
             .stop();
     Map<?, ?> m = assertInstanceOf(Map.class, load(p));
     assertEquals(List.of("b", "a"), List.copyOf(m.keySet()));
+  }
+
+  /** Inputs that once took minutes, exponential time or the whole heap now fail at once. */
+  @Test
+  void hostilePicklesFailInBoundedTimeAndMemory() {
+    // a 3,000,000-digit LONG (quadratic to parse)
+    byte[] digits = new byte[3_000_000];
+    java.util.Arrays.fill(digits, (byte) '7');
+    byte[] longText = new PickleWriter().proto(2).op('L').raw(digits).op('L', '\n').stop();
+    assertMessage(longText, "limit 4300 digits");
+    // a non-numeric INT and memo key
+    assertMessage(new PickleWriter().proto(2).op('I').raw("12x\n".getBytes()).stop(), "bad INT argument");
+    assertMessage(new PickleWriter().proto(2).integer(1).op('p').raw("abc\n".getBytes()).stop(), "bad memo");
+    // a dict key that is a tuple DAG of depth 39: 2^39 leaves when expanded
+    PickleWriter dag = new PickleWriter().proto(2).op('}').integer(0);
+    for (int d = 0; d < 39; d++) dag.op('q', 0, 'h', 0, 0x86); // memo it, push it again, pair them
+    assertMessage(dag.integer(1).op('s').stop(), "nodes (limit 10000)");
+    // a list as a key (unhashable in Python)
+    assertMessage(new PickleWriter().proto(2).op('}', ']').integer(1).op('s').stop(), "unhashable");
+    // a 200,000-deep nesting of lists, then described in an error: bounded
+    PickleWriter deep = new PickleWriter().proto(2);
+    for (int d = 0; d < 200_000; d++) deep.op(']');
+    for (int d = 0; d < 199_999; d++) deep.op('a');
+    deep.str("f").op(0x86, ')', 'R');
+    assertMessage(deep.stop(), "REDUCE");
+    // a list holding itself, described
+    assertMessage(new PickleWriter().proto(2).op(']', 'q', 0, 'h', 0, 'a', 'h', 0).op(')', 'R').stop(), "REDUCE");
+  }
+
+  private static void assertMessage(byte[] p, String fragment) {
+    long t0 = System.nanoTime();
+    HNetException e = assertThrows(HNetException.class, () -> load(p));
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(e.getMessage().contains(fragment), e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    assertTrue(e.getMessage().length() < 600, e.getMessage().length() + " characters");
+    assertTrue(ms < 5000, ms + " ms");
   }
 
   @Test

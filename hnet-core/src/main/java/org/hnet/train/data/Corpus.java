@@ -152,6 +152,9 @@ public final class Corpus implements AutoCloseable {
 
   private static DocSource source(Path path, String jsonField) {
     if (!Files.exists(path)) throw new HNetException(path + ": no such file or directory");
+    if (!Files.isDirectory(path) && !Files.isRegularFile(path)) {
+      throw new HNetException(path + ": is not a regular file (a pipe or a device?); give a file or a directory");
+    }
     String name = path.getFileName() == null ? "" : path.getFileName().toString();
     name = name.toLowerCase(Locale.ROOT);
     DocSource source;

@@ -158,16 +158,16 @@ class ConfigValidationTest {
 
   @Test
   void nonPositiveValues() {
-    fails(with("[64, 64, 96]", "[0, 64, 96]"), "d_model[0] must be >= 1, got 0");
-    fails(with("[0, 128, 192]", "[-1, 128, 192]"), "d_intermediate[0] must be >= 0");
-    fails(with("\"d_conv\": 4", "\"d_conv\": 0"), "ssm_cfg.d_conv must be >= 1");
-    fails(with("[2, 2, 4]", "[2, 0, 4]"), "attn_cfg.num_heads[1] must be >= 1");
+    fails(with("[64, 64, 96]", "[0, 64, 96]"), "d_model[0] must be in [1, 1048576], got 0");
+    fails(with("[0, 128, 192]", "[-1, 128, 192]"), "d_intermediate[0] must be in [0, 4194304]");
+    fails(with("\"d_conv\": 4", "\"d_conv\": 0"), "ssm_cfg.d_conv must be in [1, 1024]");
+    fails(with("[2, 2, 4]", "[2, 0, 4]"), "attn_cfg.num_heads[1] must be in [1, 1048576]");
     fails(with("[-1, 7, -1]", "[-1, -2, -1]"), "attn_cfg.window_size[1]");
   }
 
   @Test
   void vocabSizeNotPositive() {
-    fails(with("\"vocab_size\": 256", "\"vocab_size\": 0"), "vocab_size must be >= 1");
+    fails(with("\"vocab_size\": 256", "\"vocab_size\": 0"), "vocab_size must be in [1, 16777216]");
   }
 
   @Test

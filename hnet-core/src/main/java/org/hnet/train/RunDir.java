@@ -228,6 +228,10 @@ public final class RunDir {
    * is left alone, and then so is the directory, which is an error (it would block the next swap).
    */
   private void removeCheckpoint(Path dir) throws IOException {
+    if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      // a link or a file where hnet keeps a checkpoint directory: never followed, never removed
+      throw new HNetException(dir + ": is not a directory (a link?); hnet keeps checkpoints there: move it away");
+    }
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return;
     for (String f : CHECKPOINT_FILES) Files.deleteIfExists(dir.resolve(f));
     try (Stream<Path> left = Files.list(dir)) {

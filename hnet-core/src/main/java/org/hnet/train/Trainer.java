@@ -155,12 +155,12 @@ public final class Trainer implements AutoCloseable {
       BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), dataState);
       t = new Trainer(run, ck.config(), ck.model(), opts, corpus, stream, ck.optimizerState(), ck.optimizerSteps(),
           ck.state().step(), ck.state().trainedBytes());
+      run.settle(ck);
+      run.truncateMetricsAfter(ck.state().step());
     } catch (RuntimeException e) {
       corpus.close();
       throw e;
     }
-    run.settle(ck);
-    run.truncateMetricsAfter(ck.state().step());
     return t;
   }
 

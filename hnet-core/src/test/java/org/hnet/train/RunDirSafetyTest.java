@@ -232,6 +232,29 @@ class RunDirSafetyTest {
     assertEquals(List.of("format", "step"), List.copyOf(meta.keySet()));
   }
 
+  /** A link planted where the next checkpoint is written is refused, and its target is untouched. */
+  @Test
+  void aLinkAtTheCheckpointDirectoryIsNotFollowed(@TempDir Path tmp) throws IOException {
+    Path data = TrainerTest.corpus(tmp);
+    Path run = tmp.resolve("run");
+    Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
+    Files.writeString(elsewhere.resolve("keep.txt"), "mine");
+    try (Trainer t = Trainer.start(run, CFG, data, options(3))) {
+      t.run(QUIET, () -> t.step() >= 1);
+    }
+    Files.createSymbolicLink(run.resolve("checkpoint.tmp"), elsewhere);
+    try (Trainer t = Trainer.resume(run, null)) {
+      fail("resumed over a planted link");
+    } catch (HNetException e) {
+      assertTrue(e.getMessage().contains("not a directory"), e.getMessage());
+    }
+    assertEquals(List.of("keep.txt"), Files.list(elsewhere).map(p -> p.getFileName().toString()).toList());
+  }
+
+  private static void fail(String message) {
+    throw new AssertionError(message);
+  }
+
   /** A run whose corpus cannot be opened leaves no directory behind. */
   @Test
   void aRunThatCannotStartLeavesNothing(@TempDir Path tmp) throws IOException {

@@ -94,6 +94,16 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--alpha", defaultValue = "0.03", description = "Weight of the ratio losses (default: ${DEFAULT-VALUE}).")
   double alpha;
 
+  @Option(names = "--ratio-from", split = ",", paramLabel = "N0,N1,..",
+      description = "Target compression per routing stage at step 0, ramped to --ratio over --ramp steps (the boundary rate 1/N moves linearly).")
+  double[] ratioFrom;
+
+  @Option(names = "--alpha-from", paramLabel = "A", description = "Weight of the ratio losses at step 0, ramped to --alpha over --ramp steps.")
+  Double alphaFrom;
+
+  @Option(names = "--ramp", defaultValue = "0", paramLabel = "STEPS", description = "Steps over which --ratio-from and --alpha-from reach --ratio and --alpha (default: none).")
+  long ramp;
+
   @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
   double weightDecay;
 
@@ -177,7 +187,8 @@ final class TrainCommand implements Callable<Integer> {
     }
     long warm = warmup != null ? warmup : Math.min(200, steps / 10);
     TrainOptions opts = new TrainOptions(steps, batch, seqLen, accum, lr, schedule, warm, mult, n, alpha, weightDecay,
-        0.9, 0.95, 1e-8, clip, seed, checkpointEvery, evalEvery, evalBatches, evalFraction, jsonField, sampling);
+        0.9, 0.95, 1e-8, clip, seed, checkpointEvery, evalEvery, evalBatches, evalFraction, jsonField, sampling,
+        ratioFrom, alphaFrom, ramp);
     return Trainer.start(out, cfg, dataPath, opts);
   }
 

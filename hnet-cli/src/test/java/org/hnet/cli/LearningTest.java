@@ -49,7 +49,7 @@ class LearningTest {
     double entropy = unigramEntropyBits(text);
 
     TrainOptions opts = new TrainOptions(250, 8, 256, 1, 3e-3, "wsd", 20, new double[] {1, 1}, new double[] {TARGET},
-        0.03, 0.1, 0.9, 0.95, 1e-8, 1.0, 1, 1000, 0, 0, 0.1, "text", "random");
+        0.03, 0.1, 0.9, 0.95, 1e-8, 1.0, 1, 1000, 0, 0, 0.1, "text", "random", null, null, 0);
     Evaluator.Result r;
     try (Trainer t = Trainer.start(tmp.resolve("run"), HNetConfig.parse(TINY, "tiny"), data, opts)) {
       Evaluator.Result[] last = new Evaluator.Result[1];

@@ -29,12 +29,19 @@ import org.hnet.train.data.Sampling;
  * @param sampling how rows are drawn: "random" (i.i.d. windows of the whole train part) or
  *     "sequential" (in order, shuffled within blocks); absent in runs made before random sampling,
  *     which were sequential
+ * @param ratioFrom target compression per routing stage at step 0 when it is ramped (null: no
+ *     ramp); the boundary rate 1/N moves linearly from 1/ratioFrom to 1/ratioTargets over {@code
+ *     ramp} steps
+ * @param alphaFrom weight of the ratio losses at step 0 when it is ramped (null: no ramp); moves
+ *     linearly to {@code alpha} over {@code ramp} steps
+ * @param ramp steps over which ratioFrom and alphaFrom move to their targets (0: none)
  */
 public record TrainOptions(
     long steps, int batch, int seqLen, int accum, double lr, String schedule, long warmup,
     double[] lrMultipliers, double[] ratioTargets, double alpha, double weightDecay, double beta1,
     double beta2, double eps, double clip, long seed, long checkpointEvery, long evalEvery,
-    int evalBatches, double evalFraction, String jsonField, String sampling) {
+    int evalBatches, double evalFraction, String jsonField, String sampling, double[] ratioFrom, Double alphaFrom,
+    long ramp) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -53,6 +60,31 @@ public record TrainOptions(
     for (double m : lrMultipliers) require(m > 0, "learning-rate multipliers must be positive, got " + m);
     if (sampling == null) sampling = Sampling.SEQUENTIAL.id();
     Sampling.parse(sampling); // names the bad value
+    require(ramp >= 0, "--ramp must not be negative");
+    if (ratioFrom != null) {
+      require(ratioFrom.length == ratioTargets.length, "--ratio-from needs one value per routing stage, as --ratio");
+      for (double n : ratioFrom) require(n > 1, "every --ratio-from N must be greater than 1, got " + n);
+    }
+    require(alphaFrom == null || alphaFrom >= 0, "--alpha-from must not be negative");
+  }
+
+  /** The target compression of each routing stage at {@code step} (see {@link #ratioFrom}). */
+  public double[] ratioAt(long step) {
+    if (ratioFrom == null || ramp == 0) return ratioTargets.clone();
+    double f = Math.min(1.0, (double) step / ramp);
+    double[] n = new double[ratioTargets.length];
+    for (int s = 0; s < n.length; s++) {
+      double rate = (1 - f) / ratioFrom[s] + f / ratioTargets[s]; // the boundary rate moves linearly
+      n[s] = 1 / rate;
+    }
+    return n;
+  }
+
+  /** The weight of the ratio losses at {@code step} (see {@link #alphaFrom}). */
+  public double alphaAt(long step) {
+    if (alphaFrom == null || ramp == 0) return alpha;
+    double f = Math.min(1.0, (double) step / ramp);
+    return (1 - f) * alphaFrom + f * alpha;
   }
 
   /** {@link #sampling} as the enum. */

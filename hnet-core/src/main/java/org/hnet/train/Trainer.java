@@ -229,10 +229,12 @@ public final class Trainer implements AutoCloseable {
       double loss = 0, ce = 0;
       double[] ratio = new double[config.numStages() - 1];
       long[] positions = new long[ratio.length], boundaries = new long[ratio.length];
+      double[] ratioNow = options.ratioAt(step);
+      double alphaNow = options.alphaAt(step);
       for (int micro = 0; micro < options.accum(); micro++) {
         Batch b = stream.next();
         SeqLens seqs = new SeqLens(b.cuSeqlens());
-        HNetForCausalLM.Losses l = model.lossAndGradients(b.tokens(), b.targets(), seqs, options.ratioTargets(), options.alpha());
+        HNetForCausalLM.Losses l = model.lossAndGradients(b.tokens(), b.targets(), seqs, ratioNow, alphaNow);
         loss += l.total() / options.accum();
         ce += l.ce() / options.accum();
         for (int s = 0; s < ratio.length; s++) {

@@ -121,7 +121,7 @@ class RunDirSafetyTest {
 
   static TrainOptions options(long steps) {
     return new TrainOptions(steps, 2, 64, 1, 3e-3, "wsd", 1, new double[] {1.0, 0.8}, new double[] {4}, 0.03, 0.1,
-        0.9, 0.95, 1e-8, 1.0, 7, 1, 0, 1, 0.1, "text", "random");
+        0.9, 0.95, 1e-8, 1.0, 7, 1, 0, 1, 0.1, "text", "random", null, null, 0);
   }
 
   /** A diverged run stops with an error naming the step, keeps the last good checkpoint and writes valid JSON. */
@@ -130,7 +130,7 @@ class RunDirSafetyTest {
     Path data = TrainerTest.corpus(tmp);
     Path run = tmp.resolve("run");
     TrainOptions huge = new TrainOptions(20, 2, 64, 1, 1e30, "constant", 0, new double[] {1.0, 1.0}, new double[] {4}, 0.03,
-        0.0, 0.9, 0.95, 1e-8, 0, 7, 1, 0, 1, 0.1, "text", "random");
+        0.0, 0.9, 0.95, 1e-8, 0, 7, 1, 0, 1, 0.1, "text", "random", null, null, 0);
     HNetException e;
     try (Trainer t = Trainer.start(run, CFG, data, huge)) {
       e = assertThrows(HNetException.class, () -> t.run(QUIET, () -> false));

@@ -33,7 +33,7 @@ class TrainerTest {
 
   static TrainOptions options(long steps) {
     return new TrainOptions(steps, 2, 64, 2, 3e-3, "wsd", 2, new double[] {1.0, 0.8}, new double[] {4}, 0.03, 0.1,
-        0.9, 0.95, 1e-8, 1.0, 7, 100, 3, 2, 0.1, "text", "random");
+        0.9, 0.95, 1e-8, 1.0, 7, 100, 3, 2, 0.1, "text", "random", null, null, 0);
   }
 
   static Map<String, TensorData> weights(Path run) {

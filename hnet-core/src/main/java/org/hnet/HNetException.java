@@ -5,9 +5,9 @@ package org.hnet;
  * message is one line that names the file, tensor, field or position at fault; the CLI prints it
  * without a stack trace (unless --debug) and exits non-zero.
  *
- * <p>The names in a message come from files, and a file can hold any bytes: control characters
- * (a line break, a terminal escape that would clear the screen or recolour it) are shown as
- * {@code \\uXXXX}, so the message stays one line of plain text.
+ * <p>The names in a message come from files, and a file can hold any bytes: control characters (a
+ * line break, a terminal escape that would clear the screen or recolour it) are shown as {@code
+ * \\uXXXX}, so the message stays one line of plain text.
  */
 public class HNetException extends RuntimeException {
   public HNetException(String message) {

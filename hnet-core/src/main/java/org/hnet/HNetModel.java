@@ -22,9 +22,9 @@ import org.hnet.nn.HNetForCausalLM;
  * <p>Thread safety: one HNetModel may be used by several threads at once for {@code generate},
  * {@code stream}, {@code generateBatch} and {@code score}: every call allocates its own inference
  * caches (which also own the buffers of the decode steps; a scoring forward allocates per call),
- * the weights are only read, and the model's prefill buffers are taken by one prompt's prefill at
- * a time (another thread's prefill meanwhile allocates its own). (Training a model while it serves is not supported: training
- * keeps its activations in the model.)
+ * the weights are only read, and the model's prefill buffers are taken by one prompt's prefill at a
+ * time (another thread's prefill meanwhile allocates its own). (Training a model while it serves is
+ * not supported: training keeps its activations in the model.)
  *
  * <pre>{@code
  * HNetModel model = HNetModel.load(Path.of("runs/demo"));
@@ -40,9 +40,13 @@ public final class HNetModel {
     this.lm = lm;
   }
 
-  /** Loads {@code config.json} + {@code model.safetensors}/{@code model.pt}, or a training run's checkpoint. */
+  /**
+   * Loads {@code config.json} + {@code model.safetensors}/{@code model.pt}, or a training run's
+   * checkpoint.
+   */
   public static HNetModel load(Path dir) {
-    if (!Files.exists(dir.resolve("config.json")) && Files.exists(dir.resolve("checkpoint/config.json"))) {
+    if (!Files.exists(dir.resolve("config.json"))
+        && Files.exists(dir.resolve("checkpoint/config.json"))) {
       dir = dir.resolve("checkpoint");
     }
     return new HNetModel(HNetForCausalLM.load(dir));
@@ -59,33 +63,42 @@ public final class HNetModel {
     return sb.toString();
   }
 
-  /** Generates, handing {@code onText} each piece of text as soon as its characters are complete. */
+  /**
+   * Generates, handing {@code onText} each piece of text as soon as its characters are complete.
+   */
   public void generate(String prompt, GenerateOptions o, Consumer<String> onText) {
     Utf8Stream utf8 = new Utf8Stream();
-    new Generator(lm).generate(List.of(prompt.getBytes(StandardCharsets.UTF_8)), o, (row, b, depth) -> {
-      String piece = utf8.push(b);
-      if (!piece.isEmpty()) onText.accept(piece);
-    });
+    new Generator(lm)
+        .generate(
+            List.of(prompt.getBytes(StandardCharsets.UTF_8)),
+            o,
+            (row, b, depth) -> {
+              String piece = utf8.push(b);
+              if (!piece.isEmpty()) onText.accept(piece);
+            });
     String rest = utf8.flush();
     if (!rest.isEmpty()) onText.accept(rest);
   }
 
   /**
    * Generates on a background thread and returns the text pieces as they come. Close the iterator
-   * early by simply abandoning it: the producer stops at the next piece it cannot hand over
-   * within the queue (it is a daemon thread).
+   * early by simply abandoning it: the producer stops at the next piece it cannot hand over within
+   * the queue (it is a daemon thread).
    */
   public Iterator<String> stream(String prompt, GenerateOptions o) {
     BlockingQueue<Object> queue = new ArrayBlockingQueue<>(256);
     Object end = new Object();
-    Thread producer = new Thread(() -> {
-      try {
-        generate(prompt, o, piece -> put(queue, piece));
-        put(queue, end);
-      } catch (RuntimeException e) {
-        put(queue, e);
-      }
-    }, "hnet-stream");
+    Thread producer =
+        new Thread(
+            () -> {
+              try {
+                generate(prompt, o, piece -> put(queue, piece));
+                put(queue, end);
+              } catch (RuntimeException e) {
+                put(queue, e);
+              }
+            },
+            "hnet-stream");
     producer.setDaemon(true);
     producer.start();
     return new Iterator<>() {
@@ -126,8 +139,10 @@ public final class HNetModel {
   /** Generates a completion for every prompt together (each as if alone); returns the texts. */
   public List<String> generateBatch(List<String> prompts, GenerateOptions o) {
     List<byte[]> bytes = prompts.stream().map(p -> p.getBytes(StandardCharsets.UTF_8)).toList();
-    return new Generator(lm).generate(bytes, o, (row, b, depth) -> {}).stream()
-        .map(r -> new String(r.bytes(), StandardCharsets.UTF_8)).toList();
+    return new Generator(lm)
+        .generate(bytes, o, (row, b, depth) -> {}).stream()
+            .map(r -> new String(r.bytes(), StandardCharsets.UTF_8))
+            .toList();
   }
 
   /** Per-byte log-probabilities of {@code text} (UTF-8) and the chunk boundaries of every stage. */

@@ -35,7 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @State(Scope.Benchmark)
@@ -108,14 +110,17 @@ public class KernelBench {
 
   @Benchmark
   public float[] ssdScan() {
-    Ssd.scan(y, 0, H * P, x, 0, H * P, dt, 0, H, dtBias, aLog, b, 0, N, c, 0, N, d, cu, 4, H, P, N, Q, null);
+    Ssd.scan(
+        y, 0, H * P, x, 0, H * P, dt, 0, H, dtBias, aLog, b, 0, N, c, 0, N, d, cu, 4, H, P, N, Q,
+        null);
     return y;
   }
 
   @Benchmark
   public float[] ssdScanBackward() {
-    SsdBackward.scanBackward(dx, 0, H * P, ddt, 0, H, gH, gA, db, 0, N, dc, 0, N, gD, dy, 0, H * P,
-        x, 0, H * P, dt, 0, H, dtBias, aLog, b, 0, N, c, 0, N, d, cu, 4, H, P, N, Q);
+    SsdBackward.scanBackward(
+        dx, 0, H * P, ddt, 0, H, gH, gA, db, 0, N, dc, 0, N, gD, dy, 0, H * P, x, 0, H * P, dt, 0,
+        H, dtBias, aLog, b, 0, N, c, 0, N, d, cu, 4, H, P, N, Q);
     return dx;
   }
 
@@ -127,7 +132,8 @@ public class KernelBench {
 
   @Benchmark
   public float[] conv1dBackward() {
-    Conv1dBackward.causalSiluBackward(dConvIn, 0, C, dConvW, dConvB, convOut, 0, C, convIn, 0, C, convW, convB, cu, 4, C, W);
+    Conv1dBackward.causalSiluBackward(
+        dConvIn, 0, C, dConvW, dConvB, convOut, 0, C, convIn, 0, C, convW, convB, cu, 4, C, W);
     return dConvIn;
   }
 
@@ -139,7 +145,24 @@ public class KernelBench {
 
   @Benchmark
   public float[] attentionBackward() {
-    AttentionBackward.backward(dqkv, 0, 3 * HA * PA, dOut, 0, qkv, 0, 3 * HA * PA, attnOut, 0, lse, cuA, 4, HA, PA, 32, -1);
+    AttentionBackward.backward(
+        dqkv,
+        0,
+        3 * HA * PA,
+        dOut,
+        0,
+        qkv,
+        0,
+        3 * HA * PA,
+        attnOut,
+        0,
+        lse,
+        cuA,
+        4,
+        HA,
+        PA,
+        32,
+        -1);
     return dqkv;
   }
 
@@ -149,10 +172,13 @@ public class KernelBench {
     return rmsY;
   }
 
-  /** RMSNorm backward at d_model 256 over T positions: dx and the weight gradient (a sum over T). */
+  /**
+   * RMSNorm backward at d_model 256 over T positions: dx and the weight gradient (a sum over T).
+   */
   @Benchmark
   public float[] rmsnormBackward() {
-    Ops.rmsnormBackward(rmsDx, 0, 256, false, rmsDw, rmsDy, 0, 256, rmsX, 0, 256, rmsW, T, 256, 1e-5f, rmsRstd);
+    Ops.rmsnormBackward(
+        rmsDx, 0, 256, false, rmsDw, rmsDy, 0, 256, rmsX, 0, 256, rmsW, T, 256, 1e-5f, rmsRstd);
     return rmsDx;
   }
 

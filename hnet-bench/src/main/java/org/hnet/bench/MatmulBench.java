@@ -18,8 +18,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Matrix products. Shapes are "MxKxN": x[M×K] · w[N×K]ᵀ → y[M×N]; 2·M·N·K flops per call.
- * GFLOP/s = 2·M·N·K / (time per op). {@code threads} sets {@link Parallel#setThreads}.
+ * Matrix products. Shapes are "MxKxN": x[M×K] · w[N×K]ᵀ → y[M×N]; 2·M·N·K flops per call. GFLOP/s =
+ * 2·M·N·K / (time per op). {@code threads} sets {@link Parallel#setThreads}.
  *
  * <pre>
  * java --add-modules=jdk.incubator.vector -jar hnet-bench/target/benchmarks.jar MatmulBench \
@@ -28,7 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class MatmulBench {
@@ -67,8 +69,14 @@ public class MatmulBench {
   /** Forward shapes: 1024³ and the model's (prefill and decode). */
   @State(Scope.Benchmark)
   public static class Operands extends Data {
-    @Param({"1024x1024x1024", "4096x256x1096", "4096x384x2048", "4096x1024x384", "1x256x1096",
-        "8x384x2048"})
+    @Param({
+      "1024x1024x1024",
+      "4096x256x1096",
+      "4096x384x2048",
+      "4096x1024x384",
+      "1x256x1096",
+      "8x384x2048"
+    })
     public String shape;
 
     @Param({"1", "2"})

@@ -27,11 +27,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The model's two steady-state loops on the small-1stage benchmark model (random weights,
- * {@code Init.weights(cfg, 0)}, as {@code hnet bench --config}): one decode step of R rows through
- * the caches, and one training step (forward + backward of CE + 0.03·Σ ratio losses with N = 3, no
- * optimizer) on 4 × 1024 bytes. Their interest is the allocation rate per operation
- * ({@code gc.alloc.rate.norm}, bytes/op), which timing noise does not affect:
+ * The model's two steady-state loops on the small-1stage benchmark model (random weights, {@code
+ * Init.weights(cfg, 0)}, as {@code hnet bench --config}): one decode step of R rows through the
+ * caches, and one training step (forward + backward of CE + 0.03·Σ ratio losses with N = 3, no
+ * optimizer) on 4 × 1024 bytes. Their interest is the allocation rate per operation ({@code
+ * gc.alloc.rate.norm}, bytes/op), which timing noise does not affect:
  *
  * <pre>
  * java --add-modules=jdk.incubator.vector -jar hnet-bench/target/benchmarks.jar ModelBench.decodeStep -prof gc -f 1 -wi 2 -i 3 -w 1 -r 2
@@ -44,7 +44,9 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 2)
 public class ModelBench {
@@ -54,7 +56,8 @@ public class ModelBench {
   /** The small-1stage model with random weights (built once per trial). */
   static HNetForCausalLM model() {
     try (InputStream in = ModelBench.class.getResourceAsStream(CONFIG)) {
-      HNetConfig cfg = HNetConfig.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), CONFIG);
+      HNetConfig cfg =
+          HNetConfig.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), CONFIG);
       Map<String, float[]> w = Init.weights(cfg, 0);
       return new HNetForCausalLM(cfg, new Params(w::get));
     } catch (IOException e) {
@@ -64,8 +67,30 @@ public class ModelBench {
 
   /** n bytes of text-like input: words from a fixed list in a fixed pseudo-random order. */
   static int[] text(int n, long seed) {
-    String[] words = {"the", "whale", "sea", "of", "and", "Ahab", "ship", "a", "to", "in", "white", "that",
-        "his", "it", "harpoon", "captain", "deck", "was", "with", "Ishmael,", "boat", "water."};
+    String[] words = {
+      "the",
+      "whale",
+      "sea",
+      "of",
+      "and",
+      "Ahab",
+      "ship",
+      "a",
+      "to",
+      "in",
+      "white",
+      "that",
+      "his",
+      "it",
+      "harpoon",
+      "captain",
+      "deck",
+      "was",
+      "with",
+      "Ishmael,",
+      "boat",
+      "water."
+    };
     SplittableRandom r = new SplittableRandom(seed);
     StringBuilder sb = new StringBuilder();
     while (sb.length() < n) sb.append(words[r.nextInt(words.length)]).append(' ');
@@ -76,8 +101,8 @@ public class ModelBench {
   }
 
   /**
-   * A decode state in steady state: the cache is allocated once and a 256-byte prompt prefilled
-   * per row; every operation feeds one byte to every row. The cache is refilled (prefilled again)
+   * A decode state in steady state: the cache is allocated once and a 256-byte prompt prefilled per
+   * row; every operation feeds one byte to every row. The cache is refilled (prefilled again)
    * between iterations when the next one could run past its positions; a refill allocates (the
    * prefill's buffers are not kept) and JMH counts it in that iteration, so the caches are long
    * enough for the whole run of the command below.
@@ -112,7 +137,10 @@ public class ModelBench {
       refill();
     }
 
-    /** Refills when the next iteration might not fit: it may take 2.5× the longest so far (1 s warm-up, 2 s measured). */
+    /**
+     * Refills when the next iteration might not fit: it may take 2.5× the longest so far (1 s
+     * warm-up, 2 s measured).
+     */
     @Setup(Level.Iteration)
     public void iteration() {
       longest = Math.max(longest, pos - mark);
@@ -128,7 +156,9 @@ public class ModelBench {
 
   @Benchmark
   public float[] decodeStep(Decode s) {
-    if (PROMPT + s.pos >= s.maxLen) throw new IllegalStateException("an iteration ran past the decode cache: shorten the iterations (-r)");
+    if (PROMPT + s.pos >= s.maxLen)
+      throw new IllegalStateException(
+          "an iteration ran past the decode cache: shorten the iterations (-r)");
     int b = s.stream[s.pos++];
     for (int r = 0; r < s.rows; r++) s.tok[r] = b;
     return s.lm.step(s.tok, s.cache, s.all).logits();
@@ -151,7 +181,8 @@ public class ModelBench {
       lm = model();
       tokens = text(TRAIN_B * TRAIN_L, 3);
       targets = new int[tokens.length];
-      for (int t = 0; t < targets.length; t++) targets[t] = (t + 1) % TRAIN_L == 0 ? -1 : tokens[t + 1];
+      for (int t = 0; t < targets.length; t++)
+        targets[t] = (t + 1) % TRAIN_L == 0 ? -1 : tokens[t + 1];
       seqs = SeqLens.uniform(TRAIN_B, TRAIN_L);
       n = new double[lm.config.numStages() - 1];
       Arrays.fill(n, 3.0);

@@ -23,14 +23,19 @@ class KernelReportTest {
 
   @Test
   void scanAndAttentionAreCountedByTheKernelsThemselves() {
-    // Ssd.scan counts 4 flops per (token, head, head dim, state): the recurrence's update and readout
+    // Ssd.scan counts 4 flops per (token, head, head dim, state): the recurrence's update and
+    // readout
     long t = KernelBench.T, h = KernelBench.H, p = KernelBench.P, n = KernelBench.N;
     assertEquals(4 * t * h * p * n, KernelReport.work("KernelBench.ssdScan").flops());
-    // causal attention over 4 sequences of 450: 4·450·451/2 pairs, QKᵀ and PV at 2 flops each per channel
+    // causal attention over 4 sequences of 450: 4·450·451/2 pairs, QKᵀ and PV at 2 flops each per
+    // channel
     long pairs = 4L * 450 * 451 / 2;
-    assertEquals(pairs * 4 * KernelBench.HA * KernelBench.PA, KernelReport.work("KernelBench.attention").flops());
-    assertTrue(KernelReport.work("KernelBench.attentionBackward").flops()
-        > KernelReport.work("KernelBench.attention").flops());
+    assertEquals(
+        pairs * 4 * KernelBench.HA * KernelBench.PA,
+        KernelReport.work("KernelBench.attention").flops());
+    assertTrue(
+        KernelReport.work("KernelBench.attentionBackward").flops()
+            > KernelReport.work("KernelBench.attention").flops());
   }
 
   @Test
@@ -52,7 +57,9 @@ class KernelReportTest {
 
   @Test
   void anUnknownBenchmarkIsRefused() {
-    var e = assertThrows(IllegalArgumentException.class, () -> KernelReport.work("KernelBench.nothing"));
+    var e =
+        assertThrows(
+            IllegalArgumentException.class, () -> KernelReport.work("KernelBench.nothing"));
     assertTrue(e.getMessage().contains("KernelBench.nothing"), e.getMessage());
   }
 }

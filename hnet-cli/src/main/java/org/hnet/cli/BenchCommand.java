@@ -52,24 +52,41 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "A model directory.")
     Path model;
 
-    @Option(names = "--config", paramLabel = "C.json", description = "A config: random weights (init_weights(0.02), seed 0).")
+    @Option(
+        names = "--config",
+        paramLabel = "C.json",
+        description = "A config: random weights (init_weights(0.02), seed 0).")
     Path config;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   ModelSource source;
 
-  @Option(names = "--input", paramLabel = "BENCH.safetensors", description = "train_ids (B×L), prefill_ids (1×L), decode_ids (1×(P+G)), decode_batch8_ids (8×(P+G)), prompt_len (P); default: built from the shipped corpus.")
+  @Option(
+      names = "--input",
+      paramLabel = "BENCH.safetensors",
+      description =
+          "train_ids (B×L), prefill_ids (1×L), decode_ids (1×(P+G)), decode_batch8_ids (8×(P+G)), prompt_len (P); default: built from the shipped corpus.")
   Path input;
 
   @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
   Integer threads;
 
-  @Option(names = "--repeats", defaultValue = "5", description = "Timed runs per measurement after warm-up (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--repeats",
+      defaultValue = "5",
+      description = "Timed runs per measurement after warm-up (default: ${DEFAULT-VALUE}).")
   int repeats;
 
-  @Option(names = "--warmups", defaultValue = "2", description = "Untimed runs before the timed ones (default: ${DEFAULT-VALUE}; decoding runs "
-      + DECODE_EXTRA_WARMUPS + " more, and then up to " + DECODE_MAX_EXTRA_WARMUPS + " more while the JIT is still compiling).")
+  @Option(
+      names = "--warmups",
+      defaultValue = "2",
+      description =
+          "Untimed runs before the timed ones (default: ${DEFAULT-VALUE}; decoding runs "
+              + DECODE_EXTRA_WARMUPS
+              + " more, and then up to "
+              + DECODE_MAX_EXTRA_WARMUPS
+              + " more while the JIT is still compiling).")
   int warmups;
 
   /**
@@ -92,33 +109,60 @@ final class BenchCommand implements Callable<Integer> {
   /** A pass that spent at most this share of its wall time compiling ends the decoding warm-up. */
   static final double QUIET_JIT_SHARE = 0.01;
 
-  @Option(names = "--verbose", description = "Print every warm-up and timed run's duration to stderr (to see when the JIT has settled).")
+  @Option(
+      names = "--verbose",
+      description =
+          "Print every warm-up and timed run's duration to stderr (to see when the JIT has settled).")
   boolean verbose;
 
   @Option(names = "--json", description = "One JSON object instead of a table.")
   boolean json;
 
-  @Option(names = "--profile", description = "Also time every kernel call of the timed runs: per measurement, each kernel family's"
-      + " calls, time, share, GFLOP/s and how many threads it kept busy, and the time spent outside the kernels.")
+  @Option(
+      names = "--profile",
+      description =
+          "Also time every kernel call of the timed runs: per measurement, each kernel family's"
+              + " calls, time, share, GFLOP/s and how many threads it kept busy, and the time spent outside the kernels.")
   boolean profile;
 
-  /** A measurement's kernel profile: the records of its timed runs, their total seconds and units (steps, bytes). */
+  /**
+   * A measurement's kernel profile: the records of its timed runs, their total seconds and units
+   * (steps, bytes).
+   */
   record Profiled(List<Profile.Entry> entries, double seconds, double units, String unit) {}
 
   private final Map<Part, Profiled> profiles = new java.util.EnumMap<>(Part.class);
 
   /** The measurements, in the order they run. */
-  enum Part { train, prefill, decode, decode8, matmul }
+  enum Part {
+    train,
+    prefill,
+    decode,
+    decode8,
+    matmul
+  }
 
-  @Option(names = "--only", split = ",", paramLabel = "PART",
-      description = "Run only these measurements (comma-separated: ${COMPLETION-CANDIDATES}); for profiling one of them.")
+  @Option(
+      names = "--only",
+      split = ",",
+      paramLabel = "PART",
+      description =
+          "Run only these measurements (comma-separated: ${COMPLETION-CANDIDATES}); for profiling one of them.")
   List<Part> only;
 
   private boolean runs(Part p) {
     return only == null || only.contains(p);
   }
 
-  record Inputs(int[] train, int trainB, int trainL, int[] prefill, int[] decode, int[] decode8, int promptLen, int decodeLen) {}
+  record Inputs(
+      int[] train,
+      int trainB,
+      int trainL,
+      int[] prefill,
+      int[] decode,
+      int[] decode8,
+      int promptLen,
+      int decodeLen) {}
 
   @Override
   public Integer call() throws Exception {
@@ -140,11 +184,15 @@ final class BenchCommand implements Callable<Integer> {
 
     // training step: forward + backward, gradients zeroed between runs (not timed)
     int[] targets = new int[in.train().length];
-    for (int t = 0; t < targets.length; t++) targets[t] = (t + 1) % in.trainL() == 0 ? -1 : in.train()[t + 1];
+    for (int t = 0; t < targets.length; t++)
+      targets[t] = (t + 1) % in.trainL() == 0 ? -1 : in.train()[t + 1];
     SeqLens trainSeqs = SeqLens.uniform(in.trainB(), in.trainL());
     long[] stagePositions = new long[routers + 1];
     HNetForCausalLM model = lm;
-    double trainS = Double.NaN, trainFlops = Double.NaN, prefillS = Double.NaN, prefillFlops = Double.NaN;
+    double trainS = Double.NaN,
+        trainFlops = Double.NaN,
+        prefillS = Double.NaN,
+        prefillFlops = Double.NaN;
     double decS = Double.NaN, dec8S = Double.NaN, peak = Double.NaN, fmaPeak = Double.NaN;
     int decodeWarmups = 0, decode8Warmups = 0;
     double[] roundTrip = {Double.NaN, Double.NaN, Double.NaN};
@@ -152,19 +200,34 @@ final class BenchCommand implements Callable<Integer> {
     if (runs(Part.train)) {
       org.hnet.kernels.Flops.reset();
       resetPeakHeap();
-      trainS = median(time(Part.train, warmups, repeats, () -> {
-        for (var p : model.parameters.values()) if (p.grad != null) Arrays.fill(p.grad, 0f);
-        HNetForCausalLM.Losses l = model.lossAndGradients(in.train(), targets, trainSeqs, n, 0.03);
-        stagePositions[0] = in.train().length;
-        for (int s = 0; s < routers; s++) stagePositions[s + 1] = l.output().routing().get(s).boundaries();
-      }));
+      trainS =
+          median(
+              time(
+                  Part.train,
+                  warmups,
+                  repeats,
+                  () -> {
+                    for (var p : model.parameters.values())
+                      if (p.grad != null) Arrays.fill(p.grad, 0f);
+                    HNetForCausalLM.Losses l =
+                        model.lossAndGradients(in.train(), targets, trainSeqs, n, 0.03);
+                    stagePositions[0] = in.train().length;
+                    for (int s = 0; s < routers; s++)
+                      stagePositions[s + 1] = l.output().routing().get(s).boundaries();
+                  }));
       trainFlops = org.hnet.kernels.Flops.take() / (double) (warmups + repeats);
       trainPeak = peakHeap();
     }
     int L = in.prefill().length;
     if (runs(Part.prefill)) {
       org.hnet.kernels.Flops.reset();
-      prefillS = median(time(Part.prefill, warmups, repeats, () -> model.prefill(in.prefill(), SeqLens.uniform(1, L), model.allocate(1, L))));
+      prefillS =
+          median(
+              time(
+                  Part.prefill,
+                  warmups,
+                  repeats,
+                  () -> model.prefill(in.prefill(), SeqLens.uniform(1, L), model.allocate(1, L))));
       prefillFlops = org.hnet.kernels.Flops.take() / (double) (warmups + repeats);
     }
     long[] stageSteps = new long[routers + 1], stageSteps8 = new long[routers + 1];
@@ -189,7 +252,8 @@ final class BenchCommand implements Callable<Integer> {
       weightMb8 = weightBytesPerStep(lm.config, stageSteps8) / 1e6;
     }
     if (runs(Part.decode) || runs(Part.decode8)) {
-      bandwidth = org.hnet.kernels.MachinePeak.readGBps(256, 5); // 8× this machine's last-level cache
+      bandwidth =
+          org.hnet.kernels.MachinePeak.readGBps(256, 5); // 8× this machine's last-level cache
     }
     if (runs(Part.matmul)) {
       peak = matmulPeak();
@@ -201,67 +265,180 @@ final class BenchCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       List<String> parts = new ArrayList<>();
-      parts.add(String.format(Locale.ROOT, "\"threads\": %d, \"vector_bits\": %d, \"vectors_emulated\": %b",
-          Parallel.threads(), VectorWidth.bits(), VectorWidth.emulated()));
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "\"threads\": %d, \"vector_bits\": %d, \"vectors_emulated\": %b",
+              Parallel.threads(),
+              VectorWidth.bits(),
+              VectorWidth.emulated()));
       if (runs(Part.train)) {
-        parts.add(String.format(Locale.ROOT, "\"train\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"tokens_per_stage\": %s, \"gflops\": %.2f, \"peak_heap_mb\": %.1f}",
-            trainS, in.train().length / trainS, Arrays.toString(stagePositions), trainFlops / trainS / 1e9, trainPeak / 1e6));
+        parts.add(
+            String.format(
+                Locale.ROOT,
+                "\"train\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"tokens_per_stage\": %s, \"gflops\": %.2f, \"peak_heap_mb\": %.1f}",
+                trainS,
+                in.train().length / trainS,
+                Arrays.toString(stagePositions),
+                trainFlops / trainS / 1e9,
+                trainPeak / 1e6));
       }
       if (runs(Part.prefill)) {
-        parts.add(String.format(Locale.ROOT, "\"prefill\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"gflops\": %.2f}", prefillS, L / prefillS, prefillFlops / prefillS / 1e9));
+        parts.add(
+            String.format(
+                Locale.ROOT,
+                "\"prefill\": {\"median_s\": %.4f, \"bytes_per_s\": %.1f, \"gflops\": %.2f}",
+                prefillS,
+                L / prefillS,
+                prefillFlops / prefillS / 1e9));
       }
       if (runs(Part.decode)) {
-        parts.add(String.format(Locale.ROOT, "\"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f, \"steps_per_stage\": %s, \"prompt_prefill_ms\": %.3f,"
-            + " \"weight_mb_per_byte\": %.3f, \"read_gb_per_s\": %.2f, \"bound_ms_per_byte\": %.4f, \"share_of_bound\": %.4f, \"kv_mb_per_byte\": %.3f,"
-            + " \"warmups\": %d}",
-            decS * 1e3 / G, G / decS, Arrays.toString(stageSteps), promptS * 1e3, weightMb, bandwidth, weightMb / bandwidth, (weightMb / bandwidth) / (decS * 1e3 / G),
-            kvMb[0], decodeWarmups));
+        parts.add(
+            String.format(
+                Locale.ROOT,
+                "\"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f, \"steps_per_stage\": %s, \"prompt_prefill_ms\": %.3f,"
+                    + " \"weight_mb_per_byte\": %.3f, \"read_gb_per_s\": %.2f, \"bound_ms_per_byte\": %.4f, \"share_of_bound\": %.4f, \"kv_mb_per_byte\": %.3f,"
+                    + " \"warmups\": %d}",
+                decS * 1e3 / G,
+                G / decS,
+                Arrays.toString(stageSteps),
+                promptS * 1e3,
+                weightMb,
+                bandwidth,
+                weightMb / bandwidth,
+                (weightMb / bandwidth) / (decS * 1e3 / G),
+                kvMb[0],
+                decodeWarmups));
       }
       if (runs(Part.decode8)) {
-        String ceiling = runs(Part.decode) ? String.format(Locale.ROOT, ", \"ratio_at_bounds\": %.3f", ratioAtBounds(weightMb, kvMb[0], weightMb8, kvMb[1])) : "";
-        parts.add(String.format(Locale.ROOT, "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f, \"steps_per_stage\": %s, \"weight_mb_per_step\": %.3f,"
-            + " \"kv_mb_per_step\": %.3f, \"bound_ms_per_step\": %.4f, \"share_of_bound\": %.4f%s, \"warmups\": %d}",
-            8.0 * G / dec8S, dec8S * 1e3 / G, Arrays.toString(stageSteps8), weightMb8, kvMb[1], weightMb8 / bandwidth,
-            (weightMb8 / bandwidth) / (dec8S * 1e3 / G), ceiling, decode8Warmups));
+        String ceiling =
+            runs(Part.decode)
+                ? String.format(
+                    Locale.ROOT,
+                    ", \"ratio_at_bounds\": %.3f",
+                    ratioAtBounds(weightMb, kvMb[0], weightMb8, kvMb[1]))
+                : "";
+        parts.add(
+            String.format(
+                Locale.ROOT,
+                "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f, \"steps_per_stage\": %s, \"weight_mb_per_step\": %.3f,"
+                    + " \"kv_mb_per_step\": %.3f, \"bound_ms_per_step\": %.4f, \"share_of_bound\": %.4f%s, \"warmups\": %d}",
+                8.0 * G / dec8S,
+                dec8S * 1e3 / G,
+                Arrays.toString(stageSteps8),
+                weightMb8,
+                kvMb[1],
+                weightMb8 / bandwidth,
+                (weightMb8 / bandwidth) / (dec8S * 1e3 / G),
+                ceiling,
+                decode8Warmups));
       }
       if (runs(Part.matmul)) {
-        parts.add(String.format(Locale.ROOT, "\"matmul_peak_gflops\": %.2f, \"fma_peak_gflops\": %.2f", peak, fmaPeak));
-        parts.add(String.format(Locale.ROOT, "\"core_round_trip_ns\": {\"min\": %s, \"median\": %s, \"max\": %s}",
-            jsonNumber(roundTrip[0]), jsonNumber(roundTrip[1]), jsonNumber(roundTrip[2])));
+        parts.add(
+            String.format(
+                Locale.ROOT,
+                "\"matmul_peak_gflops\": %.2f, \"fma_peak_gflops\": %.2f",
+                peak,
+                fmaPeak));
+        parts.add(
+            String.format(
+                Locale.ROOT,
+                "\"core_round_trip_ns\": {\"min\": %s, \"median\": %s, \"max\": %s}",
+                jsonNumber(roundTrip[0]),
+                jsonNumber(roundTrip[1]),
+                jsonNumber(roundTrip[2])));
       }
-      if (runs(Part.train)) parts.add(String.format(Locale.ROOT, "\"train_peak_heap_mb\": %.1f", trainPeak / 1e6));
+      if (runs(Part.train))
+        parts.add(String.format(Locale.ROOT, "\"train_peak_heap_mb\": %.1f", trainPeak / 1e6));
       if (profile) parts.add("\"profile\": " + profileJson());
       out.println("{" + String.join(", ", parts) + "}");
     } else {
-      out.printf(Locale.ROOT, "threads %d, %d-bit vectors%s%n", Parallel.threads(), VectorWidth.bits(),
-          VectorWidth.emulated() ? " (wider than the CPU's: emulated, slow; see -Dhnet.vector.bits)" : "");
+      out.printf(
+          Locale.ROOT,
+          "threads %d, %d-bit vectors%s%n",
+          Parallel.threads(),
+          VectorWidth.bits(),
+          VectorWidth.emulated()
+              ? " (wider than the CPU's: emulated, slow; see -Dhnet.vector.bits)"
+              : "");
       if (runs(Part.train)) {
-        out.printf(Locale.ROOT, "positions per stage in the training batch: %s%n", Arrays.toString(stagePositions));
-        out.printf(Locale.ROOT, "training step %d×%d      %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s; peak heap %.0f MB%n",
-            in.trainB(), in.trainL(), trainS, in.train().length / trainS, trainFlops / trainS / 1e9, trainPeak / 1e6);
+        out.printf(
+            Locale.ROOT,
+            "positions per stage in the training batch: %s%n",
+            Arrays.toString(stagePositions));
+        out.printf(
+            Locale.ROOT,
+            "training step %d×%d      %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s; peak heap %.0f MB%n",
+            in.trainB(),
+            in.trainL(),
+            trainS,
+            in.train().length / trainS,
+            trainFlops / trainS / 1e9,
+            trainPeak / 1e6);
       }
-      if (runs(Part.prefill)) out.printf(Locale.ROOT, "prefill 1×%d            %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s%n", L, prefillS, L / prefillS, prefillFlops / prefillS / 1e9);
+      if (runs(Part.prefill))
+        out.printf(
+            Locale.ROOT,
+            "prefill 1×%d            %8.3f s   %9.1f bytes/s   %6.1f GFLOP/s%n",
+            L,
+            prefillS,
+            L / prefillS,
+            prefillFlops / prefillS / 1e9);
       if (runs(Part.decode)) {
-        out.printf(Locale.ROOT, "decode batch 1          %8.3f ms/byte %7.1f bytes/s; steps per stage %s; the %d-byte prompt's prefill %.1f ms (not counted)%n",
-            decS * 1e3 / G, G / decS, Arrays.toString(stageSteps), in.promptLen(), promptS * 1e3);
-        out.printf(Locale.ROOT, "  weights read per byte %.1f MB (and %.1f MB of KV cache), memory read %.1f GB/s: bound %.3f ms/byte, reached %.0f%%; after %d warm-up passes%n",
-            weightMb, kvMb[0], bandwidth, weightMb / bandwidth, 100 * (weightMb / bandwidth) / (decS * 1e3 / G), decodeWarmups);
+        out.printf(
+            Locale.ROOT,
+            "decode batch 1          %8.3f ms/byte %7.1f bytes/s; steps per stage %s; the %d-byte prompt's prefill %.1f ms (not counted)%n",
+            decS * 1e3 / G,
+            G / decS,
+            Arrays.toString(stageSteps),
+            in.promptLen(),
+            promptS * 1e3);
+        out.printf(
+            Locale.ROOT,
+            "  weights read per byte %.1f MB (and %.1f MB of KV cache), memory read %.1f GB/s: bound %.3f ms/byte, reached %.0f%%; after %d warm-up passes%n",
+            weightMb,
+            kvMb[0],
+            bandwidth,
+            weightMb / bandwidth,
+            100 * (weightMb / bandwidth) / (decS * 1e3 / G),
+            decodeWarmups);
       }
       if (runs(Part.decode8)) {
-        out.printf(Locale.ROOT, "decode batch 8          %8.3f ms/step %7.1f bytes/s", dec8S * 1e3 / G, 8.0 * G / dec8S);
-        if (runs(Part.decode)) out.printf(Locale.ROOT, " (%.2f× batch 1)", (8.0 * G / dec8S) / (G / decS));
+        out.printf(
+            Locale.ROOT,
+            "decode batch 8          %8.3f ms/step %7.1f bytes/s",
+            dec8S * 1e3 / G,
+            8.0 * G / dec8S);
+        if (runs(Part.decode))
+          out.printf(Locale.ROOT, " (%.2f× batch 1)", (8.0 * G / dec8S) / (G / decS));
         out.printf(Locale.ROOT, "; steps per stage %s%n", Arrays.toString(stageSteps8));
-        out.printf(Locale.ROOT, "  weights read per step %.1f MB (and %.1f MB of KV cache): bound %.3f ms/step, reached %.0f%%; after %d warm-up passes%n",
-            weightMb8, kvMb[1], weightMb8 / bandwidth, 100 * (weightMb8 / bandwidth) / (dec8S * 1e3 / G), decode8Warmups);
+        out.printf(
+            Locale.ROOT,
+            "  weights read per step %.1f MB (and %.1f MB of KV cache): bound %.3f ms/step, reached %.0f%%; after %d warm-up passes%n",
+            weightMb8,
+            kvMb[1],
+            weightMb8 / bandwidth,
+            100 * (weightMb8 / bandwidth) / (dec8S * 1e3 / G),
+            decode8Warmups);
         if (runs(Part.decode)) {
-          out.printf(Locale.ROOT, "  both at their bounds (weights and KV cache), batch 8 would give %.2f× the bytes/s of batch 1%n",
+          out.printf(
+              Locale.ROOT,
+              "  both at their bounds (weights and KV cache), batch 8 would give %.2f× the bytes/s of batch 1%n",
               ratioAtBounds(weightMb, kvMb[0], weightMb8, kvMb[1]));
         }
       }
       if (runs(Part.matmul)) {
-        out.printf(Locale.ROOT, "matmul 1024³ peak       %8.1f GFLOP/s; FMA peak of the machine %.1f GFLOP/s%n", peak, fmaPeak);
-        out.printf(Locale.ROOT, "core-to-core round trip %8.0f ns (median of 25 bursts, %.0f–%.0f): where the host put the vCPUs%n",
-            roundTrip[1], roundTrip[0], roundTrip[2]);
+        out.printf(
+            Locale.ROOT,
+            "matmul 1024³ peak       %8.1f GFLOP/s; FMA peak of the machine %.1f GFLOP/s%n",
+            peak,
+            fmaPeak);
+        out.printf(
+            Locale.ROOT,
+            "core-to-core round trip %8.0f ns (median of 25 bursts, %.0f–%.0f): where the host put the vCPUs%n",
+            roundTrip[1],
+            roundTrip[0],
+            roundTrip[2]);
       }
       if (profile) printProfiles(out);
     }
@@ -270,19 +447,33 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** One kernel family's line of a profile, per unit of the measurement (step, prefill, byte). */
-  record ProfileRow(Profile.Kind kind, double calls, double ms, double share, double gflops, double threadsBusy) {}
+  record ProfileRow(
+      Profile.Kind kind,
+      double calls,
+      double ms,
+      double share,
+      double gflops,
+      double threadsBusy) {}
 
   /** The kernel lines of a measurement's profile, in Kind order. */
   static List<ProfileRow> rows(Profiled p) {
     List<ProfileRow> rows = new ArrayList<>();
     for (Profile.Entry k : p.entries()) {
-      rows.add(new ProfileRow(k.kind(), k.calls() / p.units(), k.nanos() / 1e6 / p.units(), k.nanos() / 1e9 / p.seconds(),
-          k.flops() / (double) k.nanos(), k.threadsBusy()));
+      rows.add(
+          new ProfileRow(
+              k.kind(),
+              k.calls() / p.units(),
+              k.nanos() / 1e6 / p.units(),
+              k.nanos() / 1e9 / p.seconds(),
+              k.flops() / (double) k.nanos(),
+              k.threadsBusy()));
     }
     return rows;
   }
 
-  /** Milliseconds per unit spent outside every kernel: the model code between them, allocation, GC. */
+  /**
+   * Milliseconds per unit spent outside every kernel: the model code between them, allocation, GC.
+   */
   static double outsideMs(Profiled p) {
     long inside = 0;
     for (Profile.Entry k : p.entries()) inside += k.nanos();
@@ -297,36 +488,82 @@ final class BenchCommand implements Callable<Integer> {
   private void printProfiles(PrintWriter out) {
     for (var e : profiles.entrySet()) {
       Profiled p = e.getValue();
-      out.printf(Locale.ROOT, "%nkernel profile of %s (%d thread%s; per %s):%n", e.getKey(), Parallel.threads(),
-          Parallel.threads() == 1 ? "" : "s", p.unit());
-      out.printf(Locale.ROOT, "  %-28s %9s %10s %7s %9s %8s%n", "kernel", "calls", "ms", "share", "GFLOP/s", "threads");
+      out.printf(
+          Locale.ROOT,
+          "%nkernel profile of %s (%d thread%s; per %s):%n",
+          e.getKey(),
+          Parallel.threads(),
+          Parallel.threads() == 1 ? "" : "s",
+          p.unit());
+      out.printf(
+          Locale.ROOT,
+          "  %-28s %9s %10s %7s %9s %8s%n",
+          "kernel",
+          "calls",
+          "ms",
+          "share",
+          "GFLOP/s",
+          "threads");
       for (ProfileRow r : rows(p)) {
-        out.printf(Locale.ROOT, "  %-28s %9.1f %10.3f %6.1f%% %9s %8.2f%n", r.kind().label, r.calls(), r.ms(), 100 * r.share(),
-            r.gflops() == 0 ? "" : String.format(Locale.ROOT, "%.1f", r.gflops()), r.threadsBusy());
+        out.printf(
+            Locale.ROOT,
+            "  %-28s %9.1f %10.3f %6.1f%% %9s %8.2f%n",
+            r.kind().label,
+            r.calls(),
+            r.ms(),
+            100 * r.share(),
+            r.gflops() == 0 ? "" : String.format(Locale.ROOT, "%.1f", r.gflops()),
+            r.threadsBusy());
       }
       double outside = outsideMs(p);
-      out.printf(Locale.ROOT, "  %-28s %9s %10.3f %6.1f%%%n", "outside the kernels", "", outside,
+      out.printf(
+          Locale.ROOT,
+          "  %-28s %9s %10.3f %6.1f%%%n",
+          "outside the kernels",
+          "",
+          outside,
           100 * outside / (p.seconds() * 1e3 / p.units()));
     }
   }
 
-  /** {@link #printProfiles} as one JSON object: per measurement, {"unit", "ms_per_unit", "outside_ms", "kernels": [...]}. */
+  /**
+   * {@link #printProfiles} as one JSON object: per measurement, {"unit", "ms_per_unit",
+   * "outside_ms", "kernels": [...]}.
+   */
   private String profileJson() {
     List<String> parts = new ArrayList<>();
     for (var e : profiles.entrySet()) {
       Profiled p = e.getValue();
       List<String> ks = new ArrayList<>();
       for (ProfileRow r : rows(p)) {
-        ks.add(String.format(Locale.ROOT, "{\"kernel\": \"%s\", \"calls\": %.2f, \"ms\": %.4f, \"share\": %.4f, \"gflops\": %.2f, \"threads_busy\": %.3f}",
-            r.kind().name().toLowerCase(Locale.ROOT), r.calls(), r.ms(), r.share(), r.gflops(), r.threadsBusy()));
+        ks.add(
+            String.format(
+                Locale.ROOT,
+                "{\"kernel\": \"%s\", \"calls\": %.2f, \"ms\": %.4f, \"share\": %.4f, \"gflops\": %.2f, \"threads_busy\": %.3f}",
+                r.kind().name().toLowerCase(Locale.ROOT),
+                r.calls(),
+                r.ms(),
+                r.share(),
+                r.gflops(),
+                r.threadsBusy()));
       }
-      parts.add(String.format(Locale.ROOT, "\"%s\": {\"unit\": \"%s\", \"ms_per_unit\": %.4f, \"outside_ms\": %.4f, \"kernels\": [%s]}",
-          e.getKey(), p.unit(), p.seconds() * 1e3 / p.units(), outsideMs(p), String.join(", ", ks)));
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "\"%s\": {\"unit\": \"%s\", \"ms_per_unit\": %.4f, \"outside_ms\": %.4f, \"kernels\": [%s]}",
+              e.getKey(),
+              p.unit(),
+              p.seconds() * 1e3 / p.units(),
+              outsideMs(p),
+              String.join(", ", ks)));
     }
     return "{" + String.join(", ", parts) + "}";
   }
 
-  /** One teacher-forced decode: per stage the steps in which it ran, and the seconds of the steps and of the prompt. */
+  /**
+   * One teacher-forced decode: per stage the steps in which it ran, and the seconds of the steps
+   * and of the prompt.
+   */
   record Decoded(long[] ran, double stepsS, double promptS, long kvBytes) {}
 
   /**
@@ -335,26 +572,39 @@ final class BenchCommand implements Callable<Integer> {
    */
   record DecodeRun(double stepsS, double promptS, long[] ran, double kvMb, int warmups) {}
 
-  /** Warms up then times teacher-forced decoding of {@code rows} rows of ids (recording the kernels under --profile). */
+  /**
+   * Warms up then times teacher-forced decoding of {@code rows} rows of ids (recording the kernels
+   * under --profile).
+   */
   private DecodeRun decodeRun(Part part, HNetForCausalLM model, int[] ids, int rows, Inputs in) {
     int n = repeats;
     double[] steps = new double[n], prompts = new double[n], kvMb = {0};
     long[] ran = new long[model.config.numStages()];
     int[] timed = {-1}; // the timed pass running, or -1 while warming up
-    Runnable pass = () -> {
-      Decoded d = decodeTeacherForced(model, ids, rows, in.promptLen(), profile && timed[0] >= 0);
-      System.arraycopy(d.ran(), 0, ran, 0, ran.length);
-      kvMb[0] = d.kvBytes() / 1e6 / in.decodeLen();
-      if (timed[0] >= 0) {
-        steps[timed[0]] = d.stepsS();
-        prompts[timed[0]++] = d.promptS();
-      }
-    };
-    int warmed = warmUp(part.name(), warmups + DECODE_EXTRA_WARMUPS, DECODE_MAX_EXTRA_WARMUPS, pass);
+    Runnable pass =
+        () -> {
+          Decoded d =
+              decodeTeacherForced(model, ids, rows, in.promptLen(), profile && timed[0] >= 0);
+          System.arraycopy(d.ran(), 0, ran, 0, ran.length);
+          kvMb[0] = d.kvBytes() / 1e6 / in.decodeLen();
+          if (timed[0] >= 0) {
+            steps[timed[0]] = d.stepsS();
+            prompts[timed[0]++] = d.promptS();
+          }
+        };
+    int warmed =
+        warmUp(part.name(), warmups + DECODE_EXTRA_WARMUPS, DECODE_MAX_EXTRA_WARMUPS, pass);
     Profile.reset();
     timed[0] = 0;
     time(part.name(), 0, n, pass);
-    if (profile) profiles.put(part, new Profiled(Profile.entries(), sum(steps), (double) n * in.decodeLen(), rows == 1 ? "byte" : "step"));
+    if (profile)
+      profiles.put(
+          part,
+          new Profiled(
+              Profile.entries(),
+              sum(steps),
+              (double) n * in.decodeLen(),
+              rows == 1 ? "byte" : "step"));
     return new DecodeRun(median(steps), median(prompts), ran, kvMb[0], warmed);
   }
 
@@ -363,14 +613,17 @@ final class BenchCommand implements Callable<Integer> {
    * timed as {@code stepsS} (the anchor's figure is 256 step() calls after the prompt); the cache
    * allocation and the prompt's prefill are {@code promptS}. {@code ran}: per stage, the number of
    * steps in which it ran for some row (stage 0: every step; stage s + 1: the steps where router s
-   * took a boundary in some row). {@code kvBytes}: the bytes of cached keys and values the steps read.
+   * took a boundary in some row). {@code kvBytes}: the bytes of cached keys and values the steps
+   * read.
    */
-  static Decoded decodeTeacherForced(HNetForCausalLM lm, int[] ids, int rows, int promptLen, boolean profile) {
+  static Decoded decodeTeacherForced(
+      HNetForCausalLM lm, int[] ids, int rows, int promptLen, boolean profile) {
     long t0 = System.nanoTime();
     int total = ids.length / rows;
     HNetForCausalLM.Cache cache = lm.allocate(rows, total);
     int[] packed = new int[rows * promptLen];
-    for (int r = 0; r < rows; r++) System.arraycopy(ids, r * total, packed, r * promptLen, promptLen);
+    for (int r = 0; r < rows; r++)
+      System.arraycopy(ids, r * total, packed, r * promptLen, promptLen);
     lm.prefill(packed, SeqLens.uniform(rows, promptLen), cache);
     boolean[] all = new boolean[rows];
     Arrays.fill(all, true);
@@ -393,7 +646,8 @@ final class BenchCommand implements Callable<Integer> {
     }
     long t2 = System.nanoTime();
     if (profile) Profile.stop();
-    return new Decoded(ran, (t2 - t1) / 1e9, (t1 - t0) / 1e9, org.hnet.kernels.Attention.kvBytesRead() - kv0);
+    return new Decoded(
+        ran, (t2 - t1) / 1e9, (t1 - t0) / 1e9, org.hnet.kernels.Attention.kvBytesRead() - kv0);
   }
 
   /**
@@ -404,7 +658,8 @@ final class BenchCommand implements Callable<Integer> {
   static double weightBytesPerStep(HNetConfig cfg, long[] stageSteps) {
     int d0 = cfg.stage(0).dModel();
     double params = (double) cfg.vocabSize() * d0 + d0;
-    for (int s = 0; s < stageSteps.length; s++) params += cfg.parameterCount(s) * (double) stageSteps[s] / Math.max(1, stageSteps[0]);
+    for (int s = 0; s < stageSteps.length; s++)
+      params += cfg.parameterCount(s) * (double) stageSteps[s] / Math.max(1, stageSteps[0]);
     return 4 * params;
   }
 
@@ -416,18 +671,23 @@ final class BenchCommand implements Callable<Integer> {
     return 8 * (weightMb1 + kvMb1) / (weightMb8 + kvMb8);
   }
 
-  /** Peak heap since the last reset: the sum of the heap pools' peaks (an upper bound on the live peak). */
+  /**
+   * Peak heap since the last reset: the sum of the heap pools' peaks (an upper bound on the live
+   * peak).
+   */
   static long peakHeap() {
     long sum = 0;
     for (var pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == java.lang.management.MemoryType.HEAP) sum += pool.getPeakUsage().getUsed();
+      if (pool.getType() == java.lang.management.MemoryType.HEAP)
+        sum += pool.getPeakUsage().getUsed();
     }
     return sum;
   }
 
   static void resetPeakHeap() {
     System.gc();
-    for (var pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) pool.resetPeakUsage();
+    for (var pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans())
+      pool.resetPeakUsage();
   }
 
   static double matmulPeak() {
@@ -445,7 +705,8 @@ final class BenchCommand implements Callable<Integer> {
 
   /** {@link #time(int, int, Runnable)}, printing every run's seconds to stderr under --verbose. */
   double[] time(String label, int warmup, int runs, Runnable r) {
-    return time(warmup, runs, r, verbose ? label : null, verbose ? spec.commandLine().getErr() : null);
+    return time(
+        warmup, runs, r, verbose ? label : null, verbose ? spec.commandLine().getErr() : null);
   }
 
   /**
@@ -454,28 +715,52 @@ final class BenchCommand implements Callable<Integer> {
    * compilation time). Returns how many ran.
    */
   int warmUp(String label, int min, int extra, Runnable r) {
-    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-    java.util.function.LongSupplier jitMs = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit::getTotalCompilationTime : null;
-    return warmUp(min, extra, r, jitMs, verbose ? label : null, verbose ? spec.commandLine().getErr() : null);
+    java.lang.management.CompilationMXBean jit =
+        java.lang.management.ManagementFactory.getCompilationMXBean();
+    java.util.function.LongSupplier jitMs =
+        jit != null && jit.isCompilationTimeMonitoringSupported()
+            ? jit::getTotalCompilationTime
+            : null;
+    return warmUp(
+        min, extra, r, jitMs, verbose ? label : null, verbose ? spec.commandLine().getErr() : null);
   }
 
-  /** {@link #warmUp(String, int, int, Runnable)} with the JIT's total compilation time in ms from jitMs (null: unknown). */
-  static int warmUp(int min, int extra, Runnable r, java.util.function.LongSupplier jitMs, String label, PrintWriter err) {
+  /**
+   * {@link #warmUp(String, int, int, Runnable)} with the JIT's total compilation time in ms from
+   * jitMs (null: unknown).
+   */
+  static int warmUp(
+      int min,
+      int extra,
+      Runnable r,
+      java.util.function.LongSupplier jitMs,
+      String label,
+      PrintWriter err) {
     int i = 0;
     while (true) {
       long c0 = jitMs != null ? jitMs.getAsLong() : 0, t0 = System.nanoTime();
       r.run();
-      double s = (System.nanoTime() - t0) / 1e9, compiled = jitMs != null ? (jitMs.getAsLong() - c0) / 1e3 : 0;
+      double s = (System.nanoTime() - t0) / 1e9,
+          compiled = jitMs != null ? (jitMs.getAsLong() - c0) / 1e3 : 0;
       i++;
       if (label != null) {
-        err.printf(Locale.ROOT, "%s warm-up %d: %.4f s%s%n", label, i, s, jitMs != null ? String.format(Locale.ROOT, " (JIT %.3f s)", compiled) : "");
+        err.printf(
+            Locale.ROOT,
+            "%s warm-up %d: %.4f s%s%n",
+            label,
+            i,
+            s,
+            jitMs != null ? String.format(Locale.ROOT, " (JIT %.3f s)", compiled) : "");
         err.flush();
       }
       if (i >= min + extra || i >= min && compiled <= QUIET_JIT_SHARE * s) return i;
     }
   }
 
-  /** {@link #time(String, int, int, Runnable)} for train or prefill, recording the timed runs' kernels under --profile. */
+  /**
+   * {@link #time(String, int, int, Runnable)} for train or prefill, recording the timed runs'
+   * kernels under --profile.
+   */
   double[] time(Part part, int warmup, int runs, Runnable r) {
     if (!profile) return time(part.name(), warmup, runs, r);
     time(part.name(), warmup, 0, r);
@@ -487,7 +772,9 @@ final class BenchCommand implements Callable<Integer> {
     } finally {
       Profile.stop();
     }
-    profiles.put(part, new Profiled(Profile.entries(), sum(t), runs, part == Part.train ? "step" : "prefill"));
+    profiles.put(
+        part,
+        new Profiled(Profile.entries(), sum(t), runs, part == Part.train ? "step" : "prefill"));
     return t;
   }
 
@@ -514,8 +801,13 @@ final class BenchCommand implements Callable<Integer> {
       double s = (System.nanoTime() - t0) / 1e9;
       if (i >= warmup) t[i - warmup] = s;
       if (label != null) {
-        err.printf(Locale.ROOT, "%s %s %d: %.4f s%n", label, i < warmup ? "warm-up" : "run",
-            i < warmup ? i + 1 : i - warmup + 1, s);
+        err.printf(
+            Locale.ROOT,
+            "%s %s %d: %.4f s%n",
+            label,
+            i < warmup ? "warm-up" : "run",
+            i < warmup ? i + 1 : i - warmup + 1,
+            s);
         err.flush();
       }
     }
@@ -530,29 +822,48 @@ final class BenchCommand implements Callable<Integer> {
 
   static Inputs read(Path f) {
     Map<String, TensorData> m = SafeTensors.read(f);
-    for (String k : List.of("train_ids", "prefill_ids", "decode_ids", "decode_batch8_ids", "prompt_len")) {
+    for (String k :
+        List.of("train_ids", "prefill_ids", "decode_ids", "decode_batch8_ids", "prompt_len")) {
       if (!m.containsKey(k)) throw new HNetException(f + ": no tensor '" + k + "'");
     }
     int[] ts = m.get("train_ids").shape(), ps = m.get("prefill_ids").shape();
     int[] ds = m.get("decode_ids").shape(), d8 = m.get("decode_batch8_ids").shape();
-    if (ts.length != 2 || ts[0] < 1 || ts[1] < 2) throw new HNetException(f + ": train_ids must be B×L with L ≥ 2, got " + Arrays.toString(ts));
-    if (ps.length != 2 || ps[0] != 1 || ps[1] < 1) throw new HNetException(f + ": prefill_ids must be 1×L, got " + Arrays.toString(ps));
-    if (ds.length != 2 || ds[0] != 1) throw new HNetException(f + ": decode_ids must be 1×(P+G), got " + Arrays.toString(ds));
+    if (ts.length != 2 || ts[0] < 1 || ts[1] < 2)
+      throw new HNetException(f + ": train_ids must be B×L with L ≥ 2, got " + Arrays.toString(ts));
+    if (ps.length != 2 || ps[0] != 1 || ps[1] < 1)
+      throw new HNetException(f + ": prefill_ids must be 1×L, got " + Arrays.toString(ps));
+    if (ds.length != 2 || ds[0] != 1)
+      throw new HNetException(f + ": decode_ids must be 1×(P+G), got " + Arrays.toString(ds));
     if (d8.length != 2 || d8[0] != 8 || d8[1] != ds[1]) {
-      throw new HNetException(f + ": decode_batch8_ids must be 8×" + ds[1] + " (as decode_ids), got " + Arrays.toString(d8));
+      throw new HNetException(
+          f
+              + ": decode_batch8_ids must be 8×"
+              + ds[1]
+              + " (as decode_ids), got "
+              + Arrays.toString(d8));
     }
-    if (m.get("prompt_len").numel() != 1) throw new HNetException(f + ": prompt_len must hold one number");
+    if (m.get("prompt_len").numel() != 1)
+      throw new HNetException(f + ": prompt_len must hold one number");
     long p = m.get("prompt_len").toLongs()[0];
-    if (p < 1 || p >= ds[1]) throw new HNetException(f + ": prompt_len " + p + " must be in [1, " + (ds[1] - 1) + "]");
-    return new Inputs(ints(m.get("train_ids"), f), ts[0], ts[1], ints(m.get("prefill_ids"), f), ints(m.get("decode_ids"), f),
-        ints(m.get("decode_batch8_ids"), f), (int) p, ds[1] - (int) p);
+    if (p < 1 || p >= ds[1])
+      throw new HNetException(f + ": prompt_len " + p + " must be in [1, " + (ds[1] - 1) + "]");
+    return new Inputs(
+        ints(m.get("train_ids"), f),
+        ts[0],
+        ts[1],
+        ints(m.get("prefill_ids"), f),
+        ints(m.get("decode_ids"), f),
+        ints(m.get("decode_batch8_ids"), f),
+        (int) p,
+        ds[1] - (int) p);
   }
 
   static int[] ints(TensorData t, Path f) {
     long[] v = t.toLongs();
     int[] out = new int[v.length];
     for (int i = 0; i < v.length; i++) {
-      if (v[i] < 0 || v[i] > 255) throw new HNetException(f + ": byte id " + v[i] + " out of range at index " + i);
+      if (v[i] < 0 || v[i] > 255)
+        throw new HNetException(f + ": byte id " + v[i] + " out of range at index " + i);
       out[i] = (int) v[i];
     }
     return out;
@@ -561,7 +872,8 @@ final class BenchCommand implements Callable<Integer> {
   /** The same shapes from the shipped corpus: disjoint slices of Moby Dick. */
   static Inputs fromCorpus() throws java.io.IOException {
     byte[] text;
-    try (InputStream in = new GZIPInputStream(BenchCommand.class.getResourceAsStream(TrainCommand.DEMO_CORPUS))) {
+    try (InputStream in =
+        new GZIPInputStream(BenchCommand.class.getResourceAsStream(TrainCommand.DEMO_CORPUS))) {
       text = in.readNBytes(40_000);
     }
     int off = 10_000;

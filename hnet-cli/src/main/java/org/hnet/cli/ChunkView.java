@@ -4,10 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The boundaries of every stage, mapped back to byte positions, and the text drawn with them:
- * on a terminal each stage-0 chunk gets alternating colours and stage-1 boundaries are
- * underlined markers; piped, "|" marks a stage-0 boundary and "‖" one that is also a stage-1
- * boundary (and so on inward with more bars).
+ * The boundaries of every stage, mapped back to byte positions, and the text drawn with them: on a
+ * terminal each stage-0 chunk gets alternating colours and stage-1 boundaries are underlined
+ * markers; piped, "|" marks a stage-0 boundary and "‖" one that is also a stage-1 boundary (and so
+ * on inward with more bars).
  */
 final class ChunkView {
   private ChunkView() {}
@@ -18,7 +18,10 @@ final class ChunkView {
     return depth;
   }
 
-  /** The text with its boundaries marked (colour when {@code ansi}). Bytes are decoded as UTF-8 per chunk. */
+  /**
+   * The text with its boundaries marked (colour when {@code ansi}). Bytes are decoded as UTF-8 per
+   * chunk.
+   */
   static String render(byte[] text, int[] depth, boolean ansi) {
     StringBuilder sb = new StringBuilder();
     int start = 0, chunk = 0;

@@ -25,7 +25,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code hnet chunks}: the learned chunk boundaries of a text, on the terminal, as a page, as JSON. */
+/**
+ * {@code hnet chunks}: the learned chunk boundaries of a text, on the terminal, as a page, as JSON.
+ */
 @Command(
     name = "chunks",
     mixinStandardHelpOptions = true,
@@ -46,27 +48,40 @@ final class ChunksCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "A model directory (or a training run directory).")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR",
+      description = "A model directory (or a training run directory).")
   Path model;
 
   static final class Source {
     @Option(names = "--text", paramLabel = "TEXT", description = "The text.")
     String text;
 
-    @Option(names = "--input", paramLabel = "FILE", description = "Read the text (raw bytes) from a file.")
+    @Option(
+        names = "--input",
+        paramLabel = "FILE",
+        description = "Read the text (raw bytes) from a file.")
     Path input;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   Source source;
 
-  @Option(names = "--html", paramLabel = "OUT.html", description = "Write the self-contained HTML view.")
+  @Option(
+      names = "--html",
+      paramLabel = "OUT.html",
+      description = "Write the self-contained HTML view.")
   Path html;
 
   @Option(names = "--json", description = "Print JSON instead of the marked text.")
   boolean json;
 
-  @Option(names = "--top", defaultValue = "10", description = "Most frequent chunks listed per stage (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--top",
+      defaultValue = "10",
+      description = "Most frequent chunks listed per stage (default: ${DEFAULT-VALUE}).")
   int top;
 
   @Mixin ThreadsOption threads;
@@ -75,9 +90,9 @@ final class ChunksCommand implements Callable<Integer> {
   record Chunking(byte[] text, List<boolean[]> boundaries, List<float[]> probs, ChunkStats stats) {}
 
   /**
-   * Runs the model over BOS + text. The first byte of the text always starts a chunk at every
-   * stage (a text starts a chunk whatever the router says after BOS), so the statistics and the
-   * views see every byte inside a chunk.
+   * Runs the model over BOS + text. The first byte of the text always starts a chunk at every stage
+   * (a text starts a chunk whatever the router says after BOS), so the statistics and the views see
+   * every byte inside a chunk.
    */
   static Chunking analyse(HNetForCausalLM lm, byte[] text, int topN) {
     Scorer.Score s = Scorer.score(lm, text);
@@ -93,11 +108,17 @@ final class ChunksCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     threads.apply();
-    if (html != null) Outputs.checkOutput("--html", html, EvalCommand.modelDir(model), source.input);
-    byte[] text = source.text != null ? source.text.getBytes(StandardCharsets.UTF_8) : Files.readAllBytes(source.input);
+    if (html != null)
+      Outputs.checkOutput("--html", html, EvalCommand.modelDir(model), source.input);
+    byte[] text =
+        source.text != null
+            ? source.text.getBytes(StandardCharsets.UTF_8)
+            : Files.readAllBytes(source.input);
     if (text.length == 0) throw new HNetException("the text is empty");
     if (text.length > MAX_BYTES) {
-      spec.commandLine().getErr().println("hnet: using the first " + MAX_BYTES + " of " + text.length + " bytes");
+      spec.commandLine()
+          .getErr()
+          .println("hnet: using the first " + MAX_BYTES + " of " + text.length + " bytes");
       text = java.util.Arrays.copyOf(text, MAX_BYTES);
     }
     HNetForCausalLM lm = HNetForCausalLM.load(EvalCommand.modelDir(model));
@@ -105,7 +126,8 @@ final class ChunksCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (html != null) {
       String title = source.input != null ? source.input.getFileName().toString() : "hnet chunks";
-      RunDir.writeString(html, ChunkHtml.render(title, text, c.boundaries(), c.probs(), c.stats().stages()));
+      RunDir.writeString(
+          html, ChunkHtml.render(title, text, c.boundaries(), c.probs(), c.stats().stages()));
     }
     if (json) {
       out.println(toJson(c));
@@ -142,18 +164,32 @@ final class ChunksCommand implements Callable<Integer> {
 
   static void printStats(PrintWriter out, ChunkStats stats) {
     for (ChunkStats.Stage st : stats.stages()) {
-      out.printf(Locale.ROOT, "stage %d: %d chunks, %.2f bytes per chunk, chunk length mean %s median %s p90 %s%n",
-          st.stage(), st.boundaries(), st.compression(), st.lengths().mean() == null ? "-" : String.format(Locale.ROOT, "%.2f", st.lengths().mean()),
-          st.lengths().median(), st.lengths().p90());
+      out.printf(
+          Locale.ROOT,
+          "stage %d: %d chunks, %.2f bytes per chunk, chunk length mean %s median %s p90 %s%n",
+          st.stage(),
+          st.boundaries(),
+          st.compression(),
+          st.lengths().mean() == null
+              ? "-"
+              : String.format(Locale.ROOT, "%.2f", st.lengths().mean()),
+          st.lengths().median(),
+          st.lengths().p90());
       ChunkStats.Alignment a = st.alignment();
       if (a != null && a.precision() != null) {
-        out.printf(Locale.ROOT, "  word alignment: precision %.3f (random at this rate: %.3f), recall %.3f (random: %.3f)%n",
-            a.precision(), a.baselinePrecision(), a.recall(), a.baselineRecall());
+        out.printf(
+            Locale.ROOT,
+            "  word alignment: precision %.3f (random at this rate: %.3f), recall %.3f (random: %.3f)%n",
+            a.precision(),
+            a.baselinePrecision(),
+            a.recall(),
+            a.baselineRecall());
       } else {
         out.println("  word alignment: not computed for this script (lengths only)");
       }
       StringBuilder sb = new StringBuilder("  most frequent:");
-      for (ChunkStats.TopChunk tc : st.top()) sb.append(' ').append(tc.display()).append('×').append(tc.count());
+      for (ChunkStats.TopChunk tc : st.top())
+        sb.append(' ').append(tc.display()).append('×').append(tc.count());
       out.println(sb);
     }
   }

@@ -20,21 +20,35 @@ import picocli.CommandLine.Spec;
       "bar), reports its held-out bits per byte and compression, and shows a passage with the chunk",
       "boundaries it learned. Run it again with --resume to train further."
     },
-    footer = {"", "Example:", "  ./hnet demo                 # about 3-5 minutes on 2 cores", "  ./hnet demo --steps 1000"})
+    footer = {
+      "",
+      "Example:",
+      "  ./hnet demo                 # about 3-5 minutes on 2 cores",
+      "  ./hnet demo --steps 1000"
+    })
 final class DemoCommand implements Callable<Integer> {
-  static final String PASSAGE = "Call me Ishmael. Some years ago\u2014never mind how long precisely\u2014having little or no money "
-      + "in my purse, and nothing particular to interest me on shore, I thought I would sail about a little and see "
-      + "the watery part of the world.";
+  static final String PASSAGE =
+      "Call me Ishmael. Some years ago\u2014never mind how long precisely\u2014having little or no money "
+          + "in my purse, and nothing particular to interest me on shore, I thought I would sail about a little and see "
+          + "the watery part of the world.";
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--out", defaultValue = "runs/demo", description = "Run directory (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--out",
+      defaultValue = "runs/demo",
+      description = "Run directory (default: ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--steps", defaultValue = "400", description = "Training steps (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--steps",
+      defaultValue = "400",
+      description = "Training steps (default: ${DEFAULT-VALUE}).")
   long steps;
 
-  @Option(names = "--resume", description = "Continue the demo run in --out instead of starting afresh.")
+  @Option(
+      names = "--resume",
+      description = "Continue the demo run in --out instead of starting afresh.")
   boolean resume;
 
   @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
@@ -52,7 +66,10 @@ final class DemoCommand implements Callable<Integer> {
     } else {
       args.addAll(java.util.List.of("--out", out.toString(), "--steps", Long.toString(steps)));
       if (new org.hnet.train.RunDir(out).latestCheckpoint() != null) {
-        w.println("hnet demo: " + out + " already holds a demo run; continuing it (delete it to start afresh)");
+        w.println(
+            "hnet demo: "
+                + out
+                + " already holds a demo run; continuing it (delete it to start afresh)");
         args = new java.util.ArrayList<>(java.util.List.of("--resume", out.toString()));
       }
     }
@@ -65,23 +82,42 @@ final class DemoCommand implements Callable<Integer> {
     byte[] text = PASSAGE.getBytes(StandardCharsets.UTF_8);
     ChunksCommand.Chunking c = ChunksCommand.analyse(lm, text, 8);
     w.println();
-    w.printf(Locale.ROOT, "The opening of Moby Dick with the chunks the model learned (%d bytes):%n", text.length);
-    w.println(ChunkView.render(text, ChunkView.depth(c.boundaries(), text.length), System.console() != null));
+    w.printf(
+        Locale.ROOT,
+        "The opening of Moby Dick with the chunks the model learned (%d bytes):%n",
+        text.length);
+    w.println(
+        ChunkView.render(
+            text, ChunkView.depth(c.boundaries(), text.length), System.console() != null));
     ChunksCommand.printStats(w, c.stats());
     w.println();
-    w.println("A sample from the model (temperature 0.8, top-p 0.95, seed 1), chunk boundaries marked:");
+    w.println(
+        "A sample from the model (temperature 0.8, top-p 0.95, seed 1), chunk boundaries marked:");
     w.flush();
-    java.io.PrintStream ps = new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+    java.io.PrintStream ps =
+        new java.io.PrintStream(
+            new java.io.FileOutputStream(java.io.FileDescriptor.out),
+            false,
+            StandardCharsets.UTF_8);
     String prompt = "It was the whale";
     ps.print(prompt);
-    GenerateCommand.ChunkPrinter printer = new GenerateCommand.ChunkPrinter(ps, true, System.console() != null);
-    new org.hnet.generate.Generator(lm).generate(java.util.List.of(prompt.getBytes(StandardCharsets.UTF_8)),
-        org.hnet.generate.GenerateOptions.of(300, new org.hnet.generate.SamplingOptions(0.8, 0, 0.95, 1)),
-        (row, b, d) -> printer.push(b, d));
+    GenerateCommand.ChunkPrinter printer =
+        new GenerateCommand.ChunkPrinter(ps, true, System.console() != null);
+    new org.hnet.generate.Generator(lm)
+        .generate(
+            java.util.List.of(prompt.getBytes(StandardCharsets.UTF_8)),
+            org.hnet.generate.GenerateOptions.of(
+                300, new org.hnet.generate.SamplingOptions(0.8, 0, 0.95, 1)),
+            (row, b, d) -> printer.push(b, d));
     printer.finish();
     ps.println();
     ps.flush();
-    w.println("Try: ./hnet generate --model " + out + " --prompt 'Call me' --show-chunks;  ./hnet chunks --model " + out + " --text '...' --html chunks.html");
+    w.println(
+        "Try: ./hnet generate --model "
+            + out
+            + " --prompt 'Call me' --show-chunks;  ./hnet chunks --model "
+            + out
+            + " --text '...' --html chunks.html");
     w.flush();
     return 0;
   }

@@ -1,19 +1,19 @@
 package org.hnet.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.hnet.analysis.ChunkStats;
 import org.hnet.analysis.Perturb;
 import org.hnet.nn.HNetForCausalLM;
 import org.hnet.nn.RoutingModule;
-import org.hnet.train.data.Batch;
 import org.hnet.train.Evaluator;
+import org.hnet.train.data.Batch;
 import org.hnet.train.data.Corpus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,50 +29,89 @@ import picocli.CommandLine.Spec;
       "Bits per byte (mean next-byte cross-entropy in nats / ln 2), and per stage the compression ratio",
       "(bytes per chunk at stage 0) and the boundary rate, over all of PATH. --json prints one JSON object."
     },
-    footer = {"", "Example:", "  ./hnet eval --model runs/demo/checkpoint --data corpus.txt --json"})
+    footer = {
+      "",
+      "Example:",
+      "  ./hnet eval --model runs/demo/checkpoint --data corpus.txt --json"
+    })
 final class EvalCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "A model directory (or a training run directory).")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR",
+      description = "A model directory (or a training run directory).")
   Path model;
 
-  @Option(names = "--data", required = true, paramLabel = "PATH", description = "A text file (.gz ok), a directory tree or a .jsonl file.")
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "PATH",
+      description = "A text file (.gz ok), a directory tree or a .jsonl file.")
   Path data;
 
-  @Option(names = "--seq-len", defaultValue = "1024", description = "Bytes per evaluated row (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seq-len",
+      defaultValue = "1024",
+      description = "Bytes per evaluated row (default: ${DEFAULT-VALUE}).")
   int seqLen;
 
-  @Option(names = "--batch", defaultValue = "8", description = "Rows per batch (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch",
+      defaultValue = "8",
+      description = "Rows per batch (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--json-field", defaultValue = "text", description = "Text field of JSONL data (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--json-field",
+      defaultValue = "text",
+      description = "Text field of JSONL data (default: ${DEFAULT-VALUE}).")
   String jsonField;
 
   @Option(names = "--json", description = "Print one JSON object instead of a table.")
   boolean json;
 
-  @Option(names = "--perturb", paramLabel = "KIND", description = "Also score a perturbed copy: case, delete, repeat, swap or nospace (see the README).")
+  @Option(
+      names = "--perturb",
+      paramLabel = "KIND",
+      description =
+          "Also score a perturbed copy: case, delete, repeat, swap or nospace (see the README).")
   String perturb;
 
-  @Option(names = "--rate", defaultValue = "0.05", description = "Perturbation rate (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rate",
+      defaultValue = "0.05",
+      description = "Perturbation rate (default: ${DEFAULT-VALUE}).")
   double rate;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the perturbation (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Seed of the perturbation (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--held-out", paramLabel = "F",
-      description = {"Score only the last F of PATH (0 < F < 1): exactly the part that `hnet train --eval-fraction F`",
-          "holds out of the same data (cut at a document boundary, or at a line break in a single document)."})
+  @Option(
+      names = "--held-out",
+      paramLabel = "F",
+      description = {
+        "Score only the last F of PATH (0 < F < 1): exactly the part that `hnet train --eval-fraction F`",
+        "holds out of the same data (cut at a document boundary, or at a line break in a single document)."
+      })
   Double heldOut;
 
-  @Option(names = "--stats-bytes", defaultValue = "65536", description = "Bytes of scored text the chunk statistics cover (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--stats-bytes",
+      defaultValue = "65536",
+      description = "Bytes of scored text the chunk statistics cover (default: ${DEFAULT-VALUE}).")
   int statsBytes;
 
   @Mixin ThreadsOption threads;
 
   /** A training run directory holds its model in checkpoint/. */
   static Path modelDir(Path dir) {
-    if (!Files.exists(dir.resolve("config.json")) && Files.exists(dir.resolve("checkpoint/config.json"))) return dir.resolve("checkpoint");
+    if (!Files.exists(dir.resolve("config.json"))
+        && Files.exists(dir.resolve("checkpoint/config.json"))) return dir.resolve("checkpoint");
     return dir;
   }
 
@@ -80,22 +119,29 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     threads.apply();
     Perturb.Kind kind = perturb == null ? null : Perturb.Kind.parse(perturb);
-    if (kind != null && !(rate >= 0 && rate <= 1)) throw new org.hnet.HNetException("--rate must be in [0, 1], got " + rate);
+    if (kind != null && !(rate >= 0 && rate <= 1))
+      throw new org.hnet.HNetException("--rate must be in [0, 1], got " + rate);
     HNetForCausalLM lm = HNetForCausalLM.load(modelDir(model));
     if (heldOut != null && !(heldOut > 0 && heldOut < 1)) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--held-out must be in (0, 1), got " + heldOut);
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--held-out must be in (0, 1), got " + heldOut);
     }
     if (heldOut != null && kind != null) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--held-out and --perturb cannot be combined");
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--held-out and --perturb cannot be combined");
     }
     StatsCollector stats = new StatsCollector(statsBytes);
     Evaluator.Result r;
-    try (Corpus corpus = heldOut != null ? Corpus.open(data, heldOut, jsonField) : Corpus.openWhole(data, jsonField)) {
+    try (Corpus corpus =
+        heldOut != null
+            ? Corpus.open(data, heldOut, jsonField)
+            : Corpus.openWhole(data, jsonField)) {
       r = Evaluator.evaluate(lm, corpus.eval(batch, seqLen), 0, stats::add);
     }
     Evaluator.Result p = null;
     if (kind != null) {
-      try (Corpus corpus = Corpus.openWhole(data, jsonField, doc -> Perturb.apply(doc, kind, rate, seed))) {
+      try (Corpus corpus =
+          Corpus.openWhole(data, jsonField, doc -> Perturb.apply(doc, kind, rate, seed))) {
         p = Evaluator.evaluate(lm, corpus.eval(batch, seqLen), 0);
       }
     }
@@ -106,7 +152,8 @@ final class EvalCommand implements Callable<Integer> {
       ObjectNode root = (ObjectNode) m.readTree(r.toJson());
       ArrayNode stages = (ArrayNode) root.get("stages");
       for (int s = 0; s < stages.size() && cs != null && s < cs.stages().size(); s++) {
-        ((ObjectNode) stages.get(s)).set("chunks", m.readTree(m.writeValueAsString(cs.stages().get(s))));
+        ((ObjectNode) stages.get(s))
+            .set("chunks", m.readTree(m.writeValueAsString(cs.stages().get(s))));
       }
       if (p != null) {
         ObjectNode rob = root.putObject("perturbed");
@@ -123,22 +170,32 @@ final class EvalCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "bytes scored    %,d%n", r.bytes());
       out.println("stage  compression (positions per chunk)  boundary rate");
       for (int s = 0; s < r.compression().length; s++) {
-        out.printf(Locale.ROOT, "%5d  %33.3f  %13.4f%n", s, r.compression()[s], r.boundaryRate()[s]);
+        out.printf(
+            Locale.ROOT, "%5d  %33.3f  %13.4f%n", s, r.compression()[s], r.boundaryRate()[s]);
       }
       if (cs != null) {
         out.printf(Locale.ROOT, "chunk statistics over the first %,d scored bytes:%n", cs.bytes());
         ChunksCommand.printStats(out, cs);
       }
       if (p != null) {
-        out.printf(Locale.ROOT, "perturbed (%s, rate %.3f, seed %d): %.4f bits per byte over %,d bytes; degradation %+.4f%n",
-            kind.name().toLowerCase(Locale.ROOT), rate, seed, p.bpb(), p.bytes(), p.bpb() - r.bpb());
+        out.printf(
+            Locale.ROOT,
+            "perturbed (%s, rate %.3f, seed %d): %.4f bits per byte over %,d bytes; degradation %+.4f%n",
+            kind.name().toLowerCase(Locale.ROOT),
+            rate,
+            seed,
+            p.bpb(),
+            p.bytes(),
+            p.bpb() - r.bpb());
       }
     }
     out.flush();
     return 0;
   }
 
-  /** Gathers the first bytes of the scored rows with their byte-level boundaries, for ChunkStats. */
+  /**
+   * Gathers the first bytes of the scored rows with their byte-level boundaries, for ChunkStats.
+   */
   static final class StatsCollector {
     private final int limit;
     private final java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
@@ -156,7 +213,8 @@ final class EvalCommand implements Callable<Integer> {
       for (int t = 0; t < T && text.size() < limit; t++) {
         if (b.targets()[t] < 0 && b.tokens()[t] == 0) continue; // eval padding (token 0, no target)
         text.write(b.tokens()[t]);
-        for (int s = 0; s < bl.boundaries().size(); s++) bounds.get(s).add(bl.boundaries().get(s)[t] || text.size() == 1);
+        for (int s = 0; s < bl.boundaries().size(); s++)
+          bounds.get(s).add(bl.boundaries().get(s)[t] || text.size() == 1);
       }
     }
 

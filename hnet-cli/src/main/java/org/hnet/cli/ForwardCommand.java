@@ -24,20 +24,39 @@ import picocli.CommandLine.Option;
       "writes logits (B×L×256) and, per stage s with a router, boundary_prob_<s>, boundary_mask_<s>,",
       "selected_probs_<s> (flat over the stage-s positions, row after row) and cu_seqlens_<s> (B+1)."
     },
-    footer = {"", "Example:", "  ./hnet forward --model runs/demo --input io.safetensors --output out.safetensors"})
+    footer = {
+      "",
+      "Example:",
+      "  ./hnet forward --model runs/demo --input io.safetensors --output out.safetensors"
+    })
 final class ForwardCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Directory with config.json and model.safetensors or model.pt.")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR",
+      description = "Directory with config.json and model.safetensors or model.pt.")
   Path model;
 
-  @Option(names = "--input", required = true, paramLabel = "IN.safetensors", description = "Holds input_ids (B×L, int64 or int32).")
+  @Option(
+      names = "--input",
+      required = true,
+      paramLabel = "IN.safetensors",
+      description = "Holds input_ids (B×L, int64 or int32).")
   Path input;
 
-  @Option(names = "--output", required = true, paramLabel = "OUT.safetensors", description = "Written atomically (temporary file, then rename).")
+  @Option(
+      names = "--output",
+      required = true,
+      paramLabel = "OUT.safetensors",
+      description = "Written atomically (temporary file, then rename).")
   Path output;
 
-  @Option(names = "--step", description = {
-      "Compute through the inference caches instead: prefill the first byte of every row, then step",
-      "through the rest one byte at a time (teacher forcing); the same outputs, the exactness check."})
+  @Option(
+      names = "--step",
+      description = {
+        "Compute through the inference caches instead: prefill the first byte of every row, then step",
+        "through the rest one byte at a time (teacher forcing); the same outputs, the exactness check."
+      })
   boolean step;
 
   @Mixin ThreadsOption threads;
@@ -49,10 +68,12 @@ final class ForwardCommand implements Callable<Integer> {
     InputIds ids = InputIds.read(input);
     HNetForCausalLM lm = HNetForCausalLM.load(EvalCommand.modelDir(model));
     SeqLens seqs = SeqLens.uniform(ids.rows(), ids.length());
-    HNetForCausalLM.Output out = step
-        ? org.hnet.generate.TeacherForced.run(lm, ids.tokens(), ids.rows(), ids.length(), 1)
-        : lm.forward(ids.tokens(), seqs);
-    SafeTensors.write(output, toTensors(out, ids.rows(), ids.length(), lm.vocab), Map.of("format", "pt"));
+    HNetForCausalLM.Output out =
+        step
+            ? org.hnet.generate.TeacherForced.run(lm, ids.tokens(), ids.rows(), ids.length(), 1)
+            : lm.forward(ids.tokens(), seqs);
+    SafeTensors.write(
+        output, toTensors(out, ids.rows(), ids.length(), lm.vocab), Map.of("format", "pt"));
     return 0;
   }
 
@@ -81,21 +102,33 @@ final class ForwardCommand implements Callable<Integer> {
     static InputIds read(Path file) {
       Map<String, TensorData> in = SafeTensors.read(file);
       TensorData t = in.get("input_ids");
-      if (t == null) throw new HNetException(file + ": no tensor 'input_ids' (found: " + String.join(", ", in.keySet()) + ")");
+      if (t == null)
+        throw new HNetException(
+            file + ": no tensor 'input_ids' (found: " + String.join(", ", in.keySet()) + ")");
       int[] shape = t.shape();
       if (shape.length != 2) {
-        throw new HNetException(file + ": input_ids must have shape B×L, got " + java.util.Arrays.toString(shape));
+        throw new HNetException(
+            file + ": input_ids must have shape B×L, got " + java.util.Arrays.toString(shape));
       }
       if (t.dtype() != org.hnet.io.DType.I64 && t.dtype() != org.hnet.io.DType.I32) {
         throw new HNetException(file + ": input_ids must be int64 or int32, got " + t.dtype());
       }
       int B = shape[0], L = shape[1];
-      if (B == 0 || L == 0) throw new HNetException(file + ": input_ids is empty (shape " + B + "×" + L + ")");
+      if (B == 0 || L == 0)
+        throw new HNetException(file + ": input_ids is empty (shape " + B + "×" + L + ")");
       long[] v = t.toLongs();
       int[] tokens = new int[v.length];
       for (int i = 0; i < v.length; i++) {
         if (v[i] < 0 || v[i] > 255) {
-          throw new HNetException(file + ": input_ids[" + (i / L) + ", " + (i % L) + "] = " + v[i] + " is not a byte (0..255)");
+          throw new HNetException(
+              file
+                  + ": input_ids["
+                  + (i / L)
+                  + ", "
+                  + (i % L)
+                  + "] = "
+                  + v[i]
+                  + " is not a byte (0..255)");
         }
         tokens[i] = (int) v[i];
       }

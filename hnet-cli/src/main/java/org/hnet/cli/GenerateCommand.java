@@ -36,39 +36,67 @@ import picocli.CommandLine.Option;
       "  ./hnet generate --model runs/demo --batch-file prompts.txt --max-bytes 100"
     })
 final class GenerateCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "A model directory (or a training run directory).")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR",
+      description = "A model directory (or a training run directory).")
   Path model;
 
   static final class PromptSource {
     @Option(names = "--prompt", paramLabel = "TEXT", description = "The prompt.")
     String prompt;
 
-    @Option(names = "--prompt-file", paramLabel = "F", description = "Read the prompt (raw bytes) from a file.")
+    @Option(
+        names = "--prompt-file",
+        paramLabel = "F",
+        description = "Read the prompt (raw bytes) from a file.")
     Path promptFile;
 
-    @Option(names = "--batch-file", paramLabel = "PROMPTS.txt", description = "One prompt per line, decoded together as a batch.")
+    @Option(
+        names = "--batch-file",
+        paramLabel = "PROMPTS.txt",
+        description = "One prompt per line, decoded together as a batch.")
     Path batchFile;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   PromptSource source;
 
-  @Option(names = "--max-bytes", defaultValue = "256", description = "Bytes to generate per prompt (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-bytes",
+      defaultValue = "256",
+      description = "Bytes to generate per prompt (default: ${DEFAULT-VALUE}).")
   int maxBytes;
 
-  @Option(names = "--temperature", defaultValue = "1.0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--temperature",
+      defaultValue = "1.0",
+      description = "0 = greedy (default: ${DEFAULT-VALUE}).")
   double temperature;
 
-  @Option(names = "--top-k", defaultValue = "0", description = "Sample among the k most likely bytes; 0 = off (default).")
+  @Option(
+      names = "--top-k",
+      defaultValue = "0",
+      description = "Sample among the k most likely bytes; 0 = off (default).")
   int topK;
 
-  @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling; 1 = off (default).")
+  @Option(
+      names = "--top-p",
+      defaultValue = "1.0",
+      description = "Nucleus sampling; 1 = off (default).")
   double topP;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the sampler (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Seed of the sampler (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--stop", paramLabel = "TEXT", description = "Stop after this text (repeatable; it is printed).")
+  @Option(
+      names = "--stop",
+      paramLabel = "TEXT",
+      description = "Stop after this text (repeatable; it is printed).")
   List<String> stop = new ArrayList<>();
 
   @Option(names = "--no-eos", description = "Do not stop at the EOS byte (255).")
@@ -77,7 +105,10 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--no-bos", description = "Do not prepend BOS (254) to the prompt.")
   boolean noBos;
 
-  @Option(names = "--show-chunks", description = "Mark each chunk boundary as it is decided (colours on a terminal, | and ‖ when piped).")
+  @Option(
+      names = "--show-chunks",
+      description =
+          "Mark each chunk boundary as it is decided (colours on a terminal, | and ‖ when piped).")
   boolean showChunks;
 
   @Mixin ThreadsOption threads;
@@ -88,13 +119,22 @@ final class GenerateCommand implements Callable<Integer> {
     List<byte[]> prompts = new ArrayList<>();
     if (source.prompt != null) prompts.add(source.prompt.getBytes(StandardCharsets.UTF_8));
     else if (source.promptFile != null) prompts.add(read(source.promptFile));
-    else for (String line : new String(read(source.batchFile), StandardCharsets.UTF_8).split("\n", -1)) if (!line.isEmpty()) prompts.add(line.getBytes(StandardCharsets.UTF_8));
-    if (prompts.isEmpty()) throw new HNetException(source.batchFile + ": no prompts (one per line)");
+    else
+      for (String line : new String(read(source.batchFile), StandardCharsets.UTF_8).split("\n", -1))
+        if (!line.isEmpty()) prompts.add(line.getBytes(StandardCharsets.UTF_8));
+    if (prompts.isEmpty())
+      throw new HNetException(source.batchFile + ": no prompts (one per line)");
     List<byte[]> stops = new ArrayList<>();
     for (String s : stop) stops.add(s.getBytes(StandardCharsets.UTF_8));
-    GenerateOptions o = new GenerateOptions(maxBytes, new SamplingOptions(temperature, topK, topP, seed), !noEos, stops, !noBos);
+    GenerateOptions o =
+        new GenerateOptions(
+            maxBytes, new SamplingOptions(temperature, topK, topP, seed), !noEos, stops, !noBos);
     HNetForCausalLM lm = HNetForCausalLM.load(EvalCommand.modelDir(model));
-    PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+    PrintStream out =
+        new PrintStream(
+            new java.io.FileOutputStream(java.io.FileDescriptor.out),
+            false,
+            StandardCharsets.UTF_8);
     boolean ansi = System.console() != null && System.getenv("NO_COLOR") == null;
     Generator gen = new Generator(lm);
     if (prompts.size() == 1) {
@@ -110,7 +150,8 @@ final class GenerateCommand implements Callable<Integer> {
         ChunkPrinter printer = new ChunkPrinter(out, showChunks, ansi);
         out.print("[" + r + "] " + new String(prompts.get(r), StandardCharsets.UTF_8));
         Generator.Result res = results.get(r);
-        for (int i = 0; i < res.bytes().length; i++) printer.push(res.bytes()[i] & 0xff, res.depth()[i]);
+        for (int i = 0; i < res.bytes().length; i++)
+          printer.push(res.bytes()[i] & 0xff, res.depth()[i]);
         printer.finish();
         out.println();
       }
@@ -135,7 +176,8 @@ final class GenerateCommand implements Callable<Integer> {
     private final PrintStream out;
     private final boolean marks, ansi;
     private final Utf8Stream utf8 = new Utf8Stream();
-    private int pendingDepth = -1; // boundary depth of the first byte of the character being assembled
+    private int pendingDepth =
+        -1; // boundary depth of the first byte of the character being assembled
     private int chunk;
 
     ChunkPrinter(PrintStream out, boolean marks, boolean ansi) {
@@ -163,7 +205,9 @@ final class GenerateCommand implements Callable<Integer> {
       if (marks && depth > 0) {
         if (ansi) {
           chunk++;
-          out.print((chunk % 2 == 0 ? "\u001b[0;48;5;153m" : "\u001b[0;48;5;223m") + (depth >= 2 ? "\u001b[1;4m" : ""));
+          out.print(
+              (chunk % 2 == 0 ? "\u001b[0;48;5;153m" : "\u001b[0;48;5;223m")
+                  + (depth >= 2 ? "\u001b[1;4m" : ""));
         } else {
           out.print(depth >= 2 ? "‖".repeat(depth - 1) : "|");
         }

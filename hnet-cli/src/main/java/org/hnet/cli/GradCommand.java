@@ -26,18 +26,38 @@ import picocli.CommandLine.Option;
       "a tied lm_head appears once, under embeddings.weight) for the rows of input_ids, each an independent",
       "sequence (the reference's packed training mode), with N and alpha from CASE (the golden case.json format)."
     },
-    footer = {"", "Example:", "  ./hnet grad --model DIR --input io.safetensors --case case.json --output grads.safetensors"})
+    footer = {
+      "",
+      "Example:",
+      "  ./hnet grad --model DIR --input io.safetensors --case case.json --output grads.safetensors"
+    })
 final class GradCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory (config.json + weights).")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR",
+      description = "Model directory (config.json + weights).")
   Path model;
 
-  @Option(names = "--input", required = true, paramLabel = "IN.safetensors", description = "Holds input_ids (B×L, int64 or int32).")
+  @Option(
+      names = "--input",
+      required = true,
+      paramLabel = "IN.safetensors",
+      description = "Holds input_ids (B×L, int64 or int32).")
   Path input;
 
-  @Option(names = "--case", required = true, paramLabel = "CASE.json", description = "JSON with \"N\" (per routing stage) and \"alpha\".")
+  @Option(
+      names = "--case",
+      required = true,
+      paramLabel = "CASE.json",
+      description = "JSON with \"N\" (per routing stage) and \"alpha\".")
   Path caseFile;
 
-  @Option(names = "--output", required = true, paramLabel = "OUT.safetensors", description = "Written atomically.")
+  @Option(
+      names = "--output",
+      required = true,
+      paramLabel = "OUT.safetensors",
+      description = "Written atomically.")
   Path output;
 
   @Mixin ThreadsOption threads;
@@ -51,31 +71,39 @@ final class GradCommand implements Callable<Integer> {
     try {
       JsonNode c = new ObjectMapper().readTree(caseFile.toFile());
       JsonNode nn = c.get("N"), a = c.get("alpha");
-      if (nn == null || !nn.isArray()) throw new HNetException(caseFile + ": field 'N' must be a list of numbers");
-      if (a == null || !a.isNumber()) throw new HNetException(caseFile + ": field 'alpha' must be a number");
+      if (nn == null || !nn.isArray())
+        throw new HNetException(caseFile + ": field 'N' must be a list of numbers");
+      if (a == null || !a.isNumber())
+        throw new HNetException(caseFile + ": field 'alpha' must be a number");
       n = new double[nn.size()];
       for (int i = 0; i < n.length; i++) {
-        if (!nn.get(i).isNumber()) throw new HNetException(caseFile + ": N[" + i + "] is not a number");
+        if (!nn.get(i).isNumber())
+          throw new HNetException(caseFile + ": N[" + i + "] is not a number");
         n[i] = nn.get(i).asDouble();
       }
       alpha = a.asDouble();
     } catch (IOException e) {
-      throw new HNetException(caseFile + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+      throw new HNetException(
+          caseFile + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
     }
     ForwardCommand.InputIds ids = ForwardCommand.InputIds.read(input);
     HNetForCausalLM lm = HNetForCausalLM.load(EvalCommand.modelDir(model));
     SeqLens seqs = SeqLens.uniform(ids.rows(), ids.length());
     int[] tokens = ids.tokens();
     int[] targets = new int[tokens.length];
-    for (int t = 0; t < tokens.length; t++) targets[t] = (t + 1) % ids.length() == 0 ? -1 : tokens[t + 1];
+    for (int t = 0; t < tokens.length; t++)
+      targets[t] = (t + 1) % ids.length() == 0 ? -1 : tokens[t + 1];
     HNetForCausalLM.Losses losses = lm.lossAndGradients(tokens, targets, seqs, n, alpha);
 
     Map<String, TensorData> out = new LinkedHashMap<>();
     out.put("ce_loss", scalar(losses.ce()));
-    for (int s = 0; s < losses.ratio().length; s++) out.put("ratio_loss_" + s, scalar(losses.ratio()[s]));
+    for (int s = 0; s < losses.ratio().length; s++)
+      out.put("ratio_loss_" + s, scalar(losses.ratio()[s]));
     out.put("total_loss", scalar(losses.total()));
     for (Param p : lm.parameters.values()) {
-      out.put("grad." + p.name, TensorData.ofFloats(p.shape(), p.grad == null ? new float[p.size()] : p.grad));
+      out.put(
+          "grad." + p.name,
+          TensorData.ofFloats(p.shape(), p.grad == null ? new float[p.size()] : p.grad));
     }
     SafeTensors.write(output, out, Map.of("format", "pt"));
     return 0;

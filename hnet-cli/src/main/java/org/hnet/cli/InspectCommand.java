@@ -12,10 +12,19 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
-    description = "Prints the layer tree of an H-Net config and its parameter count per stage and in total.",
-    footer = {"", "Example:", "  ./hnet inspect --config hnet-core/src/test/resources/configs/official/hnet_1stage_L.json"})
+    description =
+        "Prints the layer tree of an H-Net config and its parameter count per stage and in total.",
+    footer = {
+      "",
+      "Example:",
+      "  ./hnet inspect --config hnet-core/src/test/resources/configs/official/hnet_1stage_L.json"
+    })
 final class InspectCommand implements Callable<Integer> {
-  @Option(names = "--config", required = true, paramLabel = "FILE", description = "An H-Net config JSON (the official format).")
+  @Option(
+      names = "--config",
+      required = true,
+      paramLabel = "FILE",
+      description = "An H-Net config JSON (the official format).")
   Path config;
 
   @Spec CommandSpec spec;

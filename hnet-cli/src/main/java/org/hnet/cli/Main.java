@@ -6,13 +6,28 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The {@code hnet} command: subcommands for every job, one-line errors, stack traces only with --debug. */
+/**
+ * The {@code hnet} command: subcommands for every job, one-line errors, stack traces only with
+ * --debug.
+ */
 @Command(
     name = "hnet",
     mixinStandardHelpOptions = true,
     version = "hnet-java 0.1.0",
     description = "H-Net (dynamic chunking, byte-level language model) on the JVM.",
-    subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, ChunksCommand.class, PlotCommand.class, ForwardCommand.class, GenerateCommand.class, GradCommand.class, BenchCommand.class, InitCommand.class, InspectCommand.class},
+    subcommands = {
+      DemoCommand.class,
+      TrainCommand.class,
+      EvalCommand.class,
+      ChunksCommand.class,
+      PlotCommand.class,
+      ForwardCommand.class,
+      GenerateCommand.class,
+      GradCommand.class,
+      BenchCommand.class,
+      InitCommand.class,
+      InspectCommand.class
+    },
     footer = {
       "",
       "Examples:",
@@ -20,7 +35,10 @@ import picocli.CommandLine.Option;
       "  ./hnet forward --model DIR --input IN.safetensors --output OUT.safetensors"
     })
 public final class Main implements Runnable {
-  @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
+  @Option(
+      names = "--debug",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "Print stack traces of errors.")
   boolean debug;
 
   @Override
@@ -35,27 +53,34 @@ public final class Main implements Runnable {
   }
 
   /**
-   * Errors as the contract says: a usage error is one line naming the option (exit 2), a bad file or
-   * value one line naming it (exit 1), a stack trace only with --debug.
+   * Errors as the contract says: a usage error is one line naming the option (exit 2), a bad file
+   * or value one line naming it (exit 1), a stack trace only with --debug.
    */
   static void handleErrors(CommandLine cl, boolean debug) {
     // A usage error is one line naming the option, with where to look, and exit code 2.
-    cl.setParameterExceptionHandler((ex, parsedArgs) -> {
-      PrintWriter e = ex.getCommandLine().getErr();
-      if (debug) ex.printStackTrace(e);
-      String cmd = ex.getCommandLine().getCommandSpec().qualifiedName();
-      e.println("hnet: " + ex.getMessage().lines().findFirst().orElse("") + " (see '" + cmd + " --help')");
-      e.flush();
-      return 2;
-    });
-    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      PrintWriter e = cmd.getErr();
-      if (debug) ex.printStackTrace(e);
-      else if (ex instanceof HNetException) e.println("hnet: " + ex.getMessage());
-      else e.println("hnet: internal error: " + ex + " (run with --debug for the stack trace)");
-      e.flush();
-      return 1;
-    });
+    cl.setParameterExceptionHandler(
+        (ex, parsedArgs) -> {
+          PrintWriter e = ex.getCommandLine().getErr();
+          if (debug) ex.printStackTrace(e);
+          String cmd = ex.getCommandLine().getCommandSpec().qualifiedName();
+          e.println(
+              "hnet: "
+                  + ex.getMessage().lines().findFirst().orElse("")
+                  + " (see '"
+                  + cmd
+                  + " --help')");
+          e.flush();
+          return 2;
+        });
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parsed) -> {
+          PrintWriter e = cmd.getErr();
+          if (debug) ex.printStackTrace(e);
+          else if (ex instanceof HNetException) e.println("hnet: " + ex.getMessage());
+          else e.println("hnet: internal error: " + ex + " (run with --debug for the stack trace)");
+          e.flush();
+          return 1;
+        });
   }
 
   /** Runs the CLI and returns its exit code (0 ok, 1 error, 2 usage error). */

@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.hnet.HNetException;
 
-/** Checks that an output file never replaces what a command reads: the model's files or its inputs. */
+/**
+ * Checks that an output file never replaces what a command reads: the model's files or its inputs.
+ */
 final class Outputs {
   private Outputs() {}
 
@@ -15,7 +17,8 @@ final class Outputs {
    * model directory {@code modelDir}, or one of {@code inputs}.
    */
   static void checkOutput(String flag, Path output, Path modelDir, Path... inputs) {
-    if (Files.isDirectory(output)) throw new HNetException(flag + " " + output + ": is a directory; give a file name");
+    if (Files.isDirectory(output))
+      throw new HNetException(flag + " " + output + ": is a directory; give a file name");
     if (!Files.exists(output)) return;
     try {
       for (Path in : inputs) {
@@ -27,8 +30,13 @@ final class Outputs {
         try (Stream<Path> files = Files.list(modelDir)) {
           for (Path f : files.toList()) {
             if (Files.isRegularFile(f) && Files.isSameFile(f, output)) {
-              throw new HNetException(flag + " " + output + ": is a file of the model directory " + modelDir
-                  + " (it would replace the model); give another name");
+              throw new HNetException(
+                  flag
+                      + " "
+                      + output
+                      + ": is a file of the model directory "
+                      + modelDir
+                      + " (it would replace the model); give another name");
             }
           }
         }

@@ -24,13 +24,31 @@ final class Plots {
    * The curves of one run's metrics.jsonl: x = training bytes. The word alignment of stage 0's
    * boundaries on the held-out sample is there for the evaluations that have it.
    */
-  record Curves(List<Double> bytes, List<Double> loss, List<Double> bpb, List<Double> evalBytes, List<Double> evalBpb,
-      List<Double> alignBytes, List<Double> precision, List<Double> baselinePrecision, List<Double> recall,
+  record Curves(
+      List<Double> bytes,
+      List<Double> loss,
+      List<Double> bpb,
+      List<Double> evalBytes,
+      List<Double> evalBpb,
+      List<Double> alignBytes,
+      List<Double> precision,
+      List<Double> baselinePrecision,
+      List<Double> recall,
       List<Double> baselineRecall) {}
 
   static Curves read(Path metrics) {
-    Curves c = new Curves(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
-        new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+    Curves c =
+        new Curves(
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>(),
+            new ArrayList<>());
     List<String> lines;
     try {
       lines = Files.readAllLines(metrics);
@@ -53,7 +71,9 @@ final class Plots {
           c.evalBpb().add(b.asDouble());
         }
         JsonNode a = n.get("eval").path("stages").path(0).path("word_alignment");
-        if (a.path("precision").isNumber() && a.path("recall").isNumber() && a.path("baseline_precision").isNumber()
+        if (a.path("precision").isNumber()
+            && a.path("recall").isNumber()
+            && a.path("baseline_precision").isNumber()
             && a.path("baseline_recall").isNumber()) {
           c.alignBytes().add(bytes);
           c.precision().add(a.get("precision").asDouble());
@@ -78,8 +98,14 @@ final class Plots {
   static void trainingCurve(Path metrics, Path png) {
     Curves c = read(metrics);
     if (c.bytes().isEmpty()) return;
-    XYChart chart = new XYChartBuilder().width(900).height(500).title("training: " + metrics.getParent().getFileName())
-        .xAxisTitle("training bytes").yAxisTitle("nats (loss) / bits per byte").build();
+    XYChart chart =
+        new XYChartBuilder()
+            .width(900)
+            .height(500)
+            .title("training: " + metrics.getParent().getFileName())
+            .xAxisTitle("training bytes")
+            .yAxisTitle("nats (loss) / bits per byte")
+            .build();
     chart.getStyler().setMarkerSize(4);
     XYSeries loss = chart.addSeries("train loss (CE + α·ratio, nats)", c.bytes(), c.loss());
     loss.setMarker(SeriesMarkers.NONE);
@@ -90,22 +116,38 @@ final class Plots {
       save(chart, png);
       return;
     }
-    XYChart words = new XYChartBuilder().width(900).height(300).title("word alignment of the stage-0 chunks, held out")
-        .xAxisTitle("training bytes").yAxisTitle("share").build();
+    XYChart words =
+        new XYChartBuilder()
+            .width(900)
+            .height(300)
+            .title("word alignment of the stage-0 chunks, held out")
+            .xAxisTitle("training bytes")
+            .yAxisTitle("share")
+            .build();
     words.getStyler().setMarkerSize(4);
     words.getStyler().setYAxisMin(0.0);
     words.getStyler().setYAxisMax(1.0);
     words.addSeries("precision (boundaries at a word edge)", c.alignBytes(), c.precision());
     words.addSeries("recall (words starting at a boundary)", c.alignBytes(), c.recall());
-    words.addSeries("precision of random boundaries", c.alignBytes(), c.baselinePrecision()).setMarker(SeriesMarkers.NONE);
-    words.addSeries("recall of random boundaries", c.alignBytes(), c.baselineRecall()).setMarker(SeriesMarkers.NONE);
+    words
+        .addSeries("precision of random boundaries", c.alignBytes(), c.baselinePrecision())
+        .setMarker(SeriesMarkers.NONE);
+    words
+        .addSeries("recall of random boundaries", c.alignBytes(), c.baselineRecall())
+        .setMarker(SeriesMarkers.NONE);
     save(List.of(chart, words), png);
   }
 
   /** Held-out bpb of several runs against training bytes, one series per run. */
   static void compareRuns(List<Path> runDirs, Path png) {
-    XYChart chart = new XYChartBuilder().width(900).height(500).title("held-out bits per byte")
-        .xAxisTitle("training bytes").yAxisTitle("bits per byte").build();
+    XYChart chart =
+        new XYChartBuilder()
+            .width(900)
+            .height(500)
+            .title("held-out bits per byte")
+            .xAxisTitle("training bytes")
+            .yAxisTitle("bits per byte")
+            .build();
     int series = 0;
     for (Path run : runDirs) {
       Curves c = read(run.resolve("metrics.jsonl"));
@@ -113,7 +155,8 @@ final class Plots {
       chart.addSeries(run.getFileName().toString(), c.evalBytes(), c.evalBpb());
       series++;
     }
-    if (series == 0) throw new HNetException("none of the runs has a held-out evaluation in its metrics.jsonl");
+    if (series == 0)
+      throw new HNetException("none of the runs has a held-out evaluation in its metrics.jsonl");
     save(chart, png);
   }
 
@@ -133,7 +176,9 @@ final class Plots {
         width = Math.max(width, im.getWidth());
         height += im.getHeight();
       }
-      java.awt.image.BufferedImage all = new java.awt.image.BufferedImage(width, height, java.awt.image.BufferedImage.TYPE_INT_RGB);
+      java.awt.image.BufferedImage all =
+          new java.awt.image.BufferedImage(
+              width, height, java.awt.image.BufferedImage.TYPE_INT_RGB);
       java.awt.Graphics2D g = all.createGraphics();
       g.setColor(java.awt.Color.WHITE);
       g.fillRect(0, 0, width, height);
@@ -143,7 +188,8 @@ final class Plots {
         y += im.getHeight();
       }
       g.dispose();
-      org.hnet.io.AtomicFile.write(png, (java.io.OutputStream out) -> javax.imageio.ImageIO.write(all, "png", out));
+      org.hnet.io.AtomicFile.write(
+          png, (java.io.OutputStream out) -> javax.imageio.ImageIO.write(all, "png", out));
     } catch (IOException e) {
       throw new HNetException(png + ": cannot write the chart: " + e.getMessage());
     }

@@ -52,85 +52,172 @@ final class TrainCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--config", paramLabel = "C.json", description = "Model config (official H-Net format). Default: the small demo model.")
+  @Option(
+      names = "--config",
+      paramLabel = "C.json",
+      description = "Model config (official H-Net format). Default: the small demo model.")
   Path config;
 
-  @Option(names = "--data", paramLabel = "PATH", description = "A text file (.gz ok), a directory tree or a .jsonl file. Default: the shipped Moby Dick.")
+  @Option(
+      names = "--data",
+      paramLabel = "PATH",
+      description =
+          "A text file (.gz ok), a directory tree or a .jsonl file. Default: the shipped Moby Dick.")
   Path data;
 
-  @Option(names = "--out", paramLabel = "RUN_DIR", defaultValue = "runs/demo", description = "Run directory (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--out",
+      paramLabel = "RUN_DIR",
+      defaultValue = "runs/demo",
+      description = "Run directory (default: ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR from its checkpoint, with its options.")
+  @Option(
+      names = "--resume",
+      paramLabel = "RUN_DIR",
+      description = "Continue the run in RUN_DIR from its checkpoint, with its options.")
   Path resume;
 
-  @Option(names = "--steps", defaultValue = "300", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--steps",
+      defaultValue = "300",
+      description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
   long steps;
 
-  @Option(names = "--batch", defaultValue = "8", description = "Rows per micro-batch (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch",
+      defaultValue = "8",
+      description = "Rows per micro-batch (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--seq-len", defaultValue = "512", description = "Bytes per row (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seq-len",
+      defaultValue = "512",
+      description = "Bytes per row (default: ${DEFAULT-VALUE}).")
   int seqLen;
 
-  @Option(names = "--accum", defaultValue = "1", description = "Micro-batches per step (gradient accumulation; default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--accum",
+      defaultValue = "1",
+      description = "Micro-batches per step (gradient accumulation; default: ${DEFAULT-VALUE}).")
   int accum;
 
-  @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--lr",
+      defaultValue = "3e-3",
+      description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
   double lr;
 
-  @Option(names = "--schedule", defaultValue = "wsd", description = "wsd (warmup-stable-decay), cosine or constant (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--schedule",
+      defaultValue = "wsd",
+      description = "wsd (warmup-stable-decay), cosine or constant (default: ${DEFAULT-VALUE}).")
   String schedule;
 
-  @Option(names = "--warmup", description = "Warmup steps (default: a tenth of --steps, at most 200).")
+  @Option(
+      names = "--warmup",
+      description = "Warmup steps (default: a tenth of --steps, at most 200).")
   Long warmup;
 
-  @Option(names = "--lr-mult", split = ",", paramLabel = "M0,M1,..", description = "Per-stage learning-rate multipliers, outer stage first (default: all 1).")
+  @Option(
+      names = "--lr-mult",
+      split = ",",
+      paramLabel = "M0,M1,..",
+      description = "Per-stage learning-rate multipliers, outer stage first (default: all 1).")
   double[] lrMult;
 
-  @Option(names = "--ratio", split = ",", paramLabel = "N0,N1,..", description = "Target compression per routing stage, outer first (default: 6 for 1-stage, 3,3 for 2-stage).")
+  @Option(
+      names = "--ratio",
+      split = ",",
+      paramLabel = "N0,N1,..",
+      description =
+          "Target compression per routing stage, outer first (default: 6 for 1-stage, 3,3 for 2-stage).")
   double[] ratio;
 
-  @Option(names = "--alpha", defaultValue = "0.03", description = "Weight of the ratio losses (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--alpha",
+      defaultValue = "0.03",
+      description = "Weight of the ratio losses (default: ${DEFAULT-VALUE}).")
   double alpha;
 
-  @Option(names = "--ratio-from", split = ",", paramLabel = "N0,N1,..",
-      description = "Target compression per routing stage at step 0, ramped to --ratio over --ramp steps (the boundary rate 1/N moves linearly).")
+  @Option(
+      names = "--ratio-from",
+      split = ",",
+      paramLabel = "N0,N1,..",
+      description =
+          "Target compression per routing stage at step 0, ramped to --ratio over --ramp steps (the boundary rate 1/N moves linearly).")
   double[] ratioFrom;
 
-  @Option(names = "--alpha-from", paramLabel = "A", description = "Weight of the ratio losses at step 0, ramped to --alpha over --ramp steps.")
+  @Option(
+      names = "--alpha-from",
+      paramLabel = "A",
+      description = "Weight of the ratio losses at step 0, ramped to --alpha over --ramp steps.")
   Double alphaFrom;
 
-  @Option(names = "--ramp", defaultValue = "0", paramLabel = "STEPS", description = "Steps over which --ratio-from and --alpha-from reach --ratio and --alpha (default: none).")
+  @Option(
+      names = "--ramp",
+      defaultValue = "0",
+      paramLabel = "STEPS",
+      description =
+          "Steps over which --ratio-from and --alpha-from reach --ratio and --alpha (default: none).")
   long ramp;
 
-  @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--weight-decay",
+      defaultValue = "0.1",
+      description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
   double weightDecay;
 
-  @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clip, 0 for none (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--clip",
+      defaultValue = "1.0",
+      description = "Global gradient-norm clip, 0 for none (default: ${DEFAULT-VALUE}).")
   double clip;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the weights and the data order (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Seed of the weights and the data order (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--checkpoint-every", defaultValue = "100", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--checkpoint-every",
+      defaultValue = "100",
+      description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
   long checkpointEvery;
 
-  @Option(names = "--eval-every", defaultValue = "50", description = "Steps between held-out evaluations (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--eval-every",
+      defaultValue = "50",
+      description = "Steps between held-out evaluations (default: ${DEFAULT-VALUE}).")
   long evalEvery;
 
-  @Option(names = "--eval-batches", defaultValue = "8", description = "Held-out batches per evaluation, 0 for all (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--eval-batches",
+      defaultValue = "8",
+      description = "Held-out batches per evaluation, 0 for all (default: ${DEFAULT-VALUE}).")
   int evalBatches;
 
-  @Option(names = "--eval-fraction", defaultValue = "0.1", description = "Share of the corpus held out (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--eval-fraction",
+      defaultValue = "0.1",
+      description = "Share of the corpus held out (default: ${DEFAULT-VALUE}).")
   double evalFraction;
 
-  @Option(names = "--json-field", defaultValue = "text", description = "Text field of JSONL data (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--json-field",
+      defaultValue = "text",
+      description = "Text field of JSONL data (default: ${DEFAULT-VALUE}).")
   String jsonField;
 
-  @Option(names = "--sampling", defaultValue = "random", paramLabel = "MODE",
-      description = {"random: every row a window at a random position of the whole train part (default);",
-          "sequential: rows read in order, shuffled within blocks of 1024 rows."})
+  @Option(
+      names = "--sampling",
+      defaultValue = "random",
+      paramLabel = "MODE",
+      description = {
+        "random: every row a window at a random position of the whole train part (default);",
+        "sequential: rows read in order, shuffled within blocks of 1024 rows."
+      })
   String sampling;
 
   @Option(names = "--no-progress", description = "Log lines instead of a progress bar.")
@@ -145,15 +232,23 @@ final class TrainCommand implements Callable<Integer> {
     Trainer trainer = resume != null ? Trainer.resume(resume, data) : startNew();
     try (trainer) {
       if (trainer.options.samplingMode() == Sampling.RANDOM && !trainer.corpus().randomAccess()) {
-        spec.commandLine().getErr().printf("hnet train: warning: %s: rows are shuffled within %d MB stretches read in order,"
-            + " not drawn from the whole corpus; decompress it for i.i.d. sampling%n",
-            trainer.corpus().whyNoRandomAccess(), Corpus.SHUFFLE_BUFFER_BYTES >> 20);
+        spec.commandLine()
+            .getErr()
+            .printf(
+                "hnet train: warning: %s: rows are shuffled within %d MB stretches read in order,"
+                    + " not drawn from the whole corpus; decompress it for i.i.d. sampling%n",
+                trainer.corpus().whyNoRandomAccess(), Corpus.SHUFFLE_BUFFER_BYTES >> 20);
         spec.commandLine().getErr().flush();
       }
       Evaluator.Result last = trainLoop(trainer, outw, noProgress || System.console() == null);
       if (last != null) {
-        outw.printf(Locale.ROOT, "held-out: %.4f bits per byte over %,d bytes; compression %s%s%n", last.bpb(), last.bytes(),
-            Arrays.toString(last.compression()), words(last.alignment().length > 0 ? last.alignment()[0] : null));
+        outw.printf(
+            Locale.ROOT,
+            "held-out: %.4f bits per byte over %,d bytes; compression %s%s%n",
+            last.bpb(),
+            last.bytes(),
+            Arrays.toString(last.compression()),
+            words(last.alignment().length > 0 ? last.alignment()[0] : null));
       }
       outw.printf("run directory: %s (model: %s)%n", trainer.run.root, trainer.run.checkpoint());
       outw.flush();
@@ -163,16 +258,21 @@ final class TrainCommand implements Callable<Integer> {
 
   private Trainer startNew() throws IOException {
     if (!sampling.equals("random") && !sampling.equals("sequential")) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--sampling must be random or sequential, got '" + sampling + "'");
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--sampling must be random or sequential, got '" + sampling + "'");
     }
-    HNetConfig cfg = config != null ? HNetConfig.parse(config) : HNetConfig.parse(resourceText(DEMO_CONFIG), "demo-config.json");
+    HNetConfig cfg =
+        config != null
+            ? HNetConfig.parse(config)
+            : HNetConfig.parse(resourceText(DEMO_CONFIG), "demo-config.json");
     Path dataPath = data;
     if (dataPath == null) {
       // decompressed, so that rows can be drawn at random positions; in the run directory, which
       // is claimed first (a directory that is not a run is refused before anything is written)
       org.hnet.train.RunDir.create(out);
       dataPath = out.resolve(DEMO_TEXT);
-      if (!Files.exists(dataPath)) Corpora.materialize(TrainCommand.class.getClassLoader(), Corpora.MOBY_DICK, out);
+      if (!Files.exists(dataPath))
+        Corpora.materialize(TrainCommand.class.getClassLoader(), Corpora.MOBY_DICK, out);
     }
     int routers = cfg.numStages() - 1;
     double[] n = ratio;
@@ -186,71 +286,136 @@ final class TrainCommand implements Callable<Integer> {
       Arrays.fill(mult, 1.0);
     }
     long warm = warmup != null ? warmup : Math.min(200, steps / 10);
-    TrainOptions opts = new TrainOptions(steps, batch, seqLen, accum, lr, schedule, warm, mult, n, alpha, weightDecay,
-        0.9, 0.95, 1e-8, clip, seed, checkpointEvery, evalEvery, evalBatches, evalFraction, jsonField, sampling,
-        ratioFrom, alphaFrom, ramp);
+    TrainOptions opts =
+        new TrainOptions(
+            steps,
+            batch,
+            seqLen,
+            accum,
+            lr,
+            schedule,
+            warm,
+            mult,
+            n,
+            alpha,
+            weightDecay,
+            0.9,
+            0.95,
+            1e-8,
+            clip,
+            seed,
+            checkpointEvery,
+            evalEvery,
+            evalBatches,
+            evalFraction,
+            jsonField,
+            sampling,
+            ratioFrom,
+            alphaFrom,
+            ramp);
     return Trainer.start(out, cfg, dataPath, opts);
   }
 
-  /** Runs the trainer with a progress bar (or log lines), Ctrl-C → checkpoint and exit; returns the last evaluation. */
+  /**
+   * Runs the trainer with a progress bar (or log lines), Ctrl-C → checkpoint and exit; returns the
+   * last evaluation.
+   */
   static Evaluator.Result trainLoop(Trainer trainer, PrintWriter outw, boolean plain) {
     AtomicBoolean stop = new AtomicBoolean();
     CountDownLatch finished = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      stop.set(true);
-      try {
-        finished.await(); // let the loop write its checkpoint before the JVM exits
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "hnet-ctrl-c");
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.set(true);
+              try {
+                finished.await(); // let the loop write its checkpoint before the JVM exits
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "hnet-ctrl-c");
     Runtime.getRuntime().addShutdownHook(hook);
     Evaluator.Result[] last = new Evaluator.Result[1];
     long total = trainer.options.steps();
-    ProgressBar bar = plain ? null : new ProgressBarBuilder().setTaskName("train").setInitialMax(total)
-        .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(250).showSpeed().build();
+    ProgressBar bar =
+        plain
+            ? null
+            : new ProgressBarBuilder()
+                .setTaskName("train")
+                .setInitialMax(total)
+                .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+                .setUpdateIntervalMillis(250)
+                .showSpeed()
+                .build();
     if (bar != null) bar.stepTo(trainer.step());
     try {
-      trainer.run(new Trainer.Listener() {
-        double evalBpb = Double.NaN;
-        String evalWords = "";
+      trainer.run(
+          new Trainer.Listener() {
+            double evalBpb = Double.NaN;
+            String evalWords = "";
 
-        @Override
-        public void onStep(Trainer.StepMetrics m) {
-          String msg = String.format(Locale.ROOT, "loss %.3f bpb %.3f ratio %s %s/s held-out %.3f%s", m.loss(), m.bpb(),
-              ratios(m.compression()), bytes(m.bytesPerSecond()), evalBpb, evalWords);
-          if (bar != null) {
-            bar.stepTo(m.step());
-            bar.setExtraMessage(msg);
-          } else if (m.step() % 10 == 0 || m.step() == m.totalSteps() || m.step() == 1) {
-            outw.printf(Locale.ROOT, "step %d/%d %s%n", m.step(), m.totalSteps(), msg);
-            outw.flush();
-          }
-        }
+            @Override
+            public void onStep(Trainer.StepMetrics m) {
+              String msg =
+                  String.format(
+                      Locale.ROOT,
+                      "loss %.3f bpb %.3f ratio %s %s/s held-out %.3f%s",
+                      m.loss(),
+                      m.bpb(),
+                      ratios(m.compression()),
+                      bytes(m.bytesPerSecond()),
+                      evalBpb,
+                      evalWords);
+              if (bar != null) {
+                bar.stepTo(m.step());
+                bar.setExtraMessage(msg);
+              } else if (m.step() % 10 == 0 || m.step() == m.totalSteps() || m.step() == 1) {
+                outw.printf(Locale.ROOT, "step %d/%d %s%n", m.step(), m.totalSteps(), msg);
+                outw.flush();
+              }
+            }
 
-        @Override
-        public void onEval(long step, long bytes, Evaluator.Result r) {
-          evalBpb = r.bpb();
-          ChunkStats.Alignment a = r.alignment().length > 0 ? r.alignment()[0] : null;
-          evalWords = a == null || a.precision() == null ? ""
-              : String.format(Locale.ROOT, " words %.2f (random %.2f)", a.precision(), a.baselinePrecision());
-          last[0] = r;
-          if (bar == null) {
-            outw.printf(Locale.ROOT, "step %d held-out bpb %.4f compression %s%s%n", step, r.bpb(), ratios(r.compression()),
-                words(a));
-            outw.flush();
-          }
-        }
-      }, stop::get);
+            @Override
+            public void onEval(long step, long bytes, Evaluator.Result r) {
+              evalBpb = r.bpb();
+              ChunkStats.Alignment a = r.alignment().length > 0 ? r.alignment()[0] : null;
+              evalWords =
+                  a == null || a.precision() == null
+                      ? ""
+                      : String.format(
+                          Locale.ROOT,
+                          " words %.2f (random %.2f)",
+                          a.precision(),
+                          a.baselinePrecision());
+              last[0] = r;
+              if (bar == null) {
+                outw.printf(
+                    Locale.ROOT,
+                    "step %d held-out bpb %.4f compression %s%s%n",
+                    step,
+                    r.bpb(),
+                    ratios(r.compression()),
+                    words(a));
+                outw.flush();
+              }
+            }
+          },
+          stop::get);
     } finally {
       try {
         if (bar != null) bar.close();
-        // no chart while the JVM shuts down on a signal (AWT cannot start then); the next run draws it
-        if (!stop.get()) Plots.trainingCurve(trainer.run.metrics(), trainer.run.root.resolve("curve.png"));
+        // no chart while the JVM shuts down on a signal (AWT cannot start then); the next run draws
+        // it
+        if (!stop.get())
+          Plots.trainingCurve(trainer.run.metrics(), trainer.run.root.resolve("curve.png"));
       } finally {
         if (stop.get()) {
           // before the latch: once the hook returns the JVM halts
-          outw.println("interrupted: checkpoint saved at step " + trainer.step() + "; continue with --resume " + trainer.run.root);
+          outw.println(
+              "interrupted: checkpoint saved at step "
+                  + trainer.step()
+                  + "; continue with --resume "
+                  + trainer.run.root);
           outw.flush();
         }
         finished.countDown(); // the shutdown hook waits for this: release it whatever happened
@@ -263,18 +428,26 @@ final class TrainCommand implements Callable<Integer> {
   /** " word precision P (random B), recall R (random B)", or "" when not measured. */
   static String words(ChunkStats.Alignment a) {
     if (a == null || a.precision() == null || a.recall() == null) return "";
-    return String.format(Locale.ROOT, " word precision %.3f (random %.3f), recall %.3f (random %.3f)", a.precision(),
-        a.baselinePrecision(), a.recall(), a.baselineRecall());
+    return String.format(
+        Locale.ROOT,
+        " word precision %.3f (random %.3f), recall %.3f (random %.3f)",
+        a.precision(),
+        a.baselinePrecision(),
+        a.recall(),
+        a.baselineRecall());
   }
 
   static String ratios(double[] c) {
     StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < c.length; i++) sb.append(i == 0 ? "" : "/").append(String.format(Locale.ROOT, "%.2f", c[i]));
+    for (int i = 0; i < c.length; i++)
+      sb.append(i == 0 ? "" : "/").append(String.format(Locale.ROOT, "%.2f", c[i]));
     return sb.length() == 0 ? "-" : sb.toString();
   }
 
   static String bytes(double perSecond) {
-    return perSecond >= 1e6 ? String.format(Locale.ROOT, "%.2fMB", perSecond / 1e6) : String.format(Locale.ROOT, "%.1fkB", perSecond / 1e3);
+    return perSecond >= 1e6
+        ? String.format(Locale.ROOT, "%.2fMB", perSecond / 1e6)
+        : String.format(Locale.ROOT, "%.1fkB", perSecond / 1e3);
   }
 
   static String resourceText(String name) throws IOException {

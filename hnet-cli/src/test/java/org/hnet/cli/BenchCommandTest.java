@@ -16,11 +16,17 @@ import org.hnet.io.TensorData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code hnet bench}: the JSON contract of the issue, --only, and one-line errors for a bad --input. */
+/**
+ * {@code hnet bench}: the JSON contract of the issue, --only, and one-line errors for a bad
+ * --input.
+ */
 class BenchCommandTest {
   static final String CONFIG = ForwardCommandTest.GOLDEN.resolve("2stage/config.json").toString();
 
-  /** A small BENCH.safetensors: train 2×48, prefill 1×40, decode 1×(8+6), batch 8 of the same length. */
+  /**
+   * A small BENCH.safetensors: train 2×48, prefill 1×40, decode 1×(8+6), batch 8 of the same
+   * length.
+   */
   static Map<String, TensorData> input() {
     Random r = new Random(3);
     Map<String, TensorData> m = new LinkedHashMap<>();
@@ -42,8 +48,20 @@ class BenchCommandTest {
   void jsonHasEveryMeasurementOfTheIssue(@TempDir Path tmp) throws Exception {
     Path in = tmp.resolve("bench.safetensors");
     SafeTensors.write(in, input(), Map.of());
-    var r = ForwardCommandTest.run("bench", "--config", CONFIG, "--input", in.toString(), "--repeats", "1",
-        "--threads", "1", "--only", "train,prefill,decode,decode8", "--json");
+    var r =
+        ForwardCommandTest.run(
+            "bench",
+            "--config",
+            CONFIG,
+            "--input",
+            in.toString(),
+            "--repeats",
+            "1",
+            "--threads",
+            "1",
+            "--only",
+            "train,prefill,decode,decode8",
+            "--json");
     assertEquals(0, r.code(), r.err());
     JsonNode j = new ObjectMapper().readTree(r.out());
     assertTrue(j.at("/train/median_s").asDouble() > 0, r.out());
@@ -52,19 +70,30 @@ class BenchCommandTest {
     JsonNode stages = j.at("/train/tokens_per_stage");
     assertEquals(3, stages.size(), r.out());
     assertEquals(96, stages.get(0).asInt());
-    assertTrue(stages.get(1).asInt() <= 96 && stages.get(2).asInt() <= stages.get(1).asInt(), r.out());
+    assertTrue(
+        stages.get(1).asInt() <= 96 && stages.get(2).asInt() <= stages.get(1).asInt(), r.out());
     assertTrue(j.at("/prefill/median_s").asDouble() > 0, r.out());
     assertTrue(j.at("/decode/ms_per_byte").asDouble() > 0, r.out());
-    double bps = j.at("/decode/bytes_per_s").asDouble(); // both printed rounded: 4 decimals of ms, 1 of bytes/s
+    double bps =
+        j.at("/decode/bytes_per_s")
+            .asDouble(); // both printed rounded: 4 decimals of ms, 1 of bytes/s
     assertEquals(1000 / j.at("/decode/ms_per_byte").asDouble(), bps, Math.max(0.1, bps * 1e-3));
     // 6 steps after the 8-byte prompt: stage 0 ran in all, each inner stage in at most as many
     JsonNode steps = j.at("/decode/steps_per_stage");
     assertEquals(6, steps.get(0).asInt(), r.out());
     assertTrue(steps.get(1).asInt() <= 6 && steps.get(2).asInt() <= steps.get(1).asInt(), r.out());
-    assertTrue(j.at("/decode/prompt_prefill_ms").asDouble() > 0, "the prompt's prefill is timed apart: " + r.out());
-    assertTrue(j.at("/decode/weight_mb_per_byte").asDouble() > 0 && j.at("/decode/read_gb_per_s").asDouble() > 0, r.out());
-    assertEquals(j.at("/decode/weight_mb_per_byte").asDouble() / j.at("/decode/read_gb_per_s").asDouble(),
-        j.at("/decode/bound_ms_per_byte").asDouble(), 1e-3, r.out());
+    assertTrue(
+        j.at("/decode/prompt_prefill_ms").asDouble() > 0,
+        "the prompt's prefill is timed apart: " + r.out());
+    assertTrue(
+        j.at("/decode/weight_mb_per_byte").asDouble() > 0
+            && j.at("/decode/read_gb_per_s").asDouble() > 0,
+        r.out());
+    assertEquals(
+        j.at("/decode/weight_mb_per_byte").asDouble() / j.at("/decode/read_gb_per_s").asDouble(),
+        j.at("/decode/bound_ms_per_byte").asDouble(),
+        1e-3,
+        r.out());
     assertTrue(j.at("/decode_batch8/bytes_per_s").asDouble() > 0, r.out());
     // batch 8: weights by the steps each stage ran for some row, at the bandwidth batch 1 used
     var cfg = org.hnet.config.HNetConfig.parse(java.nio.file.Path.of(CONFIG));
@@ -72,22 +101,36 @@ class BenchCommandTest {
     long[] ran8 = new long[steps8.size()];
     for (int s = 0; s < ran8.length; s++) ran8[s] = steps8.get(s).asLong();
     assertEquals(6, ran8[0], r.out());
-    double w8 = j.at("/decode_batch8/weight_mb_per_step").asDouble(), kv8 = j.at("/decode_batch8/kv_mb_per_step").asDouble();
+    double w8 = j.at("/decode_batch8/weight_mb_per_step").asDouble(),
+        kv8 = j.at("/decode_batch8/kv_mb_per_step").asDouble();
     assertEquals(BenchCommand.weightBytesPerStep(cfg, ran8) / 1e6, w8, 1e-3, r.out());
-    assertEquals(w8 / j.at("/decode/read_gb_per_s").asDouble(), j.at("/decode_batch8/bound_ms_per_step").asDouble(), 1e-3, r.out());
+    assertEquals(
+        w8 / j.at("/decode/read_gb_per_s").asDouble(),
+        j.at("/decode_batch8/bound_ms_per_step").asDouble(),
+        1e-3,
+        r.out());
     double kv1 = j.at("/decode/kv_mb_per_byte").asDouble();
-    assertTrue(kv1 >= 0 && kv8 >= kv1 && (steps.get(1).asInt() == 0 || kv1 > 0), "KV cache read: " + r.out());
-    assertEquals(8 * (j.at("/decode/weight_mb_per_byte").asDouble() + kv1) / (w8 + kv8), j.at("/decode_batch8/ratio_at_bounds").asDouble(), 2e-3, r.out());
+    assertTrue(
+        kv1 >= 0 && kv8 >= kv1 && (steps.get(1).asInt() == 0 || kv1 > 0),
+        "KV cache read: " + r.out());
+    assertEquals(
+        8 * (j.at("/decode/weight_mb_per_byte").asDouble() + kv1) / (w8 + kv8),
+        j.at("/decode_batch8/ratio_at_bounds").asDouble(),
+        2e-3,
+        r.out());
     int most = 2 + BenchCommand.DECODE_EXTRA_WARMUPS + BenchCommand.DECODE_MAX_EXTRA_WARMUPS;
     for (String part : new String[] {"decode", "decode_batch8"}) {
       int w = j.at("/" + part + "/warmups").asInt();
-      assertTrue(w >= 2 + BenchCommand.DECODE_EXTRA_WARMUPS && w <= most, part + " warm-up passes: " + r.out());
+      assertTrue(
+          w >= 2 + BenchCommand.DECODE_EXTRA_WARMUPS && w <= most,
+          part + " warm-up passes: " + r.out());
     }
     assertFalse(j.has("matmul_peak_gflops"), "--only leaves out what it does not name");
     // the kernels' vector width, so that runs on different machines can be told apart
     assertEquals(org.hnet.kernels.VectorWidth.bits(), j.get("vector_bits").asInt(), r.out());
     assertTrue(List.of(128, 256, 512).contains(j.get("vector_bits").asInt()), r.out());
-    assertEquals(org.hnet.kernels.VectorWidth.emulated(), j.get("vectors_emulated").asBoolean(), r.out());
+    assertEquals(
+        org.hnet.kernels.VectorWidth.emulated(), j.get("vectors_emulated").asBoolean(), r.out());
   }
 
   /**
@@ -97,20 +140,28 @@ class BenchCommandTest {
   @Test
   void warmUpGoesOnWhileTheJitCompiles() {
     int[] runs = {0};
-    Runnable pass = () -> {
-      runs[0]++;
-      long t0 = System.nanoTime();
-      while (System.nanoTime() - t0 < 2_000_000) Thread.onSpinWait(); // 2 ms
-    };
+    Runnable pass =
+        () -> {
+          runs[0]++;
+          long t0 = System.nanoTime();
+          while (System.nanoTime() - t0 < 2_000_000) Thread.onSpinWait(); // 2 ms
+        };
     // compiling 1 s during each of the first 4 runs, then nothing
     java.util.function.LongSupplier busyFor4 = () -> 1000L * Math.min(runs[0], 4);
     assertEquals(5, BenchCommand.warmUp(2, 12, pass, busyFor4, null, null));
     runs[0] = 0;
-    assertEquals(3, BenchCommand.warmUp(3, 12, pass, () -> 0L, null, null), "a quiet JIT: the minimum");
+    assertEquals(
+        3, BenchCommand.warmUp(3, 12, pass, () -> 0L, null, null), "a quiet JIT: the minimum");
     runs[0] = 0;
-    assertEquals(7, BenchCommand.warmUp(2, 5, pass, () -> 1000L * runs[0], null, null), "always compiling: the limit");
+    assertEquals(
+        7,
+        BenchCommand.warmUp(2, 5, pass, () -> 1000L * runs[0], null, null),
+        "always compiling: the limit");
     runs[0] = 0;
-    assertEquals(2, BenchCommand.warmUp(2, 5, pass, null, null, null), "compilation time unknown: the minimum");
+    assertEquals(
+        2,
+        BenchCommand.warmUp(2, 5, pass, null, null, null),
+        "compilation time unknown: the minimum");
   }
 
   /**
@@ -121,8 +172,21 @@ class BenchCommandTest {
   void profileAccountsForEveryMillisecond(@TempDir Path tmp) throws Exception {
     Path in = tmp.resolve("bench.safetensors");
     SafeTensors.write(in, input(), Map.of());
-    var r = ForwardCommandTest.run("bench", "--config", CONFIG, "--input", in.toString(), "--repeats", "2",
-        "--threads", "2", "--only", "train,prefill,decode", "--profile", "--json");
+    var r =
+        ForwardCommandTest.run(
+            "bench",
+            "--config",
+            CONFIG,
+            "--input",
+            in.toString(),
+            "--repeats",
+            "2",
+            "--threads",
+            "2",
+            "--only",
+            "train,prefill,decode",
+            "--profile",
+            "--json");
     assertEquals(0, r.code(), r.err());
     JsonNode p = new ObjectMapper().readTree(r.out()).get("profile");
     for (String part : new String[] {"train", "prefill", "decode"}) {
@@ -132,62 +196,112 @@ class BenchCommandTest {
       for (JsonNode k : m.get("kernels")) {
         kernels.add(k.get("kernel").asText());
         assertTrue(k.get("calls").asDouble() > 0 && k.get("ms").asDouble() >= 0, part + ": " + k);
-        assertTrue(k.get("share").asDouble() <= 1 && k.get("threads_busy").asDouble() <= 2.001, part + ": " + k);
+        assertTrue(
+            k.get("share").asDouble() <= 1 && k.get("threads_busy").asDouble() <= 2.001,
+            part + ": " + k);
         sum += k.get("ms").asDouble();
       }
-      assertEquals(m.get("ms_per_unit").asDouble(), sum, 1e-3 * kernels.size() + 1e-3, part + ": " + m);
+      assertEquals(
+          m.get("ms_per_unit").asDouble(), sum, 1e-3 * kernels.size() + 1e-3, part + ": " + m);
       if (part.equals("decode")) {
-        assertTrue(kernels.contains("matvec") && !kernels.contains("matmul"), part + ": " + kernels);
+        assertTrue(
+            kernels.contains("matvec") && !kernels.contains("matmul"), part + ": " + kernels);
         assertEquals("byte", m.get("unit").asText());
       } else {
-        assertTrue(kernels.containsAll(java.util.List.of("matmul", "ssd", "attention", "norm")), part + ": " + kernels);
+        assertTrue(
+            kernels.containsAll(java.util.List.of("matmul", "ssd", "attention", "norm")),
+            part + ": " + kernels);
       }
       if (part.equals("train")) {
-        assertTrue(kernels.containsAll(java.util.List.of("matmul_dx", "matmul_dw", "ssd_backward", "attention_backward",
-            "cross_entropy")), kernels.toString());
+        assertTrue(
+            kernels.containsAll(
+                java.util.List.of(
+                    "matmul_dx",
+                    "matmul_dw",
+                    "ssd_backward",
+                    "attention_backward",
+                    "cross_entropy")),
+            kernels.toString());
       }
     }
     JsonNode mm = p.get("train").get("kernels").get(0);
     assertEquals("matmul", mm.get("kernel").asText());
     assertTrue(mm.get("gflops").asDouble() > 0, mm.toString());
 
-    r = ForwardCommandTest.run("bench", "--config", CONFIG, "--input", in.toString(), "--repeats", "1",
-        "--threads", "1", "--only", "prefill", "--profile");
+    r =
+        ForwardCommandTest.run(
+            "bench",
+            "--config",
+            CONFIG,
+            "--input",
+            in.toString(),
+            "--repeats",
+            "1",
+            "--threads",
+            "1",
+            "--only",
+            "prefill",
+            "--profile");
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.out().contains("kernel profile of prefill (1 thread; per prefill)") && r.out().contains("outside the kernels"),
+    assertTrue(
+        r.out().contains("kernel profile of prefill (1 thread; per prefill)")
+            && r.out().contains("outside the kernels"),
         r.out());
   }
 
   @Test
   void onlyRunsWhatItNames() throws Exception {
-    var r = ForwardCommandTest.run("bench", "--config", CONFIG, "--only", "decode", "--repeats", "1", "--json");
+    var r =
+        ForwardCommandTest.run(
+            "bench", "--config", CONFIG, "--only", "decode", "--repeats", "1", "--json");
     assertEquals(0, r.code(), r.err());
     JsonNode j = new ObjectMapper().readTree(r.out());
-    assertTrue(j.has("decode") && !j.has("train") && !j.has("prefill") && !j.has("decode_batch8"), r.out());
+    assertTrue(
+        j.has("decode") && !j.has("train") && !j.has("prefill") && !j.has("decode_batch8"),
+        r.out());
 
     r = ForwardCommandTest.run("bench", "--config", CONFIG, "--only", "matmul", "--json");
     assertEquals(0, r.code(), r.err());
     j = new ObjectMapper().readTree(r.out());
-    double matmul = j.get("matmul_peak_gflops").asDouble(), fma = j.get("fma_peak_gflops").asDouble();
+    double matmul = j.get("matmul_peak_gflops").asDouble(),
+        fma = j.get("fma_peak_gflops").asDouble();
     assertTrue(matmul > 0 && fma > 0, r.out());
     JsonNode trip = j.get("core_round_trip_ns");
     if (Runtime.getRuntime().availableProcessors() > 1) {
-      assertTrue(trip.get("min").asDouble() > 0 && trip.get("min").asDouble() <= trip.get("median").asDouble()
-          && trip.get("median").asDouble() <= trip.get("max").asDouble(), r.out());
+      assertTrue(
+          trip.get("min").asDouble() > 0
+              && trip.get("min").asDouble() <= trip.get("median").asDouble()
+              && trip.get("median").asDouble() <= trip.get("max").asDouble(),
+          r.out());
     }
     assertFalse(j.has("decode"), r.out());
   }
 
   @Test
   void verbosePrintsEveryRunAndWarmupsCountsThem() throws Exception {
-    var r = ForwardCommandTest.run("bench", "--config", CONFIG, "--only", "prefill", "--repeats", "2", "--warmups", "3",
-        "--verbose", "--json");
+    var r =
+        ForwardCommandTest.run(
+            "bench",
+            "--config",
+            CONFIG,
+            "--only",
+            "prefill",
+            "--repeats",
+            "2",
+            "--warmups",
+            "3",
+            "--verbose",
+            "--json");
     assertEquals(0, r.code(), r.err());
-    for (String line : new String[] {"prefill warm-up 1:", "prefill warm-up 3:", "prefill run 2:"}) {
+    for (String line :
+        new String[] {"prefill warm-up 1:", "prefill warm-up 3:", "prefill run 2:"}) {
       assertTrue(r.err().contains(line), r.err());
     }
-    assertFalse(r.err().contains("prefill warm-up 4:") || r.err().contains("prefill run 3:"), r.err());
-    assertTrue(new ObjectMapper().readTree(r.out()).has("prefill"), "stdout stays one JSON object: " + r.out());
+    assertFalse(
+        r.err().contains("prefill warm-up 4:") || r.err().contains("prefill run 3:"), r.err());
+    assertTrue(
+        new ObjectMapper().readTree(r.out()).has("prefill"),
+        "stdout stays one JSON object: " + r.out());
 
     r = ForwardCommandTest.run("bench", "--config", CONFIG, "--warmups", "-1");
     assertEquals(1, r.code());
@@ -200,14 +314,18 @@ class BenchCommandTest {
     m.put("decode_batch8_ids", TensorData.ofLongs(new int[] {4, 14}, new long[4 * 14]));
     Path in = tmp.resolve("bad.safetensors");
     SafeTensors.write(in, m, Map.of());
-    var r = ForwardCommandTest.run("bench", "--config", CONFIG, "--input", in.toString(), "--only", "decode");
+    var r =
+        ForwardCommandTest.run(
+            "bench", "--config", CONFIG, "--input", in.toString(), "--only", "decode");
     assertEquals(1, r.code());
     ForwardCommandTest.assertOneLine(r.err(), "decode_batch8_ids");
 
     m = input();
     m.remove("prompt_len");
     SafeTensors.write(in, m, Map.of());
-    r = ForwardCommandTest.run("bench", "--config", CONFIG, "--input", in.toString(), "--only", "decode");
+    r =
+        ForwardCommandTest.run(
+            "bench", "--config", CONFIG, "--input", in.toString(), "--only", "decode");
     assertEquals(1, r.code());
     ForwardCommandTest.assertOneLine(r.err(), "prompt_len");
 
@@ -223,7 +341,10 @@ class BenchCommandTest {
     double all = BenchCommand.weightBytesPerStep(cfg, new long[] {10, 10, 10});
     double outer = BenchCommand.weightBytesPerStep(cfg, new long[] {10, 0, 0});
     double half = BenchCommand.weightBytesPerStep(cfg, new long[] {10, 5, 0});
-    assertEquals(head + 4.0 * (cfg.parameterCount(0) + cfg.parameterCount(1) + cfg.parameterCount(2)), all, 1e-6);
+    assertEquals(
+        head + 4.0 * (cfg.parameterCount(0) + cfg.parameterCount(1) + cfg.parameterCount(2)),
+        all,
+        1e-6);
     assertEquals(head + 4.0 * cfg.parameterCount(0), outer, 1e-6);
     assertEquals(outer + 2.0 * cfg.parameterCount(1), half, 1e-6);
   }

@@ -32,14 +32,22 @@ class ForwardCommandTest {
   void writesLogitsAndEveryStagesRoutingTensors(@TempDir Path tmp) {
     Path model = GOLDEN.resolve("2stage");
     Path outFile = tmp.resolve("out.safetensors");
-    Result r = run("forward", "--model", model.toString(), "--input", model.resolve("io.safetensors").toString(),
-        "--output", outFile.toString());
+    Result r =
+        run(
+            "forward",
+            "--model",
+            model.toString(),
+            "--input",
+            model.resolve("io.safetensors").toString(),
+            "--output",
+            outFile.toString());
     assertEquals(0, r.code(), r.err());
     Map<String, TensorData> out = SafeTensors.read(outFile);
     Map<String, TensorData> golden = SafeTensors.read(model.resolve("io.safetensors"));
     assertArrayEquals(new int[] {1, 192, 256}, out.get("logits").shape());
     for (int s = 0; s < 2; s++) {
-      assertArrayEquals(golden.get("boundary_mask_" + s).toU8(), out.get("boundary_mask_" + s).toU8());
+      assertArrayEquals(
+          golden.get("boundary_mask_" + s).toU8(), out.get("boundary_mask_" + s).toU8());
       int n = out.get("boundary_prob_" + s).shape()[0];
       assertEquals(n, out.get("selected_probs_" + s).shape()[0]);
       long[] cu = out.get("cu_seqlens_" + s).toLongs();
@@ -54,8 +62,17 @@ class ForwardCommandTest {
   void packedRowsGiveEachRowItsOwnOffsets(@TempDir Path tmp) {
     Path model = GOLDEN.resolve("1stage-packed");
     Path outFile = tmp.resolve("out.safetensors");
-    Result r = run("forward", "--model", model.toString(), "--input", model.resolve("io.safetensors").toString(),
-        "--output", outFile.toString(), "--threads", "1");
+    Result r =
+        run(
+            "forward",
+            "--model",
+            model.toString(),
+            "--input",
+            model.resolve("io.safetensors").toString(),
+            "--output",
+            outFile.toString(),
+            "--threads",
+            "1");
     assertEquals(0, r.code(), r.err());
     Map<String, TensorData> out = SafeTensors.read(outFile);
     Map<String, TensorData> golden = SafeTensors.read(model.resolve("io.safetensors"));
@@ -66,9 +83,19 @@ class ForwardCommandTest {
   @Test
   void tokenIdsOutsideAByteAreNamedByPosition(@TempDir Path tmp) {
     Path in = tmp.resolve("in.safetensors");
-    SafeTensors.write(in, Map.of("input_ids", TensorData.ofLongs(new int[] {1, 3}, new long[] {1, 2, 300})), Map.of());
-    Result r = run("forward", "--model", GOLDEN.resolve("isotropic-m").toString(), "--input", in.toString(),
-        "--output", tmp.resolve("o.safetensors").toString());
+    SafeTensors.write(
+        in,
+        Map.of("input_ids", TensorData.ofLongs(new int[] {1, 3}, new long[] {1, 2, 300})),
+        Map.of());
+    Result r =
+        run(
+            "forward",
+            "--model",
+            GOLDEN.resolve("isotropic-m").toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("o.safetensors").toString());
     assertEquals(1, r.code());
     assertOneLine(r.err(), "input_ids[0, 2] = 300");
   }
@@ -76,9 +103,17 @@ class ForwardCommandTest {
   @Test
   void emptyInputIsRefused(@TempDir Path tmp) {
     Path in = tmp.resolve("in.safetensors");
-    SafeTensors.write(in, Map.of("input_ids", TensorData.ofLongs(new int[] {1, 0}, new long[0])), Map.of());
-    Result r = run("forward", "--model", GOLDEN.resolve("isotropic-m").toString(), "--input", in.toString(),
-        "--output", tmp.resolve("o.safetensors").toString());
+    SafeTensors.write(
+        in, Map.of("input_ids", TensorData.ofLongs(new int[] {1, 0}, new long[0])), Map.of());
+    Result r =
+        run(
+            "forward",
+            "--model",
+            GOLDEN.resolve("isotropic-m").toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("o.safetensors").toString());
     assertEquals(1, r.code());
     assertOneLine(r.err(), "empty");
   }
@@ -86,9 +121,19 @@ class ForwardCommandTest {
   @Test
   void floatTokenIdsAreRefused(@TempDir Path tmp) {
     Path in = tmp.resolve("in.safetensors");
-    SafeTensors.write(in, Map.of("input_ids", TensorData.ofFloats(new int[] {1, 2}, new float[] {1, 2})), Map.of());
-    Result r = run("forward", "--model", GOLDEN.resolve("isotropic-m").toString(), "--input", in.toString(),
-        "--output", tmp.resolve("o.safetensors").toString());
+    SafeTensors.write(
+        in,
+        Map.of("input_ids", TensorData.ofFloats(new int[] {1, 2}, new float[] {1, 2})),
+        Map.of());
+    Result r =
+        run(
+            "forward",
+            "--model",
+            GOLDEN.resolve("isotropic-m").toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("o.safetensors").toString());
     assertEquals(1, r.code());
     assertOneLine(r.err(), "int64 or int32");
   }
@@ -98,8 +143,15 @@ class ForwardCommandTest {
     byte[] all = Files.readAllBytes(GOLDEN.resolve("isotropic-m/io.safetensors"));
     Path in = tmp.resolve("cut.safetensors");
     Files.write(in, java.util.Arrays.copyOf(all, all.length / 2));
-    Result r = run("forward", "--model", GOLDEN.resolve("isotropic-m").toString(), "--input", in.toString(),
-        "--output", tmp.resolve("o.safetensors").toString());
+    Result r =
+        run(
+            "forward",
+            "--model",
+            GOLDEN.resolve("isotropic-m").toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("o.safetensors").toString());
     assertEquals(1, r.code());
     assertOneLine(r.err(), "cut.safetensors");
   }
@@ -108,16 +160,31 @@ class ForwardCommandTest {
   void aConfigThatDoesNotMatchTheWeightsIsRefused(@TempDir Path tmp) throws IOException {
     Files.copy(GOLDEN.resolve("isotropic-T/config.json"), tmp.resolve("config.json"));
     Files.copy(GOLDEN.resolve("isotropic-m/model.safetensors"), tmp.resolve("model.safetensors"));
-    Result r = run("forward", "--model", tmp.toString(), "--input", GOLDEN.resolve("isotropic-m/io.safetensors").toString(),
-        "--output", tmp.resolve("o.safetensors").toString());
+    Result r =
+        run(
+            "forward",
+            "--model",
+            tmp.toString(),
+            "--input",
+            GOLDEN.resolve("isotropic-m/io.safetensors").toString(),
+            "--output",
+            tmp.resolve("o.safetensors").toString());
     assertEquals(1, r.code());
     assertOneLine(r.err(), "missing");
   }
 
   @Test
   void debugShowsTheStackTrace(@TempDir Path tmp) {
-    Result r = run("forward", "--debug", "--model", tmp.toString(), "--input", "nope.safetensors",
-        "--output", tmp.resolve("o.safetensors").toString());
+    Result r =
+        run(
+            "forward",
+            "--debug",
+            "--model",
+            tmp.toString(),
+            "--input",
+            "nope.safetensors",
+            "--output",
+            tmp.resolve("o.safetensors").toString());
     assertEquals(1, r.code());
     assertTrue(r.err().contains("\tat "), r.err());
   }

@@ -18,10 +18,20 @@ class GradCommandTest {
   void writesTheGoldenLossesAndGradients(@TempDir Path tmp) {
     Path c = ForwardCommandTest.GOLDEN.resolve("2stage");
     Path outFile = tmp.resolve("g.safetensors");
-    var r = ForwardCommandTest.run("grad", "--model", c.toString(), "--input", c.resolve("io.safetensors").toString(),
-        "--case", c.resolve("case.json").toString(), "--output", outFile.toString());
+    var r =
+        ForwardCommandTest.run(
+            "grad",
+            "--model",
+            c.toString(),
+            "--input",
+            c.resolve("io.safetensors").toString(),
+            "--case",
+            c.resolve("case.json").toString(),
+            "--output",
+            outFile.toString());
     assertEquals(0, r.code(), r.err());
-    Map<String, TensorData> out = SafeTensors.read(outFile), golden = SafeTensors.read(c.resolve("io.safetensors"));
+    Map<String, TensorData> out = SafeTensors.read(outFile),
+        golden = SafeTensors.read(c.resolve("io.safetensors"));
     for (String k : new String[] {"ce_loss", "ratio_loss_0", "ratio_loss_1", "total_loss"}) {
       assertArrayEquals(new int[0], out.get(k).shape(), k);
       float want = golden.get(k).toFloats()[0], got = out.get(k).toFloats()[0];
@@ -47,8 +57,17 @@ class GradCommandTest {
     Path c = ForwardCommandTest.GOLDEN.resolve("2stage");
     Path bad = tmp.resolve("case.json");
     Files.writeString(bad, "{\"N\": [3], \"alpha\": 0.03}");
-    var r = ForwardCommandTest.run("grad", "--model", c.toString(), "--input", c.resolve("io.safetensors").toString(),
-        "--case", bad.toString(), "--output", tmp.resolve("g.safetensors").toString());
+    var r =
+        ForwardCommandTest.run(
+            "grad",
+            "--model",
+            c.toString(),
+            "--input",
+            c.resolve("io.safetensors").toString(),
+            "--case",
+            bad.toString(),
+            "--output",
+            tmp.resolve("g.safetensors").toString());
     assertEquals(1, r.code());
     ForwardCommandTest.assertOneLine(r.err(), "ratio target");
   }

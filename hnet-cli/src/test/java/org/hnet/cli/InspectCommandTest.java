@@ -18,15 +18,19 @@ class InspectCommandTest {
     "hnet_2stage_XL_code.json, '1,654,090,112'"
   })
   void printsTheOfficialParameterCount(String file, String count) {
-    var r = ForwardCommandTest.run("inspect", "--config", "../hnet-core/src/test/resources/configs/official/" + file);
+    var r =
+        ForwardCommandTest.run(
+            "inspect", "--config", "../hnet-core/src/test/resources/configs/official/" + file);
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().replace("_", ",").contains(count), "expected " + count + " in:\n" + r.out());
   }
 
   @Test
-  void aBadConfigIsOneLineNamingTheField(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+  void aBadConfigIsOneLineNamingTheField(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws Exception {
     java.nio.file.Path cfg = tmp.resolve("bad.json");
-    java.nio.file.Files.writeString(cfg, "{\"arch_layout\": [\"x2\"], \"d_model\": [64], \"d_intermediate\": [0]}");
+    java.nio.file.Files.writeString(
+        cfg, "{\"arch_layout\": [\"x2\"], \"d_model\": [64], \"d_intermediate\": [0]}");
     var r = ForwardCommandTest.run("inspect", "--config", cfg.toString());
     assertEquals(1, r.code());
     ForwardCommandTest.assertOneLine(r.err(), "bad.json");

@@ -11,7 +11,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Outputs never replace what the user has: foreign directories, the model's own files, inputs, link targets. */
+/**
+ * Outputs never replace what the user has: foreign directories, the model's own files, inputs, link
+ * targets.
+ */
 class OutputSafetyTest {
   static final Path MODEL = ForwardCommandTest.GOLDEN.resolve("2stage");
 
@@ -27,8 +30,24 @@ class OutputSafetyTest {
     Files.copy(MODEL.resolve("model.safetensors"), mine.resolve("checkpoint/model.safetensors"));
     Files.writeString(mine.resolve("metrics.jsonl"), "{\"mine\": 1}\n");
     byte[] weights = Files.readAllBytes(mine.resolve("checkpoint/model.safetensors"));
-    var r = ForwardCommandTest.run("train", "--config", cfg.toString(), "--data", data.toString(), "--out", mine.toString(),
-        "--steps", "2", "--batch", "2", "--seq-len", "64", "--ratio", "4", "--no-progress");
+    var r =
+        ForwardCommandTest.run(
+            "train",
+            "--config",
+            cfg.toString(),
+            "--data",
+            data.toString(),
+            "--out",
+            mine.toString(),
+            "--steps",
+            "2",
+            "--batch",
+            "2",
+            "--seq-len",
+            "64",
+            "--ratio",
+            "4",
+            "--no-progress");
     assertEquals(1, r.code());
     ForwardCommandTest.assertOneLine(r.err(), "not a training run");
     assertArrayEquals(weights, Files.readAllBytes(mine.resolve("checkpoint/model.safetensors")));
@@ -42,8 +61,20 @@ class OutputSafetyTest {
     ForwardCommandTest.assertOneLine(demo.err(), "not a training run");
     assertFalse(Files.exists(mine.resolve("moby-dick.txt")));
     // and the data as the run directory
-    var same = ForwardCommandTest.run("train", "--config", cfg.toString(), "--data", tmp.toString(), "--out", tmp.resolve("sub").toString(),
-        "--steps", "2", "--ratio", "4", "--no-progress");
+    var same =
+        ForwardCommandTest.run(
+            "train",
+            "--config",
+            cfg.toString(),
+            "--data",
+            tmp.toString(),
+            "--out",
+            tmp.resolve("sub").toString(),
+            "--steps",
+            "2",
+            "--ratio",
+            "4",
+            "--no-progress");
     assertEquals(1, same.code());
     ForwardCommandTest.assertOneLine(same.err(), "training data");
     assertFalse(Files.exists(tmp.resolve("sub")));
@@ -57,11 +88,38 @@ class OutputSafetyTest {
     Files.copy(MODEL.resolve("model.safetensors"), model.resolve("model.safetensors"));
     Path in = tmp.resolve("io.safetensors");
     Files.copy(MODEL.resolve("io.safetensors"), in);
-    byte[] weights = Files.readAllBytes(model.resolve("model.safetensors")), input = Files.readAllBytes(in);
-    for (String[] c : new String[][] {
-        {"forward", "--model", model.toString(), "--input", in.toString(), "--output", model.resolve("model.safetensors").toString()},
-        {"forward", "--model", model.toString(), "--input", in.toString(), "--output", in.toString()},
-        {"chunks", "--model", model.toString(), "--text", "hello", "--html", model.resolve("config.json").toString()}}) {
+    byte[] weights = Files.readAllBytes(model.resolve("model.safetensors")),
+        input = Files.readAllBytes(in);
+    for (String[] c :
+        new String[][] {
+          {
+            "forward",
+            "--model",
+            model.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            model.resolve("model.safetensors").toString()
+          },
+          {
+            "forward",
+            "--model",
+            model.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            in.toString()
+          },
+          {
+            "chunks",
+            "--model",
+            model.toString(),
+            "--text",
+            "hello",
+            "--html",
+            model.resolve("config.json").toString()
+          }
+        }) {
       var r = ForwardCommandTest.run(c);
       assertEquals(1, r.code(), String.join(" ", c));
       ForwardCommandTest.assertOneLine(r.err(), c[c.length - 2]);
@@ -70,25 +128,39 @@ class OutputSafetyTest {
     assertArrayEquals(input, Files.readAllBytes(in));
 
     // init over an existing model directory
-    var init = ForwardCommandTest.run("init", "--config", model.resolve("config.json").toString(), "--out", model.toString());
+    var init =
+        ForwardCommandTest.run(
+            "init", "--config", model.resolve("config.json").toString(), "--out", model.toString());
     assertEquals(1, init.code());
     ForwardCommandTest.assertOneLine(init.err(), "not empty");
     assertArrayEquals(weights, Files.readAllBytes(model.resolve("model.safetensors")));
   }
 
-  /** A link planted where a temporary file used to go (OUT.tmp) is not followed: its target keeps its bytes. */
+  /**
+   * A link planted where a temporary file used to go (OUT.tmp) is not followed: its target keeps
+   * its bytes.
+   */
   @Test
   void aPlantedLinkIsNeverFollowed(@TempDir Path tmp) throws Exception {
     Path victim = tmp.resolve("victim.txt");
     Files.writeString(victim, "precious");
     Path out = tmp.resolve("out.safetensors");
     Files.createSymbolicLink(tmp.resolve("out.safetensors.tmp"), victim);
-    var r = ForwardCommandTest.run("forward", "--model", MODEL.toString(), "--input", MODEL.resolve("io.safetensors").toString(),
-        "--output", out.toString());
+    var r =
+        ForwardCommandTest.run(
+            "forward",
+            "--model",
+            MODEL.toString(),
+            "--input",
+            MODEL.resolve("io.safetensors").toString(),
+            "--output",
+            out.toString());
     assertEquals(0, r.code(), r.err());
     assertEquals("precious", Files.readString(victim));
     try (Stream<Path> s = Files.list(tmp)) {
-      assertTrue(s.noneMatch(p -> p.getFileName().toString().endsWith(".tmp") && !Files.isSymbolicLink(p)), "a temporary file left behind");
+      assertTrue(
+          s.noneMatch(p -> p.getFileName().toString().endsWith(".tmp") && !Files.isSymbolicLink(p)),
+          "a temporary file left behind");
     }
   }
 }

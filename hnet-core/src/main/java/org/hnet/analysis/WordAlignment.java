@@ -20,7 +20,9 @@ public final class WordAlignment {
   private final ByteArrayOutputStream sample = new ByteArrayOutputStream();
   private final int sampleLimit;
 
-  /** @param sampleLimit bytes of text kept to decide whether the script has spaced words */
+  /**
+   * @param sampleLimit bytes of text kept to decide whether the script has spaced words
+   */
   public WordAlignment(int sampleLimit) {
     this.sampleLimit = sampleLimit;
   }

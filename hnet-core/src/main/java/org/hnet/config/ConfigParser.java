@@ -23,8 +23,10 @@ import org.hnet.HNetException;
 final class ConfigParser {
   /** Largest d_model (and num_heads) accepted: 2^20. */
   static final int MAX_WIDTH = 1 << 20;
+
   /** Largest d_intermediate: 2^22. */
   static final int MAX_HIDDEN = 1 << 22;
+
   /** Largest vocab_size: 2^24. */
   static final int MAX_VOCAB = 1 << 24;
 
@@ -88,9 +90,20 @@ final class ConfigParser {
     // Upper limits far beyond any real model keep every derived size (3·d, 2·expand·d + ..., the
     // tensors' element counts) inside Java's int arithmetic and arrays, so a typo is named here
     // instead of overflowing into negative sizes later.
-    int[] dModel = intList(required(root, "d_model"), "d_model", n, v -> v >= 1 && v <= MAX_WIDTH, "in [1, " + MAX_WIDTH + "]");
-    int[] dInter = intList(required(root, "d_intermediate"), "d_intermediate", n, v -> v >= 0 && v <= MAX_HIDDEN,
-        "in [0, " + MAX_HIDDEN + "]");
+    int[] dModel =
+        intList(
+            required(root, "d_model"),
+            "d_model",
+            n,
+            v -> v >= 1 && v <= MAX_WIDTH,
+            "in [1, " + MAX_WIDTH + "]");
+    int[] dInter =
+        intList(
+            required(root, "d_intermediate"),
+            "d_intermediate",
+            n,
+            v -> v >= 0 && v <= MAX_HIDDEN,
+            "in [0, " + MAX_HIDDEN + "]");
     int vocab = root.has("vocab_size") ? intValue(root.get("vocab_size"), "vocab_size") : 256;
     if (vocab < 1 || vocab > MAX_VOCAB) {
       throw error(source, "vocab_size must be in [1, " + MAX_VOCAB + "], got " + vocab);
@@ -107,11 +120,30 @@ final class ConfigParser {
     // ssm_cfg: every field has a default (the reference's SSMConfig dataclass).
     JsonNode ssmNode = root.has("ssm_cfg") ? objectField(root, "ssm_cfg") : null;
     SsmConfig def = SsmConfig.DEFAULT;
-    int[] dState = perStage(ssmNode, "ssm_cfg", "d_state", n, def.dState(), v -> v >= 1 && v <= 65536, "in [1, 65536]");
-    int[] expand = perStage(ssmNode, "ssm_cfg", "expand", n, def.expand(), v -> v >= 1 && v <= 64, "in [1, 64]");
-    int[] dConv = perStage(ssmNode, "ssm_cfg", "d_conv", n, def.dConv(), v -> v >= 1 && v <= 1024, "in [1, 1024]");
+    int[] dState =
+        perStage(
+            ssmNode,
+            "ssm_cfg",
+            "d_state",
+            n,
+            def.dState(),
+            v -> v >= 1 && v <= 65536,
+            "in [1, 65536]");
+    int[] expand =
+        perStage(
+            ssmNode, "ssm_cfg", "expand", n, def.expand(), v -> v >= 1 && v <= 64, "in [1, 64]");
+    int[] dConv =
+        perStage(
+            ssmNode, "ssm_cfg", "d_conv", n, def.dConv(), v -> v >= 1 && v <= 1024, "in [1, 1024]");
     int[] chunk =
-        perStage(ssmNode, "ssm_cfg", "chunk_size", n, def.chunkSize(), v -> v >= 1 && v <= (1 << 20), "in [1, 1048576]");
+        perStage(
+            ssmNode,
+            "ssm_cfg",
+            "chunk_size",
+            n,
+            def.chunkSize(),
+            v -> v >= 1 && v <= (1 << 20),
+            "in [1, 1048576]");
 
     // attn_cfg: the reference indexes num_heads at every stage, so it is required; the other two
     // fall back to CausalMHA's defaults.
@@ -119,7 +151,15 @@ final class ConfigParser {
     if (!attnNode.has("num_heads")) {
       throw error(source, "attn_cfg.num_heads is missing");
     }
-    int[] heads = perStage(attnNode, "attn_cfg", "num_heads", n, 0, v -> v >= 1 && v <= MAX_WIDTH, "in [1, " + MAX_WIDTH + "]");
+    int[] heads =
+        perStage(
+            attnNode,
+            "attn_cfg",
+            "num_heads",
+            n,
+            0,
+            v -> v >= 1 && v <= MAX_WIDTH,
+            "in [1, " + MAX_WIDTH + "]");
     int[] rotary =
         perStage(
             attnNode,
@@ -215,7 +255,8 @@ final class ConfigParser {
       if (count < 1) {
         throw error(source, at + ": layer count of '" + c + "' at position " + i + " must be >= 1");
       }
-      if (count > MAX_BLOCKS_PER_STACK - blocks.size()) { // not blocks.size() + count: that overflows
+      if (count
+          > MAX_BLOCKS_PER_STACK - blocks.size()) { // not blocks.size() + count: that overflows
         throw error(source, at + ": more than " + MAX_BLOCKS_PER_STACK + " blocks in one stack");
       }
       for (long k = 0; k < count; k++) {

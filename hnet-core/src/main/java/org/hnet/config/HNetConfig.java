@@ -35,9 +35,20 @@ public record HNetConfig(List<StageConfig> stages, int vocabSize, boolean tieEmb
   void checkTensorSizes(String source) {
     for (ParameterShapes.Param p : ParameterShapes.of(this)) {
       if (p.numel() > MAX_TENSOR) {
-        throw new HNetException(source + ": tensor " + p.name() + " " + java.util.Arrays.toString(p.shape()) + " would hold "
-            + p.numel() + " elements, more than one array holds (" + MAX_TENSOR + "): d_model, d_intermediate or"
-            + " ssm_cfg.expand of stage " + Math.max(0, p.stage()) + " is too large");
+        throw new HNetException(
+            source
+                + ": tensor "
+                + p.name()
+                + " "
+                + java.util.Arrays.toString(p.shape())
+                + " would hold "
+                + p.numel()
+                + " elements, more than one array holds ("
+                + MAX_TENSOR
+                + "): d_model, d_intermediate or"
+                + " ssm_cfg.expand of stage "
+                + Math.max(0, p.stage())
+                + " is too large");
       }
     }
   }
@@ -48,9 +59,12 @@ public record HNetConfig(List<StageConfig> stages, int vocabSize, boolean tieEmb
   /** Reads and validates a config file; errors name the file and the field at fault. */
   public static HNetConfig parse(Path file) {
     String json;
-    if (Files.isDirectory(file)) throw new HNetException(file + ": is a directory, not a config file");
+    if (Files.isDirectory(file))
+      throw new HNetException(file + ": is a directory, not a config file");
     if (Files.exists(file) && !Files.isRegularFile(file)) {
-      throw new HNetException(file + ": is not a regular file (a pipe or a device?)"); // reading one could block forever
+      throw new HNetException(
+          file
+              + ": is not a regular file (a pipe or a device?)"); // reading one could block forever
     }
     try {
       json = Files.readString(file, StandardCharsets.UTF_8);

@@ -12,11 +12,10 @@ import org.hnet.nn.SeqLens;
  * then every unfinished row samples its next byte, and all of them step together (rows at a
  * boundary take the inner stages' step, the others skip it). Each row has its own sampler seeded
  * with the options' seed, and a batched step gives each row exactly what it gets alone, so a row's
- * output is identical to generating its prompt alone with the same seed. Rows finish
- * independently.
+ * output is identical to generating its prompt alone with the same seed. Rows finish independently.
  *
- * <p>A Generator holds no state between calls; a call allocates its own caches, so concurrent
- * calls on one model from several threads are safe (the model is read-only while not training).
+ * <p>A Generator holds no state between calls; a call allocates its own caches, so concurrent calls
+ * on one model from several threads are safe (the model is read-only while not training).
  */
 public final class Generator {
   public static final int BOS = 254;
@@ -31,8 +30,8 @@ public final class Generator {
   @FunctionalInterface
   public interface Listener {
     /**
-     * @param depth how many stages put a chunk boundary at this byte (0 = none; 2 = a stage-0 and
-     *     a stage-1 boundary)
+     * @param depth how many stages put a chunk boundary at this byte (0 = none; 2 = a stage-0 and a
+     *     stage-1 boundary)
      */
     void onByte(int row, int b, int depth);
 
@@ -64,7 +63,8 @@ public final class Generator {
     HNetForCausalLM.Cache cache = lm.allocate(R, maxPrompt + o.maxBytes() + 1);
     HNetForCausalLM.Output pre = lm.prefill(packed, new SeqLens(cu), cache);
     float[] logits = new float[R * V];
-    for (int r = 0; r < R; r++) System.arraycopy(pre.logits(), (cu[r + 1] - 1) * V, logits, r * V, V);
+    for (int r = 0; r < R; r++)
+      System.arraycopy(pre.logits(), (cu[r + 1] - 1) * V, logits, r * V, V);
 
     Sampler[] samplers = new Sampler[R];
     StopCondition[] stops = new StopCondition[R];
@@ -81,7 +81,8 @@ public final class Generator {
     int[] tok = new int[R];
     boolean[] finishing = new boolean[R], feed = new boolean[R];
     while (any(active)) {
-      java.util.Arrays.fill(feed, false); // (one array for the whole generation: a step allocates nothing)
+      java.util.Arrays.fill(
+          feed, false); // (one array for the whole generation: a step allocates nothing)
       for (int r = 0; r < R; r++) {
         if (!active[r]) continue;
         int b = samplers[r].sample(logits, r * V, V);
@@ -148,7 +149,8 @@ public final class Generator {
     }
 
     Result result(StopCondition.Reason reason) {
-      return new Result(java.util.Arrays.copyOf(bytes, n), java.util.Arrays.copyOf(depth, n), reason);
+      return new Result(
+          java.util.Arrays.copyOf(bytes, n), java.util.Arrays.copyOf(depth, n), reason);
     }
   }
 }

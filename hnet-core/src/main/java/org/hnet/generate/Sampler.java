@@ -6,9 +6,9 @@ import java.util.SplittableRandom;
 /**
  * Picks the next byte of one generated row from that row's logits.
  *
- * <p>One instance per row; not thread-safe. Each sampler owns a {@link SplittableRandom} seeded from
- * {@link SamplingOptions#seed()}, so a row's output depends only on its seed and its own logits,
- * never on how many other rows are generated beside it or in which order they are sampled.
+ * <p>One instance per row; not thread-safe. Each sampler owns a {@link SplittableRandom} seeded
+ * from {@link SamplingOptions#seed()}, so a row's output depends only on its seed and its own
+ * logits, never on how many other rows are generated beside it or in which order they are sampled.
  *
  * <p>Procedure (all probabilities in double):
  *
@@ -19,8 +19,9 @@ import java.util.SplittableRandom;
  *       descending and then by index ascending, so on a tie at the k-th value the lower indices are
  *       kept.
  *   <li>top-p (when topP &lt; 1), applied to what top-k kept, in the same order: keep the shortest
- *       prefix whose cumulative probability (renormalised over the top-k set) is ≥ topP. At least one
- *       byte is always kept; bytes tied with the last kept one but later in the order are dropped.
+ *       prefix whose cumulative probability (renormalised over the top-k set) is ≥ topP. At least
+ *       one byte is always kept; bytes tied with the last kept one but later in the order are
+ *       dropped.
  *   <li>renormalise over the kept set and draw with one uniform double.
  * </ol>
  *

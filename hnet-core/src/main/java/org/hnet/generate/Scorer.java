@@ -16,8 +16,8 @@ public final class Scorer {
   /**
    * @param logProbs [n] ln p(byte t | bytes before t)
    * @param boundaries per stage, [n]: true where a stage-s chunk starts at byte t
-   * @param probs per stage, [n]: the stage's boundary probability at byte t (NaN where the stage has
-   *     no position there)
+   * @param probs per stage, [n]: the stage's boundary probability at byte t (NaN where the stage
+   *     has no position there)
    */
   public record Score(double[] logProbs, List<boolean[]> boundaries, List<float[]> probs) {
     public double bitsPerByte() {
@@ -34,7 +34,8 @@ public final class Scorer {
     for (int i = 0; i < n; i++) tokens[i + 1] = text[i] & 0xff;
     HNetForCausalLM.Output out = lm.forward(tokens, SeqLens.uniform(1, n + 1));
     double[] lp = new double[n];
-    for (int t = 0; t < n; t++) lp[t] = Sampler.logProb(out.logits(), t * lm.vocab, lm.vocab, tokens[t + 1]);
+    for (int t = 0; t < n; t++)
+      lp[t] = Sampler.logProb(out.logits(), t * lm.vocab, lm.vocab, tokens[t + 1]);
     // every stage's decisions at byte level; position 0 is the BOS: dropped
     RoutingModule.ByteLevel bl = RoutingModule.byteLevel(out.routing(), n + 1);
     List<boolean[]> bounds = new ArrayList<>();

@@ -18,7 +18,8 @@ import java.util.Objects;
  *       Matching is KMP per stop string, so overlaps such as "aab" in "aaab" are found; if several
  *       complete on the same byte, the first in the list is reported.
  *   <li>{@link Reason#MAX_BYTES}: {@code maxBytes} bytes have been accepted (EOS included, as it
- *       cost a generation step). If this byte also completes EOS or a stop string, that reason wins.
+ *       cost a generation step). If this byte also completes EOS or a stop string, that reason
+ *       wins.
  * </ul>
  *
  * <p>Not thread-safe; one per row. {@code accept} allocates nothing.

@@ -8,16 +8,18 @@ import org.hnet.nn.SeqLens;
 
 /**
  * The forward pass computed incrementally: every row's first {@code prefill} bytes are prefilled
- * (in parallel), the rest are fed one step at a time through the caches. The result has exactly
- * the layout of {@link HNetForCausalLM#forward} over B rows of L bytes (logits [B·L × V]; per
- * stage flat vectors over the stage's positions, row after row, with their offsets), so the two
- * can be compared position by position: this is the exactness check of the decoder.
+ * (in parallel), the rest are fed one step at a time through the caches. The result has exactly the
+ * layout of {@link HNetForCausalLM#forward} over B rows of L bytes (logits [B·L × V]; per stage
+ * flat vectors over the stage's positions, row after row, with their offsets), so the two can be
+ * compared position by position: this is the exactness check of the decoder.
  */
 public final class TeacherForced {
   private TeacherForced() {}
 
-  public static HNetForCausalLM.Output run(HNetForCausalLM lm, int[] tokens, int B, int L, int prefill) {
-    if (prefill < 1 || prefill > L) throw new IllegalArgumentException("prefill must be in [1, " + L + "], got " + prefill);
+  public static HNetForCausalLM.Output run(
+      HNetForCausalLM lm, int[] tokens, int B, int L, int prefill) {
+    if (prefill < 1 || prefill > L)
+      throw new IllegalArgumentException("prefill must be in [1, " + L + "], got " + prefill);
     int V = lm.vocab, stages = lm.config.numStages() - 1;
     HNetForCausalLM.Cache cache = lm.allocate(B, L);
     int[] packed = new int[B * prefill];
@@ -25,7 +27,8 @@ public final class TeacherForced {
     HNetForCausalLM.Output pre = lm.prefill(packed, SeqLens.uniform(B, prefill), cache);
 
     float[] logits = new float[B * L * V];
-    for (int b = 0; b < B; b++) System.arraycopy(pre.logits(), b * prefill * V, logits, b * L * V, prefill * V);
+    for (int b = 0; b < B; b++)
+      System.arraycopy(pre.logits(), b * prefill * V, logits, b * L * V, prefill * V);
     // per stage and row, the decisions in order: {p, mask, selected} per position
     List<List<List<float[]>>> perStage = new ArrayList<>();
     for (int s = 0; s < stages; s++) {

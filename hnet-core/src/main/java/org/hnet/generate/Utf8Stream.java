@@ -26,8 +26,8 @@ package org.hnet.generate;
  *
  * <ul>
  *   <li>{@code new Utf8Stream()} follows the JDK: all pushes plus the flush equal {@code new
- *       String(bytes, UTF_8)} of the whole stream for every input, so streamed text and text decoded
- *       in one go elsewhere in the program always agree;
+ *       String(bytes, UTF_8)} of the whole stream for every input, so streamed text and text
+ *       decoded in one go elsewhere in the program always agree;
  *   <li>{@link #whatwg()} follows WHATWG exactly (identical to the JDK on every input that has no
  *       ED A0..BF).
  * </ul>

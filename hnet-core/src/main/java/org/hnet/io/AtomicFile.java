@@ -40,13 +40,18 @@ public final class AtomicFile {
     Path dir = target.toAbsolutePath().getParent();
     Path tmp = newTemporary(target);
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-          LinkOption.NOFOLLOW_LINKS)) {
+      try (FileChannel ch =
+          FileChannel.open(
+              tmp,
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE,
+              LinkOption.NOFOLLOW_LINKS)) {
         body.write(ch);
         ch.force(true);
       }
       try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
       }
@@ -63,11 +68,14 @@ public final class AtomicFile {
 
   /** Writes {@code target} from {@code body} through a stream (not closed by the body). */
   public static void write(Path target, StreamBody body) throws IOException {
-    write(target, (FileChannel ch) -> {
-      OutputStream out = new java.io.BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
-      body.write(out);
-      out.flush();
-    });
+    write(
+        target,
+        (FileChannel ch) -> {
+          OutputStream out =
+              new java.io.BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+          body.write(out);
+          out.flush();
+        });
   }
 
   /** Writes {@code target} with {@code bytes}. */
@@ -75,11 +83,15 @@ public final class AtomicFile {
     write(target, (StreamBody) out -> out.write(bytes));
   }
 
-  /** A name for a temporary file beside {@code target} that nothing else will pick: ".name.RANDOM.tmp". */
+  /**
+   * A name for a temporary file beside {@code target} that nothing else will pick:
+   * ".name.RANDOM.tmp".
+   */
   static Path newTemporary(Path target) {
     byte[] r = new byte[8];
     RANDOM.nextBytes(r);
-    return target.resolveSibling("." + target.getFileName() + "." + HexFormat.of().formatHex(r) + ".tmp");
+    return target.resolveSibling(
+        "." + target.getFileName() + "." + HexFormat.of().formatHex(r) + ".tmp");
   }
 
   /** Forces a directory's entries (renames, creations) to disk, where the platform allows it. */

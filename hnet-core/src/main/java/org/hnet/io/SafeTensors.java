@@ -22,8 +22,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.hnet.HNetException;
 
@@ -85,12 +85,17 @@ public final class SafeTensors {
   }
 
   /**
-   * Refuses what is not a regular file before opening it: a FIFO would block the open forever and
-   * a device such as /dev/zero never ends.
+   * Refuses what is not a regular file before opening it: a FIFO would block the open forever and a
+   * device such as /dev/zero never ends.
    */
   static void checkRegularFile(Path file, String f) {
     if (Files.exists(file) && !Files.isRegularFile(file)) {
-      throw new HNetException(f + ": " + (Files.isDirectory(file) ? "is a directory" : "is not a regular file (a pipe or a device?)"));
+      throw new HNetException(
+          f
+              + ": "
+              + (Files.isDirectory(file)
+                  ? "is a directory"
+                  : "is not a regular file (a pipe or a device?)"));
     }
   }
 
@@ -105,19 +110,21 @@ public final class SafeTensors {
     String f = file.toString();
     byte[] header = headerBytes(f, tensors, metadata);
     try {
-      AtomicFile.write(file, (FileChannel ch) -> {
-        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        len.putLong(0, header.length);
-        writeFully(ch, len);
-        writeFully(ch, ByteBuffer.wrap(header));
-        for (TensorData t : tensors.values()) {
-          MemorySegment s = t.segment();
-          for (long off = 0; off < s.byteSize(); off += WRITE_CHUNK) {
-            writeFully(
-                ch, s.asSlice(off, Math.min(WRITE_CHUNK, s.byteSize() - off)).asByteBuffer());
-          }
-        }
-      });
+      AtomicFile.write(
+          file,
+          (FileChannel ch) -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            len.putLong(0, header.length);
+            writeFully(ch, len);
+            writeFully(ch, ByteBuffer.wrap(header));
+            for (TensorData t : tensors.values()) {
+              MemorySegment s = t.segment();
+              for (long off = 0; off < s.byteSize(); off += WRITE_CHUNK) {
+                writeFully(
+                    ch, s.asSlice(off, Math.min(WRITE_CHUNK, s.byteSize() - off)).asByteBuffer());
+              }
+            }
+          });
     } catch (IOException e) {
       throw ioError(f, "cannot write", e);
     }
@@ -232,20 +239,34 @@ public final class SafeTensors {
    */
   private static void checkLayout(String f, Map<String, Entry> entries, long dataSize) {
     List<Map.Entry<String, Entry>> byOffset = new ArrayList<>(entries.entrySet());
-    byOffset.sort(java.util.Comparator.comparingLong((Map.Entry<String, Entry> e) -> e.getValue().begin())
-        .thenComparingLong(e -> e.getValue().end()));
+    byOffset.sort(
+        java.util.Comparator.comparingLong((Map.Entry<String, Entry> e) -> e.getValue().begin())
+            .thenComparingLong(e -> e.getValue().end()));
     long at = 0;
     for (Map.Entry<String, Entry> e : byOffset) {
       Entry t = e.getValue();
       if (t.begin() != at) {
-        throw new HNetException(f + ": tensor '" + e.getKey() + "' starts at data byte " + t.begin() + ", but the tensors before it"
-            + (t.begin() < at ? " end at " + at + " (overlapping data)" : " end at " + at + " (a hole)"));
+        throw new HNetException(
+            f
+                + ": tensor '"
+                + e.getKey()
+                + "' starts at data byte "
+                + t.begin()
+                + ", but the tensors before it"
+                + (t.begin() < at
+                    ? " end at " + at + " (overlapping data)"
+                    : " end at " + at + " (a hole)"));
       }
       at = t.end();
     }
     if (at != dataSize) {
-      throw new HNetException(f + ": the tensors hold " + at + " data bytes, the file has " + dataSize
-          + " after its header (a wrong header length or bytes appended)");
+      throw new HNetException(
+          f
+              + ": the tensors hold "
+              + at
+              + " data bytes, the file has "
+              + dataSize
+              + " after its header (a wrong header length or bytes appended)");
     }
   }
 

@@ -19,7 +19,6 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import org.hnet.HNetException;
-import org.hnet.io.Unpickler.Placeholder;
 import org.hnet.io.Unpickler.PyGlobal;
 import org.hnet.io.Unpickler.PyTuple;
 
@@ -54,12 +53,35 @@ public final class TorchCheckpoint {
   static {
     java.util.Set<String> a = new java.util.HashSet<>();
     for (String st : STORAGE_TYPES.keySet()) a.add("torch." + st);
-    a.addAll(List.of("torch._tensor._rebuild_from_type_v2", "torch.Size", "torch.device",
-        "omegaconf.listconfig.ListConfig", "omegaconf.dictconfig.DictConfig", "omegaconf.base.ContainerMetadata",
-        "omegaconf.base.Metadata", "omegaconf.nodes.AnyNode", "omegaconf.nodes.StringNode", "omegaconf.nodes.IntegerNode",
-        "omegaconf.nodes.FloatNode", "omegaconf.nodes.BooleanNode", "omegaconf.nodes.BytesNode", "omegaconf.nodes.PathNode",
-        "typing.Any", "builtins.dict", "builtins.list", "builtins.tuple", "builtins.set", "builtins.int", "builtins.float",
-        "builtins.str", "builtins.bool", "builtins.bytes", "builtins.object", "collections.defaultdict", "_codecs.encode"));
+    a.addAll(
+        List.of(
+            "torch._tensor._rebuild_from_type_v2",
+            "torch.Size",
+            "torch.device",
+            "omegaconf.listconfig.ListConfig",
+            "omegaconf.dictconfig.DictConfig",
+            "omegaconf.base.ContainerMetadata",
+            "omegaconf.base.Metadata",
+            "omegaconf.nodes.AnyNode",
+            "omegaconf.nodes.StringNode",
+            "omegaconf.nodes.IntegerNode",
+            "omegaconf.nodes.FloatNode",
+            "omegaconf.nodes.BooleanNode",
+            "omegaconf.nodes.BytesNode",
+            "omegaconf.nodes.PathNode",
+            "typing.Any",
+            "builtins.dict",
+            "builtins.list",
+            "builtins.tuple",
+            "builtins.set",
+            "builtins.int",
+            "builtins.float",
+            "builtins.str",
+            "builtins.bool",
+            "builtins.bytes",
+            "builtins.object",
+            "collections.defaultdict",
+            "_codecs.encode"));
     ALLOWED_GLOBALS = java.util.Set.copyOf(a);
   }
 
@@ -95,22 +117,41 @@ public final class TorchCheckpoint {
         }
       }
       if (pklEntry.getSize() > MAX_PICKLE_BYTES) {
-        throw new HNetException(f + ": the file declares a " + pklEntry.getName() + " of " + pklEntry.getSize()
-            + " bytes; a state dict's pickle is far smaller (limit " + MAX_PICKLE_BYTES + ")");
+        throw new HNetException(
+            f
+                + ": the file declares a "
+                + pklEntry.getName()
+                + " of "
+                + pklEntry.getSize()
+                + " bytes; a state dict's pickle is far smaller (limit "
+                + MAX_PICKLE_BYTES
+                + ")");
       }
       byte[] pkl = readEntry(zip, pklEntry, f);
       Map<String, MemorySegment> loaded = new HashMap<>();
       Budget budget = new Budget(Files.size(ptFile));
       Function<Object, Object> persistentLoad =
-          pid -> storage(pid, (key, need) -> loaded.computeIfAbsent(key, k -> loadStorage(zip, prefix, k, need, budget, f)), budget);
+          pid ->
+              storage(
+                  pid,
+                  (key, need) ->
+                      loaded.computeIfAbsent(
+                          key, k -> loadStorage(zip, prefix, k, need, budget, f)),
+                  budget);
       Map<String, Function<List<Object>, Object>> callables =
           Map.of(
-              "torch._utils._rebuild_tensor_v2", args -> rebuildTensor(args, budget),
-              "torch._utils._rebuild_tensor", args -> rebuildTensor(args, budget),
-              "torch._utils._rebuild_parameter", TorchCheckpoint::rebuildParameter,
-              "torch._utils._rebuild_parameter_with_state", TorchCheckpoint::rebuildParameter);
+              "torch._utils._rebuild_tensor_v2",
+              args -> rebuildTensor(args, budget),
+              "torch._utils._rebuild_tensor",
+              args -> rebuildTensor(args, budget),
+              "torch._utils._rebuild_parameter",
+              TorchCheckpoint::rebuildParameter,
+              "torch._utils._rebuild_parameter_with_state",
+              TorchCheckpoint::rebuildParameter);
       Object root =
-          new Unpickler(pkl, f + ": " + pklEntry.getName(), ALLOWED_GLOBALS, callables, persistentLoad).load();
+          new Unpickler(
+                  pkl, f + ": " + pklEntry.getName(), ALLOWED_GLOBALS, callables, persistentLoad)
+              .load();
       return stateDict(root, f);
     } catch (ZipException e) {
       throw new HNetException(
@@ -204,24 +245,38 @@ public final class TorchCheckpoint {
 
     void take(long bytes, String what) {
       if (bytes > left) {
-        throw new IllegalArgumentException("the file declares " + what + " (" + bytes + " bytes), more than a "
-            + fileBytes + "-byte checkpoint can hold");
+        throw new IllegalArgumentException(
+            "the file declares "
+                + what
+                + " ("
+                + bytes
+                + " bytes), more than a "
+                + fileBytes
+                + "-byte checkpoint can hold");
       }
       left -= bytes;
     }
   }
 
-  private static MemorySegment loadStorage(ZipFile zip, String prefix, String key, long need, Budget budget, String f) {
+  private static MemorySegment loadStorage(
+      ZipFile zip, String prefix, String key, long need, Budget budget, String f) {
     ZipEntry e = zip.getEntry(prefix + "data/" + key);
     if (e == null) {
       throw new HNetException(f + ": storage " + prefix + "data/" + key + " is missing");
     }
     long size = e.getSize();
     if (size != need) {
-      throw new IllegalArgumentException("storage data/" + key + ": the zip declares " + size + " bytes, its tensor type and"
-          + " element count need " + need);
+      throw new IllegalArgumentException(
+          "storage data/"
+              + key
+              + ": the zip declares "
+              + size
+              + " bytes, its tensor type and"
+              + " element count need "
+              + need);
     }
-    if (e.getMethod() != ZipEntry.STORED) budget.take(size, "a compressed storage data/" + key + " that inflates");
+    if (e.getMethod() != ZipEntry.STORED)
+      budget.take(size, "a compressed storage data/" + key + " that inflates");
     try {
       return MemorySegment.ofArray(readEntry(zip, e, f));
     } catch (IOException ex) {
@@ -230,7 +285,8 @@ public final class TorchCheckpoint {
   }
 
   /** persistent_load for {@code ('storage', torch.XStorage, key, location, numel)}. */
-  private static Storage storage(Object pid, java.util.function.BiFunction<String, Long, MemorySegment> load, Budget budget) {
+  private static Storage storage(
+      Object pid, java.util.function.BiFunction<String, Long, MemorySegment> load, Budget budget) {
     if (!(pid instanceof PyTuple t)
         || t.size() != 5
         || !"storage".equals(t.get(0))
@@ -324,8 +380,17 @@ public final class TorchCheckpoint {
       throw new IllegalArgumentException("non-contiguous tensor over 2 GiB is not supported");
     }
     // copied out: stride 0 (an expanded view) makes a few bytes of storage declare any size
-    budget.take(numel * es, "a tensor " + Arrays.toString(shape) + " with stride " + Arrays.toString(stride)
-        + " over storage data/" + st.key() + " of " + st.numel() + " elements, to copy");
+    budget.take(
+        numel * es,
+        "a tensor "
+            + Arrays.toString(shape)
+            + " with stride "
+            + Arrays.toString(stride)
+            + " over storage data/"
+            + st.key()
+            + " of "
+            + st.numel()
+            + " elements, to copy");
     return new TensorData(st.dtype(), shape, gather(st, offset, shape, stride), "tensor");
   }
 

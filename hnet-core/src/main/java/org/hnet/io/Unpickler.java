@@ -24,11 +24,11 @@ import org.hnet.HNetException;
  * checkpoint's configuration classes) become inert {@link Placeholder}s that absorb calls, BUILD
  * state and items.
  *
- * <p>Hostile input fails in bounded time and memory: what is built is linear in the pickle's
- * length (one object per opcode at most); decimal integers are limited to {@link #MAX_DIGITS}
- * digits (CPython's own limit; parsing is quadratic in the length); dict keys must be hashable as
- * in Python and at most {@link #MAX_KEY_NODES} nodes when expanded, with their hash computed once
- * per tuple, so that shared sub-tuples cannot make hashing or comparing exponential; descriptions in
+ * <p>Hostile input fails in bounded time and memory: what is built is linear in the pickle's length
+ * (one object per opcode at most); decimal integers are limited to {@link #MAX_DIGITS} digits
+ * (CPython's own limit; parsing is quadratic in the length); dict keys must be hashable as in
+ * Python and at most {@link #MAX_KEY_NODES} nodes when expanded, with their hash computed once per
+ * tuple, so that shared sub-tuples cannot make hashing or comparing exponential; descriptions in
  * error messages are cut at {@link #DESCRIBE_CHARS} characters and a few levels.
  *
  * <p>Python values map to: None = null, bool = Boolean, int = Long (BigInteger beyond 64 bits),
@@ -46,8 +46,10 @@ final class Unpickler {
 
   /** Longest decimal integer accepted in a text opcode (CPython's int_max_str_digits default). */
   static final int MAX_DIGITS = 4300;
+
   /** Largest dict key, counted as the nodes of its tuples expanded into a tree. */
   static final long MAX_KEY_NODES = 10_000;
+
   /** Longest description of an object in an error message. */
   static final int DESCRIBE_CHARS = 200;
 
@@ -76,7 +78,11 @@ final class Unpickler {
           boolean mutable = o instanceof List<?> || o instanceof Map<?, ?> || o instanceof Set<?>;
           // a mutable container is not hashed (Java would walk it, perhaps forever): the tuple is
           // then unhashable, as in Python, and never used as a key
-          h = 31 * h + (o == null || mutable ? 0 : o instanceof byte[] b ? Arrays.hashCode(b) : o.hashCode());
+          h =
+              31 * h
+                  + (o == null || mutable
+                      ? 0
+                      : o instanceof byte[] b ? Arrays.hashCode(b) : o.hashCode());
           n = n == Long.MAX_VALUE ? n : n + 1;
           ok &= !mutable;
         }
@@ -107,10 +113,13 @@ final class Unpickler {
     @Override
     public boolean equals(Object o) {
       if (o == this) return true;
-      if (!(o instanceof PyTuple t) || t.hash != hash || t.items.size() != items.size()) return false;
+      if (!(o instanceof PyTuple t) || t.hash != hash || t.items.size() != items.size())
+        return false;
       for (int i = 0; i < items.size(); i++) {
         Object a = items.get(i), b = t.items.get(i);
-        if (a instanceof byte[] x && b instanceof byte[] y ? !Arrays.equals(x, y) : !java.util.Objects.equals(a, b)) return false;
+        if (a instanceof byte[] x && b instanceof byte[] y
+            ? !Arrays.equals(x, y)
+            : !java.util.Objects.equals(a, b)) return false;
       }
       return true;
     }
@@ -152,8 +161,8 @@ final class Unpickler {
 
   /**
    * @param where names the pickle in error messages, e.g. "model.pt: data.pkl"
-   * @param allowed the globals ("module.name") that may appear besides {@code callables} and
-   *     {@code collections.OrderedDict}; they become placeholders
+   * @param allowed the globals ("module.name") that may appear besides {@code callables} and {@code
+   *     collections.OrderedDict}; they become placeholders
    * @param callables recognised globals by "module.name": the function receives the call's
    *     positional arguments
    * @param persistentLoad resolves BINPERSID ids, or null to reject them
@@ -311,8 +320,11 @@ final class Unpickler {
     PyGlobal g = new PyGlobal(module, name);
     String q = g.qualified();
     if (!q.equals("collections.OrderedDict") && !callables.containsKey(q) && !allowed.contains(q)) {
-      throw error("refuses the global '" + printable(q) + "': only tensors, storages and known configuration classes"
-          + " may appear in a checkpoint");
+      throw error(
+          "refuses the global '"
+              + printable(q)
+              + "': only tensors, storages and known configuration classes"
+              + " may appear in a checkpoint");
     }
     return g;
   }
@@ -412,8 +424,12 @@ final class Unpickler {
     if (k instanceof PyTuple t) {
       if (!t.hashable) throw error("unhashable dict key: a tuple holding a list, dict or set");
       if (t.nodes > MAX_KEY_NODES) {
-        throw error("dict key of " + (t.nodes == Long.MAX_VALUE ? "more than 2^63" : t.nodes) + " nodes (limit "
-            + MAX_KEY_NODES + ")");
+        throw error(
+            "dict key of "
+                + (t.nodes == Long.MAX_VALUE ? "more than 2^63" : t.nodes)
+                + " nodes (limit "
+                + MAX_KEY_NODES
+                + ")");
       }
     }
     return k;
@@ -521,15 +537,23 @@ final class Unpickler {
     return decimal(s.endsWith("L") ? s.substring(0, s.length() - 1) : s, "LONG");
   }
 
-  /** A decimal integer of at most MAX_DIGITS digits (BigInteger's parse is quadratic in the length). */
+  /**
+   * A decimal integer of at most MAX_DIGITS digits (BigInteger's parse is quadratic in the length).
+   */
   private Object decimal(String s, String op) {
     if (s.length() > MAX_DIGITS + 1) {
-      throw error(op + " argument of " + s.length() + " characters (limit " + MAX_DIGITS + " digits)");
+      throw error(
+          op + " argument of " + s.length() + " characters (limit " + MAX_DIGITS + " digits)");
     }
     try {
       return normalize(new BigInteger(s));
     } catch (NumberFormatException e) {
-      throw error("bad " + op + " argument '" + printable(s.length() > 40 ? s.substring(0, 40) + "..." : s) + "'");
+      throw error(
+          "bad "
+              + op
+              + " argument '"
+              + printable(s.length() > 40 ? s.substring(0, 40) + "..." : s)
+              + "'");
     }
   }
 
@@ -568,7 +592,9 @@ final class Unpickler {
       }
       b.append(o instanceof PyTuple ? ')' : ']');
     } else if (o instanceof String s) {
-      b.append('\'').append(printable(s.length() > DESCRIBE_CHARS ? s.substring(0, DESCRIBE_CHARS) : s)).append('\'');
+      b.append('\'')
+          .append(printable(s.length() > DESCRIBE_CHARS ? s.substring(0, DESCRIBE_CHARS) : s))
+          .append('\'');
     } else if (o instanceof Long || o instanceof Boolean || o instanceof Double) {
       b.append(o);
     } else if (o instanceof BigInteger v) {

@@ -6,14 +6,14 @@ import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
 
 /**
- * Causal multi-head self-attention with rotary embedding, the inner part of the official
- * {@code CausalMHA} (goombalab/hnet hnet/modules/mha.py: Wqkv output → rotary → flash-attn varlen
- * causal with {@code window_size=(window, -1)} → out_proj input). Forward and decode step.
+ * Causal multi-head self-attention with rotary embedding, the inner part of the official {@code
+ * CausalMHA} (goombalab/hnet hnet/modules/mha.py: Wqkv output → rotary → flash-attn varlen causal
+ * with {@code window_size=(window, -1)} → out_proj input). Forward and decode step.
  *
  * <p>Dimensions: T tokens (packed sequences delimited by cuSeqlens, positions restart at 0 at each
  * sequence start), H heads, P head dim, R rotary dims, Wn window (−1 = global; w ≥ 0: query i sees
- * keys j with i − w ≤ j ≤ i), HP = H·P. A qkv row is [3 × H × P] = (q | k | v); output rows are
- * [H × P]. scale = (float) P^−0.5, softmax in float32 with max subtraction.
+ * keys j with i − w ≤ j ≤ i), HP = H·P. A qkv row is [3 × H × P] = (q | k | v); output rows are [H
+ * × P]. scale = (float) P^−0.5, softmax in float32 with max subtraction.
  *
  * <p>Fast forward: flash-style online softmax per (sequence, head, query block of BQ rows) against
  * key blocks of BK columns; scores never exceed one BQ×BK tile per thread. Each thread keeps the
@@ -33,16 +33,23 @@ public final class Attention {
   static final VectorSpecies<Float> SPECIES = VectorWidth.FLOAT;
 
   static final int L = SPECIES.length();
+
   /** Query rows per work item and key columns per tile; BK is a multiple of L. */
   static final int BQ = 32;
+
   static final int BK = 64;
+
   /** Below this much multiply-add work a call runs on the calling thread alone. */
   private static final long SERIAL_WORK = 1L << 16;
 
   /** Bytes of keys and values the decode steps have read (for the benchmark's bandwidth bound). */
-  private static final java.util.concurrent.atomic.LongAdder KV_READ = new java.util.concurrent.atomic.LongAdder();
+  private static final java.util.concurrent.atomic.LongAdder KV_READ =
+      new java.util.concurrent.atomic.LongAdder();
 
-  /** The bytes of cached keys and values that {@link #step} has read so far (float32: 8 per head dimension and position). */
+  /**
+   * The bytes of cached keys and values that {@link #step} has read so far (float32: 8 per head
+   * dimension and position).
+   */
   public static long kvBytesRead() {
     return KV_READ.sum();
   }
@@ -94,7 +101,8 @@ public final class Attention {
       throw new IllegalArgumentException("cuSeqlens must hold nSeq+1 offsets starting at 0");
     }
     for (int i = 0; i < nSeq; i++) {
-      if (cuSeqlens[i + 1] < cuSeqlens[i]) throw new IllegalArgumentException("cuSeqlens not sorted");
+      if (cuSeqlens[i + 1] < cuSeqlens[i])
+        throw new IllegalArgumentException("cuSeqlens not sorted");
     }
   }
 
@@ -117,25 +125,46 @@ public final class Attention {
   }
 
   public static void forward(
-      float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
-      int H, int P, int rotaryDim, int window) {
+      float[] out,
+      int outOff,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int rotaryDim,
+      int window) {
     long prof = Profile.begin(Kind.ATTENTION);
-    Flops.add(causalPairs(cuSeqlens, nSeq, window) * 4L * H * P); // QKᵀ and PV over the allowed pairs
+    Flops.add(
+        causalPairs(cuSeqlens, nSeq, window) * 4L * H * P); // QKᵀ and PV over the allowed pairs
     forward(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window, null);
     Profile.end(Kind.ATTENTION, prof);
   }
 
   /**
    * {@link #forward}, and when lse is not null also lse[t·H + h] = m + log(l), the log-sum-exp of
-   * row t's scaled visible scores (m its max, l = Σ exp(s − m) the softmax denominator), for
-   * {@link AttentionBackward}. out is bitwise the same either way.
+   * row t's scaled visible scores (m its max, l = Σ exp(s − m) the softmax denominator), for {@link
+   * AttentionBackward}. out is bitwise the same either way.
    */
   static void forward(
-      float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
-      int H, int P, int rotaryDim, int window, float[] lse) {
+      float[] out,
+      int outOff,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int rotaryDim,
+      int window,
+      float[] lse) {
     checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
     if (lse != null && lse.length < (long) cuSeqlens[nSeq] * H) {
-      throw new IllegalArgumentException("lse needs T·H = " + (long) cuSeqlens[nSeq] * H + " floats");
+      throw new IllegalArgumentException(
+          "lse needs T·H = " + (long) cuSeqlens[nSeq] * H + " floats");
     }
     int maxLen = 0;
     long items = 0, work = 0;
@@ -151,16 +180,37 @@ public final class Attention {
     int grain = work < SERIAL_WORK ? n : 1;
     int ml = maxLen;
     if (Parallel.serial(n, grain)) { // one part: the body directly, no lambda
-      queryBlocks(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs, ml, 0, n);
+      queryBlocks(
+          out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs, ml, 0,
+          n);
     } else {
-      Parallel.forRange(n, grain, (start, end) ->
-          queryBlocks(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs, ml, start, end));
+      Parallel.forRange(
+          n,
+          grain,
+          (start, end) ->
+              queryBlocks(
+                  out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs,
+                  ml, start, end));
     }
   }
 
   /** Work items [start, end) of the forward: they run over (seq, head, query block). */
-  private static void queryBlocks(float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens,
-      int H, int P, int rotaryDim, int window, float[] lse, float[][] cs, int ml, int start, int end) {
+  private static void queryBlocks(
+      float[] out,
+      int outOff,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      int[] cuSeqlens,
+      int H,
+      int P,
+      int rotaryDim,
+      int window,
+      float[] lse,
+      float[][] cs,
+      int ml,
+      int start,
+      int end) {
     Scratch sc = SCRATCH.get();
     sc.reserveForward(P, ml);
     // Locate the first item.
@@ -180,8 +230,9 @@ public final class Attention {
         // Global causal blocks grow with their index; visiting them 0, nb−1, 1, nb−2, … gives
         // contiguous item ranges (one per thread) similar amounts of work.
         int b = window >= 0 ? k : (k & 1) == 0 ? k >> 1 : nb - 1 - (k >> 1);
-        queryBlock(sc, out, outOff, qkv, qkvOff, qkvStride, s0, len, seq, rel / nb, b * BQ,
-            H, P, rotaryDim, window, cs[0], cs[1], lse);
+        queryBlock(
+            sc, out, outOff, qkv, qkvOff, qkvStride, s0, len, seq, rel / nb, b * BQ, H, P,
+            rotaryDim, window, cs[0], cs[1], lse);
       }
       base += H * nb;
       seq++;
@@ -190,8 +241,23 @@ public final class Attention {
 
   /** One work item: rows [i0, i0+BQ) ∩ [0, len) of head h of the sequence starting at token s0. */
   private static void queryBlock(
-      Scratch sc, float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int s0, int len,
-      int seq, int h, int i0, int H, int P, int R, int window, float[] cos, float[] sin,
+      Scratch sc,
+      float[] out,
+      int outOff,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      int s0,
+      int len,
+      int seq,
+      int h,
+      int i0,
+      int H,
+      int P,
+      int R,
+      int window,
+      float[] cos,
+      float[] sin,
       float[] lse) {
     int HP = H * P;
     int i1 = Math.min(len, i0 + BQ), nq = i1 - i0;
@@ -202,8 +268,8 @@ public final class Attention {
     float[] q = sc.q, acc = sc.acc, s = sc.s, m = sc.m, l = sc.l;
     int qBase = qkvOff + s0 * qkvStride + h * P;
     for (int r = 0; r < nq; r++) {
-      Rotary.rotateInto(qkv, qBase + (i0 + r) * qkvStride, q, r * P, 1, P, R, cos, sin,
-          (i0 + r) * r2, true);
+      Rotary.rotateInto(
+          qkv, qBase + (i0 + r) * qkvStride, q, r * P, 1, P, R, cos, sin, (i0 + r) * r2, true);
     }
     java.util.Arrays.fill(acc, 0, nq * P, 0f);
     java.util.Arrays.fill(m, 0, nq, Float.NEGATIVE_INFINITY);
@@ -250,8 +316,20 @@ public final class Attention {
 
   /** Makes sc.kT columns [need0, need1) hold the rotated keys of (seq, h); extends lazily. */
   private static void ensureKeys(
-      Scratch sc, float[] qkv, int qkvOff, int qkvStride, int s0, int seq, int h, int need0,
-      int need1, int H, int P, int R, float[] cos, float[] sin) {
+      Scratch sc,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      int s0,
+      int seq,
+      int h,
+      int need0,
+      int need1,
+      int H,
+      int P,
+      int R,
+      float[] cos,
+      float[] sin) {
     if (sc.kSeq != seq || sc.kHead != h || need0 < sc.kLo || need0 > sc.kHi) {
       sc.kSeq = seq;
       sc.kHead = h;
@@ -260,8 +338,8 @@ public final class Attention {
     }
     int kBase = qkvOff + s0 * qkvStride + H * P + h * P;
     for (int j = sc.kHi; j < need1; j++) {
-      Rotary.rotateInto(qkv, kBase + j * qkvStride, sc.kT, j, sc.ld, P, R, cos, sin,
-          j * (R / 2), true);
+      Rotary.rotateInto(
+          qkv, kBase + j * qkvStride, sc.kT, j, sc.ld, P, R, cos, sin, j * (R / 2), true);
     }
     sc.kHi = Math.max(sc.kHi, need1);
   }
@@ -272,8 +350,18 @@ public final class Attention {
    * the scale. Register tile of 4 rows × 2 vectors; broadcast q, stream kT rows.
    */
   static void scoreTile(
-      float[] q, int qOff, int qStride, int P, int nq, float[] kT, int ld, int cs, int ce,
-      float[] s, int j0, float scale) {
+      float[] q,
+      int qOff,
+      int qStride,
+      int P,
+      int nq,
+      float[] kT,
+      int ld,
+      int cs,
+      int ce,
+      float[] s,
+      int j0,
+      float scale) {
     int r = 0;
     for (; r + 4 <= nq; r += 4) {
       int q0 = qOff + r * qStride, q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
@@ -327,7 +415,9 @@ public final class Attention {
       for (int c = cs; c < ce; c += L) {
         FloatVector a0 = FloatVector.zero(SPECIES);
         for (int k = 0, ko = c; k < P; k++, ko += ld) {
-          a0 = FloatVector.broadcast(SPECIES, q[q0 + k]).fma(FloatVector.fromArray(SPECIES, kT, ko), a0);
+          a0 =
+              FloatVector.broadcast(SPECIES, q[q0 + k])
+                  .fma(FloatVector.fromArray(SPECIES, kT, ko), a0);
         }
         a0.mul(scale).intoArray(s, s0 + c);
       }
@@ -336,12 +426,22 @@ public final class Attention {
 
   /**
    * Online-softmax update of row r: scores s[so + c] for c in [cs, ce), of which [a, b) are
-   * visible. Masks the rest, turns the row into exp(s − newMax), rescales acc/l by
-   * exp(oldMax − newMax) and adds the row sum to l.
+   * visible. Masks the rest, turns the row into exp(s − newMax), rescales acc/l by exp(oldMax −
+   * newMax) and adds the row sum to l.
    */
   private static void softmaxRow(
-      float[] s, int so, int cs, int ce, int a, int b, float[] m, float[] l, float[] acc, int r,
-      int P, float[] lanes) {
+      float[] s,
+      int so,
+      int cs,
+      int ce,
+      int a,
+      int b,
+      float[] m,
+      float[] l,
+      float[] acc,
+      int r,
+      int P,
+      float[] lanes) {
     for (int c = cs; c < Math.min(a, ce); c++) s[so + c] = Float.NEGATIVE_INFINITY;
     for (int c = Math.max(b, cs); c < ce; c++) s[so + c] = Float.NEGATIVE_INFINITY;
     float mOld = m[r];
@@ -368,31 +468,55 @@ public final class Attention {
     m[r] = mNew;
     if (alpha != 1f) {
       int ar = r * P, pv = SPECIES.loopBound(P), c = 0;
-      for (; c < pv; c += L) FloatVector.fromArray(SPECIES, acc, ar + c).mul(alpha).intoArray(acc, ar + c);
+      for (; c < pv; c += L)
+        FloatVector.fromArray(SPECIES, acc, ar + c).mul(alpha).intoArray(acc, ar + c);
       for (; c < P; c++) acc[ar + c] *= alpha;
     }
   }
 
-  /** acc rows r..r+3 (at ao, stride P) += Σ_{j in [a,b)} p[row][j] · V_j; p at s[so + row·BK + j]. */
+  /**
+   * acc rows r..r+3 (at ao, stride P) += Σ_{j in [a,b)} p[row][j] · V_j; p at s[so + row·BK + j].
+   */
   private static void accumulate4(
-      float[] s, int so, int a, int b, float[] qkv, int vBase, int vStride, float[] acc, int ao, int P) {
+      float[] s,
+      int so,
+      int a,
+      int b,
+      float[] qkv,
+      int vBase,
+      int vStride,
+      float[] acc,
+      int ao,
+      int P) {
     SmallGemm.acc(s, so + a, BK, 1, 4, b - a, qkv, vBase + a * vStride, vStride, acc, ao, P, P);
   }
 
   /** out[o..o+P) += Σ_{j in [a,b)} w[wo + j] · V_j, V_j at vBase + j·vStride (vector over P). */
   private static void pv(
-      float[] w, int wo, int a, int b, float[] src, int vBase, int vStride, float[] out, int o, int P) {
+      float[] w,
+      int wo,
+      int a,
+      int b,
+      float[] src,
+      int vBase,
+      int vStride,
+      float[] out,
+      int o,
+      int P) {
     int pv = SPECIES.loopBound(P), c = 0;
     for (; c < pv; c += L) {
       FloatVector x = FloatVector.fromArray(SPECIES, out, o + c);
       for (int j = a, vo = vBase + a * vStride + c; j < b; j++, vo += vStride) {
-        x = FloatVector.broadcast(SPECIES, w[wo + j]).fma(FloatVector.fromArray(SPECIES, src, vo), x);
+        x =
+            FloatVector.broadcast(SPECIES, w[wo + j])
+                .fma(FloatVector.fromArray(SPECIES, src, vo), x);
       }
       x.intoArray(out, o + c);
     }
     for (; c < P; c++) {
       float y = out[o + c];
-      for (int j = a, vo = vBase + a * vStride + c; j < b; j++, vo += vStride) y = Math.fma(w[wo + j], src[vo], y);
+      for (int j = a, vo = vBase + a * vStride + c; j < b; j++, vo += vStride)
+        y = Math.fma(w[wo + j], src[vo], y);
       out[o + c] = y;
     }
   }
@@ -401,21 +525,30 @@ public final class Attention {
   // Decode
 
   /**
-   * Decode step for R rows with a KV cache. kvCache row r, at r·2·H·cap·P: the rotated keys
-   * [H × cap × P], then the values [H × cap × P], each head a ring of cap positions, so that a
-   * head's keys (and values) are one contiguous stream. Row r's new token has position
-   * pos[r] (tokens seen before) and goes to slot pos[r] % cap; it attends to positions
-   * [pos − w, pos] (w ≥ 0, needs cap ≥ w+1) or [0, pos] (w = −1, needs cap > pos). qkv: [R × 3HP]
-   * raw projections (not modified); out: [R × HP]. Rows with active[r] false are untouched.
-   * Each (row, head) is computed by one work item, which writes only that head's slice of the slot
-   * and of out.
+   * Decode step for R rows with a KV cache. kvCache row r, at r·2·H·cap·P: the rotated keys [H ×
+   * cap × P], then the values [H × cap × P], each head a ring of cap positions, so that a head's
+   * keys (and values) are one contiguous stream. Row r's new token has position pos[r] (tokens seen
+   * before) and goes to slot pos[r] % cap; it attends to positions [pos − w, pos] (w ≥ 0, needs cap
+   * ≥ w+1) or [0, pos] (w = −1, needs cap > pos). qkv: [R × 3HP] raw projections (not modified);
+   * out: [R × HP]. Rows with active[r] false are untouched. Each (row, head) is computed by one
+   * work item, which writes only that head's slice of the slot and of out.
    */
   public static void step(
-      float[] out, float[] qkv, float[] kvCache, int cap, int[] pos, int R, int H, int P,
-      int rotaryDim, int window, boolean[] active) {
+      float[] out,
+      float[] qkv,
+      float[] kvCache,
+      int cap,
+      int[] pos,
+      int R,
+      int H,
+      int P,
+      int rotaryDim,
+      int window,
+      boolean[] active) {
     long prof = Profile.begin(Kind.ATTENTION_STEP);
     try {
-      if (H < 1 || P < 1 || cap < 1) throw new IllegalArgumentException("H, P and cap must be >= 1");
+      if (H < 1 || P < 1 || cap < 1)
+        throw new IllegalArgumentException("H, P and cap must be >= 1");
       Rotary.checkDims(P, rotaryDim);
       if (window < -1) throw new IllegalArgumentException("window must be >= -1, got " + window);
       if (window >= 0 && cap < window + 1) {
@@ -428,7 +561,8 @@ public final class Attention {
         rows++;
         if (pos[r] < 0) throw new IllegalArgumentException("pos[" + r + "] < 0");
         if (window < 0 && pos[r] >= cap) {
-          throw new IllegalArgumentException("global cache of cap " + cap + " full at pos " + pos[r]);
+          throw new IllegalArgumentException(
+              "global cache of cap " + cap + " full at pos " + pos[r]);
         }
         maxPos = Math.max(maxPos, pos[r]);
         work += (long) H * P * (window < 0 ? pos[r] + 1 : Math.min(pos[r] + 1, window + 1));
@@ -445,43 +579,99 @@ public final class Attention {
       int gMax = (H + groups - 1) / groups;
       int grain = work < SERIAL_WORK ? n : 1;
       if (Parallel.serial(n, grain)) {
-        stepItems(out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax, need, 0, n);
+        stepItems(
+            out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax, need, 0,
+            n);
       } else {
-        Parallel.forRange(n, grain, (start, end) ->
-            stepItems(out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax, need, start, end));
+        Parallel.forRange(
+            n,
+            grain,
+            (start, end) ->
+                stepItems(
+                    out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax,
+                    need, start, end));
       }
     } finally {
       Profile.end(Kind.ATTENTION_STEP, prof);
     }
   }
 
-  /** Work items [start, end) of {@link #step}: item it is head group it % groups of active row number it / groups. */
-  private static void stepItems(float[] out, float[] qkv, float[] kvCache, int cap, int[] pos, int H, int P,
-      int rotaryDim, int window, boolean[] active, float[][] cs, int groups, int gMax, int need, int start, int end) {
+  /**
+   * Work items [start, end) of {@link #step}: item it is head group it % groups of active row
+   * number it / groups.
+   */
+  private static void stepItems(
+      float[] out,
+      float[] qkv,
+      float[] kvCache,
+      int cap,
+      int[] pos,
+      int H,
+      int P,
+      int rotaryDim,
+      int window,
+      boolean[] active,
+      float[][] cs,
+      int groups,
+      int gMax,
+      int need,
+      int start,
+      int end) {
     Scratch sc = SCRATCH.get();
     if (sc.vec.length < gMax * P) sc.vec = new float[gMax * P];
     // scores grow with the position, one more each step: grow by doubling, not to the exact need
-    if (sc.sc.length < gMax * need) sc.sc = new float[(int) Math.min(Integer.MAX_VALUE - 8, Math.max(gMax * need, 2L * sc.sc.length))];
+    if (sc.sc.length < gMax * need)
+      sc.sc =
+          new float
+              [(int) Math.min(Integer.MAX_VALUE - 8, Math.max(gMax * need, 2L * sc.sc.length))];
     int r = -1, k = -1; // row r is active row number k
     for (int it = start; it < end; it++) {
       for (int want = it / groups; k < want; ) if (active[++r]) k++;
       int g = it % groups;
-      stepHeads(sc, out, qkv, kvCache, cap, pos[r], r, g * H / groups, (g + 1) * H / groups,
-          H, P, rotaryDim, window, cs[0], cs[1]);
+      stepHeads(
+          sc,
+          out,
+          qkv,
+          kvCache,
+          cap,
+          pos[r],
+          r,
+          g * H / groups,
+          (g + 1) * H / groups,
+          H,
+          P,
+          rotaryDim,
+          window,
+          cs[0],
+          cs[1]);
     }
   }
 
   /** Decode of heads [h0, h1) of row r at position p; see {@link #step}. */
   private static void stepHeads(
-      Scratch sc, float[] out, float[] qkv, float[] kv, int cap, int p, int r, int h0, int h1,
-      int H, int P, int R, int window, float[] cos, float[] sin) {
+      Scratch sc,
+      float[] out,
+      float[] qkv,
+      float[] kv,
+      int cap,
+      int p,
+      int r,
+      int h0,
+      int h1,
+      int H,
+      int P,
+      int R,
+      int window,
+      float[] cos,
+      float[] sin) {
     int HP = H * P, ring = cap * P, tab = p * (R / 2), G = h1 - h0;
     int row = r * 3 * HP; // q | k | v of the new token
     int kBase = r * 2 * H * ring, vBase = kBase + H * ring; // head h's ring: + h·ring
     int slot0 = (p % cap) * P;
     float[] q = sc.vec, w = sc.sc;
     for (int h = h0; h < h1; h++) {
-      Rotary.rotateInto(qkv, row + HP + h * P, kv, kBase + h * ring + slot0, 1, P, R, cos, sin, tab, true);
+      Rotary.rotateInto(
+          qkv, row + HP + h * P, kv, kBase + h * ring + slot0, 1, P, R, cos, sin, tab, true);
       System.arraycopy(qkv, row + 2 * HP + h * P, kv, vBase + h * ring + slot0, P);
       Rotary.rotateInto(qkv, row + h * P, q, (h - h0) * P, 1, P, R, cos, sin, tab, true);
     }
@@ -504,15 +694,27 @@ public final class Attention {
   }
 
   /**
-   * Scores of one head for positions lo + t, t in [0, n) in blocks of 8: w[wo + t] = (q · k_t)·scale,
-   * k_t at kv[kBase + slot·stride] with slot = (lo + t) mod cap. Returns how many positions it did
-   * (a multiple of 8; 0 unless both this class and the decode products work on 8 lanes, as
-   * {@link Matmul#dots8} and {@code lanes} need); the caller does the rest one
-   * by one. Per score: {@link Matmul#dots8} over the vector part of P, then the scalar tail in
-   * order. Replaces one dot per score, whose single fma chain and lane sum cost ~8× more.
+   * Scores of one head for positions lo + t, t in [0, n) in blocks of 8: w[wo + t] = (q ·
+   * k_t)·scale, k_t at kv[kBase + slot·stride] with slot = (lo + t) mod cap. Returns how many
+   * positions it did (a multiple of 8; 0 unless both this class and the decode products work on 8
+   * lanes, as {@link Matmul#dots8} and {@code lanes} need); the caller does the rest one by one.
+   * Per score: {@link Matmul#dots8} over the vector part of P, then the scalar tail in order.
+   * Replaces one dot per score, whose single fma chain and lane sum cost ~8× more.
    */
-  private static int scores8(float[] q, int qo, float[] kv, int kBase, int stride, int cap, int lo, int n, int P,
-      float scale, float[] w, int wo, float[] lanes) {
+  private static int scores8(
+      float[] q,
+      int qo,
+      float[] kv,
+      int kBase,
+      int stride,
+      int cap,
+      int lo,
+      int n,
+      int P,
+      float scale,
+      float[] w,
+      int wo,
+      float[] lanes) {
     if (L != 8 || MatmulGemm.VL != 8) return 0;
     int pv = SPECIES.loopBound(P), t = 0;
     for (; t + 8 <= n; t += 8) {
@@ -543,8 +745,18 @@ public final class Attention {
    * slot = (slot0 + t) mod cap: per element one fma chain from 0, four vectors of P at a time kept
    * in registers (before: an axpy per position, the accumulators going through memory).
    */
-  private static void weightedSum(float[] w, int wo, int n, float[] kv, int vBase, int stride, int cap, int slot0,
-      float[] out, int o, int P) {
+  private static void weightedSum(
+      float[] w,
+      int wo,
+      int n,
+      float[] kv,
+      int vBase,
+      int stride,
+      int cap,
+      int slot0,
+      float[] out,
+      int o,
+      int P) {
     int pv = SPECIES.loopBound(P), c = 0;
     for (; c + 4 * L <= pv; c += 4 * L) {
       FloatVector y0 = FloatVector.zero(SPECIES), y1 = y0, y2 = y0, y3 = y0;
@@ -564,7 +776,9 @@ public final class Attention {
     for (; c < pv; c += L) {
       FloatVector y = FloatVector.zero(SPECIES);
       for (int t = 0, slot = slot0; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
-        y = FloatVector.broadcast(SPECIES, w[wo + t]).fma(FloatVector.fromArray(SPECIES, kv, vBase + slot * stride + c), y);
+        y =
+            FloatVector.broadcast(SPECIES, w[wo + t])
+                .fma(FloatVector.fromArray(SPECIES, kv, vBase + slot * stride + c), y);
       }
       y.intoArray(out, o + c);
     }
@@ -583,27 +797,50 @@ public final class Attention {
    * kept, position t in slot t % cap, as {@link #step} expects.
    */
   public static void fillCache(
-      float[] kvCache, int row, int cap, float[] qkv, int qkvOff, int qkvStride, int seqStart,
-      int seqLen, int H, int P, int rotaryDim) {
+      float[] kvCache,
+      int row,
+      int cap,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      int seqStart,
+      int seqLen,
+      int H,
+      int P,
+      int rotaryDim) {
     long prof = Profile.begin(Kind.ATTENTION_STEP);
     try {
-      if (H < 1 || P < 1 || cap < 1) throw new IllegalArgumentException("H, P and cap must be >= 1");
+      if (H < 1 || P < 1 || cap < 1)
+        throw new IllegalArgumentException("H, P and cap must be >= 1");
       Rotary.checkDims(P, rotaryDim);
       if (qkvStride < 3 * H * P) throw new IllegalArgumentException("qkvStride < 3HP");
       if (seqLen <= 0) return;
       float[][] cs = Rotary.shared(seqLen, rotaryDim);
       int HP = H * P, ring = cap * P, first = Math.max(0, seqLen - cap), n = seqLen - first;
       int kBase = row * 2 * H * ring, vBase = kBase + H * ring;
-      Parallel.forRange(n, Math.max(1, (int) (SERIAL_WORK / (2L * HP))), (start, end) -> {
-        for (int t = first + start; t < first + end; t++) {
-          int src = qkvOff + (seqStart + t) * qkvStride + HP, slot = (t % cap) * P;
-          for (int h = 0; h < H; h++) {
-            Rotary.rotateInto(qkv, src + h * P, kvCache, kBase + h * ring + slot, 1, P, rotaryDim, cs[0], cs[1],
-                t * (rotaryDim / 2), true);
-            System.arraycopy(qkv, src + HP + h * P, kvCache, vBase + h * ring + slot, P);
-          }
-        }
-      });
+      Parallel.forRange(
+          n,
+          Math.max(1, (int) (SERIAL_WORK / (2L * HP))),
+          (start, end) -> {
+            for (int t = first + start; t < first + end; t++) {
+              int src = qkvOff + (seqStart + t) * qkvStride + HP, slot = (t % cap) * P;
+              for (int h = 0; h < H; h++) {
+                Rotary.rotateInto(
+                    qkv,
+                    src + h * P,
+                    kvCache,
+                    kBase + h * ring + slot,
+                    1,
+                    P,
+                    rotaryDim,
+                    cs[0],
+                    cs[1],
+                    t * (rotaryDim / 2),
+                    true);
+                System.arraycopy(qkv, src + HP + h * P, kvCache, vBase + h * ring + slot, P);
+              }
+            }
+          });
     } finally {
       Profile.end(Kind.ATTENTION_STEP, prof);
     }
@@ -617,8 +854,17 @@ public final class Attention {
    * sequential sums. Allocates freely; for tests.
    */
   public static void forwardNaive(
-      float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
-      int H, int P, int rotaryDim, int window) {
+      float[] out,
+      int outOff,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int rotaryDim,
+      int window) {
     checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
     int HP = H * P;
     float scale = scale(P);
@@ -651,7 +897,8 @@ public final class Attention {
           for (int j = lo; j <= i; j++) p[j] /= sum;
           for (int c = 0; c < P; c++) {
             float o = 0f;
-            for (int j = lo; j <= i; j++) o += p[j] * qkv[qkvOff + (s0 + j) * qkvStride + 2 * HP + h * P + c];
+            for (int j = lo; j <= i; j++)
+              o += p[j] * qkv[qkvOff + (s0 + j) * qkvStride + 2 * HP + h * P + c];
             out[outOff + (s0 + i) * HP + h * P + c] = o;
           }
         }

@@ -16,36 +16,37 @@ import org.hnet.kernels.Profile.Kind;
  * <p>Dimensions as in {@link Attention}: T tokens in packed sequences (cuSeqlens), H heads, P head
  * dim, R rotary dims, Wn window, HP = H·P, s = (float) P^−0.5. lse is [T × H] (lse[t·H + h], no
  * offset). With rotated q̃, k̃: S = s·q̃k̃ᵀ over the visible keys, P = softmax(S), O = PV, and for
- * a loss with gradient dO: dV = PᵀdO, dP = dO Vᵀ, D_i = dO_i·O_i, dS = P ∘ (dP − D),
- * dq̃ = s·dS k̃, dk̃ = s·dSᵀ q̃. The rotary is orthogonal, so dq = Rᵀdq̃ (rotation by −angle) on the
- * first R channels; the other channels pass through.
+ * a loss with gradient dO: dV = PᵀdO, dP = dO Vᵀ, D_i = dO_i·O_i, dS = P ∘ (dP − D), dq̃ = s·dS k̃,
+ * dk̃ = s·dSᵀ q̃. The rotary is orthogonal, so dq = Rᵀdq̃ (rotation by −angle) on the first R
+ * channels; the other channels pass through.
  *
  * <p>Fast backward (flash-attention-2 style): one work item per (sequence, head). The item rotates
  * its q and k once (rows, plus k and v transposed [P × ld] so score-like tiles vectorise across
- * keys), then walks key blocks of BK outer and query blocks of BQ inner, recomputing
- * P = exp(S − lse) per BQ×BK tile; dK, dV of the key block accumulate in [BK × P] scratch and dQ of
- * the whole (sequence, head) in [len × P] scratch, so no element is written by two items. Every
- * sum runs in a fixed order (fma chains over keys or queries ascending, fixed-order lane sums), so
- * results are bitwise independent of the thread count.
+ * keys), then walks key blocks of BK outer and query blocks of BQ inner, recomputing P = exp(S −
+ * lse) per BQ×BK tile; dK, dV of the key block accumulate in [BK × P] scratch and dQ of the whole
+ * (sequence, head) in [len × P] scratch, so no element is written by two items. Every sum runs in a
+ * fixed order (fma chains over keys or queries ascending, fixed-order lane sums), so results are
+ * bitwise independent of the thread count.
  */
 public final class AttentionBackward {
   /** Below this much multiply-add work a call runs on the calling thread alone. */
   private static final long SERIAL_WORK = 1L << 16;
 
   /**
-   * Whether the backward splits its (sequence, head) items over threads: chosen from measured
-   * times ({@link SplitChoice}), since the split lost in some runs on the 2-core development
-   * machine. Inside a training step of small-1stage (4 sequences × 6 heads of ~500 chunks), the two
-   * halves run concurrently took 0.35–0.52 s each in most runs of one evening, against 0.05 s each
-   * when the same halves ran one after the other (on either thread) and 0.10 s for the whole call on
-   * one thread; on another day the split call took 0.19 s per step against 0.35 s on one thread
+   * Whether the backward splits its (sequence, head) items over threads: chosen from measured times
+   * ({@link SplitChoice}), since the split lost in some runs on the 2-core development machine.
+   * Inside a training step of small-1stage (4 sequences × 6 heads of ~500 chunks), the two halves
+   * run concurrently took 0.35–0.52 s each in most runs of one evening, against 0.05 s each when
+   * the same halves ran one after the other (on either thread) and 0.10 s for the whole call on one
+   * thread; on another day the split call took 0.19 s per step against 0.35 s on one thread
    * (alternated in one run). The same call outside the model (KernelBench, a harness with the
    * model's shapes and scales) always scales 1.9×. Not diagnosed: not false sharing between the
-   * threads' scratch (checked by address and by padding), not denormals, not a data race
-   * (identical outputs), not SMT sharing, not reading lines the other core wrote (a harness that
-   * does: 10%). {@code -Dhnet.attention.parallelBackward=true|false} fixes the choice.
+   * threads' scratch (checked by address and by padding), not denormals, not a data race (identical
+   * outputs), not SMT sharing, not reading lines the other core wrote (a harness that does: 10%).
+   * {@code -Dhnet.attention.parallelBackward=true|false} fixes the choice.
    */
-  static final SplitChoice SPLIT = new SplitChoice("hnet.attention.parallelBackward"); // tests force it
+  static final SplitChoice SPLIT =
+      new SplitChoice("hnet.attention.parallelBackward"); // tests force it
 
   private AttentionBackward() {}
 
@@ -86,17 +87,27 @@ public final class AttentionBackward {
 
   /**
    * {@link Attention#forward} (out bitwise the same) that also saves lse[t·H + h] = log Σ_j
-   * exp(S_tj) over the visible keys of token t, head h, as float32 m + log(l) (m the row max, l
-   * the softmax denominator). lse: [T × H] at offset 0.
+   * exp(S_tj) over the visible keys of token t, head h, as float32 m + log(l) (m the row max, l the
+   * softmax denominator). lse: [T × H] at offset 0.
    */
   public static void forwardTrain(
-      float[] out, int outOff, float[] qkv, int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq,
-      int H, int P, int rotaryDim, int window, float[] lse) {
+      float[] out,
+      int outOff,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int rotaryDim,
+      int window,
+      float[] lse) {
     long prof = Profile.begin(Kind.ATTENTION);
     if (lse == null) throw new IllegalArgumentException("lse must not be null");
     Flops.add(Attention.causalPairs(cuSeqlens, nSeq, window) * 4L * H * P);
-    Attention.forward(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, nSeq, H, P, rotaryDim,
-        window, lse);
+    Attention.forward(
+        out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window, lse);
     Profile.end(Kind.ATTENTION, prof);
   }
 
@@ -107,18 +118,34 @@ public final class AttentionBackward {
    * dqkvOff) with the gradient w.r.t. the un-rotated q | k | v; other columns are untouched.
    */
   public static void backward(
-      float[] dqkv, int dqkvOff, int dqkvStride, float[] dout, int doutOff, float[] qkv,
-      int qkvOff, int qkvStride, float[] out, int outOff, float[] lse, int[] cuSeqlens, int nSeq,
-      int H, int P, int rotaryDim, int window) {
+      float[] dqkv,
+      int dqkvOff,
+      int dqkvStride,
+      float[] dout,
+      int doutOff,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      float[] out,
+      int outOff,
+      float[] lse,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int rotaryDim,
+      int window) {
     long prof = Profile.begin(Kind.ATTENTION_BACKWARD);
     try {
-      Flops.add(Attention.causalPairs(cuSeqlens, nSeq, window) * 10L * H * P); // 5 products per pair
+      Flops.add(
+          Attention.causalPairs(cuSeqlens, nSeq, window) * 10L * H * P); // 5 products per pair
       Attention.checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
       if (dqkvStride < 3 * H * P) {
         throw new IllegalArgumentException("dqkvStride " + dqkvStride + " < 3HP = " + 3 * H * P);
       }
       if (lse.length < (long) cuSeqlens[nSeq] * H) {
-        throw new IllegalArgumentException("lse needs T·H = " + (long) cuSeqlens[nSeq] * H + " floats");
+        throw new IllegalArgumentException(
+            "lse needs T·H = " + (long) cuSeqlens[nSeq] * H + " floats");
       }
       int maxLen = 0;
       long work = 0;
@@ -134,11 +161,53 @@ public final class AttentionBackward {
       boolean split = choose && SPLIT.split();
       long t0 = System.nanoTime();
       if (!split) { // one part: the body directly, no lambda
-        heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff, qkvStride, out, outOff, lse, cuSeqlens, H, P,
-            rotaryDim, window, cs, ml, 0, n);
+        heads(
+            dqkv,
+            dqkvOff,
+            dqkvStride,
+            dout,
+            doutOff,
+            qkv,
+            qkvOff,
+            qkvStride,
+            out,
+            outOff,
+            lse,
+            cuSeqlens,
+            H,
+            P,
+            rotaryDim,
+            window,
+            cs,
+            ml,
+            0,
+            n);
       } else {
-        Parallel.forRange(n, 1, (start, end) -> heads(dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff,
-            qkvStride, out, outOff, lse, cuSeqlens, H, P, rotaryDim, window, cs, ml, start, end));
+        Parallel.forRange(
+            n,
+            1,
+            (start, end) ->
+                heads(
+                    dqkv,
+                    dqkvOff,
+                    dqkvStride,
+                    dout,
+                    doutOff,
+                    qkv,
+                    qkvOff,
+                    qkvStride,
+                    out,
+                    outOff,
+                    lse,
+                    cuSeqlens,
+                    H,
+                    P,
+                    rotaryDim,
+                    window,
+                    cs,
+                    ml,
+                    start,
+                    end));
       }
       if (choose) SPLIT.record(split, System.nanoTime() - t0, work);
     } finally {
@@ -147,24 +216,80 @@ public final class AttentionBackward {
   }
 
   /** Work items [start, end) of the backward: item it is head it % H of sequence it / H. */
-  private static void heads(float[] dqkv, int dqkvOff, int dqkvStride, float[] dout, int doutOff, float[] qkv,
-      int qkvOff, int qkvStride, float[] out, int outOff, float[] lse, int[] cuSeqlens, int H, int P, int rotaryDim,
-      int window, float[][] cs, int ml, int start, int end) {
+  private static void heads(
+      float[] dqkv,
+      int dqkvOff,
+      int dqkvStride,
+      float[] dout,
+      int doutOff,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      float[] out,
+      int outOff,
+      float[] lse,
+      int[] cuSeqlens,
+      int H,
+      int P,
+      int rotaryDim,
+      int window,
+      float[][] cs,
+      int ml,
+      int start,
+      int end) {
     Scratch sc = SCRATCH.get();
     sc.reserve(P, ml);
     for (int it = start; it < end; it++) {
       int seq = it / H, s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
       if (len == 0) continue;
-      head(sc, dqkv, dqkvOff, dqkvStride, dout, doutOff, qkv, qkvOff, qkvStride, out, outOff,
-          lse, s0, len, it % H, H, P, rotaryDim, window, cs[0], cs[1]);
+      head(
+          sc,
+          dqkv,
+          dqkvOff,
+          dqkvStride,
+          dout,
+          doutOff,
+          qkv,
+          qkvOff,
+          qkvStride,
+          out,
+          outOff,
+          lse,
+          s0,
+          len,
+          it % H,
+          H,
+          P,
+          rotaryDim,
+          window,
+          cs[0],
+          cs[1]);
     }
   }
 
   /** One work item: head h of the sequence of len ≥ 1 tokens starting at token s0. */
   private static void head(
-      Scratch sc, float[] dqkv, int dqkvOff, int dqkvStride, float[] dout, int doutOff,
-      float[] qkv, int qkvOff, int qkvStride, float[] out, int outOff, float[] lseAll, int s0,
-      int len, int h, int H, int P, int R, int window, float[] cos, float[] sin) {
+      Scratch sc,
+      float[] dqkv,
+      int dqkvOff,
+      int dqkvStride,
+      float[] dout,
+      int doutOff,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      float[] out,
+      int outOff,
+      float[] lseAll,
+      int s0,
+      int len,
+      int h,
+      int H,
+      int P,
+      int R,
+      int window,
+      float[] cos,
+      float[] sin) {
     int HP = H * P, r2 = R / 2, ld = sc.ld;
     float[] qr = sc.qr, kr = sc.kr, kT = sc.kT, vT = sc.vT, dq = sc.dq, d = sc.d, lse = sc.lse;
     float[] s = sc.s, ds = sc.ds, dk = sc.dk, dv = sc.dv;
@@ -177,7 +302,8 @@ public final class AttentionBackward {
         kT[c * ld + t] = kr[t * P + c];
         vT[c * ld + t] = qkv[row + 2 * HP + c];
       }
-      d[t] = AttentionMath.dot(dout, dBase + t * HP, out, outOff + (s0 + t) * HP + h * P, P, sc.lanes);
+      d[t] =
+          AttentionMath.dot(dout, dBase + t * HP, out, outOff + (s0 + t) * HP + h * P, P, sc.lanes);
       lse[t] = lseAll[(s0 + t) * H + h];
     }
     // Padding columns feed only masked (zero) probabilities, but must be finite: 0·NaN is NaN.
@@ -225,20 +351,30 @@ public final class AttentionBackward {
       }
     }
     for (int t = 0; t < len; t++) {
-      unrotate(dq, t * P, dqkv, dqkvOff + (s0 + t) * dqkvStride + h * P, P, R, cos, sin, t * r2, scale);
+      unrotate(
+          dq, t * P, dqkv, dqkvOff + (s0 + t) * dqkvStride + h * P, P, R, cos, sin, t * r2, scale);
     }
   }
 
   /** dst[c] = (Rᵀ · scale·src)[c]: rotation by −angle of the first R channels; the rest scaled. */
   private static void unrotate(
-      float[] src, int so, float[] dst, int dOff, int P, int R, float[] cos, float[] sin, int tab,
+      float[] src,
+      int so,
+      float[] dst,
+      int dOff,
+      int P,
+      int R,
+      float[] cos,
+      float[] sin,
+      int tab,
       float scale) {
     int r2 = R / 2, i = 0;
     // vector lanes perform the scalar loops' multiplies and adds (no fma), so the same values
     for (int b = SPECIES.loopBound(r2); i < b; i += L) {
       FloatVector g1 = FloatVector.fromArray(SPECIES, src, so + i).mul(scale);
       FloatVector g2 = FloatVector.fromArray(SPECIES, src, so + i + r2).mul(scale);
-      FloatVector c = FloatVector.fromArray(SPECIES, cos, tab + i), s = FloatVector.fromArray(SPECIES, sin, tab + i);
+      FloatVector c = FloatVector.fromArray(SPECIES, cos, tab + i),
+          s = FloatVector.fromArray(SPECIES, sin, tab + i);
       g1.mul(c).add(g2.mul(s)).intoArray(dst, dOff + i);
       g2.mul(c).sub(g1.mul(s)).intoArray(dst, dOff + i + r2);
     }
@@ -265,8 +401,19 @@ public final class AttentionBackward {
    * tests.
    */
   public static void backwardNaive(
-      float[] dqkv, int dqkvOff, int dqkvStride, float[] dout, int doutOff, float[] qkv,
-      int qkvOff, int qkvStride, int[] cuSeqlens, int nSeq, int H, int P, int rotaryDim,
+      float[] dqkv,
+      int dqkvOff,
+      int dqkvStride,
+      float[] dout,
+      int doutOff,
+      float[] qkv,
+      int qkvOff,
+      int qkvStride,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int rotaryDim,
       int window) {
     Attention.checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
     if (dqkvStride < 3 * H * P) throw new IllegalArgumentException("dqkvStride < 3HP");
@@ -322,7 +469,8 @@ public final class AttentionBackward {
         int row = dqkvOff + (s0 + t) * dqkvStride;
         for (int h = 0; h < H; h++) {
           unrotate(dqr, t * HP + h * P, dqkv, row + h * P, P, R, tab[0], tab[1], t * (R / 2), 1f);
-          unrotate(dkr, t * HP + h * P, dqkv, row + HP + h * P, P, R, tab[0], tab[1], t * (R / 2), 1f);
+          unrotate(
+              dkr, t * HP + h * P, dqkv, row + HP + h * P, P, R, tab[0], tab[1], t * (R / 2), 1f);
         }
         System.arraycopy(dv, t * HP, dqkv, row + 2 * HP, HP);
       }

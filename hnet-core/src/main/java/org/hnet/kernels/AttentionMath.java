@@ -8,24 +8,26 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * exp, lane sums and the small vector helpers (dot, softmax, axpy) of the attention kernels, built only from IEEE-exact lane operations (add,
- * mul, fma, compare, blend, integer shifts) so that the interpreter, C1 and C2 all give the same
- * bits. {@code lanewise(EXP)} (an SVML call when compiled, a per-lane Math.exp otherwise) and
- * {@code reduceLanes(ADD)} (unspecified order) would make results depend on JIT state, and
- * through it on the thread count.
+ * exp, lane sums and the small vector helpers (dot, softmax, axpy) of the attention kernels, built
+ * only from IEEE-exact lane operations (add, mul, fma, compare, blend, integer shifts) so that the
+ * interpreter, C1 and C2 all give the same bits. {@code lanewise(EXP)} (an SVML call when compiled,
+ * a per-lane Math.exp otherwise) and {@code reduceLanes(ADD)} (unspecified order) would make
+ * results depend on JIT state, and through it on the thread count.
  *
  * <p>exp(x) for x ≤ 0 (softmax arguments are s − max): n = round(x / ln 2), r = x − n·ln 2 with a
  * two-part ln 2 and fma (Cody–Waite), |r| ≤ ln2/2; e^r by its degree-7 Taylor polynomial (the
- * truncation error r^8/8! < 6e-9 is below half an ulp); times 2^n from the exponent bits.
- * Arguments below −87.3 (2^n subnormal) give 0, which also covers the −∞ of masked scores.
- * Measured against Math.exp: within 2 ulp (see AttentionTest).
+ * truncation error r^8/8! < 6e-9 is below half an ulp); times 2^n from the exponent bits. Arguments
+ * below −87.3 (2^n subnormal) give 0, which also covers the −∞ of masked scores. Measured against
+ * Math.exp: within 2 ulp (see AttentionTest).
  */
 final class AttentionMath {
   private static final float LOG2E = 1.44269504088896341f;
   private static final float LN2_HI = (float) Math.log(2.0);
   private static final float LN2_LO = (float) (Math.log(2.0) - LN2_HI);
+
   /** 1.5·2^23: adding and subtracting it rounds a float of magnitude < 2^22 to an integer. */
   private static final float ROUND = 12582912f;
+
   /** Below this, 2^n would be subnormal: the result is flushed to 0. */
   static final float MIN_ARG = -87.3f;
 
@@ -54,9 +56,9 @@ final class AttentionMath {
   }
 
   /**
-   * In place: a[o, o+L) ← exp(a[o, o+L) − sub) lane-wise, for arguments ≤ 0. Array in, array out:
-   * a vector handed to (or returned from) a call that C2 does not inline is boxed, an allocation
-   * per call, and whether it inlines depends on the profile; the kernels' hot loops must not.
+   * In place: a[o, o+L) ← exp(a[o, o+L) − sub) lane-wise, for arguments ≤ 0. Array in, array out: a
+   * vector handed to (or returned from) a call that C2 does not inline is boxed, an allocation per
+   * call, and whether it inlines depends on the profile; the kernels' hot loops must not.
    */
   static void exp(float[] a, int o, float sub) {
     FloatVector x = FloatVector.fromArray(SPECIES, a, o).sub(sub);
@@ -72,11 +74,12 @@ final class AttentionMath {
     p = p.fma(r, V_C2);
     p = p.fma(r, V_ONE);
     p = p.fma(r, V_ONE);
-    FloatVector scale = n.convert(VectorOperators.F2I, 0)
-        .reinterpretAsInts()
-        .add(127)
-        .lanewise(VectorOperators.LSHL, 23)
-        .reinterpretAsFloats();
+    FloatVector scale =
+        n.convert(VectorOperators.F2I, 0)
+            .reinterpretAsInts()
+            .add(127)
+            .lanewise(VectorOperators.LSHL, 23)
+            .reinterpretAsFloats();
     p.mul(scale).blend(0f, tiny).intoArray(a, o);
   }
 
@@ -112,7 +115,9 @@ final class AttentionMath {
     int pv = SPECIES.loopBound(P), c = 0;
     FloatVector x = FloatVector.zero(SPECIES);
     for (; c < pv; c += L) {
-      x = FloatVector.fromArray(SPECIES, a, ao + c).fma(FloatVector.fromArray(SPECIES, b, bo + c), x);
+      x =
+          FloatVector.fromArray(SPECIES, a, ao + c)
+              .fma(FloatVector.fromArray(SPECIES, b, bo + c), x);
     }
     x.intoArray(tmp, 0);
     float y = sum(tmp);
@@ -128,7 +133,9 @@ final class AttentionMath {
     FloatVector sum = FloatVector.zero(SPECIES);
     for (; j < nv; j += L) {
       exp(w, off + j, mx);
-      sum = FloatVector.fromArray(SPECIES, w, off + j).add(sum); // fresh receiver: see Attention.softmaxRow
+      sum =
+          FloatVector.fromArray(SPECIES, w, off + j)
+              .add(sum); // fresh receiver: see Attention.softmaxRow
     }
     sum.intoArray(lanes, 0);
     float total = sum(lanes);
@@ -136,7 +143,8 @@ final class AttentionMath {
       w[off + j] = AttentionMath.exp(w[off + j] - mx);
       total += w[off + j];
     }
-    for (j = 0; j < nv; j += L) FloatVector.fromArray(SPECIES, w, off + j).div(total).intoArray(w, off + j);
+    for (j = 0; j < nv; j += L)
+      FloatVector.fromArray(SPECIES, w, off + j).div(total).intoArray(w, off + j);
     for (; j < n; j++) w[off + j] /= total;
   }
 }

@@ -16,8 +16,8 @@ import org.hnet.kernels.Profile.Kind;
  *   out_t,c = silu(bias_c + Σ_{k=0}^{W-1} w[c,k] · in_{t-(W-1)+k, c})      silu(v) = v / (1 + e^-v)
  * </pre>
  *
- * with inputs before the sequence start taken as 0. Weight {@code conv1d.weight} (C, 1, W) is read as
- * w[c*W + k]. Conv state: [W × C] per sequence, its last W inputs, oldest first, zero-padded in
+ * with inputs before the sequence start taken as 0. Weight {@code conv1d.weight} (C, 1, W) is read
+ * as w[c*W + k]. Conv state: [W × C] per sequence, its last W inputs, oldest first, zero-padded in
  * front: mamba_ssm's {@code conv_state} [C × W] transposed, so that a tap's channels are contiguous
  * (the decode step is then a vector loop over channels, as the forward is).
  */
@@ -32,8 +32,19 @@ public final class Conv1d {
   /**
    * The definition, token by token and channel by channel; same arguments as {@link #causalSilu}.
    */
-  public static void causalSiluNaive(float[] out, int outOff, int outStride, float[] in, int inOff,
-      int inStride, float[] w, float[] bias, int[] cuSeqlens, int nSeq, int C, int W,
+  public static void causalSiluNaive(
+      float[] out,
+      int outOff,
+      int outStride,
+      float[] in,
+      int inOff,
+      int inStride,
+      float[] w,
+      float[] bias,
+      int[] cuSeqlens,
+      int nSeq,
+      int C,
+      int W,
       float[] finalState) {
     checkArgs(cuSeqlens, nSeq, C, W, finalState);
     for (int s = 0; s < nSeq; s++) {
@@ -61,8 +72,19 @@ public final class Conv1d {
    * <p>Vector over channels (the contiguous axis of the token-major layout), parallel over tokens:
    * every output element is written by exactly one thread, in the same way for any split.
    */
-  public static void causalSilu(float[] out, int outOff, int outStride, float[] in, int inOff,
-      int inStride, float[] w, float[] bias, int[] cuSeqlens, int nSeq, int C, int W,
+  public static void causalSilu(
+      float[] out,
+      int outOff,
+      int outStride,
+      float[] in,
+      int inOff,
+      int inStride,
+      float[] w,
+      float[] bias,
+      int[] cuSeqlens,
+      int nSeq,
+      int C,
+      int W,
       float[] finalState) {
     long prof = Profile.begin(Kind.CONV);
     checkArgs(cuSeqlens, nSeq, C, W, finalState);
@@ -70,28 +92,69 @@ public final class Conv1d {
     if (T > 0 && C > 0) {
       float[] wT = tapMajor(w, C, W);
       int grain = Math.max(1, 16384 / (C * W)); // ~16k multiply-adds per part at least
-      if (Parallel.serial(T, grain)) convTokens(out, outOff, outStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
-      else Parallel.forRange(T, grain, (t0, t1) ->
-          convTokens(out, outOff, outStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, t0, t1));
+      if (Parallel.serial(T, grain))
+        convTokens(
+            out, outOff, outStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
+      else
+        Parallel.forRange(
+            T,
+            grain,
+            (t0, t1) ->
+                convTokens(
+                    out, outOff, outStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W,
+                    t0, t1));
     }
     if (finalState != null) writeFinalState(finalState, in, inOff, inStride, cuSeqlens, nSeq, C, W);
     Profile.end(Kind.CONV, prof);
   }
 
   /** Tokens [t0, t1) of {@link #causalSilu}. */
-  private static void convTokens(float[] out, int outOff, int outStride, float[] in, int inOff, int inStride,
-      float[] wT, float[] bias, int[] cuSeqlens, int nSeq, int C, int W, int t0, int t1) {
+  private static void convTokens(
+      float[] out,
+      int outOff,
+      int outStride,
+      float[] in,
+      int inOff,
+      int inStride,
+      float[] wT,
+      float[] bias,
+      int[] cuSeqlens,
+      int nSeq,
+      int C,
+      int W,
+      int t0,
+      int t1) {
     int s = seqOf(cuSeqlens, nSeq, t0);
     for (int t = t0; t < t1; t++) {
       while (t >= cuSeqlens[s + 1]) s++;
-      convToken(out, outOff + t * outStride, in, inOff, inStride, wT, bias, t,
-          Math.max(cuSeqlens[s], t - (W - 1)), C, W);
+      convToken(
+          out,
+          outOff + t * outStride,
+          in,
+          inOff,
+          inStride,
+          wT,
+          bias,
+          t,
+          Math.max(cuSeqlens[s], t - (W - 1)),
+          C,
+          W);
     }
   }
 
   /** out row of token t, using taps from token first (≥ sequence start) to t. */
-  private static void convToken(float[] out, int outRow, float[] in, int inOff, int inStride,
-      float[] wT, float[] bias, int t, int first, int C, int W) {
+  private static void convToken(
+      float[] out,
+      int outRow,
+      float[] in,
+      int inOff,
+      int inStride,
+      float[] wT,
+      float[] bias,
+      int t,
+      int first,
+      int C,
+      int W) {
     int ch = 0, cb = F.loopBound(C);
     // the usual window written out (the same operations as the loop)
     boolean four = W == 4 && first == t - 3;
@@ -101,13 +164,18 @@ public final class Conv1d {
       if (four) {
         acc = FloatVector.fromArray(F, wT, ch).fma(FloatVector.fromArray(F, in, i0 + ch), acc);
         acc = FloatVector.fromArray(F, wT, C + ch).fma(FloatVector.fromArray(F, in, i1 + ch), acc);
-        acc = FloatVector.fromArray(F, wT, 2 * C + ch).fma(FloatVector.fromArray(F, in, i2 + ch), acc);
-        acc = FloatVector.fromArray(F, wT, 3 * C + ch).fma(FloatVector.fromArray(F, in, i3 + ch), acc);
+        acc =
+            FloatVector.fromArray(F, wT, 2 * C + ch)
+                .fma(FloatVector.fromArray(F, in, i2 + ch), acc);
+        acc =
+            FloatVector.fromArray(F, wT, 3 * C + ch)
+                .fma(FloatVector.fromArray(F, in, i3 + ch), acc);
       } else {
         for (int src = first; src <= t; src++) {
           int k = src - t + (W - 1);
-          acc = FloatVector.fromArray(F, wT, k * C + ch)
-              .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch), acc);
+          acc =
+              FloatVector.fromArray(F, wT, k * C + ch)
+                  .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch), acc);
         }
       }
       acc.intoArray(out, outRow + ch);
@@ -135,8 +203,8 @@ public final class Conv1d {
   }
 
   /** finalState[s][k][ch] = in[end_s - W + k][ch] if that token is in sequence s, else 0. */
-  private static void writeFinalState(float[] st, float[] in, int inOff, int inStride,
-      int[] cu, int nSeq, int C, int W) {
+  private static void writeFinalState(
+      float[] st, float[] in, int inOff, int inStride, int[] cu, int nSeq, int C, int W) {
     for (int s = 0; s < nSeq; s++) {
       int start = cu[s], end = cu[s + 1];
       for (int k = 0; k < W; k++) {
@@ -157,8 +225,16 @@ public final class Conv1d {
    * gives what the forward gives at that token. Before, a scalar loop over the [C × W] state took
    * 14–20 µs for C = 576, W = 4.
    */
-  public static void step(float[] state, float[] out, float[] in, float[] w, float[] bias, int R,
-      int C, int W, boolean[] active) {
+  public static void step(
+      float[] state,
+      float[] out,
+      float[] in,
+      float[] w,
+      float[] bias,
+      int R,
+      int C,
+      int W,
+      boolean[] active) {
     long prof = Profile.begin(Kind.CONV_STEP);
     if (R < 0 || C < 0 || W < 1) throw new IllegalArgumentException("bad dimensions");
     if (active != null && active.length < R) throw new IllegalArgumentException("active too short");
@@ -166,12 +242,23 @@ public final class Conv1d {
     int grain = Math.max(1, 4096 / Math.max(1, C * W));
     float[] wT = tapMajor(w, C, W);
     if (Parallel.serial(R, grain)) stepRows(state, out, in, wT, bias, C, W, active, 0, R);
-    else Parallel.forRange(R, grain, (r0, r1) -> stepRows(state, out, in, wT, bias, C, W, active, r0, r1));
+    else
+      Parallel.forRange(
+          R, grain, (r0, r1) -> stepRows(state, out, in, wT, bias, C, W, active, r0, r1));
     Profile.end(Kind.CONV_STEP, prof);
   }
 
-  private static void stepRows(float[] state, float[] out, float[] in, float[] wT, float[] bias, int C, int W,
-      boolean[] active, int r0, int r1) {
+  private static void stepRows(
+      float[] state,
+      float[] out,
+      float[] in,
+      float[] wT,
+      float[] bias,
+      int C,
+      int W,
+      boolean[] active,
+      int r0,
+      int r1) {
     for (int r = r0; r < r1; r++) {
       if (active != null && !active[r]) continue;
       int base = r * W * C, o = r * C;
@@ -181,7 +268,9 @@ public final class Conv1d {
       for (int cb = F.loopBound(C); ch < cb; ch += LANES) {
         FloatVector acc = FloatVector.fromArray(F, bias, ch);
         for (int k = 0; k < W; k++) {
-          acc = FloatVector.fromArray(F, wT, k * C + ch).fma(FloatVector.fromArray(F, state, base + k * C + ch), acc);
+          acc =
+              FloatVector.fromArray(F, wT, k * C + ch)
+                  .fma(FloatVector.fromArray(F, state, base + k * C + ch), acc);
         }
         acc.intoArray(out, o + ch);
         FastExp.silu(out, o + ch);
@@ -219,7 +308,8 @@ public final class Conv1d {
     }
   }
 
-  private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+  private static final ThreadLocal<float[][]> SCRATCH =
+      ThreadLocal.withInitial(() -> new float[1][0]);
 
   /** The calling thread's reusable buffer of at least n floats. */
   private static float[] scratch(int n) {

@@ -5,9 +5,9 @@ import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
 
 /**
- * Backward of {@link Conv1d#causalSilu} (causal depthwise conv + bias + SiLU over packed sequences).
- * Legend as in Conv1d: T tokens, C channels, W conv width. With z_t = bias + Σ_k w[c,k] in_{t−(W−1)+k}
- * (recomputed; taps before the sequence start are 0):
+ * Backward of {@link Conv1d#causalSilu} (causal depthwise conv + bias + SiLU over packed
+ * sequences). Legend as in Conv1d: T tokens, C channels, W conv width. With z_t = bias + Σ_k w[c,k]
+ * in_{t−(W−1)+k} (recomputed; taps before the sequence start are 0):
  *
  * <pre>
  *   dz_t      = dout_t · silu'(z_t),          silu'(z) = σ(z) (1 + z (1 − σ(z)))
@@ -23,7 +23,10 @@ public final class Conv1dBackward {
 
   private Conv1dBackward() {}
 
-  /** silu'(z) in double (σ via Math.exp; e^{−z} overflow gives σ = 0 and a ∓0 gradient): the oracle's. */
+  /**
+   * silu'(z) in double (σ via Math.exp; e^{−z} overflow gives σ = 0 and a ∓0 gradient): the
+   * oracle's.
+   */
   static double siluGrad(double z) {
     double s = 1 / (1 + Math.exp(-z));
     return s * (1 + z * (1 - s));
@@ -35,7 +38,10 @@ public final class Conv1dBackward {
     return s * (1f + z * (1f - s));
   }
 
-  /** In place: a[o, o+L) ← {@link #siluGrad(float)} lane by lane (arrays in and out: see {@link FastExp#exp(float[], int)}). */
+  /**
+   * In place: a[o, o+L) ← {@link #siluGrad(float)} lane by lane (arrays in and out: see {@link
+   * FastExp#exp(float[], int)}).
+   */
   static void siluGrad(float[] a, int o) {
     FloatVector z = FloatVector.fromArray(F, a, o);
     FastExp.sigmoid(a, o);
@@ -44,9 +50,24 @@ public final class Conv1dBackward {
   }
 
   /** The formulas above token by token in double (the oracle); same arguments as the fast one. */
-  public static void causalSiluBackwardNaive(float[] din, int dinOff, int dinStride, float[] dw,
-      float[] dbias, float[] dout, int doutOff, int doutStride, float[] in, int inOff, int inStride,
-      float[] w, float[] bias, int[] cuSeqlens, int nSeq, int C, int W) {
+  public static void causalSiluBackwardNaive(
+      float[] din,
+      int dinOff,
+      int dinStride,
+      float[] dw,
+      float[] dbias,
+      float[] dout,
+      int doutOff,
+      int doutStride,
+      float[] in,
+      int inOff,
+      int inStride,
+      float[] w,
+      float[] bias,
+      int[] cuSeqlens,
+      int nSeq,
+      int C,
+      int W) {
     checkArgs(cuSeqlens, nSeq, C, W);
     int T = cuSeqlens[nSeq];
     double[] dinAcc = new double[T * C], dwAcc = new double[C * W], dbAcc = new double[C];
@@ -85,16 +106,31 @@ public final class Conv1dBackward {
    * <p>Three passes, each a plain vector loop over channels: (1) dz [T × C] into the caller's
    * scratch, parallel over tokens; (2) din from dz, parallel over tokens; (3) dw and dbias,
    * parallel over channels, each channel's sums taken over its sequences' tokens from the last to
-   * the first. Every element is written by one thread and each sum has one fixed order whatever
-   * the split, so results are the same for any thread count.
+   * the first. Every element is written by one thread and each sum has one fixed order whatever the
+   * split, so results are the same for any thread count.
    *
    * <p>Why passes: the one-pass form (channel blocks walking their tokens backwards with the dz
    * ring and the dw sums in a small scratch) ran at ~200 cycles per vector of channels even with
    * every operand in L2, against ~20 for the operations themselves.
    */
-  public static void causalSiluBackward(float[] din, int dinOff, int dinStride, float[] dw,
-      float[] dbias, float[] dout, int doutOff, int doutStride, float[] in, int inOff, int inStride,
-      float[] w, float[] bias, int[] cuSeqlens, int nSeq, int C, int W) {
+  public static void causalSiluBackward(
+      float[] din,
+      int dinOff,
+      int dinStride,
+      float[] dw,
+      float[] dbias,
+      float[] dout,
+      int doutOff,
+      int doutStride,
+      float[] in,
+      int inOff,
+      int inStride,
+      float[] w,
+      float[] bias,
+      int[] cuSeqlens,
+      int nSeq,
+      int C,
+      int W) {
     long prof = Profile.begin(Kind.CONV_BACKWARD);
     try {
       checkArgs(cuSeqlens, nSeq, C, W);
@@ -103,26 +139,78 @@ public final class Conv1dBackward {
       float[][] sc = CALLER.get();
       if (sc[0].length < W * C) sc[0] = new float[W * C];
       if (sc[1].length < (long) T * C) sc[1] = new float[Math.toIntExact((long) T * C)];
-      float[] wT = sc[0], dz = sc[1]; // tap-major wT[k*C + ch]; dz[t*C + ch]; read-only for the workers
+      float[] wT = sc[0],
+          dz = sc[1]; // tap-major wT[k*C + ch]; dz[t*C + ch]; read-only for the workers
       for (int ch = 0; ch < C; ch++) {
         for (int k = 0; k < W; k++) wT[k * C + ch] = w[ch * W + k];
       }
       int grain = Math.max(1, 16384 / (C * W)); // ~16k multiply-adds per part at least
       if (Parallel.serial(T, grain)) {
-        dzTokens(dz, dout, doutOff, doutStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
+        dzTokens(
+            dz,
+            dout,
+            doutOff,
+            doutStride,
+            in,
+            inOff,
+            inStride,
+            wT,
+            bias,
+            cuSeqlens,
+            nSeq,
+            C,
+            W,
+            0,
+            T);
         dinTokens(din, dinOff, dinStride, dz, wT, cuSeqlens, nSeq, C, W, 0, T);
       } else {
-        Parallel.forRange(T, grain, (t0, t1) ->
-            dzTokens(dz, dout, doutOff, doutStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, t0, t1));
-        Parallel.forRange(T, grain, (t0, t1) -> dinTokens(din, dinOff, dinStride, dz, wT, cuSeqlens, nSeq, C, W, t0, t1));
+        Parallel.forRange(
+            T,
+            grain,
+            (t0, t1) ->
+                dzTokens(
+                    dz,
+                    dout,
+                    doutOff,
+                    doutStride,
+                    in,
+                    inOff,
+                    inStride,
+                    wT,
+                    bias,
+                    cuSeqlens,
+                    nSeq,
+                    C,
+                    W,
+                    t0,
+                    t1));
+        Parallel.forRange(
+            T,
+            grain,
+            (t0, t1) -> dinTokens(din, dinOff, dinStride, dz, wT, cuSeqlens, nSeq, C, W, t0, t1));
       }
       int vecs = (C + LANES - 1) / LANES; // the last part may be a partial vector (scalar channels)
       int vGrain = (int) Math.max(1, 16384 / ((long) T * W * LANES + 1));
       if (Parallel.serial(vecs, vGrain)) {
         weightGrads(dw, dbias, dz, in, inOff, inStride, cuSeqlens, nSeq, C, W, 0, C);
       } else {
-        Parallel.forRange(vecs, vGrain, (v0, v1) ->
-            weightGrads(dw, dbias, dz, in, inOff, inStride, cuSeqlens, nSeq, C, W, v0 * LANES, Math.min(C, v1 * LANES)));
+        Parallel.forRange(
+            vecs,
+            vGrain,
+            (v0, v1) ->
+                weightGrads(
+                    dw,
+                    dbias,
+                    dz,
+                    in,
+                    inOff,
+                    inStride,
+                    cuSeqlens,
+                    nSeq,
+                    C,
+                    W,
+                    v0 * LANES,
+                    Math.min(C, v1 * LANES)));
       }
     } finally {
       Profile.end(Kind.CONV_BACKWARD, prof);
@@ -130,8 +218,22 @@ public final class Conv1dBackward {
   }
 
   /** dz[t*C + ch] = dout_t · silu'(z_t) for tokens [t0, t1), z_t as the forward forms it. */
-  private static void dzTokens(float[] dz, float[] dout, int doutOff, int doutStride, float[] in, int inOff,
-      int inStride, float[] wT, float[] bias, int[] cu, int nSeq, int C, int W, int t0, int t1) {
+  private static void dzTokens(
+      float[] dz,
+      float[] dout,
+      int doutOff,
+      int doutStride,
+      float[] in,
+      int inOff,
+      int inStride,
+      float[] wT,
+      float[] bias,
+      int[] cu,
+      int nSeq,
+      int C,
+      int W,
+      int t0,
+      int t1) {
     int s = Conv1d.seqOf(cu, nSeq, t0);
     int cb = F.loopBound(C);
     for (int t = t0; t < t1; t++) {
@@ -144,16 +246,22 @@ public final class Conv1dBackward {
       boolean four = W == 4 && first == t - 3;
       int i0 = inOff + first * inStride, i1 = i0 + inStride, i2 = i1 + inStride, i3 = i2 + inStride;
       for (; ch < cb; ch += LANES) {
-        FloatVector z = FloatVector.fromArray(F, bias, ch); // bias, then taps oldest first: the forward's order
+        FloatVector z =
+            FloatVector.fromArray(F, bias, ch); // bias, then taps oldest first: the forward's order
         if (four) {
           z = FloatVector.fromArray(F, wT, ch).fma(FloatVector.fromArray(F, in, i0 + ch), z);
           z = FloatVector.fromArray(F, wT, C + ch).fma(FloatVector.fromArray(F, in, i1 + ch), z);
-          z = FloatVector.fromArray(F, wT, 2 * C + ch).fma(FloatVector.fromArray(F, in, i2 + ch), z);
-          z = FloatVector.fromArray(F, wT, 3 * C + ch).fma(FloatVector.fromArray(F, in, i3 + ch), z);
+          z =
+              FloatVector.fromArray(F, wT, 2 * C + ch)
+                  .fma(FloatVector.fromArray(F, in, i2 + ch), z);
+          z =
+              FloatVector.fromArray(F, wT, 3 * C + ch)
+                  .fma(FloatVector.fromArray(F, in, i3 + ch), z);
         } else {
           for (int src = first; src <= t; src++) {
-            z = FloatVector.fromArray(F, wT, (src - t + W - 1) * C + ch)
-                .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch), z);
+            z =
+                FloatVector.fromArray(F, wT, (src - t + W - 1) * C + ch)
+                    .fma(FloatVector.fromArray(F, in, inOff + src * inStride + ch), z);
           }
         }
         FloatVector d = FloatVector.fromArray(F, dout, dRow + ch);
@@ -171,9 +279,22 @@ public final class Conv1dBackward {
     }
   }
 
-  /** din_t = Σ_{m} w[W−1−m] dz_{t+m} over the targets t+m still in t's sequence, m ascending; [t0, t1). */
-  private static void dinTokens(float[] din, int dinOff, int dinStride, float[] dz, float[] wT, int[] cu, int nSeq,
-      int C, int W, int t0, int t1) {
+  /**
+   * din_t = Σ_{m} w[W−1−m] dz_{t+m} over the targets t+m still in t's sequence, m ascending; [t0,
+   * t1).
+   */
+  private static void dinTokens(
+      float[] din,
+      int dinOff,
+      int dinStride,
+      float[] dz,
+      float[] wT,
+      int[] cu,
+      int nSeq,
+      int C,
+      int W,
+      int t0,
+      int t1) {
     int s = Conv1d.seqOf(cu, nSeq, t0);
     int cb = F.loopBound(C);
     for (int t = t0; t < t1; t++) {
@@ -183,10 +304,14 @@ public final class Conv1dBackward {
       if (W == 4 && mEnd == 4) { // the usual window, straight-line: the same operations
         int z0 = t * C, z1 = z0 + C, z2 = z1 + C, z3 = z2 + C;
         for (; ch < cb; ch += LANES) {
-          FloatVector acc = FloatVector.fromArray(F, wT, 3 * C + ch)
-              .fma(FloatVector.fromArray(F, dz, z0 + ch), FloatVector.zero(F));
-          acc = FloatVector.fromArray(F, wT, 2 * C + ch).fma(FloatVector.fromArray(F, dz, z1 + ch), acc);
-          acc = FloatVector.fromArray(F, wT, C + ch).fma(FloatVector.fromArray(F, dz, z2 + ch), acc);
+          FloatVector acc =
+              FloatVector.fromArray(F, wT, 3 * C + ch)
+                  .fma(FloatVector.fromArray(F, dz, z0 + ch), FloatVector.zero(F));
+          acc =
+              FloatVector.fromArray(F, wT, 2 * C + ch)
+                  .fma(FloatVector.fromArray(F, dz, z1 + ch), acc);
+          acc =
+              FloatVector.fromArray(F, wT, C + ch).fma(FloatVector.fromArray(F, dz, z2 + ch), acc);
           acc = FloatVector.fromArray(F, wT, ch).fma(FloatVector.fromArray(F, dz, z3 + ch), acc);
           acc.intoArray(din, dRow + ch);
         }
@@ -194,14 +319,16 @@ public final class Conv1dBackward {
       for (; ch < cb; ch += LANES) {
         FloatVector acc = FloatVector.zero(F);
         for (int m = 0; m < mEnd; m++) {
-          acc = FloatVector.fromArray(F, wT, (W - 1 - m) * C + ch)
-              .fma(FloatVector.fromArray(F, dz, (t + m) * C + ch), acc);
+          acc =
+              FloatVector.fromArray(F, wT, (W - 1 - m) * C + ch)
+                  .fma(FloatVector.fromArray(F, dz, (t + m) * C + ch), acc);
         }
         acc.intoArray(din, dRow + ch);
       }
       for (; ch < C; ch++) {
         float acc = 0f;
-        for (int m = 0; m < mEnd; m++) acc = Math.fma(wT[(W - 1 - m) * C + ch], dz[(t + m) * C + ch], acc);
+        for (int m = 0; m < mEnd; m++)
+          acc = Math.fma(wT[(W - 1 - m) * C + ch], dz[(t + m) * C + ch], acc);
         din[dRow + ch] = acc;
       }
     }
@@ -212,8 +339,19 @@ public final class Conv1dBackward {
    * sum from zero over the sequences in order and, within one, over its tokens from the last to the
    * first; the sums live in this thread's scratch [(W+1) × (c1−c0)] while the tokens stream by.
    */
-  private static void weightGrads(float[] dw, float[] dbias, float[] dz, float[] in, int inOff, int inStride,
-      int[] cu, int nSeq, int C, int W, int c0, int c1) {
+  private static void weightGrads(
+      float[] dw,
+      float[] dbias,
+      float[] dz,
+      float[] in,
+      int inOff,
+      int inStride,
+      int[] cu,
+      int nSeq,
+      int C,
+      int W,
+      int c0,
+      int c1) {
     int n = c1 - c0, nb = F.loopBound(n);
     float[] acc = workerScratch((W + 1) * n); // acc[k*n + i] for tap k, acc[W*n + i] for the bias
     java.util.Arrays.fill(acc, 0, (W + 1) * n, 0f);
@@ -224,15 +362,22 @@ public final class Conv1dBackward {
         int first = Math.max(start, t - (W - 1)), zRow = t * C + c0;
         int i = 0;
         if (W == 4 && first == t - 3) { // the usual window, straight-line: the same operations
-          int i0 = inOff + first * inStride + c0, i1 = i0 + inStride, i2 = i1 + inStride, i3 = i2 + inStride;
+          int i0 = inOff + first * inStride + c0,
+              i1 = i0 + inStride,
+              i2 = i1 + inStride,
+              i3 = i2 + inStride;
           int a1 = n, a2 = 2 * n, a3 = 3 * n;
           for (; i < nb; i += LANES) {
             FloatVector d = FloatVector.fromArray(F, dz, zRow + i);
             FloatVector.fromArray(F, acc, dbAt + i).add(d).intoArray(acc, dbAt + i);
-            d.fma(FloatVector.fromArray(F, in, i0 + i), FloatVector.fromArray(F, acc, i)).intoArray(acc, i);
-            d.fma(FloatVector.fromArray(F, in, i1 + i), FloatVector.fromArray(F, acc, a1 + i)).intoArray(acc, a1 + i);
-            d.fma(FloatVector.fromArray(F, in, i2 + i), FloatVector.fromArray(F, acc, a2 + i)).intoArray(acc, a2 + i);
-            d.fma(FloatVector.fromArray(F, in, i3 + i), FloatVector.fromArray(F, acc, a3 + i)).intoArray(acc, a3 + i);
+            d.fma(FloatVector.fromArray(F, in, i0 + i), FloatVector.fromArray(F, acc, i))
+                .intoArray(acc, i);
+            d.fma(FloatVector.fromArray(F, in, i1 + i), FloatVector.fromArray(F, acc, a1 + i))
+                .intoArray(acc, a1 + i);
+            d.fma(FloatVector.fromArray(F, in, i2 + i), FloatVector.fromArray(F, acc, a2 + i))
+                .intoArray(acc, a2 + i);
+            d.fma(FloatVector.fromArray(F, in, i3 + i), FloatVector.fromArray(F, acc, a3 + i))
+                .intoArray(acc, a3 + i);
           }
         }
         for (; i < nb; i += LANES) {
@@ -240,7 +385,9 @@ public final class Conv1dBackward {
           FloatVector.fromArray(F, acc, dbAt + i).add(d).intoArray(acc, dbAt + i);
           for (int src = first; src <= t; src++) {
             int at = (src - t + W - 1) * n + i;
-            d.fma(FloatVector.fromArray(F, in, inOff + src * inStride + c0 + i), FloatVector.fromArray(F, acc, at))
+            d.fma(
+                    FloatVector.fromArray(F, in, inOff + src * inStride + c0 + i),
+                    FloatVector.fromArray(F, acc, at))
                 .intoArray(acc, at);
           }
         }
@@ -272,8 +419,11 @@ public final class Conv1dBackward {
   }
 
   /** The calling thread's tap-major weight and dz (grow-only), apart from the worker scratch. */
-  private static final ThreadLocal<float[][]> CALLER = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
-  private static final ThreadLocal<float[][]> WORKER = ThreadLocal.withInitial(() -> new float[1][0]);
+  private static final ThreadLocal<float[][]> CALLER =
+      ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
+
+  private static final ThreadLocal<float[][]> WORKER =
+      ThreadLocal.withInitial(() -> new float[1][0]);
 
   private static float[] workerScratch(int n) {
     float[][] h = WORKER.get();

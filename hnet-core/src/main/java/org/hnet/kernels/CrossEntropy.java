@@ -17,19 +17,22 @@ public final class CrossEntropy {
    *     null for the loss alone
    * @return the mean negative log-likelihood in nats (NaN when no position has a target)
    */
-  public static double forwardBackward(float[] logits, int[] targets, int M, int V, float[] dlogits) {
+  public static double forwardBackward(
+      float[] logits, int[] targets, int M, int V, float[] dlogits) {
     return forwardBackward(logits, targets, M, V, dlogits, new double[M]);
   }
 
   /** {@link #forwardBackward} with a caller-owned scratch {@code nll} of at least M doubles. */
-  public static double forwardBackward(float[] logits, int[] targets, int M, int V, float[] dlogits, double[] nll) {
+  public static double forwardBackward(
+      float[] logits, int[] targets, int M, int V, float[] dlogits, double[] nll) {
     long prof = Profile.begin(Kind.CROSS_ENTROPY);
     try {
       int count = 0;
       for (int m = 0; m < M; m++) if (targets[m] >= 0) count++;
       float scale = count == 0 ? 0f : 1f / count;
       if (Parallel.serial(M, 16)) rows(logits, targets, V, dlogits, nll, scale, 0, M);
-      else Parallel.forRange(M, 16, (m0, m1) -> rows(logits, targets, V, dlogits, nll, scale, m0, m1));
+      else
+        Parallel.forRange(M, 16, (m0, m1) -> rows(logits, targets, V, dlogits, nll, scale, m0, m1));
       if (count == 0) return Double.NaN;
       double total = 0; // fixed order: deterministic whatever the thread count
       for (int m = 0; m < M; m++) total += nll[m];
@@ -40,7 +43,15 @@ public final class CrossEntropy {
   }
 
   /** Positions [m0, m1): nll[m] and the row of dlogits. */
-  private static void rows(float[] logits, int[] targets, int V, float[] dlogits, double[] nll, float scale, int m0, int m1) {
+  private static void rows(
+      float[] logits,
+      int[] targets,
+      int V,
+      float[] dlogits,
+      double[] nll,
+      float scale,
+      int m0,
+      int m1) {
     for (int m = m0; m < m1; m++) {
       int o = m * V, y = targets[m];
       if (y < 0) {
@@ -55,7 +66,8 @@ public final class CrossEntropy {
       double logZ = max + Math.log(sum);
       nll[m] = logZ - logits[o + y];
       if (dlogits != null) {
-        for (int v = 0; v < V; v++) dlogits[o + v] = (float) (Math.exp(logits[o + v] - logZ)) * scale;
+        for (int v = 0; v < V; v++)
+          dlogits[o + v] = (float) (Math.exp(logits[o + v] - logZ)) * scale;
         dlogits[o + y] -= scale;
       }
     }

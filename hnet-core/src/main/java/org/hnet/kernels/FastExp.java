@@ -16,11 +16,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Why not the scalar (float) Math.exp(double): it cost ~10 ns per element and these activations
  * take ~60 million exponentials per training step of the small benchmark model (~10% of it).
  *
- * <p>Method (Cephes expf): n = round(x·log2 e) with the 1.5·2²³ trick (exact, no conversion),
- * r = x − n·ln 2 in two fma steps (Cody–Waite split of ln 2), e^r by a degree-6 polynomial on
- * |r| ≤ ln2/2, times 2ⁿ built from exponent bits. Relative error ≤ 2 ulp over the clamped range
- * (tested against Math.exp). Inputs above 88 give +∞ and below −87 give 0, so 1 + e^{−v} never
- * turns into NaN; NaN stays NaN.
+ * <p>Method (Cephes expf): n = round(x·log2 e) with the 1.5·2²³ trick (exact, no conversion), r = x
+ * − n·ln 2 in two fma steps (Cody–Waite split of ln 2), e^r by a degree-6 polynomial on |r| ≤
+ * ln2/2, times 2ⁿ built from exponent bits. Relative error ≤ 2 ulp over the clamped range (tested
+ * against Math.exp). Inputs above 88 give +∞ and below −87 give 0, so 1 + e^{−v} never turns into
+ * NaN; NaN stays NaN.
  */
 public final class FastExp {
   private static final VectorSpecies<Float> S = VectorWidth.FLOAT;
@@ -28,7 +28,8 @@ public final class FastExp {
   static final float HI = 88f;
   static final float LO = -87f;
   private static final float LOG2E = 1.44269504088896341f;
-  private static final float ROUND = 12582912f; // 1.5·2²³: adding it rounds to an integer in the low mantissa bits
+  private static final float ROUND =
+      12582912f; // 1.5·2²³: adding it rounds to an integer in the low mantissa bits
   private static final float LN2_HI = 0.693359375f;
   private static final float LN2_LO = -2.12194440e-4f;
   private static final float P0 = 1.9875691500e-4f;
@@ -63,15 +64,16 @@ public final class FastExp {
   /**
    * In place: a[o, o+L) ← e^a lane by lane, exactly {@link #exp(float)} per lane (L the vector
    * length). Arrays in and out, never a vector: a vector handed to or returned from a call that C2
-   * does not inline is boxed (an allocation per call), and whether C2 inlines a call depends on
-   * the profile it finds; on 512-bit vectors, where this body compiles to more code, it often
-   * did not. A call that stays out of line here costs a call and an L1 round trip, no allocation.
+   * does not inline is boxed (an allocation per call), and whether C2 inlines a call depends on the
+   * profile it finds; on 512-bit vectors, where this body compiles to more code, it often did not.
+   * A call that stays out of line here costs a call and an L1 round trip, no allocation.
    */
   public static void exp(float[] a, int o) {
     FloatVector x = FloatVector.fromArray(S, a, o);
     // the clamp by compare and blend: the same values as max/min (NaN passes through either way),
     // which C2 compiles with extra blends to honour Java's NaN and signed-zero rules
-    VectorMask<Float> above = x.compare(VectorOperators.GT, HI), below = x.compare(VectorOperators.LT, LO);
+    VectorMask<Float> above = x.compare(VectorOperators.GT, HI),
+        below = x.compare(VectorOperators.LT, LO);
     FloatVector xc = x.blend(LO, below).blend(HI, above);
     FloatVector t = xc.fma(LOG2E, ROUND);
     IntVector n = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND));

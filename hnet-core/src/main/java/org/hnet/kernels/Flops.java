@@ -4,8 +4,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A count of the floating-point work done by the kernels (2 per multiply-add of every matrix
- * product, scan and attention), so benchmarks can report achieved GFLOP/s of model work. One
- * add per kernel call: negligible.
+ * product, scan and attention), so benchmarks can report achieved GFLOP/s of model work. One add
+ * per kernel call: negligible.
  */
 public final class Flops {
   private static final LongAdder COUNT = new LongAdder();

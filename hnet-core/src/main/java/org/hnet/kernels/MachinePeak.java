@@ -4,11 +4,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The machine's limits as the JVM can reach them. FMA peak: every thread runs 12 independent
- * chains of vector FMAs on registers only (no memory traffic), enough to cover the FMA latency on
- * current x86 cores; no model work can run faster. Read bandwidth: streaming sums over an array
- * far larger than the caches. Benchmarks report both beside their achieved figures so that the
- * distance to the limit is visible.
+ * The machine's limits as the JVM can reach them. FMA peak: every thread runs 12 independent chains
+ * of vector FMAs on registers only (no memory traffic), enough to cover the FMA latency on current
+ * x86 cores; no model work can run faster. Read bandwidth: streaming sums over an array far larger
+ * than the caches. Benchmarks report both beside their achieved figures so that the distance to the
+ * limit is visible.
  */
 public final class MachinePeak {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -20,7 +20,10 @@ public final class MachinePeak {
     return 12L * 2 * S.length();
   }
 
-  /** 12 independent FMA chains for {@code iterations} steps; the result only defeats dead-code elimination. */
+  /**
+   * 12 independent FMA chains for {@code iterations} steps; the result only defeats dead-code
+   * elimination.
+   */
   static float chains(long iterations, float seed) {
     FloatVector a = FloatVector.broadcast(S, 1.0000001f), b = FloatVector.broadcast(S, 0.9999999f);
     FloatVector c0 = FloatVector.broadcast(S, seed), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
@@ -39,7 +42,18 @@ public final class MachinePeak {
       c10 = a.fma(b, c10);
       c11 = a.fma(b, c11);
     }
-    return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).lane(0);
+    return c0.add(c1)
+        .add(c2)
+        .add(c3)
+        .add(c4)
+        .add(c5)
+        .add(c6)
+        .add(c7)
+        .add(c8)
+        .add(c9)
+        .add(c10)
+        .add(c11)
+        .lane(0);
   }
 
   /**
@@ -49,18 +63,26 @@ public final class MachinePeak {
    */
   public static double fmaGflops(int runs, int millis) {
     int threads = Parallel.threads();
-    long iterations = Math.max(1, (long) (millis * 1e6 * 0.5)); // ~0.5 iterations per ns at ~3 GHz, re-scaled below
+    long iterations =
+        Math.max(
+            1, (long) (millis * 1e6 * 0.5)); // ~0.5 iterations per ns at ~3 GHz, re-scaled below
     float[] sink = new float[threads];
-    Parallel.forRange(threads, 1, (t0, t1) -> {
-      for (int t = t0; t < t1; t++) sink[t] = chains(20_000, t);
-    });
+    Parallel.forRange(
+        threads,
+        1,
+        (t0, t1) -> {
+          for (int t = t0; t < t1; t++) sink[t] = chains(20_000, t);
+        });
     double best = 0;
     for (int r = 0; r < runs; r++) {
       long n = iterations;
       long start = System.nanoTime();
-      Parallel.forRange(threads, 1, (t0, t1) -> {
-        for (int t = t0; t < t1; t++) sink[t] += chains(n, t);
-      });
+      Parallel.forRange(
+          threads,
+          1,
+          (t0, t1) -> {
+            for (int t = t0; t < t1; t++) sink[t] += chains(n, t);
+          });
       double s = (System.nanoTime() - start) / 1e9;
       best = Math.max(best, threads * (double) n * flopsPerIteration() / s / 1e9);
       iterations = Math.max(1, (long) (iterations * (millis / 1e3) / s));
@@ -70,10 +92,10 @@ public final class MachinePeak {
   }
 
   /**
-   * Memory read bandwidth in GB/s on {@link Parallel#threads()} threads: vector sums over
-   * {@code megabytes} MB (far larger than the last-level cache, so it streams from memory), best
-   * of {@code runs} after one warm-up pass. The bound for work that must stream its operands, as
-   * decoding streams the weights.
+   * Memory read bandwidth in GB/s on {@link Parallel#threads()} threads: vector sums over {@code
+   * megabytes} MB (far larger than the last-level cache, so it streams from memory), best of {@code
+   * runs} after one warm-up pass. The bound for work that must stream its operands, as decoding
+   * streams the weights.
    */
   public static double readGBps(int megabytes, int runs) {
     float[] a = new float[Math.max(S.length(), megabytes << 18)];
@@ -83,9 +105,17 @@ public final class MachinePeak {
     double best = 0;
     for (int r = 0; r <= runs; r++) {
       long start = System.nanoTime();
-      Parallel.forRange(threads, 1, (t0, t1) -> {
-        for (int t = t0; t < t1; t++) sink[t] += sum(a, (int) ((long) a.length * t / threads), (int) ((long) a.length * (t + 1) / threads));
-      });
+      Parallel.forRange(
+          threads,
+          1,
+          (t0, t1) -> {
+            for (int t = t0; t < t1; t++)
+              sink[t] +=
+                  sum(
+                      a,
+                      (int) ((long) a.length * t / threads),
+                      (int) ((long) a.length * (t + 1) / threads));
+          });
       double s = (System.nanoTime() - start) / 1e9;
       if (r > 0) best = Math.max(best, 4.0 * a.length / s / 1e9);
     }
@@ -99,22 +129,25 @@ public final class MachinePeak {
   /**
    * The time for a cache line to go from one core to another and back, in ns: two threads hand a
    * volatile counter to each other {@code trips} times per burst; per burst the mean round trip;
-   * returns {min, median, max} over {@code bursts} bursts (NaN on one CPU). On a virtual machine
-   * it says where the host has placed the vCPUs (tens of ns on one core complex, hundreds apart)
-   * and how often that changes: on the development VM it moved between 30 and 650 ns within
-   * seconds, which moves every split kernel's figures with it.
+   * returns {min, median, max} over {@code bursts} bursts (NaN on one CPU). On a virtual machine it
+   * says where the host has placed the vCPUs (tens of ns on one core complex, hundreds apart) and
+   * how often that changes: on the development VM it moved between 30 and 650 ns within seconds,
+   * which moves every split kernel's figures with it.
    */
   public static double[] roundTripNanos(int trips, int bursts) {
     if (Runtime.getRuntime().availableProcessors() < 2 || trips < 1 || bursts < 1) {
       return new double[] {Double.NaN, Double.NaN, Double.NaN};
     }
     double[] t = new double[bursts];
-    Thread other = new Thread(() -> {
-      for (int i = 0, n = trips * bursts; i < n; i++) {
-        while (ball != 2 * i + 1) Thread.onSpinWait();
-        ball = 2 * i + 2;
-      }
-    }, "hnet-round-trip");
+    Thread other =
+        new Thread(
+            () -> {
+              for (int i = 0, n = trips * bursts; i < n; i++) {
+                while (ball != 2 * i + 1) Thread.onSpinWait();
+                ball = 2 * i + 2;
+              }
+            },
+            "hnet-round-trip");
     ball = 0;
     other.setDaemon(true);
     other.start();

@@ -54,7 +54,10 @@ public final class Matmul {
     }
   }
 
-  /** Packs w[N×K] (from wOff) for {@link #linear(float[], int, float[], int, PackedWeight, float[], int, int)}. */
+  /**
+   * Packs w[N×K] (from wOff) for {@link #linear(float[], int, float[], int, PackedWeight, float[],
+   * int, int)}.
+   */
   public static PackedWeight pack(float[] w, int wOff, int N, int K) {
     dims(1, N, K);
     check("w", w, wOff, (long) N * K);
@@ -67,8 +70,18 @@ public final class Matmul {
    * nn.Linear forward: y[M×N] = x[M×K] · w[N×K]^T (+ bias[N] when bias != null). All row-major,
    * contiguous rows.
    */
-  public static void linear(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int biasOff, int M, int N, int K) {
+  public static void linear(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int biasOff,
+      int M,
+      int N,
+      int K) {
     Kind kind = M <= DECODE_ROWS ? Kind.MATVEC : Kind.MATMUL;
     long prof = Profile.begin(kind);
     Flops.add(2L * M * N * K);
@@ -76,22 +89,35 @@ public final class Matmul {
     if (M <= DECODE_ROWS) {
       decode(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
     } else {
-      MatmulGemm.gemm(y, yOff, N, M, N, K, x, xOff, K, 1, w, wOff, K, true, null, bias, biasOff, false);
+      MatmulGemm.gemm(
+          y, yOff, N, M, N, K, x, xOff, K, 1, w, wOff, K, true, null, bias, biasOff, false);
     }
     Profile.end(kind, prof);
   }
 
   /**
-   * {@link #linear} always by the GEMM path, whatever M: a row's result then does not depend on
-   * how many rows it is batched with (a sequence forward of 5 positions equals the same 5 positions
+   * {@link #linear} always by the GEMM path, whatever M: a row's result then does not depend on how
+   * many rows it is batched with (a sequence forward of 5 positions equals the same 5 positions
    * inside a packed batch of 500).
    */
-  public static void linearGemm(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int biasOff, int M, int N, int K) {
+  public static void linearGemm(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int biasOff,
+      int M,
+      int N,
+      int K) {
     long prof = Profile.begin(Kind.MATMUL);
     Flops.add(2L * M * N * K);
     checkLinear(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
-    if (M > 0) MatmulGemm.gemm(y, yOff, N, M, N, K, x, xOff, K, 1, w, wOff, K, true, null, bias, biasOff, false);
+    if (M > 0)
+      MatmulGemm.gemm(
+          y, yOff, N, M, N, K, x, xOff, K, 1, w, wOff, K, true, null, bias, biasOff, false);
     Profile.end(Kind.MATMUL, prof);
   }
 
@@ -99,8 +125,18 @@ public final class Matmul {
    * {@link #linear} always by the streaming (decode) path, whatever M: one decode step of R rows
    * then gives each row exactly what it gets when decoded alone.
    */
-  public static void linearDecode(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int biasOff, int M, int N, int K) {
+  public static void linearDecode(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int biasOff,
+      int M,
+      int N,
+      int K) {
     long prof = Profile.begin(Kind.MATVEC);
     Flops.add(2L * M * N * K);
     checkLinear(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K);
@@ -109,8 +145,18 @@ public final class Matmul {
   }
 
   /** The operands of a forward product fit their arrays (and the sizes are not negative). */
-  private static void checkLinear(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int biasOff, int M, int N, int K) {
+  private static void checkLinear(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int biasOff,
+      int M,
+      int N,
+      int K) {
     dims(M, N, K);
     check("y", y, yOff, (long) M * N);
     check("x", x, xOff, (long) M * K);
@@ -119,34 +165,58 @@ public final class Matmul {
   }
 
   /** nn.Linear forward with a weight packed by {@link #pack}: y[M×N] = x[M×K] · wᵀ (+ bias). */
-  public static void linear(float[] y, int yOff, float[] x, int xOff, PackedWeight pw,
-      float[] bias, int biasOff, int M) {
+  public static void linear(
+      float[] y, int yOff, float[] x, int xOff, PackedWeight pw, float[] bias, int biasOff, int M) {
     long prof = Profile.begin(Kind.MATMUL);
     int N = pw.n, K = pw.k;
     dims(M, N, K);
     check("y", y, yOff, (long) M * N);
     check("x", x, xOff, (long) M * K);
     if (bias != null) check("bias", bias, biasOff, N);
-    MatmulGemm.gemm(y, yOff, N, M, N, K, x, xOff, K, 1, null, 0, K, true, pw.data, bias, biasOff, false);
+    MatmulGemm.gemm(
+        y, yOff, N, M, N, K, x, xOff, K, 1, null, 0, K, true, pw.data, bias, biasOff, false);
     Profile.end(Kind.MATMUL, prof);
   }
 
   /** Input gradient: dx[M×K] = dy[M×N] · w[N×K] (accumulate=true adds into dx). */
-  public static void linearBackwardInput(float[] dx, int dxOff, float[] dy, int dyOff, float[] w,
-      int wOff, int M, int N, int K, boolean accumulate) {
+  public static void linearBackwardInput(
+      float[] dx,
+      int dxOff,
+      float[] dy,
+      int dyOff,
+      float[] w,
+      int wOff,
+      int M,
+      int N,
+      int K,
+      boolean accumulate) {
     long prof = Profile.begin(Kind.MATMUL_DX);
     Flops.add(2L * M * N * K);
     dims(M, N, K);
     check("dx", dx, dxOff, (long) M * K);
     check("dy", dy, dyOff, (long) M * N);
     check("w", w, wOff, (long) N * K);
-    MatmulGemm.gemm(dx, dxOff, K, M, K, N, dy, dyOff, N, 1, w, wOff, K, false, null, null, 0, accumulate);
+    MatmulGemm.gemm(
+        dx, dxOff, K, M, K, N, dy, dyOff, N, 1, w, wOff, K, false, null, null, 0, accumulate);
     Profile.end(Kind.MATMUL_DX, prof);
   }
 
-  /** Weight gradient: dw[N×K] += dy[M×N]^T · x[M×K]; dbias[N] += column sums of dy when dbias != null. */
-  public static void linearBackwardWeight(float[] dw, int dwOff, float[] dbias, int dbOff, float[] dy,
-      int dyOff, float[] x, int xOff, int M, int N, int K) {
+  /**
+   * Weight gradient: dw[N×K] += dy[M×N]^T · x[M×K]; dbias[N] += column sums of dy when dbias !=
+   * null.
+   */
+  public static void linearBackwardWeight(
+      float[] dw,
+      int dwOff,
+      float[] dbias,
+      int dbOff,
+      float[] dy,
+      int dyOff,
+      float[] x,
+      int xOff,
+      int M,
+      int N,
+      int K) {
     long prof = Profile.begin(Kind.MATMUL_DW);
     Flops.add(2L * M * N * K);
     dims(M, N, K);
@@ -163,8 +233,18 @@ public final class Matmul {
   // Naive twins (oracle): double accumulation, one rounding to float per output element.
 
   /** Naive {@link #linear}: y = (float) (bias + Σ_k x·w) accumulated in double. */
-  public static void linearNaive(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int biasOff, int M, int N, int K) {
+  public static void linearNaive(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int biasOff,
+      int M,
+      int N,
+      int K) {
     for (int m = 0; m < M; m++) {
       for (int n = 0; n < N; n++) {
         double s = bias == null ? 0 : bias[biasOff + n];
@@ -175,8 +255,17 @@ public final class Matmul {
   }
 
   /** Naive {@link #linearBackwardInput}: dx = (float) (dx? + Σ_n dy·w) accumulated in double. */
-  public static void linearBackwardInputNaive(float[] dx, int dxOff, float[] dy, int dyOff,
-      float[] w, int wOff, int M, int N, int K, boolean accumulate) {
+  public static void linearBackwardInputNaive(
+      float[] dx,
+      int dxOff,
+      float[] dy,
+      int dyOff,
+      float[] w,
+      int wOff,
+      int M,
+      int N,
+      int K,
+      boolean accumulate) {
     for (int m = 0; m < M; m++) {
       for (int k = 0; k < K; k++) {
         double s = accumulate ? dx[dxOff + m * K + k] : 0;
@@ -186,9 +275,21 @@ public final class Matmul {
     }
   }
 
-  /** Naive {@link #linearBackwardWeight}: dw = (float) (dw + Σ_m dy·x), dbias likewise, in double. */
-  public static void linearBackwardWeightNaive(float[] dw, int dwOff, float[] dbias, int dbOff,
-      float[] dy, int dyOff, float[] x, int xOff, int M, int N, int K) {
+  /**
+   * Naive {@link #linearBackwardWeight}: dw = (float) (dw + Σ_m dy·x), dbias likewise, in double.
+   */
+  public static void linearBackwardWeightNaive(
+      float[] dw,
+      int dwOff,
+      float[] dbias,
+      int dbOff,
+      float[] dy,
+      int dyOff,
+      float[] x,
+      int xOff,
+      int M,
+      int N,
+      int K) {
     for (int n = 0; n < N; n++) {
       for (int k = 0; k < K; k++) {
         double s = dw[dwOff + n * K + k];
@@ -211,13 +312,23 @@ public final class Matmul {
   /**
    * A decode product splits the rows of w over threads once each thread streams at least this many
    * bytes of w. Matrix-vector products are bound by memory bandwidth, not flops: a batch-1 product
-   * of a 1100×256 weight is only 0.6 MFLOP (under {@link MatmulGemm#serialFlops}) but streams
-   * 1.1 MB, which takes far longer than the ~10 µs pool hand-off.
+   * of a 1100×256 weight is only 0.6 MFLOP (under {@link MatmulGemm#serialFlops}) but streams 1.1
+   * MB, which takes far longer than the ~10 µs pool hand-off.
    */
   static long splitBytes = 128 << 10;
 
-  private static void decode(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int biasOff, int M, int N, int K) {
+  private static void decode(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int biasOff,
+      int M,
+      int N,
+      int K) {
     if (M == 0 || N == 0) return;
     // Work items are blocks of 4 rows of w (the last one possibly shorter), so thread boundaries
     // fall on the 4-row passes; the split does not change any output's operation sequence anyway.
@@ -225,23 +336,45 @@ public final class Matmul {
     long flops = 2L * M * N * K;
     long serial = MatmulGemm.serialFlops;
     long blockBytes = 16L * Math.max(1, K);
-    int grainFlops = flops < serial ? blocks : (int) Math.max(1, Math.min(blocks, serial / 256 / Math.max(1, K)));
-    int grainBytes = (int) Math.max(1, Math.min(blocks, (splitBytes + blockBytes - 1) / blockBytes));
+    int grainFlops =
+        flops < serial
+            ? blocks
+            : (int) Math.max(1, Math.min(blocks, serial / 256 / Math.max(1, K)));
+    int grainBytes =
+        (int) Math.max(1, Math.min(blocks, (splitBytes + blockBytes - 1) / blockBytes));
     int grain = Math.min(grainFlops, grainBytes);
-    if (Parallel.serial(blocks, grain)) decodeBlocks(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K, 0, blocks);
-    else Parallel.forRange(blocks, grain, (b0, b1) -> decodeBlocks(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K, b0, b1));
+    if (Parallel.serial(blocks, grain))
+      decodeBlocks(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K, 0, blocks);
+    else
+      Parallel.forRange(
+          blocks,
+          grain,
+          (b0, b1) -> decodeBlocks(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K, b0, b1));
   }
 
   /** Blocks [b0, b1) of 4 rows of w of {@link #decode}. */
-  private static void decodeBlocks(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int biasOff, int M, int N, int K, int b0, int b1) {
+  private static void decodeBlocks(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int biasOff,
+      int M,
+      int N,
+      int K,
+      int b0,
+      int b1) {
     float[] tmp = MatmulGemm.SCRATCH.get().lanes;
     int n = 4 * b0, n1 = Math.min(N, 4 * b1);
     if (VL == 8) {
       // Lane sums by transposition (see sum8x8): 8 accumulators make one vector of 8 sums.
       if (M == 1) {
         for (; n + 8 <= n1; n += 8) dot1x8(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, n, K);
-        for (; n + 4 <= n1; n += 4) dot4x1t(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, 0, 1, n, N, K);
+        for (; n + 4 <= n1; n += 4)
+          dot4x1t(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, 0, 1, n, N, K);
       } else if (M == 8) {
         // Each row of w once against the 8 rows of x (in L1): the weights stream in one pass with
         // the arithmetic. Pairs of rows of x against 4 rows of w read those rows from memory in the
@@ -253,7 +386,8 @@ public final class Matmul {
         // memory for the first pair and from L1 for the others.
         for (; n + 4 <= n1; n += 4) {
           int m = 0;
-          for (; m + 2 <= M; m += 2) dot4x1t(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, 2, n, N, K);
+          for (; m + 2 <= M; m += 2)
+            dot4x1t(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, 2, n, N, K);
           if (m < M) dot4x1t(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, 1, n, N, K);
         }
       }
@@ -263,8 +397,10 @@ public final class Matmul {
         // 3 rows of x per pass once there are 3 or more (12 accumulators: 7 loads per 12 fmas
         // instead of 6 per 8), then pairs, then a single row. The 4 rows of w come from memory in
         // the first pass and from L1 in the others.
-        for (; m + 3 <= M; m += 3) dot3x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
-        for (; m + 2 <= M; m += 2) dot2x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+        for (; m + 3 <= M; m += 3)
+          dot3x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+        for (; m + 2 <= M; m += 2)
+          dot2x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
         if (m < M) dot1x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
       }
     }
@@ -283,33 +419,83 @@ public final class Matmul {
   private static final VectorMask<Float> H4 = VL == 8 ? VectorMask.fromLong(S, 0xF0) : null;
   private static final VectorMask<Float> H2 = VL == 8 ? VectorMask.fromLong(S, 0xCC) : null;
   private static final VectorMask<Float> H1 = VL == 8 ? VectorMask.fromLong(S, 0xAA) : null;
-  private static final VectorShuffle<Float> X4 = VL == 8 ? VectorShuffle.fromValues(S, 4, 5, 6, 7, 0, 1, 2, 3) : null;
-  private static final VectorShuffle<Float> X2 = VL == 8 ? VectorShuffle.fromValues(S, 2, 3, 0, 1, 6, 7, 4, 5) : null;
-  private static final VectorShuffle<Float> X1 = VL == 8 ? VectorShuffle.fromValues(S, 1, 0, 3, 2, 5, 4, 7, 6) : null;
+  private static final VectorShuffle<Float> X4 =
+      VL == 8 ? VectorShuffle.fromValues(S, 4, 5, 6, 7, 0, 1, 2, 3) : null;
+  private static final VectorShuffle<Float> X2 =
+      VL == 8 ? VectorShuffle.fromValues(S, 2, 3, 0, 1, 6, 7, 4, 5) : null;
+  private static final VectorShuffle<Float> X1 =
+      VL == 8 ? VectorShuffle.fromValues(S, 1, 0, 3, 2, 5, 4, 7, 6) : null;
 
   /** y[n .. n+8) of row 0 (M = 1) against 8 rows of w; VL == 8. */
-  private static void dot1x8(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int bo, int n, int K) {
-    int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K, w4 = w3 + K, w5 = w4 + K, w6 = w5 + K, w7 = w6 + K;
+  private static void dot1x8(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int bo,
+      int n,
+      int K) {
+    int w0 = wOff + n * K,
+        w1 = w0 + K,
+        w2 = w1 + K,
+        w3 = w2 + K,
+        w4 = w3 + K,
+        w5 = w4 + K,
+        w6 = w5 + K,
+        w7 = w6 + K;
     int kb = S.loopBound(K), y0 = yOff + n;
     if (kb == K) {
       dots8(x, xOff, w, w0, w1, w2, w3, w4, w5, w6, w7, kb, y, y0);
-      if (bias != null) FloatVector.fromArray(S, bias, bo + n).add(FloatVector.fromArray(S, y, y0)).intoArray(y, y0);
+      if (bias != null)
+        FloatVector.fromArray(S, bias, bo + n)
+            .add(FloatVector.fromArray(S, y, y0))
+            .intoArray(y, y0);
     } else {
       dots8(x, xOff, w, w0, w1, w2, w3, w4, w5, w6, w7, kb, tmp, 0);
-      for (int j = 0; j < 8; j++) y[y0 + j] = tail(tmp[j], x, xOff, w, w0 + j * K, kb, K, bias, bo, n + j);
+      for (int j = 0; j < 8; j++)
+        y[y0 + j] = tail(tmp[j], x, xOff, w, w0 + j * K, kb, K, bias, bo, n + j);
     }
   }
 
   /**
-   * y[m, n] for the 8 rows m of x (M = 8) against row n of w; VL == 8: {@link #dots8} with w's row as
-   * the shared operand, so every element gets the fma chain and lane sum of {@link #dot1x8}.
+   * y[m, n] for the 8 rows m of x (M = 8) against row n of w; VL == 8: {@link #dots8} with w's row
+   * as the shared operand, so every element gets the fma chain and lane sum of {@link #dot1x8}.
    */
-  private static void dot8x1(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int bo, int n, int N, int K) {
+  private static void dot8x1(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int bo,
+      int n,
+      int N,
+      int K) {
     int wr = wOff + n * K, kb = S.loopBound(K);
-    dots8(w, wr, x, xOff, xOff + K, xOff + 2 * K, xOff + 3 * K, xOff + 4 * K, xOff + 5 * K, xOff + 6 * K, xOff + 7 * K, kb, tmp, 0);
-    for (int m = 0; m < 8; m++) y[yOff + m * N + n] = tail(tmp[m], x, xOff + m * K, w, wr, kb, K, bias, bo, n);
+    dots8(
+        w,
+        wr,
+        x,
+        xOff,
+        xOff + K,
+        xOff + 2 * K,
+        xOff + 3 * K,
+        xOff + 4 * K,
+        xOff + 5 * K,
+        xOff + 6 * K,
+        xOff + 7 * K,
+        kb,
+        tmp,
+        0);
+    for (int m = 0; m < 8; m++)
+      y[yOff + m * N + n] = tail(tmp[m], x, xOff + m * K, w, wr, kb, K, bias, bo, n);
   }
 
   /**
@@ -318,9 +504,29 @@ public final class Matmul {
    * products and the decode attention's scores. Vectors neither come in nor go out, so nothing is
    * boxed when C2 does not inline it.
    */
-  static void dots8(float[] x, int xo, float[] w, int w0, int w1, int w2, int w3, int w4, int w5, int w6,
-      int w7, int kb, float[] out, int oo) {
-    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  static void dots8(
+      float[] x,
+      int xo,
+      float[] w,
+      int w0,
+      int w1,
+      int w2,
+      int w3,
+      int w4,
+      int w5,
+      int w6,
+      int w7,
+      int kb,
+      float[] out,
+      int oo) {
+    FloatVector a0 = FloatVector.zero(S),
+        a1 = a0,
+        a2 = a0,
+        a3 = a0,
+        a4 = a0,
+        a5 = a0,
+        a6 = a0,
+        a7 = a0;
     for (int k = 0; k < kb; k += VL) {
       FloatVector u = FloatVector.fromArray(S, x, xo + k);
       a0 = u.fma(FloatVector.fromArray(S, w, w0 + k), a0);
@@ -332,7 +538,8 @@ public final class Matmul {
       a6 = u.fma(FloatVector.fromArray(S, w, w6 + k), a6);
       a7 = u.fma(FloatVector.fromArray(S, w, w7 + k), a7);
     }
-    // inputs in bit-reversed order a0 a4 a2 a6 a1 a5 a3 a7: level 4 pairs (a0,a4) (a2,a6) (a1,a5) (a3,a7)
+    // inputs in bit-reversed order a0 a4 a2 a6 a1 a5 a3 a7: level 4 pairs (a0,a4) (a2,a6) (a1,a5)
+    // (a3,a7)
     FloatVector p0 = a0.blend(a4, H4).add(a4.blend(a0, H4).rearrange(X4));
     FloatVector p1 = a2.blend(a6, H4).add(a6.blend(a2, H4).rearrange(X4));
     FloatVector p2 = a1.blend(a5, H4).add(a5.blend(a1, H4).rearrange(X4));
@@ -343,12 +550,25 @@ public final class Matmul {
   }
 
   /**
-   * y[n .. n+4) of rows m and m + 1 (rows = 2) or of row m alone (rows = 1) against 4 rows of w;
-   * VL == 8. The 8 sums (4 per row) are transposed into one vector as in dot1x8; with one row the
+   * y[n .. n+4) of rows m and m + 1 (rows = 2) or of row m alone (rows = 1) against 4 rows of w; VL
+   * == 8. The 8 sums (4 per row) are transposed into one vector as in dot1x8; with one row the
    * second row's accumulators are zero and its lanes are dropped.
    */
-  private static void dot4x1t(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int bo, int m, int rows, int n, int N, int K) {
+  private static void dot4x1t(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int bo,
+      int m,
+      int rows,
+      int n,
+      int N,
+      int K) {
     int x0 = xOff + m * K, x1 = rows == 2 ? x0 + K : x0;
     int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
@@ -380,7 +600,8 @@ public final class Matmul {
         a03 = u0.fma(FloatVector.fromArray(S, w, w3 + k), a03);
       }
     }
-    // lane order a00 a01 a02 a03 a10 a11 a12 a13; bit-reversed inputs: a00 a10 a02 a12 a01 a11 a03 a13
+    // lane order a00 a01 a02 a03 a10 a11 a12 a13; bit-reversed inputs: a00 a10 a02 a12 a01 a11 a03
+    // a13
     FloatVector p0 = a00.blend(a10, H4).add(a10.blend(a00, H4).rearrange(X4));
     FloatVector p1 = a02.blend(a12, H4).add(a12.blend(a02, H4).rearrange(X4));
     FloatVector p2 = a01.blend(a11, H4).add(a11.blend(a01, H4).rearrange(X4));
@@ -397,8 +618,20 @@ public final class Matmul {
     }
   }
 
-  private static void dot2x4(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int bo, int m, int n, int N, int K) {
+  private static void dot2x4(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int N,
+      int K) {
     int x0 = xOff + m * K, x1 = x0 + K;
     int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
@@ -439,8 +672,20 @@ public final class Matmul {
     y[y1 + 3] = finish(tmp, x, x1, w, w3, kb, K, bias, bo, n + 3);
   }
 
-  private static void dot3x4(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int bo, int m, int n, int N, int K) {
+  private static void dot3x4(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int N,
+      int K) {
     int x0 = xOff + m * K, x1 = x0 + K, x2 = x1 + K;
     int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
@@ -495,8 +740,20 @@ public final class Matmul {
     y[y2 + 3] = finish(tmp, x, x2, w, w3, kb, K, bias, bo, n + 3);
   }
 
-  private static void dot1x4(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int bo, int m, int n, int N, int K) {
+  private static void dot1x4(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int N,
+      int K) {
     int x0 = xOff + m * K;
     int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
@@ -519,8 +776,20 @@ public final class Matmul {
     y[y0 + 3] = finish(tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
   }
 
-  private static void dot1x1(float[] tmp, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
-      float[] bias, int bo, int m, int n, int N, int K) {
+  private static void dot1x1(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int N,
+      int K) {
     int x0 = xOff + m * K, w0 = wOff + n * K;
     FloatVector a = FloatVector.zero(S);
     int kb = S.loopBound(K);
@@ -535,19 +804,34 @@ public final class Matmul {
    * Lane sum in a fixed pairwise order (lane i += lane i + h for h = VL/2, VL/4, ..., 1), then the
    * scalar tail k in [kb, K) in order, then the bias. (Not reduceLanes: its float order differs
    * between the interpreter and C2, which would break run-to-run bit equality.) The caller stores
-   * the accumulator in tmp: a vector argument is boxed (allocated) whenever C2 does not inline
-   * this call, which depends on the profile.
+   * the accumulator in tmp: a vector argument is boxed (allocated) whenever C2 does not inline this
+   * call, which depends on the profile.
    */
-  private static float finish(float[] tmp, float[] x, int xr, float[] w, int wr,
-      int kb, int K, float[] bias, int bo, int n) {
+  private static float finish(
+      float[] tmp,
+      float[] x,
+      int xr,
+      float[] w,
+      int wr,
+      int kb,
+      int K,
+      float[] bias,
+      int bo,
+      int n) {
     float s;
     // VL 4, 8, 16: the same pairwise order with the partial sums in registers, not in tmp
     if (VL == 8) {
       float u0 = tmp[0] + tmp[4], u1 = tmp[1] + tmp[5], u2 = tmp[2] + tmp[6], u3 = tmp[3] + tmp[7];
       s = (u0 + u2) + (u1 + u3);
     } else if (VL == 16) {
-      float t0 = tmp[0] + tmp[8], t1 = tmp[1] + tmp[9], t2 = tmp[2] + tmp[10], t3 = tmp[3] + tmp[11];
-      float t4 = tmp[4] + tmp[12], t5 = tmp[5] + tmp[13], t6 = tmp[6] + tmp[14], t7 = tmp[7] + tmp[15];
+      float t0 = tmp[0] + tmp[8],
+          t1 = tmp[1] + tmp[9],
+          t2 = tmp[2] + tmp[10],
+          t3 = tmp[3] + tmp[11];
+      float t4 = tmp[4] + tmp[12],
+          t5 = tmp[5] + tmp[13],
+          t6 = tmp[6] + tmp[14],
+          t7 = tmp[7] + tmp[15];
       float u0 = t0 + t4, u1 = t1 + t5, u2 = t2 + t6, u3 = t3 + t7;
       s = (u0 + u2) + (u1 + u3);
     } else if (VL == 4) {
@@ -562,11 +846,11 @@ public final class Matmul {
   }
 
   /** After the lane sum s: the scalar tail k in [kb, K) in order, then the bias. */
-  private static float tail(float s, float[] x, int xr, float[] w, int wr, int kb, int K, float[] bias, int bo, int n) {
+  private static float tail(
+      float s, float[] x, int xr, float[] w, int wr, int kb, int K, float[] bias, int bo, int n) {
     for (int k = kb; k < K; k++) s = Math.fma(x[xr + k], w[wr + k], s);
     return bias == null ? s : bias[bo + n] + s;
   }
-
 
   // ---------------------------------------------------------------------------------------------
   // dbias[n] += Σ_m dy[m, n]: per column a float sum in increasing m, then one add into dbias.
@@ -575,13 +859,15 @@ public final class Matmul {
   private static void columnSums(float[] dbias, int dbOff, float[] dy, int dyOff, int M, int N) {
     if (N == 0) return;
     long serial = MatmulGemm.serialFlops;
-    int grain = (long) M * N < serial ? N : (int) Math.max(VL, Math.min(N, serial / 4 / Math.max(1, M)));
+    int grain =
+        (long) M * N < serial ? N : (int) Math.max(VL, Math.min(N, serial / 4 / Math.max(1, M)));
     if (Parallel.serial(N, grain)) columnSums(dbias, dbOff, dy, dyOff, M, N, 0, N);
     else Parallel.forRange(N, grain, (n0, n1) -> columnSums(dbias, dbOff, dy, dyOff, M, N, n0, n1));
   }
 
   /** Columns [n0, n1) of {@link #columnSums(float[], int, float[], int, int, int)}. */
-  private static void columnSums(float[] dbias, int dbOff, float[] dy, int dyOff, int M, int N, int n0, int n1) {
+  private static void columnSums(
+      float[] dbias, int dbOff, float[] dy, int dyOff, int M, int N, int n0, int n1) {
     MatmulGemm.Scratch s = MatmulGemm.SCRATCH.get();
     int len = n1 - n0;
     float[] acc = s.sums = MatmulGemm.Scratch.grow(s.sums, len);
@@ -591,7 +877,9 @@ public final class Matmul {
       int row = dyOff + m * N + n0;
       int j = 0;
       for (; j < jb; j += VL) {
-        FloatVector.fromArray(S, acc, j).add(FloatVector.fromArray(S, dy, row + j)).intoArray(acc, j);
+        FloatVector.fromArray(S, acc, j)
+            .add(FloatVector.fromArray(S, dy, row + j))
+            .intoArray(acc, j);
       }
       for (; j < len; j++) acc[j] += dy[row + j];
     }

@@ -9,9 +9,12 @@ package org.hnet.kernels;
 //   init: the bias row (or zero) when not accumulating, the current C when accumulating.
 //
 // Blocking (GotoBLAS style): B is packed once per call into panels of NR columns, K-major, cut into
-// blocks of KC reduction steps; A is packed per thread, MC rows × KC at a time, into micro-panels of
-// MR rows (k-major: MR consecutive floats per reduction step). The micro-kernel keeps an MR × NR tile
-// of C in MR*NV vector registers, broadcasts one A value per row and loads NV vectors of the B panel
+// blocks of KC reduction steps; A is packed per thread, MC rows × KC at a time, into micro-panels
+// of
+// MR rows (k-major: MR consecutive floats per reduction step). The micro-kernel keeps an MR × NR
+// tile
+// of C in MR*NV vector registers, broadcasts one A value per row and loads NV vectors of the B
+// panel
 // per reduction step.
 //
 // Determinism: every element of C is computed by the same sequence of fused multiply-adds (in
@@ -31,36 +34,42 @@ final class MatmulGemm {
   static final VectorSpecies<Float> S = species();
 
   static final int VL = S.length();
+
   /**
    * 32 vector registers: AVX-512 (16 lanes) or ARM (NEON and SVE have 32 at any width); x86 below
    * AVX-512 has 16.
    */
   static final boolean REGS32 = VL >= 16 || "aarch64".equals(System.getProperty("os.arch"));
+
   /**
    * Register tile MR rows × NV vectors: 6 × 3 with 32 vector registers (18 accumulators + 3 B
-   * vectors + a broadcast), else 4 × 2 (AVX2, 16 registers: 8 accumulators + 2 + 4 broadcasts).
-   * On ARM the 4 × 2 tile's 8 accumulators could not keep 4 FMA pipes of latency 4 busy (Apple
+   * vectors + a broadcast), else 4 × 2 (AVX2, 16 registers: 8 accumulators + 2 + 4 broadcasts). On
+   * ARM the 4 × 2 tile's 8 accumulators could not keep 4 FMA pipes of latency 4 busy (Apple
    * M-series; unmeasured here: this machine is x86). {@code -Dhnet.matmul.mr / .nv} override
    * (tests, tuning).
    */
   static final int MR = Integer.getInteger("hnet.matmul.mr", REGS32 ? 6 : 4);
 
   static final int NV = Integer.getInteger("hnet.matmul.nv", REGS32 ? 3 : 2);
+
   /** Columns of a packed B panel and of the register tile. */
   static final int NR = NV * VL;
+
   /**
    * Reduction steps per cache block: a packed B panel (KC × NR floats, 32 KB at 512 × 16) fills L1.
    * 512 against 256: +15% on 4096×384·384×2048 and 4096×1024·1024×384, 1 thread, two alternating
-   * JMH rounds (48.1/44.1 → 54.7/50.8 and 44.1/46.0 → 56.9/53.3 GFLOP/s); 1024 was no better.
-   * The blocking never changes a result (C is stored and reloaded exactly between blocks).
+   * JMH rounds (48.1/44.1 → 54.7/50.8 and 44.1/46.0 → 56.9/53.3 GFLOP/s); 1024 was no better. The
+   * blocking never changes a result (C is stored and reloaded exactly between blocks).
    */
   static final int KC = Integer.getInteger("hnet.matmul.kc", 512);
+
   /** Row tiles per A cache block (MC = MCT * MR rows, about 96). */
   static final int MCT = Integer.getInteger("hnet.matmul.mc", 96) / MR;
+
   /**
    * Below this many flops a product runs on one thread (a pool hand-off costs ~10 µs, 1 MFLOP is
-   * ~15 µs on one core). Not final only so that tests can force small products through the
-   * parallel paths.
+   * ~15 µs on one core). Not final only so that tests can force small products through the parallel
+   * paths.
    */
   static long serialFlops = 1L << 20;
 
@@ -82,7 +91,8 @@ final class MatmulGemm {
 
     static float[] grow(float[] buf, long need) {
       if (buf.length >= need) return buf;
-      return new float[Math.toIntExact(Math.max(need, Math.min(Integer.MAX_VALUE - 8, buf.length * 3L / 2)))];
+      return new float
+          [Math.toIntExact(Math.max(need, Math.min(Integer.MAX_VALUE - 8, buf.length * 3L / 2)))];
     }
   }
 
@@ -105,12 +115,23 @@ final class MatmulGemm {
   static void packB(float[] bp, float[] b, int bOff, int ldb, boolean bTrans, int red, int cols) {
     int P = panels(cols), grain = (int) Math.max(1, (1L << 16) / ((long) red * NR));
     if (Parallel.serial(P, grain)) packPanels(bp, b, bOff, ldb, bTrans, red, cols, P, 0, P);
-    else Parallel.forRange(P, grain, (p0, p1) -> packPanels(bp, b, bOff, ldb, bTrans, red, cols, P, p0, p1));
+    else
+      Parallel.forRange(
+          P, grain, (p0, p1) -> packPanels(bp, b, bOff, ldb, bTrans, red, cols, P, p0, p1));
   }
 
   /** Panels [p0, p1) of {@link #packB}. */
-  private static void packPanels(float[] bp, float[] b, int bOff, int ldb, boolean bTrans, int red, int cols, int P,
-      int p0, int p1) {
+  private static void packPanels(
+      float[] bp,
+      float[] b,
+      int bOff,
+      int ldb,
+      boolean bTrans,
+      int red,
+      int cols,
+      int P,
+      int p0,
+      int p1) {
     for (int p = p0; p < p1; p++) {
       for (int k0 = 0; k0 < red; k0 += KC) {
         int kc = Math.min(KC, red - k0);
@@ -119,8 +140,17 @@ final class MatmulGemm {
     }
   }
 
-  private static void packPanel(float[] bp, int dst, float[] b, int bOff, int ldb, boolean bTrans,
-      int k0, int kc, int n0, int cols) {
+  private static void packPanel(
+      float[] bp,
+      int dst,
+      float[] b,
+      int bOff,
+      int ldb,
+      boolean bTrans,
+      int k0,
+      int kc,
+      int n0,
+      int cols) {
     int nc = Math.min(NR, cols - n0);
     if (bTrans) {
       for (int j = 0; j < NR; j++) {
@@ -131,7 +161,8 @@ final class MatmulGemm {
           for (int k = 0; k < kc; k++) bp[dst + k * NR + j] = 0f;
         }
       }
-    } else if (nc == NR) { // NR floats per step: vector copies (an arraycopy call per 64 bytes cost more)
+    } else if (nc
+        == NR) { // NR floats per step: vector copies (an arraycopy call per 64 bytes cost more)
       for (int k = 0; k < kc; k++) {
         int src = bOff + (k0 + k) * ldb + n0, d = dst + k * NR;
         for (int v = 0; v < NR; v += VL) FloatVector.fromArray(S, b, src + v).intoArray(bp, d + v);
@@ -146,8 +177,8 @@ final class MatmulGemm {
   }
 
   /** Packs row tiles [t0, t1) × reduction [k0, k0+kc) of A; tile t at {@code (t-t0)*MR*kc}. */
-  private static void packA(float[] ap, float[] a, int aOff, int ars, int aks, int rows,
-      int t0, int t1, int k0, int kc) {
+  private static void packA(
+      float[] ap, float[] a, int aOff, int ars, int aks, int rows, int t0, int t1, int k0, int kc) {
     if (ars == 1 && aks != 1) {
       packATransposed(ap, a, aOff, aks, rows, t0, t1, k0, kc);
       return;
@@ -179,16 +210,19 @@ final class MatmulGemm {
   /**
    * {@link #packA} of a transposed A (A(i, r) = a[aOff + i + r*aks]: dyᵀ in the weight gradient).
    * Tile-outer, each tile's MR floats per reduction step copied as scalars, so a tile's packed
-   * panel is written front to back. Measured on the whole dyᵀ of the Mamba in_proj weight
-   * gradient (1096 × 4096, one thread, a scratch harness): 5.7–10.4 ms with the former order
-   * (reduction step outer, one System.arraycopy of MR floats per tile: a call per 16 bytes)
-   * against 3.2–4.5 ms. (A 128-bit vector copy allocated a vector per copy until C2 compiled it:
-   * 3 MB per step of ModelAllocationTest's tiny model.)
+   * panel is written front to back. Measured on the whole dyᵀ of the Mamba in_proj weight gradient
+   * (1096 × 4096, one thread, a scratch harness): 5.7–10.4 ms with the former order (reduction step
+   * outer, one System.arraycopy of MR floats per tile: a call per 16 bytes) against 3.2–4.5 ms. (A
+   * 128-bit vector copy allocated a vector per copy until C2 compiled it: 3 MB per step of
+   * ModelAllocationTest's tiny model.)
    */
-  private static void packATransposed(float[] ap, float[] a, int aOff, int aks, int rows,
-      int t0, int t1, int k0, int kc) {
+  private static void packATransposed(
+      float[] ap, float[] a, int aOff, int aks, int rows, int t0, int t1, int k0, int kc) {
     for (int t = t0; t < t1; t++) {
-      int m0 = t * MR, mr = Math.min(MR, rows - m0), o = (t - t0) * MR * kc, src = aOff + k0 * aks + m0;
+      int m0 = t * MR,
+          mr = Math.min(MR, rows - m0),
+          o = (t - t0) * MR * kc,
+          src = aOff + k0 * aks + m0;
       if (mr == 4 && MR == 4) {
         for (int k = 0; k < kc; k++, src += aks, o += 4) {
           ap[o] = a[src];
@@ -209,15 +243,31 @@ final class MatmulGemm {
    * C = init + A·B (see the legend). {@code packedB} is B already packed by {@link #packB} (or null
    * to pack it here). {@code bias} (nullable) is the init row when {@code accumulate} is false.
    */
-  static void gemm(float[] c, int cOff, int ldc, int rows, int cols, int red,
-      float[] a, int aOff, int ars, int aks,
-      float[] b, int bOff, int ldb, boolean bTrans, float[] packedB,
-      float[] bias, int biasOff, boolean accumulate) {
+  static void gemm(
+      float[] c,
+      int cOff,
+      int ldc,
+      int rows,
+      int cols,
+      int red,
+      float[] a,
+      int aOff,
+      int ars,
+      int aks,
+      float[] b,
+      int bOff,
+      int ldb,
+      boolean bTrans,
+      float[] packedB,
+      float[] bias,
+      int biasOff,
+      boolean accumulate) {
     if (rows == 0 || cols == 0) return;
     if (red == 0) {
       if (!accumulate) {
         for (int i = 0; i < rows; i++) {
-          for (int j = 0; j < cols; j++) c[cOff + i * ldc + j] = bias == null ? 0f : bias[biasOff + j];
+          for (int j = 0; j < cols; j++)
+            c[cOff + i * ldc + j] = bias == null ? 0f : bias[biasOff + j];
         }
       }
       return;
@@ -252,18 +302,42 @@ final class MatmulGemm {
     if (threads <= 1 || byTiles && Parallel.serial(tiles, tileGrain)) { // one part: no lambda
       block(c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, 0, tiles, 0, P);
     } else if (byTiles) {
-      Parallel.forRange(tiles, tileGrain, (t0, t1) ->
-          block(c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, t0, t1, 0, P));
+      Parallel.forRange(
+          tiles,
+          tileGrain,
+          (t0, t1) ->
+              block(
+                  c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, t0, t1, 0, P));
     } else {
-      Parallel.forRange(P, 1, (p0, p1) ->
-          block(c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, 0, tiles, p0, p1));
+      Parallel.forRange(
+          P,
+          1,
+          (p0, p1) ->
+              block(
+                  c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, 0, tiles, p0,
+                  p1));
     }
   }
 
   /** Computes row tiles [t0, t1) × panels [p0, p1) of C. */
-  private static void block(float[] c, int cOff, int ldc, int rows, int cols, int red,
-      float[] a, int aOff, int ars, int aks, float[] bp, float[] init, int initStride,
-      int t0, int t1, int p0, int p1) {
+  private static void block(
+      float[] c,
+      int cOff,
+      int ldc,
+      int rows,
+      int cols,
+      int red,
+      float[] a,
+      int aOff,
+      int ars,
+      int aks,
+      float[] bp,
+      float[] init,
+      int initStride,
+      int t0,
+      int t1,
+      int p0,
+      int p1) {
     Scratch s = SCRATCH.get();
     float[] ap = s.a = Scratch.grow(s.a, (long) MCT * MR * Math.min(KC, red));
     float[] tile = s.tile;
@@ -302,8 +376,20 @@ final class MatmulGemm {
   }
 
   /** A tile cut by the right edge of C: computed in a full-width scratch tile, then copied. */
-  private static void edgeTile(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co,
-      int ldc, int mr, int nc, float[] in, int io, float[] tile) {
+  private static void edgeTile(
+      float[] ap,
+      int ao,
+      float[] bp,
+      int bo,
+      int kc,
+      float[] c,
+      int co,
+      int ldc,
+      int mr,
+      int nc,
+      float[] in,
+      int io,
+      float[] tile) {
     if (in == null) {
       for (int r = 0; r < mr; r++) {
         System.arraycopy(c, co + r * ldc, tile, r * NR, nc);

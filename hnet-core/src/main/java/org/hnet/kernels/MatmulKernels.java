@@ -24,8 +24,17 @@ final class MatmulKernels {
   private MatmulKernels() {}
 
   /** Full MR × NR tile of C at c[co] (row stride ldc). */
-  static void tile(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc,
-      float[] init, int io) {
+  static void tile(
+      float[] ap,
+      int ao,
+      float[] bp,
+      int bo,
+      int kc,
+      float[] c,
+      int co,
+      int ldc,
+      float[] init,
+      int io) {
     if (MR == 6 && NV == 3) {
       tile6x3(ap, ao, bp, bo, kc, c, co, ldc, init, io);
     } else if (MR == 4 && NV == 2) {
@@ -38,8 +47,8 @@ final class MatmulKernels {
   }
 
   /** One row of a tile: A values at ap[ao + k*MR], the row of C at c[co]. */
-  static void row(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co,
-      float[] init, int io) {
+  static void row(
+      float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, float[] init, int io) {
     if (NV == 3) {
       row1x3(ap, ao, bp, bo, kc, c, co, init, io);
     } else if (NV == 2) {
@@ -50,20 +59,31 @@ final class MatmulKernels {
   }
 
   /** Any NV (slow: accumulators in memory); only for -Dhnet.matmul.nv experiments. */
-  private static void rowAny(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co,
-      float[] init, int io) {
+  private static void rowAny(
+      float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, float[] init, int io) {
     for (int v = 0; v < NV; v++) {
-      FloatVector acc = FloatVector.fromArray(S, init != null ? init : c, (init != null ? io : co) + v * VL);
+      FloatVector acc =
+          FloatVector.fromArray(S, init != null ? init : c, (init != null ? io : co) + v * VL);
       for (int k = 0; k < kc; k++) {
-        acc = FloatVector.fromArray(S, bp, bo + k * NR + v * VL)
-            .fma(FloatVector.broadcast(S, ap[ao + k * MR]), acc);
+        acc =
+            FloatVector.fromArray(S, bp, bo + k * NR + v * VL)
+                .fma(FloatVector.broadcast(S, ap[ao + k * MR]), acc);
       }
       acc.intoArray(c, co + v * VL);
     }
   }
 
-  private static void tile6x3(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co,
-      int ldc, float[] init, int io) {
+  private static void tile6x3(
+      float[] ap,
+      int ao,
+      float[] bp,
+      int bo,
+      int kc,
+      float[] c,
+      int co,
+      int ldc,
+      float[] init,
+      int io) {
     FloatVector c00, c01, c02;
     FloatVector c10, c11, c12;
     FloatVector c20, c21, c22;
@@ -74,12 +94,24 @@ final class MatmulKernels {
       FloatVector i0 = FloatVector.fromArray(S, init, io + 0 * VL);
       FloatVector i1 = FloatVector.fromArray(S, init, io + 1 * VL);
       FloatVector i2 = FloatVector.fromArray(S, init, io + 2 * VL);
-      c00 = i0; c01 = i1; c02 = i2;
-      c10 = i0; c11 = i1; c12 = i2;
-      c20 = i0; c21 = i1; c22 = i2;
-      c30 = i0; c31 = i1; c32 = i2;
-      c40 = i0; c41 = i1; c42 = i2;
-      c50 = i0; c51 = i1; c52 = i2;
+      c00 = i0;
+      c01 = i1;
+      c02 = i2;
+      c10 = i0;
+      c11 = i1;
+      c12 = i2;
+      c20 = i0;
+      c21 = i1;
+      c22 = i2;
+      c30 = i0;
+      c31 = i1;
+      c32 = i2;
+      c40 = i0;
+      c41 = i1;
+      c42 = i2;
+      c50 = i0;
+      c51 = i1;
+      c52 = i2;
     } else {
       c00 = FloatVector.fromArray(S, c, co + 0 * ldc + 0 * VL);
       c01 = FloatVector.fromArray(S, c, co + 0 * ldc + 1 * VL);
@@ -108,17 +140,29 @@ final class MatmulKernels {
       FloatVector b2 = FloatVector.fromArray(S, bp, b + 2 * VL);
       FloatVector x;
       x = FloatVector.broadcast(S, ap[a + 0]);
-      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02);
+      c00 = b0.fma(x, c00);
+      c01 = b1.fma(x, c01);
+      c02 = b2.fma(x, c02);
       x = FloatVector.broadcast(S, ap[a + 1]);
-      c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12);
+      c10 = b0.fma(x, c10);
+      c11 = b1.fma(x, c11);
+      c12 = b2.fma(x, c12);
       x = FloatVector.broadcast(S, ap[a + 2]);
-      c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22);
+      c20 = b0.fma(x, c20);
+      c21 = b1.fma(x, c21);
+      c22 = b2.fma(x, c22);
       x = FloatVector.broadcast(S, ap[a + 3]);
-      c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32);
+      c30 = b0.fma(x, c30);
+      c31 = b1.fma(x, c31);
+      c32 = b2.fma(x, c32);
       x = FloatVector.broadcast(S, ap[a + 4]);
-      c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); c42 = b2.fma(x, c42);
+      c40 = b0.fma(x, c40);
+      c41 = b1.fma(x, c41);
+      c42 = b2.fma(x, c42);
       x = FloatVector.broadcast(S, ap[a + 5]);
-      c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52);
+      c50 = b0.fma(x, c50);
+      c51 = b1.fma(x, c51);
+      c52 = b2.fma(x, c52);
     }
     c00.intoArray(c, co + 0 * ldc + 0 * VL);
     c01.intoArray(c, co + 0 * ldc + 1 * VL);
@@ -140,8 +184,17 @@ final class MatmulKernels {
     c52.intoArray(c, co + 5 * ldc + 2 * VL);
   }
 
-  private static void tile4x2(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co,
-      int ldc, float[] init, int io) {
+  private static void tile4x2(
+      float[] ap,
+      int ao,
+      float[] bp,
+      int bo,
+      int kc,
+      float[] c,
+      int co,
+      int ldc,
+      float[] init,
+      int io) {
     FloatVector c00, c01;
     FloatVector c10, c11;
     FloatVector c20, c21;
@@ -149,10 +202,14 @@ final class MatmulKernels {
     if (init != null) {
       FloatVector i0 = FloatVector.fromArray(S, init, io + 0 * VL);
       FloatVector i1 = FloatVector.fromArray(S, init, io + 1 * VL);
-      c00 = i0; c01 = i1;
-      c10 = i0; c11 = i1;
-      c20 = i0; c21 = i1;
-      c30 = i0; c31 = i1;
+      c00 = i0;
+      c01 = i1;
+      c10 = i0;
+      c11 = i1;
+      c20 = i0;
+      c21 = i1;
+      c30 = i0;
+      c31 = i1;
     } else {
       c00 = FloatVector.fromArray(S, c, co + 0 * ldc + 0 * VL);
       c01 = FloatVector.fromArray(S, c, co + 0 * ldc + 1 * VL);
@@ -170,13 +227,17 @@ final class MatmulKernels {
       FloatVector b1 = FloatVector.fromArray(S, bp, b + 1 * VL);
       FloatVector x;
       x = FloatVector.broadcast(S, ap[a + 0]);
-      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+      c00 = b0.fma(x, c00);
+      c01 = b1.fma(x, c01);
       x = FloatVector.broadcast(S, ap[a + 1]);
-      c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+      c10 = b0.fma(x, c10);
+      c11 = b1.fma(x, c11);
       x = FloatVector.broadcast(S, ap[a + 2]);
-      c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+      c20 = b0.fma(x, c20);
+      c21 = b1.fma(x, c21);
       x = FloatVector.broadcast(S, ap[a + 3]);
-      c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+      c30 = b0.fma(x, c30);
+      c31 = b1.fma(x, c31);
     }
     c00.intoArray(c, co + 0 * ldc + 0 * VL);
     c01.intoArray(c, co + 0 * ldc + 1 * VL);
@@ -188,8 +249,17 @@ final class MatmulKernels {
     c31.intoArray(c, co + 3 * ldc + 1 * VL);
   }
 
-  private static void tile6x2(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co,
-      int ldc, float[] init, int io) {
+  private static void tile6x2(
+      float[] ap,
+      int ao,
+      float[] bp,
+      int bo,
+      int kc,
+      float[] c,
+      int co,
+      int ldc,
+      float[] init,
+      int io) {
     FloatVector c00, c01;
     FloatVector c10, c11;
     FloatVector c20, c21;
@@ -199,12 +269,18 @@ final class MatmulKernels {
     if (init != null) {
       FloatVector i0 = FloatVector.fromArray(S, init, io + 0 * VL);
       FloatVector i1 = FloatVector.fromArray(S, init, io + 1 * VL);
-      c00 = i0; c01 = i1;
-      c10 = i0; c11 = i1;
-      c20 = i0; c21 = i1;
-      c30 = i0; c31 = i1;
-      c40 = i0; c41 = i1;
-      c50 = i0; c51 = i1;
+      c00 = i0;
+      c01 = i1;
+      c10 = i0;
+      c11 = i1;
+      c20 = i0;
+      c21 = i1;
+      c30 = i0;
+      c31 = i1;
+      c40 = i0;
+      c41 = i1;
+      c50 = i0;
+      c51 = i1;
     } else {
       c00 = FloatVector.fromArray(S, c, co + 0 * ldc + 0 * VL);
       c01 = FloatVector.fromArray(S, c, co + 0 * ldc + 1 * VL);
@@ -226,17 +302,23 @@ final class MatmulKernels {
       FloatVector b1 = FloatVector.fromArray(S, bp, b + 1 * VL);
       FloatVector x;
       x = FloatVector.broadcast(S, ap[a + 0]);
-      c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+      c00 = b0.fma(x, c00);
+      c01 = b1.fma(x, c01);
       x = FloatVector.broadcast(S, ap[a + 1]);
-      c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+      c10 = b0.fma(x, c10);
+      c11 = b1.fma(x, c11);
       x = FloatVector.broadcast(S, ap[a + 2]);
-      c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+      c20 = b0.fma(x, c20);
+      c21 = b1.fma(x, c21);
       x = FloatVector.broadcast(S, ap[a + 3]);
-      c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+      c30 = b0.fma(x, c30);
+      c31 = b1.fma(x, c31);
       x = FloatVector.broadcast(S, ap[a + 4]);
-      c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+      c40 = b0.fma(x, c40);
+      c41 = b1.fma(x, c41);
       x = FloatVector.broadcast(S, ap[a + 5]);
-      c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+      c50 = b0.fma(x, c50);
+      c51 = b1.fma(x, c51);
     }
     c00.intoArray(c, co + 0 * ldc + 0 * VL);
     c01.intoArray(c, co + 0 * ldc + 1 * VL);
@@ -252,8 +334,8 @@ final class MatmulKernels {
     c51.intoArray(c, co + 5 * ldc + 1 * VL);
   }
 
-  private static void row1x3(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co,
-      float[] init, int io) {
+  private static void row1x3(
+      float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, float[] init, int io) {
     float[] src = init != null ? init : c;
     int so = init != null ? io : co;
     FloatVector c0 = FloatVector.fromArray(S, src, so + 0 * VL);
@@ -271,8 +353,8 @@ final class MatmulKernels {
     c2.intoArray(c, co + 2 * VL);
   }
 
-  private static void row1x2(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co,
-      float[] init, int io) {
+  private static void row1x2(
+      float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, float[] init, int io) {
     float[] src = init != null ? init : c;
     int so = init != null ? io : co;
     FloatVector c0 = FloatVector.fromArray(S, src, so + 0 * VL);

@@ -41,8 +41,8 @@ public final class Parallel {
   }
 
   /**
-   * Runs {@code body} over {@code [0, n)} split in at most {@link #threads()} contiguous parts of at
-   * least {@code minGrain} items each.
+   * Runs {@code body} over {@code [0, n)} split in at most {@link #threads()} contiguous parts of
+   * at least {@code minGrain} items each.
    */
   public static void forRange(int n, int minGrain, RangeBody body) {
     int parts = parts(n, minGrain);
@@ -80,7 +80,9 @@ public final class Parallel {
     return parts(n, minGrain) <= 1;
   }
 
-  /** Whether a spinner still holds an offer it has not taken (tests: none is left after a forRange). */
+  /**
+   * Whether a spinner still holds an offer it has not taken (tests: none is left after a forRange).
+   */
   static boolean offerPending() {
     for (Spinner s : Spinner.ALL) {
       if (s != null && s.task.get() != null) return true;
@@ -92,7 +94,10 @@ public final class Parallel {
     return Math.min(threads, Math.max(1, n / Math.max(1, minGrain)));
   }
 
-  /** One forRange call: parts claimed in order by whoever is free, a count of finished parts, the first failure. */
+  /**
+   * One forRange call: parts claimed in order by whoever is free, a count of finished parts, the
+   * first failure.
+   */
   private static final class Call {
     private final RangeBody body;
     private final int n;
@@ -158,8 +163,13 @@ public final class Parallel {
     private static int count;
 
     private final AtomicBoolean busy = new AtomicBoolean(true);
-    /** The call offered and not yet taken; taken by the spinner or revoked by the caller, never both. */
+
+    /**
+     * The call offered and not yet taken; taken by the spinner or revoked by the caller, never
+     * both.
+     */
     private final AtomicReference<Call> task = new AtomicReference<>();
+
     private volatile boolean parked;
 
     private Spinner() {
@@ -167,7 +177,10 @@ public final class Parallel {
       setDaemon(true);
     }
 
-    /** Asks an idle spinner to work on {@code call}; false when none is idle (and no more may start). */
+    /**
+     * Asks an idle spinner to work on {@code call}; false when none is idle (and no more may
+     * start).
+     */
     static boolean offer(Call call) {
       int limit = Math.min(ALL.length, threads - 1);
       for (int i = 0; i < limit; i++) {
@@ -192,7 +205,8 @@ public final class Parallel {
       int limit = Math.min(ALL.length, threads - 1);
       for (int i = 0; i < limit; i++) {
         Spinner s = ALL[i];
-        if (s != null && s.task.get() == call && s.task.compareAndSet(call, null)) s.busy.set(false);
+        if (s != null && s.task.get() == call && s.task.compareAndSet(call, null))
+          s.busy.set(false);
       }
     }
 
@@ -214,7 +228,8 @@ public final class Parallel {
         for (int i = 0; t == null; t = task.get()) {
           if ((++i & 63) != 0 || System.nanoTime() - since < SPIN_NANOS) {
             Thread.onSpinWait();
-          } else { // a volatile write then read on each side: the offerer sees parked or we see task
+          } else { // a volatile write then read on each side: the offerer sees parked or we see
+            // task
             parked = true;
             if (task.get() == null) LockSupport.park(this);
             parked = false;

@@ -10,9 +10,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * by the thread that turned it on are timed (the model's thread; the workers only run parts of
  * those calls), and only the outermost kernel call (a kernel that calls another is timed once, as
  * itself). Per kind it records: calls, wall time on the owner, floating-point work (the {@link
- * Flops} counted during the call), the time the owner waited for workers to finish their parts,
- * and the time the workers spent running parts. The owner's busy share of a kernel is wall − wait;
- * with the workers' time this gives how many threads the kernel kept busy.
+ * Flops} counted during the call), the time the owner waited for workers to finish their parts, and
+ * the time the workers spent running parts. The owner's busy share of a kernel is wall − wait; with
+ * the workers' time this gives how many threads the kernel kept busy.
  */
 public final class Profile {
   /** Kernel families, in the order of a report. */
@@ -45,6 +45,7 @@ public final class Profile {
   }
 
   private static final int K = Kind.values().length;
+
   /** start() tokens that record nothing: profiling off or another thread, or a nested call. */
   private static final long OFF = Long.MIN_VALUE, NESTED = Long.MIN_VALUE + 1;
 
@@ -53,7 +54,8 @@ public final class Profile {
   private static long startFlops;
   private static volatile int current = -1; // the kind the owner is in (for the workers' time)
   private static final long[] calls = new long[K], nanos = new long[K], flops = new long[K];
-  private static final AtomicLongArray waitNanos = new AtomicLongArray(K), workerNanos = new AtomicLongArray(K);
+  private static final AtomicLongArray waitNanos = new AtomicLongArray(K),
+      workerNanos = new AtomicLongArray(K);
 
   private Profile() {}
 
@@ -121,7 +123,8 @@ public final class Profile {
   }
 
   /** One kind's records. Times in nanoseconds. */
-  public record Entry(Kind kind, long calls, long nanos, long flops, long waitNanos, long workerNanos) {
+  public record Entry(
+      Kind kind, long calls, long nanos, long flops, long waitNanos, long workerNanos) {
     /** Thread-seconds of work per second of wall time: 1 on one thread, up to the thread count. */
     public double threadsBusy() {
       return nanos == 0 ? 0 : (nanos - waitNanos + workerNanos) / (double) nanos;
@@ -134,7 +137,8 @@ public final class Profile {
     for (Kind kind : Kind.values()) {
       int k = kind.ordinal();
       if (calls[k] > 0) {
-        out.add(new Entry(kind, calls[k], nanos[k], flops[k], waitNanos.get(k), workerNanos.get(k)));
+        out.add(
+            new Entry(kind, calls[k], nanos[k], flops[k], waitNanos.get(k), workerNanos.get(k)));
       }
     }
     return out;

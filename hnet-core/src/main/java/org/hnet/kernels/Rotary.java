@@ -4,16 +4,16 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Rotary position embedding, GPT-NeoX style (not interleaved), base 10000, as in the official
- * {@code RotaryEmbedding} (goombalab/hnet hnet/modules/rotary.py, {@code interleaved=False},
- * {@code pos_idx_in_fp32=True}).
+ * {@code RotaryEmbedding} (goombalab/hnet hnet/modules/rotary.py, {@code interleaved=False}, {@code
+ * pos_idx_in_fp32=True}).
  *
  * <p>Dimensions: H heads, P head dim, R rotary dims (even, 0 ≤ R ≤ P; the first R channels of each
  * head rotate, the rest pass through), R2 = R/2 frequencies, maxPos table rows.
  *
  * <p>Float32 semantics follow torch: {@code inv_freq[i] = 1f / powf(10000, (2i as float) / R)},
  * {@code angle = (float) pos * inv_freq[i]} (a float32 product), {@code cos/sin} of that float32
- * angle rounded to float32. For x1 = x[i], x2 = x[i + R2]: {@code out[i] = x1·cos − x2·sin},
- * {@code out[i + R2] = x2·cos + x1·sin} (torch's {@code x·cos + rotate_half(x)·sin}).
+ * angle rounded to float32. For x1 = x[i], x2 = x[i + R2]: {@code out[i] = x1·cos − x2·sin}, {@code
+ * out[i + R2] = x2·cos + x1·sin} (torch's {@code x·cos + rotate_half(x)·sin}).
  */
 public final class Rotary {
   private static final double BASE = 10000.0;
@@ -100,8 +100,17 @@ public final class Rotary {
    * other than 1 writes the head as a column of a transposed [P × ld] matrix. tab = pos·R2.
    */
   static void rotateInto(
-      float[] src, int srcOff, float[] dst, int dstOff, int dstStride, int P, int R,
-      float[] cos, float[] sin, int tab, boolean copyTail) {
+      float[] src,
+      int srcOff,
+      float[] dst,
+      int dstOff,
+      int dstStride,
+      int P,
+      int R,
+      float[] cos,
+      float[] sin,
+      int tab,
+      boolean copyTail) {
     int r2 = R / 2;
     for (int i = 0; i < r2; i++) {
       float x1 = src[srcOff + i];

@@ -8,17 +8,17 @@ package org.hnet.kernels;
  * <p>Why: on the 2-core development VM the attention backward, split over both threads inside a
  * training step, ran 3–5× slower than on one thread in most runs of one evening and 1.6–1.8× faster
  * in every run of another day; the cause is not found (the same call in a harness always scales;
- * see docs/performance-log.md). A fixed choice loses one way or the other; measuring
- * costs two clock reads per call.
+ * see docs/performance-log.md). A fixed choice loses one way or the other; measuring costs two
+ * clock reads per call.
  *
  * <p>How: it keeps the last {@link #KEPT} times per unit of work of each mode. Until each mode has
  * that many it alternates; then it takes the mode whose best kept time is lower and, every {@link
  * #PROBE} calls, runs the other once so that a change of the machine's state is noticed. The best
  * of the last few, not their median: the first calls of a run take many times longer while the JIT
  * compiles, and with the median such a mode kept its warm-up times until two probes had replaced
- * them (measured: the split attention forward stayed unused for whole 5-step benchmarks). A
- * slow outlier (a collection) never wins; a mode that became slower is seen within {@link #KEPT}
- * calls once chosen. {@code -D<property>=true|false} fixes the mode (as do tests, through {@link
+ * them (measured: the split attention forward stayed unused for whole 5-step benchmarks). A slow
+ * outlier (a collection) never wins; a mode that became slower is seen within {@link #KEPT} calls
+ * once chosen. {@code -D<property>=true|false} fixes the mode (as do tests, through {@link
  * #force}).
  */
 final class SplitChoice {
@@ -28,7 +28,8 @@ final class SplitChoice {
   /** null: decided by the measurements; true/false: always split / never split. */
   Boolean force;
 
-  private final long[][] perWork = new long[2][KEPT]; // [serial, split][last KEPT], picoseconds per unit
+  private final long[][] perWork =
+      new long[2][KEPT]; // [serial, split][last KEPT], picoseconds per unit
   private final int[] count = new int[2];
   private int calls;
 

@@ -5,9 +5,9 @@ import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
 
 /**
- * Mamba-2 selective state-space scan (SSD), forward and single-step decode, as in {@code mamba_ssm}'s
- * {@code Mamba2} with one B/C group ({@code ngroups = 1}), no z-gating (done by the caller) and the
- * default {@code dt_limit = (0, inf)}.
+ * Mamba-2 selective state-space scan (SSD), forward and single-step decode, as in {@code
+ * mamba_ssm}'s {@code Mamba2} with one B/C group ({@code ngroups = 1}), no z-gating (done by the
+ * caller) and the default {@code dt_limit = (0, inf)}.
  *
  * <p>Dimension legend: T tokens (all packed sequences together), H heads, P head dim, N state size,
  * Q chunk size, R decode rows.
@@ -23,9 +23,9 @@ import org.hnet.kernels.Profile.Kind;
  *
  * <p>{@link #scanNaive} is that recurrence token by token: the specification and test twin. {@link
  * #scan} is the chunked SSD form (mamba_ssm {@code ssd_minimal.py} / {@code ssd_combined.py}): per
- * chunk, intra-chunk outputs from the masked (C Bᵀ ∘ decay) matrix times dt x, plus the contribution
- * of the chunk-start state, then the state is advanced to the chunk end. Chunks restart at each
- * sequence start.
+ * chunk, intra-chunk outputs from the masked (C Bᵀ ∘ decay) matrix times dt x, plus the
+ * contribution of the chunk-start state, then the state is advanced to the chunk end. Chunks
+ * restart at each sequence start.
  */
 public final class Ssd {
   /** Vector shape used for every loop here; chosen once. */
@@ -34,11 +34,11 @@ public final class Ssd {
   private static final int LANES = F.length();
 
   /**
-   * Largest internal block of the chunked scan and its backward, whatever the configured chunk_size: the
-   * intra-block work is quadratic in the block and the inter-block work does not depend on it, so
-   * small blocks are cheaper (T=4096, H=8, P=64, N=32: forward 120 ms at 256 vs 37 ms at 32,
-   * backward 410 vs 85 ms). The result is the same recurrence (within float rounding; the tests
-   * compare with the naive one), so chunk_size only bounds the block from above.
+   * Largest internal block of the chunked scan and its backward, whatever the configured
+   * chunk_size: the intra-block work is quadratic in the block and the inter-block work does not
+   * depend on it, so small blocks are cheaper (T=4096, H=8, P=64, N=32: forward 120 ms at 256 vs 37
+   * ms at 32, backward 410 vs 85 ms). The result is the same recurrence (within float rounding; the
+   * tests compare with the naive one), so chunk_size only bounds the block from above.
    */
   static int maxBlock = Integer.getInteger("hnet.ssd.block", 32); // not final: tests lift the cap
 
@@ -73,10 +73,31 @@ public final class Ssd {
 
   /** The per-token recurrence; same arguments as {@link #scan} ({@code chunkSize} is ignored). */
   public static void scanNaive(
-      float[] y, int yOff, int yStride, float[] x, int xOff, int xStride,
-      float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog,
-      float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, float[] d,
-      int[] cuSeqlens, int nSeq, int H, int P, int N, int chunkSize, float[] finalStates) {
+      float[] y,
+      int yOff,
+      int yStride,
+      float[] x,
+      int xOff,
+      int xStride,
+      float[] dt,
+      int dtOff,
+      int dtStride,
+      float[] dtBias,
+      float[] aLog,
+      float[] b,
+      int bOff,
+      int bStride,
+      float[] c,
+      int cOff,
+      int cStride,
+      float[] d,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int N,
+      int chunkSize,
+      float[] finalStates) {
     checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize, finalStates);
     float[] s = new float[P * N]; // one head's state, reused (spec code, not the hot path)
     for (int seq = 0; seq < nSeq; seq++) {
@@ -112,18 +133,39 @@ public final class Ssd {
   /**
    * Chunked SSD scan (forward). x at {@code x[xOff + t*xStride + h*P + p]}; dtRaw at {@code
    * dt[dtOff + t*dtStride + h]}; B at {@code b[bOff + t*bStride + n]}; C likewise; y written at
-   * {@code y[yOff + t*yStride + h*P + p]}. dtBias, aLog, d: [H]. cuSeqlens: [nSeq+1], starting at 0,
-   * non-decreasing (empty sequences allowed). finalStates (nullable): [nSeq × H × P × N], the state
-   * after each sequence's last token (zeros for an empty sequence).
+   * {@code y[yOff + t*yStride + h*P + p]}. dtBias, aLog, d: [H]. cuSeqlens: [nSeq+1], starting at
+   * 0, non-decreasing (empty sequences allowed). finalStates (nullable): [nSeq × H × P × N], the
+   * state after each sequence's last token (zeros for an empty sequence).
    *
    * <p>Parallel over (sequence, head) units, split by token count; each unit is computed the same
    * way whatever the split, so results are bitwise identical for any thread count.
    */
   public static void scan(
-      float[] y, int yOff, int yStride, float[] x, int xOff, int xStride,
-      float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog,
-      float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, float[] d,
-      int[] cuSeqlens, int nSeq, int H, int P, int N, int chunkSize, float[] finalStates) {
+      float[] y,
+      int yOff,
+      int yStride,
+      float[] x,
+      int xOff,
+      int xStride,
+      float[] dt,
+      int dtOff,
+      int dtStride,
+      float[] dtBias,
+      float[] aLog,
+      float[] b,
+      int bOff,
+      int bStride,
+      float[] c,
+      int cOff,
+      int cStride,
+      float[] d,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int N,
+      int chunkSize,
+      float[] finalStates) {
     long prof = Profile.begin(Kind.SSD);
     try {
       Flops.add(4L * cuSeqlens[nSeq] * H * P * N); // state update + readout of the recurrence
@@ -134,15 +176,76 @@ public final class Ssd {
       for (int s = 0; s < nSeq; s++) maxLen = Math.max(maxLen, cuSeqlens[s + 1] - cuSeqlens[s]);
       // Chunk buffers never need to exceed the longest sequence (chunkSize may be huge).
       int q = block(chunkSize, maxLen);
-      if ((long) q * q > Integer.MAX_VALUE) throw new IllegalArgumentException("chunkSize too large");
+      if ((long) q * q > Integer.MAX_VALUE)
+        throw new IllegalArgumentException("chunkSize too large");
       long totalCost = (long) H * (cuSeqlens[nSeq] + nSeq);
       int parts = (int) Math.min(Math.min(Parallel.threads(), units), Math.max(1, totalCost / 64));
       if (parts <= 1) { // one part: the body directly, no lambda
-        scanParts(y, yOff, yStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff,
-            cStride, d, cuSeqlens, nSeq, H, P, N, finalStates, q, totalCost, parts, 0, parts);
+        scanParts(
+            y,
+            yOff,
+            yStride,
+            x,
+            xOff,
+            xStride,
+            dt,
+            dtOff,
+            dtStride,
+            dtBias,
+            aLog,
+            b,
+            bOff,
+            bStride,
+            c,
+            cOff,
+            cStride,
+            d,
+            cuSeqlens,
+            nSeq,
+            H,
+            P,
+            N,
+            finalStates,
+            q,
+            totalCost,
+            parts,
+            0,
+            parts);
       } else {
-        Parallel.forRange(parts, 1, (p0, p1) -> scanParts(y, yOff, yStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias,
-            aLog, b, bOff, bStride, c, cOff, cStride, d, cuSeqlens, nSeq, H, P, N, finalStates, q, totalCost, parts, p0, p1));
+        Parallel.forRange(
+            parts,
+            1,
+            (p0, p1) ->
+                scanParts(
+                    y,
+                    yOff,
+                    yStride,
+                    x,
+                    xOff,
+                    xStride,
+                    dt,
+                    dtOff,
+                    dtStride,
+                    dtBias,
+                    aLog,
+                    b,
+                    bOff,
+                    bStride,
+                    c,
+                    cOff,
+                    cStride,
+                    d,
+                    cuSeqlens,
+                    nSeq,
+                    H,
+                    P,
+                    N,
+                    finalStates,
+                    q,
+                    totalCost,
+                    parts,
+                    p0,
+                    p1));
       }
     } finally {
       Profile.end(Kind.SSD, prof);
@@ -150,10 +253,36 @@ public final class Ssd {
   }
 
   /** Parts [p0, p1) of the {@code parts} of {@link #scan}. */
-  private static void scanParts(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride,
-      float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog, float[] b, int bOff, int bStride,
-      float[] c, int cOff, int cStride, float[] d, int[] cuSeqlens, int nSeq, int H, int P, int N,
-      float[] finalStates, int q, long totalCost, int parts, int p0, int p1) {
+  private static void scanParts(
+      float[] y,
+      int yOff,
+      int yStride,
+      float[] x,
+      int xOff,
+      int xStride,
+      float[] dt,
+      int dtOff,
+      int dtStride,
+      float[] dtBias,
+      float[] aLog,
+      float[] b,
+      int bOff,
+      int bStride,
+      float[] c,
+      int cOff,
+      int cStride,
+      float[] d,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int N,
+      float[] finalStates,
+      int q,
+      long totalCost,
+      int parts,
+      int p0,
+      int p1) {
     Scratch sc = Scratch.get(H, P, N, q);
     for (int part = p0; part < p1; part++) {
       int u0 = splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
@@ -162,9 +291,33 @@ public final class Ssd {
       // sequence so each chunk's C·Bᵀ (shared by all heads: one group) is computed once per run.
       for (int u = u0; u < u1; ) {
         int seq = u / H, h0 = u % H, h1 = Math.min(H, h0 + (u1 - u));
-        scanRun(y, yOff, yStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog,
-            b, bOff, bStride, c, cOff, cStride, d, cuSeqlens[seq], cuSeqlens[seq + 1],
-            h0, h1, P, N, q, sc);
+        scanRun(
+            y,
+            yOff,
+            yStride,
+            x,
+            xOff,
+            xStride,
+            dt,
+            dtOff,
+            dtStride,
+            dtBias,
+            aLog,
+            b,
+            bOff,
+            bStride,
+            c,
+            cOff,
+            cStride,
+            d,
+            cuSeqlens[seq],
+            cuSeqlens[seq + 1],
+            h0,
+            h1,
+            P,
+            N,
+            q,
+            sc);
         if (finalStates != null) {
           System.arraycopy(sc.state, 0, finalStates, (seq * H + h0) * P * N, (h1 - h0) * P * N);
         }
@@ -190,31 +343,97 @@ public final class Ssd {
   }
 
   /**
-   * Heads [h0, h1) of one sequence [t0, t1): chunk by chunk, head by head. Leaves the final states in
-   * sc.state[(h-h0) × P × N].
+   * Heads [h0, h1) of one sequence [t0, t1): chunk by chunk, head by head. Leaves the final states
+   * in sc.state[(h-h0) × P × N].
    */
   private static void scanRun(
-      float[] y, int yOff, int yStride, float[] x, int xOff, int xStride,
-      float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog,
-      float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, float[] d,
-      int t0, int t1, int h0, int h1, int P, int N, int q, Scratch sc) {
+      float[] y,
+      int yOff,
+      int yStride,
+      float[] x,
+      int xOff,
+      int xStride,
+      float[] dt,
+      int dtOff,
+      int dtStride,
+      float[] dtBias,
+      float[] aLog,
+      float[] b,
+      int bOff,
+      int bStride,
+      float[] c,
+      int cOff,
+      int cStride,
+      float[] d,
+      int t0,
+      int t1,
+      int h0,
+      int h1,
+      int P,
+      int N,
+      int q,
+      Scratch sc) {
     int pn = P * N;
     java.util.Arrays.fill(sc.state, 0, (h1 - h0) * pn, 0f);
     for (int c0 = t0; c0 < t1; c0 += q) {
       int len = Math.min(q, t1 - c0);
-      chunkCb(sc.cb, q, c, cOff + c0 * cStride, cStride, b, bOff + c0 * bStride, bStride, len, N, sc.lanes);
+      chunkCb(
+          sc.cb,
+          q,
+          c,
+          cOff + c0 * cStride,
+          cStride,
+          b,
+          bOff + c0 * bStride,
+          bStride,
+          len,
+          N,
+          sc.lanes);
       for (int h = h0; h < h1; h++) {
-        chunkHead(y, yOff + c0 * yStride + h * P, yStride, x, xOff + c0 * xStride + h * P, xStride,
-            dt, dtOff + c0 * dtStride + h, dtStride, dtBias[h], negExp(aLog[h]),
-            b, bOff + c0 * bStride, bStride, c, cOff + c0 * cStride, cStride, d[h],
-            len, P, N, q, sc, (h - h0) * pn);
+        chunkHead(
+            y,
+            yOff + c0 * yStride + h * P,
+            yStride,
+            x,
+            xOff + c0 * xStride + h * P,
+            xStride,
+            dt,
+            dtOff + c0 * dtStride + h,
+            dtStride,
+            dtBias[h],
+            negExp(aLog[h]),
+            b,
+            bOff + c0 * bStride,
+            bStride,
+            c,
+            cOff + c0 * cStride,
+            cStride,
+            d[h],
+            len,
+            P,
+            N,
+            q,
+            sc,
+            (h - h0) * pn);
       }
     }
   }
 
-  /** cb[i*q + j] = C_i · B_j for 0 ≤ j ≤ i < len (lower triangle; the causal mask). Vector over N. */
-  private static void chunkCb(float[] cb, int q, float[] c, int cBase, int cStride,
-      float[] b, int bBase, int bStride, int len, int N, float[] lanes) {
+  /**
+   * cb[i*q + j] = C_i · B_j for 0 ≤ j ≤ i < len (lower triangle; the causal mask). Vector over N.
+   */
+  private static void chunkCb(
+      float[] cb,
+      int q,
+      float[] c,
+      int cBase,
+      int cStride,
+      float[] b,
+      int bBase,
+      int bStride,
+      int len,
+      int N,
+      float[] lanes) {
     for (int i = 0; i < len; i++) {
       int ci = cBase + i * cStride;
       for (int j = 0; j <= i; j++) cb[i * q + j] = dot(c, ci, b, bBase + j * bStride, N, lanes);
@@ -223,19 +442,40 @@ public final class Ssd {
 
   /**
    * One head over one chunk of len tokens; all bases already point at the chunk's first token and
-   * this head. The state sc.state[sOff .. sOff+P*N) holds S at the chunk start on entry and S at the
-   * chunk end on exit.
+   * this head. The state sc.state[sOff .. sOff+P*N) holds S at the chunk start on entry and S at
+   * the chunk end on exit.
    */
   private static void chunkHead(
-      float[] y, int yBase, int yStride, float[] x, int xBase, int xStride,
-      float[] dtRaw, int dtBase, int dtStride, float dtBias, float a,
-      float[] b, int bBase, int bStride, float[] c, int cBase, int cStride, float dH,
-      int len, int P, int N, int q, Scratch sc, int sOff) {
+      float[] y,
+      int yBase,
+      int yStride,
+      float[] x,
+      int xBase,
+      int xStride,
+      float[] dtRaw,
+      int dtBase,
+      int dtStride,
+      float dtBias,
+      float a,
+      float[] b,
+      int bBase,
+      int bStride,
+      float[] c,
+      int cBase,
+      int cStride,
+      float dH,
+      int len,
+      int P,
+      int N,
+      int q,
+      Scratch sc,
+      int sOff) {
     float[] s = sc.state, dtv = sc.dt, dA = sc.dA, startDecay = sc.startDecay, endW = sc.endW;
     float[] dec = sc.dec, m = sc.m, yacc = sc.yacc, sT = sc.sT, cb = sc.cb;
     double[] acum = sc.acum;
 
-    // Per-token dt, dA and the cumulative log-decay acum_i = Σ_{k≤i} dt_k A (ssd_minimal's A_cumsum).
+    // Per-token dt, dA and the cumulative log-decay acum_i = Σ_{k≤i} dt_k A (ssd_minimal's
+    // A_cumsum).
     // acum is kept in double: its terms are all ≤ 0, so over a long chunk it reaches magnitudes of
     // hundreds where float rounding (~1e-5 absolute) would shift exp(acum_L - acum_j) by ~1e-5
     // relative: beyond our tolerance. The Q exps below are cheap; the Q² intra-chunk decays are not
@@ -260,12 +500,15 @@ public final class Ssd {
       for (int n = 0; n < N; n++) sT[n * P + p] = s[sOff + p * N + n];
     }
 
-    // The chunk-start state read out by every token, S0 C_i (whole vectors of p; the rest per token).
+    // The chunk-start state read out by every token, S0 C_i (whole vectors of p; the rest per
+    // token).
     float[] readout = sc.readout;
     SsdBlocks.rowsTimes(readout, P, c, cBase, cStride, sT, 0, P, len, N, F.loopBound(P));
 
-    // Outputs, token by token. dec[j] = Π_{k=j+1..i} dA_k = exp(acum_i - acum_j) is carried from row
-    // i-1 to row i by one multiply: no Q² exps, no exp(+large) that could overflow to inf and meet a
+    // Outputs, token by token. dec[j] = Π_{k=j+1..i} dA_k = exp(acum_i - acum_j) is carried from
+    // row
+    // i-1 to row i by one multiply: no Q² exps, no exp(+large) that could overflow to inf and meet
+    // a
     // 0 (NaN), and the same factors the recurrence multiplies.
     for (int i = 0; i < len; i++) {
       float dai = dA[i];
@@ -276,7 +519,8 @@ public final class Ssd {
         for (int jb = F.loopBound(i); j < jb; j += LANES) {
           FloatVector dv = FloatVector.fromArray(F, dec, j).mul(vda);
           dv.intoArray(dec, j);
-          dv.mul(FloatVector.fromArray(F, cb, row + j)).mul(FloatVector.fromArray(F, dtv, j))
+          dv.mul(FloatVector.fromArray(F, cb, row + j))
+              .mul(FloatVector.fromArray(F, dtv, j))
               .intoArray(m, j);
         }
         for (; j < i; j++) {
@@ -291,11 +535,15 @@ public final class Ssd {
       // Inter-chunk part and skip: yacc[p] = exp(acum_i) (S0[p,:] · C_i) + D x_i[p].
       int ci = cBase + i * cStride, xi = xBase + i * xStride, di = i * P;
       float sd = startDecay[i];
-      if (sd != 0f) SsdBlocks.stateDotsTail(readout, di, sT, c, ci, P, N); // whole vectors: read-out above
+      if (sd != 0f)
+        SsdBlocks.stateDotsTail(readout, di, sT, c, ci, P, N); // whole vectors: read-out above
       int p = 0;
       FloatVector vsd = FloatVector.broadcast(F, sd), vdH = FloatVector.broadcast(F, dH);
-      for (int pb = F.loopBound(P); p < pb; p += LANES) { // the same operations as the scalar loop below
-        FloatVector inter = sd == 0f ? FloatVector.zero(F) : FloatVector.fromArray(F, readout, di + p).mul(vsd);
+      for (int pb = F.loopBound(P);
+          p < pb;
+          p += LANES) { // the same operations as the scalar loop below
+        FloatVector inter =
+            sd == 0f ? FloatVector.zero(F) : FloatVector.fromArray(F, readout, di + p).mul(vsd);
         inter.add(FloatVector.fromArray(F, x, xi + p).mul(vdH)).intoArray(yacc, p);
       }
       for (; p < P; p++) {
@@ -308,7 +556,22 @@ public final class Ssd {
 
     // Advance the state to the chunk end:
     //   S[p,:] ← exp(acum_L) S[p,:] + Σ_j exp(acum_L - acum_j) dt_j x_j[p] B_j.   Vector over N.
-    SsdBlocks.advance(s, sOff, s, sOff, startDecay[len - 1], endW, x, xBase, xStride, b, bBase, bStride, len, P, N,
+    SsdBlocks.advance(
+        s,
+        sOff,
+        s,
+        sOff,
+        startDecay[len - 1],
+        endW,
+        x,
+        xBase,
+        xStride,
+        b,
+        bBase,
+        bStride,
+        len,
+        P,
+        N,
         sc.u);
   }
 
@@ -320,21 +583,54 @@ public final class Ssd {
    * b, c [R × N]; y [R × H*P]. Rows with {@code active[r] == false} are skipped (state and y
    * untouched); {@code active == null} means all rows. Parallel over (row, head).
    */
-  public static void step(float[] state, float[] y, float[] x, float[] dtRaw, float[] dtBias,
-      float[] aLog, float[] b, float[] c, float[] d, int R, int H, int P, int N, boolean[] active) {
+  public static void step(
+      float[] state,
+      float[] y,
+      float[] x,
+      float[] dtRaw,
+      float[] dtBias,
+      float[] aLog,
+      float[] b,
+      float[] c,
+      float[] d,
+      int R,
+      int H,
+      int P,
+      int N,
+      boolean[] active) {
     long prof = Profile.begin(Kind.SSD_STEP);
     if (R < 0 || H < 0 || P < 0 || N < 0) throw new IllegalArgumentException("negative dimension");
     if (active != null && active.length < R) throw new IllegalArgumentException("active too short");
     int pn = P * N;
     int grain = Math.max(1, 32768 / Math.max(1, pn)); // at least ~32k state elements per part
-    if (Parallel.serial(R * H, grain)) stepHeads(state, y, x, dtRaw, dtBias, aLog, b, c, d, H, P, N, active, 0, R * H);
-    else Parallel.forRange(R * H, grain, (u0, u1) -> stepHeads(state, y, x, dtRaw, dtBias, aLog, b, c, d, H, P, N, active, u0, u1));
+    if (Parallel.serial(R * H, grain))
+      stepHeads(state, y, x, dtRaw, dtBias, aLog, b, c, d, H, P, N, active, 0, R * H);
+    else
+      Parallel.forRange(
+          R * H,
+          grain,
+          (u0, u1) ->
+              stepHeads(state, y, x, dtRaw, dtBias, aLog, b, c, d, H, P, N, active, u0, u1));
     Profile.end(Kind.SSD_STEP, prof);
   }
 
   /** Work items [u0, u1) of {@link #step}: item u is head u % H of row u / H. */
-  private static void stepHeads(float[] state, float[] y, float[] x, float[] dtRaw, float[] dtBias, float[] aLog,
-      float[] b, float[] c, float[] d, int H, int P, int N, boolean[] active, int u0, int u1) {
+  private static void stepHeads(
+      float[] state,
+      float[] y,
+      float[] x,
+      float[] dtRaw,
+      float[] dtBias,
+      float[] aLog,
+      float[] b,
+      float[] c,
+      float[] d,
+      int H,
+      int P,
+      int N,
+      boolean[] active,
+      int u0,
+      int u1) {
     int pn = P * N;
     float[] lanes = LANES_TMP.get();
     for (int u = u0; u < u1; u++) {
@@ -346,9 +642,22 @@ public final class Ssd {
     }
   }
 
-  /** S[p,:] = dA S[p,:] + (dt x_p) B;  y_p = S[p,:]·C + D x_p. Vector over N. */
-  private static void stepHead(float[] s, int sOff, float[] y, float[] x, int xo, float dtv,
-      float dA, float dH, float[] b, float[] c, int bc, int P, int N, float[] lanes) {
+  /** S[p,:] = dA S[p,:] + (dt x_p) B; y_p = S[p,:]·C + D x_p. Vector over N. */
+  private static void stepHead(
+      float[] s,
+      int sOff,
+      float[] y,
+      float[] x,
+      int xo,
+      float dtv,
+      float dA,
+      float dH,
+      float[] b,
+      float[] c,
+      int bc,
+      int P,
+      int N,
+      float[] lanes) {
     FloatVector vdA = FloatVector.broadcast(F, dA);
     for (int p = 0; p < P; p++) {
       float xp = x[xo + p];
@@ -357,8 +666,9 @@ public final class Ssd {
       FloatVector acc = FloatVector.zero(F);
       int sp = sOff + p * N, n = 0;
       for (int nb = F.loopBound(N); n < nb; n += LANES) {
-        FloatVector v = FloatVector.fromArray(F, b, bc + n)
-            .fma(vdx, FloatVector.fromArray(F, s, sp + n).mul(vdA));
+        FloatVector v =
+            FloatVector.fromArray(F, b, bc + n)
+                .fma(vdx, FloatVector.fromArray(F, s, sp + n).mul(vdA));
         v.intoArray(s, sp + n);
         acc = v.fma(FloatVector.fromArray(F, c, bc + n), acc);
       }
@@ -388,7 +698,8 @@ public final class Ssd {
   }
 
   /** The calling thread's [LANES] buffer for {@link #sumLanes}. */
-  private static final ThreadLocal<float[]> LANES_TMP = ThreadLocal.withInitial(() -> new float[LANES]);
+  private static final ThreadLocal<float[]> LANES_TMP =
+      ThreadLocal.withInitial(() -> new float[LANES]);
 
   /** Σ_n a[ao+n] b[bo+n], vector over n with a scalar tail. */
   private static float dot(float[] a, int ao, float[] b, int bo, int n, float[] lanes) {
@@ -403,10 +714,12 @@ public final class Ssd {
     return sum;
   }
 
-  private static void checkArgs(int[] cu, int nSeq, int H, int P, int N, int chunkSize,
-      float[] finalStates) {
-    if (H < 0 || P < 0 || N < 0 || nSeq < 0) throw new IllegalArgumentException("negative dimension");
-    if (chunkSize < 1) throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
+  private static void checkArgs(
+      int[] cu, int nSeq, int H, int P, int N, int chunkSize, float[] finalStates) {
+    if (H < 0 || P < 0 || N < 0 || nSeq < 0)
+      throw new IllegalArgumentException("negative dimension");
+    if (chunkSize < 1)
+      throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
     if (cu.length < nSeq + 1 || cu[0] != 0) {
       throw new IllegalArgumentException("cuSeqlens needs nSeq+1 entries starting at 0");
     }

@@ -1,12 +1,11 @@
 package org.hnet.kernels;
 
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
 
 /**
- * Backward of {@link Ssd#scan} (Mamba-2 SSD, one B/C group). Same legend as {@link Ssd}: T tokens, H
- * heads, P head dim, N state size, Q chunk size, L the length of one chunk (≤ Q).
+ * Backward of {@link Ssd#scan} (Mamba-2 SSD, one B/C group). Same legend as {@link Ssd}: T tokens,
+ * H heads, P head dim, N state size, Q chunk size, L the length of one chunk (≤ Q).
  *
  * <p>Reverse-time adjoint (per head h, token t; G_t = ∂loss/∂S_t, P×N, zero after a sequence's last
  * token):
@@ -36,15 +35,16 @@ import org.hnet.kernels.Profile.Kind;
  * </pre>
  *
  * where dacum_i collects ∂loss/∂acum_i: +Σ_{j<i} K_ij dt_j − dt_i Σ_{k>i} K_ki from the intra-chunk
- * decays (the diagonal cancels and is left out), +e^{acum_i} dy_iᵀ S0 C_i from the chunk-start state,
- * −e^{acum_L−acum_j} dt_j x_jᵀ dS B_j (and its sum added at the last token) from the state carried
- * out, and e^{acum_L} ⟨dS, S0⟩ at the last token.
+ * decays (the diagonal cancels and is left out), +e^{acum_i} dy_iᵀ S0 C_i from the chunk-start
+ * state, −e^{acum_L−acum_j} dt_j x_jᵀ dS B_j (and its sum added at the last token) from the state
+ * carried out, and e^{acum_L} ⟨dS, S0⟩ at the last token.
  *
- * <p>Three phases, each deterministic for any thread count: (1) per (sequence, head), a forward pass
- * over chunks stores every chunk-start state and a reverse pass stores every chunk's dS ([chunks × H
- * × P × N] each, T·H·P·N/Q floats: the only O(T) memory, as in mamba_ssm's chunked backward); (2)
- * per chunk (all heads, in head order, so dB/dC's sum over heads has a fixed order), the formulas
- * above; (3) the per-(chunk, head) partial sums of dDtBias, dA and dD are added in chunk order.
+ * <p>Three phases, each deterministic for any thread count: (1) per (sequence, head), a forward
+ * pass over chunks stores every chunk-start state and a reverse pass stores every chunk's dS
+ * ([chunks × H × P × N] each, T·H·P·N/Q floats: the only O(T) memory, as in mamba_ssm's chunked
+ * backward); (2) per chunk (all heads, in head order, so dB/dC's sum over heads has a fixed order),
+ * the formulas above; (3) the per-(chunk, head) partial sums of dDtBias, dA and dD are added in
+ * chunk order.
  */
 public final class SsdBackward {
   private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
@@ -58,13 +58,45 @@ public final class SsdBackward {
 
   /** The reverse-time adjoint above, token by token in double; same arguments as scanBackward. */
   public static void scanBackwardNaive(
-      float[] dx, int dxOff, int dxStride, float[] dDtRaw, int ddtOff, int ddtStride,
-      float[] dDtBias, float[] dALog,
-      float[] db, int dbOff, int dbStride, float[] dc, int dcOff, int dcStride, float[] dD,
-      float[] dy, int dyOff, int dyStride,
-      float[] x, int xOff, int xStride, float[] dt, int dtOff, int dtStride, float[] dtBias,
-      float[] aLog, float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, float[] d,
-      int[] cuSeqlens, int nSeq, int H, int P, int N, int chunkSize) {
+      float[] dx,
+      int dxOff,
+      int dxStride,
+      float[] dDtRaw,
+      int ddtOff,
+      int ddtStride,
+      float[] dDtBias,
+      float[] dALog,
+      float[] db,
+      int dbOff,
+      int dbStride,
+      float[] dc,
+      int dcOff,
+      int dcStride,
+      float[] dD,
+      float[] dy,
+      int dyOff,
+      int dyStride,
+      float[] x,
+      int xOff,
+      int xStride,
+      float[] dt,
+      int dtOff,
+      int dtStride,
+      float[] dtBias,
+      float[] aLog,
+      float[] b,
+      int bOff,
+      int bStride,
+      float[] c,
+      int cOff,
+      int cStride,
+      float[] d,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int N,
+      int chunkSize) {
     checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize);
     int T = cuSeqlens[nSeq], pn = P * N, maxLen = 0;
     for (int s = 0; s < nSeq; s++) maxLen = Math.max(maxLen, cuSeqlens[s + 1] - cuSeqlens[s]);
@@ -139,29 +171,116 @@ public final class SsdBackward {
 
   /** d softplus / dv: sigmoid(v), exactly 1 above the threshold (torch's softplus_backward). */
   /** Phase 1 of {@link #scanBackward} for parts [p0, p1) of {@code parts}. */
-  private static void statesParts(Big big, float[] states, float[] dstates, int[] chunkBase, float[] dy, int dyOff,
+  private static void statesParts(
+      Big big,
+      float[] states,
+      float[] dstates,
+      int[] chunkBase,
+      float[] dy,
+      int dyOff,
       int dyStride,
-      float[] x, int xOff, int xStride, float[] dt, int dtOff, int dtStride, float[] dtBias, float[] aLog,
-      float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, int[] cuSeqlens, int nSeq,
-      int H, int P, int N, int q, int qp, long totalCost, int parts, int p0, int p1) {
+      float[] x,
+      int xOff,
+      int xStride,
+      float[] dt,
+      int dtOff,
+      int dtStride,
+      float[] dtBias,
+      float[] aLog,
+      float[] b,
+      int bOff,
+      int bStride,
+      float[] c,
+      int cOff,
+      int cStride,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int N,
+      int q,
+      int qp,
+      long totalCost,
+      int parts,
+      int p0,
+      int p1) {
     Scratch sc = Scratch.get(q, qp, P, N);
     for (int part = p0; part < p1; part++) {
       int u0 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
       int u1 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
       for (int u = u0; u < u1; u++) {
         int seq = u / H, h = u % H;
-        chunkStates(big, states, dstates, chunkBase[seq], h, H, dy, dyOff, dyStride, x, xOff, xStride,
-            dt, dtOff, dtStride, dtBias[h], Ssd.negExp(aLog[h]), b, bOff, bStride, c, cOff,
-            cStride, cuSeqlens[seq], cuSeqlens[seq + 1], P, N, q, sc);
+        chunkStates(
+            big,
+            states,
+            dstates,
+            chunkBase[seq],
+            h,
+            H,
+            dy,
+            dyOff,
+            dyStride,
+            x,
+            xOff,
+            xStride,
+            dt,
+            dtOff,
+            dtStride,
+            dtBias[h],
+            Ssd.negExp(aLog[h]),
+            b,
+            bOff,
+            bStride,
+            c,
+            cOff,
+            cStride,
+            cuSeqlens[seq],
+            cuSeqlens[seq + 1],
+            P,
+            N,
+            q,
+            sc);
       }
     }
   }
 
   /** Phase 2 of {@link #scanBackward} for the global chunks [k0, k1). */
-  private static void chunks(float[] dx, int dxOff, int dxStride, float[] dDtRaw, int ddtOff, int ddtStride,
-      float[] db, int dbOff, int dbStride, float[] dc, int dcOff, int dcStride, float[] dy, int dyOff, int dyStride,
-      float[] x, int xOff, int xStride, float[] aLog, float[] b, int bOff, int bStride, float[] c, int cOff,
-      int cStride, float[] d, int[] cuSeqlens, int H, int P, int N, int q, int qp, Big big, int k0, int k1) {
+  private static void chunks(
+      float[] dx,
+      int dxOff,
+      int dxStride,
+      float[] dDtRaw,
+      int ddtOff,
+      int ddtStride,
+      float[] db,
+      int dbOff,
+      int dbStride,
+      float[] dc,
+      int dcOff,
+      int dcStride,
+      float[] dy,
+      int dyOff,
+      int dyStride,
+      float[] x,
+      int xOff,
+      int xStride,
+      float[] aLog,
+      float[] b,
+      int bOff,
+      int bStride,
+      float[] c,
+      int cOff,
+      int cStride,
+      float[] d,
+      int[] cuSeqlens,
+      int H,
+      int P,
+      int N,
+      int q,
+      int qp,
+      Big big,
+      int k0,
+      int k1) {
     Scratch sc = Scratch.get(q, qp, P, N);
     int[] chunkBase = big.chunkBase;
     int pn = P * N, seq = 0;
@@ -170,11 +289,49 @@ public final class SsdBackward {
       int c0 = cuSeqlens[seq] + (k - chunkBase[seq]) * q;
       int len = Math.min(q, cuSeqlens[seq + 1] - c0);
       boolean first = k == chunkBase[seq], last = k == chunkBase[seq + 1] - 1;
-      SsdChunkBackward.chunk(dx, dxOff + c0 * dxStride, dxStride, dDtRaw, ddtOff + c0 * ddtStride,
-          ddtStride, db, dbOff + c0 * dbStride, dbStride, dc, dcOff + c0 * dcStride, dcStride,
-          big.partial, k * H * 3, dy, dyOff + c0 * dyStride, dyStride, x, xOff + c0 * xStride,
-          xStride, aLog, b, bOff + c0 * bStride, bStride, c, cOff + c0 * cStride, cStride, d, big.states,
-          big.dstates, k * H * pn, big, k * H * q, first, last, len, H, P, N, q, qp, sc);
+      SsdChunkBackward.chunk(
+          dx,
+          dxOff + c0 * dxStride,
+          dxStride,
+          dDtRaw,
+          ddtOff + c0 * ddtStride,
+          ddtStride,
+          db,
+          dbOff + c0 * dbStride,
+          dbStride,
+          dc,
+          dcOff + c0 * dcStride,
+          dcStride,
+          big.partial,
+          k * H * 3,
+          dy,
+          dyOff + c0 * dyStride,
+          dyStride,
+          x,
+          xOff + c0 * xStride,
+          xStride,
+          aLog,
+          b,
+          bOff + c0 * bStride,
+          bStride,
+          c,
+          cOff + c0 * cStride,
+          cStride,
+          d,
+          big.states,
+          big.dstates,
+          k * H * pn,
+          big,
+          k * H * q,
+          first,
+          last,
+          len,
+          H,
+          P,
+          N,
+          q,
+          qp,
+          sc);
     }
   }
 
@@ -192,17 +349,49 @@ public final class SsdBackward {
    * dALog[H], dD[H]. The d-outputs may be distinct column ranges of one buffer (never the same
    * elements) and must not overlap the inputs. Bitwise identical for any thread count.
    *
-   * <p>Keeps 2·(chunks·H·P·N) floats of chunk states in the calling thread's reusable scratch, where
-   * chunks = Σ_seq ⌈len/chunkSize⌉.
+   * <p>Keeps 2·(chunks·H·P·N) floats of chunk states in the calling thread's reusable scratch,
+   * where chunks = Σ_seq ⌈len/chunkSize⌉.
    */
   public static void scanBackward(
-      float[] dx, int dxOff, int dxStride, float[] dDtRaw, int ddtOff, int ddtStride,
-      float[] dDtBias, float[] dALog,
-      float[] db, int dbOff, int dbStride, float[] dc, int dcOff, int dcStride, float[] dD,
-      float[] dy, int dyOff, int dyStride,
-      float[] x, int xOff, int xStride, float[] dt, int dtOff, int dtStride, float[] dtBias,
-      float[] aLog, float[] b, int bOff, int bStride, float[] c, int cOff, int cStride, float[] d,
-      int[] cuSeqlens, int nSeq, int H, int P, int N, int chunkSize) {
+      float[] dx,
+      int dxOff,
+      int dxStride,
+      float[] dDtRaw,
+      int ddtOff,
+      int ddtStride,
+      float[] dDtBias,
+      float[] dALog,
+      float[] db,
+      int dbOff,
+      int dbStride,
+      float[] dc,
+      int dcOff,
+      int dcStride,
+      float[] dD,
+      float[] dy,
+      int dyOff,
+      int dyStride,
+      float[] x,
+      int xOff,
+      int xStride,
+      float[] dt,
+      int dtOff,
+      int dtStride,
+      float[] dtBias,
+      float[] aLog,
+      float[] b,
+      int bOff,
+      int bStride,
+      float[] c,
+      int cOff,
+      int cStride,
+      float[] d,
+      int[] cuSeqlens,
+      int nSeq,
+      int H,
+      int P,
+      int N,
+      int chunkSize) {
     long prof = Profile.begin(Kind.SSD_BACKWARD);
     try {
       Flops.add(8L * cuSeqlens[nSeq] * H * P * N); // about twice the forward recurrence
@@ -218,8 +407,10 @@ public final class SsdBackward {
       int maxLen = 0;
       for (int s = 0; s < nSeq; s++) maxLen = Math.max(maxLen, cuSeqlens[s + 1] - cuSeqlens[s]);
       int q = Ssd.block(chunkSize, maxLen); // the forward's block (see Ssd.maxBlock)
-      int qp = (q + LANES - 1) / LANES * LANES; // row stride of the chunk matrices, padded to vectors
-      if ((long) q * qp > Integer.MAX_VALUE) throw new IllegalArgumentException("chunkSize too large");
+      int qp =
+          (q + LANES - 1) / LANES * LANES; // row stride of the chunk matrices, padded to vectors
+      if ((long) q * qp > Integer.MAX_VALUE)
+        throw new IllegalArgumentException("chunkSize too large");
       Big big = Big.get(nSeq);
       int[] chunkBase = big.chunkBase; // [nSeq+1] first global chunk of each sequence
       for (int s = 0; s < nSeq; s++) {
@@ -228,7 +419,8 @@ public final class SsdBackward {
       int nChunks = chunkBase[nSeq], pn = P * N;
       long stateLen = (long) nChunks * H * pn;
       if (stateLen > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("chunk states exceed 2^31 floats; use a larger -Dhnet.ssd.block");
+        throw new IllegalArgumentException(
+            "chunk states exceed 2^31 floats; use a larger -Dhnet.ssd.block");
       }
       big.ensure((int) stateLen, nChunks * H * 3);
       big.ensureDecays(Math.toIntExact((long) nChunks * H * q));
@@ -242,25 +434,38 @@ public final class SsdBackward {
       int parts = (int) Math.min(Math.min(Parallel.threads(), units), Math.max(1, totalCost / 64));
       // (one part: the bodies directly, no lambda; see Parallel.serial)
       if (parts <= 1) {
-        statesParts(big, states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff, dtStride, dtBias, aLog,
-            b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q, qp, totalCost, parts, 0, parts);
+        statesParts(
+            big, states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff,
+            dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q,
+            qp, totalCost, parts, 0, parts);
       } else {
-        Parallel.forRange(parts, 1, (p0, p1) -> statesParts(big, states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff,
-            xStride, dt, dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q,
-            qp, totalCost, parts, p0, p1));
+        Parallel.forRange(
+            parts,
+            1,
+            (p0, p1) ->
+                statesParts(
+                    big, states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff, xStride, dt,
+                    dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, cuSeqlens,
+                    nSeq, H, P, N, q, qp, totalCost, parts, p0, p1));
       }
 
       // Phase 2: every chunk, all heads in order.
       if (Parallel.serial(nChunks, 1)) {
         if (nChunks > 0) {
-          chunks(dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff, dbStride, dc, dcOff, dcStride, dy, dyOff,
-              dyStride, x, xOff, xStride, aLog, b, bOff, bStride, c, cOff, cStride, d, cuSeqlens, H, P, N, q, qp, big,
-              0, nChunks);
+          chunks(
+              dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff, dbStride, dc, dcOff,
+              dcStride, dy, dyOff, dyStride, x, xOff, xStride, aLog, b, bOff, bStride, c, cOff,
+              cStride, d, cuSeqlens, H, P, N, q, qp, big, 0, nChunks);
         }
       } else {
-        Parallel.forRange(nChunks, 1, (k0, k1) -> chunks(dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff,
-            dbStride, dc, dcOff, dcStride, dy, dyOff, dyStride, x, xOff, xStride, aLog, b, bOff, bStride, c, cOff,
-            cStride, d, cuSeqlens, H, P, N, q, qp, big, k0, k1));
+        Parallel.forRange(
+            nChunks,
+            1,
+            (k0, k1) ->
+                chunks(
+                    dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff, dbStride, dc, dcOff,
+                    dcStride, dy, dyOff, dyStride, x, xOff, xStride, aLog, b, bOff, bStride, c,
+                    cOff, cStride, d, cuSeqlens, H, P, N, q, qp, big, k0, k1));
       }
 
       // Phase 3: parameter gradients, chunk partials summed in chunk order.
@@ -286,11 +491,36 @@ public final class SsdBackward {
    * sequence's k-th chunk (chunk index relative to kBase), dstates[...] = ∂loss/∂(state at its end)
    * through later chunks (zero for the last chunk).
    */
-  private static void chunkStates(Big big, float[] states, float[] dstates, int kBase, int h, int H,
-      float[] dy, int dyOff, int dyStride, float[] x, int xOff, int xStride,
-      float[] dt, int dtOff, int dtStride, float dtBias, float a,
-      float[] b, int bOff, int bStride, float[] c, int cOff, int cStride,
-      int t0, int t1, int P, int N, int q, Scratch sc) {
+  private static void chunkStates(
+      Big big,
+      float[] states,
+      float[] dstates,
+      int kBase,
+      int h,
+      int H,
+      float[] dy,
+      int dyOff,
+      int dyStride,
+      float[] x,
+      int xOff,
+      int xStride,
+      float[] dt,
+      int dtOff,
+      int dtStride,
+      float dtBias,
+      float a,
+      float[] b,
+      int bOff,
+      int bStride,
+      float[] c,
+      int cOff,
+      int cStride,
+      int t0,
+      int t1,
+      int P,
+      int N,
+      int q,
+      Scratch sc) {
     int nk = (t1 - t0 + q - 1) / q, pn = P * N;
     if (nk == 0) return;
     java.util.Arrays.fill(states, (kBase * H + h) * pn, (kBase * H + h + 1) * pn, 0f);
@@ -305,7 +535,23 @@ public final class SsdBackward {
       for (int j = 0; j < len; j++) endW[j] *= sc.dtv[j];
       int src = ((kBase + k) * H + h) * pn, dst = src + H * pn;
       int xb = xOff + c0 * xStride + h * P, bb = bOff + c0 * bStride;
-      SsdBlocks.advance(states, dst, states, src, sc.sd[len - 1], endW, x, xb, xStride, b, bb, bStride, len, P, N, sc.u);
+      SsdBlocks.advance(
+          states,
+          dst,
+          states,
+          src,
+          sc.sd[len - 1],
+          endW,
+          x,
+          xb,
+          xStride,
+          b,
+          bb,
+          bStride,
+          len,
+          P,
+          N,
+          sc.u);
     }
     // Reverse: dS_{k-1} = e^{acum_L} dS_k + Σ_i e^{acum_i} dy_i ⊗ C_i (chunk k's terms).
     int lastAt = ((kBase + nk - 1) * H + h) * pn;
@@ -316,7 +562,23 @@ public final class SsdBackward {
       float[] sd = sc.sd;
       int src = ((kBase + k) * H + h) * pn, dst = src - H * pn;
       int yb = dyOff + c0 * dyStride + h * P, cb = cOff + c0 * cStride;
-      SsdBlocks.advance(dstates, dst, dstates, src, sd[len - 1], sd, dy, yb, dyStride, c, cb, cStride, len, P, N, sc.u);
+      SsdBlocks.advance(
+          dstates,
+          dst,
+          dstates,
+          src,
+          sd[len - 1],
+          sd,
+          dy,
+          yb,
+          dyStride,
+          c,
+          cb,
+          cStride,
+          len,
+          P,
+          N,
+          sc.u);
     }
   }
 
@@ -324,8 +586,8 @@ public final class SsdBackward {
    * Per-token quantities of one head over one chunk, as Ssd.scan forms them: dtv, dA = e^{dt A},
    * acum (double), sd = e^{acum_i}, endW = e^{acum_L − acum_j}, sig = softplus'(dtRaw + dtBias).
    */
-  static void decays(Scratch sc, float[] dtRaw, int dtBase, int dtStride, float dtBias, float a,
-      int len) {
+  static void decays(
+      Scratch sc, float[] dtRaw, int dtBase, int dtStride, float dtBias, float a, int len) {
     double run = 0;
     for (int i = 0; i < len; i++) {
       float raw = dtRaw[dtBase + i * dtStride] + dtBias;
@@ -354,8 +616,10 @@ public final class SsdBackward {
   }
 
   private static void checkArgs(int[] cu, int nSeq, int H, int P, int N, int chunkSize) {
-    if (H < 0 || P < 0 || N < 0 || nSeq < 0) throw new IllegalArgumentException("negative dimension");
-    if (chunkSize < 1) throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
+    if (H < 0 || P < 0 || N < 0 || nSeq < 0)
+      throw new IllegalArgumentException("negative dimension");
+    if (chunkSize < 1)
+      throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
     if (cu.length < nSeq + 1 || cu[0] != 0) {
       throw new IllegalArgumentException("cuSeqlens needs nSeq+1 entries starting at 0");
     }
@@ -371,7 +635,11 @@ public final class SsdBackward {
     float[] states = new float[0], dstates = new float[0];
     double[] partial = new double[0];
     // [chunks × H × Q] per-token decays of every (chunk, head), formed once in phase 1 (decays)
-    float[] dtv = new float[0], dA = new float[0], sig = new float[0], sd = new float[0], endW = new float[0];
+    float[] dtv = new float[0],
+        dA = new float[0],
+        sig = new float[0],
+        sd = new float[0],
+        endW = new float[0];
     double[] acum = new double[0]; // (chunk k, head h) at (k·H + h)·Q
 
     static Big get(int nSeq) {
@@ -409,7 +677,10 @@ public final class SsdBackward {
       System.arraycopy(sc.acum, 0, acum, at, len);
     }
 
-    /** Loads the decays of len tokens stored at {@code at} into the scratch, as {@link #decays} leaves them. */
+    /**
+     * Loads the decays of len tokens stored at {@code at} into the scratch, as {@link #decays}
+     * leaves them.
+     */
     void load(Scratch sc, int at, int len) {
       System.arraycopy(dtv, at, sc.dtv, 0, len);
       System.arraycopy(dA, at, sc.dA, 0, len);
@@ -435,7 +706,9 @@ public final class SsdBackward {
     float[] xT = new float[0]; // [P × Qp]
     float[] dsT = new float[0]; // [N × P]
     float[] u = new float[0]; // [Q × P] per-token weights of the state advance (SsdBlocks.advance)
-    float[] gS = new float[0], tS = new float[0], uS = new float[0]; // [Q × N], [Q × N], [Q × P] state terms
+    float[] gS = new float[0],
+        tS = new float[0],
+        uS = new float[0]; // [Q × N], [Q × N], [Q × P] state terms
     final float[] lanes = new float[LANES]; // a vector's lanes, summed in order (sumLanes)
 
     static Scratch get(int q, int qp, int P, int N) {

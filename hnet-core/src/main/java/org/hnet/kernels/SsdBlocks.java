@@ -12,13 +12,13 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Why: each output vector of these loops is one chain of dependent fused multiply-adds (over N,
  * P or the chunk's tokens). One chain at a time waits out the FMA latency (4 cycles on this
- * machine, 2 FMAs issued per cycle), so a single chain uses an eighth of the FMA units; in the
- * SSD kernels at the benchmark shapes (P = 64, N = 32, L ≤ 32) the chains are also too short for
- * the out-of-order core to overlap them across loop iterations. Four chains that share their
- * broadcast (or their loaded vector) run side by side here. Every output element still gets
- * exactly the same operations in the same order as in the one-chain loop it replaces (the
- * one-chain form handles the vectors left over after the groups of four, and the scalar tail is
- * unchanged), so results are bit-for-bit those of the one-chain code.
+ * machine, 2 FMAs issued per cycle), so a single chain uses an eighth of the FMA units; in the SSD
+ * kernels at the benchmark shapes (P = 64, N = 32, L ≤ 32) the chains are also too short for the
+ * out-of-order core to overlap them across loop iterations. Four chains that share their broadcast
+ * (or their loaded vector) run side by side here. Every output element still gets exactly the same
+ * operations in the same order as in the one-chain loop it replaces (the one-chain form handles the
+ * vectors left over after the groups of four, and the scalar tail is unchanged), so results are
+ * bit-for-bit those of the one-chain code.
  */
 final class SsdBlocks {
   private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
@@ -28,15 +28,30 @@ final class SsdBlocks {
   private SsdBlocks() {}
 
   /**
-   * State advance, in place allowed (dst == src):
-   * {@code dst[p,n] = scale·src[p,n] + Σ_{j<len} (wt[j]·v[vBase + j·vStride + p]) · m[mBase + j·mStride + n]}
-   * for p < P, n < N; dst and src are [P × N] at their offsets, u is scratch of len·P floats. The
-   * chunk-end state of the forward (wt = endW·dt, v = x, m = B) and the chunk-start state gradient
-   * (wt = e^{acum}, v = dy, m = C). The products wt·v are formed once into u; tiles of 4 rows p ×
-   * 2 vectors of n (8 chains) then run like a matrix-product micro-kernel.
+   * State advance, in place allowed (dst == src): {@code dst[p,n] = scale·src[p,n] + Σ_{j<len}
+   * (wt[j]·v[vBase + j·vStride + p]) · m[mBase + j·mStride + n]} for p < P, n < N; dst and src are
+   * [P × N] at their offsets, u is scratch of len·P floats. The chunk-end state of the forward (wt
+   * = endW·dt, v = x, m = B) and the chunk-start state gradient (wt = e^{acum}, v = dy, m = C). The
+   * products wt·v are formed once into u; tiles of 4 rows p × 2 vectors of n (8 chains) then run
+   * like a matrix-product micro-kernel.
    */
-  static void advance(float[] dst, int dstOff, float[] src, int srcOff, float scale, float[] wt,
-      float[] v, int vBase, int vStride, float[] m, int mBase, int mStride, int len, int P, int N, float[] u) {
+  static void advance(
+      float[] dst,
+      int dstOff,
+      float[] src,
+      int srcOff,
+      float scale,
+      float[] wt,
+      float[] v,
+      int vBase,
+      int vStride,
+      float[] m,
+      int mBase,
+      int mStride,
+      int len,
+      int P,
+      int N,
+      float[] u) {
     int pb = F.loopBound(P);
     for (int j = 0; j < len; j++) {
       int vj = vBase + j * vStride, uj = j * P;
@@ -61,7 +76,8 @@ final class SsdBlocks {
         FloatVector a31 = FloatVector.fromArray(F, src, s0 + 3 * N + LANES).mul(scale);
         for (int j = 0; j < len; j++) {
           int mj = mBase + j * mStride + n, uj = j * P + p;
-          FloatVector m0 = FloatVector.fromArray(F, m, mj), m1 = FloatVector.fromArray(F, m, mj + LANES);
+          FloatVector m0 = FloatVector.fromArray(F, m, mj),
+              m1 = FloatVector.fromArray(F, m, mj + LANES);
           FloatVector x;
           x = FloatVector.broadcast(F, u[uj]);
           a00 = m0.fma(x, a00);
@@ -111,7 +127,9 @@ final class SsdBlocks {
       for (int n = 0; n < nb; n += LANES) {
         FloatVector acc = FloatVector.fromArray(F, src, srcOff + p * N + n).mul(scale);
         for (int j = 0; j < len; j++) {
-          acc = FloatVector.fromArray(F, m, mBase + j * mStride + n).fma(FloatVector.broadcast(F, u[j * P + p]), acc);
+          acc =
+              FloatVector.fromArray(F, m, mBase + j * mStride + n)
+                  .fma(FloatVector.broadcast(F, u[j * P + p]), acc);
         }
         acc.intoArray(dst, dstOff + p * N + n);
       }
@@ -127,17 +145,27 @@ final class SsdBlocks {
   }
 
   /**
-   * A chunk's rows times a small matrix, the whole vectors of columns only:
-   * {@code out[i·ow + w] = Σ_{k<K} a[aBase + i·aStride + k] · m[mBase + k·mStride + w]} for i < rows
-   * and w < wb (a multiple of the vector length), each element one fma chain from zero in
-   * increasing k: exactly the chains of the one-row loops it replaced (the forward's state
-   * read-out, the state terms of {@link #dcRow}, {@link #dxCol}, {@link #dbCol}). {@link
-   * SmallGemm}'s tiles of 4 rows × 2 vectors share each loaded vector of m among 4 rows, where one
-   * row at a time loaded a vector of m for every fma. (The chains start from the zeros written
-   * here: fma(a, m, +0) as from a zero vector.)
+   * A chunk's rows times a small matrix, the whole vectors of columns only: {@code out[i·ow + w] =
+   * Σ_{k<K} a[aBase + i·aStride + k] · m[mBase + k·mStride + w]} for i < rows and w < wb (a
+   * multiple of the vector length), each element one fma chain from zero in increasing k: exactly
+   * the chains of the one-row loops it replaced (the forward's state read-out, the state terms of
+   * {@link #dcRow}, {@link #dxCol}, {@link #dbCol}). {@link SmallGemm}'s tiles of 4 rows × 2
+   * vectors share each loaded vector of m among 4 rows, where one row at a time loaded a vector of
+   * m for every fma. (The chains start from the zeros written here: fma(a, m, +0) as from a zero
+   * vector.)
    */
-  static void rowsTimes(float[] out, int ow, float[] a, int aBase, int aStride, float[] m, int mBase, int mStride,
-      int rows, int K, int wb) {
+  static void rowsTimes(
+      float[] out,
+      int ow,
+      float[] a,
+      int aBase,
+      int aStride,
+      float[] m,
+      int mBase,
+      int mStride,
+      int rows,
+      int K,
+      int wb) {
     for (int i = 0; i < rows; i++) java.util.Arrays.fill(out, i * ow, i * ow + wb, 0f);
     SmallGemm.acc(a, aBase, aStride, 1, rows, K, m, mBase, mStride, out, 0, ow, wb);
   }
@@ -159,8 +187,8 @@ final class SsdBlocks {
    * Intra-chunk output of one token: y[yi + p] = yacc[p] + Σ_{j≤i} m[j]·x[xBase + j·xStride + p],
    * each sum a chain from zero in increasing j, yacc added last.
    */
-  static void mixRow(float[] y, int yi, float[] yacc, float[] m, float[] x, int xBase, int xStride,
-      int i, int P) {
+  static void mixRow(
+      float[] y, int yi, float[] yacc, float[] m, float[] x, int xBase, int xStride, int i, int P) {
     int pb = F.loopBound(P);
     int p = 0;
     for (; p + 4 * LANES <= pb; p += 4 * LANES) {
@@ -181,7 +209,9 @@ final class SsdBlocks {
     for (; p < pb; p += LANES) {
       FloatVector acc = FloatVector.zero(F);
       for (int j = 0; j <= i; j++) {
-        acc = FloatVector.fromArray(F, x, xBase + j * xStride + p).fma(FloatVector.broadcast(F, m[j]), acc);
+        acc =
+            FloatVector.fromArray(F, x, xBase + j * xStride + p)
+                .fma(FloatVector.broadcast(F, m[j]), acc);
       }
       acc.add(FloatVector.fromArray(F, yacc, p)).intoArray(y, yi + p);
     }
@@ -193,13 +223,14 @@ final class SsdBlocks {
   }
 
   /**
-   * Lower block rows of a chunk product: out[i·qp + jb ..] = Σ_{k<K} mT[k·qp + jb ..]·src[sBase + i·sStride + k]
-   * (one chain from zero, increasing k) for every i < len and every vector block jb of columns
-   * below roundUp(i+1), at least; rows are done four at a time, which may also fill blocks to the
-   * right of a row's diagonal (never read). mT is [K × qp]. C·Bᵀ (mT = Bᵀ, src = C, K = N) and
-   * dy·xᵀ (mT = xᵀ, src = dy, K = P).
+   * Lower block rows of a chunk product: out[i·qp + jb ..] = Σ_{k<K} mT[k·qp + jb ..]·src[sBase +
+   * i·sStride + k] (one chain from zero, increasing k) for every i < len and every vector block jb
+   * of columns below roundUp(i+1), at least; rows are done four at a time, which may also fill
+   * blocks to the right of a row's diagonal (never read). mT is [K × qp]. C·Bᵀ (mT = Bᵀ, src = C, K
+   * = N) and dy·xᵀ (mT = xᵀ, src = dy, K = P).
    */
-  static void lowerRows(float[] out, int qp, float[] mT, float[] src, int sBase, int sStride, int len, int K) {
+  static void lowerRows(
+      float[] out, int qp, float[] mT, float[] src, int sBase, int sStride, int len, int K) {
     int i = 0;
     for (; i + 4 <= len; i += 4) {
       int s0 = sBase + i * sStride, s1 = s0 + sStride, s2 = s1 + sStride, s3 = s2 + sStride;
@@ -223,7 +254,9 @@ final class SsdBlocks {
       for (int jb = 0, rb = roundUp(i + 1); jb < rb; jb += LANES) {
         FloatVector acc = FloatVector.zero(F);
         for (int k = 0; k < K; k++) {
-          acc = FloatVector.fromArray(F, mT, k * qp + jb).fma(FloatVector.broadcast(F, src[si + k]), acc);
+          acc =
+              FloatVector.fromArray(F, mT, k * qp + jb)
+                  .fma(FloatVector.broadcast(F, src[si + k]), acc);
         }
         acc.intoArray(out, i * qp + jb);
       }
@@ -238,8 +271,27 @@ final class SsdBlocks {
    * returns Σ_n (S0ᵀ dy_i)_n C_i[n] (lanes in order, then the scalar tail) when useS0, else 0. The
    * whole vectors of S0ᵀ dy_i come precomputed in g[gi ..] ({@link #rowsTimes}).
    */
-  static float dcRow(float[] dc, int dci, float[] states, int s0, float[] dy, int yi, float[] g, int gi, float[] c,
-      int ci, float[] b, int bBase, int bStride, float[] w1, int row, int i, float sdi, boolean useS0, int P, int N,
+  static float dcRow(
+      float[] dc,
+      int dci,
+      float[] states,
+      int s0,
+      float[] dy,
+      int yi,
+      float[] g,
+      int gi,
+      float[] c,
+      int ci,
+      float[] b,
+      int bBase,
+      int bStride,
+      float[] w1,
+      int row,
+      int i,
+      float sdi,
+      boolean useS0,
+      int P,
+      int N,
       float[] lanes) {
     FloatVector y0 = FloatVector.zero(F);
     float y0t = 0f;
@@ -248,7 +300,8 @@ final class SsdBlocks {
     for (; n + 4 * LANES <= nb; n += 4 * LANES) {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
       if (useS0) {
-        FloatVector g0 = FloatVector.fromArray(F, g, gi + n), g1 = FloatVector.fromArray(F, g, gi + n + LANES);
+        FloatVector g0 = FloatVector.fromArray(F, g, gi + n),
+            g1 = FloatVector.fromArray(F, g, gi + n + LANES);
         FloatVector g2 = FloatVector.fromArray(F, g, gi + n + 2 * LANES);
         FloatVector g3 = FloatVector.fromArray(F, g, gi + n + 3 * LANES);
         y0 = g0.fma(FloatVector.fromArray(F, c, ci + n), y0);
@@ -282,7 +335,9 @@ final class SsdBlocks {
         acc = gv.mul(sdi);
       }
       for (int j = 0; j <= i; j++) {
-        acc = FloatVector.fromArray(F, b, bBase + j * bStride + n).fma(FloatVector.broadcast(F, w1[row + j]), acc);
+        acc =
+            FloatVector.fromArray(F, b, bBase + j * bStride + n)
+                .fma(FloatVector.broadcast(F, w1[row + j]), acc);
       }
       FloatVector.fromArray(F, dc, dci + n).add(acc).intoArray(dc, dci + n);
     }
@@ -307,9 +362,29 @@ final class SsdBlocks {
    * dSᵀ [N × P]); returns Σ_p x_j[p] u[p] (lanes in order, then in double the scalar tail) when
    * carry, else 0. The whole vectors of u come precomputed in uu[ui ..] ({@link #rowsTimes}).
    */
-  static double dxCol(float[] dx, int dxj, float[] dy, int yh, int dyStride, float[] w2, int qp, int j,
-      int len, float dH, boolean carry, float ew, float[] dsT, float[] b, int bj, float[] uu, int ui, float[] x, int xj,
-      int P, int N, float[] lanes) {
+  static double dxCol(
+      float[] dx,
+      int dxj,
+      float[] dy,
+      int yh,
+      int dyStride,
+      float[] w2,
+      int qp,
+      int j,
+      int len,
+      float dH,
+      boolean carry,
+      float ew,
+      float[] dsT,
+      float[] b,
+      int bj,
+      float[] uu,
+      int ui,
+      float[] x,
+      int xj,
+      int P,
+      int N,
+      float[] lanes) {
     FloatVector vew = FloatVector.broadcast(F, ew);
     FloatVector xu = FloatVector.zero(F);
     float xut = 0f;
@@ -330,7 +405,8 @@ final class SsdBlocks {
         a3 = FloatVector.fromArray(F, dy, yo + 3 * LANES).fma(w, a3);
       }
       if (carry) {
-        FloatVector u0 = FloatVector.fromArray(F, uu, ui + p), u1 = FloatVector.fromArray(F, uu, ui + p + LANES);
+        FloatVector u0 = FloatVector.fromArray(F, uu, ui + p),
+            u1 = FloatVector.fromArray(F, uu, ui + p + LANES);
         FloatVector u2 = FloatVector.fromArray(F, uu, ui + p + 2 * LANES);
         FloatVector u3 = FloatVector.fromArray(F, uu, ui + p + 3 * LANES);
         a0 = u0.fma(vew, a0);
@@ -350,7 +426,9 @@ final class SsdBlocks {
     for (; p < pb; p += LANES) {
       FloatVector acc = FloatVector.fromArray(F, dy, yj + p).mul(dH);
       for (int i = j; i < len; i++) {
-        acc = FloatVector.fromArray(F, dy, yh + i * dyStride + p).fma(FloatVector.broadcast(F, w2[i * qp + j]), acc);
+        acc =
+            FloatVector.fromArray(F, dy, yh + i * dyStride + p)
+                .fma(FloatVector.broadcast(F, w2[i * qp + j]), acc);
       }
       if (carry) {
         FloatVector u = FloatVector.fromArray(F, uu, ui + p);
@@ -379,8 +457,26 @@ final class SsdBlocks {
    * dB_j += Σ_{i≥j} W1_ij C_i (+ ew·dSᵀ x_j when stateTerm; dS at dstates[s0], [P × N]), into
    * db[dbj ..]. The whole vectors of dSᵀ x_j come precomputed in tt[ti ..] ({@link #rowsTimes}).
    */
-  static void dbCol(float[] db, int dbj, float[] c, int cBase, int cStride, float[] w1, int qp, int j, int len,
-      boolean stateTerm, float ew, float[] dstates, int s0, float[] tt, int ti, float[] x, int xj, int P, int N) {
+  static void dbCol(
+      float[] db,
+      int dbj,
+      float[] c,
+      int cBase,
+      int cStride,
+      float[] w1,
+      int qp,
+      int j,
+      int len,
+      boolean stateTerm,
+      float ew,
+      float[] dstates,
+      int s0,
+      float[] tt,
+      int ti,
+      float[] x,
+      int xj,
+      int P,
+      int N) {
     FloatVector vew = FloatVector.broadcast(F, ew);
     int nb = F.loopBound(N);
     int n = 0;
@@ -395,7 +491,8 @@ final class SsdBlocks {
         a3 = FloatVector.fromArray(F, c, co + 3 * LANES).fma(w, a3);
       }
       if (stateTerm) {
-        FloatVector t0 = FloatVector.fromArray(F, tt, ti + n), t1 = FloatVector.fromArray(F, tt, ti + n + LANES);
+        FloatVector t0 = FloatVector.fromArray(F, tt, ti + n),
+            t1 = FloatVector.fromArray(F, tt, ti + n + LANES);
         FloatVector t2 = FloatVector.fromArray(F, tt, ti + n + 2 * LANES);
         FloatVector t3 = FloatVector.fromArray(F, tt, ti + n + 3 * LANES);
         a0 = t0.fma(vew, a0);
@@ -412,7 +509,9 @@ final class SsdBlocks {
     for (; n < nb; n += LANES) {
       FloatVector acc = FloatVector.zero(F);
       for (int i = j; i < len; i++) {
-        acc = FloatVector.fromArray(F, c, cBase + i * cStride + n).fma(FloatVector.broadcast(F, w1[i * qp + j]), acc);
+        acc =
+            FloatVector.fromArray(F, c, cBase + i * cStride + n)
+                .fma(FloatVector.broadcast(F, w1[i * qp + j]), acc);
       }
       if (stateTerm) {
         acc = FloatVector.fromArray(F, tt, ti + n).fma(vew, acc);

@@ -22,17 +22,54 @@ final class SsdChunkBackward {
 
   /**
    * One chunk of len tokens; every base points at the chunk's first token (head 0). Its heads'
-   * decays are in big at decayAt + h·q (phase 1). states/dstates
-   * at stOff + h·P·N hold this chunk's S0 and dS. first/last: the chunk starts/ends its sequence
-   * (S0 = 0 / dS = 0). partial[partialOff + 3h + {0,1,2}] receives this chunk's sums of dDtRaw, the
-   * A gradient (before the ·A of A_log) and dy·x for head h.
+   * decays are in big at decayAt + h·q (phase 1). states/dstates at stOff + h·P·N hold this chunk's
+   * S0 and dS. first/last: the chunk starts/ends its sequence (S0 = 0 / dS = 0). partial[partialOff
+   * + 3h + {0,1,2}] receives this chunk's sums of dDtRaw, the A gradient (before the ·A of A_log)
+   * and dy·x for head h.
    */
-  static void chunk(float[] dx, int dxBase, int dxStride, float[] dDtRaw, int ddtBase,
-      int ddtStride, float[] db, int dbBase, int dbStride, float[] dc, int dcBase, int dcStride,
-      double[] partial, int partialOff, float[] dy, int dyBase, int dyStride,
-      float[] x, int xBase, int xStride, float[] aLog, float[] b, int bBase, int bStride, float[] c, int cBase,
-      int cStride, float[] d, float[] states, float[] dstates, int stOff, SsdBackward.Big big, int decayAt, boolean first,
-      boolean last, int len, int H, int P, int N, int q, int qp, SsdBackward.Scratch sc) {
+  static void chunk(
+      float[] dx,
+      int dxBase,
+      int dxStride,
+      float[] dDtRaw,
+      int ddtBase,
+      int ddtStride,
+      float[] db,
+      int dbBase,
+      int dbStride,
+      float[] dc,
+      int dcBase,
+      int dcStride,
+      double[] partial,
+      int partialOff,
+      float[] dy,
+      int dyBase,
+      int dyStride,
+      float[] x,
+      int xBase,
+      int xStride,
+      float[] aLog,
+      float[] b,
+      int bBase,
+      int bStride,
+      float[] c,
+      int cBase,
+      int cStride,
+      float[] d,
+      float[] states,
+      float[] dstates,
+      int stOff,
+      SsdBackward.Big big,
+      int decayAt,
+      boolean first,
+      boolean last,
+      int len,
+      int H,
+      int P,
+      int N,
+      int q,
+      int qp,
+      SsdBackward.Scratch sc) {
     int rl = SsdBlocks.roundUp(len);
     for (int i = 0; i < len; i++) { // dB, dC accumulate over heads from zero
       java.util.Arrays.fill(db, dbBase + i * dbStride, dbBase + i * dbStride + N, 0f);
@@ -40,11 +77,47 @@ final class SsdChunkBackward {
     }
     cbRows(sc.cb, sc.bT, b, bBase, bStride, c, cBase, cStride, len, rl, N, qp);
     for (int h = 0; h < H; h++) {
-      head(dx, dxBase + h * P, dxStride, dDtRaw, ddtBase + h, ddtStride, db, dbBase, dbStride,
-          dc, dcBase, dcStride, partial, partialOff + 3 * h, dy, dyBase + h * P, dyStride,
-          x, xBase + h * P, xStride, Ssd.negExp(aLog[h]),
-          b, bBase, bStride, c, cBase, cStride, d[h], states, dstates, stOff + h * P * N,
-          big, decayAt + h * q, first, last, len, P, N, qp, sc);
+      head(
+          dx,
+          dxBase + h * P,
+          dxStride,
+          dDtRaw,
+          ddtBase + h,
+          ddtStride,
+          db,
+          dbBase,
+          dbStride,
+          dc,
+          dcBase,
+          dcStride,
+          partial,
+          partialOff + 3 * h,
+          dy,
+          dyBase + h * P,
+          dyStride,
+          x,
+          xBase + h * P,
+          xStride,
+          Ssd.negExp(aLog[h]),
+          b,
+          bBase,
+          bStride,
+          c,
+          cBase,
+          cStride,
+          d[h],
+          states,
+          dstates,
+          stOff + h * P * N,
+          big,
+          decayAt + h * q,
+          first,
+          last,
+          len,
+          P,
+          N,
+          qp,
+          sc);
     }
   }
 
@@ -53,8 +126,19 @@ final class SsdChunkBackward {
    * A method of its own: {@link #chunk} has too many arguments for C2 ("unsupported calling
    * sequence"), and its vector code run by C1 allocates every vector it computes.
    */
-  private static void cbRows(float[] cb, float[] bT, float[] b, int bBase, int bStride, float[] c, int cBase,
-      int cStride, int len, int rl, int N, int qp) {
+  private static void cbRows(
+      float[] cb,
+      float[] bT,
+      float[] b,
+      int bBase,
+      int bStride,
+      float[] c,
+      int cBase,
+      int cStride,
+      int len,
+      int rl,
+      int N,
+      int qp) {
     for (int n = 0; n < N; n++) {
       for (int j = 0; j < len; j++) bT[n * qp + j] = b[bBase + j * bStride + n];
       for (int j = len; j < rl; j++) bT[n * qp + j] = 0f;
@@ -63,13 +147,47 @@ final class SsdChunkBackward {
   }
 
   /** One head of the chunk; bases point at the chunk's first token and this head. */
-  private static void head(float[] dx, int dxBase, int dxStride, float[] dDtRaw, int ddtBase,
-      int ddtStride, float[] db, int dbBase, int dbStride, float[] dc, int dcBase, int dcStride,
-      double[] partial, int pOff, float[] dy, int yh, int dyStride,
-      float[] x, int xh, int xStride, float a,
-      float[] b, int bBase, int bStride, float[] c, int cBase, int cStride, float dH,
-      float[] states, float[] dstates, int s0, SsdBackward.Big big, int decayAt, boolean first, boolean last,
-      int len, int P, int N, int qp, SsdBackward.Scratch sc) {
+  private static void head(
+      float[] dx,
+      int dxBase,
+      int dxStride,
+      float[] dDtRaw,
+      int ddtBase,
+      int ddtStride,
+      float[] db,
+      int dbBase,
+      int dbStride,
+      float[] dc,
+      int dcBase,
+      int dcStride,
+      double[] partial,
+      int pOff,
+      float[] dy,
+      int yh,
+      int dyStride,
+      float[] x,
+      int xh,
+      int xStride,
+      float a,
+      float[] b,
+      int bBase,
+      int bStride,
+      float[] c,
+      int cBase,
+      int cStride,
+      float dH,
+      float[] states,
+      float[] dstates,
+      int s0,
+      SsdBackward.Big big,
+      int decayAt,
+      boolean first,
+      boolean last,
+      int len,
+      int P,
+      int N,
+      int qp,
+      SsdBackward.Scratch sc) {
     big.load(sc, decayAt, len); // SsdBackward.decays of this chunk and head, formed in phase 1
     float[] dtv = sc.dtv, dA = sc.dA, sd = sc.sd, endW = sc.endW, sig = sc.sig;
     float[] dec = sc.dec, dyx = sc.dyx, krow = sc.krow, cb = sc.cb, w1 = sc.w1, w2 = sc.w2;
@@ -107,12 +225,14 @@ final class SsdChunkBackward {
       if (i > 0) {
         dec[i - 1] = 1f;
         FloatVector vda = FloatVector.broadcast(F, dA[i]);
-        for (int j = 0; j < i; j += LANES) FloatVector.fromArray(F, dec, j).mul(vda).intoArray(dec, j);
+        for (int j = 0; j < i; j += LANES)
+          FloatVector.fromArray(F, dec, j).mul(vda).intoArray(dec, j);
       }
       // dec[i] is 0 here (the diagonal is set apart below) and so is everything right of it.
       for (int jb = 0, rb = SsdBlocks.roundUp(i + 1); jb < rb; jb += LANES) {
         FloatVector acc = FloatVector.fromArray(F, dyx, row + jb);
-        FloatVector dv = FloatVector.fromArray(F, dec, jb), cbv = FloatVector.fromArray(F, cb, row + jb);
+        FloatVector dv = FloatVector.fromArray(F, dec, jb),
+            cbv = FloatVector.fromArray(F, cb, row + jb);
         FloatVector tv = FloatVector.fromArray(F, dtv, jb);
         dv.mul(cbv).mul(acc).intoArray(krow, jb);
         FloatVector dvt = dv.mul(tv);
@@ -140,8 +260,10 @@ final class SsdChunkBackward {
       float sdi = sd[i];
       boolean useS0 = !first && sdi != 0f;
       int ci = cBase + i * cStride, dci = dcBase + i * dcStride;
-      float y0 = SsdBlocks.dcRow(dc, dci, states, s0, dy, yi, gS, i * N, c, ci, b, bBase, bStride, w1, row, i, sdi,
-          useS0, P, N, sc.lanes);
+      float y0 =
+          SsdBlocks.dcRow(
+              dc, dci, states, s0, dy, yi, gS, i * N, c, ci, b, bBase, bStride, w1, row, i, sdi,
+              useS0, P, N, sc.lanes);
       if (useS0) dacum[i] += (double) sdi * y0;
     }
 
@@ -152,10 +274,30 @@ final class SsdChunkBackward {
       int dxj = dxBase + j * dxStride, dbj = dbBase + j * dbStride;
       boolean carry = !last && endW[j] != 0f; // token j reaches the chunk end
       float ew = carry ? endW[j] * dtv[j] : 0f;
-      double xuj = SsdBlocks.dxCol(dx, dxj, dy, yh, dyStride, w2, qp, j, len, dH, carry, ew, dsT, b, bj, uS, j * P,
-          x, xj, P, N, sc.lanes);
-      SsdBlocks.dbCol(db, dbj, c, cBase, cStride, w1, qp, j, len, carry && ew != 0f, ew, dstates, s0, tS, j * N,
-          x, xj, P, N);
+      double xuj =
+          SsdBlocks.dxCol(
+              dx, dxj, dy, yh, dyStride, w2, qp, j, len, dH, carry, ew, dsT, b, bj, uS, j * P, x,
+              xj, P, N, sc.lanes);
+      SsdBlocks.dbCol(
+          db,
+          dbj,
+          c,
+          cBase,
+          cStride,
+          w1,
+          qp,
+          j,
+          len,
+          carry && ew != 0f,
+          ew,
+          dstates,
+          s0,
+          tS,
+          j * N,
+          x,
+          xj,
+          P,
+          N);
       double e = ew * xuj;
       ddtE[j] += colK[j] + endW[j] * xuj;
       dacum[j] -= (double) dtv[j] * colK[j] + e;

@@ -27,8 +27,8 @@ public final class VectorWidth {
   }
 
   /**
-   * Whether the kernels' width exceeds the CPU's: the Vector API then computes every operation
-   * in plain Java on arrays (the same results, but slow and allocating).
+   * Whether the kernels' width exceeds the CPU's: the Vector API then computes every operation in
+   * plain Java on arrays (the same results, but slow and allocating).
    */
   public static boolean emulated() {
     return FLOAT.vectorBitSize() > VectorShape.preferredShape().vectorBitSize();

@@ -21,9 +21,10 @@ public final class Block {
     this.letter = spec.letter();
     // named_parameters() order of Block: norm1, mixer, norm2, mlp
     this.norm1 = new RMSNorm(ps, prefix + ".norm1", stage, d);
-    this.mixer = spec.isMamba()
-        ? new Mamba2(ps, prefix + ".mixer", stage, d, sc.ssm())
-        : new CausalMHA(ps, prefix + ".mixer", stage, d, sc.attn());
+    this.mixer =
+        spec.isMamba()
+            ? new Mamba2(ps, prefix + ".mixer", stage, d, sc.ssm())
+            : new CausalMHA(ps, prefix + ".mixer", stage, d, sc.attn());
     if (spec.hasMlp()) {
       this.norm2 = new RMSNorm(ps, prefix + ".norm2", stage, d);
       this.mlp = new SwiGLU(ps, prefix + ".mlp", stage, d, sc.mlpHidden());
@@ -34,8 +35,8 @@ public final class Block {
   }
 
   /**
-   * residual [T × d] → the residual stream after this block, in one of this block's buffers of
-   * the workspace (the input is left as it is: the norms keep it for their backward).
+   * residual [T × d] → the residual stream after this block, in one of this block's buffers of the
+   * workspace (the input is left as it is: the norms keep it for their backward).
    */
   public float[] forward(float[] residual, SeqLens seqs) {
     return forward(residual, seqs, Workspace.TRANSIENT);
@@ -86,7 +87,8 @@ public final class Block {
   /** ∂L/∂(residual out) → ∂L/∂(residual in), in one of this block's gradient buffers. */
   public float[] backward(float[] dOut) {
     float[] g = dOut;
-    if (mlp != null) g = norm2.backward(mlp.backward(g), g); // the residual's gradient added as dx is written
+    if (mlp != null)
+      g = norm2.backward(mlp.backward(g), g); // the residual's gradient added as dx is written
     return norm1.backward(mixer.backward(g), g);
   }
 }

@@ -32,7 +32,8 @@ public final class CausalMHA implements Mixer {
     this.window = cfg.windowSize();
     // input gradients: out_proj's dies inside backward, Wqkv's at once in Block (norm1's backward)
     this.wqkv = new Linear(ps, prefix + ".Wqkv", stage, d, 3 * d, false, "CausalMHA.Wqkv.dx");
-    this.outProj = new Linear(ps, prefix + ".out_proj", stage, d, d, false, "CausalMHA.out_proj.dx");
+    this.outProj =
+        new Linear(ps, prefix + ".out_proj", stage, d, d, false, "CausalMHA.out_proj.dx");
     this.ws = ps.slots(2);
     this.bws = ps.sharedSlots("CausalMHA.backward", 1);
   }
@@ -61,12 +62,25 @@ public final class CausalMHA implements Mixer {
     int T = seqs.total();
     float[] qkv = wqkv.forward(x, T, w);
     float[] o = w.floats(ws + S_O, T * d);
-    Attention.forward(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
+    Attention.forward(
+        o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
     for (int i = 0; i < seqs.count(); i++) {
       if (seqs.length(i) > c.cap() && window < 0) {
-        throw new IllegalStateException("prompt of " + seqs.length(i) + " positions exceeds the cache of " + c.cap());
+        throw new IllegalStateException(
+            "prompt of " + seqs.length(i) + " positions exceeds the cache of " + c.cap());
       }
-      Attention.fillCache(c.kv(), i, c.cap(), qkv, 0, 3 * d, seqs.start(i), seqs.length(i), nHeads, headDim, rotaryDim);
+      Attention.fillCache(
+          c.kv(),
+          i,
+          c.cap(),
+          qkv,
+          0,
+          3 * d,
+          seqs.start(i),
+          seqs.length(i),
+          nHeads,
+          headDim,
+          rotaryDim);
       c.pos()[i] = seqs.length(i);
     }
     return outProj.forward(o, T, w);
@@ -83,7 +97,10 @@ public final class CausalMHA implements Mixer {
     int R = active.length;
     for (int r = 0; r < R; r++) {
       if (active[r] && window < 0 && c.pos()[r] >= c.cap()) {
-        throw new org.hnet.HNetException("generation ran past the attention cache of " + c.cap() + " positions (raise the maximum length)");
+        throw new org.hnet.HNetException(
+            "generation ran past the attention cache of "
+                + c.cap()
+                + " positions (raise the maximum length)");
       }
     }
     float[] qkv = wqkv.step(x, R, active, w);
@@ -105,14 +122,16 @@ public final class CausalMHA implements Mixer {
     float[] o = w.floats(ws + S_O, T * d); // [T × H × P]
     if (mode.training) {
       float[] lse = w.floats(ws + S_LSE, T * nHeads);
-      AttentionBackward.forwardTrain(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window, lse);
+      AttentionBackward.forwardTrain(
+          o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window, lse);
       savedQkv = qkv;
       savedO = o;
       savedLse = lse;
       savedSeqs = seqs;
       savedWs = w;
     } else {
-      Attention.forward(o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
+      Attention.forward(
+          o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
     }
     return outProj.forward(o, T, w);
   }
@@ -122,8 +141,24 @@ public final class CausalMHA implements Mixer {
     float[] dO = outProj.backward(dy);
     int T = savedSeqs.total();
     float[] dqkv = savedWs.floats(bws, T * 3 * d);
-    AttentionBackward.backward(dqkv, 0, 3 * d, dO, 0, savedQkv, 0, 3 * d, savedO, 0, savedLse,
-        savedSeqs.cu(), savedSeqs.count(), nHeads, headDim, rotaryDim, window);
+    AttentionBackward.backward(
+        dqkv,
+        0,
+        3 * d,
+        dO,
+        0,
+        savedQkv,
+        0,
+        3 * d,
+        savedO,
+        0,
+        savedLse,
+        savedSeqs.cu(),
+        savedSeqs.count(),
+        nHeads,
+        headDim,
+        rotaryDim,
+        window);
     savedQkv = savedO = savedLse = null;
     savedWs = null;
     return wqkv.backward(dqkv);

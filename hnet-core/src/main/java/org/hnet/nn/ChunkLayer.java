@@ -1,6 +1,8 @@
 package org.hnet.nn;
 
-/** Chunking: keep the boundary positions; the inner sequence of each row is its boundaries in order. */
+/**
+ * Chunking: keep the boundary positions; the inner sequence of each row is its boundaries in order.
+ */
 public final class ChunkLayer {
   private ChunkLayer() {}
 

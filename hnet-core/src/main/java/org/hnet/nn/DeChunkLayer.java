@@ -25,7 +25,8 @@ public final class DeChunkLayer {
   }
 
   /** {@link #forward} into out [≥ T × d] with the scratch ema [≥ d]; returns out. */
-  static float[] forward(float[] out, float[] ema, float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d) {
+  static float[] forward(
+      float[] out, float[] ema, float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d) {
     int j = -1; // global chunk index of the current position
     for (int i = 0; i < seqs.count(); i++) {
       java.util.Arrays.fill(ema, 0, d, 0f);
@@ -48,12 +49,14 @@ public final class DeChunkLayer {
    * with the inner output z [R × d] (P clamped as in the forward); any other active row repeats its
    * last value. {@code last} [R × d] is the decode state, updated in place; returns [R × d].
    */
-  public static float[] step(float[] z, float[] prob, boolean[] mask, boolean[] active, float[] last, int d) {
+  public static float[] step(
+      float[] z, float[] prob, boolean[] mask, boolean[] active, float[] last, int d) {
     return step(new float[active.length * d], z, prob, mask, active, last, d);
   }
 
   /** {@link #step} into out [≥ R × d] (zero for inactive rows); returns out. */
-  static float[] step(float[] out, float[] z, float[] prob, boolean[] mask, boolean[] active, float[] last, int d) {
+  static float[] step(
+      float[] out, float[] z, float[] prob, boolean[] mask, boolean[] active, float[] last, int d) {
     int R = active.length;
     for (int r = 0; r < R; r++) {
       if (!active[r]) {
@@ -72,23 +75,43 @@ public final class DeChunkLayer {
 
   /**
    * Backward of {@link #forward}. With G_j = Σ_{t in chunk j} ∂L/∂y_t plus what flows back from
-   * chunk j+1: ∂z_j = P_j G_j, ∂P_j = G_j·(z_j − z̄_{j−1}), carried back (1 − P_j) G_j. The clamp of
-   * P passes the gradient only inside [1e-4, 1 − 1e-4] (so never at a forced p = 1).
+   * chunk j+1: ∂z_j = P_j G_j, ∂P_j = G_j·(z_j − z̄_{j−1}), carried back (1 − P_j) G_j. The clamp
+   * of P passes the gradient only inside [1e-4, 1 − 1e-4] (so never at a forced p = 1).
    *
    * @param dy ∂L/∂y [T × d]
    * @param dz receives ∂L/∂z [Tc × d] (overwritten)
    * @param dprob receives ∂L/∂p [T] added at boundary positions
    */
-  public static void backward(float[] dy, float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d, float[] dz, float[] dprob) {
+  public static void backward(
+      float[] dy,
+      float[] z,
+      float[] prob,
+      boolean[] mask,
+      SeqLens seqs,
+      int d,
+      float[] dz,
+      float[] dprob) {
     backward(dy, z, prob, mask, seqs, d, dz, dprob, Workspace.TRANSIENT, 0);
   }
 
-  /** Workspace slots {@link #backward(float[], float[], float[], boolean[], SeqLens, int, float[], float[], Workspace, int)} uses from its first. */
+  /**
+   * Workspace slots {@link #backward(float[], float[], float[], boolean[], SeqLens, int, float[],
+   * float[], Workspace, int)} uses from its first.
+   */
   static final int SLOTS = 5;
 
   /** {@link #backward} with its temporaries in {@link #SLOTS} slots of w from {@code slot}. */
-  static void backward(float[] dy, float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d, float[] dz, float[] dprob,
-      Workspace w, int slot) {
+  static void backward(
+      float[] dy,
+      float[] z,
+      float[] prob,
+      boolean[] mask,
+      SeqLens seqs,
+      int d,
+      float[] dz,
+      float[] dprob,
+      Workspace w,
+      int slot) {
     int T = seqs.total(), n = seqs.count();
     int[] chunkCu = w.ints(slot, n + 1); // sequence i owns chunks [chunkCu[i], chunkCu[i+1])
     chunkCu[0] = 0;
@@ -105,7 +128,15 @@ public final class DeChunkLayer {
       if (mask[t]) pos[++j] = t;
       for (int c = 0; c < d; c++) g[j * d + c] += dy[t * d + c];
     }
-    float[] ema = emas(w.floats(slot + 3, Tc * d), z, prob, seqs, d, chunkCu, pos); // z̄_j [Tc × d], recomputed
+    float[] ema =
+        emas(
+            w.floats(slot + 3, Tc * d),
+            z,
+            prob,
+            seqs,
+            d,
+            chunkCu,
+            pos); // z̄_j [Tc × d], recomputed
     float[] carry = w.floats(slot + 4, d);
     for (int i = 0; i < n; i++) {
       java.util.Arrays.fill(carry, 0, d, 0f);
@@ -126,8 +157,12 @@ public final class DeChunkLayer {
     }
   }
 
-  /** The EMA values z̄_j [Tc × d] over the chunks into ema (the same recurrence as {@link #forward}). */
-  private static float[] emas(float[] ema, float[] z, float[] prob, SeqLens seqs, int d, int[] chunkCu, int[] pos) {
+  /**
+   * The EMA values z̄_j [Tc × d] over the chunks into ema (the same recurrence as {@link
+   * #forward}).
+   */
+  private static float[] emas(
+      float[] ema, float[] z, float[] prob, SeqLens seqs, int d, int[] chunkCu, int[] pos) {
     for (int i = 0; i < seqs.count(); i++) {
       for (int jj = chunkCu[i]; jj < chunkCu[i + 1]; jj++) {
         float pj = Math.min(P_MAX, Math.max(P_MIN, prob[pos[jj]]));

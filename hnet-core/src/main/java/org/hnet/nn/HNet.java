@@ -30,9 +30,21 @@ public final class HNet {
   private Workspace savedWs;
   // workspace slots (from ws): padded input [T × d], cut output [T × dIn], chunks [Tc × d], dechunk
   // output [T × d] and its EMA scratch [d], decoder input [T × d], the inner SeqLens (an object);
-  // backward: uncut gradient [T × d], unpadded gradient [T × dIn], ∂p [T], ∂z [Tc × d], dechunk scratch
-  private static final int S_PAD = 0, S_CUT = 1, S_CHUNKS = 2, S_Y = 3, S_EMA = 4, S_DECODER_IN = 5, S_INNER = 6,
-      S_UNCUT = 7, S_UNPAD = 8, S_DPROB = 9, S_DZ = 10, S_DECHUNK = 11, SLOTS = S_DECHUNK + DeChunkLayer.SLOTS;
+  // backward: uncut gradient [T × d], unpadded gradient [T × dIn], ∂p [T], ∂z [Tc × d], dechunk
+  // scratch
+  private static final int S_PAD = 0,
+      S_CUT = 1,
+      S_CHUNKS = 2,
+      S_Y = 3,
+      S_EMA = 4,
+      S_DECODER_IN = 5,
+      S_INNER = 6,
+      S_UNCUT = 7,
+      S_UNPAD = 8,
+      S_DPROB = 9,
+      S_DZ = 10,
+      S_DECHUNK = 11,
+      SLOTS = S_DECHUNK + DeChunkLayer.SLOTS;
   private final int ws;
 
   HNet(Params ps, String prefix, HNetConfig cfg, int stage) {
@@ -45,7 +57,8 @@ public final class HNet {
     int dPrev = stage == 0 ? d : cfg.stage(stage - 1).dModel();
     // named_parameters() order of HNet: its own pad_dimension first, then the submodules in
     // registration order: encoder, main_network, decoder, routing_module, residual_proj
-    this.padDimension = d > dPrev ? ps.take(prefix + ".pad_dimension", stage, false, d - dPrev) : null;
+    this.padDimension =
+        d > dPrev ? ps.take(prefix + ".pad_dimension", stage, false, d - dPrev) : null;
     if (innermost) {
       this.innermostNetwork = new Isotropic(ps, prefix + ".main_network", stage, sc, sc.main());
       this.encoder = null;
@@ -65,15 +78,19 @@ public final class HNet {
 
   /**
    * @param x [T × dIn], dIn ≤ d
-   * @param routing receives this stage's routing output and those of the stages inside, outermost first
+   * @param routing receives this stage's routing output and those of the stages inside, outermost
+   *     first
    * @return [T × dIn]
    */
   public float[] forward(float[] x, int dIn, SeqLens seqs, List<RoutingModule.Output> routing) {
     return forward(x, dIn, seqs, routing, Workspace.TRANSIENT);
   }
 
-  /** As {@link #forward(float[], int, SeqLens, List)}; the result is in this stage's buffers of w. */
-  float[] forward(float[] x, int dIn, SeqLens seqs, List<RoutingModule.Output> routing, Workspace w) {
+  /**
+   * As {@link #forward(float[], int, SeqLens, List)}; the result is in this stage's buffers of w.
+   */
+  float[] forward(
+      float[] x, int dIn, SeqLens seqs, List<RoutingModule.Output> routing, Workspace w) {
     int T = seqs.total();
     float[] h = pad(x, dIn, T, w);
     if (mode.training) {
@@ -90,10 +107,18 @@ public final class HNet {
     routing.add(r);
     SeqLens inner = innerSeqs(r.boundaryMask(), seqs, w);
     int Tc = inner.total();
-    float[] chunks = ChunkLayer.forward(w.floats(ws + S_CHUNKS, Tc * d), h, r.boundaryMask(), T, d); // [Tc × d]
+    float[] chunks =
+        ChunkLayer.forward(w.floats(ws + S_CHUNKS, Tc * d), h, r.boundaryMask(), T, d); // [Tc × d]
     float[] z = mainNetwork.forward(chunks, d, inner, routing, w); // [Tc × d]
-    float[] y = DeChunkLayer.forward(w.floats(ws + S_Y, T * d), w.floats(ws + S_EMA, d),
-        z, r.boundaryProb(), r.boundaryMask(), seqs, d); // [T × d]
+    float[] y =
+        DeChunkLayer.forward(
+            w.floats(ws + S_Y, T * d),
+            w.floats(ws + S_EMA, d),
+            z,
+            r.boundaryProb(),
+            r.boundaryMask(),
+            seqs,
+            d); // [T × d]
     // out · STE(selected_probs) + residual: the STE's forward value is exactly 1
     float[] decoderIn = w.floats(ws + S_DECODER_IN, T * d);
     for (int i = 0; i < T * d; i++) decoderIn[i] = y[i] + residual[i];
@@ -106,7 +131,10 @@ public final class HNet {
     return cut(decoder.forward(decoderIn, seqs, w), dIn, T, w);
   }
 
-  /** The inner stage's sequences; on a retaining workspace the SeqLens of the last call, refilled in place. */
+  /**
+   * The inner stage's sequences; on a retaining workspace the SeqLens of the last call, refilled in
+   * place.
+   */
   private SeqLens innerSeqs(boolean[] mask, SeqLens seqs, Workspace w) {
     SeqLens last = (SeqLens) w.object(ws + S_INNER);
     SeqLens inner = ChunkLayer.nextSeqLens(mask, seqs, last);
@@ -139,7 +167,8 @@ public final class HNet {
     }
     int Tc = savedInner.total();
     float[] dz = w.floats(ws + S_DZ, Tc * d);
-    DeChunkLayer.backward(dDecIn, savedZ, r.boundaryProb(), r.boundaryMask(), seqs, d, dz, dProb, w, ws + S_DECHUNK);
+    DeChunkLayer.backward(
+        dDecIn, savedZ, r.boundaryProb(), r.boundaryMask(), seqs, d, dz, dProb, w, ws + S_DECHUNK);
     float[] dChunks = mainNetwork.backward(dz, dProbExtra); // [Tc × d]
     // chunk gather backward: scatter into the boundary positions
     for (int t = 0, j = 0; t < T; t++) {
@@ -164,7 +193,13 @@ public final class HNet {
     final float[] dechunkLast; // [R × d]: the last EMA value of every row
     final Cache inner;
 
-    Cache(Object[] encoder, Object[] decoder, Object[] innermost, RoutingModule.Cache routing, float[] dechunkLast, Cache inner) {
+    Cache(
+        Object[] encoder,
+        Object[] decoder,
+        Object[] innermost,
+        RoutingModule.Cache routing,
+        float[] dechunkLast,
+        Cache inner) {
       this.encoder = encoder;
       this.decoder = decoder;
       this.innermost = innermost;
@@ -176,20 +211,33 @@ public final class HNet {
 
   /** Caches for R rows of at most maxLen positions at this stage. */
   public Cache allocate(int rows, int maxLen) {
-    if (innermost) return new Cache(null, null, innermostNetwork.allocate(rows, maxLen), null, null, null);
-    return new Cache(encoder.allocate(rows, maxLen), decoder.allocate(rows, maxLen), null,
-        routingModule.allocate(rows), new float[rows * d], mainNetwork.allocate(rows, maxLen));
+    if (innermost)
+      return new Cache(null, null, innermostNetwork.allocate(rows, maxLen), null, null, null);
+    return new Cache(
+        encoder.allocate(rows, maxLen),
+        decoder.allocate(rows, maxLen),
+        null,
+        routingModule.allocate(rows),
+        new float[rows * d],
+        mainNetwork.allocate(rows, maxLen));
   }
 
   /**
    * Prefill: the parallel forward over the packed prompts (sequence i = cache row i), filling every
    * cache of this stage and the stages inside; returns what {@link #forward} returns.
    */
-  public float[] prefill(float[] x, int dIn, SeqLens seqs, Cache cache, List<RoutingModule.Output> routing) {
+  public float[] prefill(
+      float[] x, int dIn, SeqLens seqs, Cache cache, List<RoutingModule.Output> routing) {
     return prefill(x, dIn, seqs, cache, routing, Workspace.TRANSIENT);
   }
 
-  float[] prefill(float[] x, int dIn, SeqLens seqs, Cache cache, List<RoutingModule.Output> routing, Workspace w) {
+  float[] prefill(
+      float[] x,
+      int dIn,
+      SeqLens seqs,
+      Cache cache,
+      List<RoutingModule.Output> routing,
+      Workspace w) {
     int T = seqs.total();
     float[] h = pad(x, dIn, T, w);
     if (innermost) return cut(innermostNetwork.prefill(h, seqs, cache.innermost, w), dIn, T, w);
@@ -199,12 +247,21 @@ public final class HNet {
     routingModule.fill(cache.routing, h, seqs);
     routing.add(r);
     SeqLens inner = innerSeqs(r.boundaryMask(), seqs, w);
-    float[] chunks = ChunkLayer.forward(w.floats(ws + S_CHUNKS, inner.total() * d), h, r.boundaryMask(), T, d);
+    float[] chunks =
+        ChunkLayer.forward(w.floats(ws + S_CHUNKS, inner.total() * d), h, r.boundaryMask(), T, d);
     float[] z = mainNetwork.prefill(chunks, d, inner, cache.inner, routing, w);
-    float[] y = DeChunkLayer.forward(w.floats(ws + S_Y, T * d), w.floats(ws + S_EMA, d),
-        z, r.boundaryProb(), r.boundaryMask(), seqs, d);
+    float[] y =
+        DeChunkLayer.forward(
+            w.floats(ws + S_Y, T * d),
+            w.floats(ws + S_EMA, d),
+            z,
+            r.boundaryProb(),
+            r.boundaryMask(),
+            seqs,
+            d);
     for (int i = 0; i < seqs.count(); i++) {
-      if (seqs.length(i) > 0) System.arraycopy(y, (seqs.start(i) + seqs.length(i) - 1) * d, cache.dechunkLast, i * d, d);
+      if (seqs.length(i) > 0)
+        System.arraycopy(y, (seqs.start(i) + seqs.length(i) - 1) * d, cache.dechunkLast, i * d, d);
     }
     float[] decoderIn = w.floats(ws + S_DECODER_IN, T * d);
     for (int i = 0; i < T * d; i++) decoderIn[i] = y[i] + residual[i];
@@ -212,20 +269,27 @@ public final class HNet {
   }
 
   /**
-   * One position of R rows (the reference's HNet.step): the encoder steps; the router decides;
-   * only the rows at a boundary step the main network; the dechunk EMA and the residual give the
+   * One position of R rows (the reference's HNet.step): the encoder steps; the router decides; only
+   * the rows at a boundary step the main network; the dechunk EMA and the residual give the
    * decoder's input; the decoder steps.
    *
    * @param x [R × dIn]
    * @param routing receives this stage's decisions (over the R rows) and those inside
    * @return [R × dIn]
    */
-  public float[] step(float[] x, int dIn, Cache cache, boolean[] active, List<RoutingModule.Output> routing) {
+  public float[] step(
+      float[] x, int dIn, Cache cache, boolean[] active, List<RoutingModule.Output> routing) {
     return step(x, dIn, cache, active, routing, Workspace.TRANSIENT);
   }
 
   /** As {@link #step(float[], int, Cache, boolean[], List)}, in this stage's buffers of w. */
-  float[] step(float[] x, int dIn, Cache cache, boolean[] active, List<RoutingModule.Output> routing, Workspace w) {
+  float[] step(
+      float[] x,
+      int dIn,
+      Cache cache,
+      boolean[] active,
+      List<RoutingModule.Output> routing,
+      Workspace w) {
     int R = active.length;
     float[] h = pad(x, dIn, R, w);
     if (innermost) return cut(innermostNetwork.step(h, cache.innermost, active, w), dIn, R, w);
@@ -236,8 +300,13 @@ public final class HNet {
     boolean[] boundary = r.boundaryMask(); // false for inactive rows
     // With no row at a boundary (half the steps of a batch-1 decode), the main network computes
     // nothing: its caches do not move, and the dechunk reads z only at boundary rows.
-    float[] z = any(boundary) ? mainNetwork.step(h, d, cache.inner, boundary, routing, w) : mainNetwork.idle(cache.inner, boundary, routing, w);
-    float[] y = DeChunkLayer.step(w.floats(ws + S_Y, R * d), z, r.boundaryProb(), boundary, active, cache.dechunkLast, d);
+    float[] z =
+        any(boundary)
+            ? mainNetwork.step(h, d, cache.inner, boundary, routing, w)
+            : mainNetwork.idle(cache.inner, boundary, routing, w);
+    float[] y =
+        DeChunkLayer.step(
+            w.floats(ws + S_Y, R * d), z, r.boundaryProb(), boundary, active, cache.dechunkLast, d);
     for (int i = 0; i < R * d; i++) y[i] += residual[i];
     return cut(decoder.step(y, cache.decoder, active, w), dIn, R, w);
   }
@@ -247,7 +316,8 @@ public final class HNet {
    * boundaries (so the step's routing still has one entry per stage) and nothing is computed.
    * Returns null: the caller's dechunk reads no row of it.
    */
-  private float[] idle(Cache cache, boolean[] none, List<RoutingModule.Output> routing, Workspace w) {
+  private float[] idle(
+      Cache cache, boolean[] none, List<RoutingModule.Output> routing, Workspace w) {
     if (innermost) return null;
     routing.add(routingModule.step(null, cache.routing, none, w));
     return mainNetwork.idle(cache.inner, none, routing, w);
@@ -284,7 +354,9 @@ public final class HNet {
     return out;
   }
 
-  /** [T × d] → [T × dIn]; the padded channels' gradient goes to pad_dimension (summed in double). */
+  /**
+   * [T × d] → [T × dIn]; the padded channels' gradient goes to pad_dimension (summed in double).
+   */
   private float[] unpad(float[] g, int dIn, int T, Workspace w) {
     if (dIn == d) return g;
     float[] dPad = padDimension.gradBuffer();

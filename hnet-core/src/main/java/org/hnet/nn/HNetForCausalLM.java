@@ -28,7 +28,8 @@ public final class HNetForCausalLM {
     this.d0 = config.stage(0).dModel();
     this.embeddings = ps.take("embeddings.weight", -1, true, vocab, d0);
     this.backbone = new HNet(ps, "backbone", config, 0);
-    this.lmHead = config.tieEmbeddings() ? embeddings : ps.take("lm_head.weight", -1, true, vocab, d0);
+    this.lmHead =
+        config.tieEmbeddings() ? embeddings : ps.take("lm_head.weight", -1, true, vocab, d0);
     this.parameters = ps.all();
     this.mode = ps.mode;
     int routers = config.numStages() - 1;
@@ -49,30 +50,44 @@ public final class HNetForCausalLM {
     return mode.training;
   }
 
-  /** Loads {@code config.json} and {@code model.safetensors} (or {@code model.pt}) from a directory. */
+  /**
+   * Loads {@code config.json} and {@code model.safetensors} (or {@code model.pt}) from a directory.
+   */
   public static HNetForCausalLM load(Path dir) {
     Path cfgFile = dir.resolve("config.json");
     if (!java.nio.file.Files.isRegularFile(cfgFile)) {
       // what the path is, and what a model directory holds
-      String what = !java.nio.file.Files.exists(dir) ? "no such directory"
-          : !java.nio.file.Files.isDirectory(dir) ? "is a file, not a model directory"
-          : "has no config.json";
-      throw new HNetException(dir + ": " + what + " (a model directory holds config.json and model.safetensors or model.pt;"
-          + " a training run directory holds one in checkpoint/)");
+      String what =
+          !java.nio.file.Files.exists(dir)
+              ? "no such directory"
+              : !java.nio.file.Files.isDirectory(dir)
+                  ? "is a file, not a model directory"
+                  : "has no config.json";
+      throw new HNetException(
+          dir
+              + ": "
+              + what
+              + " (a model directory holds config.json and model.safetensors or model.pt;"
+              + " a training run directory holds one in checkpoint/)");
     }
     HNetConfig cfg = HNetConfig.parse(cfgFile);
     Map<String, TensorData> sd = Checkpoints.loadStateDict(dir);
     return fromStateDict(cfg, sd, dir.toString());
   }
 
-  /** Builds the model from a state dict with the official names, checked strictly against the config. */
-  public static HNetForCausalLM fromStateDict(HNetConfig cfg, Map<String, TensorData> sd, String source) {
+  /**
+   * Builds the model from a state dict with the official names, checked strictly against the
+   * config.
+   */
+  public static HNetForCausalLM fromStateDict(
+      HNetConfig cfg, Map<String, TensorData> sd, String source) {
     Checkpoints.checkStrict(cfg.parameterShapes(), sd, source);
     if (cfg.tieEmbeddings()) {
       float[] e = sd.get("embeddings.weight").toFloats();
       float[] h = sd.get("lm_head.weight").toFloats();
       if (!java.util.Arrays.equals(e, h)) {
-        throw new HNetException(source + ": tie_embeddings is true but lm_head.weight differs from embeddings.weight");
+        throw new HNetException(
+            source + ": tie_embeddings is true but lm_head.weight differs from embeddings.weight");
       }
     }
     return new HNetForCausalLM(cfg, new Params(name -> sd.get(name).toFloats()));
@@ -90,17 +105,23 @@ public final class HNetForCausalLM {
    * N/(N−1)·((N−1)·F·G + (1−F)(1−G)), F the share of positions selected, G the mean p over every
    * stage-s position). Adds d total / d param into every parameter's gradient buffer.
    *
-   * <p>Every activation, gradient and temporary lives in the model's training workspace, reused
-   * by the next call (nothing is allocated once a batch shape has been seen): the returned
-   * output's logits and routing arrays are overwritten by the next call.
+   * <p>Every activation, gradient and temporary lives in the model's training workspace, reused by
+   * the next call (nothing is allocated once a batch shape has been seen): the returned output's
+   * logits and routing arrays are overwritten by the next call.
    *
    * @param targets [T] the next byte of every position, or −1 where there is none
    * @param ratioTargets N per routing stage, outer stage first (length = stages − 1)
    */
-  public Losses lossAndGradients(int[] tokens, int[] targets, SeqLens seqs, double[] ratioTargets, double alpha) {
+  public Losses lossAndGradients(
+      int[] tokens, int[] targets, SeqLens seqs, double[] ratioTargets, double alpha) {
     int routers = config.numStages() - 1;
     if (ratioTargets.length != routers) {
-      throw new HNetException("this model has " + routers + " routing stage(s) but " + ratioTargets.length + " ratio target(s) were given");
+      throw new HNetException(
+          "this model has "
+              + routers
+              + " routing stage(s) but "
+              + ratioTargets.length
+              + " ratio target(s) were given");
     }
     for (double n : ratioTargets) {
       if (!(n > 1)) throw new HNetException("a ratio target N must be greater than 1, got " + n);
@@ -112,7 +133,8 @@ public final class HNetForCausalLM {
       int T = seqs.total();
       Output out = forward(tokens, seqs, w);
       float[] dLogits = w.floats(ws + S_DLOGITS, T * vocab);
-      double ce = CrossEntropy.forwardBackward(out.logits(), targets, T, vocab, dLogits, nllScratch(T));
+      double ce =
+          CrossEntropy.forwardBackward(out.logits(), targets, T, vocab, dLogits, nllScratch(T));
 
       double[] ratio = new double[routers];
       double total = ce;
@@ -137,7 +159,8 @@ public final class HNetForCausalLM {
 
       float[] dH = w.floats(ws + S_DH, T * d0);
       Matmul.linearBackwardInput(dH, 0, dLogits, 0, lmHead.data, 0, T, vocab, d0, false);
-      Matmul.linearBackwardWeight(lmHead.gradBuffer(), 0, null, 0, dLogits, 0, savedHidden, 0, T, vocab, d0);
+      Matmul.linearBackwardWeight(
+          lmHead.gradBuffer(), 0, null, 0, dLogits, 0, savedHidden, 0, T, vocab, d0);
       float[] dX = backbone.backward(dH, dProb);
       float[] dE = embeddings.gradBuffer();
       for (int t = 0; t < T; t++) {
@@ -156,11 +179,19 @@ public final class HNetForCausalLM {
   private final Workspace trainWs;
   private final float[][] dProb; // per routing stage, ∂(ratio losses)/∂p (arrays of trainWs)
   private final ArrayList<RoutingModule.Output> trainRouting = new ArrayList<>();
-  private final List<RoutingModule.Output> trainRoutingView = java.util.Collections.unmodifiableList(trainRouting);
+  private final List<RoutingModule.Output> trainRoutingView =
+      java.util.Collections.unmodifiableList(trainRouting);
   private double[] nll = new double[0]; // cross-entropy scratch
   private final int ws;
-  // slots (from ws): embeddings [T × d0], logits (exact), safe tokens [R], ∂logits, ∂hidden, the step Output, ∂p per stage
-  private static final int S_EMBED = 0, S_LOGITS = 1, S_SAFE = 2, S_DLOGITS = 3, S_DH = 4, S_OUT = 5, S_DPROB = 6;
+  // slots (from ws): embeddings [T × d0], logits (exact), safe tokens [R], ∂logits, ∂hidden, the
+  // step Output, ∂p per stage
+  private static final int S_EMBED = 0,
+      S_LOGITS = 1,
+      S_SAFE = 2,
+      S_DLOGITS = 3,
+      S_DH = 4,
+      S_OUT = 5,
+      S_DPROB = 6;
 
   private double[] nllScratch(int T) {
     if (nll.length < T) nll = new double[T];
@@ -197,9 +228,12 @@ public final class HNetForCausalLM {
    * filling the caches. Returns the logits of every prompt position and the routing decisions.
    */
   public Output prefill(int[] tokens, SeqLens seqs, Cache cache) {
-    if (seqs.count() != cache.rows) throw new IllegalArgumentException(seqs.count() + " prompts for a cache of " + cache.rows + " rows");
+    if (seqs.count() != cache.rows)
+      throw new IllegalArgumentException(
+          seqs.count() + " prompts for a cache of " + cache.rows + " rows");
     for (int i = 0; i < seqs.count(); i++) {
-      if (seqs.length(i) < 1) throw new HNetException("prompt " + i + " is empty: every row needs at least one byte");
+      if (seqs.length(i) < 1)
+        throw new HNetException("prompt " + i + " is empty: every row needs at least one byte");
     }
     // The model's prefill workspace when no other thread holds it: a prefill of 1×1024 bytes of
     // small-1stage allocated ~140 MB of activations, and zeroing them plus the garbage collections
@@ -212,7 +246,8 @@ public final class HNetForCausalLM {
       List<RoutingModule.Output> routing = new ArrayList<>();
       float[] h = backbone.prefill(x, d0, seqs, cache.backbone, routing, w);
       Output out = new Output(head(h, seqs.total(), false, w), List.copyOf(routing));
-      if (own && w.bytes() > PREFILL_KEEP_BYTES) prefillWs = null; // a one-off giant prompt: let it go
+      if (own && w.bytes() > PREFILL_KEEP_BYTES)
+        prefillWs = null; // a one-off giant prompt: let it go
       return out;
     } finally {
       if (own) prefillLock.unlock();
@@ -225,7 +260,8 @@ public final class HNetForCausalLM {
    */
   static final long PREFILL_KEEP_BYTES = 512L << 20;
 
-  private final java.util.concurrent.locks.ReentrantLock prefillLock = new java.util.concurrent.locks.ReentrantLock();
+  private final java.util.concurrent.locks.ReentrantLock prefillLock =
+      new java.util.concurrent.locks.ReentrantLock();
   private Workspace prefillWs; // guarded by prefillLock
 
   private Workspace prefillWorkspace() {
@@ -234,16 +270,17 @@ public final class HNetForCausalLM {
   }
 
   /**
-   * One byte for each of R rows: tokens [R] (ignored where active[r] is false) → logits [R × V]
-   * and the routing decisions of every stage over the R rows (a row that took no step at a stage
-   * has mask false there).
+   * One byte for each of R rows: tokens [R] (ignored where active[r] is false) → logits [R × V] and
+   * the routing decisions of every stage over the R rows (a row that took no step at a stage has
+   * mask false there).
    *
    * <p>The output, its logits and routing arrays belong to the cache and are overwritten by its
    * next step: copy what must outlive it. A step allocates nothing.
    */
   public Output step(int[] tokens, Cache cache, boolean[] active) {
     int R = cache.rows;
-    if (tokens.length != R || active.length != R) throw new IllegalArgumentException("step needs " + R + " tokens and flags");
+    if (tokens.length != R || active.length != R)
+      throw new IllegalArgumentException("step needs " + R + " tokens and flags");
     Workspace w = cache.ws;
     int[] safe = w.ints(ws + S_SAFE, R);
     for (int r = 0; r < R; r++) safe[r] = active[r] ? tokens[r] : 0;
@@ -261,13 +298,18 @@ public final class HNetForCausalLM {
     float[] x = w.floats(ws + S_EMBED, T * d0);
     for (int t = 0; t < T; t++) {
       int id = tokens[t];
-      if (id < 0 || id >= vocab) throw new HNetException("token id " + id + " at position " + t + " is outside 0.." + (vocab - 1));
+      if (id < 0 || id >= vocab)
+        throw new HNetException(
+            "token id " + id + " at position " + t + " is outside 0.." + (vocab - 1));
       System.arraycopy(embeddings.data, id * d0, x, t * d0, d0);
     }
     return x;
   }
 
-  /** LM head: the GEMM path over sequences, the decode path for a step (see Linear); logits exactly [T × V]. */
+  /**
+   * LM head: the GEMM path over sequences, the decode path for a step (see Linear); logits exactly
+   * [T × V].
+   */
   private float[] head(float[] h, int T, boolean step, Workspace w) {
     float[] logits = w.exactFloats(ws + S_LOGITS, T * vocab);
     if (step) Matmul.linearDecode(logits, 0, h, 0, lmHead.data, 0, null, 0, T, vocab, d0);
@@ -283,10 +325,14 @@ public final class HNetForCausalLM {
     return forward(tokens, seqs, Workspace.TRANSIENT);
   }
 
-  /** On the training workspace, the output record and its routing list are reused too (as in a step). */
+  /**
+   * On the training workspace, the output record and its routing list are reused too (as in a
+   * step).
+   */
   private Output forward(int[] tokens, SeqLens seqs, Workspace w) {
     int T = seqs.total();
-    if (tokens.length != T) throw new IllegalArgumentException(tokens.length + " tokens for cu_seqlens ending at " + T);
+    if (tokens.length != T)
+      throw new IllegalArgumentException(tokens.length + " tokens for cu_seqlens ending at " + T);
     float[] x = embed(tokens, T, w);
     boolean reuse = w == trainWs;
     List<RoutingModule.Output> routing = reuse ? trainRouting : new ArrayList<>();

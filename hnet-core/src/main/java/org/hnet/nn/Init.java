@@ -11,10 +11,10 @@ import org.hnet.config.StageConfig;
 /**
  * Fresh weights for training from scratch, as the reference's {@code init_weights(0.02)} and the
  * PyTorch defaults it leaves in place: embeddings N(0, 1); LM head and the stacks' linear layers
- * N(0, 0.02), with {@code out_proj} and {@code fc2} scaled by 1/√(residual additions on the path
- * so far) (GPT-2 style); routing projections the identity; residual_proj weight zero, bias
- * U(±1/√d); pad vectors zero; norm weights and Mamba-2's D one; A_log = log U(1, 16); dt_bias the
- * inverse softplus of dt ~ logU(0.001, 0.1) floored at 1e-4; conv1d weight and bias U(±1/√d_conv).
+ * N(0, 0.02), with {@code out_proj} and {@code fc2} scaled by 1/√(residual additions on the path so
+ * far) (GPT-2 style); routing projections the identity; residual_proj weight zero, bias U(±1/√d);
+ * pad vectors zero; norm weights and Mamba-2's D one; A_log = log U(1, 16); dt_bias the inverse
+ * softplus of dt ~ logU(0.001, 0.1) floored at 1e-4; conv1d weight and bias U(±1/√d_conv).
  */
 public final class Init {
   public static final double RANGE = 0.02;
@@ -44,14 +44,17 @@ public final class Init {
         // zeros
       } else if (name.endsWith("residual_proj.bias")) {
         uniform(rng, v, 1 / Math.sqrt(n));
-      } else if (name.endsWith("norm.weight") || name.endsWith("norm1.weight") || name.endsWith("norm2.weight")
+      } else if (name.endsWith("norm.weight")
+          || name.endsWith("norm1.weight")
+          || name.endsWith("norm2.weight")
           || name.endsWith(".D")) {
         java.util.Arrays.fill(v, 1f);
       } else if (name.endsWith(".A_log")) {
         for (int i = 0; i < n; i++) v[i] = (float) Math.log(1 + 15 * rng.nextDouble());
       } else if (name.endsWith(".dt_bias")) {
         for (int i = 0; i < n; i++) {
-          double dt = Math.exp(rng.nextDouble() * (Math.log(0.1) - Math.log(0.001)) + Math.log(0.001));
+          double dt =
+              Math.exp(rng.nextDouble() * (Math.log(0.1) - Math.log(0.001)) + Math.log(0.001));
           dt = Math.max(dt, 1e-4);
           v[i] = (float) (dt + Math.log(-Math.expm1(-dt))); // softplus⁻¹(dt)
         }

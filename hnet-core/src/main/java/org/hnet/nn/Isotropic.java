@@ -28,7 +28,8 @@ public final class Isotropic {
 
   float[] forward(float[] x, SeqLens seqs, Workspace w) {
     float[] residual = x; // the float32 residual stream; each block writes its own buffer
-    for (int i = 0; i < layers.size(); i++) residual = layers.get(i).forward(residual, seqs, w); // (no iterator)
+    for (int i = 0; i < layers.size(); i++)
+      residual = layers.get(i).forward(residual, seqs, w); // (no iterator)
     return rmsnorm.forward(residual, seqs.total(), w);
   }
 
@@ -45,7 +46,8 @@ public final class Isotropic {
 
   float[] prefill(float[] x, SeqLens seqs, Object[] caches, Workspace w) {
     float[] residual = x;
-    for (int i = 0; i < layers.size(); i++) residual = layers.get(i).prefill(residual, seqs, caches[i], w);
+    for (int i = 0; i < layers.size(); i++)
+      residual = layers.get(i).prefill(residual, seqs, caches[i], w);
     return rmsnorm.forward(residual, seqs.total(), w);
   }
 
@@ -56,7 +58,8 @@ public final class Isotropic {
 
   float[] step(float[] x, Object[] caches, boolean[] active, Workspace w) {
     float[] residual = x;
-    for (int i = 0; i < layers.size(); i++) residual = layers.get(i).step(residual, caches[i], active, w);
+    for (int i = 0; i < layers.size(); i++)
+      residual = layers.get(i).step(residual, caches[i], active, w);
     return rmsnorm.forward(residual, active.length, w);
   }
 

@@ -17,8 +17,8 @@ public final class Linear {
 
   /**
    * @param sharedDx null, or the key of an input-gradient slot shared by every Linear built with
-   *     it: for a layer whose dx its caller consumes before any other of them runs backward
-   *     (inside a mixer or an MLP)
+   *     it: for a layer whose dx its caller consumes before any other of them runs backward (inside
+   *     a mixer or an MLP)
    */
   Linear(Params ps, String prefix, int stage, int in, int out, boolean bias, String sharedDx) {
     this.in = in;
@@ -45,7 +45,9 @@ public final class Linear {
     return forward(x, M, Workspace.TRANSIENT);
   }
 
-  /** As {@link #forward(float[], int)}, into this layer's buffer of w (valid until its next use). */
+  /**
+   * As {@link #forward(float[], int)}, into this layer's buffer of w (valid until its next use).
+   */
   float[] forward(float[] x, int M, Workspace w) {
     float[] y = w.floats(ws, M * out);
     Matmul.linearGemm(y, 0, x, 0, weight.data, 0, bias == null ? null : bias.data, 0, M, out, in);
@@ -81,11 +83,15 @@ public final class Linear {
     float[] y = w.floats(ws, R * out);
     if (n > 0) {
       float[] xs = w.floats(rows, n * in), ys = w.floats(rows + 1, n * out);
-      for (int r = 0, i = 0; r < R; r++) if (active[r]) System.arraycopy(x, r * in, xs, in * i++, in);
-      Matmul.linearDecode(ys, 0, xs, 0, weight.data, 0, bias == null ? null : bias.data, 0, n, out, in);
-      for (int r = 0, i = 0; r < R; r++) if (active[r]) System.arraycopy(ys, out * i++, y, r * out, out);
+      for (int r = 0, i = 0; r < R; r++)
+        if (active[r]) System.arraycopy(x, r * in, xs, in * i++, in);
+      Matmul.linearDecode(
+          ys, 0, xs, 0, weight.data, 0, bias == null ? null : bias.data, 0, n, out, in);
+      for (int r = 0, i = 0; r < R; r++)
+        if (active[r]) System.arraycopy(ys, out * i++, y, r * out, out);
     }
-    for (int r = 0; r < R; r++) if (!active[r]) java.util.Arrays.fill(y, r * out, (r + 1) * out, 0f);
+    for (int r = 0; r < R; r++)
+      if (!active[r]) java.util.Arrays.fill(y, r * out, (r + 1) * out, 0f);
     return y;
   }
 
@@ -95,7 +101,18 @@ public final class Linear {
    */
   public float[] backward(float[] dy) {
     int M = savedM;
-    Matmul.linearBackwardWeight(weight.gradBuffer(), 0, bias == null ? null : bias.gradBuffer(), 0, dy, 0, savedX, 0, M, out, in);
+    Matmul.linearBackwardWeight(
+        weight.gradBuffer(),
+        0,
+        bias == null ? null : bias.gradBuffer(),
+        0,
+        dy,
+        0,
+        savedX,
+        0,
+        M,
+        out,
+        in);
     float[] dx = savedWs.floats(dxSlot, M * in);
     Matmul.linearBackwardInput(dx, 0, dy, 0, weight.data, 0, M, out, in, false);
     savedX = null;

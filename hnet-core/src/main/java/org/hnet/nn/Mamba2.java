@@ -25,14 +25,28 @@ public final class Mamba2 implements Mixer {
   public final Linear outProj;
   public final int d, dInner, nHeads, headDim, dState, dConv, convDim, dInProj, chunkSize;
   private final Params.Mode mode;
-  // kept for the backward: in_proj output [T × dInProj], conv output [T × convDim], scan output [T × dInner]
+  // kept for the backward: in_proj output [T × dInProj], conv output [T × convDim], scan output [T
+  // × dInner]
   private float[] savedZxbcdt, savedXbc, savedY;
   private SeqLens savedSeqs;
   private Workspace savedWs;
   // workspace slots: this layer's forward/step activations (from ws), and the backward's
   // temporaries (from bws), shared by every Mamba-2 layer: they die when backward returns
-  private static final int S_IN = 0, S_XBC = 1, S_XS = 2, S_DT = 3, S_B = 4, S_C = 5, S_Y = 6, S_G = 7, SLOTS = 8;
-  private static final int S_DZXBCDT = 0, S_DY = 1, S_SCRATCH = 2, S_RSTD = 3, S_DXBC = 4, BACKWARD_SLOTS = 5;
+  private static final int S_IN = 0,
+      S_XBC = 1,
+      S_XS = 2,
+      S_DT = 3,
+      S_B = 4,
+      S_C = 5,
+      S_Y = 6,
+      S_G = 7,
+      SLOTS = 8;
+  private static final int S_DZXBCDT = 0,
+      S_DY = 1,
+      S_SCRATCH = 2,
+      S_RSTD = 3,
+      S_DXBC = 4,
+      BACKWARD_SLOTS = 5;
   private final int ws, bws;
 
   Mamba2(Params ps, String prefix, int stage, int d, SsmConfig cfg) {
@@ -52,21 +66,27 @@ public final class Mamba2 implements Mixer {
     this.dSkip = ps.take(prefix + ".D", stage, false, nHeads);
     // the projections' input gradients die inside backward (out_proj's) or at once in Block
     // (in_proj's, into norm1's backward): one slot each for all Mamba-2 layers
-    this.inProj = new Linear(ps, prefix + ".in_proj", stage, d, dInProj, false, "Mamba2.in_proj.dx");
+    this.inProj =
+        new Linear(ps, prefix + ".in_proj", stage, d, dInProj, false, "Mamba2.in_proj.dx");
     this.convWeight = ps.take(prefix + ".conv1d.weight", stage, true, convDim, 1, dConv);
     this.convBias = ps.take(prefix + ".conv1d.bias", stage, false, convDim);
     this.normWeight = ps.take(prefix + ".norm.weight", stage, false, dInner);
-    this.outProj = new Linear(ps, prefix + ".out_proj", stage, dInner, d, false, "Mamba2.out_proj.dx");
+    this.outProj =
+        new Linear(ps, prefix + ".out_proj", stage, dInner, d, false, "Mamba2.out_proj.dx");
     this.ws = ps.slots(SLOTS);
     this.bws = ps.sharedSlots("Mamba2.backward", BACKWARD_SLOTS);
   }
 
-  /** Decode state: conv [R × convDim × W] (last W inputs of the conv, oldest first), ssm [R × H × P × N]. */
+  /**
+   * Decode state: conv [R × convDim × W] (last W inputs of the conv, oldest first), ssm [R × H × P
+   * × N].
+   */
   public record Cache(float[] conv, float[] ssm) {}
 
   @Override
   public Object allocate(int rows, int maxLen) {
-    return new Cache(new float[rows * convDim * dConv], new float[rows * nHeads * headDim * dState]);
+    return new Cache(
+        new float[rows * convDim * dConv], new float[rows * nHeads * headDim * dState]);
   }
 
   @Override
@@ -90,7 +110,8 @@ public final class Mamba2 implements Mixer {
     int R = active.length;
     float[] zxbcdt = inProj.step(x, R, active, w); // [R × dInProj]
     float[] in = w.floats(ws + S_IN, R * convDim), xbc = w.floats(ws + S_XBC, R * convDim);
-    for (int r = 0; r < R; r++) System.arraycopy(zxbcdt, r * dInProj + dInner, in, r * convDim, convDim);
+    for (int r = 0; r < R; r++)
+      System.arraycopy(zxbcdt, r * dInProj + dInner, in, r * convDim, convDim);
     Conv1d.step(c.conv(), xbc, in, convWeight.data, convBias.data, R, convDim, dConv, active);
     // the scan step takes x [R × dInner], dt [R × H], B and C [R × N] as separate arrays
     float[] xs = w.floats(ws + S_XS, R * dInner), dt = w.floats(ws + S_DT, R * nHeads);
@@ -103,9 +124,24 @@ public final class Mamba2 implements Mixer {
     }
     // inactive rows are skipped by the kernels: zero them so no stale value reaches the output
     float[] y = w.zeros(ws + S_Y, R * dInner);
-    Ssd.step(c.ssm(), y, xs, dt, dtBias.data, aLog.data, b, cc, dSkip.data, R, nHeads, headDim, dState, active);
+    Ssd.step(
+        c.ssm(),
+        y,
+        xs,
+        dt,
+        dtBias.data,
+        aLog.data,
+        b,
+        cc,
+        dSkip.data,
+        R,
+        nHeads,
+        headDim,
+        dState,
+        active);
     float[] g = w.floats(ws + S_G, R * dInner);
-    Ops.gatedRmsnorm(g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, R, dInner, RMSNorm.EPS);
+    Ops.gatedRmsnorm(
+        g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, R, dInner, RMSNorm.EPS);
     return outProj.step(g, R, active, w);
   }
 
@@ -122,15 +158,52 @@ public final class Mamba2 implements Mixer {
   private float[] forward(float[] x, SeqLens seqs, Cache cache, Workspace w) {
     int T = seqs.total();
     float[] zxbcdt = inProj.forward(x, T, w); // [T × dInProj] = [z | xBC | dt]
-    float[] xbc = w.floats(ws + S_XBC, T * convDim); // [T × convDim] = [x | B | C] after conv + SiLU
-    Conv1d.causalSilu(xbc, 0, convDim, zxbcdt, dInner, dInProj, convWeight.data, convBias.data,
-        seqs.cu(), seqs.count(), convDim, dConv, cache == null ? null : cache.conv());
+    float[] xbc =
+        w.floats(ws + S_XBC, T * convDim); // [T × convDim] = [x | B | C] after conv + SiLU
+    Conv1d.causalSilu(
+        xbc,
+        0,
+        convDim,
+        zxbcdt,
+        dInner,
+        dInProj,
+        convWeight.data,
+        convBias.data,
+        seqs.cu(),
+        seqs.count(),
+        convDim,
+        dConv,
+        cache == null ? null : cache.conv());
     float[] y = w.floats(ws + S_Y, T * dInner); // [T × H × P]
-    Ssd.scan(y, 0, dInner, xbc, 0, convDim, zxbcdt, 2 * dInner + 2 * dState, dInProj,
-        dtBias.data, aLog.data, xbc, dInner, convDim, xbc, dInner + dState, convDim, dSkip.data,
-        seqs.cu(), seqs.count(), nHeads, headDim, dState, chunkSize, cache == null ? null : cache.ssm());
+    Ssd.scan(
+        y,
+        0,
+        dInner,
+        xbc,
+        0,
+        convDim,
+        zxbcdt,
+        2 * dInner + 2 * dState,
+        dInProj,
+        dtBias.data,
+        aLog.data,
+        xbc,
+        dInner,
+        convDim,
+        xbc,
+        dInner + dState,
+        convDim,
+        dSkip.data,
+        seqs.cu(),
+        seqs.count(),
+        nHeads,
+        headDim,
+        dState,
+        chunkSize,
+        cache == null ? null : cache.ssm());
     float[] g = w.floats(ws + S_G, T * dInner);
-    Ops.gatedRmsnorm(g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS);
+    Ops.gatedRmsnorm(
+        g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS);
     if (mode.training) {
       savedZxbcdt = zxbcdt;
       savedXbc = xbc;
@@ -147,22 +220,90 @@ public final class Mamba2 implements Mixer {
     Workspace w = savedWs;
     int T = seqs.total();
     float[] dg = outProj.backward(dout); // [T × dInner]
-    // ∂L/∂(in_proj output), filled column range by column range: z, then xBC (via the conv), then dt
+    // ∂L/∂(in_proj output), filled column range by column range: z, then xBC (via the conv), then
+    // dt
     float[] dZxbcdt = w.floats(bws + S_DZXBCDT, T * dInProj);
     float[] dy = w.floats(bws + S_DY, T * dInner);
-    Ops.gatedRmsnormBackward(dy, 0, dInner, dZxbcdt, 0, dInProj, normWeight.gradBuffer(), dg,
-        savedY, 0, dInner, savedZxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS,
-        w.floats(bws + S_SCRATCH, T * dInner), w.floats(bws + S_RSTD, T));
+    Ops.gatedRmsnormBackward(
+        dy,
+        0,
+        dInner,
+        dZxbcdt,
+        0,
+        dInProj,
+        normWeight.gradBuffer(),
+        dg,
+        savedY,
+        0,
+        dInner,
+        savedZxbcdt,
+        0,
+        dInProj,
+        normWeight.data,
+        T,
+        dInner,
+        RMSNorm.EPS,
+        w.floats(bws + S_SCRATCH, T * dInner),
+        w.floats(bws + S_RSTD, T));
     float[] dXbc = w.floats(bws + S_DXBC, T * convDim); // ∂L/∂[x | B | C] after the conv
-    SsdBackward.scanBackward(dXbc, 0, convDim, dZxbcdt, 2 * dInner + 2 * dState, dInProj, dtBias.gradBuffer(), aLog.gradBuffer(),
-        dXbc, dInner, convDim, dXbc, dInner + dState, convDim, dSkip.gradBuffer(),
-        dy, 0, dInner,
-        savedXbc, 0, convDim, savedZxbcdt, 2 * dInner + 2 * dState, dInProj, dtBias.data, aLog.data,
-        savedXbc, dInner, convDim, savedXbc, dInner + dState, convDim, dSkip.data,
-        seqs.cu(), seqs.count(), nHeads, headDim, dState, chunkSize);
-    Conv1dBackward.causalSiluBackward(dZxbcdt, dInner, dInProj, convWeight.gradBuffer(), convBias.gradBuffer(),
-        dXbc, 0, convDim, savedZxbcdt, dInner, dInProj, convWeight.data, convBias.data,
-        seqs.cu(), seqs.count(), convDim, dConv);
+    SsdBackward.scanBackward(
+        dXbc,
+        0,
+        convDim,
+        dZxbcdt,
+        2 * dInner + 2 * dState,
+        dInProj,
+        dtBias.gradBuffer(),
+        aLog.gradBuffer(),
+        dXbc,
+        dInner,
+        convDim,
+        dXbc,
+        dInner + dState,
+        convDim,
+        dSkip.gradBuffer(),
+        dy,
+        0,
+        dInner,
+        savedXbc,
+        0,
+        convDim,
+        savedZxbcdt,
+        2 * dInner + 2 * dState,
+        dInProj,
+        dtBias.data,
+        aLog.data,
+        savedXbc,
+        dInner,
+        convDim,
+        savedXbc,
+        dInner + dState,
+        convDim,
+        dSkip.data,
+        seqs.cu(),
+        seqs.count(),
+        nHeads,
+        headDim,
+        dState,
+        chunkSize);
+    Conv1dBackward.causalSiluBackward(
+        dZxbcdt,
+        dInner,
+        dInProj,
+        convWeight.gradBuffer(),
+        convBias.gradBuffer(),
+        dXbc,
+        0,
+        convDim,
+        savedZxbcdt,
+        dInner,
+        dInProj,
+        convWeight.data,
+        convBias.data,
+        seqs.cu(),
+        seqs.count(),
+        convDim,
+        dConv);
     savedZxbcdt = savedXbc = savedY = null;
     savedWs = null;
     return inProj.backward(dZxbcdt);

@@ -1,8 +1,8 @@
 package org.hnet.nn;
 
 /**
- * The sequence mixer of a block: Mamba-2 or causal attention, over packed sequences. The forms
- * with a {@link Workspace} write their result (and temporaries) into the mixer's buffers of that
+ * The sequence mixer of a block: Mamba-2 or causal attention, over packed sequences. The forms with
+ * a {@link Workspace} write their result (and temporaries) into the mixer's buffers of that
  * workspace, valid until the mixer's next use of it; the others allocate.
  */
 public sealed interface Mixer permits Mamba2, CausalMHA {
@@ -25,7 +25,10 @@ public sealed interface Mixer permits Mamba2, CausalMHA {
 
   float[] prefill(float[] x, SeqLens seqs, Object cache, Workspace w);
 
-  /** One position for each of R rows: x [R × d] → [R × d]; rows with active[r] false keep their cache. */
+  /**
+   * One position for each of R rows: x [R × d] → [R × d]; rows with active[r] false keep their
+   * cache.
+   */
   float[] step(float[] x, Object cache, boolean[] active);
 
   float[] step(float[] x, Object cache, boolean[] active, Workspace w);

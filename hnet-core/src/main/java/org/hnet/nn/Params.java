@@ -11,6 +11,7 @@ import java.util.function.Function;
 public final class Params {
   private final Function<String, float[]> values;
   private final Map<String, Param> byName = new LinkedHashMap<>();
+
   /** Shared by every module built from these Params: whether forward keeps what backward needs. */
   final Mode mode = new Mode();
 
@@ -19,7 +20,10 @@ public final class Params {
     boolean training;
   }
 
-  /** @param values the float32 values of a parameter by its official name (never null for a known name) */
+  /**
+   * @param values the float32 values of a parameter by its official name (never null for a known
+   *     name)
+   */
   public Params(Function<String, float[]> values) {
     this.values = values;
   }
@@ -28,16 +32,20 @@ public final class Params {
     float[] v = values.apply(name);
     if (v == null) throw new IllegalStateException("no value for parameter " + name);
     if (v.length != Param.numel(shape)) {
-      throw new IllegalStateException(name + ": " + v.length + " values, expected " + Param.numel(shape));
+      throw new IllegalStateException(
+          name + ": " + v.length + " values, expected " + Param.numel(shape));
     }
     Param p = new Param(name, shape, v, weightDecay, stage);
-    if (byName.putIfAbsent(name, p) != null) throw new IllegalStateException("parameter built twice: " + name);
+    if (byName.putIfAbsent(name, p) != null)
+      throw new IllegalStateException("parameter built twice: " + name);
     return p;
   }
 
   private int slots;
 
-  /** Reserves n consecutive workspace slots for a module (see {@link Workspace}); returns the first. */
+  /**
+   * Reserves n consecutive workspace slots for a module (see {@link Workspace}); returns the first.
+   */
   int slots(int n) {
     int first = slots;
     slots += n;
@@ -52,7 +60,9 @@ public final class Params {
    */
   int sharedSlots(String key, int n) {
     int[] s = shared.computeIfAbsent(key, k -> new int[] {slots(n), n});
-    if (s[1] != n) throw new IllegalStateException("shared slots " + key + ": " + s[1] + " reserved, " + n + " asked");
+    if (s[1] != n)
+      throw new IllegalStateException(
+          "shared slots " + key + ": " + s[1] + " reserved, " + n + " asked");
     return s[0];
   }
 

@@ -49,7 +49,23 @@ public final class RMSNorm {
   public float[] backward(float[] dy, float[] plus) {
     int M = savedM;
     float[] dx = savedWs.floats(ws + 1, M * d);
-    Ops.rmsnormBackward(dx, 0, d, false, plus, weight.gradBuffer(), dy, 0, d, savedX, 0, d, weight.data, M, d, EPS,
+    Ops.rmsnormBackward(
+        dx,
+        0,
+        d,
+        false,
+        plus,
+        weight.gradBuffer(),
+        dy,
+        0,
+        d,
+        savedX,
+        0,
+        d,
+        weight.data,
+        M,
+        d,
+        EPS,
         savedWs.floats(ws + 2, M));
     savedX = null;
     savedWs = null;

@@ -3,9 +3,9 @@ package org.hnet.nn;
 import java.util.List;
 
 /**
- * The dynamic-chunking router (paper eq. 4): p_t = ½(1 − cos(W_q h_{t−1}, W_k h_t)), clamped to
- * [0, 1], forced to 1 at every sequence start; b_t = [p_t > 0.5] (strict, as argmax over (1−p, p)
- * picks the first on a tie).
+ * The dynamic-chunking router (paper eq. 4): p_t = ½(1 − cos(W_q h_{t−1}, W_k h_t)), clamped to [0,
+ * 1], forced to 1 at every sequence start; b_t = [p_t > 0.5] (strict, as argmax over (1−p, p) picks
+ * the first on a tie).
  */
 public final class RoutingModule {
   public final Linear qProj;
@@ -19,8 +19,16 @@ public final class RoutingModule {
   private Workspace savedWs;
   // workspace slots (from ws): norms of q and k [T], the decisions p, mask, selected [T] (exact
   // length: they leave in the Output, parked in S_OUT), sequence starts [T], ∂q and ∂k [T × d]
-  private static final int S_QNORM = 0, S_KNORM = 1, S_P = 2, S_MASK = 3, S_SEL = 4, S_START = 5, S_DQ = 6, S_DK = 7,
-      S_OUT = 8, SLOTS = 9;
+  private static final int S_QNORM = 0,
+      S_KNORM = 1,
+      S_P = 2,
+      S_MASK = 3,
+      S_SEL = 4,
+      S_START = 5,
+      S_DQ = 6,
+      S_DK = 7,
+      S_OUT = 8,
+      SLOTS = 9;
   private final int ws;
 
   RoutingModule(Params ps, String prefix, int stage, int d) {
@@ -32,7 +40,8 @@ public final class RoutingModule {
   }
 
   /** The routing decision of one stage over its packed sequence. */
-  public record Output(float[] boundaryProb, boolean[] boundaryMask, float[] selectedProbs, SeqLens seqs) {
+  public record Output(
+      float[] boundaryProb, boolean[] boundaryMask, float[] selectedProbs, SeqLens seqs) {
     public int boundaries() {
       int n = 0;
       for (boolean b : boundaryMask) if (b) n++;
@@ -45,8 +54,8 @@ public final class RoutingModule {
   }
 
   /**
-   * The decisions over the packed sequence h [T × d]; the output's arrays are this router's
-   * buffers of w (exactly T long), valid until its next use of w.
+   * The decisions over the packed sequence h [T × d]; the output's arrays are this router's buffers
+   * of w (exactly T long), valid until its next use of w.
    */
   Output forward(float[] h, SeqLens seqs, Workspace w) {
     int T = seqs.total();
@@ -85,10 +94,16 @@ public final class RoutingModule {
     return output(w, p, mask, sel, seqs);
   }
 
-  /** The Output of these arrays: the one parked in w when it holds the same ones (no allocation in steady state). */
+  /**
+   * The Output of these arrays: the one parked in w when it holds the same ones (no allocation in
+   * steady state).
+   */
   private Output output(Workspace w, float[] p, boolean[] mask, float[] sel, SeqLens seqs) {
-    if (w.object(ws + S_OUT) instanceof Output o && o.boundaryProb() == p && o.boundaryMask() == mask
-        && o.selectedProbs() == sel && o.seqs().equals(seqs)) {
+    if (w.object(ws + S_OUT) instanceof Output o
+        && o.boundaryProb() == p
+        && o.boundaryMask() == mask
+        && o.selectedProbs() == sel
+        && o.seqs().equals(seqs)) {
       return o;
     }
     Output o = new Output(p, mask, sel, seqs);
@@ -123,7 +138,10 @@ public final class RoutingModule {
     return dh;
   }
 
-  /** Decode state: the last hidden state of every row [R × d] and whether the row has seen a position. */
+  /**
+   * Decode state: the last hidden state of every row [R × d] and whether the row has seen a
+   * position.
+   */
   public record Cache(float[] last, boolean[] seen) {}
 
   public Cache allocate(int rows) {
@@ -141,14 +159,17 @@ public final class RoutingModule {
 
   /**
    * One position of R rows (the reference's RoutingModule.step): p = ½(1 − cos(W_q h_prev, W_k h))
-   * against the row's previous hidden state, 1 for a row's first position. Inactive rows: p = 0,
-   * no boundary, cache untouched; with no row active, h is not read (it may be null).
+   * against the row's previous hidden state, 1 for a row's first position. Inactive rows: p = 0, no
+   * boundary, cache untouched; with no row active, h is not read (it may be null).
    */
   public Output step(float[] h, Cache c, boolean[] active) {
     return step(h, c, active, Workspace.TRANSIENT);
   }
 
-  /** As {@link #step(float[], Cache, boolean[])}; the output (arrays and record) is reused by the next step in w. */
+  /**
+   * As {@link #step(float[], Cache, boolean[])}; the output (arrays and record) is reused by the
+   * next step in w.
+   */
   Output step(float[] h, Cache c, boolean[] active, Workspace w) {
     int R = active.length;
     float[] q = null, k = null;
@@ -180,8 +201,11 @@ public final class RoutingModule {
       System.arraycopy(h, r * d, c.last(), r * d, d);
       c.seen()[r] = true;
     }
-    if (w.object(ws + S_OUT) instanceof Output o && o.boundaryProb() == p && o.boundaryMask() == mask
-        && o.selectedProbs() == sel && o.seqs().count() == R) {
+    if (w.object(ws + S_OUT) instanceof Output o
+        && o.boundaryProb() == p
+        && o.boundaryMask() == mask
+        && o.selectedProbs() == sel
+        && o.seqs().count() == R) {
       return o;
     }
     Output o = new Output(p, mask, sel, SeqLens.uniform(R, 1));
@@ -228,7 +252,9 @@ public final class RoutingModule {
     return start;
   }
 
-  /** Normalises the rows of v in place and writes their norms max(||v||, 1e-12) into norms [≥ T]. */
+  /**
+   * Normalises the rows of v in place and writes their norms max(||v||, 1e-12) into norms [≥ T].
+   */
   private float[] normalizeRows(float[] v, int T, float[] norms) {
     for (int t = 0; t < T; t++) {
       double ss = 0;

@@ -9,9 +9,11 @@ import java.util.Arrays;
  */
 public record SeqLens(int[] cu) {
   public SeqLens {
-    if (cu.length < 1 || cu[0] != 0) throw new IllegalArgumentException("cu_seqlens must start at 0: " + Arrays.toString(cu));
+    if (cu.length < 1 || cu[0] != 0)
+      throw new IllegalArgumentException("cu_seqlens must start at 0: " + Arrays.toString(cu));
     for (int i = 1; i < cu.length; i++) {
-      if (cu[i] < cu[i - 1]) throw new IllegalArgumentException("cu_seqlens must not decrease: " + Arrays.toString(cu));
+      if (cu[i] < cu[i - 1])
+        throw new IllegalArgumentException("cu_seqlens must not decrease: " + Arrays.toString(cu));
     }
   }
 

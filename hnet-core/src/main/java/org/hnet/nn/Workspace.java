@@ -15,11 +15,11 @@ import java.util.Arrays;
  * allocates a fresh zeroed array for every request, so that a model can serve several threads at
  * once.
  *
- * <p>Buffers are capacity-based: {@link #floats} returns an array of <em>at least</em> n floats,
- * so users pass explicit lengths and never use {@code array.length}; the exceptions are
- * {@link #exactFloats}/{@link #exactBools}, for arrays that leave the model (logits, routing
- * decisions) and are read by their length. A buffer is reused by the next call that asks for the
- * same slot, so a module may keep its own slots' arrays for its backward, but no longer.
+ * <p>Buffers are capacity-based: {@link #floats} returns an array of <em>at least</em> n floats, so
+ * users pass explicit lengths and never use {@code array.length}; the exceptions are {@link
+ * #exactFloats}/{@link #exactBools}, for arrays that leave the model (logits, routing decisions)
+ * and are read by their length. A buffer is reused by the next call that asks for the same slot, so
+ * a module may keep its own slots' arrays for its backward, but no longer.
  *
  * <p>Public only as an opaque handle in the module signatures ({@link Mixer}); built and read
  * inside this package.
@@ -29,8 +29,10 @@ public final class Workspace {
   static final Workspace TRANSIENT = new Workspace(0, false, false);
 
   private final boolean retain;
+
   /** Whether the arrays that leave the model (exact*) and the parked objects are kept too. */
   private final boolean retainOutputs;
+
   private float[][] floats;
   private boolean[][] bools;
   private int[][] ints;
@@ -103,7 +105,9 @@ public final class Workspace {
     return a;
   }
 
-  /** The object a module parked in this slot (null on a transient workspace or before the first). */
+  /**
+   * The object a module parked in this slot (null on a transient workspace or before the first).
+   */
   Object object(int slot) {
     return retainOutputs && slot < objects.length ? objects[slot] : null;
   }
@@ -123,7 +127,10 @@ public final class Workspace {
     return b;
   }
 
-  /** First allocation exact; a buffer that has to grow (lengths that vary batch to batch) gets 1/8 headroom. */
+  /**
+   * First allocation exact; a buffer that has to grow (lengths that vary batch to batch) gets 1/8
+   * headroom.
+   */
   private static int grown(int have, int n) {
     return have == 0 ? n : (int) Math.min(Integer.MAX_VALUE - 8, Math.max(n, n + (long) n / 8));
   }

@@ -15,8 +15,12 @@ public final class Tensor {
     long n = numel(shape);
     if (offset < 0 || offset + n > data.length) {
       throw new IllegalArgumentException(
-          "tensor of shape " + Arrays.toString(shape) + " at offset " + offset
-              + " does not fit an array of " + data.length);
+          "tensor of shape "
+              + Arrays.toString(shape)
+              + " at offset "
+              + offset
+              + " does not fit an array of "
+              + data.length);
     }
     this.data = data;
     this.offset = offset;
@@ -30,7 +34,12 @@ public final class Tensor {
   public static Tensor of(float[] data, int... shape) {
     if (numel(shape) != data.length) {
       throw new IllegalArgumentException(
-          "shape " + Arrays.toString(shape) + " needs " + numel(shape) + " values, got " + data.length);
+          "shape "
+              + Arrays.toString(shape)
+              + " needs "
+              + numel(shape)
+              + " values, got "
+              + data.length);
     }
     return new Tensor(data, 0, shape);
   }
@@ -59,7 +68,8 @@ public final class Tensor {
   public static long numel(int... shape) {
     long n = 1;
     for (int s : shape) {
-      if (s < 0) throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+      if (s < 0)
+        throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
       n *= s;
     }
     return n;

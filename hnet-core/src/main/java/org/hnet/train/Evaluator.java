@@ -19,20 +19,36 @@ public final class Evaluator {
   private Evaluator() {}
 
   /** The result of an evaluation. */
-  public record Result(double bpb, long bytes, double[] compression, double[] boundaryRate,
+  public record Result(
+      double bpb,
+      long bytes,
+      double[] compression,
+      double[] boundaryRate,
       ChunkStats.Alignment[] alignment) {
     public String toJson() {
       StringBuilder sb = new StringBuilder();
-      sb.append("{\"bpb\": ").append(json(bpb)).append(", \"bytes\": ").append(bytes).append(", \"stages\": [");
+      sb.append("{\"bpb\": ")
+          .append(json(bpb))
+          .append(", \"bytes\": ")
+          .append(bytes)
+          .append(", \"stages\": [");
       for (int s = 0; s < compression.length; s++) {
         if (s > 0) sb.append(", ");
-        sb.append("{\"compression\": ").append(json(compression[s])).append(", \"boundary_rate\": ").append(json(boundaryRate[s]));
+        sb.append("{\"compression\": ")
+            .append(json(compression[s]))
+            .append(", \"boundary_rate\": ")
+            .append(json(boundaryRate[s]));
         ChunkStats.Alignment a = alignment[s];
         if (a != null) {
-          sb.append(", \"word_alignment\": {\"precision\": ").append(json(a.precision()))
-              .append(", \"recall\": ").append(json(a.recall()))
-              .append(", \"baseline_precision\": ").append(json(a.baselinePrecision()))
-              .append(", \"baseline_recall\": ").append(json(a.baselineRecall())).append('}');
+          sb.append(", \"word_alignment\": {\"precision\": ")
+              .append(json(a.precision()))
+              .append(", \"recall\": ")
+              .append(json(a.recall()))
+              .append(", \"baseline_precision\": ")
+              .append(json(a.baselinePrecision()))
+              .append(", \"baseline_recall\": ")
+              .append(json(a.baselineRecall()))
+              .append('}');
         }
         sb.append('}');
       }
@@ -69,7 +85,8 @@ public final class Evaluator {
         positions[s] += r.boundaryProb().length;
         boundaries[s] += r.boundaries();
       }
-      if (n > 0) addWords(b, RoutingModule.byteLevel(out.routing(), b.tokens().length).boundaries());
+      if (n > 0)
+        addWords(b, RoutingModule.byteLevel(out.routing(), b.tokens().length).boundaries());
     }
 
     /**
@@ -105,8 +122,14 @@ public final class Evaluator {
         rate[s] = positions[s] == 0 ? Double.NaN : (double) boundaries[s] / positions[s];
       }
       ChunkStats.Alignment[] align = new ChunkStats.Alignment[n];
-      for (int s = 0; s < n; s++) align[s] = words[s] != null && words[s].applies() ? words[s].result() : null;
-      return new Result(predicted == 0 ? Double.NaN : nats / predicted / Math.log(2), predicted, compression, rate, align);
+      for (int s = 0; s < n; s++)
+        align[s] = words[s] != null && words[s].applies() ? words[s].result() : null;
+      return new Result(
+          predicted == 0 ? Double.NaN : nats / predicted / Math.log(2),
+          predicted,
+          compression,
+          rate,
+          align);
     }
   }
 
@@ -115,8 +138,14 @@ public final class Evaluator {
     return evaluate(lm, batches, maxBatches, null);
   }
 
-  /** As {@link #evaluate(HNetForCausalLM, Iterable, int)}, handing every batch and its output to {@code each}. */
-  public static Result evaluate(HNetForCausalLM lm, Iterable<Batch> batches, int maxBatches,
+  /**
+   * As {@link #evaluate(HNetForCausalLM, Iterable, int)}, handing every batch and its output to
+   * {@code each}.
+   */
+  public static Result evaluate(
+      HNetForCausalLM lm,
+      Iterable<Batch> batches,
+      int maxBatches,
       java.util.function.BiConsumer<Batch, HNetForCausalLM.Output> each) {
     Accumulator acc = new Accumulator();
     int seen = 0;
@@ -126,7 +155,11 @@ public final class Evaluator {
       HNetForCausalLM.Output out = lm.forward(b.tokens(), seqs);
       long count = 0;
       for (int t : b.targets()) if (t >= 0) count++;
-      double mean = count == 0 ? 0 : CrossEntropy.forwardBackward(out.logits(), b.targets(), seqs.total(), lm.vocab, null);
+      double mean =
+          count == 0
+              ? 0
+              : CrossEntropy.forwardBackward(
+                  out.logits(), b.targets(), seqs.total(), lm.vocab, null);
       acc.add(b, mean, count, out);
       if (each != null) each.accept(b, out);
     }

@@ -48,18 +48,23 @@ import org.hnet.nn.Param;
  * and removes {@code checkpoint.old} (its {@code state.json} first, so a half-removed directory is
  * never taken for a checkpoint). After a kill anywhere in between, the newest committed directory
  * of the three is the one to resume from; {@link #load} finds it and validates it completely
- * without changing anything, and {@link #settle} makes it {@code checkpoint/} again once the
- * caller has accepted it. Directory entries are forced to disk after every rename.
+ * without changing anything, and {@link #settle} makes it {@code checkpoint/} again once the caller
+ * has accepted it. Directory entries are forced to disk after every rename.
  */
 public final class RunDir {
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** The marker of a run directory made by hnet. */
   public static final String MARKER = ".hnet-run";
+
   /** The files of a checkpoint; nothing else in a checkpoint directory is ever removed. */
   private static final List<String> CHECKPOINT_FILES =
       List.of("state.json", "config.json", "model.safetensors", "optimizer.safetensors");
 
-  /** For tests: called at each step of a checkpoint swap with its name; may throw to simulate a kill. */
+  /**
+   * For tests: called at each step of a checkpoint swap with its name; may throw to simulate a
+   * kill.
+   */
   static Consumer<String> crashPoint = step -> {};
 
   public final Path root;
@@ -76,37 +81,48 @@ public final class RunDir {
    */
   public static RunDir create(Path root) {
     RunDir run = new RunDir(root);
-    if (Files.exists(root, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+    if (Files.exists(root, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
       throw new HNetException(root + ": exists and is not a directory: give a new or empty --out");
     }
     if (run.committed().size() > 0) {
-      throw new HNetException(root + " already holds a training run: use --resume to continue it, or another --out");
+      throw new HNetException(
+          root + " already holds a training run: use --resume to continue it, or another --out");
     }
     if (!Files.exists(root.resolve(MARKER))) {
       // without the marker every entry is someone else's, whatever its name
       List<String> entries = run.entries();
       if (!entries.isEmpty()) {
-        throw new HNetException(root + ": not empty and not a training run of hnet (it holds " + String.join(", ", entries)
-            + "): give a new or empty --out");
+        throw new HNetException(
+            root
+                + ": not empty and not a training run of hnet (it holds "
+                + String.join(", ", entries)
+                + "): give a new or empty --out");
       }
     }
     try {
       Files.createDirectories(root);
       if (!Files.exists(root.resolve(MARKER))) {
-        AtomicFile.write(root.resolve(MARKER), "a training run of hnet-java\n".getBytes(StandardCharsets.UTF_8));
+        AtomicFile.write(
+            root.resolve(MARKER), "a training run of hnet-java\n".getBytes(StandardCharsets.UTF_8));
       }
       Files.deleteIfExists(run.metrics()); // an earlier attempt's, without a checkpoint
-      for (String d : new String[] {"checkpoint.tmp", "checkpoint.old", "checkpoint"}) run.removeCheckpoint(root.resolve(d));
+      for (String d : new String[] {"checkpoint.tmp", "checkpoint.old", "checkpoint"})
+        run.removeCheckpoint(root.resolve(d));
     } catch (IOException e) {
       throw new HNetException(root + ": cannot create the run directory: " + e.getMessage(), e);
     }
     return run;
   }
 
-  /** Undoes {@link #create} of a directory that did not exist: removes hnet's files and the directory if then empty. */
+  /**
+   * Undoes {@link #create} of a directory that did not exist: removes hnet's files and the
+   * directory if then empty.
+   */
   void removeNew() {
     try {
-      for (String f : new String[] {"data-index.bin", "options.json", "data.txt", "metrics.jsonl", MARKER}) {
+      for (String f :
+          new String[] {"data-index.bin", "options.json", "data.txt", "metrics.jsonl", MARKER}) {
         Files.deleteIfExists(root.resolve(f));
       }
       try (Stream<Path> left = Files.list(root)) {
@@ -172,7 +188,12 @@ public final class RunDir {
   /** The state saved with a checkpoint besides the tensors. */
   public record State(long step, String dataState, long trainedBytes) {}
 
-  public void save(HNetConfig cfg, HNetForCausalLM lm, Map<String, float[]> optimizerState, long optimizerSteps, State state) {
+  public void save(
+      HNetConfig cfg,
+      HNetForCausalLM lm,
+      Map<String, float[]> optimizerState,
+      long optimizerSteps,
+      State state) {
     Path tmp = root.resolve("checkpoint.tmp");
     try {
       removeCheckpoint(tmp);
@@ -184,12 +205,18 @@ public final class RunDir {
         Param p = e.getKey().equals("lm_head.weight") ? lm.lmHead : lm.parameters.get(e.getKey());
         model.put(e.getKey(), TensorData.ofFloats(e.getValue(), p.data));
       }
-      SafeTensors.write(tmp.resolve("model.safetensors"), model, ordered("format", "pt", "step", Long.toString(state.step())));
+      SafeTensors.write(
+          tmp.resolve("model.safetensors"),
+          model,
+          ordered("format", "pt", "step", Long.toString(state.step())));
       Map<String, TensorData> opt = new LinkedHashMap<>();
       for (Map.Entry<String, float[]> e : optimizerState.entrySet()) {
         opt.put(e.getKey(), TensorData.ofFloats(new int[] {e.getValue().length}, e.getValue()));
       }
-      SafeTensors.write(tmp.resolve("optimizer.safetensors"), opt, ordered("steps", Long.toString(optimizerSteps)));
+      SafeTensors.write(
+          tmp.resolve("optimizer.safetensors"),
+          opt,
+          ordered("steps", Long.toString(optimizerSteps)));
       ObjectNode s = JSON.createObjectNode();
       s.put("step", state.step());
       s.put("trained_bytes", state.trainedBytes());
@@ -197,7 +224,8 @@ public final class RunDir {
       s.set("data", JSON.readTree(state.dataState()));
       crashPoint.accept("files written");
       // the commit record, last
-      writeString(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
+      writeString(
+          tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
       AtomicFile.forceDirectory(tmp);
       crashPoint.accept("committed");
       swapIn(tmp);
@@ -228,31 +256,42 @@ public final class RunDir {
    * is left alone, and then so is the directory, which is an error (it would block the next swap).
    */
   private void removeCheckpoint(Path dir) throws IOException {
-    if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+    if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       // a link or a file where hnet keeps a checkpoint directory: never followed, never removed
-      throw new HNetException(dir + ": is not a directory (a link?); hnet keeps checkpoints there: move it away");
+      throw new HNetException(
+          dir + ": is not a directory (a link?); hnet keeps checkpoints there: move it away");
     }
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return;
     for (String f : CHECKPOINT_FILES) Files.deleteIfExists(dir.resolve(f));
     try (Stream<Path> left = Files.list(dir)) {
       for (Path p : left.toList()) {
         String n = p.getFileName().toString();
-        if (n.startsWith(".") && n.endsWith(".tmp")) Files.deleteIfExists(p); // a temporary file of ours
+        if (n.startsWith(".") && n.endsWith(".tmp"))
+          Files.deleteIfExists(p); // a temporary file of ours
       }
     }
     try (Stream<Path> left = Files.list(dir)) {
       List<String> other = left.map(p -> p.getFileName().toString()).sorted().toList();
       if (!other.isEmpty()) {
-        throw new HNetException(dir + ": holds files hnet did not write (" + String.join(", ", other)
-            + "); move them out and run again");
+        throw new HNetException(
+            dir
+                + ": holds files hnet did not write ("
+                + String.join(", ", other)
+                + "); move them out and run again");
       }
     }
     Files.delete(dir);
   }
 
   /** A loaded checkpoint. */
-  public record Loaded(Path dir, HNetConfig config, HNetForCausalLM model, Map<String, float[]> optimizerState,
-      long optimizerSteps, State state) {}
+  public record Loaded(
+      Path dir,
+      HNetConfig config,
+      HNetForCausalLM model,
+      Map<String, float[]> optimizerState,
+      long optimizerSteps,
+      State state) {}
 
   /**
    * Loads the newest committed checkpoint and checks every file of it (model, optimizer state,
@@ -262,19 +301,29 @@ public final class RunDir {
     Path dir = latestCheckpoint();
     if (dir == null) throw new HNetException(root + ": no checkpoint to resume from");
     for (String f : CHECKPOINT_FILES) {
-      if (!Files.isRegularFile(dir.resolve(f))) throw new HNetException(dir.resolve(f) + ": missing from the checkpoint");
+      if (!Files.isRegularFile(dir.resolve(f)))
+        throw new HNetException(dir.resolve(f) + ": missing from the checkpoint");
     }
     HNetForCausalLM lm = HNetForCausalLM.load(dir);
     Map<String, float[]> opt = new LinkedHashMap<>();
     Path optFile = dir.resolve("optimizer.safetensors");
-    for (Map.Entry<String, TensorData> e : SafeTensors.read(optFile).entrySet()) opt.put(e.getKey(), e.getValue().toFloats());
-    long optSteps = nonNegative(SafeTensors.readMetadata(optFile).get("steps"), optFile + ": metadata 'steps'");
+    for (Map.Entry<String, TensorData> e : SafeTensors.read(optFile).entrySet())
+      opt.put(e.getKey(), e.getValue().toFloats());
+    long optSteps =
+        nonNegative(SafeTensors.readMetadata(optFile).get("steps"), optFile + ": metadata 'steps'");
     JsonNode s = readJson(dir.resolve("state.json"));
     State st = readState(dir.resolve("state.json"));
     long stateOptSteps = integer(s, "optimizer_steps", dir.resolve("state.json"));
     if (stateOptSteps != optSteps || optSteps != st.step()) {
-      throw new HNetException(dir + ": state.json (step " + st.step() + ", optimizer_steps " + stateOptSteps
-          + ") and optimizer.safetensors (steps " + optSteps + ") disagree");
+      throw new HNetException(
+          dir
+              + ": state.json (step "
+              + st.step()
+              + ", optimizer_steps "
+              + stateOptSteps
+              + ") and optimizer.safetensors (steps "
+              + optSteps
+              + ") disagree");
     }
     return new Loaded(dir, lm.config, lm, opt, optSteps, st);
   }
@@ -299,7 +348,8 @@ public final class RunDir {
       removeCheckpoint(root.resolve("checkpoint.old"));
       // a run made before the marker existed: its checkpoint makes it hnet's
       if (!Files.exists(root.resolve(MARKER))) {
-        AtomicFile.write(root.resolve(MARKER), "a training run of hnet-java\n".getBytes(StandardCharsets.UTF_8));
+        AtomicFile.write(
+            root.resolve(MARKER), "a training run of hnet-java\n".getBytes(StandardCharsets.UTF_8));
       }
       AtomicFile.forceDirectory(root);
     } catch (IOException e) {
@@ -312,7 +362,8 @@ public final class RunDir {
     long step = integer(s, "step", file), bytes = integer(s, "trained_bytes", file);
     JsonNode data = s.get("data");
     if (data == null || !data.isObject()) throw new HNetException(file + ": no 'data' object");
-    org.hnet.train.data.DataState.fromJson(data.toString()); // checked now, not after something was changed
+    org.hnet.train.data.DataState.fromJson(
+        data.toString()); // checked now, not after something was changed
     return new State(step, data.toString(), bytes);
   }
 
@@ -322,7 +373,8 @@ public final class RunDir {
       if (n == null || !n.isObject()) throw new HNetException(file + ": not a JSON object");
       return n;
     } catch (IOException e) {
-      throw new HNetException(file + ": unreadable: " + e.getMessage().lines().findFirst().orElse(""), e);
+      throw new HNetException(
+          file + ": unreadable: " + e.getMessage().lines().findFirst().orElse(""), e);
     }
   }
 
@@ -341,20 +393,32 @@ public final class RunDir {
     } catch (NumberFormatException | NullPointerException e) {
       // reported below
     }
-    throw new HNetException(what + " must be a non-negative integer, got " + (text == null ? "nothing" : "'" + text + "'"));
+    throw new HNetException(
+        what
+            + " must be a non-negative integer, got "
+            + (text == null ? "nothing" : "'" + text + "'"));
   }
 
-  /** A string map in the order given, so that files written from it are the same bytes every time. */
+  /**
+   * A string map in the order given, so that files written from it are the same bytes every time.
+   */
   private static Map<String, String> ordered(String... kv) {
     Map<String, String> m = new LinkedHashMap<>();
     for (int i = 0; i < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
     return m;
   }
 
-  /** Appends one line to metrics.jsonl (flushed, so a crash loses at most the line being written). */
+  /**
+   * Appends one line to metrics.jsonl (flushed, so a crash loses at most the line being written).
+   */
   public void appendMetrics(String jsonLine) {
     try {
-      Files.writeString(metrics(), jsonLine + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.writeString(
+          metrics(),
+          jsonLine + "\n",
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new HNetException(metrics() + ": cannot append: " + e.getMessage());
     }
@@ -366,14 +430,15 @@ public final class RunDir {
     if (!Files.exists(m)) return;
     try (Stream<String> lines = Files.lines(m)) {
       StringBuilder kept = new StringBuilder();
-      lines.forEach(line -> {
-        try {
-          JsonNode n = JSON.readTree(line);
-          if (n.has("step") && n.get("step").asLong() <= step) kept.append(line).append('\n');
-        } catch (IOException e) {
-          // a line cut short by an interruption: dropped
-        }
-      });
+      lines.forEach(
+          line -> {
+            try {
+              JsonNode n = JSON.readTree(line);
+              if (n.has("step") && n.get("step").asLong() <= step) kept.append(line).append('\n');
+            } catch (IOException e) {
+              // a line cut short by an interruption: dropped
+            }
+          });
       writeString(m, kept.toString());
     } catch (IOException e) {
       throw new HNetException(m + ": cannot rewrite: " + e.getMessage());

@@ -37,10 +37,30 @@ import org.hnet.train.data.Sampling;
  * @param ramp steps over which ratioFrom and alphaFrom move to their targets (0: none)
  */
 public record TrainOptions(
-    long steps, int batch, int seqLen, int accum, double lr, String schedule, long warmup,
-    double[] lrMultipliers, double[] ratioTargets, double alpha, double weightDecay, double beta1,
-    double beta2, double eps, double clip, long seed, long checkpointEvery, long evalEvery,
-    int evalBatches, double evalFraction, String jsonField, String sampling, double[] ratioFrom, Double alphaFrom,
+    long steps,
+    int batch,
+    int seqLen,
+    int accum,
+    double lr,
+    String schedule,
+    long warmup,
+    double[] lrMultipliers,
+    double[] ratioTargets,
+    double alpha,
+    double weightDecay,
+    double beta1,
+    double beta2,
+    double eps,
+    double clip,
+    long seed,
+    long checkpointEvery,
+    long evalEvery,
+    int evalBatches,
+    double evalFraction,
+    String jsonField,
+    String sampling,
+    double[] ratioFrom,
+    Double alphaFrom,
     long ramp) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -56,14 +76,19 @@ public record TrainOptions(
     require(weightDecay >= 0, "--weight-decay must not be negative");
     require(checkpointEvery >= 1, "--checkpoint-every must be at least 1");
     require(evalFraction > 0 && evalFraction < 1, "--eval-fraction must be in (0, 1)");
-    for (double n : ratioTargets) require(n > 1, "every ratio target N must be greater than 1, got " + n);
-    for (double m : lrMultipliers) require(m > 0, "learning-rate multipliers must be positive, got " + m);
+    for (double n : ratioTargets)
+      require(n > 1, "every ratio target N must be greater than 1, got " + n);
+    for (double m : lrMultipliers)
+      require(m > 0, "learning-rate multipliers must be positive, got " + m);
     if (sampling == null) sampling = Sampling.SEQUENTIAL.id();
     Sampling.parse(sampling); // names the bad value
     require(ramp >= 0, "--ramp must not be negative");
     if (ratioFrom != null) {
-      require(ratioFrom.length == ratioTargets.length, "--ratio-from needs one value per routing stage, as --ratio");
-      for (double n : ratioFrom) require(n > 1, "every --ratio-from N must be greater than 1, got " + n);
+      require(
+          ratioFrom.length == ratioTargets.length,
+          "--ratio-from needs one value per routing stage, as --ratio");
+      for (double n : ratioFrom)
+        require(n > 1, "every --ratio-from N must be greater than 1, got " + n);
     }
     require(alphaFrom == null || alphaFrom >= 0, "--alpha-from must not be negative");
   }
@@ -74,7 +99,8 @@ public record TrainOptions(
     double f = Math.min(1.0, (double) step / ramp);
     double[] n = new double[ratioTargets.length];
     for (int s = 0; s < n.length; s++) {
-      double rate = (1 - f) / ratioFrom[s] + f / ratioTargets[s]; // the boundary rate moves linearly
+      double rate =
+          (1 - f) / ratioFrom[s] + f / ratioTargets[s]; // the boundary rate moves linearly
       n[s] = 1 / rate;
     }
     return n;
@@ -105,13 +131,17 @@ public record TrainOptions(
   }
 
   public static TrainOptions fromJson(String json, String source) {
-    if (json.isBlank()) throw new HNetException(source + ": empty (the run's training options are missing)");
+    if (json.isBlank())
+      throw new HNetException(source + ": empty (the run's training options are missing)");
     try {
       return JSON.readValue(json, TrainOptions.class);
     } catch (HNetException e) {
       throw e;
     } catch (Exception e) {
-      throw new HNetException(source + ": not valid training options: " + e.getMessage().lines().findFirst().orElse(""));
+      throw new HNetException(
+          source
+              + ": not valid training options: "
+              + e.getMessage().lines().findFirst().orElse(""));
     }
   }
 }

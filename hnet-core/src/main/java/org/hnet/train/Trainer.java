@@ -54,8 +54,16 @@ public final class Trainer implements AutoCloseable {
 
   /** One optimizer step's numbers. */
   public record StepMetrics(
-      long step, long totalSteps, double loss, double ce, double[] ratioLoss, double[] compression,
-      double lr, double gradNorm, long trainedBytes, double bytesPerSecond) {
+      long step,
+      long totalSteps,
+      double loss,
+      double ce,
+      double[] ratioLoss,
+      double[] compression,
+      double lr,
+      double gradNorm,
+      long trainedBytes,
+      double bytesPerSecond) {
     public double bpb() {
       return ce / Math.log(2);
     }
@@ -63,10 +71,23 @@ public final class Trainer implements AutoCloseable {
     /** One JSON object; a number that is not finite (a diverged step) is written as null. */
     public String toJson() {
       StringBuilder sb = new StringBuilder();
-      sb.append(String.format(Locale.ROOT, "{\"step\": %d, \"loss\": %s, \"ce\": %s, \"bpb\": %s, \"lr\": %s, \"grad_norm\": %s, \"bytes\": %d, \"bytes_per_s\": %s",
-          step, num("%.6f", loss), num("%.6f", ce), num("%.6f", bpb()), num("%.6g", lr), num("%.6g", gradNorm), trainedBytes,
-          num("%.1f", bytesPerSecond)));
-      sb.append(", \"ratio_loss\": ").append(array(ratioLoss)).append(", \"compression\": ").append(array(compression)).append('}');
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "{\"step\": %d, \"loss\": %s, \"ce\": %s, \"bpb\": %s, \"lr\": %s, \"grad_norm\": %s, \"bytes\": %d, \"bytes_per_s\": %s",
+              step,
+              num("%.6f", loss),
+              num("%.6f", ce),
+              num("%.6f", bpb()),
+              num("%.6g", lr),
+              num("%.6g", gradNorm),
+              trainedBytes,
+              num("%.1f", bytesPerSecond)));
+      sb.append(", \"ratio_loss\": ")
+          .append(array(ratioLoss))
+          .append(", \"compression\": ")
+          .append(array(compression))
+          .append('}');
       return sb.toString();
     }
   }
@@ -91,7 +112,8 @@ public final class Trainer implements AutoCloseable {
    */
   public static Trainer start(Path runDir, HNetConfig cfg, Path data, TrainOptions opts) {
     checkStages(cfg, opts);
-    LrSchedule.parse(opts.schedule(), opts.lr(), opts.warmup(), opts.steps()); // fail before writing anything
+    LrSchedule.parse(
+        opts.schedule(), opts.lr(), opts.warmup(), opts.steps()); // fail before writing anything
     if (!Files.exists(data)) throw new HNetException(data + ": no such file or directory (--data)");
     checkNotInside(runDir, data);
     boolean existed = Files.exists(runDir);
@@ -108,7 +130,8 @@ public final class Trainer implements AutoCloseable {
       RunDir.writeString(runDir.resolve("data.txt"), data.toAbsolutePath().toString() + "\n");
       java.util.Map<String, float[]> w = Init.weights(cfg, opts.seed());
       HNetForCausalLM lm = new HNetForCausalLM(cfg, new Params(w::get));
-      BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), opts.seed(), opts.samplingMode());
+      BatchStream stream =
+          corpus.train(opts.batch(), opts.seqLen(), opts.seed(), opts.samplingMode());
       return new Trainer(run, cfg, lm, opts, corpus, stream, null, 0, 0, 0);
     } catch (RuntimeException e) {
       corpus.close();
@@ -116,19 +139,27 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  /** The run directory must not be the data or inside it (its checkpoints would become training documents). */
+  /**
+   * The run directory must not be the data or inside it (its checkpoints would become training
+   * documents).
+   */
   private static void checkNotInside(Path runDir, Path data) {
     Path r = runDir.toAbsolutePath().normalize(), d = data.toAbsolutePath().normalize();
     if (r.startsWith(d)) {
-      throw new HNetException(runDir + ": the run directory is " + (r.equals(d) ? "" : "inside ") + "the training data " + data
-          + ": give another --out");
+      throw new HNetException(
+          runDir
+              + ": the run directory is "
+              + (r.equals(d) ? "" : "inside ")
+              + "the training data "
+              + data
+              + ": give another --out");
     }
   }
 
   /**
    * Continues the run in {@code runDir} from its newest checkpoint, with its saved options. The
-   * checkpoint, the options and the data position are all checked before anything in the
-   * directory changes.
+   * checkpoint, the options and the data position are all checked before anything in the directory
+   * changes.
    */
   public static Trainer resume(Path runDir, Path dataOverride) {
     RunDir run = new RunDir(runDir);
@@ -153,8 +184,18 @@ public final class Trainer implements AutoCloseable {
     Trainer t;
     try {
       BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), dataState);
-      t = new Trainer(run, ck.config(), ck.model(), opts, corpus, stream, ck.optimizerState(), ck.optimizerSteps(),
-          ck.state().step(), ck.state().trainedBytes());
+      t =
+          new Trainer(
+              run,
+              ck.config(),
+              ck.model(),
+              opts,
+              corpus,
+              stream,
+              ck.optimizerState(),
+              ck.optimizerSteps(),
+              ck.state().step(),
+              ck.state().trainedBytes());
       run.settle(ck);
       run.truncateMetricsAfter(ck.state().step());
     } catch (RuntimeException e) {
@@ -169,23 +210,52 @@ public final class Trainer implements AutoCloseable {
     Path f = ck.dir().resolve("state.json");
     long step = ck.state().step();
     if (step > opts.steps()) {
-      throw new HNetException(f + ": step " + step + " is past the run's " + opts.steps() + " steps (options.json)");
+      throw new HNetException(
+          f + ": step " + step + " is past the run's " + opts.steps() + " steps (options.json)");
     }
     long rows = step * opts.accum() * opts.batch();
     if (ck.state().trainedBytes() != rows * opts.seqLen()) {
-      throw new HNetException(f + ": trained_bytes " + ck.state().trainedBytes() + " is not what " + step
-          + " steps of the run's options read (" + rows * opts.seqLen() + ")");
+      throw new HNetException(
+          f
+              + ": trained_bytes "
+              + ck.state().trainedBytes()
+              + " is not what "
+              + step
+              + " steps of the run's options read ("
+              + rows * opts.seqLen()
+              + ")");
     }
     if (data.seqLen() != opts.seqLen()) {
-      throw new HNetException(f + ": the data position is for rows of " + data.seqLen() + " bytes, the run's are " + opts.seqLen());
+      throw new HNetException(
+          f
+              + ": the data position is for rows of "
+              + data.seqLen()
+              + " bytes, the run's are "
+              + opts.seqLen());
     }
     if (data.sampling() == org.hnet.train.data.Sampling.RANDOM && data.row() != rows) {
-      throw new HNetException(f + ": the data position has drawn " + data.row() + " rows, " + step + " steps draw " + rows);
+      throw new HNetException(
+          f
+              + ": the data position has drawn "
+              + data.row()
+              + " rows, "
+              + step
+              + " steps draw "
+              + rows);
     }
   }
 
-  private Trainer(RunDir run, HNetConfig cfg, HNetForCausalLM lm, TrainOptions opts, Corpus corpus, BatchStream stream,
-      java.util.Map<String, float[]> optState, long optSteps, long step, long trainedBytes) {
+  private Trainer(
+      RunDir run,
+      HNetConfig cfg,
+      HNetForCausalLM lm,
+      TrainOptions opts,
+      Corpus corpus,
+      BatchStream stream,
+      java.util.Map<String, float[]> optState,
+      long optSteps,
+      long step,
+      long trainedBytes) {
     this.run = run;
     this.config = cfg;
     this.model = lm;
@@ -193,7 +263,14 @@ public final class Trainer implements AutoCloseable {
     this.corpus = corpus;
     this.stream = stream;
     this.params = new ArrayList<>(lm.parameters.values());
-    this.optimizer = new AdamW(params, opts.beta1(), opts.beta2(), opts.eps(), opts.weightDecay(), opts.lrMultipliers());
+    this.optimizer =
+        new AdamW(
+            params,
+            opts.beta1(),
+            opts.beta2(),
+            opts.eps(),
+            opts.weightDecay(),
+            opts.lrMultipliers());
     if (optState != null) optimizer.loadState(optState, optSteps);
     this.schedule = LrSchedule.parse(opts.schedule(), opts.lr(), opts.warmup(), opts.steps());
     this.step = step;
@@ -203,8 +280,15 @@ public final class Trainer implements AutoCloseable {
   private static void checkStages(HNetConfig cfg, TrainOptions opts) {
     int routers = cfg.numStages() - 1;
     if (opts.ratioTargets().length != routers) {
-      throw new HNetException("the model has " + routers + " routing stage(s): give " + routers
-          + " ratio target(s) with --ratio (e.g. " + (routers == 2 ? "3,3" : "6") + "), got " + opts.ratioTargets().length);
+      throw new HNetException(
+          "the model has "
+              + routers
+              + " routing stage(s): give "
+              + routers
+              + " ratio target(s) with --ratio (e.g. "
+              + (routers == 2 ? "3,3" : "6")
+              + "), got "
+              + opts.ratioTargets().length);
     }
   }
 
@@ -217,8 +301,8 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
-   * Trains until {@code options.steps()} or until {@code stop} says so (checked after every
-   * step); either way the last state is checkpointed before returning.
+   * Trains until {@code options.steps()} or until {@code stop} says so (checked after every step);
+   * either way the last state is checkpointed before returning.
    */
   public void run(Listener listener, BooleanSupplier stop) {
     checkStages(config, options);
@@ -234,7 +318,8 @@ public final class Trainer implements AutoCloseable {
       for (int micro = 0; micro < options.accum(); micro++) {
         Batch b = stream.next();
         SeqLens seqs = new SeqLens(b.cuSeqlens());
-        HNetForCausalLM.Losses l = model.lossAndGradients(b.tokens(), b.targets(), seqs, ratioNow, alphaNow);
+        HNetForCausalLM.Losses l =
+            model.lossAndGradients(b.tokens(), b.targets(), seqs, ratioNow, alphaNow);
         loss += l.total() / options.accum();
         ce += l.ce() / options.accum();
         for (int s = 0; s < ratio.length; s++) {
@@ -246,23 +331,56 @@ public final class Trainer implements AutoCloseable {
         trainedBytes += (long) b.B() * b.L();
       }
       if (options.accum() > 1) Gradients.scale(params, 1f / options.accum());
-      double norm = options.clip() > 0 ? Gradients.clipGlobalNorm(params, options.clip()) : Gradients.globalNorm(params);
+      double norm =
+          options.clip() > 0
+              ? Gradients.clipGlobalNorm(params, options.clip())
+              : Gradients.globalNorm(params);
       if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
         // no update, no checkpoint: the one on disk is the last good state
-        run.appendMetrics(new StepMetrics(step + 1, options.steps(), loss, ce, ratio, new double[ratio.length], schedule.lr(step),
-            norm, trainedBytes, Double.NaN).toJson());
+        run.appendMetrics(
+            new StepMetrics(
+                    step + 1,
+                    options.steps(),
+                    loss,
+                    ce,
+                    ratio,
+                    new double[ratio.length],
+                    schedule.lr(step),
+                    norm,
+                    trainedBytes,
+                    Double.NaN)
+                .toJson());
         Path last = run.latestCheckpoint();
-        throw new HNetException(String.format(Locale.ROOT, "training diverged at step %d: loss %s, gradient norm %s; %s", step + 1,
-            loss, norm, last == null ? "no checkpoint was written yet" : "the checkpoint of step " + lastSaved + " in " + last + " is kept"));
+        throw new HNetException(
+            String.format(
+                Locale.ROOT,
+                "training diverged at step %d: loss %s, gradient norm %s; %s",
+                step + 1,
+                loss,
+                norm,
+                last == null
+                    ? "no checkpoint was written yet"
+                    : "the checkpoint of step " + lastSaved + " in " + last + " is kept"));
       }
       double lr = schedule.lr(step);
       optimizer.step(lr);
       step++;
       double seconds = (System.nanoTime() - t0) / 1e9;
       double[] compression = new double[ratio.length];
-      for (int s = 0; s < ratio.length; s++) compression[s] = boundaries[s] == 0 ? Double.NaN : (double) positions[s] / boundaries[s];
-      StepMetrics m = new StepMetrics(step, options.steps(), loss, ce, ratio, compression, lr, norm, trainedBytes,
-          (double) options.accum() * options.batch() * options.seqLen() / seconds);
+      for (int s = 0; s < ratio.length; s++)
+        compression[s] = boundaries[s] == 0 ? Double.NaN : (double) positions[s] / boundaries[s];
+      StepMetrics m =
+          new StepMetrics(
+              step,
+              options.steps(),
+              loss,
+              ce,
+              ratio,
+              compression,
+              lr,
+              norm,
+              trainedBytes,
+              (double) options.accum() * options.batch() * options.seqLen() / seconds);
       run.appendMetrics(m.toJson());
       listener.onStep(m);
       boolean last = step == options.steps();
@@ -282,14 +400,26 @@ public final class Trainer implements AutoCloseable {
 
   /** Held-out bits per byte now; appended to metrics.jsonl as an "eval" line. */
   public Evaluator.Result evaluate(Listener listener) {
-    Evaluator.Result r = Evaluator.evaluate(model, corpus.eval(options.batch(), options.seqLen()), options.evalBatches());
-    run.appendMetrics(String.format(Locale.ROOT, "{\"step\": %d, \"bytes\": %d, \"eval\": %s}", step, trainedBytes, r.toJson()));
+    Evaluator.Result r =
+        Evaluator.evaluate(
+            model, corpus.eval(options.batch(), options.seqLen()), options.evalBatches());
+    run.appendMetrics(
+        String.format(
+            Locale.ROOT,
+            "{\"step\": %d, \"bytes\": %d, \"eval\": %s}",
+            step,
+            trainedBytes,
+            r.toJson()));
     listener.onEval(step, trainedBytes, r);
     return r;
   }
 
   public void checkpoint() {
-    run.save(config, model, optimizer.stateTensors(), optimizer.stepCount(),
+    run.save(
+        config,
+        model,
+        optimizer.stateTensors(),
+        optimizer.stepCount(),
         new RunDir.State(step, stream.state().toJson(), trainedBytes));
   }
 

@@ -30,7 +30,9 @@ class WordAlignmentTest {
     assertEquals(ChunkStats.compute(text, List.of(b)).stages().get(0).alignment(), w.result());
   }
 
-  /** Two texts pool their counts: precision is aligned over all boundaries, not a mean of ratios. */
+  /**
+   * Two texts pool their counts: precision is aligned over all boundaries, not a mean of ratios.
+   */
   @Test
   void textsPoolTheirCounts() {
     byte[] a = utf8("the cat sat"), b = utf8("on a mat here");
@@ -50,9 +52,13 @@ class WordAlignmentTest {
     ChunkStats.Alignment p = w.result();
     assertEquals(x.boundaries() + y.boundaries(), p.boundaries());
     assertEquals(x.aligned() + y.aligned(), p.aligned());
-    assertEquals((double) (x.aligned() + y.aligned()) / (x.boundaries() + y.boundaries()), p.precision(), 1e-15);
+    assertEquals(
+        (double) (x.aligned() + y.aligned()) / (x.boundaries() + y.boundaries()),
+        p.precision(),
+        1e-15);
     assertEquals((double) (x.caught() + y.caught()) / (x.words() + y.words()), p.recall(), 1e-15);
-    double eligible = x.baselinePrecision() * (a.length - 1) + y.baselinePrecision() * (b.length - 1);
+    double eligible =
+        x.baselinePrecision() * (a.length - 1) + y.baselinePrecision() * (b.length - 1);
     assertEquals(eligible / (a.length - 1 + b.length - 1), p.baselinePrecision(), 1e-12);
     double expected = x.baselineRecall() * x.words() + y.baselineRecall() * y.words();
     assertEquals(expected / (x.words() + y.words()), p.baselineRecall(), 1e-12);

@@ -24,8 +24,7 @@ class AllocationTest {
     Sampler filtered = new Sampler(new SamplingOptions(0.8, 50, 0.9, 2));
     Sampler greedy = new Sampler(SamplingOptions.greedy());
     // 5 6 occurs in the input, 5 6 5 never: partial matches keep the matcher busy.
-    StopCondition stop =
-        new StopCondition(Integer.MAX_VALUE, false, List.of(new byte[] {5, 6, 5}));
+    StopCondition stop = new StopCondition(Integer.MAX_VALUE, false, List.of(new byte[] {5, 6, 5}));
     Utf8Stream utf8 = new Utf8Stream();
     int sink = 0;
     long before = 0;

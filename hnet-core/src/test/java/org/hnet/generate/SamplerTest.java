@@ -178,7 +178,10 @@ class SamplerTest {
     // Exact renormalised probabilities for k = 2: tokens 4 and 5, ∝ e^5 and e^4.
     double e = Math.E;
     assertDistribution(
-        new Sampler(opts(1, 2, 1, 0)), l, new int[] {4, 5}, new double[] {e / (e + 1), 1 / (e + 1)});
+        new Sampler(opts(1, 2, 1, 0)),
+        l,
+        new int[] {4, 5},
+        new double[] {e / (e + 1), 1 / (e + 1)});
   }
 
   @Test

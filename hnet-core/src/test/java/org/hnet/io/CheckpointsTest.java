@@ -76,8 +76,11 @@ class CheckpointsTest {
   @Test
   void integerWeightsAreRefused() {
     Map<String, int[]> expected = Map.of("w", new int[] {2});
-    Map<String, TensorData> actual = Map.of("w", TensorData.ofLongs(new int[] {2}, new long[] {1, 2}));
-    HNetException e = assertThrows(HNetException.class, () -> Checkpoints.checkStrict(expected, actual, "m"));
-    assertEquals("m: state dict does not match the model: 1 not floating point (w I64)", e.getMessage());
+    Map<String, TensorData> actual =
+        Map.of("w", TensorData.ofLongs(new int[] {2}, new long[] {1, 2}));
+    HNetException e =
+        assertThrows(HNetException.class, () -> Checkpoints.checkStrict(expected, actual, "m"));
+    assertEquals(
+        "m: state dict does not match the model: 1 not floating point (w I64)", e.getMessage());
   }
 }

@@ -57,16 +57,24 @@ class LoaderFuzzTest {
     long t0 = System.nanoTime();
 
     for (int i = 0; i < 150; i++) {
-      check("safetensors " + i, mutateHeader(safetensors, r), "x.safetensors", f -> {
-        for (TensorData t : SafeTensors.read(f).values()) {
-          if (t.dtype().isFloatingPoint()) t.toFloats();
-        }
-      });
+      check(
+          "safetensors " + i,
+          mutateHeader(safetensors, r),
+          "x.safetensors",
+          f -> {
+            for (TensorData t : SafeTensors.read(f).values()) {
+              if (t.dtype().isFloatingPoint()) t.toFloats();
+            }
+          });
     }
     for (int i = 0; i < 100; i++) {
       byte[] pkl = mutate(pickle, r, 4);
       if (i % 10 == 0) pkl = payload(pkl, marker, r); // a code-execution payload spliced in
-      check("pt pickle " + i, rezip(GOLDEN.resolve("1stage-packed/model.pt"), pkl), "x.pt", TorchCheckpoint::read);
+      check(
+          "pt pickle " + i,
+          rezip(GOLDEN.resolve("1stage-packed/model.pt"), pkl),
+          "x.pt",
+          TorchCheckpoint::read);
     }
     for (int i = 0; i < 50; i++) {
       check("pt zip " + i, mutate(pt, r, 8), "x.pt", TorchCheckpoint::read);
@@ -76,21 +84,33 @@ class LoaderFuzzTest {
     }
     for (int i = 0; i < 40; i++) {
       byte[] c = i % 2 == 0 ? mutateJson(config, r) : config;
-      byte[] w = i % 2 == 1 ? mutateHeader(Files.readAllBytes(GOLDEN.resolve("2stage/model.safetensors")), r)
-          : Files.readAllBytes(GOLDEN.resolve("2stage/model.safetensors"));
+      byte[] w =
+          i % 2 == 1
+              ? mutateHeader(Files.readAllBytes(GOLDEN.resolve("2stage/model.safetensors")), r)
+              : Files.readAllBytes(GOLDEN.resolve("2stage/model.safetensors"));
       Path model = Files.createDirectories(dir.resolve("model-" + i));
       Files.write(model.resolve("config.json"), c);
-      check("model dir " + i, w, "model-" + i + "/model.safetensors", f -> HNetForCausalLM.load(f.getParent()));
+      check(
+          "model dir " + i,
+          w,
+          "model-" + i + "/model.safetensors",
+          f -> HNetForCausalLM.load(f.getParent()));
     }
 
     long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
-    System.out.printf("loader fuzz: %d cases accepted, %d refused, %d s%n", accepted, refused, seconds);
+    System.out.printf(
+        "loader fuzz: %d cases accepted, %d refused, %d s%n", accepted, refused, seconds);
     assertEquals(List.of(), failures);
     assertFalse(Files.exists(marker), "a payload ran");
-    assertTrue(refused > 200 && accepted > 10, accepted + " accepted, " + refused + " refused: the mutations test too little");
+    assertTrue(
+        refused > 200 && accepted > 10,
+        accepted + " accepted, " + refused + " refused: the mutations test too little");
   }
 
-  /** Loads one mutated file; records anything but a result or a one-line HNetException in time and memory. */
+  /**
+   * Loads one mutated file; records anything but a result or a one-line HNetException in time and
+   * memory.
+   */
   private void check(String name, byte[] bytes, String fileName, Load load) throws IOException {
     Path f = dir.resolve(fileName);
     Files.createDirectories(f.getParent());
@@ -102,28 +122,42 @@ class LoaderFuzzTest {
       accepted++;
     } catch (HNetException e) {
       refused++;
-      if (e.getMessage() == null || e.getMessage().contains("\n") || e.getMessage().length() > 2000) {
+      if (e.getMessage() == null
+          || e.getMessage().contains("\n")
+          || e.getMessage().length() > 2000) {
         failures.add(name + ": not a one-line message: " + e.getMessage());
       }
     } catch (Throwable e) {
-      failures.add(name + ": " + e + " on " + Base64.getEncoder().encodeToString(bytes.length > 4096 ? java.util.Arrays.copyOf(bytes, 4096) : bytes));
+      failures.add(
+          name
+              + ": "
+              + e
+              + " on "
+              + Base64.getEncoder()
+                  .encodeToString(
+                      bytes.length > 4096 ? java.util.Arrays.copyOf(bytes, 4096) : bytes));
     }
     long ms = (System.nanoTime() - t0) / 1_000_000, bytesAllocated = allocated() - alloc0;
     if (ms > CASE_MILLIS) failures.add(name + ": took " + ms + " ms");
-    if (bytesAllocated > CASE_BYTES) failures.add(name + ": allocated " + bytesAllocated + " bytes");
+    if (bytesAllocated > CASE_BYTES)
+      failures.add(name + ": allocated " + bytesAllocated + " bytes");
     if (!before.equals(listing())) failures.add(name + ": files changed: " + listing());
   }
 
   private TreeSet<String> listing() throws IOException {
     TreeSet<String> out = new TreeSet<>();
     try (Stream<Path> w = Files.walk(dir)) {
-      w.forEach(p -> out.add(dir.relativize(p) + ":" + (Files.isRegularFile(p) ? p.toFile().length() : -1)));
+      w.forEach(
+          p ->
+              out.add(
+                  dir.relativize(p) + ":" + (Files.isRegularFile(p) ? p.toFile().length() : -1)));
     }
     return out;
   }
 
   private static long allocated() {
-    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+        .getCurrentThreadAllocatedBytes();
   }
 
   /** Random flips, insertions, deletions and a truncation now and then. */
@@ -148,24 +182,31 @@ class LoaderFuzzTest {
     return out;
   }
 
-  /** Mutations aimed at a safetensors header: its length, its JSON (numbers, dtypes, names) or raw bytes. */
+  /**
+   * Mutations aimed at a safetensors header: its length, its JSON (numbers, dtypes, names) or raw
+   * bytes.
+   */
   static byte[] mutateHeader(byte[] file, SplittableRandom r) {
     long n = java.nio.ByteBuffer.wrap(file).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
     switch (r.nextInt(4)) {
       case 0 -> {
         byte[] out = file.clone();
-        java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, n + r.nextInt(-3, 4));
+        java.nio.ByteBuffer.wrap(out)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .putLong(0, n + r.nextInt(-3, 4));
         return out;
       }
       case 1 -> {
         String json = new String(file, 8, (int) n, StandardCharsets.UTF_8);
         String[] dtypes = {"F32", "I32", "F16", "BF16", "U8", "F64", "C64", "I64"};
-        String changed = switch (r.nextInt(4)) {
-          case 0 -> json.replaceFirst("\"F32\"", "\"" + dtypes[r.nextInt(dtypes.length)] + "\"");
-          case 1 -> replaceNumber(json, r);
-          case 2 -> json.replaceFirst("\"([a-z_.0-9]+)\"", "\"$1\\\\u001b[2J\"");
-          default -> json.replaceFirst("\\]", ", " + r.nextInt(1 << 20) + "]");
-        };
+        String changed =
+            switch (r.nextInt(4)) {
+              case 0 ->
+                  json.replaceFirst("\"F32\"", "\"" + dtypes[r.nextInt(dtypes.length)] + "\"");
+              case 1 -> replaceNumber(json, r);
+              case 2 -> json.replaceFirst("\"([a-z_.0-9]+)\"", "\"$1\\\\u001b[2J\"");
+              default -> json.replaceFirst("\\]", ", " + r.nextInt(1 << 20) + "]");
+            };
         byte[] h = changed.getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] len = new byte[8];
@@ -200,7 +241,19 @@ class LoaderFuzzTest {
     while (m.find()) spans.add(new int[] {m.start(), m.end()});
     if (spans.isEmpty()) return s;
     int[] sp = spans.get(r.nextInt(spans.size()));
-    String[] values = {"0", "-1", "1", "3", "2147483647", "-2147483648", "99999999999999999999", "1e9", "1.5", "65536", "\"x\""};
+    String[] values = {
+      "0",
+      "-1",
+      "1",
+      "3",
+      "2147483647",
+      "-2147483648",
+      "99999999999999999999",
+      "1e9",
+      "1.5",
+      "65536",
+      "\"x\""
+    };
     return s.substring(0, sp[0]) + values[r.nextInt(values.length)] + s.substring(sp[1]);
   }
 
@@ -233,7 +286,8 @@ class LoaderFuzzTest {
   /** The checkpoint with its data.pkl replaced (stored, as torch.save writes it). */
   static byte[] rezip(Path zip, byte[] pickle) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (ZipFile z = new ZipFile(zip.toFile()); ZipOutputStream o = new ZipOutputStream(out)) {
+    try (ZipFile z = new ZipFile(zip.toFile());
+        ZipOutputStream o = new ZipOutputStream(out)) {
       for (Enumeration<? extends ZipEntry> e = z.entries(); e.hasMoreElements(); ) {
         ZipEntry x = e.nextElement();
         o.putNextEntry(new ZipEntry(x.getName()));

@@ -185,8 +185,9 @@ class SafeTensorsCorruptTest {
   /** As strict as the format's reference: the tensors tile the data section exactly. */
   @Test
   void overlapsHolesTrailingBytesAndAShiftedHeaderAreRejected() throws IOException {
-    String two = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[%d,%d]},"
-        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[%d,%d]}}";
+    String two =
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[%d,%d]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[%d,%d]}}";
     assertRejected(craft(String.format(two, 0, 8, 0, 8), 8), "overlapping");
     assertRejected(craft(String.format(two, 0, 8, 4, 12), 12), "overlapping");
     assertRejected(craft(String.format(two, 0, 8, 12, 20), 20), "a hole");
@@ -202,15 +203,23 @@ class SafeTensorsCorruptTest {
       ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(0, n + delta);
       Path f = Files.createTempFile(dir, "shift", ".safetensors");
       Files.write(f, b);
-      HNetException e = assertThrows(HNetException.class, () -> SafeTensors.read(f), "header length " + (n + delta));
+      HNetException e =
+          assertThrows(
+              HNetException.class, () -> SafeTensors.read(f), "header length " + (n + delta));
       assertTrue(e.getMessage().startsWith(f + ":"), e.getMessage());
     }
   }
 
-  /** A name with terminal escapes is printed escaped: the message cannot clear or recolour the terminal. */
+  /**
+   * A name with terminal escapes is printed escaped: the message cannot clear or recolour the
+   * terminal.
+   */
   @Test
   void namesInMessagesAreEscaped() throws IOException {
-    Path f = craft("{\"\\u001b[2J\\u001b[31mw\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8);
+    Path f =
+        craft(
+            "{\"\\u001b[2J\\u001b[31mw\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}",
+            8);
     HNetException e = assertThrows(HNetException.class, () -> SafeTensors.read(f));
     assertFalse(e.getMessage().contains("\u001b"), e.getMessage());
     assertTrue(e.getMessage().contains("\\u001b[2J"), e.getMessage());

@@ -141,7 +141,9 @@ class TorchCheckpointTest {
     Path noStorage = zip("nostorage.pt", pickle, Map.of(), null);
     assertMessage(noStorage, "ckpt/data/0 is missing");
     Path shortStorage = zip("short.pt", pickle, Map.of("0", new byte[8]), null);
-    assertMessage(shortStorage, "storage data/0: the zip declares 8 bytes, its tensor type and element count need 24");
+    assertMessage(
+        shortStorage,
+        "storage data/0: the zip declares 8 bytes, its tensor type and element count need 24");
     Path big = zip("big.pt", pickle, storages(), "big");
     assertMessage(big, "byteorder 'big'");
 
@@ -170,7 +172,10 @@ class TorchCheckpointTest {
     assertMessage(dir.resolve("missing.pt"), "no such file");
   }
 
-  /** Files of a few hundred bytes to a few MB that declare gigabytes are refused before anything is allocated. */
+  /**
+   * Files of a few hundred bytes to a few MB that declare gigabytes are refused before anything is
+   * allocated.
+   */
   @Test
   void memoryBombsAreRefusedBeforeAllocating() throws IOException {
     // 8 tensors (400000000,) with stride 0 over a 4-byte storage: 12.8 GB if copied out
@@ -184,7 +189,9 @@ class TorchCheckpointTest {
     // a storage entry that inflates to 1.5 GiB from a DEFLATE stream of about 1.5 MB
     long big = 1536L << 20;
     PickleWriter one = new PickleWriter().proto(2).op('}');
-    one.str("w").tensor("FloatStorage", "0", big / 4, 0, new long[] {(int) (big / 4)}, new long[] {1}).op('s');
+    one.str("w")
+        .tensor("FloatStorage", "0", big / 4, 0, new long[] {(int) (big / 4)}, new long[] {1})
+        .op('s');
     Path bomb = dir.resolve("bomb.pt");
     try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(bomb))) {
       z.setLevel(9);
@@ -196,8 +203,11 @@ class TorchCheckpointTest {
     }
     assertTrue(Files.size(bomb) < 4 << 20, Files.size(bomb) + " bytes");
     long heapBefore = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
-    assertMessage(bomb, "the file declares a compressed storage data/0 that inflates (1610612736 bytes)");
-    assertTrue(Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory() - heapBefore < 512L << 20);
+    assertMessage(
+        bomb, "the file declares a compressed storage data/0 that inflates (1610612736 bytes)");
+    assertTrue(
+        Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory() - heapBefore
+            < 512L << 20);
 
     // the pickle itself as the bomb
     Path pklBomb = dir.resolve("pkl-bomb.pt");

@@ -22,10 +22,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 class UnpicklerTest {
   private static Object load(byte[] pickle) {
-    return new Unpickler(pickle, "test.pkl", TorchCheckpoint.ALLOWED_GLOBALS, Map.of(), null).load();
+    return new Unpickler(pickle, "test.pkl", TorchCheckpoint.ALLOWED_GLOBALS, Map.of(), null)
+        .load();
   }
 
-  /** A global outside the allowlist is refused where it appears, named, whether or not it is called. */
+  /**
+   * A global outside the allowlist is refused where it appears, named, whether or not it is called.
+   */
   @Test
   void aGlobalOutsideTheAllowlistIsRefusedAndNeverCalled(@TempDir Path dir) {
     Path marker = dir.resolve("pwned");
@@ -36,7 +39,14 @@ class UnpicklerTest {
       // the same as a value inside a state dict, never called
       new PickleWriter().proto(2).op('}').str("w").global("os", "system").op('s').stop(),
       // builtins.eval via STACK_GLOBAL
-      new PickleWriter().proto(4).shortStr("builtins").shortStr("eval").op(0x93).str("1").op(0x85, 'R').stop(),
+      new PickleWriter()
+          .proto(4)
+          .shortStr("builtins")
+          .shortStr("eval")
+          .op(0x93)
+          .str("1")
+          .op(0x85, 'R')
+          .stop(),
     };
     String[] names = {"os.system", "os.system", "builtins.eval"};
     for (int i = 0; i < payloads.length; i++) {
@@ -185,8 +195,10 @@ class UnpicklerTest {
     byte[] longText = new PickleWriter().proto(2).op('L').raw(digits).op('L', '\n').stop();
     assertMessage(longText, "limit 4300 digits");
     // a non-numeric INT and memo key
-    assertMessage(new PickleWriter().proto(2).op('I').raw("12x\n".getBytes()).stop(), "bad INT argument");
-    assertMessage(new PickleWriter().proto(2).integer(1).op('p').raw("abc\n".getBytes()).stop(), "bad memo");
+    assertMessage(
+        new PickleWriter().proto(2).op('I').raw("12x\n".getBytes()).stop(), "bad INT argument");
+    assertMessage(
+        new PickleWriter().proto(2).integer(1).op('p').raw("abc\n".getBytes()).stop(), "bad memo");
     // a dict key that is a tuple DAG of depth 39: 2^39 leaves when expanded
     PickleWriter dag = new PickleWriter().proto(2).op('}').integer(0);
     for (int d = 0; d < 39; d++) dag.op('q', 0, 'h', 0, 0x86); // memo it, push it again, pair them
@@ -200,7 +212,9 @@ class UnpicklerTest {
     deep.str("f").op(0x86, ')', 'R');
     assertMessage(deep.stop(), "REDUCE");
     // a list holding itself, described
-    assertMessage(new PickleWriter().proto(2).op(']', 'q', 0, 'h', 0, 'a', 'h', 0).op(')', 'R').stop(), "REDUCE");
+    assertMessage(
+        new PickleWriter().proto(2).op(']', 'q', 0, 'h', 0, 'a', 'h', 0).op(')', 'R').stop(),
+        "REDUCE");
   }
 
   private static void assertMessage(byte[] p, String fragment) {

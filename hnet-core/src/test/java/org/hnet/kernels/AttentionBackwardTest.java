@@ -23,7 +23,8 @@ class AttentionBackwardTest {
   // cos/sin tables as exact coefficients, so the twin is one smooth function of qkv.
 
   /** Rotated part (0 = q, 1 = k) of tokens [s0, s0+len): [len × HP] in double. */
-  static double[] rotated(double[] qkv, int off, int stride, int s0, int len, int part, int H, int P, int R) {
+  static double[] rotated(
+      double[] qkv, int off, int stride, int s0, int len, int part, int H, int P, int R) {
     int HP = H * P, r2 = R / 2;
     float[][] tab = Rotary.tables(len, R);
     double[] x = new double[len * HP];
@@ -32,7 +33,10 @@ class AttentionBackwardTest {
         int src = off + (s0 + t) * stride + part * HP + h * P, dst = t * HP + h * P;
         for (int c = 0; c < P; c++) x[dst + c] = qkv[src + c];
         for (int i = 0; i < r2; i++) {
-          double c = tab[0][t * r2 + i], s = tab[1][t * r2 + i], x1 = qkv[src + i], x2 = qkv[src + i + r2];
+          double c = tab[0][t * r2 + i],
+              s = tab[1][t * r2 + i],
+              x1 = qkv[src + i],
+              x2 = qkv[src + i + r2];
           x[dst + i] = x1 * c - x2 * s;
           x[dst + i + r2] = x2 * c + x1 * s;
         }
@@ -42,7 +46,8 @@ class AttentionBackwardTest {
   }
 
   /** Softmax row i of head h into p[lo..i]; returns its log-sum-exp. */
-  static double softmaxRow(double[] qr, double[] kr, int i, int h, int lo, int HP, int P, double[] p) {
+  static double softmaxRow(
+      double[] qr, double[] kr, int i, int h, int lo, int HP, int P, double[] p) {
     double scale = Attention.scale(P), mx = Double.NEGATIVE_INFINITY, z = 0;
     for (int j = lo; j <= i; j++) {
       double d = 0;
@@ -56,12 +61,14 @@ class AttentionBackwardTest {
   }
 
   /** out [T × HP] (and lse [T × H] when not null) of the double twin. */
-  static double[] forwardD(double[] qkv, int off, int stride, int[] cu, int H, int P, int R, int w, double[] lse) {
+  static double[] forwardD(
+      double[] qkv, int off, int stride, int[] cu, int H, int P, int R, int w, double[] lse) {
     int HP = H * P, T = cu[cu.length - 1];
     double[] out = new double[T * HP];
     for (int sq = 0; sq + 1 < cu.length; sq++) {
       int s0 = cu[sq], len = cu[sq + 1] - s0;
-      double[] qr = rotated(qkv, off, stride, s0, len, 0, H, P, R), kr = rotated(qkv, off, stride, s0, len, 1, H, P, R);
+      double[] qr = rotated(qkv, off, stride, s0, len, 0, H, P, R),
+          kr = rotated(qkv, off, stride, s0, len, 1, H, P, R);
       double[] p = new double[len];
       for (int h = 0; h < H; h++) {
         for (int i = 0; i < len; i++) {
@@ -70,7 +77,8 @@ class AttentionBackwardTest {
           if (lse != null) lse[(s0 + i) * H + h] = l;
           for (int c = 0; c < P; c++) {
             double o = 0;
-            for (int j = lo; j <= i; j++) o += p[j] * qkv[off + (s0 + j) * stride + 2 * HP + h * P + c];
+            for (int j = lo; j <= i; j++)
+              o += p[j] * qkv[off + (s0 + j) * stride + 2 * HP + h * P + c];
             out[(s0 + i) * HP + h * P + c] = o;
           }
         }
@@ -79,7 +87,8 @@ class AttentionBackwardTest {
     return out;
   }
 
-  static double loss(double[] qkv, int off, int stride, int[] cu, int H, int P, int R, int w, float[] dout) {
+  static double loss(
+      double[] qkv, int off, int stride, int[] cu, int H, int P, int R, int w, float[] dout) {
     double[] out = forwardD(qkv, off, stride, cu, H, P, R, w, null);
     double l = 0;
     for (int k = 0; k < out.length; k++) l += out[k] * dout[k];
@@ -87,13 +96,15 @@ class AttentionBackwardTest {
   }
 
   /** Analytic gradient of {@link #loss} in double, laid out like qkv (zero outside q | k | v). */
-  static double[] backwardD(double[] qkv, int off, int stride, int[] cu, int H, int P, int R, int w, float[] dout) {
+  static double[] backwardD(
+      double[] qkv, int off, int stride, int[] cu, int H, int P, int R, int w, float[] dout) {
     int HP = H * P, r2 = R / 2;
     double scale = Attention.scale(P);
     double[] g = new double[qkv.length];
     for (int sq = 0; sq + 1 < cu.length; sq++) {
       int s0 = cu[sq], len = cu[sq + 1] - s0;
-      double[] qr = rotated(qkv, off, stride, s0, len, 0, H, P, R), kr = rotated(qkv, off, stride, s0, len, 1, H, P, R);
+      double[] qr = rotated(qkv, off, stride, s0, len, 0, H, P, R),
+          kr = rotated(qkv, off, stride, s0, len, 1, H, P, R);
       double[] dq = new double[len * HP], dk = new double[len * HP], p = new double[len];
       for (int h = 0; h < H; h++) {
         for (int i = 0; i < len; i++) {
@@ -102,7 +113,8 @@ class AttentionBackwardTest {
           double dd = 0;
           for (int c = 0; c < P; c++) {
             double o = 0;
-            for (int j = lo; j <= i; j++) o += p[j] * qkv[off + (s0 + j) * stride + 2 * HP + h * P + c];
+            for (int j = lo; j <= i; j++)
+              o += p[j] * qkv[off + (s0 + j) * stride + 2 * HP + h * P + c];
             dd += dout[go + c] * o;
           }
           for (int j = lo; j <= i; j++) {
@@ -154,9 +166,9 @@ class AttentionBackwardTest {
    * backwardNaive (and the fast backward, and the double analytic gradient) against central
    * differences of the double twin. FD error: truncation h²/6·|f'''| ≈ 1e-9 and cancellation
    * ε_double·|loss|/h ≈ 1e-12, so the double analytic gradient must agree to 1e-7 relative. The
-   * float32 kernels round every score, probability and product (u = 6e-8) in sums of at most 9
-   * keys × P = 4 channels; with intermediates up to ~10× max |grad| (peaked softmaxes, |q̃·k̃| up
-   * to 8), a bound of 50 roundings is 3e-6 relative: tolerance 1e-5.
+   * float32 kernels round every score, probability and product (u = 6e-8) in sums of at most 9 keys
+   * × P = 4 channels; with intermediates up to ~10× max |grad| (peaked softmaxes, |q̃·k̃| up to 8),
+   * a bound of 50 roundings is 3e-6 relative: tolerance 1e-5.
    */
   @Test
   void naiveAndFastMatchFiniteDifferences() {
@@ -168,16 +180,20 @@ class AttentionBackwardTest {
       for (int R : new int[] {0, 2, 4}) {
         for (int w : new int[] {-1, 0, 2}) {
           float[] qkv = randomQkv(rnd, off + T * stride + 1, 1f);
-          for (int t = 0; t < T; t++) for (int k = 0; k < 2 * HP; k++) qkv[off + t * stride + k] *= 2f;
+          for (int t = 0; t < T; t++)
+            for (int k = 0; k < 2 * HP; k++) qkv[off + t * stride + k] *= 2f;
           float[] dout = randomQkv(rnd, T * HP, 1f);
           double[] x = GradCheck.toDouble(qkv);
-          double[] num = GradCheck.numeric(x, 1e-4, xx -> loss(xx, off, stride, cu, H, P, R, w, dout));
+          double[] num =
+              GradCheck.numeric(x, 1e-4, xx -> loss(xx, off, stride, cu, H, P, R, w, dout));
           double[] ana = backwardD(x, off, stride, cu, H, P, R, w, dout);
           float[] naive = new float[qkv.length];
-          AttentionBackward.backwardNaive(naive, off, stride, dout, 0, qkv, off, stride, cu, 2, H, P, R, w);
+          AttentionBackward.backwardNaive(
+              naive, off, stride, dout, 0, qkv, off, stride, cu, 2, H, P, R, w);
           float[] out = new float[T * HP], lse = new float[T * H], fast = new float[qkv.length];
           AttentionBackward.forwardTrain(out, 0, qkv, off, stride, cu, 2, H, P, R, w, lse);
-          AttentionBackward.backward(fast, off, stride, dout, 0, qkv, off, stride, out, 0, lse, cu, 2, H, P, R, w);
+          AttentionBackward.backward(
+              fast, off, stride, dout, 0, qkv, off, stride, out, 0, lse, cu, 2, H, P, R, w);
           String what = "cu=" + Arrays.toString(cu) + " R=" + R + " w=" + w;
           double scale = 0, dErr = 0;
           for (int k = 0; k < num.length; k++) {
@@ -193,7 +209,8 @@ class AttentionBackwardTest {
         }
       }
     }
-    System.out.printf("Attention backward vs central FD (rel. to max|grad|): naive %.3g, fast %.3g, double %.3g%n",
+    System.out.printf(
+        "Attention backward vs central FD (rel. to max|grad|): naive %.3g, fast %.3g, double %.3g%n",
         worstNaive, worstFast, worstDouble);
   }
 
@@ -201,10 +218,10 @@ class AttentionBackwardTest {
    * Sweep like the forward's: forwardTrain's out is forward's bit for bit and its lse matches
    * double; backward is bitwise the same for 1 and 2 threads, does not read dqkv, leaves
    * non-gradient elements alone and agrees with backwardNaive and with the double gradient.
-   * Tolerance, relative to the case's max |grad|: a score rounded by δ ≈ 2·ulp(max|S|) ≈ 4e-6
-   * (|S| ≤ ~20 here) moves P by a relative δ; the gradients are sums of P·(dP − D)·k̃ or P·dO
-   * terms whose size is that of the gradient itself, so they move by a few δ relative; exp
-   * (2 ulp) and lse (≤ 2 ulp) add less: 2e-5. Observed: ~1e-6.
+   * Tolerance, relative to the case's max |grad|: a score rounded by δ ≈ 2·ulp(max|S|) ≈ 4e-6 (|S|
+   * ≤ ~20 here) moves P by a relative δ; the gradients are sums of P·(dP − D)·k̃ or P·dO terms
+   * whose size is that of the gradient itself, so they move by a few δ relative; exp (2 ulp) and
+   * lse (≤ 2 ulp) add less: 2e-5. Observed: ~1e-6.
    */
   @Test
   void backwardMatchesNaiveOverSweep() {
@@ -228,15 +245,29 @@ class AttentionBackwardTest {
                 int oOff = rnd.nextInt(9), gOff = rnd.nextInt(9);
                 float[] qkv = randomQkv(rnd, qOff + T * stride + 3, 1f);
                 float qk = 1 + 3 * rnd.nextFloat();
-                for (int t = 0; t < T; t++) for (int k = 0; k < 2 * HP; k++) qkv[qOff + t * stride + k] *= qk;
+                for (int t = 0; t < T; t++)
+                  for (int k = 0; k < 2 * HP; k++) qkv[qOff + t * stride + k] *= qk;
                 float[] dout = new float[gOff + T * HP + 2];
                 System.arraycopy(randomQkv(rnd, T * HP, 1f), 0, dout, gOff, T * HP);
-                String what = "T=" + T + " H=" + H + " P=" + P + " R=" + R + " w=" + w + " cu=" + Arrays.toString(cu);
+                String what =
+                    "T="
+                        + T
+                        + " H="
+                        + H
+                        + " P="
+                        + P
+                        + " R="
+                        + R
+                        + " w="
+                        + w
+                        + " cu="
+                        + Arrays.toString(cu);
 
                 float[] out = new float[oOff + T * HP + 2], outTrain = new float[out.length];
                 float[] lse = new float[T * H];
                 Attention.forward(out, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
-                AttentionBackward.forwardTrain(outTrain, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w, lse);
+                AttentionBackward.forwardTrain(
+                    outTrain, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w, lse);
                 assertArrayEquals(out, outTrain, "forwardTrain out: " + what);
                 double[] lseD = new double[T * H];
                 double[] x = GradCheck.toDouble(qkv);
@@ -245,36 +276,60 @@ class AttentionBackwardTest {
                 // exceed the final score, observed up to ~4 ulp(max|S|) (1e-6 + 2 ulp in
                 // AttentionTest.tolerance, plus 2 more); the 2-ulp exp in l (log error ≤ 2^-22);
                 // and the rounding of log(l) and of m + log(l) (≤ 2 ulp(lse)).
-                double maxScore = AttentionTest.forwardDouble(qkv, qOff, stride, cu, H, P, R, w)[T * HP];
+                double maxScore =
+                    AttentionTest.forwardDouble(qkv, qOff, stride, cu, H, P, R, w)[T * HP];
                 for (int k = 0; k < T * H; k++) {
                   double e = Math.abs(lse[k] - lseD[k]);
-                  double tol = AttentionTest.tolerance(maxScore) + 2 * Math.ulp((float) maxScore)
-                      + 2 * Math.ulp((float) lseD[k]) + 0x1p-22;
+                  double tol =
+                      AttentionTest.tolerance(maxScore)
+                          + 2 * Math.ulp((float) maxScore)
+                          + 2 * Math.ulp((float) lseD[k])
+                          + 0x1p-22;
                   assertTrue(e <= tol, "lse " + e + " at " + k + " " + what);
                   worstLse = Math.max(worstLse, e / tol);
                 }
 
                 float[] ref = new float[dOff + T * dStride + 3];
                 Arrays.fill(ref, 7f);
-                AttentionBackward.backwardNaive(ref, dOff, dStride, dout, gOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
+                AttentionBackward.backwardNaive(
+                    ref, dOff, dStride, dout, gOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
                 float[] got1 = new float[ref.length], got2 = new float[ref.length];
                 Arrays.fill(got1, 7f);
                 Arrays.fill(got2, Float.NaN);
                 float[] before = qkv.clone(), doutBefore = dout.clone();
                 Parallel.setThreads(1);
-                AttentionBackward.backward(got1, dOff, dStride, dout, gOff, qkv, qOff, stride, out, oOff, lse, cu, nSeq, H, P, R, w);
+                AttentionBackward.backward(
+                    got1, dOff, dStride, dout, gOff, qkv, qOff, stride, out, oOff, lse, cu, nSeq, H,
+                    P, R, w);
                 Parallel.setThreads(2);
-                AttentionBackward.backward(got2, dOff, dStride, dout, gOff, qkv, qOff, stride, out, oOff, lse, cu, nSeq, H, P, R, w);
+                AttentionBackward.backward(
+                    got2, dOff, dStride, dout, gOff, qkv, qOff, stride, out, oOff, lse, cu, nSeq, H,
+                    P, R, w);
                 assertArrayEquals(before, qkv, "qkv modified: " + what);
                 assertArrayEquals(doutBefore, dout, "dout modified: " + what);
                 double[] exact = new double[ref.length];
-                double[] g = backwardD(x, qOff, stride, cu, H, P, R, w, Arrays.copyOfRange(dout, gOff, gOff + T * HP));
+                double[] g =
+                    backwardD(
+                        x,
+                        qOff,
+                        stride,
+                        cu,
+                        H,
+                        P,
+                        R,
+                        w,
+                        Arrays.copyOfRange(dout, gOff, gOff + T * HP));
                 for (int i = 0; i < ref.length; i++) {
-                  int rel = i - dOff, t = Math.floorDiv(rel, dStride), c = Math.floorMod(rel, dStride);
+                  int rel = i - dOff,
+                      t = Math.floorDiv(rel, dStride),
+                      c = Math.floorMod(rel, dStride);
                   boolean grad = rel >= 0 && t < T && c < 3 * HP;
                   if (grad) {
                     exact[i] = g[qOff + t * stride + c];
-                    assertEquals(Float.floatToIntBits(got1[i]), Float.floatToIntBits(got2[i]), "threads: " + what);
+                    assertEquals(
+                        Float.floatToIntBits(got1[i]),
+                        Float.floatToIntBits(got2[i]),
+                        "threads: " + what);
                   } else {
                     assertEquals(7f, got1[i], "wrote outside the gradient: " + what);
                     assertTrue(Float.isNaN(got2[i]), "wrote outside the gradient: " + what);
@@ -289,7 +344,8 @@ class AttentionBackwardTest {
                 }
                 worstAbs = Math.max(worstAbs, diff);
                 diff = scale == 0 ? diff : diff / scale;
-                assertTrue(df <= 2e-5 && dn <= 2e-5 && diff <= 2e-5,
+                assertTrue(
+                    df <= 2e-5 && dn <= 2e-5 && diff <= 2e-5,
                     "fast " + df + " naive " + dn + " diff " + diff + " " + what);
                 worstDiff = Math.max(worstDiff, diff);
                 worstFast = Math.max(worstFast, df);
@@ -304,9 +360,11 @@ class AttentionBackwardTest {
       Parallel.setThreads(saved);
       AttentionBackward.SPLIT.force = savedSplit;
     }
-    System.out.printf("Attention.backward vs naive: %d cases, max |diff| = %.3g abs, %.3g rel. to max|grad|%n",
+    System.out.printf(
+        "Attention.backward vs naive: %d cases, max |diff| = %.3g abs, %.3g rel. to max|grad|%n",
         cases, worstAbs, worstDiff);
-    System.out.printf("  vs double (rel.): fast %.3g, naive %.3g; lse vs double: %.2f of its tolerance%n",
+    System.out.printf(
+        "  vs double (rel.): fast %.3g, naive %.3g; lse vs double: %.2f of its tolerance%n",
         worstFast, worstNaive, worstLse);
   }
 
@@ -319,20 +377,26 @@ class AttentionBackwardTest {
     Random rnd = new Random(23);
     double worst = 0;
     try {
-      for (int[] c : new int[][] {{2, 32, 16, -1}, {4, 16, 16, 37}, {1, 64, 32, 200}, {3, 24, 8, 63}}) {
+      for (int[] c :
+          new int[][] {{2, 32, 16, -1}, {4, 16, 16, 37}, {1, 64, 32, 200}, {3, 24, 8, 63}}) {
         int H = c[0], P = c[1], R = c[2], w = c[3], HP = H * P, T = 700;
         int[] cu = {0, 300, 301, 520, 700};
         float[] qkv = randomQkv(rnd, T * 3 * HP, 2f);
-        for (int t = 0; t < T; t++) for (int k = 2 * HP; k < 3 * HP; k++) qkv[t * 3 * HP + k] *= 0.5f;
+        for (int t = 0; t < T; t++)
+          for (int k = 2 * HP; k < 3 * HP; k++) qkv[t * 3 * HP + k] *= 0.5f;
         float[] dout = randomQkv(rnd, T * HP, 1f);
         float[] out = new float[T * HP], lse = new float[T * H];
         AttentionBackward.forwardTrain(out, 0, qkv, 0, 3 * HP, cu, 4, H, P, R, w, lse);
-        float[] ref = new float[T * 3 * HP], got = new float[ref.length], got1 = new float[ref.length];
+        float[] ref = new float[T * 3 * HP],
+            got = new float[ref.length],
+            got1 = new float[ref.length];
         AttentionBackward.backwardNaive(ref, 0, 3 * HP, dout, 0, qkv, 0, 3 * HP, cu, 4, H, P, R, w);
         Parallel.setThreads(3);
-        AttentionBackward.backward(got, 0, 3 * HP, dout, 0, qkv, 0, 3 * HP, out, 0, lse, cu, 4, H, P, R, w);
+        AttentionBackward.backward(
+            got, 0, 3 * HP, dout, 0, qkv, 0, 3 * HP, out, 0, lse, cu, 4, H, P, R, w);
         Parallel.setThreads(1);
-        AttentionBackward.backward(got1, 0, 3 * HP, dout, 0, qkv, 0, 3 * HP, out, 0, lse, cu, 4, H, P, R, w);
+        AttentionBackward.backward(
+            got1, 0, 3 * HP, dout, 0, qkv, 0, 3 * HP, out, 0, lse, cu, 4, H, P, R, w);
         assertArrayEquals(got1, got);
         double scale = 0, d = 0;
         for (int i = 0; i < ref.length; i++) {
@@ -346,20 +410,31 @@ class AttentionBackwardTest {
       Parallel.setThreads(saved);
       AttentionBackward.SPLIT.force = savedSplit;
     }
-    System.out.printf("Attention.backward long sequences: max |diff| = %.3g rel. to max|grad|%n", worst);
+    System.out.printf(
+        "Attention.backward long sequences: max |diff| = %.3g rel. to max|grad|%n", worst);
   }
 
   @Test
   void rejectsBadArguments() {
     float[] qkv = new float[12], out = new float[4], d = new float[12], lse = new float[2];
     int[] cu = {0, 2};
-    assertThrows(IllegalArgumentException.class,
-        () -> AttentionBackward.backward(d, 0, 5, out, 0, qkv, 0, 6, out, 0, lse, cu, 1, 1, 2, 0, -1));
-    assertThrows(IllegalArgumentException.class,
-        () -> AttentionBackward.backward(d, 0, 6, out, 0, qkv, 0, 6, out, 0, new float[1], cu, 1, 1, 2, 0, -1));
-    assertThrows(IllegalArgumentException.class,
-        () -> AttentionBackward.backward(d, 0, 6, out, 0, qkv, 0, 6, out, 0, lse, cu, 1, 1, 2, 1, -1));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            AttentionBackward.backward(
+                d, 0, 5, out, 0, qkv, 0, 6, out, 0, lse, cu, 1, 1, 2, 0, -1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            AttentionBackward.backward(
+                d, 0, 6, out, 0, qkv, 0, 6, out, 0, new float[1], cu, 1, 1, 2, 0, -1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            AttentionBackward.backward(
+                d, 0, 6, out, 0, qkv, 0, 6, out, 0, lse, cu, 1, 1, 2, 1, -1));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> AttentionBackward.forwardTrain(out, 0, qkv, 0, 6, cu, 1, 1, 2, 0, -1, new float[1]));
   }
 }

@@ -32,11 +32,12 @@ class AttentionTest {
     cu.add(0);
     int at = 0;
     while (at < T) {
-      int len = switch (rnd.nextInt(4)) {
-        case 0 -> 1;
-        case 1 -> 1 + rnd.nextInt(5);
-        default -> 1 + rnd.nextInt(Math.max(1, T));
-      };
+      int len =
+          switch (rnd.nextInt(4)) {
+            case 0 -> 1;
+            case 1 -> 1 + rnd.nextInt(5);
+            default -> 1 + rnd.nextInt(Math.max(1, T));
+          };
       at = Math.min(T, at + len);
       cu.add(at);
       if (rnd.nextInt(8) == 0) cu.add(at); // an empty sequence
@@ -63,10 +64,11 @@ class AttentionTest {
 
   /**
    * The specification evaluated in double after the float32 rotary (whose rounding is part of the
-   * spec): tells how much of a fast–naive difference is the naive's own float32 rounding. The
-   * extra last element is max |score|.
+   * spec): tells how much of a fast–naive difference is the naive's own float32 rounding. The extra
+   * last element is max |score|.
    */
-  static double[] forwardDouble(float[] qkv, int qOff, int stride, int[] cu, int H, int P, int R, int w) {
+  static double[] forwardDouble(
+      float[] qkv, int qOff, int stride, int[] cu, int H, int P, int R, int w) {
     int HP = H * P, T = cu[cu.length - 1];
     double[] out = new double[T * HP + 1];
     double scale = Attention.scale(P);
@@ -87,7 +89,8 @@ class AttentionTest {
           double mx = Double.NEGATIVE_INFINITY, z = 0;
           for (int j = lo; j <= i; j++) {
             double d = 0;
-            for (int c = 0; c < P; c++) d += (double) qr[i * HP + h * P + c] * kr[j * HP + h * P + c];
+            for (int c = 0; c < P; c++)
+              d += (double) qr[i * HP + h * P + c] * kr[j * HP + h * P + c];
             p[j] = d * scale;
             mx = Math.max(mx, p[j]);
             out[T * HP] = Math.max(out[T * HP], Math.abs(p[j]));
@@ -95,7 +98,8 @@ class AttentionTest {
           for (int j = lo; j <= i; j++) z += p[j] = Math.exp(p[j] - mx);
           for (int c = 0; c < P; c++) {
             double o = 0;
-            for (int j = lo; j <= i; j++) o += p[j] / z * qkv[qOff + (s0 + j) * stride + 2 * HP + h * P + c];
+            for (int j = lo; j <= i; j++)
+              o += p[j] / z * qkv[qOff + (s0 + j) * stride + 2 * HP + h * P + c];
             out[(s0 + i) * HP + h * P + c] = o;
           }
         }
@@ -110,23 +114,28 @@ class AttentionTest {
     int L = Attention.L;
     float[] x = new float[1 << 16], y = new float[x.length];
     for (int i = 0; i < x.length; i++) {
-      x[i] = switch (i % 4) {
-        case 0 -> -rnd.nextFloat() * 90f;
-        case 1 -> -rnd.nextFloat();
-        case 2 -> -rnd.nextFloat() * 1e-6f;
-        default -> -(float) (i % 200) * 0.5f;
-      };
+      x[i] =
+          switch (i % 4) {
+            case 0 -> -rnd.nextFloat() * 90f;
+            case 1 -> -rnd.nextFloat();
+            case 2 -> -rnd.nextFloat() * 1e-6f;
+            default -> -(float) (i % 200) * 0.5f;
+          };
     }
     x[0] = 0f;
     x[1] = Float.NEGATIVE_INFINITY;
     x[2] = -1e30f;
     x[3] = AttentionMath.MIN_ARG;
     for (int i = 0; i < x.length; i += L) {
-      AttentionMath.exp(jdk.incubator.vector.FloatVector.fromArray(Attention.SPECIES, x, i)).intoArray(y, i);
+      AttentionMath.exp(jdk.incubator.vector.FloatVector.fromArray(Attention.SPECIES, x, i))
+          .intoArray(y, i);
     }
     double worstUlp = 0;
     for (int i = 0; i < x.length; i++) {
-      assertEquals(Float.floatToRawIntBits(AttentionMath.exp(x[i])), Float.floatToRawIntBits(y[i]), "x=" + x[i]);
+      assertEquals(
+          Float.floatToRawIntBits(AttentionMath.exp(x[i])),
+          Float.floatToRawIntBits(y[i]),
+          "x=" + x[i]);
       double e = Math.exp(x[i]);
       if (x[i] < AttentionMath.MIN_ARG) {
         assertEquals(0f, y[i]);
@@ -178,15 +187,20 @@ class AttentionTest {
         for (int H : new int[] {1, 2, 4}) {
           for (int P : new int[] {1, 8, 16, 24, 64}) {
             for (int R : new int[] {0, 2, 8, P}) {
-              if (R > P || (R & 1) != 0 || (R == P && R != 0 && P <= 8 && R != 8 && R != 2)) continue;
+              if (R > P || (R & 1) != 0 || (R == P && R != 0 && P <= 8 && R != 8 && R != 2))
+                continue;
               for (int w : new int[] {-1, 0, 1, 5, 64}) {
                 int[] cu = packing(rnd, T);
                 int nSeq = cu.length - 1;
-                int HP = H * P, stride = 3 * HP + rnd.nextInt(3) * 5, qOff = rnd.nextInt(9), oOff = rnd.nextInt(9);
+                int HP = H * P,
+                    stride = 3 * HP + rnd.nextInt(3) * 5,
+                    qOff = rnd.nextInt(9),
+                    oOff = rnd.nextInt(9);
                 float[] qkv = randomQkv(rnd, qOff + T * stride + 3, 1f);
                 // Scale q and k up so some softmaxes are peaked (v stays in [−1, 1]).
                 float qk = 1 + 3 * rnd.nextFloat();
-                for (int t = 0; t < T; t++) for (int k = 0; k < 2 * HP; k++) qkv[qOff + t * stride + k] *= qk;
+                for (int t = 0; t < T; t++)
+                  for (int k = 0; k < 2 * HP; k++) qkv[qOff + t * stride + k] *= qk;
                 float[] before = qkv.clone();
                 float[] ref = new float[oOff + T * HP + 2];
                 Attention.forwardNaive(ref, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
@@ -196,7 +210,19 @@ class AttentionTest {
                 float[] got2 = new float[ref.length];
                 Parallel.setThreads(2);
                 Attention.forward(got2, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
-                String what = "T=" + T + " H=" + H + " P=" + P + " R=" + R + " w=" + w + " cu=" + Arrays.toString(cu);
+                String what =
+                    "T="
+                        + T
+                        + " H="
+                        + H
+                        + " P="
+                        + P
+                        + " R="
+                        + R
+                        + " w="
+                        + w
+                        + " cu="
+                        + Arrays.toString(cu);
                 assertArrayEquals(before, qkv, "qkv modified: " + what);
                 assertArrayEquals(got1, got2, "thread count changed the result: " + what);
                 double[] exact = forwardDouble(qkv, qOff, stride, cu, H, P, R, w);
@@ -224,7 +250,8 @@ class AttentionTest {
     } finally {
       Parallel.setThreads(saved);
     }
-    System.out.printf("Attention.forward vs naive: %d cases, max |diff| = %.3g (%s)%n", cases, worst, worstCase);
+    System.out.printf(
+        "Attention.forward vs naive: %d cases, max |diff| = %.3g (%s)%n", cases, worst, worstCase);
     System.out.printf("  vs double: fast %.3g, naive %.3g%n", worstFast, worstNaive);
   }
 
@@ -235,11 +262,13 @@ class AttentionTest {
     Random rnd = new Random(12);
     double worst = 0;
     try {
-      for (int[] c : new int[][] {{2, 32, 16, -1}, {4, 16, 16, 37}, {1, 128, 32, 200}, {3, 24, 8, 63}}) {
+      for (int[] c :
+          new int[][] {{2, 32, 16, -1}, {4, 16, 16, 37}, {1, 128, 32, 200}, {3, 24, 8, 63}}) {
         int H = c[0], P = c[1], R = c[2], w = c[3], HP = H * P, T = 700;
         int[] cu = {0, 300, 301, 520, 700};
         float[] qkv = randomQkv(rnd, T * 3 * HP, 2f);
-        for (int t = 0; t < T; t++) for (int k = 2 * HP; k < 3 * HP; k++) qkv[t * 3 * HP + k] *= 0.5f;
+        for (int t = 0; t < T; t++)
+          for (int k = 2 * HP; k < 3 * HP; k++) qkv[t * 3 * HP + k] *= 0.5f;
         float[] ref = new float[T * HP], got = new float[T * HP], got1 = new float[T * HP];
         Attention.forwardNaive(ref, 0, qkv, 0, 3 * HP, cu, 4, H, P, R, w);
         Parallel.setThreads(3);
@@ -272,7 +301,8 @@ class AttentionTest {
         float[] alone = new float[len * HP];
         float[] sub = Arrays.copyOfRange(qkv, cu[sq] * stride, cu[sq + 1] * stride);
         Attention.forward(alone, 0, sub, 0, stride, new int[] {0, len}, 1, H, P, R, w);
-        assertArrayEquals(alone, Arrays.copyOfRange(packed, cu[sq] * HP, cu[sq + 1] * HP), "seq " + sq);
+        assertArrayEquals(
+            alone, Arrays.copyOfRange(packed, cu[sq] * HP, cu[sq + 1] * HP), "seq " + sq);
       }
     }
   }
@@ -293,7 +323,8 @@ class AttentionTest {
         for (int r = 0; r < rows; r++) {
           seq[r] = randomQkv(rnd, lens[r] * stride, 2f);
           ref[r] = new float[lens[r] * HP];
-          Attention.forwardNaive(ref[r], 0, seq[r], 0, stride, new int[] {0, lens[r]}, 1, H, P, R, w);
+          Attention.forwardNaive(
+              ref[r], 0, seq[r], 0, stride, new int[] {0, lens[r]}, 1, H, P, R, w);
         }
         for (int k = 0; k <= nMax; k++) {
           float[] cache = new float[rows * cap * 2 * HP];
@@ -319,20 +350,38 @@ class AttentionTest {
             Attention.step(out, qkv, cache, cap, pos, rows, H, P, R, w, active);
             for (int r = 0; r < rows; r++) {
               if (!active[r]) {
-                for (int c = 0; c < HP; c++) assertEquals(-7f, out[r * HP + c], "inactive row written");
+                for (int c = 0; c < HP; c++)
+                  assertEquals(-7f, out[r * HP + c], "inactive row written");
                 continue;
               }
               double d = 0;
               for (int c = 0; c < HP; c++) {
                 d = Math.max(d, Math.abs(out[r * HP + c] - ref[r][pos[r] * HP + c]));
               }
-              assertTrue(d <= TOL, "step diff " + d + " H=" + H + " P=" + P + " R=" + R + " w=" + w
-                  + " k=" + k + " row=" + r + " pos=" + pos[r]);
+              assertTrue(
+                  d <= TOL,
+                  "step diff "
+                      + d
+                      + " H="
+                      + H
+                      + " P="
+                      + P
+                      + " R="
+                      + R
+                      + " w="
+                      + w
+                      + " k="
+                      + k
+                      + " row="
+                      + r
+                      + " pos="
+                      + pos[r]);
               worst = Math.max(worst, d);
               pos[r]++;
             }
           }
-          assertArrayEquals(row3Cache, Arrays.copyOfRange(cache, 3 * cap * 2 * HP, 4 * cap * 2 * HP));
+          assertArrayEquals(
+              row3Cache, Arrays.copyOfRange(cache, 3 * cap * 2 * HP, 4 * cap * 2 * HP));
         }
       }
     }
@@ -362,12 +411,18 @@ class AttentionTest {
             float[] qkv = new float[2 * stride];
             System.arraycopy(seq, p * stride, qkv, stride, stride);
             float[] out = new float[2 * HP];
-            Attention.step(out, qkv, cache, cap, new int[] {0, p}, 2, H, P, R, w, new boolean[] {false, true});
+            Attention.step(
+                out, qkv, cache, cap, new int[] {0, p}, 2, H, P, R, w, new boolean[] {false, true});
             System.arraycopy(out, HP, all, p * HP, HP);
           }
           outs[variant] = all;
           caches[variant] = cache;
-          double d = maxDiff(Arrays.copyOfRange(ref, 10 * HP, len * HP), Arrays.copyOfRange(all, 10 * HP, len * HP), 0, (len - 10) * HP);
+          double d =
+              maxDiff(
+                  Arrays.copyOfRange(ref, 10 * HP, len * HP),
+                  Arrays.copyOfRange(all, 10 * HP, len * HP),
+                  0,
+                  (len - 10) * HP);
           assertTrue(d <= TOL, "step diff " + d + " w=" + w);
         }
         assertArrayEquals(outs[0], outs[1]);
@@ -378,18 +433,48 @@ class AttentionTest {
     }
   }
 
-  /** The step counts the cached keys and values it reads: 8 bytes per head dimension and attended position of each active row. */
+  /**
+   * The step counts the cached keys and values it reads: 8 bytes per head dimension and attended
+   * position of each active row.
+   */
   @Test
   void stepCountsTheKeysAndValuesItReads() {
     int H = 2, P = 8, R = 0, HP = H * P, cap = 6, window = 3;
-    float[] cache = new float[3 * 2 * cap * HP], qkv = randomQkv(new Random(3), 3 * 3 * HP, 1f), out = new float[3 * HP];
+    float[] cache = new float[3 * 2 * cap * HP],
+        qkv = randomQkv(new Random(3), 3 * 3 * HP, 1f),
+        out = new float[3 * HP];
     long before = Attention.kvBytesRead();
     // rows at positions 4 (window 3: attends to 4 positions), 1 (2 positions) and 5 (inactive)
-    Attention.step(out, qkv, cache, cap, new int[] {4, 1, 5}, 3, H, P, R, window, new boolean[] {true, true, false});
+    Attention.step(
+        out,
+        qkv,
+        cache,
+        cap,
+        new int[] {4, 1, 5},
+        3,
+        H,
+        P,
+        R,
+        window,
+        new boolean[] {true, true, false});
     assertEquals(8L * HP * (4 + 2), Attention.kvBytesRead() - before);
     before = Attention.kvBytesRead();
-    Attention.step(out, qkv, cache, cap, new int[] {4, 1, 5}, 3, H, P, R, -1, new boolean[] {false, true, true});
-    assertEquals(8L * HP * (2 + 6), Attention.kvBytesRead() - before, "global attention: every position so far");
+    Attention.step(
+        out,
+        qkv,
+        cache,
+        cap,
+        new int[] {4, 1, 5},
+        3,
+        H,
+        P,
+        R,
+        -1,
+        new boolean[] {false, true, true});
+    assertEquals(
+        8L * HP * (2 + 6),
+        Attention.kvBytesRead() - before,
+        "global attention: every position so far");
   }
 
   @Test
@@ -397,7 +482,8 @@ class AttentionTest {
     int H = 2, P = 2, R = 0, stride = 12, len = 7, cap = 3, rowSize = 2 * H * cap * P;
     float[] qkv = new float[2 * stride + len * stride];
     for (int t = 0; t < len; t++) {
-      for (int c = 0; c < stride; c++) qkv[(2 + t) * stride + c] = 100 * t + c; // q | k heads 0, 1 | v heads 0, 1
+      for (int c = 0; c < stride; c++)
+        qkv[(2 + t) * stride + c] = 100 * t + c; // q | k heads 0, 1 | v heads 0, 1
     }
     float[] cache = new float[2 * rowSize];
     Attention.fillCache(cache, 1, cap, qkv, 0, stride, 2, len, H, P, R);
@@ -409,7 +495,9 @@ class AttentionTest {
       for (int h = 0; h < H; h++) {
         for (int s = 0; s < cap; s++) {
           int b = rowSize + ((kv * H + h) * cap + s) * P, c = 4 + 4 * kv + 2 * h, t = slotPos[s];
-          assertArrayEquals(new float[] {100 * t + c, 100 * t + c + 1}, Arrays.copyOfRange(cache, b, b + P),
+          assertArrayEquals(
+              new float[] {100 * t + c, 100 * t + c + 1},
+              Arrays.copyOfRange(cache, b, b + P),
               (kv == 0 ? "key" : "value") + " of head " + h + " in slot " + s);
         }
       }
@@ -420,12 +508,23 @@ class AttentionTest {
   void rejectsBadArguments() {
     float[] qkv = new float[12], out = new float[4], cache = new float[16];
     int[] cu = {0, 2};
-    assertThrows(IllegalArgumentException.class, () -> Attention.forward(out, 0, qkv, 0, 6, cu, 1, 1, 2, 1, -1));
-    assertThrows(IllegalArgumentException.class, () -> Attention.forward(out, 0, qkv, 0, 5, cu, 1, 1, 2, 0, -1));
-    assertThrows(IllegalArgumentException.class, () -> Attention.forward(out, 0, qkv, 0, 6, cu, 1, 1, 2, 0, -2));
-    assertThrows(IllegalArgumentException.class,
-        () -> Attention.step(out, qkv, cache, 2, new int[] {0}, 1, 1, 2, 0, 2, new boolean[] {true}));
-    assertThrows(IllegalArgumentException.class,
-        () -> Attention.step(out, qkv, cache, 2, new int[] {2}, 1, 1, 2, 0, -1, new boolean[] {true}));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Attention.forward(out, 0, qkv, 0, 6, cu, 1, 1, 2, 1, -1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Attention.forward(out, 0, qkv, 0, 5, cu, 1, 1, 2, 0, -1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Attention.forward(out, 0, qkv, 0, 6, cu, 1, 1, 2, 0, -2));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            Attention.step(out, qkv, cache, 2, new int[] {0}, 1, 1, 2, 0, 2, new boolean[] {true}));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            Attention.step(
+                out, qkv, cache, 2, new int[] {2}, 1, 1, 2, 0, -1, new boolean[] {true}));
   }
 }

@@ -22,8 +22,8 @@ class Conv1dBackwardTest {
    * bound on the gradient's size (|silu'| ≤ 1.1), stands in for the terms' scale: a sum over many
    * tokens can cancel far below it (dbias with C = 1), and near silu'’s root (z ≈ −1.28) dz is tiny
    * while float z still carries ~1e-7·|z| error; both made max |ref| alone a 1e-5 metric of pure
-   * conditioning. Mass: din Σ_k |w| max|dout|; dw Σ_t |dout_t| |in_src|; dbias Σ_t |dout_t|.
-   * Seen ≤ ~1.1e-7.
+   * conditioning. Mass: din Σ_k |w| max|dout|; dw Σ_t |dout_t| |in_src|; dbias Σ_t |dout_t|. Seen ≤
+   * ~1.1e-7.
    */
   static final double TOL = 2e-6;
 
@@ -32,13 +32,15 @@ class Conv1dBackwardTest {
 
   @AfterAll
   static void report() {
-    System.out.printf("Conv1dBackwardTest max rel diff: FD din %.2g dw %.2g dbias %.2g;"
-        + " fast vs naive din %.2g dw %.2g dbias %.2g%n", worstFd[0], worstFd[1], worstFd[2],
-        worstSweep[0], worstSweep[1], worstSweep[2]);
+    System.out.printf(
+        "Conv1dBackwardTest max rel diff: FD din %.2g dw %.2g dbias %.2g;"
+            + " fast vs naive din %.2g dw %.2g dbias %.2g%n",
+        worstFd[0], worstFd[1], worstFd[2], worstSweep[0], worstSweep[1], worstSweep[2]);
   }
 
   /** Σ dout · silu(conv(in) + bias) in double, contiguous [T × C] in and dout. */
-  static double loss(double[] in, double[] w, double[] bias, double[] dout, int[] cu, int C, int W) {
+  static double loss(
+      double[] in, double[] w, double[] bias, double[] dout, int[] cu, int C, int W) {
     double loss = 0;
     for (int s = 0; s + 1 < cu.length; s++) {
       for (int t = cu[s]; t < cu[s + 1]; t++) {
@@ -63,20 +65,25 @@ class Conv1dBackwardTest {
     for (int W : new int[] {1, 2, 4}) {
       float[] in = SsdBackwardTest.randn(r, T * C, 1.5), w = SsdBackwardTest.randn(r, C * W, 0.7);
       float[] bias = SsdBackwardTest.randn(r, C, 0.5), dout = SsdBackwardTest.randn(r, T * C, 1);
-      double[] ind = GradCheck.toDouble(in), wd = GradCheck.toDouble(w), bd = GradCheck.toDouble(bias);
+      double[] ind = GradCheck.toDouble(in),
+          wd = GradCheck.toDouble(w),
+          bd = GradCheck.toDouble(bias);
       double[] gd = GradCheck.toDouble(dout);
       double[][] num = {
-          GradCheck.numeric(ind, 1e-5, v -> loss(v, wd, bd, gd, cu, C, W)),
-          GradCheck.numeric(wd, 1e-5, v -> loss(ind, v, bd, gd, cu, C, W)),
-          GradCheck.numeric(bd, 1e-5, v -> loss(ind, wd, v, gd, cu, C, W))};
+        GradCheck.numeric(ind, 1e-5, v -> loss(v, wd, bd, gd, cu, C, W)),
+        GradCheck.numeric(wd, 1e-5, v -> loss(ind, v, bd, gd, cu, C, W)),
+        GradCheck.numeric(bd, 1e-5, v -> loss(ind, wd, v, gd, cu, C, W))
+      };
       for (boolean naive : new boolean[] {true, false}) {
         float[] din = new float[T * C], dw = new float[C * W], db = new float[C];
         Arrays.fill(dw, 0.5f); // ADDS INTO
         Arrays.fill(db, -1f);
         if (naive) {
-          Conv1dBackward.causalSiluBackwardNaive(din, 0, C, dw, db, dout, 0, C, in, 0, C, w, bias, cu, 3, C, W);
+          Conv1dBackward.causalSiluBackwardNaive(
+              din, 0, C, dw, db, dout, 0, C, in, 0, C, w, bias, cu, 3, C, W);
         } else {
-          Conv1dBackward.causalSiluBackward(din, 0, C, dw, db, dout, 0, C, in, 0, C, w, bias, cu, 3, C, W);
+          Conv1dBackward.causalSiluBackward(
+              din, 0, C, dw, db, dout, 0, C, in, 0, C, w, bias, cu, 3, C, W);
         }
         for (int i = 0; i < dw.length; i++) dw[i] -= 0.5f;
         for (int i = 0; i < C; i++) db[i] += 1f;
@@ -90,17 +97,52 @@ class Conv1dBackwardTest {
     }
   }
 
-  /** dout in rows of C+2 (offset 3) with NaN gaps; din in rows of C+3 (offset 1), gaps must stay NaN. */
+  /**
+   * dout in rows of C+2 (offset 3) with NaN gaps; din in rows of C+3 (offset 1), gaps must stay
+   * NaN.
+   */
   static float[][] run(Conv1dTest.Case k, float[] dout, boolean naive) {
     int C = k.C, W = k.W, dinOff = 1, dinStride = C + 3;
     float[] din = SsdBackwardTest.nan(dinOff + k.T * dinStride + 2);
     float[] dw = new float[C * W], db = new float[C];
     if (naive) {
-      Conv1dBackward.causalSiluBackwardNaive(din, dinOff, dinStride, dw, db, dout, 3, C + 2,
-          k.in, k.inOff, k.inStride, k.w, k.bias, k.cu, k.nSeq, C, W);
+      Conv1dBackward.causalSiluBackwardNaive(
+          din,
+          dinOff,
+          dinStride,
+          dw,
+          db,
+          dout,
+          3,
+          C + 2,
+          k.in,
+          k.inOff,
+          k.inStride,
+          k.w,
+          k.bias,
+          k.cu,
+          k.nSeq,
+          C,
+          W);
     } else {
-      Conv1dBackward.causalSiluBackward(din, dinOff, dinStride, dw, db, dout, 3, C + 2,
-          k.in, k.inOff, k.inStride, k.w, k.bias, k.cu, k.nSeq, C, W);
+      Conv1dBackward.causalSiluBackward(
+          din,
+          dinOff,
+          dinStride,
+          dw,
+          db,
+          dout,
+          3,
+          C + 2,
+          k.in,
+          k.inOff,
+          k.inStride,
+          k.w,
+          k.bias,
+          k.cu,
+          k.nSeq,
+          C,
+          W);
     }
     for (int i = 0; i < din.length; i++) {
       int t = (i - dinOff) / dinStride, ch = (i - dinOff) % dinStride;
@@ -134,10 +176,12 @@ class Conv1dBackwardTest {
               for (int threads = 1; threads <= 3; threads++) {
                 Parallel.setThreads(threads);
                 float[][] got = run(k, dout, false);
-                String what = "cu=" + Arrays.toString(cu) + " C=" + C + " W=" + W + " thr=" + threads;
+                String what =
+                    "cu=" + Arrays.toString(cu) + " C=" + C + " W=" + W + " thr=" + threads;
                 check(got, ref, what, k, dout);
                 if (first == null) first = got;
-                else for (int i = 0; i < 3; i++) assertArrayEquals(first[i], got[i], what + " bits");
+                else
+                  for (int i = 0; i < 3; i++) assertArrayEquals(first[i], got[i], what + " bits");
               }
             }
           }
@@ -152,12 +196,14 @@ class Conv1dBackwardTest {
     }
   }
 
-  private static void check(float[][] got, float[][] ref, String what, Conv1dTest.Case k, float[] dout) {
+  private static void check(
+      float[][] got, float[][] ref, String what, Conv1dTest.Case k, float[] dout) {
     int C = k.C, W = k.W;
     double[] mass = new double[3];
     double maxDout = 0;
     for (int t = 0; t < k.T; t++) {
-      for (int ch = 0; ch < C; ch++) maxDout = Math.max(maxDout, Math.abs(dout[3 + t * (C + 2) + ch]));
+      for (int ch = 0; ch < C; ch++)
+        maxDout = Math.max(maxDout, Math.abs(dout[3 + t * (C + 2) + ch]));
     }
     for (int ch = 0; ch < C; ch++) {
       double sw = 0, sb = 0;

@@ -56,7 +56,8 @@ class Conv1dTest {
 
     void run(boolean naive, float[] out, float[] fs) {
       if (naive) {
-        Conv1d.causalSiluNaive(out, outOff, outStride, in, inOff, inStride, w, bias, cu, nSeq, C, W, fs);
+        Conv1d.causalSiluNaive(
+            out, outOff, outStride, in, inOff, inStride, w, bias, cu, nSeq, C, W, fs);
       } else {
         Conv1d.causalSilu(out, outOff, outStride, in, inOff, inStride, w, bias, cu, nSeq, C, W, fs);
       }
@@ -84,14 +85,38 @@ class Conv1dTest {
   void naiveMatchesHandComputed() {
     // C=1, W=3, two sequences [1,2,3] and [4]; w = [0.5, -1, 2], bias 0.25.
     float[] in = {1, 2, 3, 4}, out = new float[4], fs = new float[6];
-    Conv1d.causalSiluNaive(out, 0, 1, in, 0, 1, new float[] {0.5f, -1, 2}, new float[] {0.25f},
-        new int[] {0, 3, 4}, 2, 1, 3, fs);
+    Conv1d.causalSiluNaive(
+        out,
+        0,
+        1,
+        in,
+        0,
+        1,
+        new float[] {0.5f, -1, 2},
+        new float[] {0.25f},
+        new int[] {0, 3, 4},
+        2,
+        1,
+        3,
+        fs);
     double[] pre = {0.25 + 2 * 1, 0.25 - 1 + 2 * 2, 0.25 + 0.5 - 2 + 6, 0.25 + 2 * 4};
     for (int i = 0; i < 4; i++) assertEquals(pre[i] / (1 + Math.exp(-pre[i])), out[i], 1e-6);
     assertArrayEquals(new float[] {1, 2, 3, 0, 0, 4}, fs); // oldest first, zero-padded in front
     // SiLU of a very negative value is -0 (no NaN from e^-v overflowing).
-    Conv1d.causalSiluNaive(out, 0, 1, new float[] {-1000}, 0, 1, new float[] {1}, new float[] {0},
-        new int[] {0, 1}, 1, 1, 1, null);
+    Conv1d.causalSiluNaive(
+        out,
+        0,
+        1,
+        new float[] {-1000},
+        0,
+        1,
+        new float[] {1},
+        new float[] {0},
+        new int[] {0, 1},
+        1,
+        1,
+        1,
+        null);
     assertEquals(0f, Math.abs(out[0]));
   }
 
@@ -114,7 +139,8 @@ class Conv1dTest {
                 float[] out = k.newOut(), fs = new float[k.nSeq * C * W];
                 Arrays.fill(fs, Float.NaN);
                 k.run(false, out, fs);
-                String what = "cu=" + Arrays.toString(cu) + " C=" + C + " W=" + W + " thr=" + threads;
+                String what =
+                    "cu=" + Arrays.toString(cu) + " C=" + C + " W=" + W + " thr=" + threads;
                 double e = k.relDiff(out, ref);
                 worstSweep = Math.max(worstSweep, e);
                 assertTrue(e <= TOL, what + ": " + e);
@@ -158,8 +184,20 @@ class Conv1dTest {
     for (int s = 0; s < 5; s++) {
       int len = cu[s + 1] - cu[s];
       float[] o = new float[Math.max(1, len * 33)], f = new float[33 * 4];
-      Conv1d.causalSilu(o, 0, 33, k.in, k.inOff + cu[s] * k.inStride, k.inStride, k.w, k.bias,
-          new int[] {0, len}, 1, 33, 4, f);
+      Conv1d.causalSilu(
+          o,
+          0,
+          33,
+          k.in,
+          k.inOff + cu[s] * k.inStride,
+          k.inStride,
+          k.w,
+          k.bias,
+          new int[] {0, len},
+          1,
+          33,
+          4,
+          f);
       for (int t = 0; t < len; t++) {
         for (int ch = 0; ch < 33; ch++) {
           assertEquals(out[k.outOff + (cu[s] + t) * k.outStride + ch], o[t * 33 + ch], "seq " + s);
@@ -217,7 +255,8 @@ class Conv1dTest {
       for (int i = 0; i < R; i++) {
         active[i] = pos[i] < lens[i];
         any |= active[i];
-        if (active[i]) System.arraycopy(k.in, k.inOff + (k.cu[i] + pos[i]) * k.inStride, sin, i * C, C);
+        if (active[i])
+          System.arraycopy(k.in, k.inOff + (k.cu[i] + pos[i]) * k.inStride, sin, i * C, C);
       }
       if (!any) break;
       float[] before = state.clone();
@@ -225,8 +264,10 @@ class Conv1dTest {
       Conv1d.step(state, sout, sin, k.w, k.bias, R, C, W, active);
       for (int i = 0; i < R; i++) {
         if (!active[i]) {
-          assertArrayEquals(Arrays.copyOfRange(before, i * C * W, (i + 1) * C * W),
-              Arrays.copyOfRange(state, i * C * W, (i + 1) * C * W), "inactive row state");
+          assertArrayEquals(
+              Arrays.copyOfRange(before, i * C * W, (i + 1) * C * W),
+              Arrays.copyOfRange(state, i * C * W, (i + 1) * C * W),
+              "inactive row state");
           for (int ch = 0; ch < C; ch++) assertTrue(Float.isNaN(sout[i * C + ch]), "inactive out");
           continue;
         }

@@ -34,12 +34,14 @@ class CrossEntropyTest {
     double loss = CrossEntropy.forwardBackward(logits, targets, M, V, g);
     double[] ld = GradCheck.toDouble(logits);
     assertEquals(meanNll(ld, targets, M, V), loss, 1e-9);
-    GradCheck.assertClose("dlogits", GradCheck.numeric(ld, 1e-6, x -> meanNll(x, targets, M, V)), g, 0, 1e-6);
+    GradCheck.assertClose(
+        "dlogits", GradCheck.numeric(ld, 1e-6, x -> meanNll(x, targets, M, V)), g, 0, 1e-6);
     for (int v = 0; v < V; v++) assertEquals(0f, g[V + v], "no gradient where there is no target");
   }
 
   @Test
   void noTargetGivesNaN() {
-    assertTrue(Double.isNaN(CrossEntropy.forwardBackward(new float[4], new int[] {-1, -1}, 2, 2, null)));
+    assertTrue(
+        Double.isNaN(CrossEntropy.forwardBackward(new float[4], new int[] {-1, -1}, 2, 2, null)));
   }
 }

@@ -51,14 +51,29 @@ class FastExpTest {
     Random r = new Random(5);
     float[] x = new float[4096];
     for (int i = 0; i < x.length; i++) {
-      x[i] = switch (i % 7) {
-        case 0 -> (float) (r.nextGaussian() * 30);
-        case 1 -> (float) (r.nextGaussian() * 3);
-        case 2 -> (r.nextFloat() - 0.5f) * 200;
-        case 3 -> new float[] {0f, -0f, 87.99f, 88f, 88.01f, -87f, -87.01f, Float.NaN,
-            Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -1e-30f}[r.nextInt(12)];
-        default -> (float) r.nextGaussian();
-      };
+      x[i] =
+          switch (i % 7) {
+            case 0 -> (float) (r.nextGaussian() * 30);
+            case 1 -> (float) (r.nextGaussian() * 3);
+            case 2 -> (r.nextFloat() - 0.5f) * 200;
+            case 3 ->
+                new float[] {
+                      0f,
+                      -0f,
+                      87.99f,
+                      88f,
+                      88.01f,
+                      -87f,
+                      -87.01f,
+                      Float.NaN,
+                      Float.POSITIVE_INFINITY,
+                      Float.NEGATIVE_INFINITY,
+                      Float.MIN_VALUE,
+                      -1e-30f
+                    }
+                    [r.nextInt(12)];
+            default -> (float) r.nextGaussian();
+          };
     }
     float[] e = x.clone(), s = x.clone(), g = x.clone();
     for (int i = 0; i < x.length; i += L) {
@@ -67,9 +82,18 @@ class FastExpTest {
       FastExp.sigmoid(g, i);
     }
     for (int i = 0; i < x.length; i++) {
-      assertEquals(Float.floatToRawIntBits(FastExp.exp(x[i])), Float.floatToRawIntBits(e[i]), "exp at x = " + x[i]);
-      assertEquals(Float.floatToRawIntBits(FastExp.silu(x[i])), Float.floatToRawIntBits(s[i]), "silu at x = " + x[i]);
-      assertEquals(Float.floatToRawIntBits(FastExp.sigmoid(x[i])), Float.floatToRawIntBits(g[i]), "sigmoid at x = " + x[i]);
+      assertEquals(
+          Float.floatToRawIntBits(FastExp.exp(x[i])),
+          Float.floatToRawIntBits(e[i]),
+          "exp at x = " + x[i]);
+      assertEquals(
+          Float.floatToRawIntBits(FastExp.silu(x[i])),
+          Float.floatToRawIntBits(s[i]),
+          "silu at x = " + x[i]);
+      assertEquals(
+          Float.floatToRawIntBits(FastExp.sigmoid(x[i])),
+          Float.floatToRawIntBits(g[i]),
+          "sigmoid at x = " + x[i]);
     }
   }
 }

@@ -27,7 +27,8 @@ public final class GradCheck {
   }
 
   /** Asserts max |analytic − numeric| ≤ rtol · max |numeric| (+ a tiny absolute floor). */
-  public static void assertClose(String what, double[] numeric, float[] analytic, int off, double rtol) {
+  public static void assertClose(
+      String what, double[] numeric, float[] analytic, int off, double rtol) {
     double scale = 0, err = 0;
     for (int i = 0; i < numeric.length; i++) {
       scale = Math.max(scale, Math.abs(numeric[i]));

@@ -19,16 +19,18 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Tolerance. The naive twins accumulate in double and round once, so they are within one float
  * ulp (relative u = 2^-24) of the exact result. The fast kernels compute each element as a sum of n
- * terms (n-1 reduction products plus the initial value: bias, previous dx or dw) in float with fused
- * multiply-adds in some fixed order (sequential per lane, then a pairwise lane sum in the decode
- * path). The classical bound for any summation order (Higham, Accuracy and Stability, §3.1/§4.2) is
- * |fl(Σ) - Σ| <= γ_n · Σ|t_i| with γ_n = n·u/(1-n·u), t_i the individual terms (each product is
- * rounded at most once, which the γ_n already covers with n counting products and additions). So we
- * accept |fast - naive| <= (γ_{n+1} + u) · Σ|t_i| + MIN_NORMAL, the last term only guarding a sum
- * of zeros.
+ * terms (n-1 reduction products plus the initial value: bias, previous dx or dw) in float with
+ * fused multiply-adds in some fixed order (sequential per lane, then a pairwise lane sum in the
+ * decode path). The classical bound for any summation order (Higham, Accuracy and Stability,
+ * §3.1/§4.2) is |fl(Σ) - Σ| <= γ_n · Σ|t_i| with γ_n = n·u/(1-n·u), t_i the individual terms (each
+ * product is rounded at most once, which the γ_n already covers with n counting products and
+ * additions). So we accept |fast - naive| <= (γ_{n+1} + u) · Σ|t_i| + MIN_NORMAL, the last term
+ * only guarding a sum of zeros.
  */
 class MatmulTest {
-  private static final int[] SIZES = {0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 47, 48, 49, 65, 100, 257, 300};
+  private static final int[] SIZES = {
+    0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 47, 48, 49, 65, 100, 257, 300
+  };
   private static final double U = Math.ulp(1.0f) / 2; // 2^-24
   private static final float GUARD = 12345.678f;
 
@@ -60,15 +62,29 @@ class MatmulTest {
         set.add(List.of(b[0], b[1], s));
       }
     }
-    int[][] extra = {{1, 1, 1}, {4, 5, 6}, {6, 48, 256}, {5, 47, 255}, {9, 49, 513}, {96, 96, 96},
-        {97, 300, 300}, {300, 300, 17}, {257, 1, 300}, {1, 300, 257}, {2, 1096, 256}, {8, 100, 384}};
+    int[][] extra = {
+      {1, 1, 1},
+      {4, 5, 6},
+      {6, 48, 256},
+      {5, 47, 255},
+      {9, 49, 513},
+      {96, 96, 96},
+      {97, 300, 300},
+      {300, 300, 17},
+      {257, 1, 300},
+      {1, 300, 257},
+      {2, 1096, 256},
+      {8, 100, 384}
+    };
     for (int[] e : extra) set.add(List.of(e[0], e[1], e[2]));
     List<int[]> out = new ArrayList<>();
     for (List<Integer> s : set) out.add(new int[] {s.get(0), s.get(1), s.get(2)});
     return out;
   }
 
-  /** An array of n random values in [-1, 1) after a guard prefix of length off, guard-filled tail. */
+  /**
+   * An array of n random values in [-1, 1) after a guard prefix of length off, guard-filled tail.
+   */
   static float[] data(Random r, int off, int n) {
     float[] a = new float[off + n + 5];
     java.util.Arrays.fill(a, GUARD);
@@ -141,7 +157,11 @@ class MatmulTest {
   void decodeRowsAreTheDocumentedSumAndIndependentOfTheBatch() {
     Random r = new Random(7);
     int vl = MatmulGemm.VL;
-    for (int[] nk : new int[][] {{1, 8}, {3, 5}, {4, 16}, {7, 24}, {8, 64}, {12, 40}, {13, 33}, {17, 256}, {36, 100}, {64, 384}}) {
+    for (int[] nk :
+        new int[][] {
+          {1, 8}, {3, 5}, {4, 16}, {7, 24}, {8, 64}, {12, 40}, {13, 33}, {17, 256}, {36, 100},
+          {64, 384}
+        }) {
       int N = nk[0], K = nk[1];
       for (boolean withBias : new boolean[] {false, true}) {
         for (int M = 1; M <= Matmul.DECODE_ROWS; M++) {
@@ -160,14 +180,38 @@ class MatmulTest {
               for (int n = 0; n < N; n++) {
                 float[] lanes = new float[vl];
                 int kb = K / vl * vl;
-                for (int k = 0; k < kb; k++) lanes[k % vl] = Math.fma(x[xo + m * K + k], w[wo + n * K + k], lanes[k % vl]);
-                for (int h = vl / 2; h > 0; h >>= 1) for (int i = 0; i < h; i++) lanes[i] += lanes[i + h];
+                for (int k = 0; k < kb; k++)
+                  lanes[k % vl] = Math.fma(x[xo + m * K + k], w[wo + n * K + k], lanes[k % vl]);
+                for (int h = vl / 2; h > 0; h >>= 1)
+                  for (int i = 0; i < h; i++) lanes[i] += lanes[i + h];
                 float want = lanes[0];
-                for (int k = kb; k < K; k++) want = Math.fma(x[xo + m * K + k], w[wo + n * K + k], want);
+                for (int k = kb; k < K; k++)
+                  want = Math.fma(x[xo + m * K + k], w[wo + n * K + k], want);
                 if (bias != null) want = bias[bo + n] + want;
-                String at = "M=" + M + " N=" + N + " K=" + K + " bias=" + withBias + " threads=" + t + " [" + m + "," + n + "]";
-                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[m * N + n]), at + ": " + want + " vs " + got[m * N + n]);
-                assertEquals(Float.floatToRawIntBits(alone[n]), Float.floatToRawIntBits(got[m * N + n]), "alone vs batch " + at);
+                String at =
+                    "M="
+                        + M
+                        + " N="
+                        + N
+                        + " K="
+                        + K
+                        + " bias="
+                        + withBias
+                        + " threads="
+                        + t
+                        + " ["
+                        + m
+                        + ","
+                        + n
+                        + "]";
+                assertEquals(
+                    Float.floatToRawIntBits(want),
+                    Float.floatToRawIntBits(got[m * N + n]),
+                    at + ": " + want + " vs " + got[m * N + n]);
+                assertEquals(
+                    Float.floatToRawIntBits(alone[n]),
+                    Float.floatToRawIntBits(got[m * N + n]),
+                    "alone vs batch " + at);
               }
             }
           }
@@ -290,9 +334,12 @@ class MatmulTest {
   @Test
   void rejectsBadArguments() {
     float[] a = new float[12];
-    assertThrows(IllegalArgumentException.class, () -> Matmul.linear(a, 0, a, 0, a, 0, null, 0, -1, 2, 2));
-    assertThrows(IndexOutOfBoundsException.class, () -> Matmul.linear(a, 0, a, 0, a, 7, null, 0, 2, 2, 3));
-    assertThrows(IndexOutOfBoundsException.class,
+    assertThrows(
+        IllegalArgumentException.class, () -> Matmul.linear(a, 0, a, 0, a, 0, null, 0, -1, 2, 2));
+    assertThrows(
+        IndexOutOfBoundsException.class, () -> Matmul.linear(a, 0, a, 0, a, 7, null, 0, 2, 2, 3));
+    assertThrows(
+        IndexOutOfBoundsException.class,
         () -> Matmul.linearBackwardWeight(a, 0, a, 11, a, 0, a, 0, 2, 2, 2));
   }
 
@@ -314,8 +361,17 @@ class MatmulTest {
     double gamma = terms * U / (1 - terms * U);
     double tol = (gamma + U) * mag + Float.MIN_NORMAL;
     if (!(Math.abs((double) want - got) <= tol)) {
-      fail(what + ": want " + want + " got " + got + " (|diff| " + Math.abs((double) want - got)
-          + " > tol " + tol + ")");
+      fail(
+          what
+              + ": want "
+              + want
+              + " got "
+              + got
+              + " (|diff| "
+              + Math.abs((double) want - got)
+              + " > tol "
+              + tol
+              + ")");
     }
   }
 

@@ -34,8 +34,10 @@ class OpsBackwardTest {
       float[] dx = new float[M * D], dw = new float[D];
       Ops.rmsnormBackward(dx, 0, D, false, dw, dy, 0, D, x, 0, D, w, M, D, 1e-5f);
       double[] xd = GradCheck.toDouble(x), wd = GradCheck.toDouble(w), gd = GradCheck.toDouble(dy);
-      GradCheck.assertClose("dx D=" + D, GradCheck.numeric(xd, H, v -> rmsLoss(v, wd, gd, M, D)), dx, 0, 1e-4);
-      GradCheck.assertClose("dw D=" + D, GradCheck.numeric(wd, H, v -> rmsLoss(xd, v, gd, M, D)), dw, 0, 1e-4);
+      GradCheck.assertClose(
+          "dx D=" + D, GradCheck.numeric(xd, H, v -> rmsLoss(v, wd, gd, M, D)), dx, 0, 1e-4);
+      GradCheck.assertClose(
+          "dw D=" + D, GradCheck.numeric(wd, H, v -> rmsLoss(xd, v, gd, M, D)), dw, 0, 1e-4);
     }
   }
 
@@ -43,32 +45,63 @@ class OpsBackwardTest {
   void gatedRmsnormBackwardMatchesFiniteDifferences() {
     Random r = new Random(5);
     int M = 3, D = 17;
-    float[] v = OpsTest.randn(r, M * D), z = OpsTest.randn(r, M * D), w = OpsTest.randn(r, D), dy = OpsTest.randn(r, M * D);
+    float[] v = OpsTest.randn(r, M * D),
+        z = OpsTest.randn(r, M * D),
+        w = OpsTest.randn(r, D),
+        dy = OpsTest.randn(r, M * D);
     float[] dv = new float[M * D], dz = new float[M * D], dw = new float[D];
-    Ops.gatedRmsnormBackward(dv, 0, D, dz, 0, D, dw, dy, v, 0, D, z, 0, D, w, M, D, 1e-5f, new float[M * D]);
-    double[] vd = GradCheck.toDouble(v), zd = GradCheck.toDouble(z), wd = GradCheck.toDouble(w), gd = GradCheck.toDouble(dy);
-    java.util.function.ToDoubleFunction<double[][]> loss = a -> {
-      double[] g = new double[M * D];
-      for (int i = 0; i < M * D; i++) g[i] = a[0][i] * silu(a[1][i]);
-      return rmsLoss(g, a[2], gd, M, D);
-    };
-    GradCheck.assertClose("dv", GradCheck.numeric(vd, H, x -> loss.applyAsDouble(new double[][] {x, zd, wd})), dv, 0, 1e-4);
-    GradCheck.assertClose("dz", GradCheck.numeric(zd, H, x -> loss.applyAsDouble(new double[][] {vd, x, wd})), dz, 0, 1e-4);
-    GradCheck.assertClose("dw", GradCheck.numeric(wd, H, x -> loss.applyAsDouble(new double[][] {vd, zd, x})), dw, 0, 1e-4);
+    Ops.gatedRmsnormBackward(
+        dv, 0, D, dz, 0, D, dw, dy, v, 0, D, z, 0, D, w, M, D, 1e-5f, new float[M * D]);
+    double[] vd = GradCheck.toDouble(v),
+        zd = GradCheck.toDouble(z),
+        wd = GradCheck.toDouble(w),
+        gd = GradCheck.toDouble(dy);
+    java.util.function.ToDoubleFunction<double[][]> loss =
+        a -> {
+          double[] g = new double[M * D];
+          for (int i = 0; i < M * D; i++) g[i] = a[0][i] * silu(a[1][i]);
+          return rmsLoss(g, a[2], gd, M, D);
+        };
+    GradCheck.assertClose(
+        "dv",
+        GradCheck.numeric(vd, H, x -> loss.applyAsDouble(new double[][] {x, zd, wd})),
+        dv,
+        0,
+        1e-4);
+    GradCheck.assertClose(
+        "dz",
+        GradCheck.numeric(zd, H, x -> loss.applyAsDouble(new double[][] {vd, x, wd})),
+        dz,
+        0,
+        1e-4);
+    GradCheck.assertClose(
+        "dw",
+        GradCheck.numeric(wd, H, x -> loss.applyAsDouble(new double[][] {vd, zd, x})),
+        dw,
+        0,
+        1e-4);
   }
 
   @Test
   void swigluBackwardMatchesFiniteDifferences() {
     Random r = new Random(6);
     int M = 4, Hd = 19;
-    float[] h = OpsTest.randn(r, M * 2 * Hd), dout = OpsTest.randn(r, M * Hd), dh = new float[M * 2 * Hd];
+    float[] h = OpsTest.randn(r, M * 2 * Hd),
+        dout = OpsTest.randn(r, M * Hd),
+        dh = new float[M * 2 * Hd];
     Ops.swigluBackward(dh, 0, dout, 0, h, 0, M, Hd);
     double[] hd = GradCheck.toDouble(h), gd = GradCheck.toDouble(dout);
-    double[] num = GradCheck.numeric(hd, H, x -> {
-      double loss = 0;
-      for (int m = 0; m < M; m++) for (int i = 0; i < Hd; i++) loss += gd[m * Hd + i] * x[m * 2 * Hd + i] * silu(x[m * 2 * Hd + Hd + i]);
-      return loss;
-    });
+    double[] num =
+        GradCheck.numeric(
+            hd,
+            H,
+            x -> {
+              double loss = 0;
+              for (int m = 0; m < M; m++)
+                for (int i = 0; i < Hd; i++)
+                  loss += gd[m * Hd + i] * x[m * 2 * Hd + i] * silu(x[m * 2 * Hd + Hd + i]);
+              return loss;
+            });
     GradCheck.assertClose("dh", num, dh, 0, 1e-4);
   }
 }

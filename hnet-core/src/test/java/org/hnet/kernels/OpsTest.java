@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Element-wise kernels against scalar double-precision definitions, over widths around the vector length. */
+/**
+ * Element-wise kernels against scalar double-precision definitions, over widths around the vector
+ * length.
+ */
 class OpsTest {
   static final int[] WIDTHS = {0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 64, 100, 257};
 
@@ -25,7 +28,8 @@ class OpsTest {
       float[] fast = new float[M * D + 1], slow = new float[M * D + 1];
       Ops.rmsnorm(fast, 1, D, x, 2, stride, w, M, D, 1e-5f);
       Ops.rmsnormNaive(slow, 1, D, x, 2, stride, w, M, D, 1e-5f);
-      for (int i = 0; i < fast.length; i++) assertEquals(slow[i], fast[i], 2e-6f * (1 + Math.abs(slow[i])), "D=" + D + " i=" + i);
+      for (int i = 0; i < fast.length; i++)
+        assertEquals(slow[i], fast[i], 2e-6f * (1 + Math.abs(slow[i])), "D=" + D + " i=" + i);
     }
   }
 

@@ -43,14 +43,17 @@ class ProfileTest {
     Matmul.linear(y, 0, x, 0, w, 0, null, 0, M, N, K); // off again
 
     Map<Kind, Entry> e = byKind();
-    assertEquals(List.of(Kind.MATMUL, Kind.MATMUL_DX, Kind.MATMUL_DW, Kind.MATVEC),
-        Profile.entries().stream().map(Entry::kind).toList(), "only the kinds called, in Kind order");
+    assertEquals(
+        List.of(Kind.MATMUL, Kind.MATMUL_DX, Kind.MATMUL_DW, Kind.MATVEC),
+        Profile.entries().stream().map(Entry::kind).toList(),
+        "only the kinds called, in Kind order");
     assertEquals(2, e.get(Kind.MATMUL).calls());
     assertEquals(2L * 2 * M * N * K, e.get(Kind.MATMUL).flops());
     assertEquals(1, e.get(Kind.MATMUL_DX).calls(), "the other thread's call is not counted");
     assertEquals(2L * M * N * K, e.get(Kind.MATMUL_DW).flops());
     assertEquals(2L * N * K, e.get(Kind.MATVEC).flops());
-    for (Entry k : e.values()) assertTrue(k.nanos() > 0 && k.waitNanos() <= k.nanos(), k.toString());
+    for (Entry k : e.values())
+      assertTrue(k.nanos() > 0 && k.waitNanos() <= k.nanos(), k.toString());
   }
 
   @Test
@@ -62,12 +65,16 @@ class ProfileTest {
     for (int i = 0; i < qkv.length; i++) qkv[i] = r.nextFloat();
     Profile.reset();
     Profile.start();
-    AttentionBackward.forwardTrain(out, 0, qkv, 0, 3 * H * P, cu, 2, H, P, 4, -1, lse); // calls Attention.forward
+    AttentionBackward.forwardTrain(
+        out, 0, qkv, 0, 3 * H * P, cu, 2, H, P, 4, -1, lse); // calls Attention.forward
     Attention.forward(out, 0, qkv, 0, 3 * H * P, cu, 2, H, P, 4, -1);
     Profile.stop();
     Entry a = byKind().get(Kind.ATTENTION);
     assertEquals(2, a.calls(), "forwardTrain and forward, the inner forward not counted again");
-    assertEquals(2 * Attention.causalPairs(cu, 2, -1) * 4L * H * P, a.flops(), "the flops of each call once");
+    assertEquals(
+        2 * Attention.causalPairs(cu, 2, -1) * 4L * H * P,
+        a.flops(),
+        "the flops of each call once");
     assertEquals(1, Profile.entries().size());
   }
 
@@ -86,7 +93,8 @@ class ProfileTest {
       Profile.stop();
       Entry m = byKind().get(Kind.MATMUL);
       assertEquals(50, m.calls());
-      // a worker that helped ran parts while the owner was inside the product, so never longer than it
+      // a worker that helped ran parts while the owner was inside the product, so never longer than
+      // it
       assertTrue(m.workerNanos() >= 0 && m.workerNanos() <= m.nanos(), m.toString());
       assertTrue(m.threadsBusy() > 0 && m.threadsBusy() <= 2.0 + 1e-9, m.toString());
     } finally {

@@ -35,7 +35,8 @@ class RotaryTest {
           double cb = angleBound + 0x1p-24;
           double dc = Math.abs(t[0][p * (R / 2) + i] - Math.cos(angle));
           double ds = Math.abs(t[1][p * (R / 2) + i] - Math.sin(angle));
-          assertTrue(dc <= cb && ds <= cb, "R=" + R + " pos=" + p + " i=" + i + " dc=" + dc + " ds=" + ds);
+          assertTrue(
+              dc <= cb && ds <= cb, "R=" + R + " pos=" + p + " i=" + i + " dc=" + dc + " ds=" + ds);
           worstRatio = Math.max(worstRatio, Math.max(dc, ds) / cb);
         }
       }

@@ -8,7 +8,10 @@ import org.junit.jupiter.api.Test;
 
 /** SplitChoice: measures both modes, keeps the faster, probes the other, follows a change. */
 class SplitChoiceTest {
-  /** Runs n calls where a split call takes splitNs and a serial one serialNs per unit; returns how many split. */
+  /**
+   * Runs n calls where a split call takes splitNs and a serial one serialNs per unit; returns how
+   * many split.
+   */
   static int run(SplitChoice c, int n, long splitNs, long serialNs) {
     int splits = 0;
     for (int i = 0; i < n; i++) {
@@ -22,8 +25,10 @@ class SplitChoiceTest {
   @Test
   void keepsTheFasterModeAndProbesTheOther() {
     SplitChoice c = new SplitChoice("hnet.test.unset");
-    assertEquals(3, run(c, 6, 10, 20), "alternates until each mode has " + SplitChoice.KEPT + " times");
-    assertEquals(80 - 80 / SplitChoice.PROBE, run(c, 80, 10, 20), "split is faster: serial only on probes");
+    assertEquals(
+        3, run(c, 6, 10, 20), "alternates until each mode has " + SplitChoice.KEPT + " times");
+    assertEquals(
+        80 - 80 / SplitChoice.PROBE, run(c, 80, 10, 20), "split is faster: serial only on probes");
     // the machine changes: splitting now loses; after a few calls the choice follows
     int late = 0;
     for (int i = 0; i < 80; i++) {
@@ -51,7 +56,9 @@ class SplitChoiceTest {
       c.record(s, (s ? 5000 : 2000) * 100L, 100);
     }
     int splits = run(c, 40, 10, 20); // compiled: split twice as fast
-    assertTrue(splits >= 40 - 40 / SplitChoice.PROBE - 16, "split chosen once one probe has seen it fast: " + splits);
+    assertTrue(
+        splits >= 40 - 40 / SplitChoice.PROBE - 16,
+        "split chosen once one probe has seen it fast: " + splits);
   }
 
   @Test

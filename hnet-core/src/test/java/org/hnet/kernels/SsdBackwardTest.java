@@ -28,14 +28,19 @@ class SsdBackwardTest {
   static final double TOL = 2e-5;
 
   static final String[] NAMES = {"dx", "dDtRaw", "dB", "dC", "dDtBias", "dA_log", "dD"};
-  static final double[] worstFd = new double[7], worstNaiveFd = new double[7], worstSweep = new double[7];
+  static final double[] worstFd = new double[7],
+      worstNaiveFd = new double[7],
+      worstSweep = new double[7];
   static double worstLarge;
 
   @AfterAll
   static void report() {
-    StringBuilder s = new StringBuilder("SsdBackwardTest max rel diff (fd naive | fd chunked | sweep):");
+    StringBuilder s =
+        new StringBuilder("SsdBackwardTest max rel diff (fd naive | fd chunked | sweep):");
     for (int i = 0; i < 7; i++) {
-      s.append(String.format(" %s %.2g|%.2g|%.2g", NAMES[i], worstNaiveFd[i], worstFd[i], worstSweep[i]));
+      s.append(
+          String.format(
+              " %s %.2g|%.2g|%.2g", NAMES[i], worstNaiveFd[i], worstFd[i], worstSweep[i]));
     }
     System.out.println(s + String.format("; large %.2g", worstLarge));
   }
@@ -85,16 +90,21 @@ class SsdBackwardTest {
     Random r = new Random(21);
     int H = 2, P = 3, N = 2;
     // {cu, dtRaw mean, dtRaw std, A_log base}: near dt≈0.3..1.3 (smooth softplus), then a case
-    // entirely above the softplus threshold (dt = dtRaw + dtBias ≈ 22, small |A| keeps decays ≈ 0.7)
+    // entirely above the softplus threshold (dt = dtRaw + dtBias ≈ 22, small |A| keeps decays ≈
+    // 0.7)
     double[][] setups = {{-1, 0.6, 0}, {-1, 0.6, 0}, {22, 0.4, -4}};
     int[][] cus = {{0, 11, 12}, {0, 1, 9}, {0, 5, 6}};
     for (int si = 0; si < setups.length; si++) {
       int[] cu = cus[si];
       int T = cu[cu.length - 1], nSeq = cu.length - 1;
       float[] x = randn(r, T * H * P, 1), dt = new float[T * H], dtBias = new float[H];
-      float[] aLog = new float[H], b = randn(r, T * N, 1), c = randn(r, T * N, 1), d = randn(r, H, 1);
+      float[] aLog = new float[H],
+          b = randn(r, T * N, 1),
+          c = randn(r, T * N, 1),
+          d = randn(r, H, 1);
       float[] dy = randn(r, T * H * P, 1);
-      for (int i = 0; i < dt.length; i++) dt[i] = (float) (setups[si][0] + setups[si][1] * r.nextGaussian());
+      for (int i = 0; i < dt.length; i++)
+        dt[i] = (float) (setups[si][0] + setups[si][1] * r.nextGaussian());
       for (int h = 0; h < H; h++) {
         dtBias[h] = (float) (0.1 * r.nextGaussian());
         aLog[h] = (float) (setups[si][2] + r.nextDouble());
@@ -105,33 +115,82 @@ class SsdBackwardTest {
       for (int i = 0; i < 7; i++) pd[i] = GradCheck.toDouble(pf[i]);
       double[] dyd = GradCheck.toDouble(dy);
       for (int variant = 0; variant < 3; variant++) { // naive, chunked chunk 4, chunked chunk 1
-        float[][] g = {new float[T * H * P], new float[T * H], new float[H], new float[H],
-            new float[T * N], new float[T * N], new float[H]};
+        float[][] g = {
+          new float[T * H * P],
+          new float[T * H],
+          new float[H],
+          new float[H],
+          new float[T * N],
+          new float[T * N],
+          new float[H]
+        };
         for (int i : new int[] {2, 3, 6}) Arrays.fill(g[i], 0.5f); // ADDS INTO: start from 0.5
         if (variant == 0) {
-          SsdBackward.scanBackwardNaive(g[0], 0, H * P, g[1], 0, H, g[2], g[3], g[4], 0, N, g[5],
-              0, N, g[6], dy, 0, H * P, x, 0, H * P, dt, 0, H, dtBias, aLog, b, 0, N, c, 0, N, d,
-              cu, nSeq, H, P, N, 1);
+          SsdBackward.scanBackwardNaive(
+              g[0], 0, H * P, g[1], 0, H, g[2], g[3], g[4], 0, N, g[5], 0, N, g[6], dy, 0, H * P, x,
+              0, H * P, dt, 0, H, dtBias, aLog, b, 0, N, c, 0, N, d, cu, nSeq, H, P, N, 1);
         } else {
-          SsdBackward.scanBackward(g[0], 0, H * P, g[1], 0, H, g[2], g[3], g[4], 0, N, g[5],
-              0, N, g[6], dy, 0, H * P, x, 0, H * P, dt, 0, H, dtBias, aLog, b, 0, N, c, 0, N, d,
-              cu, nSeq, H, P, N, variant == 1 ? 4 : 1);
+          SsdBackward.scanBackward(
+              g[0],
+              0,
+              H * P,
+              g[1],
+              0,
+              H,
+              g[2],
+              g[3],
+              g[4],
+              0,
+              N,
+              g[5],
+              0,
+              N,
+              g[6],
+              dy,
+              0,
+              H * P,
+              x,
+              0,
+              H * P,
+              dt,
+              0,
+              H,
+              dtBias,
+              aLog,
+              b,
+              0,
+              N,
+              c,
+              0,
+              N,
+              d,
+              cu,
+              nSeq,
+              H,
+              P,
+              N,
+              variant == 1 ? 4 : 1);
         }
         for (int i : new int[] {2, 3, 6}) for (int h = 0; h < H; h++) g[i][h] -= 0.5f;
         // g[i] is the gradient of parameter pd[i]; its NAMES index:
         int[] nameOf = {0, 1, 4, 5, 2, 3, 6};
         for (int k = 0; k < 7; k++) {
           int pi = k;
-          double[] num = GradCheck.numeric(pd[pi], 1e-5, v -> {
-            double[][] q = pd.clone();
-            q[pi] = v;
-            return loss(q, dyd, cu, H, P, N);
-          });
+          double[] num =
+              GradCheck.numeric(
+                  pd[pi],
+                  1e-5,
+                  v -> {
+                    double[][] q = pd.clone();
+                    q[pi] = v;
+                    return loss(q, dyd, cu, H, P, N);
+                  });
           double e = fdErr(num, g[k], 0);
           int name = nameOf[k];
           if (variant == 0) worstNaiveFd[name] = Math.max(worstNaiveFd[name], e);
           else worstFd[name] = Math.max(worstFd[name], e);
-          assertTrue(e <= FD_TOL, "setup " + si + " variant " + variant + " " + NAMES[name] + ": " + e);
+          assertTrue(
+              e <= FD_TOL, "setup " + si + " variant " + variant + " " + NAMES[name] + ": " + e);
         }
       }
     }
@@ -163,38 +222,132 @@ class SsdBackwardTest {
       if (packed) {
         int stride = 1 + 2 * hp + 2 * N + H + 2;
         dxs = ddts = dbs = dcs = nan(T * stride + 1);
-        dxOff = 1 + hp; dbOff = dxOff + hp; dcOff = dbOff + N; ddtOff = dcOff + N;
+        dxOff = 1 + hp;
+        dbOff = dxOff + hp;
+        dcOff = dbOff + N;
+        ddtOff = dcOff + N;
         dxStride = dbStride = dcStride = ddtStride = stride;
       } else {
-        dxStride = hp + 1; ddtStride = H + 2; dbStride = N + 1; dcStride = N + 3;
-        dxOff = 1; ddtOff = 2; dbOff = 0; dcOff = 3;
-        dxs = nan(dxOff + T * dxStride); ddts = nan(ddtOff + T * ddtStride);
-        dbs = nan(dbOff + T * dbStride + 1); dcs = nan(dcOff + T * dcStride);
+        dxStride = hp + 1;
+        ddtStride = H + 2;
+        dbStride = N + 1;
+        dcStride = N + 3;
+        dxOff = 1;
+        ddtOff = 2;
+        dbOff = 0;
+        dcOff = 3;
+        dxs = nan(dxOff + T * dxStride);
+        ddts = nan(ddtOff + T * ddtStride);
+        dbs = nan(dbOff + T * dbStride + 1);
+        dcs = nan(dcOff + T * dcStride);
       }
-      dDtBias = new float[H]; dALog = new float[H]; dD = new float[H];
-      Arrays.fill(dDtBias, 0.25f); Arrays.fill(dALog, -0.5f); Arrays.fill(dD, 1f);
+      dDtBias = new float[H];
+      dALog = new float[H];
+      dD = new float[H];
+      Arrays.fill(dDtBias, 0.25f);
+      Arrays.fill(dALog, -0.5f);
+      Arrays.fill(dD, 1f);
     }
 
     void run(boolean naive, float[] dy, int dyOff, int dyStride, int chunk) {
       SsdTest.Case c = k;
       if (naive) {
-        SsdBackward.scanBackwardNaive(dxs, dxOff, dxStride, ddts, ddtOff, ddtStride, dDtBias, dALog,
-            dbs, dbOff, dbStride, dcs, dcOff, dcStride, dD, dy, dyOff, dyStride,
-            c.xs, c.xOff, c.xStride, c.dts, c.dtOff, c.dtStride, c.dtBias, c.aLog,
-            c.bs, c.bOff, c.bStride, c.cs, c.cOff, c.cStride, c.d, c.cu, c.nSeq, c.H, c.P, c.N, chunk);
+        SsdBackward.scanBackwardNaive(
+            dxs,
+            dxOff,
+            dxStride,
+            ddts,
+            ddtOff,
+            ddtStride,
+            dDtBias,
+            dALog,
+            dbs,
+            dbOff,
+            dbStride,
+            dcs,
+            dcOff,
+            dcStride,
+            dD,
+            dy,
+            dyOff,
+            dyStride,
+            c.xs,
+            c.xOff,
+            c.xStride,
+            c.dts,
+            c.dtOff,
+            c.dtStride,
+            c.dtBias,
+            c.aLog,
+            c.bs,
+            c.bOff,
+            c.bStride,
+            c.cs,
+            c.cOff,
+            c.cStride,
+            c.d,
+            c.cu,
+            c.nSeq,
+            c.H,
+            c.P,
+            c.N,
+            chunk);
       } else {
-        SsdBackward.scanBackward(dxs, dxOff, dxStride, ddts, ddtOff, ddtStride, dDtBias, dALog,
-            dbs, dbOff, dbStride, dcs, dcOff, dcStride, dD, dy, dyOff, dyStride,
-            c.xs, c.xOff, c.xStride, c.dts, c.dtOff, c.dtStride, c.dtBias, c.aLog,
-            c.bs, c.bOff, c.bStride, c.cs, c.cOff, c.cStride, c.d, c.cu, c.nSeq, c.H, c.P, c.N, chunk);
+        SsdBackward.scanBackward(
+            dxs,
+            dxOff,
+            dxStride,
+            ddts,
+            ddtOff,
+            ddtStride,
+            dDtBias,
+            dALog,
+            dbs,
+            dbOff,
+            dbStride,
+            dcs,
+            dcOff,
+            dcStride,
+            dD,
+            dy,
+            dyOff,
+            dyStride,
+            c.xs,
+            c.xOff,
+            c.xStride,
+            c.dts,
+            c.dtOff,
+            c.dtStride,
+            c.dtBias,
+            c.aLog,
+            c.bs,
+            c.bOff,
+            c.bStride,
+            c.cs,
+            c.cOff,
+            c.cStride,
+            c.d,
+            c.cu,
+            c.nSeq,
+            c.H,
+            c.P,
+            c.N,
+            chunk);
       }
     }
 
     /** The 7 tensors, each as a flat array of its logical elements. */
     float[][] tensors() {
       int T = k.T, hp = k.H * k.P;
-      return new float[][] {gather(dxs, dxOff, dxStride, T, hp), gather(ddts, ddtOff, ddtStride, T, k.H),
-          gather(dbs, dbOff, dbStride, T, k.N), gather(dcs, dcOff, dcStride, T, k.N), dDtBias, dALog, dD};
+      return new float[][] {
+        gather(dxs, dxOff, dxStride, T, hp),
+        gather(ddts, ddtOff, ddtStride, T, k.H),
+        gather(dbs, dbOff, dbStride, T, k.N),
+        gather(dcs, dcOff, dcStride, T, k.N),
+        dDtBias,
+        dALog,
+        dD
+      };
     }
 
     /** Every element outside the outputs is still NaN, every output finite. */
@@ -202,8 +355,12 @@ class SsdBackwardTest {
       int T = k.T;
       boolean[][] mark = new boolean[4][];
       float[][] bufs = {dxs, ddts, dbs, dcs};
-      int[][] lay = {{dxOff, dxStride, k.H * k.P}, {ddtOff, ddtStride, k.H}, {dbOff, dbStride, k.N},
-          {dcOff, dcStride, k.N}};
+      int[][] lay = {
+        {dxOff, dxStride, k.H * k.P},
+        {ddtOff, ddtStride, k.H},
+        {dbOff, dbStride, k.N},
+        {dcOff, dcStride, k.N}
+      };
       java.util.IdentityHashMap<float[], boolean[]> marks = new java.util.IdentityHashMap<>();
       for (int i = 0; i < 4; i++) {
         boolean[] m = marks.computeIfAbsent(bufs[i], a -> new boolean[a.length]);
@@ -216,7 +373,8 @@ class SsdBackwardTest {
         float[] a = en.getKey();
         boolean[] m = en.getValue();
         for (int i = 0; i < a.length; i++) {
-          assertTrue(m[i] ? Float.isFinite(a[i]) : Float.isNaN(a[i]), "layout at " + i + ": " + a[i]);
+          assertTrue(
+              m[i] ? Float.isFinite(a[i]) : Float.isNaN(a[i]), "layout at " + i + ": " + a[i]);
         }
       }
     }
@@ -246,12 +404,18 @@ class SsdBackwardTest {
    * Asserts each tensor within tol of the reference, relative to its max; records the worst. The
    * three [H] parameter gradients are single sums over all tokens of terms of both signs, so their
    * float error is set by the terms' mass, not by the (possibly much smaller) sum: they are scaled
-   * by max(|ref|) + mass, mass per head being Σ_t |dDtRaw_t| (dDtBias: exact, it is that sum),
-   * |A| Σ_t dt_t |ddt_t| (dA_log: the decay part of ddt_t times dt_t is its term; ddt_t stands in
-   * for that part) and Σ_t |dy_t·x_t| (dD: exact).
+   * by max(|ref|) + mass, mass per head being Σ_t |dDtRaw_t| (dDtBias: exact, it is that sum), |A|
+   * Σ_t dt_t |ddt_t| (dA_log: the decay part of ddt_t times dt_t is its term; ddt_t stands in for
+   * that part) and Σ_t |dy_t·x_t| (dD: exact).
    */
-  static void compare(float[][] got, float[][] ref, double[] worst, double tol, String what,
-      SsdTest.Case k, float[] dy) {
+  static void compare(
+      float[][] got,
+      float[][] ref,
+      double[] worst,
+      double tol,
+      String what,
+      SsdTest.Case k,
+      float[] dy) {
     double[] mass = new double[7];
     for (int h = 0; h < k.H; h++) {
       double mb = 0, ma = 0, md = 0, a = Math.exp(k.aLog[h]);
@@ -263,7 +427,9 @@ class SsdBackwardTest {
         ma += a * dtv * Math.abs(raw / SsdBackward.softplusGrad(v));
         double dyx = 0;
         for (int p = 0; p < k.P; p++) {
-          dyx += (double) dy[k.yOff + t * k.yStride + h * k.P + p] * k.xs[k.xOff + t * k.xStride + h * k.P + p];
+          dyx +=
+              (double) dy[k.yOff + t * k.yStride + h * k.P + p]
+                  * k.xs[k.xOff + t * k.xStride + h * k.P + p];
         }
         md += Math.abs(dyx);
       }
@@ -307,13 +473,28 @@ class SsdBackwardTest {
                     Parallel.setThreads(threads);
                     Grads g = new Grads(k, !inter);
                     g.run(false, dy, k.yOff, k.yStride, chunk);
-                    String what = "T=" + T + " cu=" + Arrays.toString(cu) + " H=" + H + " P=" + P
-                        + " N=" + N + " chunk=" + chunk + " threads=" + threads;
+                    String what =
+                        "T="
+                            + T
+                            + " cu="
+                            + Arrays.toString(cu)
+                            + " H="
+                            + H
+                            + " P="
+                            + P
+                            + " N="
+                            + N
+                            + " chunk="
+                            + chunk
+                            + " threads="
+                            + threads;
                     g.checkLayout();
                     float[][] got = g.tensors();
                     compare(got, refT, worstSweep, TOL, what, k, dy);
                     if (threads == 1) first = got;
-                    else for (int i = 0; i < 7; i++) assertArrayEquals(first[i], got[i], what + " bits");
+                    else
+                      for (int i = 0; i < 7; i++)
+                        assertArrayEquals(first[i], got[i], what + " bits");
                   }
                 }
               }
@@ -343,7 +524,9 @@ class SsdBackwardTest {
     }
   }
 
-  /** The same with the internal block cap lifted (Ssd.maxBlock), so chunks 64 and 256 really run. */
+  /**
+   * The same with the internal block cap lifted (Ssd.maxBlock), so chunks 64 and 256 really run.
+   */
   @Test
   void uncappedBlocksMatch() {
     int saved = Ssd.maxBlock;

@@ -18,8 +18,10 @@ class SsdTest {
 
   @AfterAll
   static void report() {
-    System.out.printf("SsdTest max rel diff: sweep y %.3g, sweep final states %.3g, extreme %.3g,"
-        + " large %.3g, step %.3g%n", worstSweep, worstSweepState, worstExtreme, worstLarge, worstStep);
+    System.out.printf(
+        "SsdTest max rel diff: sweep y %.3g, sweep final states %.3g, extreme %.3g,"
+            + " large %.3g, step %.3g%n",
+        worstSweep, worstSweepState, worstExtreme, worstLarge, worstStep);
   }
 
   /**
@@ -35,7 +37,8 @@ class SsdTest {
     final float[] dtBias, aLog, d;
     final int yOff = 2, yStride;
 
-    Case(int[] cu, int H, int P, int N, boolean interleaved, Random r, double dtMean, double dtStd) {
+    Case(
+        int[] cu, int H, int P, int N, boolean interleaved, Random r, double dtMean, double dtStd) {
       this.cu = cu;
       this.nSeq = cu.length - 1;
       this.T = cu[nSeq];
@@ -47,14 +50,23 @@ class SsdTest {
         int stride = 2 * hp + 2 * N + H;
         row = new float[3 + T * stride];
         Arrays.fill(row, Float.NaN);
-        xOff = 3 + hp; bOff = xOff + hp; cOff = bOff + N; dtOff = cOff + N;
+        xOff = 3 + hp;
+        bOff = xOff + hp;
+        cOff = bOff + N;
+        dtOff = cOff + N;
         xStride = bStride = cStride = dtStride = stride;
         xs = dts = bs = cs = row;
       } else {
         row = null;
-        xs = new float[T * hp]; bs = new float[T * N]; cs = new float[T * N]; dts = new float[T * H];
+        xs = new float[T * hp];
+        bs = new float[T * N];
+        cs = new float[T * N];
+        dts = new float[T * H];
         xOff = bOff = cOff = dtOff = 0;
-        xStride = hp; bStride = N; cStride = N; dtStride = H;
+        xStride = hp;
+        bStride = N;
+        cStride = N;
+        dtStride = H;
       }
       for (int t = 0; t < T; t++) {
         for (int i = 0; i < hp; i++) xs[xOff + t * xStride + i] = (float) r.nextGaussian();
@@ -64,7 +76,9 @@ class SsdTest {
           dts[dtOff + t * dtStride + h] = (float) (dtMean + dtStd * r.nextGaussian());
         }
       }
-      dtBias = new float[H]; aLog = new float[H]; d = new float[H];
+      dtBias = new float[H];
+      aLog = new float[H];
+      d = new float[H];
       for (int h = 0; h < H; h++) {
         dtBias[h] = (float) (0.1 * r.nextGaussian());
         aLog[h] = (float) (2.8 * r.nextDouble());
@@ -84,13 +98,15 @@ class SsdTest {
     }
 
     void scan(float[] y, float[] fs, int chunk) {
-      Ssd.scan(y, yOff, yStride, xs, xOff, xStride, dts, dtOff, dtStride, dtBias, aLog,
-          bs, bOff, bStride, cs, cOff, cStride, d, cu, nSeq, H, P, N, chunk, fs);
+      Ssd.scan(
+          y, yOff, yStride, xs, xOff, xStride, dts, dtOff, dtStride, dtBias, aLog, bs, bOff,
+          bStride, cs, cOff, cStride, d, cu, nSeq, H, P, N, chunk, fs);
     }
 
     void naive(float[] y, float[] fs) {
-      Ssd.scanNaive(y, yOff, yStride, xs, xOff, xStride, dts, dtOff, dtStride, dtBias, aLog,
-          bs, bOff, bStride, cs, cOff, cStride, d, cu, nSeq, H, P, N, 1, fs);
+      Ssd.scanNaive(
+          y, yOff, yStride, xs, xOff, xStride, dts, dtOff, dtStride, dtBias, aLog, bs, bOff,
+          bStride, cs, cOff, cStride, d, cu, nSeq, H, P, N, 1, fs);
     }
 
     /** max |a - b| / max |b| over the y elements; also checks the gaps kept their NaN. */
@@ -112,7 +128,10 @@ class SsdTest {
     }
   }
 
-  /** Sequence boundaries for T tokens: 0 one sequence, 1 random lengths with many 1s, 2 also empties. */
+  /**
+   * Sequence boundaries for T tokens: 0 one sequence, 1 random lengths with many 1s, 2 also
+   * empties.
+   */
   static int[] segments(int T, int variant, Random r) {
     List<Integer> cu = new ArrayList<>(List.of(0));
     int at = 0;
@@ -145,8 +164,32 @@ class SsdTest {
     // H=1, P=2, N=2. dtRaw + dtBias = 0 → dt = ln 2; A_log = 0 → A = -1 → dA = 1/2; D = 1/2.
     float[] x = {1, 2, 3, -1}, dt = {0.5f, 0.5f}, b = {1, 0, 0, 2}, c = {1, 1, 2, -1};
     float[] y = new float[4], fs = new float[4];
-    Ssd.scanNaive(y, 0, 2, x, 0, 2, dt, 0, 1, new float[] {-0.5f}, new float[] {0}, b, 0, 2,
-        c, 0, 2, new float[] {0.5f}, new int[] {0, 2}, 1, 1, 2, 2, 1, fs);
+    Ssd.scanNaive(
+        y,
+        0,
+        2,
+        x,
+        0,
+        2,
+        dt,
+        0,
+        1,
+        new float[] {-0.5f},
+        new float[] {0},
+        b,
+        0,
+        2,
+        c,
+        0,
+        2,
+        new float[] {0.5f},
+        new int[] {0, 2},
+        1,
+        1,
+        2,
+        2,
+        1,
+        fs);
     double l = Math.log(2);
     // S1 = l[[1,0],[2,0]], y1 = S1 C1 + D x1 = l[1,2] + [0.5,1]
     // S2 = S1/2 + l x2 ⊗ B2 = l[[0.5,6],[1,-2]], y2 = l[0.5*2-6, 2+2] + [1.5,-0.5]
@@ -158,9 +201,32 @@ class SsdTest {
     }
     // Above the softplus threshold dt = dtRaw + dtBias exactly: dt = 25, A = -e, dA = e^-25e ≈ 0.
     float[] y1 = new float[2];
-    Ssd.scanNaive(y1, 0, 1, new float[] {2, 1}, 0, 1, new float[] {24, 24}, 0, 1,
-        new float[] {1}, new float[] {1}, new float[] {3, 1}, 0, 1, new float[] {1, 4}, 0, 1,
-        new float[] {0}, new int[] {0, 2}, 1, 1, 1, 1, 1, null);
+    Ssd.scanNaive(
+        y1,
+        0,
+        1,
+        new float[] {2, 1},
+        0,
+        1,
+        new float[] {24, 24},
+        0,
+        1,
+        new float[] {1},
+        new float[] {1},
+        new float[] {3, 1},
+        0,
+        1,
+        new float[] {1, 4},
+        0,
+        1,
+        new float[] {0},
+        new int[] {0, 2},
+        1,
+        1,
+        1,
+        1,
+        1,
+        null);
     assertEquals(25 * 2 * 3, y1[0], 1e-4);
     assertEquals(25 * 1 * 1 * 4 + Math.exp(-25 * Math.E) * 150 * 4, y1[1], 1e-4);
   }
@@ -185,8 +251,21 @@ class SsdTest {
                     Parallel.setThreads(threads);
                     float[] y = k.newY(), fs = k.newStates();
                     k.scan(y, fs, chunk);
-                    String what = "T=" + T + " cu=" + Arrays.toString(cu) + " H=" + H + " P=" + P
-                        + " N=" + N + " chunk=" + chunk + " threads=" + threads;
+                    String what =
+                        "T="
+                            + T
+                            + " cu="
+                            + Arrays.toString(cu)
+                            + " H="
+                            + H
+                            + " P="
+                            + P
+                            + " N="
+                            + N
+                            + " chunk="
+                            + chunk
+                            + " threads="
+                            + threads;
                     double e = k.relDiff(y, yRef);
                     double es = relDiff(fs, fsRef);
                     worstSweep = Math.max(worstSweep, e);
@@ -277,10 +356,32 @@ class SsdTest {
       int len = cu[s + 1] - cu[s];
       // The same tokens as their own packed batch of one, via offsets into the same buffers.
       float[] ys = new float[Math.max(1, len * k.yStride)], fss = new float[2 * 16 * 16];
-      Ssd.scan(ys, 0, k.yStride, k.xs, k.xOff + cu[s] * k.xStride, k.xStride, k.dts,
-          k.dtOff + cu[s] * k.dtStride, k.dtStride, k.dtBias, k.aLog, k.bs,
-          k.bOff + cu[s] * k.bStride, k.bStride, k.cs, k.cOff + cu[s] * k.cStride, k.cStride, k.d,
-          new int[] {0, len}, 1, 2, 16, 16, 32, fss);
+      Ssd.scan(
+          ys,
+          0,
+          k.yStride,
+          k.xs,
+          k.xOff + cu[s] * k.xStride,
+          k.xStride,
+          k.dts,
+          k.dtOff + cu[s] * k.dtStride,
+          k.dtStride,
+          k.dtBias,
+          k.aLog,
+          k.bs,
+          k.bOff + cu[s] * k.bStride,
+          k.bStride,
+          k.cs,
+          k.cOff + cu[s] * k.cStride,
+          k.cStride,
+          k.d,
+          new int[] {0, len},
+          1,
+          2,
+          16,
+          16,
+          32,
+          fss);
       for (int t = 0; t < len; t++) {
         for (int i = 0; i < 32; i++) {
           assertEquals(y[k.yOff + (cu[s] + t) * k.yStride + i], ys[t * k.yStride + i], "seq " + s);
@@ -323,16 +424,23 @@ class SsdTest {
     for (int i = 0; i < R; i++) pos[i] = Math.min(pre, lens[i]);
     // Gather the prefix tokens into a packed batch (contiguous arrays, strides as in k).
     int Tp = Arrays.stream(pos).sum();
-    float[] x = new float[Tp * hp], dt = new float[Tp * H], b = new float[Tp * N], c = new float[Tp * N];
+    float[] x = new float[Tp * hp],
+        dt = new float[Tp * H],
+        b = new float[Tp * N],
+        c = new float[Tp * N];
     int at = 0;
     for (int i = 0; i < R; i++) {
       for (int j = 0; j < pos[i]; j++, at++) copyToken(k, k.cu[i] + j, at, x, dt, b, c);
       preCu[i + 1] = at;
     }
     float[] state = new float[R * H * P * N], yPre = new float[Math.max(1, Tp * hp)];
-    Ssd.scan(yPre, 0, hp, x, 0, hp, dt, 0, H, k.dtBias, k.aLog, b, 0, N, c, 0, N, k.d, preCu, R,
-        H, P, N, 8, state);
-    float[] sx = new float[R * hp], sdt = new float[R * H], sb = new float[R * N], sc = new float[R * N];
+    Ssd.scan(
+        yPre, 0, hp, x, 0, hp, dt, 0, H, k.dtBias, k.aLog, b, 0, N, c, 0, N, k.d, preCu, R, H, P, N,
+        8, state);
+    float[] sx = new float[R * hp],
+        sdt = new float[R * H],
+        sb = new float[R * N],
+        sc = new float[R * N];
     float[] sy = new float[R * hp];
     boolean[] active = new boolean[R];
     while (true) {
@@ -355,14 +463,17 @@ class SsdTest {
       for (int i = 0; i < R; i++) {
         int blk = H * P * N;
         if (!active[i]) {
-          assertArrayEquals(Arrays.copyOfRange(stateBefore, i * blk, i * blk + blk),
-              Arrays.copyOfRange(state, i * blk, i * blk + blk), "inactive row state touched");
+          assertArrayEquals(
+              Arrays.copyOfRange(stateBefore, i * blk, i * blk + blk),
+              Arrays.copyOfRange(state, i * blk, i * blk + blk),
+              "inactive row state touched");
           for (int j = 0; j < hp; j++) assertTrue(Float.isNaN(sy[i * hp + j]), "inactive y");
           continue;
         }
         double maxRef = 1e-30, maxDiff = 0;
         int t = k.cu[i] + pos[i];
-        for (int j = 0; j < hp; j++) maxRef = Math.max(maxRef, Math.abs(yRef[k.yOff + t * k.yStride + j]));
+        for (int j = 0; j < hp; j++)
+          maxRef = Math.max(maxRef, Math.abs(yRef[k.yOff + t * k.yStride + j]));
         for (int j = 0; j < hp; j++) {
           maxDiff = Math.max(maxDiff, Math.abs(sy[i * hp + j] - yRef[k.yOff + t * k.yStride + j]));
         }
@@ -377,10 +488,13 @@ class SsdTest {
     assertTrue(es <= TOL, "final state after steps, pre=" + pre + ": " + es);
   }
 
-  private static final float[] x1 = new float[64 * 3], dt1 = new float[3], b1 = new float[32],
+  private static final float[] x1 = new float[64 * 3],
+      dt1 = new float[3],
+      b1 = new float[32],
       c1 = new float[32];
 
-  private static void copyToken(Case k, int t, int to, float[] x, float[] dt, float[] b, float[] c) {
+  private static void copyToken(
+      Case k, int t, int to, float[] x, float[] dt, float[] b, float[] c) {
     int hp = k.H * k.P;
     System.arraycopy(k.xs, k.xOff + t * k.xStride, x, to * hp, hp);
     System.arraycopy(k.dts, k.dtOff + t * k.dtStride, dt, to * k.H, k.H);

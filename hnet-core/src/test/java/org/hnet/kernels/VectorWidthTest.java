@@ -15,7 +15,8 @@ class VectorWidthTest {
     int forced = Integer.getInteger("hnet.vector.bits", 0);
     int want = forced == 0 ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : forced;
     assertEquals(want, VectorWidth.bits());
-    assertEquals(VectorWidth.bits() > VectorShape.preferredShape().vectorBitSize(), VectorWidth.emulated());
+    assertEquals(
+        VectorWidth.bits() > VectorShape.preferredShape().vectorBitSize(), VectorWidth.emulated());
     // every kernel takes this one width
     if (System.getProperty("hnet.matmul.bits") == null) assertSame(VectorWidth.FLOAT, MatmulGemm.S);
     assertSame(VectorWidth.FLOAT, Attention.SPECIES);
@@ -26,7 +27,11 @@ class VectorWidthTest {
     assertEquals(4, VectorWidth.species(128, "p").length());
     assertEquals(8, VectorWidth.species(256, "p").length());
     assertEquals(16, VectorWidth.species(512, "p").length());
-    var e = assertThrows(IllegalArgumentException.class, () -> VectorWidth.species(300, "hnet.matmul.bits"));
-    assertTrue(e.getMessage().startsWith("-Dhnet.matmul.bits must be") && e.getMessage().contains("300"), e.getMessage());
+    var e =
+        assertThrows(
+            IllegalArgumentException.class, () -> VectorWidth.species(300, "hnet.matmul.bits"));
+    assertTrue(
+        e.getMessage().startsWith("-Dhnet.matmul.bits must be") && e.getMessage().contains("300"),
+        e.getMessage());
   }
 }

@@ -15,13 +15,13 @@ import jdk.jfr.consumer.RecordingFile;
 
 /**
  * Where a failing allocation test allocates: runs the window again under a JFR recording of
- * allocation samples and names the heaviest sites (the first hnet frame and the allocating
- * frame). JFR samples an allocation when a thread takes a new TLAB (megabytes), so one window of
- * a few hundred kilobytes may give no sample, or one that names whatever happened to take the
- * TLAB: the window is repeated until {@link #BYTES} have been allocated (or {@link #RUNS} runs).
- * Started only after a failure, so it cannot change what the test measured; the usual culprits
- * are a vector method still running in C1 (every vector operation allocates there) and a vector
- * handed to a call C2 did not inline (boxed).
+ * allocation samples and names the heaviest sites (the first hnet frame and the allocating frame).
+ * JFR samples an allocation when a thread takes a new TLAB (megabytes), so one window of a few
+ * hundred kilobytes may give no sample, or one that names whatever happened to take the TLAB: the
+ * window is repeated until {@link #BYTES} have been allocated (or {@link #RUNS} runs). Started only
+ * after a failure, so it cannot change what the test measured; the usual culprits are a vector
+ * method still running in C1 (every vector operation allocates there) and a vector handed to a call
+ * C2 did not inline (boxed).
  */
 final class AllocationSites {
   private AllocationSites() {}
@@ -48,16 +48,34 @@ final class AllocationSites {
           if (e.getStackTrace() == null) continue;
           List<RecordedFrame> frames = e.getStackTrace().getFrames();
           String top = frames.isEmpty() ? "?" : name(frames.get(0));
-          String ours = frames.stream().filter(x -> x.getMethod().getType().getName().startsWith("org.hnet."))
-              .findFirst().map(AllocationSites::name).orElse("?");
-          String site = e.getClass("objectClass").getName() + " at " + ours + (ours.equals(top) ? "" : " via " + top);
+          String ours =
+              frames.stream()
+                  .filter(x -> x.getMethod().getType().getName().startsWith("org.hnet."))
+                  .findFirst()
+                  .map(AllocationSites::name)
+                  .orElse("?");
+          String site =
+              e.getClass("objectClass").getName()
+                  + " at "
+                  + ours
+                  + (ours.equals(top) ? "" : " via " + top);
           bytes.merge(site, e.getLong("weight"), Long::sum);
         }
         if (bytes.isEmpty()) return "no allocation sampled over " + runs + " more windows";
         long total = bytes.values().stream().mapToLong(Long::longValue).sum();
-        return bytes.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(5)
-            .map(x -> String.format(java.util.Locale.ROOT, "%.0f%% %s", 100.0 * x.getValue() / total, x.getKey()))
-            .collect(Collectors.joining("; ", "allocation sites (JFR samples over " + runs + " more windows): ", ""));
+        return bytes.entrySet().stream()
+            .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+            .limit(5)
+            .map(
+                x ->
+                    String.format(
+                        java.util.Locale.ROOT,
+                        "%.0f%% %s",
+                        100.0 * x.getValue() / total,
+                        x.getKey()))
+            .collect(
+                Collectors.joining(
+                    "; ", "allocation sites (JFR samples over " + runs + " more windows): ", ""));
       } finally {
         Files.deleteIfExists(f);
       }
@@ -68,6 +86,10 @@ final class AllocationSites {
 
   private static String name(RecordedFrame f) {
     String type = f.getMethod().getType().getName();
-    return type.substring(type.lastIndexOf('.') + 1) + "." + f.getMethod().getName() + ":" + f.getLineNumber();
+    return type.substring(type.lastIndexOf('.') + 1)
+        + "."
+        + f.getMethod().getName()
+        + ":"
+        + f.getLineNumber();
   }
 }

@@ -9,7 +9,9 @@ import org.hnet.io.TensorData;
 
 /** The golden cases copied into the test resources, and comparison helpers. */
 final class Golden {
-  static final String[] CASES = {"1stage-mixed", "1stage-packed", "2stage", "isotropic-T", "isotropic-m"};
+  static final String[] CASES = {
+    "1stage-mixed", "1stage-packed", "2stage", "isotropic-T", "isotropic-m"
+  };
 
   private Golden() {}
 

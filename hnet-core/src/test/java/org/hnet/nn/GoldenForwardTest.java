@@ -15,7 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The forward pass against the official reference's float32 outputs (logits, routing decisions). */
+/**
+ * The forward pass against the official reference's float32 outputs (logits, routing decisions).
+ */
 class GoldenForwardTest {
   @ParameterizedTest
   @ValueSource(strings = {"1stage-mixed", "1stage-packed", "2stage", "isotropic-T", "isotropic-m"})
@@ -71,7 +73,8 @@ class GoldenForwardTest {
       RoutingModule.Output r = routing.get(s);
       float probErr = Golden.maxAbsDiff(io.get("boundary_prob_" + s).toFloats(), r.boundaryProb());
       float selErr = Golden.maxAbsDiff(io.get("selected_probs_" + s).toFloats(), r.selectedProbs());
-      System.out.printf("golden %-14s stage %d: %d positions, %d boundaries, prob max abs diff %.3g, selected %.3g%n",
+      System.out.printf(
+          "golden %-14s stage %d: %d positions, %d boundaries, prob max abs diff %.3g, selected %.3g%n",
           name, s, r.boundaryProb().length, r.boundaries(), probErr, selErr);
       assertTrue(probErr <= 1e-5f, name + ": boundary_prob_" + s + " differs by " + probErr);
       assertTrue(selErr <= 1e-5f, name + ": selected_probs_" + s + " differs by " + selErr);
@@ -85,7 +88,8 @@ class GoldenForwardTest {
         long[] cu = io.get("cu_seqlens_" + s).toLongs();
         int[] ours = r.seqs().cu();
         assertEquals(cu.length, ours.length);
-        for (int i = 0; i < cu.length; i++) assertEquals(cu[i], ours[i], "cu_seqlens_" + s + "[" + i + "]");
+        for (int i = 0; i < cu.length; i++)
+          assertEquals(cu[i], ours[i], "cu_seqlens_" + s + "[" + i + "]");
       }
     }
   }

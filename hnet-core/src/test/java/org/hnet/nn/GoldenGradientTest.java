@@ -13,7 +13,9 @@ import org.hnet.io.TensorData;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Losses and every parameter gradient against the official reference (float32, its STE included). */
+/**
+ * Losses and every parameter gradient against the official reference (float32, its STE included).
+ */
 class GoldenGradientTest {
   /** Next byte of the same row, −1 at each row's last position (the golden CE: t < L−1). */
   static int[] nextByteTargets(int[] tokens, SeqLens seqs) {
@@ -41,17 +43,23 @@ class GoldenGradientTest {
     Map<String, TensorData> io = Golden.io(name);
     SeqLens seqs = Golden.seqs(io);
     int[] tokens = Golden.tokens(io);
-    HNetForCausalLM.Losses losses = lm.lossAndGradients(tokens, nextByteTargets(tokens, seqs), seqs, n, alpha);
+    HNetForCausalLM.Losses losses =
+        lm.lossAndGradients(tokens, nextByteTargets(tokens, seqs), seqs, n, alpha);
 
     assertRel(name + " ce_loss", io.get("ce_loss").toFloats()[0], losses.ce(), 1e-5);
     for (int s = 0; s < n.length; s++) {
-      assertRel(name + " ratio_loss_" + s, io.get("ratio_loss_" + s).toFloats()[0], losses.ratio()[s], 1e-5);
+      assertRel(
+          name + " ratio_loss_" + s,
+          io.get("ratio_loss_" + s).toFloats()[0],
+          losses.ratio()[s],
+          1e-5);
     }
     assertRel(name + " total_loss", io.get("total_loss").toFloats()[0], losses.total(), 1e-5);
 
     TreeSet<String> golden = new TreeSet<>();
     for (String k : io.keySet()) if (k.startsWith("grad.")) golden.add(k.substring(5));
-    assertEquals(golden, new TreeSet<>(lm.parameters.keySet()), name + ": the parameters with gradients");
+    assertEquals(
+        golden, new TreeSet<>(lm.parameters.keySet()), name + ": the parameters with gradients");
     double worst = 0;
     String worstName = "";
     for (Param p : lm.parameters.values()) {
@@ -67,14 +75,21 @@ class GoldenGradientTest {
         worst = rel;
         worstName = p.name;
       }
-      assertTrue(rel <= 1e-3, name + ": grad." + p.name + " max rel error " + rel + " (scale " + scale + ")");
+      assertTrue(
+          rel <= 1e-3,
+          name + ": grad." + p.name + " max rel error " + rel + " (scale " + scale + ")");
     }
-    System.out.printf("golden %-14s ce %.3g total %.3g rel err; worst gradient %.3g (%s)%n", name,
-        Math.abs(losses.ce() / io.get("ce_loss").toFloats()[0] - 1), Math.abs(losses.total() / io.get("total_loss").toFloats()[0] - 1),
-        worst, worstName);
+    System.out.printf(
+        "golden %-14s ce %.3g total %.3g rel err; worst gradient %.3g (%s)%n",
+        name,
+        Math.abs(losses.ce() / io.get("ce_loss").toFloats()[0] - 1),
+        Math.abs(losses.total() / io.get("total_loss").toFloats()[0] - 1),
+        worst,
+        worstName);
   }
 
   static void assertRel(String what, double want, double got, double rtol) {
-    assertTrue(Math.abs(got - want) <= rtol * Math.abs(want), what + ": want " + want + " got " + got);
+    assertTrue(
+        Math.abs(got - want) <= rtol * Math.abs(want), what + ": want " + want + " got " + got);
   }
 }

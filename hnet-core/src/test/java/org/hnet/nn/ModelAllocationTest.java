@@ -15,12 +15,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The steady-state loops allocate nothing: a decode step and a training step reuse their
- * buffers (the cache's workspace, the model's training workspace). Measured as the bytes the
- * calling thread allocated, with one worker thread so that every kernel runs on it.
+ * The steady-state loops allocate nothing: a decode step and a training step reuse their buffers
+ * (the cache's workspace, the model's training workspace). Measured as the bytes the calling thread
+ * allocated, with one worker thread so that every kernel runs on it.
  */
 class ModelAllocationTest {
-  static final String TINY = """
+  static final String TINY =
+      """
       {"arch_layout": ["m1", ["T1"], "m1"], "d_model": [32, 64], "d_intermediate": [0, 128],
        "ssm_cfg": {"d_state": 8, "expand": 2, "chunk_size": 16, "d_conv": 4},
        "attn_cfg": {"num_heads": [2, 2], "rotary_emb_dim": [8, 16], "window_size": [-1, -1]}}
@@ -39,9 +40,12 @@ class ModelAllocationTest {
     Parallel.setThreads(threads);
   }
 
-  /** Skips a measurement under -Dhnet.vector.bits wider than the CPU's: emulated vectors allocate. */
+  /**
+   * Skips a measurement under -Dhnet.vector.bits wider than the CPU's: emulated vectors allocate.
+   */
   static void assumeNative() {
-    assumeFalse(VectorWidth.emulated(), "vector width " + VectorWidth.bits() + " is emulated on this CPU");
+    assumeFalse(
+        VectorWidth.emulated(), "vector width " + VectorWidth.bits() + " is emulated on this CPU");
   }
 
   static long allocated() {
@@ -56,8 +60,11 @@ class ModelAllocationTest {
   }
 
   static int[] text(int n, int seed) {
-    byte[] b = ("Call me Ishmael. Some years ago, never mind how long precisely, having little or no money "
-        + "in my purse, and nothing particular to interest me on shore. ").repeat(1 + n / 100).getBytes();
+    byte[] b =
+        ("Call me Ishmael. Some years ago, never mind how long precisely, having little or no money "
+                + "in my purse, and nothing particular to interest me on shore. ")
+            .repeat(1 + n / 100)
+            .getBytes();
     int[] ids = new int[n];
     for (int i = 0; i < n; i++) ids[i] = b[(i + seed) % b.length] & 0xff;
     return ids;
@@ -65,10 +72,10 @@ class ModelAllocationTest {
 
   /**
    * Bytes allocated per decode step of R rows (one of them idle), over windows of {@code steps}
-   * steps: the JIT needs a while before every vector operation is compiled (in the interpreter
-   * and C1 each one allocates), so windows are measured until one comes in under {@code bound}
-   * or {@code windows} have been tried; returns the lowest. A per-step array (at least 16 bytes)
-   * fails every window.
+   * steps: the JIT needs a while before every vector operation is compiled (in the interpreter and
+   * C1 each one allocates), so windows are measured until one comes in under {@code bound} or
+   * {@code windows} have been tried; returns the lowest. A per-step array (at least 16 bytes) fails
+   * every window.
    */
   static double bytesPerStep(HNetForCausalLM lm, int rows, int steps, int windows, double bound) {
     assumeNative();
@@ -92,12 +99,14 @@ class ModelAllocationTest {
     }
     System.out.printf("decode: %d windows of %d steps%n", round, steps);
     if (best >= bound) {
-      sites = AllocationSites.of(() -> {
-        for (int t = 0; t < steps; t++) {
-          feed(tok, stream, t);
-          lm.step(tok, cache, active);
-        }
-      });
+      sites =
+          AllocationSites.of(
+              () -> {
+                for (int t = 0; t < steps; t++) {
+                  feed(tok, stream, t);
+                  lm.step(tok, cache, active);
+                }
+              });
     }
     return best;
   }
@@ -105,8 +114,8 @@ class ModelAllocationTest {
   /**
    * Step t's bytes: each row at its own offset in the text, so that rows reach boundaries at
    * different steps and every number of rows at a boundary (0 to all) occurs often. With the same
-   * byte in every row they mostly agreed, and the products of a single row at the inner stage ran
-   * a few times per thousand steps: still in C1 (allocating) after the test's windows.
+   * byte in every row they mostly agreed, and the products of a single row at the inner stage ran a
+   * few times per thousand steps: still in C1 (allocating) after the test's windows.
    */
   static void feed(int[] tok, int[] stream, int t) {
     for (int r = 0; r < tok.length; r++) tok[r] = stream[(t + 37 * r) % stream.length];
@@ -130,10 +139,11 @@ class ModelAllocationTest {
   }
 
   /**
-   * Bytes allocated per training step (forward + backward) on B × L bytes, cycling through
-   * {@code batches} batches (their inner lengths differ), the lowest over windows as above.
+   * Bytes allocated per training step (forward + backward) on B × L bytes, cycling through {@code
+   * batches} batches (their inner lengths differ), the lowest over windows as above.
    */
-  static double bytesPerTrainingStep(HNetForCausalLM lm, int batches, int B, int L, int steps, int windows, double bound) {
+  static double bytesPerTrainingStep(
+      HNetForCausalLM lm, int batches, int B, int L, int steps, int windows, double bound) {
     assumeNative();
     int[][] tokens = new int[batches][], targets = new int[batches][];
     for (int i = 0; i < batches; i++) {
@@ -149,21 +159,25 @@ class ModelAllocationTest {
     int round = 0;
     for (; round < windows && best >= bound; round++) {
       long before = allocated();
-      for (int s = 0; s < steps; s++) lm.lossAndGradients(tokens[s % batches], targets[s % batches], seqs, n, 0.03);
+      for (int s = 0; s < steps; s++)
+        lm.lossAndGradients(tokens[s % batches], targets[s % batches], seqs, n, 0.03);
       best = Math.min(best, (allocated() - before) / (double) steps);
     }
     System.out.printf("training: %d windows of %d steps%n", round, steps);
     if (best >= bound) {
-      sites = AllocationSites.of(() -> {
-        for (int s = 0; s < steps; s++) lm.lossAndGradients(tokens[s % batches], targets[s % batches], seqs, n, 0.03);
-      });
+      sites =
+          AllocationSites.of(
+              () -> {
+                for (int s = 0; s < steps; s++)
+                  lm.lossAndGradients(tokens[s % batches], targets[s % batches], seqs, n, 0.03);
+              });
     }
     return best;
   }
 
   /**
-   * Only the returned Losses (a record and its ratio array) is new; one [T] float array (528
-   * bytes) fails. The batches' inner lengths differ: the inner stage's buffers grow to fit.
+   * Only the returned Losses (a record and its ratio array) is new; one [T] float array (528 bytes)
+   * fails. The batches' inner lengths differ: the inner stage's buffers grow to fit.
    */
   @Test
   void aTrainingStepAllocatesNoArrays() {
@@ -178,15 +192,20 @@ class ModelAllocationTest {
    */
   @Test
   void aTwoStageTrainingStepAllocatesNoArrays() {
-    double perStep = bytesPerTrainingStep(HNetForCausalLM.load(Golden.dir("2stage")), 1, 2, 64, 20, 40, 256);
+    double perStep =
+        bytesPerTrainingStep(HNetForCausalLM.load(Golden.dir("2stage")), 1, 2, 64, 20, 40, 256);
     System.out.printf("2-stage training step: %.1f bytes allocated per step%n", perStep);
     assertTrue(perStep < 256, perStep + " bytes allocated per training step; " + sites);
   }
 
-  /** Reused buffers change nothing: after other batches, a step's gradients equal a fresh model's, bit for bit. */
+  /**
+   * Reused buffers change nothing: after other batches, a step's gradients equal a fresh model's,
+   * bit for bit.
+   */
   @Test
   void aTrainingStepOnReusedBuffersEqualsOneOnFreshBuffers() {
-    HNetForCausalLM used = HNetForCausalLM.load(Golden.dir("2stage")), fresh = HNetForCausalLM.load(Golden.dir("2stage"));
+    HNetForCausalLM used = HNetForCausalLM.load(Golden.dir("2stage")),
+        fresh = HNetForCausalLM.load(Golden.dir("2stage"));
     int B = 2, L = 64;
     SeqLens seqs = SeqLens.uniform(B, L);
     double[] n = new double[used.config.numStages() - 1];
@@ -202,7 +221,8 @@ class ModelAllocationTest {
         assertTrue(want.total() == last.total(), want.total() + " vs " + last.total());
         assertArrayEquals(want.output().logits(), last.output().logits(), 0f);
         for (String name : fresh.parameters.keySet()) {
-          assertArrayEquals(fresh.parameters.get(name).grad, used.parameters.get(name).grad, 0f, name);
+          assertArrayEquals(
+              fresh.parameters.get(name).grad, used.parameters.get(name).grad, 0f, name);
         }
       }
     }

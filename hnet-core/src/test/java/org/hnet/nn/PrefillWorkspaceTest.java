@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * touched by the next one, and concurrent prefills (one of them on transient buffers) agree.
  */
 class PrefillWorkspaceTest {
-  static final String TWO_STAGE = """
+  static final String TWO_STAGE =
+      """
       {"arch_layout": ["m1", ["T1m1", ["T1"], "m1"], "m1"], "d_model": [32, 64, 96],
        "d_intermediate": [0, 128, 192],
        "ssm_cfg": {"d_state": 8, "expand": 2, "chunk_size": 16, "d_conv": 4},
@@ -63,7 +64,8 @@ class PrefillWorkspaceTest {
     for (int i = 0; i < want.size(); i++) {
       Object a = want.get(i), b = got.get(i);
       if (a instanceof float[] fa) assertArrayEquals(fa, (float[]) b, what + ", item " + i);
-      else if (a instanceof boolean[] ba) assertArrayEquals(ba, (boolean[]) b, what + ", item " + i);
+      else if (a instanceof boolean[] ba)
+        assertArrayEquals(ba, (boolean[]) b, what + ", item " + i);
       else assertArrayEquals((int[]) a, (int[]) b, what + ", item " + i);
     }
   }
@@ -76,7 +78,10 @@ class PrefillWorkspaceTest {
       int[][] shapes = {{40, 17}, {64}, {5, 33, 12}, {1}, {40, 17}, {9, 9, 9, 9}};
       for (int s = 0; s < shapes.length; s++) {
         List<Object> want = prefillAndStep(model(json, 5), shapes[s], s);
-        assertSame(want, prefillAndStep(kept, shapes[s], s), "prefill " + s + " " + Arrays.toString(shapes[s]));
+        assertSame(
+            want,
+            prefillAndStep(kept, shapes[s], s),
+            "prefill " + s + " " + Arrays.toString(shapes[s]));
       }
     }
   }
@@ -102,19 +107,26 @@ class PrefillWorkspaceTest {
     HNetForCausalLM shared = model(TWO_STAGE, 4);
     int[][] shapes = {{30, 11}, {64}, {7, 20, 3}};
     List<List<Object>> want = new ArrayList<>();
-    for (int s = 0; s < shapes.length; s++) want.add(prefillAndStep(model(TWO_STAGE, 4), shapes[s], s));
+    for (int s = 0; s < shapes.length; s++)
+      want.add(prefillAndStep(model(TWO_STAGE, 4), shapes[s], s));
     ExecutorService pool = Executors.newFixedThreadPool(3);
     try {
       List<Future<?>> done = new ArrayList<>();
       for (int th = 0; th < 3; th++) {
         int first = th;
-        done.add(pool.submit((Callable<Void>) () -> {
-          for (int i = 0; i < 12; i++) {
-            int s = (first + i) % shapes.length;
-            assertSame(want.get(s), prefillAndStep(shared, shapes[s], s), "thread " + first + " call " + i);
-          }
-          return null;
-        }));
+        done.add(
+            pool.submit(
+                (Callable<Void>)
+                    () -> {
+                      for (int i = 0; i < 12; i++) {
+                        int s = (first + i) % shapes.length;
+                        assertSame(
+                            want.get(s),
+                            prefillAndStep(shared, shapes[s], s),
+                            "thread " + first + " call " + i);
+                      }
+                      return null;
+                    }));
       }
       for (Future<?> f : done) f.get();
     } finally {

@@ -57,13 +57,19 @@ class RoutingDechunkBackwardTest {
     DeChunkLayer.backward(dy, z, p, mask, seqs, d, dz, dp);
 
     double[] zd = GradCheck.toDouble(z), pd = GradCheck.toDouble(p), gd = GradCheck.toDouble(dy);
-    java.util.function.ToDoubleFunction<double[][]> loss = a -> {
-      double[] y = dechunk(a[0], a[1], mask, seqs, d);
-      double l = 0;
-      for (int i = 0; i < y.length; i++) l += gd[i] * y[i];
-      return l;
-    };
-    GradCheck.assertClose("dz", GradCheck.numeric(zd, H, v -> loss.applyAsDouble(new double[][] {v, pd})), dz, 0, 1e-5);
+    java.util.function.ToDoubleFunction<double[][]> loss =
+        a -> {
+          double[] y = dechunk(a[0], a[1], mask, seqs, d);
+          double l = 0;
+          for (int i = 0; i < y.length; i++) l += gd[i] * y[i];
+          return l;
+        };
+    GradCheck.assertClose(
+        "dz",
+        GradCheck.numeric(zd, H, v -> loss.applyAsDouble(new double[][] {v, pd})),
+        dz,
+        0,
+        1e-5);
     double[] dpNum = GradCheck.numeric(pd, H, v -> loss.applyAsDouble(new double[][] {zd, v}));
     // the forced p = 1 at sequence starts sits outside the clamp range: no gradient, as in torch
     for (int t : new int[] {0, 7, 8}) assertTrue(dp[t] == 0f && dpNum[t] == 0.0, "start " + t);
@@ -84,32 +90,38 @@ class RoutingDechunkBackwardTest {
     float[] h = OpsRandom.randn(r, T * d), g = OpsRandom.randn(r, T);
     RoutingModule.Output out = router.forward(h, seqs);
     for (int t = 0; t < T; t++) {
-      if (t != 0 && t != 5) assertTrue(Math.abs(out.boundaryProb()[t] - 0.5) > 1e-3, "p near 0.5 at " + t);
+      if (t != 0 && t != 5)
+        assertTrue(Math.abs(out.boundaryProb()[t] - 0.5) > 1e-3, "p near 0.5 at " + t);
     }
     float[] dh = router.backward(g);
 
-    double[] wq = GradCheck.toDouble(w.get("r.q_proj_layer.weight")), wk = GradCheck.toDouble(w.get("r.k_proj_layer.weight"));
-    double[] num = GradCheck.numeric(GradCheck.toDouble(h), H, x -> {
-      double l = 0;
-      for (int t = 0; t < T; t++) {
-        if (t == 0 || t == 5) continue; // forced p = 1: a constant
-        double[] q = new double[d], k = new double[d];
-        for (int i = 0; i < d; i++) {
-          for (int j = 0; j < d; j++) {
-            q[i] += wq[i * d + j] * x[(t - 1) * d + j];
-            k[i] += wk[i * d + j] * x[t * d + j];
-          }
-        }
-        double qq = 0, kk = 0, qk = 0;
-        for (int i = 0; i < d; i++) {
-          qq += q[i] * q[i];
-          kk += k[i] * k[i];
-          qk += q[i] * k[i];
-        }
-        l += g[t] * 0.5 * (1 - qk / Math.sqrt(qq) / Math.sqrt(kk));
-      }
-      return l;
-    });
+    double[] wq = GradCheck.toDouble(w.get("r.q_proj_layer.weight")),
+        wk = GradCheck.toDouble(w.get("r.k_proj_layer.weight"));
+    double[] num =
+        GradCheck.numeric(
+            GradCheck.toDouble(h),
+            H,
+            x -> {
+              double l = 0;
+              for (int t = 0; t < T; t++) {
+                if (t == 0 || t == 5) continue; // forced p = 1: a constant
+                double[] q = new double[d], k = new double[d];
+                for (int i = 0; i < d; i++) {
+                  for (int j = 0; j < d; j++) {
+                    q[i] += wq[i * d + j] * x[(t - 1) * d + j];
+                    k[i] += wk[i * d + j] * x[t * d + j];
+                  }
+                }
+                double qq = 0, kk = 0, qk = 0;
+                for (int i = 0; i < d; i++) {
+                  qq += q[i] * q[i];
+                  kk += k[i] * k[i];
+                  qk += q[i] * k[i];
+                }
+                l += g[t] * 0.5 * (1 - qk / Math.sqrt(qq) / Math.sqrt(kk));
+              }
+              return l;
+            });
     GradCheck.assertClose("dh", num, dh, 0, 1e-4);
     // the projections' gradients were accumulated too
     assertTrue(router.qProj.weight.grad != null && router.kProj.weight.grad != null);

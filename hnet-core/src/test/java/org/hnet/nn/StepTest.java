@@ -20,7 +20,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * boundaries), and rows decoded together equal rows decoded alone.
  */
 class StepTest {
-  /** Teacher-forced decoding of one or more rows: logits per row [L × V] and boundaries per stage per row. */
+  /**
+   * Teacher-forced decoding of one or more rows: logits per row [L × V] and boundaries per stage
+   * per row.
+   */
   record Decoded(float[][] logits, List<List<Boolean>>[] boundaries) {}
 
   /**
@@ -44,11 +47,13 @@ class StepTest {
     int[] packed = new int[cu[R]];
     for (int r = 0; r < R; r++) System.arraycopy(rows[r], 0, packed, cu[r], prefill[r]);
     HNetForCausalLM.Output pre = lm.prefill(packed, new SeqLens(cu), cache);
-    for (int r = 0; r < R; r++) System.arraycopy(pre.logits(), cu[r] * V, logits[r], 0, prefill[r] * V);
+    for (int r = 0; r < R; r++)
+      System.arraycopy(pre.logits(), cu[r] * V, logits[r], 0, prefill[r] * V);
     for (int s = 0; s < stages; s++) {
       RoutingModule.Output ro = pre.routing().get(s);
       int[] scu = ro.seqs().cu();
-      for (int r = 0; r < R; r++) for (int i = scu[r]; i < scu[r + 1]; i++) bounds[r].get(s).add(ro.boundaryMask()[i]);
+      for (int r = 0; r < R; r++)
+        for (int i = scu[r]; i < scu[r + 1]; i++) bounds[r].get(s).add(ro.boundaryMask()[i]);
     }
     for (int t = 0; ; t++) {
       boolean[] active = new boolean[R];
@@ -96,17 +101,22 @@ class StepTest {
     for (int b = 0; b < B; b++) {
       int[] row = Arrays.copyOfRange(tokens, b * L, (b + 1) * L);
       Decoded d = decode(lm, new int[][] {row}, new int[] {1});
-      float err = Golden.maxAbsDiff(Arrays.copyOfRange(want, b * L * V, (b + 1) * L * V), d.logits()[0]);
+      float err =
+          Golden.maxAbsDiff(Arrays.copyOfRange(want, b * L * V, (b + 1) * L * V), d.logits()[0]);
       worst = Math.max(worst, err);
       assertTrue(err <= 1e-4f, name + " row " + b + ": step logits differ by " + err);
       if (io.containsKey("boundary_mask_0")) {
         byte[] m = io.get("boundary_mask_0").toU8();
         List<Boolean> golden = new ArrayList<>();
         for (int t = b * L; t < (b + 1) * L; t++) golden.add(m[t] != 0);
-        assertEquals(golden, d.boundaries()[0].get(0), name + " row " + b + ": stage-0 boundaries while stepping");
+        assertEquals(
+            golden,
+            d.boundaries()[0].get(0),
+            name + " row " + b + ": stage-0 boundaries while stepping");
       }
     }
-    System.out.printf("golden %-14s step vs reference step_logits: max abs diff %.3g%n", name, worst);
+    System.out.printf(
+        "golden %-14s step vs reference step_logits: max abs diff %.3g%n", name, worst);
   }
 
   @ParameterizedTest
@@ -124,10 +134,14 @@ class StepTest {
       assertTrue(err <= 1e-4f, name + " prefill " + k + ": logits differ by " + err);
       for (int s = 0; s < stages; s++) {
         boolean[] m = full.routing().get(s).boundaryMask();
-        assertEquals(flags(m, 0, m.length), d.boundaries()[0].get(s), name + " prefill " + k + ": stage " + s + " boundaries");
+        assertEquals(
+            flags(m, 0, m.length),
+            d.boundaries()[0].get(s),
+            name + " prefill " + k + ": stage " + s + " boundaries");
       }
     }
-    System.out.printf("golden %-14s prefill 1..40 + step vs parallel: max abs diff %.3g%n", name, worst);
+    System.out.printf(
+        "golden %-14s prefill 1..40 + step vs parallel: max abs diff %.3g%n", name, worst);
   }
 
   /**
@@ -140,7 +154,8 @@ class StepTest {
     HNetForCausalLM lm = HNetForCausalLM.load(Golden.dir("2stage"));
     int[] row = Golden.tokens(Golden.io("2stage"));
     int stages = lm.config.numStages() - 1;
-    long mainProducts = 0; // 2 flops per weight of every matrix product of the stage-0 main network, one row
+    long mainProducts =
+        0; // 2 flops per weight of every matrix product of the stage-0 main network, one row
     for (Map.Entry<String, Param> e : lm.parameters.entrySet()) {
       if (e.getKey().startsWith("backbone.main_network.") && e.getKey().endsWith("proj.weight")) {
         mainProducts += 2L * e.getValue().data.length;
@@ -160,15 +175,25 @@ class StepTest {
         boundarySteps++;
         busiest = Math.max(busiest, flops);
       } else {
-        for (int s = 0; s < stages; s++) assertFalse(out.routing().get(s).boundaryMask()[0], "step " + t + " stage " + s);
-        if (idle >= 0) assertEquals(idle, flops, "step " + t + ": steps without a boundary do the same work");
+        for (int s = 0; s < stages; s++)
+          assertFalse(out.routing().get(s).boundaryMask()[0], "step " + t + " stage " + s);
+        if (idle >= 0)
+          assertEquals(idle, flops, "step " + t + ": steps without a boundary do the same work");
         idle = flops;
         idleSteps++;
       }
     }
-    assertTrue(idleSteps > 0 && boundarySteps > 0, idleSteps + " steps without a boundary, " + boundarySteps + " with");
-    assertTrue(busiest - idle >= mainProducts,
-        "a step without a boundary did " + idle + " flops, one with " + busiest + "; the main network's products alone are " + mainProducts);
+    assertTrue(
+        idleSteps > 0 && boundarySteps > 0,
+        idleSteps + " steps without a boundary, " + boundarySteps + " with");
+    assertTrue(
+        busiest - idle >= mainProducts,
+        "a step without a boundary did "
+            + idle
+            + " flops, one with "
+            + busiest
+            + "; the main network's products alone are "
+            + mainProducts);
   }
 
   @Test
@@ -176,13 +201,19 @@ class StepTest {
     for (String name : new String[] {"2stage", "1stage-mixed"}) {
       HNetForCausalLM lm = HNetForCausalLM.load(Golden.dir(name));
       int[] src = Golden.tokens(Golden.io(name));
-      int[][] rows = {Arrays.copyOfRange(src, 0, 50), Arrays.copyOfRange(src, 60, 90), Arrays.copyOfRange(src, 100, 192)};
+      int[][] rows = {
+        Arrays.copyOfRange(src, 0, 50),
+        Arrays.copyOfRange(src, 60, 90),
+        Arrays.copyOfRange(src, 100, 192)
+      };
       int[] prefill = {5, 17, 30};
       Decoded together = decode(lm, rows, prefill);
       for (int r = 0; r < rows.length; r++) {
         Decoded alone = decode(lm, new int[][] {rows[r]}, new int[] {prefill[r]});
-        assertArrayEquals(alone.logits()[0], together.logits()[r], 0f, name + " row " + r + ": logits");
-        assertEquals(alone.boundaries()[0], together.boundaries()[r], name + " row " + r + ": boundaries");
+        assertArrayEquals(
+            alone.logits()[0], together.logits()[r], 0f, name + " row " + r + ": logits");
+        assertEquals(
+            alone.boundaries()[0], together.boundaries()[r], name + " row " + r + ": boundaries");
       }
     }
   }

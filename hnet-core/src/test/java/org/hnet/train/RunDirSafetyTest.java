@@ -23,7 +23,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A run directory loses nothing: kills at every step of a checkpoint swap, divergence, damaged files, foreign directories. */
+/**
+ * A run directory loses nothing: kills at every step of a checkpoint swap, divergence, damaged
+ * files, foreign directories.
+ */
 class RunDirSafetyTest {
   static final HNetConfig CFG = HNetConfig.parse(TrainerTest.TINY, "tiny");
   static final Trainer.Listener QUIET = new Trainer.Listener() {};
@@ -46,8 +49,12 @@ class RunDirSafetyTest {
     Map<String, String> m = new TreeMap<>();
     try (Stream<Path> w = Files.walk(dir)) {
       for (Path p : w.filter(Files::isRegularFile).toList()) {
-        m.put(dir.relativize(p).toString(), java.util.HexFormat.of().formatHex(
-            java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
+        m.put(
+            dir.relativize(p).toString(),
+            java.util.HexFormat.of()
+                .formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(Files.readAllBytes(p))));
       }
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new AssertionError(e);
@@ -57,9 +64,11 @@ class RunDirSafetyTest {
 
   static void assertSameWeights(Path a, Path b) {
     for (String f : new String[] {"model.safetensors", "optimizer.safetensors"}) {
-      Map<String, TensorData> x = SafeTensors.read(a.resolve("checkpoint").resolve(f)), y = SafeTensors.read(b.resolve("checkpoint").resolve(f));
+      Map<String, TensorData> x = SafeTensors.read(a.resolve("checkpoint").resolve(f)),
+          y = SafeTensors.read(b.resolve("checkpoint").resolve(f));
       assertEquals(x.keySet(), y.keySet());
-      for (String k : x.keySet()) assertArrayEquals(x.get(k).toFloats(), y.get(k).toFloats(), 0f, f + " " + k);
+      for (String k : x.keySet())
+        assertArrayEquals(x.get(k).toFloats(), y.get(k).toFloats(), 0f, f + " " + k);
     }
   }
 
@@ -69,7 +78,8 @@ class RunDirSafetyTest {
    * bit-identical to a run never interrupted, with each step once in metrics.jsonl.
    */
   @Test
-  void killedTwiceAtAnyStepOfTheSwapTheRunStillEndsBitIdentical(@TempDir Path tmp) throws IOException {
+  void killedTwiceAtAnyStepOfTheSwapTheRunStillEndsBitIdentical(@TempDir Path tmp)
+      throws IOException {
     Path data = TrainerTest.corpus(tmp);
     Path full = tmp.resolve("full");
     try (Trainer t = Trainer.start(full, CFG, data, options(6))) {
@@ -78,27 +88,43 @@ class RunDirSafetyTest {
     for (String first : POINTS) {
       for (String second : POINTS) {
         Path run = tmp.resolve("run-" + first.replace(' ', '-') + "-" + second.replace(' ', '-'));
-        killAt(first, 3, () -> {
-          try (Trainer t = Trainer.start(run, CFG, data, options(6))) {
-            t.run(QUIET, () -> false);
-          }
-        });
-        long newest = new ObjectMapper().readTree(new RunDir(run).latestCheckpoint().resolve("state.json").toFile()).get("step").asLong();
+        killAt(
+            first,
+            3,
+            () -> {
+              try (Trainer t = Trainer.start(run, CFG, data, options(6))) {
+                t.run(QUIET, () -> false);
+              }
+            });
+        long newest =
+            new ObjectMapper()
+                .readTree(new RunDir(run).latestCheckpoint().resolve("state.json").toFile())
+                .get("step")
+                .asLong();
         assertTrue(newest >= 2 && newest <= 4, first + ": newest checkpoint " + newest);
         // resumed straight from the killed state, and killed again during its first save
-        killAt(second, 1, () -> {
-          try (Trainer t = Trainer.resume(run, null)) {
-            t.run(QUIET, () -> false);
-          }
-        });
+        killAt(
+            second,
+            1,
+            () -> {
+              try (Trainer t = Trainer.resume(run, null)) {
+                t.run(QUIET, () -> false);
+              }
+            });
         try (Trainer t = Trainer.resume(run, null)) {
           t.run(QUIET, () -> false);
           assertEquals(6, t.step());
         }
         assertSameWeights(full, run);
-        List<String> steps = Files.readAllLines(run.resolve("metrics.jsonl")).stream().filter(l -> l.contains("\"loss\"")).toList();
+        List<String> steps =
+            Files.readAllLines(run.resolve("metrics.jsonl")).stream()
+                .filter(l -> l.contains("\"loss\""))
+                .toList();
         assertEquals(6, steps.size(), first + " / " + second + ": " + steps);
-        assertFalse(Files.exists(run.resolve("checkpoint.tmp")) || Files.exists(run.resolve("checkpoint.old")), "leftovers");
+        assertFalse(
+            Files.exists(run.resolve("checkpoint.tmp"))
+                || Files.exists(run.resolve("checkpoint.old")),
+            "leftovers");
       }
     }
   }
@@ -106,9 +132,10 @@ class RunDirSafetyTest {
   /** Runs {@code body}, killing it at the {@code nth} time the swap reaches {@code point}. */
   static void killAt(String point, int nth, Runnable body) {
     int[] seen = {0};
-    RunDir.crashPoint = s -> {
-      if (s.equals(point) && ++seen[0] == nth) throw new Kill(s);
-    };
+    RunDir.crashPoint =
+        s -> {
+          if (s.equals(point) && ++seen[0] == nth) throw new Kill(s);
+        };
     try {
       body.run();
       throw new AssertionError("never reached " + point + " #" + nth);
@@ -120,33 +147,89 @@ class RunDirSafetyTest {
   }
 
   static TrainOptions options(long steps) {
-    return new TrainOptions(steps, 2, 64, 1, 3e-3, "wsd", 1, new double[] {1.0, 0.8}, new double[] {4}, 0.03, 0.1,
-        0.9, 0.95, 1e-8, 1.0, 7, 1, 0, 1, 0.1, "text", "random", null, null, 0);
+    return new TrainOptions(
+        steps,
+        2,
+        64,
+        1,
+        3e-3,
+        "wsd",
+        1,
+        new double[] {1.0, 0.8},
+        new double[] {4},
+        0.03,
+        0.1,
+        0.9,
+        0.95,
+        1e-8,
+        1.0,
+        7,
+        1,
+        0,
+        1,
+        0.1,
+        "text",
+        "random",
+        null,
+        null,
+        0);
   }
 
-  /** A diverged run stops with an error naming the step, keeps the last good checkpoint and writes valid JSON. */
+  /**
+   * A diverged run stops with an error naming the step, keeps the last good checkpoint and writes
+   * valid JSON.
+   */
   @Test
   void aDivergedRunStopsAndKeepsTheLastGoodCheckpoint(@TempDir Path tmp) throws IOException {
     Path data = TrainerTest.corpus(tmp);
     Path run = tmp.resolve("run");
-    TrainOptions huge = new TrainOptions(20, 2, 64, 1, 1e30, "constant", 0, new double[] {1.0, 1.0}, new double[] {4}, 0.03,
-        0.0, 0.9, 0.95, 1e-8, 0, 7, 1, 0, 1, 0.1, "text", "random", null, null, 0);
+    TrainOptions huge =
+        new TrainOptions(
+            20,
+            2,
+            64,
+            1,
+            1e30,
+            "constant",
+            0,
+            new double[] {1.0, 1.0},
+            new double[] {4},
+            0.03,
+            0.0,
+            0.9,
+            0.95,
+            1e-8,
+            0,
+            7,
+            1,
+            0,
+            1,
+            0.1,
+            "text",
+            "random",
+            null,
+            null,
+            0);
     HNetException e;
     try (Trainer t = Trainer.start(run, CFG, data, huge)) {
       e = assertThrows(HNetException.class, () -> t.run(QUIET, () -> false));
     }
     assertTrue(e.getMessage().startsWith("training diverged at step "), e.getMessage());
     ObjectMapper json = new ObjectMapper();
-    long lastGood = json.readTree(run.resolve("checkpoint/state.json").toFile()).get("step").asLong();
+    long lastGood =
+        json.readTree(run.resolve("checkpoint/state.json").toFile()).get("step").asLong();
     assertTrue(e.getMessage().contains("checkpoint of step " + lastGood), e.getMessage());
     for (TensorData t : SafeTensors.read(run.resolve("checkpoint/model.safetensors")).values()) {
-      for (float v : t.toFloats()) assertTrue(Float.isFinite(v), "a non-finite weight was checkpointed");
+      for (float v : t.toFloats())
+        assertTrue(Float.isFinite(v), "a non-finite weight was checkpointed");
     }
     for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
       JsonNode n = json.readTree(line); // every line is JSON
       assertTrue(n.isObject(), line);
     }
-    assertTrue(Files.readString(run.resolve("metrics.jsonl")).contains("\"loss\": null"), "the diverged step is recorded with nulls");
+    assertTrue(
+        Files.readString(run.resolve("metrics.jsonl")).contains("\"loss\": null"),
+        "the diverged step is recorded with nulls");
     try (Trainer t = Trainer.resume(run, null)) {
       assertEquals(lastGood, t.step());
     }
@@ -178,7 +261,10 @@ class RunDirSafetyTest {
       HNetException e = assertThrows(HNetException.class, () -> Trainer.resume(run, null), c[1]);
       assertTrue(e.getMessage().contains(c[2]), c[1] + " -> " + e.getMessage());
       assertEquals(before, snapshot(run), c[1] + ": the run directory changed");
-      assertThrows(HNetException.class, () -> Trainer.start(run, CFG, data, options(4)), "not restarted from 0 over it");
+      assertThrows(
+          HNetException.class,
+          () -> Trainer.start(run, CFG, data, options(4)),
+          "not restarted from 0 over it");
       assertEquals(before, snapshot(run));
     }
     Files.writeString(state, good);
@@ -188,7 +274,10 @@ class RunDirSafetyTest {
     assertEquals(before, snapshot(run));
   }
 
-  /** A directory that is not a run of hnet's is refused, and nothing in it is touched; an empty one is taken. */
+  /**
+   * A directory that is not a run of hnet's is refused, and nothing in it is touched; an empty one
+   * is taken.
+   */
   @Test
   void aForeignDirectoryIsNeverTouched(@TempDir Path tmp) throws IOException {
     Path data = TrainerTest.corpus(tmp);
@@ -198,8 +287,11 @@ class RunDirSafetyTest {
     Files.writeString(dir.resolve("options.json"), "{\"mine\": true}");
     Files.writeString(dir.resolve("notes.txt"), "important");
     Map<String, String> before = snapshot(dir);
-    HNetException e = assertThrows(HNetException.class, () -> Trainer.start(dir, CFG, data, options(2)));
-    assertTrue(e.getMessage().contains("not a training run") && e.getMessage().contains("notes.txt"), e.getMessage());
+    HNetException e =
+        assertThrows(HNetException.class, () -> Trainer.start(dir, CFG, data, options(2)));
+    assertTrue(
+        e.getMessage().contains("not a training run") && e.getMessage().contains("notes.txt"),
+        e.getMessage());
     assertEquals(before, snapshot(dir));
 
     Path empty = Files.createDirectories(tmp.resolve("empty"));
@@ -212,7 +304,9 @@ class RunDirSafetyTest {
     Path corpusDir = Files.createDirectories(tmp.resolve("corpus"));
     Files.copy(data, corpusDir.resolve("a.txt"));
     assertThrows(HNetException.class, () -> Trainer.start(corpusDir, CFG, corpusDir, options(1)));
-    assertThrows(HNetException.class, () -> Trainer.start(corpusDir.resolve("run"), CFG, corpusDir, options(1)));
+    assertThrows(
+        HNetException.class,
+        () -> Trainer.start(corpusDir.resolve("run"), CFG, corpusDir, options(1)));
     assertFalse(Files.exists(corpusDir.resolve("run")));
   }
 
@@ -225,14 +319,21 @@ class RunDirSafetyTest {
         t.run(QUIET, () -> false);
       }
     }
-    for (String f : new String[] {"config.json", "model.safetensors", "optimizer.safetensors", "state.json"}) {
-      assertArrayEquals(Files.readAllBytes(tmp.resolve("a/checkpoint").resolve(f)), Files.readAllBytes(tmp.resolve("b/checkpoint").resolve(f)), f);
+    for (String f :
+        new String[] {"config.json", "model.safetensors", "optimizer.safetensors", "state.json"}) {
+      assertArrayEquals(
+          Files.readAllBytes(tmp.resolve("a/checkpoint").resolve(f)),
+          Files.readAllBytes(tmp.resolve("b/checkpoint").resolve(f)),
+          f);
     }
-    Map<String, String> meta = SafeTensors.readMetadata(tmp.resolve("a/checkpoint/model.safetensors"));
+    Map<String, String> meta =
+        SafeTensors.readMetadata(tmp.resolve("a/checkpoint/model.safetensors"));
     assertEquals(List.of("format", "step"), List.copyOf(meta.keySet()));
   }
 
-  /** A link planted where the next checkpoint is written is refused, and its target is untouched. */
+  /**
+   * A link planted where the next checkpoint is written is refused, and its target is untouched.
+   */
   @Test
   void aLinkAtTheCheckpointDirectoryIsNotFollowed(@TempDir Path tmp) throws IOException {
     Path data = TrainerTest.corpus(tmp);
@@ -248,7 +349,8 @@ class RunDirSafetyTest {
     } catch (HNetException e) {
       assertTrue(e.getMessage().contains("not a directory"), e.getMessage());
     }
-    assertEquals(List.of("keep.txt"), Files.list(elsewhere).map(p -> p.getFileName().toString()).toList());
+    assertEquals(
+        List.of("keep.txt"), Files.list(elsewhere).map(p -> p.getFileName().toString()).toList());
   }
 
   private static void fail(String message) {

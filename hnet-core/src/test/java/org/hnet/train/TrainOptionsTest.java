@@ -10,8 +10,32 @@ import org.junit.jupiter.api.Test;
 /** The ratio-target and α ramps, and their round trip through options.json. */
 class TrainOptionsTest {
   static TrainOptions with(double[] from, Double alphaFrom, long ramp) {
-    return new TrainOptions(100, 2, 64, 1, 1e-3, "constant", 0, new double[] {1, 1, 1}, new double[] {4, 3}, 0.03, 0.1, 0.9,
-        0.95, 1e-8, 1, 1, 10, 10, 1, 0.1, "text", "random", from, alphaFrom, ramp);
+    return new TrainOptions(
+        100,
+        2,
+        64,
+        1,
+        1e-3,
+        "constant",
+        0,
+        new double[] {1, 1, 1},
+        new double[] {4, 3},
+        0.03,
+        0.1,
+        0.9,
+        0.95,
+        1e-8,
+        1,
+        1,
+        10,
+        10,
+        1,
+        0.1,
+        "text",
+        "random",
+        from,
+        alphaFrom,
+        ramp);
   }
 
   @Test

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The trainer never loses work: interrupt + resume ends bit-identical to an uninterrupted run. */
 class TrainerTest {
-  static final String TINY = """
+  static final String TINY =
+      """
       {"arch_layout": ["m1", ["T1"], "m1"], "d_model": [32, 64], "d_intermediate": [0, 128],
        "ssm_cfg": {"d_state": 8, "expand": 2, "chunk_size": 16, "d_conv": 4},
        "attn_cfg": {"num_heads": [2, 2], "rotary_emb_dim": [8, 16], "window_size": [-1, -1]}}
@@ -25,15 +26,42 @@ class TrainerTest {
 
   static Path corpus(Path dir) throws IOException {
     StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < 400; i++) sb.append("Call me Ishmael. Some years ago, never mind how long precisely, line ").append(i).append(".\n");
+    for (int i = 0; i < 400; i++)
+      sb.append("Call me Ishmael. Some years ago, never mind how long precisely, line ")
+          .append(i)
+          .append(".\n");
     Path f = dir.resolve("corpus.txt");
     Files.writeString(f, sb);
     return f;
   }
 
   static TrainOptions options(long steps) {
-    return new TrainOptions(steps, 2, 64, 2, 3e-3, "wsd", 2, new double[] {1.0, 0.8}, new double[] {4}, 0.03, 0.1,
-        0.9, 0.95, 1e-8, 1.0, 7, 100, 3, 2, 0.1, "text", "random", null, null, 0);
+    return new TrainOptions(
+        steps,
+        2,
+        64,
+        2,
+        3e-3,
+        "wsd",
+        2,
+        new double[] {1.0, 0.8},
+        new double[] {4},
+        0.03,
+        0.1,
+        0.9,
+        0.95,
+        1e-8,
+        1.0,
+        7,
+        100,
+        3,
+        2,
+        0.1,
+        "text",
+        "random",
+        null,
+        null,
+        0);
   }
 
   static Map<String, TensorData> weights(Path run) {
@@ -67,9 +95,13 @@ class TrainerTest {
     for (String k : a.keySet()) assertArrayEquals(a.get(k).toFloats(), b.get(k).toFloats(), 0f, k);
     Map<String, TensorData> oa = SafeTensors.read(full.resolve("checkpoint/optimizer.safetensors"));
     Map<String, TensorData> ob = SafeTensors.read(cut.resolve("checkpoint/optimizer.safetensors"));
-    for (String k : oa.keySet()) assertArrayEquals(oa.get(k).toFloats(), ob.get(k).toFloats(), 0f, k);
+    for (String k : oa.keySet())
+      assertArrayEquals(oa.get(k).toFloats(), ob.get(k).toFloats(), 0f, k);
     // the metrics of the resumed run hold each step once
-    long lines = Files.readAllLines(cut.resolve("metrics.jsonl")).stream().filter(l -> l.contains("\"loss\"")).count();
+    long lines =
+        Files.readAllLines(cut.resolve("metrics.jsonl")).stream()
+            .filter(l -> l.contains("\"loss\""))
+            .count();
     assertEquals(6, lines);
   }
 
@@ -82,7 +114,9 @@ class TrainerTest {
       t.run(new Trainer.Listener() {}, () -> false);
     }
     HNetForCausalLM lm = HNetForCausalLM.load(run.resolve("checkpoint"));
-    assertEquals(cfg.parameterShapes().keySet(), SafeTensors.read(run.resolve("checkpoint/model.safetensors")).keySet());
+    assertEquals(
+        cfg.parameterShapes().keySet(),
+        SafeTensors.read(run.resolve("checkpoint/model.safetensors")).keySet());
     assertTrue(lm.parameters.containsKey("backbone.routing_module.q_proj_layer.weight"));
     assertTrue(Files.exists(run.resolve("metrics.jsonl")));
   }

@@ -46,12 +46,11 @@ import org.hnet.HNetException;
  * {@link Sampling#RANDOM} (the default) draws every row as a window at a uniformly random position
  * of the whole train part, as the official recipe does: a corpus sorted by date, source or file
  * name still gives every batch rows from all of it. It needs random access to the documents: file
- * sizes for files and directories, an index of line offsets and decoded lengths for JSONL (one
- * pass over the file, cached if asked). A gzip file can only be read from its start: there the
- * rows are shuffled within blocks of {@link #SHUFFLE_BUFFER_BYTES} read in order (a large shuffle
- * buffer), and {@link #randomAccess()} is false so that the caller can warn. {@link
- * Sampling#SEQUENTIAL} reads the part in order, shuffled within blocks of {@link
- * #DEFAULT_BLOCK_ROWS} rows.
+ * sizes for files and directories, an index of line offsets and decoded lengths for JSONL (one pass
+ * over the file, cached if asked). A gzip file can only be read from its start: there the rows are
+ * shuffled within blocks of {@link #SHUFFLE_BUFFER_BYTES} read in order (a large shuffle buffer),
+ * and {@link #randomAccess()} is false so that the caller can warn. {@link Sampling#SEQUENTIAL}
+ * reads the part in order, shuffled within blocks of {@link #DEFAULT_BLOCK_ROWS} rows.
  */
 public final class Corpus implements AutoCloseable {
   /** Default shuffle block: rows are shuffled within groups of this many. */
@@ -69,7 +68,13 @@ public final class Corpus implements AutoCloseable {
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
   private Runnable onClose;
 
-  private Corpus(DocSource source, PackedIndex index, long totalBytes, long documents, long cut, boolean evalBos) {
+  private Corpus(
+      DocSource source,
+      PackedIndex index,
+      long totalBytes,
+      long documents,
+      long cut,
+      boolean evalBos) {
     this.source = source;
     this.index = index;
     this.totalBytes = totalBytes;
@@ -119,8 +124,8 @@ public final class Corpus implements AutoCloseable {
   }
 
   /**
-   * Opens {@code path} for evaluation as a whole: everything is in the eval part (what
-   * {@code hnet eval} scores), nothing in the train part.
+   * Opens {@code path} for evaluation as a whole: everything is in the eval part (what {@code hnet
+   * eval} scores), nothing in the train part.
    */
   public static Corpus openWhole(Path path, String jsonField) {
     return openWhole(path, jsonField, null);
@@ -130,8 +135,12 @@ public final class Corpus implements AutoCloseable {
    * As {@link #openWhole(Path, String)} with every document replaced by {@code transform(document)}
    * (null: unchanged), e.g. a perturbation for a robustness evaluation.
    */
-  public static Corpus openWhole(Path path, String jsonField, java.util.function.UnaryOperator<byte[]> transform) {
-    DocSource source = transform == null ? source(path, jsonField) : new MappedSource(source(path, jsonField), transform);
+  public static Corpus openWhole(
+      Path path, String jsonField, java.util.function.UnaryOperator<byte[]> transform) {
+    DocSource source =
+        transform == null
+            ? source(path, jsonField)
+            : new MappedSource(source(path, jsonField), transform);
     long[] size = count(source); // {bytes, documents}
     long total = size[0], docs = size[1];
     return new Corpus(source, null, total, docs, 0, false);
@@ -153,7 +162,8 @@ public final class Corpus implements AutoCloseable {
   private static DocSource source(Path path, String jsonField) {
     if (!Files.exists(path)) throw new HNetException(path + ": no such file or directory");
     if (!Files.isDirectory(path) && !Files.isRegularFile(path)) {
-      throw new HNetException(path + ": is not a regular file (a pipe or a device?); give a file or a directory");
+      throw new HNetException(
+          path + ": is not a regular file (a pipe or a device?); give a file or a directory");
     }
     String name = path.getFileName() == null ? "" : path.getFileName().toString();
     name = name.toLowerCase(Locale.ROOT);
@@ -245,8 +255,8 @@ public final class Corpus implements AutoCloseable {
   }
 
   /**
-   * Whether rows can be drawn at random positions; when false, {@link Sampling#RANDOM} falls back to
-   * a shuffle buffer read in order and {@link #whyNoRandomAccess()} says why.
+   * Whether rows can be drawn at random positions; when false, {@link Sampling#RANDOM} falls back
+   * to a shuffle buffer read in order and {@link #whyNoRandomAccess()} says why.
    */
   public boolean randomAccess() {
     return index != null;
@@ -266,11 +276,15 @@ public final class Corpus implements AutoCloseable {
   public BatchStream train(int B, int L, long seed, Sampling sampling) {
     if (L < 1) throw new HNetException("row length must be positive: L=" + L);
     if (sampling == Sampling.SEQUENTIAL) return train(B, L, seed, DEFAULT_BLOCK_ROWS);
-    if (index == null) return train(B, L, seed, Math.max(DEFAULT_BLOCK_ROWS, SHUFFLE_BUFFER_BYTES / L));
+    if (index == null)
+      return train(B, L, seed, Math.max(DEFAULT_BLOCK_ROWS, SHUFFLE_BUFFER_BYTES / L));
     return train(B, L, DataState.random(seed, 0, L, cut));
   }
 
-  /** Rows read in order, shuffled within blocks of {@code blockRows} rows ({@link Sampling#SEQUENTIAL}). */
+  /**
+   * Rows read in order, shuffled within blocks of {@code blockRows} rows ({@link
+   * Sampling#SEQUENTIAL}).
+   */
   public BatchStream train(int B, int L, long seed, int blockRows) {
     if (L < 1 || blockRows < 1) {
       throw new HNetException(
@@ -287,7 +301,8 @@ public final class Corpus implements AutoCloseable {
     }
     if (resumeFrom.sampling() == Sampling.RANDOM) {
       if (index == null) {
-        throw new HNetException("the run draws rows at random positions, which " + source.whyNoIndex());
+        throw new HNetException(
+            "the run draws rows at random positions, which " + source.whyNoIndex());
       }
       WindowStream w = new WindowStream(index, cut, B, resumeFrom);
       open.add(w);

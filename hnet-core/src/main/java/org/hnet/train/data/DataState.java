@@ -28,12 +28,22 @@ import org.hnet.HNetException;
  * @param trainBytes size of the train part, BOS bytes included (a cheap corpus fingerprint)
  */
 public record DataState(
-    Sampling sampling, long seed, long epoch, long row, int seqLen, int blockRows, long trainBytes) {
+    Sampling sampling,
+    long seed,
+    long epoch,
+    long row,
+    int seqLen,
+    int blockRows,
+    long trainBytes) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public DataState {
     boolean random = sampling == Sampling.RANDOM;
-    if (sampling == null || epoch < 0 || row < 0 || seqLen < 1 || trainBytes < 1
+    if (sampling == null
+        || epoch < 0
+        || row < 0
+        || seqLen < 1
+        || trainBytes < 1
         || (random ? epoch != 0 || blockRows != 0 : blockRows < 1)) {
       throw new HNetException(
           "data state out of range: sampling="
@@ -69,7 +79,10 @@ public record DataState(
     return o.toString();
   }
 
-  /** Reads {@link #toJson}; a state without "sampling" (written before random sampling) is sequential. */
+  /**
+   * Reads {@link #toJson}; a state without "sampling" (written before random sampling) is
+   * sequential.
+   */
   public static DataState fromJson(String json) {
     JsonNode o;
     try {
@@ -80,14 +93,21 @@ public record DataState(
     }
     if (o == null || !o.isObject()) throw new HNetException("data state: not a JSON object");
     JsonNode s = o.get("sampling");
-    if (s != null && !s.isTextual()) throw new HNetException("data state: 'sampling' is not a string");
+    if (s != null && !s.isTextual())
+      throw new HNetException("data state: 'sampling' is not a string");
     Sampling sampling = s == null ? Sampling.SEQUENTIAL : Sampling.parse(s.asText());
     long seqLen = integer(o, "seqLen"), blockRows = integer(o, "blockRows");
     if (seqLen > Integer.MAX_VALUE || blockRows > Integer.MAX_VALUE) {
       throw new HNetException("data state: seqLen or blockRows too large");
     }
-    return new DataState(sampling, integer(o, "seed"), integer(o, "epoch"), integer(o, "row"), (int) seqLen,
-        (int) blockRows, integer(o, "trainBytes"));
+    return new DataState(
+        sampling,
+        integer(o, "seed"),
+        integer(o, "epoch"),
+        integer(o, "row"),
+        (int) seqLen,
+        (int) blockRows,
+        integer(o, "trainBytes"));
   }
 
   private static long integer(JsonNode o, String name) {

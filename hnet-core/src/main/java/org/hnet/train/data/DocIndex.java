@@ -16,8 +16,8 @@ interface DocIndex extends Closeable {
   long length(int d);
 
   /**
-   * Reads content bytes [offset, offset + len) of document d into b[off, off + len); the range
-   * lies inside the document. A file that changed since the index was built is an error naming it.
+   * Reads content bytes [offset, offset + len) of document d into b[off, off + len); the range lies
+   * inside the document. A file that changed since the index was built is an error naming it.
    */
   void read(int d, long offset, byte[] b, int off, int len) throws IOException;
 

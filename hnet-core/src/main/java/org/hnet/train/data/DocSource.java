@@ -12,8 +12,8 @@ interface DocSource {
 
   /**
    * Random access to the documents, or null when the source can only be streamed ({@link
-   * #whyNoIndex()} says why). {@code cache} is a file where an index that is costly to build may
-   * be kept for the next opening (null: none); an index is rebuilt when the cache does not match.
+   * #whyNoIndex()} says why). {@code cache} is a file where an index that is costly to build may be
+   * kept for the next opening (null: none); an index is rebuilt when the cache does not match.
    */
   default DocIndex index(java.nio.file.Path cache) throws IOException {
     return null;

@@ -116,7 +116,9 @@ final class FileSource implements DocSource {
   @Override
   public String whyNoIndex() {
     Path gz = firstGzip();
-    return gz == null ? DocSource.super.whyNoIndex() : gz + " is gzip-compressed (it can only be read from its start)";
+    return gz == null
+        ? DocSource.super.whyNoIndex()
+        : gz + " is gzip-compressed (it can only be read from its start)";
   }
 
   /**
@@ -174,7 +176,9 @@ final class FileSource implements DocSource {
       long pos = offset;
       while (buf.hasRemaining()) {
         int n = ch.read(buf, pos);
-        if (n < 0) throw new HNetException(labels[d] + ": the file is shorter than when the corpus was opened");
+        if (n < 0)
+          throw new HNetException(
+              labels[d] + ": the file is shorter than when the corpus was opened");
         pos += n;
       }
     }

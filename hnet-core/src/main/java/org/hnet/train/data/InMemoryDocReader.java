@@ -1,9 +1,12 @@
 package org.hnet.train.data;
 
-/** A reader that holds the current document whole in memory (JSONL lines, transformed documents). */
+/**
+ * A reader that holds the current document whole in memory (JSONL lines, transformed documents).
+ */
 abstract class InMemoryDocReader implements DocReader {
   /** The current document (null before the first). */
   protected byte[] doc;
+
   protected int docPos;
 
   /** Makes {@code d} the current document, read from its start. */

@@ -66,14 +66,17 @@ final class JsonlSource implements DocSource {
 
   @Override
   public String whyNoIndex() {
-    return FileSource.isGzip(path) ? path + " is gzip-compressed (it can only be read from its start)" : DocSource.super.whyNoIndex();
+    return FileSource.isGzip(path)
+        ? path + " is gzip-compressed (it can only be read from its start)"
+        : DocSource.super.whyNoIndex();
   }
 
   /** The document of a JSONL line: the UTF-8 bytes of its string field. */
   static byte[] parse(byte[] line, int len, String field, String where) throws IOException {
     String text = null;
     try (JsonParser p = JSON.createParser(line, 0, len)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) throw new HNetException(where + ": not a JSON object");
+      if (p.nextToken() != JsonToken.START_OBJECT)
+        throw new HNetException(where + ": not a JSON object");
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         String name = p.currentName();
@@ -85,7 +88,8 @@ final class JsonlSource implements DocSource {
         }
       }
       if (t != JsonToken.END_OBJECT) throw new HNetException(where + ": bad JSON: unexpected " + t);
-      if (p.nextToken() != null) throw new HNetException(where + ": bad JSON: more after the object");
+      if (p.nextToken() != null)
+        throw new HNetException(where + ": bad JSON: more after the object");
     } catch (JsonProcessingException e) {
       String msg = e.getOriginalMessage();
       int nl = msg.indexOf('\n');
@@ -100,8 +104,10 @@ final class JsonlSource implements DocSource {
     private byte[] line = new byte[1 << 12];
     private int lineLen;
     private long lineNo;
+
     /** File offset of the current line's first byte, and of the next unread byte. */
     private long lineStart;
+
     private long consumed;
     private final byte[] buf = new byte[1 << 16];
     private int bufPos;
@@ -232,16 +238,23 @@ final class JsonlSource implements DocSource {
           n++;
         }
       }
-      return new Index(src.path, src.field, Arrays.copyOf(starts, n), Arrays.copyOf(lines, n), Arrays.copyOf(docs, n));
+      return new Index(
+          src.path,
+          src.field,
+          Arrays.copyOf(starts, n),
+          Arrays.copyOf(lines, n),
+          Arrays.copyOf(docs, n));
     }
 
     /** The cached index if it exists and was made from this file as it is now, else null. */
     static Index load(Path cache, Path path, String field) {
       if (!Files.isRegularFile(cache)) return null;
-      try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(cache)))) {
+      try (DataInputStream in =
+          new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(cache)))) {
         if (in.readLong() != MAGIC || !in.readUTF().equals(field)) return null;
         long size = in.readLong(), mtime = in.readLong();
-        if (size != Files.size(path) || mtime != Files.getLastModifiedTime(path).toMillis()) return null;
+        if (size != Files.size(path) || mtime != Files.getLastModifiedTime(path).toMillis())
+          return null;
         int n = in.readInt();
         if (n < 0 || (long) n * 16 > Files.size(cache)) return null;
         long[] starts = new long[n];
@@ -252,7 +265,10 @@ final class JsonlSource implements DocSource {
           lines[i] = in.readInt();
           docs[i] = in.readInt();
           // lines in order, inside the file; decoding never lengthens a line (escapes shrink)
-          if (starts[i] < prevEnd || lines[i] < 0 || docs[i] < 0 || starts[i] + lines[i] > size
+          if (starts[i] < prevEnd
+              || lines[i] < 0
+              || docs[i] < 0
+              || starts[i] + lines[i] > size
               || docs[i] > lines[i]) {
             return null;
           }
@@ -267,20 +283,22 @@ final class JsonlSource implements DocSource {
     /** Writes the index to {@code cache}, whole or not at all. */
     void save(Path cache, Path source, String field) throws IOException {
       long size = Files.size(source), mtime = Files.getLastModifiedTime(source).toMillis();
-      org.hnet.io.AtomicFile.write(cache, (java.io.OutputStream os) -> {
-        DataOutputStream out = new DataOutputStream(os);
-        out.writeLong(MAGIC);
-        out.writeUTF(field);
-        out.writeLong(size);
-        out.writeLong(mtime);
-        out.writeInt(lineStart.length);
-        for (int i = 0; i < lineStart.length; i++) {
-          out.writeLong(lineStart[i]);
-          out.writeInt(lineLen[i]);
-          out.writeInt(docLen[i]);
-        }
-        out.flush();
-      });
+      org.hnet.io.AtomicFile.write(
+          cache,
+          (java.io.OutputStream os) -> {
+            DataOutputStream out = new DataOutputStream(os);
+            out.writeLong(MAGIC);
+            out.writeUTF(field);
+            out.writeLong(size);
+            out.writeLong(mtime);
+            out.writeInt(lineStart.length);
+            for (int i = 0; i < lineStart.length; i++) {
+              out.writeLong(lineStart[i]);
+              out.writeInt(lineLen[i]);
+              out.writeInt(docLen[i]);
+            }
+            out.flush();
+          });
     }
 
     @Override

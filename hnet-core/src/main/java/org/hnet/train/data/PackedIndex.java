@@ -11,6 +11,7 @@ import org.hnet.HNetException;
  */
 final class PackedIndex implements Closeable {
   private final DocIndex docs;
+
   /** start[d]: position of document d's BOS; start[n] = the stream's length. */
   private final long[] start;
 
@@ -56,7 +57,8 @@ final class PackedIndex implements Closeable {
   /** Reads stream bytes [p, p + len) into b[off, off + len); the range lies inside the stream. */
   void read(long p, byte[] b, int off, int len) {
     if (p < 0 || len < 0 || p + len > total()) {
-      throw new IllegalArgumentException("range [" + p + ", " + (p + len) + ") outside the stream of " + total());
+      throw new IllegalArgumentException(
+          "range [" + p + ", " + (p + len) + ") outside the stream of " + total());
     }
     int d = documentAt(p);
     while (len > 0) {
@@ -72,7 +74,8 @@ final class PackedIndex implements Closeable {
       try {
         docs.read(d, inDoc, b, off, n);
       } catch (IOException e) {
-        throw new HNetException(docs.where(d) + ": read failed at byte " + inDoc + ": " + e.getMessage(), e);
+        throw new HNetException(
+            docs.where(d) + ": read failed at byte " + inDoc + ": " + e.getMessage(), e);
       }
       p += n;
       off += n;

@@ -11,8 +11,8 @@ public enum Sampling {
    */
   RANDOM,
   /**
-   * Rows are consecutive L-byte pieces read in order, shuffled only within blocks of rows: the
-   * rows of a batch come from one stretch of the corpus.
+   * Rows are consecutive L-byte pieces read in order, shuffled only within blocks of rows: the rows
+   * of a batch come from one stretch of the corpus.
    */
   SEQUENTIAL;
 

@@ -172,7 +172,9 @@ class TrainStreamTest {
         DataState s = c.train(2, 16, 1L, m).state();
         // the corpus has gzip files: random sampling falls back to a large shuffle block
         assertEquals(Sampling.SEQUENTIAL, s.sampling());
-        assertEquals(m == Sampling.RANDOM ? Corpus.SHUFFLE_BUFFER_BYTES / 16 : Corpus.DEFAULT_BLOCK_ROWS, s.blockRows());
+        assertEquals(
+            m == Sampling.RANDOM ? Corpus.SHUFFLE_BUFFER_BYTES / 16 : Corpus.DEFAULT_BLOCK_ROWS,
+            s.blockRows());
         assertThrows(HNetException.class, () -> c.train(2, 32, s));
         assertThrows(HNetException.class, () -> other.train(2, 16, s));
       }
@@ -190,7 +192,8 @@ class TrainStreamTest {
       assertEquals("\u00feabc\n\u00feabc\n\u00fea", row(b, 0));
       assertEquals(row(b, 0), row(b, 1), "one row per epoch");
       checkWellFormed(b);
-      assertEquals(new DataState(Sampling.SEQUENTIAL, 5, 2, 0, 12, Corpus.DEFAULT_BLOCK_ROWS, 5), s.state());
+      assertEquals(
+          new DataState(Sampling.SEQUENTIAL, 5, 2, 0, 12, Corpus.DEFAULT_BLOCK_ROWS, 5), s.state());
     }
   }
 

@@ -30,7 +30,9 @@ class WindowStreamTest {
   /** 40 documents of varied lengths (one empty), sorted: like a corpus of addresses by date. */
   private Path tree() throws IOException {
     for (int i = 0; i < 40; i++) {
-      write(dir.resolve("tree").resolve(String.format("%03d.txt", i)), i == 5 ? new byte[0] : TestCorpora.text(30 + 41 * i, i));
+      write(
+          dir.resolve("tree").resolve(String.format("%03d.txt", i)),
+          i == 5 ? new byte[0] : TestCorpora.text(30 + 41 * i, i));
     }
     return dir.resolve("tree");
   }
@@ -39,8 +41,14 @@ class WindowStreamTest {
   private Path jsonl() throws IOException {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < 40; i++) {
-      String t = new String(TestCorpora.text(30 + 41 * i, i), StandardCharsets.ISO_8859_1).replace("\n", "\\n");
-      sb.append("{\"id\": ").append(i).append(", \"text\": \"").append(t).append(i % 3 == 0 ? " \\u00e9t\u00e9 \\\"q\\\"" : "")
+      String t =
+          new String(TestCorpora.text(30 + 41 * i, i), StandardCharsets.ISO_8859_1)
+              .replace("\n", "\\n");
+      sb.append("{\"id\": ")
+          .append(i)
+          .append(", \"text\": \"")
+          .append(t)
+          .append(i % 3 == 0 ? " \\u00e9t\u00e9 \\\"q\\\"" : "")
           .append("\"}\n");
       if (i % 9 == 4) sb.append("   \n"); // blank lines are not documents
     }
@@ -102,17 +110,22 @@ class WindowStreamTest {
   @Test
   void rowsComeFromTheWholeTrainPartNotItsBeginning() throws IOException {
     Path p = tree();
-    try (Corpus c = Corpus.open(p, 0.1); BatchStream s = c.train(8, 64, 7L)) {
+    try (Corpus c = Corpus.open(p, 0.1);
+        BatchStream s = c.train(8, 64, 7L)) {
       long n = c.trainBytes();
       int[] tenths = new int[10];
       int rows = 4000;
       for (int i = 0; i < rows; i++) tenths[(int) (10 * WindowStream.start(7L, i, n) / n)]++;
       for (int k = 0; k < 10; k++) {
-        assertTrue(tenths[k] > rows / 10 * 0.8 && tenths[k] < rows / 10 * 1.2, "tenth " + k + ": " + Arrays.toString(tenths));
+        assertTrue(
+            tenths[k] > rows / 10 * 0.8 && tenths[k] < rows / 10 * 1.2,
+            "tenth " + k + ": " + Arrays.toString(tenths));
       }
       double first = 0;
       for (int i = 0; i < 8; i++) first += WindowStream.start(7L, i, n);
-      assertTrue(first / 8 > 0.2 * n && first / 8 < 0.8 * n, "the first batch's rows start on average at " + first / 8 + " of " + n);
+      assertTrue(
+          first / 8 > 0.2 * n && first / 8 < 0.8 * n,
+          "the first batch's rows start on average at " + first / 8 + " of " + n);
       s.next();
     }
   }
@@ -122,7 +135,8 @@ class WindowStreamTest {
     Path p = jsonl();
     Path cache = dir.resolve("idx.bin");
     List<byte[]> straight = new ArrayList<>();
-    try (Corpus c = Corpus.open(p, 0.1, "text", cache); BatchStream s = c.train(5, 40, 9L)) {
+    try (Corpus c = Corpus.open(p, 0.1, "text", cache);
+        BatchStream s = c.train(5, 40, 9L)) {
       for (int i = 0; i < 30; i++) {
         Batch b = s.next();
         for (int r = 0; r < 5; r++) straight.add(row(b, r));
@@ -130,14 +144,18 @@ class WindowStreamTest {
     }
     for (int cutAfter : new int[] {0, 1, 7, 29}) {
       DataState saved;
-      try (Corpus c = Corpus.open(p, 0.1, "text", cache); BatchStream s = c.train(5, 40, 9L)) {
+      try (Corpus c = Corpus.open(p, 0.1, "text", cache);
+          BatchStream s = c.train(5, 40, 9L)) {
         for (int i = 0; i < cutAfter; i++) s.next();
         saved = DataState.fromJson(s.state().toJson());
       }
-      try (Corpus c = Corpus.open(p, 0.1, "text", cache); BatchStream s = c.train(3, 40, saved)) {
+      try (Corpus c = Corpus.open(p, 0.1, "text", cache);
+          BatchStream s = c.train(3, 40, saved)) {
         for (int r = 5 * cutAfter; r + 3 <= straight.size(); r += 3) {
           Batch b = s.next();
-          for (int k = 0; k < 3; k++) assertArrayEquals(straight.get(r + k), row(b, k), "row " + (r + k) + " after " + cutAfter);
+          for (int k = 0; k < 3; k++)
+            assertArrayEquals(
+                straight.get(r + k), row(b, k), "row " + (r + k) + " after " + cutAfter);
         }
       }
     }
@@ -146,20 +164,27 @@ class WindowStreamTest {
   @Test
   void seedsDrawDifferentRows() throws IOException {
     Path p = tree();
-    try (Corpus c = Corpus.open(p, 0.1); BatchStream a = c.train(4, 32, 1L); BatchStream b = c.train(4, 32, 2L)) {
+    try (Corpus c = Corpus.open(p, 0.1);
+        BatchStream a = c.train(4, 32, 1L);
+        BatchStream b = c.train(4, 32, 2L)) {
       assertFalse(Arrays.equals(a.next().tokens(), b.next().tokens()));
     }
   }
 
-  /** Windows wrap at the part's end onto its first byte, a BOS: a new segment, nothing predicted across. */
+  /**
+   * Windows wrap at the part's end onto its first byte, a BOS: a new segment, nothing predicted
+   * across.
+   */
   @Test
   void aPartShorterThanARowWraps() throws IOException {
     Path f = write(dir.resolve("tiny.txt"), "abc\n");
-    try (Corpus c = Corpus.open(f, 0); BatchStream s = c.train(2, 12, 5L)) {
+    try (Corpus c = Corpus.open(f, 0);
+        BatchStream s = c.train(2, 12, 5L)) {
       Batch b = s.next();
       String r0 = new String(row(b, 0), StandardCharsets.ISO_8859_1);
       assertTrue(("\u00feabc\n".repeat(4)).contains(r0), r0);
-      for (int p = 0; p < b.B() * b.L(); p++) assertNotEquals(254, b.targets()[p], "BOS predicted at " + p);
+      for (int p = 0; p < b.B() * b.L(); p++)
+        assertNotEquals(254, b.targets()[p], "BOS predicted at " + p);
     }
   }
 
@@ -172,10 +197,12 @@ class WindowStreamTest {
       write(gz.resolve(name + ".gz"), Files.readAllBytes(tree.resolve(name)));
     }
     byte[] oneDoc = TestCorpora.text(20_000, 8);
-    Path one = write(dir.resolve("one.txt"), oneDoc), oneGz = write(dir.resolve("one.txt.gz"), oneDoc);
+    Path one = write(dir.resolve("one.txt"), oneDoc),
+        oneGz = write(dir.resolve("one.txt.gz"), oneDoc);
     for (double f : new double[] {0.05, 0.1, 0.3, 0.5}) {
       for (Path[] pair : new Path[][] {{tree, gz}, {one, oneGz}}) {
-        try (Corpus a = Corpus.open(pair[0], f); Corpus b = Corpus.open(pair[1], f)) {
+        try (Corpus a = Corpus.open(pair[0], f);
+            Corpus b = Corpus.open(pair[1], f)) {
           assertTrue(a.randomAccess());
           assertFalse(b.randomAccess());
           assertEquals(b.trainBytes(), a.trainBytes(), pair[0] + " at " + f);
@@ -185,7 +212,10 @@ class WindowStreamTest {
     }
   }
 
-  /** Gzip cannot be read at random positions: a large shuffle buffer read in order, and a reason naming the file. */
+  /**
+   * Gzip cannot be read at random positions: a large shuffle buffer read in order, and a reason
+   * naming the file.
+   */
   @Test
   void gzipFallsBackToALargeShuffleBuffer() throws IOException {
     Path d = dir.resolve("mixed");
@@ -211,13 +241,17 @@ class WindowStreamTest {
   @Test
   void sequentialSamplingIsTheBlockShuffle() throws IOException {
     Path p = tree();
-    try (Corpus c = Corpus.open(p, 0.1); BatchStream s = c.train(2, 32, 4L, Sampling.SEQUENTIAL)) {
+    try (Corpus c = Corpus.open(p, 0.1);
+        BatchStream s = c.train(2, 32, 4L, Sampling.SEQUENTIAL)) {
       assertInstanceOf(TrainStream.class, s);
       assertEquals(Corpus.DEFAULT_BLOCK_ROWS, s.state().blockRows());
     }
   }
 
-  /** The JSONL index is written once, used while the file is unchanged, rebuilt when it changes or is damaged. */
+  /**
+   * The JSONL index is written once, used while the file is unchanged, rebuilt when it changes or
+   * is damaged.
+   */
   @Test
   void theJsonlIndexIsCachedAndCheckedAgainstTheFile() throws IOException {
     Path p = jsonl();
@@ -234,7 +268,10 @@ class WindowStreamTest {
       assertEquals(docs, c.documents());
     }
     assertArrayEquals(saved, Files.readAllBytes(cache));
-    assertEquals(cached, Files.getLastModifiedTime(cache), "an index that matches is read, not written again");
+    assertEquals(
+        cached,
+        Files.getLastModifiedTime(cache),
+        "an index that matches is read, not written again");
 
     // another field: another index
     try (Corpus c = Corpus.open(p, 0.1, "id", cache)) {
@@ -243,12 +280,14 @@ class WindowStreamTest {
       assertTrue(e.getMessage().contains("no string field 'id'"), e.getMessage());
     }
 
-    Files.writeString(p, "{\"text\": \"one more document\"}\n", java.nio.file.StandardOpenOption.APPEND);
+    Files.writeString(
+        p, "{\"text\": \"one more document\"}\n", java.nio.file.StandardOpenOption.APPEND);
     try (Corpus c = Corpus.open(p, 0.1, "text", cache)) {
       assertEquals(docs + 1, c.documents(), "the file grew: the index is rebuilt");
     }
     Files.write(cache, new byte[] {1, 2, 3});
-    try (Corpus c = Corpus.open(p, 0.1, "text", cache); BatchStream s = c.train(2, 32, 1L)) {
+    try (Corpus c = Corpus.open(p, 0.1, "text", cache);
+        BatchStream s = c.train(2, 32, 1L)) {
       assertEquals(docs + 1, c.documents(), "a damaged index is rebuilt");
       s.next();
     }
@@ -262,11 +301,15 @@ class WindowStreamTest {
   @Test
   void aFileThatShrankIsNamed() throws IOException {
     Path p = write(dir.resolve("shrinks.txt"), TestCorpora.text(5000, 4));
-    try (Corpus c = Corpus.open(p, 0.1); BatchStream s = c.train(4, 512, 2L)) {
+    try (Corpus c = Corpus.open(p, 0.1);
+        BatchStream s = c.train(4, 512, 2L)) {
       Files.write(p, TestCorpora.text(100, 4));
-      HNetException e = assertThrows(HNetException.class, () -> {
-        for (int i = 0; i < 20; i++) s.next();
-      });
+      HNetException e =
+          assertThrows(
+              HNetException.class,
+              () -> {
+                for (int i = 0; i < 20; i++) s.next();
+              });
       assertTrue(e.getMessage().contains("shrinks.txt"), e.getMessage());
     }
   }

@@ -121,7 +121,6 @@ final class EvalCommand implements Callable<Integer> {
     Perturb.Kind kind = perturb == null ? null : Perturb.Kind.parse(perturb);
     if (kind != null && !(rate >= 0 && rate <= 1))
       throw new org.hnet.HNetException("--rate must be in [0, 1], got " + rate);
-    HNetForCausalLM lm = HNetForCausalLM.load(modelDir(model));
     if (heldOut != null && !(heldOut > 0 && heldOut < 1)) {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--held-out must be in (0, 1), got " + heldOut);
@@ -130,6 +129,7 @@ final class EvalCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--held-out and --perturb cannot be combined");
     }
+    HNetForCausalLM lm = HNetForCausalLM.load(modelDir(model));
     StatsCollector stats = new StatsCollector(statsBytes);
     Evaluator.Result r;
     try (Corpus corpus =

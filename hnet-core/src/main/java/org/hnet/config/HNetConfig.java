@@ -59,6 +59,7 @@ public record HNetConfig(List<StageConfig> stages, int vocabSize, boolean tieEmb
   /** Reads and validates a config file; errors name the file and the field at fault. */
   public static HNetConfig parse(Path file) {
     String json;
+    if (!Files.exists(file)) throw new HNetException(file + ": no such file");
     if (Files.isDirectory(file))
       throw new HNetException(file + ": is a directory, not a config file");
     if (Files.exists(file) && !Files.isRegularFile(file)) {

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEATS="${1:-5}"
-CFG=hnet-core/src/test/resources/configs/bench
+CFG=configs/bench
 . scripts/jdk25.sh
 hnet_find_jdk25
 JAVA="$JAVA_HOME/bin/java"

@@ -45,11 +45,18 @@ public final class HNetModel {
    * checkpoint.
    */
   public static HNetModel load(Path dir) {
-    if (!Files.exists(dir.resolve("config.json"))
-        && Files.exists(dir.resolve("checkpoint/config.json"))) {
-      dir = dir.resolve("checkpoint");
-    }
-    return new HNetModel(HNetForCausalLM.load(dir));
+    return new HNetModel(HNetForCausalLM.load(modelDirectory(dir)));
+  }
+
+  /**
+   * The model directory that {@code dir} names: itself when it holds config.json, else, for a
+   * training run directory, its newest complete checkpoint (checkpoint/, or what a kill during a
+   * checkpoint swap left); otherwise {@code dir} itself, which loading then reports.
+   */
+  public static Path modelDirectory(Path dir) {
+    if (Files.exists(dir.resolve("config.json")) || !Files.isDirectory(dir)) return dir;
+    Path ck = new org.hnet.train.RunDir(dir).latestCheckpoint();
+    return ck != null ? ck : dir;
   }
 
   public HNetForCausalLM model() {

@@ -25,6 +25,7 @@ import org.hnet.nn.RoutingModule;
 import org.hnet.nn.SeqLens;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,6 +33,7 @@ import picocli.CommandLine.Spec;
 /** {@code hnet bench}: the five measurements of the performance issue, in one run. */
 @Command(
     name = "bench",
+    header = "Measures training, prefill and decoding speed against the machine's peak.",
     mixinStandardHelpOptions = true,
     description = {
       "Measures, on one model and one set of bytes: a training step (forward + backward of CE + 0.03·Σ ratio",
@@ -42,7 +44,7 @@ import picocli.CommandLine.Spec;
     footer = {
       "",
       "Examples:",
-      "  ./hnet bench --config hnet-core/src/test/resources/configs/bench/small-1stage.json",
+      "  ./hnet bench --config configs/bench/small-1stage.json",
       "  ./hnet bench --model runs/demo --threads 1 --json"
     })
 final class BenchCommand implements Callable<Integer> {
@@ -69,8 +71,7 @@ final class BenchCommand implements Callable<Integer> {
           "train_ids (B×L), prefill_ids (1×L), decode_ids (1×(P+G)), decode_batch8_ids (8×(P+G)), prompt_len (P); default: built from the shipped corpus.")
   Path input;
 
-  @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
-  Integer threads;
+  @Mixin ThreadsOption threads;
 
   @Option(
       names = "--repeats",
@@ -166,12 +167,12 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (threads != null) Parallel.setThreads(threads);
+    threads.apply();
     if (repeats < 1) throw new HNetException("--repeats must be at least 1");
     if (warmups < 0) throw new HNetException("--warmups must be at least 0");
     HNetForCausalLM lm;
     if (source.model != null) {
-      lm = HNetForCausalLM.load(EvalCommand.modelDir(source.model));
+      lm = org.hnet.HNetModel.load(source.model).model();
     } else {
       HNetConfig cfg = HNetConfig.parse(source.config);
       Map<String, float[]> w = Init.weights(cfg, 0);

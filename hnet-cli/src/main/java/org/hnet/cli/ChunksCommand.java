@@ -8,14 +8,10 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.hnet.HNetException;
 import org.hnet.analysis.ChunkHtml;
-import org.hnet.analysis.ChunkStats;
-import org.hnet.generate.Scorer;
+import org.hnet.generate.Chunking;
 import org.hnet.nn.HNetForCausalLM;
 import org.hnet.train.RunDir;
 import picocli.CommandLine.ArgGroup;
@@ -30,6 +26,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "chunks",
+    header = "Shows how a model chunks a text (terminal, HTML page or JSON).",
     mixinStandardHelpOptions = true,
     description = {
       "Shows a text with the chunk boundaries of every stage (colours on a terminal; when piped, '|' marks a",
@@ -48,12 +45,7 @@ final class ChunksCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(
-      names = "--model",
-      required = true,
-      paramLabel = "DIR",
-      description = "A model directory (or a training run directory).")
-  Path model;
+  @Mixin ModelOption model;
 
   static final class Source {
     @Option(names = "--text", paramLabel = "TEXT", description = "The text.")
@@ -86,30 +78,10 @@ final class ChunksCommand implements Callable<Integer> {
 
   @Mixin ThreadsOption threads;
 
-  /** The text's chunking: byte-level boundaries and probabilities per stage, and the statistics. */
-  record Chunking(byte[] text, List<boolean[]> boundaries, List<float[]> probs, ChunkStats stats) {}
-
-  /**
-   * Runs the model over BOS + text. The first byte of the text always starts a chunk at every stage
-   * (a text starts a chunk whatever the router says after BOS), so the statistics and the views see
-   * every byte inside a chunk.
-   */
-  static Chunking analyse(HNetForCausalLM lm, byte[] text, int topN) {
-    Scorer.Score s = Scorer.score(lm, text);
-    List<boolean[]> b = new ArrayList<>();
-    for (boolean[] m : s.boundaries()) {
-      boolean[] c = m.clone();
-      if (c.length > 0) c[0] = true;
-      b.add(c);
-    }
-    return new Chunking(text, b, s.probs(), ChunkStats.compute(text, b, topN));
-  }
-
   @Override
   public Integer call() throws IOException {
     threads.apply();
-    if (html != null)
-      Outputs.checkOutput("--html", html, EvalCommand.modelDir(model), source.input);
+    if (html != null) Outputs.checkOutput("--html", html, model.dir(), source.input);
     byte[] text =
         source.text != null
             ? source.text.getBytes(StandardCharsets.UTF_8)
@@ -121,8 +93,8 @@ final class ChunksCommand implements Callable<Integer> {
           .println("hnet: using the first " + MAX_BYTES + " of " + text.length + " bytes");
       text = java.util.Arrays.copyOf(text, MAX_BYTES);
     }
-    HNetForCausalLM lm = HNetForCausalLM.load(EvalCommand.modelDir(model));
-    Chunking c = analyse(lm, text, top);
+    HNetForCausalLM lm = model.load();
+    Chunking c = Chunking.of(lm, text, top);
     PrintWriter out = spec.commandLine().getOut();
     if (html != null) {
       String title = source.input != null ? source.input.getFileName().toString() : "hnet chunks";
@@ -135,7 +107,7 @@ final class ChunksCommand implements Callable<Integer> {
       boolean ansi = System.console() != null && System.getenv("NO_COLOR") == null;
       out.println(ChunkView.render(text, ChunkView.depth(c.boundaries(), text.length), ansi));
       out.println();
-      printStats(out, c.stats());
+      ChunkView.printStats(out, c.stats());
       if (html != null) out.println("wrote " + html);
     }
     out.flush();
@@ -160,37 +132,5 @@ final class ChunksCommand implements Callable<Integer> {
     }
     root.set("stats", m.readTree(c.stats().toJson()));
     return m.writeValueAsString(root);
-  }
-
-  static void printStats(PrintWriter out, ChunkStats stats) {
-    for (ChunkStats.Stage st : stats.stages()) {
-      out.printf(
-          Locale.ROOT,
-          "stage %d: %d chunks, %.2f bytes per chunk, chunk length mean %s median %s p90 %s%n",
-          st.stage(),
-          st.boundaries(),
-          st.compression(),
-          st.lengths().mean() == null
-              ? "-"
-              : String.format(Locale.ROOT, "%.2f", st.lengths().mean()),
-          st.lengths().median(),
-          st.lengths().p90());
-      ChunkStats.Alignment a = st.alignment();
-      if (a != null && a.precision() != null) {
-        out.printf(
-            Locale.ROOT,
-            "  word alignment: precision %.3f (random at this rate: %.3f), recall %.3f (random: %.3f)%n",
-            a.precision(),
-            a.baselinePrecision(),
-            a.recall(),
-            a.baselineRecall());
-      } else {
-        out.println("  word alignment: not computed for this script (lengths only)");
-      }
-      StringBuilder sb = new StringBuilder("  most frequent:");
-      for (ChunkStats.TopChunk tc : st.top())
-        sb.append(' ').append(tc.display()).append('×').append(tc.count());
-      out.println(sb);
-    }
   }
 }

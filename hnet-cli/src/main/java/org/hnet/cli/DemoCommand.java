@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Spec;
 /** {@code hnet demo}: the whole story on the shipped corpus in a few minutes. */
 @Command(
     name = "demo",
+    header = "Trains a small H-Net on Moby Dick in a few minutes and shows what it learned.",
     mixinStandardHelpOptions = true,
     description = {
       "Trains the small 1-stage demo H-Net on the shipped Moby Dick for a few minutes on the CPU (progress",
@@ -51,8 +53,7 @@ final class DemoCommand implements Callable<Integer> {
       description = "Continue the demo run in --out instead of starting afresh.")
   boolean resume;
 
-  @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
-  Integer threads;
+  @Mixin ThreadsOption threads;
 
   @Override
   public Integer call() throws Exception {
@@ -73,14 +74,16 @@ final class DemoCommand implements Callable<Integer> {
         args = new java.util.ArrayList<>(java.util.List.of("--resume", out.toString()));
       }
     }
-    if (threads != null) args.addAll(java.util.List.of("--threads", threads.toString()));
+    threads.apply(); // validated here; the training reads the same setting
+    if (threads.threads != null)
+      args.addAll(java.util.List.of("--threads", threads.threads.toString()));
     Main.handleErrors(train, false);
     int code = train.execute(args.toArray(String[]::new));
     if (code != 0) return code;
 
     org.hnet.nn.HNetForCausalLM lm = org.hnet.nn.HNetForCausalLM.load(out.resolve("checkpoint"));
     byte[] text = PASSAGE.getBytes(StandardCharsets.UTF_8);
-    ChunksCommand.Chunking c = ChunksCommand.analyse(lm, text, 8);
+    org.hnet.generate.Chunking c = org.hnet.generate.Chunking.of(lm, text, 8);
     w.println();
     w.printf(
         Locale.ROOT,
@@ -89,7 +92,7 @@ final class DemoCommand implements Callable<Integer> {
     w.println(
         ChunkView.render(
             text, ChunkView.depth(c.boundaries(), text.length), System.console() != null));
-    ChunksCommand.printStats(w, c.stats());
+    ChunkView.printStats(w, c.stats());
     w.println();
     w.println(
         "A sample from the model (temperature 0.8, top-p 0.95, seed 1), chunk boundaries marked:");
@@ -101,8 +104,7 @@ final class DemoCommand implements Callable<Integer> {
             StandardCharsets.UTF_8);
     String prompt = "It was the whale";
     ps.print(prompt);
-    GenerateCommand.ChunkPrinter printer =
-        new GenerateCommand.ChunkPrinter(ps, true, System.console() != null);
+    ChunkView.Printer printer = new ChunkView.Printer(ps, true, System.console() != null);
     new org.hnet.generate.Generator(lm)
         .generate(
             java.util.List.of(prompt.getBytes(StandardCharsets.UTF_8)),

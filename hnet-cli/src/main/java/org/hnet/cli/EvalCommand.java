@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -24,6 +23,7 @@ import picocli.CommandLine.Spec;
 /** {@code hnet eval}: bits per byte and chunking statistics of a model on a corpus. */
 @Command(
     name = "eval",
+    header = "Scores a corpus: bits per byte, compression and word alignment per stage.",
     mixinStandardHelpOptions = true,
     description = {
       "Bits per byte (mean next-byte cross-entropy in nats / ln 2), and per stage the compression ratio",
@@ -37,12 +37,7 @@ import picocli.CommandLine.Spec;
 final class EvalCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(
-      names = "--model",
-      required = true,
-      paramLabel = "DIR",
-      description = "A model directory (or a training run directory).")
-  Path model;
+  @Mixin ModelOption model;
 
   @Option(
       names = "--data",
@@ -108,13 +103,6 @@ final class EvalCommand implements Callable<Integer> {
 
   @Mixin ThreadsOption threads;
 
-  /** A training run directory holds its model in checkpoint/. */
-  static Path modelDir(Path dir) {
-    if (!Files.exists(dir.resolve("config.json"))
-        && Files.exists(dir.resolve("checkpoint/config.json"))) return dir.resolve("checkpoint");
-    return dir;
-  }
-
   @Override
   public Integer call() throws Exception {
     threads.apply();
@@ -129,7 +117,7 @@ final class EvalCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--held-out and --perturb cannot be combined");
     }
-    HNetForCausalLM lm = HNetForCausalLM.load(modelDir(model));
+    HNetForCausalLM lm = model.load();
     StatsCollector stats = new StatsCollector(statsBytes);
     Evaluator.Result r;
     try (Corpus corpus =
@@ -175,7 +163,7 @@ final class EvalCommand implements Callable<Integer> {
       }
       if (cs != null) {
         out.printf(Locale.ROOT, "chunk statistics over the first %,d scored bytes:%n", cs.bytes());
-        ChunksCommand.printStats(out, cs);
+        ChunkView.printStats(out, cs);
       }
       if (p != null) {
         out.printf(

@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.hnet.HNetException;
 import org.hnet.io.SafeTensors;
 import org.hnet.io.TensorData;
 import org.hnet.nn.HNetForCausalLM;
@@ -18,6 +17,7 @@ import picocli.CommandLine.Option;
 /** {@code hnet forward}: logits and routing decisions of a batch of independent byte sequences. */
 @Command(
     name = "forward",
+    header = "Writes a model's logits and routing decisions for given input ids.",
     mixinStandardHelpOptions = true,
     description = {
       "Runs the model over every row of input_ids (B×L, int64 or int32) as an independent sequence and",
@@ -30,12 +30,7 @@ import picocli.CommandLine.Option;
       "  ./hnet forward --model runs/demo --input io.safetensors --output out.safetensors"
     })
 final class ForwardCommand implements Callable<Integer> {
-  @Option(
-      names = "--model",
-      required = true,
-      paramLabel = "DIR",
-      description = "Directory with config.json and model.safetensors or model.pt.")
-  Path model;
+  @Mixin ModelOption model;
 
   @Option(
       names = "--input",
@@ -64,9 +59,9 @@ final class ForwardCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     threads.apply();
-    Outputs.checkOutput("--output", output, EvalCommand.modelDir(model), input);
+    Outputs.checkOutput("--output", output, model.dir(), input);
     InputIds ids = InputIds.read(input);
-    HNetForCausalLM lm = HNetForCausalLM.load(EvalCommand.modelDir(model));
+    HNetForCausalLM lm = model.load();
     SeqLens seqs = SeqLens.uniform(ids.rows(), ids.length());
     HNetForCausalLM.Output out =
         step
@@ -95,44 +90,5 @@ final class ForwardCommand implements Callable<Integer> {
       t.put("cu_seqlens_" + s, TensorData.ofLongs(new int[] {cu.length}, cuLong));
     }
     return t;
-  }
-
-  /** input_ids of an input file, validated: B×L, every id a byte. */
-  record InputIds(int[] tokens, int rows, int length) {
-    static InputIds read(Path file) {
-      Map<String, TensorData> in = SafeTensors.read(file);
-      TensorData t = in.get("input_ids");
-      if (t == null)
-        throw new HNetException(
-            file + ": no tensor 'input_ids' (found: " + String.join(", ", in.keySet()) + ")");
-      int[] shape = t.shape();
-      if (shape.length != 2) {
-        throw new HNetException(
-            file + ": input_ids must have shape B×L, got " + java.util.Arrays.toString(shape));
-      }
-      if (t.dtype() != org.hnet.io.DType.I64 && t.dtype() != org.hnet.io.DType.I32) {
-        throw new HNetException(file + ": input_ids must be int64 or int32, got " + t.dtype());
-      }
-      int B = shape[0], L = shape[1];
-      if (B == 0 || L == 0)
-        throw new HNetException(file + ": input_ids is empty (shape " + B + "×" + L + ")");
-      long[] v = t.toLongs();
-      int[] tokens = new int[v.length];
-      for (int i = 0; i < v.length; i++) {
-        if (v[i] < 0 || v[i] > 255) {
-          throw new HNetException(
-              file
-                  + ": input_ids["
-                  + (i / L)
-                  + ", "
-                  + (i % L)
-                  + "] = "
-                  + v[i]
-                  + " is not a byte (0..255)");
-        }
-        tokens[i] = (int) v[i];
-      }
-      return new InputIds(tokens, B, L);
-    }
   }
 }

@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
 /** {@code hnet grad}: the training losses and every parameter gradient of one batch. */
 @Command(
     name = "grad",
+    header = "Writes the losses and every gradient of one batch.",
     mixinStandardHelpOptions = true,
     description = {
       "Computes ce_loss, ratio_loss_<s>, total_loss and grad.<name> for every parameter (official names;",
@@ -32,12 +33,7 @@ import picocli.CommandLine.Option;
       "  ./hnet grad --model DIR --input io.safetensors --case case.json --output grads.safetensors"
     })
 final class GradCommand implements Callable<Integer> {
-  @Option(
-      names = "--model",
-      required = true,
-      paramLabel = "DIR",
-      description = "Model directory (config.json + weights).")
-  Path model;
+  @Mixin ModelOption model;
 
   @Option(
       names = "--input",
@@ -65,7 +61,7 @@ final class GradCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     threads.apply();
-    Outputs.checkOutput("--output", output, EvalCommand.modelDir(model), input, caseFile);
+    Outputs.checkOutput("--output", output, model.dir(), input, caseFile);
     double[] n;
     double alpha;
     try {
@@ -86,8 +82,8 @@ final class GradCommand implements Callable<Integer> {
       throw new HNetException(
           caseFile + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
     }
-    ForwardCommand.InputIds ids = ForwardCommand.InputIds.read(input);
-    HNetForCausalLM lm = HNetForCausalLM.load(EvalCommand.modelDir(model));
+    InputIds ids = InputIds.read(input);
+    HNetForCausalLM lm = model.load();
     SeqLens seqs = SeqLens.uniform(ids.rows(), ids.length());
     int[] tokens = ids.tokens();
     int[] targets = new int[tokens.length];

@@ -19,13 +19,14 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "init",
+    header = "Writes a freshly initialised model directory for a config.",
     mixinStandardHelpOptions = true,
     description =
         "Writes DIR/config.json and DIR/model.safetensors with the reference's initialisation (init_weights(0.02)).",
     footer = {
       "",
       "Example:",
-      "  ./hnet init --config hnet-core/src/test/resources/configs/bench/small-1stage.json --out /tmp/small1"
+      "  ./hnet init --config configs/bench/small-1stage.json --out /tmp/small1"
     })
 final class InitCommand implements Callable<Integer> {
   @Option(

@@ -11,14 +11,11 @@ import picocli.CommandLine.Spec;
 /** {@code hnet inspect}: the layer tree and parameter counts of a config. */
 @Command(
     name = "inspect",
+    header = "Prints a config's stages, blocks and parameter counts.",
     mixinStandardHelpOptions = true,
     description =
         "Prints the layer tree of an H-Net config and its parameter count per stage and in total.",
-    footer = {
-      "",
-      "Example:",
-      "  ./hnet inspect --config hnet-core/src/test/resources/configs/official/hnet_1stage_L.json"
-    })
+    footer = {"", "Example:", "  ./hnet inspect --config configs/official/hnet_1stage_L.json"})
 final class InspectCommand implements Callable<Integer> {
   @Option(
       names = "--config",

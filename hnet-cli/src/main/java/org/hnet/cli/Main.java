@@ -15,24 +15,31 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "hnet-java 0.1.0",
     description = "H-Net (dynamic chunking, byte-level language model) on the JVM.",
+    // a user's journey first, then the developer tools (the help lists them under their own
+    // heading)
     subcommands = {
       DemoCommand.class,
       TrainCommand.class,
-      EvalCommand.class,
-      ChunksCommand.class,
-      PlotCommand.class,
-      ForwardCommand.class,
       GenerateCommand.class,
+      ChunksCommand.class,
+      EvalCommand.class,
+      PlotCommand.class,
+      InspectCommand.class,
+      ForwardCommand.class,
       GradCommand.class,
       BenchCommand.class,
-      InitCommand.class,
-      InspectCommand.class
+      InitCommand.class
     },
     footer = {
       "",
       "Examples:",
-      "  ./hnet inspect --config hnet-core/src/test/resources/configs/official/hnet_2stage_XL.json",
-      "  ./hnet forward --model DIR --input IN.safetensors --output OUT.safetensors"
+      "  ./hnet demo                                    # train a small model on Moby Dick, see its chunks",
+      "  ./hnet train --data my-corpus/ --out runs/mine --steps 2000",
+      "  ./hnet generate --model runs/mine --prompt 'Call me' --show-chunks",
+      "  ./hnet chunks --model runs/mine --text 'It was the best of times.' --html chunks.html",
+      "  ./hnet eval --model runs/mine --data my-corpus/ --held-out 0.1",
+      "",
+      "Every command has --help with runnable examples."
     })
 public final class Main implements Runnable {
   @Option(
@@ -83,10 +90,32 @@ public final class Main implements Runnable {
         });
   }
 
+  /** The commands for developers, listed apart from the user's in `hnet --help`. */
+  static final java.util.Set<String> DEVELOPER_TOOLS =
+      java.util.Set.of("forward", "grad", "bench", "init");
+
+  /** The command list in two groups: what users run, then the developer tools. */
+  static String commandList(CommandLine.Help help) {
+    StringBuilder users = new StringBuilder(), tools = new StringBuilder();
+    int width = 0;
+    for (String name : help.subcommands().keySet()) width = Math.max(width, name.length());
+    for (java.util.Map.Entry<String, CommandLine.Help> e : help.subcommands().entrySet()) {
+      String[] header = e.getValue().commandSpec().usageMessage().header();
+      String line =
+          String.format("  %-" + width + "s  %s%n", e.getKey(), header.length > 0 ? header[0] : "");
+      (DEVELOPER_TOOLS.contains(e.getKey()) ? tools : users).append(line);
+    }
+    return "Commands:%n".formatted() + users + "%nDeveloper tools:%n".formatted() + tools;
+  }
+
   /** Runs the CLI and returns its exit code (0 ok, 1 error, 2 usage error). */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
     boolean debug = java.util.Arrays.asList(args).contains("--debug");
     CommandLine cl = new CommandLine(new Main());
+    cl.getHelpSectionMap()
+        .put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_COMMAND_LIST_HEADING, help -> "");
+    cl.getHelpSectionMap()
+        .put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_COMMAND_LIST, Main::commandList);
     cl.setOut(out);
     cl.setErr(err);
     handleErrors(cl, debug);

@@ -11,6 +11,7 @@ import picocli.CommandLine.Parameters;
 /** {@code hnet plot}: several runs' held-out bits per byte on one chart. */
 @Command(
     name = "plot",
+    header = "Plots the held-out bits per byte of training runs on one chart.",
     mixinStandardHelpOptions = true,
     description =
         "Draws the held-out bits per byte of one or more training runs against training bytes on one PNG.",

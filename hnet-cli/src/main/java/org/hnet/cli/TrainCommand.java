@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
 /** {@code hnet train}: trains an H-Net from raw bytes; checkpoints, resumes, never loses work. */
 @Command(
     name = "train",
+    header = "Trains an H-Net on your text; checkpoints, resumes, never loses work.",
     mixinStandardHelpOptions = true,
     description = {
       "Trains an H-Net on a text file, a directory tree or a JSONL file. Without --config and --data it",
@@ -41,12 +42,12 @@ import picocli.CommandLine.Spec;
       "",
       "Examples:",
       "  ./hnet train --steps 300                                   # demo: Moby Dick, small 1-stage model",
-      "  ./hnet train --config hnet-core/src/test/resources/configs/bench/small-2stage.json --ratio 3,3 \\",
+      "  ./hnet train --config configs/bench/small-2stage.json --ratio 3,3 \\",
       "       --data corpus.jsonl --out runs/two-stage --steps 2000 --batch 8 --seq-len 1024",
       "  ./hnet train --resume runs/two-stage"
     })
 final class TrainCommand implements Callable<Integer> {
-  static final String DEMO_CONFIG = "demo-config.json";
+  static final String DEMO_CONFIG = "demo.json";
   static final String DEMO_CORPUS = "moby-dick.txt.gz";
   static final String DEMO_TEXT = "moby-dick.txt";
 
@@ -78,40 +79,40 @@ final class TrainCommand implements Callable<Integer> {
       description = "Continue the run in RUN_DIR from its checkpoint, with its options.")
   Path resume;
 
+  // Unset options (null) take the defaults of TrainOptions.builder, which lives in core.
+
   @Option(
       names = "--steps",
-      defaultValue = "300",
-      description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
-  long steps;
+      description = "Optimizer steps (default: " + TrainOptions.DEFAULT_STEPS + ").")
+  Long steps;
 
   @Option(
       names = "--batch",
-      defaultValue = "8",
-      description = "Rows per micro-batch (default: ${DEFAULT-VALUE}).")
-  int batch;
+      description = "Rows per micro-batch (default: " + TrainOptions.DEFAULT_BATCH + ").")
+  Integer batch;
 
   @Option(
       names = "--seq-len",
-      defaultValue = "512",
-      description = "Bytes per row (default: ${DEFAULT-VALUE}).")
-  int seqLen;
+      description = "Bytes per row (default: " + TrainOptions.DEFAULT_SEQ_LEN + ").")
+  Integer seqLen;
 
   @Option(
       names = "--accum",
-      defaultValue = "1",
-      description = "Micro-batches per step (gradient accumulation; default: ${DEFAULT-VALUE}).")
-  int accum;
+      description = "Micro-batches per step (gradient accumulation; default: 1).")
+  Integer accum;
 
   @Option(
       names = "--lr",
-      defaultValue = "3e-3",
-      description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
-  double lr;
+      description = "Peak learning rate (default: " + TrainOptions.DEFAULT_LR + ").")
+  Double lr;
 
   @Option(
       names = "--schedule",
-      defaultValue = "wsd",
-      description = "wsd (warmup-stable-decay), cosine or constant (default: ${DEFAULT-VALUE}).")
+      description =
+          "wsd (warmup-stable-decay), cosine or constant; wsd:0.2 sets the decay share, cosine:0.1 the final"
+              + " ratio (default: "
+              + TrainOptions.DEFAULT_SCHEDULE
+              + ").")
   String schedule;
 
   @Option(
@@ -131,21 +132,22 @@ final class TrainCommand implements Callable<Integer> {
       split = ",",
       paramLabel = "N0,N1,..",
       description =
-          "Target compression per routing stage, outer first (default: 6 for 1-stage, 3,3 for 2-stage).")
+          "Target compression per routing stage, outer first (default: 6 with one routing stage, 3 each"
+              + " with more).")
   double[] ratio;
 
   @Option(
       names = "--alpha",
-      defaultValue = "0.03",
-      description = "Weight of the ratio losses (default: ${DEFAULT-VALUE}).")
-  double alpha;
+      description = "Weight of the ratio losses (default: " + TrainOptions.DEFAULT_ALPHA + ").")
+  Double alpha;
 
   @Option(
       names = "--ratio-from",
       split = ",",
       paramLabel = "N0,N1,..",
       description =
-          "Target compression per routing stage at step 0, ramped to --ratio over --ramp steps (the boundary rate 1/N moves linearly).")
+          "Target compression per routing stage at step 0, ramped to --ratio over --ramp steps (the"
+              + " boundary rate 1/N moves linearly).")
   double[] ratioFrom;
 
   @Option(
@@ -156,63 +158,56 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(
       names = "--ramp",
-      defaultValue = "0",
       paramLabel = "STEPS",
       description =
           "Steps over which --ratio-from and --alpha-from reach --ratio and --alpha (default: none).")
-  long ramp;
+  Long ramp;
 
   @Option(
       names = "--weight-decay",
-      defaultValue = "0.1",
-      description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
-  double weightDecay;
+      description = "AdamW weight decay (default: " + TrainOptions.DEFAULT_WEIGHT_DECAY + ").")
+  Double weightDecay;
 
   @Option(
       names = "--clip",
-      defaultValue = "1.0",
-      description = "Global gradient-norm clip, 0 for none (default: ${DEFAULT-VALUE}).")
-  double clip;
+      description =
+          "Global gradient-norm clip, 0 for none (default: " + TrainOptions.DEFAULT_CLIP + ").")
+  Double clip;
 
-  @Option(
-      names = "--seed",
-      defaultValue = "0",
-      description = "Seed of the weights and the data order (default: ${DEFAULT-VALUE}).")
-  long seed;
+  @Option(names = "--seed", description = "Seed of the weights and the data order (default: 0).")
+  Long seed;
 
   @Option(
       names = "--checkpoint-every",
-      defaultValue = "100",
-      description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
-  long checkpointEvery;
+      description =
+          "Steps between checkpoints (default: " + TrainOptions.DEFAULT_CHECKPOINT_EVERY + ").")
+  Long checkpointEvery;
 
   @Option(
       names = "--eval-every",
-      defaultValue = "50",
-      description = "Steps between held-out evaluations (default: ${DEFAULT-VALUE}).")
-  long evalEvery;
+      description =
+          "Steps between held-out evaluations (default: " + TrainOptions.DEFAULT_EVAL_EVERY + ").")
+  Long evalEvery;
 
   @Option(
       names = "--eval-batches",
-      defaultValue = "8",
-      description = "Held-out batches per evaluation, 0 for all (default: ${DEFAULT-VALUE}).")
-  int evalBatches;
+      description =
+          "Held-out batches per evaluation, 0 for all (default: "
+              + TrainOptions.DEFAULT_EVAL_BATCHES
+              + ").")
+  Integer evalBatches;
 
   @Option(
       names = "--eval-fraction",
-      defaultValue = "0.1",
-      description = "Share of the corpus held out (default: ${DEFAULT-VALUE}).")
-  double evalFraction;
+      description =
+          "Share of the corpus held out (default: " + TrainOptions.DEFAULT_EVAL_FRACTION + ").")
+  Double evalFraction;
 
-  @Option(
-      names = "--json-field",
-      defaultValue = "text",
-      description = "Text field of JSONL data (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--json-field", description = "Text field of JSONL data (default: text).")
   String jsonField;
 
   @Option(
       names = "--sampling",
-      defaultValue = "random",
       paramLabel = "MODE",
       description = {
         "random: every row a window at a random position of the whole train part (default);",
@@ -257,14 +252,14 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private Trainer startNew() throws IOException {
-    if (!sampling.equals("random") && !sampling.equals("sequential")) {
+    if (sampling != null && !sampling.equals("random") && !sampling.equals("sequential")) {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--sampling must be random or sequential, got '" + sampling + "'");
     }
     HNetConfig cfg =
         config != null
             ? HNetConfig.parse(config)
-            : HNetConfig.parse(resourceText(DEMO_CONFIG), "demo-config.json");
+            : HNetConfig.parse(resourceText(DEMO_CONFIG), "demo.json");
     Path dataPath = data;
     if (dataPath == null) {
       // decompressed, so that rows can be drawn at random positions; in the run directory, which
@@ -274,45 +269,30 @@ final class TrainCommand implements Callable<Integer> {
       if (!Files.exists(dataPath))
         Corpora.materialize(TrainCommand.class.getClassLoader(), Corpora.MOBY_DICK, out);
     }
-    int routers = cfg.numStages() - 1;
-    double[] n = ratio;
-    if (n == null) {
-      n = new double[routers];
-      Arrays.fill(n, routers == 1 ? 6 : 3);
-    }
-    double[] mult = lrMult;
-    if (mult == null) {
-      mult = new double[cfg.numStages()];
-      Arrays.fill(mult, 1.0);
-    }
-    long warm = warmup != null ? warmup : Math.min(200, steps / 10);
-    TrainOptions opts =
-        new TrainOptions(
-            steps,
-            batch,
-            seqLen,
-            accum,
-            lr,
-            schedule,
-            warm,
-            mult,
-            n,
-            alpha,
-            weightDecay,
-            0.9,
-            0.95,
-            1e-8,
-            clip,
-            seed,
-            checkpointEvery,
-            evalEvery,
-            evalBatches,
-            evalFraction,
-            jsonField,
-            sampling,
-            ratioFrom,
-            alphaFrom,
-            ramp);
+    TrainOptions.Builder b = TrainOptions.builder(cfg);
+    if (steps != null) b.steps(steps);
+    if (batch != null) b.batch(batch);
+    if (seqLen != null) b.seqLen(seqLen);
+    if (accum != null) b.accum(accum);
+    if (lr != null) b.lr(lr);
+    if (schedule != null) b.schedule(schedule);
+    if (warmup != null) b.warmup(warmup);
+    if (lrMult != null) b.lrMultipliers(lrMult);
+    if (ratio != null) b.ratio(ratio);
+    if (alpha != null) b.alpha(alpha);
+    if (ratioFrom != null) b.ratioFrom(ratioFrom);
+    if (alphaFrom != null) b.alphaFrom(alphaFrom);
+    if (ramp != null) b.ramp(ramp);
+    if (weightDecay != null) b.weightDecay(weightDecay);
+    if (clip != null) b.clip(clip);
+    if (seed != null) b.seed(seed);
+    if (checkpointEvery != null) b.checkpointEvery(checkpointEvery);
+    if (evalEvery != null) b.evalEvery(evalEvery);
+    if (evalBatches != null) b.evalBatches(evalBatches);
+    if (evalFraction != null) b.evalFraction(evalFraction);
+    if (jsonField != null) b.jsonField(jsonField);
+    if (sampling != null) b.sampling(sampling);
+    TrainOptions opts = b.build();
     return Trainer.start(out, cfg, dataPath, opts);
   }
 

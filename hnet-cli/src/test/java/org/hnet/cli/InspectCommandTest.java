@@ -18,9 +18,7 @@ class InspectCommandTest {
     "hnet_2stage_XL_code.json, '1,654,090,112'"
   })
   void printsTheOfficialParameterCount(String file, String count) {
-    var r =
-        ForwardCommandTest.run(
-            "inspect", "--config", "../hnet-core/src/test/resources/configs/official/" + file);
+    var r = ForwardCommandTest.run("inspect", "--config", "../configs/official/" + file);
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().replace("_", ",").contains(count), "expected " + count + " in:\n" + r.out());
   }

@@ -65,6 +65,205 @@ public record TrainOptions(
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  // The defaults: the demo's recipe (a 1.2M-parameter model learning in a few minutes on 2 cores).
+  public static final long DEFAULT_STEPS = 300;
+  public static final int DEFAULT_BATCH = 8;
+  public static final int DEFAULT_SEQ_LEN = 512;
+  public static final double DEFAULT_LR = 3e-3;
+  public static final String DEFAULT_SCHEDULE = "wsd";
+  public static final double DEFAULT_ALPHA = 0.03;
+  public static final double DEFAULT_WEIGHT_DECAY = 0.1;
+  public static final double DEFAULT_CLIP = 1.0;
+  public static final long DEFAULT_CHECKPOINT_EVERY = 100;
+  public static final long DEFAULT_EVAL_EVERY = 50;
+  public static final int DEFAULT_EVAL_BATCHES = 8;
+  public static final double DEFAULT_EVAL_FRACTION = 0.1;
+  public static final String DEFAULT_SAMPLING = "random";
+
+  /** The defaults for a model of {@code cfg}, to change with the builder's setters. */
+  public static Builder builder(org.hnet.config.HNetConfig cfg) {
+    return new Builder(cfg.numStages());
+  }
+
+  /**
+   * TrainOptions from the defaults and what is set. Config-dependent defaults: target compression 6
+   * with one routing stage and 3 per stage with more (the paper's), learning-rate multipliers all
+   * 1; warmup a tenth of the steps, at most 200.
+   */
+  public static final class Builder {
+    private final int stages;
+    private long steps = DEFAULT_STEPS;
+    private int batch = DEFAULT_BATCH, seqLen = DEFAULT_SEQ_LEN, accum = 1;
+    private double lr = DEFAULT_LR;
+    private String schedule = DEFAULT_SCHEDULE;
+    private Long warmup;
+    private double[] lrMultipliers, ratioTargets, ratioFrom;
+    private double alpha = DEFAULT_ALPHA, weightDecay = DEFAULT_WEIGHT_DECAY, clip = DEFAULT_CLIP;
+    private long seed,
+        checkpointEvery = DEFAULT_CHECKPOINT_EVERY,
+        evalEvery = DEFAULT_EVAL_EVERY,
+        ramp;
+    private int evalBatches = DEFAULT_EVAL_BATCHES;
+    private double evalFraction = DEFAULT_EVAL_FRACTION;
+    private String jsonField = "text", sampling = DEFAULT_SAMPLING;
+    private Double alphaFrom;
+
+    private Builder(int stages) {
+      this.stages = stages;
+    }
+
+    public Builder steps(long v) {
+      steps = v;
+      return this;
+    }
+
+    public Builder batch(int v) {
+      batch = v;
+      return this;
+    }
+
+    public Builder seqLen(int v) {
+      seqLen = v;
+      return this;
+    }
+
+    public Builder accum(int v) {
+      accum = v;
+      return this;
+    }
+
+    public Builder lr(double v) {
+      lr = v;
+      return this;
+    }
+
+    public Builder schedule(String v) {
+      schedule = v;
+      return this;
+    }
+
+    public Builder warmup(long v) {
+      warmup = v;
+      return this;
+    }
+
+    public Builder lrMultipliers(double... v) {
+      lrMultipliers = v.clone();
+      return this;
+    }
+
+    public Builder ratio(double... v) {
+      ratioTargets = v.clone();
+      return this;
+    }
+
+    public Builder alpha(double v) {
+      alpha = v;
+      return this;
+    }
+
+    public Builder ratioFrom(double... v) {
+      ratioFrom = v.clone();
+      return this;
+    }
+
+    public Builder alphaFrom(double v) {
+      alphaFrom = v;
+      return this;
+    }
+
+    public Builder ramp(long v) {
+      ramp = v;
+      return this;
+    }
+
+    public Builder weightDecay(double v) {
+      weightDecay = v;
+      return this;
+    }
+
+    public Builder clip(double v) {
+      clip = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public Builder checkpointEvery(long v) {
+      checkpointEvery = v;
+      return this;
+    }
+
+    public Builder evalEvery(long v) {
+      evalEvery = v;
+      return this;
+    }
+
+    public Builder evalBatches(int v) {
+      evalBatches = v;
+      return this;
+    }
+
+    public Builder evalFraction(double v) {
+      evalFraction = v;
+      return this;
+    }
+
+    public Builder jsonField(String v) {
+      jsonField = v;
+      return this;
+    }
+
+    public Builder sampling(String v) {
+      sampling = v;
+      return this;
+    }
+
+    public TrainOptions build() {
+      int routers = stages - 1;
+      double[] n = ratioTargets;
+      if (n == null) {
+        n = new double[routers];
+        java.util.Arrays.fill(n, routers == 1 ? 6 : 3);
+      }
+      double[] mult = lrMultipliers;
+      if (mult == null) {
+        mult = new double[stages];
+        java.util.Arrays.fill(mult, 1.0);
+      }
+      long warm = warmup != null ? warmup : Math.min(200, steps / 10);
+      return new TrainOptions(
+          steps,
+          batch,
+          seqLen,
+          accum,
+          lr,
+          schedule,
+          warm,
+          mult,
+          n,
+          alpha,
+          weightDecay,
+          0.9,
+          0.95,
+          1e-8,
+          clip,
+          seed,
+          checkpointEvery,
+          evalEvery,
+          evalBatches,
+          evalFraction,
+          jsonField,
+          sampling,
+          ratioFrom,
+          alphaFrom,
+          ramp);
+    }
+  }
+
   public TrainOptions {
     require(steps >= 1, "--steps must be at least 1");
     require(batch >= 1, "--batch must be at least 1");

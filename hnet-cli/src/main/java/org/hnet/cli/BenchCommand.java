@@ -190,6 +190,7 @@ final class BenchCommand implements Callable<Integer> {
     SeqLens trainSeqs = SeqLens.uniform(in.trainB(), in.trainL());
     long[] stagePositions = new long[routers + 1];
     HNetForCausalLM model = lm;
+    org.hnet.train.Objective objective = new org.hnet.train.Objective(model);
     double trainS = Double.NaN,
         trainFlops = Double.NaN,
         prefillS = Double.NaN,
@@ -210,8 +211,8 @@ final class BenchCommand implements Callable<Integer> {
                   () -> {
                     for (var p : model.parameters.values())
                       if (p.grad != null) Arrays.fill(p.grad, 0f);
-                    HNetForCausalLM.Losses l =
-                        model.lossAndGradients(in.train(), targets, trainSeqs, n, 0.03);
+                    org.hnet.train.Objective.Losses l =
+                        objective.lossAndGradients(in.train(), targets, trainSeqs, n, 0.03);
                     stagePositions[0] = in.train().length;
                     for (int s = 0; s < routers; s++)
                       stagePositions[s + 1] = l.output().routing().get(s).boundaries();

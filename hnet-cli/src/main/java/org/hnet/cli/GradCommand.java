@@ -89,7 +89,8 @@ final class GradCommand implements Callable<Integer> {
     int[] targets = new int[tokens.length];
     for (int t = 0; t < tokens.length; t++)
       targets[t] = (t + 1) % ids.length() == 0 ? -1 : tokens[t + 1];
-    HNetForCausalLM.Losses losses = lm.lossAndGradients(tokens, targets, seqs, n, alpha);
+    org.hnet.train.Objective.Losses losses =
+        new org.hnet.train.Objective(lm).lossAndGradients(tokens, targets, seqs, n, alpha);
 
     Map<String, TensorData> out = new LinkedHashMap<>();
     out.put("ce_loss", scalar(losses.ce()));

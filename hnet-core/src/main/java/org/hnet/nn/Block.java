@@ -39,13 +39,13 @@ public final class Block {
    * workspace (the input is left as it is: the norms keep it for their backward).
    */
   public float[] forward(float[] residual, SeqLens seqs) {
-    return forward(residual, seqs, Workspace.TRANSIENT);
+    return forward(residual, seqs, null, Workspace.TRANSIENT);
   }
 
-  float[] forward(float[] residual, SeqLens seqs, Workspace w) {
+  float[] forward(float[] residual, SeqLens seqs, Tape tape, Workspace w) {
     int T = seqs.total();
-    float[] r = mixer.forward(norm1.forward(residual, T, w), seqs, w);
-    return addMlp(r, residual, T, null, w);
+    float[] r = mixer.forward(norm1.forward(residual, T, tape, w), seqs, tape, w);
+    return addMlp(r, residual, T, null, tape, w);
   }
 
   /** Prefill: as forward, filling the mixer's cache. */
@@ -55,8 +55,8 @@ public final class Block {
 
   float[] prefill(float[] residual, SeqLens seqs, Object cache, Workspace w) {
     int T = seqs.total();
-    float[] r = mixer.prefill(norm1.forward(residual, T, w), seqs, cache, w);
-    return addMlp(r, residual, T, null, w);
+    float[] r = mixer.prefill(norm1.forward(residual, T, null, w), seqs, cache, w);
+    return addMlp(r, residual, T, null, null, w);
   }
 
   /** One position of R rows: the residual stream [R × d] → after this block. */
@@ -66,29 +66,30 @@ public final class Block {
 
   float[] step(float[] residual, Object cache, boolean[] active, Workspace w) {
     int R = active.length;
-    float[] r = mixer.step(norm1.forward(residual, R, w), cache, active, w);
-    return addMlp(r, residual, R, active, w);
+    float[] r = mixer.step(norm1.forward(residual, R, null, w), cache, active, w);
+    return addMlp(r, residual, R, active, null, w);
   }
 
   /**
    * r = mixer output: adds the residual, then the MLP branch if any (its decode-step form for the
    * rows with active[r] when active is not null).
    */
-  private float[] addMlp(float[] r, float[] residual, int T, boolean[] active, Workspace w) {
+  private float[] addMlp(
+      float[] r, float[] residual, int T, boolean[] active, Tape tape, Workspace w) {
     int n = T * d;
     Ops.addInPlace(r, 0, residual, 0, n);
     if (mlp == null) return r;
-    float[] h = norm2.forward(r, T, w);
-    float[] r2 = active != null ? mlp.step(h, T, active, w) : mlp.forward(h, T, w);
+    float[] h = norm2.forward(r, T, tape, w);
+    float[] r2 = active != null ? mlp.step(h, T, active, w) : mlp.forward(h, T, tape, w);
     Ops.addInPlace(r2, 0, r, 0, n);
     return r2;
   }
 
   /** ∂L/∂(residual out) → ∂L/∂(residual in), in one of this block's gradient buffers. */
-  public float[] backward(float[] dOut) {
+  float[] backward(float[] dOut, Tape tape) {
     float[] g = dOut;
-    if (mlp != null)
-      g = norm2.backward(mlp.backward(g), g); // the residual's gradient added as dx is written
-    return norm1.backward(mixer.backward(g), g);
+    if (mlp != null) // the residual's gradient added as dx is written
+    g = norm2.backward(mlp.backward(g, tape), g, tape);
+    return norm1.backward(mixer.backward(g, tape), g, tape);
   }
 }

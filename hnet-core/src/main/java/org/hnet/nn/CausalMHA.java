@@ -13,11 +13,16 @@ public final class CausalMHA implements Mixer {
   public final Linear wqkv;
   public final Linear outProj;
   public final int d, nHeads, headDim, rotaryDim, window;
-  private final Params.Mode mode;
-  // kept for the backward: qkv [T × 3d], attention output [T × d], log-sum-exp [T × H]
-  private float[] savedQkv, savedO, savedLse;
-  private SeqLens savedSeqs;
-  private Workspace savedWs;
+
+  /**
+   * What the backward needs: qkv [T × 3d], the attention output [T × d], its log-sum-exp [T × H].
+   */
+  static final class Saved {
+    float[] qkv, o, lse;
+    SeqLens seqs;
+    Workspace w;
+  }
+
   // workspace slots: attention output [T × d] and lse [T × H] (from ws); ∂qkv [T × 3d] (bws,
   // shared by every attention layer: it dies when backward returns)
   private static final int S_O = 0, S_LSE = 1;
@@ -25,7 +30,6 @@ public final class CausalMHA implements Mixer {
 
   CausalMHA(Params ps, String prefix, int stage, int d, AttnConfig cfg) {
     this.d = d;
-    this.mode = ps.mode;
     this.nHeads = cfg.numHeads();
     this.headDim = d / nHeads;
     this.rotaryDim = cfg.rotaryEmbDim();
@@ -60,7 +64,7 @@ public final class CausalMHA implements Mixer {
   public float[] prefill(float[] x, SeqLens seqs, Object cache, Workspace w) {
     Cache c = (Cache) cache;
     int T = seqs.total();
-    float[] qkv = wqkv.forward(x, T, w);
+    float[] qkv = wqkv.forward(x, T, null, w);
     float[] o = w.floats(ws + S_O, T * d);
     Attention.forward(
         o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
@@ -83,7 +87,7 @@ public final class CausalMHA implements Mixer {
           rotaryDim);
       c.pos()[i] = seqs.length(i);
     }
-    return outProj.forward(o, T, w);
+    return outProj.forward(o, T, null, w);
   }
 
   @Override
@@ -112,55 +116,57 @@ public final class CausalMHA implements Mixer {
 
   @Override
   public float[] forward(float[] x, SeqLens seqs) {
-    return forward(x, seqs, Workspace.TRANSIENT);
+    return forward(x, seqs, null, Workspace.TRANSIENT);
   }
 
   @Override
-  public float[] forward(float[] x, SeqLens seqs, Workspace w) {
+  public float[] forward(float[] x, SeqLens seqs, Tape tape, Workspace w) {
     int T = seqs.total();
-    float[] qkv = wqkv.forward(x, T, w); // [T × 3 × H × P]
+    float[] qkv = wqkv.forward(x, T, tape, w); // [T × 3 × H × P]
     float[] o = w.floats(ws + S_O, T * d); // [T × H × P]
-    if (mode.training) {
-      float[] lse = w.floats(ws + S_LSE, T * nHeads);
-      AttentionBackward.forwardTrain(
-          o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window, lse);
-      savedQkv = qkv;
-      savedO = o;
-      savedLse = lse;
-      savedSeqs = seqs;
-      savedWs = w;
-    } else {
+    if (tape == null) {
       Attention.forward(
           o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
+      return outProj.forward(o, T, null, w);
     }
-    return outProj.forward(o, T, w);
+    // the same outputs, with the log-sum-exp the backward needs
+    float[] lse = w.floats(ws + S_LSE, T * nHeads);
+    AttentionBackward.forwardTrain(
+        o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window, lse);
+    float[] y = outProj.forward(o, T, tape, w);
+    Saved s = tape.push(Saved.class, Saved::new);
+    s.qkv = qkv;
+    s.o = o;
+    s.lse = lse;
+    s.seqs = seqs;
+    s.w = w;
+    return y;
   }
 
   @Override
-  public float[] backward(float[] dy) {
-    float[] dO = outProj.backward(dy);
-    int T = savedSeqs.total();
-    float[] dqkv = savedWs.floats(bws, T * 3 * d);
+  public float[] backward(float[] dy, Tape tape) {
+    Saved s = tape.pop(Saved.class);
+    float[] dO = outProj.backward(dy, tape);
+    int T = s.seqs.total();
+    float[] dqkv = s.w.floats(bws, T * 3 * d);
     AttentionBackward.backward(
         dqkv,
         0,
         3 * d,
         dO,
         0,
-        savedQkv,
+        s.qkv,
         0,
         3 * d,
-        savedO,
+        s.o,
         0,
-        savedLse,
-        savedSeqs.cu(),
-        savedSeqs.count(),
+        s.lse,
+        s.seqs.cu(),
+        s.seqs.count(),
         nHeads,
         headDim,
         rotaryDim,
         window);
-    savedQkv = savedO = savedLse = null;
-    savedWs = null;
-    return wqkv.backward(dqkv);
+    return wqkv.backward(dqkv, tape);
   }
 }

@@ -21,13 +21,19 @@ public final class HNet {
   public final Isotropic decoder;
   public final RoutingModule routingModule;
   public final Linear residualProj;
-  private final Params.Mode mode;
-  // kept for the backward
-  private RoutingModule.Output savedRouting;
-  private float[] savedZ, savedY; // inner output [Tc × d], dechunk output [T × d]
-  private SeqLens savedSeqs, savedInner;
-  private int savedDIn;
-  private Workspace savedWs;
+
+  /**
+   * What the backward needs: the routing decisions, the inner stage's output z [Tc × d] and
+   * sequences, the dechunk output y [T × d], the input width.
+   */
+  static final class Saved {
+    RoutingModule.Output routing;
+    float[] z, y;
+    SeqLens seqs, inner;
+    int dIn;
+    Workspace w;
+  }
+
   // workspace slots (from ws): padded input [T × d], cut output [T × dIn], chunks [Tc × d], dechunk
   // output [T × d] and its EMA scratch [d], decoder input [T × d], the inner SeqLens (an object);
   // backward: uncut gradient [T × d], unpadded gradient [T × dIn], ∂p [T], ∂z [Tc × d], dechunk
@@ -52,7 +58,6 @@ public final class HNet {
     this.stage = stage;
     this.d = sc.dModel();
     this.innermost = sc.innermost();
-    this.mode = ps.mode;
     this.ws = ps.slots(SLOTS);
     int dPrev = stage == 0 ? d : cfg.stage(stage - 1).dModel();
     // named_parameters() order of HNet: its own pad_dimension first, then the submodules in
@@ -83,33 +88,37 @@ public final class HNet {
    * @return [T × dIn]
    */
   public float[] forward(float[] x, int dIn, SeqLens seqs, List<RoutingModule.Output> routing) {
-    return forward(x, dIn, seqs, routing, Workspace.TRANSIENT);
+    return forward(x, dIn, seqs, routing, null, Workspace.TRANSIENT);
   }
 
   /**
    * As {@link #forward(float[], int, SeqLens, List)}; the result is in this stage's buffers of w.
+   * With a tape, records what {@link #backward} needs (this stage's record last, above its
+   * modules').
    */
   float[] forward(
-      float[] x, int dIn, SeqLens seqs, List<RoutingModule.Output> routing, Workspace w) {
+      float[] x,
+      int dIn,
+      SeqLens seqs,
+      List<RoutingModule.Output> routing,
+      Tape tape,
+      Workspace w) {
     int T = seqs.total();
     float[] h = pad(x, dIn, T, w);
-    if (mode.training) {
-      savedSeqs = seqs;
-      savedDIn = dIn;
-      savedWs = w;
+    if (innermost) {
+      float[] out = cut(innermostNetwork.forward(h, seqs, tape, w), dIn, T, w);
+      record(tape, null, null, null, seqs, null, dIn, w);
+      return out;
     }
-    if (innermost) return cut(innermostNetwork.forward(h, seqs, w), dIn, T, w);
 
-    h = encoder.forward(h, seqs, w); // [T × d]
-    // the residual projection is float32 in the reference too ("do the residual in fp32")
-    float[] residual = residualProj.forward(h, T, w);
-    RoutingModule.Output r = routingModule.forward(h, seqs, w);
+    h = encoder.forward(h, seqs, tape, w); // [T × d]
+    RoutingModule.Output r = routingModule.forward(h, seqs, tape, w);
     routing.add(r);
     SeqLens inner = innerSeqs(r.boundaryMask(), seqs, w);
     int Tc = inner.total();
     float[] chunks =
         ChunkLayer.forward(w.floats(ws + S_CHUNKS, Tc * d), h, r.boundaryMask(), T, d); // [Tc × d]
-    float[] z = mainNetwork.forward(chunks, d, inner, routing, w); // [Tc × d]
+    float[] z = mainNetwork.forward(chunks, d, inner, routing, tape, w); // [Tc × d]
     float[] y =
         DeChunkLayer.forward(
             w.floats(ws + S_Y, T * d),
@@ -119,16 +128,35 @@ public final class HNet {
             r.boundaryMask(),
             seqs,
             d); // [T × d]
+    // the residual projection is float32 in the reference too ("do the residual in fp32"); it is
+    // computed after the inner stage (it depends only on h), so that the tape pops it in order
+    float[] residual = residualProj.forward(h, T, tape, w);
     // out · STE(selected_probs) + residual: the STE's forward value is exactly 1
     float[] decoderIn = w.floats(ws + S_DECODER_IN, T * d);
     for (int i = 0; i < T * d; i++) decoderIn[i] = y[i] + residual[i];
-    if (mode.training) {
-      savedRouting = r;
-      savedZ = z;
-      savedY = y;
-      savedInner = inner;
-    }
-    return cut(decoder.forward(decoderIn, seqs, w), dIn, T, w);
+    float[] out = cut(decoder.forward(decoderIn, seqs, tape, w), dIn, T, w);
+    record(tape, r, z, y, seqs, inner, dIn, w);
+    return out;
+  }
+
+  private static void record(
+      Tape tape,
+      RoutingModule.Output r,
+      float[] z,
+      float[] y,
+      SeqLens seqs,
+      SeqLens inner,
+      int dIn,
+      Workspace w) {
+    if (tape == null) return;
+    Saved s = tape.push(Saved.class, Saved::new);
+    s.routing = r;
+    s.z = z;
+    s.y = y;
+    s.seqs = seqs;
+    s.inner = inner;
+    s.dIn = dIn;
+    s.w = w;
   }
 
   /**
@@ -143,33 +171,34 @@ public final class HNet {
   }
 
   /**
-   * Backward of the last training {@link #forward}.
+   * Backward of the forward recorded last on the tape.
    *
    * @param dOut ∂L/∂out [T × dIn]
    * @param dProbExtra per stage (indexed by stage number), ∂L/∂p that comes from outside the
    *     network (the ratio loss), or null
    * @return ∂L/∂x [T × dIn], in this stage's buffers of the forward's workspace
    */
-  public float[] backward(float[] dOut, float[][] dProbExtra) {
-    SeqLens seqs = savedSeqs;
-    Workspace w = savedWs;
-    int T = seqs.total(), dIn = savedDIn;
+  float[] backward(float[] dOut, float[][] dProbExtra, Tape tape) {
+    Saved s = tape.pop(Saved.class);
+    SeqLens seqs = s.seqs;
+    Workspace w = s.w;
+    int T = seqs.total(), dIn = s.dIn;
     float[] dOutFull = uncut(dOut, dIn, T, w);
-    if (innermost) return unpad(innermostNetwork.backward(dOutFull), dIn, T, w);
+    if (innermost) return unpad(innermostNetwork.backward(dOutFull, tape), dIn, T, w);
 
-    RoutingModule.Output r = savedRouting;
-    float[] dDecIn = decoder.backward(dOutFull); // [T × d]
-    float[] dh = residualProj.backward(dDecIn); // residual branch
+    RoutingModule.Output r = s.routing;
+    float[] dDecIn = decoder.backward(dOutFull, tape); // [T × d]
+    float[] dh = residualProj.backward(dDecIn, tape); // residual branch
     float[] dProb = w.zeros(ws + S_DPROB, T);
-    steBackward(dDecIn, savedY, r.boundaryMask(), T, d, dProb);
+    steBackward(dDecIn, s.y, r.boundaryMask(), T, d, dProb);
     if (dProbExtra != null && dProbExtra[stage] != null) {
       for (int t = 0; t < T; t++) dProb[t] += dProbExtra[stage][t];
     }
-    int Tc = savedInner.total();
+    int Tc = s.inner.total();
     float[] dz = w.floats(ws + S_DZ, Tc * d);
     DeChunkLayer.backward(
-        dDecIn, savedZ, r.boundaryProb(), r.boundaryMask(), seqs, d, dz, dProb, w, ws + S_DECHUNK);
-    float[] dChunks = mainNetwork.backward(dz, dProbExtra); // [Tc × d]
+        dDecIn, s.z, r.boundaryProb(), r.boundaryMask(), seqs, d, dz, dProb, w, ws + S_DECHUNK);
+    float[] dChunks = mainNetwork.backward(dz, dProbExtra, tape); // [Tc × d]
     // chunk gather backward: scatter into the boundary positions
     for (int t = 0, j = 0; t < T; t++) {
       if (r.boundaryMask()[t]) {
@@ -177,13 +206,9 @@ public final class HNet {
         j++;
       }
     }
-    float[] dhRouting = routingModule.backward(dProb);
+    float[] dhRouting = routingModule.backward(dProb, tape);
     for (int i = 0; i < T * d; i++) dh[i] += dhRouting[i];
-    float[] dx = unpad(encoder.backward(dh), dIn, T, w);
-    savedRouting = null;
-    savedZ = savedY = null;
-    savedWs = null;
-    return dx;
+    return unpad(encoder.backward(dh, tape), dIn, T, w);
   }
 
   /** The decode state of a stage and of the stages inside it. */
@@ -242,8 +267,8 @@ public final class HNet {
     float[] h = pad(x, dIn, T, w);
     if (innermost) return cut(innermostNetwork.prefill(h, seqs, cache.innermost, w), dIn, T, w);
     h = encoder.prefill(h, seqs, cache.encoder, w);
-    float[] residual = residualProj.forward(h, T, w);
-    RoutingModule.Output r = routingModule.forward(h, seqs, w);
+    float[] residual = residualProj.forward(h, T, null, w);
+    RoutingModule.Output r = routingModule.forward(h, seqs, null, w);
     routingModule.fill(cache.routing, h, seqs);
     routing.add(r);
     SeqLens inner = innerSeqs(r.boundaryMask(), seqs, w);

@@ -8,7 +8,6 @@ import org.hnet.HNetException;
 import org.hnet.config.HNetConfig;
 import org.hnet.io.Checkpoints;
 import org.hnet.io.TensorData;
-import org.hnet.kernels.CrossEntropy;
 import org.hnet.kernels.Matmul;
 
 /** The byte-level language model: embeddings → H-Net stage 0 → LM head (tied or not). */
@@ -20,7 +19,6 @@ public final class HNetForCausalLM {
   public final Map<String, Param> parameters;
   public final int vocab;
   public final int d0;
-  private final Params.Mode mode;
 
   public HNetForCausalLM(HNetConfig config, Params ps) {
     this.config = config;
@@ -31,24 +29,12 @@ public final class HNetForCausalLM {
     this.lmHead =
         config.tieEmbeddings() ? embeddings : ps.take("lm_head.weight", -1, true, vocab, d0);
     this.parameters = ps.all();
-    this.mode = ps.mode;
-    int routers = config.numStages() - 1;
-    this.ws = ps.slots(S_DPROB + routers);
+    this.ws = ps.slots(SLOTS);
     this.slots = ps.slotCount();
     this.trainWs = new Workspace(slots);
-    this.dProb = new float[routers][];
   }
 
   private final int slots; // workspace slots of the whole model
-
-  /** Training mode: forward passes keep what the backward needs. Off by default. */
-  public void setTraining(boolean training) {
-    mode.training = training;
-  }
-
-  public boolean training() {
-    return mode.training;
-  }
 
   /**
    * Loads {@code config.json} and {@code model.safetensors} (or {@code model.pt}) from a directory.
@@ -96,107 +82,53 @@ public final class HNetForCausalLM {
   /** The result of a forward pass over packed sequences. */
   public record Output(float[] logits, List<RoutingModule.Output> routing) {}
 
-  /** The training objective of one batch and its parts. */
-  public record Losses(double ce, double[] ratio, double total, Output output) {}
+  /** What the backward needs of the model's own part: the tokens and the LM head's input. */
+  static final class Saved {
+    int[] tokens;
+    float[] hidden; // stage-0 output [T × d0]
+    int t;
+  }
 
   /**
-   * Forward and backward of the training objective: next-byte cross-entropy (mean over positions
-   * with a target) + α · Σ_s ratio loss of stage s with target compression N_s (paper eq. 10:
-   * N/(N−1)·((N−1)·F·G + (1−F)(1−G)), F the share of positions selected, G the mean p over every
-   * stage-s position). Adds d total / d param into every parameter's gradient buffer.
-   *
-   * <p>Every activation, gradient and temporary lives in the model's training workspace, reused by
-   * the next call (nothing is allocated once a batch shape has been seen): the returned output's
-   * logits and routing arrays are overwritten by the next call.
-   *
-   * @param targets [T] the next byte of every position, or −1 where there is none
-   * @param ratioTargets N per routing stage, outer stage first (length = stages − 1)
+   * The training forward: as {@link #forward(int[], SeqLens)}, recording on {@code tape} what
+   * {@link #backward} needs, in the model's training workspace (reused by the next training
+   * forward: the returned output's logits and routing arrays are overwritten by it). One training
+   * computation at a time per model; inference forwards may run beside it.
    */
-  public Losses lossAndGradients(
-      int[] tokens, int[] targets, SeqLens seqs, double[] ratioTargets, double alpha) {
-    int routers = config.numStages() - 1;
-    if (ratioTargets.length != routers) {
-      throw new HNetException(
-          "this model has "
-              + routers
-              + " routing stage(s) but "
-              + ratioTargets.length
-              + " ratio target(s) were given");
-    }
-    for (double n : ratioTargets) {
-      if (!(n > 1)) throw new HNetException("a ratio target N must be greater than 1, got " + n);
-    }
-    boolean was = mode.training;
-    mode.training = true;
+  public Output forward(int[] tokens, SeqLens seqs, Tape tape) {
+    if (tape == null) throw new IllegalArgumentException("a training forward needs a tape");
+    return forward(tokens, seqs, tape, trainWs);
+  }
+
+  /**
+   * Backward of the training forward recorded last on {@code tape}: from ∂L/∂logits [T × V] and,
+   * per routing stage (outer first), ∂L/∂p from outside the network (a ratio loss; nullable), adds
+   * ∂L/∂param into every parameter's gradient buffer.
+   */
+  public void backward(float[] dLogits, float[][] dProb, Tape tape) {
+    Saved s = tape.pop(Saved.class);
+    int T = s.t;
     Workspace w = trainWs;
-    try {
-      int T = seqs.total();
-      Output out = forward(tokens, seqs, w);
-      float[] dLogits = w.floats(ws + S_DLOGITS, T * vocab);
-      double ce =
-          CrossEntropy.forwardBackward(out.logits(), targets, T, vocab, dLogits, nllScratch(T));
-
-      double[] ratio = new double[routers];
-      double total = ce;
-      for (int s = 0; s < routers; s++) {
-        RoutingModule.Output r = out.routing().get(s);
-        int n = r.boundaryProb().length;
-        double f = 0, g = 0;
-        for (int t = 0; t < n; t++) {
-          if (r.boundaryMask()[t]) f++;
-          g += r.boundaryProb()[t];
-        }
-        f /= n;
-        g /= n;
-        double bigN = ratioTargets[s];
-        ratio[s] = bigN / (bigN - 1) * ((bigN - 1) * f * g + (1 - f) * (1 - g));
-        total += alpha * ratio[s];
-        // F carries no gradient (the mask is a hard decision); ∂/∂G spread evenly over the mean
-        float dp = (float) (alpha * bigN / (bigN - 1) * ((bigN - 1) * f - (1 - f)) / n);
-        dProb[s] = w.floats(ws + S_DPROB + s, n);
-        java.util.Arrays.fill(dProb[s], 0, n, dp);
-      }
-
-      float[] dH = w.floats(ws + S_DH, T * d0);
-      Matmul.linearBackwardInput(dH, 0, dLogits, 0, lmHead.data, 0, T, vocab, d0, false);
-      Matmul.linearBackwardWeight(
-          lmHead.gradBuffer(), 0, null, 0, dLogits, 0, savedHidden, 0, T, vocab, d0);
-      float[] dX = backbone.backward(dH, dProb);
-      float[] dE = embeddings.gradBuffer();
-      for (int t = 0; t < T; t++) {
-        int o = tokens[t] * d0;
-        for (int c = 0; c < d0; c++) dE[o + c] += dX[t * d0 + c];
-      }
-      savedHidden = null;
-      return new Losses(ce, ratio, total, out);
-    } finally {
-      mode.training = was;
+    float[] dH = w.floats(ws + S_DH, T * d0);
+    Matmul.linearBackwardInput(dH, 0, dLogits, 0, lmHead.data, 0, T, vocab, d0, false);
+    Matmul.linearBackwardWeight(
+        lmHead.gradBuffer(), 0, null, 0, dLogits, 0, s.hidden, 0, T, vocab, d0);
+    float[] dX = backbone.backward(dH, dProb, tape);
+    float[] dE = embeddings.gradBuffer();
+    for (int t = 0; t < T; t++) {
+      int o = s.tokens[t] * d0;
+      for (int c = 0; c < d0; c++) dE[o + c] += dX[t * d0 + c];
     }
   }
 
-  private float[] savedHidden; // stage-0 output [T × d0], the LM head's input
-  // the training workspace (one per model: training is not thread-safe anyway) and its own slots
+  // the training workspace (one per model) and the model's own slots (from ws): embeddings
+  // [T × d0], logits (exact), safe tokens [R], ∂hidden, the step/training Output
   private final Workspace trainWs;
-  private final float[][] dProb; // per routing stage, ∂(ratio losses)/∂p (arrays of trainWs)
   private final ArrayList<RoutingModule.Output> trainRouting = new ArrayList<>();
   private final List<RoutingModule.Output> trainRoutingView =
       java.util.Collections.unmodifiableList(trainRouting);
-  private double[] nll = new double[0]; // cross-entropy scratch
   private final int ws;
-  // slots (from ws): embeddings [T × d0], logits (exact), safe tokens [R], ∂logits, ∂hidden, the
-  // step Output, ∂p per stage
-  private static final int S_EMBED = 0,
-      S_LOGITS = 1,
-      S_SAFE = 2,
-      S_DLOGITS = 3,
-      S_DH = 4,
-      S_OUT = 5,
-      S_DPROB = 6;
-
-  private double[] nllScratch(int T) {
-    if (nll.length < T) nll = new double[T];
-    return nll;
-  }
+  private static final int S_EMBED = 0, S_LOGITS = 1, S_SAFE = 2, S_DH = 3, S_OUT = 4, SLOTS = 5;
 
   /**
    * The decode state of R rows: every layer's cache, and the buffers of the steps (the model's
@@ -322,14 +254,14 @@ public final class HNetForCausalLM {
    * @return logits [T × V] and every stage's routing decisions, outermost first
    */
   public Output forward(int[] tokens, SeqLens seqs) {
-    return forward(tokens, seqs, Workspace.TRANSIENT);
+    return forward(tokens, seqs, null, Workspace.TRANSIENT);
   }
 
   /**
    * On the training workspace, the output record and its routing list are reused too (as in a
    * step).
    */
-  private Output forward(int[] tokens, SeqLens seqs, Workspace w) {
+  private Output forward(int[] tokens, SeqLens seqs, Tape tape, Workspace w) {
     int T = seqs.total();
     if (tokens.length != T)
       throw new IllegalArgumentException(tokens.length + " tokens for cu_seqlens ending at " + T);
@@ -337,8 +269,13 @@ public final class HNetForCausalLM {
     boolean reuse = w == trainWs;
     List<RoutingModule.Output> routing = reuse ? trainRouting : new ArrayList<>();
     routing.clear();
-    float[] h = backbone.forward(x, d0, seqs, routing, w);
-    if (mode.training) savedHidden = h;
+    float[] h = backbone.forward(x, d0, seqs, routing, tape, w);
+    if (tape != null) {
+      Saved s = tape.push(Saved.class, Saved::new);
+      s.tokens = tokens;
+      s.hidden = h;
+      s.t = T;
+    }
     float[] logits = head(h, T, false, w);
     if (!reuse) return new Output(logits, List.copyOf(routing));
     if (w.object(ws + S_OUT) instanceof Output o && o.logits() == logits) return o;

@@ -23,14 +23,14 @@ public final class Isotropic {
 
   /** x [T × d] → rmsnorm(x + Σ block outputs) [T × d]; x is not modified. */
   public float[] forward(float[] x, SeqLens seqs) {
-    return forward(x, seqs, Workspace.TRANSIENT);
+    return forward(x, seqs, null, Workspace.TRANSIENT);
   }
 
-  float[] forward(float[] x, SeqLens seqs, Workspace w) {
+  float[] forward(float[] x, SeqLens seqs, Tape tape, Workspace w) {
     float[] residual = x; // the float32 residual stream; each block writes its own buffer
     for (int i = 0; i < layers.size(); i++)
-      residual = layers.get(i).forward(residual, seqs, w); // (no iterator)
-    return rmsnorm.forward(residual, seqs.total(), w);
+      residual = layers.get(i).forward(residual, seqs, tape, w); // (no iterator)
+    return rmsnorm.forward(residual, seqs.total(), tape, w);
   }
 
   /** The caches of the blocks' mixers, in layer order. */
@@ -48,7 +48,7 @@ public final class Isotropic {
     float[] residual = x;
     for (int i = 0; i < layers.size(); i++)
       residual = layers.get(i).prefill(residual, seqs, caches[i], w);
-    return rmsnorm.forward(residual, seqs.total(), w);
+    return rmsnorm.forward(residual, seqs.total(), null, w);
   }
 
   /** One position of R rows: x [R × d] → [R × d]. */
@@ -60,13 +60,13 @@ public final class Isotropic {
     float[] residual = x;
     for (int i = 0; i < layers.size(); i++)
       residual = layers.get(i).step(residual, caches[i], active, w);
-    return rmsnorm.forward(residual, active.length, w);
+    return rmsnorm.forward(residual, active.length, null, w);
   }
 
   /** dy [T × d] → dx [T × d]. */
-  public float[] backward(float[] dy) {
-    float[] d = rmsnorm.backward(dy);
-    for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(d);
+  float[] backward(float[] dy, Tape tape) {
+    float[] d = rmsnorm.backward(dy, null, tape);
+    for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(d, tape);
     return d;
   }
 }

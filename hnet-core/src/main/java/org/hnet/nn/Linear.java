@@ -23,7 +23,6 @@ public final class Linear {
   Linear(Params ps, String prefix, int stage, int in, int out, boolean bias, String sharedDx) {
     this.in = in;
     this.out = out;
-    this.mode = ps.mode;
     this.weight = ps.take(prefix + ".weight", stage, true, out, in);
     this.bias = bias ? ps.take(prefix + ".bias", stage, false, out) : null;
     this.ws = ps.slots(1);
@@ -31,30 +30,33 @@ public final class Linear {
     this.rows = ps.sharedSlots("linear.step.rows", 2);
   }
 
-  private float[] savedX; // [M × in], kept for the backward when training
-  private int savedM;
-  private Workspace savedWs;
-  private final Params.Mode mode;
-
-  /**
-   * x [M × in] → y [M × out] over the positions of packed sequences; when training, x is kept
-   * (callers never modify it afterwards). Always the GEMM path, so a position's result does not
-   * depend on the batch it is in.
-   */
-  public float[] forward(float[] x, int M) {
-    return forward(x, M, Workspace.TRANSIENT);
+  /** What the backward needs: the input x [m × in] (callers never modify it afterwards). */
+  static final class Saved {
+    float[] x;
+    int m;
+    Workspace w;
   }
 
   /**
-   * As {@link #forward(float[], int)}, into this layer's buffer of w (valid until its next use).
+   * x [M × in] → y [M × out] over the positions of packed sequences. Always the GEMM path, so a
+   * position's result does not depend on the batch it is in.
    */
-  float[] forward(float[] x, int M, Workspace w) {
+  public float[] forward(float[] x, int M) {
+    return forward(x, M, null, Workspace.TRANSIENT);
+  }
+
+  /**
+   * As {@link #forward(float[], int)}, into this layer's buffer of w (valid until its next use);
+   * with a tape, records what {@link #backward} needs.
+   */
+  float[] forward(float[] x, int M, Tape tape, Workspace w) {
     float[] y = w.floats(ws, M * out);
     Matmul.linearGemm(y, 0, x, 0, weight.data, 0, bias == null ? null : bias.data, 0, M, out, in);
-    if (mode.training) {
-      savedX = x;
-      savedM = M;
-      savedWs = w;
+    if (tape != null) {
+      Saved s = tape.push(Saved.class, Saved::new);
+      s.x = x;
+      s.m = M;
+      s.w = w;
     }
     return y;
   }
@@ -96,11 +98,12 @@ public final class Linear {
   }
 
   /**
-   * dy [M × out] → dx [M × in] (in the forward's workspace); adds ∂L/∂W = dyᵀ·x (and ∂L/∂b) into
-   * the parameters' gradients.
+   * dy [M × out] → dx [M × in] (in the forward's workspace) for the forward recorded last on the
+   * tape; adds ∂L/∂W = dyᵀ·x (and ∂L/∂b) into the parameters' gradients.
    */
-  public float[] backward(float[] dy) {
-    int M = savedM;
+  float[] backward(float[] dy, Tape tape) {
+    Saved s = tape.pop(Saved.class);
+    int M = s.m;
     Matmul.linearBackwardWeight(
         weight.gradBuffer(),
         0,
@@ -108,15 +111,13 @@ public final class Linear {
         0,
         dy,
         0,
-        savedX,
+        s.x,
         0,
         M,
         out,
         in);
-    float[] dx = savedWs.floats(dxSlot, M * in);
+    float[] dx = s.w.floats(dxSlot, M * in);
     Matmul.linearBackwardInput(dx, 0, dy, 0, weight.data, 0, M, out, in, false);
-    savedX = null;
-    savedWs = null;
     return dx;
   }
 }

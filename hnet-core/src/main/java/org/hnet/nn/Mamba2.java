@@ -24,12 +24,17 @@ public final class Mamba2 implements Mixer {
   public final Param normWeight; // (dInner,)
   public final Linear outProj;
   public final int d, dInner, nHeads, headDim, dState, dConv, convDim, dInProj, chunkSize;
-  private final Params.Mode mode;
+
   // kept for the backward: in_proj output [T × dInProj], conv output [T × convDim], scan output [T
   // × dInner]
-  private float[] savedZxbcdt, savedXbc, savedY;
-  private SeqLens savedSeqs;
-  private Workspace savedWs;
+
+  /** What the backward needs: in_proj's output, the conv output and the scan output. */
+  static final class Saved {
+    float[] zxbcdt, xbc, y;
+    SeqLens seqs;
+    Workspace w;
+  }
+
   // workspace slots: this layer's forward/step activations (from ws), and the backward's
   // temporaries (from bws), shared by every Mamba-2 layer: they die when backward returns
   private static final int S_IN = 0,
@@ -51,7 +56,6 @@ public final class Mamba2 implements Mixer {
 
   Mamba2(Params ps, String prefix, int stage, int d, SsmConfig cfg) {
     this.d = d;
-    this.mode = ps.mode;
     this.dInner = cfg.expand() * d;
     this.headDim = cfg.headDim();
     this.nHeads = dInner / headDim;
@@ -96,7 +100,7 @@ public final class Mamba2 implements Mixer {
 
   @Override
   public float[] prefill(float[] x, SeqLens seqs, Object cache, Workspace w) {
-    return forward(x, seqs, (Cache) cache, w);
+    return forward(x, seqs, (Cache) cache, null, w);
   }
 
   @Override
@@ -147,17 +151,17 @@ public final class Mamba2 implements Mixer {
 
   @Override
   public float[] forward(float[] x, SeqLens seqs) {
-    return forward(x, seqs, null, Workspace.TRANSIENT);
+    return forward(x, seqs, null, null, Workspace.TRANSIENT);
   }
 
   @Override
-  public float[] forward(float[] x, SeqLens seqs, Workspace w) {
-    return forward(x, seqs, null, w);
+  public float[] forward(float[] x, SeqLens seqs, Tape tape, Workspace w) {
+    return forward(x, seqs, null, tape, w);
   }
 
-  private float[] forward(float[] x, SeqLens seqs, Cache cache, Workspace w) {
+  private float[] forward(float[] x, SeqLens seqs, Cache cache, Tape tape, Workspace w) {
     int T = seqs.total();
-    float[] zxbcdt = inProj.forward(x, T, w); // [T × dInProj] = [z | xBC | dt]
+    float[] zxbcdt = inProj.forward(x, T, tape, w); // [T × dInProj] = [z | xBC | dt]
     float[] xbc =
         w.floats(ws + S_XBC, T * convDim); // [T × convDim] = [x | B | C] after conv + SiLU
     Conv1d.causalSilu(
@@ -204,22 +208,26 @@ public final class Mamba2 implements Mixer {
     float[] g = w.floats(ws + S_G, T * dInner);
     Ops.gatedRmsnorm(
         g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS);
-    if (mode.training) {
-      savedZxbcdt = zxbcdt;
-      savedXbc = xbc;
-      savedY = y;
-      savedSeqs = seqs;
-      savedWs = w;
+    float[] out = outProj.forward(g, T, tape, w);
+    if (tape != null) {
+      Saved s = tape.push(Saved.class, Saved::new);
+      s.zxbcdt = zxbcdt;
+      s.xbc = xbc;
+      s.y = y;
+      s.seqs = seqs;
+      s.w = w;
     }
-    return outProj.forward(g, T, w);
+    return out;
   }
 
   @Override
-  public float[] backward(float[] dout) {
-    SeqLens seqs = savedSeqs;
-    Workspace w = savedWs;
+  public float[] backward(float[] dout, Tape tape) {
+    Saved s = tape.pop(Saved.class);
+    SeqLens seqs = s.seqs;
+    Workspace w = s.w;
+    float[] savedZxbcdt = s.zxbcdt, savedXbc = s.xbc, savedY = s.y;
     int T = seqs.total();
-    float[] dg = outProj.backward(dout); // [T × dInner]
+    float[] dg = outProj.backward(dout, tape); // [T × dInner]
     // ∂L/∂(in_proj output), filled column range by column range: z, then xBC (via the conv), then
     // dt
     float[] dZxbcdt = w.floats(bws + S_DZXBCDT, T * dInProj);
@@ -304,8 +312,6 @@ public final class Mamba2 implements Mixer {
         seqs.count(),
         convDim,
         dConv);
-    savedZxbcdt = savedXbc = savedY = null;
-    savedWs = null;
-    return inProj.backward(dZxbcdt);
+    return inProj.backward(dZxbcdt, tape);
   }
 }

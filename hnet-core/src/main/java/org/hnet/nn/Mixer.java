@@ -9,13 +9,14 @@ public sealed interface Mixer permits Mamba2, CausalMHA {
   /** x [T × d] → [T × d]. */
   float[] forward(float[] x, SeqLens seqs);
 
-  float[] forward(float[] x, SeqLens seqs, Workspace w);
+  /** With a tape (nullable), records what {@link #backward} needs. */
+  float[] forward(float[] x, SeqLens seqs, Tape tape, Workspace w);
 
   /**
-   * dy [T × d] → dx [T × d] for the last training forward (in that forward's workspace); adds into
-   * the parameters' gradients.
+   * dy [T × d] → dx [T × d] for the forward recorded last on the tape (in that forward's
+   * workspace); adds into the parameters' gradients.
    */
-  float[] backward(float[] dy);
+  float[] backward(float[] dy, Tape tape);
 
   /** The inference cache of this layer for R rows of at most maxLen positions each. */
   Object allocate(int rows, int maxLen);

@@ -12,14 +12,6 @@ public final class Params {
   private final Function<String, float[]> values;
   private final Map<String, Param> byName = new LinkedHashMap<>();
 
-  /** Shared by every module built from these Params: whether forward keeps what backward needs. */
-  final Mode mode = new Mode();
-
-  /** The model-wide training switch (one object, read by every module). */
-  static final class Mode {
-    boolean training;
-  }
-
   /**
    * @param values the float32 values of a parameter by its official name (never null for a known
    *     name)

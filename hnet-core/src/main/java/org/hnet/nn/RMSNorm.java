@@ -11,44 +11,42 @@ public final class RMSNorm {
 
   RMSNorm(Params ps, String prefix, int stage, int d) {
     this.d = d;
-    this.mode = ps.mode;
     this.weight = ps.take(prefix + ".weight", stage, false, d);
     this.ws = ps.slots(3);
   }
 
-  private float[] savedX;
-  private int savedM;
-  private Workspace savedWs;
-  private final Params.Mode mode;
+  /** What the backward needs: the input x [m × d]. */
+  static final class Saved {
+    float[] x;
+    int m;
+    Workspace w;
+  }
 
   public float[] forward(float[] x, int M) {
-    return forward(x, M, Workspace.TRANSIENT);
+    return forward(x, M, null, Workspace.TRANSIENT);
   }
 
-  /** x [M × d] → [M × d] in this norm's buffer of w; when training, x is kept for the backward. */
-  float[] forward(float[] x, int M, Workspace w) {
+  /** x [M × d] → [M × d] in this norm's buffer of w; with a tape, records x for the backward. */
+  float[] forward(float[] x, int M, Tape tape, Workspace w) {
     float[] y = w.floats(ws, M * d);
     Ops.rmsnorm(y, 0, d, x, 0, d, weight.data, M, d, EPS);
-    if (mode.training) {
-      savedX = x;
-      savedM = M;
-      savedWs = w;
+    if (tape != null) {
+      Saved s = tape.push(Saved.class, Saved::new);
+      s.x = x;
+      s.m = M;
+      s.w = w;
     }
     return y;
-  }
-
-  /** dy [M × d] → dx [M × d]; adds ∂L/∂weight. */
-  public float[] backward(float[] dy) {
-    return backward(dy, null);
   }
 
   /**
    * dy [M × d] → dx + plus [M × d] (plus nullable: the gradient reaching the norm's input by
    * another path, e.g. a residual connection, added as the rows are written); adds ∂L/∂weight.
    */
-  public float[] backward(float[] dy, float[] plus) {
-    int M = savedM;
-    float[] dx = savedWs.floats(ws + 1, M * d);
+  float[] backward(float[] dy, float[] plus, Tape tape) {
+    Saved s = tape.pop(Saved.class);
+    int M = s.m;
+    float[] dx = s.w.floats(ws + 1, M * d);
     Ops.rmsnormBackward(
         dx,
         0,
@@ -59,16 +57,14 @@ public final class RMSNorm {
         dy,
         0,
         d,
-        savedX,
+        s.x,
         0,
         d,
         weight.data,
         M,
         d,
         EPS,
-        savedWs.floats(ws + 2, M));
-    savedX = null;
-    savedWs = null;
+        s.w.floats(ws + 2, M));
     return dx;
   }
 }

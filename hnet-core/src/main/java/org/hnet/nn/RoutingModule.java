@@ -11,12 +11,15 @@ public final class RoutingModule {
   public final Linear qProj;
   public final Linear kProj;
   public final int d;
-  private final Params.Mode mode;
-  // kept for the backward: normalised projections [T × d] and their norms [T]
-  private float[] savedQ, savedK, savedQNorm, savedKNorm;
-  private boolean[] savedStart;
-  private int savedT;
-  private Workspace savedWs;
+
+  /** What the backward needs: the normalised projections [T × d], their norms [T], the starts. */
+  static final class Saved {
+    float[] q, k, qNorm, kNorm;
+    boolean[] start;
+    int t;
+    Workspace w;
+  }
+
   // workspace slots (from ws): norms of q and k [T], the decisions p, mask, selected [T] (exact
   // length: they leave in the Output, parked in S_OUT), sequence starts [T], ∂q and ∂k [T × d]
   private static final int S_QNORM = 0,
@@ -33,7 +36,6 @@ public final class RoutingModule {
 
   RoutingModule(Params ps, String prefix, int stage, int d) {
     this.d = d;
-    this.mode = ps.mode;
     this.qProj = new Linear(ps, prefix + ".q_proj_layer", stage, d, d, false);
     this.kProj = new Linear(ps, prefix + ".k_proj_layer", stage, d, d, false);
     this.ws = ps.slots(SLOTS);
@@ -50,17 +52,17 @@ public final class RoutingModule {
   }
 
   public Output forward(float[] h, SeqLens seqs) {
-    return forward(h, seqs, Workspace.TRANSIENT);
+    return forward(h, seqs, null, Workspace.TRANSIENT);
   }
 
   /**
    * The decisions over the packed sequence h [T × d]; the output's arrays are this router's buffers
    * of w (exactly T long), valid until its next use of w.
    */
-  Output forward(float[] h, SeqLens seqs, Workspace w) {
+  Output forward(float[] h, SeqLens seqs, Tape tape, Workspace w) {
     int T = seqs.total();
-    float[] q = qProj.forward(h, T, w);
-    float[] k = kProj.forward(h, T, w);
+    float[] q = qProj.forward(h, T, tape, w);
+    float[] k = kProj.forward(h, T, tape, w);
     // F.normalize(v) = v / max(||v||, 1e-12), applied before the dot product as the reference does
     float[] qn = normalizeRows(q, T, w.floats(ws + S_QNORM, T));
     float[] kn = normalizeRows(k, T, w.floats(ws + S_KNORM, T));
@@ -82,14 +84,15 @@ public final class RoutingModule {
       mask[t] = pt > 0.5f;
       sel[t] = mask[t] ? pt : 1f - pt;
     }
-    if (mode.training) {
-      savedQ = q;
-      savedK = k;
-      savedQNorm = qn;
-      savedKNorm = kn;
-      savedStart = start;
-      savedT = T;
-      savedWs = w;
+    if (tape != null) {
+      Saved s = tape.push(Saved.class, Saved::new);
+      s.q = q;
+      s.k = k;
+      s.qNorm = qn;
+      s.kNorm = kn;
+      s.start = start;
+      s.t = T;
+      s.w = w;
     }
     return output(w, p, mask, sel, seqs);
   }
@@ -115,26 +118,25 @@ public final class RoutingModule {
    * dp [T]: ∂L/∂p → ∂L/∂h [T × d]. The forced p = 1 at sequence starts is a constant and takes no
    * gradient; torch's clamp passes the gradient where 0 ≤ (1 − cos)/2 ≤ 1, which always holds.
    */
-  public float[] backward(float[] dp) {
-    int T = savedT;
-    Workspace w = savedWs;
+  float[] backward(float[] dp, Tape tape) {
+    Saved s = tape.pop(Saved.class);
+    int T = s.t;
+    Workspace w = s.w;
     float[] dq = w.zeros(ws + S_DQ, T * d), dk = w.zeros(ws + S_DK, T * d);
     for (int t = 0; t < T; t++) {
-      if (savedStart[t] || dp[t] == 0f) continue;
+      if (s.start[t] || dp[t] == 0f) continue;
       float dcos = -0.5f * dp[t];
       int qo = (t - 1) * d, ko = t * d;
       for (int j = 0; j < d; j++) {
-        dq[qo + j] += dcos * savedK[ko + j];
-        dk[ko + j] += dcos * savedQ[qo + j];
+        dq[qo + j] += dcos * s.k[ko + j];
+        dk[ko + j] += dcos * s.q[qo + j];
       }
     }
-    normalizeBackward(dq, savedQ, savedQNorm, T);
-    normalizeBackward(dk, savedK, savedKNorm, T);
-    float[] dh = qProj.backward(dq);
-    float[] dhk = kProj.backward(dk);
+    normalizeBackward(dq, s.q, s.qNorm, T);
+    normalizeBackward(dk, s.k, s.kNorm, T);
+    float[] dhk = kProj.backward(dk, tape); // pushed after q_proj's, so popped first
+    float[] dh = qProj.backward(dq, tape);
     for (int i = 0; i < T * d; i++) dh[i] += dhk[i];
-    savedQ = savedK = savedQNorm = savedKNorm = null;
-    savedWs = null;
     return dh;
   }
 

@@ -7,18 +7,20 @@ public final class SwiGLU {
   public final Linear fc1;
   public final Linear fc2;
   public final int d, hidden;
-  private final Params.Mode mode;
   // workspace slots: gated hidden [T × hidden] (ws); ∂fc1 output [T × 2·hidden] (bws, shared by
   // every MLP: it dies when backward returns)
   private final int ws, bws;
-  private float[] savedH; // fc1 output [T × 2·hidden]
-  private int savedT;
-  private Workspace savedWs;
+
+  /** What the backward needs: fc1's output h [t × 2·hidden]. */
+  static final class Saved {
+    float[] h;
+    int t;
+    Workspace w;
+  }
 
   SwiGLU(Params ps, String prefix, int stage, int d, int hidden) {
     this.d = d;
     this.hidden = hidden;
-    this.mode = ps.mode;
     // input gradients: fc2's dies inside backward, fc1's at once in Block (norm2's backward)
     this.fc1 = new Linear(ps, prefix + ".fc1", stage, d, 2 * hidden, false, "SwiGLU.fc1.dx");
     this.fc2 = new Linear(ps, prefix + ".fc2", stage, hidden, d, false, "SwiGLU.fc2.dx");
@@ -27,19 +29,21 @@ public final class SwiGLU {
   }
 
   public float[] forward(float[] x, int T) {
-    return forward(x, T, Workspace.TRANSIENT);
+    return forward(x, T, null, Workspace.TRANSIENT);
   }
 
-  float[] forward(float[] x, int T, Workspace w) {
-    float[] h = fc1.forward(x, T, w); // [T × 2·hidden]
+  float[] forward(float[] x, int T, Tape tape, Workspace w) {
+    float[] h = fc1.forward(x, T, tape, w); // [T × 2·hidden]
     float[] g = w.floats(ws, T * hidden);
     Ops.swiglu(g, 0, h, 0, T, hidden);
-    if (mode.training) {
-      savedH = h;
-      savedT = T;
-      savedWs = w;
+    float[] y = fc2.forward(g, T, tape, w);
+    if (tape != null) {
+      Saved s = tape.push(Saved.class, Saved::new);
+      s.h = h;
+      s.t = T;
+      s.w = w;
     }
-    return fc2.forward(g, T, w);
+    return y;
   }
 
   /** One decode step of R rows (each row as if decoded alone). */
@@ -59,13 +63,12 @@ public final class SwiGLU {
     return fc2.step(g, R, active, w);
   }
 
-  public float[] backward(float[] dy) {
-    float[] dg = fc2.backward(dy); // [T × hidden]
-    int T = savedT;
-    float[] dh = savedWs.floats(bws, T * 2 * hidden);
-    Ops.swigluBackward(dh, 0, dg, 0, savedH, 0, T, hidden);
-    savedH = null;
-    savedWs = null;
-    return fc1.backward(dh);
+  float[] backward(float[] dy, Tape tape) {
+    Saved s = tape.pop(Saved.class);
+    float[] dg = fc2.backward(dy, tape); // [T × hidden]
+    int T = s.t;
+    float[] dh = s.w.floats(bws, T * 2 * hidden);
+    Ops.swigluBackward(dh, 0, dg, 0, s.h, 0, T, hidden);
+    return fc1.backward(dh, tape);
   }
 }

@@ -9,7 +9,7 @@ import java.util.Arrays;
  * arrays every time: nothing is allocated once the sizes have been seen.
  *
  * <p>Owners: a decode {@link HNetForCausalLM.Cache} owns the workspace of its steps; the model owns
- * the one of {@link HNetForCausalLM#lossAndGradients} (training is single-threaded per model) and
+ * the one of its training forward and backward (one training computation at a time per model) and
  * an {@link #internal} one for prefills (taken by one prefill at a time; a prefill that finds it
  * taken uses {@link #TRANSIENT}); eval forwards use {@link #TRANSIENT}, which keeps nothing and
  * allocates a fresh zeroed array for every request, so that a model can serve several threads at

@@ -40,6 +40,7 @@ public final class Trainer implements AutoCloseable {
   private final AdamW optimizer;
   private final LrSchedule schedule;
   private final List<Param> params;
+  private final Objective objective;
   private long step;
   private long trainedBytes;
 
@@ -263,6 +264,7 @@ public final class Trainer implements AutoCloseable {
     this.corpus = corpus;
     this.stream = stream;
     this.params = new ArrayList<>(lm.parameters.values());
+    this.objective = new Objective(lm);
     this.optimizer =
         new AdamW(
             params,
@@ -318,8 +320,8 @@ public final class Trainer implements AutoCloseable {
       for (int micro = 0; micro < options.accum(); micro++) {
         Batch b = stream.next();
         SeqLens seqs = new SeqLens(b.cuSeqlens());
-        HNetForCausalLM.Losses l =
-            model.lossAndGradients(b.tokens(), b.targets(), seqs, ratioNow, alphaNow);
+        Objective.Losses l =
+            objective.lossAndGradients(b.tokens(), b.targets(), seqs, ratioNow, alphaNow);
         loss += l.total() / options.accum();
         ce += l.ce() / options.accum();
         for (int s = 0; s < ratio.length; s++) {

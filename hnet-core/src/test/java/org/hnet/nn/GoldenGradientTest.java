@@ -43,8 +43,9 @@ class GoldenGradientTest {
     Map<String, TensorData> io = Golden.io(name);
     SeqLens seqs = Golden.seqs(io);
     int[] tokens = Golden.tokens(io);
-    HNetForCausalLM.Losses losses =
-        lm.lossAndGradients(tokens, nextByteTargets(tokens, seqs), seqs, n, alpha);
+    org.hnet.train.Objective.Losses losses =
+        new org.hnet.train.Objective(lm)
+            .lossAndGradients(tokens, nextByteTargets(tokens, seqs), seqs, n, alpha);
 
     assertRel(name + " ce_loss", io.get("ce_loss").toFloats()[0], losses.ce(), 1e-5);
     for (int s = 0; s < n.length; s++) {

@@ -154,13 +154,14 @@ class ModelAllocationTest {
     SeqLens seqs = SeqLens.uniform(B, L);
     double[] n = new double[lm.config.numStages() - 1];
     Arrays.fill(n, 3.0);
+    org.hnet.train.Objective objective = new org.hnet.train.Objective(lm);
     double best = Double.MAX_VALUE;
     sites = "";
     int round = 0;
     for (; round < windows && best >= bound; round++) {
       long before = allocated();
       for (int s = 0; s < steps; s++)
-        lm.lossAndGradients(tokens[s % batches], targets[s % batches], seqs, n, 0.03);
+        objective.lossAndGradients(tokens[s % batches], targets[s % batches], seqs, n, 0.03);
       best = Math.min(best, (allocated() - before) / (double) steps);
     }
     System.out.printf("training: %d windows of %d steps%n", round, steps);
@@ -169,7 +170,8 @@ class ModelAllocationTest {
           AllocationSites.of(
               () -> {
                 for (int s = 0; s < steps; s++)
-                  lm.lossAndGradients(tokens[s % batches], targets[s % batches], seqs, n, 0.03);
+                  objective.lossAndGradients(
+                      tokens[s % batches], targets[s % batches], seqs, n, 0.03);
               });
     }
     return best;
@@ -210,14 +212,16 @@ class ModelAllocationTest {
     SeqLens seqs = SeqLens.uniform(B, L);
     double[] n = new double[used.config.numStages() - 1];
     Arrays.fill(n, 3.0);
-    HNetForCausalLM.Losses last = null;
+    org.hnet.train.Objective usedObjective = new org.hnet.train.Objective(used);
+    org.hnet.train.Objective.Losses last = null;
     for (int i = 0; i < 3; i++) { // batches of different inner lengths, the last one measured
       int[] tokens = text(B * L, 31 * i), targets = new int[B * L];
       for (int t = 0; t < B * L; t++) targets[t] = (t + 1) % L == 0 ? -1 : tokens[t + 1];
       for (Param p : used.parameters.values()) if (p.grad != null) Arrays.fill(p.grad, 0f);
-      last = used.lossAndGradients(tokens, targets, seqs, n, 0.03);
+      last = usedObjective.lossAndGradients(tokens, targets, seqs, n, 0.03);
       if (i == 2) {
-        HNetForCausalLM.Losses want = fresh.lossAndGradients(tokens, targets, seqs, n, 0.03);
+        org.hnet.train.Objective.Losses want =
+            new org.hnet.train.Objective(fresh).lossAndGradients(tokens, targets, seqs, n, 0.03);
         assertTrue(want.total() == last.total(), want.total() + " vs " + last.total());
         assertArrayEquals(want.output().logits(), last.output().logits(), 0f);
         for (String name : fresh.parameters.keySet()) {

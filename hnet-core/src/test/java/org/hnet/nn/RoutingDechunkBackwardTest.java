@@ -86,14 +86,15 @@ class RoutingDechunkBackwardTest {
     w.put("r.k_proj_layer.weight", OpsRandom.randn(r, d * d));
     Params ps = new Params(w::get);
     RoutingModule router = new RoutingModule(ps, "r", 0, d);
-    ps.mode.training = true;
     float[] h = OpsRandom.randn(r, T * d), g = OpsRandom.randn(r, T);
-    RoutingModule.Output out = router.forward(h, seqs);
+    Tape tape = new Tape();
+    RoutingModule.Output out = router.forward(h, seqs, tape, Workspace.TRANSIENT);
     for (int t = 0; t < T; t++) {
       if (t != 0 && t != 5)
         assertTrue(Math.abs(out.boundaryProb()[t] - 0.5) > 1e-3, "p near 0.5 at " + t);
     }
-    float[] dh = router.backward(g);
+    float[] dh = router.backward(g, tape);
+    assertTrue(tape.isEmpty());
 
     double[] wq = GradCheck.toDouble(w.get("r.q_proj_layer.weight")),
         wk = GradCheck.toDouble(w.get("r.k_proj_layer.weight"));

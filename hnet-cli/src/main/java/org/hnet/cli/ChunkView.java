@@ -5,15 +5,40 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import org.hnet.analysis.ChunkStats;
+import org.hnet.analysis.Utf8;
 
 /**
- * The boundaries of every stage, mapped back to byte positions, and the text drawn with them: on a
- * terminal each stage-0 chunk gets alternating colours and stage-1 boundaries are underlined
- * markers; piped, "|" marks a stage-0 boundary and "‖" one that is also a stage-1 boundary (and so
- * on inward with more bars).
+ * The boundaries of every stage, mapped back to byte positions, and the text drawn with them, whole
+ * characters at a time (a boundary never cuts a character on screen). A character here is what a
+ * reader sees as one: a letter with its combining accents, an emoji with its modifiers ({@link
+ * Utf8#clusters}).
+ *
+ * <ul>
+ *   <li>Piped (or with NO_COLOR): "|" before a character whose first byte starts a chunk of the
+ *       first chunking stage, "‖" for one that also starts a chunk of the second (more bars further
+ *       inward), and "¦" before a character with a boundary inside it (between its bytes).
+ *   <li>On a terminal: every stage-0 chunk in alternating light backgrounds with black text
+ *       (readable on dark and light themes alike), stage-1 starts bold and underlined, and a
+ *       character with a boundary inside it in red.
+ * </ul>
+ *
+ * Malformed bytes are shown as U+FFFD, one per byte.
  */
 final class ChunkView {
   private ChunkView() {}
+
+  private static final String[] BG = {"\u001b[0;30;48;5;153m", "\u001b[0;30;48;5;223m"};
+  private static final String STAGE1 = "\u001b[1;4m",
+      INSIDE = "\u001b[38;5;160m",
+      RESET = "\u001b[0m";
+  static final String INSIDE_MARK = "¦";
+
+  /** Colours: on a terminal, unless NO_COLOR is set (https://no-color.org) or TERM is dumb. */
+  static boolean colours() {
+    return System.console() != null
+        && System.getenv("NO_COLOR") == null
+        && !"dumb".equals(System.getenv("TERM"));
+  }
 
   static int[] depth(List<boolean[]> boundaries, int length) {
     int[] depth = new int[length];
@@ -21,76 +46,140 @@ final class ChunkView {
     return depth;
   }
 
-  /**
-   * The text with its boundaries marked (colour when {@code ansi}). Bytes are decoded as UTF-8 per
-   * chunk.
-   */
+  /** The text with its boundaries marked, a character at a time (colour when {@code ansi}). */
   static String render(byte[] text, int[] depth, boolean ansi) {
     StringBuilder sb = new StringBuilder();
-    int start = 0, chunk = 0;
-    for (int t = 1; t <= text.length; t++) {
-      if (t < text.length && depth[t] == 0) continue;
-      String piece = new String(text, start, t - start, StandardCharsets.UTF_8);
-      int d = depth[start];
-      if (ansi) {
-        String bg = (chunk++ % 2 == 0) ? "\u001b[48;5;153m" : "\u001b[48;5;223m";
-        String mark = d >= 2 ? "\u001b[1;4m" : "";
-        sb.append(bg).append(mark).append(piece.replace("\n", "↵\n")).append("\u001b[0m");
-      } else {
-        if (start > 0) sb.append(d >= 2 ? "‖".repeat(d - 1) : "|");
-        sb.append(piece);
-      }
-      start = t;
+    Marker m = new Marker(sb, ansi);
+    int[] starts = Utf8.clusters(text);
+    for (int c = 0; c + 1 < starts.length; c++) {
+      int i = starts[c], len = starts[c + 1] - i;
+      int inside = 0;
+      for (int k = i + 1; k < i + len; k++) inside = Math.max(inside, depth[k]);
+      m.character(decode(text, i, len), i == 0 ? 0 : depth[i], inside, i == 0);
     }
+    m.end();
     return sb.toString();
   }
 
+  /** The character's text; a malformed byte is U+FFFD (a cluster never mixes both). */
+  private static String decode(byte[] b, int i, int len) {
+    return len == 1 && (b[i] & 0x80) != 0
+        ? "\uFFFD"
+        : new String(b, i, len, StandardCharsets.UTF_8);
+  }
+
+  /** Writes characters with the marks of the boundaries at and inside them. */
+  private static final class Marker {
+    private final Appendable out;
+    private final boolean ansi;
+    private int chunk;
+
+    Marker(Appendable out, boolean ansi) {
+      this.out = out;
+      this.ansi = ansi;
+    }
+
+    /**
+     * @param at the depth of the boundary at the character's first byte (0: none)
+     * @param inside the deepest boundary between its bytes (0: none)
+     * @param first whether this is the text's first character (its chunk start is not marked)
+     */
+    void character(String c, int at, int inside, boolean first) {
+      try {
+        if (ansi) {
+          if (first || at > 0 || inside > 0) {
+            if (!first && (at > 0 || inside > 0)) chunk++;
+            out.append(BG[chunk % 2]).append(Math.max(at, inside) >= 2 ? STAGE1 : "");
+            if (inside > 0) out.append(INSIDE);
+          }
+          out.append(c.equals("\n") ? "↵\n" : c);
+          if (inside > 0) out.append(RESET).append(BG[chunk % 2]); // only this character in red
+        } else {
+          if (at > 0) out.append(at >= 2 ? "‖".repeat(at - 1) : "|");
+          if (inside > 0) out.append(INSIDE_MARK);
+          out.append(c);
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    void end() {
+      try {
+        if (ansi) out.append(RESET);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
   /**
-   * Prints generated bytes as text as soon as each character is complete, with a boundary marker
-   * before a character whose first byte starts a chunk.
+   * Prints generated bytes as text as soon as each character is complete, with the marks of the
+   * boundaries at and inside it (see the class comment). With marks, a character is held until the
+   * next one shows whether it takes a combining mark or joiner (so a boundary before an accent is
+   * shown inside its letter).
    */
   static final class Printer {
     private final java.io.PrintStream out;
-    private final boolean marks, ansi;
+    private final boolean marks;
+    private final Marker marker;
     private final org.hnet.generate.Utf8Stream utf8 = new org.hnet.generate.Utf8Stream();
-    private int pendingDepth =
-        -1; // boundary depth of the first byte of the character being assembled
-    private int chunk;
+    private int atDepth = -1; // boundary depth of the first byte of the character being assembled
+    private int insideDepth;
+    private String pending = ""; // the last character, held until the next one (with marks)
+    private int pendingAt, pendingInside;
 
     Printer(java.io.PrintStream out, boolean marks, boolean ansi) {
       this.out = out;
       this.marks = marks;
-      this.ansi = ansi;
+      this.marker = new Marker(out, marks && ansi);
     }
 
     void push(int b, int depth) {
-      if (pendingDepth < 0) pendingDepth = depth;
+      if (atDepth < 0) atDepth = depth;
+      else insideDepth = Math.max(insideDepth, depth);
       String text = utf8.push(b);
       if (text.isEmpty()) return;
-      emit(text, pendingDepth);
-      pendingDepth = -1;
+      take(text);
     }
 
     void finish() {
       String rest = utf8.flush();
-      if (!rest.isEmpty()) emit(rest, Math.max(0, pendingDepth));
-      if (marks && ansi) out.print("\u001b[0m");
+      if (!rest.isEmpty()) take(rest);
+      if (marks) {
+        if (!pending.isEmpty()) marker.character(pending, pendingAt, pendingInside, false);
+        pending = "";
+        marker.end();
+      }
       out.flush();
     }
 
-    private void emit(String text, int depth) {
-      if (marks && depth > 0) {
-        if (ansi) {
-          chunk++;
-          out.print(
-              (chunk % 2 == 0 ? "\u001b[0;48;5;153m" : "\u001b[0;48;5;223m")
-                  + (depth >= 2 ? "\u001b[1;4m" : ""));
-        } else {
-          out.print(depth >= 2 ? "‖".repeat(depth - 1) : "|");
-        }
+    private void take(String text) {
+      int at = Math.max(0, atDepth), inside = insideDepth;
+      atDepth = -1;
+      insideDepth = 0;
+      if (!marks) {
+        out.print(text);
+        out.flush();
+        return;
       }
-      out.print(text);
+      if (!pending.isEmpty() && !clusterBreak(pending, text)) {
+        // one character on screen: its boundaries are inside it
+        pending += text;
+        pendingInside = Math.max(pendingInside, Math.max(at, inside));
+        return;
+      }
+      if (!pending.isEmpty()) marker.character(pending, pendingAt, pendingInside, false);
+      pending = text;
+      pendingAt = at;
+      pendingInside = inside;
       out.flush();
+    }
+
+    private static boolean clusterBreak(String before, String after) {
+      java.text.BreakIterator it = java.text.BreakIterator.getCharacterInstance(Locale.ROOT);
+      it.setText(before + after);
+      return it.isBoundary(before.length());
     }
   }
 
@@ -98,8 +187,8 @@ final class ChunkView {
     for (ChunkStats.Stage st : stats.stages()) {
       out.printf(
           Locale.ROOT,
-          "stage %d: %d chunks, %.2f bytes per chunk, chunk length mean %s median %s p90 %s%n",
-          st.stage(),
+          "stage %d: %d chunks, %.2f bytes/chunk, chunk length mean %s median %s p90 %s%n",
+          st.stage() + 1,
           st.boundaries(),
           st.compression(),
           st.lengths().mean() == null

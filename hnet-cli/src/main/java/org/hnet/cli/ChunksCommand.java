@@ -85,16 +85,24 @@ final class ChunksCommand implements Callable<Integer> {
     byte[] text =
         source.text != null
             ? source.text.getBytes(StandardCharsets.UTF_8)
-            : Files.readAllBytes(source.input);
+            : readInput(source.input);
     if (text.length == 0) throw new HNetException("the text is empty");
     if (text.length > MAX_BYTES) {
       spec.commandLine()
           .getErr()
-          .println("hnet: using the first " + MAX_BYTES + " of " + text.length + " bytes");
+          .println(
+              "hnet: using the first "
+                  + MAX_BYTES
+                  + " bytes"
+                  + (source.input != null ? " of " + source.input : ""));
       text = java.util.Arrays.copyOf(text, MAX_BYTES);
     }
     HNetForCausalLM lm = model.load();
-    Chunking c = Chunking.of(lm, text, top);
+    Chunking c;
+    try (Progress p =
+        Progress.spinner("chunking " + text.length + " bytes", text.length > 20_000)) {
+      c = Chunking.of(lm, text, top);
+    }
     PrintWriter out = spec.commandLine().getOut();
     if (html != null) {
       String title = source.input != null ? source.input.getFileName().toString() : "hnet chunks";
@@ -104,7 +112,7 @@ final class ChunksCommand implements Callable<Integer> {
     if (json) {
       out.println(toJson(c));
     } else {
-      boolean ansi = System.console() != null && System.getenv("NO_COLOR") == null;
+      boolean ansi = ChunkView.colours();
       out.println(ChunkView.render(text, ChunkView.depth(c.boundaries(), text.length), ansi));
       out.println();
       ChunkView.printStats(out, c.stats());
@@ -112,6 +120,15 @@ final class ChunksCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  /** The --input file's bytes (at most what is shown, plus one to tell it was cut). */
+  private static byte[] readInput(Path f) throws IOException {
+    if (!Files.exists(f)) throw new HNetException(f + ": no such file (--input)");
+    if (!Files.isRegularFile(f)) throw new HNetException(f + ": not a regular file (--input)");
+    try (java.io.InputStream in = Files.newInputStream(f)) {
+      return in.readNBytes(MAX_BYTES + 1); // one more tells it is cut (said below)
+    }
   }
 
   static String toJson(Chunking c) throws IOException {
@@ -129,7 +146,24 @@ final class ChunksCommand implements Callable<Integer> {
         else p.add(v);
         mask.add(c.boundaries().get(s)[t] ? 1 : 0);
       }
+      // the chunks as byte ranges with their text apart: a range may start or end inside a
+      // character, whose bytes the display form shows as ‹hex›
+      ArrayNode chunks = st.putArray("chunks");
+      boolean[] b = c.boundaries().get(s);
+      for (int t = 0; t < b.length; ) {
+        int end = t + 1;
+        while (end < b.length && !b[end]) end++;
+        ObjectNode ch = chunks.addObject();
+        ch.put("start", t);
+        ch.put("end", end);
+        ch.put(
+            "text",
+            org.hnet.analysis.ChunkStats.text(
+                java.util.Arrays.copyOfRange(c.text(), t, end), false));
+        t = end;
+      }
     }
+    root.put("text", new String(c.text(), java.nio.charset.StandardCharsets.UTF_8));
     root.set("stats", m.readTree(c.stats().toJson()));
     return m.writeValueAsString(root);
   }

@@ -20,13 +20,15 @@ import picocli.CommandLine.Spec;
     description = {
       "Trains the small 1-stage demo H-Net on the shipped Moby Dick for a few minutes on the CPU (progress",
       "bar), reports its held-out bits per byte and compression, and shows a passage with the chunk",
-      "boundaries it learned. Run it again with --resume to train further."
+      "boundaries it learned. Run again, it shows the run it made; --resume trains it further (another",
+      "400 steps, or to --steps in all)."
     },
     footer = {
       "",
       "Example:",
-      "  ./hnet demo                 # about 3-5 minutes on 2 cores",
-      "  ./hnet demo --steps 1000"
+      "  ./hnet demo                 # about 4 minutes on 2 cores",
+      "  ./hnet demo --resume        # 400 steps more",
+      "  ./hnet demo --steps 1000    # train the demo run to 1000 steps in all"
     })
 final class DemoCommand implements Callable<Integer> {
   static final String PASSAGE =
@@ -42,15 +44,22 @@ final class DemoCommand implements Callable<Integer> {
       description = "Run directory (default: ${DEFAULT-VALUE}).")
   Path out;
 
+  static final long STEPS = 400;
+
   @Option(
       names = "--steps",
-      defaultValue = "400",
-      description = "Training steps (default: ${DEFAULT-VALUE}).")
-  long steps;
+      description =
+          "Training steps in all (default: "
+              + STEPS
+              + "); more than an existing demo run has trains it further.")
+  Long steps;
 
   @Option(
       names = "--resume",
-      description = "Continue the demo run in --out instead of starting afresh.")
+      description =
+          "Train the demo run in --out further: to --steps, or "
+              + STEPS
+              + " steps more when it had finished.")
   boolean resume;
 
   @Mixin ThreadsOption threads;
@@ -58,30 +67,59 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
-    CommandLine train = new CommandLine(new TrainCommand());
-    train.setOut(w);
-    train.setErr(spec.commandLine().getErr());
+    CommandLine trainer = new CommandLine(new TrainCommand());
+    trainer.setOut(w);
+    trainer.setErr(spec.commandLine().getErr());
     java.util.List<String> args = new java.util.ArrayList<>();
-    if (resume) {
-      args.addAll(java.util.List.of("--resume", out.toString()));
-    } else {
-      args.addAll(java.util.List.of("--out", out.toString(), "--steps", Long.toString(steps)));
-      if (new org.hnet.train.RunDir(out).latestCheckpoint() != null) {
-        w.println(
-            "hnet demo: "
-                + out
-                + " already holds a demo run; continuing it (delete it to start afresh)");
-        args = new java.util.ArrayList<>(java.util.List.of("--resume", out.toString()));
+    if (steps != null && steps < 1) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--steps must be at least 1, got " + steps);
+    }
+    org.hnet.train.RunDir existing = new org.hnet.train.RunDir(out);
+    long at = existing.latestStep();
+    boolean train = true;
+    if (at < 0) {
+      if (resume) {
+        throw new org.hnet.HNetException(
+            out + ": no demo run to resume (run ./hnet demo first, or give its --out)");
       }
+      args.addAll(
+          java.util.List.of(
+              "--out", out.toString(), "--steps", Long.toString(steps != null ? steps : STEPS)));
+    } else if (steps != null) {
+      args.addAll(java.util.List.of("--resume", out.toString(), "--steps", steps.toString()));
+      train = steps != at; // the run is at --steps already: show it
+    } else if (resume) {
+      long total =
+          org.hnet.train.TrainOptions.fromJson(
+                  java.nio.file.Files.readString(existing.options()), existing.options().toString())
+              .steps();
+      // an interrupted run finishes; a finished one trains another STEPS
+      long to = at < total ? total : at + STEPS;
+      args.addAll(java.util.List.of("--resume", out.toString(), "--steps", Long.toString(to)));
+    } else {
+      w.println(
+          "hnet demo: "
+              + out
+              + " holds a demo run of "
+              + at
+              + " steps; showing it (--resume trains it further, --steps N to N steps in all;"
+              + " delete "
+              + out
+              + " to start afresh)");
+      train = false;
     }
     threads.apply(); // validated here; the training reads the same setting
     if (threads.threads != null)
       args.addAll(java.util.List.of("--threads", threads.threads.toString()));
-    Main.handleErrors(train, false);
-    int code = train.execute(args.toArray(String[]::new));
-    if (code != 0) return code;
+    if (train) {
+      Main.handleErrors(trainer, false);
+      int code = trainer.execute(args.toArray(String[]::new));
+      if (code != 0) return code;
+    }
 
-    org.hnet.nn.HNetForCausalLM lm = org.hnet.nn.HNetForCausalLM.load(out.resolve("checkpoint"));
+    org.hnet.nn.HNetForCausalLM lm =
+        org.hnet.nn.HNetForCausalLM.load(org.hnet.HNetModel.modelDirectory(out));
     byte[] text = PASSAGE.getBytes(StandardCharsets.UTF_8);
     org.hnet.generate.Chunking c = org.hnet.generate.Chunking.of(lm, text, 8);
     w.println();
@@ -90,8 +128,7 @@ final class DemoCommand implements Callable<Integer> {
         "The opening of Moby Dick with the chunks the model learned (%d bytes):%n",
         text.length);
     w.println(
-        ChunkView.render(
-            text, ChunkView.depth(c.boundaries(), text.length), System.console() != null));
+        ChunkView.render(text, ChunkView.depth(c.boundaries(), text.length), ChunkView.colours()));
     ChunkView.printStats(w, c.stats());
     w.println();
     w.println(
@@ -104,7 +141,7 @@ final class DemoCommand implements Callable<Integer> {
             StandardCharsets.UTF_8);
     String prompt = "It was the whale";
     ps.print(prompt);
-    ChunkView.Printer printer = new ChunkView.Printer(ps, true, System.console() != null);
+    ChunkView.Printer printer = new ChunkView.Printer(ps, true, ChunkView.colours());
     new org.hnet.generate.Generator(lm)
         .generate(
             java.util.List.of(prompt.getBytes(StandardCharsets.UTF_8)),

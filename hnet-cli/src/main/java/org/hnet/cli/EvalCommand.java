@@ -26,8 +26,9 @@ import picocli.CommandLine.Spec;
     header = "Scores a corpus: bits per byte, compression and word alignment per stage.",
     mixinStandardHelpOptions = true,
     description = {
-      "Bits per byte (mean next-byte cross-entropy in nats / ln 2), and per stage the compression ratio",
-      "(bytes per chunk at stage 0) and the boundary rate, over all of PATH. --json prints one JSON object."
+      "Bits per byte (mean next-byte cross-entropy in nats / ln 2) over all of PATH, beside what the unigram",
+      "entropy, gzip -9 and xz -9 get on the same bytes; per chunking stage the compression (bytes per",
+      "chunk), the boundary rate and the word alignment. --json prints one JSON object."
     },
     footer = {
       "",
@@ -97,9 +98,23 @@ final class EvalCommand implements Callable<Integer> {
 
   @Option(
       names = "--stats-bytes",
-      defaultValue = "65536",
-      description = "Bytes of scored text the chunk statistics cover (default: ${DEFAULT-VALUE}).")
+      defaultValue = "4194304",
+      description =
+          "Scored bytes the chunk statistics cover at most (default: ${DEFAULT-VALUE}, 4 MiB).")
   int statsBytes;
+
+  @Option(
+      names = "--no-baselines",
+      description = "Leave out the unigram, gzip -9 and xz -9 comparisons (xz takes a while).")
+  boolean noBaselines;
+
+  @Option(
+      names = "--any-bytes",
+      description = "Score files that do not look like text (by default they are refused).")
+  boolean anyBytes;
+
+  @Option(names = "--no-progress", description = "No progress bar.")
+  boolean noProgress;
 
   @Mixin ThreadsOption threads;
 
@@ -117,15 +132,38 @@ final class EvalCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--held-out and --perturb cannot be combined");
     }
+    if (statsBytes < 0)
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--stats-bytes must not be negative, got " + statsBytes);
+    if (!anyBytes) org.hnet.train.data.Corpus.requireText(data);
     HNetForCausalLM lm = model.load();
     StatsCollector stats = new StatsCollector(statsBytes);
     Evaluator.Result r;
+    Baselines base = null;
     try (Corpus corpus =
         heldOut != null
             ? Corpus.open(data, heldOut, jsonField)
             : Corpus.openWhole(data, jsonField)) {
-      r = Evaluator.evaluate(lm, corpus.eval(batch, seqLen), 0, stats::add);
+      Baselines b = noBaselines ? null : new Baselines(corpus.evalBytes());
+      base = b;
+      // the bar counts bytes predicted: every byte but the first of each row
+      long rows = (corpus.evalBytes() + seqLen - 1) / seqLen;
+      long total = Math.max(1, corpus.evalBytes() - rows);
+      try (Progress bar = Progress.start("eval", total, 0, "B", !noProgress)) {
+        r =
+            Evaluator.evaluate(
+                lm,
+                corpus.eval(batch, seqLen),
+                0,
+                (batch, output) -> {
+                  stats.add(batch, output);
+                  if (b != null) b.addScored(batch);
+                  bar.stepBy(batch.predicted());
+                });
+        bar.stepTo(total);
+      }
     }
+    Baselines.Result cmp = base == null ? null : base.finish();
     Evaluator.Result p = null;
     if (kind != null) {
       try (Corpus corpus =
@@ -143,6 +181,12 @@ final class EvalCommand implements Callable<Integer> {
         ((ObjectNode) stages.get(s))
             .set("chunks", m.readTree(m.writeValueAsString(cs.stages().get(s))));
       }
+      if (cmp != null) {
+        ObjectNode bn = root.putObject("baselines");
+        bn.put("unigram_bpb", cmp.unigram());
+        bn.put("gzip9_bpb", cmp.gzip());
+        bn.put("xz9_bpb", cmp.xz());
+      }
       if (p != null) {
         ObjectNode rob = root.putObject("perturbed");
         rob.put("kind", kind.name().toLowerCase(Locale.ROOT));
@@ -154,15 +198,24 @@ final class EvalCommand implements Callable<Integer> {
       }
       out.println(m.writeValueAsString(root));
     } else {
-      out.printf(Locale.ROOT, "bits per byte   %.4f%n", r.bpb());
-      out.printf(Locale.ROOT, "bytes scored    %,d%n", r.bytes());
-      out.println("stage  compression (positions per chunk)  boundary rate");
+      out.printf(Locale.ROOT, "%s over %,d scored bytes%n", Numbers.bpb(r.bpb()), r.bytes());
+      if (cmp != null) out.println("  for comparison: " + cmp.toText(r.bpb()));
+      out.println("compression: " + Numbers.compression(r.compression()));
       for (int s = 0; s < r.compression().length; s++) {
         out.printf(
-            Locale.ROOT, "%5d  %33.3f  %13.4f%n", s, r.compression()[s], r.boundaryRate()[s]);
+            Locale.ROOT,
+            "  stage %d: %.3f boundaries per %s%n",
+            s + 1,
+            r.boundaryRate()[s],
+            s == 0 ? "byte" : "stage-" + s + " chunk");
       }
       if (cs != null) {
-        out.printf(Locale.ROOT, "chunk statistics over the first %,d scored bytes:%n", cs.bytes());
+        out.printf(
+            Locale.ROOT,
+            cs.bytes() >= r.bytes()
+                ? "chunk statistics over all %,d scored bytes:%n"
+                : "chunk statistics over the first %,d scored bytes:%n",
+            cs.bytes());
         ChunkView.printStats(out, cs);
       }
       if (p != null) {
@@ -193,13 +246,17 @@ final class EvalCommand implements Callable<Integer> {
       this.limit = limit;
     }
 
+    /**
+     * The bytes the model predicted (every token whose previous position has a target: exactly the
+     * bytes scored) with the boundaries at them.
+     */
     void add(Batch b, HNetForCausalLM.Output out) {
       int T = b.tokens().length;
       if (text.size() >= limit) return;
       var bl = RoutingModule.byteLevel(out.routing(), T);
       while (bounds.size() < bl.boundaries().size()) bounds.add(new java.util.ArrayList<>());
-      for (int t = 0; t < T && text.size() < limit; t++) {
-        if (b.targets()[t] < 0 && b.tokens()[t] == 0) continue; // eval padding (token 0, no target)
+      for (int t = 1; t < T && text.size() < limit; t++) {
+        if (b.targets()[t - 1] < 0) continue; // a row's first byte: read, not predicted
         text.write(b.tokens()[t]);
         for (int s = 0; s < bl.boundaries().size(); s++)
           bounds.get(s).add(bl.boundaries().get(s)[t] || text.size() == 1);

@@ -84,10 +84,30 @@ public final class Main implements Runnable {
           PrintWriter e = cmd.getErr();
           if (debug) ex.printStackTrace(e);
           else if (ex instanceof HNetException) e.println("hnet: " + ex.getMessage());
+          else if (ex instanceof java.nio.file.FileSystemException f)
+            e.println("hnet: " + fileError(f));
+          else if (ex instanceof java.io.UncheckedIOException u
+              && u.getCause() instanceof java.nio.file.FileSystemException f)
+            e.println("hnet: " + fileError(f));
           else e.println("hnet: internal error: " + ex + " (run with --debug for the stack trace)");
           e.flush();
           return 1;
         });
+  }
+
+  /** A file the user named that cannot be used, in words: "x.txt: no such file". */
+  static String fileError(java.nio.file.FileSystemException f) {
+    String why =
+        f instanceof java.nio.file.NoSuchFileException
+            ? "no such file or directory"
+            : f instanceof java.nio.file.AccessDeniedException
+                ? "permission denied"
+                : f instanceof java.nio.file.FileAlreadyExistsException
+                    ? "already exists"
+                    : f instanceof java.nio.file.NotDirectoryException
+                        ? "not a directory"
+                        : f.getReason() != null ? f.getReason() : "cannot be used";
+    return f.getFile() + ": " + why;
   }
 
   /** The commands for developers, listed apart from the user's in `hnet --help`. */

@@ -21,7 +21,22 @@ final class ModelOption {
     return HNetModel.modelDirectory(model);
   }
 
+  /** Loads it; a checkpoint of more than 64 MB shows a spinner on a terminal meanwhile. */
   HNetForCausalLM load() {
-    return HNetModel.load(model).model();
+    Path d = dir();
+    long size = 0;
+    for (String f : new String[] {"model.safetensors", "model.pt"}) {
+      try {
+        size += java.nio.file.Files.size(d.resolve(f));
+      } catch (java.io.IOException | RuntimeException e) {
+        // absent: loading says what is missing
+      }
+    }
+    try (Progress p =
+        Progress.spinner(
+            String.format(java.util.Locale.ROOT, "loading %s (%.0f MB)", d, size / 1e6),
+            size > 64 << 20)) {
+      return HNetModel.load(model).model();
+    }
   }
 }

@@ -25,10 +25,11 @@ final class PlotCommand implements Callable<Integer> {
 
   @Option(
       names = "--out",
-      defaultValue = "runs.png",
       paramLabel = "PNG",
-      description = "Output file (default: ${DEFAULT-VALUE}).")
+      description = "Output file (default: runs.png beside the first run directory).")
   Path out;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
@@ -36,8 +37,20 @@ final class PlotCommand implements Callable<Integer> {
       if (!java.nio.file.Files.isRegularFile(r.resolve("metrics.jsonl")))
         throw new HNetException(r + ": no metrics.jsonl (not a training run directory)");
     }
-    Plots.compareRuns(runs, out);
-    System.out.println("wrote " + out);
+    Path png = out != null ? out : defaultOut(runs.getFirst());
+    Outputs.checkOutput("--out", png, null);
+    Plots.compareRuns(runs, png);
+    spec.commandLine().getOut().println("wrote " + png);
+    spec.commandLine().getOut().flush();
     return 0;
+  }
+
+  /** runs.png in the directory that holds {@code run} (runs/demo → runs/runs.png). */
+  static Path defaultOut(Path run) {
+    Path parent = run.toAbsolutePath().normalize().getParent();
+    Path png = parent == null ? Path.of("runs.png") : parent.resolve("runs.png");
+    // relative to where the user is, when it can be
+    Path here = Path.of("").toAbsolutePath();
+    return png.startsWith(here) ? here.relativize(png) : png;
   }
 }

@@ -160,6 +160,56 @@ final class Plots {
     save(chart, png);
   }
 
+  /**
+   * Starts Java2D and its fonts in the background: once started they work during JVM shutdown,
+   * where starting them fails (the chart drawn after Ctrl-C).
+   */
+  static void warmUp() {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                System.setProperty("java.awt.headless", "true");
+                java.awt.image.BufferedImage im =
+                    new java.awt.image.BufferedImage(
+                        8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB);
+                java.awt.Graphics2D g = im.createGraphics();
+                g.drawString("0", 0, 8);
+                g.dispose();
+                javax.imageio.ImageIO.write(im, "png", java.io.OutputStream.nullOutputStream());
+              } catch (Throwable e) {
+                // no chart then; the run goes on
+              }
+            },
+            "hnet-chart-warmup");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** "0", "500 kB", "2.4 MB", "1.2 GB": axis ticks in bytes a reader can read. */
+  static String bytesTick(double v) {
+    double a = Math.abs(v);
+    if (a < 1e3) return String.format(java.util.Locale.ROOT, "%.0f B", v);
+    String[] units = {"kB", "MB", "GB", "TB"};
+    int u = 0;
+    a /= 1e3;
+    while (a >= 1e3 && u < units.length - 1) {
+      a /= 1e3;
+      u++;
+    }
+    String n =
+        a >= 100 || a == Math.rint(a)
+            ? String.format(java.util.Locale.ROOT, "%.0f", a)
+            : String.format(java.util.Locale.ROOT, "%.1f", a);
+    return (v < 0 ? "-" : "") + n + " " + units[u];
+  }
+
+  /** Every chart's x axis is training bytes: ticks in kB/MB/GB, the y axis plain decimals. */
+  private static void byteAxis(XYChart chart) {
+    chart.getStyler().setxAxisTickLabelsFormattingFunction(Plots::bytesTick);
+    chart.getStyler().setYAxisDecimalPattern("0.###");
+  }
+
   private static void save(XYChart chart, Path png) {
     save(List.of(chart), png);
   }
@@ -167,6 +217,7 @@ final class Plots {
   /** The charts one above the other in one PNG. */
   private static void save(List<XYChart> charts, Path png) {
     System.setProperty("java.awt.headless", "true");
+    for (XYChart c : charts) byteAxis(c);
     try {
       List<java.awt.image.BufferedImage> parts = new ArrayList<>();
       int width = 0, height = 0;

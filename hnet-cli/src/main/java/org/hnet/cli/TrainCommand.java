@@ -5,14 +5,10 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.hnet.HNetException;
 import org.hnet.analysis.ChunkStats;
 import org.hnet.config.HNetConfig;
@@ -76,14 +72,34 @@ final class TrainCommand implements Callable<Integer> {
   @Option(
       names = "--resume",
       paramLabel = "RUN_DIR",
-      description = "Continue the run in RUN_DIR from its checkpoint, with its options.")
+      description = {
+        "Continue the run in RUN_DIR from its checkpoint, with its options. With --steps, the run's new",
+        "total: a finished run trains further, its learning rate re-warming from where it ended."
+      })
   Path resume;
+
+  @Option(
+      names = "--init-from",
+      paramLabel = "MODEL_DIR",
+      description = {
+        "Fine-tune: start a new run from the weights of MODEL_DIR (a model directory, a run directory or",
+        "an official checkpoint), with its config and a fresh optimizer."
+      })
+  Path initFrom;
+
+  /** What --resume accepts besides itself: everything else is the run's and stays as it was. */
+  private static final java.util.Set<String> RESUME_OPTIONS =
+      java.util.Set.of(
+          "--resume", "--steps", "--data", "--threads", "--no-progress", "--any-bytes", "--debug");
 
   // Unset options (null) take the defaults of TrainOptions.builder, which lives in core.
 
   @Option(
       names = "--steps",
-      description = "Optimizer steps (default: " + TrainOptions.DEFAULT_STEPS + ").")
+      description =
+          "Optimizer steps in all (default: "
+              + TrainOptions.DEFAULT_STEPS
+              + "); with --resume, the run's new total.")
   Long steps;
 
   @Option(
@@ -124,7 +140,9 @@ final class TrainCommand implements Callable<Integer> {
       names = "--lr-mult",
       split = ",",
       paramLabel = "M0,M1,..",
-      description = "Per-stage learning-rate multipliers, outer stage first (default: all 1).")
+      description =
+          "Learning-rate multipliers per level, the byte level first (a 1-stage model has 2;"
+              + " default: all 1).")
   double[] lrMult;
 
   @Option(
@@ -132,8 +150,8 @@ final class TrainCommand implements Callable<Integer> {
       split = ",",
       paramLabel = "N0,N1,..",
       description =
-          "Target compression per routing stage, outer first (default: 6 with one routing stage, 3 each"
-              + " with more).")
+          "Target bytes per chunk (compression) per chunking stage, outer first (default: 6 for a"
+              + " 1-stage model, 3 per stage with more).")
   double[] ratio;
 
   @Option(
@@ -146,7 +164,7 @@ final class TrainCommand implements Callable<Integer> {
       split = ",",
       paramLabel = "N0,N1,..",
       description =
-          "Target compression per routing stage at step 0, ramped to --ratio over --ramp steps (the"
+          "Target compression per chunking stage at step 0, ramped to --ratio over --ramp steps (the"
               + " boundary rate 1/N moves linearly).")
   double[] ratioFrom;
 
@@ -215,6 +233,11 @@ final class TrainCommand implements Callable<Integer> {
       })
   String sampling;
 
+  @Option(
+      names = "--any-bytes",
+      description = "Train on files that do not look like text (by default they are refused).")
+  boolean anyBytes;
+
   @Option(names = "--no-progress", description = "Log lines instead of a progress bar.")
   boolean noProgress;
 
@@ -224,7 +247,8 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     threads.apply();
     PrintWriter outw = spec.commandLine().getOut();
-    Trainer trainer = resume != null ? Trainer.resume(resume, data) : startNew();
+    Trainer trainer = resume != null ? resumeRun(outw) : startNew();
+    if (trainer == null) return 0;
     try (trainer) {
       if (trainer.options.samplingMode() == Sampling.RANDOM && !trainer.corpus().randomAccess()) {
         spec.commandLine()
@@ -239,11 +263,12 @@ final class TrainCommand implements Callable<Integer> {
       if (last != null) {
         outw.printf(
             Locale.ROOT,
-            "held-out: %.4f bits per byte over %,d bytes; compression %s%s%n",
-            last.bpb(),
+            "held-out: %s over %,d bytes; %s%s%n",
+            Numbers.bpb(last.bpb()),
             last.bytes(),
-            Arrays.toString(last.compression()),
+            Numbers.compression(last.compression()),
             words(last.alignment().length > 0 ? last.alignment()[0] : null));
+        outw.println("  for comparison: " + heldOutBaselines(trainer).toText(last.bpb()));
       }
       outw.printf("run directory: %s (model: %s)%n", trainer.run.root, trainer.run.checkpoint());
       outw.flush();
@@ -251,23 +276,75 @@ final class TrainCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * The run to continue, after saying what will happen; null (after saying so) when it has nothing
+   * left to train.
+   */
+  private Trainer resumeRun(PrintWriter outw) {
+    for (var o : spec.commandLine().getParseResult().matchedOptions()) {
+      if (!RESUME_OPTIONS.contains(o.longestName())) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(),
+            o.longestName()
+                + " cannot be combined with --resume: a run keeps the options it started with"
+                + " (--resume takes --steps, --data, --threads and --no-progress)");
+      }
+    }
+    if (steps != null && steps < 1)
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--steps must be at least 1, got " + steps);
+    Trainer t = preparing(() -> Trainer.resume(resume, data, steps));
+    TrainOptions o = t.options;
+    if (t.step() >= o.steps()) {
+      t.close();
+      outw.printf(
+          "hnet train: the run in %s has trained all its %d steps; to train further give its new"
+              + " total, e.g. --resume %s --steps %d%n",
+          resume, o.steps(), resume, o.steps() * 2);
+      outw.flush();
+      return null;
+    }
+    if (o.extension() != null && o.extension().at() == t.step() && steps != null) {
+      double to = o.learningRate().lr(t.step() + Math.max(0, o.warmup() - 1));
+      outw.printf(
+          Locale.ROOT,
+          "hnet train: %s the run in %s to %d steps (from step %d): the learning rate goes from"
+              + " %.3g to the %s schedule of %d steps (%.3g) over %d warmup steps%n",
+          steps > t.step() ? "extending" : "shortening",
+          resume,
+          o.steps(),
+          t.step(),
+          o.extension().fromLr(),
+          o.schedule(),
+          o.steps(),
+          to,
+          o.warmup());
+    } else {
+      outw.printf(
+          "hnet train: continuing the run in %s from step %d of %d%n", resume, t.step(), o.steps());
+    }
+    outw.flush();
+    return t;
+  }
+
   private Trainer startNew() throws IOException {
     if (sampling != null && !sampling.equals("random") && !sampling.equals("sequential")) {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--sampling must be random or sequential, got '" + sampling + "'");
     }
-    HNetConfig cfg =
-        config != null
-            ? HNetConfig.parse(config)
-            : HNetConfig.parse(resourceText(DEMO_CONFIG), "demo.json");
-    Path dataPath = data;
-    if (dataPath == null) {
-      // decompressed, so that rows can be drawn at random positions; in the run directory, which
-      // is claimed first (a directory that is not a run is refused before anything is written)
-      org.hnet.train.RunDir.create(out);
-      dataPath = out.resolve(DEMO_TEXT);
-      if (!Files.exists(dataPath))
-        Corpora.materialize(TrainCommand.class.getClassLoader(), Corpora.MOBY_DICK, out);
+    HNetConfig cfg;
+    if (initFrom != null) {
+      if (config != null) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(),
+            "--config cannot be combined with --init-from: fine-tuning keeps the model's config");
+      }
+      cfg = org.hnet.HNetModel.load(initFrom).model().config;
+    } else {
+      cfg =
+          config != null
+              ? HNetConfig.parse(config)
+              : HNetConfig.parse(resourceText(DEMO_CONFIG), "demo.json");
     }
     TrainOptions.Builder b = TrainOptions.builder(cfg);
     if (steps != null) b.steps(steps);
@@ -292,13 +369,50 @@ final class TrainCommand implements Callable<Integer> {
     if (evalFraction != null) b.evalFraction(evalFraction);
     if (jsonField != null) b.jsonField(jsonField);
     if (sampling != null) b.sampling(sampling);
-    TrainOptions opts = b.build();
-    return Trainer.start(out, cfg, dataPath, opts);
+    if (initFrom != null) b.initFrom(initFrom.toString());
+    TrainOptions opts;
+    try {
+      // the options name the flag they came from: a mistake in them is a usage error
+      opts = b.build();
+      Trainer.checkOptions(cfg, opts);
+    } catch (HNetException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    if (data != null) {
+      if (!anyBytes && Files.exists(data)) {
+        Trainer.checkNotInside(out, data); // that error first: it says what to change
+        org.hnet.train.data.Corpus.requireText(data);
+      }
+      return preparing(() -> Trainer.start(out, initFrom != null ? null : cfg, data, opts));
+    }
+    // the demo corpus, decompressed so that rows can be drawn at random positions, in the run
+    // directory, which is claimed first (a directory that is not a run is refused before anything
+    // is written); removed with the directory if the run cannot start
+    boolean existed = Files.exists(out);
+    org.hnet.train.RunDir made = org.hnet.train.RunDir.create(out);
+    try {
+      if (!Files.exists(out.resolve(DEMO_TEXT)))
+        Corpora.materialize(TrainCommand.class.getClassLoader(), Corpora.MOBY_DICK, out);
+      return Trainer.start(out, initFrom != null ? null : cfg, out.resolve(DEMO_TEXT), opts);
+    } catch (RuntimeException e) {
+      if (!existed) made.removeNew(DEMO_TEXT);
+      throw e;
+    }
+  }
+
+  /**
+   * Opening the corpus (a JSONL index is built on first use) and loading a checkpoint: a spinner
+   * while it lasts, on a terminal.
+   */
+  private Trainer preparing(java.util.function.Supplier<Trainer> open) {
+    try (Progress p = Progress.spinner("preparing the run", !noProgress)) {
+      return open.get();
+    }
   }
 
   /**
    * Runs the trainer with a progress bar (or log lines), Ctrl-C → checkpoint and exit; returns the
-   * last evaluation.
+   * last evaluation. curve.png is redrawn at every checkpoint, so that an interrupted run has one.
    */
   static Evaluator.Result trainLoop(Trainer trainer, PrintWriter outw, boolean plain) {
     AtomicBoolean stop = new AtomicBoolean();
@@ -316,118 +430,117 @@ final class TrainCommand implements Callable<Integer> {
             "hnet-ctrl-c");
     Runtime.getRuntime().addShutdownHook(hook);
     Evaluator.Result[] last = new Evaluator.Result[1];
-    long total = trainer.options.steps();
-    ProgressBar bar =
-        plain
-            ? null
-            : new ProgressBarBuilder()
-                .setTaskName("train")
-                .setInitialMax(total)
-                .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
-                .setUpdateIntervalMillis(250)
-                .showSpeed()
-                .build();
-    if (bar != null) bar.stepTo(trainer.step());
-    try {
+    Path curve = trainer.run.root.resolve("curve.png");
+    Plots.warmUp(); // so that the chart can still be drawn when Ctrl-C shuts the JVM down
+    Progress bar = Progress.start("train", trainer.options.steps(), trainer.step(), "", !plain);
+    try (bar) {
       trainer.run(
           new Trainer.Listener() {
-            double evalBpb = Double.NaN;
-            String evalWords = "";
+            String evalBpb = "–", evalWords = null; // "–": not measured yet
 
             @Override
             public void onStep(Trainer.StepMetrics m) {
-              String msg =
-                  String.format(
-                      Locale.ROOT,
-                      "loss %.3f bpb %.3f ratio %s %s/s held-out %.3f%s",
-                      m.loss(),
-                      m.bpb(),
-                      ratios(m.compression()),
-                      bytes(m.bytesPerSecond()),
-                      evalBpb,
-                      evalWords);
-              if (bar != null) {
+              String[] f = {
+                String.format(Locale.ROOT, "loss %.3f", m.loss()),
+                "held-out " + evalBpb,
+                String.format(Locale.ROOT, "train %.3f bpb", m.bpb()),
+                Numbers.compression(m.compression()),
+                Numbers.rate(m.bytesPerSecond()),
+                evalWords
+              };
+              if (bar.shown()) {
                 bar.stepTo(m.step());
-                bar.setExtraMessage(msg);
+                bar.fields(
+                    java.util.Arrays.stream(f).filter(x -> x != null).toArray(String[]::new));
               } else if (m.step() % 10 == 0 || m.step() == m.totalSteps() || m.step() == 1) {
-                outw.printf(Locale.ROOT, "step %d/%d %s%n", m.step(), m.totalSteps(), msg);
+                outw.printf(
+                    Locale.ROOT,
+                    "step %d/%d  %s%n",
+                    m.step(),
+                    m.totalSteps(),
+                    String.join("  ", java.util.Arrays.copyOf(f, 5)));
                 outw.flush();
               }
             }
 
             @Override
             public void onEval(long step, long bytes, Evaluator.Result r) {
-              evalBpb = r.bpb();
+              evalBpb = String.format(Locale.ROOT, "%.3f bpb", r.bpb());
               ChunkStats.Alignment a = r.alignment().length > 0 ? r.alignment()[0] : null;
               evalWords =
                   a == null || a.precision() == null
-                      ? ""
+                      ? null
                       : String.format(
                           Locale.ROOT,
-                          " words %.2f (random %.2f)",
+                          "words %.2f (random %.2f)",
                           a.precision(),
                           a.baselinePrecision());
               last[0] = r;
-              if (bar == null) {
+              drawCurve();
+              if (!bar.shown()) {
                 outw.printf(
                     Locale.ROOT,
-                    "step %d held-out bpb %.4f compression %s%s%n",
+                    "step %d  held-out %s  %s%s%n",
                     step,
-                    r.bpb(),
-                    ratios(r.compression()),
+                    Numbers.bpb(r.bpb()),
+                    Numbers.compression(r.compression()),
                     words(a));
                 outw.flush();
+              }
+            }
+
+            @Override
+            public void onCheckpoint(long step) {
+              drawCurve();
+            }
+
+            void drawCurve() {
+              try {
+                Plots.trainingCurve(trainer.run.metrics(), curve);
+              } catch (RuntimeException | Error e) {
+                // a chart is a convenience: never let it stop a run
               }
             }
           },
           stop::get);
     } finally {
-      try {
-        if (bar != null) bar.close();
-        // no chart while the JVM shuts down on a signal (AWT cannot start then); the next run draws
-        // it
-        if (!stop.get())
-          Plots.trainingCurve(trainer.run.metrics(), trainer.run.root.resolve("curve.png"));
-      } finally {
-        if (stop.get()) {
-          // before the latch: once the hook returns the JVM halts
-          outw.println(
-              "interrupted: checkpoint saved at step "
-                  + trainer.step()
-                  + "; continue with --resume "
-                  + trainer.run.root);
-          outw.flush();
-        }
-        finished.countDown(); // the shutdown hook waits for this: release it whatever happened
-        if (!stop.get()) Runtime.getRuntime().removeShutdownHook(hook);
+      if (stop.get()) {
+        // before the latch: once the hook returns the JVM halts
+        outw.println(
+            "interrupted: checkpoint saved at step "
+                + trainer.step()
+                + "; continue with --resume "
+                + trainer.run.root);
+        outw.flush();
       }
+      finished.countDown(); // the shutdown hook waits for this: release it whatever happened
+      if (!stop.get()) Runtime.getRuntime().removeShutdownHook(hook);
     }
     return last[0];
   }
 
-  /** " word precision P (random B), recall R (random B)", or "" when not measured. */
+  /** The baselines over the bytes the run's evaluations score (the first eval batches). */
+  static Baselines.Result heldOutBaselines(Trainer t) {
+    TrainOptions o = t.options;
+    Baselines b = new Baselines((long) o.batch() * o.seqLen() * Math.max(1, o.evalBatches()));
+    int n = 0;
+    for (org.hnet.train.data.Batch batch : t.corpus().eval(o.batch(), o.seqLen())) {
+      if (o.evalBatches() > 0 && n++ >= o.evalBatches()) break;
+      b.addScored(batch);
+    }
+    return b.finish();
+  }
+
+  /** "; word precision P (random B), recall R (random B)", or "" when not measured. */
   static String words(ChunkStats.Alignment a) {
     if (a == null || a.precision() == null || a.recall() == null) return "";
     return String.format(
         Locale.ROOT,
-        " word precision %.3f (random %.3f), recall %.3f (random %.3f)",
+        "; word precision %.3f (random %.3f), recall %.3f (random %.3f)",
         a.precision(),
         a.baselinePrecision(),
         a.recall(),
         a.baselineRecall());
-  }
-
-  static String ratios(double[] c) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < c.length; i++)
-      sb.append(i == 0 ? "" : "/").append(String.format(Locale.ROOT, "%.2f", c[i]));
-    return sb.length() == 0 ? "-" : sb.toString();
-  }
-
-  static String bytes(double perSecond) {
-    return perSecond >= 1e6
-        ? String.format(Locale.ROOT, "%.2fMB", perSecond / 1e6)
-        : String.format(Locale.ROOT, "%.1fkB", perSecond / 1e3);
   }
 
   static String resourceText(String name) throws IOException {

@@ -43,7 +43,7 @@ class AnalysisCommandsTest {
         page.startsWith("<!DOCTYPE html>") || page.startsWith("<!doctype html>"),
         page.substring(0, 40));
     var plain = ForwardCommandTest.run("chunks", "--model", MODEL.toString(), "--text", text);
-    assertTrue(plain.out().contains("|") && plain.out().contains("bytes per chunk"), plain.out());
+    assertTrue(plain.out().contains("|") && plain.out().contains("bytes/chunk"), plain.out());
   }
 
   @Test

@@ -76,7 +76,9 @@ class LearningTest {
             "random",
             null,
             null,
-            0);
+            0,
+            null,
+            null);
     Evaluator.Result r;
     try (Trainer t =
         Trainer.start(tmp.resolve("run"), HNetConfig.parse(TINY, "tiny"), data, opts)) {

@@ -29,8 +29,9 @@ import org.hnet.HNetException;
  *       (mean of the two middle values for an even count); p90 is the nearest-rank percentile: the
  *       smallest length L with at least 90% of the chunks of length ≤ L.
  *   <li><b>top chunks</b>: the most frequent chunk byte strings (ties by text), decoded leniently
- *       as UTF-8 (malformed bytes, e.g. a chunk that splits a character, become U+FFFD); the
- *       display form shows space as ␣, newline as ↵, tab as ⇥, CR as ␍.
+ *       as UTF-8 in {@code text} (malformed bytes become U+FFFD); the display form keeps whole
+ *       characters, shows each byte of a split or malformed character as ‹hex›, and space as ␣,
+ *       newline as ↵, tab as ⇥, CR as ␍.
  *   <li><b>separator</b>: a byte that belongs to a whitespace or punctuation character: ASCII
  *       whitespace and punctuation ({@code string.punctuation}), and every byte of a multi-byte
  *       UTF-8 character whose general category is Z* or P* (e.g. each byte of the em dash —).
@@ -326,7 +327,7 @@ public record ChunkStats(int bytes, int characters, TextProfile profile, List<St
     List<TopChunk> all = new ArrayList<>(entries.size());
     for (Map.Entry<Key, int[]> e : entries) {
       String s = new String(e.getKey().bytes(), StandardCharsets.UTF_8);
-      all.add(new TopChunk(s, display(s), e.getValue()[0]));
+      all.add(new TopChunk(s, displayBytes(e.getKey().bytes()), e.getValue()[0]));
     }
     all.sort(
         (a, b) ->
@@ -334,6 +335,34 @@ public record ChunkStats(int bytes, int characters, TextProfile profile, List<St
                 ? Integer.compare(b.count(), a.count())
                 : a.text().compareTo(b.text()));
     return List.copyOf(all.subList(0, Math.min(Math.max(topN, 0), all.size())));
+  }
+
+  /**
+   * Bytes for display: whole characters as they are (whitespace made visible, as {@link #display}),
+   * and every byte that is not part of a whole character (a chunk that starts or ends inside a
+   * multi-byte character, or malformed UTF-8) as ‹hex›, never as U+FFFD.
+   */
+  public static String displayBytes(byte[] b) {
+    return text(b, true);
+  }
+
+  /**
+   * As {@link #displayBytes}, whitespace left as it is when {@code visibleWhitespace} is false: the
+   * text of a byte range that may start or end inside a character.
+   */
+  public static String text(byte[] b, boolean visibleWhitespace) {
+    StringBuilder sb = new StringBuilder(b.length);
+    for (int i = 0; i < b.length; ) {
+      int len = Utf8.length(b, i);
+      if (len == 1 && (b[i] & 0x80) != 0) {
+        sb.append(String.format("‹%02x›", b[i] & 0xff));
+      } else {
+        String c = new String(b, i, len, StandardCharsets.UTF_8);
+        sb.append(visibleWhitespace ? display(c) : c);
+      }
+      i += len;
+    }
+    return sb.toString();
   }
 
   /** Whitespace made visible for display: space ␣, newline ↵, tab ⇥, CR ␍, other C0 as pictures. */

@@ -6,7 +6,7 @@ package org.hnet.analysis;
  * the bytes are malformed, a single byte on its own. Segmenting this way never splits a valid
  * multi-byte character and never needs to throw on arbitrary bytes.
  */
-final class Utf8 {
+public final class Utf8 {
   private Utf8() {}
 
   /** Code point reported for a malformed byte (it is its own one-byte "character"). */
@@ -16,7 +16,7 @@ final class Utf8 {
    * The byte length of the character starting at {@code i}: 1..4 for a well-formed sequence, 1 for
    * a malformed byte (including a stray continuation byte).
    */
-  static int length(byte[] b, int i) {
+  public static int length(byte[] b, int i) {
     int c = b[i] & 0xff;
     if (c < 0x80) return 1;
     int n;
@@ -64,12 +64,44 @@ final class Utf8 {
   }
 
   /** Start offsets of every character, plus {@code b.length} as a final sentinel. */
-  static int[] starts(byte[] b) {
+  public static int[] starts(byte[] b) {
     int[] s = new int[b.length + 1];
     int n = 0;
     for (int i = 0; i < b.length; i += length(b, i)) s[n++] = i;
     s[n++] = b.length;
     return java.util.Arrays.copyOf(s, n);
+  }
+
+  /**
+   * Byte offsets where each user-perceived character starts (an extended grapheme cluster of
+   * Unicode's UAX #29, as {@link java.text.BreakIterator#getCharacterInstance} finds them: a letter
+   * with its combining marks, an emoji with its modifiers and joiners, a flag), plus {@code
+   * b.length}. A malformed byte is a character of its own.
+   */
+  public static int[] clusters(byte[] b) {
+    StringBuilder sb = new StringBuilder(b.length);
+    int[] byteAt = new int[2 * b.length + 1]; // byte offset of each UTF-16 index
+    java.util.BitSet cut = new java.util.BitSet(b.length + 1); // forced: around malformed bytes
+    for (int i = 0; i < b.length; ) {
+      int len = length(b, i);
+      boolean bad = len == 1 && (b[i] & 0x80) != 0;
+      String c = bad ? "\uFFFD" : new String(b, i, len, java.nio.charset.StandardCharsets.UTF_8);
+      for (int k = 0; k < c.length(); k++) byteAt[sb.length() + k] = i;
+      sb.append(c);
+      if (bad) {
+        cut.set(i);
+        cut.set(i + 1);
+      }
+      i += len;
+    }
+    byteAt[sb.length()] = b.length;
+    java.text.BreakIterator it =
+        java.text.BreakIterator.getCharacterInstance(java.util.Locale.ROOT);
+    it.setText(sb.toString());
+    for (int p = it.first(); p != java.text.BreakIterator.DONE; p = it.next()) cut.set(byteAt[p]);
+    cut.set(0);
+    cut.set(b.length);
+    return cut.stream().toArray();
   }
 
   /** ASCII whitespace: space, \t, \n, \u000b (VT), \f, \r. */

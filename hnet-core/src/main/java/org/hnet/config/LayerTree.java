@@ -22,9 +22,11 @@ final class LayerTree {
     int d0 = config.stage(0).dModel();
     line(
         0,
-        "HNetForCausalLM: %d stage%s, vocab %d, %s, %s parameters",
+        "HNetForCausalLM: %d-stage H-Net (%d chunking stage%s, %d levels), vocab %d, %s, %s parameters",
+        config.numStages() - 1,
+        config.numStages() - 1,
+        config.numStages() == 2 ? "" : "s",
         config.numStages(),
-        config.numStages() == 1 ? "" : "s",
         config.vocabSize(),
         config.tieEmbeddings() ? "tied embeddings" : "untied embeddings",
         count(config.parameterCount()));
@@ -49,7 +51,7 @@ final class LayerTree {
             : "MLP hidden " + st.mlpHidden() + " (d_intermediate " + st.dIntermediate() + ")";
     line(
         depth,
-        "stage %d [%s]%s: d_model %d, %s, %s parameters",
+        "level %d [%s]%s: d_model %d, %s, %s parameters",
         s,
         module,
         st.innermost() ? " innermost" : "",
@@ -69,7 +71,7 @@ final class LayerTree {
       return;
     }
     stack(depth + 1, "encoder", st, st.encoder());
-    line(depth + 1, "routing_module: q_proj, k_proj (%d, %d)", d, d);
+    line(depth + 1, "routing_module (chunking stage %d): q_proj, k_proj (%d, %d)", s + 1, d, d);
     line(depth + 1, "residual_proj (%d, %d) + bias", d, d);
     line(depth + 1, "main_network:");
     stage(s + 1, depth + 2, module + ".main_network");

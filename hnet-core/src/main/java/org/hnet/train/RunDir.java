@@ -117,14 +117,15 @@ public final class RunDir {
 
   /**
    * Undoes {@link #create} of a directory that did not exist: removes hnet's files and the
-   * directory if then empty.
+   * directory if then empty. {@code alsoOurs} names further files that the caller made in it.
    */
-  void removeNew() {
+  public void removeNew(String... alsoOurs) {
     try {
       for (String f :
           new String[] {"data-index.bin", "options.json", "data.txt", "metrics.jsonl", MARKER}) {
         Files.deleteIfExists(root.resolve(f));
       }
+      for (String f : alsoOurs) Files.deleteIfExists(root.resolve(f));
       try (Stream<Path> left = Files.list(root)) {
         if (left.findAny().isEmpty()) Files.delete(root);
       }
@@ -167,6 +168,12 @@ public final class RunDir {
   public Path latestCheckpoint() {
     Map<Long, Path> c = committed();
     return c.isEmpty() ? null : c.get(((TreeMap<Long, Path>) c).lastKey());
+  }
+
+  /** The step of the newest committed checkpoint, or -1 when there is none. */
+  public long latestStep() {
+    Map<Long, Path> c = committed();
+    return c.isEmpty() ? -1 : ((TreeMap<Long, Path>) c).lastKey();
   }
 
   /**

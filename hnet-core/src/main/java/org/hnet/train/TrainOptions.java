@@ -35,6 +35,8 @@ import org.hnet.train.data.Sampling;
  * @param alphaFrom weight of the ratio losses at step 0 when it is ramped (null: no ramp); moves
  *     linearly to {@code alpha} over {@code ramp} steps
  * @param ramp steps over which ratioFrom and alphaFrom move to their targets (0: none)
+ * @param extension how the run was extended past its first total of steps (null: never)
+ * @param initFrom the model directory the weights came from (fine-tuning), or null (fresh)
  */
 public record TrainOptions(
     long steps,
@@ -61,7 +63,16 @@ public record TrainOptions(
     String sampling,
     double[] ratioFrom,
     Double alphaFrom,
-    long ramp) {
+    long ramp,
+    Extension extension,
+    String initFrom) {
+
+  /**
+   * A run extended past its first total: from step {@code at} the schedule is the one of the new
+   * total, reached linearly over the warmup steps from {@code fromLr}, the learning rate of the
+   * last step before (so that a WSD run that had decayed re-warms instead of jumping to its peak).
+   */
+  public record Extension(long at, double fromLr) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -107,6 +118,7 @@ public record TrainOptions(
     private double evalFraction = DEFAULT_EVAL_FRACTION;
     private String jsonField = "text", sampling = DEFAULT_SAMPLING;
     private Double alphaFrom;
+    private String initFrom;
 
     private Builder(int stages) {
       this.stages = stages;
@@ -222,6 +234,11 @@ public record TrainOptions(
       return this;
     }
 
+    public Builder initFrom(String v) {
+      initFrom = v;
+      return this;
+    }
+
     public TrainOptions build() {
       int routers = stages - 1;
       double[] n = ratioTargets;
@@ -260,7 +277,9 @@ public record TrainOptions(
           sampling,
           ratioFrom,
           alphaFrom,
-          ramp);
+          ramp,
+          null,
+          initFrom);
     }
   }
 
@@ -290,6 +309,61 @@ public record TrainOptions(
         require(n > 1, "every --ratio-from N must be greater than 1, got " + n);
     }
     require(alphaFrom == null || alphaFrom >= 0, "--alpha-from must not be negative");
+    if (extension != null) {
+      require(
+          extension.at() >= 0 && extension.at() <= steps,
+          "extension.at must be a step of the run, got " + extension.at());
+      require(
+          extension.fromLr() >= 0 && Double.isFinite(extension.fromLr()),
+          "extension.fromLr must be a learning rate, got " + extension.fromLr());
+    }
+  }
+
+  /**
+   * These options with {@code newSteps} in all, extended at step {@code at} from a last learning
+   * rate of {@code lastLr} (see {@link Extension}).
+   */
+  public TrainOptions extendedTo(long newSteps, long at, double lastLr) {
+    return new TrainOptions(
+        newSteps,
+        batch,
+        seqLen,
+        accum,
+        lr,
+        schedule,
+        warmup,
+        lrMultipliers,
+        ratioTargets,
+        alpha,
+        weightDecay,
+        beta1,
+        beta2,
+        eps,
+        clip,
+        seed,
+        checkpointEvery,
+        evalEvery,
+        evalBatches,
+        evalFraction,
+        jsonField,
+        sampling,
+        ratioFrom,
+        alphaFrom,
+        ramp,
+        new Extension(at, lastLr),
+        initFrom);
+  }
+
+  /**
+   * The learning rate by step: the schedule over {@link #steps}, re-warmed from where it was when
+   * the run was extended (see {@link Extension}).
+   */
+  public org.hnet.train.optim.LrSchedule learningRate() {
+    var plan = org.hnet.train.optim.LrSchedule.parse(schedule, lr, warmup, steps);
+    return extension == null
+        ? plan
+        : org.hnet.train.optim.LrSchedule.rewarmed(
+            plan, extension.at(), extension.fromLr(), warmup);
   }
 
   /** The target compression of each routing stage at {@code step} (see {@link #ratioFrom}). */

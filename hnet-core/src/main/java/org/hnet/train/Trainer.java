@@ -112,9 +112,19 @@ public final class Trainer implements AutoCloseable {
    * directory is made; if the corpus then cannot be opened, the directory made here is removed.
    */
   public static Trainer start(Path runDir, HNetConfig cfg, Path data, TrainOptions opts) {
-    checkStages(cfg, opts);
-    LrSchedule.parse(
-        opts.schedule(), opts.lr(), opts.warmup(), opts.steps()); // fail before writing anything
+    HNetForCausalLM init = null;
+    if (opts.initFrom() != null) {
+      // fine-tuning: the weights (and so the config) of a model directory, a fresh optimizer
+      init = HNetForCausalLM.load(org.hnet.HNetModel.modelDirectory(Path.of(opts.initFrom())));
+      if (cfg != null && !cfg.toJson().equals(init.config.toJson())) {
+        throw new HNetException(
+            opts.initFrom()
+                + ": its config differs from the one given; fine-tuning keeps the model's config"
+                + " (leave out --config)");
+      }
+      cfg = init.config;
+    }
+    checkOptions(cfg, opts); // fail before writing anything
     if (!Files.exists(data)) throw new HNetException(data + ": no such file or directory (--data)");
     checkNotInside(runDir, data);
     boolean existed = Files.exists(runDir);
@@ -128,9 +138,12 @@ public final class Trainer implements AutoCloseable {
     }
     try {
       RunDir.writeString(run.options(), opts.toJson());
-      RunDir.writeString(runDir.resolve("data.txt"), data.toAbsolutePath().toString() + "\n");
-      java.util.Map<String, float[]> w = Init.weights(cfg, opts.seed());
-      HNetForCausalLM lm = new HNetForCausalLM(cfg, new Params(w::get));
+      writeDataPath(runDir, data);
+      HNetForCausalLM lm = init;
+      if (lm == null) {
+        java.util.Map<String, float[]> w = Init.weights(cfg, opts.seed());
+        lm = new HNetForCausalLM(cfg, new Params(w::get));
+      }
       BatchStream stream =
           corpus.train(opts.batch(), opts.seqLen(), opts.seed(), opts.samplingMode());
       return new Trainer(run, cfg, lm, opts, corpus, stream, null, 0, 0, 0);
@@ -141,10 +154,48 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
+   * data.txt: the corpus path relative to the run directory (so that a run moved together with its
+   * data, or holding it, as the demo's does, still finds it), then the absolute path (so that a run
+   * moved alone still finds it).
+   */
+  private static void writeDataPath(Path runDir, Path data) {
+    Path abs = data.toAbsolutePath().normalize();
+    String rel;
+    try {
+      rel = runDir.toAbsolutePath().normalize().relativize(abs).toString();
+    } catch (IllegalArgumentException e) {
+      rel = abs.toString(); // another root: only the absolute path can name it
+    }
+    RunDir.writeString(runDir.resolve("data.txt"), rel + "\n" + abs + "\n");
+  }
+
+  /** The corpus that data.txt names: relative to the run first, else the absolute path. */
+  private static Path readDataPath(Path runDir) {
+    Path f = runDir.resolve("data.txt");
+    java.util.List<String> lines;
+    try {
+      lines = Files.readAllLines(f).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    } catch (java.io.IOException e) {
+      throw new HNetException(f + ": cannot read the run's data path (give --data)");
+    }
+    if (lines.isEmpty()) throw new HNetException(f + ": empty (give --data)");
+    for (String l : lines) {
+      Path p = runDir.resolve(l);
+      if (Files.exists(p)) return p;
+    }
+    throw new HNetException(
+        "the run's training data "
+            + String.join(" or ", lines)
+            + " (recorded in "
+            + f
+            + ") is gone: give its new place with --data");
+  }
+
+  /**
    * The run directory must not be the data or inside it (its checkpoints would become training
    * documents).
    */
-  private static void checkNotInside(Path runDir, Path data) {
+  public static void checkNotInside(Path runDir, Path data) {
     Path r = runDir.toAbsolutePath().normalize(), d = data.toAbsolutePath().normalize();
     if (r.startsWith(d)) {
       throw new HNetException(
@@ -163,6 +214,17 @@ public final class Trainer implements AutoCloseable {
    * changes.
    */
   public static Trainer resume(Path runDir, Path dataOverride) {
+    return resume(runDir, dataOverride, null);
+  }
+
+  /**
+   * As {@link #resume(Path, Path)}, with {@code newSteps} (when not null) as the run's new total:
+   * more steps than the run had extends it, and the learning rate follows the schedule of the new
+   * total, re-warmed over the warmup steps from the rate of the last step taken ({@link
+   * TrainOptions.Extension}); fewer ends it early (not before the step it has reached), moving to
+   * the shorter schedule the same way.
+   */
+  public static Trainer resume(Path runDir, Path dataOverride, Long newSteps) {
     RunDir run = new RunDir(runDir);
     RunDir.Loaded ck = run.load();
     TrainOptions opts;
@@ -173,32 +235,44 @@ public final class Trainer implements AutoCloseable {
     }
     DataState dataState = DataState.fromJson(ck.state().dataState());
     checkState(ck, opts, dataState);
-    Path data = dataOverride;
-    if (data == null) {
-      try {
-        data = Path.of(Files.readString(runDir.resolve("data.txt")).strip());
-      } catch (java.io.IOException e) {
-        throw new HNetException(runDir.resolve("data.txt") + ": cannot read (give --data)");
+    long at = ck.state().step();
+    TrainOptions newOpts = opts;
+    if (newSteps != null && newSteps != opts.steps()) {
+      if (newSteps < at) {
+        throw new HNetException(
+            "--steps "
+                + newSteps
+                + ": the run in "
+                + runDir
+                + " has trained "
+                + at
+                + " steps already");
       }
+      double lastLr = at == 0 ? 0 : opts.learningRate().lr(at - 1);
+      newOpts = opts.extendedTo(newSteps, at, lastLr);
+      newOpts.learningRate();
     }
+    Path data = dataOverride != null ? dataOverride : readDataPath(runDir);
     Corpus corpus = Corpus.open(data, opts.evalFraction(), opts.jsonField(), run.dataIndex());
     Trainer t;
     try {
       BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), dataState);
+      if (newOpts != opts) RunDir.writeString(run.options(), newOpts.toJson());
+      if (dataOverride != null) writeDataPath(runDir, dataOverride);
       t =
           new Trainer(
               run,
               ck.config(),
               ck.model(),
-              opts,
+              newOpts,
               corpus,
               stream,
               ck.optimizerState(),
               ck.optimizerSteps(),
-              ck.state().step(),
+              at,
               ck.state().trainedBytes());
       run.settle(ck);
-      run.truncateMetricsAfter(ck.state().step());
+      run.truncateMetricsAfter(at);
     } catch (RuntimeException e) {
       corpus.close();
       throw e;
@@ -274,9 +348,24 @@ public final class Trainer implements AutoCloseable {
             opts.weightDecay(),
             opts.lrMultipliers());
     if (optState != null) optimizer.loadState(optState, optSteps);
-    this.schedule = LrSchedule.parse(opts.schedule(), opts.lr(), opts.warmup(), opts.steps());
+    this.schedule = opts.learningRate();
     this.step = step;
     this.trainedBytes = trainedBytes;
+  }
+
+  /** The options fit the model and their schedule parses; throws naming the flag otherwise. */
+  public static void checkOptions(HNetConfig cfg, TrainOptions opts) {
+    checkStages(cfg, opts);
+    if (opts.lrMultipliers().length != cfg.numStages()) {
+      throw new HNetException(
+          "the model has "
+              + cfg.numStages()
+              + " levels (bytes, then one per chunking stage): give "
+              + cfg.numStages()
+              + " learning-rate multipliers with --lr-mult, got "
+              + opts.lrMultipliers().length);
+    }
+    opts.learningRate();
   }
 
   private static void checkStages(HNetConfig cfg, TrainOptions opts) {
@@ -285,7 +374,7 @@ public final class Trainer implements AutoCloseable {
       throw new HNetException(
           "the model has "
               + routers
-              + " routing stage(s): give "
+              + " chunking stage(s): give "
               + routers
               + " ratio target(s) with --ratio (e.g. "
               + (routers == 2 ? "3,3" : "6")

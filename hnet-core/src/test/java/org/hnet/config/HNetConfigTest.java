@@ -184,7 +184,9 @@ class HNetConfigTest {
     HNetConfig c = HNetConfig.parse(TestFiles.resource("configs/official/hnet_2stage_L.json"));
     String tree = c.layerTree();
     assertTrue(tree.contains("874,315,264 parameters"), tree);
-    assertTrue(tree.contains("stage 2 [backbone.main_network.main_network] innermost"), tree);
+    assertTrue(tree.contains("level 2 [backbone.main_network.main_network] innermost"), tree);
+    assertTrue(tree.contains("2-stage H-Net (2 chunking stages, 3 levels)"), tree);
+    assertTrue(tree.contains("routing_module (chunking stage 2)"), tree);
     assertTrue(tree.contains("encoder (T1m4): 5 blocks"), tree);
     assertTrue(tree.contains("main_network (T26): 26 blocks"), tree);
     assertTrue(tree.contains("attention 16 heads x 64, rotary 32, window 1023 + SwiGLU"), tree);

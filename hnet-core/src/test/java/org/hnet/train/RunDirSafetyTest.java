@@ -172,7 +172,9 @@ class RunDirSafetyTest {
         "random",
         null,
         null,
-        0);
+        0,
+        null,
+        null);
   }
 
   /**
@@ -209,7 +211,9 @@ class RunDirSafetyTest {
             "random",
             null,
             null,
-            0);
+            0,
+            null,
+            null);
     HNetException e;
     try (Trainer t = Trainer.start(run, CFG, data, huge)) {
       e = assertThrows(HNetException.class, () -> t.run(QUIET, () -> false));

@@ -35,7 +35,9 @@ class TrainOptionsTest {
         "random",
         from,
         alphaFrom,
-        ramp);
+        ramp,
+        null,
+        null);
   }
 
   @Test
@@ -64,5 +66,38 @@ class TrainOptionsTest {
     assertThrows(HNetException.class, () -> with(new double[] {1, 2}, null, 10));
     assertThrows(HNetException.class, () -> with(null, -1.0, 10));
     assertThrows(HNetException.class, () -> with(null, null, -1));
+  }
+
+  @Test
+  void anExtendedRunReWarmsToTheScheduleOfItsNewTotal() {
+    TrainOptions o =
+        TrainOptions.builder(
+                org.hnet.config.HNetConfig.parse(
+                    """
+                    {"arch_layout": ["m1", ["T1"], "m1"], "d_model": [32, 64],
+                     "d_intermediate": [0, 128],
+                     "ssm_cfg": {"d_state": 8, "expand": 2, "chunk_size": 16, "d_conv": 4},
+                     "attn_cfg": {"num_heads": [2, 2], "rotary_emb_dim": [8, 16],
+                                  "window_size": [-1, -1]}}
+                    """,
+                    "tiny.json"))
+            .steps(100)
+            .lr(1e-3)
+            .warmup(10)
+            .schedule("wsd:0.2")
+            .build();
+    double last = o.learningRate().lr(99);
+    assertEquals(1e-3 / 20, last, 1e-15, "WSD decays to 0 at step 100");
+    TrainOptions x = o.extendedTo(200, 100, last);
+    var lr = x.learningRate();
+    assertEquals(last + (1e-3 - last) / 10, lr.lr(100), 1e-15, "one tenth of the way up");
+    assertEquals(1e-3, lr.lr(109), 1e-15, "the peak after the warmup steps");
+    assertEquals(1e-3, lr.lr(159), 1e-15, "stable until the new decay");
+    assertEquals(1e-3 / 40, lr.lr(199), 1e-15, "and decays to 0 at the new total");
+    assertEquals(o.learningRate().lr(50), lr.lr(50), 0, "the past is the old schedule's");
+    TrainOptions back = TrainOptions.fromJson(x.toJson(), "options.json");
+    assertEquals(x.extension(), back.extension());
+    assertEquals(lr.lr(105), back.learningRate().lr(105), 0);
+    assertThrows(HNetException.class, () -> o.extendedTo(200, 300, last), "at past the end");
   }
 }

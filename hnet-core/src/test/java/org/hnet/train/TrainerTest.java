@@ -61,7 +61,9 @@ class TrainerTest {
         "random",
         null,
         null,
-        0);
+        0,
+        null,
+        null);
   }
 
   static Map<String, TensorData> weights(Path run) {

@@ -159,6 +159,63 @@ public final class Corpus implements AutoCloseable {
     }
   }
 
+  /** Bytes of each file's start that {@link #requireText} looks at. */
+  static final int TEXT_SAMPLE = 8192;
+
+  /**
+   * Refuses data that is clearly not a text corpus: a file whose first {@value #TEXT_SAMPLE} bytes
+   * hold a NUL byte or are more than 30% malformed UTF-8 (a model, an archive, an image; a run or
+   * model directory given as data). JSONL is text by construction and not looked at. The model is
+   * byte-level and can learn any bytes: callers let a user skip this check.
+   *
+   * @throws HNetException naming the first such file
+   */
+  public static void requireText(Path path) {
+    String name = path.getFileName() == null ? "" : path.getFileName().toString();
+    name = name.toLowerCase(Locale.ROOT);
+    if (!Files.isDirectory(path) && (name.endsWith(".jsonl") || name.endsWith(".jsonl.gz"))) return;
+    DocSource source = source(path, null);
+    if (!(source instanceof FileSource fs)) return;
+    for (String label : fs.labels()) {
+      Path f = Path.of(label);
+      byte[] head;
+      try (java.io.InputStream in = FileSource.openStream(f)) {
+        head = in.readNBytes(TEXT_SAMPLE);
+      } catch (IOException e) {
+        throw new HNetException(f + ": cannot read: " + e.getMessage(), e);
+      }
+      String why = notText(head);
+      if (why != null) {
+        throw new HNetException(
+            f
+                + ": not text ("
+                + why
+                + ")"
+                + (Files.isDirectory(path) ? " in the data directory " + path : "")
+                + "; hnet reads text corpora (is it a model or run directory?); --any-bytes reads it"
+                + " anyway");
+      }
+    }
+  }
+
+  /** Why these bytes are not text, or null if they may be. */
+  static String notText(byte[] b) {
+    int malformed = 0;
+    for (int i = 0; i < b.length; ) {
+      if (b[i] == 0) return "a NUL byte at " + i;
+      int len = org.hnet.analysis.Utf8.length(b, i);
+      if (len == 1 && (b[i] & 0x80) != 0 && i + 4 <= b.length) malformed++; // not a cut at the end
+      i += len;
+    }
+    return malformed * 10 > b.length * 3
+        ? String.format(
+            Locale.ROOT,
+            "%.0f%% of its first %d bytes are not UTF-8",
+            100.0 * malformed / b.length,
+            b.length)
+        : null;
+  }
+
   private static DocSource source(Path path, String jsonField) {
     if (!Files.exists(path)) throw new HNetException(path + ": no such file or directory");
     if (!Files.isDirectory(path) && !Files.isRegularFile(path)) {

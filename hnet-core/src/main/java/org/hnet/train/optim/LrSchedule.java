@@ -36,6 +36,35 @@ public interface LrSchedule {
   }
 
   /**
+   * {@code plan} from step {@code at} on, reached linearly over {@code warmup} steps from {@code
+   * fromLr}: {@code lr(s) = fromLr + (plan(s) − fromLr) × (s − at + 1) / warmup} for {@code at ≤ s
+   * < at + warmup}, {@code plan(s)} after. What a run extended past its first total trains with:
+   * the plan is the schedule of the new total, and a run whose learning rate had decayed (WSD,
+   * cosine) warms up again instead of jumping to the plan.
+   */
+  static LrSchedule rewarmed(LrSchedule plan, long at, double fromLr, long warmup) {
+    return new LrSchedule() {
+      @Override
+      public double lr(long step) {
+        if (warmup <= 0 || step < at || step >= at + warmup) return plan.lr(step);
+        double f = (double) (step - at + 1) / warmup;
+        return fromLr + (plan.lr(step) - fromLr) * f;
+      }
+
+      @Override
+      public String describe() {
+        return plan.describe()
+            + String.format(
+                java.util.Locale.ROOT,
+                ", extended at step %d: re-warmed from %.3g over %d steps",
+                at,
+                fromLr,
+                warmup);
+      }
+    };
+  }
+
+  /**
    * {@code "constant"}, {@code "cosine"} or {@code "cosine:<minRatio>"} (default {@value
    * Schedules#DEFAULT_MIN_RATIO}), {@code "wsd"} or {@code "wsd:<decayFraction>"} (default {@value
    * Schedules#DEFAULT_DECAY_FRACTION}).

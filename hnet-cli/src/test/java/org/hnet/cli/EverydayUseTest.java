@@ -197,6 +197,59 @@ class EverydayUseTest {
     assertTrue(a >= 0 && b > a, out);
   }
 
+  /**
+   * On a real terminal (a pseudo-terminal from util-linux `script`, where it is installed): colours
+   * with black text on every background, whole characters; NO_COLOR gives the plain marks.
+   */
+  @Test
+  void onATerminalColoursAreReadableAndNoColorIsRespected(@TempDir Path tmp) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/script")), "util-linux script is not installed");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String cmd =
+        String.join(
+            " ",
+            java,
+            "--add-modules=jdk.incubator.vector",
+            "-cp",
+            "'" + System.getProperty("java.class.path") + "'",
+            "org.hnet.cli.Main",
+            "chunks",
+            "--model",
+            "'" + abs(MODEL) + "'",
+            "--text",
+            "'café 漢字 😀'");
+    for (boolean noColor : new boolean[] {false, true}) {
+      ProcessBuilder pb =
+          new ProcessBuilder("/usr/bin/script", "-qec", cmd, "/dev/null").directory(tmp.toFile());
+      pb.environment().remove("NO_COLOR");
+      pb.environment().put("TERM", "xterm-256color");
+      if (noColor) pb.environment().put("NO_COLOR", "1");
+      pb.redirectErrorStream(true).redirectOutput(tmp.resolve("tty.txt").toFile());
+      Process p = pb.start();
+      p.getOutputStream().close();
+      assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+      assertEquals(0, p.exitValue(), Files.readString(tmp.resolve("tty.txt")));
+      String out = TextViewsTest.strict(Files.readAllBytes(tmp.resolve("tty.txt")));
+      String first =
+          out.lines()
+              .filter(l -> plain(l).contains("café 漢字 😀"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("the text is not whole: " + out));
+      if (noColor) {
+        assertFalse(first.contains("\u001b["), first);
+      } else {
+        assertTrue(
+            first.contains("\u001b[0;30;48;5;"), "black text on a light background: " + first);
+      }
+    }
+  }
+
+  /** The characters of a terminal line: colours and chunk marks removed. */
+  static String plain(String line) {
+    return line.replaceAll("\u001b\\[[0-9;]*m", "").replaceAll("[|‖¦]", "");
+  }
+
   // ---- 3: mistakes are user errors ------------------------------------------------------------
 
   @Test

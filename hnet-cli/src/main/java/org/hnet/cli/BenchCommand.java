@@ -93,15 +93,15 @@ final class BenchCommand implements Callable<Integer> {
   /**
    * Extra untimed passes for decoding: its many small methods reach C2 late. Small-1stage, batch 1,
    * `--verbose`: passes of 0.99, 0.81, 0.87, 0.64, 0.66 s after one warm-up, C2 still compiling
-   * {@code Parallel.forRange} and {@code Attention.step} 9 s into the run (-XX:+PrintCompilation);
-   * the compiler thread then also takes a core from the two that decode.
+   * {@code Parallel.forRange} and {@code AttentionStep.step} 9 s into the run
+   * (-XX:+PrintCompilation); the compiler thread then also takes a core from the two that decode.
    */
   static final int DECODE_EXTRA_WARMUPS = 3;
 
   /**
    * Then decoding warms up further, at most this many passes, until a pass in which the JIT
    * compiled for at most {@link #QUIET_JIT_SHARE} of its time. With 3 extra passes C2 was still
-   * compiling Mamba2.step, Conv1d.step, Ssd.step and Attention.step 9–11 s into a run, and a
+   * compiling Mamba2.step, Conv1d.step, Ssd.step and AttentionStep.step 9–11 s into a run, and a
    * quarter of the decode products found the worker thread off its core (23% of them ran both
    * halves on the caller; 11% after 10 more passes).
    */

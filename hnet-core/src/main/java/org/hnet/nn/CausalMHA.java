@@ -3,6 +3,7 @@ package org.hnet.nn;
 import org.hnet.config.AttnConfig;
 import org.hnet.kernels.Attention;
 import org.hnet.kernels.AttentionBackward;
+import org.hnet.kernels.AttentionStep;
 
 /**
  * Causal multi-head self-attention (the reference's CausalMHA): Wqkv (3d, d) laid out (3, H, P), no
@@ -44,8 +45,9 @@ public final class CausalMHA implements Mixer {
 
   /**
    * Decode state: per row and head a ring buffer of {@code cap} positions of rotated keys, then the
-   * same of values (row r: [2 × H × cap × P], see {@link Attention#step}): window + 1 positions for
-   * a windowed layer, maxLen for a global one; pos[r] is the number of positions row r has seen.
+   * same of values (row r: [2 × H × cap × P], see {@link org.hnet.kernels.AttentionStep#step}):
+   * window + 1 positions for a windowed layer, maxLen for a global one; pos[r] is the number of
+   * positions row r has seen.
    */
   public record Cache(float[] kv, int cap, int[] pos) {}
 
@@ -73,7 +75,7 @@ public final class CausalMHA implements Mixer {
         throw new IllegalStateException(
             "prompt of " + seqs.length(i) + " positions exceeds the cache of " + c.cap());
       }
-      Attention.fillCache(
+      AttentionStep.fillCache(
           c.kv(),
           i,
           c.cap(),
@@ -109,7 +111,8 @@ public final class CausalMHA implements Mixer {
     }
     float[] qkv = wqkv.step(x, R, active, w);
     float[] o = w.zeros(ws + S_O, R * d); // inactive rows are not written: zero, as a fresh array
-    Attention.step(o, qkv, c.kv(), c.cap(), c.pos(), R, nHeads, headDim, rotaryDim, window, active);
+    AttentionStep.step(
+        o, qkv, c.kv(), c.cap(), c.pos(), R, nHeads, headDim, rotaryDim, window, active);
     for (int r = 0; r < R; r++) if (active[r]) c.pos()[r]++;
     return outProj.step(o, R, active, w);
   }

@@ -332,7 +332,7 @@ class AttentionTest {
           int[] pos = new int[rows];
           for (int r = 0; r < rows; r++) {
             pos[r] = (k + 7 * r) % (lens[r] + 1); // rows at different positions
-            Attention.fillCache(cache, r, cap, seq[r], 0, stride, 0, pos[r], H, P, R);
+            AttentionStep.fillCache(cache, r, cap, seq[r], 0, stride, 0, pos[r], H, P, R);
           }
           float[] row3Cache = Arrays.copyOfRange(cache, 3 * cap * 2 * HP, 4 * cap * 2 * HP);
           while (true) {
@@ -347,7 +347,7 @@ class AttentionTest {
             if (!any) break;
             float[] out = new float[rows * HP];
             Arrays.fill(out, -7f);
-            Attention.step(out, qkv, cache, cap, pos, rows, H, P, R, w, active);
+            AttentionStep.step(out, qkv, cache, cap, pos, rows, H, P, R, w, active);
             for (int r = 0; r < rows; r++) {
               if (!active[r]) {
                 for (int c = 0; c < HP; c++)
@@ -385,7 +385,7 @@ class AttentionTest {
         }
       }
     }
-    System.out.printf("Attention.step vs naive: max |diff| = %.3g%n", worst);
+    System.out.printf("AttentionStep.step vs naive: max |diff| = %.3g%n", worst);
   }
 
   @Test
@@ -405,13 +405,13 @@ class AttentionTest {
         for (int variant = 0; variant < 2; variant++) {
           Parallel.setThreads(variant == 0 ? 1 : 4);
           float[] cache = new float[2 * cap * 2 * HP];
-          Attention.fillCache(cache, 1, cap, seq, 0, stride, 0, 10, H, P, R);
+          AttentionStep.fillCache(cache, 1, cap, seq, 0, stride, 0, 10, H, P, R);
           float[] all = new float[len * HP];
           for (int p = 10; p < len; p++) {
             float[] qkv = new float[2 * stride];
             System.arraycopy(seq, p * stride, qkv, stride, stride);
             float[] out = new float[2 * HP];
-            Attention.step(
+            AttentionStep.step(
                 out, qkv, cache, cap, new int[] {0, p}, 2, H, P, R, w, new boolean[] {false, true});
             System.arraycopy(out, HP, all, p * HP, HP);
           }
@@ -445,7 +445,7 @@ class AttentionTest {
         out = new float[3 * HP];
     long before = Attention.kvBytesRead();
     // rows at positions 4 (window 3: attends to 4 positions), 1 (2 positions) and 5 (inactive)
-    Attention.step(
+    AttentionStep.step(
         out,
         qkv,
         cache,
@@ -459,7 +459,7 @@ class AttentionTest {
         new boolean[] {true, true, false});
     assertEquals(8L * HP * (4 + 2), Attention.kvBytesRead() - before);
     before = Attention.kvBytesRead();
-    Attention.step(
+    AttentionStep.step(
         out,
         qkv,
         cache,
@@ -486,7 +486,7 @@ class AttentionTest {
         qkv[(2 + t) * stride + c] = 100 * t + c; // q | k heads 0, 1 | v heads 0, 1
     }
     float[] cache = new float[2 * rowSize];
-    Attention.fillCache(cache, 1, cap, qkv, 0, stride, 2, len, H, P, R);
+    AttentionStep.fillCache(cache, 1, cap, qkv, 0, stride, 2, len, H, P, R);
     // row 1 = keys of head 0, of head 1, values of head 0, of head 1, each a ring of cap slots of
     // P: positions 4, 5, 6 in slots 1, 2, 0; row 0 untouched.
     for (int c = 0; c < rowSize; c++) assertEquals(0f, cache[c]);
@@ -520,11 +520,12 @@ class AttentionTest {
     assertThrows(
         IllegalArgumentException.class,
         () ->
-            Attention.step(out, qkv, cache, 2, new int[] {0}, 1, 1, 2, 0, 2, new boolean[] {true}));
+            AttentionStep.step(
+                out, qkv, cache, 2, new int[] {0}, 1, 1, 2, 0, 2, new boolean[] {true}));
     assertThrows(
         IllegalArgumentException.class,
         () ->
-            Attention.step(
+            AttentionStep.step(
                 out, qkv, cache, 2, new int[] {2}, 1, 1, 2, 0, -1, new boolean[] {true}));
   }
 }

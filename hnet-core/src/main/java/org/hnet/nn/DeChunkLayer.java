@@ -1,16 +1,18 @@
 package org.hnet.nn;
 
+import org.hnet.kernels.Dechunk;
+
 /**
  * Dechunking (paper eq. 5–6): an EMA over the chunk sequence, z̄_j = P_j z_j + (1 − P_j) z̄_{j−1}
  * with P_j the boundary probability of chunk j clamped to [1e-4, 1 − 1e-4], restarted (z̄ = 0) at
  * every sequence; every position then takes the value of the chunk it lies in.
  *
- * <p>Float32 throughout: the reference evaluates this EMA with its Mamba-2 kernel in bfloat16 by
- * default; the golden data (and we) use float32, the direct recurrence.
+ * <p>The loops are the kernel {@link Dechunk}'s; this layer gives them packed sequences and
+ * workspace buffers.
  */
 public final class DeChunkLayer {
-  static final float P_MIN = 1e-4f;
-  static final float P_MAX = 1f - 1e-4f;
+  static final float P_MIN = Dechunk.P_MIN;
+  static final float P_MAX = Dechunk.P_MAX;
 
   private DeChunkLayer() {}
 
@@ -27,20 +29,7 @@ public final class DeChunkLayer {
   /** {@link #forward} into out [≥ T × d] with the scratch ema [≥ d]; returns out. */
   static float[] forward(
       float[] out, float[] ema, float[] z, float[] prob, boolean[] mask, SeqLens seqs, int d) {
-    int j = -1; // global chunk index of the current position
-    for (int i = 0; i < seqs.count(); i++) {
-      java.util.Arrays.fill(ema, 0, d, 0f);
-      for (int t = seqs.start(i); t < seqs.start(i) + seqs.length(i); t++) {
-        if (mask[t]) {
-          j++;
-          float pj = Math.min(P_MAX, Math.max(P_MIN, prob[t]));
-          float keep = 1f - pj;
-          int zo = j * d;
-          for (int c = 0; c < d; c++) ema[c] = pj * z[zo + c] + keep * ema[c];
-        }
-        System.arraycopy(ema, 0, out, t * d, d);
-      }
-    }
+    Dechunk.forward(out, ema, z, prob, mask, seqs.cu(), seqs.count(), d);
     return out;
   }
 
@@ -57,19 +46,7 @@ public final class DeChunkLayer {
   /** {@link #step} into out [≥ R × d] (zero for inactive rows); returns out. */
   static float[] step(
       float[] out, float[] z, float[] prob, boolean[] mask, boolean[] active, float[] last, int d) {
-    int R = active.length;
-    for (int r = 0; r < R; r++) {
-      if (!active[r]) {
-        java.util.Arrays.fill(out, r * d, (r + 1) * d, 0f);
-        continue;
-      }
-      if (mask[r]) {
-        float pj = Math.min(P_MAX, Math.max(P_MIN, prob[r]));
-        float keep = 1f - pj;
-        for (int c = 0; c < d; c++) last[r * d + c] = pj * z[r * d + c] + keep * last[r * d + c];
-      }
-      System.arraycopy(last, r * d, out, r * d, d);
-    }
+    Dechunk.step(out, z, prob, mask, active, last, d);
     return out;
   }
 
@@ -112,67 +89,21 @@ public final class DeChunkLayer {
       float[] dprob,
       Workspace w,
       int slot) {
-    int T = seqs.total(), n = seqs.count();
-    int[] chunkCu = w.ints(slot, n + 1); // sequence i owns chunks [chunkCu[i], chunkCu[i+1])
-    chunkCu[0] = 0;
-    for (int i = 0; i < n; i++) {
-      int count = chunkCu[i];
-      for (int t = seqs.start(i); t < seqs.start(i) + seqs.length(i); t++) if (mask[t]) count++;
-      chunkCu[i + 1] = count;
-    }
-    int Tc = chunkCu[n];
-    int[] pos = w.ints(slot + 1, Tc); // the position of every boundary
-    float[] g = w.zeros(slot + 2, Tc * d); // G_j: Σ ∂L/∂y over the positions of chunk j
-    int j = -1;
-    for (int t = 0; t < T; t++) {
-      if (mask[t]) pos[++j] = t;
-      for (int c = 0; c < d; c++) g[j * d + c] += dy[t * d + c];
-    }
-    float[] ema =
-        emas(
-            w.floats(slot + 3, Tc * d),
-            z,
-            prob,
-            seqs,
-            d,
-            chunkCu,
-            pos); // z̄_j [Tc × d], recomputed
-    float[] carry = w.floats(slot + 4, d);
-    for (int i = 0; i < n; i++) {
-      java.util.Arrays.fill(carry, 0, d, 0f);
-      for (int jj = chunkCu[i + 1] - 1; jj >= chunkCu[i]; jj--) {
-        int t = pos[jj];
-        boolean first = jj == chunkCu[i];
-        float pj = Math.min(P_MAX, Math.max(P_MIN, prob[t]));
-        double dP = 0; // a sum over d channels, kept in double
-        for (int c = 0; c < d; c++) {
-          float gc = g[jj * d + c] + carry[c];
-          float prev = first ? 0f : ema[(jj - 1) * d + c];
-          dz[jj * d + c] = pj * gc;
-          dP += (double) gc * (z[jj * d + c] - prev);
-          carry[c] = (1f - pj) * gc;
-        }
-        if (prob[t] >= P_MIN && prob[t] <= P_MAX) dprob[t] += (float) dP;
-      }
-    }
-  }
-
-  /**
-   * The EMA values z̄_j [Tc × d] over the chunks into ema (the same recurrence as {@link
-   * #forward}).
-   */
-  private static float[] emas(
-      float[] ema, float[] z, float[] prob, SeqLens seqs, int d, int[] chunkCu, int[] pos) {
-    for (int i = 0; i < seqs.count(); i++) {
-      for (int jj = chunkCu[i]; jj < chunkCu[i + 1]; jj++) {
-        float pj = Math.min(P_MAX, Math.max(P_MIN, prob[pos[jj]]));
-        float keep = 1f - pj;
-        for (int c = 0; c < d; c++) {
-          float prev = jj == chunkCu[i] ? 0f : ema[(jj - 1) * d + c];
-          ema[jj * d + c] = pj * z[jj * d + c] + keep * prev;
-        }
-      }
-    }
-    return ema;
+    int T = seqs.total(), n = seqs.count(), Tc = Dechunk.chunks(mask, T);
+    Dechunk.backward(
+        dz,
+        dprob,
+        dy,
+        z,
+        prob,
+        mask,
+        seqs.cu(),
+        n,
+        d,
+        w.ints(slot, n + 1),
+        w.ints(slot + 1, Tc),
+        w.floats(slot + 2, Tc * d),
+        w.floats(slot + 3, Tc * d),
+        w.floats(slot + 4, d));
   }
 }

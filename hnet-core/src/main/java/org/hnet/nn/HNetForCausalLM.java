@@ -114,11 +114,7 @@ public final class HNetForCausalLM {
     Matmul.linearBackwardWeight(
         lmHead.gradBuffer(), 0, null, 0, dLogits, 0, s.hidden, 0, T, vocab, d0);
     float[] dX = backbone.backward(dH, dProb, tape);
-    float[] dE = embeddings.gradBuffer();
-    for (int t = 0; t < T; t++) {
-      int o = s.tokens[t] * d0;
-      for (int c = 0; c < d0; c++) dE[o + c] += dX[t * d0 + c];
-    }
+    org.hnet.kernels.Embedding.scatterAdd(embeddings.gradBuffer(), dX, s.tokens, T, d0);
   }
 
   // the training workspace (one per model) and the model's own slots (from ws): embeddings
@@ -227,14 +223,12 @@ public final class HNetForCausalLM {
   }
 
   private float[] embed(int[] tokens, int T, Workspace w) {
+    int bad = org.hnet.kernels.Embedding.firstOutOfRange(tokens, T, vocab);
+    if (bad >= 0)
+      throw new HNetException(
+          "token id " + tokens[bad] + " at position " + bad + " is outside 0.." + (vocab - 1));
     float[] x = w.floats(ws + S_EMBED, T * d0);
-    for (int t = 0; t < T; t++) {
-      int id = tokens[t];
-      if (id < 0 || id >= vocab)
-        throw new HNetException(
-            "token id " + id + " at position " + t + " is outside 0.." + (vocab - 1));
-      System.arraycopy(embeddings.data, id * d0, x, t * d0, d0);
-    }
+    org.hnet.kernels.Embedding.gather(x, embeddings.data, tokens, T, d0);
     return x;
   }
 

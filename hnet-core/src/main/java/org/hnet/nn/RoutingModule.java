@@ -1,6 +1,7 @@
 package org.hnet.nn;
 
 import java.util.List;
+import org.hnet.kernels.Routing;
 
 /**
  * The dynamic-chunking router (paper eq. 4): p_t = ½(1 − cos(W_q h_{t−1}, W_k h_t)), clamped to [0,
@@ -12,7 +13,10 @@ public final class RoutingModule {
   public final Linear kProj;
   public final int d;
 
-  /** What the backward needs: the normalised projections [T × d], their norms [T], the starts. */
+  /**
+   * What the backward needs: the normalised projections [T × d], their norms [T], the starts. The
+   * element loops are the kernels' ({@link Routing}).
+   */
   static final class Saved {
     float[] q, k, qNorm, kNorm;
     boolean[] start;
@@ -64,26 +68,14 @@ public final class RoutingModule {
     float[] q = qProj.forward(h, T, tape, w);
     float[] k = kProj.forward(h, T, tape, w);
     // F.normalize(v) = v / max(||v||, 1e-12), applied before the dot product as the reference does
-    float[] qn = normalizeRows(q, T, w.floats(ws + S_QNORM, T));
-    float[] kn = normalizeRows(k, T, w.floats(ws + S_KNORM, T));
+    float[] qn = w.floats(ws + S_QNORM, T), kn = w.floats(ws + S_KNORM, T);
+    Routing.normalizeRows(q, T, d, qn);
+    Routing.normalizeRows(k, T, d, kn);
     float[] p = w.exactFloats(ws + S_P, T);
     boolean[] mask = w.exactBools(ws + S_MASK, T);
     float[] sel = w.exactFloats(ws + S_SEL, T);
     boolean[] start = starts(seqs, w.exactBools(ws + S_START, T));
-    for (int t = 0; t < T; t++) {
-      float pt;
-      if (start[t]) {
-        pt = 1f;
-      } else {
-        float cos = 0f;
-        int qo = (t - 1) * d, ko = t * d;
-        for (int j = 0; j < d; j++) cos += q[qo + j] * k[ko + j];
-        pt = Math.min(1f, Math.max(0f, (1f - cos) / 2f));
-      }
-      p[t] = pt;
-      mask[t] = pt > 0.5f;
-      sel[t] = mask[t] ? pt : 1f - pt;
-    }
+    Routing.probs(p, mask, sel, q, k, start, T, d);
     if (tape != null) {
       Saved s = tape.push(Saved.class, Saved::new);
       s.q = q;
@@ -122,18 +114,10 @@ public final class RoutingModule {
     Saved s = tape.pop(Saved.class);
     int T = s.t;
     Workspace w = s.w;
-    float[] dq = w.zeros(ws + S_DQ, T * d), dk = w.zeros(ws + S_DK, T * d);
-    for (int t = 0; t < T; t++) {
-      if (s.start[t] || dp[t] == 0f) continue;
-      float dcos = -0.5f * dp[t];
-      int qo = (t - 1) * d, ko = t * d;
-      for (int j = 0; j < d; j++) {
-        dq[qo + j] += dcos * s.k[ko + j];
-        dk[ko + j] += dcos * s.q[qo + j];
-      }
-    }
-    normalizeBackward(dq, s.q, s.qNorm, T);
-    normalizeBackward(dk, s.k, s.kNorm, T);
+    float[] dq = w.floats(ws + S_DQ, T * d), dk = w.floats(ws + S_DK, T * d);
+    Routing.probsBackward(dq, dk, dp, s.q, s.k, s.start, T, d);
+    Routing.normalizeRowsBackward(dq, s.q, s.qNorm, T, d);
+    Routing.normalizeRowsBackward(dk, s.k, s.kNorm, T, d);
     float[] dhk = kProj.backward(dk, tape); // pushed after q_proj's, so popped first
     float[] dh = qProj.backward(dq, tape);
     for (int i = 0; i < T * d; i++) dh[i] += dhk[i];
@@ -178,8 +162,8 @@ public final class RoutingModule {
     if (HNet.any(active)) { // an idle stage of a decode step (no row active) reads no weight
       q = qProj.step(c.last(), R, active, w);
       k = kProj.step(h, R, active, w);
-      normalizeRows(q, R, w.floats(ws + S_QNORM, R));
-      normalizeRows(k, R, w.floats(ws + S_KNORM, R));
+      Routing.normalizeRows(q, R, d, w.floats(ws + S_QNORM, R));
+      Routing.normalizeRows(k, R, d, w.floats(ws + S_KNORM, R));
     }
     float[] p = w.exactFloats(ws + S_P, R), sel = w.exactFloats(ws + S_SEL, R);
     boolean[] mask = w.exactBools(ws + S_MASK, R);
@@ -189,14 +173,7 @@ public final class RoutingModule {
         mask[r] = false;
         continue;
       }
-      float pt;
-      if (!c.seen()[r]) {
-        pt = 1f;
-      } else {
-        float cos = 0f;
-        for (int j = 0; j < d; j++) cos += q[r * d + j] * k[r * d + j];
-        pt = Math.min(1f, Math.max(0f, (1f - cos) / 2f));
-      }
+      float pt = c.seen()[r] ? Routing.prob(q, r * d, k, r * d, d) : 1f;
       p[r] = pt;
       mask[r] = pt > 0.5f;
       sel[r] = mask[r] ? pt : 1f - pt;
@@ -252,35 +229,5 @@ public final class RoutingModule {
     java.util.Arrays.fill(start, 0, seqs.total(), false);
     for (int i = 0; i < seqs.count(); i++) if (seqs.length(i) > 0) start[seqs.start(i)] = true;
     return start;
-  }
-
-  /**
-   * Normalises the rows of v in place and writes their norms max(||v||, 1e-12) into norms [≥ T].
-   */
-  private float[] normalizeRows(float[] v, int T, float[] norms) {
-    for (int t = 0; t < T; t++) {
-      double ss = 0;
-      for (int j = 0; j < d; j++) ss += (double) v[t * d + j] * v[t * d + j];
-      float norm = (float) Math.max(Math.sqrt(ss), 1e-12);
-      norms[t] = norm;
-      for (int j = 0; j < d; j++) v[t * d + j] /= norm;
-    }
-    return norms;
-  }
-
-  /** In place: ∂L/∂v̂ → ∂L/∂v for v̂ = v/||v||: (g − v̂ (v̂·g)) / ||v||. */
-  private void normalizeBackward(float[] g, float[] vhat, float[] norms, int T) {
-    for (int t = 0; t < T; t++) {
-      int o = t * d;
-      double dot = 0;
-      for (int j = 0; j < d; j++) dot += (double) vhat[o + j] * g[o + j];
-      float n = norms[t];
-      if (n <= 1e-12f) {
-        // below the eps the reference divides by the constant 1e-12: the map is linear there
-        for (int j = 0; j < d; j++) g[o + j] /= n;
-        continue;
-      }
-      for (int j = 0; j < d; j++) g[o + j] = (g[o + j] - vhat[o + j] * (float) dot) / n;
-    }
   }
 }

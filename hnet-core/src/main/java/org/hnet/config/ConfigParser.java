@@ -41,7 +41,8 @@ final class ConfigParser {
           "vocab_size",
           "ssm_cfg",
           "attn_cfg",
-          "tie_embeddings");
+          "tie_embeddings",
+          "routing_mode");
   private static final Set<String> SSM_FIELDS = Set.of("d_conv", "expand", "d_state", "chunk_size");
   private static final Set<String> ATTN_FIELDS =
       Set.of("num_heads", "rotary_emb_dim", "window_size");
@@ -179,6 +180,39 @@ final class ConfigParser {
             v -> v >= -1,
             ">= 0, or -1 for global attention");
 
+    RouterSpec[] routers = new RouterSpec[n];
+    java.util.Arrays.fill(routers, RouterSpec.LEARNED);
+    if (root.has("routing_mode")) {
+      JsonNode rm = root.get("routing_mode");
+      if (!rm.isArray() || rm.size() != n - 1) {
+        throw error(
+            source,
+            "routing_mode must be a list of "
+                + (n - 1)
+                + " entries (one per chunking stage), got "
+                + describe(rm));
+      }
+      for (int s = 0; s < n - 1; s++) {
+        RouterSpec r = rm.get(s).isTextual() ? RouterSpec.parse(rm.get(s).asText()) : null;
+        if (r == null) {
+          throw error(
+              source,
+              "routing_mode["
+                  + s
+                  + "] must be \"learned\", \"fixed:K\" (1 ≤ K ≤ "
+                  + RouterSpec.MAX_STRIDE
+                  + ") or \"space\", got "
+                  + describe(rm.get(s)));
+        }
+        if (r.kind() == RouterSpec.Kind.SPACE && s > 0) {
+          throw error(
+              source,
+              "routing_mode[" + s + "]: \"space\" chunks bytes and works at the outer stage only");
+        }
+        routers[s] = r;
+      }
+    }
+
     List<StageConfig> stages = new ArrayList<>(n);
     for (int s = 0; s < n; s++) {
       StageLayout l = layouts.get(s);
@@ -192,7 +226,8 @@ final class ConfigParser {
               l.decoder(),
               s == n - 1,
               new SsmConfig(dState[s], expand[s], dConv[s], chunk[s]),
-              new AttnConfig(heads[s], rotary[s], window[s])));
+              new AttnConfig(heads[s], rotary[s], window[s]),
+              routers[s]));
     }
     ConfigValidator.validate(stages, vocab, source);
     HNetConfig config = new HNetConfig(stages, vocab, tie);

@@ -179,6 +179,11 @@ public record HNetConfig(List<StageConfig> stages, int vocabSize, boolean tieEmb
     putPerStage(attn, "rotary_emb_dim", st -> st.attn().rotaryEmbDim(), false);
     putPerStage(attn, "window_size", st -> st.attn().windowSize(), false);
     root.put("tie_embeddings", tieEmbeddings);
+    if (stages.stream().anyMatch(st -> !st.innermost() && !st.router().learned())) {
+      ArrayNode rm =
+          root.putArray("routing_mode"); // only for the baselines: official files lack it
+      for (StageConfig st : stages) if (!st.innermost()) rm.add(st.router().id());
+    }
     try {
       return JSON.writeValueAsString(root) + "\n";
     } catch (JsonProcessingException e) {

@@ -71,7 +71,18 @@ final class LayerTree {
       return;
     }
     stack(depth + 1, "encoder", st, st.encoder());
-    line(depth + 1, "routing_module (chunking stage %d): q_proj, k_proj (%d, %d)", s + 1, d, d);
+    RouterSpec rs = st.router();
+    if (rs.learned()) {
+      line(depth + 1, "routing_module (chunking stage %d): q_proj, k_proj (%d, %d)", s + 1, d, d);
+    } else {
+      line(
+          depth + 1,
+          "routing (chunking stage %d): %s, no weights",
+          s + 1,
+          rs.kind() == RouterSpec.Kind.FIXED
+              ? "a boundary every " + rs.stride() + " positions"
+              : "a boundary at every spacelike byte (space, punctuation, a multi-byte character)");
+    }
     line(depth + 1, "residual_proj (%d, %d) + bias", d, d);
     line(depth + 1, "main_network:");
     stage(s + 1, depth + 2, module + ".main_network");

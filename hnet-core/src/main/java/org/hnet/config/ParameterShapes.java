@@ -69,8 +69,10 @@ final class ParameterShapes {
     isotropic(prefix + "encoder.", st, st.encoder());
     stage(s + 1, prefix + "main_network.");
     isotropic(prefix + "decoder.", st, st.decoder());
-    add(prefix + "routing_module.q_proj_layer.weight", s, d, d);
-    add(prefix + "routing_module.k_proj_layer.weight", s, d, d);
+    if (st.router().learned()) { // a rule-based stage has no routing weights
+      add(prefix + "routing_module.q_proj_layer.weight", s, d, d);
+      add(prefix + "routing_module.k_proj_layer.weight", s, d, d);
+    }
     add(prefix + "residual_proj.weight", s, d, d);
     add(prefix + "residual_proj.bias", s, d);
   }

@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param main blocks of the innermost stack (empty unless innermost)
  * @param decoder blocks of the decoder stack (empty at the innermost stage)
  * @param innermost whether this is the last stage
+ * @param router how this stage chunks (learned for the innermost stage, which does not)
  */
 public record StageConfig(
     int index,
@@ -28,7 +29,8 @@ public record StageConfig(
     List<BlockSpec> decoder,
     boolean innermost,
     SsmConfig ssm,
-    AttnConfig attn) {
+    AttnConfig attn,
+    RouterSpec router) {
 
   /** SwiGLU's {@code multiple_of}: the hidden width is rounded up to a multiple of this. */
   public static final int MLP_MULTIPLE_OF = 128;
@@ -39,6 +41,7 @@ public record StageConfig(
     decoder = List.copyOf(decoder);
     Objects.requireNonNull(ssm, "ssm");
     Objects.requireNonNull(attn, "attn");
+    Objects.requireNonNull(router, "router");
     if (index < 0 || dModel < 1 || dIntermediate < 0) {
       throw new IllegalArgumentException(
           "stage " + index + ": bad sizes d_model=" + dModel + " d_intermediate=" + dIntermediate);

@@ -76,7 +76,7 @@ public final class HNet {
       this.encoder = new Isotropic(ps, prefix + ".encoder", stage, sc, sc.encoder());
       this.mainNetwork = new HNet(ps, prefix + ".main_network", cfg, stage + 1);
       this.decoder = new Isotropic(ps, prefix + ".decoder", stage, sc, sc.decoder());
-      this.routingModule = new RoutingModule(ps, prefix + ".routing_module", stage, d);
+      this.routingModule = new RoutingModule(ps, prefix + ".routing_module", stage, d, sc.router());
       this.residualProj = new Linear(ps, prefix + ".residual_proj", stage, d, d, true);
     }
   }
@@ -88,7 +88,7 @@ public final class HNet {
    * @return [T × dIn]
    */
   public float[] forward(float[] x, int dIn, SeqLens seqs, List<RoutingModule.Output> routing) {
-    return forward(x, dIn, seqs, routing, null, Workspace.TRANSIENT);
+    return forward(x, null, dIn, seqs, routing, null, Workspace.TRANSIENT);
   }
 
   /**
@@ -98,6 +98,7 @@ public final class HNet {
    */
   float[] forward(
       float[] x,
+      int[] bytes,
       int dIn,
       SeqLens seqs,
       List<RoutingModule.Output> routing,
@@ -112,13 +113,13 @@ public final class HNet {
     }
 
     h = encoder.forward(h, seqs, tape, w); // [T × d]
-    RoutingModule.Output r = routingModule.forward(h, seqs, tape, w);
+    RoutingModule.Output r = routingModule.forward(h, bytes, seqs, tape, w);
     routing.add(r);
     SeqLens inner = innerSeqs(r.boundaryMask(), seqs, w);
     int Tc = inner.total();
     float[] chunks =
         ChunkLayer.forward(w.floats(ws + S_CHUNKS, Tc * d), h, r.boundaryMask(), T, d); // [Tc × d]
-    float[] z = mainNetwork.forward(chunks, d, inner, routing, tape, w); // [Tc × d]
+    float[] z = mainNetwork.forward(chunks, null, d, inner, routing, tape, w); // [Tc × d]
     float[] y =
         DeChunkLayer.forward(
             w.floats(ws + S_Y, T * d),
@@ -206,8 +207,8 @@ public final class HNet {
         j++;
       }
     }
-    float[] dhRouting = routingModule.backward(dProb, tape);
-    for (int i = 0; i < T * d; i++) dh[i] += dhRouting[i];
+    float[] dhRouting = routingModule.backward(dProb, tape); // null: a rule-based stage
+    if (dhRouting != null) for (int i = 0; i < T * d; i++) dh[i] += dhRouting[i];
     return unpad(encoder.backward(dh, tape), dIn, T, w);
   }
 
@@ -253,11 +254,12 @@ public final class HNet {
    */
   public float[] prefill(
       float[] x, int dIn, SeqLens seqs, Cache cache, List<RoutingModule.Output> routing) {
-    return prefill(x, dIn, seqs, cache, routing, Workspace.TRANSIENT);
+    return prefill(x, null, dIn, seqs, cache, routing, Workspace.TRANSIENT);
   }
 
   float[] prefill(
       float[] x,
+      int[] bytes,
       int dIn,
       SeqLens seqs,
       Cache cache,
@@ -268,13 +270,13 @@ public final class HNet {
     if (innermost) return cut(innermostNetwork.prefill(h, seqs, cache.innermost, w), dIn, T, w);
     h = encoder.prefill(h, seqs, cache.encoder, w);
     float[] residual = residualProj.forward(h, T, null, w);
-    RoutingModule.Output r = routingModule.forward(h, seqs, null, w);
+    RoutingModule.Output r = routingModule.forward(h, bytes, seqs, null, w);
     routingModule.fill(cache.routing, h, seqs);
     routing.add(r);
     SeqLens inner = innerSeqs(r.boundaryMask(), seqs, w);
     float[] chunks =
         ChunkLayer.forward(w.floats(ws + S_CHUNKS, inner.total() * d), h, r.boundaryMask(), T, d);
-    float[] z = mainNetwork.prefill(chunks, d, inner, cache.inner, routing, w);
+    float[] z = mainNetwork.prefill(chunks, null, d, inner, cache.inner, routing, w);
     float[] y =
         DeChunkLayer.forward(
             w.floats(ws + S_Y, T * d),
@@ -304,12 +306,13 @@ public final class HNet {
    */
   public float[] step(
       float[] x, int dIn, Cache cache, boolean[] active, List<RoutingModule.Output> routing) {
-    return step(x, dIn, cache, active, routing, Workspace.TRANSIENT);
+    return step(x, null, dIn, cache, active, routing, Workspace.TRANSIENT);
   }
 
   /** As {@link #step(float[], int, Cache, boolean[], List)}, in this stage's buffers of w. */
   float[] step(
       float[] x,
+      int[] bytes,
       int dIn,
       Cache cache,
       boolean[] active,
@@ -320,14 +323,14 @@ public final class HNet {
     if (innermost) return cut(innermostNetwork.step(h, cache.innermost, active, w), dIn, R, w);
     h = encoder.step(h, cache.encoder, active, w);
     float[] residual = residualProj.step(h, R, active, w);
-    RoutingModule.Output r = routingModule.step(h, cache.routing, active, w);
+    RoutingModule.Output r = routingModule.step(h, bytes, cache.routing, active, w);
     routing.add(r);
     boolean[] boundary = r.boundaryMask(); // false for inactive rows
     // With no row at a boundary (half the steps of a batch-1 decode), the main network computes
     // nothing: its caches do not move, and the dechunk reads z only at boundary rows.
     float[] z =
         any(boundary)
-            ? mainNetwork.step(h, d, cache.inner, boundary, routing, w)
+            ? mainNetwork.step(h, null, d, cache.inner, boundary, routing, w)
             : mainNetwork.idle(cache.inner, boundary, routing, w);
     float[] y =
         DeChunkLayer.step(
@@ -344,7 +347,7 @@ public final class HNet {
   private float[] idle(
       Cache cache, boolean[] none, List<RoutingModule.Output> routing, Workspace w) {
     if (innermost) return null;
-    routing.add(routingModule.step(null, cache.routing, none, w));
+    routing.add(routingModule.step(null, null, cache.routing, none, w));
     return mainNetwork.idle(cache.inner, none, routing, w);
   }
 

@@ -172,7 +172,7 @@ public final class HNetForCausalLM {
       Workspace w = own ? prefillWorkspace() : Workspace.TRANSIENT;
       float[] x = embed(tokens, seqs.total(), w);
       List<RoutingModule.Output> routing = new ArrayList<>();
-      float[] h = backbone.prefill(x, d0, seqs, cache.backbone, routing, w);
+      float[] h = backbone.prefill(x, tokens, d0, seqs, cache.backbone, routing, w);
       Output out = new Output(head(h, seqs.total(), false, w), List.copyOf(routing));
       if (own && w.bytes() > PREFILL_KEEP_BYTES)
         prefillWs = null; // a one-off giant prompt: let it go
@@ -214,7 +214,7 @@ public final class HNetForCausalLM {
     for (int r = 0; r < R; r++) safe[r] = active[r] ? tokens[r] : 0;
     float[] x = embed(safe, R, w);
     cache.routing.clear();
-    float[] h = backbone.step(x, d0, cache.backbone, active, cache.routing, w);
+    float[] h = backbone.step(x, safe, d0, cache.backbone, active, cache.routing, w);
     float[] logits = head(h, R, true, w);
     if (w.object(ws + S_OUT) instanceof Output o && o.logits() == logits) return o;
     Output o = new Output(logits, cache.routingView);
@@ -263,7 +263,7 @@ public final class HNetForCausalLM {
     boolean reuse = w == trainWs;
     List<RoutingModule.Output> routing = reuse ? trainRouting : new ArrayList<>();
     routing.clear();
-    float[] h = backbone.forward(x, d0, seqs, routing, tape, w);
+    float[] h = backbone.forward(x, tokens, d0, seqs, routing, tape, w);
     if (tape != null) {
       Saved s = tape.push(Saved.class, Saved::new);
       s.tokens = tokens;

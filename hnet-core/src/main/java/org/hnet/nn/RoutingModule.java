@@ -1,6 +1,7 @@
 package org.hnet.nn;
 
 import java.util.List;
+import org.hnet.config.RouterSpec;
 import org.hnet.kernels.Routing;
 
 /**
@@ -9,9 +10,12 @@ import org.hnet.kernels.Routing;
  * the first on a tie).
  */
 public final class RoutingModule {
+  /** The projections of a learned router; null for a rule-based one ({@link RouterSpec}). */
   public final Linear qProj;
+
   public final Linear kProj;
   public final int d;
+  public final RouterSpec spec;
 
   /**
    * What the backward needs: the normalised projections [T × d], their norms [T], the starts. The
@@ -38,11 +42,42 @@ public final class RoutingModule {
       SLOTS = 9;
   private final int ws;
 
-  RoutingModule(Params ps, String prefix, int stage, int d) {
+  RoutingModule(Params ps, String prefix, int stage, int d, RouterSpec spec) {
     this.d = d;
-    this.qProj = new Linear(ps, prefix + ".q_proj_layer", stage, d, d, false);
-    this.kProj = new Linear(ps, prefix + ".k_proj_layer", stage, d, d, false);
+    this.spec = spec;
+    this.qProj =
+        spec.learned() ? new Linear(ps, prefix + ".q_proj_layer", stage, d, d, false) : null;
+    this.kProj =
+        spec.learned() ? new Linear(ps, prefix + ".k_proj_layer", stage, d, d, false) : null;
     this.ws = ps.slots(SLOTS);
+  }
+
+  /**
+   * A rule-based stage's decisions: p = 1 at a boundary (every sequence start, and every {@code
+   * stride}-th position, or every spacelike byte), 0 elsewhere; sel = 1 everywhere.
+   */
+  private Output rule(int[] bytes, SeqLens seqs, Workspace w) {
+    int T = seqs.total();
+    float[] p = w.exactFloats(ws + S_P, T), sel = w.exactFloats(ws + S_SEL, T);
+    boolean[] mask = w.exactBools(ws + S_MASK, T);
+    if (spec.kind() == RouterSpec.Kind.SPACE && bytes == null)
+      throw new IllegalStateException("space routing needs the bytes of the sequence");
+    for (int i = 0; i < seqs.count(); i++) {
+      for (int t = seqs.start(i), pos = 0; t < seqs.start(i) + seqs.length(i); t++, pos++) {
+        boolean b = pos == 0 || ruleBoundary(pos, bytes == null ? 0 : bytes[t]);
+        p[t] = b ? 1f : 0f;
+        mask[t] = b;
+        sel[t] = 1f;
+      }
+    }
+    return output(w, p, mask, sel, seqs);
+  }
+
+  /** Whether a rule puts a boundary at position {@code pos} (> 0) of a sequence, at byte b. */
+  private boolean ruleBoundary(int pos, int b) {
+    return spec.kind() == RouterSpec.Kind.FIXED
+        ? pos % spec.stride() == 0
+        : RouterSpec.spacelike(b);
   }
 
   /** The routing decision of one stage over its packed sequence. */
@@ -56,14 +91,15 @@ public final class RoutingModule {
   }
 
   public Output forward(float[] h, SeqLens seqs) {
-    return forward(h, seqs, null, Workspace.TRANSIENT);
+    return forward(h, null, seqs, null, Workspace.TRANSIENT);
   }
 
   /**
    * The decisions over the packed sequence h [T × d]; the output's arrays are this router's buffers
    * of w (exactly T long), valid until its next use of w.
    */
-  Output forward(float[] h, SeqLens seqs, Tape tape, Workspace w) {
+  Output forward(float[] h, int[] bytes, SeqLens seqs, Tape tape, Workspace w) {
+    if (!spec.learned()) return rule(bytes, seqs, w); // nothing recorded: no backward
     int T = seqs.total();
     float[] q = qProj.forward(h, T, tape, w);
     float[] k = kProj.forward(h, T, tape, w);
@@ -111,6 +147,7 @@ public final class RoutingModule {
    * gradient; torch's clamp passes the gradient where 0 ≤ (1 − cos)/2 ≤ 1, which always holds.
    */
   float[] backward(float[] dp, Tape tape) {
+    if (!spec.learned()) return null; // no weights, no gradient to h
     Saved s = tape.pop(Saved.class);
     int T = s.t;
     Workspace w = s.w;
@@ -128,10 +165,10 @@ public final class RoutingModule {
    * Decode state: the last hidden state of every row [R × d] and whether the row has seen a
    * position.
    */
-  public record Cache(float[] last, boolean[] seen) {}
+  public record Cache(float[] last, boolean[] seen, int[] count) {}
 
   public Cache allocate(int rows) {
-    return new Cache(new float[rows * d], new boolean[rows]);
+    return new Cache(new float[rows * d], new boolean[rows], new int[rows]);
   }
 
   /** After a prefill over the packed prompts: remembers each sequence's last hidden state. */
@@ -140,6 +177,7 @@ public final class RoutingModule {
       if (seqs.length(i) == 0) continue;
       System.arraycopy(h, (seqs.start(i) + seqs.length(i) - 1) * d, c.last(), i * d, d);
       c.seen()[i] = true;
+      c.count()[i] = seqs.length(i);
     }
   }
 
@@ -149,17 +187,18 @@ public final class RoutingModule {
    * boundary, cache untouched; with no row active, h is not read (it may be null).
    */
   public Output step(float[] h, Cache c, boolean[] active) {
-    return step(h, c, active, Workspace.TRANSIENT);
+    return step(h, null, c, active, Workspace.TRANSIENT);
   }
 
   /**
    * As {@link #step(float[], Cache, boolean[])}; the output (arrays and record) is reused by the
    * next step in w.
    */
-  Output step(float[] h, Cache c, boolean[] active, Workspace w) {
+  Output step(float[] h, int[] bytes, Cache c, boolean[] active, Workspace w) {
     int R = active.length;
     float[] q = null, k = null;
-    if (HNet.any(active)) { // an idle stage of a decode step (no row active) reads no weight
+    if (spec.learned()
+        && HNet.any(active)) { // an idle stage of a decode step (no row active) reads no weight
       q = qProj.step(c.last(), R, active, w);
       k = kProj.step(h, R, active, w);
       Routing.normalizeRows(q, R, d, w.floats(ws + S_QNORM, R));
@@ -173,12 +212,16 @@ public final class RoutingModule {
         mask[r] = false;
         continue;
       }
-      float pt = c.seen()[r] ? Routing.prob(q, r * d, k, r * d, d) : 1f;
+      float pt;
+      if (!c.seen()[r]) pt = 1f;
+      else if (spec.learned()) pt = Routing.prob(q, r * d, k, r * d, d);
+      else pt = ruleBoundary(c.count()[r], bytes == null ? 0 : bytes[r]) ? 1f : 0f;
       p[r] = pt;
       mask[r] = pt > 0.5f;
-      sel[r] = mask[r] ? pt : 1f - pt;
+      sel[r] = spec.learned() ? (mask[r] ? pt : 1f - pt) : 1f;
       System.arraycopy(h, r * d, c.last(), r * d, d);
       c.seen()[r] = true;
+      c.count()[r]++;
     }
     if (w.object(ws + S_OUT) instanceof Output o
         && o.boundaryProb() == p

@@ -75,6 +75,12 @@ public final class Objective {
       }
       f /= n;
       g /= n;
+      if (!lm.config.stage(s).router().learned()) {
+        // a rule-based stage: nothing learns where its boundaries go, so no ratio loss
+        if (dProb[s] == null || dProb[s].length < n) dProb[s] = new float[n];
+        java.util.Arrays.fill(dProb[s], 0, n, 0f);
+        continue;
+      }
       double bigN = ratioTargets[s];
       ratio[s] = bigN / (bigN - 1) * ((bigN - 1) * f * g + (1 - f) * (1 - g));
       total += alpha * ratio[s];

@@ -85,10 +85,10 @@ class RoutingDechunkBackwardTest {
     w.put("r.q_proj_layer.weight", OpsRandom.randn(r, d * d));
     w.put("r.k_proj_layer.weight", OpsRandom.randn(r, d * d));
     Params ps = new Params(w::get);
-    RoutingModule router = new RoutingModule(ps, "r", 0, d);
+    RoutingModule router = new RoutingModule(ps, "r", 0, d, org.hnet.config.RouterSpec.LEARNED);
     float[] h = OpsRandom.randn(r, T * d), g = OpsRandom.randn(r, T);
     Tape tape = new Tape();
-    RoutingModule.Output out = router.forward(h, seqs, tape, Workspace.TRANSIENT);
+    RoutingModule.Output out = router.forward(h, null, seqs, tape, Workspace.TRANSIENT);
     for (int t = 0; t < T; t++) {
       if (t != 0 && t != 5)
         assertTrue(Math.abs(out.boundaryProb()[t] - 0.5) > 1e-3, "p near 0.5 at " + t);

@@ -134,6 +134,9 @@ EOF
 code() {
   need mvn
   say "code: Guava 33.3.1 sources (Maven Central)"
+  # from the work directory: the project's .mvn/jvm.config names a JDK-25 flag that the default
+  # JDK of the machine may not know, and no project is needed to fetch an artifact
+  cd "$work"
   if ! mvn -q -B -ntp -Dstyle.color=never dependency:get \
     -Dartifact=com.google.guava:guava:33.3.1-jre:jar:sources -Dtransitive=false \
     >"$work/mvn.log" 2>&1; then

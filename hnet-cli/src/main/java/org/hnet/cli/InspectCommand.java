@@ -1,36 +1,129 @@
 package org.hnet.cli;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.hnet.HNetModel;
+import org.hnet.config.FlopCount;
 import org.hnet.config.HNetConfig;
+import org.hnet.nn.HNetForCausalLM;
+import org.hnet.train.Evaluator;
+import org.hnet.train.data.Corpus;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code hnet inspect}: the layer tree and parameter counts of a config. */
+/** {@code hnet inspect}: the layer tree, parameter counts and FLOPs per byte of a model. */
 @Command(
     name = "inspect",
-    header = "Prints a config's stages, blocks and parameter counts.",
+    header = "Prints a model's levels, blocks, parameter counts and FLOPs per byte.",
     mixinStandardHelpOptions = true,
-    description =
-        "Prints the layer tree of an H-Net config and its parameter count per stage and in total.",
-    footer = {"", "Example:", "  ./hnet inspect --config configs/official/hnet_1stage_L.json"})
+    description = {
+      "Prints the layer tree of an H-Net config and its parameter count per level and in total, then its",
+      "FLOPs per byte (forward, and training = 3 × forward) for rows of --seq-len bytes. An H-Net's inner",
+      "levels cost in proportion to the compression: --compression gives it, or --model with --data",
+      "measures it on a sample; by default the training targets (6 for one stage, 3 per stage with more)."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  ./hnet inspect --config configs/official/hnet_1stage_L.json",
+      "  ./hnet inspect --model runs/demo --data sample.txt"
+    })
 final class InspectCommand implements Callable<Integer> {
+  static final class Source {
+    @Option(
+        names = "--config",
+        paramLabel = "FILE",
+        description = "An H-Net config JSON (the official format).")
+    Path config;
+
+    @Option(
+        names = "--model",
+        paramLabel = "DIR",
+        description = "A model or training run directory (its config; with --data, its chunking).")
+    Path model;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
   @Option(
-      names = "--config",
-      required = true,
-      paramLabel = "FILE",
-      description = "An H-Net config JSON (the official format).")
-  Path config;
+      names = "--data",
+      paramLabel = "SAMPLE",
+      description = "Measure the compression of --model on this text (its first 64 kB).")
+  Path data;
+
+  @Option(
+      names = "--compression",
+      split = ",",
+      paramLabel = "N0,N1,..",
+      description = "Bytes per chunk of each chunking stage, outer first, for the FLOP count.")
+  double[] compression;
+
+  @Option(
+      names = "--seq-len",
+      defaultValue = "1024",
+      description = "Bytes per row for the attention's context (default: ${DEFAULT-VALUE}).")
+  int seqLen;
 
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
-    HNetConfig cfg = HNetConfig.parse(config);
-    spec.commandLine().getOut().print(cfg.layerTree());
-    spec.commandLine().getOut().flush();
+    if (data != null && source.model == null)
+      throw usage("--data measures a model's compression: give --model");
+    if (data != null && compression != null)
+      throw usage("--data and --compression cannot be combined");
+    if (seqLen < 1) throw usage("--seq-len must be at least 1, got " + seqLen);
+    HNetConfig cfg;
+    HNetForCausalLM lm = null;
+    if (source.config != null) {
+      cfg = HNetConfig.parse(source.config);
+    } else if (data != null) {
+      lm = HNetModel.load(source.model).model();
+      cfg = lm.config;
+    } else {
+      cfg = HNetConfig.parse(HNetModel.modelDirectory(source.model).resolve("config.json"));
+    }
+    int stages = cfg.numStages() - 1;
+    if (compression != null && compression.length != stages)
+      throw usage(
+          "--compression needs "
+              + stages
+              + " value(s), one per chunking stage, got "
+              + compression.length);
+    if (compression != null)
+      for (double c : compression)
+        if (!(c >= 1)) throw usage("--compression values must be at least 1, got " + c);
+    var out = spec.commandLine().getOut();
+    out.print(cfg.layerTree());
+    double[] comp = compression != null ? compression : FlopCount.defaultCompression(cfg);
+    String where = compression != null ? "as given" : "the training targets";
+    if (lm != null) {
+      try (Corpus c = Corpus.openWhole(data, "text")) {
+        Evaluator.Result r =
+            Evaluator.evaluate(lm, c.eval(1, Math.min(seqLen, 65536)), Math.max(1, 65536 / seqLen));
+        comp = r.compression();
+        where = "measured on " + data;
+      }
+    }
+    double fwd = FlopCount.forwardPerByte(cfg, comp, seqLen);
+    out.printf(
+        Locale.ROOT,
+        "FLOPs per byte (rows of %d bytes%s): forward %s, training %s%n",
+        seqLen,
+        stages == 0 ? "" : "; " + Numbers.compression(comp) + ", " + where,
+        FlopCount.format(fwd),
+        FlopCount.format(3 * fwd));
+    out.flush();
     return 0;
+  }
+
+  private ParameterException usage(String m) {
+    return new ParameterException(spec.commandLine(), m);
   }
 }

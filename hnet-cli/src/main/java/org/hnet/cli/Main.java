@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
       GenerateCommand.class,
       ChunksCommand.class,
       EvalCommand.class,
+      CompareCommand.class,
       PlotCommand.class,
       InspectCommand.class,
       ForwardCommand.class,

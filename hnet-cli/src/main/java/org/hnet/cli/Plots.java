@@ -138,6 +138,49 @@ final class Plots {
     save(List.of(chart, words), png);
   }
 
+  /**
+   * Held-out bpb of several runs against training bytes (above) and against training FLOPs (below:
+   * bytes × the training FLOPs per byte each evaluation recorded), one series per run.
+   */
+  static void compareRunsByCompute(List<Path> runDirs, Path png) {
+    XYChart byBytes =
+        new XYChartBuilder()
+            .width(900)
+            .height(450)
+            .title("held-out bits per byte against training bytes")
+            .xAxisTitle("training bytes")
+            .yAxisTitle("bits per byte")
+            .build();
+    XYChart byFlops =
+        new XYChartBuilder()
+            .width(900)
+            .height(450)
+            .title("held-out bits per byte against training compute")
+            .xAxisTitle("training FLOPs")
+            .yAxisTitle("bits per byte")
+            .build();
+    for (Path run : runDirs) {
+      List<Double> x = new ArrayList<>(), f = new ArrayList<>(), y = new ArrayList<>();
+      try {
+        for (String l : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+          JsonNode n = JSON.readTree(l);
+          if (!n.has("eval") || !n.get("eval").get("bpb").isNumber()) continue;
+          double bytes = n.get("bytes").asDouble();
+          x.add(bytes);
+          f.add(bytes * n.path("flops_per_byte").asDouble(Double.NaN));
+          y.add(n.get("eval").get("bpb").asDouble());
+        }
+      } catch (IOException e) {
+        throw new HNetException(run + "/metrics.jsonl: cannot read: " + e.getMessage());
+      }
+      if (x.isEmpty()) continue;
+      String name = run.getFileName().toString();
+      byBytes.addSeries(name, x, y);
+      byFlops.addSeries(name, f, y);
+    }
+    save(List.of(byBytes, byFlops), png);
+  }
+
   /** Held-out bpb of several runs against training bytes, one series per run. */
   static void compareRuns(List<Path> runDirs, Path png) {
     XYChart chart =
@@ -206,7 +249,9 @@ final class Plots {
 
   /** Every chart's x axis is training bytes: ticks in kB/MB/GB, the y axis plain decimals. */
   private static void byteAxis(XYChart chart) {
-    chart.getStyler().setxAxisTickLabelsFormattingFunction(Plots::bytesTick);
+    if ("training FLOPs".equals(chart.getXAxisTitle()))
+      chart.getStyler().setxAxisTickLabelsFormattingFunction(org.hnet.config.FlopCount::format);
+    else chart.getStyler().setxAxisTickLabelsFormattingFunction(Plots::bytesTick);
     chart.getStyler().setYAxisDecimalPattern("0.###");
   }
 

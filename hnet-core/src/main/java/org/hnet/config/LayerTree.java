@@ -20,13 +20,19 @@ final class LayerTree {
 
   private void root() {
     int d0 = config.stage(0).dModel();
+    int stages = config.numStages() - 1;
     line(
         0,
-        "HNetForCausalLM: %d-stage H-Net (%d chunking stage%s, %d levels), vocab %d, %s, %s parameters",
-        config.numStages() - 1,
-        config.numStages() - 1,
-        config.numStages() == 2 ? "" : "s",
-        config.numStages(),
+        "HNetForCausalLM: %s, vocab %d, %s, %s parameters",
+        stages == 0
+            ? "isotropic (no chunking, 1 level)"
+            : String.format(
+                java.util.Locale.ROOT,
+                "%d-stage H-Net (%d chunking stage%s, %d levels)",
+                stages,
+                stages,
+                stages == 1 ? "" : "s",
+                stages + 1),
         config.vocabSize(),
         config.tieEmbeddings() ? "tied embeddings" : "untied embeddings",
         count(config.parameterCount()));

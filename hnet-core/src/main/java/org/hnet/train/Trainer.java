@@ -494,15 +494,27 @@ public final class Trainer implements AutoCloseable {
     Evaluator.Result r =
         Evaluator.evaluate(
             model, corpus.eval(options.batch(), options.seqLen()), options.evalBatches());
+    // training FLOPs per byte at the compression just measured (the same count for every model)
+    double flops =
+        org.hnet.config.FlopCount.trainingPerByte(
+            config, finite(r.compression()), options.seqLen());
     run.appendMetrics(
         String.format(
             Locale.ROOT,
-            "{\"step\": %d, \"bytes\": %d, \"eval\": %s}",
+            "{\"step\": %d, \"bytes\": %d, \"flops_per_byte\": %.6g, \"eval\": %s}",
             step,
             trainedBytes,
+            flops,
             r.toJson()));
     listener.onEval(step, trainedBytes, r);
     return r;
+  }
+
+  /** Compressions with a stage that chose no boundary (NaN) counted as one chunk per row. */
+  private double[] finite(double[] c) {
+    double[] out = c.clone();
+    for (int i = 0; i < out.length; i++) if (!Double.isFinite(out[i])) out[i] = options.seqLen();
+    return out;
   }
 
   public void checkpoint() {

@@ -34,12 +34,7 @@ class EverydayUseTest {
   /** `hnet ARGS` in a new JVM, in {@code dir}, with {@code stdin} and extra environment. */
   static Exec hnet(Path dir, byte[] stdin, Map<String, String> env, String... args)
       throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("--add-modules=jdk.incubator.vector");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("org.hnet.cli.Main");
+    List<String> cmd = javaMain();
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
     pb.environment().putAll(env);
@@ -59,6 +54,17 @@ class EverydayUseTest {
     Files.delete(out);
     Files.delete(err);
     return e;
+  }
+
+  /** The command line of `hnet` in a new JVM with this test's classpath, without arguments. */
+  static List<String> javaMain() {
+    return new ArrayList<>(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--add-modules=jdk.incubator.vector",
+            "-cp",
+            System.getProperty("java.class.path"),
+            "org.hnet.cli.Main"));
   }
 
   static Exec hnet(Path dir, String... args) throws Exception {
@@ -541,14 +547,7 @@ class EverydayUseTest {
     Path data =
         Files.writeString(tmp.resolve("d.txt"), "Call me Ishmael. Some years ago.\n".repeat(300));
     Path run = tmp.resolve("run");
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "org.hnet.cli.Main"));
+    List<String> cmd = javaMain();
     cmd.addAll(
         List.of(
             with(

@@ -19,23 +19,9 @@ import org.junit.jupiter.api.Test;
 class RoutingDechunkBackwardTest {
   static final double H = 1e-6;
 
-  /** Double twin of DeChunkLayer.forward, with the mask held fixed. */
+  /** Double twin of DeChunkLayer.forward, with the mask held fixed: the kernel's oracle. */
   static double[] dechunk(double[] z, double[] p, boolean[] mask, SeqLens seqs, int d) {
-    double[] out = new double[seqs.total() * d];
-    double[] ema = new double[d];
-    int j = -1;
-    for (int i = 0; i < seqs.count(); i++) {
-      java.util.Arrays.fill(ema, 0);
-      for (int t = seqs.start(i); t < seqs.start(i) + seqs.length(i); t++) {
-        if (mask[t]) {
-          j++;
-          double pj = Math.min(1 - 1e-4, Math.max(1e-4, p[t]));
-          for (int c = 0; c < d; c++) ema[c] = pj * z[j * d + c] + (1 - pj) * ema[c];
-        }
-        System.arraycopy(ema, 0, out, t * d, d);
-      }
-    }
-    return out;
+    return org.hnet.kernels.Dechunk.forwardNaive(z, p, mask, seqs.cu(), seqs.count(), d);
   }
 
   @Test

@@ -444,21 +444,22 @@ final class TrainCommand implements Callable<Integer> {
                 String.format(Locale.ROOT, "loss %.3f", m.loss()),
                 "held-out " + evalBpb,
                 String.format(Locale.ROOT, "train %.3f bpb", m.bpb()),
-                Numbers.compression(m.compression()),
+                m.compression().length == 0 ? null : Numbers.compression(m.compression()),
                 Numbers.rate(m.bytesPerSecond()),
                 evalWords
               };
+              String[] shown =
+                  java.util.Arrays.stream(f).filter(x -> x != null).toArray(String[]::new);
               if (bar.shown()) {
                 bar.stepTo(m.step());
-                bar.fields(
-                    java.util.Arrays.stream(f).filter(x -> x != null).toArray(String[]::new));
+                bar.fields(shown);
               } else if (m.step() % 10 == 0 || m.step() == m.totalSteps() || m.step() == 1) {
                 outw.printf(
                     Locale.ROOT,
                     "step %d/%d  %s%n",
                     m.step(),
                     m.totalSteps(),
-                    String.join("  ", java.util.Arrays.copyOf(f, 5)));
+                    String.join("  ", java.util.Arrays.copyOf(shown, Math.min(shown.length, 5))));
                 outw.flush();
               }
             }

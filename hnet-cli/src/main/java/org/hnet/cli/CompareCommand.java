@@ -404,7 +404,7 @@ final class CompareCommand implements Callable<Integer> {
               m.get("params").asLong(),
               m.get("train_seconds").asDouble(),
               comp.length() == 0 ? "–" : comp,
-              m.has("word_precision")
+              m.has("word_precision") && m.get("word_precision_random").asDouble() > 0
                   ? String.format(
                       Locale.ROOT,
                       "%.3f (%.3f)",
@@ -419,6 +419,10 @@ final class CompareCommand implements Callable<Integer> {
         "\nFLOPs per byte at each model's measured compression: the presets are matched within ±10%"
             + " at 4 bytes per chunk, so a model that chunks more finely or coarsely than that costs"
             + " more or less.\n");
+    sb.append(
+        "\nWord precision: the share of boundaries that fall at a word's edge, and in brackets the"
+            + " share that boundaries placed at random at the same rate would get; a dash where the"
+            + " model does not chunk or the text has no spaces or punctuation to align with.\n");
     sb.append(
         "\nPerturbed columns: held-out bits per byte of the first 64 kB of the held-out text with"
             + " each character perturbed at rate "

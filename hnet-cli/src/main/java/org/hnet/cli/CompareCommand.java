@@ -24,6 +24,7 @@ import org.hnet.train.TrainOptions;
 import org.hnet.train.Trainer;
 import org.hnet.train.data.Batch;
 import org.hnet.train.data.Corpus;
+import org.hnet.train.data.TokenCorpus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -59,7 +60,8 @@ import picocli.CommandLine.Spec;
     })
 final class CompareCommand implements Callable<Integer> {
   /** The models of each preset, in report order. */
-  static final List<String> MODELS = List.of("hnet", "space", "fixed4", "transformer", "mamba");
+  static final List<String> MODELS =
+      List.of("hnet", "space", "fixed4", "transformer", "mamba", "bpe");
 
   static final List<String> PRESETS = List.of("tiny", "small");
 
@@ -122,6 +124,22 @@ final class CompareCommand implements Callable<Integer> {
 
   static final int BATCH = 8, SEQ_LEN = 512;
   static final double RATIO = 4; // the learned H-Net's target bytes per chunk at these sizes
+
+  /**
+   * Training FLOPs per byte by which the presets are matched: at {@link #RATIO} bytes per chunk,
+   * and for a token-level model at {@link #RATIO} bytes per token (rows of SEQ_LEN / RATIO tokens,
+   * about the same bytes as the others' rows).
+   */
+  static double nominalFlopsPerByte(HNetConfig c) {
+    if (c.tokenizer() != null) {
+      int len = (int) Math.round(SEQ_LEN / RATIO);
+      return FlopCount.trainingPerByte(c, new double[0], len) / RATIO;
+    }
+    double[] comp = new double[c.numStages() - 1];
+    java.util.Arrays.fill(comp, RATIO);
+    return FlopCount.trainingPerByte(c, comp, SEQ_LEN);
+  }
+
   static final double PERTURB_RATE = 0.05;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -259,6 +277,26 @@ final class CompareCommand implements Callable<Integer> {
       double[] n = FlopCount.defaultCompression(m.config());
       java.util.Arrays.fill(n, RATIO);
       b.ratio(n);
+      if (m.config().tokenizer() != null) {
+        // a token-level model: rows of about as many bytes as the others', the same steps
+        TrainOptions o = b.build();
+        double bpt;
+        try (Corpus c = Corpus.open(data, o.evalFraction(), o.jsonField())) {
+          var tok =
+              org.hnet.train.data.BpeTokenizer.of(
+                  m.config().tokenizer(), m.config().vocabSize(), m.source());
+          bpt = new TokenCorpus(c, tok).bytesPerToken();
+        }
+        int len = (int) Math.max(8, Math.round(SEQ_LEN / bpt));
+        w.printf(
+            Locale.ROOT,
+            "%.2f bytes per token in the train part: rows of %d tokens (about %d bytes)%n",
+            bpt,
+            len,
+            Math.round(len * bpt));
+        w.flush();
+        b.seqLen(len);
+      }
       trainer = Trainer.start(run, m.config(), data, b.build());
     }
     double trainSeconds;
@@ -268,19 +306,25 @@ final class CompareCommand implements Callable<Integer> {
       if (trainer.step() < steps) {
         throw new HNetException("interrupted: run the same command again to resume");
       }
-      trainSeconds = trainingSeconds(trainer.run.metrics());
+      int len = trainer.options.seqLen();
+      double bpp = trainer.bytesPerPosition(); // 1 for bytes; bytes per token for tokens
+      trainSeconds = trainingSeconds(trainer.run.metrics(), BATCH * len * bpp);
       HNetForCausalLM lm = trainer.model;
-      Evaluator.Result r =
-          Evaluator.evaluate(lm, trainer.corpus().eval(BATCH, SEQ_LEN), evalBatches);
+      Evaluator.Result r = Evaluator.evaluate(lm, trainer.evalBatches(), evalBatches);
       double[] comp = r.compression();
-      double flops = FlopCount.trainingPerByte(m.config(), finite(comp), SEQ_LEN);
+      double flops = FlopCount.trainingPerByte(m.config(), finite(comp), len) / bpp;
       o.put("name", m.name());
       o.put("config", m.source());
       o.put("bpb", r.bpb());
       o.put("eval_bytes", r.bytes());
       o.put("flops_per_byte", flops);
       o.put("params", m.config().parameterCount());
-      o.put("train_bytes", trainer.step() * BATCH * SEQ_LEN);
+      o.put("train_bytes", Math.round(trainer.step() * BATCH * len * bpp));
+      if (m.config().tokenizer() != null) {
+        o.put("tokenizer", m.config().tokenizer());
+        o.put("bytes_per_token", bpp);
+        o.put("seq_len_tokens", len);
+      }
       o.put("train_seconds", trainSeconds);
       ArrayNode c = o.putArray("compression");
       for (double v : comp) c.add(v);
@@ -298,13 +342,15 @@ final class CompareCommand implements Callable<Integer> {
             Corpus.openWhole(sample, "text", doc -> Perturb.apply(doc, k, PERTURB_RATE, seed))) {
           pert.put(
               k.name().toLowerCase(Locale.ROOT),
-              Evaluator.evaluate(lm, pc.eval(BATCH, SEQ_LEN), 0).bpb());
+              Evaluator.evaluate(lm, TokenCorpus.evalBatches(lm.config, pc, BATCH, len), 0).bpb());
         }
       }
       ObjectNode ev = o.putObject("eval");
       for (Path e : evalFiles) {
         try (Corpus ec = Corpus.openWhole(e, "text")) {
-          ev.put(e.toString(), Evaluator.evaluate(lm, ec.eval(BATCH, SEQ_LEN), 0).bpb());
+          ev.put(
+              e.toString(),
+              Evaluator.evaluate(lm, TokenCorpus.evalBatches(lm.config, ec, BATCH, len), 0).bpb());
         }
       }
     }
@@ -316,14 +362,14 @@ final class CompareCommand implements Callable<Integer> {
    * The time the run's steps took (from their bytes per second in metrics.jsonl): the training time
    * of a resumed run too, evaluations left out.
    */
-  static double trainingSeconds(Path metrics) throws IOException {
+  static double trainingSeconds(Path metrics, double bytesPerStep) throws IOException {
     double s = 0;
     for (String l : Files.readAllLines(metrics)) {
       JsonNode n = JSON.readTree(l);
       if (n.has("bytes_per_s")
           && n.get("bytes_per_s").isNumber()
           && n.get("bytes_per_s").asDouble() > 0)
-        s += (double) BATCH * SEQ_LEN / n.get("bytes_per_s").asDouble();
+        s += bytesPerStep / n.get("bytes_per_s").asDouble();
     }
     return s;
   }
@@ -390,6 +436,10 @@ final class CompareCommand implements Callable<Integer> {
         if (comp.length() > 0) comp.append(" / ");
         comp.append(String.format(Locale.ROOT, "%.2f", c.asDouble()));
       }
+      if (m.has("bytes_per_token")) {
+        comp.append(
+            String.format(Locale.ROOT, "%.2f per token", m.get("bytes_per_token").asDouble()));
+      }
       sb.append(
           String.format(
               Locale.ROOT,
@@ -418,7 +468,9 @@ final class CompareCommand implements Callable<Integer> {
     sb.append(
         "\nFLOPs per byte at each model's measured compression: the presets are matched within ±10%"
             + " at 4 bytes per chunk, so a model that chunks more finely or coarsely than that costs"
-            + " more or less.\n");
+            + " more or less. A token-level model (bpe) is matched at 4 bytes per token and reads rows"
+            + " of about 512 bytes in whole tokens; its bits per byte are its tokens' total"
+            + " negative log-likelihood over the bytes they stand for.\n");
     sb.append(
         "\nWord precision: the share of boundaries that fall at a word's edge, and in brackets the"
             + " share that boundaries placed at random at the same rate would get; a dash where the"

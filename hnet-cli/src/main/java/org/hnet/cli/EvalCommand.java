@@ -14,6 +14,7 @@ import org.hnet.nn.RoutingModule;
 import org.hnet.train.Evaluator;
 import org.hnet.train.data.Batch;
 import org.hnet.train.data.Corpus;
+import org.hnet.train.data.TokenCorpus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -146,21 +147,26 @@ final class EvalCommand implements Callable<Integer> {
             : Corpus.openWhole(data, jsonField)) {
       Baselines b = noBaselines ? null : new Baselines(corpus.evalBytes());
       base = b;
-      // the bar counts bytes predicted: every byte but the first of each row
-      long rows = (corpus.evalBytes() + seqLen - 1) / seqLen;
+      // the bar counts bytes predicted: every byte but the first of each row (for a token-level
+      // model, the bytes of every token but the first of each row: at most the eval bytes)
+      boolean tokens = lm.config.tokenizer() != null;
+      long rows = tokens ? 0 : (corpus.evalBytes() + seqLen - 1) / seqLen;
       long total = Math.max(1, corpus.evalBytes() - rows);
       try (Progress bar = Progress.start("eval", total, 0, "B", !noProgress)) {
         r =
             Evaluator.evaluate(
                 lm,
-                corpus.eval(batch, seqLen),
+                TokenCorpus.evalBatches(lm.config, corpus, batch, seqLen),
                 0,
                 (batch, output) -> {
-                  stats.add(batch, output);
-                  if (b != null) b.addScored(batch);
-                  bar.stepBy(batch.predicted());
+                  if (!tokens) stats.add(batch, output);
+                  if (b != null && !tokens) b.addScored(batch);
+                  bar.stepBy(batch.bytes());
                 });
         bar.stepTo(total);
+      }
+      if (b != null && tokens) {
+        for (org.hnet.train.data.Batch x : corpus.eval(batch, seqLen)) b.addScored(x);
       }
     }
     Baselines.Result cmp = base == null ? null : base.finish();
@@ -168,7 +174,7 @@ final class EvalCommand implements Callable<Integer> {
     if (kind != null) {
       try (Corpus corpus =
           Corpus.openWhole(data, jsonField, doc -> Perturb.apply(doc, kind, rate, seed))) {
-        p = Evaluator.evaluate(lm, corpus.eval(batch, seqLen), 0);
+        p = Evaluator.evaluate(lm, TokenCorpus.evalBatches(lm.config, corpus, batch, seqLen), 0);
       }
     }
     ChunkStats cs = stats.stats();

@@ -103,7 +103,7 @@ final class InspectCommand implements Callable<Integer> {
     out.print(cfg.layerTree());
     double[] comp = compression != null ? compression : FlopCount.defaultCompression(cfg);
     String where = compression != null ? "as given" : "the training targets";
-    if (lm != null) {
+    if (lm != null && cfg.tokenizer() == null) {
       try (Corpus c = Corpus.openWhole(data, "text")) {
         Evaluator.Result r =
             Evaluator.evaluate(lm, c.eval(1, Math.min(seqLen, 65536)), Math.max(1, 65536 / seqLen));
@@ -112,6 +112,29 @@ final class InspectCommand implements Callable<Integer> {
       }
     }
     double fwd = FlopCount.forwardPerByte(cfg, comp, seqLen);
+    if (cfg.tokenizer() != null) {
+      // a token-level model: its count is per token; per byte it needs the bytes per token
+      out.printf(
+          Locale.ROOT,
+          "FLOPs per token (rows of %d tokens): forward %s, training %s%n",
+          seqLen,
+          FlopCount.format(fwd),
+          FlopCount.format(3 * fwd));
+      if (data != null) {
+        double bpt = bytesPerToken(cfg, data);
+        out.printf(
+            Locale.ROOT,
+            "FLOPs per byte (%.2f bytes per token, measured on %s): forward %s, training %s%n",
+            bpt,
+            data,
+            FlopCount.format(fwd / bpt),
+            FlopCount.format(3 * fwd / bpt));
+      } else {
+        out.println("FLOPs per byte: these divided by the bytes per token (measured by --data)");
+      }
+      out.flush();
+      return 0;
+    }
     out.printf(
         Locale.ROOT,
         "FLOPs per byte (rows of %d bytes%s): forward %s, training %s%n",
@@ -121,6 +144,24 @@ final class InspectCommand implements Callable<Integer> {
         FlopCount.format(3 * fwd));
     out.flush();
     return 0;
+  }
+
+  /** Mean bytes per token of the first 1 MB of a sample's text. */
+  private static double bytesPerToken(HNetConfig cfg, Path data) {
+    var tok = org.hnet.train.data.BpeTokenizer.of(cfg.tokenizer(), cfg.vocabSize(), "config");
+    try (Corpus c = Corpus.openWhole(data, "text")) {
+      long bytes = 0, tokens = 0;
+      for (org.hnet.train.data.Batch b : c.eval(1, 4096)) {
+        byte[] text = new byte[b.tokens().length];
+        int n = 0;
+        for (int t : b.tokens()) if (t < 254) text[n++] = (byte) t;
+        String s = new String(text, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+        bytes += s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        tokens += tok.encode(s).length;
+        if (bytes >= 1 << 20) break;
+      }
+      return tokens == 0 ? Double.NaN : (double) bytes / tokens;
+    }
   }
 
   private ParameterException usage(String m) {

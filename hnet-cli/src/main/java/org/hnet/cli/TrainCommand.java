@@ -263,10 +263,10 @@ final class TrainCommand implements Callable<Integer> {
       if (last != null) {
         outw.printf(
             Locale.ROOT,
-            "held-out: %s over %,d bytes; %s%s%n",
+            "held-out: %s over %,d bytes%s%s%n",
             Numbers.bpb(last.bpb()),
             last.bytes(),
-            Numbers.compression(last.compression()),
+            last.compression().length == 0 ? "" : "; " + Numbers.compression(last.compression()),
             words(last.alignment().length > 0 ? last.alignment()[0] : null));
         outw.println("  for comparison: " + heldOutBaselines(trainer).toText(last.bpb()));
       }
@@ -481,10 +481,10 @@ final class TrainCommand implements Callable<Integer> {
               if (!bar.shown()) {
                 outw.printf(
                     Locale.ROOT,
-                    "step %d  held-out %s  %s%s%n",
+                    "step %d  held-out %s%s%s%n",
                     step,
                     Numbers.bpb(r.bpb()),
-                    Numbers.compression(r.compression()),
+                    r.compression().length == 0 ? "" : "  " + Numbers.compression(r.compression()),
                     words(a));
                 outw.flush();
               }
@@ -523,10 +523,12 @@ final class TrainCommand implements Callable<Integer> {
   /** The baselines over the bytes the run's evaluations score (the first eval batches). */
   static Baselines.Result heldOutBaselines(Trainer t) {
     TrainOptions o = t.options;
-    Baselines b = new Baselines((long) o.batch() * o.seqLen() * Math.max(1, o.evalBatches()));
+    // as many batches of bytes as the model's eval batches hold text (more for a token model)
+    int batches = (int) Math.ceil(Math.max(1, o.evalBatches()) * t.bytesPerPosition());
+    Baselines b = new Baselines((long) o.batch() * o.seqLen() * batches);
     int n = 0;
     for (org.hnet.train.data.Batch batch : t.corpus().eval(o.batch(), o.seqLen())) {
-      if (o.evalBatches() > 0 && n++ >= o.evalBatches()) break;
+      if (o.evalBatches() > 0 && n++ >= batches) break;
       b.addScored(batch);
     }
     return b.finish();

@@ -42,7 +42,8 @@ final class ConfigParser {
           "ssm_cfg",
           "attn_cfg",
           "tie_embeddings",
-          "routing_mode");
+          "routing_mode",
+          "tokenizer");
   private static final Set<String> SSM_FIELDS = Set.of("d_conv", "expand", "d_state", "chunk_size");
   private static final Set<String> ATTN_FIELDS =
       Set.of("num_heads", "rotary_emb_dim", "window_size");
@@ -230,7 +231,20 @@ final class ConfigParser {
               routers[s]));
     }
     ConfigValidator.validate(stages, vocab, source);
-    HNetConfig config = new HNetConfig(stages, vocab, tie);
+    String tokenizer = null;
+    if (root.has("tokenizer")) {
+      JsonNode t = root.get("tokenizer");
+      if (!t.isTextual()) throw error(source, "tokenizer must be a string, got " + describe(t));
+      tokenizer = t.textValue();
+      TokenizerSpec.ranks(tokenizer, vocab, source);
+      if (n != 1) {
+        throw error(
+            source,
+            "tokenizer: a token-level model is an isotropic stack (arch_layout [\"T4\"]), not an"
+                + " H-Net: chunking works on bytes");
+      }
+    }
+    HNetConfig config = new HNetConfig(stages, vocab, tie, tokenizer);
     config.checkTensorSizes(source);
     return config;
   }

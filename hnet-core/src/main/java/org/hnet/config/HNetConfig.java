@@ -23,12 +23,27 @@ import org.hnet.HNetException;
  * @param stages stage 0 (bytes) first, the innermost stage last
  * @param vocabSize embedding rows (256 for bytes)
  * @param tieEmbeddings whether lm_head shares the embedding matrix
+ * @param tokenizer null for bytes (every official config); a token-level baseline's vocabulary
+ *     ({@link TokenizerSpec})
  */
-public record HNetConfig(List<StageConfig> stages, int vocabSize, boolean tieEmbeddings) {
+public record HNetConfig(
+    List<StageConfig> stages, int vocabSize, boolean tieEmbeddings, String tokenizer) {
 
   public HNetConfig {
     stages = List.copyOf(stages);
     ConfigValidator.validate(stages, vocabSize, "HNetConfig");
+    if (tokenizer != null) {
+      TokenizerSpec.ranks(tokenizer, vocabSize, "HNetConfig");
+      if (stages.size() != 1) {
+        throw new HNetException(
+            "HNetConfig: a tokenizer is for isotropic token-level models, not H-Nets");
+      }
+    }
+  }
+
+  /** A byte-level model (no tokenizer), as every official config is. */
+  public HNetConfig(List<StageConfig> stages, int vocabSize, boolean tieEmbeddings) {
+    this(stages, vocabSize, tieEmbeddings, null);
   }
 
   /** Every tensor fits a Java array (checked once the fields are known to be in range). */
@@ -179,6 +194,7 @@ public record HNetConfig(List<StageConfig> stages, int vocabSize, boolean tieEmb
     putPerStage(attn, "rotary_emb_dim", st -> st.attn().rotaryEmbDim(), false);
     putPerStage(attn, "window_size", st -> st.attn().windowSize(), false);
     root.put("tie_embeddings", tieEmbeddings);
+    if (tokenizer != null) root.put("tokenizer", tokenizer); // only for the token-level baseline
     if (stages.stream().anyMatch(st -> !st.innermost() && !st.router().learned())) {
       ArrayNode rm =
           root.putArray("routing_mode"); // only for the baselines: official files lack it

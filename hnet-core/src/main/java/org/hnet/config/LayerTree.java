@@ -24,15 +24,17 @@ final class LayerTree {
     line(
         0,
         "HNetForCausalLM: %s, vocab %d, %s, %s parameters",
-        stages == 0
-            ? "isotropic (no chunking, 1 level)"
-            : String.format(
-                java.util.Locale.ROOT,
-                "%d-stage H-Net (%d chunking stage%s, %d levels)",
-                stages,
-                stages,
-                stages == 1 ? "" : "s",
-                stages + 1),
+        config.tokenizer() != null
+            ? "token-level, isotropic (tokenizer " + config.tokenizer() + ")"
+            : stages == 0
+                ? "isotropic (no chunking, 1 level)"
+                : String.format(
+                    java.util.Locale.ROOT,
+                    "%d-stage H-Net (%d chunking stage%s, %d levels)",
+                    stages,
+                    stages,
+                    stages == 1 ? "" : "s",
+                    stages + 1),
         config.vocabSize(),
         config.tieEmbeddings() ? "tied embeddings" : "untied embeddings",
         count(config.parameterCount()));

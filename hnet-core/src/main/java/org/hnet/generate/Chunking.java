@@ -22,6 +22,7 @@ public record Chunking(
    * every byte inside a chunk.
    */
   public static Chunking of(HNetForCausalLM lm, byte[] text, int topN) {
+    lm.requireBytes("chunk views");
     Scorer.Score s = Scorer.score(lm, text);
     List<boolean[]> b = new ArrayList<>();
     for (boolean[] m : s.boundaries()) {

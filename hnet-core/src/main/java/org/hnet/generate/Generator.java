@@ -23,6 +23,7 @@ public final class Generator {
   private final HNetForCausalLM lm;
 
   public Generator(HNetForCausalLM lm) {
+    lm.requireBytes("generation");
     this.lm = lm;
   }
 

@@ -28,6 +28,7 @@ public final class Scorer {
   }
 
   public static Score score(HNetForCausalLM lm, byte[] text) {
+    lm.requireBytes("scoring bytes");
     int n = text.length;
     int[] tokens = new int[n + 1];
     tokens[0] = Generator.BOS;

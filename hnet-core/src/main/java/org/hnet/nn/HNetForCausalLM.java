@@ -80,6 +80,21 @@ public final class HNetForCausalLM {
   }
 
   /** The result of a forward pass over packed sequences. */
+  /**
+   * Refuses a token-level baseline (a config with a tokenizer) for {@code what}, which reads its
+   * input as bytes: such a model is trained and scored (train, eval, compare), not run on bytes.
+   */
+  public void requireBytes(String what) {
+    if (config.tokenizer() != null) {
+      throw new org.hnet.HNetException(
+          "this is a token-level baseline (tokenizer \""
+              + config.tokenizer()
+              + "\"), which "
+              + what
+              + " cannot use: it reads bytes; train, eval, inspect and compare take this model");
+    }
+  }
+
   public record Output(float[] logits, List<RoutingModule.Output> routing) {}
 
   /** What the backward needs of the model's own part: the tokens and the LM head's input. */

@@ -63,7 +63,7 @@ public final class Evaluator {
   /** Accumulates statistics batch by batch. */
   public static final class Accumulator {
     private double nats;
-    private long predicted;
+    private long bytes;
     private long[] positions = new long[0];
     private long[] boundaries = new long[0];
     private WordAlignment[] words = new WordAlignment[0];
@@ -72,7 +72,7 @@ public final class Evaluator {
     public void add(Batch b, double meanNats, long count, HNetForCausalLM.Output out) {
       if (count > 0) {
         nats += meanNats * count;
-        predicted += count;
+        bytes += b.bytes();
       }
       int n = out.routing().size();
       if (positions.length < n) {
@@ -125,11 +125,7 @@ public final class Evaluator {
       for (int s = 0; s < n; s++)
         align[s] = words[s] != null && words[s].applies() ? words[s].result() : null;
       return new Result(
-          predicted == 0 ? Double.NaN : nats / predicted / Math.log(2),
-          predicted,
-          compression,
-          rate,
-          align);
+          bytes == 0 ? Double.NaN : nats / bytes / Math.log(2), bytes, compression, rate, align);
     }
   }
 

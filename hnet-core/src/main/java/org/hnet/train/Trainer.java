@@ -16,8 +16,10 @@ import org.hnet.nn.RoutingModule;
 import org.hnet.nn.SeqLens;
 import org.hnet.train.data.Batch;
 import org.hnet.train.data.BatchStream;
+import org.hnet.train.data.BpeTokenizer;
 import org.hnet.train.data.Corpus;
 import org.hnet.train.data.DataState;
+import org.hnet.train.data.TokenCorpus;
 import org.hnet.train.optim.AdamW;
 import org.hnet.train.optim.Gradients;
 import org.hnet.train.optim.LrSchedule;
@@ -36,6 +38,7 @@ public final class Trainer implements AutoCloseable {
   public final HNetForCausalLM model;
   public final TrainOptions options;
   private final Corpus corpus;
+  private final TokenCorpus tokens; // null for a byte-level model
   private final BatchStream stream;
   private final AdamW optimizer;
   private final LrSchedule schedule;
@@ -64,9 +67,11 @@ public final class Trainer implements AutoCloseable {
       double lr,
       double gradNorm,
       long trainedBytes,
-      double bytesPerSecond) {
+      double bytesPerSecond,
+      double bytesPerTarget) {
+    /** Bits per byte of the step's batches (a token-level model's per token over its bytes). */
     public double bpb() {
-      return ce / Math.log(2);
+      return ce / Math.log(2) / bytesPerTarget;
     }
 
     /** One JSON object; a number that is not finite (a diverged step) is written as null. */
@@ -144,13 +149,27 @@ public final class Trainer implements AutoCloseable {
         java.util.Map<String, float[]> w = Init.weights(cfg, opts.seed());
         lm = new HNetForCausalLM(cfg, new Params(w::get));
       }
+      TokenCorpus tokens = tokens(cfg, corpus, opts);
       BatchStream stream =
-          corpus.train(opts.batch(), opts.seqLen(), opts.seed(), opts.samplingMode());
-      return new Trainer(run, cfg, lm, opts, corpus, stream, null, 0, 0, 0);
+          tokens != null
+              ? tokens.train(opts.batch(), opts.seqLen(), opts.seed())
+              : corpus.train(opts.batch(), opts.seqLen(), opts.seed(), opts.samplingMode());
+      return new Trainer(run, cfg, lm, opts, corpus, tokens, stream, null, 0, 0, 0);
     } catch (RuntimeException e) {
       corpus.close();
       throw e;
     }
+  }
+
+  /** A token-level model's view of the corpus (tokenized once), or null for bytes. */
+  private static TokenCorpus tokens(HNetConfig cfg, Corpus corpus, TrainOptions opts) {
+    if (cfg.tokenizer() == null) return null;
+    if (opts.samplingMode() != org.hnet.train.data.Sampling.RANDOM) {
+      throw new HNetException(
+          "--sampling sequential: a token-level model draws its rows at random windows only");
+    }
+    return new TokenCorpus(
+        corpus, BpeTokenizer.of(cfg.tokenizer(), cfg.vocabSize(), "the model's config"));
   }
 
   /**
@@ -256,7 +275,11 @@ public final class Trainer implements AutoCloseable {
     Corpus corpus = Corpus.open(data, opts.evalFraction(), opts.jsonField(), run.dataIndex());
     Trainer t;
     try {
-      BatchStream stream = corpus.train(opts.batch(), opts.seqLen(), dataState);
+      TokenCorpus tokens = tokens(ck.config(), corpus, opts);
+      BatchStream stream =
+          tokens != null
+              ? tokens.train(opts.batch(), opts.seqLen(), dataState)
+              : corpus.train(opts.batch(), opts.seqLen(), dataState);
       if (newOpts != opts) RunDir.writeString(run.options(), newOpts.toJson());
       if (dataOverride != null) writeDataPath(runDir, dataOverride);
       t =
@@ -266,6 +289,7 @@ public final class Trainer implements AutoCloseable {
               ck.model(),
               newOpts,
               corpus,
+              tokens,
               stream,
               ck.optimizerState(),
               ck.optimizerSteps(),
@@ -326,6 +350,7 @@ public final class Trainer implements AutoCloseable {
       HNetForCausalLM lm,
       TrainOptions opts,
       Corpus corpus,
+      TokenCorpus tokens,
       BatchStream stream,
       java.util.Map<String, float[]> optState,
       long optSteps,
@@ -336,6 +361,7 @@ public final class Trainer implements AutoCloseable {
     this.model = lm;
     this.options = opts;
     this.corpus = corpus;
+    this.tokens = tokens;
     this.stream = stream;
     this.params = new ArrayList<>(lm.parameters.values());
     this.objective = new Objective(lm);
@@ -391,6 +417,26 @@ public final class Trainer implements AutoCloseable {
     return corpus;
   }
 
+  /** The held-out batches the run evaluates on: rows of the options' length, bytes or tokens. */
+  public Iterable<Batch> evalBatches() {
+    return tokens != null
+        ? tokens.eval(options.batch(), options.seqLen())
+        : corpus.eval(options.batch(), options.seqLen());
+  }
+
+  /**
+   * Text bytes a row position stands for: 1 for a byte-level model, the train part's mean bytes per
+   * token for a token-level one.
+   */
+  public double bytesPerPosition() {
+    return tokens != null ? tokens.bytesPerToken() : 1;
+  }
+
+  /** Text bytes trained on so far (for a token-level model, positions × bytes per token). */
+  private long textBytes() {
+    return tokens != null ? Math.round(trainedBytes * bytesPerPosition()) : trainedBytes;
+  }
+
   /**
    * Trains until {@code options.steps()} or until {@code stop} says so (checked after every step);
    * either way the last state is checkpointed before returning.
@@ -404,6 +450,7 @@ public final class Trainer implements AutoCloseable {
       double loss = 0, ce = 0;
       double[] ratio = new double[config.numStages() - 1];
       long[] positions = new long[ratio.length], boundaries = new long[ratio.length];
+      long targets = 0, targetBytes = 0;
       double[] ratioNow = options.ratioAt(step);
       double alphaNow = options.alphaAt(step);
       for (int micro = 0; micro < options.accum(); micro++) {
@@ -420,6 +467,8 @@ public final class Trainer implements AutoCloseable {
           boundaries[s] += r.boundaries();
         }
         trainedBytes += (long) b.B() * b.L();
+        targets += b.predicted();
+        targetBytes += b.bytes();
       }
       if (options.accum() > 1) Gradients.scale(params, 1f / options.accum());
       double norm =
@@ -438,8 +487,9 @@ public final class Trainer implements AutoCloseable {
                     new double[ratio.length],
                     schedule.lr(step),
                     norm,
-                    trainedBytes,
-                    Double.NaN)
+                    textBytes(),
+                    Double.NaN,
+                    targetBytes == 0 ? 1 : (double) targetBytes / targets)
                 .toJson());
         Path last = run.latestCheckpoint();
         throw new HNetException(
@@ -470,8 +520,9 @@ public final class Trainer implements AutoCloseable {
               compression,
               lr,
               norm,
-              trainedBytes,
-              (double) options.accum() * options.batch() * options.seqLen() / seconds);
+              textBytes(),
+              options.accum() * options.batch() * options.seqLen() * bytesPerPosition() / seconds,
+              targetBytes == 0 ? 1 : (double) targetBytes / targets);
       run.appendMetrics(m.toJson());
       listener.onStep(m);
       boolean last = step == options.steps();
@@ -491,22 +542,20 @@ public final class Trainer implements AutoCloseable {
 
   /** Held-out bits per byte now; appended to metrics.jsonl as an "eval" line. */
   public Evaluator.Result evaluate(Listener listener) {
-    Evaluator.Result r =
-        Evaluator.evaluate(
-            model, corpus.eval(options.batch(), options.seqLen()), options.evalBatches());
+    Evaluator.Result r = Evaluator.evaluate(model, evalBatches(), options.evalBatches());
     // training FLOPs per byte at the compression just measured (the same count for every model)
     double flops =
-        org.hnet.config.FlopCount.trainingPerByte(
-            config, finite(r.compression()), options.seqLen());
+        org.hnet.config.FlopCount.trainingPerByte(config, finite(r.compression()), options.seqLen())
+            / bytesPerPosition();
     run.appendMetrics(
         String.format(
             Locale.ROOT,
             "{\"step\": %d, \"bytes\": %d, \"flops_per_byte\": %.6g, \"eval\": %s}",
             step,
-            trainedBytes,
+            textBytes(),
             flops,
             r.toJson()));
-    listener.onEval(step, trainedBytes, r);
+    listener.onEval(step, textBytes(), r);
     return r;
   }
 

@@ -432,6 +432,40 @@ public final class Corpus implements AutoCloseable {
     }
   }
 
+  /** The file or directory the corpus reads, as given. */
+  public String name() {
+    return source.name();
+  }
+
+  /**
+   * The packed bytes of the train part (documents each after a BOS), or of the eval part ({@code
+   * train} false; a BOS first when it starts inside a document), read into memory; refused past
+   * {@code limit} bytes with {@code why} in the message.
+   */
+  byte[] readPart(boolean train, long limit, String why) {
+    long n = train ? cut : evalBytes();
+    if (n > limit) {
+      throw new HNetException(
+          source.name()
+              + ": the "
+              + (train ? "train" : "eval")
+              + " part holds "
+              + n
+              + " bytes, more than the "
+              + limit
+              + " "
+              + why);
+    }
+    byte[] out = new byte[(int) n];
+    int off = 0;
+    if (!train && evalBos && n > 0) out[off++] = PackedReader.BOS;
+    try (PackedReader reader = new PackedReader(source)) {
+      if (!train && reader.skip(cut) != cut) throw changed();
+      if (off < n && reader.read(out, off, (int) n - off) != n - off) throw changed();
+    }
+    return out;
+  }
+
   private static HNetException changed() {
     return new HNetException("corpus ended early: the files changed since the corpus was opened");
   }

@@ -380,7 +380,10 @@ final class CompareCommand implements Callable<Integer> {
     return o;
   }
 
-  /** The first 64 kB of the held-out text, in the run directory, for the perturbed scores. */
+  /**
+   * The first 64 kB of the held-out text, in the run directory, for the perturbed scores; cut after
+   * its last whole character, so that text stays valid UTF-8 (a token-level model needs it).
+   */
   private static Path heldOutSample(Trainer t) {
     java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
     for (Batch batch : t.corpus().eval(BATCH, SEQ_LEN)) {
@@ -392,8 +395,18 @@ final class CompareCommand implements Callable<Integer> {
       if (b.size() >= 65536) break;
     }
     Path f = t.run.root.resolve("heldout-sample.txt");
+    byte[] text = b.toByteArray();
+    int end = text.length;
+    for (int i = 0; i < text.length; ) {
+      int len = org.hnet.analysis.Utf8.length(text, i);
+      if (len == 1 && text[i] < 0 && i >= text.length - 3) { // a character cut at the end
+        end = i;
+        break;
+      }
+      i += len;
+    }
     try {
-      org.hnet.io.AtomicFile.write(f, b.toByteArray());
+      org.hnet.io.AtomicFile.write(f, java.util.Arrays.copyOf(text, end));
     } catch (IOException e) {
       throw new HNetException(f + ": cannot write: " + e.getMessage());
     }

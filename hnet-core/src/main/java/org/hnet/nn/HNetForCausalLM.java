@@ -161,6 +161,22 @@ public final class HNetForCausalLM {
     }
   }
 
+  /**
+   * Copies row {@code srcRow} of {@code src} into row {@code dstRow} of {@code dst} (both caches of
+   * this model with the same maxLen): a request prefilled alone joins a running batch, whose other
+   * rows are untouched. The next {@link #step} of that row continues it exactly.
+   */
+  public void copyRow(Cache src, int srcRow, Cache dst, int dstRow) {
+    if (src.maxLen != dst.maxLen) {
+      throw new IllegalArgumentException(
+          "caches of " + src.maxLen + " and " + dst.maxLen + " positions");
+    }
+    if (srcRow < 0 || srcRow >= src.rows || dstRow < 0 || dstRow >= dst.rows) {
+      throw new IndexOutOfBoundsException("row " + srcRow + " → " + dstRow);
+    }
+    CacheRows.copy(src.backbone, src.rows, srcRow, dst.backbone, dst.rows, dstRow);
+  }
+
   /** Allocates the caches for R rows of at most maxLen bytes each (prompt + generated). */
   public Cache allocate(int rows, int maxLen) {
     return new Cache(rows, maxLen, backbone.allocate(rows, maxLen), slots);

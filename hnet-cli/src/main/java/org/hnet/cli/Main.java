@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
       ChunksCommand.class,
       EvalCommand.class,
       CompareCommand.class,
+      ServeCommand.class,
       PlotCommand.class,
       InspectCommand.class,
       ForwardCommand.class,

@@ -61,6 +61,23 @@ class OpenAiClientTest {
         ServerTest.alone("Call me", 24, 0.8, 1.0, 3, List.of()), c.choices().get(0).text());
     assertEquals(24, c.usage().orElseThrow().completionTokens());
 
+    Completion stopped =
+        client
+            .completions()
+            .create(
+                CompletionCreateParams.builder()
+                    .model("hnet")
+                    .prompt("Call me")
+                    .maxTokens(200)
+                    .seed(3)
+                    .stop("a")
+                    .build());
+    String expectStopped = ServerTest.alone("Call me", 200, 1.0, 1.0, 3, List.of("a"));
+    assertEquals(expectStopped, stopped.choices().get(0).text());
+    assertEquals(
+        expectStopped.endsWith("a") ? "stop" : "length",
+        stopped.choices().get(0).finishReason().asString());
+
     ChatCompletion chat =
         client
             .chat()

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import org.hnet.generate.ChatTemplate;
 import org.hnet.generate.GenerateOptions;
 import org.hnet.generate.SamplingOptions;
 
@@ -20,9 +21,6 @@ final class Requests {
   /** What to generate. */
   record Completion(
       byte[] prompt, GenerateOptions options, boolean stream, boolean usageInStream) {}
-
-  /** The chat template's stop string: the next user turn ends the assistant's. */
-  static final String USER_TURN = "\n\nUser:";
 
   static JsonNode parse(ObjectMapper json, byte[] body) {
     JsonNode root;
@@ -52,17 +50,13 @@ final class Requests {
     return build(root, prompt, List.of(), 16, maxLen);
   }
 
-  /**
-   * The chat template (H-Net base models have none of their own): an optional system message as its
-   * own paragraph, then "User: …" and "Assistant: …" paragraphs, ending with "Assistant:"; the next
-   * "\n\nUser:" stops the reply.
-   */
+  /** The messages through {@link ChatTemplate}; its stop string ends the reply. */
   static Completion chat(JsonNode root, String modelId, int maxLen) {
     checkModel(root, modelId);
     JsonNode m = root.get("messages");
     if (m == null || !m.isArray() || m.isEmpty())
       throw ApiError.invalid("messages", "messages must be a non-empty list");
-    StringBuilder sb = new StringBuilder();
+    List<ChatTemplate.Message> messages = new ArrayList<>();
     for (int i = 0; i < m.size(); i++) {
       JsonNode msg = m.get(i);
       String where = "messages[" + i + "]";
@@ -71,21 +65,17 @@ final class Requests {
       if (role == null || !role.isTextual())
         throw ApiError.invalid(where + ".role", where + ".role must be a string");
       String content = content(msg.get("content"), where + ".content");
-      switch (role.textValue()) {
-        case "system", "developer" -> sb.append(content).append("\n\n");
-        case "user" -> sb.append("User: ").append(content).append("\n\n");
-        case "assistant" -> sb.append("Assistant: ").append(content).append("\n\n");
-        default ->
-            throw ApiError.invalid(
-                where + ".role",
-                where
-                    + ".role must be system, developer, user or assistant, got '"
-                    + oneLine(role.textValue())
-                    + "'");
+      if (!List.of("system", "developer", "user", "assistant").contains(role.textValue())) {
+        throw ApiError.invalid(
+            where + ".role",
+            where
+                + ".role must be system, developer, user or assistant, got '"
+                + oneLine(role.textValue())
+                + "'");
       }
+      messages.add(new ChatTemplate.Message(role.textValue(), content));
     }
-    sb.append("Assistant:");
-    return build(root, sb.toString(), List.of(USER_TURN), 256, maxLen);
+    return build(root, ChatTemplate.render(messages), List.of(ChatTemplate.STOP), 256, maxLen);
   }
 
   private static String content(JsonNode c, String where) {

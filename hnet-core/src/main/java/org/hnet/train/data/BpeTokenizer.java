@@ -58,6 +58,14 @@ public final class BpeTokenizer {
   /** The tokenizer a config names (checked as {@link #ranks}); loaded once per process. */
   public static BpeTokenizer of(String spec, int vocabSize, String source) {
     int k = TokenizerSpec.ranks(spec, vocabSize, source);
+    try {
+      Class.forName("com.knuddels.jtokkit.Encodings");
+    } catch (ClassNotFoundException e) {
+      throw new HNetException(
+          source
+              + ": a token-level model needs JTokkit on the class path"
+              + " (com.knuddels:jtokkit:1.1.0, an optional dependency of hnet-core)");
+    }
     return CACHE.computeIfAbsent(k, BpeTokenizer::load);
   }
 

@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
       ForwardCommand.class,
       GradCommand.class,
       BenchCommand.class,
+      LoadtestCommand.class,
       InitCommand.class
     },
     footer = {
@@ -114,7 +115,7 @@ public final class Main implements Runnable {
 
   /** The commands for developers, listed apart from the user's in `hnet --help`. */
   static final java.util.Set<String> DEVELOPER_TOOLS =
-      java.util.Set.of("forward", "grad", "bench", "init");
+      java.util.Set.of("forward", "grad", "bench", "loadtest", "init");
 
   /** The command list in two groups: what users run, then the developer tools. */
   static String commandList(CommandLine.Help help) {

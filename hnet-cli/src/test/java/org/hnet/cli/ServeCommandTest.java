@@ -10,6 +10,28 @@ class ServeCommandTest {
   static final String MODEL = ForwardCommandTest.GOLDEN.resolve("2stage").toString();
 
   @Test
+  void theLoadTestChecksEveryStream() {
+    var r =
+        ForwardCommandTest.run(
+            "loadtest",
+            "--model",
+            MODEL,
+            "--clients",
+            "5",
+            "--max-bytes",
+            "12",
+            "--max-batch",
+            "2",
+            "--threads",
+            "1");
+    assertEquals(0, r.code(), r.err());
+    org.junit.jupiter.api.Assertions.assertTrue(
+        r.out().contains("5 clients × 12 bytes, server batch 2: 0 failed, 0 differ"), r.out());
+    org.junit.jupiter.api.Assertions.assertTrue(
+        r.out().contains("time to first byte: p50"), r.out());
+  }
+
+  @Test
   void mistakesAreOneLine() throws Exception {
     for (String[] bad :
         new String[][] {

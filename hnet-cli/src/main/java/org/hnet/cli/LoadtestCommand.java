@@ -253,6 +253,7 @@ final class LoadtestCommand implements Callable<Integer> {
                   .put("temperature", 1.0)
                   .put("seed", seed)
                   .put("stream", true)
+                  .put("ignore_eos", true)
                   .set("stream_options", JSON.createObjectNode().put("include_usage", true)));
       long t0 = System.nanoTime();
       HttpResponse<java.io.InputStream> r =
@@ -291,7 +292,7 @@ final class LoadtestCommand implements Callable<Integer> {
   }
 
   private static GenerateOptions opts(int max, long seed) {
-    return new GenerateOptions(max, new SamplingOptions(1.0, 0, 1.0, seed), true, List.of(), true);
+    return new GenerateOptions(max, new SamplingOptions(1.0, 0, 1.0, seed), false, List.of(), true);
   }
 
   private static List<byte[]> bytes(List<String> p) {

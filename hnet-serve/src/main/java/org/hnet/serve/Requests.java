@@ -165,6 +165,7 @@ final class Requests {
       }
     }
     boolean stream = bool(root, "stream");
+    boolean ignoreEos = bool(root, "ignore_eos"); // an extension, as vLLM has it
     boolean usage = false;
     JsonNode so = root.get("stream_options");
     if (so != null && !so.isNull()) {
@@ -174,7 +175,7 @@ final class Requests {
     }
     GenerateOptions o =
         new GenerateOptions(
-            max, new SamplingOptions(temperature, topK, topP, seed), true, stops, true);
+            max, new SamplingOptions(temperature, topK, topP, seed), !ignoreEos, stops, true);
     return new Completion(bytes, o, stream, usage);
   }
 

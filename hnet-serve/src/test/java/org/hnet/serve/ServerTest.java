@@ -212,6 +212,24 @@ class ServerTest {
   }
 
   @Test
+  void aRequestPastTheDeadlineIsCancelled() throws Exception {
+    try (Server s =
+        Server.start(lm, new ServeOptions("127.0.0.1", 0, 1, 4, 65536, 4096, 1, null, "m"))) {
+      HttpResponse<String> r =
+          post(
+              s,
+              "/v1/completions",
+              "{\"prompt\": \"a\", \"max_tokens\": 65000, \"ignore_eos\": true}");
+      assertEquals(504, r.statusCode(), r.body());
+      assertEquals("timeout", JSON.readTree(r.body()).get("error").get("type").asText());
+      // its row was freed: the next request runs
+      HttpResponse<String> next =
+          post(s, "/v1/completions", "{\"prompt\": \"b\", \"max_tokens\": 3}");
+      assertEquals(200, next.statusCode(), next.body());
+    }
+  }
+
+  @Test
   void anApiKeyIsRequiredWhenSet() throws Exception {
     try (Server s =
         Server.start(lm, new ServeOptions("127.0.0.1", 0, 1, 4, 256, 4096, 60, "sekret", "m"))) {
@@ -234,7 +252,7 @@ class ServerTest {
           HttpRequest.newBuilder(uri(s, "/v1/completions"))
               .POST(
                   HttpRequest.BodyPublishers.ofString(
-                      "{\"prompt\": \"a\", \"max_tokens\": 60000, \"stream\": true}"))
+                      "{\"prompt\": \"a\", \"max_tokens\": 60000, \"stream\": true, \"ignore_eos\": true}"))
               .build();
       HttpResponse<InputStream> longOne = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
       BufferedReader in =
@@ -249,12 +267,10 @@ class ServerTest {
                       HttpRequest.BodyPublishers.ofString("{\"prompt\": \"b\", \"max_tokens\": 3}"))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
-      HttpResponse<String> refused = null;
-      for (int i = 0; i < 50; i++) {
-        refused = post(s, "/v1/completions", "{\"prompt\": \"c\", \"max_tokens\": 3}");
-        if (refused.statusCode() == 429) break;
-        Thread.sleep(20); // until the second one is queued
-      }
+      for (int i = 0; i < 500 && !get(s, "/metrics").body().contains("\nhnet_queue_depth 1\n"); i++)
+        Thread.sleep(10); // until the second one is queued
+      HttpResponse<String> refused =
+          post(s, "/v1/completions", "{\"prompt\": \"c\", \"max_tokens\": 3}");
       assertEquals(429, refused.statusCode(), refused.body());
       assertEquals("1", refused.headers().firstValue("Retry-After").orElse(""));
       assertEquals(

@@ -59,6 +59,14 @@ final class BenchCommand implements Callable<Integer> {
         paramLabel = "C.json",
         description = "A config: random weights (init_weights(0.02), seed 0).")
     Path config;
+
+    /** The model: loaded, or made from the config with random weights (seed 0). */
+    HNetForCausalLM load() {
+      if (model != null) return org.hnet.HNetModel.load(model).model();
+      HNetConfig cfg = HNetConfig.parse(config);
+      Map<String, float[]> w = Init.weights(cfg, 0);
+      return new HNetForCausalLM(cfg, new Params(w::get));
+    }
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
@@ -170,14 +178,7 @@ final class BenchCommand implements Callable<Integer> {
     threads.apply();
     if (repeats < 1) throw new HNetException("--repeats must be at least 1");
     if (warmups < 0) throw new HNetException("--warmups must be at least 0");
-    HNetForCausalLM lm;
-    if (source.model != null) {
-      lm = org.hnet.HNetModel.load(source.model).model();
-    } else {
-      HNetConfig cfg = HNetConfig.parse(source.config);
-      Map<String, float[]> w = Init.weights(cfg, 0);
-      lm = new HNetForCausalLM(cfg, new Params(w::get));
-    }
+    HNetForCausalLM lm = source.load();
     Inputs in = input != null ? read(input) : fromCorpus();
     int routers = lm.config.numStages() - 1;
     double[] n = new double[routers];

@@ -10,7 +10,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,13 +21,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.hnet.config.HNetConfig;
 import org.hnet.generate.GenerateOptions;
 import org.hnet.generate.Generator;
 import org.hnet.generate.SamplingOptions;
 import org.hnet.nn.HNetForCausalLM;
-import org.hnet.nn.Init;
-import org.hnet.nn.Params;
 import org.hnet.serve.ServeOptions;
 import org.hnet.serve.Server;
 import picocli.CommandLine.ArgGroup;
@@ -63,19 +59,8 @@ final class LoadtestCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin ThreadsOption threads;
 
-  static final class Source {
-    @Option(names = "--model", paramLabel = "DIR", description = "A model directory or run.")
-    Path model;
-
-    @Option(
-        names = "--config",
-        paramLabel = "C.json",
-        description = "A config: random weights (seed 0) in the reference's initialisation.")
-    Path config;
-  }
-
   @ArgGroup(exclusive = true, multiplicity = "1")
-  Source source;
+  BenchCommand.ModelSource source;
 
   @Option(
       names = "--clients",
@@ -113,13 +98,7 @@ final class LoadtestCommand implements Callable<Integer> {
     if (maxBytes < 1) throw usage("--max-bytes must be at least 1");
     if (maxBatch < 1) throw usage("--max-batch must be at least 1");
     PrintWriter out = spec.commandLine().getOut();
-    HNetForCausalLM lm;
-    if (source.model != null) {
-      lm = org.hnet.HNetModel.load(source.model).model();
-    } else {
-      HNetConfig cfg = HNetConfig.parse(source.config);
-      lm = new HNetForCausalLM(cfg, new Params(Init.weights(cfg, 0)::get));
-    }
+    HNetForCausalLM lm = source.load();
     List<String> prompts = new ArrayList<>();
     for (int i = 0; i < clients; i++) prompts.add("Client " + i + ": Call me Ishmael.");
 

@@ -305,7 +305,17 @@ public final class Server implements AutoCloseable {
           reason = s;
           break;
         } else if (ev instanceof RuntimeException e) {
-          throw e;
+          // the status line has gone: the failure is an event of the stream, as OpenAI sends it
+          ObjectNode err = JSON.createObjectNode();
+          err.putObject("error")
+              .put("message", "generation failed: " + e.getMessage())
+              .put("type", "server_error")
+              .putNull("param")
+              .putNull("code");
+          send(out, err.toString());
+          out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          return;
         }
       }
       String rest = utf8.flush();

@@ -73,6 +73,15 @@ public final class TensorData {
   }
 
   /**
+   * Drops the memory pages of a memory-mapped tensor's bytes from this process (they are read again
+   * from the file if touched); nothing for bytes that are not mapped. A loader that has copied a
+   * tensor calls it, so that loading holds one copy of the weights, not two.
+   */
+  public void release() {
+    if (bytes.isMapped()) bytes.unload();
+  }
+
+  /**
    * All elements as float32: F64 rounds to nearest, F16 and BF16 widen exactly (BF16 is the upper
    * half of a float32), integers and BOOL convert like a Java cast.
    */

@@ -76,7 +76,16 @@ public final class HNetForCausalLM {
             source + ": tie_embeddings is true but lm_head.weight differs from embeddings.weight");
       }
     }
-    return new HNetForCausalLM(cfg, new Params(name -> sd.get(name).toFloats()));
+    // each tensor copied to the heap, then its mapped pages dropped: one copy of the weights
+    return new HNetForCausalLM(
+        cfg,
+        new Params(
+            name -> {
+              TensorData t = sd.get(name);
+              float[] f = t.toFloats();
+              t.release();
+              return f;
+            }));
   }
 
   /** The result of a forward pass over packed sequences. */

@@ -178,7 +178,10 @@ final class BenchCommand implements Callable<Integer> {
     threads.apply();
     if (repeats < 1) throw new HNetException("--repeats must be at least 1");
     if (warmups < 0) throw new HNetException("--warmups must be at least 0");
+    long loadStart = System.nanoTime();
     HNetForCausalLM lm = source.load();
+    double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+    long loadRss = peakRssBytes(); // the process's high-water mark so far: loading dominates it
     Inputs in = input != null ? read(input) : fromCorpus();
     int routers = lm.config.numStages() - 1;
     double[] n = new double[routers];
@@ -271,10 +274,13 @@ final class BenchCommand implements Callable<Integer> {
       parts.add(
           String.format(
               Locale.ROOT,
-              "\"threads\": %d, \"vector_bits\": %d, \"vectors_emulated\": %b",
+              "\"threads\": %d, \"vector_bits\": %d, \"vectors_emulated\": %b, \"load_s\": %.3f,"
+                  + " \"load_peak_rss_mb\": %s",
               Parallel.threads(),
               VectorWidth.bits(),
-              VectorWidth.emulated()));
+              VectorWidth.emulated(),
+              loadSeconds,
+              loadRss < 0 ? "null" : String.format(Locale.ROOT, "%.1f", loadRss / 1e6)));
       if (runs(Part.train)) {
         parts.add(
             String.format(
@@ -364,6 +370,14 @@ final class BenchCommand implements Callable<Integer> {
           VectorWidth.emulated()
               ? " (wider than the CPU's: emulated, slow; see -Dhnet.vector.bits)"
               : "");
+      out.printf(
+          Locale.ROOT,
+          "model %s in %.2f s; peak resident memory after loading %s%n",
+          source.model != null ? "loaded" : "initialised",
+          loadSeconds,
+          loadRss < 0
+              ? "unknown (no /proc)"
+              : String.format(Locale.ROOT, "%.0f MB", loadRss / 1e6));
       if (runs(Part.train)) {
         out.printf(
             Locale.ROOT,
@@ -678,6 +692,21 @@ final class BenchCommand implements Callable<Integer> {
    * Peak heap since the last reset: the sum of the heap pools' peaks (an upper bound on the live
    * peak).
    */
+  /** The process's peak resident set (VmHWM in /proc/self/status), in bytes; -1 where unknown. */
+  static long peakRssBytes() {
+    try {
+      for (String l :
+          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (l.startsWith("VmHWM:")) {
+          return Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux: unknown
+    }
+    return -1;
+  }
+
   static long peakHeap() {
     long sum = 0;
     for (var pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {

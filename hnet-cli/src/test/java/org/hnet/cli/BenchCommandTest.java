@@ -129,6 +129,9 @@ class BenchCommandTest {
     // the kernels' vector width, so that runs on different machines can be told apart
     assertEquals(org.hnet.kernels.VectorWidth.bits(), j.get("vector_bits").asInt(), r.out());
     assertTrue(List.of(128, 256, 512).contains(j.get("vector_bits").asInt()), r.out());
+    assertTrue(j.get("load_s").asDouble() > 0, r.out());
+    assertTrue(
+        j.get("load_peak_rss_mb").isNull() || j.get("load_peak_rss_mb").asDouble() > 10, r.out());
     assertEquals(
         org.hnet.kernels.VectorWidth.emulated(), j.get("vectors_emulated").asBoolean(), r.out());
   }

@@ -35,7 +35,7 @@ public final class TokenizerSpec {
         throw new HNetException(
             source
                 + ": tokenizer \""
-                + spec
+                + shown(spec)
                 + "\": the number of ranks must be an integer in [256, "
                 + R50K_RANKS
                 + "]");
@@ -48,7 +48,7 @@ public final class TokenizerSpec {
               + "\" or \""
               + R50K
               + ":K\" (GPT-2's BPE cut to K ranks), got \""
-              + ConfigParser.oneLine(spec)
+              + shown(spec)
               + "\"");
     }
     if (vocabSize != k + 1) {
@@ -57,12 +57,23 @@ public final class TokenizerSpec {
               + ": vocab_size must be "
               + (k + 1)
               + " with tokenizer \""
-              + spec
+              + shown(spec)
               + "\" (its "
               + k
               + " tokens and a document separator), got "
               + vocabSize);
     }
     return k;
+  }
+
+  /** The value as printed in a message: control characters escaped, at most 60 characters. */
+  private static String shown(String s) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < s.length() && sb.length() < 60; i++) {
+      char c = s.charAt(i);
+      if (Character.isISOControl(c)) sb.append(String.format("\\u%04x", (int) c));
+      else sb.append(c);
+    }
+    return sb.length() < 60 ? sb.toString() : sb + "…";
   }
 }

@@ -57,6 +57,7 @@ class TokenModelTest {
       {"\"vocab_size\": 100, \"tokenizer\": \"r50k_base:99\"", "[256, 50256]"},
       {"\"vocab_size\": 513, \"tokenizer\": \"cl100k_base\"", "tokenizer must be"},
       {"\"vocab_size\": 513, \"tokenizer\": 5", "tokenizer must be a string"},
+      {"\"vocab_size\": 513, \"tokenizer\": \"r50k_base:\\u001b[31m\"", "\\u001b[31m"},
     };
     for (String[] c : cases) {
       String json =

@@ -120,6 +120,14 @@ final class CompareCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "Log lines instead of progress bars.")
   boolean noProgress;
 
+  @Option(
+      names = "--alpha",
+      paramLabel = "A",
+      description =
+          "Weight of a learned router's ratio loss, which holds its compression at the target"
+              + " (default: the trainer's, ${DEFAULT-VALUE}).")
+  double alpha = TrainOptions.DEFAULT_ALPHA;
+
   @Mixin ThreadsOption threads;
 
   static final int BATCH = 8, SEQ_LEN = 512;
@@ -156,6 +164,8 @@ final class CompareCommand implements Callable<Integer> {
       throw usage("--bytes must be at least one batch (" + BATCH * SEQ_LEN + "), got " + bytes);
     if (minutes != null && !(minutes > 0)) throw usage("--minutes must be positive");
     if (evalBatches < 0) throw usage("--eval-batches must not be negative");
+    if (!(alpha >= 0) || Double.isInfinite(alpha))
+      throw usage("--alpha must be 0 or more, got " + alpha);
     List<Model> list = new ArrayList<>();
     for (String m : models != null ? models : MODELS) list.add(model(m));
     for (Path e : evalFiles)
@@ -178,6 +188,7 @@ final class CompareCommand implements Callable<Integer> {
     d.put("batch", BATCH);
     d.put("seq_len", SEQ_LEN);
     d.put("seed", seed);
+    d.put("alpha", alpha);
     RunDir.writeString(
         out.resolve("report.json"),
         JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report));
@@ -277,6 +288,7 @@ final class CompareCommand implements Callable<Integer> {
       double[] n = FlopCount.defaultCompression(m.config());
       java.util.Arrays.fill(n, RATIO);
       b.ratio(n);
+      b.alpha(alpha);
       if (m.config().tokenizer() != null) {
         // a token-level model: rows of about as many bytes as the others', the same steps
         TrainOptions o = b.build();

@@ -110,6 +110,7 @@ class CompareCommandTest {
           {"--bytes", "10"},
           {"--models", "nope"},
           {"--minutes", "-1"},
+          {"--alpha", "-0.1"},
           {"--bytes", "9000", "--minutes", "1"}
         }) {
       String[] args = new String[5 + bad.length];

@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
     footer = {
       "",
       "Example:",
-      "  ./hnet demo                 # about 4 minutes on 2 cores",
+      "  ./hnet demo                 # 1-4 minutes on 2 cores, by the CPU's vector width",
       "  ./hnet demo --resume        # 400 steps more",
       "  ./hnet demo --steps 1000    # train the demo run to 1000 steps in all"
     })

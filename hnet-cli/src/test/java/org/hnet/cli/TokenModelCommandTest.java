@@ -72,6 +72,35 @@ class TokenModelCommandTest {
     assertTrue(i.out().contains("FLOPs per token (rows of 128 tokens)"), i.out());
     assertTrue(i.out().contains("bytes per token, measured on"), i.out());
 
+    // a corpus that is not UTF-8 text: one line, and no half-made run left behind
+    byte[] bad =
+        "Call me Ishmael. \n".repeat(300).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    bad[100] = (byte) 0xff;
+    Path binary = Files.write(tmp.resolve("bad.txt"), bad);
+    Path badRun = tmp.resolve("bad-run");
+    var b =
+        ForwardCommandTest.run(
+            "train",
+            "--config",
+            cfg.toString(),
+            "--data",
+            binary.toString(),
+            "--out",
+            badRun.toString(),
+            "--steps",
+            "2",
+            "--batch",
+            "2",
+            "--seq-len",
+            "32",
+            "--no-progress",
+            "--any-bytes",
+            "--threads",
+            "1");
+    assertEquals(1, b.code(), b.err());
+    ForwardCommandTest.assertOneLine(b.err(), "is not UTF-8 text");
+    assertTrue(!Files.exists(badRun), "no run directory left: " + badRun);
+
     for (String[] refused :
         new String[][] {
           {"generate", "--model", run.toString(), "--prompt", "Call"},

@@ -157,6 +157,7 @@ public final class Trainer implements AutoCloseable {
       return new Trainer(run, cfg, lm, opts, corpus, tokens, stream, null, 0, 0, 0);
     } catch (RuntimeException e) {
       corpus.close();
+      if (!existed) run.removeNew(); // e.g. a corpus a token-level model cannot read as text
       throw e;
     }
   }

@@ -45,7 +45,16 @@ public final class HNetModel {
    * checkpoint.
    */
   public static HNetModel load(Path dir) {
-    return new HNetModel(HNetForCausalLM.load(modelDirectory(dir)));
+    return load(dir, null);
+  }
+
+  /**
+   * As {@link #load(Path)}, with the large products' weights held in {@code format} ({@link
+   * org.hnet.nn.WeightFormat#BF16} or {@code INT8} for smaller, faster inference; null: as the
+   * directory stores them).
+   */
+  public static HNetModel load(Path dir, org.hnet.nn.WeightFormat format) {
+    return new HNetModel(HNetForCausalLM.load(modelDirectory(dir), format));
   }
 
   /**

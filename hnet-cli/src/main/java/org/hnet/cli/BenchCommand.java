@@ -60,12 +60,19 @@ final class BenchCommand implements Callable<Integer> {
         description = "A config: random weights (init_weights(0.02), seed 0).")
     Path config;
 
-    /** The model: loaded, or made from the config with random weights (seed 0). */
-    HNetForCausalLM load() {
-      if (model != null) return org.hnet.HNetModel.load(model).model();
+    /**
+     * The model: loaded, or made from the config with random weights (seed 0); the large weights
+     * held in {@code format} (null: as stored; f32 for random weights).
+     */
+    HNetForCausalLM load(org.hnet.nn.WeightFormat format) {
+      if (model != null) return org.hnet.HNetModel.load(model, format).model();
       HNetConfig cfg = HNetConfig.parse(config);
       Map<String, float[]> w = Init.weights(cfg, 0);
-      return new HNetForCausalLM(cfg, new Params(w::get));
+      // each float32 weight dropped once the model holds it (compact: converted)
+      return new HNetForCausalLM(
+          cfg,
+          new Params(
+              w::remove, format == null ? org.hnet.nn.WeightFormat.F32 : format, name -> null));
     }
   }
 
@@ -80,6 +87,8 @@ final class BenchCommand implements Callable<Integer> {
   Path input;
 
   @Mixin ThreadsOption threads;
+
+  @Mixin WeightsOption weights;
 
   @Option(
       names = "--repeats",
@@ -179,7 +188,7 @@ final class BenchCommand implements Callable<Integer> {
     if (repeats < 1) throw new HNetException("--repeats must be at least 1");
     if (warmups < 0) throw new HNetException("--warmups must be at least 0");
     long loadStart = System.nanoTime();
-    HNetForCausalLM lm = source.load();
+    HNetForCausalLM lm = source.load(weights.format);
     double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
     long loadRss = peakRssBytes(); // the process's high-water mark so far: loading dominates it
     Inputs in = input != null ? read(input) : fromCorpus();
@@ -247,7 +256,7 @@ final class BenchCommand implements Callable<Integer> {
       System.arraycopy(d.ran(), 0, stageSteps, 0, stageSteps.length);
       kvMb[0] = d.kvMb();
       decodeWarmups = d.warmups();
-      weightMb = weightBytesPerStep(lm.config, stageSteps) / 1e6;
+      weightMb = weightBytesPerStep(lm, stageSteps) / 1e6;
     }
     if (runs(Part.decode8)) {
       DecodeRun d = decodeRun(Part.decode8, model, in.decode8(), 8, in);
@@ -255,7 +264,7 @@ final class BenchCommand implements Callable<Integer> {
       System.arraycopy(d.ran(), 0, stageSteps8, 0, stageSteps8.length);
       kvMb[1] = d.kvMb();
       decode8Warmups = d.warmups();
-      weightMb8 = weightBytesPerStep(lm.config, stageSteps8) / 1e6;
+      weightMb8 = weightBytesPerStep(lm, stageSteps8) / 1e6;
     }
     if (runs(Part.decode) || runs(Part.decode8)) {
       bandwidth =
@@ -672,6 +681,22 @@ final class BenchCommand implements Callable<Integer> {
    * step, each stage's own parameters (blocks, norms, router, residual projection, pad) in the
    * share of steps where that stage ran. float32: 4 bytes per parameter.
    */
+  /**
+   * As {@link #weightBytesPerStep(HNetConfig, long[])}, counting each stage's parameters in the
+   * bytes the model holds them in (bf16 and int8 weights read fewer).
+   */
+  static double weightBytesPerStep(HNetForCausalLM lm, long[] stageSteps) {
+    HNetConfig cfg = lm.config;
+    int d0 = cfg.stage(0).dModel();
+    double bytes = 4 * ((double) cfg.vocabSize() * d0 + d0);
+    double[] stage = new double[stageSteps.length];
+    for (org.hnet.nn.Param p : lm.parameters.values())
+      if (p.stage >= 0 && p.stage < stage.length) stage[p.stage] += p.bytes();
+    for (int s = 0; s < stageSteps.length; s++)
+      bytes += stage[s] * (double) stageSteps[s] / Math.max(1, stageSteps[0]);
+    return bytes;
+  }
+
   static double weightBytesPerStep(HNetConfig cfg, long[] stageSteps) {
     int d0 = cfg.stage(0).dModel();
     double params = (double) cfg.vocabSize() * d0 + d0;

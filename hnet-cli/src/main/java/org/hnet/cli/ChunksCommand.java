@@ -46,6 +46,7 @@ final class ChunksCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Mixin ModelOption model;
+  @Mixin WeightsOption weights;
 
   static final class Source {
     @Option(names = "--text", paramLabel = "TEXT", description = "The text.")
@@ -97,7 +98,7 @@ final class ChunksCommand implements Callable<Integer> {
                   + (source.input != null ? " of " + source.input : ""));
       text = java.util.Arrays.copyOf(text, MAX_BYTES);
     }
-    HNetForCausalLM lm = model.load();
+    HNetForCausalLM lm = model.load(weights.format);
     Chunking c;
     try (Progress p =
         Progress.spinner("chunking " + text.length + " bytes", text.length > 20_000)) {

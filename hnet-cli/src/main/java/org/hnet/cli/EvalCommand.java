@@ -40,6 +40,7 @@ final class EvalCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Mixin ModelOption model;
+  @Mixin WeightsOption weights;
 
   @Option(
       names = "--data",
@@ -114,6 +115,16 @@ final class EvalCommand implements Callable<Integer> {
       description = "Score files that do not look like text (by default they are refused).")
   boolean anyBytes;
 
+  @Option(
+      names = "--against",
+      paramLabel = "f32|bf16|int8",
+      converter = WeightsOption.Converter.class,
+      description =
+          "Also score the model with its weights in this format on the same bytes, and report the"
+              + " bits-per-byte difference and the share of identical boundary decisions (e.g."
+              + " --weights int8 --against f32 on a float32 model: what int8 costs).")
+  org.hnet.nn.WeightFormat against;
+
   @Option(names = "--no-progress", description = "No progress bar.")
   boolean noProgress;
 
@@ -137,7 +148,9 @@ final class EvalCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(
           spec.commandLine(), "--stats-bytes must not be negative, got " + statsBytes);
     if (!anyBytes) org.hnet.train.data.Corpus.requireText(data);
-    HNetForCausalLM lm = model.load();
+    HNetForCausalLM lm = model.load(weights.format);
+    Evaluator.Agreement agree =
+        against == null ? null : new Evaluator.Agreement(model.load(against));
     StatsCollector stats = new StatsCollector(statsBytes);
     Evaluator.Result r;
     Baselines base = null;
@@ -161,6 +174,7 @@ final class EvalCommand implements Callable<Integer> {
                 (batch, output) -> {
                   if (!tokens) stats.add(batch, output);
                   if (b != null && !tokens) b.addScored(batch);
+                  if (agree != null) agree.accept(batch, output);
                   bar.stepBy(batch.bytes());
                 });
         bar.stepTo(total);
@@ -202,6 +216,16 @@ final class EvalCommand implements Callable<Integer> {
         rob.put("bytes", p.bytes());
         rob.put("degradation", p.bpb() - r.bpb());
       }
+      root.put("weights", lm.weightFormat.label());
+      if (agree != null) {
+        Evaluator.Result a = agree.result();
+        ObjectNode an = root.putObject("against");
+        an.put("weights", against.label());
+        an.put("bpb", a.bpb());
+        an.put("bpb_difference", r.bpb() - a.bpb());
+        ArrayNode ag = an.putArray("boundary_agreement");
+        for (double v : agree.agreement()) ag.add(v);
+      }
       out.println(m.writeValueAsString(root));
     } else {
       out.printf(Locale.ROOT, "%s over %,d scored bytes%n", Numbers.bpb(r.bpb()), r.bytes());
@@ -234,6 +258,23 @@ final class EvalCommand implements Callable<Integer> {
             p.bpb(),
             p.bytes(),
             p.bpb() - r.bpb());
+      }
+      if (agree != null) {
+        Evaluator.Result a = agree.result();
+        StringBuilder same = new StringBuilder();
+        double[] ag = agree.agreement();
+        for (int s = 0; s < ag.length; s++)
+          same.append(
+              String.format(
+                  Locale.ROOT, "%s stage %d %.2f%%", s == 0 ? "" : ",", s + 1, 100 * ag[s]));
+        out.printf(
+            Locale.ROOT,
+            "with %s weights: %.4f bits per byte (%s weights %+.4f); identical boundary decisions:%s%n",
+            against.label(),
+            a.bpb(),
+            lm.weightFormat.label(),
+            r.bpb() - a.bpb(),
+            ag.length == 0 ? " (no routing stage)" : same.toString());
       }
     }
     out.flush();

@@ -31,6 +31,7 @@ import picocli.CommandLine.Option;
     })
 final class ForwardCommand implements Callable<Integer> {
   @Mixin ModelOption model;
+  @Mixin WeightsOption weights;
 
   @Option(
       names = "--input",
@@ -61,7 +62,7 @@ final class ForwardCommand implements Callable<Integer> {
     threads.apply();
     Outputs.checkOutput("--output", output, model.dir(), input);
     InputIds ids = InputIds.read(input);
-    HNetForCausalLM lm = model.load();
+    HNetForCausalLM lm = model.load(weights.format);
     SeqLens seqs = SeqLens.uniform(ids.rows(), ids.length());
     HNetForCausalLM.Output out =
         step

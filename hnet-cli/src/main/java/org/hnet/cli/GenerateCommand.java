@@ -40,6 +40,7 @@ import picocli.CommandLine.Spec;
     })
 final class GenerateCommand implements Callable<Integer> {
   @Mixin ModelOption model;
+  @Mixin WeightsOption weights;
 
   static final class PromptSource {
     @Option(names = "--prompt", paramLabel = "TEXT", description = "The prompt.")
@@ -156,7 +157,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
     if (!source.interactive && prompts.isEmpty())
       throw new HNetException(source.batchFile + ": no prompts (one per line)");
-    HNetForCausalLM lm = model.load();
+    HNetForCausalLM lm = model.load(weights.format);
     PrintStream out =
         new PrintStream(
             new java.io.FileOutputStream(java.io.FileDescriptor.out),

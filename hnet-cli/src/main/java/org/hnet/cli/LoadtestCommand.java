@@ -59,6 +59,8 @@ final class LoadtestCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin ThreadsOption threads;
 
+  @Mixin WeightsOption weights;
+
   @ArgGroup(exclusive = true, multiplicity = "1")
   BenchCommand.ModelSource source;
 
@@ -98,7 +100,7 @@ final class LoadtestCommand implements Callable<Integer> {
     if (maxBytes < 1) throw usage("--max-bytes must be at least 1");
     if (maxBatch < 1) throw usage("--max-batch must be at least 1");
     PrintWriter out = spec.commandLine().getOut();
-    HNetForCausalLM lm = source.load();
+    HNetForCausalLM lm = source.load(weights.format);
     List<String> prompts = new ArrayList<>();
     for (int i = 0; i < clients; i++) prompts.add("Client " + i + ": Call me Ishmael.");
 

@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
       GradCommand.class,
       BenchCommand.class,
       LoadtestCommand.class,
-      InitCommand.class
+      InitCommand.class,
+      QuantizeCommand.class
     },
     footer = {
       "",

@@ -23,6 +23,11 @@ final class ModelOption {
 
   /** Loads it; a checkpoint of more than 64 MB shows a spinner on a terminal meanwhile. */
   HNetForCausalLM load() {
+    return load(null);
+  }
+
+  /** As {@link #load()}, the large weights held in {@code format} (null: as stored). */
+  HNetForCausalLM load(org.hnet.nn.WeightFormat format) {
     Path d = dir();
     long size = 0;
     for (String f : new String[] {"model.safetensors", "model.pt"}) {
@@ -36,7 +41,7 @@ final class ModelOption {
         Progress.spinner(
             String.format(java.util.Locale.ROOT, "loading %s (%.0f MB)", d, size / 1e6),
             size > 64 << 20)) {
-      return HNetModel.load(model).model();
+      return HNetModel.load(model, format).model();
     }
   }
 }

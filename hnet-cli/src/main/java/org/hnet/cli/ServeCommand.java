@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin ModelOption model;
+  @Mixin WeightsOption weights;
   @Mixin ThreadsOption threads;
 
   @Option(
@@ -98,7 +99,7 @@ final class ServeCommand implements Callable<Integer> {
       if (key == null || key.isEmpty())
         throw usage("--api-key-env " + apiKeyEnv + ": that environment variable is not set");
     }
-    HNetForCausalLM lm = model.load();
+    HNetForCausalLM lm = model.load(weights.format);
     lm.requireBytes("serving");
     String id = modelId();
     Server server =

@@ -351,4 +351,25 @@ class BenchCommandTest {
     assertEquals(head + 4.0 * cfg.parameterCount(0), outer, 1e-6);
     assertEquals(outer + 2.0 * cfg.parameterCount(1), half, 1e-6);
   }
+
+  @Test
+  void compactWeightsReadFewerBytesPerStep() {
+    var cfg = org.hnet.config.HNetConfig.parse(java.nio.file.Path.of(CONFIG));
+    var w = org.hnet.nn.Init.weights(cfg, 0);
+    long[] steps = {10, 5, 2};
+    var f32 =
+        new org.hnet.nn.HNetForCausalLM(
+            cfg, new org.hnet.nn.Params(w::get, org.hnet.nn.WeightFormat.F32, n -> null));
+    // float32: the same count as from the config
+    assertEquals(
+        BenchCommand.weightBytesPerStep(cfg, steps),
+        BenchCommand.weightBytesPerStep(f32, steps),
+        1e-6);
+    var int8 =
+        new org.hnet.nn.HNetForCausalLM(
+            cfg, new org.hnet.nn.Params(w::get, org.hnet.nn.WeightFormat.INT8, n -> null));
+    double f = BenchCommand.weightBytesPerStep(f32, steps);
+    double q = BenchCommand.weightBytesPerStep(int8, steps);
+    assertTrue(q < 0.6 * f && q > 0.2 * f, q + " of " + f);
+  }
 }

@@ -91,6 +91,141 @@ public final class Checkpoints {
         source + ": state dict does not match the model: " + String.join("; ", parts));
   }
 
+  /** The metadata key under which {@code hnet quantize} records the weights' format. */
+  public static final String WEIGHTS_KEY = "hnet.weights";
+
+  /** The suffix of an int8 weight's scales: {@code NAME_scale} [n, groups] beside NAME [n, k]. */
+  public static final String SCALE_SUFFIX = "_scale";
+
+  /**
+   * The weight format a model directory's file records ({@code hnet quantize} writes it in the
+   * safetensors metadata); float32 for any other file.
+   */
+  public static org.hnet.nn.WeightFormat storedFormat(Path modelDir) {
+    Path st = Files.isRegularFile(modelDir) ? modelDir : modelDir.resolve("model.safetensors");
+    if (!st.getFileName().toString().endsWith(".safetensors") || !Files.exists(st))
+      return org.hnet.nn.WeightFormat.F32;
+    String v = SafeTensors.readMetadata(st).get(WEIGHTS_KEY);
+    if (v == null) return org.hnet.nn.WeightFormat.F32;
+    org.hnet.nn.WeightFormat f = org.hnet.nn.WeightFormat.parse(v);
+    if (f == null)
+      throw new HNetException(
+          st + ": metadata " + WEIGHTS_KEY + " is \"" + v + "\" (expected f32, bf16 or int8)");
+    return f;
+  }
+
+  /**
+   * Takes the int8 weights out of {@code sd} (modifiable): every I8 tensor NAME [n, k] with an F32
+   * NAME{@value #SCALE_SUFFIX} [n, ceil(k/32)] beside it, as {@code hnet quantize} writes them. An
+   * I8 tensor without its scales stays (and is refused as not floating point); malformed pairs are
+   * named.
+   */
+  public static Map<String, org.hnet.kernels.CompactWeight> takeInt8(
+      Map<String, TensorData> sd, String source) {
+    Map<String, org.hnet.kernels.CompactWeight> out = new java.util.LinkedHashMap<>();
+    for (String name : List.copyOf(sd.keySet())) {
+      TensorData q = sd.get(name), sc = sd.get(name + SCALE_SUFFIX);
+      if (q == null || q.dtype() != DType.I8 || sc == null) continue; // q: a taken scale
+      int[] qs = q.shape(), ss = sc.shape();
+      if (qs.length != 2
+          || sc.dtype() != DType.F32
+          || ss.length != 2
+          || ss[0] != qs[0]
+          || ss[1] != org.hnet.kernels.CompactWeight.groups(qs[1]))
+        throw new HNetException(
+            source
+                + ": int8 weight "
+                + name
+                + " "
+                + Arrays.toString(qs)
+                + " has scales "
+                + sc.dtype()
+                + " "
+                + Arrays.toString(ss)
+                + " (expected F32 ["
+                + (qs.length == 2
+                    ? qs[0] + ", " + org.hnet.kernels.CompactWeight.groups(qs[1])
+                    : "n, groups")
+                + "])");
+      byte[] values = q.toI8();
+      float[] scales = sc.toFloats();
+      try {
+        out.put(name, org.hnet.kernels.CompactWeight.ofInt8(values, scales, qs[0], qs[1]));
+      } catch (IllegalArgumentException e) {
+        throw new HNetException(source + ": int8 weight " + name + ": " + e.getMessage());
+      }
+      q.release();
+      sc.release();
+      sd.remove(name);
+      sd.remove(name + SCALE_SUFFIX);
+    }
+    return out;
+  }
+
+  /**
+   * Checks compact weights against the model's shapes (naming them as {@link #checkStrict} would)
+   * and removes their names from {@code shapes} (modifiable), which then lists the rest.
+   */
+  public static void checkCompactShapes(
+      Map<String, int[]> shapes,
+      Map<String, org.hnet.kernels.CompactWeight> compact,
+      String source) {
+    for (Map.Entry<String, org.hnet.kernels.CompactWeight> e : compact.entrySet()) {
+      int[] want = shapes.remove(e.getKey());
+      int[] have = {e.getValue().n, e.getValue().k};
+      if (want == null)
+        throw new HNetException(
+            source
+                + ": state dict does not match the model: 1 unexpected ("
+                + e.getKey()
+                + " "
+                + Arrays.toString(have)
+                + ")");
+      if (!Arrays.equals(want, have))
+        throw new HNetException(
+            source
+                + ": state dict does not match the model: 1 mis-shaped ("
+                + e.getKey()
+                + " "
+                + Arrays.toString(have)
+                + " vs model "
+                + Arrays.toString(want)
+                + ")");
+    }
+  }
+
+  /**
+   * The state dict of a model as it holds its weights: float32 tensors, bf16 tensors (BF16) for
+   * weights held in bf16, and for int8 weights an I8 tensor with its F32 scales under NAME{@value
+   * #SCALE_SUFFIX}. A tied LM head is written under both official names.
+   */
+  public static Map<String, TensorData> stateDict(org.hnet.nn.HNetForCausalLM lm) {
+    Map<String, TensorData> out = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, int[]> e : lm.config.parameterShapes().entrySet()) {
+      String name = e.getKey();
+      org.hnet.nn.Param p = name.equals("lm_head.weight") ? lm.lmHead : lm.parameters.get(name);
+      org.hnet.kernels.CompactWeight c = p.compact;
+      if (c == null) {
+        out.put(name, TensorData.ofFloats(e.getValue(), p.data));
+      } else if (c.format == org.hnet.kernels.CompactWeight.Format.BF16) {
+        short[] b = c.bf16Bits();
+        byte[] le = new byte[2 * b.length];
+        for (int i = 0; i < b.length; i++) {
+          le[2 * i] = (byte) b[i];
+          le[2 * i + 1] = (byte) (b[i] >> 8);
+        }
+        out.put(name, TensorData.ofBytes(DType.BF16, e.getValue(), le));
+      } else {
+        out.put(name, TensorData.ofBytes(DType.I8, e.getValue(), c.int8Values()));
+        out.put(
+            name + SCALE_SUFFIX,
+            TensorData.ofFloats(
+                new int[] {c.n, org.hnet.kernels.CompactWeight.groups(c.k)}, c.int8Scales()));
+      }
+    }
+    return out;
+  }
+
   private static void summarize(List<String> parts, String kind, List<String> names) {
     if (names.isEmpty()) {
       return;

@@ -156,6 +156,15 @@ public final class TensorData {
     return out;
   }
 
+  /** The values of an I8 tensor. */
+  public byte[] toI8() {
+    if (dtype != DType.I8) {
+      throw new HNetException(label + " is " + dtype + ", but an I8 tensor was expected");
+    }
+    arrayLength("byte[]");
+    return bytes.toArray(ValueLayout.JAVA_BYTE);
+  }
+
   /** The raw bytes of a U8 or BOOL tensor. */
   public byte[] toU8() {
     if (dtype != DType.U8 && dtype != DType.BOOL) {

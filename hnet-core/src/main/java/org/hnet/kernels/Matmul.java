@@ -142,6 +142,47 @@ public final class Matmul {
     Profile.end(Kind.MATVEC, prof);
   }
 
+  /**
+   * {@link #linearGemm} with a compact (bf16 or int8) weight: converted to float32 as the GEMM
+   * packs it, then the float32 GEMM.
+   */
+  public static void linearGemm(
+      float[] y, int yOff, float[] x, int xOff, CompactWeight w, float[] bias, int biasOff, int M) {
+    long prof = Profile.begin(Kind.MATMUL);
+    int N = w.n, K = w.k;
+    Flops.add(2L * M * N * K);
+    checkCompact(y, yOff, x, xOff, w, bias, biasOff, M);
+    if (M > 0 && N > 0) {
+      MatmulGemm.Scratch caller = MatmulGemm.SCRATCH.get();
+      float[] bp = caller.b = MatmulGemm.Scratch.grow(caller.b, MatmulGemm.packedSize(K, N));
+      if (K > 0) MatmulCompact.pack(bp, w);
+      MatmulGemm.gemm(
+          y, yOff, N, M, N, K, x, xOff, K, 1, null, 0, K, true, bp, bias, biasOff, false);
+    }
+    Profile.end(Kind.MATMUL, prof);
+  }
+
+  /**
+   * {@link #linearDecode} with a compact (bf16 or int8) weight, converted in registers: each row of
+   * the result is what that row gets when multiplied alone.
+   */
+  public static void linearDecode(
+      float[] y, int yOff, float[] x, int xOff, CompactWeight w, float[] bias, int biasOff, int M) {
+    long prof = Profile.begin(Kind.MATVEC);
+    Flops.add(2L * M * w.n * w.k);
+    checkCompact(y, yOff, x, xOff, w, bias, biasOff, M);
+    MatmulCompact.decode(y, yOff, x, xOff, w, bias, biasOff, M);
+    Profile.end(Kind.MATVEC, prof);
+  }
+
+  private static void checkCompact(
+      float[] y, int yOff, float[] x, int xOff, CompactWeight w, float[] bias, int biasOff, int M) {
+    dims(M, w.n, w.k);
+    check("y", y, yOff, (long) M * w.n);
+    check("x", x, xOff, (long) M * w.k);
+    if (bias != null) check("bias", bias, biasOff, w.n);
+  }
+
   /** The operands of a forward product fit their arrays (and the sizes are not negative). */
   private static void checkLinear(
       float[] y,

@@ -29,6 +29,7 @@ public final class HNetForCausalLM {
     this.lmHead =
         config.tieEmbeddings() ? embeddings : ps.take("lm_head.weight", -1, true, vocab, d0);
     this.parameters = ps.all();
+    this.weightFormat = ps.format();
     this.ws = ps.slots(SLOTS);
     this.slots = ps.slotCount();
     this.trainWs = new Workspace(slots);
@@ -36,10 +37,21 @@ public final class HNetForCausalLM {
 
   private final int slots; // workspace slots of the whole model
 
+  /** How the large products' weights are held; training needs {@link WeightFormat#F32}. */
+  public final WeightFormat weightFormat;
+
   /**
    * Loads {@code config.json} and {@code model.safetensors} (or {@code model.pt}) from a directory.
    */
   public static HNetForCausalLM load(Path dir) {
+    return load(dir, null);
+  }
+
+  /**
+   * As {@link #load(Path)}, with the large products' weights held in {@code format} (null: as the
+   * file stores them: the format {@code hnet quantize} recorded, else float32).
+   */
+  public static HNetForCausalLM load(Path dir, WeightFormat format) {
     Path cfgFile = dir.resolve("config.json");
     if (!java.nio.file.Files.isRegularFile(cfgFile)) {
       // what the path is, and what a model directory holds
@@ -58,7 +70,8 @@ public final class HNetForCausalLM {
     }
     HNetConfig cfg = HNetConfig.parse(cfgFile);
     Map<String, TensorData> sd = Checkpoints.loadStateDict(dir);
-    return fromStateDict(cfg, sd, dir.toString());
+    if (format == null) format = Checkpoints.storedFormat(dir);
+    return fromStateDict(cfg, sd, dir.toString(), format);
   }
 
   /**
@@ -67,7 +80,20 @@ public final class HNetForCausalLM {
    */
   public static HNetForCausalLM fromStateDict(
       HNetConfig cfg, Map<String, TensorData> sd, String source) {
-    Checkpoints.checkStrict(cfg.parameterShapes(), sd, source);
+    return fromStateDict(cfg, sd, source, WeightFormat.F32);
+  }
+
+  /**
+   * As {@link #fromStateDict(HNetConfig, Map, String)}, with the large products' weights held in
+   * {@code format}. The state dict may hold int8 weights as {@code hnet quantize} writes them.
+   */
+  public static HNetForCausalLM fromStateDict(
+      HNetConfig cfg, Map<String, TensorData> sd, String source, WeightFormat format) {
+    sd = new java.util.LinkedHashMap<>(sd);
+    Map<String, org.hnet.kernels.CompactWeight> int8 = Checkpoints.takeInt8(sd, source);
+    Map<String, int[]> shapes = new java.util.LinkedHashMap<>(cfg.parameterShapes());
+    Checkpoints.checkCompactShapes(shapes, int8, source);
+    Checkpoints.checkStrict(shapes, sd, source);
     if (cfg.tieEmbeddings()) {
       float[] e = sd.get("embeddings.weight").toFloats();
       float[] h = sd.get("lm_head.weight").toFloats();
@@ -77,15 +103,20 @@ public final class HNetForCausalLM {
       }
     }
     // each tensor copied to the heap, then its mapped pages dropped: one copy of the weights
+    Map<String, TensorData> floats = sd;
     return new HNetForCausalLM(
         cfg,
         new Params(
             name -> {
-              TensorData t = sd.get(name);
+              org.hnet.kernels.CompactWeight c = int8.get(name);
+              if (c != null) return c.toFloats();
+              TensorData t = floats.get(name);
               float[] f = t.toFloats();
               t.release();
               return f;
-            }));
+            },
+            format,
+            int8::get));
   }
 
   /** The result of a forward pass over packed sequences. */
@@ -121,6 +152,11 @@ public final class HNetForCausalLM {
    */
   public Output forward(int[] tokens, SeqLens seqs, Tape tape) {
     if (tape == null) throw new IllegalArgumentException("a training forward needs a tape");
+    if (weightFormat != WeightFormat.F32)
+      throw new HNetException(
+          "this model holds its weights in "
+              + weightFormat.label()
+              + " for inference; training and gradients need it loaded with --weights f32");
     return forward(tokens, seqs, tape, trainWs);
   }
 

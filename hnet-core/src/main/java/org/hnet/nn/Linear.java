@@ -23,7 +23,12 @@ public final class Linear {
   Linear(Params ps, String prefix, int stage, int in, int out, boolean bias, String sharedDx) {
     this.in = in;
     this.out = out;
-    this.weight = ps.take(prefix + ".weight", stage, true, out, in);
+    // the large products (the mixers' and MLPs' layers, the ones with a shared dx) may be held
+    // compact for inference; the routing and residual projections stay float32
+    this.weight =
+        sharedDx != null
+            ? ps.takeWeight(prefix + ".weight", stage, out, in)
+            : ps.take(prefix + ".weight", stage, true, out, in);
     this.bias = bias ? ps.take(prefix + ".bias", stage, false, out) : null;
     this.ws = ps.slots(1);
     this.dxSlot = sharedDx == null ? ps.slots(1) : ps.sharedSlots(sharedDx, 1);
@@ -51,7 +56,13 @@ public final class Linear {
    */
   float[] forward(float[] x, int M, Tape tape, Workspace w) {
     float[] y = w.floats(ws, M * out);
-    Matmul.linearGemm(y, 0, x, 0, weight.data, 0, bias == null ? null : bias.data, 0, M, out, in);
+    float[] b = bias == null ? null : bias.data;
+    if (weight.compact != null) {
+      if (tape != null) weight.gradBuffer(); // says why a compact model cannot train
+      Matmul.linearGemm(y, 0, x, 0, weight.compact, b, 0, M);
+    } else {
+      Matmul.linearGemm(y, 0, x, 0, weight.data, 0, b, 0, M, out, in);
+    }
     if (tape != null) {
       Saved s = tape.push(Saved.class, Saved::new);
       s.x = x;
@@ -68,8 +79,15 @@ public final class Linear {
 
   float[] step(float[] x, int R, Workspace w) {
     float[] y = w.floats(ws, R * out);
-    Matmul.linearDecode(y, 0, x, 0, weight.data, 0, bias == null ? null : bias.data, 0, R, out, in);
+    decode(y, x, R);
     return y;
+  }
+
+  /** y[R × out] = x[R × in]·Wᵀ (+ b) by the decode path, in this layer's weight format. */
+  private void decode(float[] y, float[] x, int R) {
+    float[] b = bias == null ? null : bias.data;
+    if (weight.compact != null) Matmul.linearDecode(y, 0, x, 0, weight.compact, b, 0, R);
+    else Matmul.linearDecode(y, 0, x, 0, weight.data, 0, b, 0, R, out, in);
   }
 
   /**
@@ -87,8 +105,7 @@ public final class Linear {
       float[] xs = w.floats(rows, n * in), ys = w.floats(rows + 1, n * out);
       for (int r = 0, i = 0; r < R; r++)
         if (active[r]) System.arraycopy(x, r * in, xs, in * i++, in);
-      Matmul.linearDecode(
-          ys, 0, xs, 0, weight.data, 0, bias == null ? null : bias.data, 0, n, out, in);
+      decode(ys, xs, n);
       for (int r = 0, i = 0; r < R; r++)
         if (active[r]) System.arraycopy(ys, out * i++, y, r * out, out);
     }

@@ -161,4 +161,68 @@ public final class Evaluator {
     }
     return acc.result();
   }
+
+  /**
+   * Scores a second model (the same network with its weights in another format, say) on the very
+   * batches the first is scored on, and counts how often the two make the same boundary decision:
+   * per stage, over the bytes that reach that stage in either model (at stage 0, every byte). Pass
+   * it as the callback of {@link #evaluate(HNetForCausalLM, Iterable, int,
+   * java.util.function.BiConsumer)}.
+   */
+  public static final class Agreement
+      implements java.util.function.BiConsumer<Batch, HNetForCausalLM.Output> {
+    private final HNetForCausalLM other;
+    private final Accumulator acc = new Accumulator();
+    private long[] same = new long[0], seen = new long[0];
+
+    public Agreement(HNetForCausalLM other) {
+      this.other = other;
+    }
+
+    @Override
+    public void accept(Batch b, HNetForCausalLM.Output out) {
+      SeqLens seqs = new SeqLens(b.cuSeqlens());
+      HNetForCausalLM.Output o = other.forward(b.tokens(), seqs);
+      long count = 0;
+      for (int t : b.targets()) if (t >= 0) count++;
+      double mean =
+          count == 0
+              ? 0
+              : CrossEntropy.forwardBackward(
+                  o.logits(), b.targets(), seqs.total(), other.vocab, null);
+      acc.add(b, mean, count, o);
+      int T = b.tokens().length, n = Math.min(out.routing().size(), o.routing().size());
+      if (same.length < n) {
+        same = java.util.Arrays.copyOf(same, n);
+        seen = java.util.Arrays.copyOf(seen, n);
+      }
+      java.util.List<boolean[]> x = RoutingModule.byteLevel(out.routing(), T).boundaries();
+      java.util.List<boolean[]> y = RoutingModule.byteLevel(o.routing(), T).boundaries();
+      boolean[] reachX = null, reachY = null; // bytes that reach stage s (all at stage 0)
+      for (int s = 0; s < n; s++) {
+        boolean[] bx = x.get(s), by = y.get(s);
+        for (int t = 0; t < T; t++) {
+          boolean rx = reachX == null || reachX[t], ry = reachY == null || reachY[t];
+          if (!rx && !ry) continue;
+          seen[s]++;
+          if (rx && ry && bx[t] == by[t]) same[s]++;
+        }
+        reachX = bx;
+        reachY = by;
+      }
+    }
+
+    /** The second model's result on the same batches. */
+    public Result result() {
+      return acc.result();
+    }
+
+    /** Per stage, the share of identical boundary decisions. */
+    public double[] agreement() {
+      double[] a = new double[same.length];
+      for (int s = 0; s < a.length; s++)
+        a[s] = seen[s] == 0 ? Double.NaN : (double) same[s] / seen[s];
+      return a;
+    }
+  }
 }

@@ -1,0 +1,176 @@
+package org.hnet.kernels;
+
+// A weight w[N×K] (nn.Linear layout: N outputs, K inputs, row-major) stored in fewer bytes than
+// float32, for inference. The products in Matmul that take one convert its values to float32 in
+// registers and accumulate in float32.
+//
+// Formats:
+//   BF16  the upper 16 bits of each float32 (rounded to nearest, ties to even): 2 bytes per weight,
+//         8 bits of mantissa, the float32 exponent range.
+//   INT8  symmetric groups of GROUP consecutive weights of a row: q = round(w / s) in [-127, 127]
+//         with s = max|w| / 127 over the group (s = 0 for an all-zero group), w ≈ q · s. The last
+//         group of a row is shorter when GROUP does not divide K. 1 + 4/GROUP bytes per weight.
+//
+// Why GROUP = 32: the error of a weight is at most s/2 = max|w|/254 of its group, so smaller groups
+// follow the weights' scale more closely (an outlier spoils only its own 32 weights); the scales
+// cost 4/GROUP bytes per weight, 12.5% at 32, the trade that llama.cpp's Q8_0 format makes for the
+// same reason. 32 is also a whole number of float vectors at every width (2 at 512 bits, 4 at 256,
+// 8 at 128), so a vector never straddles two groups.
+
+/** A weight matrix in bfloat16 or in 8-bit groups with a float32 scale per group. */
+public final class CompactWeight {
+  /** The storage of a compact weight. */
+  public enum Format {
+    BF16,
+    INT8
+  }
+
+  /** Weights per int8 group (consecutive along K within a row). */
+  public static final int GROUP = 32;
+
+  public final Format format;
+
+  /** Rows (outputs). */
+  public final int n;
+
+  /** Columns (inputs, the reduction). */
+  public final int k;
+
+  final short[] bf16; // [n × k] bit patterns, BF16 only
+  final byte[] q; // [n × k], INT8 only
+  final float[] scales; // [n × groups(k)], INT8 only
+
+  private CompactWeight(Format format, int n, int k, short[] bf16, byte[] q, float[] scales) {
+    this.format = format;
+    this.n = n;
+    this.k = k;
+    this.bf16 = bf16;
+    this.q = q;
+    this.scales = scales;
+  }
+
+  /** Groups per row of an int8 weight with k columns. */
+  public static int groups(int k) {
+    return (k + GROUP - 1) / GROUP;
+  }
+
+  /** w[n×k] from {@code off}, rounded to bfloat16. */
+  public static CompactWeight bf16(float[] w, int off, int n, int k) {
+    short[] b = new short[size(n, k)];
+    for (int i = 0; i < b.length; i++) b[i] = toBf16(w[off + i]);
+    return new CompactWeight(Format.BF16, n, k, b, null, null);
+  }
+
+  /** w[n×k] from {@code off}, quantised to symmetric 8-bit groups. */
+  public static CompactWeight int8(float[] w, int off, int n, int k) {
+    int g = groups(k);
+    byte[] q = new byte[size(n, k)];
+    float[] s = new float[size(n, g)];
+    for (int r = 0; r < n; r++) {
+      for (int j = 0; j < g; j++) {
+        int k0 = j * GROUP, k1 = Math.min(k, k0 + GROUP), base = off + r * k;
+        float max = 0;
+        for (int c = k0; c < k1; c++) max = Math.max(max, Math.abs(w[base + c]));
+        float scale = max / 127f;
+        s[r * g + j] = scale;
+        for (int c = k0; c < k1; c++) {
+          int v = scale == 0 ? 0 : Math.round(w[base + c] / scale);
+          q[r * k + c] = (byte) Math.max(-127, Math.min(127, v));
+        }
+      }
+    }
+    return new CompactWeight(Format.INT8, n, k, null, q, s);
+  }
+
+  /** A bfloat16 weight from its bit patterns [n×k] (kept, not copied). */
+  public static CompactWeight ofBf16(short[] bits, int n, int k) {
+    if (bits.length != (long) n * k)
+      throw new IllegalArgumentException(bits.length + " bf16 values for " + n + "×" + k);
+    return new CompactWeight(Format.BF16, n, k, bits, null, null);
+  }
+
+  /**
+   * An int8 weight from its values [n×k] and scales [n × groups(k)] (kept, not copied).
+   *
+   * @throws IllegalArgumentException when the sizes disagree, a value is -128 (outside the
+   *     symmetric range), or a scale is negative, infinite or NaN
+   */
+  public static CompactWeight ofInt8(byte[] q, float[] scales, int n, int k) {
+    if (q.length != (long) n * k)
+      throw new IllegalArgumentException(q.length + " int8 values for " + n + "×" + k);
+    if (scales.length != (long) n * groups(k))
+      throw new IllegalArgumentException(
+          scales.length + " scales for " + n + " rows of " + groups(k) + " groups");
+    for (byte b : q) if (b == Byte.MIN_VALUE) throw new IllegalArgumentException("int8 value -128");
+    for (float s : scales)
+      if (!(s >= 0) || Float.isInfinite(s))
+        throw new IllegalArgumentException("int8 scale " + s + " (must be finite and >= 0)");
+    return new CompactWeight(Format.INT8, n, k, null, q, scales);
+  }
+
+  /** Element (r, c) as float32. */
+  public float get(int r, int c) {
+    return format == Format.BF16
+        ? Float.intBitsToFloat(bf16[r * k + c] << 16)
+        : q[r * k + c] * scales[r * groups(k) + c / GROUP];
+  }
+
+  /** All elements as float32 [n×k] into out from off. */
+  public void toFloats(float[] out, int off) {
+    for (int r = 0; r < n; r++) rowToFloats(r, 0, k, out, off + r * k, 1);
+  }
+
+  /** All elements as a new float32 array [n×k]. */
+  public float[] toFloats() {
+    float[] out = new float[size(n, k)];
+    toFloats(out, 0);
+    return out;
+  }
+
+  /** Elements (r, c0 .. c1-1) as float32 into out[off], out[off + stride], ... */
+  void rowToFloats(int r, int c0, int c1, float[] out, int off, int stride) {
+    int base = r * k;
+    if (format == Format.BF16) {
+      for (int c = c0; c < c1; c++, off += stride)
+        out[off] = Float.intBitsToFloat(bf16[base + c] << 16);
+    } else {
+      int sb = r * groups(k);
+      for (int c = c0; c < c1; c++, off += stride) out[off] = q[base + c] * scales[sb + c / GROUP];
+    }
+  }
+
+  /** The bfloat16 bit patterns [n×k] (shared, not copied); BF16 only. */
+  public short[] bf16Bits() {
+    if (bf16 == null) throw new IllegalStateException("not a bf16 weight");
+    return bf16;
+  }
+
+  /** The int8 values [n×k] (shared, not copied); INT8 only. */
+  public byte[] int8Values() {
+    if (q == null) throw new IllegalStateException("not an int8 weight");
+    return q;
+  }
+
+  /** The int8 scales [n × groups(k)] (shared, not copied); INT8 only. */
+  public float[] int8Scales() {
+    if (scales == null) throw new IllegalStateException("not an int8 weight");
+    return scales;
+  }
+
+  /** Bytes a product streams to read this weight once. */
+  public long bytes() {
+    return format == Format.BF16 ? 2L * n * k : (long) n * k + 4L * n * groups(k);
+  }
+
+  /** float32 → bfloat16 bits, rounded to nearest, ties to even (NaN stays a quiet NaN). */
+  public static short toBf16(float f) {
+    int b = Float.floatToRawIntBits(f);
+    if (Float.isNaN(f)) return (short) ((b >>> 16) | 0x40);
+    return (short) ((b + 0x7FFF + ((b >>> 16) & 1)) >>> 16);
+  }
+
+  private static int size(int n, int k) {
+    if (n < 0 || k < 0) throw new IllegalArgumentException("negative dimension " + n + "×" + k);
+    return Math.toIntExact((long) n * k);
+  }
+}

@@ -1,0 +1,301 @@
+package org.hnet.kernels;
+
+// Products with a CompactWeight (bf16 or int8 groups): y[M×N] = x[M×K]·w[N×K]ᵀ + bias[N], legend
+// as in Matmul.
+//
+// Decode path (M <= Matmul.DECODE_ROWS): each row of w is streamed once; a vector of VL weights is
+// converted to float32 in registers (bf16: widen to 32 bits and shift left by 16; int8: widen to
+// float and multiply by the group's scale) and used against up to 4 rows of x held in L1. Per
+// output
+// element: one VL-lane fma accumulator over the vector part of K, the fixed pairwise lane sum, the
+// scalar tail in order (the same conversion, the same fma), then the bias: the same operations
+// whatever the rows of x are grouped with and however rows of w are split over threads, so a row
+// decoded in a batch equals the row decoded alone, bit for bit.
+//
+// GEMM path (prefill, scoring): the weight is converted to float32 while it is packed into the
+// GEMM's panels (the packing is read once per product and amortised over its M rows), then the
+// float32 GEMM runs unchanged.
+//
+// int8 at 128-bit vectors (4 lanes: a byte vector of 4 lanes has no shape) takes the scalar path.
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+final class MatmulCompact {
+  private MatmulCompact() {}
+
+  private static final VectorSpecies<Float> S = MatmulGemm.S;
+  private static final int VL = MatmulGemm.VL;
+  private static final VectorSpecies<Short> SS =
+      ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(16 * VL)).check(short.class);
+  private static final VectorSpecies<Integer> IS =
+      IntVector.SPECIES_PREFERRED.withShape(S.vectorShape()).check(int.class);
+  private static final VectorSpecies<Byte> BS =
+      VL >= 8
+          ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(8 * VL)).check(byte.class)
+          : null;
+
+  /** Rows of x per pass over a row of w. */
+  private static final int XR = 4;
+
+  static void decode(
+      float[] y, int yOff, float[] x, int xOff, CompactWeight w, float[] bias, int biasOff, int M) {
+    int N = w.n, K = w.k;
+    if (M == 0 || N == 0) return;
+    // split the rows of w over threads once each part streams MatmulDecode.splitBytes
+    long rowBytes = Math.max(1, w.bytes() / N);
+    int grain = (int) Math.max(1, Math.min(N, (MatmulDecode.splitBytes + rowBytes - 1) / rowBytes));
+    if (2L * M * N * K < MatmulGemm.serialFlops / 4) grain = N;
+    if (Parallel.serial(N, grain)) rows(y, yOff, x, xOff, w, bias, biasOff, M, 0, N);
+    else
+      Parallel.forRange(N, grain, (n0, n1) -> rows(y, yOff, x, xOff, w, bias, biasOff, M, n0, n1));
+  }
+
+  /** Rows [n0, n1) of w against all M rows of x. */
+  private static void rows(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      CompactWeight w,
+      float[] bias,
+      int biasOff,
+      int M,
+      int n0,
+      int n1) {
+    float[] tmp = MatmulGemm.SCRATCH.get().lanes;
+    int N = w.n, K = w.k;
+    boolean bf = w.format == CompactWeight.Format.BF16;
+    int kb = bf || BS != null ? S.loopBound(K) : 0;
+    for (int n = n0; n < n1; n++) {
+      for (int m = 0; m < M; m += XR) {
+        if (M - m >= XR) {
+          if (bf) bf16x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
+          else int8x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
+        } else {
+          for (int r = m; r < M; r++) {
+            if (bf) bf16x1(tmp, y, yOff, x, xOff, w, bias, biasOff, r, n, N, K, kb);
+            else int8x1(tmp, y, yOff, x, xOff, w, bias, biasOff, r, n, N, K, kb);
+          }
+        }
+      }
+    }
+  }
+
+  private static void bf16x1(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      CompactWeight w,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int N,
+      int K,
+      int kb) {
+    short[] b = w.bf16;
+    int x0 = xOff + m * K, wr = n * K;
+    FloatVector a = FloatVector.zero(S);
+    for (int k = 0; k < kb; k += VL) {
+      FloatVector v =
+          ((IntVector)
+                  ShortVector.fromArray(SS, b, wr + k).convertShape(VectorOperators.S2I, IS, 0))
+              .lanewise(VectorOperators.LSHL, 16)
+              .reinterpretAsFloats();
+      a = FloatVector.fromArray(S, x, x0 + k).fma(v, a);
+    }
+    a.intoArray(tmp, 0);
+    y[yOff + m * N + n] = finish(tmp, x, x0, w, n, kb, K, bias, bo);
+  }
+
+  private static void bf16x4(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      CompactWeight w,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int N,
+      int K,
+      int kb) {
+    short[] b = w.bf16;
+    int x0 = xOff + m * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, wr = n * K;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    for (int k = 0; k < kb; k += VL) {
+      FloatVector v =
+          ((IntVector)
+                  ShortVector.fromArray(SS, b, wr + k).convertShape(VectorOperators.S2I, IS, 0))
+              .lanewise(VectorOperators.LSHL, 16)
+              .reinterpretAsFloats();
+      a0 = FloatVector.fromArray(S, x, x0 + k).fma(v, a0);
+      a1 = FloatVector.fromArray(S, x, x1 + k).fma(v, a1);
+      a2 = FloatVector.fromArray(S, x, x2 + k).fma(v, a2);
+      a3 = FloatVector.fromArray(S, x, x3 + k).fma(v, a3);
+    }
+    int y0 = yOff + m * N + n;
+    a0.intoArray(tmp, 0);
+    y[y0] = finish(tmp, x, x0, w, n, kb, K, bias, bo);
+    a1.intoArray(tmp, 0);
+    y[y0 + N] = finish(tmp, x, x1, w, n, kb, K, bias, bo);
+    a2.intoArray(tmp, 0);
+    y[y0 + 2 * N] = finish(tmp, x, x2, w, n, kb, K, bias, bo);
+    a3.intoArray(tmp, 0);
+    y[y0 + 3 * N] = finish(tmp, x, x3, w, n, kb, K, bias, bo);
+  }
+
+  private static void int8x1(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      CompactWeight w,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int N,
+      int K,
+      int kb) {
+    byte[] q = w.q;
+    float[] sc = w.scales;
+    int x0 = xOff + m * K, wr = n * K, sr = n * CompactWeight.groups(K);
+    FloatVector a = FloatVector.zero(S);
+    for (int k = 0; k < kb; k += VL) {
+      FloatVector v =
+          ((FloatVector)
+                  ByteVector.fromArray(BS, q, wr + k).convertShape(VectorOperators.B2F, S, 0))
+              .mul(sc[sr + k / CompactWeight.GROUP]);
+      a = FloatVector.fromArray(S, x, x0 + k).fma(v, a);
+    }
+    a.intoArray(tmp, 0);
+    y[yOff + m * N + n] = finish(tmp, x, x0, w, n, kb, K, bias, bo);
+  }
+
+  private static void int8x4(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      CompactWeight w,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int N,
+      int K,
+      int kb) {
+    byte[] q = w.q;
+    float[] sc = w.scales;
+    int x0 = xOff + m * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, wr = n * K;
+    int sr = n * CompactWeight.groups(K);
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    for (int k = 0; k < kb; k += VL) {
+      FloatVector v =
+          ((FloatVector)
+                  ByteVector.fromArray(BS, q, wr + k).convertShape(VectorOperators.B2F, S, 0))
+              .mul(sc[sr + k / CompactWeight.GROUP]);
+      a0 = FloatVector.fromArray(S, x, x0 + k).fma(v, a0);
+      a1 = FloatVector.fromArray(S, x, x1 + k).fma(v, a1);
+      a2 = FloatVector.fromArray(S, x, x2 + k).fma(v, a2);
+      a3 = FloatVector.fromArray(S, x, x3 + k).fma(v, a3);
+    }
+    int y0 = yOff + m * N + n;
+    a0.intoArray(tmp, 0);
+    y[y0] = finish(tmp, x, x0, w, n, kb, K, bias, bo);
+    a1.intoArray(tmp, 0);
+    y[y0 + N] = finish(tmp, x, x1, w, n, kb, K, bias, bo);
+    a2.intoArray(tmp, 0);
+    y[y0 + 2 * N] = finish(tmp, x, x2, w, n, kb, K, bias, bo);
+    a3.intoArray(tmp, 0);
+    y[y0 + 3 * N] = finish(tmp, x, x3, w, n, kb, K, bias, bo);
+  }
+
+  /**
+   * The lane sum of tmp in MatmulDecode's fixed pairwise order, then the scalar tail k in [kb, K)
+   * in order (each weight converted as the vectors convert it), then the bias.
+   */
+  private static float finish(
+      float[] tmp, float[] x, int xr, CompactWeight w, int n, int kb, int K, float[] bias, int bo) {
+    float s;
+    if (kb == 0) {
+      s = 0f;
+    } else if (VL == 8) {
+      float u0 = tmp[0] + tmp[4], u1 = tmp[1] + tmp[5], u2 = tmp[2] + tmp[6], u3 = tmp[3] + tmp[7];
+      s = (u0 + u2) + (u1 + u3);
+    } else if (VL == 16) {
+      float t0 = tmp[0] + tmp[8],
+          t1 = tmp[1] + tmp[9],
+          t2 = tmp[2] + tmp[10],
+          t3 = tmp[3] + tmp[11];
+      float t4 = tmp[4] + tmp[12],
+          t5 = tmp[5] + tmp[13],
+          t6 = tmp[6] + tmp[14],
+          t7 = tmp[7] + tmp[15];
+      float u0 = t0 + t4, u1 = t1 + t5, u2 = t2 + t6, u3 = t3 + t7;
+      s = (u0 + u2) + (u1 + u3);
+    } else if (VL == 4) {
+      s = (tmp[0] + tmp[2]) + (tmp[1] + tmp[3]);
+    } else {
+      for (int h = VL / 2; h > 0; h >>= 1) {
+        for (int i = 0; i < h; i++) tmp[i] += tmp[i + h];
+      }
+      s = tmp[0];
+    }
+    if (kb < K) {
+      int wr = n * K;
+      if (w.format == CompactWeight.Format.BF16) {
+        short[] b = w.bf16;
+        for (int k = kb; k < K; k++)
+          s = Math.fma(x[xr + k], Float.intBitsToFloat(b[wr + k] << 16), s);
+      } else {
+        byte[] q = w.q;
+        float[] sc = w.scales;
+        int sr = n * CompactWeight.groups(K);
+        for (int k = kb; k < K; k++)
+          s = Math.fma(x[xr + k], q[wr + k] * sc[sr + k / CompactWeight.GROUP], s);
+      }
+    }
+    return bias == null ? s : bias[bo + n] + s;
+  }
+
+  /**
+   * Packs w (as B = wᵀ, K × N) for MatmulGemm.gemm's {@code packedB}, converting to float32: the
+   * layout of MatmulGemm.packB with bTrans.
+   */
+  static void pack(float[] bp, CompactWeight w) {
+    int red = w.k, cols = w.n;
+    int P = MatmulGemm.panels(cols),
+        NR = MatmulGemm.NR,
+        grain = (int) Math.max(1, (1L << 16) / ((long) Math.max(1, red) * NR));
+    if (Parallel.serial(P, grain)) packPanels(bp, w, P, 0, P);
+    else Parallel.forRange(P, grain, (p0, p1) -> packPanels(bp, w, P, p0, p1));
+  }
+
+  private static void packPanels(float[] bp, CompactWeight w, int P, int p0, int p1) {
+    int red = w.k, cols = w.n, NR = MatmulGemm.NR, KC = MatmulGemm.KC;
+    for (int p = p0; p < p1; p++) {
+      for (int k0 = 0; k0 < red; k0 += KC) {
+        int kc = Math.min(KC, red - k0), dst = P * NR * k0 + p * kc * NR, n0 = p * NR;
+        int nc = Math.min(NR, cols - n0);
+        for (int j = 0; j < NR; j++) {
+          if (j < nc) w.rowToFloats(n0 + j, k0, k0 + kc, bp, dst + j, NR);
+          else for (int k = 0; k < kc; k++) bp[dst + k * NR + j] = 0f;
+        }
+      }
+    }
+  }
+}

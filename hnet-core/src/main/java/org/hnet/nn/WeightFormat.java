@@ -1,0 +1,37 @@
+package org.hnet.nn;
+
+import java.util.Locale;
+import org.hnet.kernels.CompactWeight;
+
+/**
+ * How a model holds the weights of its large products (the Linear layers of the mixers and MLPs)
+ * for inference: float32, bfloat16, or 8-bit groups with a float32 scale per 32 weights (see {@link
+ * CompactWeight}). Everything else stays float32 whatever the format: embeddings, the LM head, the
+ * norms, the routing projections, the residual projection, the convolutions and the SSM parameters;
+ * so do the residual stream and every accumulation. Training needs {@link #F32}.
+ */
+public enum WeightFormat {
+  F32,
+  BF16,
+  INT8;
+
+  /** The lower-case name used by the command line and in files ({@code f32}, {@code bf16}, ...). */
+  public String label() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The format a label names (any case); null for anything else. */
+  public static WeightFormat parse(String label) {
+    for (WeightFormat f : values()) if (f.label().equalsIgnoreCase(label)) return f;
+    return null;
+  }
+
+  /** The compact storage of this format (null for F32). */
+  CompactWeight.Format compact() {
+    return switch (this) {
+      case F32 -> null;
+      case BF16 -> CompactWeight.Format.BF16;
+      case INT8 -> CompactWeight.Format.INT8;
+    };
+  }
+}

@@ -1,0 +1,197 @@
+package org.hnet.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Compact weights: the conversions, and the products with them against the naive float32 product of
+ * the converted weights. Each element's tolerance is the one of {@link MatmulTest}: the converted
+ * weight is exact in float32 (bf16 widens exactly; an int8 weight is q·s rounded once, the same
+ * rounding in the kernel and in {@link CompactWeight#toFloats}), so the only difference is the
+ * order of the float32 sum.
+ */
+class CompactWeightTest {
+  private static final double U = Math.ulp(1.0f) / 2;
+  private int savedThreads;
+  private long savedSerialFlops, savedSplit;
+
+  @BeforeEach
+  void save() {
+    savedThreads = Parallel.threads();
+    savedSerialFlops = MatmulGemm.serialFlops;
+    savedSplit = MatmulDecode.splitBytes;
+    MatmulGemm.serialFlops = 0; // small shapes too take the multi-threaded paths
+    MatmulDecode.splitBytes = 64;
+  }
+
+  @AfterEach
+  void restore() {
+    Parallel.setThreads(savedThreads);
+    MatmulGemm.serialFlops = savedSerialFlops;
+    MatmulDecode.splitBytes = savedSplit;
+  }
+
+  @Test
+  void bf16RoundsToNearestEven() {
+    assertEquals((short) 0x3F80, CompactWeight.toBf16(1f));
+    // 1 + 2^-8 is halfway between 1 and the next bf16 (1 + 2^-7): ties to even, down to 1
+    assertEquals((short) 0x3F80, CompactWeight.toBf16(1f + 0x1p-8f));
+    // 1 + 3·2^-8 is halfway between 1 + 2^-7 (odd) and 1 + 2^-6: up to the even one
+    assertEquals((short) 0x3F82, CompactWeight.toBf16(1f + 3 * 0x1p-8f));
+    assertEquals((short) 0x3F81, CompactWeight.toBf16(1f + 0x1p-8f + 0x1p-20f));
+    assertEquals((short) 0xBF80, CompactWeight.toBf16(-1f));
+    assertEquals((short) 0x7F80, CompactWeight.toBf16(Float.POSITIVE_INFINITY));
+    assertTrue(Float.isNaN(Float.intBitsToFloat(CompactWeight.toBf16(Float.NaN) << 16)));
+    // the largest float rounds to infinity, as in torch's bfloat16 conversion
+    assertEquals((short) 0x7F80, CompactWeight.toBf16(Float.MAX_VALUE));
+    Random r = new Random(3);
+    for (int i = 0; i < 10000; i++) {
+      float f = (float) r.nextGaussian();
+      float b = Float.intBitsToFloat(CompactWeight.toBf16(f) << 16);
+      assertTrue(Math.abs(b - f) <= Math.abs(f) * 0x1p-8f, f + " -> " + b);
+    }
+  }
+
+  @Test
+  void int8GroupsKeepEachWeightWithinHalfAStep() {
+    Random r = new Random(4);
+    for (int k : new int[] {1, 5, 31, 32, 33, 64, 100}) {
+      int n = 3;
+      float[] w = new float[n * k];
+      for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * (i % 7 == 0 ? 5 : 1);
+      w[0] = 0; // a zero
+      CompactWeight c = CompactWeight.int8(w, 0, n, k);
+      assertEquals((long) n * k + 4L * n * CompactWeight.groups(k), c.bytes());
+      float[] back = c.toFloats();
+      for (int row = 0; row < n; row++) {
+        for (int col = 0; col < k; col++) {
+          int g0 = col / 32 * 32, g1 = Math.min(k, g0 + 32);
+          float max = 0;
+          for (int j = g0; j < g1; j++) max = Math.max(max, Math.abs(w[row * k + j]));
+          float step = max / 127;
+          float err = Math.abs(back[row * k + col] - w[row * k + col]);
+          assertTrue(err <= step / 2 * (1 + 1e-5), "k=" + k + " err " + err + " step " + step);
+          assertEquals(back[row * k + col], c.get(row, col));
+        }
+      }
+    }
+    // an all-zero group has scale 0 and decodes to zeros
+    CompactWeight z = CompactWeight.int8(new float[64], 0, 1, 64);
+    assertArrayEquals(new float[64], z.toFloats());
+  }
+
+  @Test
+  void malformedInt8IsRefused() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> CompactWeight.ofInt8(new byte[] {-128, 0, 0}, new float[1], 1, 3));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> CompactWeight.ofInt8(new byte[3], new float[] {Float.NaN}, 1, 3));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> CompactWeight.ofInt8(new byte[3], new float[] {-1}, 1, 3));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> CompactWeight.ofInt8(new byte[4], new float[1], 1, 3));
+    CompactWeight.ofInt8(new byte[6], new float[2], 2, 3); // the valid one
+  }
+
+  /** Decode and GEMM products with compact weights, every row count of the decode path. */
+  @Test
+  void productsMatchTheNaiveProductOfTheConvertedWeights() {
+    Random r = new Random(5);
+    int[][] shapes = {
+      {1, 1, 1},
+      {3, 7, 5},
+      {8, 33, 64},
+      {5, 17, 100},
+      {2, 40, 257},
+      {8, 9, 512},
+      {7, 64, 31},
+      {1, 130, 1024},
+      {40, 33, 100},
+      {13, 100, 65}
+    };
+    for (CompactWeight.Format f : CompactWeight.Format.values()) {
+      for (int[] s : shapes) {
+        for (boolean withBias : new boolean[] {false, true}) {
+          int M = s[0], N = s[1], K = s[2];
+          float[] x = MatmulTest.data(r, 2, M * K), w = new float[N * K];
+          for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.1f;
+          float[] bias = withBias ? MatmulTest.data(r, 1, N) : null;
+          CompactWeight c =
+              f == CompactWeight.Format.BF16
+                  ? CompactWeight.bf16(w, 0, N, K)
+                  : CompactWeight.int8(w, 0, N, K);
+          float[] wf = c.toFloats();
+          float[] want = new float[M * N];
+          Matmul.linearNaive(want, 0, x, 2, wf, 0, bias, 1, M, N, K);
+          String what = f + " " + M + "×" + N + "×" + K + " bias=" + withBias;
+          float[] one = null;
+          for (int t = 1; t <= 2; t++) {
+            Parallel.setThreads(t);
+            float[] dec = MatmulTest.guards(3, M * N);
+            if (M <= Matmul.DECODE_ROWS) {
+              Matmul.linearDecode(dec, 3, x, 2, c, bias, 1, M);
+              check(what + " decode threads=" + t, dec, 3, want, x, 2, wf, bias, 1, M, N, K);
+              if (one == null) one = dec;
+              else assertArrayEquals(one, dec, what + ": the same for any thread count");
+              // each row alone gives what it gets in the batch
+              for (int m = 0; m < M; m++) {
+                float[] row = new float[N];
+                Matmul.linearDecode(row, 0, x, 2 + m * K, c, bias, 1, 1);
+                for (int n = 0; n < N; n++)
+                  assertEquals(
+                      Float.floatToIntBits(dec[3 + m * N + n]),
+                      Float.floatToIntBits(row[n]),
+                      what + ": row " + m + " alone");
+              }
+            }
+            // the GEMM path equals the float32 GEMM on the converted weights, bit for bit
+            float[] gem = new float[M * N], ref = new float[M * N];
+            Matmul.linearGemm(gem, 0, x, 2, c, bias, 1, M);
+            Matmul.linearGemm(ref, 0, x, 2, wf, 0, bias, 1, M, N, K);
+            assertArrayEquals(ref, gem, what + " gemm threads=" + t);
+          }
+        }
+      }
+    }
+  }
+
+  private static void check(
+      String what,
+      float[] got,
+      int yo,
+      float[] want,
+      float[] x,
+      int xo,
+      float[] w,
+      float[] bias,
+      int bo,
+      int M,
+      int N,
+      int K) {
+    for (int m = 0; m < M; m++) {
+      for (int n = 0; n < N; n++) {
+        double mag = bias == null ? 0 : Math.abs(bias[bo + n]);
+        for (int k = 0; k < K; k++) mag += Math.abs((double) x[xo + m * K + k] * w[n * K + k]);
+        double g = (K + 1) * U / (1 - (K + 1) * U) + U;
+        double tol = g * mag + Float.MIN_NORMAL;
+        float a = got[yo + m * N + n], b = want[m * N + n];
+        if (!(Math.abs(a - b) <= tol)) fail(what + " [" + m + "," + n + "]: " + a + " vs " + b);
+      }
+    }
+    for (int i = 0; i < yo; i++) assertEquals(12345.678f, got[i], what + ": guard before");
+    for (int i = yo + M * N; i < got.length; i++)
+      assertEquals(12345.678f, got[i], what + ": guard after");
+  }
+}

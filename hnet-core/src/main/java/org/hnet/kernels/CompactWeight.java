@@ -36,7 +36,15 @@ public final class CompactWeight {
   /** Columns (inputs, the reduction). */
   public final int k;
 
-  final short[] bf16; // [n × k] bit patterns, BF16 only
+  // BF16 storage, in the layout the decode kernels read: per row, the first kv weights (kv = k
+  // rounded down to a multiple of 2·VL) as ints in blocks of VL, int j of block b holding weight
+  // b·2VL + j in its low half and weight b·2VL + VL + j in its high half, so that one int vector
+  // gives two float vectors by a shift and by a mask, with no conversion across vector shapes (a
+  // short→int widening per vector cost half of the decode throughput); the last k - kv weights of
+  // each row as plain bit patterns in bf16Tail [n × (k - kv)].
+  final int[] bf16Pairs; // [n × kv/2], BF16 only
+  final short[] bf16Tail;
+  final int kv;
   final byte[] q; // [n × k], INT8 only
   final float[] scales; // [n × groups(k)], INT8 only
 
@@ -44,9 +52,35 @@ public final class CompactWeight {
     this.format = format;
     this.n = n;
     this.k = k;
-    this.bf16 = bf16;
     this.q = q;
     this.scales = scales;
+    if (bf16 == null) {
+      this.kv = 0;
+      this.bf16Pairs = null;
+      this.bf16Tail = null;
+    } else {
+      int vl = MatmulGemm.VL, kv = k - k % (2 * vl), t = k - kv;
+      this.kv = kv;
+      this.bf16Pairs = new int[size(n, kv / 2)];
+      this.bf16Tail = new short[size(n, t)];
+      for (int r = 0; r < n; r++) {
+        int src = r * k, dst = r * (kv / 2);
+        for (int b = 0; b < kv; b += 2 * vl) {
+          for (int j = 0; j < vl; j++)
+            bf16Pairs[dst + b / 2 + j] =
+                (bf16[src + b + j] & 0xFFFF) | (bf16[src + b + vl + j] << 16);
+        }
+        System.arraycopy(bf16, src + kv, bf16Tail, r * t, t);
+      }
+    }
+  }
+
+  /** The bf16 bit pattern of element (r, c). */
+  private short bf16At(int r, int c) {
+    if (c >= kv) return bf16Tail[r * (k - kv) + c - kv];
+    int vl = MatmulGemm.VL, b = c / (2 * vl), i = c % (2 * vl);
+    int v = bf16Pairs[r * (kv / 2) + b * vl + i % vl];
+    return (short) (i < vl ? v : v >>> 16);
   }
 
   /** Groups per row of an int8 weight with k columns. */
@@ -82,7 +116,7 @@ public final class CompactWeight {
     return new CompactWeight(Format.INT8, n, k, null, q, s);
   }
 
-  /** A bfloat16 weight from its bit patterns [n×k] (kept, not copied). */
+  /** A bfloat16 weight from its bit patterns [n×k] (copied into the kernels' layout). */
   public static CompactWeight ofBf16(short[] bits, int n, int k) {
     if (bits.length != (long) n * k)
       throw new IllegalArgumentException(bits.length + " bf16 values for " + n + "×" + k);
@@ -111,7 +145,7 @@ public final class CompactWeight {
   /** Element (r, c) as float32. */
   public float get(int r, int c) {
     return format == Format.BF16
-        ? Float.intBitsToFloat(bf16[r * k + c] << 16)
+        ? Float.intBitsToFloat(bf16At(r, c) << 16)
         : q[r * k + c] * scales[r * groups(k) + c / GROUP];
   }
 
@@ -132,17 +166,19 @@ public final class CompactWeight {
     int base = r * k;
     if (format == Format.BF16) {
       for (int c = c0; c < c1; c++, off += stride)
-        out[off] = Float.intBitsToFloat(bf16[base + c] << 16);
+        out[off] = Float.intBitsToFloat(bf16At(r, c) << 16);
     } else {
       int sb = r * groups(k);
       for (int c = c0; c < c1; c++, off += stride) out[off] = q[base + c] * scales[sb + c / GROUP];
     }
   }
 
-  /** The bfloat16 bit patterns [n×k] (shared, not copied); BF16 only. */
+  /** The bfloat16 bit patterns [n×k] in row-major order (a new array); BF16 only. */
   public short[] bf16Bits() {
-    if (bf16 == null) throw new IllegalStateException("not a bf16 weight");
-    return bf16;
+    if (bf16Pairs == null) throw new IllegalStateException("not a bf16 weight");
+    short[] out = new short[size(n, k)];
+    for (int r = 0; r < n; r++) for (int c = 0; c < k; c++) out[r * k + c] = bf16At(r, c);
+    return out;
   }
 
   /** The int8 values [n×k] (shared, not copied); INT8 only. */

@@ -21,7 +21,6 @@ package org.hnet.kernels;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -31,17 +30,12 @@ final class MatmulCompact {
 
   private static final VectorSpecies<Float> S = MatmulGemm.S;
   private static final int VL = MatmulGemm.VL;
-  private static final VectorSpecies<Short> SS =
-      ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(16 * VL)).check(short.class);
   private static final VectorSpecies<Integer> IS =
       IntVector.SPECIES_PREFERRED.withShape(S.vectorShape()).check(int.class);
   private static final VectorSpecies<Byte> BS =
       VL >= 8
           ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(8 * VL)).check(byte.class)
           : null;
-
-  /** Rows of x per pass over a row of w. */
-  private static final int XR = 4;
 
   static void decode(
       float[] y, int yOff, float[] x, int xOff, CompactWeight w, float[] bias, int biasOff, int M) {
@@ -56,7 +50,12 @@ final class MatmulCompact {
       Parallel.forRange(N, grain, (n0, n1) -> rows(y, yOff, x, xOff, w, bias, biasOff, M, n0, n1));
   }
 
-  /** Rows [n0, n1) of w against all M rows of x. */
+  /**
+   * Rows [n0, n1) of w against all M rows of x: with 4 or more rows of x, pairs of rows of w
+   * against 4 rows of x (8 accumulators; each weight vector converted once per 4 rows of x);
+   * otherwise 4 rows of w against one row of x (four rows of w stream from memory at once, which a
+   * single row did not: 40-55% of the bandwidth bound at batch 1). Leftover rows one by one.
+   */
   private static void rows(
       float[] y,
       int yOff,
@@ -71,23 +70,39 @@ final class MatmulCompact {
     float[] tmp = MatmulGemm.SCRATCH.get().lanes;
     int N = w.n, K = w.k;
     boolean bf = w.format == CompactWeight.Format.BF16;
-    int kb = bf || BS != null ? S.loopBound(K) : 0;
-    for (int n = n0; n < n1; n++) {
-      for (int m = 0; m < M; m += XR) {
-        if (M - m >= XR) {
-          if (bf) bf16x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
-          else int8x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
-        } else {
-          for (int r = m; r < M; r++) {
-            if (bf) bf16x1(tmp, y, yOff, x, xOff, w, bias, biasOff, r, n, N, K, kb);
-            else int8x1(tmp, y, yOff, x, xOff, w, bias, biasOff, r, n, N, K, kb);
+    int kb = bf ? w.kv : BS != null ? S.loopBound(K) : 0;
+    int n = n0;
+    if (M >= 4) {
+      for (; n + 2 <= n1; n += 2) {
+        int m = 0;
+        for (; m + 4 <= M; m += 4) {
+          if (bf) bf16w2x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
+          else int8w2x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
+        }
+        for (; m < M; m++) {
+          for (int j = n; j < n + 2; j++) {
+            if (bf) bf16w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, j, N, K, kb);
+            else int8w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, j, N, K, kb);
           }
         }
+      }
+    } else {
+      for (; n + 4 <= n1; n += 4) {
+        for (int m = 0; m < M; m++) {
+          if (bf) bf16w4x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
+          else int8w4x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
+        }
+      }
+    }
+    for (; n < n1; n++) {
+      for (int m = 0; m < M; m++) {
+        if (bf) bf16w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
+        else int8w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
       }
     }
   }
 
-  private static void bf16x1(
+  private static void bf16w1x1(
       float[] tmp,
       float[] y,
       int yOff,
@@ -101,22 +116,23 @@ final class MatmulCompact {
       int N,
       int K,
       int kb) {
-    short[] b = w.bf16;
-    int x0 = xOff + m * K, wr = n * K;
+    int[] p = w.bf16Pairs;
+    int x0 = xOff + m * K, r0 = n * (kb / 2);
     FloatVector a = FloatVector.zero(S);
-    for (int k = 0; k < kb; k += VL) {
-      FloatVector v =
-          ((IntVector)
-                  ShortVector.fromArray(SS, b, wr + k).convertShape(VectorOperators.S2I, IS, 0))
-              .lanewise(VectorOperators.LSHL, 16)
-              .reinterpretAsFloats();
-      a = FloatVector.fromArray(S, x, x0 + k).fma(v, a);
+    for (int k = 0; k < kb; k += 2 * VL) {
+      IntVector i0 = IntVector.fromArray(IS, p, r0 + k / 2);
+      a =
+          FloatVector.fromArray(S, x, x0 + k)
+              .fma(i0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a);
+      a =
+          FloatVector.fromArray(S, x, x0 + k + VL)
+              .fma(i0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats(), a);
     }
     a.intoArray(tmp, 0);
     y[yOff + m * N + n] = finish(tmp, x, x0, w, n, kb, K, bias, bo);
   }
 
-  private static void bf16x4(
+  private static void bf16w4x1(
       float[] tmp,
       float[] y,
       int yOff,
@@ -130,32 +146,111 @@ final class MatmulCompact {
       int N,
       int K,
       int kb) {
-    short[] b = w.bf16;
-    int x0 = xOff + m * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, wr = n * K;
+    int[] p = w.bf16Pairs;
+    int x0 = xOff + m * K, r0 = n * (kb / 2), r1 = r0 + kb / 2, r2 = r1 + kb / 2, r3 = r2 + kb / 2;
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-    for (int k = 0; k < kb; k += VL) {
-      FloatVector v =
-          ((IntVector)
-                  ShortVector.fromArray(SS, b, wr + k).convertShape(VectorOperators.S2I, IS, 0))
-              .lanewise(VectorOperators.LSHL, 16)
-              .reinterpretAsFloats();
-      a0 = FloatVector.fromArray(S, x, x0 + k).fma(v, a0);
-      a1 = FloatVector.fromArray(S, x, x1 + k).fma(v, a1);
-      a2 = FloatVector.fromArray(S, x, x2 + k).fma(v, a2);
-      a3 = FloatVector.fromArray(S, x, x3 + k).fma(v, a3);
+    for (int k = 0; k < kb; k += 2 * VL) {
+      IntVector i0 = IntVector.fromArray(IS, p, r0 + k / 2);
+      IntVector i1 = IntVector.fromArray(IS, p, r1 + k / 2);
+      IntVector i2 = IntVector.fromArray(IS, p, r2 + k / 2);
+      IntVector i3 = IntVector.fromArray(IS, p, r3 + k / 2);
+      FloatVector u = FloatVector.fromArray(S, x, x0 + k);
+      a0 = u.fma(i0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a0);
+      a1 = u.fma(i1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a1);
+      a2 = u.fma(i2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a2);
+      a3 = u.fma(i3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a3);
+      u = FloatVector.fromArray(S, x, x0 + k + VL);
+      a0 = u.fma(i0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats(), a0);
+      a1 = u.fma(i1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats(), a1);
+      a2 = u.fma(i2.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats(), a2);
+      a3 = u.fma(i3.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats(), a3);
     }
     int y0 = yOff + m * N + n;
     a0.intoArray(tmp, 0);
-    y[y0] = finish(tmp, x, x0, w, n, kb, K, bias, bo);
+    y[y0 + 0] = finish(tmp, x, x0, w, n + 0, kb, K, bias, bo);
     a1.intoArray(tmp, 0);
-    y[y0 + N] = finish(tmp, x, x1, w, n, kb, K, bias, bo);
+    y[y0 + 1] = finish(tmp, x, x0, w, n + 1, kb, K, bias, bo);
     a2.intoArray(tmp, 0);
-    y[y0 + 2 * N] = finish(tmp, x, x2, w, n, kb, K, bias, bo);
+    y[y0 + 2] = finish(tmp, x, x0, w, n + 2, kb, K, bias, bo);
     a3.intoArray(tmp, 0);
-    y[y0 + 3 * N] = finish(tmp, x, x3, w, n, kb, K, bias, bo);
+    y[y0 + 3] = finish(tmp, x, x0, w, n + 3, kb, K, bias, bo);
   }
 
-  private static void int8x1(
+  private static void bf16w2x4(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      CompactWeight w,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int N,
+      int K,
+      int kb) {
+    int[] p = w.bf16Pairs;
+    int x0 = xOff + m * K,
+        x1 = x0 + K,
+        x2 = x1 + K,
+        x3 = x2 + K,
+        r0 = n * (kb / 2),
+        r1 = r0 + kb / 2;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
+    FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    for (int k = 0; k < kb; k += 2 * VL) {
+      IntVector i0 = IntVector.fromArray(IS, p, r0 + k / 2);
+      IntVector i1 = IntVector.fromArray(IS, p, r1 + k / 2);
+      FloatVector v0 = i0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector v1 = i1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector u00 = FloatVector.fromArray(S, x, x0 + k);
+      a00 = u00.fma(v0, a00);
+      a01 = u00.fma(v1, a01);
+      FloatVector u10 = FloatVector.fromArray(S, x, x1 + k);
+      a10 = u10.fma(v0, a10);
+      a11 = u10.fma(v1, a11);
+      FloatVector u20 = FloatVector.fromArray(S, x, x2 + k);
+      a20 = u20.fma(v0, a20);
+      a21 = u20.fma(v1, a21);
+      FloatVector u30 = FloatVector.fromArray(S, x, x3 + k);
+      a30 = u30.fma(v0, a30);
+      a31 = u30.fma(v1, a31);
+      v0 = i0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      v1 = i1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      FloatVector u01 = FloatVector.fromArray(S, x, x0 + k + VL);
+      a00 = u01.fma(v0, a00);
+      a01 = u01.fma(v1, a01);
+      FloatVector u11 = FloatVector.fromArray(S, x, x1 + k + VL);
+      a10 = u11.fma(v0, a10);
+      a11 = u11.fma(v1, a11);
+      FloatVector u21 = FloatVector.fromArray(S, x, x2 + k + VL);
+      a20 = u21.fma(v0, a20);
+      a21 = u21.fma(v1, a21);
+      FloatVector u31 = FloatVector.fromArray(S, x, x3 + k + VL);
+      a30 = u31.fma(v0, a30);
+      a31 = u31.fma(v1, a31);
+    }
+    int y0 = yOff + m * N + n;
+    a00.intoArray(tmp, 0);
+    y[y0 + 0 * N + 0] = finish(tmp, x, x0, w, n + 0, kb, K, bias, bo);
+    a01.intoArray(tmp, 0);
+    y[y0 + 0 * N + 1] = finish(tmp, x, x0, w, n + 1, kb, K, bias, bo);
+    a10.intoArray(tmp, 0);
+    y[y0 + 1 * N + 0] = finish(tmp, x, x1, w, n + 0, kb, K, bias, bo);
+    a11.intoArray(tmp, 0);
+    y[y0 + 1 * N + 1] = finish(tmp, x, x1, w, n + 1, kb, K, bias, bo);
+    a20.intoArray(tmp, 0);
+    y[y0 + 2 * N + 0] = finish(tmp, x, x2, w, n + 0, kb, K, bias, bo);
+    a21.intoArray(tmp, 0);
+    y[y0 + 2 * N + 1] = finish(tmp, x, x2, w, n + 1, kb, K, bias, bo);
+    a30.intoArray(tmp, 0);
+    y[y0 + 3 * N + 0] = finish(tmp, x, x3, w, n + 0, kb, K, bias, bo);
+    a31.intoArray(tmp, 0);
+    y[y0 + 3 * N + 1] = finish(tmp, x, x3, w, n + 1, kb, K, bias, bo);
+  }
+
+  private static void int8w1x1(
       float[] tmp,
       float[] y,
       int yOff,
@@ -171,20 +266,21 @@ final class MatmulCompact {
       int kb) {
     byte[] q = w.q;
     float[] sc = w.scales;
-    int x0 = xOff + m * K, wr = n * K, sr = n * CompactWeight.groups(K);
+    int G = CompactWeight.groups(K);
+    int x0 = xOff + m * K, r0 = n * K, s0 = n * G;
     FloatVector a = FloatVector.zero(S);
     for (int k = 0; k < kb; k += VL) {
       FloatVector v =
           ((FloatVector)
-                  ByteVector.fromArray(BS, q, wr + k).convertShape(VectorOperators.B2F, S, 0))
-              .mul(sc[sr + k / CompactWeight.GROUP]);
+                  ByteVector.fromArray(BS, q, r0 + k).convertShape(VectorOperators.B2F, S, 0))
+              .mul(sc[s0 + k / CompactWeight.GROUP]);
       a = FloatVector.fromArray(S, x, x0 + k).fma(v, a);
     }
     a.intoArray(tmp, 0);
     y[yOff + m * N + n] = finish(tmp, x, x0, w, n, kb, K, bias, bo);
   }
 
-  private static void int8x4(
+  private static void int8w4x1(
       float[] tmp,
       float[] y,
       int yOff,
@@ -200,28 +296,121 @@ final class MatmulCompact {
       int kb) {
     byte[] q = w.q;
     float[] sc = w.scales;
-    int x0 = xOff + m * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, wr = n * K;
-    int sr = n * CompactWeight.groups(K);
+    int G = CompactWeight.groups(K);
+    int x0 = xOff + m * K,
+        r0 = n * K,
+        r1 = r0 + K,
+        r2 = r1 + K,
+        r3 = r2 + K,
+        s0 = n * G,
+        s1 = s0 + G,
+        s2 = s1 + G,
+        s3 = s2 + G;
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
     for (int k = 0; k < kb; k += VL) {
-      FloatVector v =
-          ((FloatVector)
-                  ByteVector.fromArray(BS, q, wr + k).convertShape(VectorOperators.B2F, S, 0))
-              .mul(sc[sr + k / CompactWeight.GROUP]);
-      a0 = FloatVector.fromArray(S, x, x0 + k).fma(v, a0);
-      a1 = FloatVector.fromArray(S, x, x1 + k).fma(v, a1);
-      a2 = FloatVector.fromArray(S, x, x2 + k).fma(v, a2);
-      a3 = FloatVector.fromArray(S, x, x3 + k).fma(v, a3);
+      FloatVector u = FloatVector.fromArray(S, x, x0 + k);
+      a0 =
+          u.fma(
+              ((FloatVector)
+                      ByteVector.fromArray(BS, q, r0 + k).convertShape(VectorOperators.B2F, S, 0))
+                  .mul(sc[s0 + k / CompactWeight.GROUP]),
+              a0);
+      a1 =
+          u.fma(
+              ((FloatVector)
+                      ByteVector.fromArray(BS, q, r1 + k).convertShape(VectorOperators.B2F, S, 0))
+                  .mul(sc[s1 + k / CompactWeight.GROUP]),
+              a1);
+      a2 =
+          u.fma(
+              ((FloatVector)
+                      ByteVector.fromArray(BS, q, r2 + k).convertShape(VectorOperators.B2F, S, 0))
+                  .mul(sc[s2 + k / CompactWeight.GROUP]),
+              a2);
+      a3 =
+          u.fma(
+              ((FloatVector)
+                      ByteVector.fromArray(BS, q, r3 + k).convertShape(VectorOperators.B2F, S, 0))
+                  .mul(sc[s3 + k / CompactWeight.GROUP]),
+              a3);
     }
     int y0 = yOff + m * N + n;
     a0.intoArray(tmp, 0);
-    y[y0] = finish(tmp, x, x0, w, n, kb, K, bias, bo);
+    y[y0 + 0] = finish(tmp, x, x0, w, n + 0, kb, K, bias, bo);
     a1.intoArray(tmp, 0);
-    y[y0 + N] = finish(tmp, x, x1, w, n, kb, K, bias, bo);
+    y[y0 + 1] = finish(tmp, x, x0, w, n + 1, kb, K, bias, bo);
     a2.intoArray(tmp, 0);
-    y[y0 + 2 * N] = finish(tmp, x, x2, w, n, kb, K, bias, bo);
+    y[y0 + 2] = finish(tmp, x, x0, w, n + 2, kb, K, bias, bo);
     a3.intoArray(tmp, 0);
-    y[y0 + 3 * N] = finish(tmp, x, x3, w, n, kb, K, bias, bo);
+    y[y0 + 3] = finish(tmp, x, x0, w, n + 3, kb, K, bias, bo);
+  }
+
+  private static void int8w2x4(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      CompactWeight w,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int N,
+      int K,
+      int kb) {
+    byte[] q = w.q;
+    float[] sc = w.scales;
+    int G = CompactWeight.groups(K);
+    int x0 = xOff + m * K,
+        x1 = x0 + K,
+        x2 = x1 + K,
+        x3 = x2 + K,
+        r0 = n * K,
+        r1 = r0 + K,
+        s0 = n * G,
+        s1 = s0 + G;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
+    FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    for (int k = 0; k < kb; k += VL) {
+      FloatVector v0 =
+          ((FloatVector)
+                  ByteVector.fromArray(BS, q, r0 + k).convertShape(VectorOperators.B2F, S, 0))
+              .mul(sc[s0 + k / CompactWeight.GROUP]);
+      FloatVector v1 =
+          ((FloatVector)
+                  ByteVector.fromArray(BS, q, r1 + k).convertShape(VectorOperators.B2F, S, 0))
+              .mul(sc[s1 + k / CompactWeight.GROUP]);
+      FloatVector u0 = FloatVector.fromArray(S, x, x0 + k);
+      a00 = u0.fma(v0, a00);
+      a01 = u0.fma(v1, a01);
+      FloatVector u1 = FloatVector.fromArray(S, x, x1 + k);
+      a10 = u1.fma(v0, a10);
+      a11 = u1.fma(v1, a11);
+      FloatVector u2 = FloatVector.fromArray(S, x, x2 + k);
+      a20 = u2.fma(v0, a20);
+      a21 = u2.fma(v1, a21);
+      FloatVector u3 = FloatVector.fromArray(S, x, x3 + k);
+      a30 = u3.fma(v0, a30);
+      a31 = u3.fma(v1, a31);
+    }
+    int y0 = yOff + m * N + n;
+    a00.intoArray(tmp, 0);
+    y[y0 + 0 * N + 0] = finish(tmp, x, x0, w, n + 0, kb, K, bias, bo);
+    a01.intoArray(tmp, 0);
+    y[y0 + 0 * N + 1] = finish(tmp, x, x0, w, n + 1, kb, K, bias, bo);
+    a10.intoArray(tmp, 0);
+    y[y0 + 1 * N + 0] = finish(tmp, x, x1, w, n + 0, kb, K, bias, bo);
+    a11.intoArray(tmp, 0);
+    y[y0 + 1 * N + 1] = finish(tmp, x, x1, w, n + 1, kb, K, bias, bo);
+    a20.intoArray(tmp, 0);
+    y[y0 + 2 * N + 0] = finish(tmp, x, x2, w, n + 0, kb, K, bias, bo);
+    a21.intoArray(tmp, 0);
+    y[y0 + 2 * N + 1] = finish(tmp, x, x2, w, n + 1, kb, K, bias, bo);
+    a30.intoArray(tmp, 0);
+    y[y0 + 3 * N + 0] = finish(tmp, x, x3, w, n + 0, kb, K, bias, bo);
+    a31.intoArray(tmp, 0);
+    y[y0 + 3 * N + 1] = finish(tmp, x, x3, w, n + 1, kb, K, bias, bo);
   }
 
   /**
@@ -258,9 +447,10 @@ final class MatmulCompact {
     if (kb < K) {
       int wr = n * K;
       if (w.format == CompactWeight.Format.BF16) {
-        short[] b = w.bf16;
+        short[] b = w.bf16Tail;
+        int tr = n * (K - kb) - kb;
         for (int k = kb; k < K; k++)
-          s = Math.fma(x[xr + k], Float.intBitsToFloat(b[wr + k] << 16), s);
+          s = Math.fma(x[xr + k], Float.intBitsToFloat(b[tr + k] << 16), s);
       } else {
         byte[] q = w.q;
         float[] sc = w.scales;

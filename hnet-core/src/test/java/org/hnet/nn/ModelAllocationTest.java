@@ -132,6 +132,18 @@ class ModelAllocationTest {
   }
 
   @Test
+  void aDecodeStepWithCompactWeightsAllocatesNothing() {
+    HNetConfig cfg = HNetConfig.parse(TINY, "tiny");
+    for (WeightFormat f : new WeightFormat[] {WeightFormat.INT8, WeightFormat.BF16}) {
+      Map<String, float[]> w = Init.weights(cfg, 3);
+      HNetForCausalLM lm = new HNetForCausalLM(cfg, new Params(w::get, f, name -> null));
+      double perStep = bytesPerStep(lm, 3, 300, 60, 8);
+      System.out.printf("%s decode step: %.1f bytes allocated per step%n", f.label(), perStep);
+      assertTrue(perStep < 8, f.label() + ": " + perStep + " bytes per decode step; " + sites);
+    }
+  }
+
+  @Test
   void aTwoStageDecodeStepAllocatesNothing() {
     double perStep = bytesPerStep(HNetForCausalLM.load(Golden.dir("2stage")), 3, 300, 60, 8);
     System.out.printf("2-stage decode step: %.1f bytes allocated per step%n", perStep);

@@ -45,15 +45,42 @@ public final class CompactWeight {
   final int[] bf16Pairs; // [n × kv/2], BF16 only
   final short[] bf16Tail;
   final int kv;
-  final byte[] q; // [n × k], INT8 only
+  // INT8 storage, likewise: per row, the first kq weights (kq = k rounded down to a multiple of
+  // 4·VL) as ints in blocks of VL, byte p of int j of block b holding weight b·4VL + p·VL + j, so
+  // that one int vector gives four float vectors by shifts and a same-shape int→float conversion
+  // (a byte→float widening across shapes ran at half the speed, and slower still once the JIT had
+  // seen the float32 kernels); the last k - kq weights of each row in q8Tail [n × (k - kq)].
+  final int[] q8; // [n × kq/4], INT8 only
+  final byte[] q8Tail;
+  final int kq;
   final float[] scales; // [n × groups(k)], INT8 only
 
   private CompactWeight(Format format, int n, int k, short[] bf16, byte[] q, float[] scales) {
     this.format = format;
     this.n = n;
     this.k = k;
-    this.q = q;
     this.scales = scales;
+    if (q == null) {
+      this.kq = 0;
+      this.q8 = null;
+      this.q8Tail = null;
+    } else {
+      int vl = MatmulGemm.VL, kq = k - k % (4 * vl), t = k - kq;
+      this.kq = kq;
+      this.q8 = new int[size(n, kq / 4)];
+      this.q8Tail = new byte[size(n, t)];
+      for (int r = 0; r < n; r++) {
+        int src = r * k, dst = r * (kq / 4);
+        for (int b = 0; b < kq; b += 4 * vl) {
+          for (int j = 0; j < vl; j++) {
+            int v = 0;
+            for (int p = 0; p < 4; p++) v |= (q[src + b + p * vl + j] & 0xFF) << (8 * p);
+            q8[dst + b / 4 + j] = v;
+          }
+        }
+        System.arraycopy(q, src + kq, q8Tail, r * t, t);
+      }
+    }
     if (bf16 == null) {
       this.kv = 0;
       this.bf16Pairs = null;
@@ -73,6 +100,13 @@ public final class CompactWeight {
         System.arraycopy(bf16, src + kv, bf16Tail, r * t, t);
       }
     }
+  }
+
+  /** The int8 value of element (r, c). */
+  private byte q8At(int r, int c) {
+    if (c >= kq) return q8Tail[r * (k - kq) + c - kq];
+    int vl = MatmulGemm.VL, b = c / (4 * vl), i = c % (4 * vl);
+    return (byte) (q8[r * (kq / 4) + b * vl + i % vl] >> (8 * (i / vl)));
   }
 
   /** The bf16 bit pattern of element (r, c). */
@@ -124,7 +158,8 @@ public final class CompactWeight {
   }
 
   /**
-   * An int8 weight from its values [n×k] and scales [n × groups(k)] (kept, not copied).
+   * An int8 weight from its values [n×k] (copied into the kernels' layout) and scales [n ×
+   * groups(k)] (kept).
    *
    * @throws IllegalArgumentException when the sizes disagree, a value is -128 (outside the
    *     symmetric range), or a scale is negative, infinite or NaN
@@ -146,7 +181,7 @@ public final class CompactWeight {
   public float get(int r, int c) {
     return format == Format.BF16
         ? Float.intBitsToFloat(bf16At(r, c) << 16)
-        : q[r * k + c] * scales[r * groups(k) + c / GROUP];
+        : q8At(r, c) * scales[r * groups(k) + c / GROUP];
   }
 
   /** All elements as float32 [n×k] into out from off. */
@@ -163,13 +198,12 @@ public final class CompactWeight {
 
   /** Elements (r, c0 .. c1-1) as float32 into out[off], out[off + stride], ... */
   void rowToFloats(int r, int c0, int c1, float[] out, int off, int stride) {
-    int base = r * k;
     if (format == Format.BF16) {
       for (int c = c0; c < c1; c++, off += stride)
         out[off] = Float.intBitsToFloat(bf16At(r, c) << 16);
     } else {
       int sb = r * groups(k);
-      for (int c = c0; c < c1; c++, off += stride) out[off] = q[base + c] * scales[sb + c / GROUP];
+      for (int c = c0; c < c1; c++, off += stride) out[off] = q8At(r, c) * scales[sb + c / GROUP];
     }
   }
 
@@ -181,10 +215,12 @@ public final class CompactWeight {
     return out;
   }
 
-  /** The int8 values [n×k] (shared, not copied); INT8 only. */
+  /** The int8 values [n×k] in row-major order (a new array); INT8 only. */
   public byte[] int8Values() {
-    if (q == null) throw new IllegalStateException("not an int8 weight");
-    return q;
+    if (q8 == null) throw new IllegalStateException("not an int8 weight");
+    byte[] out = new byte[size(n, k)];
+    for (int r = 0; r < n; r++) for (int c = 0; c < k; c++) out[r * k + c] = q8At(r, c);
+    return out;
   }
 
   /** The int8 scales [n × groups(k)] (shared, not copied); INT8 only. */

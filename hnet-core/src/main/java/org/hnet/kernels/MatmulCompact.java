@@ -3,26 +3,24 @@ package org.hnet.kernels;
 // Products with a CompactWeight (bf16 or int8 groups): y[M×N] = x[M×K]·w[N×K]ᵀ + bias[N], legend
 // as in Matmul.
 //
-// Decode path (M <= Matmul.DECODE_ROWS): each row of w is streamed once; a vector of VL weights is
-// converted to float32 in registers (bf16: widen to 32 bits and shift left by 16; int8: widen to
-// float and multiply by the group's scale) and used against up to 4 rows of x held in L1. Per
-// output
-// element: one VL-lane fma accumulator over the vector part of K, the fixed pairwise lane sum, the
-// scalar tail in order (the same conversion, the same fma), then the bias: the same operations
-// whatever the rows of x are grouped with and however rows of w are split over threads, so a row
-// decoded in a batch equals the row decoded alone, bit for bit.
+// Decode path (M <= Matmul.DECODE_ROWS): each row of w is streamed once. The weights are held in
+// int vectors (CompactWeight's layout) and converted to float32 in registers with same-shape
+// operations only: bf16, two weights per int, by a shift and by a mask; int8, four per int, by
+// shifts, an int→float conversion and the group's scale. Each converted vector is used against up
+// to 4 rows of x held in L1. Per output element: one VL-lane fma accumulator over the vector part
+// of K in order, the fixed pairwise lane sum, the scalar tail in order (the same conversion, the
+// same fma), then the bias: the same operations whatever the rows of x are grouped with and
+// however rows of w are split over threads, so a row decoded in a batch equals the row decoded
+// alone, bit for bit.
 //
 // GEMM path (prefill, scoring): the weight is converted to float32 while it is packed into the
 // GEMM's panels (the packing is read once per product and amortised over its M rows), then the
 // float32 GEMM runs unchanged.
 //
-// int8 at 128-bit vectors (4 lanes: a byte vector of 4 lanes has no shape) takes the scalar path.
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 final class MatmulCompact {
@@ -30,12 +28,9 @@ final class MatmulCompact {
 
   private static final VectorSpecies<Float> S = MatmulGemm.S;
   private static final int VL = MatmulGemm.VL;
+  private static final int GROUP = CompactWeight.GROUP;
   private static final VectorSpecies<Integer> IS =
       IntVector.SPECIES_PREFERRED.withShape(S.vectorShape()).check(int.class);
-  private static final VectorSpecies<Byte> BS =
-      VL >= 8
-          ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(8 * VL)).check(byte.class)
-          : null;
 
   static void decode(
       float[] y, int yOff, float[] x, int xOff, CompactWeight w, float[] bias, int biasOff, int M) {
@@ -70,7 +65,7 @@ final class MatmulCompact {
     float[] tmp = MatmulGemm.SCRATCH.get().lanes;
     int N = w.n, K = w.k;
     boolean bf = w.format == CompactWeight.Format.BF16;
-    int kb = bf ? w.kv : BS != null ? S.loopBound(K) : 0;
+    int kb = bf ? w.kv : w.kq;
     int n = n0;
     if (M >= 4) {
       for (; n + 2 <= n1; n += 2) {
@@ -264,17 +259,47 @@ final class MatmulCompact {
       int N,
       int K,
       int kb) {
-    byte[] q = w.q;
+    int[] q = w.q8;
     float[] sc = w.scales;
     int G = CompactWeight.groups(K);
-    int x0 = xOff + m * K, r0 = n * K, s0 = n * G;
+    int x0 = xOff + m * K, r0 = n * (kb / 4), s0 = n * G;
     FloatVector a = FloatVector.zero(S);
-    for (int k = 0; k < kb; k += VL) {
-      FloatVector v =
-          ((FloatVector)
-                  ByteVector.fromArray(BS, q, r0 + k).convertShape(VectorOperators.B2F, S, 0))
-              .mul(sc[s0 + k / CompactWeight.GROUP]);
-      a = FloatVector.fromArray(S, x, x0 + k).fma(v, a);
+    for (int k = 0; k < kb; k += 4 * VL) {
+      IntVector i0 = IntVector.fromArray(IS, q, r0 + k / 4);
+      a =
+          FloatVector.fromArray(S, x, x0 + k + 0 * VL)
+              .fma(
+                  ((FloatVector)
+                          i0.lanewise(VectorOperators.LSHL, 24)
+                              .lanewise(VectorOperators.ASHR, 24)
+                              .convert(VectorOperators.I2F, 0))
+                      .mul(sc[s0 + (k + 0 * VL) / GROUP]),
+                  a);
+      a =
+          FloatVector.fromArray(S, x, x0 + k + 1 * VL)
+              .fma(
+                  ((FloatVector)
+                          i0.lanewise(VectorOperators.LSHL, 16)
+                              .lanewise(VectorOperators.ASHR, 24)
+                              .convert(VectorOperators.I2F, 0))
+                      .mul(sc[s0 + (k + 1 * VL) / GROUP]),
+                  a);
+      a =
+          FloatVector.fromArray(S, x, x0 + k + 2 * VL)
+              .fma(
+                  ((FloatVector)
+                          i0.lanewise(VectorOperators.LSHL, 8)
+                              .lanewise(VectorOperators.ASHR, 24)
+                              .convert(VectorOperators.I2F, 0))
+                      .mul(sc[s0 + (k + 2 * VL) / GROUP]),
+                  a);
+      a =
+          FloatVector.fromArray(S, x, x0 + k + 3 * VL)
+              .fma(
+                  ((FloatVector)
+                          i0.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+                      .mul(sc[s0 + (k + 3 * VL) / GROUP]),
+                  a);
     }
     a.intoArray(tmp, 0);
     y[yOff + m * N + n] = finish(tmp, x, x0, w, n, kb, K, bias, bo);
@@ -294,44 +319,136 @@ final class MatmulCompact {
       int N,
       int K,
       int kb) {
-    byte[] q = w.q;
+    int[] q = w.q8;
     float[] sc = w.scales;
     int G = CompactWeight.groups(K);
-    int x0 = xOff + m * K,
-        r0 = n * K,
-        r1 = r0 + K,
-        r2 = r1 + K,
-        r3 = r2 + K,
-        s0 = n * G,
-        s1 = s0 + G,
-        s2 = s1 + G,
-        s3 = s2 + G;
+    int x0 = xOff + m * K, r0 = n * (kb / 4), r1 = r0 + kb / 4, r2 = r1 + kb / 4, r3 = r2 + kb / 4;
+    int s0 = n * G, s1 = s0 + G, s2 = s1 + G, s3 = s2 + G;
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-    for (int k = 0; k < kb; k += VL) {
-      FloatVector u = FloatVector.fromArray(S, x, x0 + k);
+    for (int k = 0; k < kb; k += 4 * VL) {
+      IntVector i0 = IntVector.fromArray(IS, q, r0 + k / 4);
+      IntVector i1 = IntVector.fromArray(IS, q, r1 + k / 4);
+      IntVector i2 = IntVector.fromArray(IS, q, r2 + k / 4);
+      IntVector i3 = IntVector.fromArray(IS, q, r3 + k / 4);
+      FloatVector u0 = FloatVector.fromArray(S, x, x0 + k + 0 * VL);
       a0 =
-          u.fma(
+          u0.fma(
               ((FloatVector)
-                      ByteVector.fromArray(BS, q, r0 + k).convertShape(VectorOperators.B2F, S, 0))
-                  .mul(sc[s0 + k / CompactWeight.GROUP]),
+                      i0.lanewise(VectorOperators.LSHL, 24)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s0 + (k + 0 * VL) / GROUP]),
               a0);
       a1 =
-          u.fma(
+          u0.fma(
               ((FloatVector)
-                      ByteVector.fromArray(BS, q, r1 + k).convertShape(VectorOperators.B2F, S, 0))
-                  .mul(sc[s1 + k / CompactWeight.GROUP]),
+                      i1.lanewise(VectorOperators.LSHL, 24)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s1 + (k + 0 * VL) / GROUP]),
               a1);
       a2 =
-          u.fma(
+          u0.fma(
               ((FloatVector)
-                      ByteVector.fromArray(BS, q, r2 + k).convertShape(VectorOperators.B2F, S, 0))
-                  .mul(sc[s2 + k / CompactWeight.GROUP]),
+                      i2.lanewise(VectorOperators.LSHL, 24)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s2 + (k + 0 * VL) / GROUP]),
               a2);
       a3 =
-          u.fma(
+          u0.fma(
               ((FloatVector)
-                      ByteVector.fromArray(BS, q, r3 + k).convertShape(VectorOperators.B2F, S, 0))
-                  .mul(sc[s3 + k / CompactWeight.GROUP]),
+                      i3.lanewise(VectorOperators.LSHL, 24)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s3 + (k + 0 * VL) / GROUP]),
+              a3);
+      FloatVector u1 = FloatVector.fromArray(S, x, x0 + k + 1 * VL);
+      a0 =
+          u1.fma(
+              ((FloatVector)
+                      i0.lanewise(VectorOperators.LSHL, 16)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s0 + (k + 1 * VL) / GROUP]),
+              a0);
+      a1 =
+          u1.fma(
+              ((FloatVector)
+                      i1.lanewise(VectorOperators.LSHL, 16)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s1 + (k + 1 * VL) / GROUP]),
+              a1);
+      a2 =
+          u1.fma(
+              ((FloatVector)
+                      i2.lanewise(VectorOperators.LSHL, 16)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s2 + (k + 1 * VL) / GROUP]),
+              a2);
+      a3 =
+          u1.fma(
+              ((FloatVector)
+                      i3.lanewise(VectorOperators.LSHL, 16)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s3 + (k + 1 * VL) / GROUP]),
+              a3);
+      FloatVector u2 = FloatVector.fromArray(S, x, x0 + k + 2 * VL);
+      a0 =
+          u2.fma(
+              ((FloatVector)
+                      i0.lanewise(VectorOperators.LSHL, 8)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s0 + (k + 2 * VL) / GROUP]),
+              a0);
+      a1 =
+          u2.fma(
+              ((FloatVector)
+                      i1.lanewise(VectorOperators.LSHL, 8)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s1 + (k + 2 * VL) / GROUP]),
+              a1);
+      a2 =
+          u2.fma(
+              ((FloatVector)
+                      i2.lanewise(VectorOperators.LSHL, 8)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s2 + (k + 2 * VL) / GROUP]),
+              a2);
+      a3 =
+          u2.fma(
+              ((FloatVector)
+                      i3.lanewise(VectorOperators.LSHL, 8)
+                          .lanewise(VectorOperators.ASHR, 24)
+                          .convert(VectorOperators.I2F, 0))
+                  .mul(sc[s3 + (k + 2 * VL) / GROUP]),
+              a3);
+      FloatVector u3 = FloatVector.fromArray(S, x, x0 + k + 3 * VL);
+      a0 =
+          u3.fma(
+              ((FloatVector) i0.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+                  .mul(sc[s0 + (k + 3 * VL) / GROUP]),
+              a0);
+      a1 =
+          u3.fma(
+              ((FloatVector) i1.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+                  .mul(sc[s1 + (k + 3 * VL) / GROUP]),
+              a1);
+      a2 =
+          u3.fma(
+              ((FloatVector) i2.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+                  .mul(sc[s2 + (k + 3 * VL) / GROUP]),
+              a2);
+      a3 =
+          u3.fma(
+              ((FloatVector) i3.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+                  .mul(sc[s3 + (k + 3 * VL) / GROUP]),
               a3);
     }
     int y0 = yOff + m * N + n;
@@ -359,40 +476,112 @@ final class MatmulCompact {
       int N,
       int K,
       int kb) {
-    byte[] q = w.q;
+    int[] q = w.q8;
     float[] sc = w.scales;
     int G = CompactWeight.groups(K);
     int x0 = xOff + m * K,
         x1 = x0 + K,
         x2 = x1 + K,
         x3 = x2 + K,
-        r0 = n * K,
-        r1 = r0 + K,
-        s0 = n * G,
-        s1 = s0 + G;
+        r0 = n * (kb / 4),
+        r1 = r0 + kb / 4;
+    int s0 = n * G, s1 = s0 + G;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
     FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-    for (int k = 0; k < kb; k += VL) {
+    for (int k = 0; k < kb; k += 4 * VL) {
+      FloatVector u;
+      IntVector i0 = IntVector.fromArray(IS, q, r0 + k / 4);
+      IntVector i1 = IntVector.fromArray(IS, q, r1 + k / 4);
       FloatVector v0 =
           ((FloatVector)
-                  ByteVector.fromArray(BS, q, r0 + k).convertShape(VectorOperators.B2F, S, 0))
-              .mul(sc[s0 + k / CompactWeight.GROUP]);
+                  i0.lanewise(VectorOperators.LSHL, 24)
+                      .lanewise(VectorOperators.ASHR, 24)
+                      .convert(VectorOperators.I2F, 0))
+              .mul(sc[s0 + (k + 0 * VL) / GROUP]);
       FloatVector v1 =
           ((FloatVector)
-                  ByteVector.fromArray(BS, q, r1 + k).convertShape(VectorOperators.B2F, S, 0))
-              .mul(sc[s1 + k / CompactWeight.GROUP]);
-      FloatVector u0 = FloatVector.fromArray(S, x, x0 + k);
-      a00 = u0.fma(v0, a00);
-      a01 = u0.fma(v1, a01);
-      FloatVector u1 = FloatVector.fromArray(S, x, x1 + k);
-      a10 = u1.fma(v0, a10);
-      a11 = u1.fma(v1, a11);
-      FloatVector u2 = FloatVector.fromArray(S, x, x2 + k);
-      a20 = u2.fma(v0, a20);
-      a21 = u2.fma(v1, a21);
-      FloatVector u3 = FloatVector.fromArray(S, x, x3 + k);
-      a30 = u3.fma(v0, a30);
-      a31 = u3.fma(v1, a31);
+                  i1.lanewise(VectorOperators.LSHL, 24)
+                      .lanewise(VectorOperators.ASHR, 24)
+                      .convert(VectorOperators.I2F, 0))
+              .mul(sc[s1 + (k + 0 * VL) / GROUP]);
+      u = FloatVector.fromArray(S, x, x0 + k + 0 * VL);
+      a00 = u.fma(v0, a00);
+      a01 = u.fma(v1, a01);
+      u = FloatVector.fromArray(S, x, x1 + k + 0 * VL);
+      a10 = u.fma(v0, a10);
+      a11 = u.fma(v1, a11);
+      u = FloatVector.fromArray(S, x, x2 + k + 0 * VL);
+      a20 = u.fma(v0, a20);
+      a21 = u.fma(v1, a21);
+      u = FloatVector.fromArray(S, x, x3 + k + 0 * VL);
+      a30 = u.fma(v0, a30);
+      a31 = u.fma(v1, a31);
+      v0 =
+          ((FloatVector)
+                  i0.lanewise(VectorOperators.LSHL, 16)
+                      .lanewise(VectorOperators.ASHR, 24)
+                      .convert(VectorOperators.I2F, 0))
+              .mul(sc[s0 + (k + 1 * VL) / GROUP]);
+      v1 =
+          ((FloatVector)
+                  i1.lanewise(VectorOperators.LSHL, 16)
+                      .lanewise(VectorOperators.ASHR, 24)
+                      .convert(VectorOperators.I2F, 0))
+              .mul(sc[s1 + (k + 1 * VL) / GROUP]);
+      u = FloatVector.fromArray(S, x, x0 + k + 1 * VL);
+      a00 = u.fma(v0, a00);
+      a01 = u.fma(v1, a01);
+      u = FloatVector.fromArray(S, x, x1 + k + 1 * VL);
+      a10 = u.fma(v0, a10);
+      a11 = u.fma(v1, a11);
+      u = FloatVector.fromArray(S, x, x2 + k + 1 * VL);
+      a20 = u.fma(v0, a20);
+      a21 = u.fma(v1, a21);
+      u = FloatVector.fromArray(S, x, x3 + k + 1 * VL);
+      a30 = u.fma(v0, a30);
+      a31 = u.fma(v1, a31);
+      v0 =
+          ((FloatVector)
+                  i0.lanewise(VectorOperators.LSHL, 8)
+                      .lanewise(VectorOperators.ASHR, 24)
+                      .convert(VectorOperators.I2F, 0))
+              .mul(sc[s0 + (k + 2 * VL) / GROUP]);
+      v1 =
+          ((FloatVector)
+                  i1.lanewise(VectorOperators.LSHL, 8)
+                      .lanewise(VectorOperators.ASHR, 24)
+                      .convert(VectorOperators.I2F, 0))
+              .mul(sc[s1 + (k + 2 * VL) / GROUP]);
+      u = FloatVector.fromArray(S, x, x0 + k + 2 * VL);
+      a00 = u.fma(v0, a00);
+      a01 = u.fma(v1, a01);
+      u = FloatVector.fromArray(S, x, x1 + k + 2 * VL);
+      a10 = u.fma(v0, a10);
+      a11 = u.fma(v1, a11);
+      u = FloatVector.fromArray(S, x, x2 + k + 2 * VL);
+      a20 = u.fma(v0, a20);
+      a21 = u.fma(v1, a21);
+      u = FloatVector.fromArray(S, x, x3 + k + 2 * VL);
+      a30 = u.fma(v0, a30);
+      a31 = u.fma(v1, a31);
+      v0 =
+          ((FloatVector) i0.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+              .mul(sc[s0 + (k + 3 * VL) / GROUP]);
+      v1 =
+          ((FloatVector) i1.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+              .mul(sc[s1 + (k + 3 * VL) / GROUP]);
+      u = FloatVector.fromArray(S, x, x0 + k + 3 * VL);
+      a00 = u.fma(v0, a00);
+      a01 = u.fma(v1, a01);
+      u = FloatVector.fromArray(S, x, x1 + k + 3 * VL);
+      a10 = u.fma(v0, a10);
+      a11 = u.fma(v1, a11);
+      u = FloatVector.fromArray(S, x, x2 + k + 3 * VL);
+      a20 = u.fma(v0, a20);
+      a21 = u.fma(v1, a21);
+      u = FloatVector.fromArray(S, x, x3 + k + 3 * VL);
+      a30 = u.fma(v0, a30);
+      a31 = u.fma(v1, a31);
     }
     int y0 = yOff + m * N + n;
     a00.intoArray(tmp, 0);
@@ -445,18 +634,17 @@ final class MatmulCompact {
       s = tmp[0];
     }
     if (kb < K) {
-      int wr = n * K;
       if (w.format == CompactWeight.Format.BF16) {
         short[] b = w.bf16Tail;
         int tr = n * (K - kb) - kb;
         for (int k = kb; k < K; k++)
           s = Math.fma(x[xr + k], Float.intBitsToFloat(b[tr + k] << 16), s);
       } else {
-        byte[] q = w.q;
+        byte[] q = w.q8Tail;
         float[] sc = w.scales;
-        int sr = n * CompactWeight.groups(K);
+        int sr = n * CompactWeight.groups(K), tr = n * (K - kb) - kb;
         for (int k = kb; k < K; k++)
-          s = Math.fma(x[xr + k], q[wr + k] * sc[sr + k / CompactWeight.GROUP], s);
+          s = Math.fma(x[xr + k], q[tr + k] * sc[sr + k / CompactWeight.GROUP], s);
       }
     }
     return bias == null ? s : bias[bo + n] + s;

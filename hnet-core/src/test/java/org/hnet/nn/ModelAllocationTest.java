@@ -137,9 +137,15 @@ class ModelAllocationTest {
     for (WeightFormat f : new WeightFormat[] {WeightFormat.INT8, WeightFormat.BF16}) {
       Map<String, float[]> w = Init.weights(cfg, 3);
       HNetForCausalLM lm = new HNetForCausalLM(cfg, new Params(w::get, f, name -> null));
-      double perStep = bytesPerStep(lm, 3, 300, 60, 8);
-      System.out.printf("%s decode step: %.1f bytes allocated per step%n", f.label(), perStep);
-      assertTrue(perStep < 8, f.label() + ": " + perStep + " bytes per decode step; " + sites);
+      // 3 rows (2 active: the kernels for few rows) and 6 (5 active: those for 4 rows or more)
+      for (int rows : new int[] {3, 6}) {
+        double perStep = bytesPerStep(lm, rows, 300, 60, 8);
+        System.out.printf(
+            "%s decode step, %d rows: %.1f bytes allocated per step%n", f.label(), rows, perStep);
+        assertTrue(
+            perStep < 8,
+            f.label() + ", " + rows + " rows: " + perStep + " bytes per step; " + sites);
+      }
     }
   }
 

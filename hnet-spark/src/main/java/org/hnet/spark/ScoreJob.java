@@ -126,6 +126,13 @@ public final class ScoreJob {
     }
   }
 
+  /**
+   * A path for Spark's readers that means itself: brackets, braces, * and ? escaped (not a glob).
+   */
+  static String literal(String path) {
+    return path.replaceAll("([\\[\\]{}*?\\\\])", "\\\\$1");
+  }
+
   /** Reads the documents of {@code input} in {@code format}. */
   static Dataset<Row> read(SparkSession spark, String input, String format, ScoreOptions o) {
     return switch (format) {
@@ -170,14 +177,17 @@ public final class ScoreJob {
     SparkSession.Builder b = SparkSession.builder().appName("hnet-spark score");
     if (a.master() != null) b = b.master(a.master());
     SparkSession spark = b.getOrCreate();
+    boolean reading = true; // an AnalysisException until the columns are added is about the input
     try {
       Dataset<Row> docs = read(spark, a.input(), a.format(), a.options());
       if (a.partitions() > 0) docs = docs.repartition(a.partitions());
       Dataset<Row> scored = HNetSpark.score(docs, a.model(), a.options());
+      reading = false;
       long t0 = System.nanoTime();
       scored.write().parquet(a.output());
       double s = (System.nanoTime() - t0) / 1e9;
-      Dataset<Row> back = spark.read().parquet(a.output());
+      // read back what was written (a literal path: brackets and braces are not a pattern)
+      Dataset<Row> back = spark.read().parquet(literal(a.output()));
       Row sums =
           back.agg(
                   functions.count(functions.col(HNetSpark.BPB)),
@@ -204,10 +214,10 @@ public final class ScoreJob {
       return 0;
     } catch (Exception e) {
       if (e instanceof org.apache.spark.sql.AnalysisException) {
-        // a missing input, or a column that is not there
+        // a missing input, or a column that is not there; later, what the job wrote
         err.println(
-            "hnet-spark: --input "
-                + a.input()
+            "hnet-spark: "
+                + (reading ? "--input " + a.input() : "--output " + a.output())
                 + ": "
                 + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
         return 1;

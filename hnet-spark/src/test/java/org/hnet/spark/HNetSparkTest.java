@@ -220,7 +220,7 @@ class HNetSparkTest {
     Path in = Files.createDirectories(tmp.resolve("in"));
     for (int i = 0; i < 3; i++) Files.writeString(in.resolve("d" + i + ".txt"), DOCS[i]);
     Files.writeString(in.resolve("long.txt"), "y".repeat(300));
-    Path out = tmp.resolve("out.parquet");
+    Path out = tmp.resolve("out[1].parquet"); // brackets: a literal path, not a pattern
     ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
     int code =
         ScoreJob.run(
@@ -240,7 +240,7 @@ class HNetSparkTest {
     assertEquals(0, code, e.toString());
     assertTrue(o.toString().contains("scored 3 documents"), o.toString());
     assertTrue(o.toString().contains("bad rows: 1 over 200 bytes (300)"), o.toString());
-    Dataset<Row> back = spark.read().parquet(out.toString());
+    Dataset<Row> back = spark.read().parquet(ScoreJob.literal(out.toString()));
     assertEquals(4, back.count());
     assertTrue(List.of(back.columns()).contains("path"));
     // JSONL in, the same documents, the same scores

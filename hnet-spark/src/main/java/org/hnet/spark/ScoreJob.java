@@ -177,6 +177,9 @@ public final class ScoreJob {
     SparkSession.Builder b = SparkSession.builder().appName("hnet-spark score");
     if (a.master() != null) b = b.master(a.master());
     SparkSession spark = b.getOrCreate();
+    // in local mode (./hnet spark-score) the user's terminal is the log: errors only
+    if (a.master() != null && a.master().startsWith("local"))
+      spark.sparkContext().setLogLevel("ERROR");
     boolean reading = true; // an AnalysisException until the columns are added is about the input
     try {
       Dataset<Row> docs = read(spark, a.input(), a.format(), a.options());

@@ -608,31 +608,7 @@ final class MatmulCompact {
    */
   private static float finish(
       float[] tmp, float[] x, int xr, CompactWeight w, int n, int kb, int K, float[] bias, int bo) {
-    float s;
-    if (kb == 0) {
-      s = 0f;
-    } else if (VL == 8) {
-      float u0 = tmp[0] + tmp[4], u1 = tmp[1] + tmp[5], u2 = tmp[2] + tmp[6], u3 = tmp[3] + tmp[7];
-      s = (u0 + u2) + (u1 + u3);
-    } else if (VL == 16) {
-      float t0 = tmp[0] + tmp[8],
-          t1 = tmp[1] + tmp[9],
-          t2 = tmp[2] + tmp[10],
-          t3 = tmp[3] + tmp[11];
-      float t4 = tmp[4] + tmp[12],
-          t5 = tmp[5] + tmp[13],
-          t6 = tmp[6] + tmp[14],
-          t7 = tmp[7] + tmp[15];
-      float u0 = t0 + t4, u1 = t1 + t5, u2 = t2 + t6, u3 = t3 + t7;
-      s = (u0 + u2) + (u1 + u3);
-    } else if (VL == 4) {
-      s = (tmp[0] + tmp[2]) + (tmp[1] + tmp[3]);
-    } else {
-      for (int h = VL / 2; h > 0; h >>= 1) {
-        for (int i = 0; i < h; i++) tmp[i] += tmp[i + h];
-      }
-      s = tmp[0];
-    }
+    float s = kb == 0 ? 0f : MatmulDecode.laneSum(tmp);
     if (kb < K) {
       if (w.format == CompactWeight.Format.BF16) {
         short[] b = w.bf16Tail;

@@ -527,6 +527,15 @@ final class MatmulDecode {
       float[] bias,
       int bo,
       int n) {
+    return tail(laneSum(tmp), x, xr, w, wr, kb, K, bias, bo, n);
+  }
+
+  /**
+   * The sum of tmp[0 .. VL) in a fixed pairwise order (lane i += lane i + h for h = VL/2, ..., 1),
+   * the partial sums in registers at 4, 8 and 16 lanes. The compact-weight kernels sum their lanes
+   * with it too, in the same order as these.
+   */
+  static float laneSum(float[] tmp) {
     float s;
     // VL 4, 8, 16: the same pairwise order with the partial sums in registers, not in tmp
     if (VL == 8) {
@@ -551,7 +560,7 @@ final class MatmulDecode {
       }
       s = tmp[0];
     }
-    return tail(s, x, xr, w, wr, kb, K, bias, bo, n);
+    return s;
   }
 
   /** After the lane sum s: the scalar tail k in [kb, K) in order, then the bias. */

@@ -68,6 +68,17 @@ public final class Evaluator {
     private long[] boundaries = new long[0];
     private WordAlignment[] words = new WordAlignment[0];
 
+    /** Adds a batch and a model's output on it, scoring the output's logits against its targets. */
+    void add(Batch b, HNetForCausalLM.Output out, SeqLens seqs, int vocab) {
+      long count = 0;
+      for (int t : b.targets()) if (t >= 0) count++;
+      double mean =
+          count == 0
+              ? 0
+              : CrossEntropy.forwardBackward(out.logits(), b.targets(), seqs.total(), vocab, null);
+      add(b, mean, count, out);
+    }
+
     /** Adds a batch: its mean loss over {@code count} targets and the model's output on it. */
     public void add(Batch b, double meanNats, long count, HNetForCausalLM.Output out) {
       if (count > 0) {
@@ -149,14 +160,7 @@ public final class Evaluator {
       if (maxBatches > 0 && seen++ >= maxBatches) break;
       SeqLens seqs = new SeqLens(b.cuSeqlens());
       HNetForCausalLM.Output out = lm.forward(b.tokens(), seqs);
-      long count = 0;
-      for (int t : b.targets()) if (t >= 0) count++;
-      double mean =
-          count == 0
-              ? 0
-              : CrossEntropy.forwardBackward(
-                  out.logits(), b.targets(), seqs.total(), lm.vocab, null);
-      acc.add(b, mean, count, out);
+      acc.add(b, out, seqs, lm.vocab);
       if (each != null) each.accept(b, out);
     }
     return acc.result();
@@ -183,14 +187,7 @@ public final class Evaluator {
     public void accept(Batch b, HNetForCausalLM.Output out) {
       SeqLens seqs = new SeqLens(b.cuSeqlens());
       HNetForCausalLM.Output o = other.forward(b.tokens(), seqs);
-      long count = 0;
-      for (int t : b.targets()) if (t >= 0) count++;
-      double mean =
-          count == 0
-              ? 0
-              : CrossEntropy.forwardBackward(
-                  o.logits(), b.targets(), seqs.total(), other.vocab, null);
-      acc.add(b, mean, count, o);
+      acc.add(b, o, seqs, other.vocab);
       int T = b.tokens().length, n = Math.min(out.routing().size(), o.routing().size());
       if (same.length < n) {
         same = java.util.Arrays.copyOf(same, n);

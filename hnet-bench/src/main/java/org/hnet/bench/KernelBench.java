@@ -10,6 +10,9 @@ import org.hnet.kernels.Ops;
 import org.hnet.kernels.Parallel;
 import org.hnet.kernels.Ssd;
 import org.hnet.kernels.SsdBackward;
+import org.hnet.kernels.SsdHeads;
+import org.hnet.kernels.SsdRows;
+import org.hnet.tensor.Rows;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -56,6 +59,9 @@ public class KernelBench {
   float[] convIn, convOut, convW, convB, dConvIn, dConvW, dConvB;
   float[] qkv, attnOut, lse, dOut, dqkv;
   float[] rmsX, rmsY, rmsW, rmsDy, rmsDx, rmsDw, rmsRstd, hid, swi;
+  Rows ssdY;
+  SsdRows ssdIn;
+  SsdHeads ssdHeads;
 
   @Setup
   public void setup() {
@@ -75,6 +81,13 @@ public class KernelBench {
     dtBias = randn(r, H, 0.1f);
     aLog = randn(r, H, 0.5f);
     d = randn(r, H, 1);
+    ssdY = Rows.of(y, T, H * P);
+    ssdIn = new SsdRows();
+    ssdIn.x.set(x, 0, T, H * P, H * P);
+    ssdIn.dt.set(dt, 0, T, H, H);
+    ssdIn.b.set(b, 0, T, N, N);
+    ssdIn.c.set(c, 0, T, N, N);
+    ssdHeads = new SsdHeads(dtBias, aLog, d, H, P, N);
     gH = new float[H];
     gA = new float[H];
     gD = new float[H];
@@ -110,9 +123,7 @@ public class KernelBench {
 
   @Benchmark
   public float[] ssdScan() {
-    Ssd.scan(
-        y, 0, H * P, x, 0, H * P, dt, 0, H, dtBias, aLog, b, 0, N, c, 0, N, d, cu, 4, H, P, N, Q,
-        null);
+    Ssd.scan(ssdY, ssdIn, ssdHeads, cu, 4, Q, null);
     return y;
   }
 

@@ -3,14 +3,16 @@ package org.hnet.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Rows;
 
 /**
- * Mamba-2 selective state-space scan (SSD), forward and single-step decode, as in {@code
- * mamba_ssm}'s {@code Mamba2} with one B/C group ({@code ngroups = 1}), no z-gating (done by the
- * caller) and the default {@code dt_limit = (0, inf)}.
+ * Mamba-2 selective state-space scan (SSD), the chunked forward (the decode step is {@link
+ * SsdStep}), as in {@code mamba_ssm}'s {@code Mamba2} with one B/C group ({@code ngroups = 1}), no
+ * z-gating (done by the caller) and the default {@code dt_limit = (0, inf)}.
  *
  * <p>Dimension legend: T tokens (all packed sequences together), H heads, P head dim, N state size,
- * Q chunk size, R decode rows.
+ * Q chunk size, R decode rows. The per-token operands come as {@link SsdRows} views, the per-head
+ * weights and the dimensions as {@link SsdHeads}.
  *
  * <p>Math (per head h, token t of a sequence; state S is P×N and starts at zero for each sequence):
  *
@@ -21,11 +23,11 @@ import org.hnet.kernels.Profile.Kind;
  *   y_t   = S_t C_t + D_h x_t
  * </pre>
  *
- * <p>{@link #scanNaive} is that recurrence token by token: the specification and test twin. {@link
- * #scan} is the chunked SSD form (mamba_ssm {@code ssd_minimal.py} / {@code ssd_combined.py}): per
- * chunk, intra-chunk outputs from the masked (C Bᵀ ∘ decay) matrix times dt x, plus the
- * contribution of the chunk-start state, then the state is advanced to the chunk end. Chunks
- * restart at each sequence start.
+ * <p>{@link SsdNaive#scan} is that recurrence token by token: the specification and test twin.
+ * {@link #scan} is the chunked SSD form (mamba_ssm {@code ssd_minimal.py} / {@code
+ * ssd_combined.py}): per chunk, intra-chunk outputs from the masked (C Bᵀ ∘ decay) matrix times dt
+ * x, plus the contribution of the chunk-start state, then the state is advanced to the chunk end.
+ * Chunks restart at each sequence start.
  */
 public final class Ssd {
   /** Vector shape used for every loop here; chosen once. */
@@ -69,107 +71,33 @@ public final class Ssd {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Naive recurrence (specification).
-
-  /** The per-token recurrence; same arguments as {@link #scan} ({@code chunkSize} is ignored). */
-  public static void scanNaive(
-      float[] y,
-      int yOff,
-      int yStride,
-      float[] x,
-      int xOff,
-      int xStride,
-      float[] dt,
-      int dtOff,
-      int dtStride,
-      float[] dtBias,
-      float[] aLog,
-      float[] b,
-      int bOff,
-      int bStride,
-      float[] c,
-      int cOff,
-      int cStride,
-      float[] d,
-      int[] cuSeqlens,
-      int nSeq,
-      int H,
-      int P,
-      int N,
-      int chunkSize,
-      float[] finalStates) {
-    checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize, finalStates);
-    float[] s = new float[P * N]; // one head's state, reused (spec code, not the hot path)
-    for (int seq = 0; seq < nSeq; seq++) {
-      for (int h = 0; h < H; h++) {
-        java.util.Arrays.fill(s, 0f);
-        float a = negExp(aLog[h]);
-        for (int t = cuSeqlens[seq]; t < cuSeqlens[seq + 1]; t++) {
-          float dtv = softplus(dt[dtOff + t * dtStride + h] + dtBias[h]);
-          float dA = decay(dtv, a);
-          int xb = xOff + t * xStride + h * P, bb = bOff + t * bStride, cb = cOff + t * cStride;
-          int yb = yOff + t * yStride + h * P;
-          for (int p = 0; p < P; p++) {
-            float dx = dtv * x[xb + p];
-            float acc = 0f;
-            for (int n = 0; n < N; n++) {
-              float v = s[p * N + n] * dA + dx * b[bb + n];
-              s[p * N + n] = v;
-              acc += v * c[cb + n];
-            }
-            y[yb + p] = acc + d[h] * x[xb + p];
-          }
-        }
-        if (finalStates != null) {
-          System.arraycopy(s, 0, finalStates, (seq * H + h) * P * N, P * N);
-        }
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
   // Chunked scan.
 
   /**
-   * Chunked SSD scan (forward). x at {@code x[xOff + t*xStride + h*P + p]}; dtRaw at {@code
-   * dt[dtOff + t*dtStride + h]}; B at {@code b[bOff + t*bStride + n]}; C likewise; y written at
-   * {@code y[yOff + t*yStride + h*P + p]}. dtBias, aLog, d: [H]. cuSeqlens: [nSeq+1], starting at
-   * 0, non-decreasing (empty sequences allowed). finalStates (nullable): [nSeq × H × P × N], the
-   * state after each sequence's last token (zeros for an empty sequence).
+   * Chunked SSD scan (forward): y [T × H·P] from the operands {@code in} (x, dtRaw, B, C) and the
+   * weights {@code p}. cuSeqlens: [nSeq+1], starting at 0, non-decreasing (empty sequences
+   * allowed). finalStates (nullable): [nSeq × H × P × N], the state after each sequence's last
+   * token (zeros for an empty sequence).
    *
    * <p>Parallel over (sequence, head) units, split by token count; each unit is computed the same
    * way whatever the split, so results are bitwise identical for any thread count.
    */
   public static void scan(
-      float[] y,
-      int yOff,
-      int yStride,
-      float[] x,
-      int xOff,
-      int xStride,
-      float[] dt,
-      int dtOff,
-      int dtStride,
-      float[] dtBias,
-      float[] aLog,
-      float[] b,
-      int bOff,
-      int bStride,
-      float[] c,
-      int cOff,
-      int cStride,
-      float[] d,
+      Rows y,
+      SsdRows in,
+      SsdHeads p,
       int[] cuSeqlens,
       int nSeq,
-      int H,
-      int P,
-      int N,
       int chunkSize,
       float[] finalStates) {
     long prof = Profile.begin(Kind.SSD);
     try {
-      Flops.add(4L * cuSeqlens[nSeq] * H * P * N); // state update + readout of the recurrence
+      int H = p.heads(), P = p.headDim(), N = p.state();
       checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize, finalStates);
+      int T = cuSeqlens[nSeq];
+      Flops.add(4L * T * H * P * N); // state update + readout of the recurrence
+      in.check("in", T, p);
+      SsdRows.need("y", "", y, T, H * P);
       int units = nSeq * H;
       if (units == 0) return;
       int maxLen = 0;
@@ -178,74 +106,16 @@ public final class Ssd {
       int q = block(chunkSize, maxLen);
       if ((long) q * q > Integer.MAX_VALUE)
         throw new IllegalArgumentException("chunkSize too large");
-      long totalCost = (long) H * (cuSeqlens[nSeq] + nSeq);
+      long totalCost = (long) H * (T + nSeq);
       int parts = (int) Math.min(Math.min(Parallel.threads(), units), Math.max(1, totalCost / 64));
       if (parts <= 1) { // one part: the body directly, no lambda
-        scanParts(
-            y,
-            yOff,
-            yStride,
-            x,
-            xOff,
-            xStride,
-            dt,
-            dtOff,
-            dtStride,
-            dtBias,
-            aLog,
-            b,
-            bOff,
-            bStride,
-            c,
-            cOff,
-            cStride,
-            d,
-            cuSeqlens,
-            nSeq,
-            H,
-            P,
-            N,
-            finalStates,
-            q,
-            totalCost,
-            parts,
-            0,
-            parts);
+        scanParts(y, in, p, cuSeqlens, nSeq, finalStates, q, totalCost, parts, 0, parts);
       } else {
         Parallel.forRange(
             parts,
             1,
             (p0, p1) ->
-                scanParts(
-                    y,
-                    yOff,
-                    yStride,
-                    x,
-                    xOff,
-                    xStride,
-                    dt,
-                    dtOff,
-                    dtStride,
-                    dtBias,
-                    aLog,
-                    b,
-                    bOff,
-                    bStride,
-                    c,
-                    cOff,
-                    cStride,
-                    d,
-                    cuSeqlens,
-                    nSeq,
-                    H,
-                    P,
-                    N,
-                    finalStates,
-                    q,
-                    totalCost,
-                    parts,
-                    p0,
-                    p1));
+                scanParts(y, in, p, cuSeqlens, nSeq, finalStates, q, totalCost, parts, p0, p1));
       }
     } finally {
       Profile.end(Kind.SSD, prof);
@@ -254,36 +124,19 @@ public final class Ssd {
 
   /** Parts [p0, p1) of the {@code parts} of {@link #scan}. */
   private static void scanParts(
-      float[] y,
-      int yOff,
-      int yStride,
-      float[] x,
-      int xOff,
-      int xStride,
-      float[] dt,
-      int dtOff,
-      int dtStride,
-      float[] dtBias,
-      float[] aLog,
-      float[] b,
-      int bOff,
-      int bStride,
-      float[] c,
-      int cOff,
-      int cStride,
-      float[] d,
+      Rows y,
+      SsdRows in,
+      SsdHeads p,
       int[] cuSeqlens,
       int nSeq,
-      int H,
-      int P,
-      int N,
       float[] finalStates,
       int q,
       long totalCost,
       int parts,
       int p0,
       int p1) {
-    Scratch sc = Scratch.get(H, P, N, q);
+    int H = p.heads(), pn = p.headDim() * p.state();
+    Scratch sc = Scratch.get(H, p.headDim(), p.state(), q);
     for (int part = p0; part < p1; part++) {
       int u0 = splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
       int u1 = splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
@@ -291,35 +144,9 @@ public final class Ssd {
       // sequence so each chunk's C·Bᵀ (shared by all heads: one group) is computed once per run.
       for (int u = u0; u < u1; ) {
         int seq = u / H, h0 = u % H, h1 = Math.min(H, h0 + (u1 - u));
-        scanRun(
-            y,
-            yOff,
-            yStride,
-            x,
-            xOff,
-            xStride,
-            dt,
-            dtOff,
-            dtStride,
-            dtBias,
-            aLog,
-            b,
-            bOff,
-            bStride,
-            c,
-            cOff,
-            cStride,
-            d,
-            cuSeqlens[seq],
-            cuSeqlens[seq + 1],
-            h0,
-            h1,
-            P,
-            N,
-            q,
-            sc);
+        scanRun(y, in, p, cuSeqlens[seq], cuSeqlens[seq + 1], h0, h1, q, sc);
         if (finalStates != null) {
-          System.arraycopy(sc.state, 0, finalStates, (seq * H + h0) * P * N, (h1 - h0) * P * N);
+          System.arraycopy(sc.state, 0, finalStates, (seq * H + h0) * pn, (h1 - h0) * pn);
         }
         u += h1 - h0;
       }
@@ -343,79 +170,29 @@ public final class Ssd {
   }
 
   /**
-   * Heads [h0, h1) of one sequence [t0, t1): chunk by chunk, head by head. Leaves the final states
-   * in sc.state[(h-h0) × P × N].
+   * Heads [h0, h1) of one sequence, tokens [t0, t1): chunk by chunk, head by head. Leaves the final
+   * states in sc.state[(h-h0) × P × N].
    */
   private static void scanRun(
-      float[] y,
-      int yOff,
-      int yStride,
-      float[] x,
-      int xOff,
-      int xStride,
-      float[] dt,
-      int dtOff,
-      int dtStride,
-      float[] dtBias,
-      float[] aLog,
-      float[] b,
-      int bOff,
-      int bStride,
-      float[] c,
-      int cOff,
-      int cStride,
-      float[] d,
-      int t0,
-      int t1,
-      int h0,
-      int h1,
-      int P,
-      int N,
-      int q,
-      Scratch sc) {
-    int pn = P * N;
+      Rows y, SsdRows in, SsdHeads p, int t0, int t1, int h0, int h1, int q, Scratch sc) {
+    int pn = p.headDim() * p.state();
+    Rows b = in.b, c = in.c;
     java.util.Arrays.fill(sc.state, 0, (h1 - h0) * pn, 0f);
     for (int c0 = t0; c0 < t1; c0 += q) {
       int len = Math.min(q, t1 - c0);
       chunkCb(
           sc.cb,
           q,
-          c,
-          cOff + c0 * cStride,
-          cStride,
-          b,
-          bOff + c0 * bStride,
-          bStride,
+          c.a(),
+          c.at(c0),
+          c.stride(),
+          b.a(),
+          b.at(c0),
+          b.stride(),
           len,
-          N,
+          p.state(),
           sc.lanes);
-      for (int h = h0; h < h1; h++) {
-        chunkHead(
-            y,
-            yOff + c0 * yStride + h * P,
-            yStride,
-            x,
-            xOff + c0 * xStride + h * P,
-            xStride,
-            dt,
-            dtOff + c0 * dtStride + h,
-            dtStride,
-            dtBias[h],
-            negExp(aLog[h]),
-            b,
-            bOff + c0 * bStride,
-            bStride,
-            c,
-            cOff + c0 * cStride,
-            cStride,
-            d[h],
-            len,
-            P,
-            N,
-            q,
-            sc,
-            (h - h0) * pn);
-      }
+      for (int h = h0; h < h1; h++) chunkHead(y, in, p, c0, h, len, q, sc, (h - h0) * pn);
     }
   }
 
@@ -441,35 +218,20 @@ public final class Ssd {
   }
 
   /**
-   * One head over one chunk of len tokens; all bases already point at the chunk's first token and
-   * this head. The state sc.state[sOff .. sOff+P*N) holds S at the chunk start on entry and S at
-   * the chunk end on exit.
+   * Head h over one chunk of len tokens from row c0. The state sc.state[sOff .. sOff+P*N) holds S
+   * at the chunk start on entry and S at the chunk end on exit.
    */
   private static void chunkHead(
-      float[] y,
-      int yBase,
-      int yStride,
-      float[] x,
-      int xBase,
-      int xStride,
-      float[] dtRaw,
-      int dtBase,
-      int dtStride,
-      float dtBias,
-      float a,
-      float[] b,
-      int bBase,
-      int bStride,
-      float[] c,
-      int cBase,
-      int cStride,
-      float dH,
-      int len,
-      int P,
-      int N,
-      int q,
-      Scratch sc,
-      int sOff) {
+      Rows yv, SsdRows in, SsdHeads hp, int c0, int h, int len, int q, Scratch sc, int sOff) {
+    int P = hp.headDim(), N = hp.state();
+    // The operands at this chunk's first token and this head (the loops below index from here).
+    float[] y = yv.a(), x = in.x.a(), dtRaw = in.dt.a(), b = in.b.a(), c = in.c.a();
+    int yBase = yv.at(c0) + h * P, yStride = yv.stride();
+    int xBase = in.x.at(c0) + h * P, xStride = in.x.stride();
+    int dtBase = in.dt.at(c0) + h, dtStride = in.dt.stride();
+    int bBase = in.b.at(c0), bStride = in.b.stride();
+    int cBase = in.c.at(c0), cStride = in.c.stride();
+    float dtBias = hp.dtBias()[h], a = negExp(hp.aLog()[h]), dH = hp.d()[h];
     float[] s = sc.state, dtv = sc.dt, dA = sc.dA, startDecay = sc.startDecay, endW = sc.endW;
     float[] dec = sc.dec, m = sc.m, yacc = sc.yacc, sT = sc.sT, cb = sc.cb;
     double[] acum = sc.acum;
@@ -576,114 +338,6 @@ public final class Ssd {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Decode step.
-
-  /**
-   * One decode step for R rows: state [R × H × P × N] updated in place; x [R × H*P], dtRaw [R × H],
-   * b, c [R × N]; y [R × H*P]. Rows with {@code active[r] == false} are skipped (state and y
-   * untouched); {@code active == null} means all rows. Parallel over (row, head).
-   */
-  public static void step(
-      float[] state,
-      float[] y,
-      float[] x,
-      float[] dtRaw,
-      float[] dtBias,
-      float[] aLog,
-      float[] b,
-      float[] c,
-      float[] d,
-      int R,
-      int H,
-      int P,
-      int N,
-      boolean[] active) {
-    long prof = Profile.begin(Kind.SSD_STEP);
-    if (R < 0 || H < 0 || P < 0 || N < 0) throw new IllegalArgumentException("negative dimension");
-    if (active != null && active.length < R) throw new IllegalArgumentException("active too short");
-    int pn = P * N;
-    int grain = Math.max(1, 32768 / Math.max(1, pn)); // at least ~32k state elements per part
-    if (Parallel.serial(R * H, grain))
-      stepHeads(state, y, x, dtRaw, dtBias, aLog, b, c, d, H, P, N, active, 0, R * H);
-    else
-      Parallel.forRange(
-          R * H,
-          grain,
-          (u0, u1) ->
-              stepHeads(state, y, x, dtRaw, dtBias, aLog, b, c, d, H, P, N, active, u0, u1));
-    Profile.end(Kind.SSD_STEP, prof);
-  }
-
-  /** Work items [u0, u1) of {@link #step}: item u is head u % H of row u / H. */
-  private static void stepHeads(
-      float[] state,
-      float[] y,
-      float[] x,
-      float[] dtRaw,
-      float[] dtBias,
-      float[] aLog,
-      float[] b,
-      float[] c,
-      float[] d,
-      int H,
-      int P,
-      int N,
-      boolean[] active,
-      int u0,
-      int u1) {
-    int pn = P * N;
-    float[] lanes = LANES_TMP.get();
-    for (int u = u0; u < u1; u++) {
-      int r = u / H, h = u % H;
-      if (active != null && !active[r]) continue;
-      float dtv = softplus(dtRaw[r * H + h] + dtBias[h]);
-      float dA = decay(dtv, negExp(aLog[h]));
-      stepHead(state, u * pn, y, x, r * H * P + h * P, dtv, dA, d[h], b, c, r * N, P, N, lanes);
-    }
-  }
-
-  /** S[p,:] = dA S[p,:] + (dt x_p) B; y_p = S[p,:]·C + D x_p. Vector over N. */
-  private static void stepHead(
-      float[] s,
-      int sOff,
-      float[] y,
-      float[] x,
-      int xo,
-      float dtv,
-      float dA,
-      float dH,
-      float[] b,
-      float[] c,
-      int bc,
-      int P,
-      int N,
-      float[] lanes) {
-    FloatVector vdA = FloatVector.broadcast(F, dA);
-    for (int p = 0; p < P; p++) {
-      float xp = x[xo + p];
-      float dx = dtv * xp;
-      FloatVector vdx = FloatVector.broadcast(F, dx);
-      FloatVector acc = FloatVector.zero(F);
-      int sp = sOff + p * N, n = 0;
-      for (int nb = F.loopBound(N); n < nb; n += LANES) {
-        FloatVector v =
-            FloatVector.fromArray(F, b, bc + n)
-                .fma(vdx, FloatVector.fromArray(F, s, sp + n).mul(vdA));
-        v.intoArray(s, sp + n);
-        acc = v.fma(FloatVector.fromArray(F, c, bc + n), acc);
-      }
-      float tail = 0f;
-      for (; n < N; n++) {
-        float v = s[sp + n] * dA + dx * b[bc + n];
-        s[sp + n] = v;
-        tail += v * c[bc + n];
-      }
-      acc.intoArray(lanes, 0); // (not sumLanes(acc): a vector passed to a call may be boxed)
-      y[xo + p] = sumLanes(lanes) + tail + dH * xp;
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
   // Helpers.
 
   /**
@@ -691,15 +345,11 @@ public final class Ssd {
    * and does differ between the interpreter's fallback and C2's intrinsic, which made results
    * depend on JIT timing (seen as thread-count "nondeterminism" in the tests).
    */
-  private static float sumLanes(float[] lanes) {
+  static float sumLanes(float[] lanes) {
     float s = 0f;
     for (int i = 0; i < LANES; i++) s += lanes[i];
     return s;
   }
-
-  /** The calling thread's [LANES] buffer for {@link #sumLanes}. */
-  private static final ThreadLocal<float[]> LANES_TMP =
-      ThreadLocal.withInitial(() -> new float[LANES]);
 
   /** Σ_n a[ao+n] b[bo+n], vector over n with a scalar tail. */
   private static float dot(float[] a, int ao, float[] b, int bo, int n, float[] lanes) {
@@ -714,7 +364,7 @@ public final class Ssd {
     return sum;
   }
 
-  private static void checkArgs(
+  static void checkArgs(
       int[] cu, int nSeq, int H, int P, int N, int chunkSize, float[] finalStates) {
     if (H < 0 || P < 0 || N < 0 || nSeq < 0)
       throw new IllegalArgumentException("negative dimension");

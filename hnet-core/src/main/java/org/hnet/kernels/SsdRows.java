@@ -20,17 +20,19 @@ public final class SsdRows {
   /** C [T × N]. */
   public final Rows c = new Rows();
 
+  /** Checks that every view covers T tokens of its width ({@code what} names this group). */
   void check(String what, int T, SsdHeads p) {
-    need(what + ".x", x, T, p.heads() * p.headDim());
-    need(what + ".dt", dt, T, p.heads());
-    need(what + ".b", b, T, p.state());
-    need(what + ".c", c, T, p.state());
+    need(what, ".x", x, T, p.heads() * p.headDim());
+    need(what, ".dt", dt, T, p.heads());
+    need(what, ".b", b, T, p.state());
+    need(what, ".c", c, T, p.state());
   }
 
-  static void need(String what, Rows v, int rows, int cols) {
+  /** The name is joined only for the message: a check that passes allocates nothing. */
+  static void need(String what, String field, Rows v, int rows, int cols) {
     if (v.rows() < rows || v.cols() < cols) {
       throw new IllegalArgumentException(
-          what + " is " + v.rows() + " × " + v.cols() + ", needs " + rows + " × " + cols);
+          what + field + " is " + v.rows() + " × " + v.cols() + ", needs " + rows + " × " + cols);
     }
   }
 }

@@ -6,6 +6,10 @@ import org.hnet.kernels.Conv1dBackward;
 import org.hnet.kernels.Ops;
 import org.hnet.kernels.Ssd;
 import org.hnet.kernels.SsdBackward;
+import org.hnet.kernels.SsdHeads;
+import org.hnet.kernels.SsdRows;
+import org.hnet.kernels.SsdStep;
+import org.hnet.tensor.Rows;
 
 /**
  * The Mamba-2 mixer exactly as mamba_ssm's Mamba2 with ngroups = 1, head dim 64, no in/out biases,
@@ -45,7 +49,8 @@ public final class Mamba2 implements Mixer {
       S_C = 5,
       S_Y = 6,
       S_G = 7,
-      SLOTS = 8;
+      S_VIEWS = 8,
+      SLOTS = 9;
   private static final int S_DZXBCDT = 0,
       S_DY = 1,
       S_SCRATCH = 2,
@@ -53,6 +58,15 @@ public final class Mamba2 implements Mixer {
       S_DXBC = 4,
       BACKWARD_SLOTS = 5;
   private final int ws, bws;
+
+  /** dt_bias, A_log and D with the scan's dimensions (the arrays are the parameters'). */
+  private final SsdHeads heads;
+
+  /** The scan's views of this layer's forward buffers, re-pointed per call. */
+  private static final class Views {
+    final SsdRows in = new SsdRows();
+    final Rows y = new Rows();
+  }
 
   Mamba2(Params ps, String prefix, int stage, int d, SsmConfig cfg) {
     this.d = d;
@@ -79,6 +93,7 @@ public final class Mamba2 implements Mixer {
         new Linear(ps, prefix + ".out_proj", stage, dInner, d, false, "Mamba2.out_proj.dx");
     this.ws = ps.slots(SLOTS);
     this.bws = ps.sharedSlots("Mamba2.backward", BACKWARD_SLOTS);
+    this.heads = new SsdHeads(dtBias.data, aLog.data, dSkip.data, nHeads, headDim, dState);
   }
 
   /**
@@ -128,21 +143,7 @@ public final class Mamba2 implements Mixer {
     }
     // inactive rows are skipped by the kernels: zero them so no stale value reaches the output
     float[] y = w.zeros(ws + S_Y, R * dInner);
-    Ssd.step(
-        c.ssm(),
-        y,
-        xs,
-        dt,
-        dtBias.data,
-        aLog.data,
-        b,
-        cc,
-        dSkip.data,
-        R,
-        nHeads,
-        headDim,
-        dState,
-        active);
+    SsdStep.step(c.ssm(), y, xs, dt, b, cc, heads, R, active);
     float[] g = w.floats(ws + S_G, R * dInner);
     Ops.gatedRmsnorm(
         g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, R, dInner, RMSNorm.EPS);
@@ -179,30 +180,17 @@ public final class Mamba2 implements Mixer {
         dConv,
         cache == null ? null : cache.conv());
     float[] y = w.floats(ws + S_Y, T * dInner); // [T × H × P]
+    Views v = w.object(ws + S_VIEWS, Views.class, Views::new);
+    v.in.x.set(xbc, 0, T, dInner, convDim);
+    v.in.b.set(xbc, dInner, T, dState, convDim);
+    v.in.c.set(xbc, dInner + dState, T, dState, convDim);
+    v.in.dt.set(zxbcdt, 2 * dInner + 2 * dState, T, nHeads, dInProj);
     Ssd.scan(
-        y,
-        0,
-        dInner,
-        xbc,
-        0,
-        convDim,
-        zxbcdt,
-        2 * dInner + 2 * dState,
-        dInProj,
-        dtBias.data,
-        aLog.data,
-        xbc,
-        dInner,
-        convDim,
-        xbc,
-        dInner + dState,
-        convDim,
-        dSkip.data,
+        v.y.set(y, 0, T, dInner, dInner),
+        v.in,
+        heads,
         seqs.cu(),
         seqs.count(),
-        nHeads,
-        headDim,
-        dState,
         chunkSize,
         cache == null ? null : cache.ssm());
     float[] g = w.floats(ws + S_G, T * dInner);

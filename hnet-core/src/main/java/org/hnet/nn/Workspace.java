@@ -118,6 +118,18 @@ public final class Workspace {
     objects[slot] = o;
   }
 
+  /**
+   * The {@code type} object parked in this slot, or a new one from {@code make}, parked where this
+   * workspace keeps objects (kernel views, re-pointed per call, so steady state allocates nothing).
+   */
+  <T> T object(int slot, Class<T> type, java.util.function.Supplier<T> make) {
+    Object o = object(slot);
+    if (type.isInstance(o)) return type.cast(o);
+    T t = make.get();
+    object(slot, t);
+    return t;
+  }
+
   /** The bytes held by the array slots (for tests and reports). */
   long bytes() {
     long b = 0;

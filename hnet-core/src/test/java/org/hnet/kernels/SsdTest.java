@@ -8,10 +8,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.hnet.tensor.Rows;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
-/** Ssd.scan (chunked) against Ssd.scanNaive (the recurrence), and Ssd.step against both. */
+/** Ssd.scan (chunked) against SsdNaive.scan (the recurrence), and SsdStep.step against both. */
 class SsdTest {
   static final double TOL = 1e-5; // max |scan - naive| / max |naive|
   static double worstSweep, worstSweepState, worstExtreme, worstLarge, worstStep;
@@ -97,16 +98,30 @@ class SsdTest {
       return new float[nSeq * H * P * N];
     }
 
+    /** The operand views of tokens [t0, t0 + n). */
+    SsdRows in(int t0, int n) {
+      SsdRows in = new SsdRows();
+      in.x.set(xs, xOff + t0 * xStride, n, H * P, xStride);
+      in.dt.set(dts, dtOff + t0 * dtStride, n, H, dtStride);
+      in.b.set(bs, bOff + t0 * bStride, n, N, bStride);
+      in.c.set(cs, cOff + t0 * cStride, n, N, cStride);
+      return in;
+    }
+
+    SsdHeads heads() {
+      return new SsdHeads(dtBias, aLog, d, H, P, N);
+    }
+
+    Rows yView(float[] y) {
+      return new Rows(y, yOff, T, H * P, yStride);
+    }
+
     void scan(float[] y, float[] fs, int chunk) {
-      Ssd.scan(
-          y, yOff, yStride, xs, xOff, xStride, dts, dtOff, dtStride, dtBias, aLog, bs, bOff,
-          bStride, cs, cOff, cStride, d, cu, nSeq, H, P, N, chunk, fs);
+      Ssd.scan(yView(y), in(0, T), heads(), cu, nSeq, chunk, fs);
     }
 
     void naive(float[] y, float[] fs) {
-      Ssd.scanNaive(
-          y, yOff, yStride, xs, xOff, xStride, dts, dtOff, dtStride, dtBias, aLog, bs, bOff,
-          bStride, cs, cOff, cStride, d, cu, nSeq, H, P, N, 1, fs);
+      SsdNaive.scan(yView(y), in(0, T), heads(), cu, nSeq, 1, fs);
     }
 
     /** max |a - b| / max |b| over the y elements; also checks the gaps kept their NaN. */
@@ -150,6 +165,16 @@ class SsdTest {
     return cu.stream().mapToInt(Integer::intValue).toArray();
   }
 
+  /** Views of dense [T × H·P], [T × H], [T × N], [T × N] arrays. */
+  static SsdRows dense(float[] x, float[] dt, float[] b, float[] c, int T, int H, int P, int N) {
+    SsdRows in = new SsdRows();
+    in.x.set(x, 0, T, H * P, H * P);
+    in.dt.set(dt, 0, T, H, H);
+    in.b.set(b, 0, T, N, N);
+    in.c.set(c, 0, T, N, N);
+    return in;
+  }
+
   static double relDiff(float[] a, float[] b) {
     double maxDiff = 0, maxRef = 1e-30;
     for (int i = 0; i < a.length; i++) {
@@ -164,30 +189,12 @@ class SsdTest {
     // H=1, P=2, N=2. dtRaw + dtBias = 0 → dt = ln 2; A_log = 0 → A = -1 → dA = 1/2; D = 1/2.
     float[] x = {1, 2, 3, -1}, dt = {0.5f, 0.5f}, b = {1, 0, 0, 2}, c = {1, 1, 2, -1};
     float[] y = new float[4], fs = new float[4];
-    Ssd.scanNaive(
-        y,
-        0,
-        2,
-        x,
-        0,
-        2,
-        dt,
-        0,
-        1,
-        new float[] {-0.5f},
-        new float[] {0},
-        b,
-        0,
-        2,
-        c,
-        0,
-        2,
-        new float[] {0.5f},
+    SsdNaive.scan(
+        Rows.of(y, 2, 2),
+        dense(x, dt, b, c, 2, 1, 2, 2),
+        new SsdHeads(new float[] {-0.5f}, new float[] {0}, new float[] {0.5f}, 1, 2, 2),
         new int[] {0, 2},
         1,
-        1,
-        2,
-        2,
         1,
         fs);
     double l = Math.log(2);
@@ -201,29 +208,19 @@ class SsdTest {
     }
     // Above the softplus threshold dt = dtRaw + dtBias exactly: dt = 25, A = -e, dA = e^-25e ≈ 0.
     float[] y1 = new float[2];
-    Ssd.scanNaive(
-        y1,
-        0,
-        1,
-        new float[] {2, 1},
-        0,
-        1,
-        new float[] {24, 24},
-        0,
-        1,
-        new float[] {1},
-        new float[] {1},
-        new float[] {3, 1},
-        0,
-        1,
-        new float[] {1, 4},
-        0,
-        1,
-        new float[] {0},
+    SsdNaive.scan(
+        Rows.of(y1, 2, 1),
+        dense(
+            new float[] {2, 1},
+            new float[] {24, 24},
+            new float[] {3, 1},
+            new float[] {1, 4},
+            2,
+            1,
+            1,
+            1),
+        new SsdHeads(new float[] {1}, new float[] {1}, new float[] {0}, 1, 1, 1),
         new int[] {0, 2},
-        1,
-        1,
-        1,
         1,
         1,
         null);
@@ -357,29 +354,11 @@ class SsdTest {
       // The same tokens as their own packed batch of one, via offsets into the same buffers.
       float[] ys = new float[Math.max(1, len * k.yStride)], fss = new float[2 * 16 * 16];
       Ssd.scan(
-          ys,
-          0,
-          k.yStride,
-          k.xs,
-          k.xOff + cu[s] * k.xStride,
-          k.xStride,
-          k.dts,
-          k.dtOff + cu[s] * k.dtStride,
-          k.dtStride,
-          k.dtBias,
-          k.aLog,
-          k.bs,
-          k.bOff + cu[s] * k.bStride,
-          k.bStride,
-          k.cs,
-          k.cOff + cu[s] * k.cStride,
-          k.cStride,
-          k.d,
+          new Rows(ys, 0, len, 32, k.yStride),
+          k.in(cu[s], len),
+          k.heads(),
           new int[] {0, len},
           1,
-          2,
-          16,
-          16,
           32,
           fss);
       for (int t = 0; t < len; t++) {
@@ -434,9 +413,7 @@ class SsdTest {
       preCu[i + 1] = at;
     }
     float[] state = new float[R * H * P * N], yPre = new float[Math.max(1, Tp * hp)];
-    Ssd.scan(
-        yPre, 0, hp, x, 0, hp, dt, 0, H, k.dtBias, k.aLog, b, 0, N, c, 0, N, k.d, preCu, R, H, P, N,
-        8, state);
+    Ssd.scan(Rows.of(yPre, Tp, hp), dense(x, dt, b, c, Tp, H, P, N), k.heads(), preCu, R, 8, state);
     float[] sx = new float[R * hp],
         sdt = new float[R * H],
         sb = new float[R * N],
@@ -459,7 +436,7 @@ class SsdTest {
       if (!any) break;
       float[] stateBefore = state.clone();
       Arrays.fill(sy, Float.NaN);
-      Ssd.step(state, sy, sx, sdt, k.dtBias, k.aLog, sb, sc, k.d, R, H, P, N, active);
+      SsdStep.step(state, sy, sx, sdt, sb, sc, k.heads(), R, active);
       for (int i = 0; i < R; i++) {
         int blk = H * P * N;
         if (!active[i]) {

@@ -7,6 +7,7 @@ import org.hnet.kernels.AttentionBackward;
 import org.hnet.kernels.Conv1d;
 import org.hnet.kernels.Conv1dBackward;
 import org.hnet.kernels.Ops;
+import org.hnet.kernels.OpsBackward;
 import org.hnet.kernels.Parallel;
 import org.hnet.kernels.Ssd;
 import org.hnet.kernels.SsdBackward;
@@ -188,8 +189,16 @@ public class KernelBench {
    */
   @Benchmark
   public float[] rmsnormBackward() {
-    Ops.rmsnormBackward(
-        rmsDx, 0, 256, false, rmsDw, rmsDy, 0, 256, rmsX, 0, 256, rmsW, T, 256, 1e-5f, rmsRstd);
+    OpsBackward.rmsnormBackward(
+        Rows.of(rmsDx, T, 256),
+        false,
+        null,
+        rmsDw,
+        Rows.of(rmsDy, T, 256),
+        Rows.of(rmsX, T, 256),
+        rmsW,
+        1e-5f,
+        rmsRstd);
     return rmsDx;
   }
 

@@ -4,6 +4,7 @@ import org.hnet.config.SsmConfig;
 import org.hnet.kernels.Conv1d;
 import org.hnet.kernels.Conv1dBackward;
 import org.hnet.kernels.Ops;
+import org.hnet.kernels.OpsBackward;
 import org.hnet.kernels.Ssd;
 import org.hnet.kernels.SsdBackward;
 import org.hnet.kernels.SsdHeads;
@@ -56,7 +57,8 @@ public final class Mamba2 implements Mixer {
       S_SCRATCH = 2,
       S_RSTD = 3,
       S_DXBC = 4,
-      BACKWARD_SLOTS = 5;
+      S_NORM_VIEWS = 5,
+      BACKWARD_SLOTS = 6;
   private final int ws, bws;
 
   /** dt_bias, A_log and D with the scan's dimensions (the arrays are the parameters'). */
@@ -220,24 +222,15 @@ public final class Mamba2 implements Mixer {
     // dt
     float[] dZxbcdt = w.floats(bws + S_DZXBCDT, T * dInProj);
     float[] dy = w.floats(bws + S_DY, T * dInner);
-    Ops.gatedRmsnormBackward(
-        dy,
-        0,
-        dInner,
-        dZxbcdt,
-        0,
-        dInProj,
+    Rows[] v = w.views(bws + S_NORM_VIEWS, 4);
+    OpsBackward.gatedRmsnormBackward(
+        v[0].set(dy, 0, T, dInner, dInner),
+        v[1].set(dZxbcdt, 0, T, dInner, dInProj),
         normWeight.gradBuffer(),
         dg,
-        savedY,
-        0,
-        dInner,
-        savedZxbcdt,
-        0,
-        dInProj,
+        v[2].set(savedY, 0, T, dInner, dInner),
+        v[3].set(savedZxbcdt, 0, T, dInner, dInProj),
         normWeight.data,
-        T,
-        dInner,
         RMSNorm.EPS,
         w.floats(bws + S_SCRATCH, T * dInner),
         w.floats(bws + S_RSTD, T));

@@ -1,18 +1,21 @@
 package org.hnet.nn;
 
 import org.hnet.kernels.Ops;
+import org.hnet.kernels.OpsBackward;
+import org.hnet.tensor.Rows;
 
 /** RMSNorm with eps 1e-5 (every norm of the reference uses it). */
 public final class RMSNorm {
   public static final float EPS = 1e-5f;
   public final Param weight;
   public final int d;
-  private final int ws; // workspace slots: output [M × d], input gradient [M × d], rstd scratch [M]
+  // workspace slots: output [M × d], input gradient [M × d], rstd scratch [M], the backward's views
+  private final int ws;
 
   RMSNorm(Params ps, String prefix, int stage, int d) {
     this.d = d;
     this.weight = ps.take(prefix + ".weight", stage, false, d);
-    this.ws = ps.slots(3);
+    this.ws = ps.slots(4);
   }
 
   /** What the backward needs: the input x [m × d]. */
@@ -47,22 +50,15 @@ public final class RMSNorm {
     Saved s = tape.pop(Saved.class);
     int M = s.m;
     float[] dx = s.w.floats(ws + 1, M * d);
-    Ops.rmsnormBackward(
-        dx,
-        0,
-        d,
+    Rows[] v = s.w.views(ws + 3, 3);
+    OpsBackward.rmsnormBackward(
+        v[0].set(dx, 0, M, d, d),
         false,
         plus,
         weight.gradBuffer(),
-        dy,
-        0,
-        d,
-        s.x,
-        0,
-        d,
+        v[1].set(dy, 0, M, d, d),
+        v[2].set(s.x, 0, M, d, d),
         weight.data,
-        M,
-        d,
         EPS,
         s.w.floats(ws + 2, M));
     return dx;

@@ -1,6 +1,7 @@
 package org.hnet.nn;
 
 import org.hnet.kernels.Ops;
+import org.hnet.kernels.OpsBackward;
 
 /** SwiGLU MLP: fc2(y * silu(gate)) with fc1's output split in halves [y | gate]; no biases. */
 public final class SwiGLU {
@@ -68,7 +69,7 @@ public final class SwiGLU {
     float[] dg = fc2.backward(dy, tape); // [T × hidden]
     int T = s.t;
     float[] dh = s.w.floats(bws, T * 2 * hidden);
-    Ops.swigluBackward(dh, 0, dg, 0, s.h, 0, T, hidden);
+    OpsBackward.swigluBackward(dh, 0, dg, 0, s.h, 0, T, hidden);
     return fc1.backward(dh, tape);
   }
 }

@@ -130,6 +130,18 @@ public final class Workspace {
     return t;
   }
 
+  /**
+   * At least n kernel views parked in this slot (made on first use), which the caller re-points per
+   * call: a view costs no allocation in steady state.
+   */
+  org.hnet.tensor.Rows[] views(int slot, int n) {
+    if (object(slot) instanceof org.hnet.tensor.Rows[] v && v.length >= n) return v;
+    org.hnet.tensor.Rows[] v = new org.hnet.tensor.Rows[n];
+    for (int i = 0; i < n; i++) v[i] = new org.hnet.tensor.Rows();
+    object(slot, v);
+    return v;
+  }
+
   /** The bytes held by the array slots (for tests and reports). */
   long bytes() {
     long b = 0;

@@ -1,6 +1,7 @@
 package org.hnet.kernels;
 
 import java.util.Random;
+import org.hnet.tensor.Rows;
 import org.junit.jupiter.api.Test;
 
 /** Backward of the element-wise kernels against double-precision central differences. */
@@ -32,7 +33,16 @@ class OpsBackwardTest {
       int M = 3;
       float[] x = OpsTest.randn(r, M * D), w = OpsTest.randn(r, D), dy = OpsTest.randn(r, M * D);
       float[] dx = new float[M * D], dw = new float[D];
-      Ops.rmsnormBackward(dx, 0, D, false, dw, dy, 0, D, x, 0, D, w, M, D, 1e-5f);
+      OpsBackward.rmsnormBackward(
+          Rows.of(dx, M, D),
+          false,
+          null,
+          dw,
+          Rows.of(dy, M, D),
+          Rows.of(x, M, D),
+          w,
+          1e-5f,
+          new float[M]);
       double[] xd = GradCheck.toDouble(x), wd = GradCheck.toDouble(w), gd = GradCheck.toDouble(dy);
       GradCheck.assertClose(
           "dx D=" + D, GradCheck.numeric(xd, H, v -> rmsLoss(v, wd, gd, M, D)), dx, 0, 1e-4);
@@ -50,8 +60,17 @@ class OpsBackwardTest {
         w = OpsTest.randn(r, D),
         dy = OpsTest.randn(r, M * D);
     float[] dv = new float[M * D], dz = new float[M * D], dw = new float[D];
-    Ops.gatedRmsnormBackward(
-        dv, 0, D, dz, 0, D, dw, dy, v, 0, D, z, 0, D, w, M, D, 1e-5f, new float[M * D]);
+    OpsBackward.gatedRmsnormBackward(
+        Rows.of(dv, M, D),
+        Rows.of(dz, M, D),
+        dw,
+        dy,
+        Rows.of(v, M, D),
+        Rows.of(z, M, D),
+        w,
+        1e-5f,
+        new float[M * D],
+        new float[M]);
     double[] vd = GradCheck.toDouble(v),
         zd = GradCheck.toDouble(z),
         wd = GradCheck.toDouble(w),
@@ -89,7 +108,7 @@ class OpsBackwardTest {
     float[] h = OpsTest.randn(r, M * 2 * Hd),
         dout = OpsTest.randn(r, M * Hd),
         dh = new float[M * 2 * Hd];
-    Ops.swigluBackward(dh, 0, dout, 0, h, 0, M, Hd);
+    OpsBackward.swigluBackward(dh, 0, dout, 0, h, 0, M, Hd);
     double[] hd = GradCheck.toDouble(h), gd = GradCheck.toDouble(dout);
     double[] num =
         GradCheck.numeric(

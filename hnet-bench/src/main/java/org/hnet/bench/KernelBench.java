@@ -4,6 +4,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.hnet.kernels.Attention;
 import org.hnet.kernels.AttentionBackward;
+import org.hnet.kernels.AttnHeads;
 import org.hnet.kernels.Conv1d;
 import org.hnet.kernels.Conv1dBackward;
 import org.hnet.kernels.Ops;
@@ -63,6 +64,8 @@ public class KernelBench {
   Rows ssdY;
   SsdRows ssdIn;
   SsdHeads ssdHeads;
+  Rows attnQkv, attnO, attnDout, attnDqkv;
+  AttnHeads attnHeads;
 
   @Setup
   public void setup() {
@@ -104,7 +107,12 @@ public class KernelBench {
     lse = new float[TA * HA];
     dOut = randn(r, TA * HA * PA, 1);
     dqkv = new float[TA * 3 * HA * PA];
-    AttentionBackward.forwardTrain(attnOut, 0, qkv, 0, 3 * HA * PA, cuA, 4, HA, PA, 32, -1, lse);
+    attnQkv = Rows.of(qkv, TA, 3 * HA * PA);
+    attnO = Rows.of(attnOut, TA, HA * PA);
+    attnDout = Rows.of(dOut, TA, HA * PA);
+    attnDqkv = Rows.of(dqkv, TA, 3 * HA * PA);
+    attnHeads = new AttnHeads(HA, PA, 32, -1);
+    AttentionBackward.forwardTrain(attnO, lse, attnQkv, cuA, 4, attnHeads);
     rmsX = randn(r, T * 256, 1);
     rmsY = new float[T * 256];
     rmsW = randn(r, 256, 1);
@@ -157,24 +165,7 @@ public class KernelBench {
 
   @Benchmark
   public float[] attentionBackward() {
-    AttentionBackward.backward(
-        dqkv,
-        0,
-        3 * HA * PA,
-        dOut,
-        0,
-        qkv,
-        0,
-        3 * HA * PA,
-        attnOut,
-        0,
-        lse,
-        cuA,
-        4,
-        HA,
-        PA,
-        32,
-        -1);
+    AttentionBackward.backward(attnDqkv, attnDout, attnQkv, attnO, lse, cuA, 4, attnHeads);
     return dqkv;
   }
 

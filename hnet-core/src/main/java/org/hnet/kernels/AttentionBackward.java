@@ -8,17 +8,20 @@ import static org.hnet.kernels.Attention.SPECIES;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Rows;
 
 /**
  * Training pass of {@link Attention}: the forward that also saves the log-sum-exp of each row's
  * scores, and the backward with respect to the un-rotated qkv.
  *
  * <p>Dimensions as in {@link Attention}: T tokens in packed sequences (cuSeqlens), H heads, P head
- * dim, R rotary dims, Wn window, HP = H·P, s = (float) P^−0.5. lse is [T × H] (lse[t·H + h], no
- * offset). With rotated q̃, k̃: S = s·q̃k̃ᵀ over the visible keys, P = softmax(S), O = PV, and for
- * a loss with gradient dO: dV = PᵀdO, dP = dO Vᵀ, D_i = dO_i·O_i, dS = P ∘ (dP − D), dq̃ = s·dS k̃,
- * dk̃ = s·dSᵀ q̃. The rotary is orthogonal, so dq = Rᵀdq̃ (rotation by −angle) on the first R
- * channels; the other channels pass through.
+ * dim, R rotary dims, Wn window (the four given as an {@link AttnHeads}), HP = H·P, s = (float)
+ * P^−0.5. Per-token operands are {@link Rows} views; argument order: outputs and saved statistics,
+ * inputs, then the sequences and dimensions. lse is [T × H] (lse[t·H + h], no offset). With rotated
+ * q̃, k̃: S = s·q̃k̃ᵀ over the visible keys, P = softmax(S), O = PV, and for a loss with gradient
+ * dO: dV = PᵀdO, dP = dO Vᵀ, D_i = dO_i·O_i, dS = P ∘ (dP − D), dq̃ = s·dS k̃, dk̃ = s·dSᵀ q̃. The
+ * rotary is orthogonal, so dq = Rᵀdq̃ (rotation by −angle) on the first R channels; the other
+ * channels pass through.
  *
  * <p>Fast backward (flash-attention-2 style): one work item per (sequence, head). The item rotates
  * its q and k once (rows, plus k and v transposed [P × ld] so score-like tiles vectorise across
@@ -88,65 +91,75 @@ public final class AttentionBackward {
   /**
    * {@link Attention#forward} (out bitwise the same) that also saves lse[t·H + h] = log Σ_j
    * exp(S_tj) over the visible keys of token t, head h, as float32 m + log(l) (m the row max, l the
-   * softmax denominator). lse: [T × H] at offset 0.
+   * softmax denominator). out: [T × HP], rows HP apart (the forward's layout); lse: [T × H] at
+   * offset 0; qkv: [T × 3HP], un-rotated, not modified.
    */
   public static void forwardTrain(
-      float[] out,
-      int outOff,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
-      int[] cuSeqlens,
-      int nSeq,
-      int H,
-      int P,
-      int rotaryDim,
-      int window,
-      float[] lse) {
+      Rows out, float[] lse, Rows qkv, int[] cuSeqlens, int nSeq, AttnHeads a) {
     long prof = Profile.begin(Kind.ATTENTION);
-    if (lse == null) throw new IllegalArgumentException("lse must not be null");
-    Flops.add(Attention.causalPairs(cuSeqlens, nSeq, window) * 4L * H * P);
-    Attention.forward(
-        out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window, lse);
-    Profile.end(Kind.ATTENTION, prof);
+    try {
+      if (lse == null) throw new IllegalArgumentException("lse must not be null");
+      int H = a.heads(), P = a.headDim(), HP = H * P, R = a.rotaryDim(), window = a.window();
+      Attention.checkArgs(qkv.stride(), cuSeqlens, nSeq, H, P, R, window);
+      int T = cuSeqlens[nSeq];
+      SsdRows.need("qkv", "", qkv, T, 3 * HP);
+      SsdRows.need("out", "", out, T, HP);
+      if (out.stride() != HP) {
+        throw new IllegalArgumentException(
+            "out rows are " + out.stride() + " apart, not HP = " + HP);
+      }
+      Flops.add(Attention.causalPairs(cuSeqlens, nSeq, window) * 4L * H * P);
+      Attention.forward(
+          out.a(),
+          out.off(),
+          qkv.a(),
+          qkv.off(),
+          qkv.stride(),
+          cuSeqlens,
+          nSeq,
+          H,
+          P,
+          R,
+          window,
+          lse);
+    } finally {
+      Profile.end(Kind.ATTENTION, prof);
+    }
   }
 
   /**
-   * Backward of {@link #forwardTrain}. dout: [T × HP] rows of stride HP at doutOff; qkv (stride
-   * qkvStride at qkvOff, un-rotated), out (stride HP at outOff) and lse as the forward saw and
-   * produced them. Overwrites columns [0, 3HP) of the T rows of dqkv (stride dqkvStride ≥ 3HP at
-   * dqkvOff) with the gradient w.r.t. the un-rotated q | k | v; other columns are untouched.
+   * Backward of {@link #forwardTrain}. dout: [T × HP]; qkv ([T × 3HP], un-rotated), out ([T × HP])
+   * and lse ([T × H] at offset 0) as the forward saw and produced them. Overwrites columns [0, 3HP)
+   * of the T rows of dqkv with the gradient w.r.t. the un-rotated q | k | v; other columns are
+   * untouched. Every view may have its own stride (dout's and out's need not be HP).
    */
   public static void backward(
-      float[] dqkv,
-      int dqkvOff,
-      int dqkvStride,
-      float[] dout,
-      int doutOff,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
-      float[] out,
-      int outOff,
+      Rows dqkv,
+      Rows dout,
+      Rows qkv,
+      Rows out,
       float[] lse,
       int[] cuSeqlens,
       int nSeq,
-      int H,
-      int P,
-      int rotaryDim,
-      int window) {
+      AttnHeads a) {
     long prof = Profile.begin(Kind.ATTENTION_BACKWARD);
     try {
+      int H = a.heads(), P = a.headDim(), HP = H * P, window = a.window();
       Flops.add(
           Attention.causalPairs(cuSeqlens, nSeq, window) * 10L * H * P); // 5 products per pair
-      Attention.checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
-      if (dqkvStride < 3 * H * P) {
-        throw new IllegalArgumentException("dqkvStride " + dqkvStride + " < 3HP = " + 3 * H * P);
-      }
-      if (lse.length < (long) cuSeqlens[nSeq] * H) {
+      Attention.checkArgs(qkv.stride(), cuSeqlens, nSeq, H, P, a.rotaryDim(), window);
+      if (dqkv.stride() < 3 * HP) {
         throw new IllegalArgumentException(
-            "lse needs T·H = " + (long) cuSeqlens[nSeq] * H + " floats");
+            "dqkv rows are " + dqkv.stride() + " apart, < 3HP = " + 3 * HP);
       }
+      int T = cuSeqlens[nSeq];
+      if (lse.length < (long) T * H) {
+        throw new IllegalArgumentException("lse needs T·H = " + (long) T * H + " floats");
+      }
+      SsdRows.need("dqkv", "", dqkv, T, 3 * HP);
+      SsdRows.need("dout", "", dout, T, HP);
+      SsdRows.need("qkv", "", qkv, T, 3 * HP);
+      SsdRows.need("out", "", out, T, HP);
       int maxLen = 0;
       long work = 0;
       for (int i = 0; i < nSeq; i++) {
@@ -155,59 +168,18 @@ public final class AttentionBackward {
         work += (long) H * len * (window < 0 ? len : Math.min(len, window + 1)) * P;
       }
       if (maxLen == 0) return;
-      float[][] cs = Rotary.shared(maxLen, rotaryDim);
+      float[][] cs = Rotary.shared(maxLen, a.rotaryDim());
       int n = nSeq * H, ml = maxLen;
       boolean choose = work >= SERIAL_WORK && !Parallel.serial(n, 1); // either way is possible
       boolean split = choose && SPLIT.split();
       long t0 = System.nanoTime();
       if (!split) { // one part: the body directly, no lambda
-        heads(
-            dqkv,
-            dqkvOff,
-            dqkvStride,
-            dout,
-            doutOff,
-            qkv,
-            qkvOff,
-            qkvStride,
-            out,
-            outOff,
-            lse,
-            cuSeqlens,
-            H,
-            P,
-            rotaryDim,
-            window,
-            cs,
-            ml,
-            0,
-            n);
+        heads(dqkv, dout, qkv, out, lse, cuSeqlens, a, cs, ml, 0, n);
       } else {
         Parallel.forRange(
             n,
             1,
-            (start, end) ->
-                heads(
-                    dqkv,
-                    dqkvOff,
-                    dqkvStride,
-                    dout,
-                    doutOff,
-                    qkv,
-                    qkvOff,
-                    qkvStride,
-                    out,
-                    outOff,
-                    lse,
-                    cuSeqlens,
-                    H,
-                    P,
-                    rotaryDim,
-                    window,
-                    cs,
-                    ml,
-                    start,
-                    end));
+            (start, end) -> heads(dqkv, dout, qkv, out, lse, cuSeqlens, a, cs, ml, start, end));
       }
       if (choose) SPLIT.record(split, System.nanoTime() - t0, work);
     } finally {
@@ -217,83 +189,52 @@ public final class AttentionBackward {
 
   /** Work items [start, end) of the backward: item it is head it % H of sequence it / H. */
   private static void heads(
-      float[] dqkv,
-      int dqkvOff,
-      int dqkvStride,
-      float[] dout,
-      int doutOff,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
-      float[] out,
-      int outOff,
+      Rows dqkv,
+      Rows dout,
+      Rows qkv,
+      Rows out,
       float[] lse,
       int[] cuSeqlens,
-      int H,
-      int P,
-      int rotaryDim,
-      int window,
+      AttnHeads a,
       float[][] cs,
       int ml,
       int start,
       int end) {
+    int H = a.heads();
     Scratch sc = SCRATCH.get();
-    sc.reserve(P, ml);
+    sc.reserve(a.headDim(), ml);
     for (int it = start; it < end; it++) {
       int seq = it / H, s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
       if (len == 0) continue;
-      head(
-          sc,
-          dqkv,
-          dqkvOff,
-          dqkvStride,
-          dout,
-          doutOff,
-          qkv,
-          qkvOff,
-          qkvStride,
-          out,
-          outOff,
-          lse,
-          s0,
-          len,
-          it % H,
-          H,
-          P,
-          rotaryDim,
-          window,
-          cs[0],
-          cs[1]);
+      head(sc, dqkv, dout, qkv, out, lse, a, s0, len, it % H, cs[0], cs[1]);
     }
   }
 
   /** One work item: head h of the sequence of len ≥ 1 tokens starting at token s0. */
   private static void head(
       Scratch sc,
-      float[] dqkv,
-      int dqkvOff,
-      int dqkvStride,
-      float[] dout,
-      int doutOff,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
-      float[] out,
-      int outOff,
+      Rows dqkvV,
+      Rows doutV,
+      Rows qkvV,
+      Rows outV,
       float[] lseAll,
+      AttnHeads dims,
       int s0,
       int len,
       int h,
-      int H,
-      int P,
-      int R,
-      int window,
       float[] cos,
       float[] sin) {
+    int H = dims.heads(), P = dims.headDim(), R = dims.rotaryDim(), window = dims.window();
+    // The operands (the loops below index the arrays from these offsets and strides).
+    float[] dqkv = dqkvV.a(), dout = doutV.a(), qkv = qkvV.a(), out = outV.a();
+    int dqkvOff = dqkvV.off(), dqkvStride = dqkvV.stride();
+    int qkvOff = qkvV.off(), qkvStride = qkvV.stride();
+    int gs = doutV.stride(), os = outV.stride();
     int HP = H * P, r2 = R / 2, ld = sc.ld;
     float[] qr = sc.qr, kr = sc.kr, kT = sc.kT, vT = sc.vT, dq = sc.dq, d = sc.d, lse = sc.lse;
     float[] s = sc.s, ds = sc.ds, dk = sc.dk, dv = sc.dv;
-    int dBase = doutOff + s0 * HP + h * P; // dO row t at dBase + t·HP
+    int dBase = doutV.at(s0) + h * P; // dO row t at dBase + t·gs
+    int oBase = outV.at(s0) + h * P; // O row t at oBase + t·os
     for (int t = 0; t < len; t++) {
       int row = qkvOff + (s0 + t) * qkvStride + h * P;
       Rotary.rotateInto(qkv, row, qr, t * P, 1, P, R, cos, sin, t * r2, true);
@@ -302,8 +243,7 @@ public final class AttentionBackward {
         kT[c * ld + t] = kr[t * P + c];
         vT[c * ld + t] = qkv[row + 2 * HP + c];
       }
-      d[t] =
-          AttentionMath.dot(dout, dBase + t * HP, out, outOff + (s0 + t) * HP + h * P, P, sc.lanes);
+      d[t] = AttentionMath.dot(dout, dBase + t * gs, out, oBase + t * os, P, sc.lanes);
       lse[t] = lseAll[(s0 + t) * H + h];
     }
     // Padding columns feed only masked (zero) probabilities, but must be finite: 0·NaN is NaN.
@@ -324,7 +264,7 @@ public final class AttentionBackward {
       for (int i0 = j0; i0 < iEnd; i0 += BQ) {
         int nq = Math.min(iEnd, i0 + BQ) - i0;
         Attention.scoreTile(qr, i0 * P, P, P, nq, kT, ld, j0, ce, s, j0, scale);
-        Attention.scoreTile(dout, dBase + i0 * HP, HP, P, nq, vT, ld, j0, ce, ds, j0, 1f);
+        Attention.scoreTile(dout, dBase + i0 * gs, gs, P, nq, vT, ld, j0, ce, ds, j0, 1f);
         for (int r = 0; r < nq; r++) {
           int i = i0 + r, so = r * BK - j0;
           FloatVector di = FloatVector.broadcast(SPECIES, d[i]);
@@ -340,7 +280,7 @@ public final class AttentionBackward {
           }
         }
         // dV[j] += Σ_r P[r][j]·dO_r;  dK[j] += Σ_r dS[r][j]·q̃_r;  dQ_r += Σ_j dS[r][j]·k̃_j.
-        SmallGemm.acc(s, 0, 1, BK, nk, nq, dout, dBase + i0 * HP, HP, dv, 0, P, P);
+        SmallGemm.acc(s, 0, 1, BK, nk, nq, dout, dBase + i0 * gs, gs, dv, 0, P, P);
         SmallGemm.acc(ds, 0, 1, BK, nk, nq, qr, i0 * P, P, dk, 0, P, P);
         SmallGemm.acc(ds, 0, BK, 1, nq, nk, kr, j0 * P, P, dq, i0 * P, P, P);
       }
@@ -401,23 +341,17 @@ public final class AttentionBackward {
    * tests.
    */
   public static void backwardNaive(
-      float[] dqkv,
-      int dqkvOff,
-      int dqkvStride,
-      float[] dout,
-      int doutOff,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
-      int[] cuSeqlens,
-      int nSeq,
-      int H,
-      int P,
-      int rotaryDim,
-      int window) {
-    Attention.checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
-    if (dqkvStride < 3 * H * P) throw new IllegalArgumentException("dqkvStride < 3HP");
-    int HP = H * P, R = rotaryDim;
+      Rows dqkvV, Rows doutV, Rows qkvV, int[] cuSeqlens, int nSeq, AttnHeads a) {
+    int H = a.heads(), P = a.headDim(), HP = H * P, R = a.rotaryDim(), window = a.window();
+    Attention.checkArgs(qkvV.stride(), cuSeqlens, nSeq, H, P, R, window);
+    if (dqkvV.stride() < 3 * HP) throw new IllegalArgumentException("dqkv stride < 3HP");
+    int T = cuSeqlens[nSeq];
+    SsdRows.need("dqkv", "", dqkvV, T, 3 * HP);
+    SsdRows.need("dout", "", doutV, T, HP);
+    SsdRows.need("qkv", "", qkvV, T, 3 * HP);
+    float[] dqkv = dqkvV.a(), dout = doutV.a(), qkv = qkvV.a();
+    int dqkvOff = dqkvV.off(), dqkvStride = dqkvV.stride();
+    int qkvOff = qkvV.off(), qkvStride = qkvV.stride();
     float scale = Attention.scale(P);
     for (int sq = 0; sq < nSeq; sq++) {
       int s0 = cuSeqlens[sq], len = cuSeqlens[sq + 1] - s0;
@@ -436,7 +370,7 @@ public final class AttentionBackward {
       for (int h = 0; h < H; h++) {
         for (int i = 0; i < len; i++) {
           int lo = window < 0 ? 0 : Math.max(0, i - window), qi = i * HP + h * P;
-          int go = doutOff + (s0 + i) * HP + h * P;
+          int go = doutV.at(s0 + i) + h * P;
           float mx = Float.NEGATIVE_INFINITY, sum = 0f;
           for (int j = lo; j <= i; j++) {
             float dot = 0f;

@@ -4,6 +4,8 @@ import org.hnet.config.AttnConfig;
 import org.hnet.kernels.Attention;
 import org.hnet.kernels.AttentionBackward;
 import org.hnet.kernels.AttentionStep;
+import org.hnet.kernels.AttnHeads;
+import org.hnet.tensor.Rows;
 
 /**
  * Causal multi-head self-attention (the reference's CausalMHA): Wqkv (3d, d) laid out (3, H, P), no
@@ -24,10 +26,15 @@ public final class CausalMHA implements Mixer {
     Workspace w;
   }
 
-  // workspace slots: attention output [T × d] and lse [T × H] (from ws); ∂qkv [T × 3d] (bws,
-  // shared by every attention layer: it dies when backward returns)
-  private static final int S_O = 0, S_LSE = 1;
+  // workspace slots: attention output [T × d], lse [T × H] and the training forward's views (from
+  // ws); ∂qkv [T × 3d] and the backward's views (bws, shared by every attention layer: they die
+  // when backward returns)
+  private static final int S_O = 0, S_LSE = 1, S_VIEWS = 2, SLOTS = 3;
+  private static final int S_DQKV = 0, S_BACKWARD_VIEWS = 1, BACKWARD_SLOTS = 2;
   private final int ws, bws;
+
+  /** The kernels' dimensions: nHeads, headDim, rotaryDim, window. */
+  private final AttnHeads dims;
 
   CausalMHA(Params ps, String prefix, int stage, int d, AttnConfig cfg) {
     this.d = d;
@@ -39,8 +46,9 @@ public final class CausalMHA implements Mixer {
     this.wqkv = new Linear(ps, prefix + ".Wqkv", stage, d, 3 * d, false, "CausalMHA.Wqkv.dx");
     this.outProj =
         new Linear(ps, prefix + ".out_proj", stage, d, d, false, "CausalMHA.out_proj.dx");
-    this.ws = ps.slots(2);
-    this.bws = ps.sharedSlots("CausalMHA.backward", 1);
+    this.ws = ps.slots(SLOTS);
+    this.bws = ps.sharedSlots("CausalMHA.backward", BACKWARD_SLOTS);
+    this.dims = new AttnHeads(nHeads, headDim, rotaryDim, window);
   }
 
   /**
@@ -134,8 +142,14 @@ public final class CausalMHA implements Mixer {
     }
     // the same outputs, with the log-sum-exp the backward needs
     float[] lse = w.floats(ws + S_LSE, T * nHeads);
+    Rows[] v = w.views(ws + S_VIEWS, 2);
     AttentionBackward.forwardTrain(
-        o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window, lse);
+        v[0].set(o, 0, T, d, d),
+        lse,
+        v[1].set(qkv, 0, T, 3 * d, 3 * d),
+        seqs.cu(),
+        seqs.count(),
+        dims);
     float[] y = outProj.forward(o, T, tape, w);
     Saved s = tape.push(Saved.class, Saved::new);
     s.qkv = qkv;
@@ -151,25 +165,17 @@ public final class CausalMHA implements Mixer {
     Saved s = tape.pop(Saved.class);
     float[] dO = outProj.backward(dy, tape);
     int T = s.seqs.total();
-    float[] dqkv = s.w.floats(bws, T * 3 * d);
+    float[] dqkv = s.w.floats(bws + S_DQKV, T * 3 * d);
+    Rows[] v = s.w.views(bws + S_BACKWARD_VIEWS, 4);
     AttentionBackward.backward(
-        dqkv,
-        0,
-        3 * d,
-        dO,
-        0,
-        s.qkv,
-        0,
-        3 * d,
-        s.o,
-        0,
+        v[0].set(dqkv, 0, T, 3 * d, 3 * d),
+        v[1].set(dO, 0, T, d, d),
+        v[2].set(s.qkv, 0, T, 3 * d, 3 * d),
+        v[3].set(s.o, 0, T, d, d),
         s.lse,
         s.seqs.cu(),
         s.seqs.count(),
-        nHeads,
-        headDim,
-        rotaryDim,
-        window);
+        dims);
     return wqkv.backward(dqkv, tape);
   }
 }

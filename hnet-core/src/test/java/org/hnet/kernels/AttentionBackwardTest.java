@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.Random;
+import org.hnet.tensor.Rows;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -187,13 +188,16 @@ class AttentionBackwardTest {
           double[] num =
               GradCheck.numeric(x, 1e-4, xx -> loss(xx, off, stride, cu, H, P, R, w, dout));
           double[] ana = backwardD(x, off, stride, cu, H, P, R, w, dout);
+          AttnHeads a = new AttnHeads(H, P, R, w);
+          Rows qv = new Rows(qkv, off, T, 3 * HP, stride), gv = Rows.of(dout, T, HP);
           float[] naive = new float[qkv.length];
           AttentionBackward.backwardNaive(
-              naive, off, stride, dout, 0, qkv, off, stride, cu, 2, H, P, R, w);
+              new Rows(naive, off, T, 3 * HP, stride), gv, qv, cu, 2, a);
           float[] out = new float[T * HP], lse = new float[T * H], fast = new float[qkv.length];
-          AttentionBackward.forwardTrain(out, 0, qkv, off, stride, cu, 2, H, P, R, w, lse);
+          Rows ov = Rows.of(out, T, HP);
+          AttentionBackward.forwardTrain(ov, lse, qv, cu, 2, a);
           AttentionBackward.backward(
-              fast, off, stride, dout, 0, qkv, off, stride, out, 0, lse, cu, 2, H, P, R, w);
+              new Rows(fast, off, T, 3 * HP, stride), gv, qv, ov, lse, cu, 2, a);
           String what = "cu=" + Arrays.toString(cu) + " R=" + R + " w=" + w;
           double scale = 0, dErr = 0;
           for (int k = 0; k < num.length; k++) {
@@ -266,8 +270,11 @@ class AttentionBackwardTest {
                 float[] out = new float[oOff + T * HP + 2], outTrain = new float[out.length];
                 float[] lse = new float[T * H];
                 Attention.forward(out, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
+                AttnHeads a = new AttnHeads(H, P, R, w);
+                Rows qv = new Rows(qkv, qOff, T, 3 * HP, stride);
+                Rows gv = new Rows(dout, gOff, T, HP, HP), ov = new Rows(out, oOff, T, HP, HP);
                 AttentionBackward.forwardTrain(
-                    outTrain, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w, lse);
+                    new Rows(outTrain, oOff, T, HP, HP), lse, qv, cu, nSeq, a);
                 assertArrayEquals(out, outTrain, "forwardTrain out: " + what);
                 double[] lseD = new double[T * H];
                 double[] x = GradCheck.toDouble(qkv);
@@ -292,19 +299,17 @@ class AttentionBackwardTest {
                 float[] ref = new float[dOff + T * dStride + 3];
                 Arrays.fill(ref, 7f);
                 AttentionBackward.backwardNaive(
-                    ref, dOff, dStride, dout, gOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
+                    new Rows(ref, dOff, T, 3 * HP, dStride), gv, qv, cu, nSeq, a);
                 float[] got1 = new float[ref.length], got2 = new float[ref.length];
                 Arrays.fill(got1, 7f);
                 Arrays.fill(got2, Float.NaN);
                 float[] before = qkv.clone(), doutBefore = dout.clone();
                 Parallel.setThreads(1);
                 AttentionBackward.backward(
-                    got1, dOff, dStride, dout, gOff, qkv, qOff, stride, out, oOff, lse, cu, nSeq, H,
-                    P, R, w);
+                    new Rows(got1, dOff, T, 3 * HP, dStride), gv, qv, ov, lse, cu, nSeq, a);
                 Parallel.setThreads(2);
                 AttentionBackward.backward(
-                    got2, dOff, dStride, dout, gOff, qkv, qOff, stride, out, oOff, lse, cu, nSeq, H,
-                    P, R, w);
+                    new Rows(got2, dOff, T, 3 * HP, dStride), gv, qv, ov, lse, cu, nSeq, a);
                 assertArrayEquals(before, qkv, "qkv modified: " + what);
                 assertArrayEquals(doutBefore, dout, "dout modified: " + what);
                 double[] exact = new double[ref.length];
@@ -386,17 +391,17 @@ class AttentionBackwardTest {
           for (int k = 2 * HP; k < 3 * HP; k++) qkv[t * 3 * HP + k] *= 0.5f;
         float[] dout = randomQkv(rnd, T * HP, 1f);
         float[] out = new float[T * HP], lse = new float[T * H];
-        AttentionBackward.forwardTrain(out, 0, qkv, 0, 3 * HP, cu, 4, H, P, R, w, lse);
+        AttnHeads a = new AttnHeads(H, P, R, w);
+        Rows qv = Rows.of(qkv, T, 3 * HP), gv = Rows.of(dout, T, HP), ov = Rows.of(out, T, HP);
+        AttentionBackward.forwardTrain(ov, lse, qv, cu, 4, a);
         float[] ref = new float[T * 3 * HP],
             got = new float[ref.length],
             got1 = new float[ref.length];
-        AttentionBackward.backwardNaive(ref, 0, 3 * HP, dout, 0, qkv, 0, 3 * HP, cu, 4, H, P, R, w);
+        AttentionBackward.backwardNaive(Rows.of(ref, T, 3 * HP), gv, qv, cu, 4, a);
         Parallel.setThreads(3);
-        AttentionBackward.backward(
-            got, 0, 3 * HP, dout, 0, qkv, 0, 3 * HP, out, 0, lse, cu, 4, H, P, R, w);
+        AttentionBackward.backward(Rows.of(got, T, 3 * HP), gv, qv, ov, lse, cu, 4, a);
         Parallel.setThreads(1);
-        AttentionBackward.backward(
-            got1, 0, 3 * HP, dout, 0, qkv, 0, 3 * HP, out, 0, lse, cu, 4, H, P, R, w);
+        AttentionBackward.backward(Rows.of(got1, T, 3 * HP), gv, qv, ov, lse, cu, 4, a);
         assertArrayEquals(got1, got);
         double scale = 0, d = 0;
         for (int i = 0; i < ref.length; i++) {
@@ -414,27 +419,65 @@ class AttentionBackwardTest {
         "Attention.backward long sequences: max |diff| = %.3g rel. to max|grad|%n", worst);
   }
 
+  /**
+   * dout and out rows need not be HP apart: the backward reads them at their views' strides, and
+   * the gradient is bitwise the one from dense rows.
+   */
+  @Test
+  void backwardReadsDoutAndOutAtTheirStrides() {
+    Random rnd = new Random(24);
+    int H = 2, P = 16, R = 8, HP = H * P, T = 90, pad = 5;
+    int[] cu = {0, 40, T};
+    AttnHeads a = new AttnHeads(H, P, R, 17);
+    float[] qkv = randomQkv(rnd, T * 3 * HP, 2f), dout = randomQkv(rnd, T * HP, 1f);
+    float[] out = new float[T * HP], lse = new float[T * H];
+    Rows qv = Rows.of(qkv, T, 3 * HP), gv = Rows.of(dout, T, HP), ov = Rows.of(out, T, HP);
+    AttentionBackward.forwardTrain(ov, lse, qv, cu, 2, a);
+    float[] doutWide = new float[3 + T * (HP + pad)], outWide = new float[7 + T * (HP + pad)];
+    Arrays.fill(doutWide, Float.NaN);
+    Arrays.fill(outWide, Float.NaN);
+    for (int t = 0; t < T; t++) {
+      System.arraycopy(dout, t * HP, doutWide, 3 + t * (HP + pad), HP);
+      System.arraycopy(out, t * HP, outWide, 7 + t * (HP + pad), HP);
+    }
+    float[] dense = new float[T * 3 * HP], wide = new float[dense.length];
+    AttentionBackward.backward(Rows.of(dense, T, 3 * HP), gv, qv, ov, lse, cu, 2, a);
+    AttentionBackward.backward(
+        Rows.of(wide, T, 3 * HP),
+        new Rows(doutWide, 3, T, HP, HP + pad),
+        qv,
+        new Rows(outWide, 7, T, HP, HP + pad),
+        lse,
+        cu,
+        2,
+        a);
+    assertArrayEquals(dense, wide);
+  }
+
   @Test
   void rejectsBadArguments() {
     float[] qkv = new float[12], out = new float[4], d = new float[12], lse = new float[2];
     int[] cu = {0, 2};
+    Rows qv = Rows.of(qkv, 2, 6), ov = Rows.of(out, 2, 2), dv = Rows.of(d, 2, 6);
+    AttnHeads a = new AttnHeads(1, 2, 0, -1);
     assertThrows(
         IllegalArgumentException.class,
-        () ->
-            AttentionBackward.backward(
-                d, 0, 5, out, 0, qkv, 0, 6, out, 0, lse, cu, 1, 1, 2, 0, -1));
+        () -> AttentionBackward.backward(new Rows(d, 0, 2, 5, 5), ov, qv, ov, lse, cu, 1, a));
     assertThrows(
         IllegalArgumentException.class,
-        () ->
-            AttentionBackward.backward(
-                d, 0, 6, out, 0, qkv, 0, 6, out, 0, new float[1], cu, 1, 1, 2, 0, -1));
+        () -> AttentionBackward.backward(dv, ov, qv, ov, new float[1], cu, 1, a));
+    assertThrows(IllegalArgumentException.class, () -> new AttnHeads(1, 2, 1, -1));
+    assertThrows(IllegalArgumentException.class, () -> new AttnHeads(1, 2, 4, -1));
+    assertThrows(IllegalArgumentException.class, () -> new AttnHeads(0, 2, 0, -1));
+    assertThrows(IllegalArgumentException.class, () -> new AttnHeads(1, 2, 0, -2));
+    assertThrows( // a dout view of one row for two tokens
+        IllegalArgumentException.class,
+        () -> AttentionBackward.backward(dv, Rows.of(out, 1, 2), qv, ov, lse, cu, 1, a));
     assertThrows(
         IllegalArgumentException.class,
-        () ->
-            AttentionBackward.backward(
-                d, 0, 6, out, 0, qkv, 0, 6, out, 0, lse, cu, 1, 1, 2, 1, -1));
-    assertThrows(
+        () -> AttentionBackward.forwardTrain(ov, new float[1], qv, cu, 1, a));
+    assertThrows( // the forward writes out rows HP apart
         IllegalArgumentException.class,
-        () -> AttentionBackward.forwardTrain(out, 0, qkv, 0, 6, cu, 1, 1, 2, 0, -1, new float[1]));
+        () -> AttentionBackward.forwardTrain(new Rows(d, 0, 2, 2, 3), lse, qv, cu, 1, a));
   }
 }

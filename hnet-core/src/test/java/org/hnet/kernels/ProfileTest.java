@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.hnet.kernels.Profile.Entry;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Rows;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -65,8 +66,8 @@ class ProfileTest {
     for (int i = 0; i < qkv.length; i++) qkv[i] = r.nextFloat();
     Profile.reset();
     Profile.start();
-    AttentionBackward.forwardTrain(
-        out, 0, qkv, 0, 3 * H * P, cu, 2, H, P, 4, -1, lse); // calls Attention.forward
+    AttentionBackward.forwardTrain( // calls Attention.forward
+        Rows.of(out, T, H * P), lse, Rows.of(qkv, T, 3 * H * P), cu, 2, new AttnHeads(H, P, 4, -1));
     Attention.forward(out, 0, qkv, 0, 3 * H * P, cu, 2, H, P, 4, -1);
     Profile.stop();
     Entry a = byKind().get(Kind.ATTENTION);

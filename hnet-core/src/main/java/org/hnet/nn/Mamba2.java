@@ -6,6 +6,9 @@ import org.hnet.kernels.Conv1dBackward;
 import org.hnet.kernels.Ops;
 import org.hnet.kernels.Ssd;
 import org.hnet.kernels.SsdBackward;
+import org.hnet.kernels.SsdHeads;
+import org.hnet.kernels.SsdRows;
+import org.hnet.tensor.Rows;
 
 /**
  * The Mamba-2 mixer exactly as mamba_ssm's Mamba2 with ngroups = 1, head dim 64, no in/out biases,
@@ -51,7 +54,8 @@ public final class Mamba2 implements Mixer {
       S_SCRATCH = 2,
       S_RSTD = 3,
       S_DXBC = 4,
-      BACKWARD_SLOTS = 5;
+      S_SCAN_VIEWS = 5, // an object slot: ScanViews
+      BACKWARD_SLOTS = 6;
   private final int ws, bws;
 
   Mamba2(Params ps, String prefix, int stage, int d, SsmConfig cfg) {
@@ -220,6 +224,18 @@ public final class Mamba2 implements Mixer {
     return out;
   }
 
+  /**
+   * The scan backward's operands as views (SsdBackward.scanBackward), re-pointed every backward:
+   * one set parked in the workspace for all Mamba-2 layers, like the backward's buffers.
+   */
+  private static final class ScanViews {
+    final SsdRows dIn = new SsdRows(), in = new SsdRows();
+    final Rows dy = new Rows();
+  }
+
+  /** dtBias, A_log, D and their gradient buffers for the scan backward; built on first use. */
+  private SsdHeads scanWeights, scanGrads;
+
   @Override
   public float[] backward(float[] dout, Tape tape) {
     Saved s = tape.pop(Saved.class);
@@ -254,46 +270,35 @@ public final class Mamba2 implements Mixer {
         w.floats(bws + S_SCRATCH, T * dInner),
         w.floats(bws + S_RSTD, T));
     float[] dXbc = w.floats(bws + S_DXBC, T * convDim); // ∂L/∂[x | B | C] after the conv
+    ScanViews v;
+    if (w.object(bws + S_SCAN_VIEWS) instanceof ScanViews parked) {
+      v = parked;
+    } else {
+      v = new ScanViews();
+      w.object(bws + S_SCAN_VIEWS, v);
+    }
+    int dtCol = 2 * dInner + 2 * dState; // dt's columns in in_proj's output
+    v.dIn.x.set(dXbc, 0, T, dInner, convDim);
+    v.dIn.dt.set(dZxbcdt, dtCol, T, nHeads, dInProj);
+    v.dIn.b.set(dXbc, dInner, T, dState, convDim);
+    v.dIn.c.set(dXbc, dInner + dState, T, dState, convDim);
+    v.dy.set(dy, 0, T, dInner, dInner);
+    v.in.x.set(savedXbc, 0, T, dInner, convDim);
+    v.in.dt.set(savedZxbcdt, dtCol, T, nHeads, dInProj);
+    v.in.b.set(savedXbc, dInner, T, dState, convDim);
+    v.in.c.set(savedXbc, dInner + dState, T, dState, convDim);
+    float[] gDtBias = dtBias.gradBuffer(), gALog = aLog.gradBuffer(), gD = dSkip.gradBuffer();
+    if (scanGrads == null
+        || scanGrads.dtBias() != gDtBias
+        || scanGrads.aLog() != gALog
+        || scanGrads.d() != gD) {
+      scanGrads = new SsdHeads(gDtBias, gALog, gD, nHeads, headDim, dState);
+    }
+    if (scanWeights == null) {
+      scanWeights = new SsdHeads(dtBias.data, aLog.data, dSkip.data, nHeads, headDim, dState);
+    }
     SsdBackward.scanBackward(
-        dXbc,
-        0,
-        convDim,
-        dZxbcdt,
-        2 * dInner + 2 * dState,
-        dInProj,
-        dtBias.gradBuffer(),
-        aLog.gradBuffer(),
-        dXbc,
-        dInner,
-        convDim,
-        dXbc,
-        dInner + dState,
-        convDim,
-        dSkip.gradBuffer(),
-        dy,
-        0,
-        dInner,
-        savedXbc,
-        0,
-        convDim,
-        savedZxbcdt,
-        2 * dInner + 2 * dState,
-        dInProj,
-        dtBias.data,
-        aLog.data,
-        savedXbc,
-        dInner,
-        convDim,
-        savedXbc,
-        dInner + dState,
-        convDim,
-        dSkip.data,
-        seqs.cu(),
-        seqs.count(),
-        nHeads,
-        headDim,
-        dState,
-        chunkSize);
+        v.dIn, scanGrads, v.dy, v.in, scanWeights, seqs.cu(), seqs.count(), chunkSize);
     Conv1dBackward.causalSiluBackward(
         dZxbcdt,
         dInner,

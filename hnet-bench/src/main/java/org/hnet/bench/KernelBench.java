@@ -95,6 +95,7 @@ public class KernelBench {
     gH = new float[H];
     gA = new float[H];
     gD = new float[H];
+    scanBackwardViews();
     convIn = randn(r, T * C, 1);
     convOut = new float[T * C];
     convW = randn(r, C * W, 0.5f);
@@ -136,11 +137,28 @@ public class KernelBench {
     return y;
   }
 
+  // the backward's operands as views of the arrays above
+  final SsdRows bwdDIn = new SsdRows(), bwdIn = new SsdRows();
+  Rows bwdDy;
+  SsdHeads bwdGrads, bwdP;
+
+  private void scanBackwardViews() {
+    bwdDIn.x.set(dx, 0, T, H * P, H * P);
+    bwdDIn.dt.set(ddt, 0, T, H, H);
+    bwdDIn.b.set(db, 0, T, N, N);
+    bwdDIn.c.set(dc, 0, T, N, N);
+    bwdIn.x.set(x, 0, T, H * P, H * P);
+    bwdIn.dt.set(dt, 0, T, H, H);
+    bwdIn.b.set(b, 0, T, N, N);
+    bwdIn.c.set(c, 0, T, N, N);
+    bwdDy = Rows.of(dy, T, H * P);
+    bwdGrads = new SsdHeads(gH, gA, gD, H, P, N);
+    bwdP = new SsdHeads(dtBias, aLog, d, H, P, N);
+  }
+
   @Benchmark
   public float[] ssdScanBackward() {
-    SsdBackward.scanBackward(
-        dx, 0, H * P, ddt, 0, H, gH, gA, db, 0, N, dc, 0, N, gD, dy, 0, H * P, x, 0, H * P, dt, 0,
-        H, dtBias, aLog, b, 0, N, c, 0, N, d, cu, 4, H, P, N, Q);
+    SsdBackward.scanBackward(bwdDIn, bwdGrads, bwdDy, bwdIn, bwdP, cu, 4, Q);
     return dx;
   }
 

@@ -102,8 +102,8 @@ public final class AttentionBackward {
       int H = a.heads(), P = a.headDim(), HP = H * P, R = a.rotaryDim(), window = a.window();
       Attention.checkArgs(qkv.stride(), cuSeqlens, nSeq, H, P, R, window);
       int T = cuSeqlens[nSeq];
-      SsdRows.need("qkv", "", qkv, T, 3 * HP);
-      SsdRows.need("out", "", out, T, HP);
+      qkv.require("qkv", T, 3 * HP);
+      out.require("out", T, HP);
       if (out.stride() != HP) {
         throw new IllegalArgumentException(
             "out rows are " + out.stride() + " apart, not HP = " + HP);
@@ -156,10 +156,10 @@ public final class AttentionBackward {
       if (lse.length < (long) T * H) {
         throw new IllegalArgumentException("lse needs T·H = " + (long) T * H + " floats");
       }
-      SsdRows.need("dqkv", "", dqkv, T, 3 * HP);
-      SsdRows.need("dout", "", dout, T, HP);
-      SsdRows.need("qkv", "", qkv, T, 3 * HP);
-      SsdRows.need("out", "", out, T, HP);
+      dqkv.require("dqkv", T, 3 * HP);
+      dout.require("dout", T, HP);
+      qkv.require("qkv", T, 3 * HP);
+      out.require("out", T, HP);
       int maxLen = 0;
       long work = 0;
       for (int i = 0; i < nSeq; i++) {
@@ -346,9 +346,9 @@ public final class AttentionBackward {
     Attention.checkArgs(qkvV.stride(), cuSeqlens, nSeq, H, P, R, window);
     if (dqkvV.stride() < 3 * HP) throw new IllegalArgumentException("dqkv stride < 3HP");
     int T = cuSeqlens[nSeq];
-    SsdRows.need("dqkv", "", dqkvV, T, 3 * HP);
-    SsdRows.need("dout", "", doutV, T, HP);
-    SsdRows.need("qkv", "", qkvV, T, 3 * HP);
+    dqkvV.require("dqkv", T, 3 * HP);
+    doutV.require("dout", T, HP);
+    qkvV.require("qkv", T, 3 * HP);
     float[] dqkv = dqkvV.a(), dout = doutV.a(), qkv = qkvV.a();
     int dqkvOff = dqkvV.off(), dqkvStride = dqkvV.stride();
     int qkvOff = qkvV.off(), qkvStride = qkvV.stride();

@@ -41,8 +41,8 @@ public final class OpsBackward {
       float[] rstd) {
     long prof = Profile.begin(Kind.NORM_BACKWARD);
     int M = dx.rows(), D = dx.cols();
-    SsdRows.need("dy", "", dy, M, D);
-    SsdRows.need("x", "", x, M, D);
+    dy.require("dy", M, D);
+    x.require("x", M, D);
     // (serial: the body directly, no lambda; see Parallel.serial)
     if (Parallel.serial(M, 32)) {
       rmsnormBackwardRows(dx, accumulate, plus, dy, x, w, eps, rstd, 0, M);
@@ -230,9 +230,9 @@ public final class OpsBackward {
       float[] rstd) {
     long prof = Profile.begin(Kind.NORM_BACKWARD);
     int M = dv.rows(), D = dv.cols();
-    SsdRows.need("dz", "", dz, M, D);
-    SsdRows.need("v", "", v, M, D);
-    SsdRows.need("z", "", z, M, D);
+    dz.require("dz", M, D);
+    v.require("v", M, D);
+    z.require("z", M, D);
     if (Parallel.serial(M, 32)) {
       gatedBackwardRows(dv, dz, dy, v, z, w, eps, scratch, rstd, 0, M);
     } else {

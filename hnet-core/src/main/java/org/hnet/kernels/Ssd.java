@@ -97,7 +97,7 @@ public final class Ssd {
       int T = cuSeqlens[nSeq];
       Flops.add(4L * T * H * P * N); // state update + readout of the recurrence
       in.check("in", T, p);
-      SsdRows.need("y", "", y, T, H * P);
+      y.require("y", T, H * P);
       int units = nSeq * H;
       if (units == 0) return;
       int maxLen = 0;

@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Rows;
 
 /**
  * Backward of {@link Ssd#scan} (Mamba-2 SSD, one B/C group). Same legend as {@link Ssd}: T tokens,
@@ -20,10 +21,10 @@ import org.hnet.kernels.Profile.Kind;
  *   dDtBias += Σ_t dDtRaw_t,  dA_log += A · dA,  dD += Σ_t dy_t · x_t
  * </pre>
  *
- * <p>{@link #scanBackwardNaive} is exactly that, in double precision, keeping every state: the
- * oracle. {@link #scanBackward} is the chunked form. With acum_i = Σ_{k≤i} dt_k A inside a chunk,
- * L_ij = exp(acum_i − acum_j) (j ≤ i), CB_ij = C_i·B_j, DYX_ij = dy_i·x_j, S0 the chunk-start state
- * and dS = ∂loss/∂(chunk-end state) from later chunks:
+ * <p>{@link SsdNaiveBackward#scanBackward} is exactly that, in double precision, keeping every
+ * state: the oracle. {@link #scanBackward} is the chunked form. With acum_i = Σ_{k≤i} dt_k A inside
+ * a chunk, L_ij = exp(acum_i − acum_j) (j ≤ i), CB_ij = C_i·B_j, DYX_ij = dy_i·x_j, S0 the
+ * chunk-start state and dS = ∂loss/∂(chunk-end state) from later chunks:
  *
  * <pre>
  *   W1_ij = L_ij dt_j DYX_ij,   W2_ij = L_ij dt_j CB_ij,   K_ij = L_ij CB_ij DYX_ij
@@ -53,288 +54,7 @@ public final class SsdBackward {
 
   private SsdBackward() {}
 
-  // ---------------------------------------------------------------------------------------------
-  // Naive reverse-time adjoint (the oracle).
-
-  /** The reverse-time adjoint above, token by token in double; same arguments as scanBackward. */
-  public static void scanBackwardNaive(
-      float[] dx,
-      int dxOff,
-      int dxStride,
-      float[] dDtRaw,
-      int ddtOff,
-      int ddtStride,
-      float[] dDtBias,
-      float[] dALog,
-      float[] db,
-      int dbOff,
-      int dbStride,
-      float[] dc,
-      int dcOff,
-      int dcStride,
-      float[] dD,
-      float[] dy,
-      int dyOff,
-      int dyStride,
-      float[] x,
-      int xOff,
-      int xStride,
-      float[] dt,
-      int dtOff,
-      int dtStride,
-      float[] dtBias,
-      float[] aLog,
-      float[] b,
-      int bOff,
-      int bStride,
-      float[] c,
-      int cOff,
-      int cStride,
-      float[] d,
-      int[] cuSeqlens,
-      int nSeq,
-      int H,
-      int P,
-      int N,
-      int chunkSize) {
-    checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize);
-    int T = cuSeqlens[nSeq], pn = P * N, maxLen = 0;
-    for (int s = 0; s < nSeq; s++) maxLen = Math.max(maxLen, cuSeqlens[s + 1] - cuSeqlens[s]);
-    double[] dbAcc = new double[T * N], dcAcc = new double[T * N];
-    double[] states = new double[(maxLen + 1) * pn]; // S_{t0-1} = 0, S_{t0}, ..., S_{t1-1}
-    double[] g = new double[pn];
-    for (int seq = 0; seq < nSeq; seq++) {
-      int t0 = cuSeqlens[seq], t1 = cuSeqlens[seq + 1];
-      for (int h = 0; h < H; h++) {
-        double a = -Math.exp(aLog[h]);
-        java.util.Arrays.fill(states, 0, pn, 0);
-        for (int t = t0; t < t1; t++) {
-          double dtv = softplus((double) dt[dtOff + t * dtStride + h] + dtBias[h]);
-          double dA = Math.exp(dtv * a);
-          int prev = (t - t0) * pn, cur = prev + pn, xb = xOff + t * xStride + h * P;
-          for (int p = 0; p < P; p++) {
-            for (int n = 0; n < N; n++) {
-              states[cur + p * N + n] =
-                  dA * states[prev + p * N + n] + dtv * x[xb + p] * b[bOff + t * bStride + n];
-            }
-          }
-        }
-        java.util.Arrays.fill(g, 0);
-        double dAsum = 0, dBiasSum = 0, dDsum = 0;
-        for (int t = t1 - 1; t >= t0; t--) {
-          double v = (double) dt[dtOff + t * dtStride + h] + dtBias[h];
-          double dtv = softplus(v), dA = Math.exp(dtv * a);
-          int cur = (t - t0 + 1) * pn, prev = cur - pn;
-          int xb = xOff + t * xStride + h * P, yb = dyOff + t * dyStride + h * P;
-          int bb = bOff + t * bStride, cb = cOff + t * cStride;
-          for (int p = 0; p < P; p++) { // g was a_{t+1} G_{t+1}; now G_t
-            for (int n = 0; n < N; n++) g[p * N + n] += (double) dy[yb + p] * c[cb + n];
-          }
-          double ddt = 0, ga = 0;
-          for (int p = 0; p < P; p++) {
-            double gb = 0;
-            for (int n = 0; n < N; n++) {
-              double gv = g[p * N + n];
-              gb += gv * b[bb + n];
-              ga += gv * states[prev + p * N + n];
-              dcAcc[t * N + n] += dy[yb + p] * states[cur + p * N + n];
-              dbAcc[t * N + n] += dtv * gv * x[xb + p];
-            }
-            dx[dxOff + t * dxStride + h * P + p] = (float) (d[h] * dy[yb + p] + dtv * gb);
-            ddt += x[xb + p] * gb;
-            dDsum += (double) dy[yb + p] * x[xb + p];
-          }
-          ddt += ga * dA * a;
-          dAsum += ga * dA * dtv;
-          float draw = (float) (ddt * softplusGrad(v));
-          dDtRaw[ddtOff + t * ddtStride + h] = draw;
-          dBiasSum += draw;
-          for (int i = 0; i < pn; i++) g[i] *= dA;
-        }
-        dDtBias[h] += (float) dBiasSum;
-        dALog[h] += (float) (dAsum * a);
-        dD[h] += (float) dDsum;
-      }
-    }
-    for (int t = 0; t < T; t++) {
-      for (int n = 0; n < N; n++) {
-        db[dbOff + t * dbStride + n] = (float) dbAcc[t * N + n];
-        dc[dcOff + t * dcStride + n] = (float) dcAcc[t * N + n];
-      }
-    }
-  }
-
-  /** softplus in double with torch's threshold (linear above 20). */
-  private static double softplus(double v) {
-    return v > 20 ? v : Math.log1p(Math.exp(v));
-  }
-
   /** d softplus / dv: sigmoid(v), exactly 1 above the threshold (torch's softplus_backward). */
-  /** Phase 1 of {@link #scanBackward} for parts [p0, p1) of {@code parts}. */
-  private static void statesParts(
-      Big big,
-      float[] states,
-      float[] dstates,
-      int[] chunkBase,
-      float[] dy,
-      int dyOff,
-      int dyStride,
-      float[] x,
-      int xOff,
-      int xStride,
-      float[] dt,
-      int dtOff,
-      int dtStride,
-      float[] dtBias,
-      float[] aLog,
-      float[] b,
-      int bOff,
-      int bStride,
-      float[] c,
-      int cOff,
-      int cStride,
-      int[] cuSeqlens,
-      int nSeq,
-      int H,
-      int P,
-      int N,
-      int q,
-      int qp,
-      long totalCost,
-      int parts,
-      int p0,
-      int p1) {
-    Scratch sc = Scratch.get(q, qp, P, N);
-    for (int part = p0; part < p1; part++) {
-      int u0 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
-      int u1 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
-      for (int u = u0; u < u1; u++) {
-        int seq = u / H, h = u % H;
-        chunkStates(
-            big,
-            states,
-            dstates,
-            chunkBase[seq],
-            h,
-            H,
-            dy,
-            dyOff,
-            dyStride,
-            x,
-            xOff,
-            xStride,
-            dt,
-            dtOff,
-            dtStride,
-            dtBias[h],
-            Ssd.negExp(aLog[h]),
-            b,
-            bOff,
-            bStride,
-            c,
-            cOff,
-            cStride,
-            cuSeqlens[seq],
-            cuSeqlens[seq + 1],
-            P,
-            N,
-            q,
-            sc);
-      }
-    }
-  }
-
-  /** Phase 2 of {@link #scanBackward} for the global chunks [k0, k1). */
-  private static void chunks(
-      float[] dx,
-      int dxOff,
-      int dxStride,
-      float[] dDtRaw,
-      int ddtOff,
-      int ddtStride,
-      float[] db,
-      int dbOff,
-      int dbStride,
-      float[] dc,
-      int dcOff,
-      int dcStride,
-      float[] dy,
-      int dyOff,
-      int dyStride,
-      float[] x,
-      int xOff,
-      int xStride,
-      float[] aLog,
-      float[] b,
-      int bOff,
-      int bStride,
-      float[] c,
-      int cOff,
-      int cStride,
-      float[] d,
-      int[] cuSeqlens,
-      int H,
-      int P,
-      int N,
-      int q,
-      int qp,
-      Big big,
-      int k0,
-      int k1) {
-    Scratch sc = Scratch.get(q, qp, P, N);
-    int[] chunkBase = big.chunkBase;
-    int pn = P * N, seq = 0;
-    for (int k = k0; k < k1; k++) {
-      while (k >= chunkBase[seq + 1]) seq++;
-      int c0 = cuSeqlens[seq] + (k - chunkBase[seq]) * q;
-      int len = Math.min(q, cuSeqlens[seq + 1] - c0);
-      boolean first = k == chunkBase[seq], last = k == chunkBase[seq + 1] - 1;
-      SsdChunkBackward.chunk(
-          dx,
-          dxOff + c0 * dxStride,
-          dxStride,
-          dDtRaw,
-          ddtOff + c0 * ddtStride,
-          ddtStride,
-          db,
-          dbOff + c0 * dbStride,
-          dbStride,
-          dc,
-          dcOff + c0 * dcStride,
-          dcStride,
-          big.partial,
-          k * H * 3,
-          dy,
-          dyOff + c0 * dyStride,
-          dyStride,
-          x,
-          xOff + c0 * xStride,
-          xStride,
-          aLog,
-          b,
-          bOff + c0 * bStride,
-          bStride,
-          c,
-          cOff + c0 * cStride,
-          cStride,
-          d,
-          big.states,
-          big.dstates,
-          k * H * pn,
-          big,
-          k * H * q,
-          first,
-          last,
-          len,
-          H,
-          P,
-          N,
-          q,
-          qp,
-          sc);
-    }
-  }
-
   static double softplusGrad(double v) {
     return v > 20 ? 1 : 1 / (1 + Math.exp(-v));
   }
@@ -343,64 +63,45 @@ public final class SsdBackward {
   // Chunked backward.
 
   /**
-   * Backward of {@link Ssd#scan}. Inputs exactly as scan's, plus dy at {@code dy[dyOff + t*dyStride
-   * + h*P + p]}. OVERWRITES dx (layout of x, own offset/stride), dDtRaw (layout of dt: the gradient
-   * w.r.t. the raw dt before bias and softplus), db, dc (layouts of b, c); ADDS INTO dDtBias[H],
-   * dALog[H], dD[H]. The d-outputs may be distinct column ranges of one buffer (never the same
-   * elements) and must not overlap the inputs. Bitwise identical for any thread count.
+   * Backward of {@link Ssd#scan}. {@code in} and {@code p} exactly as scan's inputs and weights (x
+   * [T × H·P], dtRaw [T × H], B and C [T × N]; dtBias, A_log, D [H]; H, P, N), plus dy [T × H·P],
+   * the gradient of scan's output. OVERWRITES dIn: dx, dDtRaw (the gradient w.r.t. the raw dt
+   * before bias and softplus), dB, dC, each of its input's shape in its own view; ADDS INTO the
+   * gradient buffers of grads: dDtBias, dA_log, dD [H] (its dimensions are p's). The d-outputs may
+   * be distinct column ranges of one buffer (never the same elements) and must not overlap the
+   * inputs. Bitwise identical for any thread count.
    *
    * <p>Keeps 2·(chunks·H·P·N) floats of chunk states in the calling thread's reusable scratch,
    * where chunks = Σ_seq ⌈len/chunkSize⌉.
+   *
+   * @param dIn dx, dDtRaw, dB, dC, overwritten: views of at least T rows
+   * @param grads dDtBias, dA_log, dD, added into
+   * @param dy the gradient of the scan's output, [T × H·P]
+   * @param in the scan's inputs x, dtRaw, B, C
+   * @param p the weights dtBias, A_log, D and the dimensions H, P, N
+   * @param cuSeqlens sequence boundaries [nSeq + 1], from 0 to T
+   * @param chunkSize the forward's chunk size
    */
   public static void scanBackward(
-      float[] dx,
-      int dxOff,
-      int dxStride,
-      float[] dDtRaw,
-      int ddtOff,
-      int ddtStride,
-      float[] dDtBias,
-      float[] dALog,
-      float[] db,
-      int dbOff,
-      int dbStride,
-      float[] dc,
-      int dcOff,
-      int dcStride,
-      float[] dD,
-      float[] dy,
-      int dyOff,
-      int dyStride,
-      float[] x,
-      int xOff,
-      int xStride,
-      float[] dt,
-      int dtOff,
-      int dtStride,
-      float[] dtBias,
-      float[] aLog,
-      float[] b,
-      int bOff,
-      int bStride,
-      float[] c,
-      int cOff,
-      int cStride,
-      float[] d,
+      SsdRows dIn,
+      SsdHeads grads,
+      Rows dy,
+      SsdRows in,
+      SsdHeads p,
       int[] cuSeqlens,
       int nSeq,
-      int H,
-      int P,
-      int N,
       int chunkSize) {
     long prof = Profile.begin(Kind.SSD_BACKWARD);
     try {
+      int H = p.heads(), P = p.headDim(), N = p.state();
       Flops.add(8L * cuSeqlens[nSeq] * H * P * N); // about twice the forward recurrence
-      checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize);
+      checkArgs(dIn, grads, dy, in, p, cuSeqlens, nSeq, chunkSize);
       int T = cuSeqlens[nSeq];
       if (H == 0 || nSeq == 0) { // no heads: dB = dC = 0 (dx, dDtRaw have no elements)
+        Rows db = dIn.b, dc = dIn.c;
         for (int t = 0; t < T; t++) {
-          java.util.Arrays.fill(db, dbOff + t * dbStride, dbOff + t * dbStride + N, 0f);
-          java.util.Arrays.fill(dc, dcOff + t * dcStride, dcOff + t * dcStride + N, 0f);
+          java.util.Arrays.fill(db.a(), db.at(t), db.at(t) + N, 0f);
+          java.util.Arrays.fill(dc.a(), dc.at(t), dc.at(t) + N, 0f);
         }
         return;
       }
@@ -424,7 +125,6 @@ public final class SsdBackward {
       }
       big.ensure((int) stateLen, nChunks * H * 3);
       big.ensureDecays(Math.toIntExact((long) nChunks * H * q));
-      float[] states = big.states, dstates = big.dstates;
       double[] partial = big.partial;
 
       // Phase 1: chunk-start states and chunk-end state gradients, per (sequence, head), split by
@@ -434,41 +134,25 @@ public final class SsdBackward {
       int parts = (int) Math.min(Math.min(Parallel.threads(), units), Math.max(1, totalCost / 64));
       // (one part: the bodies directly, no lambda; see Parallel.serial)
       if (parts <= 1) {
-        statesParts(
-            big, states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff, xStride, dt, dtOff,
-            dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, cuSeqlens, nSeq, H, P, N, q,
-            qp, totalCost, parts, 0, parts);
+        statesParts(big, dy, in, p, cuSeqlens, nSeq, q, qp, totalCost, parts, 0, parts);
       } else {
         Parallel.forRange(
             parts,
             1,
             (p0, p1) ->
-                statesParts(
-                    big, states, dstates, chunkBase, dy, dyOff, dyStride, x, xOff, xStride, dt,
-                    dtOff, dtStride, dtBias, aLog, b, bOff, bStride, c, cOff, cStride, cuSeqlens,
-                    nSeq, H, P, N, q, qp, totalCost, parts, p0, p1));
+                statesParts(big, dy, in, p, cuSeqlens, nSeq, q, qp, totalCost, parts, p0, p1));
       }
 
       // Phase 2: every chunk, all heads in order.
       if (Parallel.serial(nChunks, 1)) {
-        if (nChunks > 0) {
-          chunks(
-              dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff, dbStride, dc, dcOff,
-              dcStride, dy, dyOff, dyStride, x, xOff, xStride, aLog, b, bOff, bStride, c, cOff,
-              cStride, d, cuSeqlens, H, P, N, q, qp, big, 0, nChunks);
-        }
+        if (nChunks > 0) chunks(dIn, big, dy, in, p, cuSeqlens, q, qp, 0, nChunks);
       } else {
         Parallel.forRange(
-            nChunks,
-            1,
-            (k0, k1) ->
-                chunks(
-                    dx, dxOff, dxStride, dDtRaw, ddtOff, ddtStride, db, dbOff, dbStride, dc, dcOff,
-                    dcStride, dy, dyOff, dyStride, x, xOff, xStride, aLog, b, bOff, bStride, c,
-                    cOff, cStride, d, cuSeqlens, H, P, N, q, qp, big, k0, k1));
+            nChunks, 1, (k0, k1) -> chunks(dIn, big, dy, in, p, cuSeqlens, q, qp, k0, k1));
       }
 
       // Phase 3: parameter gradients, chunk partials summed in chunk order.
+      float[] aLog = p.aLog(), dDtBias = grads.dtBias(), dALog = grads.aLog(), dD = grads.d();
       for (int h = 0; h < H; h++) {
         double sBias = 0, sA = 0, sD = 0;
         for (int k = 0; k < nChunks; k++) {
@@ -487,40 +171,83 @@ public final class SsdBackward {
   }
 
   /**
-   * Phase 1 for one (sequence [t0, t1), head h): states[(k·H + h)·P·N] = state at the start of the
-   * sequence's k-th chunk (chunk index relative to kBase), dstates[...] = ∂loss/∂(state at its end)
-   * through later chunks (zero for the last chunk).
+   * Phase 1 of {@link #scanBackward} for parts [p0, p1) of {@code parts}: {@link #chunkStates} of
+   * every (sequence, head) unit of those parts, into big.
+   */
+  private static void statesParts(
+      Big big,
+      Rows dy,
+      SsdRows in,
+      SsdHeads p,
+      int[] cuSeqlens,
+      int nSeq,
+      int q,
+      int qp,
+      long totalCost,
+      int parts,
+      int p0,
+      int p1) {
+    int H = p.heads();
+    int[] chunkBase = big.chunkBase;
+    Scratch sc = Scratch.get(q, qp, p.headDim(), p.state());
+    for (int part = p0; part < p1; part++) {
+      int u0 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
+      int u1 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
+      for (int u = u0; u < u1; u++) {
+        int seq = u / H, h = u % H;
+        chunkStates(big, dy, in, p, chunkBase[seq], cuSeqlens[seq], cuSeqlens[seq + 1], h, q, sc);
+      }
+    }
+  }
+
+  /** Phase 2 of {@link #scanBackward} for the global chunks [k0, k1). */
+  private static void chunks(
+      SsdRows dIn,
+      Big big,
+      Rows dy,
+      SsdRows in,
+      SsdHeads p,
+      int[] cuSeqlens,
+      int q,
+      int qp,
+      int k0,
+      int k1) {
+    Scratch sc = Scratch.get(q, qp, p.headDim(), p.state());
+    int[] chunkBase = big.chunkBase;
+    int seq = 0;
+    for (int k = k0; k < k1; k++) {
+      while (k >= chunkBase[seq + 1]) seq++;
+      int c0 = cuSeqlens[seq] + (k - chunkBase[seq]) * q;
+      int len = Math.min(q, cuSeqlens[seq + 1] - c0);
+      boolean first = k == chunkBase[seq], last = k == chunkBase[seq + 1] - 1;
+      SsdChunkBackward.chunk(dIn, big, dy, in, p, k, c0, len, first, last, q, qp, sc);
+    }
+  }
+
+  /**
+   * Phase 1 for one (sequence [t0, t1), head h): big.states[(k·H + h)·P·N] = state at the start of
+   * the sequence's k-th chunk (global chunk index k, the sequence's first being kBase),
+   * big.dstates[...] = ∂loss/∂(state at its end) through later chunks (zero for the last chunk);
+   * every chunk's decays into big (see {@link Big#store}).
    */
   private static void chunkStates(
       Big big,
-      float[] states,
-      float[] dstates,
+      Rows dyRows,
+      SsdRows in,
+      SsdHeads p,
       int kBase,
-      int h,
-      int H,
-      float[] dy,
-      int dyOff,
-      int dyStride,
-      float[] x,
-      int xOff,
-      int xStride,
-      float[] dt,
-      int dtOff,
-      int dtStride,
-      float dtBias,
-      float a,
-      float[] b,
-      int bOff,
-      int bStride,
-      float[] c,
-      int cOff,
-      int cStride,
       int t0,
       int t1,
-      int P,
-      int N,
+      int h,
       int q,
       Scratch sc) {
+    float[] states = big.states, dstates = big.dstates;
+    float[] dy = dyRows.a(), x = in.x.a(), dt = in.dt.a(), b = in.b.a(), c = in.c.a();
+    int dyOff = dyRows.off(), dyStride = dyRows.stride();
+    int xOff = in.x.off(), xStride = in.x.stride(), dtOff = in.dt.off(), dtStride = in.dt.stride();
+    int bOff = in.b.off(), bStride = in.b.stride(), cOff = in.c.off(), cStride = in.c.stride();
+    int H = p.heads(), P = p.headDim(), N = p.state();
+    float dtBias = p.dtBias()[h], a = Ssd.negExp(p.aLog()[h]);
     int nk = (t1 - t0 + q - 1) / q, pn = P * N;
     if (nk == 0) return;
     java.util.Arrays.fill(states, (kBase * H + h) * pn, (kBase * H + h + 1) * pn, 0f);
@@ -615,9 +342,21 @@ public final class SsdBackward {
     return s;
   }
 
-  private static void checkArgs(int[] cu, int nSeq, int H, int P, int N, int chunkSize) {
-    if (H < 0 || P < 0 || N < 0 || nSeq < 0)
-      throw new IllegalArgumentException("negative dimension");
+  /**
+   * The arguments of {@link #scanBackward} (and of {@link SsdNaiveBackward#scanBackward}): the
+   * dimensions, the sequence boundaries, and every view at least T rows of its tensor's width.
+   */
+  static void checkArgs(
+      SsdRows dIn,
+      SsdHeads grads,
+      Rows dy,
+      SsdRows in,
+      SsdHeads p,
+      int[] cu,
+      int nSeq,
+      int chunkSize) {
+    int H = p.heads(), P = p.headDim(), N = p.state();
+    if (nSeq < 0) throw new IllegalArgumentException("negative dimension");
     if (chunkSize < 1)
       throw new IllegalArgumentException("chunkSize must be >= 1, got " + chunkSize);
     if (cu.length < nSeq + 1 || cu[0] != 0) {
@@ -626,6 +365,20 @@ public final class SsdBackward {
     for (int s = 0; s < nSeq; s++) {
       if (cu[s + 1] < cu[s]) throw new IllegalArgumentException("cuSeqlens decreases at " + s);
     }
+    if (grads.heads() != H || grads.headDim() != P || grads.state() != N) {
+      throw new IllegalArgumentException("grads and weights differ in H, P or N");
+    }
+    // (SsdRows.check would concatenate its names on every call: a training step allocates nothing)
+    int T = cu[nSeq];
+    dIn.x.require("dIn.x", T, H * P);
+    dIn.dt.require("dIn.dt", T, H);
+    dIn.b.require("dIn.b", T, N);
+    dIn.c.require("dIn.c", T, N);
+    dy.require("dy", T, H * P);
+    in.x.require("in.x", T, H * P);
+    in.dt.require("in.dt", T, H);
+    in.b.require("in.b", T, N);
+    in.c.require("in.c", T, N);
   }
 
   /** The calling thread's chunk-state buffers (phase 1 → phase 2), grown on demand. */

@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.hnet.tensor.Rows;
 
 /**
  * The inner loops of the chunked SSD scan ({@link Ssd}) and its backward ({@link SsdBackward},
@@ -266,33 +267,35 @@ final class SsdBlocks {
   // ---------------------------------------------------------------------------------------------
   // Backward (SsdChunkBackward.head): names as in SsdBackward's class comment.
 
+  // Operands located as in SsdChunkBackward.chunk: the chunk's tokens are rows c0 .. c0 + len − 1
+  // of dIn, dy and in, head h's columns of dx, dy and x; W1, W2 ([L × Qp], rows qp apart), the
+  // state terms and the lane buffer are in the scratch sc.
+
   /**
-   * dC_i += e^{acum_i} S0ᵀ dy_i + Σ_{j≤i} W1_ij B_j (the S0 term only when useS0), into dc[dci ..];
-   * returns Σ_n (S0ᵀ dy_i)_n C_i[n] (lanes in order, then the scalar tail) when useS0, else 0. The
-   * whole vectors of S0ᵀ dy_i come precomputed in g[gi ..] ({@link #rowsTimes}).
+   * dC_i += e^{acum_i} S0ᵀ dy_i + Σ_{j≤i} W1_ij B_j (the S0 term only when useS0; S0 at states[s0],
+   * [P × N]), into row c0 + i of dIn.c; returns Σ_n (S0ᵀ dy_i)_n C_i[n] (lanes in order, then the
+   * scalar tail) when useS0, else 0. The whole vectors of S0ᵀ dy_i come precomputed in sc.gS (row
+   * i, {@link #rowsTimes}).
    */
   static float dcRow(
-      float[] dc,
-      int dci,
+      SsdRows dIn,
       float[] states,
       int s0,
-      float[] dy,
-      int yi,
-      float[] g,
-      int gi,
-      float[] c,
-      int ci,
-      float[] b,
-      int bBase,
-      int bStride,
-      float[] w1,
-      int row,
+      Rows dyRows,
+      SsdRows in,
+      SsdHeads heads,
+      int c0,
+      int h,
       int i,
+      int qp,
       float sdi,
       boolean useS0,
-      int P,
-      int N,
-      float[] lanes) {
+      SsdBackward.Scratch sc) {
+    int P = heads.headDim(), N = heads.state();
+    float[] dc = dIn.c.a(), dy = dyRows.a(), g = sc.gS, c = in.c.a(), b = in.b.a(), w1 = sc.w1;
+    int dci = dIn.c.at(c0 + i), yi = dyRows.at(c0 + i) + h * P, gi = i * N;
+    int ci = in.c.at(c0 + i), bBase = in.b.at(c0), bStride = in.b.stride(), row = i * qp;
+    float[] lanes = sc.lanes;
     FloatVector y0 = FloatVector.zero(F);
     float y0t = 0f;
     int nb = F.loopBound(N);
@@ -358,33 +361,30 @@ final class SsdBlocks {
   }
 
   /**
-   * dx_j = D dy_j + Σ_{i≥j} W2_ij dy_i (+ ew·u with u = dS B_j when carry), into dx[dxj ..] (dsT is
-   * dSᵀ [N × P]); returns Σ_p x_j[p] u[p] (lanes in order, then in double the scalar tail) when
-   * carry, else 0. The whole vectors of u come precomputed in uu[ui ..] ({@link #rowsTimes}).
+   * dx_j = D dy_j + Σ_{i≥j} W2_ij dy_i (+ ew·u with u = dS B_j when carry), into row c0 + j of
+   * dIn.x, head h (sc.dsT is dSᵀ [N × P]); returns Σ_p x_j[p] u[p] (lanes in order, then in double
+   * the scalar tail) when carry, else 0. The whole vectors of u come precomputed in sc.uS (row j,
+   * {@link #rowsTimes}).
    */
   static double dxCol(
-      float[] dx,
-      int dxj,
-      float[] dy,
-      int yh,
-      int dyStride,
-      float[] w2,
-      int qp,
+      SsdRows dIn,
+      Rows dyRows,
+      SsdRows in,
+      SsdHeads heads,
+      int c0,
+      int h,
       int j,
       int len,
-      float dH,
+      int qp,
       boolean carry,
       float ew,
-      float[] dsT,
-      float[] b,
-      int bj,
-      float[] uu,
-      int ui,
-      float[] x,
-      int xj,
-      int P,
-      int N,
-      float[] lanes) {
+      SsdBackward.Scratch sc) {
+    int P = heads.headDim(), N = heads.state();
+    float[] dx = dIn.x.a(), dy = dyRows.a(), w2 = sc.w2, dsT = sc.dsT, b = in.b.a(), uu = sc.uS;
+    float[] x = in.x.a(), lanes = sc.lanes;
+    int dxj = dIn.x.at(c0 + j) + h * P, yh = dyRows.at(c0) + h * P, dyStride = dyRows.stride();
+    int bj = in.b.at(c0 + j), ui = j * P, xj = in.x.at(c0 + j) + h * P;
+    float dH = heads.d()[h];
     FloatVector vew = FloatVector.broadcast(F, ew);
     FloatVector xu = FloatVector.zero(F);
     float xut = 0f;
@@ -454,29 +454,28 @@ final class SsdBlocks {
   }
 
   /**
-   * dB_j += Σ_{i≥j} W1_ij C_i (+ ew·dSᵀ x_j when stateTerm; dS at dstates[s0], [P × N]), into
-   * db[dbj ..]. The whole vectors of dSᵀ x_j come precomputed in tt[ti ..] ({@link #rowsTimes}).
+   * dB_j += Σ_{i≥j} W1_ij C_i (+ ew·dSᵀ x_j when stateTerm; dS at dstates[s0], [P × N]), into row
+   * c0 + j of dIn.b. The whole vectors of dSᵀ x_j come precomputed in sc.tS (row j, {@link
+   * #rowsTimes}).
    */
   static void dbCol(
-      float[] db,
-      int dbj,
-      float[] c,
-      int cBase,
-      int cStride,
-      float[] w1,
-      int qp,
-      int j,
-      int len,
-      boolean stateTerm,
-      float ew,
+      SsdRows dIn,
       float[] dstates,
       int s0,
-      float[] tt,
-      int ti,
-      float[] x,
-      int xj,
-      int P,
-      int N) {
+      SsdRows in,
+      SsdHeads heads,
+      int c0,
+      int h,
+      int j,
+      int len,
+      int qp,
+      boolean stateTerm,
+      float ew,
+      SsdBackward.Scratch sc) {
+    int P = heads.headDim(), N = heads.state();
+    float[] db = dIn.b.a(), c = in.c.a(), w1 = sc.w1, tt = sc.tS, x = in.x.a();
+    int dbj = dIn.b.at(c0 + j), cBase = in.c.at(c0), cStride = in.c.stride(), ti = j * N;
+    int xj = in.x.at(c0 + j) + h * P;
     FloatVector vew = FloatVector.broadcast(F, ew);
     int nb = F.loopBound(N);
     int n = 0;

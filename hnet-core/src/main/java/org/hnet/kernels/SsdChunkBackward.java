@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.hnet.tensor.Rows;
 
 /**
  * Phase 2 of {@link SsdBackward#scanBackward}: the gradients of one chunk, all heads, given the
@@ -21,110 +22,44 @@ final class SsdChunkBackward {
   private SsdChunkBackward() {}
 
   /**
-   * One chunk of len tokens; every base points at the chunk's first token (head 0). Its heads'
-   * decays are in big at decayAt + h·q (phase 1). states/dstates at stOff + h·P·N hold this chunk's
-   * S0 and dS. first/last: the chunk starts/ends its sequence (S0 = 0 / dS = 0). partial[partialOff
-   * + 3h + {0,1,2}] receives this chunk's sums of dDtRaw, the A gradient (before the ·A of A_log)
-   * and dy·x for head h.
+   * One chunk: global chunk k, len tokens from token row c0. Its heads' decays are in big at (k·H +
+   * h)·q (phase 1); big.states/dstates at (k·H + h)·P·N hold its S0 and dS. first/last: the chunk
+   * starts/ends its sequence (S0 = 0 / dS = 0). big.partial[(k·H + h)·3 + {0,1,2}] receives this
+   * chunk's sums of dDtRaw, the A gradient (before the ·A of A_log) and dy·x for head h; rows c0 ..
+   * c0 + len − 1 of dIn receive its dx, dDtRaw, dB, dC.
    */
   static void chunk(
-      float[] dx,
-      int dxBase,
-      int dxStride,
-      float[] dDtRaw,
-      int ddtBase,
-      int ddtStride,
-      float[] db,
-      int dbBase,
-      int dbStride,
-      float[] dc,
-      int dcBase,
-      int dcStride,
-      double[] partial,
-      int partialOff,
-      float[] dy,
-      int dyBase,
-      int dyStride,
-      float[] x,
-      int xBase,
-      int xStride,
-      float[] aLog,
-      float[] b,
-      int bBase,
-      int bStride,
-      float[] c,
-      int cBase,
-      int cStride,
-      float[] d,
-      float[] states,
-      float[] dstates,
-      int stOff,
+      SsdRows dIn,
       SsdBackward.Big big,
-      int decayAt,
+      Rows dy,
+      SsdRows in,
+      SsdHeads p,
+      int k,
+      int c0,
+      int len,
       boolean first,
       boolean last,
-      int len,
-      int H,
-      int P,
-      int N,
       int q,
       int qp,
       SsdBackward.Scratch sc) {
+    float[] db = dIn.b.a(), dc = dIn.c.a(), b = in.b.a(), c = in.c.a();
+    int dbBase = dIn.b.at(c0), dbStride = dIn.b.stride();
+    int dcBase = dIn.c.at(c0), dcStride = dIn.c.stride();
+    int bBase = in.b.at(c0), bStride = in.b.stride(), cBase = in.c.at(c0), cStride = in.c.stride();
+    int H = p.heads(), N = p.state();
     int rl = SsdBlocks.roundUp(len);
     for (int i = 0; i < len; i++) { // dB, dC accumulate over heads from zero
       java.util.Arrays.fill(db, dbBase + i * dbStride, dbBase + i * dbStride + N, 0f);
       java.util.Arrays.fill(dc, dcBase + i * dcStride, dcBase + i * dcStride + N, 0f);
     }
     cbRows(sc.cb, sc.bT, b, bBase, bStride, c, cBase, cStride, len, rl, N, qp);
-    for (int h = 0; h < H; h++) {
-      head(
-          dx,
-          dxBase + h * P,
-          dxStride,
-          dDtRaw,
-          ddtBase + h,
-          ddtStride,
-          db,
-          dbBase,
-          dbStride,
-          dc,
-          dcBase,
-          dcStride,
-          partial,
-          partialOff + 3 * h,
-          dy,
-          dyBase + h * P,
-          dyStride,
-          x,
-          xBase + h * P,
-          xStride,
-          Ssd.negExp(aLog[h]),
-          b,
-          bBase,
-          bStride,
-          c,
-          cBase,
-          cStride,
-          d[h],
-          states,
-          dstates,
-          stOff + h * P * N,
-          big,
-          decayAt + h * q,
-          first,
-          last,
-          len,
-          P,
-          N,
-          qp,
-          sc);
-    }
+    for (int h = 0; h < H; h++) head(dIn, big, dy, in, p, k, c0, h, len, first, last, q, qp, sc);
   }
 
   /**
    * Bᵀ [N × Qp] and CB rows [L × Qp] (lower triangle up to the row's last vector; shared by heads).
-   * A method of its own: {@link #chunk} has too many arguments for C2 ("unsupported calling
-   * sequence"), and its vector code run by C1 allocates every vector it computes.
+   * A method of its own, small enough for C2 to compile early: vector code run by C1 allocates
+   * every vector it computes.
    */
   private static void cbRows(
       float[] cb,
@@ -146,48 +81,32 @@ final class SsdChunkBackward {
     SsdBlocks.lowerRows(cb, qp, bT, c, cBase, cStride, len, N);
   }
 
-  /** One head of the chunk; bases point at the chunk's first token and this head. */
+  /** Head h of the chunk; arguments as {@link #chunk}'s (kc its global chunk index k). */
   private static void head(
-      float[] dx,
-      int dxBase,
-      int dxStride,
-      float[] dDtRaw,
-      int ddtBase,
-      int ddtStride,
-      float[] db,
-      int dbBase,
-      int dbStride,
-      float[] dc,
-      int dcBase,
-      int dcStride,
-      double[] partial,
-      int pOff,
-      float[] dy,
-      int yh,
-      int dyStride,
-      float[] x,
-      int xh,
-      int xStride,
-      float a,
-      float[] b,
-      int bBase,
-      int bStride,
-      float[] c,
-      int cBase,
-      int cStride,
-      float dH,
-      float[] states,
-      float[] dstates,
-      int s0,
+      SsdRows dIn,
       SsdBackward.Big big,
-      int decayAt,
+      Rows dyRows,
+      SsdRows in,
+      SsdHeads heads,
+      int kc,
+      int c0,
+      int h,
+      int len,
       boolean first,
       boolean last,
-      int len,
-      int P,
-      int N,
+      int q,
       int qp,
       SsdBackward.Scratch sc) {
+    int H = heads.heads(), P = heads.headDim(), N = heads.state();
+    float[] dDtRaw = dIn.dt.a(), dy = dyRows.a(), x = in.x.a(), b = in.b.a();
+    int ddtBase = dIn.dt.at(c0) + h, ddtStride = dIn.dt.stride();
+    int yh = dyRows.at(c0) + h * P, dyStride = dyRows.stride();
+    int xh = in.x.at(c0) + h * P, xStride = in.x.stride();
+    int bBase = in.b.at(c0), bStride = in.b.stride();
+    float a = Ssd.negExp(heads.aLog()[h]);
+    float[] states = big.states, dstates = big.dstates;
+    double[] partial = big.partial;
+    int s0 = (kc * H + h) * P * N, pOff = (kc * H + h) * 3, decayAt = (kc * H + h) * q;
     big.load(sc, decayAt, len); // SsdBackward.decays of this chunk and head, formed in phase 1
     float[] dtv = sc.dtv, dA = sc.dA, sd = sc.sd, endW = sc.endW, sig = sc.sig;
     float[] dec = sc.dec, dyx = sc.dyx, krow = sc.krow, cb = sc.cb, w1 = sc.w1, w2 = sc.w2;
@@ -221,7 +140,7 @@ final class SsdChunkBackward {
 
     // Rows i: decay row L_i· (carried: L_ij = L_{i-1,j} dA_i), DYX_i·, then W1, W2, K; dC_i.
     for (int i = 0; i < len; i++) {
-      int yi = yh + i * dyStride, row = i * qp;
+      int row = i * qp;
       if (i > 0) {
         dec[i - 1] = 1f;
         FloatVector vda = FloatVector.broadcast(F, dA[i]);
@@ -259,45 +178,17 @@ final class SsdChunkBackward {
       // dC_i += e^{acum_i} S0ᵀ dy_i + Σ_{j≤i} W1_ij B_j;  dacum_i += e^{acum_i} dy_iᵀ S0 C_i.
       float sdi = sd[i];
       boolean useS0 = !first && sdi != 0f;
-      int ci = cBase + i * cStride, dci = dcBase + i * dcStride;
-      float y0 =
-          SsdBlocks.dcRow(
-              dc, dci, states, s0, dy, yi, gS, i * N, c, ci, b, bBase, bStride, w1, row, i, sdi,
-              useS0, P, N, sc.lanes);
+      float y0 = SsdBlocks.dcRow(dIn, states, s0, dyRows, in, heads, c0, h, i, qp, sdi, useS0, sc);
       if (useS0) dacum[i] += (double) sdi * y0;
     }
 
     // Columns j: dx_j, dB_j, and the explicit / carried-state parts of ddt_j and dacum_j.
     double eSum = 0;
     for (int j = 0; j < len; j++) {
-      int xj = xh + j * xStride, bj = bBase + j * bStride;
-      int dxj = dxBase + j * dxStride, dbj = dbBase + j * dbStride;
       boolean carry = !last && endW[j] != 0f; // token j reaches the chunk end
       float ew = carry ? endW[j] * dtv[j] : 0f;
-      double xuj =
-          SsdBlocks.dxCol(
-              dx, dxj, dy, yh, dyStride, w2, qp, j, len, dH, carry, ew, dsT, b, bj, uS, j * P, x,
-              xj, P, N, sc.lanes);
-      SsdBlocks.dbCol(
-          db,
-          dbj,
-          c,
-          cBase,
-          cStride,
-          w1,
-          qp,
-          j,
-          len,
-          carry && ew != 0f,
-          ew,
-          dstates,
-          s0,
-          tS,
-          j * N,
-          x,
-          xj,
-          P,
-          N);
+      double xuj = SsdBlocks.dxCol(dIn, dyRows, in, heads, c0, h, j, len, qp, carry, ew, sc);
+      SsdBlocks.dbCol(dIn, dstates, s0, in, heads, c0, h, j, len, qp, carry && ew != 0f, ew, sc);
       double e = ew * xuj;
       ddtE[j] += colK[j] + endW[j] * xuj;
       dacum[j] -= (double) dtv[j] * colK[j] + e;

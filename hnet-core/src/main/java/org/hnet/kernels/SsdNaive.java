@@ -25,7 +25,7 @@ public final class SsdNaive {
     Ssd.checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize, finalStates);
     int T = cuSeqlens[nSeq];
     in.check("in", T, hp);
-    SsdRows.need("y", "", yv, T, H * P);
+    yv.require("y", T, H * P);
     float[] y = yv.a(), x = in.x.a(), dt = in.dt.a(), b = in.b.a(), c = in.c.a();
     float[] dtBias = hp.dtBias(), aLog = hp.aLog(), d = hp.d();
     float[] s = new float[P * N]; // one head's state, reused (spec code, not the hot path)

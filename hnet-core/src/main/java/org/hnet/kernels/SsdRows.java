@@ -29,10 +29,7 @@ public final class SsdRows {
   }
 
   /** The name is joined only for the message: a check that passes allocates nothing. */
-  static void need(String what, String field, Rows v, int rows, int cols) {
-    if (v.rows() < rows || v.cols() < cols) {
-      throw new IllegalArgumentException(
-          what + field + " is " + v.rows() + " × " + v.cols() + ", needs " + rows + " × " + cols);
-    }
+  private static void need(String what, String field, Rows v, int rows, int cols) {
+    if (!v.covers(rows, cols)) v.require(what + field, rows, cols);
   }
 }

@@ -58,7 +58,8 @@ public final class Mamba2 implements Mixer {
       S_RSTD = 3,
       S_DXBC = 4,
       S_NORM_VIEWS = 5,
-      BACKWARD_SLOTS = 6;
+      S_SCAN_VIEWS = 6, // an object slot: ScanViews
+      BACKWARD_SLOTS = 7;
   private final int ws, bws;
 
   /** dt_bias, A_log and D with the scan's dimensions (the arrays are the parameters'). */
@@ -210,6 +211,21 @@ public final class Mamba2 implements Mixer {
     return out;
   }
 
+  /**
+   * The scan backward's operands as views (SsdBackward.scanBackward), re-pointed every backward:
+   * one set parked in the workspace for all Mamba-2 layers, like the backward's buffers.
+   */
+  private static final class ScanViews {
+    final SsdRows dIn = new SsdRows(), in = new SsdRows();
+    final Rows dy = new Rows();
+  }
+
+  /**
+   * The gradient buffers of dtBias, A_log and D as the scan backward's record: made on first use
+   * and again only if a buffer is replaced (a cache of three array identities, not per-call state).
+   */
+  private SsdHeads scanGrads;
+
   @Override
   public float[] backward(float[] dout, Tape tape) {
     Saved s = tape.pop(Saved.class);
@@ -222,59 +238,39 @@ public final class Mamba2 implements Mixer {
     // dt
     float[] dZxbcdt = w.floats(bws + S_DZXBCDT, T * dInProj);
     float[] dy = w.floats(bws + S_DY, T * dInner);
-    Rows[] v = w.views(bws + S_NORM_VIEWS, 4);
+    Rows[] nv = w.views(bws + S_NORM_VIEWS, 4);
     OpsBackward.gatedRmsnormBackward(
-        v[0].set(dy, 0, T, dInner, dInner),
-        v[1].set(dZxbcdt, 0, T, dInner, dInProj),
+        nv[0].set(dy, 0, T, dInner, dInner),
+        nv[1].set(dZxbcdt, 0, T, dInner, dInProj),
         normWeight.gradBuffer(),
         dg,
-        v[2].set(savedY, 0, T, dInner, dInner),
-        v[3].set(savedZxbcdt, 0, T, dInner, dInProj),
+        nv[2].set(savedY, 0, T, dInner, dInner),
+        nv[3].set(savedZxbcdt, 0, T, dInner, dInProj),
         normWeight.data,
         RMSNorm.EPS,
         w.floats(bws + S_SCRATCH, T * dInner),
         w.floats(bws + S_RSTD, T));
     float[] dXbc = w.floats(bws + S_DXBC, T * convDim); // ∂L/∂[x | B | C] after the conv
+    ScanViews v = w.object(bws + S_SCAN_VIEWS, ScanViews.class, ScanViews::new);
+    int dtCol = 2 * dInner + 2 * dState; // dt's columns in in_proj's output
+    v.dIn.x.set(dXbc, 0, T, dInner, convDim);
+    v.dIn.dt.set(dZxbcdt, dtCol, T, nHeads, dInProj);
+    v.dIn.b.set(dXbc, dInner, T, dState, convDim);
+    v.dIn.c.set(dXbc, dInner + dState, T, dState, convDim);
+    v.dy.set(dy, 0, T, dInner, dInner);
+    v.in.x.set(savedXbc, 0, T, dInner, convDim);
+    v.in.dt.set(savedZxbcdt, dtCol, T, nHeads, dInProj);
+    v.in.b.set(savedXbc, dInner, T, dState, convDim);
+    v.in.c.set(savedXbc, dInner + dState, T, dState, convDim);
+    float[] gDtBias = dtBias.gradBuffer(), gALog = aLog.gradBuffer(), gD = dSkip.gradBuffer();
+    if (scanGrads == null
+        || scanGrads.dtBias() != gDtBias
+        || scanGrads.aLog() != gALog
+        || scanGrads.d() != gD) {
+      scanGrads = new SsdHeads(gDtBias, gALog, gD, nHeads, headDim, dState);
+    }
     SsdBackward.scanBackward(
-        dXbc,
-        0,
-        convDim,
-        dZxbcdt,
-        2 * dInner + 2 * dState,
-        dInProj,
-        dtBias.gradBuffer(),
-        aLog.gradBuffer(),
-        dXbc,
-        dInner,
-        convDim,
-        dXbc,
-        dInner + dState,
-        convDim,
-        dSkip.gradBuffer(),
-        dy,
-        0,
-        dInner,
-        savedXbc,
-        0,
-        convDim,
-        savedZxbcdt,
-        2 * dInner + 2 * dState,
-        dInProj,
-        dtBias.data,
-        aLog.data,
-        savedXbc,
-        dInner,
-        convDim,
-        savedXbc,
-        dInner + dState,
-        convDim,
-        dSkip.data,
-        seqs.cu(),
-        seqs.count(),
-        nHeads,
-        headDim,
-        dState,
-        chunkSize);
+        v.dIn, scanGrads, v.dy, v.in, heads, seqs.cu(), seqs.count(), chunkSize);
     Conv1dBackward.causalSiluBackward(
         dZxbcdt,
         dInner,

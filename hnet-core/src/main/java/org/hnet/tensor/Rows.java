@@ -71,6 +71,24 @@ public final class Rows {
     return set(whole.a, whole.off + from, whole.rows, n, whole.stride);
   }
 
+  /** Whether this view has at least rows × cols. */
+  public boolean covers(int rows, int cols) {
+    return this.rows >= rows && this.cols >= cols;
+  }
+
+  /**
+   * This view, if it has at least rows × cols.
+   *
+   * @throws IllegalArgumentException naming {@code what} and both shapes otherwise
+   */
+  public Rows require(String what, int rows, int cols) {
+    if (!covers(rows, cols)) {
+      throw new IllegalArgumentException(
+          what + " is " + this.rows + " × " + this.cols + ", needs " + rows + " × " + cols);
+    }
+    return this;
+  }
+
   public float[] a() {
     return a;
   }

@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.Random;
+import org.hnet.tensor.Rows;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * SsdBackward.scanBackwardNaive against central finite differences of a double-precision twin of
+ * SsdNaiveBackward.scanBackward against central finite differences of a double-precision twin of
  * the forward; SsdBackward.scanBackward (chunked) against the naive one.
  */
 class SsdBackwardTest {
@@ -125,51 +126,22 @@ class SsdBackwardTest {
           new float[H]
         };
         for (int i : new int[] {2, 3, 6}) Arrays.fill(g[i], 0.5f); // ADDS INTO: start from 0.5
+        SsdRows dIn = new SsdRows(), in = new SsdRows();
+        dIn.x.set(g[0], 0, T, H * P, H * P);
+        dIn.dt.set(g[1], 0, T, H, H);
+        dIn.b.set(g[4], 0, T, N, N);
+        dIn.c.set(g[5], 0, T, N, N);
+        in.x.set(x, 0, T, H * P, H * P);
+        in.dt.set(dt, 0, T, H, H);
+        in.b.set(b, 0, T, N, N);
+        in.c.set(c, 0, T, N, N);
+        SsdHeads grads = new SsdHeads(g[2], g[3], g[6], H, P, N);
+        SsdHeads p = new SsdHeads(dtBias, aLog, d, H, P, N);
+        Rows dyv = new Rows(dy, 0, T, H * P, H * P);
         if (variant == 0) {
-          SsdBackward.scanBackwardNaive(
-              g[0], 0, H * P, g[1], 0, H, g[2], g[3], g[4], 0, N, g[5], 0, N, g[6], dy, 0, H * P, x,
-              0, H * P, dt, 0, H, dtBias, aLog, b, 0, N, c, 0, N, d, cu, nSeq, H, P, N, 1);
+          SsdNaiveBackward.scanBackward(dIn, grads, dyv, in, p, cu, nSeq, 1);
         } else {
-          SsdBackward.scanBackward(
-              g[0],
-              0,
-              H * P,
-              g[1],
-              0,
-              H,
-              g[2],
-              g[3],
-              g[4],
-              0,
-              N,
-              g[5],
-              0,
-              N,
-              g[6],
-              dy,
-              0,
-              H * P,
-              x,
-              0,
-              H * P,
-              dt,
-              0,
-              H,
-              dtBias,
-              aLog,
-              b,
-              0,
-              N,
-              c,
-              0,
-              N,
-              d,
-              cu,
-              nSeq,
-              H,
-              P,
-              N,
-              variant == 1 ? 4 : 1);
+          SsdBackward.scanBackward(dIn, grads, dyv, in, p, cu, nSeq, variant == 1 ? 4 : 1);
         }
         for (int i : new int[] {2, 3, 6}) for (int h = 0; h < H; h++) g[i][h] -= 0.5f;
         // g[i] is the gradient of parameter pd[i]; its NAMES index:
@@ -251,89 +223,21 @@ class SsdBackwardTest {
 
     void run(boolean naive, float[] dy, int dyOff, int dyStride, int chunk) {
       SsdTest.Case c = k;
-      if (naive) {
-        SsdBackward.scanBackwardNaive(
-            dxs,
-            dxOff,
-            dxStride,
-            ddts,
-            ddtOff,
-            ddtStride,
-            dDtBias,
-            dALog,
-            dbs,
-            dbOff,
-            dbStride,
-            dcs,
-            dcOff,
-            dcStride,
-            dD,
-            dy,
-            dyOff,
-            dyStride,
-            c.xs,
-            c.xOff,
-            c.xStride,
-            c.dts,
-            c.dtOff,
-            c.dtStride,
-            c.dtBias,
-            c.aLog,
-            c.bs,
-            c.bOff,
-            c.bStride,
-            c.cs,
-            c.cOff,
-            c.cStride,
-            c.d,
-            c.cu,
-            c.nSeq,
-            c.H,
-            c.P,
-            c.N,
-            chunk);
-      } else {
-        SsdBackward.scanBackward(
-            dxs,
-            dxOff,
-            dxStride,
-            ddts,
-            ddtOff,
-            ddtStride,
-            dDtBias,
-            dALog,
-            dbs,
-            dbOff,
-            dbStride,
-            dcs,
-            dcOff,
-            dcStride,
-            dD,
-            dy,
-            dyOff,
-            dyStride,
-            c.xs,
-            c.xOff,
-            c.xStride,
-            c.dts,
-            c.dtOff,
-            c.dtStride,
-            c.dtBias,
-            c.aLog,
-            c.bs,
-            c.bOff,
-            c.bStride,
-            c.cs,
-            c.cOff,
-            c.cStride,
-            c.d,
-            c.cu,
-            c.nSeq,
-            c.H,
-            c.P,
-            c.N,
-            chunk);
-      }
+      int T = c.T, hp = c.H * c.P;
+      SsdRows dIn = new SsdRows(), in = new SsdRows();
+      dIn.x.set(dxs, dxOff, T, hp, dxStride);
+      dIn.dt.set(ddts, ddtOff, T, c.H, ddtStride);
+      dIn.b.set(dbs, dbOff, T, c.N, dbStride);
+      dIn.c.set(dcs, dcOff, T, c.N, dcStride);
+      in.x.set(c.xs, c.xOff, T, hp, c.xStride);
+      in.dt.set(c.dts, c.dtOff, T, c.H, c.dtStride);
+      in.b.set(c.bs, c.bOff, T, c.N, c.bStride);
+      in.c.set(c.cs, c.cOff, T, c.N, c.cStride);
+      SsdHeads grads = new SsdHeads(dDtBias, dALog, dD, c.H, c.P, c.N);
+      SsdHeads p = new SsdHeads(c.dtBias, c.aLog, c.d, c.H, c.P, c.N);
+      Rows dyv = new Rows(dy, dyOff, T, hp, dyStride);
+      if (naive) SsdNaiveBackward.scanBackward(dIn, grads, dyv, in, p, c.cu, c.nSeq, chunk);
+      else SsdBackward.scanBackward(dIn, grads, dyv, in, p, c.cu, c.nSeq, chunk);
     }
 
     /** The 7 tensors, each as a flat array of its logical elements. */

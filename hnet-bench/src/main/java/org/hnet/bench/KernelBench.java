@@ -177,7 +177,7 @@ public class KernelBench {
 
   @Benchmark
   public float[] attention() {
-    Attention.forward(attnOut, 0, qkv, 0, 3 * HA * PA, cuA, 4, HA, PA, 32, -1);
+    Attention.forward(attnO, attnQkv, cuA, 4, attnHeads);
     return attnOut;
   }
 

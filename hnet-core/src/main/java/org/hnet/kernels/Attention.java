@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Rows;
 
 /**
  * Causal multi-head self-attention with rotary embedding, the inner part of the official {@code
@@ -14,7 +15,10 @@ import org.hnet.kernels.Profile.Kind;
  * <p>Dimensions: T tokens (packed sequences delimited by cuSeqlens, positions restart at 0 at each
  * sequence start), H heads, P head dim, R rotary dims, Wn window (−1 = global; w ≥ 0: query i sees
  * keys j with i − w ≤ j ≤ i), HP = H·P. A qkv row is [3 × H × P] = (q | k | v); output rows are [H
- * × P]. scale = (float) P^−0.5, softmax in float32 with max subtraction.
+ * × P]. scale = (float) P^−0.5, softmax in float32 with max subtraction. Per-token operands are
+ * {@link org.hnet.tensor.Rows} views, each with its own offset and stride; argument order: outputs
+ * and saved statistics, inputs, then the sequences and the dimensions (H, P, R, Wn as an {@link
+ * AttnHeads}).
  *
  * <p>Fast forward: flash-style online softmax per (sequence, head, query block of BQ rows) against
  * key blocks of BK columns; scores never exceed one BQ×BK tile per thread. Each thread keeps the
@@ -110,10 +114,6 @@ public final class Attention {
   // ---------------------------------------------------------------------------------------------
   // Forward
 
-  /**
-   * Causal self-attention over packed sequences. qkv: [T × 3HP] rows of stride qkvStride ≥ 3HP at
-   * qkvOff, not modified (rotated copies live in scratch); out: [T × HP] at outOff.
-   */
   /** Query-key pairs that causal (windowed) attention computes over packed sequences. */
   static long causalPairs(int[] cu, int nSeq, int window) {
     long pairs = 0;
@@ -125,23 +125,20 @@ public final class Attention {
     return pairs;
   }
 
-  public static void forward(
-      float[] out,
-      int outOff,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
-      int[] cuSeqlens,
-      int nSeq,
-      int H,
-      int P,
-      int rotaryDim,
-      int window) {
+  /**
+   * Causal self-attention over packed sequences: T = cuSeqlens[nSeq] tokens. out: [T × HP],
+   * written; qkv: [T × 3HP], not modified (rotated copies live in scratch). Each view has its own
+   * offset and stride.
+   */
+  public static void forward(Rows out, Rows qkv, int[] cuSeqlens, int nSeq, AttnHeads a) {
     long prof = Profile.begin(Kind.ATTENTION);
-    Flops.add(
-        causalPairs(cuSeqlens, nSeq, window) * 4L * H * P); // QKᵀ and PV over the allowed pairs
-    forward(out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window, null);
-    Profile.end(Kind.ATTENTION, prof);
+    try {
+      forward(out, null, qkv, cuSeqlens, nSeq, a);
+      // QKᵀ and PV over the allowed pairs
+      Flops.add(causalPairs(cuSeqlens, nSeq, a.window()) * 4L * a.heads() * a.headDim());
+    } finally {
+      Profile.end(Kind.ATTENTION, prof);
+    }
   }
 
   /**
@@ -149,20 +146,9 @@ public final class Attention {
    * row t's scaled visible scores (m its max, l = Σ exp(s − m) the softmax denominator), for {@link
    * AttentionBackward}. out is bitwise the same either way.
    */
-  static void forward(
-      float[] out,
-      int outOff,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
-      int[] cuSeqlens,
-      int nSeq,
-      int H,
-      int P,
-      int rotaryDim,
-      int window,
-      float[] lse) {
-    checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
+  static void forward(Rows out, float[] lse, Rows qkv, int[] cuSeqlens, int nSeq, AttnHeads a) {
+    int H = a.heads(), P = a.headDim(), window = a.window();
+    checkViews(out, qkv, cuSeqlens, nSeq, a);
     if (lse != null && lse.length < (long) cuSeqlens[nSeq] * H) {
       throw new IllegalArgumentException(
           "lse needs T·H = " + (long) cuSeqlens[nSeq] * H + " floats");
@@ -176,44 +162,44 @@ public final class Attention {
       work += (long) H * len * (window < 0 ? len : Math.min(len, window + 1)) * P;
     }
     if (items == 0) return;
-    float[][] cs = Rotary.shared(maxLen, rotaryDim);
+    float[][] cs = Rotary.shared(maxLen, a.rotaryDim());
     int n = Math.toIntExact(items);
     int grain = work < SERIAL_WORK ? n : 1;
     int ml = maxLen;
     if (Parallel.serial(n, grain)) { // one part: the body directly, no lambda
-      queryBlocks(
-          out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs, ml, 0,
-          n);
+      queryBlocks(out, lse, qkv, cuSeqlens, a, cs, ml, 0, n);
     } else {
       Parallel.forRange(
-          n,
-          grain,
-          (start, end) ->
-              queryBlocks(
-                  out, outOff, qkv, qkvOff, qkvStride, cuSeqlens, H, P, rotaryDim, window, lse, cs,
-                  ml, start, end));
+          n, grain, (start, end) -> queryBlocks(out, lse, qkv, cuSeqlens, a, cs, ml, start, end));
     }
   }
 
-  /** Work items [start, end) of the forward: they run over (seq, head, query block). */
+  /** {@link #checkArgs}, and out and qkv hold the T = cuSeqlens[nSeq] rows. */
+  private static void checkViews(Rows out, Rows qkv, int[] cuSeqlens, int nSeq, AttnHeads a) {
+    int HP = a.heads() * a.headDim();
+    checkArgs(qkv.stride(), cuSeqlens, nSeq, a.heads(), a.headDim(), a.rotaryDim(), a.window());
+    int T = cuSeqlens[nSeq];
+    qkv.require("qkv", T, 3 * HP);
+    out.require("out", T, HP);
+  }
+
+  /**
+   * Work items [start, end) of the forward: they run over (seq, head, query block). cs: the rotary
+   * tables (cos, sin) for ml positions, ml the longest sequence.
+   */
   private static void queryBlocks(
-      float[] out,
-      int outOff,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
-      int[] cuSeqlens,
-      int H,
-      int P,
-      int rotaryDim,
-      int window,
+      Rows out,
       float[] lse,
+      Rows qkv,
+      int[] cuSeqlens,
+      AttnHeads a,
       float[][] cs,
       int ml,
       int start,
       int end) {
+    int H = a.heads(), window = a.window();
     Scratch sc = SCRATCH.get();
-    sc.reserveForward(P, ml);
+    sc.reserveForward(a.headDim(), ml);
     // Locate the first item.
     int seq = 0, base = 0;
     while (true) {
@@ -223,7 +209,7 @@ public final class Attention {
       seq++;
     }
     for (int it = start; it < end; ) {
-      int s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
+      int len = cuSeqlens[seq + 1] - cuSeqlens[seq];
       int nb = (len + BQ - 1) / BQ;
       int hi = Math.min(end, base + H * nb);
       for (; it < hi; it++) {
@@ -231,40 +217,33 @@ public final class Attention {
         // Global causal blocks grow with their index; visiting them 0, nb−1, 1, nb−2, … gives
         // contiguous item ranges (one per thread) similar amounts of work.
         int b = window >= 0 ? k : (k & 1) == 0 ? k >> 1 : nb - 1 - (k >> 1);
-        queryBlock(
-            sc, out, outOff, qkv, qkvOff, qkvStride, s0, len, seq, rel / nb, b * BQ, H, P,
-            rotaryDim, window, cs[0], cs[1], lse);
+        queryBlock(sc, out, lse, qkv, cuSeqlens, a, cs, seq, rel / nb, b * BQ);
       }
       base += H * nb;
       seq++;
     }
   }
 
-  /** One work item: rows [i0, i0+BQ) ∩ [0, len) of head h of the sequence starting at token s0. */
+  /** One work item: rows [i0, i0+BQ) ∩ [0, len) of head h of sequence seq (tokens s0..s0+len). */
   private static void queryBlock(
       Scratch sc,
-      float[] out,
-      int outOff,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
-      int s0,
-      int len,
+      Rows out,
+      float[] lse,
+      Rows qkvV,
+      int[] cuSeqlens,
+      AttnHeads a,
+      float[][] cs,
       int seq,
       int h,
-      int i0,
-      int H,
-      int P,
-      int R,
-      int window,
-      float[] cos,
-      float[] sin,
-      float[] lse) {
-    int HP = H * P;
+      int i0) {
+    int H = a.heads(), P = a.headDim(), R = a.rotaryDim(), window = a.window(), HP = H * P;
+    float[] qkv = qkvV.a(), o = out.a(), cos = cs[0], sin = cs[1];
+    int qkvOff = qkvV.off(), qkvStride = qkvV.stride(), oStride = out.stride();
+    int s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
     int i1 = Math.min(len, i0 + BQ), nq = i1 - i0;
     int r2 = R / 2;
     int kNeed = window < 0 ? 0 : Math.max(0, i0 - window);
-    ensureKeys(sc, qkv, qkvOff, qkvStride, s0, seq, h, kNeed, i1, H, P, R, cos, sin);
+    ensureKeys(sc, qkvV, a, cs, s0, seq, h, kNeed, i1);
 
     float[] q = sc.q, acc = sc.acc, s = sc.s, m = sc.m, l = sc.l;
     int qBase = qkvOff + s0 * qkvStride + h * P;
@@ -279,35 +258,35 @@ public final class Attention {
     int vBase = qkvOff + s0 * qkvStride + 2 * HP + h * P;
 
     for (int j0 = kNeed / BK * BK; j0 < i1; j0 += BK) {
-      int cs = Math.max(j0, kNeed / L * L); // computed columns [cs, ce), L-aligned, < ld
+      int cs0 = Math.max(j0, kNeed / L * L); // computed columns [cs0, ce), L-aligned, < ld
       int ce = j0 + roundUp(Math.min(j0 + BK, i1) - j0, L);
-      scoreTile(q, 0, P, P, nq, sc.kT, sc.ld, cs, ce, s, j0, scale);
+      scoreTile(q, 0, P, P, nq, sc.kT, sc.ld, cs0, ce, s, j0, scale);
       for (int r = 0; r < nq; r++) {
         int i = i0 + r;
-        int a = Math.max(cs, window < 0 ? 0 : i - window), b = Math.min(ce, i + 1);
-        softmaxRow(s, r * BK - j0, cs, ce, a, b, m, l, acc, r, P, sc.lanes);
+        int lo = Math.max(cs0, window < 0 ? 0 : i - window), hi = Math.min(ce, i + 1);
+        softmaxRow(s, r * BK - j0, cs0, ce, lo, hi, m, l, acc, r, P, sc.lanes);
       }
       // p·V over the union of the rows' valid key ranges (rows are sorted, so first lo, last hi).
       int r = 0;
       for (; r + 4 <= nq; r += 4) {
-        int a = Math.max(cs, window < 0 ? 0 : i0 + r - window), b = Math.min(ce, i0 + r + 4);
-        if (a < b) accumulate4(s, r * BK - j0, a, b, qkv, vBase, qkvStride, acc, r * P, P);
+        int lo = Math.max(cs0, window < 0 ? 0 : i0 + r - window), hi = Math.min(ce, i0 + r + 4);
+        if (lo < hi) accumulate4(s, r * BK - j0, lo, hi, qkv, vBase, qkvStride, acc, r * P, P);
       }
       for (; r < nq; r++) {
-        int a = Math.max(cs, window < 0 ? 0 : i0 + r - window), b = Math.min(ce, i0 + r + 1);
-        if (a < b) pv(s, r * BK - j0, a, b, qkv, vBase, qkvStride, acc, r * P, P);
+        int lo = Math.max(cs0, window < 0 ? 0 : i0 + r - window), hi = Math.min(ce, i0 + r + 1);
+        if (lo < hi) pv(s, r * BK - j0, lo, hi, qkv, vBase, qkvStride, acc, r * P, P);
       }
     }
 
-    int oBase = outOff + (s0 + i0) * HP + h * P;
+    int oBase = out.off() + (s0 + i0) * oStride + h * P;
     int pv = SPECIES.loopBound(P);
     for (int r = 0; r < nq; r++) {
       float z = l[r]; // softmax denominator, ≥ 1: the row's max key contributes exp(0)
-      int o = oBase + r * HP, ar = r * P, c = 0;
+      int or = oBase + r * oStride, ar = r * P, c = 0;
       for (; c < pv; c += L) {
-        FloatVector.fromArray(SPECIES, acc, ar + c).div(z).intoArray(out, o + c);
+        FloatVector.fromArray(SPECIES, acc, ar + c).div(z).intoArray(o, or + c);
       }
-      for (; c < P; c++) out[o + c] = acc[ar + c] / z;
+      for (; c < P; c++) o[or + c] = acc[ar + c] / z;
     }
     if (lse != null) {
       // StrictMath: one fixed libm, whatever the JIT state (the backward recomputes exp(s − lse)).
@@ -315,29 +294,29 @@ public final class Attention {
     }
   }
 
-  /** Makes sc.kT columns [need0, need1) hold the rotated keys of (seq, h); extends lazily. */
+  /**
+   * Makes sc.kT columns [need0, need1) hold the rotated keys of head h of sequence seq, which
+   * starts at token s0; extends lazily.
+   */
   private static void ensureKeys(
       Scratch sc,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
+      Rows qkvV,
+      AttnHeads a,
+      float[][] cs,
       int s0,
       int seq,
       int h,
       int need0,
-      int need1,
-      int H,
-      int P,
-      int R,
-      float[] cos,
-      float[] sin) {
+      int need1) {
+    int P = a.headDim(), R = a.rotaryDim(), qkvStride = qkvV.stride();
+    float[] qkv = qkvV.a(), cos = cs[0], sin = cs[1];
     if (sc.kSeq != seq || sc.kHead != h || need0 < sc.kLo || need0 > sc.kHi) {
       sc.kSeq = seq;
       sc.kHead = h;
       sc.kLo = need0;
       sc.kHi = need0;
     }
-    int kBase = qkvOff + s0 * qkvStride + H * P + h * P;
+    int kBase = qkvV.off() + s0 * qkvStride + a.heads() * P + h * P;
     for (int j = sc.kHi; j < need1; j++) {
       Rotary.rotateInto(
           qkv, kBase + j * qkvStride, sc.kT, j, sc.ld, P, R, cos, sin, j * (R / 2), true);
@@ -529,19 +508,12 @@ public final class Attention {
    * Same arguments as {@link #forward}: the explicit per-query masked softmax, in float32 with
    * sequential sums. Allocates freely; for tests.
    */
-  public static void forwardNaive(
-      float[] out,
-      int outOff,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
-      int[] cuSeqlens,
-      int nSeq,
-      int H,
-      int P,
-      int rotaryDim,
-      int window) {
-    checkArgs(qkvStride, cuSeqlens, nSeq, H, P, rotaryDim, window);
+  public static void forwardNaive(Rows outV, Rows qkvV, int[] cuSeqlens, int nSeq, AttnHeads a) {
+    checkViews(outV, qkvV, cuSeqlens, nSeq, a);
+    int H = a.heads(), P = a.headDim(), rotaryDim = a.rotaryDim(), window = a.window();
+    float[] out = outV.a(), qkv = qkvV.a();
+    int outOff = outV.off(), outStride = outV.stride(), qkvOff = qkvV.off();
+    int qkvStride = qkvV.stride();
     int HP = H * P;
     float scale = scale(P);
     for (int sq = 0; sq < nSeq; sq++) {
@@ -575,7 +547,7 @@ public final class Attention {
             float o = 0f;
             for (int j = lo; j <= i; j++)
               o += p[j] * qkv[qkvOff + (s0 + j) * qkvStride + 2 * HP + h * P + c];
-            out[outOff + (s0 + i) * HP + h * P + c] = o;
+            out[outOff + (s0 + i) * outStride + h * P + c] = o;
           }
         }
       }

@@ -91,37 +91,16 @@ public final class AttentionBackward {
   /**
    * {@link Attention#forward} (out bitwise the same) that also saves lse[t·H + h] = log Σ_j
    * exp(S_tj) over the visible keys of token t, head h, as float32 m + log(l) (m the row max, l the
-   * softmax denominator). out: [T × HP], rows HP apart (the forward's layout); lse: [T × H] at
-   * offset 0; qkv: [T × 3HP], un-rotated, not modified.
+   * softmax denominator). out: [T × HP]; lse: [T × H] at offset 0; qkv: [T × 3HP], un-rotated, not
+   * modified.
    */
   public static void forwardTrain(
       Rows out, float[] lse, Rows qkv, int[] cuSeqlens, int nSeq, AttnHeads a) {
     long prof = Profile.begin(Kind.ATTENTION);
     try {
       if (lse == null) throw new IllegalArgumentException("lse must not be null");
-      int H = a.heads(), P = a.headDim(), HP = H * P, R = a.rotaryDim(), window = a.window();
-      Attention.checkArgs(qkv.stride(), cuSeqlens, nSeq, H, P, R, window);
-      int T = cuSeqlens[nSeq];
-      qkv.require("qkv", T, 3 * HP);
-      out.require("out", T, HP);
-      if (out.stride() != HP) {
-        throw new IllegalArgumentException(
-            "out rows are " + out.stride() + " apart, not HP = " + HP);
-      }
-      Flops.add(Attention.causalPairs(cuSeqlens, nSeq, window) * 4L * H * P);
-      Attention.forward(
-          out.a(),
-          out.off(),
-          qkv.a(),
-          qkv.off(),
-          qkv.stride(),
-          cuSeqlens,
-          nSeq,
-          H,
-          P,
-          R,
-          window,
-          lse);
+      Attention.forward(out, lse, qkv, cuSeqlens, nSeq, a); // checks the arguments
+      Flops.add(Attention.causalPairs(cuSeqlens, nSeq, a.window()) * 4L * a.heads() * a.headDim());
     } finally {
       Profile.end(Kind.ATTENTION, prof);
     }

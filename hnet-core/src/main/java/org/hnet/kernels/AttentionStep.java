@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Rows;
 
 /**
  * The decode step of {@link Attention} (dimensions and conventions as there): one new position per
@@ -19,8 +20,9 @@ public final class AttentionStep {
    * keys (and values) are one contiguous stream. Row r's new token has position pos[r] (tokens seen
    * before) and goes to slot pos[r] % cap; it attends to positions [pos − w, pos] (w ≥ 0, needs cap
    * ≥ w+1) or [0, pos] (w = −1, needs cap > pos). qkv: [R × 3HP] raw projections (not modified);
-   * out: [R × HP]. Rows with active[r] false are untouched. Each (row, head) is computed by one
-   * work item, which writes only that head's slice of the slot and of out.
+   * out: [R × HP]. Rows r < R with active[r] false are untouched. Each (row, head) is computed by
+   * one work item, which writes only that head's slice of the slot and of out. Plain arrays with
+   * dense rows (no views), so that a decode step allocates nothing.
    */
   public static void step(
       float[] out,
@@ -28,18 +30,13 @@ public final class AttentionStep {
       float[] kvCache,
       int cap,
       int[] pos,
+      boolean[] active,
       int R,
-      int H,
-      int P,
-      int rotaryDim,
-      int window,
-      boolean[] active) {
+      AttnHeads a) {
     long prof = Profile.begin(Kind.ATTENTION_STEP);
     try {
-      if (H < 1 || P < 1 || cap < 1)
-        throw new IllegalArgumentException("H, P and cap must be >= 1");
-      Rotary.checkDims(P, rotaryDim);
-      if (window < -1) throw new IllegalArgumentException("window must be >= -1, got " + window);
+      int H = a.heads(), P = a.headDim(), window = a.window();
+      if (cap < 1) throw new IllegalArgumentException("cap must be >= 1");
       if (window >= 0 && cap < window + 1) {
         throw new IllegalArgumentException("cap " + cap + " < window + 1 = " + (window + 1));
       }
@@ -58,27 +55,22 @@ public final class AttentionStep {
       }
       if (maxPos < 0) return;
       Attention.KV_READ.add(8 * work);
-      float[][] cs = Rotary.shared(maxPos + 1, rotaryDim);
+      float[][] cs = Rotary.shared(maxPos + 1, a.rotaryDim());
       // Items are (active row, head group). Rows alone would leave threads idle for few rows, so
       // heads are split into just enough groups; per-head results do not depend on the grouping.
       // Only active rows make items: with (row, group) items over all R rows, the contiguous
       // parts of the thread split held unequal numbers of active rows.
       int groups = Math.min(H, Math.max(1, (Parallel.threads() + rows - 1) / rows));
       int n = rows * groups, need = window < 0 ? maxPos + 1 : Math.min(maxPos + 1, window + 1);
-      int gMax = (H + groups - 1) / groups;
       int grain = work < Attention.SERIAL_WORK ? n : 1;
       if (Parallel.serial(n, grain)) {
-        stepItems(
-            out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax, need, 0,
-            n);
+        stepItems(out, qkv, kvCache, cap, pos, active, a, cs, groups, need, 0, n);
       } else {
         Parallel.forRange(
             n,
             grain,
             (start, end) ->
-                stepItems(
-                    out, qkv, kvCache, cap, pos, H, P, rotaryDim, window, active, cs, groups, gMax,
-                    need, start, end));
+                stepItems(out, qkv, kvCache, cap, pos, active, a, cs, groups, need, start, end));
       }
     } finally {
       Profile.end(Kind.ATTENTION_STEP, prof);
@@ -87,7 +79,8 @@ public final class AttentionStep {
 
   /**
    * Work items [start, end) of {@link #step}: item it is head group it % groups of active row
-   * number it / groups.
+   * number it / groups. cs: the rotary tables (cos, sin); need: the most positions a row attends
+   * to.
    */
   private static void stepItems(
       float[] out,
@@ -95,17 +88,16 @@ public final class AttentionStep {
       float[] kvCache,
       int cap,
       int[] pos,
-      int H,
-      int P,
-      int rotaryDim,
-      int window,
       boolean[] active,
+      AttnHeads a,
       float[][] cs,
       int groups,
-      int gMax,
       int need,
       int start,
       int end) {
+    int H = a.heads(),
+        P = a.headDim(),
+        gMax = (H + groups - 1) / groups; // heads per group, at most
     Attention.Scratch sc = Attention.SCRATCH.get();
     if (sc.vec.length < gMax * P) sc.vec = new float[gMax * P];
     // scores grow with the position, one more each step: grow by doubling, not to the exact need
@@ -117,22 +109,7 @@ public final class AttentionStep {
     for (int it = start; it < end; it++) {
       for (int want = it / groups; k < want; ) if (active[++r]) k++;
       int g = it % groups;
-      stepHeads(
-          sc,
-          out,
-          qkv,
-          kvCache,
-          cap,
-          pos[r],
-          r,
-          g * H / groups,
-          (g + 1) * H / groups,
-          H,
-          P,
-          rotaryDim,
-          window,
-          cs[0],
-          cs[1]);
+      stepHeads(sc, out, qkv, kvCache, cap, pos[r], r, g * H / groups, (g + 1) * H / groups, a, cs);
     }
   }
 
@@ -147,12 +124,10 @@ public final class AttentionStep {
       int r,
       int h0,
       int h1,
-      int H,
-      int P,
-      int R,
-      int window,
-      float[] cos,
-      float[] sin) {
+      AttnHeads a,
+      float[][] cs) {
+    int H = a.heads(), P = a.headDim(), R = a.rotaryDim(), window = a.window();
+    float[] cos = cs[0], sin = cs[1];
     int HP = H * P, ring = cap * P, tab = p * (R / 2), G = h1 - h0;
     int row = r * 3 * HP; // q | k | v of the new token
     int kBase = r * 2 * H * ring, vBase = kBase + H * ring; // head h's ring: + h·ring
@@ -170,7 +145,7 @@ public final class AttentionStep {
     // chains, summed by one transposition), the rest one by one.
     for (int g = 0; g < G; g++) {
       int kh = kBase + (h0 + g) * ring;
-      int t = scores8(q, g * P, kv, kh, P, cap, lo, n, P, scale, w, g * n, sc.lanes);
+      int t = scores8(q, g * P, kv, kh, cap, lo, n, P, scale, w, g * n, sc.lanes);
       for (int slot = (lo + t) % cap; t < n; t++, slot = slot + 1 == cap ? 0 : slot + 1) {
         w[g * n + t] = AttentionMath.dot(q, g * P, kv, kh + slot * P, P, sc.lanes) * scale;
       }
@@ -184,18 +159,17 @@ public final class AttentionStep {
 
   /**
    * Scores of one head for positions lo + t, t in [0, n) in blocks of 8: w[wo + t] = (q ·
-   * k_t)·scale, k_t at kv[kBase + slot·stride] with slot = (lo + t) mod cap. Returns how many
-   * positions it did (a multiple of 8; 0 unless both this class and the decode products work on 8
-   * lanes, as {@link MatmulDecode#dots8} and {@code lanes} need); the caller does the rest one by
-   * one. Per score: {@link MatmulDecode#dots8} over the vector part of P, then the scalar tail in
-   * order. Replaces one dot per score, whose single fma chain and lane sum cost ~8× more.
+   * k_t)·scale, k_t at kv[kBase + slot·P] with slot = (lo + t) mod cap. Returns how many positions
+   * it did (a multiple of 8; 0 unless both this class and the decode products work on 8 lanes, as
+   * {@link MatmulDecode#dots8} and {@code lanes} need); the caller does the rest one by one. Per
+   * score: {@link MatmulDecode#dots8} over the vector part of P, then the scalar tail in order.
+   * Replaces one dot per score, whose single fma chain and lane sum cost ~8× more.
    */
   private static int scores8(
       float[] q,
       int qo,
       float[] kv,
       int kBase,
-      int stride,
       int cap,
       int lo,
       int n,
@@ -205,6 +179,7 @@ public final class AttentionStep {
       int wo,
       float[] lanes) {
     if (L != 8 || MatmulGemm.VL != 8) return 0;
+    int stride = P; // a head's ring holds its positions P apart
     int pv = SPECIES.loopBound(P), t = 0;
     for (; t + 8 <= n; t += 8) {
       int s = (lo + t) % cap;
@@ -282,28 +257,20 @@ public final class AttentionStep {
 
   /**
    * Writes the rotated k and v of the sequence at token rows [seqStart, seqStart + seqLen) of a
-   * packed qkv (positions 0..seqLen−1) into cache row {@code row}; only the last cap positions are
-   * kept, position t in slot t % cap, as {@link #step} expects.
+   * packed qkv ([T × 3HP], positions 0..seqLen−1) into cache row {@code row}; only the last cap
+   * positions are kept, position t in slot t % cap, as {@link #step} expects. The window of {@code
+   * a} plays no part (the caller sizes cap).
    */
   public static void fillCache(
-      float[] kvCache,
-      int row,
-      int cap,
-      float[] qkv,
-      int qkvOff,
-      int qkvStride,
-      int seqStart,
-      int seqLen,
-      int H,
-      int P,
-      int rotaryDim) {
+      float[] kvCache, int row, int cap, Rows qkvV, int seqStart, int seqLen, AttnHeads a) {
     long prof = Profile.begin(Kind.ATTENTION_STEP);
     try {
-      if (H < 1 || P < 1 || cap < 1)
-        throw new IllegalArgumentException("H, P and cap must be >= 1");
-      Rotary.checkDims(P, rotaryDim);
-      if (qkvStride < 3 * H * P) throw new IllegalArgumentException("qkvStride < 3HP");
+      int H = a.heads(), P = a.headDim(), rotaryDim = a.rotaryDim();
+      if (cap < 1) throw new IllegalArgumentException("cap must be >= 1");
       if (seqLen <= 0) return;
+      qkvV.require("qkv", seqStart + seqLen, 3 * H * P);
+      float[] qkv = qkvV.a();
+      int qkvOff = qkvV.off(), qkvStride = qkvV.stride();
       float[][] cs = Rotary.shared(seqLen, rotaryDim);
       int HP = H * P, ring = cap * P, first = Math.max(0, seqLen - cap), n = seqLen - first;
       int kBase = row * 2 * H * ring, vBase = kBase + H * ring;

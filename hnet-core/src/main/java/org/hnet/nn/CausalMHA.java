@@ -26,9 +26,9 @@ public final class CausalMHA implements Mixer {
     Workspace w;
   }
 
-  // workspace slots: attention output [T × d], lse [T × H] and the training forward's views (from
-  // ws); ∂qkv [T × 3d] and the backward's views (bws, shared by every attention layer: they die
-  // when backward returns)
+  // workspace slots: attention output [T × d], lse [T × H] and the views of the forwards and the
+  // prefill (from ws); ∂qkv [T × 3d] and the backward's views (bws, shared by every attention
+  // layer: they die when backward returns)
   private static final int S_O = 0, S_LSE = 1, S_VIEWS = 2, SLOTS = 3;
   private static final int S_DQKV = 0, S_BACKWARD_VIEWS = 1, BACKWARD_SLOTS = 2;
   private final int ws, bws;
@@ -76,25 +76,15 @@ public final class CausalMHA implements Mixer {
     int T = seqs.total();
     float[] qkv = wqkv.forward(x, T, null, w);
     float[] o = w.floats(ws + S_O, T * d);
-    Attention.forward(
-        o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
+    Rows[] v = w.views(ws + S_VIEWS, 2);
+    Rows qv = v[1].set(qkv, 0, T, 3 * d, 3 * d);
+    Attention.forward(v[0].set(o, 0, T, d, d), qv, seqs.cu(), seqs.count(), dims);
     for (int i = 0; i < seqs.count(); i++) {
       if (seqs.length(i) > c.cap() && window < 0) {
         throw new IllegalStateException(
             "prompt of " + seqs.length(i) + " positions exceeds the cache of " + c.cap());
       }
-      AttentionStep.fillCache(
-          c.kv(),
-          i,
-          c.cap(),
-          qkv,
-          0,
-          3 * d,
-          seqs.start(i),
-          seqs.length(i),
-          nHeads,
-          headDim,
-          rotaryDim);
+      AttentionStep.fillCache(c.kv(), i, c.cap(), qv, seqs.start(i), seqs.length(i), dims);
       c.pos()[i] = seqs.length(i);
     }
     return outProj.forward(o, T, null, w);
@@ -119,8 +109,7 @@ public final class CausalMHA implements Mixer {
     }
     float[] qkv = wqkv.step(x, R, active, w);
     float[] o = w.zeros(ws + S_O, R * d); // inactive rows are not written: zero, as a fresh array
-    AttentionStep.step(
-        o, qkv, c.kv(), c.cap(), c.pos(), R, nHeads, headDim, rotaryDim, window, active);
+    AttentionStep.step(o, qkv, c.kv(), c.cap(), c.pos(), active, R, dims);
     for (int r = 0; r < R; r++) if (active[r]) c.pos()[r]++;
     return outProj.step(o, R, active, w);
   }
@@ -135,21 +124,15 @@ public final class CausalMHA implements Mixer {
     int T = seqs.total();
     float[] qkv = wqkv.forward(x, T, tape, w); // [T × 3 × H × P]
     float[] o = w.floats(ws + S_O, T * d); // [T × H × P]
+    Rows[] v = w.views(ws + S_VIEWS, 2);
+    Rows ov = v[0].set(o, 0, T, d, d), qv = v[1].set(qkv, 0, T, 3 * d, 3 * d);
     if (tape == null) {
-      Attention.forward(
-          o, 0, qkv, 0, 3 * d, seqs.cu(), seqs.count(), nHeads, headDim, rotaryDim, window);
+      Attention.forward(ov, qv, seqs.cu(), seqs.count(), dims);
       return outProj.forward(o, T, null, w);
     }
     // the same outputs, with the log-sum-exp the backward needs
     float[] lse = w.floats(ws + S_LSE, T * nHeads);
-    Rows[] v = w.views(ws + S_VIEWS, 2);
-    AttentionBackward.forwardTrain(
-        v[0].set(o, 0, T, d, d),
-        lse,
-        v[1].set(qkv, 0, T, 3 * d, 3 * d),
-        seqs.cu(),
-        seqs.count(),
-        dims);
+    AttentionBackward.forwardTrain(ov, lse, qv, seqs.cu(), seqs.count(), dims);
     float[] y = outProj.forward(o, T, tape, w);
     Saved s = tape.push(Saved.class, Saved::new);
     s.qkv = qkv;

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.hnet.tensor.Rows;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,6 +44,17 @@ class AttentionTest {
       if (rnd.nextInt(8) == 0) cu.add(at); // an empty sequence
     }
     return cu.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /** The output view of a forward: [T × HP] at off, rows HP apart; T = the last of cu. */
+  static Rows outRows(float[] out, int off, int[] cu, AttnHeads a) {
+    int HP = a.heads() * a.headDim();
+    return new Rows(out, off, cu[cu.length - 1], HP, HP);
+  }
+
+  /** The qkv view of a forward: [T × 3HP] at off, rows stride apart; T = the last of cu. */
+  static Rows qkvRows(float[] qkv, int off, int stride, int[] cu, AttnHeads a) {
+    return new Rows(qkv, off, cu[cu.length - 1], 3 * a.heads() * a.headDim(), stride);
   }
 
   static float[] randomQkv(Random rnd, int n, float qkScale) {
@@ -153,7 +165,8 @@ class AttentionTest {
     // T=2, H=1, P=2, R=2. Row: q | k | v.
     float[] qkv = {1, 0, 1, 0, 1, 2, /* t=1 */ 0, 1, 1, 1, 3, -1};
     float[] out = new float[4];
-    Attention.forwardNaive(out, 0, qkv, 0, 6, new int[] {0, 2}, 1, 1, 2, 2, -1);
+    Rows ov = Rows.of(out, 2, 2), qv = Rows.of(qkv, 2, 6);
+    Attention.forwardNaive(ov, qv, new int[] {0, 2}, 1, new AttnHeads(1, 2, 2, -1));
     // t=0: angle 0, only itself visible.
     assertEquals(1f, out[0]);
     assertEquals(2f, out[1]);
@@ -165,12 +178,12 @@ class AttentionTest {
     assertEquals((e0 * 1 + e1 * 3) / z, out[2], 1e-6);
     assertEquals((e0 * 2 + e1 * -1) / z, out[3], 1e-6);
     // Without rotary: scores q1·k0 = 0, q1·k1 = 1/√2.
-    Attention.forwardNaive(out, 0, qkv, 0, 6, new int[] {0, 2}, 1, 1, 2, 0, -1);
+    Attention.forwardNaive(ov, qv, new int[] {0, 2}, 1, new AttnHeads(1, 2, 0, -1));
     double f0 = Math.exp(-sc);
     assertEquals((f0 * 1 + 3) / (f0 + 1), out[2], 1e-6);
     assertEquals((f0 * 2 - 1) / (f0 + 1), out[3], 1e-6);
     // Window 0: each token sees only itself.
-    Attention.forwardNaive(out, 0, qkv, 0, 6, new int[] {0, 2}, 1, 1, 2, 2, 0);
+    Attention.forwardNaive(ov, qv, new int[] {0, 2}, 1, new AttnHeads(1, 2, 2, 0));
     assertArrayEquals(new float[] {1, 2, 3, -1}, out);
   }
 
@@ -202,14 +215,16 @@ class AttentionTest {
                 for (int t = 0; t < T; t++)
                   for (int k = 0; k < 2 * HP; k++) qkv[qOff + t * stride + k] *= qk;
                 float[] before = qkv.clone();
+                AttnHeads a = new AttnHeads(H, P, R, w);
+                Rows qv = qkvRows(qkv, qOff, stride, cu, a);
                 float[] ref = new float[oOff + T * HP + 2];
-                Attention.forwardNaive(ref, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
+                Attention.forwardNaive(outRows(ref, oOff, cu, a), qv, cu, nSeq, a);
                 float[] got1 = new float[ref.length];
                 Parallel.setThreads(1);
-                Attention.forward(got1, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
+                Attention.forward(outRows(got1, oOff, cu, a), qv, cu, nSeq, a);
                 float[] got2 = new float[ref.length];
                 Parallel.setThreads(2);
-                Attention.forward(got2, oOff, qkv, qOff, stride, cu, nSeq, H, P, R, w);
+                Attention.forward(outRows(got2, oOff, cu, a), qv, cu, nSeq, a);
                 String what =
                     "T="
                         + T
@@ -270,11 +285,13 @@ class AttentionTest {
         for (int t = 0; t < T; t++)
           for (int k = 2 * HP; k < 3 * HP; k++) qkv[t * 3 * HP + k] *= 0.5f;
         float[] ref = new float[T * HP], got = new float[T * HP], got1 = new float[T * HP];
-        Attention.forwardNaive(ref, 0, qkv, 0, 3 * HP, cu, 4, H, P, R, w);
+        AttnHeads a = new AttnHeads(H, P, R, w);
+        Rows qv = Rows.of(qkv, T, 3 * HP);
+        Attention.forwardNaive(Rows.of(ref, T, HP), qv, cu, 4, a);
         Parallel.setThreads(3);
-        Attention.forward(got, 0, qkv, 0, 3 * HP, cu, 4, H, P, R, w);
+        Attention.forward(Rows.of(got, T, HP), qv, cu, 4, a);
         Parallel.setThreads(1);
-        Attention.forward(got1, 0, qkv, 0, 3 * HP, cu, 4, H, P, R, w);
+        Attention.forward(Rows.of(got1, T, HP), qv, cu, 4, a);
         assertArrayEquals(got1, got);
         double d = maxDiff(ref, got, 0, ref.length);
         assertTrue(d <= TOL, "diff " + d + " for " + Arrays.toString(c));
@@ -294,15 +311,51 @@ class AttentionTest {
     int T = cu[cu.length - 1];
     float[] qkv = randomQkv(rnd, T * stride, 1.5f);
     for (int w : new int[] {-1, 3}) {
+      AttnHeads a = new AttnHeads(H, P, R, w);
       float[] packed = new float[T * HP];
-      Attention.forward(packed, 0, qkv, 0, stride, cu, cu.length - 1, H, P, R, w);
+      Attention.forward(Rows.of(packed, T, HP), Rows.of(qkv, T, stride), cu, cu.length - 1, a);
       for (int sq = 0; sq + 1 < cu.length; sq++) {
         int len = cu[sq + 1] - cu[sq];
         float[] alone = new float[len * HP];
         float[] sub = Arrays.copyOfRange(qkv, cu[sq] * stride, cu[sq + 1] * stride);
-        Attention.forward(alone, 0, sub, 0, stride, new int[] {0, len}, 1, H, P, R, w);
+        Attention.forward(
+            Rows.of(alone, len, HP), Rows.of(sub, len, stride), new int[] {0, len}, 1, a);
         assertArrayEquals(
             alone, Arrays.copyOfRange(packed, cu[sq] * HP, cu[sq + 1] * HP), "seq " + sq);
+      }
+    }
+  }
+
+  /**
+   * out rows need not be HP apart: the forward (and the training forward) write them at the view's
+   * stride, bitwise as dense rows, and leave the columns between them alone.
+   */
+  @Test
+  void forwardWritesOutAtItsStride() {
+    Random rnd = new Random(16);
+    int H = 2, P = 16, R = 8, HP = H * P, T = 90, pad = 5, off = 3;
+    int[] cu = {0, 40, T};
+    AttnHeads a = new AttnHeads(H, P, R, 17);
+    Rows qv = Rows.of(randomQkv(rnd, T * 3 * HP, 2f), T, 3 * HP);
+    float[] dense = new float[T * HP], lse = new float[T * H], lseWide = new float[T * H];
+    Attention.forward(Rows.of(dense, T, HP), qv, cu, 2, a);
+    for (int train = 0; train < 2; train++) {
+      float[] wide = new float[off + T * (HP + pad)];
+      Arrays.fill(wide, Float.NaN);
+      Rows wv = new Rows(wide, off, T, HP, HP + pad);
+      if (train == 0) Attention.forward(wv, qv, cu, 2, a);
+      else {
+        AttentionBackward.forwardTrain(Rows.of(new float[T * HP], T, HP), lse, qv, cu, 2, a);
+        AttentionBackward.forwardTrain(wv, lseWide, qv, cu, 2, a);
+        assertArrayEquals(lse, lseWide);
+      }
+      for (int t = 0; t < T; t++) {
+        int at = off + t * (HP + pad);
+        assertArrayEquals(
+            Arrays.copyOfRange(dense, t * HP, t * HP + HP), Arrays.copyOfRange(wide, at, at + HP));
+        for (int c = 0; c < pad && at + HP + c < wide.length; c++) {
+          assertTrue(Float.isNaN(wide[at + HP + c]), "padding written");
+        }
       }
     }
   }
@@ -315,6 +368,7 @@ class AttentionTest {
     for (int[] cfg : configs) {
       int H = cfg[0], P = cfg[1], R = cfg[2], HP = H * P, stride = 3 * HP;
       for (int w : new int[] {-1, 0, 1, 5, 11}) { // 11: blocks of 8 scores that wrap the ring
+        AttnHeads a = new AttnHeads(H, P, R, w);
         int rows = 4;
         int[] lens = {23, 9, 30, 12}; // row 3 stays inactive throughout
         int nMax = 30, cap = w < 0 ? nMax : w + 1;
@@ -324,7 +378,11 @@ class AttentionTest {
           seq[r] = randomQkv(rnd, lens[r] * stride, 2f);
           ref[r] = new float[lens[r] * HP];
           Attention.forwardNaive(
-              ref[r], 0, seq[r], 0, stride, new int[] {0, lens[r]}, 1, H, P, R, w);
+              Rows.of(ref[r], lens[r], HP),
+              Rows.of(seq[r], lens[r], stride),
+              new int[] {0, lens[r]},
+              1,
+              a);
         }
         for (int k = 0; k <= nMax; k++) {
           float[] cache = new float[rows * cap * 2 * HP];
@@ -332,7 +390,8 @@ class AttentionTest {
           int[] pos = new int[rows];
           for (int r = 0; r < rows; r++) {
             pos[r] = (k + 7 * r) % (lens[r] + 1); // rows at different positions
-            AttentionStep.fillCache(cache, r, cap, seq[r], 0, stride, 0, pos[r], H, P, R);
+            Rows sv = Rows.of(seq[r], lens[r], stride);
+            AttentionStep.fillCache(cache, r, cap, sv, 0, pos[r], a);
           }
           float[] row3Cache = Arrays.copyOfRange(cache, 3 * cap * 2 * HP, 4 * cap * 2 * HP);
           while (true) {
@@ -347,7 +406,7 @@ class AttentionTest {
             if (!any) break;
             float[] out = new float[rows * HP];
             Arrays.fill(out, -7f);
-            AttentionStep.step(out, qkv, cache, cap, pos, rows, H, P, R, w, active);
+            AttentionStep.step(out, qkv, cache, cap, pos, active, rows, a);
             for (int r = 0; r < rows; r++) {
               if (!active[r]) {
                 for (int c = 0; c < HP; c++)
@@ -397,22 +456,24 @@ class AttentionTest {
     try {
       for (int w : new int[] {-1, 6}) {
         int cap = w < 0 ? len : w + 1;
+        AttnHeads a = new AttnHeads(H, P, R, w);
         float[] seq = randomQkv(rnd, len * stride, 2f);
         float[] ref = new float[len * HP];
-        Attention.forwardNaive(ref, 0, seq, 0, stride, new int[] {0, len}, 1, H, P, R, w);
+        Rows sv = Rows.of(seq, len, stride);
+        Attention.forwardNaive(Rows.of(ref, len, HP), sv, new int[] {0, len}, 1, a);
         float[][] outs = new float[2][];
         float[][] caches = new float[2][];
         for (int variant = 0; variant < 2; variant++) {
           Parallel.setThreads(variant == 0 ? 1 : 4);
           float[] cache = new float[2 * cap * 2 * HP];
-          AttentionStep.fillCache(cache, 1, cap, seq, 0, stride, 0, 10, H, P, R);
+          AttentionStep.fillCache(cache, 1, cap, sv, 0, 10, a);
           float[] all = new float[len * HP];
           for (int p = 10; p < len; p++) {
             float[] qkv = new float[2 * stride];
             System.arraycopy(seq, p * stride, qkv, stride, stride);
             float[] out = new float[2 * HP];
             AttentionStep.step(
-                out, qkv, cache, cap, new int[] {0, p}, 2, H, P, R, w, new boolean[] {false, true});
+                out, qkv, cache, cap, new int[] {0, p}, new boolean[] {false, true}, 2, a);
             System.arraycopy(out, HP, all, p * HP, HP);
           }
           outs[variant] = all;
@@ -451,12 +512,9 @@ class AttentionTest {
         cache,
         cap,
         new int[] {4, 1, 5},
+        new boolean[] {true, true, false},
         3,
-        H,
-        P,
-        R,
-        window,
-        new boolean[] {true, true, false});
+        new AttnHeads(H, P, R, window));
     assertEquals(8L * HP * (4 + 2), Attention.kvBytesRead() - before);
     before = Attention.kvBytesRead();
     AttentionStep.step(
@@ -465,12 +523,9 @@ class AttentionTest {
         cache,
         cap,
         new int[] {4, 1, 5},
+        new boolean[] {false, true, true},
         3,
-        H,
-        P,
-        R,
-        -1,
-        new boolean[] {false, true, true});
+        new AttnHeads(H, P, R, -1));
     assertEquals(
         8L * HP * (2 + 6),
         Attention.kvBytesRead() - before,
@@ -486,7 +541,8 @@ class AttentionTest {
         qkv[(2 + t) * stride + c] = 100 * t + c; // q | k heads 0, 1 | v heads 0, 1
     }
     float[] cache = new float[2 * rowSize];
-    AttentionStep.fillCache(cache, 1, cap, qkv, 0, stride, 2, len, H, P, R);
+    Rows qv = Rows.of(qkv, 2 + len, stride);
+    AttentionStep.fillCache(cache, 1, cap, qv, 2, len, new AttnHeads(H, P, R, -1));
     // row 1 = keys of head 0, of head 1, values of head 0, of head 1, each a ring of cap slots of
     // P: positions 4, 5, 6 in slots 1, 2, 0; row 0 untouched.
     for (int c = 0; c < rowSize; c++) assertEquals(0f, cache[c]);
@@ -508,24 +564,36 @@ class AttentionTest {
   void rejectsBadArguments() {
     float[] qkv = new float[12], out = new float[4], cache = new float[16];
     int[] cu = {0, 2};
+    Rows ov = Rows.of(out, 2, 2), qv = Rows.of(qkv, 2, 6);
+    AttnHeads a = new AttnHeads(1, 2, 0, -1);
+    assertThrows(IllegalArgumentException.class, () -> new AttnHeads(1, 2, 1, -1)); // odd rotary
+    assertThrows(IllegalArgumentException.class, () -> new AttnHeads(1, 2, 0, -2)); // window
+    assertThrows( // qkv rows narrower than 3HP
+        IllegalArgumentException.class,
+        () -> Attention.forward(ov, new Rows(qkv, 0, 2, 5, 5), cu, 1, a));
+    assertThrows( // fewer rows than tokens
+        IllegalArgumentException.class, () -> Attention.forward(Rows.of(out, 1, 2), qv, cu, 1, a));
+    assertThrows( // cuSeqlens not starting at 0
+        IllegalArgumentException.class, () -> Attention.forward(ov, qv, new int[] {1, 2}, 1, a));
     assertThrows(
         IllegalArgumentException.class,
-        () -> Attention.forward(out, 0, qkv, 0, 6, cu, 1, 1, 2, 1, -1));
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> Attention.forward(out, 0, qkv, 0, 5, cu, 1, 1, 2, 0, -1));
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> Attention.forward(out, 0, qkv, 0, 6, cu, 1, 1, 2, 0, -2));
-    assertThrows(
+        () -> Attention.forwardNaive(ov, Rows.of(qkv, 1, 6), cu, 1, a));
+    assertThrows( // cap < window + 1
         IllegalArgumentException.class,
         () ->
             AttentionStep.step(
-                out, qkv, cache, 2, new int[] {0}, 1, 1, 2, 0, 2, new boolean[] {true}));
-    assertThrows(
+                out,
+                qkv,
+                cache,
+                2,
+                new int[] {0},
+                new boolean[] {true},
+                1,
+                new AttnHeads(1, 2, 0, 2)));
+    assertThrows( // global cache full
         IllegalArgumentException.class,
-        () ->
-            AttentionStep.step(
-                out, qkv, cache, 2, new int[] {2}, 1, 1, 2, 0, -1, new boolean[] {true}));
+        () -> AttentionStep.step(out, qkv, cache, 2, new int[] {2}, new boolean[] {true}, 1, a));
+    assertThrows( // the sequence ends past qkv's rows
+        IllegalArgumentException.class, () -> AttentionStep.fillCache(cache, 0, 2, qv, 1, 2, a));
   }
 }

@@ -66,9 +66,10 @@ class ProfileTest {
     for (int i = 0; i < qkv.length; i++) qkv[i] = r.nextFloat();
     Profile.reset();
     Profile.start();
-    AttentionBackward.forwardTrain( // calls Attention.forward
-        Rows.of(out, T, H * P), lse, Rows.of(qkv, T, 3 * H * P), cu, 2, new AttnHeads(H, P, 4, -1));
-    Attention.forward(out, 0, qkv, 0, 3 * H * P, cu, 2, H, P, 4, -1);
+    Rows ov = Rows.of(out, T, H * P), qv = Rows.of(qkv, T, 3 * H * P);
+    AttnHeads heads = new AttnHeads(H, P, 4, -1);
+    AttentionBackward.forwardTrain(ov, lse, qv, cu, 2, heads); // calls Attention.forward
+    Attention.forward(ov, qv, cu, 2, heads);
     Profile.stop();
     Entry a = byKind().get(Kind.ATTENTION);
     assertEquals(2, a.calls(), "forwardTrain and forward, the inner forward not counted again");

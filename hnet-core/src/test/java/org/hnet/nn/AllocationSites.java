@@ -30,6 +30,14 @@ final class AllocationSites {
   static final int RUNS = 200;
 
   static String of(Runnable window) {
+    return of(window, null);
+  }
+
+  /**
+   * {@link #of(Runnable)}, leaving out the samples taken inside {@code skip} (a method name, e.g.
+   * "prefill": a decode window that must refill its cache before it steps again).
+   */
+  static String of(Runnable window, String skip) {
     try (Recording r = new Recording()) {
       r.enable("jdk.ObjectAllocationSample").withStackTrace().with("throttle", "off");
       r.start();
@@ -47,6 +55,8 @@ final class AllocationSites {
         for (RecordedEvent e : RecordingFile.readAllEvents(f)) {
           if (e.getStackTrace() == null) continue;
           List<RecordedFrame> frames = e.getStackTrace().getFrames();
+          if (skip != null && frames.stream().anyMatch(x -> x.getMethod().getName().equals(skip)))
+            continue;
           String top = frames.isEmpty() ? "?" : name(frames.get(0));
           String ours =
               frames.stream()

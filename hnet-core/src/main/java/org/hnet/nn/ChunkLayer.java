@@ -34,10 +34,7 @@ public final class ChunkLayer {
 
   /** The same into out [≥ Tc × d], over the first T positions of mask; returns out. */
   static float[] forward(float[] out, float[] h, boolean[] mask, int T, int d) {
-    int j = 0;
-    for (int t = 0; t < T; t++) {
-      if (mask[t]) System.arraycopy(h, t * d, out, (j++) * d, d);
-    }
+    org.hnet.kernels.StageOps.gatherRows(out, h, mask, T, d);
     return out;
   }
 }

@@ -3,6 +3,8 @@ package org.hnet.nn;
 import java.util.List;
 import org.hnet.config.HNetConfig;
 import org.hnet.config.StageConfig;
+import org.hnet.kernels.Ops;
+import org.hnet.kernels.StageOps;
 
 /**
  * One H-Net stage (the reference's HNet module), recursive: encoder → routing → chunk → main
@@ -134,7 +136,7 @@ public final class HNet {
     float[] residual = residualProj.forward(h, T, tape, w);
     // out · STE(selected_probs) + residual: the STE's forward value is exactly 1
     float[] decoderIn = w.floats(ws + S_DECODER_IN, T * d);
-    for (int i = 0; i < T * d; i++) decoderIn[i] = y[i] + residual[i];
+    StageOps.add(decoderIn, y, residual, T * d);
     float[] out = cut(decoder.forward(decoderIn, seqs, tape, w), dIn, T, w);
     record(tape, r, z, y, seqs, inner, dIn, w);
     return out;
@@ -191,24 +193,18 @@ public final class HNet {
     float[] dDecIn = decoder.backward(dOutFull, tape); // [T × d]
     float[] dh = residualProj.backward(dDecIn, tape); // residual branch
     float[] dProb = w.zeros(ws + S_DPROB, T);
-    steBackward(dDecIn, s.y, r.boundaryMask(), T, d, dProb);
+    StageOps.steBackward(dProb, dDecIn, s.y, r.boundaryMask(), T, d);
     if (dProbExtra != null && dProbExtra[stage] != null) {
-      for (int t = 0; t < T; t++) dProb[t] += dProbExtra[stage][t];
+      Ops.addInPlace(dProb, 0, dProbExtra[stage], 0, T);
     }
     int Tc = s.inner.total();
     float[] dz = w.floats(ws + S_DZ, Tc * d);
     DeChunkLayer.backward(
         dDecIn, s.z, r.boundaryProb(), r.boundaryMask(), seqs, d, dz, dProb, w, ws + S_DECHUNK);
     float[] dChunks = mainNetwork.backward(dz, dProbExtra, tape); // [Tc × d]
-    // chunk gather backward: scatter into the boundary positions
-    for (int t = 0, j = 0; t < T; t++) {
-      if (r.boundaryMask()[t]) {
-        for (int c = 0; c < d; c++) dh[t * d + c] += dChunks[j * d + c];
-        j++;
-      }
-    }
+    StageOps.scatterAddRows(dh, dChunks, r.boundaryMask(), T, d); // the chunk gather's backward
     float[] dhRouting = routingModule.backward(dProb, tape); // null: a rule-based stage
-    if (dhRouting != null) for (int i = 0; i < T * d; i++) dh[i] += dhRouting[i];
+    if (dhRouting != null) Ops.addInPlace(dh, 0, dhRouting, 0, T * d);
     return unpad(encoder.backward(dh, tape), dIn, T, w);
   }
 
@@ -291,7 +287,7 @@ public final class HNet {
         System.arraycopy(y, (seqs.start(i) + seqs.length(i) - 1) * d, cache.dechunkLast, i * d, d);
     }
     float[] decoderIn = w.floats(ws + S_DECODER_IN, T * d);
-    for (int i = 0; i < T * d; i++) decoderIn[i] = y[i] + residual[i];
+    StageOps.add(decoderIn, y, residual, T * d);
     return cut(decoder.prefill(decoderIn, seqs, cache.decoder, w), dIn, T, w);
   }
 
@@ -335,7 +331,7 @@ public final class HNet {
     float[] y =
         DeChunkLayer.step(
             w.floats(ws + S_Y, R * d), z, r.boundaryProb(), boundary, active, cache.dechunkLast, d);
-    for (int i = 0; i < R * d; i++) y[i] += residual[i];
+    StageOps.add(y, y, residual, R * d);
     return cut(decoder.step(y, cache.decoder, active, w), dIn, R, w);
   }
 
@@ -356,29 +352,11 @@ public final class HNet {
     return false;
   }
 
-  /**
-   * The straight-through estimator of u = y · STE(c) + residual: STE is 1 in the forward and the
-   * identity in the backward, so ∂L/∂c_t = Σ_c ∂L/∂u_tc · y_tc; with c = p at a boundary and 1 − p
-   * elsewhere, that adds ±Σ_c ∂L/∂u_tc · y_tc to ∂L/∂p_t.
-   */
-  static void steBackward(float[] dU, float[] y, boolean[] mask, int d, float[] dProb) {
-    steBackward(dU, y, mask, mask.length, d, dProb);
-  }
-
-  /** The same over the first T positions. */
-  static void steBackward(float[] dU, float[] y, boolean[] mask, int T, int d, float[] dProb) {
-    for (int t = 0; t < T; t++) {
-      double s = 0; // a sum over d channels, in double
-      for (int c = 0; c < d; c++) s += (double) dU[t * d + c] * y[t * d + c];
-      dProb[t] += mask[t] ? (float) s : (float) -s;
-    }
-  }
-
   /** [T × dIn] → [T × d] with zeros in the channels that the output cut away. */
   private float[] uncut(float[] g, int dIn, int T, Workspace w) {
     if (dIn == d) return g;
-    float[] out = w.zeros(ws + S_UNCUT, T * d);
-    for (int t = 0; t < T; t++) System.arraycopy(g, t * dIn, out, t * d, dIn);
+    float[] out = w.floats(ws + S_UNCUT, T * d);
+    StageOps.cutRowsBackward(out, g, T, dIn, d);
     return out;
   }
 
@@ -387,14 +365,8 @@ public final class HNet {
    */
   private float[] unpad(float[] g, int dIn, int T, Workspace w) {
     if (dIn == d) return g;
-    float[] dPad = padDimension.gradBuffer();
-    for (int c = dIn; c < d; c++) {
-      double s = 0;
-      for (int t = 0; t < T; t++) s += g[t * d + c];
-      dPad[c - dIn] += (float) s;
-    }
     float[] out = w.floats(ws + S_UNPAD, T * dIn);
-    for (int t = 0; t < T; t++) System.arraycopy(g, t * d, out, t * dIn, dIn);
+    StageOps.padRowsBackward(out, padDimension.gradBuffer(), g, T, dIn, d);
     return out;
   }
 
@@ -402,10 +374,7 @@ public final class HNet {
   private float[] pad(float[] x, int dIn, int T, Workspace w) {
     if (dIn == d) return x;
     float[] out = w.floats(ws + S_PAD, T * d);
-    for (int t = 0; t < T; t++) {
-      System.arraycopy(x, t * dIn, out, t * d, dIn);
-      System.arraycopy(padDimension.data, 0, out, t * d + dIn, d - dIn);
-    }
+    StageOps.padRows(out, x, padDimension.data, T, dIn, d);
     return out;
   }
 
@@ -413,7 +382,7 @@ public final class HNet {
   private float[] cut(float[] x, int dIn, int T, Workspace w) {
     if (dIn == d) return x;
     float[] out = w.floats(ws + S_CUT, T * dIn);
-    for (int t = 0; t < T; t++) System.arraycopy(x, t * d, out, t * dIn, dIn);
+    StageOps.cutRows(out, x, T, d, dIn);
     return out;
   }
 }

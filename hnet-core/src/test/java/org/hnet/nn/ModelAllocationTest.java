@@ -99,12 +99,13 @@ class ModelAllocationTest {
     }
     System.out.printf("decode: %d windows of %d steps%n", round, steps);
     if (best >= bound) {
+      SeqLens promptLens = SeqLens.uniform(rows, prompt);
       // Each window refills the cache first (it holds prompt + steps positions); the prefill's own
       // allocations (its outputs) are left out of the sites.
       sites =
           AllocationSites.of(
               () -> {
-                lm.prefill(p, SeqLens.uniform(rows, prompt), cache);
+                lm.prefill(p, promptLens, cache);
                 for (int t = 0; t < steps; t++) {
                   feed(tok, stream, t);
                   lm.step(tok, cache, active);

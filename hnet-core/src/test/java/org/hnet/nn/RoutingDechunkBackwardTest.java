@@ -121,7 +121,7 @@ class RoutingDechunkBackwardTest {
     float[] du = {0.25f, -1f, 3f, 2f, 0.5f, 7f};
     boolean[] mask = {true, false, true};
     float[] dp = {10f, 0f, 0f}; // accumulates onto what is already there
-    HNet.steBackward(du, y, mask, 2, dp);
+    org.hnet.kernels.StageOps.steBackward(dp, du, y, mask, mask.length, 2);
     assertArrayEquals(new float[] {10f + 0.25f - 2f, 3f - 1f, 2f}, dp, 0f);
   }
 }

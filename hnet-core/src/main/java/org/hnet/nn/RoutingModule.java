@@ -2,6 +2,7 @@ package org.hnet.nn;
 
 import java.util.List;
 import org.hnet.config.RouterSpec;
+import org.hnet.kernels.Ops;
 import org.hnet.kernels.Routing;
 
 /**
@@ -157,7 +158,7 @@ public final class RoutingModule {
     Routing.normalizeRowsBackward(dk, s.k, s.kNorm, T, d);
     float[] dhk = kProj.backward(dk, tape); // pushed after q_proj's, so popped first
     float[] dh = qProj.backward(dq, tape);
-    for (int i = 0; i < T * d; i++) dh[i] += dhk[i];
+    Ops.addInPlace(dh, 0, dhk, 0, T * d);
     return dh;
   }
 

@@ -65,6 +65,7 @@ public class KernelBench {
   SsdRows ssdIn;
   SsdHeads ssdHeads;
   Rows attnQkv, attnO, attnDout, attnDqkv;
+  Rows convInRows, convOutRows, dConvInRows;
   AttnHeads attnHeads;
 
   @Setup
@@ -103,6 +104,9 @@ public class KernelBench {
     dConvIn = new float[T * C];
     dConvW = new float[C * W];
     dConvB = new float[C];
+    convInRows = Rows.of(convIn, T, C);
+    convOutRows = Rows.of(convOut, T, C);
+    dConvInRows = Rows.of(dConvIn, T, C);
     qkv = randn(r, TA * 3 * HA * PA, 1);
     attnOut = new float[TA * HA * PA];
     lse = new float[TA * HA];
@@ -164,14 +168,14 @@ public class KernelBench {
 
   @Benchmark
   public float[] conv1d() {
-    Conv1d.causalSilu(convOut, 0, C, convIn, 0, C, convW, convB, cu, 4, C, W, null);
+    Conv1d.causalSilu(convOutRows, null, convInRows, convW, convB, cu, 4, W);
     return convOut;
   }
 
   @Benchmark
   public float[] conv1dBackward() {
     Conv1dBackward.causalSiluBackward(
-        dConvIn, 0, C, dConvW, dConvB, convOut, 0, C, convIn, 0, C, convW, convB, cu, 4, C, W);
+        dConvInRows, dConvW, dConvB, convOutRows, convInRows, convW, convB, cu, 4, W);
     return dConvIn;
   }
 

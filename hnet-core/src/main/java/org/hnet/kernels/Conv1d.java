@@ -3,6 +3,7 @@ package org.hnet.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Rows;
 
 /**
  * Mamba-2's short convolution: causal depthwise conv1d with bias, then SiLU (mamba_ssm {@code
@@ -33,20 +34,21 @@ public final class Conv1d {
    * The definition, token by token and channel by channel; same arguments as {@link #causalSilu}.
    */
   public static void causalSiluNaive(
-      float[] out,
-      int outOff,
-      int outStride,
-      float[] in,
-      int inOff,
-      int inStride,
+      Rows out,
+      float[] finalState,
+      Rows in,
       float[] w,
       float[] bias,
       int[] cuSeqlens,
       int nSeq,
-      int C,
-      int W,
-      float[] finalState) {
+      int W) {
+    int C = out.cols();
     checkArgs(cuSeqlens, nSeq, C, W, finalState);
+    int T = cuSeqlens[nSeq];
+    out.require("out", T, C);
+    in.require("in", T, C);
+    float[] o = out.a(), x = in.a();
+    int outOff = out.off(), outStride = out.stride(), inOff = in.off(), inStride = in.stride();
     for (int s = 0; s < nSeq; s++) {
       int start = cuSeqlens[s], end = cuSeqlens[s + 1];
       for (int t = start; t < end; t++) {
@@ -54,68 +56,55 @@ public final class Conv1d {
           float acc = bias[ch];
           for (int k = 0; k < W; k++) {
             int src = t - (W - 1) + k;
-            if (src >= start) acc += w[ch * W + k] * in[inOff + src * inStride + ch];
+            if (src >= start) acc += w[ch * W + k] * x[inOff + src * inStride + ch];
           }
-          out[outOff + t * outStride + ch] = FastExp.silu(acc);
+          o[outOff + t * outStride + ch] = FastExp.silu(acc);
         }
       }
     }
-    if (finalState != null) writeFinalState(finalState, in, inOff, inStride, cuSeqlens, nSeq, C, W);
+    if (finalState != null) writeFinalState(finalState, in, cuSeqlens, nSeq, C, W);
   }
 
   /**
-   * Causal depthwise conv + bias + SiLU over packed sequences. in at {@code in[inOff + t*inStride +
-   * ch]}, out at {@code out[outOff + t*outStride + ch]} (must not overlap in); w [C×W], bias [C].
-   * finalState (nullable): [nSeq × W × C], each sequence's last W inputs, oldest first, zero-padded
-   * in front when the sequence is shorter.
+   * Causal depthwise conv + bias + SiLU over packed sequences: out [T × C] (C = out's width; must
+   * not overlap in) from in [T × C], T = cuSeqlens[nSeq]; w [C×W], bias [C]. finalState (nullable):
+   * [nSeq × W × C], each sequence's last W inputs, oldest first, zero-padded in front when the
+   * sequence is shorter.
    *
    * <p>Vector over channels (the contiguous axis of the token-major layout), parallel over tokens:
    * every output element is written by exactly one thread, in the same way for any split.
    */
   public static void causalSilu(
-      float[] out,
-      int outOff,
-      int outStride,
-      float[] in,
-      int inOff,
-      int inStride,
+      Rows out,
+      float[] finalState,
+      Rows in,
       float[] w,
       float[] bias,
       int[] cuSeqlens,
       int nSeq,
-      int C,
-      int W,
-      float[] finalState) {
+      int W) {
     long prof = Profile.begin(Kind.CONV);
+    int C = out.cols();
     checkArgs(cuSeqlens, nSeq, C, W, finalState);
     int T = cuSeqlens[nSeq];
+    out.require("out", T, C);
+    in.require("in", T, C);
     if (T > 0 && C > 0) {
       float[] wT = tapMajor(w, C, W);
       int grain = Math.max(1, 16384 / (C * W)); // ~16k multiply-adds per part at least
-      if (Parallel.serial(T, grain))
-        convTokens(
-            out, outOff, outStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
+      if (Parallel.serial(T, grain)) convTokens(out, in, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
       else
         Parallel.forRange(
-            T,
-            grain,
-            (t0, t1) ->
-                convTokens(
-                    out, outOff, outStride, in, inOff, inStride, wT, bias, cuSeqlens, nSeq, C, W,
-                    t0, t1));
+            T, grain, (t0, t1) -> convTokens(out, in, wT, bias, cuSeqlens, nSeq, C, W, t0, t1));
     }
-    if (finalState != null) writeFinalState(finalState, in, inOff, inStride, cuSeqlens, nSeq, C, W);
+    if (finalState != null) writeFinalState(finalState, in, cuSeqlens, nSeq, C, W);
     Profile.end(Kind.CONV, prof);
   }
 
-  /** Tokens [t0, t1) of {@link #causalSilu}. */
+  /** Tokens [t0, t1) of {@link #causalSilu}, channels [0, C). */
   private static void convTokens(
-      float[] out,
-      int outOff,
-      int outStride,
-      float[] in,
-      int inOff,
-      int inStride,
+      Rows outRows,
+      Rows inRows,
       float[] wT,
       float[] bias,
       int[] cuSeqlens,
@@ -124,6 +113,9 @@ public final class Conv1d {
       int W,
       int t0,
       int t1) {
+    float[] out = outRows.a(), in = inRows.a();
+    int outOff = outRows.off(), outStride = outRows.stride();
+    int inOff = inRows.off(), inStride = inRows.stride();
     int s = seqOf(cuSeqlens, nSeq, t0);
     for (int t = t0; t < t1; t++) {
       while (t >= cuSeqlens[s + 1]) s++;
@@ -203,13 +195,13 @@ public final class Conv1d {
   }
 
   /** finalState[s][k][ch] = in[end_s - W + k][ch] if that token is in sequence s, else 0. */
-  private static void writeFinalState(
-      float[] st, float[] in, int inOff, int inStride, int[] cu, int nSeq, int C, int W) {
+  private static void writeFinalState(float[] st, Rows in, int[] cu, int nSeq, int C, int W) {
+    float[] x = in.a();
     for (int s = 0; s < nSeq; s++) {
       int start = cu[s], end = cu[s + 1];
       for (int k = 0; k < W; k++) {
         int src = end - W + k, base = (s * W + k) * C;
-        if (src >= start) System.arraycopy(in, inOff + src * inStride, st, base, C);
+        if (src >= start) System.arraycopy(x, in.at(src), st, base, C);
         else java.util.Arrays.fill(st, base, base + C, 0f);
       }
     }

@@ -3,6 +3,7 @@ package org.hnet.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Rows;
 
 /**
  * Backward of {@link Conv1d#causalSilu} (causal depthwise conv + bias + SiLU over packed
@@ -51,25 +52,23 @@ public final class Conv1dBackward {
 
   /** The formulas above token by token in double (the oracle); same arguments as the fast one. */
   public static void causalSiluBackwardNaive(
-      float[] din,
-      int dinOff,
-      int dinStride,
+      Rows dIn,
       float[] dw,
       float[] dbias,
-      float[] dout,
-      int doutOff,
-      int doutStride,
-      float[] in,
-      int inOff,
-      int inStride,
+      Rows dOut,
+      Rows in,
       float[] w,
       float[] bias,
       int[] cuSeqlens,
       int nSeq,
-      int C,
       int W) {
+    int C = dIn.cols();
     checkArgs(cuSeqlens, nSeq, C, W);
     int T = cuSeqlens[nSeq];
+    checkRows(dIn, dOut, in, T, C);
+    float[] din = dIn.a(), dout = dOut.a(), x = in.a();
+    int dinOff = dIn.off(), dinStride = dIn.stride(), doutOff = dOut.off();
+    int doutStride = dOut.stride(), inOff = in.off(), inStride = in.stride();
     double[] dinAcc = new double[T * C], dwAcc = new double[C * W], dbAcc = new double[C];
     for (int s = 0; s < nSeq; s++) {
       int start = cuSeqlens[s], end = cuSeqlens[s + 1];
@@ -78,7 +77,7 @@ public final class Conv1dBackward {
           double z = bias[ch];
           for (int k = 0; k < W; k++) {
             int src = t - (W - 1) + k;
-            if (src >= start) z += (double) w[ch * W + k] * in[inOff + src * inStride + ch];
+            if (src >= start) z += (double) w[ch * W + k] * x[inOff + src * inStride + ch];
           }
           double dz = dout[doutOff + t * doutStride + ch] * siluGrad(z);
           dbAcc[ch] += dz;
@@ -86,7 +85,7 @@ public final class Conv1dBackward {
             int src = t - (W - 1) + k;
             if (src < start) continue;
             dinAcc[src * C + ch] += w[ch * W + k] * dz;
-            dwAcc[ch * W + k] += dz * in[inOff + src * inStride + ch];
+            dwAcc[ch * W + k] += dz * x[inOff + src * inStride + ch];
           }
         }
       }
@@ -99,9 +98,9 @@ public final class Conv1dBackward {
   }
 
   /**
-   * Backward of Conv1d.causalSilu (recomputes the pre-activation). dout at {@code dout[doutOff +
-   * t*doutStride + ch]}, in and w, bias as the forward's. OVERWRITES din (layout of in, own
-   * offset/stride; must not overlap dout or in); ADDS INTO dw [C×W] and dbias [C].
+   * Backward of Conv1d.causalSilu (recomputes the pre-activation): C = dIn's width, T =
+   * cuSeqlens[nSeq]. dOut [T × C]; in, w [C×W] and bias [C] as the forward's. OVERWRITES dIn [T ×
+   * C] (must not overlap dOut or in); ADDS INTO dw [C×W] and dbias [C].
    *
    * <p>Three passes, each a plain vector loop over channels: (1) dz [T × C] into the caller's
    * scratch, parallel over tokens; (2) din from dz, parallel over tokens; (3) dw and dbias,
@@ -114,27 +113,22 @@ public final class Conv1dBackward {
    * every operand in L2, against ~20 for the operations themselves.
    */
   public static void causalSiluBackward(
-      float[] din,
-      int dinOff,
-      int dinStride,
+      Rows dIn,
       float[] dw,
       float[] dbias,
-      float[] dout,
-      int doutOff,
-      int doutStride,
-      float[] in,
-      int inOff,
-      int inStride,
+      Rows dOut,
+      Rows in,
       float[] w,
       float[] bias,
       int[] cuSeqlens,
       int nSeq,
-      int C,
       int W) {
     long prof = Profile.begin(Kind.CONV_BACKWARD);
     try {
+      int C = dIn.cols();
       checkArgs(cuSeqlens, nSeq, C, W);
       int T = cuSeqlens[nSeq];
+      checkRows(dIn, dOut, in, T, C);
       if (T == 0 || C == 0) return;
       float[][] sc = CALLER.get();
       if (sc[0].length < W * C) sc[0] = new float[W * C];
@@ -146,71 +140,25 @@ public final class Conv1dBackward {
       }
       int grain = Math.max(1, 16384 / (C * W)); // ~16k multiply-adds per part at least
       if (Parallel.serial(T, grain)) {
-        dzTokens(
-            dz,
-            dout,
-            doutOff,
-            doutStride,
-            in,
-            inOff,
-            inStride,
-            wT,
-            bias,
-            cuSeqlens,
-            nSeq,
-            C,
-            W,
-            0,
-            T);
-        dinTokens(din, dinOff, dinStride, dz, wT, cuSeqlens, nSeq, C, W, 0, T);
+        dzTokens(dz, dOut, in, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
+        dinTokens(dIn, dz, wT, cuSeqlens, nSeq, C, W, 0, T);
       } else {
         Parallel.forRange(
-            T,
-            grain,
-            (t0, t1) ->
-                dzTokens(
-                    dz,
-                    dout,
-                    doutOff,
-                    doutStride,
-                    in,
-                    inOff,
-                    inStride,
-                    wT,
-                    bias,
-                    cuSeqlens,
-                    nSeq,
-                    C,
-                    W,
-                    t0,
-                    t1));
+            T, grain, (t0, t1) -> dzTokens(dz, dOut, in, wT, bias, cuSeqlens, nSeq, C, W, t0, t1));
         Parallel.forRange(
-            T,
-            grain,
-            (t0, t1) -> dinTokens(din, dinOff, dinStride, dz, wT, cuSeqlens, nSeq, C, W, t0, t1));
+            T, grain, (t0, t1) -> dinTokens(dIn, dz, wT, cuSeqlens, nSeq, C, W, t0, t1));
       }
       int vecs = (C + LANES - 1) / LANES; // the last part may be a partial vector (scalar channels)
       int vGrain = (int) Math.max(1, 16384 / ((long) T * W * LANES + 1));
       if (Parallel.serial(vecs, vGrain)) {
-        weightGrads(dw, dbias, dz, in, inOff, inStride, cuSeqlens, nSeq, C, W, 0, C);
+        weightGrads(dw, dbias, dz, in, cuSeqlens, nSeq, C, W, 0, C);
       } else {
         Parallel.forRange(
             vecs,
             vGrain,
             (v0, v1) ->
                 weightGrads(
-                    dw,
-                    dbias,
-                    dz,
-                    in,
-                    inOff,
-                    inStride,
-                    cuSeqlens,
-                    nSeq,
-                    C,
-                    W,
-                    v0 * LANES,
-                    Math.min(C, v1 * LANES)));
+                    dw, dbias, dz, in, cuSeqlens, nSeq, C, W, v0 * LANES, Math.min(C, v1 * LANES)));
       }
     } finally {
       Profile.end(Kind.CONV_BACKWARD, prof);
@@ -220,12 +168,8 @@ public final class Conv1dBackward {
   /** dz[t*C + ch] = dout_t · silu'(z_t) for tokens [t0, t1), z_t as the forward forms it. */
   private static void dzTokens(
       float[] dz,
-      float[] dout,
-      int doutOff,
-      int doutStride,
-      float[] in,
-      int inOff,
-      int inStride,
+      Rows dOut,
+      Rows inRows,
       float[] wT,
       float[] bias,
       int[] cu,
@@ -234,6 +178,9 @@ public final class Conv1dBackward {
       int W,
       int t0,
       int t1) {
+    float[] dout = dOut.a(), in = inRows.a();
+    int doutOff = dOut.off(), doutStride = dOut.stride();
+    int inOff = inRows.off(), inStride = inRows.stride();
     int s = Conv1d.seqOf(cu, nSeq, t0);
     int cb = F.loopBound(C);
     for (int t = t0; t < t1; t++) {
@@ -284,17 +231,9 @@ public final class Conv1dBackward {
    * t1).
    */
   private static void dinTokens(
-      float[] din,
-      int dinOff,
-      int dinStride,
-      float[] dz,
-      float[] wT,
-      int[] cu,
-      int nSeq,
-      int C,
-      int W,
-      int t0,
-      int t1) {
+      Rows dIn, float[] dz, float[] wT, int[] cu, int nSeq, int C, int W, int t0, int t1) {
+    float[] din = dIn.a();
+    int dinOff = dIn.off(), dinStride = dIn.stride();
     int s = Conv1d.seqOf(cu, nSeq, t0);
     int cb = F.loopBound(C);
     for (int t = t0; t < t1; t++) {
@@ -343,15 +282,15 @@ public final class Conv1dBackward {
       float[] dw,
       float[] dbias,
       float[] dz,
-      float[] in,
-      int inOff,
-      int inStride,
+      Rows inRows,
       int[] cu,
       int nSeq,
       int C,
       int W,
       int c0,
       int c1) {
+    float[] in = inRows.a();
+    int inOff = inRows.off(), inStride = inRows.stride();
     int n = c1 - c0, nb = F.loopBound(n);
     float[] acc = workerScratch((W + 1) * n); // acc[k*n + i] for tap k, acc[W*n + i] for the bias
     java.util.Arrays.fill(acc, 0, (W + 1) * n, 0f);
@@ -416,6 +355,13 @@ public final class Conv1dBackward {
     for (int s = 0; s < nSeq; s++) {
       if (cu[s + 1] < cu[s]) throw new IllegalArgumentException("cuSeqlens decreases at " + s);
     }
+  }
+
+  /** Every token view covers T × C (a check that passes allocates nothing). */
+  private static void checkRows(Rows dIn, Rows dOut, Rows in, int T, int C) {
+    dIn.require("dIn", T, C);
+    dOut.require("dOut", T, C);
+    in.require("in", T, C);
   }
 
   /** The calling thread's tap-major weight and dz (grow-only), apart from the worker scratch. */

@@ -85,7 +85,8 @@ public final class Dechunk {
    * j+1: dz_j = P_j G_j (overwritten), dprob_t += G_j·(z_j − z̄_{j−1}) at chunk j's boundary t
    * (only where P is inside the clamp, so never at a forced p = 1), carried back (1 − P_j) G_j.
    *
-   * <p>Scratch: chunkCu [≥ nSeq+1], pos [≥ Tc], g and emas [≥ Tc × d], carry [≥ d].
+   * <p>Scratch: chunkCu [≥ nSeq+1], pos [≥ Tc], and {@code scratch} [≥ (2·Tc + 1) × d] for G [Tc ×
+   * d], then z̄ [Tc × d], then the carry [d].
    */
   public static void backward(
       float[] dz,
@@ -99,9 +100,7 @@ public final class Dechunk {
       int d,
       int[] chunkCu,
       int[] pos,
-      float[] g,
-      float[] emas,
-      float[] carry) {
+      float[] scratch) {
     int T = cu[nSeq];
     chunkCu[0] = 0; // sequence i owns chunks [chunkCu[i], chunkCu[i+1])
     for (int i = 0; i < nSeq; i++) {
@@ -110,6 +109,8 @@ public final class Dechunk {
       chunkCu[i + 1] = count;
     }
     int Tc = chunkCu[nSeq];
+    float[] g = scratch, emas = scratch, carry = scratch; // at 0, e0 and k0
+    int e0 = Tc * d, k0 = 2 * Tc * d;
     java.util.Arrays.fill(g, 0, Tc * d, 0f);
     int j = -1;
     for (int t = 0; t < T; t++) {
@@ -121,24 +122,24 @@ public final class Dechunk {
         float pj = clamp(prob[pos[jj]]);
         float keep = 1f - pj;
         for (int c = 0; c < d; c++) {
-          float prev = jj == chunkCu[i] ? 0f : emas[(jj - 1) * d + c];
-          emas[jj * d + c] = pj * z[jj * d + c] + keep * prev;
+          float prev = jj == chunkCu[i] ? 0f : emas[e0 + (jj - 1) * d + c];
+          emas[e0 + jj * d + c] = pj * z[jj * d + c] + keep * prev;
         }
       }
     }
     for (int i = 0; i < nSeq; i++) {
-      java.util.Arrays.fill(carry, 0, d, 0f);
+      java.util.Arrays.fill(carry, k0, k0 + d, 0f);
       for (int jj = chunkCu[i + 1] - 1; jj >= chunkCu[i]; jj--) {
         int t = pos[jj];
         boolean first = jj == chunkCu[i];
         float pj = clamp(prob[t]);
         double dP = 0; // a sum over d channels, kept in double
         for (int c = 0; c < d; c++) {
-          float gc = g[jj * d + c] + carry[c];
-          float prev = first ? 0f : emas[(jj - 1) * d + c];
+          float gc = g[jj * d + c] + carry[k0 + c];
+          float prev = first ? 0f : emas[e0 + (jj - 1) * d + c];
           dz[jj * d + c] = pj * gc;
           dP += (double) gc * (z[jj * d + c] - prev);
-          carry[c] = (1f - pj) * gc;
+          carry[k0 + c] = (1f - pj) * gc;
         }
         if (prob[t] >= P_MIN && prob[t] <= P_MAX) dprob[t] += (float) dP;
       }

@@ -225,11 +225,10 @@ public final class Ssd {
       Rows yv, SsdRows in, SsdHeads hp, int c0, int h, int len, int q, Scratch sc, int sOff) {
     int P = hp.headDim(), N = hp.state();
     // The operands at this chunk's first token and this head (the loops below index from here).
-    float[] y = yv.a(), x = in.x.a(), dtRaw = in.dt.a(), b = in.b.a(), c = in.c.a();
+    float[] y = yv.a(), x = in.x.a(), dtRaw = in.dt.a(), c = in.c.a();
     int yBase = yv.at(c0) + h * P, yStride = yv.stride();
     int xBase = in.x.at(c0) + h * P, xStride = in.x.stride();
     int dtBase = in.dt.at(c0) + h, dtStride = in.dt.stride();
-    int bBase = in.b.at(c0), bStride = in.b.stride();
     int cBase = in.c.at(c0), cStride = in.c.stride();
     float dtBias = hp.dtBias()[h], a = negExp(hp.aLog()[h]), dH = hp.d()[h];
     float[] s = sc.state, dtv = sc.dt, dA = sc.dA, startDecay = sc.startDecay, endW = sc.endW;
@@ -318,23 +317,7 @@ public final class Ssd {
 
     // Advance the state to the chunk end:
     //   S[p,:] ← exp(acum_L) S[p,:] + Σ_j exp(acum_L - acum_j) dt_j x_j[p] B_j.   Vector over N.
-    SsdBlocks.advance(
-        s,
-        sOff,
-        s,
-        sOff,
-        startDecay[len - 1],
-        endW,
-        x,
-        xBase,
-        xStride,
-        b,
-        bBase,
-        bStride,
-        len,
-        P,
-        N,
-        sc.u);
+    SsdBlocks.advance(s, sOff, sOff, startDecay[len - 1], endW, in.x, in.b, c0, h, len, hp, sc.u);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -242,10 +242,8 @@ public final class SsdBackward {
       int q,
       Scratch sc) {
     float[] states = big.states, dstates = big.dstates;
-    float[] dy = dyRows.a(), x = in.x.a(), dt = in.dt.a(), b = in.b.a(), c = in.c.a();
-    int dyOff = dyRows.off(), dyStride = dyRows.stride();
-    int xOff = in.x.off(), xStride = in.x.stride(), dtOff = in.dt.off(), dtStride = in.dt.stride();
-    int bOff = in.b.off(), bStride = in.b.stride(), cOff = in.c.off(), cStride = in.c.stride();
+    float[] dt = in.dt.a();
+    int dtOff = in.dt.off(), dtStride = in.dt.stride();
     int H = p.heads(), P = p.headDim(), N = p.state();
     float dtBias = p.dtBias()[h], a = Ssd.negExp(p.aLog()[h]);
     int nk = (t1 - t0 + q - 1) / q, pn = P * N;
@@ -261,24 +259,7 @@ public final class SsdBackward {
       float[] endW = sc.endW;
       for (int j = 0; j < len; j++) endW[j] *= sc.dtv[j];
       int src = ((kBase + k) * H + h) * pn, dst = src + H * pn;
-      int xb = xOff + c0 * xStride + h * P, bb = bOff + c0 * bStride;
-      SsdBlocks.advance(
-          states,
-          dst,
-          states,
-          src,
-          sc.sd[len - 1],
-          endW,
-          x,
-          xb,
-          xStride,
-          b,
-          bb,
-          bStride,
-          len,
-          P,
-          N,
-          sc.u);
+      SsdBlocks.advance(states, dst, src, sc.sd[len - 1], endW, in.x, in.b, c0, h, len, p, sc.u);
     }
     // Reverse: dS_{k-1} = e^{acum_L} dS_k + Σ_i e^{acum_i} dy_i ⊗ C_i (chunk k's terms).
     int lastAt = ((kBase + nk - 1) * H + h) * pn;
@@ -288,24 +269,7 @@ public final class SsdBackward {
       big.load(sc, ((kBase + k) * H + h) * q, len);
       float[] sd = sc.sd;
       int src = ((kBase + k) * H + h) * pn, dst = src - H * pn;
-      int yb = dyOff + c0 * dyStride + h * P, cb = cOff + c0 * cStride;
-      SsdBlocks.advance(
-          dstates,
-          dst,
-          dstates,
-          src,
-          sd[len - 1],
-          sd,
-          dy,
-          yb,
-          dyStride,
-          c,
-          cb,
-          cStride,
-          len,
-          P,
-          N,
-          sc.u);
+      SsdBlocks.advance(dstates, dst, src, sd[len - 1], sd, dyRows, in.c, c0, h, len, p, sc.u);
     }
   }
 

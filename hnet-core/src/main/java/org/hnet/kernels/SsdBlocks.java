@@ -29,30 +29,31 @@ final class SsdBlocks {
   private SsdBlocks() {}
 
   /**
-   * State advance, in place allowed (dst == src): {@code dst[p,n] = scale·src[p,n] + Σ_{j<len}
-   * (wt[j]·v[vBase + j·vStride + p]) · m[mBase + j·mStride + n]} for p < P, n < N; dst and src are
-   * [P × N] at their offsets, u is scratch of len·P floats. The chunk-end state of the forward (wt
-   * = endW·dt, v = x, m = B) and the chunk-start state gradient (wt = e^{acum}, v = dy, m = C). The
+   * State advance of head h over the len tokens from t0: {@code dst[p,n] = scale·src[p,n] +
+   * Σ_{j<len} (wt[j]·v[t0+j, h·P + p]) · m[t0+j, n]} for p < P, n < N, with dst and src the [P × N]
+   * blocks of {@code state} at dstOff and srcOff (in place when they are equal; they must not
+   * partly overlap); u is scratch of len·P floats. The chunk-end state of the forward (wt =
+   * endW·dt, v = x, m = B) and the chunk-start state gradient (wt = e^{acum}, v = dy, m = C). The
    * products wt·v are formed once into u; tiles of 4 rows p × 2 vectors of n (8 chains) then run
    * like a matrix-product micro-kernel.
    */
   static void advance(
-      float[] dst,
+      float[] state,
       int dstOff,
-      float[] src,
       int srcOff,
       float scale,
       float[] wt,
-      float[] v,
-      int vBase,
-      int vStride,
-      float[] m,
-      int mBase,
-      int mStride,
+      Rows vRows,
+      Rows mRows,
+      int t0,
+      int h,
       int len,
-      int P,
-      int N,
+      SsdHeads heads,
       float[] u) {
+    int P = heads.headDim(), N = heads.state();
+    float[] dst = state, src = state, v = vRows.a(), m = mRows.a();
+    int vBase = vRows.at(t0) + h * P, vStride = vRows.stride();
+    int mBase = mRows.at(t0), mStride = mRows.stride();
     int pb = F.loopBound(P);
     for (int j = 0; j < len; j++) {
       int vj = vBase + j * vStride, uj = j * P;

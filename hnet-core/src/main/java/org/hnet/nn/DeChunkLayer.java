@@ -75,7 +75,7 @@ public final class DeChunkLayer {
    * Workspace slots {@link #backward(float[], float[], float[], boolean[], SeqLens, int, float[],
    * float[], Workspace, int)} uses from its first.
    */
-  static final int SLOTS = 5;
+  static final int SLOTS = 3;
 
   /** {@link #backward} with its temporaries in {@link #SLOTS} slots of w from {@code slot}. */
   static void backward(
@@ -102,8 +102,6 @@ public final class DeChunkLayer {
         d,
         w.ints(slot, n + 1),
         w.ints(slot + 1, Tc),
-        w.floats(slot + 2, Tc * d),
-        w.floats(slot + 3, Tc * d),
-        w.floats(slot + 4, d));
+        w.floats(slot + 2, (2 * Tc + 1) * d));
   }
 }

@@ -51,7 +51,8 @@ public final class Mamba2 implements Mixer {
       S_Y = 6,
       S_G = 7,
       S_VIEWS = 8,
-      SLOTS = 9;
+      S_CONV_VIEWS = 9, // an object slot: the conv's output and input views
+      SLOTS = 10;
   private static final int S_DZXBCDT = 0,
       S_DY = 1,
       S_SCRATCH = 2,
@@ -59,7 +60,8 @@ public final class Mamba2 implements Mixer {
       S_DXBC = 4,
       S_NORM_VIEWS = 5,
       S_SCAN_VIEWS = 6, // an object slot: ScanViews
-      BACKWARD_SLOTS = 7;
+      S_DCONV_VIEWS = 7, // an object slot: the conv backward's views
+      BACKWARD_SLOTS = 8;
   private final int ws, bws;
 
   /** dt_bias, A_log and D with the scan's dimensions (the arrays are the parameters'). */
@@ -168,20 +170,16 @@ public final class Mamba2 implements Mixer {
     float[] zxbcdt = inProj.forward(x, T, tape, w); // [T × dInProj] = [z | xBC | dt]
     float[] xbc =
         w.floats(ws + S_XBC, T * convDim); // [T × convDim] = [x | B | C] after conv + SiLU
+    Rows[] cv = w.views(ws + S_CONV_VIEWS, 2);
     Conv1d.causalSilu(
-        xbc,
-        0,
-        convDim,
-        zxbcdt,
-        dInner,
-        dInProj,
+        cv[0].set(xbc, 0, T, convDim, convDim),
+        cache == null ? null : cache.conv(),
+        cv[1].set(zxbcdt, dInner, T, convDim, dInProj), // xBC, in in_proj's output rows
         convWeight.data,
         convBias.data,
         seqs.cu(),
         seqs.count(),
-        convDim,
-        dConv,
-        cache == null ? null : cache.conv());
+        dConv);
     float[] y = w.floats(ws + S_Y, T * dInner); // [T × H × P]
     Views v = w.object(ws + S_VIEWS, Views.class, Views::new);
     v.in.x.set(xbc, 0, T, dInner, convDim);
@@ -271,23 +269,17 @@ public final class Mamba2 implements Mixer {
     }
     SsdBackward.scanBackward(
         v.dIn, scanGrads, v.dy, v.in, heads, seqs.cu(), seqs.count(), chunkSize);
+    Rows[] cv = w.views(bws + S_DCONV_VIEWS, 3);
     Conv1dBackward.causalSiluBackward(
-        dZxbcdt,
-        dInner,
-        dInProj,
+        cv[0].set(dZxbcdt, dInner, T, convDim, dInProj), // xBC's part of in_proj's gradient
         convWeight.gradBuffer(),
         convBias.gradBuffer(),
-        dXbc,
-        0,
-        convDim,
-        savedZxbcdt,
-        dInner,
-        dInProj,
+        cv[1].set(dXbc, 0, T, convDim, convDim),
+        cv[2].set(savedZxbcdt, dInner, T, convDim, dInProj),
         convWeight.data,
         convBias.data,
         seqs.cu(),
         seqs.count(),
-        convDim,
         dConv);
     return inProj.backward(dZxbcdt, tape);
   }

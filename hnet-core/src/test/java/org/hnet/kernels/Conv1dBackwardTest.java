@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.Random;
+import org.hnet.tensor.Rows;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -80,10 +81,28 @@ class Conv1dBackwardTest {
         Arrays.fill(db, -1f);
         if (naive) {
           Conv1dBackward.causalSiluBackwardNaive(
-              din, 0, C, dw, db, dout, 0, C, in, 0, C, w, bias, cu, 3, C, W);
+              Rows.of(din, T, C),
+              dw,
+              db,
+              Rows.of(dout, T, C),
+              Rows.of(in, T, C),
+              w,
+              bias,
+              cu,
+              3,
+              W);
         } else {
           Conv1dBackward.causalSiluBackward(
-              din, 0, C, dw, db, dout, 0, C, in, 0, C, w, bias, cu, 3, C, W);
+              Rows.of(din, T, C),
+              dw,
+              db,
+              Rows.of(dout, T, C),
+              Rows.of(in, T, C),
+              w,
+              bias,
+              cu,
+              3,
+              W);
         }
         for (int i = 0; i < dw.length; i++) dw[i] -= 0.5f;
         for (int i = 0; i < C; i++) db[i] += 1f;
@@ -105,44 +124,13 @@ class Conv1dBackwardTest {
     int C = k.C, W = k.W, dinOff = 1, dinStride = C + 3;
     float[] din = SsdBackwardTest.nan(dinOff + k.T * dinStride + 2);
     float[] dw = new float[C * W], db = new float[C];
+    Rows dIn = new Rows(din, dinOff, k.T, C, dinStride), dOut = new Rows(dout, 3, k.T, C, C + 2);
     if (naive) {
       Conv1dBackward.causalSiluBackwardNaive(
-          din,
-          dinOff,
-          dinStride,
-          dw,
-          db,
-          dout,
-          3,
-          C + 2,
-          k.in,
-          k.inOff,
-          k.inStride,
-          k.w,
-          k.bias,
-          k.cu,
-          k.nSeq,
-          C,
-          W);
+          dIn, dw, db, dOut, k.inRows(), k.w, k.bias, k.cu, k.nSeq, W);
     } else {
       Conv1dBackward.causalSiluBackward(
-          din,
-          dinOff,
-          dinStride,
-          dw,
-          db,
-          dout,
-          3,
-          C + 2,
-          k.in,
-          k.inOff,
-          k.inStride,
-          k.w,
-          k.bias,
-          k.cu,
-          k.nSeq,
-          C,
-          W);
+          dIn, dw, db, dOut, k.inRows(), k.w, k.bias, k.cu, k.nSeq, W);
     }
     for (int i = 0; i < din.length; i++) {
       int t = (i - dinOff) / dinStride, ch = (i - dinOff) % dinStride;

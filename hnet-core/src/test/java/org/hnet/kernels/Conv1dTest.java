@@ -2,10 +2,12 @@ package org.hnet.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.Random;
+import org.hnet.tensor.Rows;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -54,13 +56,14 @@ class Conv1dTest {
       return o;
     }
 
+    Rows inRows() {
+      return new Rows(in, inOff, T, C, inStride);
+    }
+
     void run(boolean naive, float[] out, float[] fs) {
-      if (naive) {
-        Conv1d.causalSiluNaive(
-            out, outOff, outStride, in, inOff, inStride, w, bias, cu, nSeq, C, W, fs);
-      } else {
-        Conv1d.causalSilu(out, outOff, outStride, in, inOff, inStride, w, bias, cu, nSeq, C, W, fs);
-      }
+      Rows o = new Rows(out, outOff, T, C, outStride);
+      if (naive) Conv1d.causalSiluNaive(o, fs, inRows(), w, bias, cu, nSeq, W);
+      else Conv1d.causalSilu(o, fs, inRows(), w, bias, cu, nSeq, W);
     }
 
     double relDiff(float[] a, float[] b) {
@@ -86,38 +89,46 @@ class Conv1dTest {
     // C=1, W=3, two sequences [1,2,3] and [4]; w = [0.5, -1, 2], bias 0.25.
     float[] in = {1, 2, 3, 4}, out = new float[4], fs = new float[6];
     Conv1d.causalSiluNaive(
-        out,
-        0,
-        1,
-        in,
-        0,
-        1,
+        Rows.of(out, 4, 1),
+        fs,
+        Rows.of(in, 4, 1),
         new float[] {0.5f, -1, 2},
         new float[] {0.25f},
         new int[] {0, 3, 4},
         2,
-        1,
-        3,
-        fs);
+        3);
     double[] pre = {0.25 + 2 * 1, 0.25 - 1 + 2 * 2, 0.25 + 0.5 - 2 + 6, 0.25 + 2 * 4};
     for (int i = 0; i < 4; i++) assertEquals(pre[i] / (1 + Math.exp(-pre[i])), out[i], 1e-6);
     assertArrayEquals(new float[] {1, 2, 3, 0, 0, 4}, fs); // oldest first, zero-padded in front
     // SiLU of a very negative value is -0 (no NaN from e^-v overflowing).
     Conv1d.causalSiluNaive(
-        out,
-        0,
-        1,
-        new float[] {-1000},
-        0,
-        1,
+        Rows.of(out, 1, 1),
+        null,
+        Rows.of(new float[] {-1000}, 1, 1),
         new float[] {1},
         new float[] {0},
         new int[] {0, 1},
         1,
-        1,
-        1,
-        null);
+        1);
     assertEquals(0f, Math.abs(out[0]));
+  }
+
+  @Test
+  void viewsShorterThanTheTokensAreRefused() {
+    int[] cu = {0, 4};
+    float[] w = new float[4 * 2], bias = new float[4];
+    Rows out = Rows.of(new float[16], 4, 4), in = Rows.of(new float[16], 4, 4);
+    Rows short3 = Rows.of(new float[12], 3, 4);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Conv1d.causalSilu(out, null, short3, w, bias, cu, 1, 2));
+    assertTrue(e.getMessage().startsWith("in is 3 × 4"), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Conv1dBackward.causalSiluBackward(out, w, bias, short3, in, w, bias, cu, 1, 2));
+    assertTrue(e.getMessage().startsWith("dOut is 3 × 4"), e.getMessage());
   }
 
   @Test
@@ -185,19 +196,14 @@ class Conv1dTest {
       int len = cu[s + 1] - cu[s];
       float[] o = new float[Math.max(1, len * 33)], f = new float[33 * 4];
       Conv1d.causalSilu(
-          o,
-          0,
-          33,
-          k.in,
-          k.inOff + cu[s] * k.inStride,
-          k.inStride,
+          new Rows(o, 0, len, 33, 33),
+          f,
+          new Rows(k.in, k.inOff + cu[s] * k.inStride, len, 33, k.inStride),
           k.w,
           k.bias,
           new int[] {0, len},
           1,
-          33,
-          4,
-          f);
+          4);
       for (int t = 0; t < len; t++) {
         for (int ch = 0; ch < 33; ch++) {
           assertEquals(out[k.outOff + (cu[s] + t) * k.outStride + ch], o[t * 33 + ch], "seq " + s);
@@ -247,7 +253,15 @@ class Conv1dTest {
       }
     }
     float[] state = new float[R * C * W], out = new float[Math.max(1, preCu[R] * C)];
-    Conv1d.causalSilu(out, 0, C, in, 0, C, k.w, k.bias, preCu, R, C, W, state);
+    Conv1d.causalSilu(
+        new Rows(out, 0, preCu[R], C, C),
+        state,
+        new Rows(in, 0, preCu[R], C, C),
+        k.w,
+        k.bias,
+        preCu,
+        R,
+        W);
     float[] sin = new float[R * C], sout = new float[R * C];
     boolean[] active = new boolean[R];
     while (true) {

@@ -120,9 +120,7 @@ class RoutingKernelsTest {
         d,
         new int[nSeq + 1],
         new int[Tc],
-        new float[Tc * d],
-        new float[Tc * d],
-        new float[d]);
+        new float[(2 * Tc + 1) * d]);
     double[] zd = GradCheck.toDouble(z), pd = GradCheck.toDouble(p);
     GradCheck.assertClose(
         "dz",

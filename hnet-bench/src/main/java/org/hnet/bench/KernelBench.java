@@ -61,7 +61,7 @@ public class KernelBench {
   float[] convIn, convOut, convW, convB, dConvIn, dConvW, dConvB;
   float[] qkv, attnOut, lse, dOut, dqkv;
   float[] rmsX, rmsY, rmsW, rmsDy, rmsDx, rmsDw, rmsRstd, hid, swi;
-  Rows ssdY;
+  Rows ssdY, rmsDxV, rmsDyV, rmsXV;
   SsdRows ssdIn;
   SsdHeads ssdHeads;
   Rows attnQkv, attnO, attnDout, attnDqkv;
@@ -125,6 +125,9 @@ public class KernelBench {
     rmsDx = new float[T * 256];
     rmsDw = new float[256];
     rmsRstd = new float[T];
+    rmsDxV = Rows.of(rmsDx, T, 256);
+    rmsDyV = Rows.of(rmsDy, T, 256);
+    rmsXV = Rows.of(rmsX, T, 256);
     hid = randn(r, TA * 2 * 1024, 1);
     swi = new float[TA * 1024];
   }
@@ -137,7 +140,7 @@ public class KernelBench {
 
   @Benchmark
   public float[] ssdScan() {
-    Ssd.scan(ssdY, ssdIn, ssdHeads, cu, 4, Q, null);
+    Ssd.scan(ssdY, null, ssdIn, ssdHeads, cu, 4, Q);
     return y;
   }
 
@@ -202,16 +205,7 @@ public class KernelBench {
    */
   @Benchmark
   public float[] rmsnormBackward() {
-    OpsBackward.rmsnormBackward(
-        Rows.of(rmsDx, T, 256),
-        false,
-        null,
-        rmsDw,
-        Rows.of(rmsDy, T, 256),
-        Rows.of(rmsX, T, 256),
-        rmsW,
-        1e-5f,
-        rmsRstd);
+    OpsBackward.rmsnormBackward(rmsDxV, false, null, rmsDw, rmsDyV, rmsXV, rmsW, 1e-5f, rmsRstd);
     return rmsDx;
   }
 

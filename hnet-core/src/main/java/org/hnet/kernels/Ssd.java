@@ -84,12 +84,12 @@ public final class Ssd {
    */
   public static void scan(
       Rows y,
+      float[] finalStates,
       SsdRows in,
       SsdHeads p,
       int[] cuSeqlens,
       int nSeq,
-      int chunkSize,
-      float[] finalStates) {
+      int chunkSize) {
     long prof = Profile.begin(Kind.SSD);
     try {
       int H = p.heads(), P = p.headDim(), N = p.state();

@@ -15,12 +15,12 @@ public final class SsdNaive {
    */
   public static void scan(
       Rows yv,
+      float[] finalStates,
       SsdRows in,
       SsdHeads hp,
       int[] cuSeqlens,
       int nSeq,
-      int chunkSize,
-      float[] finalStates) {
+      int chunkSize) {
     int H = hp.heads(), P = hp.headDim(), N = hp.state();
     Ssd.checkArgs(cuSeqlens, nSeq, H, P, N, chunkSize, finalStates);
     int T = cuSeqlens[nSeq];

@@ -188,12 +188,12 @@ public final class Mamba2 implements Mixer {
     v.in.dt.set(zxbcdt, 2 * dInner + 2 * dState, T, nHeads, dInProj);
     Ssd.scan(
         v.y.set(y, 0, T, dInner, dInner),
+        cache == null ? null : cache.ssm(),
         v.in,
         heads,
         seqs.cu(),
         seqs.count(),
-        chunkSize,
-        cache == null ? null : cache.ssm());
+        chunkSize);
     float[] g = w.floats(ws + S_G, T * dInner);
     Ops.gatedRmsnorm(
         g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS);

@@ -117,11 +117,11 @@ class SsdTest {
     }
 
     void scan(float[] y, float[] fs, int chunk) {
-      Ssd.scan(yView(y), in(0, T), heads(), cu, nSeq, chunk, fs);
+      Ssd.scan(yView(y), fs, in(0, T), heads(), cu, nSeq, chunk);
     }
 
     void naive(float[] y, float[] fs) {
-      SsdNaive.scan(yView(y), in(0, T), heads(), cu, nSeq, 1, fs);
+      SsdNaive.scan(yView(y), fs, in(0, T), heads(), cu, nSeq, 1);
     }
 
     /** max |a - b| / max |b| over the y elements; also checks the gaps kept their NaN. */
@@ -191,12 +191,12 @@ class SsdTest {
     float[] y = new float[4], fs = new float[4];
     SsdNaive.scan(
         Rows.of(y, 2, 2),
+        fs,
         dense(x, dt, b, c, 2, 1, 2, 2),
         new SsdHeads(new float[] {-0.5f}, new float[] {0}, new float[] {0.5f}, 1, 2, 2),
         new int[] {0, 2},
         1,
-        1,
-        fs);
+        1);
     double l = Math.log(2);
     // S1 = l[[1,0],[2,0]], y1 = S1 C1 + D x1 = l[1,2] + [0.5,1]
     // S2 = S1/2 + l x2 ⊗ B2 = l[[0.5,6],[1,-2]], y2 = l[0.5*2-6, 2+2] + [1.5,-0.5]
@@ -210,6 +210,7 @@ class SsdTest {
     float[] y1 = new float[2];
     SsdNaive.scan(
         Rows.of(y1, 2, 1),
+        null,
         dense(
             new float[] {2, 1},
             new float[] {24, 24},
@@ -222,8 +223,7 @@ class SsdTest {
         new SsdHeads(new float[] {1}, new float[] {1}, new float[] {0}, 1, 1, 1),
         new int[] {0, 2},
         1,
-        1,
-        null);
+        1);
     assertEquals(25 * 2 * 3, y1[0], 1e-4);
     assertEquals(25 * 1 * 1 * 4 + Math.exp(-25 * Math.E) * 150 * 4, y1[1], 1e-4);
   }
@@ -355,12 +355,12 @@ class SsdTest {
       float[] ys = new float[Math.max(1, len * k.yStride)], fss = new float[2 * 16 * 16];
       Ssd.scan(
           new Rows(ys, 0, len, 32, k.yStride),
+          fss,
           k.in(cu[s], len),
           k.heads(),
           new int[] {0, len},
           1,
-          32,
-          fss);
+          32);
       for (int t = 0; t < len; t++) {
         for (int i = 0; i < 32; i++) {
           assertEquals(y[k.yOff + (cu[s] + t) * k.yStride + i], ys[t * k.yStride + i], "seq " + s);
@@ -413,7 +413,7 @@ class SsdTest {
       preCu[i + 1] = at;
     }
     float[] state = new float[R * H * P * N], yPre = new float[Math.max(1, Tp * hp)];
-    Ssd.scan(Rows.of(yPre, Tp, hp), dense(x, dt, b, c, Tp, H, P, N), k.heads(), preCu, R, 8, state);
+    Ssd.scan(Rows.of(yPre, Tp, hp), state, dense(x, dt, b, c, Tp, H, P, N), k.heads(), preCu, R, 8);
     float[] sx = new float[R * hp],
         sdt = new float[R * H],
         sb = new float[R * N],

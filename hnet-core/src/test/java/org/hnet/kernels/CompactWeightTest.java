@@ -194,4 +194,34 @@ class CompactWeightTest {
     for (int i = yo + M * N; i < got.length; i++)
       assertEquals(12345.678f, got[i], what + ": guard after");
   }
+
+  @Test
+  void rowRangesConvertAsTheElementsDo() {
+    // the packing's walk over the held layout against element access, for every start and end of
+    // a range (strided output) over widths below, at and past the vector blocks and the groups
+    Random r = new Random(9);
+    for (int k : new int[] {1, 7, 32, 63, 64, 65, 130, 200}) {
+      int n = 2;
+      float[] w = new float[n * k];
+      for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+      for (CompactWeight c :
+          new CompactWeight[] {CompactWeight.int8(w, 0, n, k), CompactWeight.bf16(w, 0, n, k)}) {
+        for (int row = 0; row < n; row++) {
+          for (int c0 = 0; c0 <= k; c0 += 1 + c0 / 5) {
+            for (int c1 = c0; c1 <= k; c1 += 1 + (c1 - c0) / 3) {
+              float[] out = new float[3 * (c1 - c0) + 1];
+              java.util.Arrays.fill(out, Float.NaN);
+              c.rowToFloats(row, c0, c1, out, 1, 3);
+              for (int col = c0; col < c1; col++) {
+                assertEquals(c.get(row, col), out[1 + 3 * (col - c0)], "k=" + k + " col " + col);
+              }
+              for (int i = 0; i < out.length; i++) {
+                if (i == 0 || (i - 1) % 3 != 0) assertTrue(Float.isNaN(out[i]), "written at " + i);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
 }

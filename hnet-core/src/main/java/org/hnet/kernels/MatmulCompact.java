@@ -129,12 +129,16 @@ final class MatmulCompact {
 
   private static void packPanels(float[] bp, CompactWeight w, int P, int p0, int p1) {
     int red = w.k, cols = w.n, NR = MatmulGemm.NR, KC = MatmulGemm.KC;
+    boolean int8 = w.format == CompactWeight.Format.INT8;
+    float[] row = int8 ? new float[Math.min(KC, red)] : null; // a converted row (once per call)
     for (int p = p0; p < p1; p++) {
       for (int k0 = 0; k0 < red; k0 += KC) {
         int kc = Math.min(KC, red - k0), dst = P * NR * k0 + p * kc * NR, n0 = p * NR;
         int nc = Math.min(NR, cols - n0);
         for (int j = 0; j < NR; j++) {
-          if (j < nc) w.rowToFloats(n0 + j, k0, k0 + kc, bp, dst + j, NR);
+          if (j < nc && int8)
+            MatmulCompactInt8.rowToFloats(w, n0 + j, k0, k0 + kc, bp, dst + j, NR, row);
+          else if (j < nc) w.rowToFloats(n0 + j, k0, k0 + kc, bp, dst + j, NR);
           else for (int k = 0; k < kc; k++) bp[dst + k * NR + j] = 0f;
         }
       }

@@ -375,4 +375,52 @@ final class MatmulCompactInt8 {
     a31.intoArray(tmp, 0);
     y[y0 + 3 * N + 1] = MatmulCompact.finish(tmp, x, x3, w, n + 1, kb, K, bias, bo);
   }
+
+  /**
+   * Elements (r, c0 .. c1-1) of an int8 weight as float32 into out[off], out[off + stride], ...
+   * (the GEMM's packing): whole blocks of 4·VL columns are converted in registers as the decode
+   * kernels convert them (shift, int-to-float, the sub-vector's group scale) into {@code row} [≥ c1
+   * − c0], then copied out at the stride; the columns outside whole blocks go element by element.
+   * The same values as {@link CompactWeight#get}.
+   */
+  static void rowToFloats(
+      CompactWeight w, int r, int c0, int c1, float[] out, int off, int stride, float[] row) {
+    int bw = 4 * VL, v0 = (c0 + bw - 1) / bw * bw, v1 = Math.min(c1, w.kq) / bw * bw;
+    if (v1 <= v0) {
+      w.rowToFloats(r, c0, c1, out, off, stride);
+      return;
+    }
+    if (c0 < v0) w.rowToFloats(r, c0, v0, out, off, stride);
+    int[] q = w.q8;
+    float[] sc = w.scales;
+    int sb = r * CompactWeight.groups(w.k), qb = r * (w.kq / 4);
+    for (int cb = v0; cb < v1; cb += bw) {
+      IntVector iv = IntVector.fromArray(IS, q, qb + cb / 4);
+      int o = cb - v0;
+      ((FloatVector)
+              iv.lanewise(VectorOperators.LSHL, 24)
+                  .lanewise(VectorOperators.ASHR, 24)
+                  .convert(VectorOperators.I2F, 0))
+          .mul(sc[sb + cb / GROUP])
+          .intoArray(row, o);
+      ((FloatVector)
+              iv.lanewise(VectorOperators.LSHL, 16)
+                  .lanewise(VectorOperators.ASHR, 24)
+                  .convert(VectorOperators.I2F, 0))
+          .mul(sc[sb + (cb + VL) / GROUP])
+          .intoArray(row, o + VL);
+      ((FloatVector)
+              iv.lanewise(VectorOperators.LSHL, 8)
+                  .lanewise(VectorOperators.ASHR, 24)
+                  .convert(VectorOperators.I2F, 0))
+          .mul(sc[sb + (cb + 2 * VL) / GROUP])
+          .intoArray(row, o + 2 * VL);
+      ((FloatVector) iv.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
+          .mul(sc[sb + (cb + 3 * VL) / GROUP])
+          .intoArray(row, o + 3 * VL);
+    }
+    for (int c = v0, at = off + (v0 - c0) * stride; c < v1; c++, at += stride)
+      out[at] = row[c - v0];
+    if (v1 < c1) w.rowToFloats(r, v1, c1, out, off + (v1 - c0) * stride, stride);
+  }
 }

@@ -212,16 +212,25 @@ class CompactWeightTest {
               float[] out = new float[3 * (c1 - c0) + 1];
               java.util.Arrays.fill(out, Float.NaN);
               c.rowToFloats(row, c0, c1, out, 1, 3);
-              for (int col = c0; col < c1; col++) {
-                assertEquals(c.get(row, col), out[1 + 3 * (col - c0)], "k=" + k + " col " + col);
-              }
-              for (int i = 0; i < out.length; i++) {
-                if (i == 0 || (i - 1) % 3 != 0) assertTrue(Float.isNaN(out[i]), "written at " + i);
+              check(c, row, c0, c1, out, k);
+              if (c.format == CompactWeight.Format.INT8) { // the packing's vector path
+                java.util.Arrays.fill(out, Float.NaN);
+                MatmulCompactInt8.rowToFloats(c, row, c0, c1, out, 1, 3, new float[k]);
+                check(c, row, c0, c1, out, k);
               }
             }
           }
         }
       }
+    }
+  }
+
+  private static void check(CompactWeight c, int row, int c0, int c1, float[] out, int k) {
+    for (int col = c0; col < c1; col++) {
+      assertEquals(c.get(row, col), out[1 + 3 * (col - c0)], "k=" + k + " col " + col);
+    }
+    for (int i = 0; i < out.length; i++) {
+      if (i == 0 || (i - 1) % 3 != 0) assertTrue(Float.isNaN(out[i]), "written at " + i);
     }
   }
 }

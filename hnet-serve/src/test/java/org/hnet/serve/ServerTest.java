@@ -222,7 +222,14 @@ class ServerTest {
               "{\"prompt\": \"a\", \"max_tokens\": 65000, \"ignore_eos\": true}");
       assertEquals(504, r.statusCode(), r.body());
       assertEquals("timeout", JSON.readTree(r.body()).get("error").get("type").asText());
-      // its row was freed: the next request runs
+      // its row was freed (the metrics say so within a few decode steps), and the next request runs
+      long until = System.nanoTime() + 10_000_000_000L;
+      String metrics = get(s, "/metrics").body();
+      while (!metrics.contains("\nhnet_active_rows 0\n") && System.nanoTime() < until) {
+        Thread.sleep(20);
+        metrics = get(s, "/metrics").body();
+      }
+      assertTrue(metrics.contains("\nhnet_active_rows 0\n"), metrics);
       HttpResponse<String> next =
           post(s, "/v1/completions", "{\"prompt\": \"b\", \"max_tokens\": 3}");
       assertEquals(200, next.statusCode(), next.body());

@@ -214,7 +214,8 @@ class ServerTest {
   @Test
   void aRequestPastTheDeadlineIsCancelled() throws Exception {
     try (Server s =
-        Server.start(lm, new ServeOptions("127.0.0.1", 0, 1, 4, 65536, 4096, 1, null, "m"))) {
+        Server.start(lm, new ServeOptions("127.0.0.1", 0, 1, 4, 65536, 4096, 3, null, "m"))) {
+      // 3 s: the next request below (3 bytes) took 0.7-0.9 s here, close to a 1 s deadline
       HttpResponse<String> r =
           post(
               s,

@@ -3,6 +3,7 @@ package org.hnet.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -583,7 +584,21 @@ class EverydayUseTest {
     while (System.nanoTime() < deadline
         && (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 5)) Thread.sleep(100);
     new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    if (!p.waitFor(60, TimeUnit.SECONDS)) { // say where it hangs: its threads, then its output
+      Path dump = tmp.resolve("threads");
+      Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+      new ProcessBuilder(jcmd.toString(), Long.toString(p.pid()), "Thread.print")
+          .redirectErrorStream(true)
+          .redirectOutput(dump.toFile())
+          .start()
+          .waitFor(30, TimeUnit.SECONDS);
+      p.destroyForcibly();
+      fail(
+          "no exit 60 s after Ctrl-C; its threads:\n"
+              + Files.readString(dump)
+              + "\nits output:\n"
+              + Files.readString(tmp.resolve("log")));
+    }
     String log = Files.readString(tmp.resolve("log"));
     assertEquals(130, p.exitValue(), log);
     assertTrue(log.contains("checkpoint saved"), log);

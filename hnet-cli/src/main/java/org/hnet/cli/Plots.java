@@ -229,21 +229,29 @@ final class Plots {
     t.start();
   }
 
-  /** "0", "500 kB", "2.4 MB", "1.2 GB": axis ticks in bytes a reader can read. */
+  /**
+   * "0 B", "500 kB", "2.4 MB", "1.2 GB": axis ticks in bytes a reader can read. A value of at most
+   * three significant digits in its unit is shown exactly ("1.28 kB", "125 B"): the ticks of an
+   * axis are small multiples of 1, 2 or 5 times a power of ten, so no two of them print the same.
+   * XChart 3.8's tick search loops forever when two ticks share a label: with one decimal it hung
+   * the curve of a run 2.5 kB long (ticks 200 B apart, "1.2 kB" twice). Other values are rounded.
+   */
   static String bytesTick(double v) {
     double a = Math.abs(v);
-    if (a < 1e3) return String.format(java.util.Locale.ROOT, "%.0f B", v);
-    String[] units = {"kB", "MB", "GB", "TB"};
+    String[] units = {"B", "kB", "MB", "GB", "TB"};
     int u = 0;
-    a /= 1e3;
     while (a >= 1e3 && u < units.length - 1) {
       a /= 1e3;
       u++;
     }
+    java.math.BigDecimal three =
+        new java.math.BigDecimal(a).round(new java.math.MathContext(3)).stripTrailingZeros();
     String n =
-        a >= 100 || a == Math.rint(a)
-            ? String.format(java.util.Locale.ROOT, "%.0f", a)
-            : String.format(java.util.Locale.ROOT, "%.1f", a);
+        Math.abs(three.doubleValue() - a) <= 1e-9 * Math.max(1, a)
+            ? three.toPlainString()
+            : a >= 100 || a == Math.rint(a)
+                ? String.format(java.util.Locale.ROOT, "%.0f", a)
+                : String.format(java.util.Locale.ROOT, "%.1f", a);
     return (v < 0 ? "-" : "") + n + " " + units[u];
   }
 

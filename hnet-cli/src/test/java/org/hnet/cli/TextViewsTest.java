@@ -124,6 +124,20 @@ class TextViewsTest {
     assertEquals("242 kB", Plots.bytesTick(241664));
     assertEquals("2.4 MB", Plots.bytesTick(2.4e6));
     assertEquals("0 B", Plots.bytesTick(0));
+    assertEquals("1.28 kB", Plots.bytesTick(1280));
+    assertEquals("1.15 kB", Plots.bytesTick(1150));
+    assertEquals("125 B", Plots.bytesTick(125));
+    // the ticks of any axis (multiples of 1, 2 or 5 times a power of ten) print distinct labels:
+    // XChart's tick search never ends when two of them print the same
+    for (double step = 1; step <= 1e12; step *= 10) {
+      for (double m : new double[] {1, 2, 5}) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i <= 20; i++) {
+          String label = Plots.bytesTick(i * m * step);
+          assertTrue(seen.add(label), "step " + m * step + ": " + label + " twice");
+        }
+      }
+    }
   }
 
   @Test

@@ -495,38 +495,11 @@ final class TrainCommand implements Callable<Integer> {
               drawCurve();
             }
 
-            boolean chartStuck; // the chart library once did not return: stop asking it
-
-            /**
-             * Redraws curve.png on a thread of its own, waited for at most 20 s: XChart 3.8's tick
-             * search can loop forever on some axes (seen in CI, the training thread spinning in
-             * AxisTickCalculator_ for a minute), and a chart must never stop a run.
-             */
             void drawCurve() {
-              if (chartStuck) return;
-              Thread t =
-                  new Thread(
-                      () -> {
-                        try {
-                          Plots.trainingCurve(trainer.run.metrics(), curve);
-                        } catch (RuntimeException | Error e) {
-                          // a chart is a convenience: never let it stop a run
-                        }
-                      },
-                      "hnet-curve");
-              t.setDaemon(true);
-              t.start();
               try {
-                t.join(20_000);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-              if (t.isAlive()) {
-                chartStuck = true;
-                outw.println(
-                    "curve.png: the chart library did not finish in 20 s; not redrawn for the"
-                        + " rest of this run (hnet plot draws it from metrics.jsonl)");
-                outw.flush();
+                Plots.trainingCurve(trainer.run.metrics(), curve);
+              } catch (RuntimeException | Error e) {
+                // a chart is a convenience: never let it stop a run
               }
             }
           },

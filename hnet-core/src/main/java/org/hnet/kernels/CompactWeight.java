@@ -202,29 +202,9 @@ public final class CompactWeight {
       for (int c = c0; c < c1; c++, off += stride)
         out[off] = Float.intBitsToFloat(bf16At(r, c) << 16);
     } else {
-      int8RowToFloats(r, c0, c1, out, off, stride);
+      int sb = r * groups(k);
+      for (int c = c0; c < c1; c++, off += stride) out[off] = q8At(r, c) * scales[sb + c / GROUP];
     }
-  }
-
-  /**
-   * {@link #rowToFloats} of an int8 weight, walking the held layout instead of locating every
-   * element (the GEMM's packing converts every weight of a prefill this way): block by block of
-   * 4·VL columns, byte j of the block's VL ints is columns [j·VL, (j+1)·VL), which lie in one group
-   * (GROUP is a multiple of VL). The same values as {@link #q8At} times the scale.
-   */
-  private void int8RowToFloats(int r, int c0, int c1, float[] out, int off, int stride) {
-    int vl = MatmulGemm.VL, sb = r * groups(k), end = Math.min(c1, kq);
-    for (int cb = c0 - c0 % (4 * vl); cb < end; cb += 4 * vl) {
-      int base = r * (kq / 4) + cb / 4;
-      for (int j = 0; j < 4; j++) {
-        int cj = cb + j * vl, l0 = Math.max(0, c0 - cj), l1 = Math.min(vl, end - cj);
-        float s = scales[sb + cj / GROUP];
-        for (int l = l0; l < l1; l++)
-          out[off + (cj + l - c0) * stride] = (byte) (q8[base + l] >> (8 * j)) * s;
-      }
-    }
-    for (int c = Math.max(c0, kq); c < c1; c++)
-      out[off + (c - c0) * stride] = q8At(r, c) * scales[sb + c / GROUP];
   }
 
   /** The bfloat16 bit patterns [n×k] in row-major order (a new array); BF16 only. */

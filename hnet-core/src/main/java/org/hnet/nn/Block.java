@@ -35,36 +35,24 @@ public final class Block {
   }
 
   /**
-   * residual [T × d] → the residual stream after this block, in one of this block's buffers of the
-   * workspace (the input is left as it is: the norms keep it for their backward).
+   * residual [T × d] → the residual stream after this block, in a buffer of w (the input is left as
+   * it is: the norms keep it for their backward).
    */
-  public float[] forward(float[] residual, SeqLens seqs) {
-    return forward(residual, seqs, null, Workspace.TRANSIENT);
-  }
-
-  float[] forward(float[] residual, SeqLens seqs, Tape tape, Workspace w) {
+  float[] forward(float[] residual, SeqLens seqs, Tape tape, Arena w) {
     int T = seqs.total();
     float[] r = mixer.forward(norm1.forward(residual, T, tape, w), seqs, tape, w);
     return addMlp(r, residual, T, null, tape, w);
   }
 
   /** Prefill: as forward, filling the mixer's cache. */
-  public float[] prefill(float[] residual, SeqLens seqs, Object cache) {
-    return prefill(residual, seqs, cache, Workspace.TRANSIENT);
-  }
-
-  float[] prefill(float[] residual, SeqLens seqs, Object cache, Workspace w) {
+  float[] prefill(float[] residual, SeqLens seqs, Object cache, Arena w) {
     int T = seqs.total();
     float[] r = mixer.prefill(norm1.forward(residual, T, null, w), seqs, cache, w);
     return addMlp(r, residual, T, null, null, w);
   }
 
   /** One position of R rows: the residual stream [R × d] → after this block. */
-  public float[] step(float[] residual, Object cache, boolean[] active) {
-    return step(residual, cache, active, Workspace.TRANSIENT);
-  }
-
-  float[] step(float[] residual, Object cache, boolean[] active, Workspace w) {
+  float[] step(float[] residual, Object cache, boolean[] active, Arena w) {
     int R = active.length;
     float[] r = mixer.step(norm1.forward(residual, R, null, w), cache, active, w);
     return addMlp(r, residual, R, active, null, w);
@@ -74,8 +62,7 @@ public final class Block {
    * r = mixer output: adds the residual, then the MLP branch if any (its decode-step form for the
    * rows with active[r] when active is not null).
    */
-  private float[] addMlp(
-      float[] r, float[] residual, int T, boolean[] active, Tape tape, Workspace w) {
+  private float[] addMlp(float[] r, float[] residual, int T, boolean[] active, Tape tape, Arena w) {
     int n = T * d;
     Ops.addInPlace(r, 0, residual, 0, n);
     if (mlp == null) return r;
@@ -85,11 +72,11 @@ public final class Block {
     return r2;
   }
 
-  /** ∂L/∂(residual out) → ∂L/∂(residual in), in one of this block's gradient buffers. */
-  float[] backward(float[] dOut, Tape tape) {
+  /** ∂L/∂(residual out) → ∂L/∂(residual in), in a buffer of w. */
+  float[] backward(float[] dOut, Tape tape, Arena w) {
     float[] g = dOut;
     if (mlp != null) // the residual's gradient added as dx is written
-    g = norm2.backward(mlp.backward(g, tape), g, tape);
-    return norm1.backward(mixer.backward(g, tape), g, tape);
+    g = norm2.backward(mlp.backward(g, tape, w), g, tape, w);
+    return norm1.backward(mixer.backward(g, tape, w), g, tape, w);
   }
 }

@@ -23,15 +23,7 @@ public final class CausalMHA implements Mixer {
   static final class Saved {
     float[] qkv, o, lse;
     SeqLens seqs;
-    Workspace w;
   }
-
-  // workspace slots: attention output [T × d], lse [T × H] and the views of the forwards and the
-  // prefill (from ws); ∂qkv [T × 3d] and the backward's views (bws, shared by every attention
-  // layer: they die when backward returns)
-  private static final int S_O = 0, S_LSE = 1, S_VIEWS = 2, SLOTS = 3;
-  private static final int S_DQKV = 0, S_BACKWARD_VIEWS = 1, BACKWARD_SLOTS = 2;
-  private final int ws, bws;
 
   /** The kernels' dimensions: nHeads, headDim, rotaryDim, window. */
   private final AttnHeads dims;
@@ -42,12 +34,8 @@ public final class CausalMHA implements Mixer {
     this.headDim = d / nHeads;
     this.rotaryDim = cfg.rotaryEmbDim();
     this.window = cfg.windowSize();
-    // input gradients: out_proj's dies inside backward, Wqkv's at once in Block (norm1's backward)
-    this.wqkv = new Linear(ps, prefix + ".Wqkv", stage, d, 3 * d, false, "CausalMHA.Wqkv.dx");
-    this.outProj =
-        new Linear(ps, prefix + ".out_proj", stage, d, d, false, "CausalMHA.out_proj.dx");
-    this.ws = ps.slots(SLOTS);
-    this.bws = ps.sharedSlots("CausalMHA.backward", BACKWARD_SLOTS);
+    this.wqkv = new Linear(ps, prefix + ".Wqkv", stage, d, 3 * d, false, true);
+    this.outProj = new Linear(ps, prefix + ".out_proj", stage, d, d, false, true);
     this.dims = new AttnHeads(nHeads, headDim, rotaryDim, window);
   }
 
@@ -66,17 +54,12 @@ public final class CausalMHA implements Mixer {
   }
 
   @Override
-  public float[] prefill(float[] x, SeqLens seqs, Object cache) {
-    return prefill(x, seqs, cache, Workspace.TRANSIENT);
-  }
-
-  @Override
-  public float[] prefill(float[] x, SeqLens seqs, Object cache, Workspace w) {
+  public float[] prefill(float[] x, SeqLens seqs, Object cache, Arena w) {
     Cache c = (Cache) cache;
     int T = seqs.total();
     float[] qkv = wqkv.forward(x, T, null, w);
-    float[] o = w.floats(ws + S_O, T * d);
-    Rows[] v = w.views(ws + S_VIEWS, 2);
+    float[] o = w.floats(T * d);
+    Rows[] v = w.views(2);
     Rows qv = v[1].set(qkv, 0, T, 3 * d, 3 * d);
     Attention.forward(v[0].set(o, 0, T, d, d), qv, seqs.cu(), seqs.count(), dims);
     for (int i = 0; i < seqs.count(); i++) {
@@ -91,12 +74,7 @@ public final class CausalMHA implements Mixer {
   }
 
   @Override
-  public float[] step(float[] x, Object cache, boolean[] active) {
-    return step(x, cache, active, Workspace.TRANSIENT);
-  }
-
-  @Override
-  public float[] step(float[] x, Object cache, boolean[] active, Workspace w) {
+  public float[] step(float[] x, Object cache, boolean[] active, Arena w) {
     Cache c = (Cache) cache;
     int R = active.length;
     for (int r = 0; r < R; r++) {
@@ -108,30 +86,25 @@ public final class CausalMHA implements Mixer {
       }
     }
     float[] qkv = wqkv.step(x, R, active, w);
-    float[] o = w.zeros(ws + S_O, R * d); // inactive rows are not written: zero, as a fresh array
+    float[] o = w.zeros(R * d); // inactive rows are not written: zero, as a fresh array
     AttentionStep.step(o, qkv, c.kv(), c.cap(), c.pos(), active, R, dims);
     for (int r = 0; r < R; r++) if (active[r]) c.pos()[r]++;
     return outProj.step(o, R, active, w);
   }
 
   @Override
-  public float[] forward(float[] x, SeqLens seqs) {
-    return forward(x, seqs, null, Workspace.TRANSIENT);
-  }
-
-  @Override
-  public float[] forward(float[] x, SeqLens seqs, Tape tape, Workspace w) {
+  public float[] forward(float[] x, SeqLens seqs, Tape tape, Arena w) {
     int T = seqs.total();
     float[] qkv = wqkv.forward(x, T, tape, w); // [T × 3 × H × P]
-    float[] o = w.floats(ws + S_O, T * d); // [T × H × P]
-    Rows[] v = w.views(ws + S_VIEWS, 2);
+    float[] o = w.floats(T * d); // [T × H × P]
+    Rows[] v = w.views(2);
     Rows ov = v[0].set(o, 0, T, d, d), qv = v[1].set(qkv, 0, T, 3 * d, 3 * d);
     if (tape == null) {
       Attention.forward(ov, qv, seqs.cu(), seqs.count(), dims);
       return outProj.forward(o, T, null, w);
     }
     // the same outputs, with the log-sum-exp the backward needs
-    float[] lse = w.floats(ws + S_LSE, T * nHeads);
+    float[] lse = w.floats(T * nHeads);
     AttentionBackward.forwardTrain(ov, lse, qv, seqs.cu(), seqs.count(), dims);
     float[] y = outProj.forward(o, T, tape, w);
     Saved s = tape.push(Saved.class, Saved::new);
@@ -139,17 +112,16 @@ public final class CausalMHA implements Mixer {
     s.o = o;
     s.lse = lse;
     s.seqs = seqs;
-    s.w = w;
     return y;
   }
 
   @Override
-  public float[] backward(float[] dy, Tape tape) {
+  public float[] backward(float[] dy, Tape tape, Arena w) {
     Saved s = tape.pop(Saved.class);
-    float[] dO = outProj.backward(dy, tape);
+    float[] dO = outProj.backward(dy, tape, w);
     int T = s.seqs.total();
-    float[] dqkv = s.w.floats(bws + S_DQKV, T * 3 * d);
-    Rows[] v = s.w.views(bws + S_BACKWARD_VIEWS, 4);
+    float[] dqkv = w.floats(T * 3 * d);
+    Rows[] v = w.views(4);
     AttentionBackward.backward(
         v[0].set(dqkv, 0, T, 3 * d, 3 * d),
         v[1].set(dO, 0, T, d, d),
@@ -159,6 +131,6 @@ public final class CausalMHA implements Mixer {
         s.seqs.cu(),
         s.seqs.count(),
         dims);
-    return wqkv.backward(dqkv, tape);
+    return wqkv.backward(dqkv, tape, w);
   }
 }

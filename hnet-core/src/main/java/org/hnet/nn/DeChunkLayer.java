@@ -7,8 +7,8 @@ import org.hnet.kernels.Dechunk;
  * with P_j the boundary probability of chunk j clamped to [1e-4, 1 − 1e-4], restarted (z̄ = 0) at
  * every sequence; every position then takes the value of the chunk it lies in.
  *
- * <p>The loops are the kernel {@link Dechunk}'s; this layer gives them packed sequences and
- * workspace buffers.
+ * <p>The loops are the kernel {@link Dechunk}'s; this layer gives them packed sequences and arena
+ * buffers.
  */
 public final class DeChunkLayer {
   static final float P_MIN = Dechunk.P_MIN;
@@ -68,16 +68,10 @@ public final class DeChunkLayer {
       int d,
       float[] dz,
       float[] dprob) {
-    backward(dy, z, prob, mask, seqs, d, dz, dprob, Workspace.TRANSIENT, 0);
+    backward(dy, z, prob, mask, seqs, d, dz, dprob, Arena.freshOutputs());
   }
 
-  /**
-   * Workspace slots {@link #backward(float[], float[], float[], boolean[], SeqLens, int, float[],
-   * float[], Workspace, int)} uses from its first.
-   */
-  static final int SLOTS = 3;
-
-  /** {@link #backward} with its temporaries in {@link #SLOTS} slots of w from {@code slot}. */
+  /** {@link #backward} with its temporaries from w. */
   static void backward(
       float[] dy,
       float[] z,
@@ -87,8 +81,7 @@ public final class DeChunkLayer {
       int d,
       float[] dz,
       float[] dprob,
-      Workspace w,
-      int slot) {
+      Arena w) {
     int T = seqs.total(), n = seqs.count(), Tc = Dechunk.chunks(mask, T);
     Dechunk.backward(
         dz,
@@ -100,8 +93,8 @@ public final class DeChunkLayer {
         seqs.cu(),
         n,
         d,
-        w.ints(slot, n + 1),
-        w.ints(slot + 1, Tc),
-        w.floats(slot + 2, (2 * Tc + 1) * d));
+        w.ints(n + 1),
+        w.ints(Tc),
+        w.floats((2 * Tc + 1) * d));
   }
 }

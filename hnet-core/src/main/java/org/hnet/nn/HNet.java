@@ -33,34 +33,18 @@ public final class HNet {
     float[] z, y;
     SeqLens seqs, inner;
     int dIn;
-    Workspace w;
   }
 
-  // workspace slots (from ws): padded input [T × d], cut output [T × dIn], chunks [Tc × d], dechunk
-  // output [T × d] and its EMA scratch [d], decoder input [T × d], the inner SeqLens (an object);
-  // backward: uncut gradient [T × d], unpadded gradient [T × dIn], ∂p [T], ∂z [Tc × d], dechunk
-  // scratch
-  private static final int S_PAD = 0,
-      S_CUT = 1,
-      S_CHUNKS = 2,
-      S_Y = 3,
-      S_EMA = 4,
-      S_DECODER_IN = 5,
-      S_INNER = 6,
-      S_UNCUT = 7,
-      S_UNPAD = 8,
-      S_DPROB = 9,
-      S_DZ = 10,
-      S_DECHUNK = 11,
-      SLOTS = S_DECHUNK + DeChunkLayer.SLOTS;
-  private final int ws;
+  /** Where the arena keeps the inner stage's SeqLens, refilled in place call after call. */
+  private static final class InnerSeqs {
+    SeqLens last;
+  }
 
   HNet(Params ps, String prefix, HNetConfig cfg, int stage) {
     StageConfig sc = cfg.stage(stage);
     this.stage = stage;
     this.d = sc.dModel();
     this.innermost = sc.innermost();
-    this.ws = ps.slots(SLOTS);
     int dPrev = stage == 0 ? d : cfg.stage(stage - 1).dModel();
     // named_parameters() order of HNet: its own pad_dimension first, then the submodules in
     // registration order: encoder, main_network, decoder, routing_module, residual_proj
@@ -79,24 +63,19 @@ public final class HNet {
       this.mainNetwork = new HNet(ps, prefix + ".main_network", cfg, stage + 1);
       this.decoder = new Isotropic(ps, prefix + ".decoder", stage, sc, sc.decoder());
       this.routingModule = new RoutingModule(ps, prefix + ".routing_module", stage, d, sc.router());
-      this.residualProj = new Linear(ps, prefix + ".residual_proj", stage, d, d, true);
+      this.residualProj = new Linear(ps, prefix + ".residual_proj", stage, d, d, true, false);
     }
   }
 
   /**
+   * The stage's forward; the result is a buffer of w. With a tape, records what {@link #backward}
+   * needs (this stage's record last, above its modules').
+   *
    * @param x [T × dIn], dIn ≤ d
+   * @param bytes the stage-0 bytes (for a rule-based router), or null
    * @param routing receives this stage's routing output and those of the stages inside, outermost
    *     first
    * @return [T × dIn]
-   */
-  public float[] forward(float[] x, int dIn, SeqLens seqs, List<RoutingModule.Output> routing) {
-    return forward(x, null, dIn, seqs, routing, null, Workspace.TRANSIENT);
-  }
-
-  /**
-   * As {@link #forward(float[], int, SeqLens, List)}; the result is in this stage's buffers of w.
-   * With a tape, records what {@link #backward} needs (this stage's record last, above its
-   * modules').
    */
   float[] forward(
       float[] x,
@@ -105,7 +84,7 @@ public final class HNet {
       SeqLens seqs,
       List<RoutingModule.Output> routing,
       Tape tape,
-      Workspace w) {
+      Arena w) {
     int T = seqs.total();
     float[] h = pad(x, dIn, T, w);
     if (innermost) {
@@ -119,13 +98,12 @@ public final class HNet {
     routing.add(r);
     SeqLens inner = innerSeqs(r.boundaryMask(), seqs, w);
     int Tc = inner.total();
-    float[] chunks =
-        ChunkLayer.forward(w.floats(ws + S_CHUNKS, Tc * d), h, r.boundaryMask(), T, d); // [Tc × d]
+    float[] chunks = ChunkLayer.forward(w.floats(Tc * d), h, r.boundaryMask(), T, d); // [Tc × d]
     float[] z = mainNetwork.forward(chunks, null, d, inner, routing, tape, w); // [Tc × d]
     float[] y =
         DeChunkLayer.forward(
-            w.floats(ws + S_Y, T * d),
-            w.floats(ws + S_EMA, d),
+            w.floats(T * d),
+            w.floats(d),
             z,
             r.boundaryProb(),
             r.boundaryMask(),
@@ -135,7 +113,7 @@ public final class HNet {
     // computed after the inner stage (it depends only on h), so that the tape pops it in order
     float[] residual = residualProj.forward(h, T, tape, w);
     // out · STE(selected_probs) + residual: the STE's forward value is exactly 1
-    float[] decoderIn = w.floats(ws + S_DECODER_IN, T * d);
+    float[] decoderIn = w.floats(T * d);
     StageOps.add(decoderIn, y, residual, T * d);
     float[] out = cut(decoder.forward(decoderIn, seqs, tape, w), dIn, T, w);
     record(tape, r, z, y, seqs, inner, dIn, w);
@@ -150,7 +128,7 @@ public final class HNet {
       SeqLens seqs,
       SeqLens inner,
       int dIn,
-      Workspace w) {
+      Arena w) {
     if (tape == null) return;
     Saved s = tape.push(Saved.class, Saved::new);
     s.routing = r;
@@ -159,18 +137,15 @@ public final class HNet {
     s.seqs = seqs;
     s.inner = inner;
     s.dIn = dIn;
-    s.w = w;
   }
 
   /**
-   * The inner stage's sequences; on a retaining workspace the SeqLens of the last call, refilled in
-   * place.
+   * The inner stage's sequences; on an arena that keeps objects the SeqLens of the last call,
+   * refilled in place.
    */
-  private SeqLens innerSeqs(boolean[] mask, SeqLens seqs, Workspace w) {
-    SeqLens last = (SeqLens) w.object(ws + S_INNER);
-    SeqLens inner = ChunkLayer.nextSeqLens(mask, seqs, last);
-    if (inner != last) w.object(ws + S_INNER, inner);
-    return inner;
+  private static SeqLens innerSeqs(boolean[] mask, SeqLens seqs, Arena w) {
+    InnerSeqs box = w.object(InnerSeqs.class, InnerSeqs::new);
+    return box.last = ChunkLayer.nextSeqLens(mask, seqs, box.last);
   }
 
   /**
@@ -179,33 +154,34 @@ public final class HNet {
    * @param dOut ∂L/∂out [T × dIn]
    * @param dProbExtra per stage (indexed by stage number), ∂L/∂p that comes from outside the
    *     network (the ratio loss), or null
-   * @return ∂L/∂x [T × dIn], in this stage's buffers of the forward's workspace
+   * @return ∂L/∂x [T × dIn], a buffer of w
    */
-  float[] backward(float[] dOut, float[][] dProbExtra, Tape tape) {
+  float[] backward(float[] dOut, float[][] dProbExtra, Tape tape, Arena w) {
     Saved s = tape.pop(Saved.class);
     SeqLens seqs = s.seqs;
-    Workspace w = s.w;
     int T = seqs.total(), dIn = s.dIn;
     float[] dOutFull = uncut(dOut, dIn, T, w);
-    if (innermost) return unpad(innermostNetwork.backward(dOutFull, tape), dIn, T, w);
+    if (innermost) return unpad(innermostNetwork.backward(dOutFull, T, tape, w), dIn, T, w);
 
     RoutingModule.Output r = s.routing;
-    float[] dDecIn = decoder.backward(dOutFull, tape); // [T × d]
-    float[] dh = residualProj.backward(dDecIn, tape); // residual branch
-    float[] dProb = w.zeros(ws + S_DPROB, T);
+    float[] dDecIn = decoder.backward(dOutFull, T, tape, w); // [T × d]
+    float[] dh = residualProj.backward(dDecIn, tape, w); // residual branch
+    float[] dProb = w.zeros(T);
     StageOps.steBackward(dProb, dDecIn, s.y, r.boundaryMask(), T, d);
     if (dProbExtra != null && dProbExtra[stage] != null) {
       Ops.addInPlace(dProb, 0, dProbExtra[stage], 0, T);
     }
+    // the inner stage's backward: its buffers are returned once its gradient is in dh
+    int mark = w.mark();
     int Tc = s.inner.total();
-    float[] dz = w.floats(ws + S_DZ, Tc * d);
-    DeChunkLayer.backward(
-        dDecIn, s.z, r.boundaryProb(), r.boundaryMask(), seqs, d, dz, dProb, w, ws + S_DECHUNK);
-    float[] dChunks = mainNetwork.backward(dz, dProbExtra, tape); // [Tc × d]
+    float[] dz = w.floats(Tc * d);
+    DeChunkLayer.backward(dDecIn, s.z, r.boundaryProb(), r.boundaryMask(), seqs, d, dz, dProb, w);
+    float[] dChunks = mainNetwork.backward(dz, dProbExtra, tape, w); // [Tc × d]
     StageOps.scatterAddRows(dh, dChunks, r.boundaryMask(), T, d); // the chunk gather's backward
-    float[] dhRouting = routingModule.backward(dProb, tape); // null: a rule-based stage
+    w.release(mark);
+    float[] dhRouting = routingModule.backward(dProb, tape, w); // null: a rule-based stage
     if (dhRouting != null) Ops.addInPlace(dh, 0, dhRouting, 0, T * d);
-    return unpad(encoder.backward(dh, tape), dIn, T, w);
+    return unpad(encoder.backward(dh, T, tape, w), dIn, T, w);
   }
 
   /** The decode state of a stage and of the stages inside it. */
@@ -248,11 +224,6 @@ public final class HNet {
    * Prefill: the parallel forward over the packed prompts (sequence i = cache row i), filling every
    * cache of this stage and the stages inside; returns what {@link #forward} returns.
    */
-  public float[] prefill(
-      float[] x, int dIn, SeqLens seqs, Cache cache, List<RoutingModule.Output> routing) {
-    return prefill(x, null, dIn, seqs, cache, routing, Workspace.TRANSIENT);
-  }
-
   float[] prefill(
       float[] x,
       int[] bytes,
@@ -260,7 +231,7 @@ public final class HNet {
       SeqLens seqs,
       Cache cache,
       List<RoutingModule.Output> routing,
-      Workspace w) {
+      Arena w) {
     int T = seqs.total();
     float[] h = pad(x, dIn, T, w);
     if (innermost) return cut(innermostNetwork.prefill(h, seqs, cache.innermost, w), dIn, T, w);
@@ -270,23 +241,16 @@ public final class HNet {
     routingModule.fill(cache.routing, h, seqs);
     routing.add(r);
     SeqLens inner = innerSeqs(r.boundaryMask(), seqs, w);
-    float[] chunks =
-        ChunkLayer.forward(w.floats(ws + S_CHUNKS, inner.total() * d), h, r.boundaryMask(), T, d);
+    float[] chunks = ChunkLayer.forward(w.floats(inner.total() * d), h, r.boundaryMask(), T, d);
     float[] z = mainNetwork.prefill(chunks, null, d, inner, cache.inner, routing, w);
     float[] y =
         DeChunkLayer.forward(
-            w.floats(ws + S_Y, T * d),
-            w.floats(ws + S_EMA, d),
-            z,
-            r.boundaryProb(),
-            r.boundaryMask(),
-            seqs,
-            d);
+            w.floats(T * d), w.floats(d), z, r.boundaryProb(), r.boundaryMask(), seqs, d);
     for (int i = 0; i < seqs.count(); i++) {
       if (seqs.length(i) > 0)
         System.arraycopy(y, (seqs.start(i) + seqs.length(i) - 1) * d, cache.dechunkLast, i * d, d);
     }
-    float[] decoderIn = w.floats(ws + S_DECODER_IN, T * d);
+    float[] decoderIn = w.floats(T * d);
     StageOps.add(decoderIn, y, residual, T * d);
     return cut(decoder.prefill(decoderIn, seqs, cache.decoder, w), dIn, T, w);
   }
@@ -298,14 +262,8 @@ public final class HNet {
    *
    * @param x [R × dIn]
    * @param routing receives this stage's decisions (over the R rows) and those inside
-   * @return [R × dIn]
+   * @return [R × dIn], a buffer of w
    */
-  public float[] step(
-      float[] x, int dIn, Cache cache, boolean[] active, List<RoutingModule.Output> routing) {
-    return step(x, null, dIn, cache, active, routing, Workspace.TRANSIENT);
-  }
-
-  /** As {@link #step(float[], int, Cache, boolean[], List)}, in this stage's buffers of w. */
   float[] step(
       float[] x,
       int[] bytes,
@@ -313,7 +271,7 @@ public final class HNet {
       Cache cache,
       boolean[] active,
       List<RoutingModule.Output> routing,
-      Workspace w) {
+      Arena w) {
     int R = active.length;
     float[] h = pad(x, dIn, R, w);
     if (innermost) return cut(innermostNetwork.step(h, cache.innermost, active, w), dIn, R, w);
@@ -330,7 +288,7 @@ public final class HNet {
             : mainNetwork.idle(cache.inner, boundary, routing, w);
     float[] y =
         DeChunkLayer.step(
-            w.floats(ws + S_Y, R * d), z, r.boundaryProb(), boundary, active, cache.dechunkLast, d);
+            w.floats(R * d), z, r.boundaryProb(), boundary, active, cache.dechunkLast, d);
     StageOps.add(y, y, residual, R * d);
     return cut(decoder.step(y, cache.decoder, active, w), dIn, R, w);
   }
@@ -340,8 +298,7 @@ public final class HNet {
    * boundaries (so the step's routing still has one entry per stage) and nothing is computed.
    * Returns null: the caller's dechunk reads no row of it.
    */
-  private float[] idle(
-      Cache cache, boolean[] none, List<RoutingModule.Output> routing, Workspace w) {
+  private float[] idle(Cache cache, boolean[] none, List<RoutingModule.Output> routing, Arena w) {
     if (innermost) return null;
     routing.add(routingModule.step(null, null, cache.routing, none, w));
     return mainNetwork.idle(cache.inner, none, routing, w);
@@ -353,9 +310,9 @@ public final class HNet {
   }
 
   /** [T × dIn] → [T × d] with zeros in the channels that the output cut away. */
-  private float[] uncut(float[] g, int dIn, int T, Workspace w) {
+  private float[] uncut(float[] g, int dIn, int T, Arena w) {
     if (dIn == d) return g;
-    float[] out = w.floats(ws + S_UNCUT, T * d);
+    float[] out = w.floats(T * d);
     StageOps.cutRowsBackward(out, g, T, dIn, d);
     return out;
   }
@@ -363,25 +320,25 @@ public final class HNet {
   /**
    * [T × d] → [T × dIn]; the padded channels' gradient goes to pad_dimension (summed in double).
    */
-  private float[] unpad(float[] g, int dIn, int T, Workspace w) {
+  private float[] unpad(float[] g, int dIn, int T, Arena w) {
     if (dIn == d) return g;
-    float[] out = w.floats(ws + S_UNPAD, T * dIn);
+    float[] out = w.floats(T * dIn);
     StageOps.padRowsBackward(out, padDimension.gradBuffer(), g, T, dIn, d);
     return out;
   }
 
   /** Appends pad_dimension to every row: [T × dIn] → [T × d]. */
-  private float[] pad(float[] x, int dIn, int T, Workspace w) {
+  private float[] pad(float[] x, int dIn, int T, Arena w) {
     if (dIn == d) return x;
-    float[] out = w.floats(ws + S_PAD, T * d);
+    float[] out = w.floats(T * d);
     StageOps.padRows(out, x, padDimension.data, T, dIn, d);
     return out;
   }
 
   /** Keeps the first dIn channels of every row: [T × d] → [T × dIn]. */
-  private float[] cut(float[] x, int dIn, int T, Workspace w) {
+  private float[] cut(float[] x, int dIn, int T, Arena w) {
     if (dIn == d) return x;
-    float[] out = w.floats(ws + S_CUT, T * dIn);
+    float[] out = w.floats(T * dIn);
     StageOps.cutRows(out, x, T, d, dIn);
     return out;
   }

@@ -30,12 +30,7 @@ public final class HNetForCausalLM {
         config.tieEmbeddings() ? embeddings : ps.take("lm_head.weight", -1, true, vocab, d0);
     this.parameters = ps.all();
     this.weightFormat = ps.format();
-    this.ws = ps.slots(SLOTS);
-    this.slots = ps.slotCount();
-    this.trainWs = new Workspace(slots);
   }
-
-  private final int slots; // workspace slots of the whole model
 
   /** How the large products' weights are held; training needs {@link WeightFormat#F32}. */
   public final WeightFormat weightFormat;
@@ -146,8 +141,8 @@ public final class HNetForCausalLM {
 
   /**
    * The training forward: as {@link #forward(int[], SeqLens)}, recording on {@code tape} what
-   * {@link #backward} needs, in the model's training workspace (reused by the next training
-   * forward: the returned output's logits and routing arrays are overwritten by it). One training
+   * {@link #backward} needs, in the model's training arena (reused by the next training forward:
+   * the returned output's logits and routing arrays are overwritten by it). One training
    * computation at a time per model; inference forwards may run beside it.
    */
   public Output forward(int[] tokens, SeqLens seqs, Tape tape) {
@@ -157,7 +152,8 @@ public final class HNetForCausalLM {
           "this model holds its weights in "
               + weightFormat.label()
               + " for inference; training and gradients need it loaded with --weights f32");
-    return forward(tokens, seqs, tape, trainWs);
+    trainArena.reset();
+    return forward(tokens, seqs, tape, trainArena);
   }
 
   /**
@@ -168,23 +164,26 @@ public final class HNetForCausalLM {
   public void backward(float[] dLogits, float[][] dProb, Tape tape) {
     Saved s = tape.pop(Saved.class);
     int T = s.t;
-    Workspace w = trainWs;
-    float[] dH = w.floats(ws + S_DH, T * d0);
+    Arena w = trainArena;
+    float[] dH = w.floats(T * d0);
     Matmul.linearBackwardInput(dH, 0, dLogits, 0, lmHead.data, 0, T, vocab, d0, false);
     Matmul.linearBackwardWeight(
         lmHead.gradBuffer(), 0, null, 0, dLogits, 0, s.hidden, 0, T, vocab, d0);
-    float[] dX = backbone.backward(dH, dProb, tape);
+    float[] dX = backbone.backward(dH, dProb, tape, w);
     org.hnet.kernels.Embedding.scatterAdd(embeddings.gradBuffer(), dX, s.tokens, T, d0);
   }
 
-  // the training workspace (one per model) and the model's own slots (from ws): embeddings
-  // [T × d0], logits (exact), safe tokens [R], ∂hidden, the step/training Output
-  private final Workspace trainWs;
+  /** The training forward's and backward's memory (one training computation at a time). */
+  private final Arena trainArena = new Arena();
+
   private final ArrayList<RoutingModule.Output> trainRouting = new ArrayList<>();
   private final List<RoutingModule.Output> trainRoutingView =
       java.util.Collections.unmodifiableList(trainRouting);
-  private final int ws;
-  private static final int S_EMBED = 0, S_LOGITS = 1, S_SAFE = 2, S_DH = 3, S_OUT = 4, SLOTS = 5;
+
+  /** Where an arena keeps the Output record of a step or training forward between calls. */
+  private static final class OutputBox {
+    Output o;
+  }
 
   /**
    * The decode state of R rows: every layer's cache, and the buffers of the steps (the model's
@@ -194,15 +193,14 @@ public final class HNetForCausalLM {
     public final int rows;
     public final int maxLen;
     final HNet.Cache backbone;
-    final Workspace ws; // every step's activations
+    final Arena arena = new Arena(); // every step's activations
     final java.util.ArrayList<RoutingModule.Output> routing = new java.util.ArrayList<>();
     final List<RoutingModule.Output> routingView = java.util.Collections.unmodifiableList(routing);
 
-    Cache(int rows, int maxLen, HNet.Cache backbone, int slots) {
+    Cache(int rows, int maxLen, HNet.Cache backbone) {
       this.rows = rows;
       this.maxLen = maxLen;
       this.backbone = backbone;
-      this.ws = new Workspace(slots);
     }
   }
 
@@ -224,7 +222,7 @@ public final class HNetForCausalLM {
 
   /** Allocates the caches for R rows of at most maxLen bytes each (prompt + generated). */
   public Cache allocate(int rows, int maxLen) {
-    return new Cache(rows, maxLen, backbone.allocate(rows, maxLen), slots);
+    return new Cache(rows, maxLen, backbone.allocate(rows, maxLen));
   }
 
   /**
@@ -239,19 +237,20 @@ public final class HNetForCausalLM {
       if (seqs.length(i) < 1)
         throw new HNetException("prompt " + i + " is empty: every row needs at least one byte");
     }
-    // The model's prefill workspace when no other thread holds it: a prefill of 1×1024 bytes of
-    // small-1stage allocated ~140 MB of activations, and zeroing them plus the garbage collections
-    // they caused took 15–210 ms of a 0.2–0.4 s prefill (hnet bench --profile, "outside the
-    // kernels"). What the prefill returns is still freshly allocated (Workspace.internal).
+    // The model's prefill arena when no other thread holds it: allocating a prefill's activations
+    // afresh, zeroing them and the garbage collections they caused took 15–210 ms of a 0.2–0.4 s
+    // prefill (hnet bench --profile, "outside the kernels"). What the prefill returns is still
+    // freshly allocated (Arena.freshOutputs).
     boolean own = prefillLock.tryLock();
     try {
-      Workspace w = own ? prefillWorkspace() : Workspace.TRANSIENT;
+      Arena w = own ? prefillArena() : Arena.freshOutputs();
+      w.reset();
       float[] x = embed(tokens, seqs.total(), w);
       List<RoutingModule.Output> routing = new ArrayList<>();
       float[] h = backbone.prefill(x, tokens, d0, seqs, cache.backbone, routing, w);
       Output out = new Output(head(h, seqs.total(), false, w), List.copyOf(routing));
       if (own && w.bytes() > PREFILL_KEEP_BYTES)
-        prefillWs = null; // a one-off giant prompt: let it go
+        prefillArena = null; // a one-off giant prompt: let it go
       return out;
     } finally {
       if (own) prefillLock.unlock();
@@ -259,18 +258,18 @@ public final class HNetForCausalLM {
   }
 
   /**
-   * The prefill workspace keeps its buffers up to this many bytes (the buffers of a 1×1024 prefill
-   * of small-1stage: ~140 MB); after a larger prefill they are dropped.
+   * The prefill arena keeps its buffers up to this many bytes; after a larger prefill they are
+   * dropped.
    */
   static final long PREFILL_KEEP_BYTES = 512L << 20;
 
   private final java.util.concurrent.locks.ReentrantLock prefillLock =
       new java.util.concurrent.locks.ReentrantLock();
-  private Workspace prefillWs; // guarded by prefillLock
+  private Arena prefillArena; // guarded by prefillLock
 
-  private Workspace prefillWorkspace() {
-    if (prefillWs == null) prefillWs = Workspace.internal(slots);
-    return prefillWs;
+  private Arena prefillArena() {
+    if (prefillArena == null) prefillArena = Arena.freshOutputs();
+    return prefillArena;
   }
 
   /**
@@ -285,25 +284,25 @@ public final class HNetForCausalLM {
     int R = cache.rows;
     if (tokens.length != R || active.length != R)
       throw new IllegalArgumentException("step needs " + R + " tokens and flags");
-    Workspace w = cache.ws;
-    int[] safe = w.ints(ws + S_SAFE, R);
+    Arena w = cache.arena;
+    w.reset();
+    int[] safe = w.ints(R);
     for (int r = 0; r < R; r++) safe[r] = active[r] ? tokens[r] : 0;
     float[] x = embed(safe, R, w);
     cache.routing.clear();
     float[] h = backbone.step(x, safe, d0, cache.backbone, active, cache.routing, w);
     float[] logits = head(h, R, true, w);
-    if (w.object(ws + S_OUT) instanceof Output o && o.logits() == logits) return o;
-    Output o = new Output(logits, cache.routingView);
-    w.object(ws + S_OUT, o);
-    return o;
+    OutputBox box = w.object(OutputBox.class, OutputBox::new);
+    if (box.o != null && box.o.logits() == logits) return box.o;
+    return box.o = new Output(logits, cache.routingView);
   }
 
-  private float[] embed(int[] tokens, int T, Workspace w) {
+  private float[] embed(int[] tokens, int T, Arena w) {
     int bad = org.hnet.kernels.Embedding.firstOutOfRange(tokens, T, vocab);
     if (bad >= 0)
       throw new HNetException(
           "token id " + tokens[bad] + " at position " + bad + " is outside 0.." + (vocab - 1));
-    float[] x = w.floats(ws + S_EMBED, T * d0);
+    float[] x = w.floats(T * d0);
     org.hnet.kernels.Embedding.gather(x, embeddings.data, tokens, T, d0);
     return x;
   }
@@ -312,31 +311,32 @@ public final class HNetForCausalLM {
    * LM head: the GEMM path over sequences, the decode path for a step (see Linear); logits exactly
    * [T × V].
    */
-  private float[] head(float[] h, int T, boolean step, Workspace w) {
-    float[] logits = w.exactFloats(ws + S_LOGITS, T * vocab);
+  private float[] head(float[] h, int T, boolean step, Arena w) {
+    float[] logits = w.exactFloats(T * vocab);
     if (step) Matmul.linearDecode(logits, 0, h, 0, lmHead.data, 0, null, 0, T, vocab, d0);
     else Matmul.linearGemm(logits, 0, h, 0, lmHead.data, 0, null, 0, T, vocab, d0);
     return logits;
   }
 
   /**
+   * The inference forward: logits [T × V] and every stage's routing decisions, outermost first, in
+   * arrays of their own (an arena per call: several threads may run forwards on one model at once).
+   *
    * @param tokens byte ids [T], the packed sequences
-   * @return logits [T × V] and every stage's routing decisions, outermost first
    */
   public Output forward(int[] tokens, SeqLens seqs) {
-    return forward(tokens, seqs, null, Workspace.TRANSIENT);
+    return forward(tokens, seqs, null, Arena.freshOutputs());
   }
 
   /**
-   * On the training workspace, the output record and its routing list are reused too (as in a
-   * step).
+   * On the training arena, the output record and its routing list are reused too (as in a step).
    */
-  private Output forward(int[] tokens, SeqLens seqs, Tape tape, Workspace w) {
+  private Output forward(int[] tokens, SeqLens seqs, Tape tape, Arena w) {
     int T = seqs.total();
     if (tokens.length != T)
       throw new IllegalArgumentException(tokens.length + " tokens for cu_seqlens ending at " + T);
     float[] x = embed(tokens, T, w);
-    boolean reuse = w == trainWs;
+    boolean reuse = w == trainArena;
     List<RoutingModule.Output> routing = reuse ? trainRouting : new ArrayList<>();
     routing.clear();
     float[] h = backbone.forward(x, tokens, d0, seqs, routing, tape, w);
@@ -348,9 +348,8 @@ public final class HNetForCausalLM {
     }
     float[] logits = head(h, T, false, w);
     if (!reuse) return new Output(logits, List.copyOf(routing));
-    if (w.object(ws + S_OUT) instanceof Output o && o.logits() == logits) return o;
-    Output o = new Output(logits, trainRoutingView);
-    w.object(ws + S_OUT, o);
-    return o;
+    OutputBox box = w.object(OutputBox.class, OutputBox::new);
+    if (box.o != null && box.o.logits() == logits) return box.o;
+    return box.o = new Output(logits, trainRoutingView);
   }
 }

@@ -21,16 +21,59 @@ public final class Isotropic {
     this.rmsnorm = new RMSNorm(ps, prefix + ".rmsnorm", stage, d);
   }
 
-  /** x [T × d] → rmsnorm(x + Σ block outputs) [T × d]; x is not modified. */
-  public float[] forward(float[] x, SeqLens seqs) {
-    return forward(x, seqs, null, Workspace.TRANSIENT);
+  /**
+   * x [T × d] → rmsnorm(x + Σ block outputs) [T × d], a buffer of w; x is not modified. With a
+   * tape, every block's activations stay for the backward; without, each block's are returned to w
+   * once the next block has its input.
+   */
+  float[] forward(float[] x, SeqLens seqs, Tape tape, Arena w) {
+    int T = seqs.total();
+    if (tape != null) {
+      float[] residual = x; // the float32 residual stream; each block writes its own buffer
+      for (int i = 0; i < layers.size(); i++)
+        residual = layers.get(i).forward(residual, seqs, tape, w); // (no iterator)
+      return rmsnorm.forward(residual, T, tape, w);
+    }
+    Stream s = Stream.start(x, T * d, w);
+    for (int i = 0; i < layers.size(); i++) s.next(layers.get(i).forward(s.in(), seqs, null, w));
+    return rmsnorm.forward(s.in(), T, null, w);
   }
 
-  float[] forward(float[] x, SeqLens seqs, Tape tape, Workspace w) {
-    float[] residual = x; // the float32 residual stream; each block writes its own buffer
-    for (int i = 0; i < layers.size(); i++)
-      residual = layers.get(i).forward(residual, seqs, tape, w); // (no iterator)
-    return rmsnorm.forward(residual, seqs.total(), tape, w);
+  /**
+   * The residual stream between the blocks of an inference pass: two buffers taken before the first
+   * block, which take turns holding a block's output; everything a block takes from the arena after
+   * them is returned once its output is copied out. A pass then holds one block's activations at a
+   * time, not every block's.
+   */
+  private static final class Stream {
+    private float[] a, b, in;
+    private int n, mark;
+    private Arena w;
+
+    /** A stream parked in w (no allocation in steady state) over x [n]. */
+    static Stream start(float[] x, int n, Arena w) {
+      Stream s = w.object(Stream.class, Stream::new);
+      s.a = w.floats(n);
+      s.b = w.floats(n);
+      s.n = n;
+      s.w = w;
+      s.in = x;
+      s.mark = w.mark();
+      return s;
+    }
+
+    float[] in() {
+      return in;
+    }
+
+    /** The block's output (a buffer taken after the mark) becomes the next block's input. */
+    void next(float[] out) {
+      float[] keep = in == a ? b : a;
+      System.arraycopy(out, 0, keep, 0, n);
+      w.release(mark);
+      mark = w.mark();
+      in = keep;
+    }
   }
 
   /** The caches of the blocks' mixers, in layer order. */
@@ -40,33 +83,32 @@ public final class Isotropic {
     return caches;
   }
 
-  public float[] prefill(float[] x, SeqLens seqs, Object[] caches) {
-    return prefill(x, seqs, caches, Workspace.TRANSIENT);
-  }
-
-  float[] prefill(float[] x, SeqLens seqs, Object[] caches, Workspace w) {
-    float[] residual = x;
+  /** Prefill: as the forward without a tape, filling the blocks' caches. */
+  float[] prefill(float[] x, SeqLens seqs, Object[] caches, Arena w) {
+    int T = seqs.total();
+    Stream s = Stream.start(x, T * d, w);
     for (int i = 0; i < layers.size(); i++)
-      residual = layers.get(i).prefill(residual, seqs, caches[i], w);
-    return rmsnorm.forward(residual, seqs.total(), null, w);
+      s.next(layers.get(i).prefill(s.in(), seqs, caches[i], w));
+    return rmsnorm.forward(s.in(), T, null, w);
   }
 
   /** One position of R rows: x [R × d] → [R × d]. */
-  public float[] step(float[] x, Object[] caches, boolean[] active) {
-    return step(x, caches, active, Workspace.TRANSIENT);
-  }
-
-  float[] step(float[] x, Object[] caches, boolean[] active, Workspace w) {
-    float[] residual = x;
+  float[] step(float[] x, Object[] caches, boolean[] active, Arena w) {
+    int R = active.length;
+    Stream s = Stream.start(x, R * d, w);
     for (int i = 0; i < layers.size(); i++)
-      residual = layers.get(i).step(residual, caches[i], active, w);
-    return rmsnorm.forward(residual, active.length, null, w);
+      s.next(layers.get(i).step(s.in(), caches[i], active, w));
+    return rmsnorm.forward(s.in(), R, null, w);
   }
 
-  /** dy [T × d] → dx [T × d]. */
-  float[] backward(float[] dy, Tape tape) {
-    float[] d = rmsnorm.backward(dy, null, tape);
-    for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(d, tape);
-    return d;
+  /**
+   * dy [T × d] → dx [T × d], a buffer of w; each block's backward buffers are returned to w once
+   * its input gradient is copied out.
+   */
+  float[] backward(float[] dy, int T, Tape tape, Arena w) {
+    float[] g = rmsnorm.backward(dy, null, tape, w);
+    Stream s = Stream.start(g, T * d, w);
+    for (int i = layers.size() - 1; i >= 0; i--) s.next(layers.get(i).backward(s.in(), tape, w));
+    return s.in();
   }
 }

@@ -8,54 +8,34 @@ public final class Linear {
   public final Param bias; // null when the layer has none
   public final int in;
   public final int out;
-  private final int ws, dxSlot; // workspace slots: output [M × out], input gradient [M × in]
-  private final int rows; // two shared slots: a step's active rows of x, and their outputs
-
-  Linear(Params ps, String prefix, int stage, int in, int out, boolean bias) {
-    this(ps, prefix, stage, in, out, bias, null);
-  }
 
   /**
-   * @param sharedDx null, or the key of an input-gradient slot shared by every Linear built with
-   *     it: for a layer whose dx its caller consumes before any other of them runs backward (inside
-   *     a mixer or an MLP)
+   * @param compact whether the weight may be held compact (bf16, int8) for inference: the large
+   *     products (the mixers' and MLPs' layers); the routing and residual projections stay float32
    */
-  Linear(Params ps, String prefix, int stage, int in, int out, boolean bias, String sharedDx) {
+  Linear(Params ps, String prefix, int stage, int in, int out, boolean bias, boolean compact) {
     this.in = in;
     this.out = out;
-    // the large products (the mixers' and MLPs' layers, the ones with a shared dx) may be held
-    // compact for inference; the routing and residual projections stay float32
     this.weight =
-        sharedDx != null
+        compact
             ? ps.takeWeight(prefix + ".weight", stage, out, in)
             : ps.take(prefix + ".weight", stage, true, out, in);
     this.bias = bias ? ps.take(prefix + ".bias", stage, false, out) : null;
-    this.ws = ps.slots(1);
-    this.dxSlot = sharedDx == null ? ps.slots(1) : ps.sharedSlots(sharedDx, 1);
-    this.rows = ps.sharedSlots("linear.step.rows", 2);
   }
 
   /** What the backward needs: the input x [m × in] (callers never modify it afterwards). */
   static final class Saved {
     float[] x;
     int m;
-    Workspace w;
   }
 
   /**
-   * x [M × in] → y [M × out] over the positions of packed sequences. Always the GEMM path, so a
-   * position's result does not depend on the batch it is in.
+   * x [M × in] → y [M × out] over the positions of packed sequences, in a buffer of w (see {@link
+   * Arena}). Always the GEMM path, so a position's result does not depend on the batch it is in.
+   * With a tape, records what {@link #backward} needs.
    */
-  public float[] forward(float[] x, int M) {
-    return forward(x, M, null, Workspace.TRANSIENT);
-  }
-
-  /**
-   * As {@link #forward(float[], int)}, into this layer's buffer of w (valid until its next use);
-   * with a tape, records what {@link #backward} needs.
-   */
-  float[] forward(float[] x, int M, Tape tape, Workspace w) {
-    float[] y = w.floats(ws, M * out);
+  float[] forward(float[] x, int M, Tape tape, Arena w) {
+    float[] y = w.floats(M * out);
     float[] b = bias == null ? null : bias.data;
     if (weight.compact != null) {
       if (tape != null) weight.gradBuffer(); // says why a compact model cannot train
@@ -67,18 +47,13 @@ public final class Linear {
       Saved s = tape.push(Saved.class, Saved::new);
       s.x = x;
       s.m = M;
-      s.w = w;
     }
     return y;
   }
 
   /** One decode step of R rows: x [R × in] → [R × out]; each row as if it were decoded alone. */
-  public float[] step(float[] x, int R) {
-    return step(x, R, Workspace.TRANSIENT);
-  }
-
-  float[] step(float[] x, int R, Workspace w) {
-    float[] y = w.floats(ws, R * out);
+  float[] step(float[] x, int R, Arena w) {
+    float[] y = w.floats(R * out);
     decode(y, x, R);
     return y;
   }
@@ -96,13 +71,13 @@ public final class Linear {
    * some rows of the batch reach), the active rows are gathered and multiplied together: the
    * weights are read once either way, and the arithmetic is only theirs.
    */
-  float[] step(float[] x, int R, boolean[] active, Workspace w) {
+  float[] step(float[] x, int R, boolean[] active, Arena w) {
     int n = 0;
     if (active != null) for (int r = 0; r < R; r++) if (active[r]) n++;
     if (active == null || n == R) return step(x, R, w);
-    float[] y = w.floats(ws, R * out);
+    float[] y = w.floats(R * out);
     if (n > 0) {
-      float[] xs = w.floats(rows, n * in), ys = w.floats(rows + 1, n * out);
+      float[] xs = w.floats(n * in), ys = w.floats(n * out);
       for (int r = 0, i = 0; r < R; r++)
         if (active[r]) System.arraycopy(x, r * in, xs, in * i++, in);
       decode(ys, xs, n);
@@ -115,10 +90,10 @@ public final class Linear {
   }
 
   /**
-   * dy [M × out] → dx [M × in] (in the forward's workspace) for the forward recorded last on the
-   * tape; adds ∂L/∂W = dyᵀ·x (and ∂L/∂b) into the parameters' gradients.
+   * dy [M × out] → dx [M × in] (in a buffer of w) for the forward recorded last on the tape; adds
+   * ∂L/∂W = dyᵀ·x (and ∂L/∂b) into the parameters' gradients.
    */
-  float[] backward(float[] dy, Tape tape) {
+  float[] backward(float[] dy, Tape tape, Arena w) {
     Saved s = tape.pop(Saved.class);
     int M = s.m;
     Matmul.linearBackwardWeight(
@@ -133,7 +108,7 @@ public final class Linear {
         M,
         out,
         in);
-    float[] dx = s.w.floats(dxSlot, M * in);
+    float[] dx = w.floats(M * in);
     Matmul.linearBackwardInput(dx, 0, dy, 0, weight.data, 0, M, out, in, false);
     return dx;
   }

@@ -37,32 +37,7 @@ public final class Mamba2 implements Mixer {
   static final class Saved {
     float[] zxbcdt, xbc, y;
     SeqLens seqs;
-    Workspace w;
   }
-
-  // workspace slots: this layer's forward/step activations (from ws), and the backward's
-  // temporaries (from bws), shared by every Mamba-2 layer: they die when backward returns
-  private static final int S_IN = 0,
-      S_XBC = 1,
-      S_XS = 2,
-      S_DT = 3,
-      S_B = 4,
-      S_C = 5,
-      S_Y = 6,
-      S_G = 7,
-      S_VIEWS = 8,
-      S_CONV_VIEWS = 9, // an object slot: the conv's output and input views
-      SLOTS = 10;
-  private static final int S_DZXBCDT = 0,
-      S_DY = 1,
-      S_SCRATCH = 2,
-      S_RSTD = 3,
-      S_DXBC = 4,
-      S_NORM_VIEWS = 5,
-      S_SCAN_VIEWS = 6, // an object slot: ScanViews
-      S_DCONV_VIEWS = 7, // an object slot: the conv backward's views
-      BACKWARD_SLOTS = 8;
-  private final int ws, bws;
 
   /** dt_bias, A_log and D with the scan's dimensions (the arrays are the parameters'). */
   private final SsdHeads heads;
@@ -87,17 +62,11 @@ public final class Mamba2 implements Mixer {
     this.dtBias = ps.take(prefix + ".dt_bias", stage, false, nHeads);
     this.aLog = ps.take(prefix + ".A_log", stage, false, nHeads);
     this.dSkip = ps.take(prefix + ".D", stage, false, nHeads);
-    // the projections' input gradients die inside backward (out_proj's) or at once in Block
-    // (in_proj's, into norm1's backward): one slot each for all Mamba-2 layers
-    this.inProj =
-        new Linear(ps, prefix + ".in_proj", stage, d, dInProj, false, "Mamba2.in_proj.dx");
+    this.inProj = new Linear(ps, prefix + ".in_proj", stage, d, dInProj, false, true);
     this.convWeight = ps.take(prefix + ".conv1d.weight", stage, true, convDim, 1, dConv);
     this.convBias = ps.take(prefix + ".conv1d.bias", stage, false, convDim);
     this.normWeight = ps.take(prefix + ".norm.weight", stage, false, dInner);
-    this.outProj =
-        new Linear(ps, prefix + ".out_proj", stage, dInner, d, false, "Mamba2.out_proj.dx");
-    this.ws = ps.slots(SLOTS);
-    this.bws = ps.sharedSlots("Mamba2.backward", BACKWARD_SLOTS);
+    this.outProj = new Linear(ps, prefix + ".out_proj", stage, dInner, d, false, true);
     this.heads = new SsdHeads(dtBias.data, aLog.data, dSkip.data, nHeads, headDim, dState);
   }
 
@@ -114,32 +83,22 @@ public final class Mamba2 implements Mixer {
   }
 
   @Override
-  public float[] prefill(float[] x, SeqLens seqs, Object cache) {
-    return prefill(x, seqs, cache, Workspace.TRANSIENT);
-  }
-
-  @Override
-  public float[] prefill(float[] x, SeqLens seqs, Object cache, Workspace w) {
+  public float[] prefill(float[] x, SeqLens seqs, Object cache, Arena w) {
     return forward(x, seqs, (Cache) cache, null, w);
   }
 
   @Override
-  public float[] step(float[] x, Object cache, boolean[] active) {
-    return step(x, cache, active, Workspace.TRANSIENT);
-  }
-
-  @Override
-  public float[] step(float[] x, Object cache, boolean[] active, Workspace w) {
+  public float[] step(float[] x, Object cache, boolean[] active, Arena w) {
     Cache c = (Cache) cache;
     int R = active.length;
     float[] zxbcdt = inProj.step(x, R, active, w); // [R × dInProj]
-    float[] in = w.floats(ws + S_IN, R * convDim), xbc = w.floats(ws + S_XBC, R * convDim);
+    float[] in = w.floats(R * convDim), xbc = w.floats(R * convDim);
     for (int r = 0; r < R; r++)
       System.arraycopy(zxbcdt, r * dInProj + dInner, in, r * convDim, convDim);
     Conv1d.step(c.conv(), xbc, in, convWeight.data, convBias.data, R, convDim, dConv, active);
     // the scan step takes x [R × dInner], dt [R × H], B and C [R × N] as separate arrays
-    float[] xs = w.floats(ws + S_XS, R * dInner), dt = w.floats(ws + S_DT, R * nHeads);
-    float[] b = w.floats(ws + S_B, R * dState), cc = w.floats(ws + S_C, R * dState);
+    float[] xs = w.floats(R * dInner), dt = w.floats(R * nHeads);
+    float[] b = w.floats(R * dState), cc = w.floats(R * dState);
     for (int r = 0; r < R; r++) {
       System.arraycopy(xbc, r * convDim, xs, r * dInner, dInner);
       System.arraycopy(xbc, r * convDim + dInner, b, r * dState, dState);
@@ -147,30 +106,24 @@ public final class Mamba2 implements Mixer {
       System.arraycopy(zxbcdt, r * dInProj + 2 * dInner + 2 * dState, dt, r * nHeads, nHeads);
     }
     // inactive rows are skipped by the kernels: zero them so no stale value reaches the output
-    float[] y = w.zeros(ws + S_Y, R * dInner);
+    float[] y = w.zeros(R * dInner);
     SsdStep.step(c.ssm(), y, xs, dt, b, cc, heads, R, active);
-    float[] g = w.floats(ws + S_G, R * dInner);
+    float[] g = w.floats(R * dInner);
     Ops.gatedRmsnorm(
         g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, R, dInner, RMSNorm.EPS);
     return outProj.step(g, R, active, w);
   }
 
   @Override
-  public float[] forward(float[] x, SeqLens seqs) {
-    return forward(x, seqs, null, null, Workspace.TRANSIENT);
-  }
-
-  @Override
-  public float[] forward(float[] x, SeqLens seqs, Tape tape, Workspace w) {
+  public float[] forward(float[] x, SeqLens seqs, Tape tape, Arena w) {
     return forward(x, seqs, null, tape, w);
   }
 
-  private float[] forward(float[] x, SeqLens seqs, Cache cache, Tape tape, Workspace w) {
+  private float[] forward(float[] x, SeqLens seqs, Cache cache, Tape tape, Arena w) {
     int T = seqs.total();
     float[] zxbcdt = inProj.forward(x, T, tape, w); // [T × dInProj] = [z | xBC | dt]
-    float[] xbc =
-        w.floats(ws + S_XBC, T * convDim); // [T × convDim] = [x | B | C] after conv + SiLU
-    Rows[] cv = w.views(ws + S_CONV_VIEWS, 2);
+    float[] xbc = w.floats(T * convDim); // [T × convDim] = [x | B | C] after conv + SiLU
+    Rows[] cv = w.views(2);
     Conv1d.causalSilu(
         cv[0].set(xbc, 0, T, convDim, convDim),
         cache == null ? null : cache.conv(),
@@ -180,8 +133,8 @@ public final class Mamba2 implements Mixer {
         seqs.cu(),
         seqs.count(),
         dConv);
-    float[] y = w.floats(ws + S_Y, T * dInner); // [T × H × P]
-    Views v = w.object(ws + S_VIEWS, Views.class, Views::new);
+    float[] y = w.floats(T * dInner); // [T × H × P]
+    Views v = w.object(Views.class, Views::new);
     v.in.x.set(xbc, 0, T, dInner, convDim);
     v.in.b.set(xbc, dInner, T, dState, convDim);
     v.in.c.set(xbc, dInner + dState, T, dState, convDim);
@@ -194,7 +147,7 @@ public final class Mamba2 implements Mixer {
         seqs.cu(),
         seqs.count(),
         chunkSize);
-    float[] g = w.floats(ws + S_G, T * dInner);
+    float[] g = w.floats(T * dInner);
     Ops.gatedRmsnorm(
         g, 0, y, 0, dInner, zxbcdt, 0, dInProj, normWeight.data, T, dInner, RMSNorm.EPS);
     float[] out = outProj.forward(g, T, tape, w);
@@ -204,39 +157,36 @@ public final class Mamba2 implements Mixer {
       s.xbc = xbc;
       s.y = y;
       s.seqs = seqs;
-      s.w = w;
     }
     return out;
   }
 
   /**
-   * The scan backward's operands as views (SsdBackward.scanBackward), re-pointed every backward:
-   * one set parked in the workspace for all Mamba-2 layers, like the backward's buffers.
+   * The scan backward's operands as views (SsdBackward.scanBackward), re-pointed every backward.
    */
   private static final class ScanViews {
     final SsdRows dIn = new SsdRows(), in = new SsdRows();
     final Rows dy = new Rows();
+
+    /**
+     * The gradient buffers of dtBias, A_log and D as the scan backward's record: made on first use
+     * and again only if a buffer or the layer changes (a cache of array identities).
+     */
+    SsdHeads grads;
   }
 
-  /**
-   * The gradient buffers of dtBias, A_log and D as the scan backward's record: made on first use
-   * and again only if a buffer is replaced (a cache of three array identities, not per-call state).
-   */
-  private SsdHeads scanGrads;
-
   @Override
-  public float[] backward(float[] dout, Tape tape) {
+  public float[] backward(float[] dout, Tape tape, Arena w) {
     Saved s = tape.pop(Saved.class);
     SeqLens seqs = s.seqs;
-    Workspace w = s.w;
     float[] savedZxbcdt = s.zxbcdt, savedXbc = s.xbc, savedY = s.y;
     int T = seqs.total();
-    float[] dg = outProj.backward(dout, tape); // [T × dInner]
+    float[] dg = outProj.backward(dout, tape, w); // [T × dInner]
     // ∂L/∂(in_proj output), filled column range by column range: z, then xBC (via the conv), then
     // dt
-    float[] dZxbcdt = w.floats(bws + S_DZXBCDT, T * dInProj);
-    float[] dy = w.floats(bws + S_DY, T * dInner);
-    Rows[] nv = w.views(bws + S_NORM_VIEWS, 4);
+    float[] dZxbcdt = w.floats(T * dInProj);
+    float[] dy = w.floats(T * dInner);
+    Rows[] nv = w.views(4);
     OpsBackward.gatedRmsnormBackward(
         nv[0].set(dy, 0, T, dInner, dInner),
         nv[1].set(dZxbcdt, 0, T, dInner, dInProj),
@@ -246,10 +196,10 @@ public final class Mamba2 implements Mixer {
         nv[3].set(savedZxbcdt, 0, T, dInner, dInProj),
         normWeight.data,
         RMSNorm.EPS,
-        w.floats(bws + S_SCRATCH, T * dInner),
-        w.floats(bws + S_RSTD, T));
-    float[] dXbc = w.floats(bws + S_DXBC, T * convDim); // ∂L/∂[x | B | C] after the conv
-    ScanViews v = w.object(bws + S_SCAN_VIEWS, ScanViews.class, ScanViews::new);
+        w.floats(T * dInner),
+        w.floats(T));
+    float[] dXbc = w.floats(T * convDim); // ∂L/∂[x | B | C] after the conv
+    ScanViews v = w.object(ScanViews.class, ScanViews::new);
     int dtCol = 2 * dInner + 2 * dState; // dt's columns in in_proj's output
     v.dIn.x.set(dXbc, 0, T, dInner, convDim);
     v.dIn.dt.set(dZxbcdt, dtCol, T, nHeads, dInProj);
@@ -261,15 +211,14 @@ public final class Mamba2 implements Mixer {
     v.in.b.set(savedXbc, dInner, T, dState, convDim);
     v.in.c.set(savedXbc, dInner + dState, T, dState, convDim);
     float[] gDtBias = dtBias.gradBuffer(), gALog = aLog.gradBuffer(), gD = dSkip.gradBuffer();
-    if (scanGrads == null
-        || scanGrads.dtBias() != gDtBias
-        || scanGrads.aLog() != gALog
-        || scanGrads.d() != gD) {
-      scanGrads = new SsdHeads(gDtBias, gALog, gD, nHeads, headDim, dState);
+    if (v.grads == null
+        || v.grads.dtBias() != gDtBias
+        || v.grads.aLog() != gALog
+        || v.grads.d() != gD) {
+      v.grads = new SsdHeads(gDtBias, gALog, gD, nHeads, headDim, dState);
     }
-    SsdBackward.scanBackward(
-        v.dIn, scanGrads, v.dy, v.in, heads, seqs.cu(), seqs.count(), chunkSize);
-    Rows[] cv = w.views(bws + S_DCONV_VIEWS, 3);
+    SsdBackward.scanBackward(v.dIn, v.grads, v.dy, v.in, heads, seqs.cu(), seqs.count(), chunkSize);
+    Rows[] cv = w.views(3);
     Conv1dBackward.causalSiluBackward(
         cv[0].set(dZxbcdt, dInner, T, convDim, dInProj), // xBC's part of in_proj's gradient
         convWeight.gradBuffer(),
@@ -281,6 +230,6 @@ public final class Mamba2 implements Mixer {
         seqs.cu(),
         seqs.count(),
         dConv);
-    return inProj.backward(dZxbcdt, tape);
+    return inProj.backward(dZxbcdt, tape, w);
   }
 }

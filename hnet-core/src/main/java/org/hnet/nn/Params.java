@@ -83,36 +83,6 @@ public final class Params {
     return p;
   }
 
-  private int slots;
-
-  /**
-   * Reserves n consecutive workspace slots for a module (see {@link Workspace}); returns the first.
-   */
-  int slots(int n) {
-    int first = slots;
-    slots += n;
-    return first;
-  }
-
-  private final Map<String, int[]> shared = new java.util.HashMap<>();
-
-  /**
-   * n slots shared by every module that asks with the same key: for temporaries that live only
-   * inside one call (a backward's scratch), when no two such calls overlap. Returns the first.
-   */
-  int sharedSlots(String key, int n) {
-    int[] s = shared.computeIfAbsent(key, k -> new int[] {slots(n), n});
-    if (s[1] != n)
-      throw new IllegalStateException(
-          "shared slots " + key + ": " + s[1] + " reserved, " + n + " asked");
-    return s[0];
-  }
-
-  /** The workspace slots reserved so far. */
-  int slotCount() {
-    return slots;
-  }
-
   /** Every parameter, in construction order. */
   public Map<String, Param> all() {
     return byName;

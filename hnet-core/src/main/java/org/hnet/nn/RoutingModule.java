@@ -26,41 +26,30 @@ public final class RoutingModule {
     float[] q, k, qNorm, kNorm;
     boolean[] start;
     int t;
-    Workspace w;
   }
 
-  // workspace slots (from ws): norms of q and k [T], the decisions p, mask, selected [T] (exact
-  // length: they leave in the Output, parked in S_OUT), sequence starts [T], ∂q and ∂k [T × d]
-  private static final int S_QNORM = 0,
-      S_KNORM = 1,
-      S_P = 2,
-      S_MASK = 3,
-      S_SEL = 4,
-      S_START = 5,
-      S_DQ = 6,
-      S_DK = 7,
-      S_OUT = 8,
-      SLOTS = 9;
-  private final int ws;
+  /** Where the arena keeps a decision's Output record between steps. */
+  private static final class OutputBox {
+    Output o;
+  }
 
   RoutingModule(Params ps, String prefix, int stage, int d, RouterSpec spec) {
     this.d = d;
     this.spec = spec;
     this.qProj =
-        spec.learned() ? new Linear(ps, prefix + ".q_proj_layer", stage, d, d, false) : null;
+        spec.learned() ? new Linear(ps, prefix + ".q_proj_layer", stage, d, d, false, false) : null;
     this.kProj =
-        spec.learned() ? new Linear(ps, prefix + ".k_proj_layer", stage, d, d, false) : null;
-    this.ws = ps.slots(SLOTS);
+        spec.learned() ? new Linear(ps, prefix + ".k_proj_layer", stage, d, d, false, false) : null;
   }
 
   /**
    * A rule-based stage's decisions: p = 1 at a boundary (every sequence start, and every {@code
    * stride}-th position, or every spacelike byte), 0 elsewhere; sel = 1 everywhere.
    */
-  private Output rule(int[] bytes, SeqLens seqs, Workspace w) {
+  private Output rule(int[] bytes, SeqLens seqs, Arena w) {
     int T = seqs.total();
-    float[] p = w.exactFloats(ws + S_P, T), sel = w.exactFloats(ws + S_SEL, T);
-    boolean[] mask = w.exactBools(ws + S_MASK, T);
+    float[] p = w.exactFloats(T), sel = w.exactFloats(T);
+    boolean[] mask = w.exactBools(T);
     if (spec.kind() == RouterSpec.Kind.SPACE && bytes == null)
       throw new IllegalStateException("space routing needs the bytes of the sequence");
     for (int i = 0; i < seqs.count(); i++) {
@@ -91,27 +80,23 @@ public final class RoutingModule {
     }
   }
 
-  public Output forward(float[] h, SeqLens seqs) {
-    return forward(h, null, seqs, null, Workspace.TRANSIENT);
-  }
-
   /**
    * The decisions over the packed sequence h [T × d]; the output's arrays are this router's buffers
    * of w (exactly T long), valid until its next use of w.
    */
-  Output forward(float[] h, int[] bytes, SeqLens seqs, Tape tape, Workspace w) {
+  Output forward(float[] h, int[] bytes, SeqLens seqs, Tape tape, Arena w) {
     if (!spec.learned()) return rule(bytes, seqs, w); // nothing recorded: no backward
     int T = seqs.total();
     float[] q = qProj.forward(h, T, tape, w);
     float[] k = kProj.forward(h, T, tape, w);
     // F.normalize(v) = v / max(||v||, 1e-12), applied before the dot product as the reference does
-    float[] qn = w.floats(ws + S_QNORM, T), kn = w.floats(ws + S_KNORM, T);
+    float[] qn = w.floats(T), kn = w.floats(T);
     Routing.normalizeRows(q, T, d, qn);
     Routing.normalizeRows(k, T, d, kn);
-    float[] p = w.exactFloats(ws + S_P, T);
-    boolean[] mask = w.exactBools(ws + S_MASK, T);
-    float[] sel = w.exactFloats(ws + S_SEL, T);
-    boolean[] start = starts(seqs, w.exactBools(ws + S_START, T));
+    float[] p = w.exactFloats(T);
+    boolean[] mask = w.exactBools(T);
+    float[] sel = w.exactFloats(T);
+    boolean[] start = starts(seqs, w.exactBools(T));
     Routing.probs(p, mask, sel, q, k, start, T, d);
     if (tape != null) {
       Saved s = tape.push(Saved.class, Saved::new);
@@ -121,7 +106,6 @@ public final class RoutingModule {
       s.kNorm = kn;
       s.start = start;
       s.t = T;
-      s.w = w;
     }
     return output(w, p, mask, sel, seqs);
   }
@@ -130,34 +114,32 @@ public final class RoutingModule {
    * The Output of these arrays: the one parked in w when it holds the same ones (no allocation in
    * steady state).
    */
-  private Output output(Workspace w, float[] p, boolean[] mask, float[] sel, SeqLens seqs) {
-    if (w.object(ws + S_OUT) instanceof Output o
+  private Output output(Arena w, float[] p, boolean[] mask, float[] sel, SeqLens seqs) {
+    OutputBox box = w.object(OutputBox.class, OutputBox::new);
+    if (box.o instanceof Output o
         && o.boundaryProb() == p
         && o.boundaryMask() == mask
         && o.selectedProbs() == sel
         && o.seqs().equals(seqs)) {
       return o;
     }
-    Output o = new Output(p, mask, sel, seqs);
-    w.object(ws + S_OUT, o);
-    return o;
+    return box.o = new Output(p, mask, sel, seqs);
   }
 
   /**
    * dp [T]: ∂L/∂p → ∂L/∂h [T × d]. The forced p = 1 at sequence starts is a constant and takes no
    * gradient; torch's clamp passes the gradient where 0 ≤ (1 − cos)/2 ≤ 1, which always holds.
    */
-  float[] backward(float[] dp, Tape tape) {
+  float[] backward(float[] dp, Tape tape, Arena w) {
     if (!spec.learned()) return null; // no weights, no gradient to h
     Saved s = tape.pop(Saved.class);
     int T = s.t;
-    Workspace w = s.w;
-    float[] dq = w.floats(ws + S_DQ, T * d), dk = w.floats(ws + S_DK, T * d);
+    float[] dq = w.floats(T * d), dk = w.floats(T * d);
     Routing.probsBackward(dq, dk, dp, s.q, s.k, s.start, T, d);
     Routing.normalizeRowsBackward(dq, s.q, s.qNorm, T, d);
     Routing.normalizeRowsBackward(dk, s.k, s.kNorm, T, d);
-    float[] dhk = kProj.backward(dk, tape); // pushed after q_proj's, so popped first
-    float[] dh = qProj.backward(dq, tape);
+    float[] dhk = kProj.backward(dk, tape, w); // pushed after q_proj's, so popped first
+    float[] dh = qProj.backward(dq, tape, w);
     Ops.addInPlace(dh, 0, dhk, 0, T * d);
     return dh;
   }
@@ -185,28 +167,20 @@ public final class RoutingModule {
   /**
    * One position of R rows (the reference's RoutingModule.step): p = ½(1 − cos(W_q h_prev, W_k h))
    * against the row's previous hidden state, 1 for a row's first position. Inactive rows: p = 0, no
-   * boundary, cache untouched; with no row active, h is not read (it may be null).
+   * boundary. The output (arrays and record) is reused by the next step in w.
    */
-  public Output step(float[] h, Cache c, boolean[] active) {
-    return step(h, null, c, active, Workspace.TRANSIENT);
-  }
-
-  /**
-   * As {@link #step(float[], Cache, boolean[])}; the output (arrays and record) is reused by the
-   * next step in w.
-   */
-  Output step(float[] h, int[] bytes, Cache c, boolean[] active, Workspace w) {
+  Output step(float[] h, int[] bytes, Cache c, boolean[] active, Arena w) {
     int R = active.length;
     float[] q = null, k = null;
     if (spec.learned()
         && HNet.any(active)) { // an idle stage of a decode step (no row active) reads no weight
       q = qProj.step(c.last(), R, active, w);
       k = kProj.step(h, R, active, w);
-      Routing.normalizeRows(q, R, d, w.floats(ws + S_QNORM, R));
-      Routing.normalizeRows(k, R, d, w.floats(ws + S_KNORM, R));
+      Routing.normalizeRows(q, R, d, w.floats(R));
+      Routing.normalizeRows(k, R, d, w.floats(R));
     }
-    float[] p = w.exactFloats(ws + S_P, R), sel = w.exactFloats(ws + S_SEL, R);
-    boolean[] mask = w.exactBools(ws + S_MASK, R);
+    float[] p = w.exactFloats(R), sel = w.exactFloats(R);
+    boolean[] mask = w.exactBools(R);
     for (int r = 0; r < R; r++) {
       if (!active[r]) {
         p[r] = sel[r] = 0f;
@@ -224,16 +198,15 @@ public final class RoutingModule {
       c.seen()[r] = true;
       c.count()[r]++;
     }
-    if (w.object(ws + S_OUT) instanceof Output o
+    OutputBox box = w.object(OutputBox.class, OutputBox::new);
+    if (box.o instanceof Output o
         && o.boundaryProb() == p
         && o.boundaryMask() == mask
         && o.selectedProbs() == sel
         && o.seqs().count() == R) {
       return o;
     }
-    Output o = new Output(p, mask, sel, SeqLens.uniform(R, 1));
-    w.object(ws + S_OUT, o);
-    return o;
+    return box.o = new Output(p, mask, sel, SeqLens.uniform(R, 1));
   }
 
   /**

@@ -8,7 +8,7 @@ package org.hnet.tensor;
  *
  * <p>Mutable so that a caller re-points one view per call instead of allocating one (a training
  * step and a decode step allocate nothing): a view belongs to one computation at a time, like the
- * workspace that holds it.
+ * arena that holds it.
  */
 public final class Rows {
   private float[] a;

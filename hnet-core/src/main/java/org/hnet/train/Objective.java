@@ -18,9 +18,7 @@ import org.hnet.nn.Tape;
  * reused from step to step (nothing is allocated once a batch shape has been seen).
  */
 public final class Objective {
-  /**
-   * The objective of one batch and its parts; the output belongs to the model's training workspace.
-   */
+  /** The objective of one batch and its parts; the output belongs to the model's training arena. */
   public record Losses(double ce, double[] ratio, double total, HNetForCausalLM.Output output) {}
 
   private final HNetForCausalLM lm;

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The steady-state loops allocate nothing: a decode step and a training step reuse their buffers
- * (the cache's workspace, the model's training workspace). Measured as the bytes the calling thread
+ * (the cache's arena, the model's training arena). Measured as the bytes the calling thread
  * allocated, with one worker thread so that every kernel runs on it.
  */
 class ModelAllocationTest {

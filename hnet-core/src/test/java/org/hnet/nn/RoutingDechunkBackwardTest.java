@@ -74,12 +74,13 @@ class RoutingDechunkBackwardTest {
     RoutingModule router = new RoutingModule(ps, "r", 0, d, org.hnet.config.RouterSpec.LEARNED);
     float[] h = OpsRandom.randn(r, T * d), g = OpsRandom.randn(r, T);
     Tape tape = new Tape();
-    RoutingModule.Output out = router.forward(h, null, seqs, tape, Workspace.TRANSIENT);
+    Arena arena = new Arena();
+    RoutingModule.Output out = router.forward(h, null, seqs, tape, arena);
     for (int t = 0; t < T; t++) {
       if (t != 0 && t != 5)
         assertTrue(Math.abs(out.boundaryProb()[t] - 0.5) > 1e-3, "p near 0.5 at " + t);
     }
-    float[] dh = router.backward(g, tape);
+    float[] dh = router.backward(g, tape, arena);
     assertTrue(tape.isEmpty());
 
     double[] wq = GradCheck.toDouble(w.get("r.q_proj_layer.weight")),

@@ -15,11 +15,11 @@ import org.hnet.config.HNetConfig;
 import org.junit.jupiter.api.Test;
 
 /**
- * Prefills run on the model's kept workspace (its buffers hold whatever the last prefill left):
- * results equal a fresh model's bit for bit whatever came before, what a prefill returns is not
- * touched by the next one, and concurrent prefills (one of them on transient buffers) agree.
+ * Prefills run on the model's kept arena (its buffers hold whatever the last prefill left): results
+ * equal a fresh model's bit for bit whatever came before, what a prefill returns is not touched by
+ * the next one, and concurrent prefills (one of them on an arena of its own) agree.
  */
-class PrefillWorkspaceTest {
+class PrefillArenaTest {
   static final String TWO_STAGE =
       """
       {"arch_layout": ["m1", ["T1m1", ["T1"], "m1"], "m1"], "d_model": [32, 64, 96],

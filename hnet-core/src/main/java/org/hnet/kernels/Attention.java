@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Arena;
 import org.hnet.tensor.Rows;
 
 /**
@@ -61,31 +62,46 @@ public final class Attention {
 
   private Attention() {}
 
-  /** Per-thread reusable buffers; grown, never shrunk. */
+  /**
+   * A thread's buffers for one call, taken from its arena ({@link Arena#local}) between the part's
+   * mark and release, and the state of its rotated-key cache (valid within one call).
+   */
   static final class Scratch {
-    float[] q = new float[0]; // [BQ × P] rotated query block
-    float[] acc = new float[0]; // [BQ × P] unnormalised output rows
-    float[] s = new float[BQ * BK]; // [BQ × BK] scores, then probabilities
-    float[] m = new float[BQ]; // running row max
-    float[] l = new float[BQ]; // running row sum
-    float[] kT = new float[0]; // [P × ld] rotated keys of (kSeq, kHead), columns kLo..kHi valid
+    float[] q; // [BQ × P] rotated query block
+    float[] acc; // [BQ × P] unnormalised output rows
+    float[] s; // [BQ × BK] scores, then probabilities
+    float[] m; // running row max
+    float[] l; // running row sum
+    float[] kT; // [P × ld] rotated keys of (kSeq, kHead), columns kLo..kHi valid
     int kSeq = -1, kHead = -1, kLo, kHi, ld;
-    float[] vec = new float[0]; // [P] decode query
-    float[] sc = new float[0]; // [≤ cap] decode scores
-    final float[] lanes = new float[L]; // fixed-order lane sums
+    float[] vec; // [G × P] decode queries
+    float[] sc; // [G × cap] decode scores
+    float[] lanes; // [L] fixed-order lane sums
 
-    void reserveForward(int P, int maxLen) {
-      if (q.length < BQ * P) {
-        q = new float[BQ * P];
-        acc = new float[BQ * P];
-      }
-      ld = roundUp(Math.max(1, maxLen), L);
-      if (kT.length < P * ld) kT = new float[P * ld];
-      kSeq = -1; // the key cache is only valid within one call
+    /** This thread's record with the forward's buffers, taken from {@code arena}. */
+    static Scratch forward(Arena arena, int P, int maxLen) {
+      Scratch sc = arena.holder(Scratch.class, Scratch::new);
+      sc.q = arena.floats(BQ * P);
+      sc.acc = arena.floats(BQ * P);
+      sc.s = arena.floats(BQ * BK);
+      sc.m = arena.floats(BQ);
+      sc.l = arena.floats(BQ);
+      sc.ld = roundUp(Math.max(1, maxLen), L);
+      sc.kT = arena.floats(P * sc.ld);
+      sc.lanes = arena.floats(L);
+      sc.kSeq = -1; // the key cache is only valid within one call
+      return sc;
+    }
+
+    /** This thread's record with a decode step's buffers for G heads of up to cap positions. */
+    static Scratch step(Arena arena, int G, int P, int cap) {
+      Scratch sc = arena.holder(Scratch.class, Scratch::new);
+      sc.vec = arena.floats(G * P);
+      sc.sc = arena.floats(Math.toIntExact((long) G * cap));
+      sc.lanes = arena.floats(L);
+      return sc;
     }
   }
-
-  static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
   static int roundUp(int x, int m) {
     return (x + m - 1) / m * m;
@@ -197,9 +213,28 @@ public final class Attention {
       int ml,
       int start,
       int end) {
+    Arena arena = Arena.local();
+    int mark = arena.mark();
+    try {
+      queryBlocks(
+          Scratch.forward(arena, a.headDim(), ml), out, lse, qkv, cuSeqlens, a, cs, start, end);
+    } finally {
+      arena.release(mark);
+    }
+  }
+
+  /** {@link #queryBlocks} with this thread's buffers. */
+  private static void queryBlocks(
+      Scratch sc,
+      Rows out,
+      float[] lse,
+      Rows qkv,
+      int[] cuSeqlens,
+      AttnHeads a,
+      float[][] cs,
+      int start,
+      int end) {
     int H = a.heads(), window = a.window();
-    Scratch sc = SCRATCH.get();
-    sc.reserveForward(a.headDim(), ml);
     // Locate the first item.
     int seq = 0, base = 0;
     while (true) {

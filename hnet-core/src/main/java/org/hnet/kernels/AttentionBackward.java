@@ -8,6 +8,7 @@ import static org.hnet.kernels.Attention.SPECIES;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Arena;
 import org.hnet.tensor.Rows;
 
 /**
@@ -53,40 +54,38 @@ public final class AttentionBackward {
 
   private AttentionBackward() {}
 
-  /** Per-thread reusable buffers; grown, never shrunk. */
+  /**
+   * A thread's buffers for one part of the backward, taken from its arena ({@link Arena#local}).
+   */
   private static final class Scratch {
-    float[] qr = new float[0], kr = new float[0], dq = new float[0]; // [len × P]
-    float[] kT = new float[0], vT = new float[0]; // [P × ld], columns ≥ len zero
-    float[] d = new float[0], lse = new float[0]; // [len] D_i and lse of the head
-    final float[] s = new float[BQ * BK]; // [BQ × BK] scores, then probabilities
-    final float[] ds = new float[BQ * BK]; // [BQ × BK] dP, then dS
-    float[] dk = new float[0], dv = new float[0]; // [BK × P]
-    final float[] lanes = new float[L];
+    float[] qr, kr, dq; // [len × P]
+    float[] kT, vT; // [P × ld], columns ≥ len zeroed by each head
+    float[] d, lse; // [len] D_i and lse of the head
+    float[] s; // [BQ × BK] scores, then probabilities
+    float[] ds; // [BQ × BK] dP, then dS
+    float[] dk, dv; // [BK × P]
+    float[] lanes; // [L]
     int ld;
 
-    void reserve(int P, int maxLen) {
-      ld = Attention.roundUp(Math.max(1, maxLen), L);
-      if (qr.length < maxLen * P) {
-        qr = new float[maxLen * P];
-        kr = new float[maxLen * P];
-        dq = new float[maxLen * P];
-      }
-      if (kT.length < P * ld) {
-        kT = new float[P * ld];
-        vT = new float[P * ld];
-      }
-      if (d.length < maxLen) {
-        d = new float[maxLen];
-        lse = new float[maxLen];
-      }
-      if (dk.length < BK * P) {
-        dk = new float[BK * P];
-        dv = new float[BK * P];
-      }
+    /** This thread's record with buffers for heads of up to maxLen tokens of head dim P. */
+    static Scratch take(Arena arena, int P, int maxLen) {
+      Scratch sc = arena.holder(Scratch.class, Scratch::new);
+      sc.ld = Attention.roundUp(Math.max(1, maxLen), L);
+      sc.qr = arena.floats(maxLen * P);
+      sc.kr = arena.floats(maxLen * P);
+      sc.dq = arena.floats(maxLen * P);
+      sc.kT = arena.floats(P * sc.ld);
+      sc.vT = arena.floats(P * sc.ld);
+      sc.d = arena.floats(maxLen);
+      sc.lse = arena.floats(maxLen);
+      sc.s = arena.floats(BQ * BK);
+      sc.ds = arena.floats(BQ * BK);
+      sc.dk = arena.floats(BK * P);
+      sc.dv = arena.floats(BK * P);
+      sc.lanes = arena.floats(L);
+      return sc;
     }
   }
-
-  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
   /**
    * {@link Attention#forward} (out bitwise the same) that also saves lse[t·H + h] = log Σ_j
@@ -180,12 +179,17 @@ public final class AttentionBackward {
       int start,
       int end) {
     int H = a.heads();
-    Scratch sc = SCRATCH.get();
-    sc.reserve(a.headDim(), ml);
-    for (int it = start; it < end; it++) {
-      int seq = it / H, s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
-      if (len == 0) continue;
-      head(sc, dqkv, dout, qkv, out, lse, a, s0, len, it % H, cs[0], cs[1]);
+    Arena arena = Arena.local();
+    int mark = arena.mark();
+    try {
+      Scratch sc = Scratch.take(arena, a.headDim(), ml);
+      for (int it = start; it < end; it++) {
+        int seq = it / H, s0 = cuSeqlens[seq], len = cuSeqlens[seq + 1] - s0;
+        if (len == 0) continue;
+        head(sc, dqkv, dout, qkv, out, lse, a, s0, len, it % H, cs[0], cs[1]);
+      }
+    } finally {
+      arena.release(mark);
     }
   }
 

@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Arena;
 import org.hnet.tensor.Rows;
 
 /**
@@ -98,18 +99,22 @@ public final class AttentionStep {
     int H = a.heads(),
         P = a.headDim(),
         gMax = (H + groups - 1) / groups; // heads per group, at most
-    Attention.Scratch sc = Attention.SCRATCH.get();
-    if (sc.vec.length < gMax * P) sc.vec = new float[gMax * P];
-    // scores grow with the position, one more each step: grow by doubling, not to the exact need
-    if (sc.sc.length < gMax * need)
-      sc.sc =
-          new float
-              [(int) Math.min(Integer.MAX_VALUE - 8, Math.max(gMax * need, 2L * sc.sc.length))];
-    int r = -1, k = -1; // row r is active row number k
-    for (int it = start; it < end; it++) {
-      for (int want = it / groups; k < want; ) if (active[++r]) k++;
-      int g = it % groups;
-      stepHeads(sc, out, qkv, kvCache, cap, pos[r], r, g * H / groups, (g + 1) * H / groups, a, cs);
+    Arena arena = Arena.local();
+    int mark = arena.mark();
+    try {
+      // scores grow with the position, one more each step: asked for in powers of two, so that the
+      // buffer is replaced only when the positions double, not at every step
+      int room = Math.max(64, Integer.highestOneBit(Math.max(1, need - 1)) << 1);
+      Attention.Scratch sc = Attention.Scratch.step(arena, gMax, P, room);
+      int r = -1, k = -1; // row r is active row number k
+      for (int it = start; it < end; it++) {
+        for (int want = it / groups; k < want; ) if (active[++r]) k++;
+        int g = it % groups;
+        stepHeads(
+            sc, out, qkv, kvCache, cap, pos[r], r, g * H / groups, (g + 1) * H / groups, a, cs);
+      }
+    } finally {
+      arena.release(mark);
     }
   }
 

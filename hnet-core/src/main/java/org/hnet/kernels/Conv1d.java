@@ -3,6 +3,7 @@ package org.hnet.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Arena;
 import org.hnet.tensor.Rows;
 
 /**
@@ -90,12 +91,18 @@ public final class Conv1d {
     out.require("out", T, C);
     in.require("in", T, C);
     if (T > 0 && C > 0) {
-      float[] wT = tapMajor(w, C, W);
-      int grain = Math.max(1, 16384 / (C * W)); // ~16k multiply-adds per part at least
-      if (Parallel.serial(T, grain)) convTokens(out, in, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
-      else
-        Parallel.forRange(
-            T, grain, (t0, t1) -> convTokens(out, in, wT, bias, cuSeqlens, nSeq, C, W, t0, t1));
+      Arena scratch = Arena.local();
+      int mark = scratch.mark();
+      try {
+        float[] wT = tapMajor(scratch.floats(W * C), w, C, W);
+        int grain = Math.max(1, 16384 / (C * W)); // ~16k multiply-adds per part at least
+        if (Parallel.serial(T, grain)) convTokens(out, in, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
+        else
+          Parallel.forRange(
+              T, grain, (t0, t1) -> convTokens(out, in, wT, bias, cuSeqlens, nSeq, C, W, t0, t1));
+      } finally {
+        scratch.release(mark);
+      }
     }
     if (finalState != null) writeFinalState(finalState, in, cuSeqlens, nSeq, C, W);
     Profile.end(Kind.CONV, prof);
@@ -184,10 +191,9 @@ public final class Conv1d {
 
   /**
    * The tap-major copy of the weight, wT[k*C + ch], so that a channel block of one tap is
-   * contiguous. Lives in the caller's scratch; the workers only read it during the call.
+   * contiguous, into wT [≥ W × C] (the caller's scratch; the workers only read it during the call).
    */
-  private static float[] tapMajor(float[] w, int C, int W) {
-    float[] wT = scratch(W * C);
+  private static float[] tapMajor(float[] wT, float[] w, int C, int W) {
     for (int ch = 0; ch < C; ch++) {
       for (int k = 0; k < W; k++) wT[k * C + ch] = w[ch * W + k];
     }
@@ -232,11 +238,17 @@ public final class Conv1d {
     if (active != null && active.length < R) throw new IllegalArgumentException("active too short");
     // ~4K taps (and C silu) per part: a part hand-off to a spinning worker costs ~1 µs (Parallel)
     int grain = Math.max(1, 4096 / Math.max(1, C * W));
-    float[] wT = tapMajor(w, C, W);
-    if (Parallel.serial(R, grain)) stepRows(state, out, in, wT, bias, C, W, active, 0, R);
-    else
-      Parallel.forRange(
-          R, grain, (r0, r1) -> stepRows(state, out, in, wT, bias, C, W, active, r0, r1));
+    Arena scratch = Arena.local();
+    int mark = scratch.mark();
+    try {
+      float[] wT = tapMajor(scratch.floats(W * C), w, C, W);
+      if (Parallel.serial(R, grain)) stepRows(state, out, in, wT, bias, C, W, active, 0, R);
+      else
+        Parallel.forRange(
+            R, grain, (r0, r1) -> stepRows(state, out, in, wT, bias, C, W, active, r0, r1));
+    } finally {
+      scratch.release(mark);
+    }
     Profile.end(Kind.CONV_STEP, prof);
   }
 
@@ -298,15 +310,5 @@ public final class Conv1d {
     if (finalState != null && finalState.length < (long) nSeq * C * W) {
       throw new IllegalArgumentException("finalState too short");
     }
-  }
-
-  private static final ThreadLocal<float[][]> SCRATCH =
-      ThreadLocal.withInitial(() -> new float[1][0]);
-
-  /** The calling thread's reusable buffer of at least n floats. */
-  private static float[] scratch(int n) {
-    float[][] holder = SCRATCH.get();
-    if (holder[0].length < n) holder[0] = new float[n];
-    return holder[0];
   }
 }

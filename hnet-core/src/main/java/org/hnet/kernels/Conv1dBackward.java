@@ -3,6 +3,7 @@ package org.hnet.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Arena;
 import org.hnet.tensor.Rows;
 
 /**
@@ -130,35 +131,54 @@ public final class Conv1dBackward {
       int T = cuSeqlens[nSeq];
       checkRows(dIn, dOut, in, T, C);
       if (T == 0 || C == 0) return;
-      float[][] sc = CALLER.get();
-      if (sc[0].length < W * C) sc[0] = new float[W * C];
-      if (sc[1].length < (long) T * C) sc[1] = new float[Math.toIntExact((long) T * C)];
-      float[] wT = sc[0],
-          dz = sc[1]; // tap-major wT[k*C + ch]; dz[t*C + ch]; read-only for the workers
-      for (int ch = 0; ch < C; ch++) {
-        for (int k = 0; k < W; k++) wT[k * C + ch] = w[ch * W + k];
-      }
-      int grain = Math.max(1, 16384 / (C * W)); // ~16k multiply-adds per part at least
-      if (Parallel.serial(T, grain)) {
-        dzTokens(dz, dOut, in, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
-        dinTokens(dIn, dz, wT, cuSeqlens, nSeq, C, W, 0, T);
-      } else {
-        Parallel.forRange(
-            T, grain, (t0, t1) -> dzTokens(dz, dOut, in, wT, bias, cuSeqlens, nSeq, C, W, t0, t1));
-        Parallel.forRange(
-            T, grain, (t0, t1) -> dinTokens(dIn, dz, wT, cuSeqlens, nSeq, C, W, t0, t1));
-      }
-      int vecs = (C + LANES - 1) / LANES; // the last part may be a partial vector (scalar channels)
-      int vGrain = (int) Math.max(1, 16384 / ((long) T * W * LANES + 1));
-      if (Parallel.serial(vecs, vGrain)) {
-        weightGrads(dw, dbias, dz, in, cuSeqlens, nSeq, C, W, 0, C);
-      } else {
-        Parallel.forRange(
-            vecs,
-            vGrain,
-            (v0, v1) ->
-                weightGrads(
-                    dw, dbias, dz, in, cuSeqlens, nSeq, C, W, v0 * LANES, Math.min(C, v1 * LANES)));
+      Arena scratch = Arena.local();
+      int mark = scratch.mark();
+      try {
+        float[] wT = scratch.floats(W * C),
+            dz =
+                scratch.floats(
+                    Math.toIntExact(
+                        (long) T * C)); // tap-major wT[k*C + ch]; dz[t*C + ch]; read-only for the
+        // workers
+        for (int ch = 0; ch < C; ch++) {
+          for (int k = 0; k < W; k++) wT[k * C + ch] = w[ch * W + k];
+        }
+        int grain = Math.max(1, 16384 / (C * W)); // ~16k multiply-adds per part at least
+        if (Parallel.serial(T, grain)) {
+          dzTokens(dz, dOut, in, wT, bias, cuSeqlens, nSeq, C, W, 0, T);
+          dinTokens(dIn, dz, wT, cuSeqlens, nSeq, C, W, 0, T);
+        } else {
+          Parallel.forRange(
+              T,
+              grain,
+              (t0, t1) -> dzTokens(dz, dOut, in, wT, bias, cuSeqlens, nSeq, C, W, t0, t1));
+          Parallel.forRange(
+              T, grain, (t0, t1) -> dinTokens(dIn, dz, wT, cuSeqlens, nSeq, C, W, t0, t1));
+        }
+        int vecs =
+            (C + LANES - 1) / LANES; // the last part may be a partial vector (scalar channels)
+        int vGrain = (int) Math.max(1, 16384 / ((long) T * W * LANES + 1));
+        if (Parallel.serial(vecs, vGrain)) {
+          weightGrads(dw, dbias, dz, in, cuSeqlens, nSeq, C, W, 0, C);
+        } else {
+          Parallel.forRange(
+              vecs,
+              vGrain,
+              (v0, v1) ->
+                  weightGrads(
+                      dw,
+                      dbias,
+                      dz,
+                      in,
+                      cuSeqlens,
+                      nSeq,
+                      C,
+                      W,
+                      v0 * LANES,
+                      Math.min(C, v1 * LANES)));
+        }
+      } finally {
+        scratch.release(mark);
       }
     } finally {
       Profile.end(Kind.CONV_BACKWARD, prof);
@@ -289,10 +309,33 @@ public final class Conv1dBackward {
       int W,
       int c0,
       int c1) {
+    Arena scratch = Arena.local();
+    int mark = scratch.mark();
+    try {
+      float[] acc = scratch.floats((W + 1) * (c1 - c0));
+      weightGrads(acc, dw, dbias, dz, inRows, cu, nSeq, C, W, c0, c1);
+    } finally {
+      scratch.release(mark);
+    }
+  }
+
+  /** {@link #weightGrads} with its sums in acc [≥ (W+1) × (c1−c0)]. */
+  private static void weightGrads(
+      float[] acc,
+      float[] dw,
+      float[] dbias,
+      float[] dz,
+      Rows inRows,
+      int[] cu,
+      int nSeq,
+      int C,
+      int W,
+      int c0,
+      int c1) {
     float[] in = inRows.a();
     int inOff = inRows.off(), inStride = inRows.stride();
     int n = c1 - c0, nb = F.loopBound(n);
-    float[] acc = workerScratch((W + 1) * n); // acc[k*n + i] for tap k, acc[W*n + i] for the bias
+    // acc[k*n + i] for tap k, acc[W*n + i] for the bias
     java.util.Arrays.fill(acc, 0, (W + 1) * n, 0f);
     int dbAt = W * n;
     for (int s = 0; s < nSeq; s++) {
@@ -362,18 +405,5 @@ public final class Conv1dBackward {
     dIn.require("dIn", T, C);
     dOut.require("dOut", T, C);
     in.require("in", T, C);
-  }
-
-  /** The calling thread's tap-major weight and dz (grow-only), apart from the worker scratch. */
-  private static final ThreadLocal<float[][]> CALLER =
-      ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
-
-  private static final ThreadLocal<float[][]> WORKER =
-      ThreadLocal.withInitial(() -> new float[1][0]);
-
-  private static float[] workerScratch(int n) {
-    float[][] h = WORKER.get();
-    if (h[0].length < n) h[0] = new float[n];
-    return h[0];
   }
 }

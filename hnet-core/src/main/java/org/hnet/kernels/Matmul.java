@@ -29,6 +29,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Arena;
 
 public final class Matmul {
   private Matmul() {}
@@ -153,11 +154,17 @@ public final class Matmul {
     Flops.add(2L * M * N * K);
     checkCompact(y, yOff, x, xOff, w, bias, biasOff, M);
     if (M > 0 && N > 0) {
-      MatmulGemm.Scratch caller = MatmulGemm.SCRATCH.get();
-      float[] bp = caller.b = MatmulGemm.Scratch.grow(caller.b, MatmulGemm.packedSize(K, N));
-      if (K > 0) MatmulCompact.pack(bp, w);
-      MatmulGemm.gemm(
-          y, yOff, N, M, N, K, x, xOff, K, 1, null, 0, K, true, bp, bias, biasOff, false);
+      // the weight converted and packed once per call, in this thread's arena
+      Arena arena = Arena.local();
+      int mark = arena.mark();
+      try {
+        float[] bp = arena.floats(Math.toIntExact(MatmulGemm.packedSize(K, N)));
+        if (K > 0) MatmulCompact.pack(bp, w);
+        MatmulGemm.gemm(
+            y, yOff, N, M, N, K, x, xOff, K, 1, null, 0, K, true, bp, bias, biasOff, false);
+      } finally {
+        arena.release(mark);
+      }
     }
     Profile.end(Kind.MATMUL, prof);
   }
@@ -359,22 +366,27 @@ public final class Matmul {
   /** Columns [n0, n1) of {@link #columnSums(float[], int, float[], int, int, int)}. */
   private static void columnSums(
       float[] dbias, int dbOff, float[] dy, int dyOff, int M, int N, int n0, int n1) {
-    MatmulGemm.Scratch s = MatmulGemm.SCRATCH.get();
     int len = n1 - n0;
-    float[] acc = s.sums = MatmulGemm.Scratch.grow(s.sums, len);
-    java.util.Arrays.fill(acc, 0, len, 0f);
-    int jb = S.loopBound(len);
-    for (int m = 0; m < M; m++) {
-      int row = dyOff + m * N + n0;
-      int j = 0;
-      for (; j < jb; j += VL) {
-        FloatVector.fromArray(S, acc, j)
-            .add(FloatVector.fromArray(S, dy, row + j))
-            .intoArray(acc, j);
+    Arena arena = Arena.local();
+    int mark = arena.mark();
+    try {
+      float[] acc = arena.floats(len);
+      java.util.Arrays.fill(acc, 0, len, 0f);
+      int jb = S.loopBound(len);
+      for (int m = 0; m < M; m++) {
+        int row = dyOff + m * N + n0;
+        int j = 0;
+        for (; j < jb; j += VL) {
+          FloatVector.fromArray(S, acc, j)
+              .add(FloatVector.fromArray(S, dy, row + j))
+              .intoArray(acc, j);
+        }
+        for (; j < len; j++) acc[j] += dy[row + j];
       }
-      for (; j < len; j++) acc[j] += dy[row + j];
+      for (int j = 0; j < len; j++) dbias[dbOff + n0 + j] += acc[j];
+    } finally {
+      arena.release(mark);
     }
-    for (int j = 0; j < len; j++) dbias[dbOff + n0 + j] += acc[j];
   }
 
   // ---------------------------------------------------------------------------------------------

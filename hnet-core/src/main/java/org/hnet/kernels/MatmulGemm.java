@@ -23,6 +23,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.hnet.tensor.Arena;
 
 final class MatmulGemm {
   private MatmulGemm() {}
@@ -79,24 +80,6 @@ final class MatmulGemm {
     int bits = Integer.getInteger("hnet.matmul.bits", 0);
     return bits == 0 ? VectorWidth.FLOAT : VectorWidth.species(bits, "hnet.matmul.bits");
   }
-
-  /** Per-thread scratch: A block, one edge tile, and (on the calling thread) packed B and bias. */
-  static final class Scratch {
-    float[] a = new float[0];
-    float[] tile = new float[MR * NR];
-    float[] b = new float[0];
-    float[] bias = new float[0];
-    float[] sums = new float[0];
-    final float[] lanes = new float[VL];
-
-    static float[] grow(float[] buf, long need) {
-      if (buf.length >= need) return buf;
-      return new float
-          [Math.toIntExact(Math.max(need, Math.min(Integer.MAX_VALUE - 8, buf.length * 3L / 2)))];
-    }
-  }
-
-  static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
   static int panels(int cols) {
     return (cols + NR - 1) / NR;
@@ -272,50 +255,57 @@ final class MatmulGemm {
       }
       return;
     }
-    Scratch caller = SCRATCH.get();
-    int P = panels(cols);
-    float[] bp = packedB;
-    if (bp == null) {
-      bp = caller.b = Scratch.grow(caller.b, packedSize(red, cols));
-      packB(bp, b, bOff, ldb, bTrans, red, cols);
-    }
-    float[] init = null;
-    int initStride = 0;
-    if (!accumulate) {
-      if (bias == null) {
-        init = ZEROS;
-      } else {
-        init = caller.bias = Scratch.grow(caller.bias, (long) P * NR);
-        System.arraycopy(bias, biasOff, init, 0, cols);
-        java.util.Arrays.fill(init, cols, P * NR, 0f);
-        initStride = NR;
+    // packed B and the bias row in this thread's arena, for the workers to read during the call
+    Arena arena = Arena.local();
+    int mark = arena.mark();
+    try {
+      int P = panels(cols);
+      float[] bp = packedB;
+      if (bp == null) {
+        bp = arena.floats(Math.toIntExact(packedSize(red, cols)));
+        packB(bp, b, bOff, ldb, bTrans, red, cols);
       }
-    }
-    int tiles = (rows + MR - 1) / MR;
-    long flops = 2L * rows * cols * red;
-    int threads = flops < serialFlops ? 1 : Parallel.threads();
-    final float[] fbp = bp;
-    final float[] finit = init;
-    final int fis = initStride;
-    boolean byTiles = tiles >= 4 * threads || tiles >= P;
-    int tileGrain = Math.max(1, tiles / (4 * threads));
-    if (threads <= 1 || byTiles && Parallel.serial(tiles, tileGrain)) { // one part: no lambda
-      block(c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, 0, tiles, 0, P);
-    } else if (byTiles) {
-      Parallel.forRange(
-          tiles,
-          tileGrain,
-          (t0, t1) ->
-              block(
-                  c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, t0, t1, 0, P));
-    } else {
-      Parallel.forRange(
-          P,
-          1,
-          (p0, p1) ->
-              block(
-                  c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, 0, tiles, p0,
-                  p1));
+      float[] init = null;
+      int initStride = 0;
+      if (!accumulate) {
+        if (bias == null) {
+          init = ZEROS;
+        } else {
+          init = arena.floats(P * NR);
+          System.arraycopy(bias, biasOff, init, 0, cols);
+          java.util.Arrays.fill(init, cols, P * NR, 0f);
+          initStride = NR;
+        }
+      }
+      int tiles = (rows + MR - 1) / MR;
+      long flops = 2L * rows * cols * red;
+      int threads = flops < serialFlops ? 1 : Parallel.threads();
+      final float[] fbp = bp;
+      final float[] finit = init;
+      final int fis = initStride;
+      boolean byTiles = tiles >= 4 * threads || tiles >= P;
+      int tileGrain = Math.max(1, tiles / (4 * threads));
+      if (threads <= 1 || byTiles && Parallel.serial(tiles, tileGrain)) { // one part: no lambda
+        block(c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, 0, tiles, 0, P);
+      } else if (byTiles) {
+        Parallel.forRange(
+            tiles,
+            tileGrain,
+            (t0, t1) ->
+                block(
+                    c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, t0, t1, 0,
+                    P));
+      } else {
+        Parallel.forRange(
+            P,
+            1,
+            (p0, p1) ->
+                block(
+                    c, cOff, ldc, rows, cols, red, a, aOff, ars, aks, fbp, finit, fis, 0, tiles, p0,
+                    p1));
+      }
+    } finally {
+      arena.release(mark);
     }
   }
 
@@ -338,40 +328,46 @@ final class MatmulGemm {
       int t1,
       int p0,
       int p1) {
-    Scratch s = SCRATCH.get();
-    float[] ap = s.a = Scratch.grow(s.a, (long) MCT * MR * Math.min(KC, red));
-    float[] tile = s.tile;
-    int P = panels(cols);
-    for (int mt = t0; mt < t1; mt += MCT) {
-      int mtEnd = Math.min(t1, mt + MCT);
-      for (int k0 = 0; k0 < red; k0 += KC) {
-        int kc = Math.min(KC, red - k0);
-        packA(ap, a, aOff, ars, aks, rows, mt, mtEnd, k0, kc);
-        float[] in = k0 == 0 ? init : null;
-        for (int p = p0; p < p1; p++) {
-          int bo = P * NR * k0 + p * kc * NR;
-          int n0 = p * NR;
-          int nc = Math.min(NR, cols - n0);
-          int io = p * initStride;
-          for (int t = mt; t < mtEnd; t++) {
-            int m0 = t * MR;
-            int mr = Math.min(MR, rows - m0);
-            int ao = (t - mt) * MR * kc;
-            int co = cOff + m0 * ldc + n0;
-            if (nc == NR) {
-              if (mr == MR) {
-                MatmulKernels.tile(ap, ao, bp, bo, kc, c, co, ldc, in, io);
-              } else {
-                for (int r = 0; r < mr; r++) {
-                  MatmulKernels.row(ap, ao + r, bp, bo, kc, c, co + r * ldc, in, io);
+    // this thread's packed A block and edge tile
+    Arena arena = Arena.local();
+    int mark = arena.mark();
+    try {
+      float[] ap = arena.floats(MCT * MR * Math.min(KC, red));
+      float[] tile = arena.floats(MR * NR);
+      int P = panels(cols);
+      for (int mt = t0; mt < t1; mt += MCT) {
+        int mtEnd = Math.min(t1, mt + MCT);
+        for (int k0 = 0; k0 < red; k0 += KC) {
+          int kc = Math.min(KC, red - k0);
+          packA(ap, a, aOff, ars, aks, rows, mt, mtEnd, k0, kc);
+          float[] in = k0 == 0 ? init : null;
+          for (int p = p0; p < p1; p++) {
+            int bo = P * NR * k0 + p * kc * NR;
+            int n0 = p * NR;
+            int nc = Math.min(NR, cols - n0);
+            int io = p * initStride;
+            for (int t = mt; t < mtEnd; t++) {
+              int m0 = t * MR;
+              int mr = Math.min(MR, rows - m0);
+              int ao = (t - mt) * MR * kc;
+              int co = cOff + m0 * ldc + n0;
+              if (nc == NR) {
+                if (mr == MR) {
+                  MatmulKernels.tile(ap, ao, bp, bo, kc, c, co, ldc, in, io);
+                } else {
+                  for (int r = 0; r < mr; r++) {
+                    MatmulKernels.row(ap, ao + r, bp, bo, kc, c, co + r * ldc, in, io);
+                  }
                 }
+              } else {
+                edgeTile(ap, ao, bp, bo, kc, c, co, ldc, mr, nc, in, io, tile);
               }
-            } else {
-              edgeTile(ap, ao, bp, bo, kc, c, co, ldc, mr, nc, in, io, tile);
             }
           }
         }
       }
+    } finally {
+      arena.release(mark);
     }
   }
 

@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Arena;
 import org.hnet.tensor.Rows;
 
 /**
@@ -190,21 +191,21 @@ public final class OpsBackward {
       int i0,
       int i1) {
     int n = i1 - i0;
-    double[][] holder = COLUMN_SUMS.get();
-    if (holder[0].length < n) holder[0] = new double[n];
-    double[] acc = holder[0];
-    java.util.Arrays.fill(acc, 0, n, 0.0);
-    for (int m = 0; m < M; m++) {
-      int go = dyOff + m * dyStride + i0, xo = xOff + m * xStride + i0;
-      float r = rstd[m];
-      for (int i = 0; i < n; i++) acc[i] += (double) dy[go + i] * x[xo + i] * r;
+    Arena scratch = Arena.local();
+    int mark = scratch.mark();
+    try {
+      double[] acc = scratch.doubles(n);
+      java.util.Arrays.fill(acc, 0, n, 0.0);
+      for (int m = 0; m < M; m++) {
+        int go = dyOff + m * dyStride + i0, xo = xOff + m * xStride + i0;
+        float r = rstd[m];
+        for (int i = 0; i < n; i++) acc[i] += (double) dy[go + i] * x[xo + i] * r;
+      }
+      for (int i = 0; i < n; i++) dw[i0 + i] += (float) acc[i];
+    } finally {
+      scratch.release(mark);
     }
-    for (int i = 0; i < n; i++) dw[i0 + i] += (float) acc[i];
   }
-
-  /** Per-thread column accumulators of {@link #rmsnormWeightGrad} (grow-only). */
-  private static final ThreadLocal<double[][]> COLUMN_SUMS =
-      ThreadLocal.withInitial(() -> new double[1][0]);
 
   /**
    * Backward of {@link Ops#gatedRmsnorm} (y = rmsnorm(v · silu(z)) · w): given dy [M×D] (dense),
@@ -265,20 +266,21 @@ public final class OpsBackward {
       int m1) {
     float[] dv = dvv.a(), dz = dzv.a(), v = vv.a(), z = zv.a();
     int D = dvv.cols();
-    float[][] holder = ROW.get();
-    if (holder[0].length < D) holder[0] = new float[D];
-    float[] dg = holder[0];
-    for (int m = m0; m < m1; m++) {
-      int go = m * D, vo = vv.at(m), zo = zv.at(m);
-      Ops.gateSilu(g, go, v, vo, z, zo, D);
-      rmsnormBackwardRow(
-          dg, 0, false, null, dy, go, g, go, w, D, eps, rstd, m, dotDyWX(dy, go, w, g, go, D));
-      gateSiluBackward(dv, dvv.at(m), dz, dzv.at(m), dg, 0, v, vo, z, zo, D);
+    Arena scratch = Arena.local();
+    int mark = scratch.mark();
+    try {
+      float[] dg = scratch.floats(D); // one row's gradient
+      for (int m = m0; m < m1; m++) {
+        int go = m * D, vo = vv.at(m), zo = zv.at(m);
+        Ops.gateSilu(g, go, v, vo, z, zo, D);
+        rmsnormBackwardRow(
+            dg, 0, false, null, dy, go, g, go, w, D, eps, rstd, m, dotDyWX(dy, go, w, g, go, D));
+        gateSiluBackward(dv, dvv.at(m), dz, dzv.at(m), dg, 0, v, vo, z, zo, D);
+      }
+    } finally {
+      scratch.release(mark);
     }
   }
-
-  /** Per-thread row buffer of {@link #gatedBackwardRows} (grow-only). */
-  private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[1][0]);
 
   /** Backward of {@link Ops#swiglu}: dh [M × 2Hd] = (∂L/∂y | ∂L/∂gate) given dout [M×Hd]. */
   public static void swigluBackward(

@@ -3,6 +3,7 @@ package org.hnet.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Arena;
 import org.hnet.tensor.Rows;
 
 /**
@@ -136,20 +137,26 @@ public final class Ssd {
       int p0,
       int p1) {
     int H = p.heads(), pn = p.headDim() * p.state();
-    Scratch sc = Scratch.get(H, p.headDim(), p.state(), q);
-    for (int part = p0; part < p1; part++) {
-      int u0 = splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
-      int u1 = splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
-      // A part's units are consecutive (seq, head) pairs: process them as runs of heads of one
-      // sequence so each chunk's C·Bᵀ (shared by all heads: one group) is computed once per run.
-      for (int u = u0; u < u1; ) {
-        int seq = u / H, h0 = u % H, h1 = Math.min(H, h0 + (u1 - u));
-        scanRun(y, in, p, cuSeqlens[seq], cuSeqlens[seq + 1], h0, h1, q, sc);
-        if (finalStates != null) {
-          System.arraycopy(sc.state, 0, finalStates, (seq * H + h0) * pn, (h1 - h0) * pn);
+    Arena arena = Arena.local();
+    int mark = arena.mark();
+    try {
+      Scratch sc = Scratch.take(arena, H, p.headDim(), p.state(), q);
+      for (int part = p0; part < p1; part++) {
+        int u0 = splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
+        int u1 = splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
+        // A part's units are consecutive (seq, head) pairs: process them as runs of heads of one
+        // sequence so each chunk's C·Bᵀ (shared by all heads: one group) is computed once per run.
+        for (int u = u0; u < u1; ) {
+          int seq = u / H, h0 = u % H, h1 = Math.min(H, h0 + (u1 - u));
+          scanRun(y, in, p, cuSeqlens[seq], cuSeqlens[seq + 1], h0, h1, q, sc);
+          if (finalStates != null) {
+            System.arraycopy(sc.state, 0, finalStates, (seq * H + h0) * pn, (h1 - h0) * pn);
+          }
+          u += h1 - h0;
         }
-        u += h1 - h0;
       }
+    } finally {
+      arena.release(mark);
     }
   }
 
@@ -364,38 +371,35 @@ public final class Ssd {
     }
   }
 
-  /** Per-thread working memory, grown on demand and then reused (no allocation in steady state). */
+  /** A thread's working memory for one part of the scan, taken from its arena (Arena.local). */
   private static final class Scratch {
-    private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+    float[] state; // [≤H × P × N] states of the current run of heads
+    float[] cb; // [Q × Q] C·Bᵀ of the current chunk (lower triangle)
+    float[] dt, dA, startDecay, endW;
+    float[] dec, m; // [Q] current row's decays and weights
+    double[] acum; // [Q]
+    float[] yacc; // [P]
+    float[] readout; // [Q × P] S0 C_i of every token of the chunk
+    float[] sT; // [N × P] chunk-start state of the current head, transposed
+    float[] u; // [Q × P] the state update's per-token weights (SsdBlocks.advance)
+    float[] lanes; // a vector's lanes, for sumLanes
 
-    float[] state = new float[0]; // [≤H × P × N] states of the current run of heads
-    float[] cb = new float[0]; // [Q × Q] C·Bᵀ of the current chunk (lower triangle)
-    float[] dt = new float[0], dA = new float[0], startDecay = new float[0], endW = new float[0];
-    float[] dec = new float[0], m = new float[0]; // [Q] current row's decays and weights
-    double[] acum = new double[0]; // [Q]
-    float[] yacc = new float[0]; // [P]
-    float[] readout = new float[0]; // [Q × P] S0 C_i of every token of the chunk
-    float[] sT = new float[0]; // [N × P] chunk-start state of the current head, transposed
-    float[] u = new float[0]; // [Q × P] the state update's per-token weights (SsdBlocks.advance)
-    final float[] lanes = new float[LANES]; // a vector's lanes, for sumLanes
-
-    static Scratch get(int H, int P, int N, int q) {
-      Scratch s = LOCAL.get();
-      if (s.state.length < H * P * N) s.state = new float[H * P * N];
-      if (s.sT.length < P * N) s.sT = new float[P * N];
-      if (s.u.length < q * P) s.u = new float[q * P];
-      if (s.readout.length < q * P) s.readout = new float[q * P];
-      if (s.cb.length < q * q) s.cb = new float[q * q];
-      if (s.dt.length < q) {
-        s.dt = new float[q];
-        s.dA = new float[q];
-        s.startDecay = new float[q];
-        s.endW = new float[q];
-        s.dec = new float[q];
-        s.m = new float[q];
-        s.acum = new double[q];
-      }
-      if (s.yacc.length < P) s.yacc = new float[P];
+    static Scratch take(Arena arena, int H, int P, int N, int q) {
+      Scratch s = arena.holder(Scratch.class, Scratch::new);
+      s.state = arena.floats(H * P * N);
+      s.sT = arena.floats(P * N);
+      s.u = arena.floats(q * P);
+      s.readout = arena.floats(q * P);
+      s.cb = arena.floats(q * q);
+      s.dt = arena.floats(q);
+      s.dA = arena.floats(q);
+      s.startDecay = arena.floats(q);
+      s.endW = arena.floats(q);
+      s.dec = arena.floats(q);
+      s.m = arena.floats(q);
+      s.acum = arena.doubles(q);
+      s.yacc = arena.floats(P);
+      s.lanes = arena.floats(LANES);
       return s;
     }
   }

@@ -2,6 +2,7 @@ package org.hnet.kernels;
 
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
+import org.hnet.tensor.Arena;
 import org.hnet.tensor.Rows;
 
 /**
@@ -92,6 +93,8 @@ public final class SsdBackward {
       int nSeq,
       int chunkSize) {
     long prof = Profile.begin(Kind.SSD_BACKWARD);
+    Arena arena = Arena.local();
+    int mark = arena.mark();
     try {
       int H = p.heads(), P = p.headDim(), N = p.state();
       Flops.add(8L * cuSeqlens[nSeq] * H * P * N); // about twice the forward recurrence
@@ -112,8 +115,9 @@ public final class SsdBackward {
           (q + LANES - 1) / LANES * LANES; // row stride of the chunk matrices, padded to vectors
       if ((long) q * qp > Integer.MAX_VALUE)
         throw new IllegalArgumentException("chunkSize too large");
-      Big big = Big.get(nSeq);
+      Big big = Big.take(arena, nSeq);
       int[] chunkBase = big.chunkBase; // [nSeq+1] first global chunk of each sequence
+      chunkBase[0] = 0;
       for (int s = 0; s < nSeq; s++) {
         chunkBase[s + 1] = chunkBase[s] + (cuSeqlens[s + 1] - cuSeqlens[s] + q - 1) / q;
       }
@@ -123,8 +127,7 @@ public final class SsdBackward {
         throw new IllegalArgumentException(
             "chunk states exceed 2^31 floats; use a larger -Dhnet.ssd.block");
       }
-      big.ensure((int) stateLen, nChunks * H * 3);
-      big.ensureDecays(Math.toIntExact((long) nChunks * H * q));
+      big.take(arena, (int) stateLen, nChunks * H * 3, Math.toIntExact((long) nChunks * H * q));
       double[] partial = big.partial;
 
       // Phase 1: chunk-start states and chunk-end state gradients, per (sequence, head), split by
@@ -166,6 +169,7 @@ public final class SsdBackward {
         dD[h] += (float) sD;
       }
     } finally {
+      arena.release(mark);
       Profile.end(Kind.SSD_BACKWARD, prof);
     }
   }
@@ -189,14 +193,20 @@ public final class SsdBackward {
       int p1) {
     int H = p.heads();
     int[] chunkBase = big.chunkBase;
-    Scratch sc = Scratch.get(q, qp, p.headDim(), p.state());
-    for (int part = p0; part < p1; part++) {
-      int u0 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
-      int u1 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
-      for (int u = u0; u < u1; u++) {
-        int seq = u / H, h = u % H;
-        chunkStates(big, dy, in, p, chunkBase[seq], cuSeqlens[seq], cuSeqlens[seq + 1], h, q, sc);
+    Arena arena = Arena.local();
+    int mark = arena.mark();
+    try {
+      Scratch sc = Scratch.take(arena, q, qp, p.headDim(), p.state());
+      for (int part = p0; part < p1; part++) {
+        int u0 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * part / parts);
+        int u1 = Ssd.splitPoint(cuSeqlens, nSeq, H, totalCost * (part + 1) / parts);
+        for (int u = u0; u < u1; u++) {
+          int seq = u / H, h = u % H;
+          chunkStates(big, dy, in, p, chunkBase[seq], cuSeqlens[seq], cuSeqlens[seq + 1], h, q, sc);
+        }
       }
+    } finally {
+      arena.release(mark);
     }
   }
 
@@ -212,15 +222,21 @@ public final class SsdBackward {
       int qp,
       int k0,
       int k1) {
-    Scratch sc = Scratch.get(q, qp, p.headDim(), p.state());
-    int[] chunkBase = big.chunkBase;
-    int seq = 0;
-    for (int k = k0; k < k1; k++) {
-      while (k >= chunkBase[seq + 1]) seq++;
-      int c0 = cuSeqlens[seq] + (k - chunkBase[seq]) * q;
-      int len = Math.min(q, cuSeqlens[seq + 1] - c0);
-      boolean first = k == chunkBase[seq], last = k == chunkBase[seq + 1] - 1;
-      SsdChunkBackward.chunk(dIn, big, dy, in, p, k, c0, len, first, last, q, qp, sc);
+    Arena arena = Arena.local();
+    int mark = arena.mark();
+    try {
+      Scratch sc = Scratch.take(arena, q, qp, p.headDim(), p.state());
+      int[] chunkBase = big.chunkBase;
+      int seq = 0;
+      for (int k = k0; k < k1; k++) {
+        while (k >= chunkBase[seq + 1]) seq++;
+        int c0 = cuSeqlens[seq] + (k - chunkBase[seq]) * q;
+        int len = Math.min(q, cuSeqlens[seq + 1] - c0);
+        boolean first = k == chunkBase[seq], last = k == chunkBase[seq + 1] - 1;
+        SsdChunkBackward.chunk(dIn, big, dy, in, p, k, c0, len, first, last, q, qp, sc);
+      }
+    } finally {
+      arena.release(mark);
     }
   }
 
@@ -345,43 +361,31 @@ public final class SsdBackward {
     in.c.require("in.c", T, N);
   }
 
-  /** The calling thread's chunk-state buffers (phase 1 → phase 2), grown on demand. */
+  /** The calling thread's chunk-state buffers (phase 1 → phase 2), from its arena. */
   static final class Big {
-    private static final ThreadLocal<Big> LOCAL = ThreadLocal.withInitial(Big::new);
-    int[] chunkBase = new int[1];
-    float[] states = new float[0], dstates = new float[0];
-    double[] partial = new double[0];
+    int[] chunkBase;
+    float[] states, dstates;
+    double[] partial;
     // [chunks × H × Q] per-token decays of every (chunk, head), formed once in phase 1 (decays)
-    float[] dtv = new float[0],
-        dA = new float[0],
-        sig = new float[0],
-        sd = new float[0],
-        endW = new float[0];
-    double[] acum = new double[0]; // (chunk k, head h) at (k·H + h)·Q
+    float[] dtv, dA, sig, sd, endW;
+    double[] acum; // (chunk k, head h) at (k·H + h)·Q
 
-    static Big get(int nSeq) {
-      Big g = LOCAL.get();
-      if (g.chunkBase.length < nSeq + 1) g.chunkBase = new int[nSeq + 1];
+    static Big take(Arena arena, int nSeq) {
+      Big g = arena.holder(Big.class, Big::new);
+      g.chunkBase = arena.ints(nSeq + 1);
       return g;
     }
 
-    void ensure(int stateLen, int partialLen) {
-      if (states.length < stateLen) {
-        states = new float[stateLen];
-        dstates = new float[stateLen];
-      }
-      if (partial.length < partialLen) partial = new double[partialLen];
-    }
-
-    void ensureDecays(int len) {
-      if (dtv.length < len) {
-        dtv = new float[len];
-        dA = new float[len];
-        sig = new float[len];
-        sd = new float[len];
-        endW = new float[len];
-        acum = new double[len];
-      }
+    void take(Arena arena, int stateLen, int partialLen, int decayLen) {
+      states = arena.floats(stateLen);
+      dstates = arena.floats(stateLen);
+      partial = arena.doubles(partialLen);
+      dtv = arena.floats(decayLen);
+      dA = arena.floats(decayLen);
+      sig = arena.floats(decayLen);
+      sd = arena.floats(decayLen);
+      endW = arena.floats(decayLen);
+      acum = arena.doubles(decayLen);
     }
 
     /** Stores the scratch's decays of len tokens at {@code at}. */
@@ -408,57 +412,54 @@ public final class SsdBackward {
     }
   }
 
-  /** Per-thread working memory of phases 1 and 2, grown on demand and then reused. */
+  /**
+   * A thread's working memory of phases 1 and 2, from its arena. The [Qp] vectors and the [· × Qp]
+   * matrices are zeroed when taken (their padding is read in blocks of vectors).
+   */
   static final class Scratch {
-    private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-
     // [Q] per token (dtv and the vectors read in blocks are [Qp], zero padded)
-    float[] dtv = new float[0], dA = new float[0], sd = new float[0], endW = new float[0];
-    float[] sig = new float[0];
-    double[] acum = new double[0], dacum = new double[0], ddtE = new double[0];
-    double[] colK = new double[0];
-    float[] dec = new float[0], krow = new float[0]; // [Qp]
-    float[] cb = new float[0], w1 = new float[0], w2 = new float[0], dyx = new float[0]; // [Q × Qp]
-    float[] bT = new float[0]; // [N × Qp]
-    float[] xT = new float[0]; // [P × Qp]
-    float[] dsT = new float[0]; // [N × P]
-    float[] u = new float[0]; // [Q × P] per-token weights of the state advance (SsdBlocks.advance)
-    float[] gS = new float[0],
-        tS = new float[0],
-        uS = new float[0]; // [Q × N], [Q × N], [Q × P] state terms
-    final float[] lanes = new float[LANES]; // a vector's lanes, summed in order (sumLanes)
+    float[] dtv, dA, sd, endW, sig;
+    double[] acum, dacum, ddtE, colK;
+    float[] dec, krow; // [Qp]
+    float[] cb, w1, w2, dyx; // [Q × Qp]
+    float[] bT; // [N × Qp]
+    float[] xT; // [P × Qp]
+    float[] dsT; // [N × P]
+    float[] u; // [Q × P] per-token weights of the state advance (SsdBlocks.advance)
+    float[] gS, tS, uS; // [Q × N], [Q × N], [Q × P] state terms
+    float[] lanes; // [LANES] a vector's lanes, summed in order (sumLanes)
 
-    static Scratch get(int q, int qp, int P, int N) {
-      Scratch s = LOCAL.get();
-      if (s.dtv.length < qp) {
-        s.dtv = new float[qp];
-        s.dA = new float[qp];
-        s.sd = new float[qp];
-        s.endW = new float[qp];
-        s.sig = new float[qp];
-        s.acum = new double[qp];
-        s.dacum = new double[qp];
-        s.ddtE = new double[qp];
-        s.dec = new float[qp];
-        s.colK = new double[qp];
-        s.krow = new float[qp];
-      }
-      if (s.cb.length < q * qp) {
-        s.cb = new float[q * qp];
-        s.w1 = new float[q * qp];
-        s.w2 = new float[q * qp];
-        s.dyx = new float[q * qp];
-      }
-      if (s.bT.length < N * qp) s.bT = new float[N * qp];
-      if (s.xT.length < P * qp) s.xT = new float[P * qp];
-      if (s.dsT.length < N * P) s.dsT = new float[N * P];
-      if (s.u.length < q * P) s.u = new float[q * P];
-      if (s.uS.length < q * P) s.uS = new float[q * P];
-      if (s.gS.length < q * N) {
-        s.gS = new float[q * N];
-        s.tS = new float[q * N];
-      }
+    static Scratch take(Arena arena, int q, int qp, int P, int N) {
+      Scratch s = arena.holder(Scratch.class, Scratch::new);
+      s.dtv = arena.zeros(qp);
+      s.dA = arena.zeros(qp);
+      s.sd = arena.zeros(qp);
+      s.endW = arena.zeros(qp);
+      s.sig = arena.zeros(qp);
+      s.acum = zeros(arena.doubles(qp), qp);
+      s.dacum = zeros(arena.doubles(qp), qp);
+      s.ddtE = zeros(arena.doubles(qp), qp);
+      s.colK = zeros(arena.doubles(qp), qp);
+      s.dec = arena.zeros(qp);
+      s.krow = arena.zeros(qp);
+      s.cb = arena.zeros(q * qp);
+      s.w1 = arena.zeros(q * qp);
+      s.w2 = arena.zeros(q * qp);
+      s.dyx = arena.zeros(q * qp);
+      s.bT = arena.zeros(N * qp);
+      s.xT = arena.zeros(P * qp);
+      s.dsT = arena.floats(N * P);
+      s.u = arena.floats(q * P);
+      s.uS = arena.floats(q * P);
+      s.gS = arena.floats(q * N);
+      s.tS = arena.floats(q * N);
+      s.lanes = arena.floats(LANES);
       return s;
+    }
+
+    private static double[] zeros(double[] a, int n) {
+      java.util.Arrays.fill(a, 0, n, 0.0);
+      return a;
     }
   }
 }

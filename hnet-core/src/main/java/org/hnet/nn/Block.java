@@ -3,6 +3,7 @@ package org.hnet.nn;
 import org.hnet.config.BlockSpec;
 import org.hnet.config.StageConfig;
 import org.hnet.kernels.Ops;
+import org.hnet.tensor.Arena;
 
 /**
  * A pre-norm block: residual += mixer(norm1(residual)); for 'M'/'T' also residual +=

@@ -5,6 +5,7 @@ import org.hnet.kernels.Attention;
 import org.hnet.kernels.AttentionBackward;
 import org.hnet.kernels.AttentionStep;
 import org.hnet.kernels.AttnHeads;
+import org.hnet.tensor.Arena;
 import org.hnet.tensor.Rows;
 
 /**

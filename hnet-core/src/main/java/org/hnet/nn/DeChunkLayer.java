@@ -1,6 +1,7 @@
 package org.hnet.nn;
 
 import org.hnet.kernels.Dechunk;
+import org.hnet.tensor.Arena;
 
 /**
  * Dechunking (paper eq. 5–6): an EMA over the chunk sequence, z̄_j = P_j z_j + (1 − P_j) z̄_{j−1}

@@ -5,6 +5,7 @@ import org.hnet.config.HNetConfig;
 import org.hnet.config.StageConfig;
 import org.hnet.kernels.Ops;
 import org.hnet.kernels.StageOps;
+import org.hnet.tensor.Arena;
 
 /**
  * One H-Net stage (the reference's HNet module), recursive: encoder → routing → chunk → main

@@ -9,6 +9,7 @@ import org.hnet.config.HNetConfig;
 import org.hnet.io.Checkpoints;
 import org.hnet.io.TensorData;
 import org.hnet.kernels.Matmul;
+import org.hnet.tensor.Arena;
 
 /** The byte-level language model: embeddings → H-Net stage 0 → LM head (tied or not). */
 public final class HNetForCausalLM {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.hnet.config.BlockSpec;
 import org.hnet.config.StageConfig;
+import org.hnet.tensor.Arena;
 
 /** A stack of blocks closed by an RMSNorm of the residual stream (the reference's Isotropic). */
 public final class Isotropic {

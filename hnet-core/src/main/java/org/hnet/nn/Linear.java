@@ -1,6 +1,7 @@
 package org.hnet.nn;
 
 import org.hnet.kernels.Matmul;
+import org.hnet.tensor.Arena;
 
 /** nn.Linear: y[M×out] = x[M×in] · Wᵀ (+ b). Weight (out, in), row-major, as in the state dict. */
 public final class Linear {

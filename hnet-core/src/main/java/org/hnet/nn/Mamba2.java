@@ -10,6 +10,7 @@ import org.hnet.kernels.SsdBackward;
 import org.hnet.kernels.SsdHeads;
 import org.hnet.kernels.SsdRows;
 import org.hnet.kernels.SsdStep;
+import org.hnet.tensor.Arena;
 import org.hnet.tensor.Rows;
 
 /**

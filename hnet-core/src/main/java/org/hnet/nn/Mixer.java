@@ -1,5 +1,7 @@
 package org.hnet.nn;
 
+import org.hnet.tensor.Arena;
+
 /**
  * The sequence mixer of a block: Mamba-2 or causal attention, over packed sequences. Results and
  * temporaries are buffers of the {@link Arena} passed in, valid until it hands them out again.

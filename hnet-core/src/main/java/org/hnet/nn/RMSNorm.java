@@ -2,6 +2,7 @@ package org.hnet.nn;
 
 import org.hnet.kernels.Ops;
 import org.hnet.kernels.OpsBackward;
+import org.hnet.tensor.Arena;
 import org.hnet.tensor.Rows;
 
 /** RMSNorm with eps 1e-5 (every norm of the reference uses it). */

@@ -4,6 +4,7 @@ import java.util.List;
 import org.hnet.config.RouterSpec;
 import org.hnet.kernels.Ops;
 import org.hnet.kernels.Routing;
+import org.hnet.tensor.Arena;
 
 /**
  * The dynamic-chunking router (paper eq. 4): p_t = ½(1 − cos(W_q h_{t−1}, W_k h_t)), clamped to [0,

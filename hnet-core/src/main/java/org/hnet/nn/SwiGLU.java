@@ -2,6 +2,7 @@ package org.hnet.nn;
 
 import org.hnet.kernels.Ops;
 import org.hnet.kernels.OpsBackward;
+import org.hnet.tensor.Arena;
 
 /** SwiGLU MLP: fc2(y * silu(gate)) with fc1's output split in halves [y | gate]; no biases. */
 public final class SwiGLU {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import org.hnet.config.HNetConfig;
+import org.hnet.tensor.Arena;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -104,6 +105,50 @@ class ArenaTest {
     assertSame(a, w.floats(4));
     assertNotSame(p, w.exactFloats(4));
     assertNotSame(o, w.object(A.class, A::new));
+  }
+
+  @Test
+  void doublesAndHoldersFollowTheSameRules() {
+    Arena w = new Arena();
+    int m = w.mark();
+    double[] d = w.doubles(6);
+    w.release(m);
+    assertSame(d, w.doubles(3));
+    assertSame(w.holder(A.class, A::new), w.holder(A.class, A::new));
+    w.reset();
+    assertTrue(w.idle());
+  }
+
+  /**
+   * Every kernel returns what it takes from its thread's arena, also when it fails: a training step
+   * and a decode step on one thread leave it idle.
+   */
+  @Test
+  void theKernelsLeaveTheirThreadsArenaIdle() {
+    int threads = org.hnet.kernels.Parallel.threads();
+    org.hnet.kernels.Parallel.setThreads(1);
+    try {
+      HNetForCausalLM lm = model(2);
+      int T = 64;
+      int[] ids = ModelAllocationTest.text(T, 2), targets = new int[T];
+      for (int t = 0; t < T; t++) targets[t] = t + 1 < T ? ids[t + 1] : -1;
+      new org.hnet.train.Objective(lm)
+          .lossAndGradients(ids, targets, SeqLens.uniform(2, T / 2), new double[] {4}, 0.03);
+      assertTrue(Arena.local().idle(), "after a training step");
+      HNetForCausalLM.Cache c = lm.allocate(2, 16);
+      lm.prefill(new int[] {'a', 'b', 'c', 'd'}, SeqLens.uniform(2, 2), c);
+      lm.step(new int[] {'e', 'f'}, c, new boolean[] {true, true});
+      assertTrue(Arena.local().idle(), "after a prefill and a decode step");
+      float[] small = new float[4];
+      assertThrows(
+          RuntimeException.class,
+          () ->
+              org.hnet.kernels.Matmul.linearGemm(
+                  small, 0, small, 0, small, 0, null, 0, 3, 3, 3)); // arrays too short
+      assertTrue(Arena.local().idle(), "after a kernel that failed");
+    } finally {
+      org.hnet.kernels.Parallel.setThreads(threads);
+    }
   }
 
   /** A model whose encoder and decoder have {@code layers} Mamba-2 layers each. */

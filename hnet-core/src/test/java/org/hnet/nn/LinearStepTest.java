@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 import org.hnet.kernels.Flops;
+import org.hnet.tensor.Arena;
 import org.junit.jupiter.api.Test;
 
 /** A decode step of some rows of a batch (a stage that only some rows reach). */

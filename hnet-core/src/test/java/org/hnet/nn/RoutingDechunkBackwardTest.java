@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import org.hnet.kernels.GradCheck;
+import org.hnet.tensor.Arena;
 import org.junit.jupiter.api.Test;
 
 /**

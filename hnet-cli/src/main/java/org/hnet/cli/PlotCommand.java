@@ -11,10 +11,11 @@ import picocli.CommandLine.Parameters;
 /** {@code hnet plot}: several runs' held-out bits per byte on one chart. */
 @Command(
     name = "plot",
-    header = "Plots the held-out bits per byte of training runs on one chart.",
+    header = "Plots the held-out bits per byte (and word alignment) of training runs together.",
     mixinStandardHelpOptions = true,
     description =
-        "Draws the held-out bits per byte of one or more training runs against training bytes on one PNG.",
+        "Draws the held-out bits per byte of one or more training runs against training bytes on one PNG, and\n"
+            + "below it the word-aligned precision of their chunk boundaries when the runs recorded it.",
     footer = {"", "Example:", "  ./hnet plot runs/demo runs/two-stage --out compare.png"})
 final class PlotCommand implements Callable<Integer> {
   @Parameters(

@@ -181,7 +181,11 @@ final class Plots {
     save(List.of(byBytes, byFlops), png);
   }
 
-  /** Held-out bpb of several runs against training bytes, one series per run. */
+  /**
+   * Held-out bpb of several runs against training bytes, one series per run; below it, when the
+   * runs recorded word alignment, the precision of their stage-0 boundaries with the first such
+   * run's random baseline.
+   */
   static void compareRuns(List<Path> runDirs, Path png) {
     XYChart chart =
         new XYChartBuilder()
@@ -191,16 +195,46 @@ final class Plots {
             .xAxisTitle("training bytes")
             .yAxisTitle("bits per byte")
             .build();
+    XYChart words =
+        new XYChartBuilder()
+            .width(900)
+            .height(350)
+            .title("word-aligned precision of the stage-0 boundaries, held out")
+            .xAxisTitle("training bytes")
+            .yAxisTitle("precision")
+            .build();
+    words.getStyler().setYAxisMin(0.0);
+    words.getStyler().setYAxisMax(1.0);
     int series = 0;
+    Curves baseline = null;
+    String baselineOf = null;
     for (Path run : runDirs) {
       Curves c = read(run.resolve("metrics.jsonl"));
       if (c.evalBytes().isEmpty()) continue;
-      chart.addSeries(run.getFileName().toString(), c.evalBytes(), c.evalBpb());
+      String name = run.getFileName().toString();
+      chart.addSeries(name, c.evalBytes(), c.evalBpb());
       series++;
+      if (!c.alignBytes().isEmpty()) {
+        words.addSeries(name, c.alignBytes(), c.precision());
+        if (baseline == null) {
+          baseline = c;
+          baselineOf = name;
+        }
+      }
     }
     if (series == 0)
       throw new HNetException("none of the runs has a held-out evaluation in its metrics.jsonl");
-    save(chart, png);
+    if (baseline == null) {
+      save(chart, png);
+      return;
+    }
+    words
+        .addSeries(
+            "random at " + baselineOf + "'s rate",
+            baseline.alignBytes(),
+            baseline.baselinePrecision())
+        .setMarker(SeriesMarkers.NONE);
+    save(List.of(chart, words), png);
   }
 
   /**

@@ -216,46 +216,32 @@ public final class Attention {
     Arena arena = Arena.local();
     int mark = arena.mark();
     try {
-      queryBlocks(
-          Scratch.forward(arena, a.headDim(), ml), out, lse, qkv, cuSeqlens, a, cs, start, end);
+      Scratch sc = Scratch.forward(arena, a.headDim(), ml);
+      int H = a.heads(), window = a.window();
+      // Locate the first item.
+      int seq = 0, base = 0;
+      while (true) {
+        int nb = (cuSeqlens[seq + 1] - cuSeqlens[seq] + BQ - 1) / BQ;
+        if (start < base + H * nb) break;
+        base += H * nb;
+        seq++;
+      }
+      for (int it = start; it < end; ) {
+        int len = cuSeqlens[seq + 1] - cuSeqlens[seq];
+        int nb = (len + BQ - 1) / BQ;
+        int hi = Math.min(end, base + H * nb);
+        for (; it < hi; it++) {
+          int rel = it - base, k = rel % nb;
+          // Global causal blocks grow with their index; visiting them 0, nb−1, 1, nb−2, … gives
+          // contiguous item ranges (one per thread) similar amounts of work.
+          int b = window >= 0 ? k : (k & 1) == 0 ? k >> 1 : nb - 1 - (k >> 1);
+          queryBlock(sc, out, lse, qkv, cuSeqlens, a, cs, seq, rel / nb, b * BQ);
+        }
+        base += H * nb;
+        seq++;
+      }
     } finally {
       arena.release(mark);
-    }
-  }
-
-  /** {@link #queryBlocks} with this thread's buffers. */
-  private static void queryBlocks(
-      Scratch sc,
-      Rows out,
-      float[] lse,
-      Rows qkv,
-      int[] cuSeqlens,
-      AttnHeads a,
-      float[][] cs,
-      int start,
-      int end) {
-    int H = a.heads(), window = a.window();
-    // Locate the first item.
-    int seq = 0, base = 0;
-    while (true) {
-      int nb = (cuSeqlens[seq + 1] - cuSeqlens[seq] + BQ - 1) / BQ;
-      if (start < base + H * nb) break;
-      base += H * nb;
-      seq++;
-    }
-    for (int it = start; it < end; ) {
-      int len = cuSeqlens[seq + 1] - cuSeqlens[seq];
-      int nb = (len + BQ - 1) / BQ;
-      int hi = Math.min(end, base + H * nb);
-      for (; it < hi; it++) {
-        int rel = it - base, k = rel % nb;
-        // Global causal blocks grow with their index; visiting them 0, nb−1, 1, nb−2, … gives
-        // contiguous item ranges (one per thread) similar amounts of work.
-        int b = window >= 0 ? k : (k & 1) == 0 ? k >> 1 : nb - 1 - (k >> 1);
-        queryBlock(sc, out, lse, qkv, cuSeqlens, a, cs, seq, rel / nb, b * BQ);
-      }
-      base += H * nb;
-      seq++;
     }
   }
 

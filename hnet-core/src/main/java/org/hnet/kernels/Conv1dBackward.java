@@ -309,83 +309,67 @@ public final class Conv1dBackward {
       int W,
       int c0,
       int c1) {
-    Arena scratch = Arena.local();
-    int mark = scratch.mark();
+    Arena arena = Arena.local();
+    int mark = arena.mark();
     try {
-      float[] acc = scratch.floats((W + 1) * (c1 - c0));
-      weightGrads(acc, dw, dbias, dz, inRows, cu, nSeq, C, W, c0, c1);
-    } finally {
-      scratch.release(mark);
-    }
-  }
-
-  /** {@link #weightGrads} with its sums in acc [≥ (W+1) × (c1−c0)]. */
-  private static void weightGrads(
-      float[] acc,
-      float[] dw,
-      float[] dbias,
-      float[] dz,
-      Rows inRows,
-      int[] cu,
-      int nSeq,
-      int C,
-      int W,
-      int c0,
-      int c1) {
-    float[] in = inRows.a();
-    int inOff = inRows.off(), inStride = inRows.stride();
-    int n = c1 - c0, nb = F.loopBound(n);
-    // acc[k*n + i] for tap k, acc[W*n + i] for the bias
-    java.util.Arrays.fill(acc, 0, (W + 1) * n, 0f);
-    int dbAt = W * n;
-    for (int s = 0; s < nSeq; s++) {
-      int start = cu[s], end = cu[s + 1];
-      for (int t = end - 1; t >= start; t--) {
-        int first = Math.max(start, t - (W - 1)), zRow = t * C + c0;
-        int i = 0;
-        if (W == 4 && first == t - 3) { // the usual window, straight-line: the same operations
-          int i0 = inOff + first * inStride + c0,
-              i1 = i0 + inStride,
-              i2 = i1 + inStride,
-              i3 = i2 + inStride;
-          int a1 = n, a2 = 2 * n, a3 = 3 * n;
+      float[] acc = arena.floats((W + 1) * (c1 - c0));
+      float[] in = inRows.a();
+      int inOff = inRows.off(), inStride = inRows.stride();
+      int n = c1 - c0, nb = F.loopBound(n);
+      // acc[k*n + i] for tap k, acc[W*n + i] for the bias
+      java.util.Arrays.fill(acc, 0, (W + 1) * n, 0f);
+      int dbAt = W * n;
+      for (int s = 0; s < nSeq; s++) {
+        int start = cu[s], end = cu[s + 1];
+        for (int t = end - 1; t >= start; t--) {
+          int first = Math.max(start, t - (W - 1)), zRow = t * C + c0;
+          int i = 0;
+          if (W == 4 && first == t - 3) { // the usual window, straight-line: the same operations
+            int i0 = inOff + first * inStride + c0,
+                i1 = i0 + inStride,
+                i2 = i1 + inStride,
+                i3 = i2 + inStride;
+            int a1 = n, a2 = 2 * n, a3 = 3 * n;
+            for (; i < nb; i += LANES) {
+              FloatVector d = FloatVector.fromArray(F, dz, zRow + i);
+              FloatVector.fromArray(F, acc, dbAt + i).add(d).intoArray(acc, dbAt + i);
+              d.fma(FloatVector.fromArray(F, in, i0 + i), FloatVector.fromArray(F, acc, i))
+                  .intoArray(acc, i);
+              d.fma(FloatVector.fromArray(F, in, i1 + i), FloatVector.fromArray(F, acc, a1 + i))
+                  .intoArray(acc, a1 + i);
+              d.fma(FloatVector.fromArray(F, in, i2 + i), FloatVector.fromArray(F, acc, a2 + i))
+                  .intoArray(acc, a2 + i);
+              d.fma(FloatVector.fromArray(F, in, i3 + i), FloatVector.fromArray(F, acc, a3 + i))
+                  .intoArray(acc, a3 + i);
+            }
+          }
           for (; i < nb; i += LANES) {
             FloatVector d = FloatVector.fromArray(F, dz, zRow + i);
             FloatVector.fromArray(F, acc, dbAt + i).add(d).intoArray(acc, dbAt + i);
-            d.fma(FloatVector.fromArray(F, in, i0 + i), FloatVector.fromArray(F, acc, i))
-                .intoArray(acc, i);
-            d.fma(FloatVector.fromArray(F, in, i1 + i), FloatVector.fromArray(F, acc, a1 + i))
-                .intoArray(acc, a1 + i);
-            d.fma(FloatVector.fromArray(F, in, i2 + i), FloatVector.fromArray(F, acc, a2 + i))
-                .intoArray(acc, a2 + i);
-            d.fma(FloatVector.fromArray(F, in, i3 + i), FloatVector.fromArray(F, acc, a3 + i))
-                .intoArray(acc, a3 + i);
+            for (int src = first; src <= t; src++) {
+              int at = (src - t + W - 1) * n + i;
+              d.fma(
+                      FloatVector.fromArray(F, in, inOff + src * inStride + c0 + i),
+                      FloatVector.fromArray(F, acc, at))
+                  .intoArray(acc, at);
+            }
           }
-        }
-        for (; i < nb; i += LANES) {
-          FloatVector d = FloatVector.fromArray(F, dz, zRow + i);
-          FloatVector.fromArray(F, acc, dbAt + i).add(d).intoArray(acc, dbAt + i);
-          for (int src = first; src <= t; src++) {
-            int at = (src - t + W - 1) * n + i;
-            d.fma(
-                    FloatVector.fromArray(F, in, inOff + src * inStride + c0 + i),
-                    FloatVector.fromArray(F, acc, at))
-                .intoArray(acc, at);
-          }
-        }
-        for (; i < n; i++) {
-          float d = dz[zRow + i];
-          acc[dbAt + i] += d;
-          for (int src = first; src <= t; src++) {
-            int at = (src - t + W - 1) * n + i;
-            acc[at] = Math.fma(d, in[inOff + src * inStride + c0 + i], acc[at]);
+          for (; i < n; i++) {
+            float d = dz[zRow + i];
+            acc[dbAt + i] += d;
+            for (int src = first; src <= t; src++) {
+              int at = (src - t + W - 1) * n + i;
+              acc[at] = Math.fma(d, in[inOff + src * inStride + c0 + i], acc[at]);
+            }
           }
         }
       }
-    }
-    for (int i = 0; i < n; i++) {
-      dbias[c0 + i] += acc[dbAt + i];
-      for (int k = 0; k < W; k++) dw[(c0 + i) * W + k] += acc[k * n + i];
+      for (int i = 0; i < n; i++) {
+        dbias[c0 + i] += acc[dbAt + i];
+        for (int k = 0; k < W; k++) dw[(c0 + i) * W + k] += acc[k * n + i];
+      }
+    } finally {
+      arena.release(mark);
     }
   }
 

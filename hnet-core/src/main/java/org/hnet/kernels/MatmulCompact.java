@@ -1,7 +1,5 @@
 package org.hnet.kernels;
 
-import org.hnet.tensor.Arena;
-
 // Products with a CompactWeight (bf16 or int8 groups): y[M×N] = x[M×K]·w[N×K]ᵀ + bias[N], legend
 // as in Matmul.
 //
@@ -53,28 +51,7 @@ final class MatmulCompact {
       int M,
       int n0,
       int n1) {
-    Arena arena = Arena.local();
-    int mark = arena.mark();
-    try {
-      rows(arena.floats(MatmulGemm.VL), y, yOff, x, xOff, w, bias, biasOff, M, n0, n1);
-    } finally {
-      arena.release(mark);
-    }
-  }
-
-  /** {@link #rows} with this thread's lane buffer tmp. */
-  private static void rows(
-      float[] tmp,
-      float[] y,
-      int yOff,
-      float[] x,
-      int xOff,
-      CompactWeight w,
-      float[] bias,
-      int biasOff,
-      int M,
-      int n0,
-      int n1) {
+    float[] tmp = Lanes.local(); // this thread's lane buffer
     int N = w.n, K = w.k;
     boolean bf = w.format == CompactWeight.Format.BF16;
     int kb = bf ? w.kv : w.kq;

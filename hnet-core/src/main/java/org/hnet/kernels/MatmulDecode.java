@@ -6,7 +6,6 @@ package org.hnet.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
-import org.hnet.tensor.Arena;
 
 final class MatmulDecode {
   private MatmulDecode() {}
@@ -77,31 +76,7 @@ final class MatmulDecode {
       int K,
       int b0,
       int b1) {
-    Arena arena = Arena.local();
-    int mark = arena.mark();
-    try {
-      decodeBlocks(arena.floats(VL), y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K, b0, b1);
-    } finally {
-      arena.release(mark);
-    }
-  }
-
-  /** {@link #decodeBlocks} with this thread's lane buffer tmp. */
-  private static void decodeBlocks(
-      float[] tmp,
-      float[] y,
-      int yOff,
-      float[] x,
-      int xOff,
-      float[] w,
-      int wOff,
-      float[] bias,
-      int biasOff,
-      int M,
-      int N,
-      int K,
-      int b0,
-      int b1) {
+    float[] tmp = Lanes.local(); // this thread's lane buffer
     int n = 4 * b0, n1 = Math.min(N, 4 * b1);
     if (VL == 8) {
       // Lane sums by transposition (see sum8x8): 8 accumulators make one vector of 8 sums.

@@ -3,7 +3,6 @@ package org.hnet.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.hnet.kernels.Profile.Kind;
-import org.hnet.tensor.Arena;
 
 /**
  * One decode step of the Mamba-2 SSD recurrence ({@link Ssd}'s class comment has the math) for R
@@ -60,19 +59,13 @@ public final class SsdStep {
       int u1) {
     int H = hp.heads(), P = hp.headDim(), N = hp.state(), pn = P * N;
     float[] dtBias = hp.dtBias(), aLog = hp.aLog(), d = hp.d();
-    Arena scratch = Arena.local();
-    int mark = scratch.mark();
-    try {
-      float[] lanes = scratch.floats(LANES); // for sumLanes
-      for (int u = u0; u < u1; u++) {
-        int r = u / H, h = u % H;
-        if (active != null && !active[r]) continue;
-        float dtv = Ssd.softplus(dtRaw[r * H + h] + dtBias[h]);
-        float dA = Ssd.decay(dtv, Ssd.negExp(aLog[h]));
-        stepHead(state, u * pn, y, x, r * H * P + h * P, dtv, dA, d[h], b, c, r * N, P, N, lanes);
-      }
-    } finally {
-      scratch.release(mark);
+    float[] lanes = Lanes.local(); // for sumLanes
+    for (int u = u0; u < u1; u++) {
+      int r = u / H, h = u % H;
+      if (active != null && !active[r]) continue;
+      float dtv = Ssd.softplus(dtRaw[r * H + h] + dtBias[h]);
+      float dA = Ssd.decay(dtv, Ssd.negExp(aLog[h]));
+      stepHead(state, u * pn, y, x, r * H * P + h * P, dtv, dA, d[h], b, c, r * N, P, N, lanes);
     }
   }
 

@@ -20,8 +20,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Trains the small 1-stage demo H-Net on the shipped Moby Dick for a few minutes on the CPU (progress",
       "bar), reports its held-out bits per byte and compression, and shows a passage with the chunk",
-      "boundaries it learned. Run again, it shows the run it made; --resume trains it further (another",
-      "400 steps, or to --steps in all)."
+      "boundaries it learned, beside the chunks of the shipped model that the word-finding recipe of",
+      "docs/learning.md trained (they follow words). Run again, it shows the run it made; --resume trains it",
+      "further (another 400 steps, or to --steps in all)."
     },
     footer = {
       "",
@@ -131,6 +132,8 @@ final class DemoCommand implements Callable<Integer> {
         ChunkView.render(text, ChunkView.depth(c.boundaries(), text.length), ChunkView.colours()));
     ChunkView.printStats(w, c.stats());
     w.println();
+    showWordModel(w, text);
+    w.println();
     w.println(
         "A sample from the model (temperature 0.8, top-p 0.95, seed 1), chunk boundaries marked:");
     w.flush();
@@ -159,5 +162,45 @@ final class DemoCommand implements Callable<Integer> {
             + " --text '...' --html chunks.html");
     w.flush();
     return 0;
+  }
+
+  /**
+   * The model of the word-finding recipe (docs/learning.md, "Attention in the encoder"), shipped as
+   * resources: configs/words-1stage.json trained 1000 steps on the State of the Union corpus (seed
+   * 7), its weights in bfloat16. How it was made is in docs/learning.md.
+   */
+  static final String WORD_MODEL = "org/hnet/cli/words-demo/";
+
+  /** The passage chunked by the shipped word-finding model, with its word alignment. */
+  static void showWordModel(PrintWriter w, byte[] text) throws java.io.IOException {
+    ClassLoader loader = DemoCommand.class.getClassLoader();
+    Path dir = java.nio.file.Files.createTempDirectory("hnet-words-demo");
+    Path config = dir.resolve("config.json"), weights = dir.resolve("model.safetensors");
+    try {
+      try (java.io.InputStream in =
+          org.hnet.train.data.Corpora.openResource(loader, WORD_MODEL + "config.json")) {
+        java.nio.file.Files.copy(in, config);
+      }
+      try (java.io.InputStream in =
+          org.hnet.train.data.Corpora.openResource(loader, WORD_MODEL + "model.safetensors.gz")) {
+        java.nio.file.Files.copy(in, weights);
+      }
+      org.hnet.nn.HNetForCausalLM words = org.hnet.nn.HNetForCausalLM.load(dir);
+      org.hnet.generate.Chunking c = org.hnet.generate.Chunking.of(words, text, 8);
+      w.println(
+          "The same passage chunked by the shipped model of the word-finding recipe (attention in the");
+      w.println(
+          "encoder, compression target ramped from 1.5 to 6; 1000 steps on State of the Union addresses,");
+      w.println("about 10 minutes on one core; see docs/learning.md):");
+      w.println(
+          ChunkView.render(
+              text, ChunkView.depth(c.boundaries(), text.length), ChunkView.colours()));
+      ChunkView.printStats(w, c.stats());
+    } finally {
+      // the directory and the two files are this method's own
+      java.nio.file.Files.deleteIfExists(weights);
+      java.nio.file.Files.deleteIfExists(config);
+      java.nio.file.Files.deleteIfExists(dir);
+    }
   }
 }

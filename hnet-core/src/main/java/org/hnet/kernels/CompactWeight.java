@@ -45,41 +45,36 @@ public final class CompactWeight {
   final int[] bf16Pairs; // [n × kv/2], BF16 only
   final short[] bf16Tail;
   final int kv;
-  // INT8 storage, likewise: per row, the first kq weights (kq = k rounded down to a multiple of
-  // 4·VL) as ints in blocks of VL, byte p of int j of block b holding weight b·4VL + p·VL + j, so
-  // that one int vector gives four float vectors by shifts and a same-shape int→float conversion
-  // (a byte→float widening across shapes ran at half the speed, and slower still once the JIT had
-  // seen the float32 kernels); the last k - kq weights of each row in q8Tail [n × (k - kq)].
-  final int[] q8; // [n × kq/4], INT8 only
-  final byte[] q8Tail;
+  // INT8 storage: the values row-major [n × k] as bytes (followed by PAD unused bytes, so that a
+  // vector load of at least 8 bytes may start at any element), read by the kernels as byte vectors
+  // widened to float32; the scales in tiles of SCALE_TILE rows, the scale of (r, g) at
+  // scaleIndex(r, g), so that a kernel reading SCALE_TILE rows at once reads their scales as one
+  // stream. The first kq = k - k % GROUP weights of a row (whole groups) go through the kernels'
+  // vectors, the rest one by one.
+  final byte[] q8; // [n × k + PAD], INT8 only
   final int kq;
-  final float[] scales; // [n × groups(k)], INT8 only
+  final float[] scales; // [ceil(n / SCALE_TILE) · SCALE_TILE × groups(k)], tiled, INT8 only
+
+  /** Rows whose int8 scales lie together, group by group (the 8-row decode kernel's rows). */
+  static final int SCALE_TILE = 8;
+
+  private static final int PAD = 8;
 
   private CompactWeight(Format format, int n, int k, short[] bf16, byte[] q, float[] scales) {
     this.format = format;
     this.n = n;
     this.k = k;
-    this.scales = scales;
     if (q == null) {
       this.kq = 0;
       this.q8 = null;
-      this.q8Tail = null;
+      this.scales = null;
     } else {
-      int vl = MatmulGemm.VL, kq = k - k % (4 * vl), t = k - kq;
-      this.kq = kq;
-      this.q8 = new int[size(n, kq / 4)];
-      this.q8Tail = new byte[size(n, t)];
-      for (int r = 0; r < n; r++) {
-        int src = r * k, dst = r * (kq / 4);
-        for (int b = 0; b < kq; b += 4 * vl) {
-          for (int j = 0; j < vl; j++) {
-            int v = 0;
-            for (int p = 0; p < 4; p++) v |= (q[src + b + p * vl + j] & 0xFF) << (8 * p);
-            q8[dst + b / 4 + j] = v;
-          }
-        }
-        System.arraycopy(q, src + kq, q8Tail, r * t, t);
-      }
+      int g = groups(k);
+      this.kq = k - k % GROUP;
+      this.q8 = java.util.Arrays.copyOf(q, Math.addExact(size(n, k), PAD));
+      this.scales = new float[size((n + SCALE_TILE - 1) / SCALE_TILE * SCALE_TILE, g)];
+      for (int r = 0; r < n; r++)
+        for (int j = 0; j < g; j++) this.scales[scaleIndex(r, j)] = scales[r * g + j];
     }
     if (bf16 == null) {
       this.kv = 0;
@@ -102,11 +97,9 @@ public final class CompactWeight {
     }
   }
 
-  /** The int8 value of element (r, c). */
-  private byte q8At(int r, int c) {
-    if (c >= kq) return q8Tail[r * (k - kq) + c - kq];
-    int vl = MatmulGemm.VL, b = c / (4 * vl), i = c % (4 * vl);
-    return (byte) (q8[r * (kq / 4) + b * vl + i % vl] >> (8 * (i / vl)));
+  /** Where the scale of row r, group g lies in {@link #scales}. */
+  int scaleIndex(int r, int g) {
+    return ((r / SCALE_TILE) * groups(k) + g) * SCALE_TILE + r % SCALE_TILE;
   }
 
   /** The bf16 bit pattern of element (r, c). */
@@ -181,7 +174,7 @@ public final class CompactWeight {
   public float get(int r, int c) {
     return format == Format.BF16
         ? Float.intBitsToFloat(bf16At(r, c) << 16)
-        : q8At(r, c) * scales[r * groups(k) + c / GROUP];
+        : q8[r * k + c] * scales[scaleIndex(r, c / GROUP)];
   }
 
   /** All elements as float32 [n×k] into out from off. */
@@ -202,8 +195,8 @@ public final class CompactWeight {
       for (int c = c0; c < c1; c++, off += stride)
         out[off] = Float.intBitsToFloat(bf16At(r, c) << 16);
     } else {
-      int sb = r * groups(k);
-      for (int c = c0; c < c1; c++, off += stride) out[off] = q8At(r, c) * scales[sb + c / GROUP];
+      for (int c = c0; c < c1; c++, off += stride)
+        out[off] = q8[r * k + c] * scales[scaleIndex(r, c / GROUP)];
     }
   }
 
@@ -218,15 +211,17 @@ public final class CompactWeight {
   /** The int8 values [n×k] in row-major order (a new array); INT8 only. */
   public byte[] int8Values() {
     if (q8 == null) throw new IllegalStateException("not an int8 weight");
-    byte[] out = new byte[size(n, k)];
-    for (int r = 0; r < n; r++) for (int c = 0; c < k; c++) out[r * k + c] = q8At(r, c);
-    return out;
+    return java.util.Arrays.copyOf(q8, size(n, k));
   }
 
-  /** The int8 scales [n × groups(k)] (shared, not copied); INT8 only. */
+  /** The int8 scales [n × groups(k)] in row-major order (a new array); INT8 only. */
   public float[] int8Scales() {
     if (scales == null) throw new IllegalStateException("not an int8 weight");
-    return scales;
+    int g = groups(k);
+    float[] out = new float[size(n, g)];
+    for (int r = 0; r < n; r++)
+      for (int j = 0; j < g; j++) out[r * g + j] = scales[scaleIndex(r, j)];
+    return out;
   }
 
   /** Bytes a product streams to read this weight once. */

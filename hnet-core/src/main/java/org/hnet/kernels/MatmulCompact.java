@@ -3,13 +3,13 @@ package org.hnet.kernels;
 // Products with a CompactWeight (bf16 or int8 groups): y[M×N] = x[M×K]·w[N×K]ᵀ + bias[N], legend
 // as in Matmul.
 //
-// Decode path (M <= Matmul.DECODE_ROWS): each row of w is streamed once. The weights are held in
-// int vectors (CompactWeight's layout) and converted to float32 in registers with same-shape
-// operations only: bf16, two weights per int, by a shift and by a mask; int8, four per int, by
-// shifts, an int→float conversion and the group's scale. Each converted vector is used against up
-// to 4 rows of x held in L1. Per output element: one VL-lane fma accumulator over the vector part
-// of K in order, the fixed pairwise lane sum, the scalar tail in order (the same conversion, the
-// same fma), then the bias: the same operations whatever the rows of x are grouped with and
+// Decode path (M <= Matmul.DECODE_ROWS): each row of w is streamed once and converted to float32
+// in registers: bf16, two weights per int, by a shift and by a mask; int8, bytes widened to
+// float32, each group's sum scaled once (MatmulCompactInt8 has the order). At batch 1 many rows of
+// w stream at once (16 bf16, 8 int8); with 4 or more rows of x each converted vector is used
+// against 4 of them held in L1. Per output element: one VL-lane fma accumulator over the vector
+// part of K in order, the fixed pairwise lane sum, the scalar tail in order (the same conversion,
+// the same fma), then the bias: the same operations whatever the rows of x are grouped with and
 // however rows of w are split over threads, so a row decoded in a batch equals the row decoded
 // alone, bit for bit.
 //
@@ -26,19 +26,32 @@ final class MatmulCompact {
     int N = w.n, K = w.k;
     if (M == 0 || N == 0) return;
     // split the rows of w over threads once each part streams MatmulDecode.splitBytes
-    long rowBytes = Math.max(1, w.bytes() / N);
-    int grain = (int) Math.max(1, Math.min(N, (MatmulDecode.splitBytes + rowBytes - 1) / rowBytes));
-    if (2L * M * N * K < MatmulGemm.serialFlops / 4) grain = N;
-    if (Parallel.serial(N, grain)) rows(y, yOff, x, xOff, w, bias, biasOff, M, 0, N);
+    // work items are blocks of BLOCK rows, so that thread boundaries fall between the widest
+    // kernel's passes (the split changes no output's operations either way)
+    int blocks = (N + BLOCK - 1) / BLOCK;
+    long blockBytes = Math.max(1, w.bytes() / N) * BLOCK;
+    int grain =
+        (int)
+            Math.max(1, Math.min(blocks, (MatmulDecode.splitBytes + blockBytes - 1) / blockBytes));
+    if (2L * M * N * K < MatmulGemm.serialFlops / 4) grain = blocks;
+    if (Parallel.serial(blocks, grain)) rows(y, yOff, x, xOff, w, bias, biasOff, M, 0, N);
     else
-      Parallel.forRange(N, grain, (n0, n1) -> rows(y, yOff, x, xOff, w, bias, biasOff, M, n0, n1));
+      Parallel.forRange(
+          blocks,
+          grain,
+          (b0, b1) ->
+              rows(y, yOff, x, xOff, w, bias, biasOff, M, b0 * BLOCK, Math.min(N, b1 * BLOCK)));
   }
+
+  /** Rows of w per work item of a decode product: the widest batch-1 kernel's. */
+  static final int BLOCK = 16;
 
   /**
    * Rows [n0, n1) of w against all M rows of x: with 4 or more rows of x, pairs of rows of w
    * against 4 rows of x (8 accumulators; each weight vector converted once per 4 rows of x);
-   * otherwise 4 rows of w against one row of x (four rows of w stream from memory at once, which a
-   * single row did not: 40-55% of the bandwidth bound at batch 1). Leftover rows one by one.
+   * otherwise several rows of w against one row of x (16 for bf16, 8 for int8: rows streamed from
+   * memory at once keep more lines in flight; one row reached 40-55% of the bandwidth bound at
+   * batch 1). Leftover rows four, then one at a time.
    */
   private static void rows(
       float[] y,
@@ -74,11 +87,20 @@ final class MatmulCompact {
         }
       }
     } else {
-      for (; n + 4 <= n1; n += 4) {
-        for (int m = 0; m < M; m++) {
-          if (bf)
+      if (bf) {
+        for (; n + 16 <= n1; n += 16) {
+          for (int m = 0; m < M; m++)
+            MatmulCompactBf16.bf16w16x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
+        }
+        for (; n + 4 <= n1; n += 4) {
+          for (int m = 0; m < M; m++)
             MatmulCompactBf16.bf16w4x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
-          else MatmulCompactInt8.int8w4x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
+        }
+      } else {
+        // n0 is a multiple of BLOCK, so each pass starts a tile of scales
+        for (; n + 8 <= n1; n += 8) {
+          for (int m = 0; m < M; m++)
+            MatmulCompactInt8.int8w8x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
         }
       }
     }
@@ -104,11 +126,9 @@ final class MatmulCompact {
         for (int k = kb; k < K; k++)
           s = Math.fma(x[xr + k], Float.intBitsToFloat(b[tr + k] << 16), s);
       } else {
-        byte[] q = w.q8Tail;
-        float[] sc = w.scales;
-        int sr = n * CompactWeight.groups(K), tr = n * (K - kb) - kb;
-        for (int k = kb; k < K; k++)
-          s = Math.fma(x[xr + k], q[tr + k] * sc[sr + k / CompactWeight.GROUP], s);
+        byte[] q = w.q8;
+        float sc = w.scales[w.scaleIndex(n, kb / CompactWeight.GROUP)]; // the one partial group
+        for (int k = kb, qr = n * K; k < K; k++) s = Math.fma(x[xr + k], q[qr + k] * sc, s);
       }
     }
     return bias == null ? s : bias[bo + n] + s;

@@ -1,14 +1,20 @@
 package org.hnet.kernels;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Decode kernels for int8 weights (groups of 32 with a float scale, four to an int), converted by
- * shifts, an int-to-float conversion and the scale ({@link MatmulCompact} has the layout, the
- * legend and the order of operations that makes a batch row equal the row alone).
+ * Decode kernels for int8 weights (groups of 32 with a float scale), read as byte vectors and
+ * widened to float32 in registers ({@link MatmulCompact} has the legend and why a batch row equals
+ * the row alone).
+ *
+ * <p>Every output sums its row group by group in the same order: within a group of 32 weights, t =
+ * x·q over the first VL weights (a multiply), then fma over the next ones in order; then a = t·s +
+ * a (one fma with the group's scale). Applying the scale once per group, rather than to every
+ * converted vector, is a multiply fewer per vector on the path that decides batch-1 speed.
  */
 final class MatmulCompactInt8 {
   private MatmulCompactInt8() {}
@@ -16,8 +22,13 @@ final class MatmulCompactInt8 {
   private static final VectorSpecies<Float> S = MatmulGemm.S;
   private static final int VL = MatmulGemm.VL;
   private static final int GROUP = CompactWeight.GROUP;
-  private static final VectorSpecies<Integer> IS =
-      IntVector.SPECIES_PREFERRED.withShape(S.vectorShape()).check(int.class);
+
+  /**
+   * VL bytes, widened to VL floats (part 0 of the conversion); 8 bytes, of which the first 4 are
+   * used, at VL = 4, the narrowest byte vector (the weights' PAD covers the load).
+   */
+  private static final VectorSpecies<Byte> BS =
+      VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * VL)));
 
   static void int8w1x1(
       float[] tmp,
@@ -33,53 +44,37 @@ final class MatmulCompactInt8 {
       int N,
       int K,
       int kb) {
-    int[] q = w.q8;
+    byte[] q = w.q8;
     float[] sc = w.scales;
-    int G = CompactWeight.groups(K);
-    int x0 = xOff + m * K, r0 = n * (kb / 4), s0 = n * G;
+    int x0 = xOff + m * K, r0 = n * K, s0 = w.scaleIndex(n, 0), ss = CompactWeight.SCALE_TILE;
     FloatVector a = FloatVector.zero(S);
-    for (int k = 0; k < kb; k += 4 * VL) {
-      IntVector i0 = IntVector.fromArray(IS, q, r0 + k / 4);
-      a =
-          FloatVector.fromArray(S, x, x0 + k + 0 * VL)
-              .fma(
-                  ((FloatVector)
-                          i0.lanewise(VectorOperators.LSHL, 24)
-                              .lanewise(VectorOperators.ASHR, 24)
-                              .convert(VectorOperators.I2F, 0))
-                      .mul(sc[s0 + (k + 0 * VL) / GROUP]),
-                  a);
-      a =
-          FloatVector.fromArray(S, x, x0 + k + 1 * VL)
-              .fma(
-                  ((FloatVector)
-                          i0.lanewise(VectorOperators.LSHL, 16)
-                              .lanewise(VectorOperators.ASHR, 24)
-                              .convert(VectorOperators.I2F, 0))
-                      .mul(sc[s0 + (k + 1 * VL) / GROUP]),
-                  a);
-      a =
-          FloatVector.fromArray(S, x, x0 + k + 2 * VL)
-              .fma(
-                  ((FloatVector)
-                          i0.lanewise(VectorOperators.LSHL, 8)
-                              .lanewise(VectorOperators.ASHR, 24)
-                              .convert(VectorOperators.I2F, 0))
-                      .mul(sc[s0 + (k + 2 * VL) / GROUP]),
-                  a);
-      a =
-          FloatVector.fromArray(S, x, x0 + k + 3 * VL)
-              .fma(
-                  ((FloatVector)
-                          i0.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-                      .mul(sc[s0 + (k + 3 * VL) / GROUP]),
-                  a);
+    for (int k = 0, g = s0; k < kb; k += GROUP, g += ss) {
+      FloatVector t =
+          FloatVector.fromArray(S, x, x0 + k)
+              .mul(
+                  (FloatVector)
+                      ByteVector.fromArray(BS, q, r0 + k).convertShape(VectorOperators.B2F, S, 0));
+      for (int j = VL; j < GROUP; j += VL)
+        t =
+            FloatVector.fromArray(S, x, x0 + k + j)
+                .fma(
+                    (FloatVector)
+                        ByteVector.fromArray(BS, q, r0 + k + j)
+                            .convertShape(VectorOperators.B2F, S, 0),
+                    t);
+      a = t.fma(FloatVector.broadcast(S, sc[g]), a);
     }
     a.intoArray(tmp, 0);
     y[yOff + m * N + n] = MatmulCompact.finish(tmp, x, x0, w, n, kb, K, bias, bo);
   }
 
-  static void int8w4x1(
+  /**
+   * 8 rows of w (one tile of scales; n a multiple of {@link CompactWeight#SCALE_TILE}) against one
+   * row of x, each row's group summed and scaled before the next row's: eight streams from memory
+   * keep more lines in flight than four, and the short per-row chains keep few registers live. Each
+   * output's operations are those of {@link #int8w1x1}.
+   */
+  static void int8w8x1(
       float[] tmp,
       float[] y,
       int yOff,
@@ -93,137 +88,138 @@ final class MatmulCompactInt8 {
       int N,
       int K,
       int kb) {
-    int[] q = w.q8;
+    byte[] q = w.q8;
     float[] sc = w.scales;
-    int G = CompactWeight.groups(K);
-    int x0 = xOff + m * K, r0 = n * (kb / 4), r1 = r0 + kb / 4, r2 = r1 + kb / 4, r3 = r2 + kb / 4;
-    int s0 = n * G, s1 = s0 + G, s2 = s1 + G, s3 = s2 + G;
-    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-    for (int k = 0; k < kb; k += 4 * VL) {
-      IntVector i0 = IntVector.fromArray(IS, q, r0 + k / 4);
-      IntVector i1 = IntVector.fromArray(IS, q, r1 + k / 4);
-      IntVector i2 = IntVector.fromArray(IS, q, r2 + k / 4);
-      IntVector i3 = IntVector.fromArray(IS, q, r3 + k / 4);
-      FloatVector u0 = FloatVector.fromArray(S, x, x0 + k + 0 * VL);
-      a0 =
-          u0.fma(
-              ((FloatVector)
-                      i0.lanewise(VectorOperators.LSHL, 24)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s0 + (k + 0 * VL) / GROUP]),
-              a0);
-      a1 =
-          u0.fma(
-              ((FloatVector)
-                      i1.lanewise(VectorOperators.LSHL, 24)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s1 + (k + 0 * VL) / GROUP]),
-              a1);
-      a2 =
-          u0.fma(
-              ((FloatVector)
-                      i2.lanewise(VectorOperators.LSHL, 24)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s2 + (k + 0 * VL) / GROUP]),
-              a2);
-      a3 =
-          u0.fma(
-              ((FloatVector)
-                      i3.lanewise(VectorOperators.LSHL, 24)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s3 + (k + 0 * VL) / GROUP]),
-              a3);
-      FloatVector u1 = FloatVector.fromArray(S, x, x0 + k + 1 * VL);
-      a0 =
-          u1.fma(
-              ((FloatVector)
-                      i0.lanewise(VectorOperators.LSHL, 16)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s0 + (k + 1 * VL) / GROUP]),
-              a0);
-      a1 =
-          u1.fma(
-              ((FloatVector)
-                      i1.lanewise(VectorOperators.LSHL, 16)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s1 + (k + 1 * VL) / GROUP]),
-              a1);
-      a2 =
-          u1.fma(
-              ((FloatVector)
-                      i2.lanewise(VectorOperators.LSHL, 16)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s2 + (k + 1 * VL) / GROUP]),
-              a2);
-      a3 =
-          u1.fma(
-              ((FloatVector)
-                      i3.lanewise(VectorOperators.LSHL, 16)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s3 + (k + 1 * VL) / GROUP]),
-              a3);
-      FloatVector u2 = FloatVector.fromArray(S, x, x0 + k + 2 * VL);
-      a0 =
-          u2.fma(
-              ((FloatVector)
-                      i0.lanewise(VectorOperators.LSHL, 8)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s0 + (k + 2 * VL) / GROUP]),
-              a0);
-      a1 =
-          u2.fma(
-              ((FloatVector)
-                      i1.lanewise(VectorOperators.LSHL, 8)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s1 + (k + 2 * VL) / GROUP]),
-              a1);
-      a2 =
-          u2.fma(
-              ((FloatVector)
-                      i2.lanewise(VectorOperators.LSHL, 8)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s2 + (k + 2 * VL) / GROUP]),
-              a2);
-      a3 =
-          u2.fma(
-              ((FloatVector)
-                      i3.lanewise(VectorOperators.LSHL, 8)
-                          .lanewise(VectorOperators.ASHR, 24)
-                          .convert(VectorOperators.I2F, 0))
-                  .mul(sc[s3 + (k + 2 * VL) / GROUP]),
-              a3);
-      FloatVector u3 = FloatVector.fromArray(S, x, x0 + k + 3 * VL);
-      a0 =
-          u3.fma(
-              ((FloatVector) i0.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-                  .mul(sc[s0 + (k + 3 * VL) / GROUP]),
-              a0);
-      a1 =
-          u3.fma(
-              ((FloatVector) i1.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-                  .mul(sc[s1 + (k + 3 * VL) / GROUP]),
-              a1);
-      a2 =
-          u3.fma(
-              ((FloatVector) i2.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-                  .mul(sc[s2 + (k + 3 * VL) / GROUP]),
-              a2);
-      a3 =
-          u3.fma(
-              ((FloatVector) i3.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-                  .mul(sc[s3 + (k + 3 * VL) / GROUP]),
-              a3);
+    int x0 = xOff + m * K, r0 = n * K, s0 = w.scaleIndex(n, 0), ss = CompactWeight.SCALE_TILE;
+    FloatVector a0 = FloatVector.zero(S),
+        a1 = a0,
+        a2 = a0,
+        a3 = a0,
+        a4 = a0,
+        a5 = a0,
+        a6 = a0,
+        a7 = a0;
+    for (int k = 0, g = s0; k < kb; k += GROUP, g += ss) {
+      int o = r0 + k;
+      FloatVector t;
+      t =
+          FloatVector.fromArray(S, x, x0 + k)
+              .mul(
+                  (FloatVector)
+                      ByteVector.fromArray(BS, q, o).convertShape(VectorOperators.B2F, S, 0));
+      for (int j = VL; j < GROUP; j += VL)
+        t =
+            FloatVector.fromArray(S, x, x0 + k + j)
+                .fma(
+                    (FloatVector)
+                        ByteVector.fromArray(BS, q, o + j).convertShape(VectorOperators.B2F, S, 0),
+                    t);
+      a0 = t.fma(FloatVector.broadcast(S, sc[g + 0]), a0);
+      t =
+          FloatVector.fromArray(S, x, x0 + k)
+              .mul(
+                  (FloatVector)
+                      ByteVector.fromArray(BS, q, o + 1 * K)
+                          .convertShape(VectorOperators.B2F, S, 0));
+      for (int j = VL; j < GROUP; j += VL)
+        t =
+            FloatVector.fromArray(S, x, x0 + k + j)
+                .fma(
+                    (FloatVector)
+                        ByteVector.fromArray(BS, q, o + 1 * K + j)
+                            .convertShape(VectorOperators.B2F, S, 0),
+                    t);
+      a1 = t.fma(FloatVector.broadcast(S, sc[g + 1]), a1);
+      t =
+          FloatVector.fromArray(S, x, x0 + k)
+              .mul(
+                  (FloatVector)
+                      ByteVector.fromArray(BS, q, o + 2 * K)
+                          .convertShape(VectorOperators.B2F, S, 0));
+      for (int j = VL; j < GROUP; j += VL)
+        t =
+            FloatVector.fromArray(S, x, x0 + k + j)
+                .fma(
+                    (FloatVector)
+                        ByteVector.fromArray(BS, q, o + 2 * K + j)
+                            .convertShape(VectorOperators.B2F, S, 0),
+                    t);
+      a2 = t.fma(FloatVector.broadcast(S, sc[g + 2]), a2);
+      t =
+          FloatVector.fromArray(S, x, x0 + k)
+              .mul(
+                  (FloatVector)
+                      ByteVector.fromArray(BS, q, o + 3 * K)
+                          .convertShape(VectorOperators.B2F, S, 0));
+      for (int j = VL; j < GROUP; j += VL)
+        t =
+            FloatVector.fromArray(S, x, x0 + k + j)
+                .fma(
+                    (FloatVector)
+                        ByteVector.fromArray(BS, q, o + 3 * K + j)
+                            .convertShape(VectorOperators.B2F, S, 0),
+                    t);
+      a3 = t.fma(FloatVector.broadcast(S, sc[g + 3]), a3);
+      t =
+          FloatVector.fromArray(S, x, x0 + k)
+              .mul(
+                  (FloatVector)
+                      ByteVector.fromArray(BS, q, o + 4 * K)
+                          .convertShape(VectorOperators.B2F, S, 0));
+      for (int j = VL; j < GROUP; j += VL)
+        t =
+            FloatVector.fromArray(S, x, x0 + k + j)
+                .fma(
+                    (FloatVector)
+                        ByteVector.fromArray(BS, q, o + 4 * K + j)
+                            .convertShape(VectorOperators.B2F, S, 0),
+                    t);
+      a4 = t.fma(FloatVector.broadcast(S, sc[g + 4]), a4);
+      t =
+          FloatVector.fromArray(S, x, x0 + k)
+              .mul(
+                  (FloatVector)
+                      ByteVector.fromArray(BS, q, o + 5 * K)
+                          .convertShape(VectorOperators.B2F, S, 0));
+      for (int j = VL; j < GROUP; j += VL)
+        t =
+            FloatVector.fromArray(S, x, x0 + k + j)
+                .fma(
+                    (FloatVector)
+                        ByteVector.fromArray(BS, q, o + 5 * K + j)
+                            .convertShape(VectorOperators.B2F, S, 0),
+                    t);
+      a5 = t.fma(FloatVector.broadcast(S, sc[g + 5]), a5);
+      t =
+          FloatVector.fromArray(S, x, x0 + k)
+              .mul(
+                  (FloatVector)
+                      ByteVector.fromArray(BS, q, o + 6 * K)
+                          .convertShape(VectorOperators.B2F, S, 0));
+      for (int j = VL; j < GROUP; j += VL)
+        t =
+            FloatVector.fromArray(S, x, x0 + k + j)
+                .fma(
+                    (FloatVector)
+                        ByteVector.fromArray(BS, q, o + 6 * K + j)
+                            .convertShape(VectorOperators.B2F, S, 0),
+                    t);
+      a6 = t.fma(FloatVector.broadcast(S, sc[g + 6]), a6);
+      t =
+          FloatVector.fromArray(S, x, x0 + k)
+              .mul(
+                  (FloatVector)
+                      ByteVector.fromArray(BS, q, o + 7 * K)
+                          .convertShape(VectorOperators.B2F, S, 0));
+      for (int j = VL; j < GROUP; j += VL)
+        t =
+            FloatVector.fromArray(S, x, x0 + k + j)
+                .fma(
+                    (FloatVector)
+                        ByteVector.fromArray(BS, q, o + 7 * K + j)
+                            .convertShape(VectorOperators.B2F, S, 0),
+                    t);
+      a7 = t.fma(FloatVector.broadcast(S, sc[g + 7]), a7);
     }
     int y0 = yOff + m * N + n;
     a0.intoArray(tmp, 0);
@@ -234,8 +230,17 @@ final class MatmulCompactInt8 {
     y[y0 + 2] = MatmulCompact.finish(tmp, x, x0, w, n + 2, kb, K, bias, bo);
     a3.intoArray(tmp, 0);
     y[y0 + 3] = MatmulCompact.finish(tmp, x, x0, w, n + 3, kb, K, bias, bo);
+    a4.intoArray(tmp, 0);
+    y[y0 + 4] = MatmulCompact.finish(tmp, x, x0, w, n + 4, kb, K, bias, bo);
+    a5.intoArray(tmp, 0);
+    y[y0 + 5] = MatmulCompact.finish(tmp, x, x0, w, n + 5, kb, K, bias, bo);
+    a6.intoArray(tmp, 0);
+    y[y0 + 6] = MatmulCompact.finish(tmp, x, x0, w, n + 6, kb, K, bias, bo);
+    a7.intoArray(tmp, 0);
+    y[y0 + 7] = MatmulCompact.finish(tmp, x, x0, w, n + 7, kb, K, bias, bo);
   }
 
+  /** Two rows of w against 4 rows of x, each converted vector used 4 times. */
   static void int8w2x4(
       float[] tmp,
       float[] y,
@@ -250,112 +255,54 @@ final class MatmulCompactInt8 {
       int N,
       int K,
       int kb) {
-    int[] q = w.q8;
+    byte[] q = w.q8;
     float[] sc = w.scales;
-    int G = CompactWeight.groups(K);
-    int x0 = xOff + m * K,
-        x1 = x0 + K,
-        x2 = x1 + K,
-        x3 = x2 + K,
-        r0 = n * (kb / 4),
-        r1 = r0 + kb / 4;
-    int s0 = n * G, s1 = s0 + G;
+    int x0 = xOff + m * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, r0 = n * K, r1 = r0 + K;
+    int g0 = w.scaleIndex(n, 0), g1 = w.scaleIndex(n + 1, 0), ss = CompactWeight.SCALE_TILE;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
     FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-    for (int k = 0; k < kb; k += 4 * VL) {
-      FloatVector u;
-      IntVector i0 = IntVector.fromArray(IS, q, r0 + k / 4);
-      IntVector i1 = IntVector.fromArray(IS, q, r1 + k / 4);
+    for (int k = 0; k < kb; k += GROUP, g0 += ss, g1 += ss) {
       FloatVector v0 =
-          ((FloatVector)
-                  i0.lanewise(VectorOperators.LSHL, 24)
-                      .lanewise(VectorOperators.ASHR, 24)
-                      .convert(VectorOperators.I2F, 0))
-              .mul(sc[s0 + (k + 0 * VL) / GROUP]);
+          (FloatVector) ByteVector.fromArray(BS, q, r0 + k).convertShape(VectorOperators.B2F, S, 0);
       FloatVector v1 =
-          ((FloatVector)
-                  i1.lanewise(VectorOperators.LSHL, 24)
-                      .lanewise(VectorOperators.ASHR, 24)
-                      .convert(VectorOperators.I2F, 0))
-              .mul(sc[s1 + (k + 0 * VL) / GROUP]);
-      u = FloatVector.fromArray(S, x, x0 + k + 0 * VL);
-      a00 = u.fma(v0, a00);
-      a01 = u.fma(v1, a01);
-      u = FloatVector.fromArray(S, x, x1 + k + 0 * VL);
-      a10 = u.fma(v0, a10);
-      a11 = u.fma(v1, a11);
-      u = FloatVector.fromArray(S, x, x2 + k + 0 * VL);
-      a20 = u.fma(v0, a20);
-      a21 = u.fma(v1, a21);
-      u = FloatVector.fromArray(S, x, x3 + k + 0 * VL);
-      a30 = u.fma(v0, a30);
-      a31 = u.fma(v1, a31);
-      v0 =
-          ((FloatVector)
-                  i0.lanewise(VectorOperators.LSHL, 16)
-                      .lanewise(VectorOperators.ASHR, 24)
-                      .convert(VectorOperators.I2F, 0))
-              .mul(sc[s0 + (k + 1 * VL) / GROUP]);
-      v1 =
-          ((FloatVector)
-                  i1.lanewise(VectorOperators.LSHL, 16)
-                      .lanewise(VectorOperators.ASHR, 24)
-                      .convert(VectorOperators.I2F, 0))
-              .mul(sc[s1 + (k + 1 * VL) / GROUP]);
-      u = FloatVector.fromArray(S, x, x0 + k + 1 * VL);
-      a00 = u.fma(v0, a00);
-      a01 = u.fma(v1, a01);
-      u = FloatVector.fromArray(S, x, x1 + k + 1 * VL);
-      a10 = u.fma(v0, a10);
-      a11 = u.fma(v1, a11);
-      u = FloatVector.fromArray(S, x, x2 + k + 1 * VL);
-      a20 = u.fma(v0, a20);
-      a21 = u.fma(v1, a21);
-      u = FloatVector.fromArray(S, x, x3 + k + 1 * VL);
-      a30 = u.fma(v0, a30);
-      a31 = u.fma(v1, a31);
-      v0 =
-          ((FloatVector)
-                  i0.lanewise(VectorOperators.LSHL, 8)
-                      .lanewise(VectorOperators.ASHR, 24)
-                      .convert(VectorOperators.I2F, 0))
-              .mul(sc[s0 + (k + 2 * VL) / GROUP]);
-      v1 =
-          ((FloatVector)
-                  i1.lanewise(VectorOperators.LSHL, 8)
-                      .lanewise(VectorOperators.ASHR, 24)
-                      .convert(VectorOperators.I2F, 0))
-              .mul(sc[s1 + (k + 2 * VL) / GROUP]);
-      u = FloatVector.fromArray(S, x, x0 + k + 2 * VL);
-      a00 = u.fma(v0, a00);
-      a01 = u.fma(v1, a01);
-      u = FloatVector.fromArray(S, x, x1 + k + 2 * VL);
-      a10 = u.fma(v0, a10);
-      a11 = u.fma(v1, a11);
-      u = FloatVector.fromArray(S, x, x2 + k + 2 * VL);
-      a20 = u.fma(v0, a20);
-      a21 = u.fma(v1, a21);
-      u = FloatVector.fromArray(S, x, x3 + k + 2 * VL);
-      a30 = u.fma(v0, a30);
-      a31 = u.fma(v1, a31);
-      v0 =
-          ((FloatVector) i0.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-              .mul(sc[s0 + (k + 3 * VL) / GROUP]);
-      v1 =
-          ((FloatVector) i1.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-              .mul(sc[s1 + (k + 3 * VL) / GROUP]);
-      u = FloatVector.fromArray(S, x, x0 + k + 3 * VL);
-      a00 = u.fma(v0, a00);
-      a01 = u.fma(v1, a01);
-      u = FloatVector.fromArray(S, x, x1 + k + 3 * VL);
-      a10 = u.fma(v0, a10);
-      a11 = u.fma(v1, a11);
-      u = FloatVector.fromArray(S, x, x2 + k + 3 * VL);
-      a20 = u.fma(v0, a20);
-      a21 = u.fma(v1, a21);
-      u = FloatVector.fromArray(S, x, x3 + k + 3 * VL);
-      a30 = u.fma(v0, a30);
-      a31 = u.fma(v1, a31);
+          (FloatVector) ByteVector.fromArray(BS, q, r1 + k).convertShape(VectorOperators.B2F, S, 0);
+      FloatVector u = FloatVector.fromArray(S, x, x0 + k);
+      FloatVector t00 = u.mul(v0), t01 = u.mul(v1);
+      u = FloatVector.fromArray(S, x, x1 + k);
+      FloatVector t10 = u.mul(v0), t11 = u.mul(v1);
+      u = FloatVector.fromArray(S, x, x2 + k);
+      FloatVector t20 = u.mul(v0), t21 = u.mul(v1);
+      u = FloatVector.fromArray(S, x, x3 + k);
+      FloatVector t30 = u.mul(v0), t31 = u.mul(v1);
+      for (int j = VL; j < GROUP; j += VL) {
+        v0 =
+            (FloatVector)
+                ByteVector.fromArray(BS, q, r0 + k + j).convertShape(VectorOperators.B2F, S, 0);
+        v1 =
+            (FloatVector)
+                ByteVector.fromArray(BS, q, r1 + k + j).convertShape(VectorOperators.B2F, S, 0);
+        u = FloatVector.fromArray(S, x, x0 + k + j);
+        t00 = u.fma(v0, t00);
+        t01 = u.fma(v1, t01);
+        u = FloatVector.fromArray(S, x, x1 + k + j);
+        t10 = u.fma(v0, t10);
+        t11 = u.fma(v1, t11);
+        u = FloatVector.fromArray(S, x, x2 + k + j);
+        t20 = u.fma(v0, t20);
+        t21 = u.fma(v1, t21);
+        u = FloatVector.fromArray(S, x, x3 + k + j);
+        t30 = u.fma(v0, t30);
+        t31 = u.fma(v1, t31);
+      }
+      FloatVector s0 = FloatVector.broadcast(S, sc[g0]), s1 = FloatVector.broadcast(S, sc[g1]);
+      a00 = t00.fma(s0, a00);
+      a01 = t01.fma(s1, a01);
+      a10 = t10.fma(s0, a10);
+      a11 = t11.fma(s1, a11);
+      a20 = t20.fma(s0, a20);
+      a21 = t21.fma(s1, a21);
+      a30 = t30.fma(s0, a30);
+      a31 = t31.fma(s1, a31);
     }
     int y0 = yOff + m * N + n;
     a00.intoArray(tmp, 0);
@@ -378,46 +325,28 @@ final class MatmulCompactInt8 {
 
   /**
    * Elements (r, c0 .. c1-1) of an int8 weight as float32 into out[off], out[off + stride], ...
-   * (the GEMM's packing): whole blocks of 4·VL columns are converted in registers as the decode
-   * kernels convert them (shift, int-to-float, the sub-vector's group scale) into {@code row} [≥ c1
-   * − c0], then copied out at the stride; the columns outside whole blocks go element by element.
-   * The same values as {@link CompactWeight#get}.
+   * (the GEMM's packing): the whole groups in the range are converted in registers (q · s) into
+   * {@code row} [≥ c1 − c0], then copied out at the stride; the columns outside whole groups go
+   * element by element. The same values as {@link CompactWeight#get}.
    */
   static void rowToFloats(
       CompactWeight w, int r, int c0, int c1, float[] out, int off, int stride, float[] row) {
-    int bw = 4 * VL, v0 = (c0 + bw - 1) / bw * bw, v1 = Math.min(c1, w.kq) / bw * bw;
+    int v0 = (c0 + GROUP - 1) / GROUP * GROUP, v1 = Math.min(c1, w.kq) / GROUP * GROUP;
     if (v1 <= v0) {
       w.rowToFloats(r, c0, c1, out, off, stride);
       return;
     }
     if (c0 < v0) w.rowToFloats(r, c0, v0, out, off, stride);
-    int[] q = w.q8;
+    byte[] q = w.q8;
     float[] sc = w.scales;
-    int sb = r * CompactWeight.groups(w.k), qb = r * (w.kq / 4);
-    for (int cb = v0; cb < v1; cb += bw) {
-      IntVector iv = IntVector.fromArray(IS, q, qb + cb / 4);
-      int o = cb - v0;
-      ((FloatVector)
-              iv.lanewise(VectorOperators.LSHL, 24)
-                  .lanewise(VectorOperators.ASHR, 24)
-                  .convert(VectorOperators.I2F, 0))
-          .mul(sc[sb + cb / GROUP])
-          .intoArray(row, o);
-      ((FloatVector)
-              iv.lanewise(VectorOperators.LSHL, 16)
-                  .lanewise(VectorOperators.ASHR, 24)
-                  .convert(VectorOperators.I2F, 0))
-          .mul(sc[sb + (cb + VL) / GROUP])
-          .intoArray(row, o + VL);
-      ((FloatVector)
-              iv.lanewise(VectorOperators.LSHL, 8)
-                  .lanewise(VectorOperators.ASHR, 24)
-                  .convert(VectorOperators.I2F, 0))
-          .mul(sc[sb + (cb + 2 * VL) / GROUP])
-          .intoArray(row, o + 2 * VL);
-      ((FloatVector) iv.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-          .mul(sc[sb + (cb + 3 * VL) / GROUP])
-          .intoArray(row, o + 3 * VL);
+    int qb = r * w.k;
+    for (int cg = v0; cg < v1; cg += GROUP) {
+      float s = sc[w.scaleIndex(r, cg / GROUP)];
+      for (int j = 0; j < GROUP; j += VL)
+        ((FloatVector)
+                ByteVector.fromArray(BS, q, qb + cg + j).convertShape(VectorOperators.B2F, S, 0))
+            .mul(s)
+            .intoArray(row, cg - v0 + j);
     }
     for (int c = v0, at = off + (v0 - c0) * stride; c < v1; c++, at += stride)
       out[at] = row[c - v0];

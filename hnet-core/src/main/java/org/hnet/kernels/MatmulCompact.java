@@ -25,9 +25,9 @@ final class MatmulCompact {
       float[] y, int yOff, float[] x, int xOff, CompactWeight w, float[] bias, int biasOff, int M) {
     int N = w.n, K = w.k;
     if (M == 0 || N == 0) return;
-    // split the rows of w over threads once each part streams MatmulDecode.splitBytes
-    // work items are blocks of BLOCK rows, so that thread boundaries fall between the widest
-    // kernel's passes (the split changes no output's operations either way)
+    // split the rows of w over threads once each part streams MatmulDecode.splitBytes, in blocks
+    // of BLOCK rows, so that thread boundaries fall between the widest kernel's passes (the split
+    // changes no output's operations either way)
     int blocks = (N + BLOCK - 1) / BLOCK;
     long blockBytes = Math.max(1, w.bytes() / N) * BLOCK;
     int grain =

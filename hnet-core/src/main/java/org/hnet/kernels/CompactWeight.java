@@ -47,16 +47,22 @@ public final class CompactWeight {
   final int kv;
   // INT8 storage: the values row-major [n × k] as bytes (followed by PAD unused bytes, so that a
   // vector load of at least 8 bytes may start at any element), read by the kernels as byte vectors
-  // widened to float32; the scales in tiles of SCALE_TILE rows, the scale of (r, g) at
-  // scaleIndex(r, g), so that a kernel reading SCALE_TILE rows at once reads their scales as one
-  // stream. The first kq = k - k % GROUP weights of a row (whole groups) go through the kernels'
-  // vectors, the rest one by one.
+  // widened to float32. The first kq = k - k % GROUP weights of a row (whole groups) go through
+  // the kernels' vectors, the rest one by one.
+  //
+  // The scales follow the order in which a batch-1 decode reads the rows: in slabs of SLAB rows
+  // (the last slab may be shorter), each slab read as RUNS runs of q = (rows of the slab) / RUNS
+  // consecutive rows, one pass reading row i of every run (rows i, i + q, ..., i + 7q of the
+  // slab). The scales of a pass lie together, group by group: the scale of (row i + jq, group g)
+  // at slab start · groups + (i · groups + g) · RUNS + j, so that a pass reads its 8 rows' scales
+  // as one stream. A slab's rows past RUNS · q (at most RUNS - 1, in the last slab) keep their
+  // scales row-major after the passes'. scaleIndex(r, g) = scaleIndex(r, 0) + g · scaleStep(r).
   final byte[] q8; // [n × k + PAD], INT8 only
   final int kq;
-  final float[] scales; // [ceil(n / SCALE_TILE) · SCALE_TILE × groups(k)], tiled, INT8 only
+  final float[] scales; // [n × groups(k)], in the decode order above, INT8 only
 
-  /** Rows whose int8 scales lie together, group by group (the 8-row decode kernel's rows). */
-  static final int SCALE_TILE = 8;
+  /** Rows per slab of the int8 scale order, and runs per slab (the rows of one decode pass). */
+  static final int SLAB = 128, RUNS = 8;
 
   private static final int PAD = 8;
 
@@ -72,7 +78,7 @@ public final class CompactWeight {
       int g = groups(k);
       this.kq = k - k % GROUP;
       this.q8 = java.util.Arrays.copyOf(q, Math.addExact(size(n, k), PAD));
-      this.scales = new float[size((n + SCALE_TILE - 1) / SCALE_TILE * SCALE_TILE, g)];
+      this.scales = new float[size(n, g)];
       for (int r = 0; r < n; r++)
         for (int j = 0; j < g; j++) this.scales[scaleIndex(r, j)] = scales[r * g + j];
     }
@@ -99,7 +105,20 @@ public final class CompactWeight {
 
   /** Where the scale of row r, group g lies in {@link #scales}. */
   int scaleIndex(int r, int g) {
-    return ((r / SCALE_TILE) * groups(k) + g) * SCALE_TILE + r % SCALE_TILE;
+    int base = r / SLAB * SLAB, runRows = slabRows(base) / RUNS, i = r - base, G = groups(k);
+    if (i >= RUNS * runRows) return r * G + g; // past the last pass of a short slab
+    return base * G + ((i % runRows) * G + g) * RUNS + i / runRows;
+  }
+
+  /** How far apart the scales of row r's consecutive groups lie: RUNS, or 1 past the passes. */
+  int scaleStep(int r) {
+    int base = r / SLAB * SLAB;
+    return r - base < RUNS * (slabRows(base) / RUNS) ? RUNS : 1;
+  }
+
+  /** Rows in the slab that starts at row base. */
+  int slabRows(int base) {
+    return Math.min(SLAB, n - base);
   }
 
   /** The bf16 bit pattern of element (r, c). */

@@ -5,9 +5,10 @@ package org.hnet.kernels;
 //
 // Decode path (M <= Matmul.DECODE_ROWS): each row of w is streamed once and converted to float32
 // in registers: bf16, two weights per int, by a shift and by a mask; int8, bytes widened to
-// float32, each group's sum scaled once (MatmulCompactInt8 has the order). At batch 1 many rows of
-// w stream at once (16 bf16, 8 int8); with 4 or more rows of x each converted vector is used
-// against 4 of them held in L1. Per output element: one VL-lane fma accumulator over the vector
+// float32, each group's sum scaled once (MatmulCompactInt8 has the order). At batch 1 a pass
+// reads one row from each of several long runs of rows (4 bf16, 8 int8; see rows); with 4 or more
+// rows of x each converted vector is used against 4 of them held in L1. Per output element: one
+// VL-lane fma accumulator over the vector
 // part of K in order, the fixed pairwise lane sum, the scalar tail in order (the same conversion,
 // the same fma), then the bias: the same operations whatever the rows of x are grouped with and
 // however rows of w are split over threads, so a row decoded in a batch equals the row decoded
@@ -26,10 +27,11 @@ final class MatmulCompact {
     int N = w.n, K = w.k;
     if (M == 0 || N == 0) return;
     // split the rows of w over threads once each part streams MatmulDecode.splitBytes, in blocks
-    // of BLOCK rows, so that thread boundaries fall between the widest kernel's passes (the split
-    // changes no output's operations either way)
-    int blocks = (N + BLOCK - 1) / BLOCK;
-    long blockBytes = Math.max(1, w.bytes() / N) * BLOCK;
+    // of whole slabs (int8: a part's passes read one stream of scales) or of 16 rows (bf16); the
+    // split changes no output's operations either way
+    int block = w.format == CompactWeight.Format.BF16 ? 16 : CompactWeight.SLAB;
+    int blocks = (N + block - 1) / block;
+    long blockBytes = Math.max(1, w.bytes() / N) * block;
     int grain =
         (int)
             Math.max(1, Math.min(blocks, (MatmulDecode.splitBytes + blockBytes - 1) / blockBytes));
@@ -40,18 +42,27 @@ final class MatmulCompact {
           blocks,
           grain,
           (b0, b1) ->
-              rows(y, yOff, x, xOff, w, bias, biasOff, M, b0 * BLOCK, Math.min(N, b1 * BLOCK)));
+              rows(y, yOff, x, xOff, w, bias, biasOff, M, b0 * block, Math.min(N, b1 * block)));
   }
 
-  /** Rows of w per work item of a decode product: the widest batch-1 kernel's. */
-  static final int BLOCK = 16;
+  /** Runs of consecutive rows a bf16 batch-1 pass reads at once (one row of each). */
+  static final int BF16_RUNS = 4;
 
   /**
-   * Rows [n0, n1) of w against all M rows of x: with 4 or more rows of x, pairs of rows of w
-   * against 4 rows of x (8 accumulators; each weight vector converted once per 4 rows of x);
-   * otherwise several rows of w against one row of x (16 for bf16, 8 for int8: rows streamed from
-   * memory at once keep more lines in flight; one row reached 40-55% of the bandwidth bound at
-   * batch 1). Leftover rows four, then one at a time.
+   * Rows [n0, n1) of w against all M rows of x.
+   *
+   * <p>With 4 or more rows of x: pairs of rows of w against 4 rows of x (8 accumulators; each
+   * weight vector converted once per 4 rows of x), leftover rows of x one at a time; int8 takes the
+   * pairs from the passes below, so that it reads its scales in their order.
+   *
+   * <p>With fewer (batch 1, the memory-bound case) each pass reads one row from each of several
+   * runs of consecutive rows, so that the hardware prefetcher sees a few long streams rather than
+   * many short ones (a compact row is only 1-6 KB): bf16 splits [n0, n1) into {@link #BF16_RUNS}
+   * runs; int8 reads slab by slab, each slab as {@link CompactWeight#RUNS} runs whose scales lie in
+   * pass order (one more stream, not eight: with eight, int8 streamed half as fast). On 1stage_L's
+   * product shapes, two threads, against 16 (bf16) or 8 (int8) adjacent rows per pass: bf16 34-37
+   * -> 39-46 GB/s, int8 26-29 -> 36-39 GB/s (docs/performance-log.md, 2026-12-07). Rows past the
+   * runs go one at a time.
    */
   private static void rows(
       float[] y,
@@ -68,48 +79,75 @@ final class MatmulCompact {
     int N = w.n, K = w.k;
     boolean bf = w.format == CompactWeight.Format.BF16;
     int kb = bf ? w.kv : w.kq;
-    int n = n0;
-    if (M >= 4) {
-      for (; n + 2 <= n1; n += 2) {
-        int m = 0;
-        for (; m + 4 <= M; m += 4) {
-          if (bf)
-            MatmulCompactBf16.bf16w2x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
-          else MatmulCompactInt8.int8w2x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
-        }
-        for (; m < M; m++) {
-          for (int j = n; j < n + 2; j++) {
-            if (bf)
-              MatmulCompactBf16.bf16w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, j, N, K, kb);
-            else
-              MatmulCompactInt8.int8w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, j, N, K, kb);
+    if (!bf) {
+      // n0 starts a slab (decode splits in whole slabs); a slab's passes in order, whatever M
+      for (int base = n0; base < n1; base += CompactWeight.SLAB) {
+        int q = w.slabRows(base) / CompactWeight.RUNS;
+        for (int i = 0; i < q; i++) {
+          int n = base + i;
+          if (M >= 4) {
+            for (int j = 0; j < CompactWeight.RUNS; j += 2) {
+              int r = n + j * q, m = 0;
+              for (; m + 4 <= M; m += 4)
+                MatmulCompactInt8.int8w2x4(
+                    tmp, y, yOff, x, xOff, w, bias, biasOff, m, r, q, N, K, kb);
+              for (; m < M; m++) {
+                one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, r, kb);
+                one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, r + q, kb);
+              }
+            }
+          } else {
+            for (int m = 0; m < M; m++)
+              MatmulCompactInt8.int8w8x1(
+                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
           }
         }
+        for (int n = base + CompactWeight.RUNS * q; n < base + w.slabRows(base); n++) {
+          for (int m = 0; m < M; m++) one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, kb);
+        }
+      }
+    } else if (M >= 4) {
+      int n = n0;
+      for (; n + 2 <= n1; n += 2) {
+        int m = 0;
+        for (; m + 4 <= M; m += 4)
+          MatmulCompactBf16.bf16w2x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
+        for (; m < M; m++) {
+          for (int j = n; j < n + 2; j++) one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, j, kb);
+        }
+      }
+      for (; n < n1; n++) {
+        for (int m = 0; m < M; m++) one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, kb);
       }
     } else {
-      if (bf) {
-        for (; n + 16 <= n1; n += 16) {
-          for (int m = 0; m < M; m++)
-            MatmulCompactBf16.bf16w16x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
-        }
-        for (; n + 4 <= n1; n += 4) {
-          for (int m = 0; m < M; m++)
-            MatmulCompactBf16.bf16w4x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
-        }
-      } else {
-        // n0 is a multiple of BLOCK, so each pass starts a tile of scales
-        for (; n + 8 <= n1; n += 8) {
-          for (int m = 0; m < M; m++)
-            MatmulCompactInt8.int8w8x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
-        }
+      int q = (n1 - n0) / BF16_RUNS;
+      for (int i = 0; i < q; i++) {
+        for (int m = 0; m < M; m++)
+          MatmulCompactBf16.bf16w4x1(
+              tmp, y, yOff, x, xOff, w, bias, biasOff, m, n0 + i, q, N, K, kb);
+      }
+      for (int n = n0 + BF16_RUNS * q; n < n1; n++) {
+        for (int m = 0; m < M; m++) one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, kb);
       }
     }
-    for (; n < n1; n++) {
-      for (int m = 0; m < M; m++) {
-        if (bf) MatmulCompactBf16.bf16w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
-        else MatmulCompactInt8.int8w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
-      }
-    }
+  }
+
+  /** Row n of w against row m of x, alone. */
+  private static void one(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      CompactWeight w,
+      float[] bias,
+      int biasOff,
+      int m,
+      int n,
+      int kb) {
+    if (w.format == CompactWeight.Format.BF16)
+      MatmulCompactBf16.bf16w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, w.n, w.k, kb);
+    else MatmulCompactInt8.int8w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, w.n, w.k, kb);
   }
 
   /**

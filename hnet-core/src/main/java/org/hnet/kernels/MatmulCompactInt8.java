@@ -46,7 +46,7 @@ final class MatmulCompactInt8 {
       int kb) {
     byte[] q = w.q8;
     float[] sc = w.scales;
-    int x0 = xOff + m * K, r0 = n * K, s0 = w.scaleIndex(n, 0), ss = CompactWeight.SCALE_TILE;
+    int x0 = xOff + m * K, r0 = n * K, s0 = w.scaleIndex(n, 0), ss = w.scaleStep(n);
     FloatVector a = FloatVector.zero(S);
     for (int k = 0, g = s0; k < kb; k += GROUP, g += ss) {
       FloatVector t =
@@ -69,10 +69,11 @@ final class MatmulCompactInt8 {
   }
 
   /**
-   * 8 rows of w (one tile of scales; n a multiple of {@link CompactWeight#SCALE_TILE}) against one
-   * row of x, each row's group summed and scaled before the next row's: eight streams from memory
-   * keep more lines in flight than four, and the short per-row chains keep few registers live. Each
-   * output's operations are those of {@link #int8w1x1}.
+   * Rows n, n + rs, ..., n + 7rs of w against one row of x: one pass of a slab ({@link
+   * CompactWeight#scaleIndex}: n = slab start + i, rs = the slab's rows per run), whose eight
+   * scales of a group lie together. Each row's group is summed and scaled before the next row's, so
+   * the short per-row chains keep few registers live. Each output's operations are those of {@link
+   * #int8w1x1}.
    */
   static void int8w8x1(
       float[] tmp,
@@ -85,12 +86,13 @@ final class MatmulCompactInt8 {
       int bo,
       int m,
       int n,
+      int rs,
       int N,
       int K,
       int kb) {
     byte[] q = w.q8;
     float[] sc = w.scales;
-    int x0 = xOff + m * K, r0 = n * K, s0 = w.scaleIndex(n, 0), ss = CompactWeight.SCALE_TILE;
+    int x0 = xOff + m * K, r0 = n * K, s0 = w.scaleIndex(n, 0), st = rs * K;
     FloatVector a0 = FloatVector.zero(S),
         a1 = a0,
         a2 = a0,
@@ -99,7 +101,7 @@ final class MatmulCompactInt8 {
         a5 = a0,
         a6 = a0,
         a7 = a0;
-    for (int k = 0, g = s0; k < kb; k += GROUP, g += ss) {
+    for (int k = 0, g = s0; k < kb; k += GROUP, g += CompactWeight.RUNS) {
       int o = r0 + k;
       FloatVector t;
       t =
@@ -119,14 +121,14 @@ final class MatmulCompactInt8 {
           FloatVector.fromArray(S, x, x0 + k)
               .mul(
                   (FloatVector)
-                      ByteVector.fromArray(BS, q, o + 1 * K)
+                      ByteVector.fromArray(BS, q, o + 1 * st)
                           .convertShape(VectorOperators.B2F, S, 0));
       for (int j = VL; j < GROUP; j += VL)
         t =
             FloatVector.fromArray(S, x, x0 + k + j)
                 .fma(
                     (FloatVector)
-                        ByteVector.fromArray(BS, q, o + 1 * K + j)
+                        ByteVector.fromArray(BS, q, o + 1 * st + j)
                             .convertShape(VectorOperators.B2F, S, 0),
                     t);
       a1 = t.fma(FloatVector.broadcast(S, sc[g + 1]), a1);
@@ -134,14 +136,14 @@ final class MatmulCompactInt8 {
           FloatVector.fromArray(S, x, x0 + k)
               .mul(
                   (FloatVector)
-                      ByteVector.fromArray(BS, q, o + 2 * K)
+                      ByteVector.fromArray(BS, q, o + 2 * st)
                           .convertShape(VectorOperators.B2F, S, 0));
       for (int j = VL; j < GROUP; j += VL)
         t =
             FloatVector.fromArray(S, x, x0 + k + j)
                 .fma(
                     (FloatVector)
-                        ByteVector.fromArray(BS, q, o + 2 * K + j)
+                        ByteVector.fromArray(BS, q, o + 2 * st + j)
                             .convertShape(VectorOperators.B2F, S, 0),
                     t);
       a2 = t.fma(FloatVector.broadcast(S, sc[g + 2]), a2);
@@ -149,14 +151,14 @@ final class MatmulCompactInt8 {
           FloatVector.fromArray(S, x, x0 + k)
               .mul(
                   (FloatVector)
-                      ByteVector.fromArray(BS, q, o + 3 * K)
+                      ByteVector.fromArray(BS, q, o + 3 * st)
                           .convertShape(VectorOperators.B2F, S, 0));
       for (int j = VL; j < GROUP; j += VL)
         t =
             FloatVector.fromArray(S, x, x0 + k + j)
                 .fma(
                     (FloatVector)
-                        ByteVector.fromArray(BS, q, o + 3 * K + j)
+                        ByteVector.fromArray(BS, q, o + 3 * st + j)
                             .convertShape(VectorOperators.B2F, S, 0),
                     t);
       a3 = t.fma(FloatVector.broadcast(S, sc[g + 3]), a3);
@@ -164,14 +166,14 @@ final class MatmulCompactInt8 {
           FloatVector.fromArray(S, x, x0 + k)
               .mul(
                   (FloatVector)
-                      ByteVector.fromArray(BS, q, o + 4 * K)
+                      ByteVector.fromArray(BS, q, o + 4 * st)
                           .convertShape(VectorOperators.B2F, S, 0));
       for (int j = VL; j < GROUP; j += VL)
         t =
             FloatVector.fromArray(S, x, x0 + k + j)
                 .fma(
                     (FloatVector)
-                        ByteVector.fromArray(BS, q, o + 4 * K + j)
+                        ByteVector.fromArray(BS, q, o + 4 * st + j)
                             .convertShape(VectorOperators.B2F, S, 0),
                     t);
       a4 = t.fma(FloatVector.broadcast(S, sc[g + 4]), a4);
@@ -179,14 +181,14 @@ final class MatmulCompactInt8 {
           FloatVector.fromArray(S, x, x0 + k)
               .mul(
                   (FloatVector)
-                      ByteVector.fromArray(BS, q, o + 5 * K)
+                      ByteVector.fromArray(BS, q, o + 5 * st)
                           .convertShape(VectorOperators.B2F, S, 0));
       for (int j = VL; j < GROUP; j += VL)
         t =
             FloatVector.fromArray(S, x, x0 + k + j)
                 .fma(
                     (FloatVector)
-                        ByteVector.fromArray(BS, q, o + 5 * K + j)
+                        ByteVector.fromArray(BS, q, o + 5 * st + j)
                             .convertShape(VectorOperators.B2F, S, 0),
                     t);
       a5 = t.fma(FloatVector.broadcast(S, sc[g + 5]), a5);
@@ -194,14 +196,14 @@ final class MatmulCompactInt8 {
           FloatVector.fromArray(S, x, x0 + k)
               .mul(
                   (FloatVector)
-                      ByteVector.fromArray(BS, q, o + 6 * K)
+                      ByteVector.fromArray(BS, q, o + 6 * st)
                           .convertShape(VectorOperators.B2F, S, 0));
       for (int j = VL; j < GROUP; j += VL)
         t =
             FloatVector.fromArray(S, x, x0 + k + j)
                 .fma(
                     (FloatVector)
-                        ByteVector.fromArray(BS, q, o + 6 * K + j)
+                        ByteVector.fromArray(BS, q, o + 6 * st + j)
                             .convertShape(VectorOperators.B2F, S, 0),
                     t);
       a6 = t.fma(FloatVector.broadcast(S, sc[g + 6]), a6);
@@ -209,38 +211,38 @@ final class MatmulCompactInt8 {
           FloatVector.fromArray(S, x, x0 + k)
               .mul(
                   (FloatVector)
-                      ByteVector.fromArray(BS, q, o + 7 * K)
+                      ByteVector.fromArray(BS, q, o + 7 * st)
                           .convertShape(VectorOperators.B2F, S, 0));
       for (int j = VL; j < GROUP; j += VL)
         t =
             FloatVector.fromArray(S, x, x0 + k + j)
                 .fma(
                     (FloatVector)
-                        ByteVector.fromArray(BS, q, o + 7 * K + j)
+                        ByteVector.fromArray(BS, q, o + 7 * st + j)
                             .convertShape(VectorOperators.B2F, S, 0),
                     t);
       a7 = t.fma(FloatVector.broadcast(S, sc[g + 7]), a7);
     }
     int y0 = yOff + m * N + n;
     a0.intoArray(tmp, 0);
-    y[y0 + 0] = MatmulCompact.finish(tmp, x, x0, w, n + 0, kb, K, bias, bo);
+    y[y0 + 0 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 0 * rs, kb, K, bias, bo);
     a1.intoArray(tmp, 0);
-    y[y0 + 1] = MatmulCompact.finish(tmp, x, x0, w, n + 1, kb, K, bias, bo);
+    y[y0 + 1 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 1 * rs, kb, K, bias, bo);
     a2.intoArray(tmp, 0);
-    y[y0 + 2] = MatmulCompact.finish(tmp, x, x0, w, n + 2, kb, K, bias, bo);
+    y[y0 + 2 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 2 * rs, kb, K, bias, bo);
     a3.intoArray(tmp, 0);
-    y[y0 + 3] = MatmulCompact.finish(tmp, x, x0, w, n + 3, kb, K, bias, bo);
+    y[y0 + 3 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 3 * rs, kb, K, bias, bo);
     a4.intoArray(tmp, 0);
-    y[y0 + 4] = MatmulCompact.finish(tmp, x, x0, w, n + 4, kb, K, bias, bo);
+    y[y0 + 4 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 4 * rs, kb, K, bias, bo);
     a5.intoArray(tmp, 0);
-    y[y0 + 5] = MatmulCompact.finish(tmp, x, x0, w, n + 5, kb, K, bias, bo);
+    y[y0 + 5 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 5 * rs, kb, K, bias, bo);
     a6.intoArray(tmp, 0);
-    y[y0 + 6] = MatmulCompact.finish(tmp, x, x0, w, n + 6, kb, K, bias, bo);
+    y[y0 + 6 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 6 * rs, kb, K, bias, bo);
     a7.intoArray(tmp, 0);
-    y[y0 + 7] = MatmulCompact.finish(tmp, x, x0, w, n + 7, kb, K, bias, bo);
+    y[y0 + 7 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 7 * rs, kb, K, bias, bo);
   }
 
-  /** Two rows of w against 4 rows of x, each converted vector used 4 times. */
+  /** Rows n and n + rs of w against 4 rows of x, each converted vector used 4 times. */
   static void int8w2x4(
       float[] tmp,
       float[] y,
@@ -252,16 +254,18 @@ final class MatmulCompactInt8 {
       int bo,
       int m,
       int n,
+      int rs,
       int N,
       int K,
       int kb) {
     byte[] q = w.q8;
     float[] sc = w.scales;
-    int x0 = xOff + m * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, r0 = n * K, r1 = r0 + K;
-    int g0 = w.scaleIndex(n, 0), g1 = w.scaleIndex(n + 1, 0), ss = CompactWeight.SCALE_TILE;
+    int x0 = xOff + m * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, r0 = n * K, r1 = r0 + rs * K;
+    int g0 = w.scaleIndex(n, 0), g1 = w.scaleIndex(n + rs, 0);
+    int ss0 = w.scaleStep(n), ss1 = w.scaleStep(n + rs);
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
     FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-    for (int k = 0; k < kb; k += GROUP, g0 += ss, g1 += ss) {
+    for (int k = 0; k < kb; k += GROUP, g0 += ss0, g1 += ss1) {
       FloatVector v0 =
           (FloatVector) ByteVector.fromArray(BS, q, r0 + k).convertShape(VectorOperators.B2F, S, 0);
       FloatVector v1 =
@@ -308,19 +312,19 @@ final class MatmulCompactInt8 {
     a00.intoArray(tmp, 0);
     y[y0 + 0 * N + 0] = MatmulCompact.finish(tmp, x, x0, w, n + 0, kb, K, bias, bo);
     a01.intoArray(tmp, 0);
-    y[y0 + 0 * N + 1] = MatmulCompact.finish(tmp, x, x0, w, n + 1, kb, K, bias, bo);
+    y[y0 + 0 * N + rs] = MatmulCompact.finish(tmp, x, x0, w, n + rs, kb, K, bias, bo);
     a10.intoArray(tmp, 0);
     y[y0 + 1 * N + 0] = MatmulCompact.finish(tmp, x, x1, w, n + 0, kb, K, bias, bo);
     a11.intoArray(tmp, 0);
-    y[y0 + 1 * N + 1] = MatmulCompact.finish(tmp, x, x1, w, n + 1, kb, K, bias, bo);
+    y[y0 + 1 * N + rs] = MatmulCompact.finish(tmp, x, x1, w, n + rs, kb, K, bias, bo);
     a20.intoArray(tmp, 0);
     y[y0 + 2 * N + 0] = MatmulCompact.finish(tmp, x, x2, w, n + 0, kb, K, bias, bo);
     a21.intoArray(tmp, 0);
-    y[y0 + 2 * N + 1] = MatmulCompact.finish(tmp, x, x2, w, n + 1, kb, K, bias, bo);
+    y[y0 + 2 * N + rs] = MatmulCompact.finish(tmp, x, x2, w, n + rs, kb, K, bias, bo);
     a30.intoArray(tmp, 0);
     y[y0 + 3 * N + 0] = MatmulCompact.finish(tmp, x, x3, w, n + 0, kb, K, bias, bo);
     a31.intoArray(tmp, 0);
-    y[y0 + 3 * N + 1] = MatmulCompact.finish(tmp, x, x3, w, n + 1, kb, K, bias, bo);
+    y[y0 + 3 * N + rs] = MatmulCompact.finish(tmp, x, x3, w, n + rs, kb, K, bias, bo);
   }
 
   /**
@@ -339,9 +343,9 @@ final class MatmulCompactInt8 {
     if (c0 < v0) w.rowToFloats(r, c0, v0, out, off, stride);
     byte[] q = w.q8;
     float[] sc = w.scales;
-    int qb = r * w.k;
-    for (int cg = v0; cg < v1; cg += GROUP) {
-      float s = sc[w.scaleIndex(r, cg / GROUP)];
+    int qb = r * w.k, ss = w.scaleStep(r), g = w.scaleIndex(r, v0 / GROUP);
+    for (int cg = v0; cg < v1; cg += GROUP, g += ss) {
+      float s = sc[g];
       for (int j = 0; j < GROUP; j += VL)
         ((FloatVector)
                 ByteVector.fromArray(BS, q, qb + cg + j).convertShape(VectorOperators.B2F, S, 0))

@@ -105,6 +105,24 @@ class CompactWeightTest {
     CompactWeight.ofInt8(new byte[6], new float[2], 2, 3); // the valid one
   }
 
+  /** The scales are held in decode order and come back row-major, as files store them. */
+  @Test
+  void int8ScalesComeBackRowMajor() {
+    Random r = new Random(6);
+    for (int n : new int[] {1, 7, 128, 135, 300}) {
+      int k = 70, g = CompactWeight.groups(k);
+      byte[] q = new byte[n * k];
+      float[] s = new float[n * g];
+      for (int i = 0; i < q.length; i++) q[i] = (byte) (r.nextInt(255) - 127);
+      for (int i = 0; i < s.length; i++) s[i] = i + 1;
+      CompactWeight c = CompactWeight.ofInt8(q, s, n, k);
+      assertArrayEquals(s, c.int8Scales(), "n=" + n);
+      for (int row = 0; row < n; row++)
+        for (int col = 0; col < k; col++)
+          assertEquals(q[row * k + col] * s[row * g + col / 32], c.get(row, col), "n=" + n);
+    }
+  }
+
   /** Decode and GEMM products with compact weights, every row count of the decode path. */
   @Test
   void productsMatchTheNaiveProductOfTheConvertedWeights() {
@@ -119,7 +137,13 @@ class CompactWeightTest {
       {7, 64, 31},
       {1, 130, 1024},
       {40, 33, 100},
-      {13, 100, 65}
+      {13, 100, 65},
+      // int8 slabs of 128 rows: full slabs, a short last slab with passes and rows past them
+      {1, 300, 64},
+      {3, 300, 40},
+      {5, 263, 32},
+      {8, 300, 64},
+      {6, 150, 33}
     };
     for (CompactWeight.Format f : CompactWeight.Format.values()) {
       for (int[] s : shapes) {

@@ -214,8 +214,9 @@ public final class CompactWeight {
       for (int c = c0; c < c1; c++, off += stride)
         out[off] = Float.intBitsToFloat(bf16At(r, c) << 16);
     } else {
+      int s0 = scaleIndex(r, 0), ss = scaleStep(r); // the row's scales, found once
       for (int c = c0; c < c1; c++, off += stride)
-        out[off] = q8[r * k + c] * scales[scaleIndex(r, c / GROUP)];
+        out[off] = q8[r * k + c] * scales[s0 + c / GROUP * ss];
     }
   }
 

@@ -247,6 +247,8 @@ final class BenchCommand implements Callable<Integer> {
     }
     long[] stageSteps = new long[routers + 1], stageSteps8 = new long[routers + 1];
     double weightMb = Double.NaN, weightMb8 = Double.NaN, bandwidth = Double.NaN;
+    double bandwidth8 = Double.NaN, share = Double.NaN, share8 = Double.NaN;
+    double[] shares = {}, shares8 = {}, probes = {}, probes8 = {};
     double[] kvMb = {Double.NaN, Double.NaN}; // KV cache read per step: batch 1, batch 8
     double promptS = Double.NaN;
     if (runs(Part.decode)) {
@@ -257,6 +259,10 @@ final class BenchCommand implements Callable<Integer> {
       kvMb[0] = d.kvMb();
       decodeWarmups = d.warmups();
       weightMb = weightBytesPerStep(lm, stageSteps) / 1e6;
+      bandwidth = d.gbps();
+      probes = d.passGBps();
+      shares = d.shares(weightMb, in.decodeLen());
+      share = median(shares);
     }
     if (runs(Part.decode8)) {
       DecodeRun d = decodeRun(Part.decode8, model, in.decode8(), 8, in);
@@ -265,10 +271,10 @@ final class BenchCommand implements Callable<Integer> {
       kvMb[1] = d.kvMb();
       decode8Warmups = d.warmups();
       weightMb8 = weightBytesPerStep(lm, stageSteps8) / 1e6;
-    }
-    if (runs(Part.decode) || runs(Part.decode8)) {
-      bandwidth =
-          org.hnet.kernels.MachinePeak.readGBps(256, 5); // 8× this machine's last-level cache
+      bandwidth8 = d.gbps();
+      probes8 = d.passGBps();
+      shares8 = d.shares(weightMb8, in.decodeLen());
+      share8 = median(shares8);
     }
     if (runs(Part.matmul)) {
       peak = matmulPeak();
@@ -316,7 +322,7 @@ final class BenchCommand implements Callable<Integer> {
                 Locale.ROOT,
                 "\"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f, \"steps_per_stage\": %s, \"prompt_prefill_ms\": %.3f,"
                     + " \"weight_mb_per_byte\": %.3f, \"read_gb_per_s\": %.2f, \"bound_ms_per_byte\": %.4f, \"share_of_bound\": %.4f, \"kv_mb_per_byte\": %.3f,"
-                    + " \"warmups\": %d}",
+                    + " \"read_gb_per_s_per_pass\": %s, \"share_of_bound_per_pass\": %s, \"warmups\": %d}",
                 decS * 1e3 / G,
                 G / decS,
                 Arrays.toString(stageSteps),
@@ -324,8 +330,10 @@ final class BenchCommand implements Callable<Integer> {
                 weightMb,
                 bandwidth,
                 weightMb / bandwidth,
-                (weightMb / bandwidth) / (decS * 1e3 / G),
+                share,
                 kvMb[0],
+                jsonArray(probes, "%.2f"),
+                jsonArray(shares, "%.6f"),
                 decodeWarmups));
       }
       if (runs(Part.decode8)) {
@@ -340,15 +348,19 @@ final class BenchCommand implements Callable<Integer> {
             String.format(
                 Locale.ROOT,
                 "\"decode_batch8\": {\"bytes_per_s\": %.1f, \"ms_per_step\": %.4f, \"steps_per_stage\": %s, \"weight_mb_per_step\": %.3f,"
-                    + " \"kv_mb_per_step\": %.3f, \"bound_ms_per_step\": %.4f, \"share_of_bound\": %.4f%s, \"warmups\": %d}",
+                    + " \"kv_mb_per_step\": %.3f, \"read_gb_per_s\": %.2f, \"bound_ms_per_step\": %.4f, \"share_of_bound\": %.4f%s,"
+                    + " \"read_gb_per_s_per_pass\": %s, \"share_of_bound_per_pass\": %s, \"warmups\": %d}",
                 8.0 * G / dec8S,
                 dec8S * 1e3 / G,
                 Arrays.toString(stageSteps8),
                 weightMb8,
                 kvMb[1],
-                weightMb8 / bandwidth,
-                (weightMb8 / bandwidth) / (dec8S * 1e3 / G),
+                bandwidth8,
+                weightMb8 / bandwidth8,
+                share8,
                 ceiling,
+                jsonArray(probes8, "%.2f"),
+                jsonArray(shares8, "%.6f"),
                 decode8Warmups));
       }
       if (runs(Part.matmul)) {
@@ -421,12 +433,13 @@ final class BenchCommand implements Callable<Integer> {
             promptS * 1e3);
         out.printf(
             Locale.ROOT,
-            "  weights read per byte %.1f MB (and %.1f MB of KV cache), memory read %.1f GB/s: bound %.3f ms/byte, reached %.0f%%; after %d warm-up passes%n",
+            "  weights read per byte %.1f MB (and %.1f MB of KV cache), memory read %.1f GB/s: bound %.3f ms/byte, reached %.0f%%%s; after %d warm-up passes%n",
             weightMb,
             kvMb[0],
             bandwidth,
             weightMb / bandwidth,
-            100 * (weightMb / bandwidth) / (decS * 1e3 / G),
+            100 * share,
+            passRange(shares),
             decodeWarmups);
       }
       if (runs(Part.decode8)) {
@@ -440,11 +453,13 @@ final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "; steps per stage %s%n", Arrays.toString(stageSteps8));
         out.printf(
             Locale.ROOT,
-            "  weights read per step %.1f MB (and %.1f MB of KV cache): bound %.3f ms/step, reached %.0f%%; after %d warm-up passes%n",
+            "  weights read per step %.1f MB (and %.1f MB of KV cache), memory read %.1f GB/s: bound %.3f ms/step, reached %.0f%%%s; after %d warm-up passes%n",
             weightMb8,
             kvMb[1],
-            weightMb8 / bandwidth,
-            100 * (weightMb8 / bandwidth) / (dec8S * 1e3 / G),
+            bandwidth8,
+            weightMb8 / bandwidth8,
+            100 * share8,
+            passRange(shares8),
             decode8Warmups);
         if (runs(Part.decode)) {
           out.printf(
@@ -596,15 +611,54 @@ final class BenchCommand implements Callable<Integer> {
    * A decoding measurement: the medians of the timed passes' steps and prompt prefills, the steps
    * per stage and MB of KV cache read per step of a pass, and how many warm-up passes ran.
    */
-  record DecodeRun(double stepsS, double promptS, long[] ran, double kvMb, int warmups) {}
+  record DecodeRun(
+      double stepsS,
+      double promptS,
+      long[] ran,
+      double kvMb,
+      int warmups,
+      double[] passS,
+      double[] passGBps) {
+
+    /** The median of the read bandwidths probed after each timed pass, GB/s. */
+    double gbps() {
+      return median(passGBps);
+    }
+
+    /**
+     * Per timed pass, the share of the weight-streaming bound it reached: {@code mbPerStep} MB at
+     * the bandwidth probed right after it, against its own time per step ({@code steps} steps).
+     */
+    double[] shares(double mbPerStep, int steps) {
+      double[] s = new double[passS.length];
+      for (int i = 0; i < s.length; i++)
+        s[i] = (mbPerStep / passGBps[i]) / (passS[i] * 1e3 / steps);
+      return s;
+    }
+  }
 
   /**
    * Warms up then times teacher-forced decoding of {@code rows} rows of ids (recording the kernels
    * under --profile).
    */
+  /**
+   * MB the bandwidth probe reads: 8× this machine's last-level cache, so it streams from memory.
+   */
+  static final int PROBE_MB = 256;
+
+  /** Timed reads per probe (after one untimed read): the best of them is the probe's figure. */
+  static final int PROBE_RUNS = 2;
+
+  private float[] probeArray;
+
+  private float[] probe() {
+    if (probeArray == null) probeArray = org.hnet.kernels.MachinePeak.probeArray(PROBE_MB);
+    return probeArray;
+  }
+
   private DecodeRun decodeRun(Part part, HNetForCausalLM model, int[] ids, int rows, Inputs in) {
     int n = repeats;
-    double[] steps = new double[n], prompts = new double[n], kvMb = {0};
+    double[] steps = new double[n], prompts = new double[n], gbps = new double[n], kvMb = {0};
     long[] ran = new long[model.config.numStages()];
     int[] timed = {-1}; // the timed pass running, or -1 while warming up
     Runnable pass =
@@ -615,7 +669,10 @@ final class BenchCommand implements Callable<Integer> {
           kvMb[0] = d.kvBytes() / 1e6 / in.decodeLen();
           if (timed[0] >= 0) {
             steps[timed[0]] = d.stepsS();
-            prompts[timed[0]++] = d.promptS();
+            prompts[timed[0]] = d.promptS();
+            // the bound of this pass: memory bandwidth probed right after it, so that a share
+            // compares a pass with a probe under the same load from the rest of the host
+            gbps[timed[0]++] = org.hnet.kernels.MachinePeak.readGBps(probe(), PROBE_RUNS);
           }
         };
     int warmed =
@@ -631,7 +688,7 @@ final class BenchCommand implements Callable<Integer> {
               sum(steps),
               (double) n * in.decodeLen(),
               rows == 1 ? "byte" : "step"));
-    return new DecodeRun(median(steps), median(prompts), ran, kvMb[0], warmed);
+    return new DecodeRun(median(steps), median(prompts), ran, kvMb[0], warmed, steps, gbps);
   }
 
   /**
@@ -869,6 +926,22 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     return t;
+  }
+
+  /** Numbers as a JSON array, each formatted with {@code format}. */
+  static String jsonArray(double[] v, String format) {
+    StringBuilder b = new StringBuilder("[");
+    for (int i = 0; i < v.length; i++)
+      b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, format, v[i]));
+    return b.append(']').toString();
+  }
+
+  /** " (passes a–b%)" for the shares of several timed passes; "" for one. */
+  static String passRange(double[] shares) {
+    if (shares.length < 2) return "";
+    double lo = Arrays.stream(shares).min().orElseThrow(),
+        hi = Arrays.stream(shares).max().orElseThrow();
+    return String.format(Locale.ROOT, " (passes %.0f–%.0f%%)", 100 * lo, 100 * hi);
   }
 
   static double median(double[] t) {

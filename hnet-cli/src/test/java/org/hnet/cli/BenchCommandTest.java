@@ -95,7 +95,22 @@ class BenchCommandTest {
         1e-3,
         r.out());
     assertTrue(j.at("/decode_batch8/bytes_per_s").asDouble() > 0, r.out());
-    // batch 8: weights by the steps each stage ran for some row, at the bandwidth batch 1 used
+    // one timed pass: its probe is the bandwidth, its share the share
+    assertEquals(1, j.at("/decode/read_gb_per_s_per_pass").size(), r.out());
+    assertEquals(
+        j.at("/decode/read_gb_per_s").asDouble(),
+        j.at("/decode/read_gb_per_s_per_pass/0").asDouble(),
+        0.006,
+        r.out());
+    assertEquals(
+        j.at("/decode/weight_mb_per_byte").asDouble()
+            / j.at("/decode/read_gb_per_s_per_pass/0").asDouble()
+            / j.at("/decode/ms_per_byte").asDouble(),
+        j.at("/decode/share_of_bound_per_pass/0").asDouble(),
+        2e-3 * j.at("/decode/share_of_bound").asDouble() + 1e-4,
+        r.out());
+    // batch 8: weights by the steps each stage ran for some row, at the bandwidth probed beside
+    // its own passes
     var cfg = org.hnet.config.HNetConfig.parse(java.nio.file.Path.of(CONFIG));
     JsonNode steps8 = j.at("/decode_batch8/steps_per_stage");
     long[] ran8 = new long[steps8.size()];
@@ -105,7 +120,7 @@ class BenchCommandTest {
         kv8 = j.at("/decode_batch8/kv_mb_per_step").asDouble();
     assertEquals(BenchCommand.weightBytesPerStep(cfg, ran8) / 1e6, w8, 1e-3, r.out());
     assertEquals(
-        w8 / j.at("/decode/read_gb_per_s").asDouble(),
+        w8 / j.at("/decode_batch8/read_gb_per_s").asDouble(),
         j.at("/decode_batch8/bound_ms_per_step").asDouble(),
         1e-3,
         r.out());
@@ -278,6 +293,36 @@ class BenchCommandTest {
           r.out());
     }
     assertFalse(j.has("decode"), r.out());
+  }
+
+  @Test
+  void everyTimedPassHasItsOwnProbeAndTheShareIsTheirMedian() throws Exception {
+    var r =
+        ForwardCommandTest.run(
+            "bench", "--config", CONFIG, "--only", "decode", "--repeats", "3", "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode d = new ObjectMapper().readTree(r.out()).get("decode");
+    JsonNode probes = d.get("read_gb_per_s_per_pass"), shares = d.get("share_of_bound_per_pass");
+    assertEquals(3, probes.size(), r.out());
+    assertEquals(3, shares.size(), r.out());
+    double[] p = new double[3], s = new double[3];
+    for (int i = 0; i < 3; i++) {
+      p[i] = probes.get(i).asDouble();
+      s[i] = shares.get(i).asDouble();
+      assertTrue(p[i] > 0 && s[i] > 0, r.out());
+    }
+    assertEquals(BenchCommand.median(p), d.get("read_gb_per_s").asDouble(), 0.006, r.out());
+    assertEquals(BenchCommand.median(s), d.get("share_of_bound").asDouble(), 1e-4, r.out());
+    // each share is (weights per byte / its probe) / its pass's time per byte, so the pass times
+    // come back from the shares and probes, and their median is the reported time per byte
+    double weight = d.get("weight_mb_per_byte").asDouble();
+    double[] ms = new double[3];
+    for (int i = 0; i < 3; i++) ms[i] = weight / p[i] / s[i];
+    assertEquals(
+        BenchCommand.median(ms),
+        d.get("ms_per_byte").asDouble(),
+        2e-3 * d.get("ms_per_byte").asDouble() + 1e-4,
+        r.out());
   }
 
   @Test

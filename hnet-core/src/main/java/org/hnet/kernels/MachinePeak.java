@@ -98,8 +98,24 @@ public final class MachinePeak {
    * streams the weights.
    */
   public static double readGBps(int megabytes, int runs) {
+    return readGBps(probeArray(megabytes), runs);
+  }
+
+  /**
+   * The array {@link #readGBps(float[], int)} reads: {@code megabytes} MB (at least one vector) of
+   * ones.
+   */
+  public static float[] probeArray(int megabytes) {
     float[] a = new float[Math.max(S.length(), megabytes << 18)];
     java.util.Arrays.fill(a, 1f);
+    return a;
+  }
+
+  /**
+   * {@link #readGBps(int, int)} over an array the caller keeps (from {@link #probeArray}), so that
+   * a probe repeated between measurements allocates nothing.
+   */
+  public static double readGBps(float[] a, int runs) {
     int threads = Parallel.threads();
     float[] sink = new float[threads];
     double best = 0;

@@ -6,7 +6,7 @@ package org.hnet.kernels;
 // Decode path (M <= Matmul.DECODE_ROWS): each row of w is streamed once and converted to float32
 // in registers: bf16, two weights per int, by a shift and by a mask; int8, bytes widened to
 // float32, each group's sum scaled once (MatmulCompactInt8 has the order). At batch 1 a pass
-// reads one row from each of several long runs of rows (4 bf16, 8 int8; see rows); with 4 or more
+// reads one row from each of several long runs of rows (4 bf16, 4 int8; see rows); with 4 or more
 // rows of x each converted vector is used against 4 of them held in L1. Per output element: one
 // VL-lane fma accumulator over the vector
 // part of K in order, the fixed pairwise lane sum, the scalar tail in order (the same conversion,
@@ -59,10 +59,11 @@ final class MatmulCompact {
    * runs of consecutive rows, so that the hardware prefetcher sees a few long streams rather than
    * many short ones (a compact row is only 1-6 KB): bf16 splits [n0, n1) into {@link #BF16_RUNS}
    * runs; int8 reads slab by slab, each slab as {@link CompactWeight#RUNS} runs whose scales lie in
-   * pass order (one more stream, not eight: with eight, int8 streamed half as fast). On 1stage_L's
-   * product shapes, two threads, against 16 (bf16) or 8 (int8) adjacent rows per pass: bf16 34-37
-   * -> 39-46 GB/s, int8 26-29 -> 36-39 GB/s (docs/performance-log.md, 2026-12-07). Rows past the
-   * runs go one at a time.
+   * pass order (one more stream, not one per run: with eight of them, int8 streamed half as fast).
+   * On 1stage_L's product shapes, two threads, against 16 (bf16) or 8 (int8) adjacent rows per
+   * pass: bf16 34-37 -> 39-46 GB/s, int8 26-29 -> 36-39 GB/s with 8 runs (docs/performance-log.md,
+   * 2026-12-07); 4 runs streamed another 12% faster (CompactWeight#SLAB). Rows past the runs go one
+   * at a time.
    */
   private static void rows(
       float[] y,
@@ -98,7 +99,7 @@ final class MatmulCompact {
             }
           } else {
             for (int m = 0; m < M; m++)
-              MatmulCompactInt8.int8w8x1(
+              MatmulCompactInt8.int8w4x1(
                   tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
           }
         }

@@ -69,13 +69,13 @@ final class MatmulCompactInt8 {
   }
 
   /**
-   * Rows n, n + rs, ..., n + 7rs of w against one row of x: one pass of a slab ({@link
-   * CompactWeight#scaleIndex}: n = slab start + i, rs = the slab's rows per run), whose eight
-   * scales of a group lie together. Each row's group is summed and scaled before the next row's, so
-   * the short per-row chains keep few registers live. Each output's operations are those of {@link
+   * Rows n, n + rs, n + 2rs, n + 3rs of w against one row of x: one pass of a slab ({@link
+   * CompactWeight#scaleIndex}: n = slab start + i, rs = the slab's rows per run), whose four scales
+   * of a group lie together. Each row's group is summed and scaled before the next row's, so the
+   * short per-row chains keep few registers live. Each output's operations are those of {@link
    * #int8w1x1}.
    */
-  static void int8w8x1(
+  static void int8w4x1(
       float[] tmp,
       float[] y,
       int yOff,
@@ -93,14 +93,7 @@ final class MatmulCompactInt8 {
     byte[] q = w.q8;
     float[] sc = w.scales;
     int x0 = xOff + m * K, r0 = n * K, s0 = w.scaleIndex(n, 0), st = rs * K;
-    FloatVector a0 = FloatVector.zero(S),
-        a1 = a0,
-        a2 = a0,
-        a3 = a0,
-        a4 = a0,
-        a5 = a0,
-        a6 = a0,
-        a7 = a0;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
     for (int k = 0, g = s0; k < kb; k += GROUP, g += CompactWeight.RUNS) {
       int o = r0 + k;
       FloatVector t;
@@ -162,66 +155,6 @@ final class MatmulCompactInt8 {
                             .convertShape(VectorOperators.B2F, S, 0),
                     t);
       a3 = t.fma(FloatVector.broadcast(S, sc[g + 3]), a3);
-      t =
-          FloatVector.fromArray(S, x, x0 + k)
-              .mul(
-                  (FloatVector)
-                      ByteVector.fromArray(BS, q, o + 4 * st)
-                          .convertShape(VectorOperators.B2F, S, 0));
-      for (int j = VL; j < GROUP; j += VL)
-        t =
-            FloatVector.fromArray(S, x, x0 + k + j)
-                .fma(
-                    (FloatVector)
-                        ByteVector.fromArray(BS, q, o + 4 * st + j)
-                            .convertShape(VectorOperators.B2F, S, 0),
-                    t);
-      a4 = t.fma(FloatVector.broadcast(S, sc[g + 4]), a4);
-      t =
-          FloatVector.fromArray(S, x, x0 + k)
-              .mul(
-                  (FloatVector)
-                      ByteVector.fromArray(BS, q, o + 5 * st)
-                          .convertShape(VectorOperators.B2F, S, 0));
-      for (int j = VL; j < GROUP; j += VL)
-        t =
-            FloatVector.fromArray(S, x, x0 + k + j)
-                .fma(
-                    (FloatVector)
-                        ByteVector.fromArray(BS, q, o + 5 * st + j)
-                            .convertShape(VectorOperators.B2F, S, 0),
-                    t);
-      a5 = t.fma(FloatVector.broadcast(S, sc[g + 5]), a5);
-      t =
-          FloatVector.fromArray(S, x, x0 + k)
-              .mul(
-                  (FloatVector)
-                      ByteVector.fromArray(BS, q, o + 6 * st)
-                          .convertShape(VectorOperators.B2F, S, 0));
-      for (int j = VL; j < GROUP; j += VL)
-        t =
-            FloatVector.fromArray(S, x, x0 + k + j)
-                .fma(
-                    (FloatVector)
-                        ByteVector.fromArray(BS, q, o + 6 * st + j)
-                            .convertShape(VectorOperators.B2F, S, 0),
-                    t);
-      a6 = t.fma(FloatVector.broadcast(S, sc[g + 6]), a6);
-      t =
-          FloatVector.fromArray(S, x, x0 + k)
-              .mul(
-                  (FloatVector)
-                      ByteVector.fromArray(BS, q, o + 7 * st)
-                          .convertShape(VectorOperators.B2F, S, 0));
-      for (int j = VL; j < GROUP; j += VL)
-        t =
-            FloatVector.fromArray(S, x, x0 + k + j)
-                .fma(
-                    (FloatVector)
-                        ByteVector.fromArray(BS, q, o + 7 * st + j)
-                            .convertShape(VectorOperators.B2F, S, 0),
-                    t);
-      a7 = t.fma(FloatVector.broadcast(S, sc[g + 7]), a7);
     }
     int y0 = yOff + m * N + n;
     a0.intoArray(tmp, 0);
@@ -232,14 +165,6 @@ final class MatmulCompactInt8 {
     y[y0 + 2 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 2 * rs, kb, K, bias, bo);
     a3.intoArray(tmp, 0);
     y[y0 + 3 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 3 * rs, kb, K, bias, bo);
-    a4.intoArray(tmp, 0);
-    y[y0 + 4 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 4 * rs, kb, K, bias, bo);
-    a5.intoArray(tmp, 0);
-    y[y0 + 5 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 5 * rs, kb, K, bias, bo);
-    a6.intoArray(tmp, 0);
-    y[y0 + 6 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 6 * rs, kb, K, bias, bo);
-    a7.intoArray(tmp, 0);
-    y[y0 + 7 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 7 * rs, kb, K, bias, bo);
   }
 
   /** Rows n and n + rs of w against 4 rows of x, each converted vector used 4 times. */

@@ -105,9 +105,12 @@ class CompactWeightTest {
     CompactWeight.ofInt8(new byte[6], new float[2], 2, 3); // the valid one
   }
 
-  /** The scales are held in decode order and come back row-major, as files store them. */
+  /**
+   * The scales are held in decode order and come back row-major, as files store them; the values
+   * come back as they went in.
+   */
   @Test
-  void int8ScalesComeBackRowMajor() {
+  void int8ValuesAndScalesComeBackRowMajor() {
     Random r = new Random(6);
     for (int n : new int[] {1, 7, 128, 135, 300}) {
       int k = 70, g = CompactWeight.groups(k);
@@ -117,6 +120,7 @@ class CompactWeightTest {
       for (int i = 0; i < s.length; i++) s[i] = i + 1;
       CompactWeight c = CompactWeight.ofInt8(q, s, n, k);
       assertArrayEquals(s, c.int8Scales(), "n=" + n);
+      assertArrayEquals(q, c.int8Values(), "n=" + n);
       for (int row = 0; row < n; row++)
         for (int col = 0; col < k; col++)
           assertEquals(q[row * k + col] * s[row * g + col / 32], c.get(row, col), "n=" + n);

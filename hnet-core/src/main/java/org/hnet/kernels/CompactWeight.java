@@ -64,8 +64,9 @@ public final class CompactWeight {
   /**
    * Rows per slab of the int8 scale order, and runs per slab (the rows of one decode pass). 4 runs
    * of 16 rows: on 1,536-wide rows, 2 threads, 35.5 GB/s against 31.7 for 8 runs of 16 (medians of
-   * 16 alternations in one process): a pass of 4 rows keeps their offsets in registers, where the
-   * 8-row loop recomputed each row's address from the stack for its second load.
+   * 16 alternations in one process). Likely why: the 8-row loop spent a third of its instructions
+   * on address arithmetic and checks, recomputing each row's second load address from the stack
+   * (docs/performance-log.md, 2026-12-07, third session); 4 rows hold half the offsets.
    */
   static final int SLAB = 64, RUNS = 4;
 

@@ -142,7 +142,7 @@ class CompactWeightTest {
       {1, 130, 1024},
       {40, 33, 100},
       {13, 100, 65},
-      // int8 slabs of 128 rows: full slabs, a short last slab with passes and rows past them
+      // int8 slabs of 64 rows: full slabs, a short last slab with passes and rows past them
       {1, 300, 64},
       {3, 300, 40},
       {5, 263, 32},

@@ -638,10 +638,6 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * Warms up then times teacher-forced decoding of {@code rows} rows of ids (recording the kernels
-   * under --profile).
-   */
-  /**
    * MB the bandwidth probe reads: 8× this machine's last-level cache, so it streams from memory.
    */
   static final int PROBE_MB = 256;
@@ -656,6 +652,10 @@ final class BenchCommand implements Callable<Integer> {
     return probeArray;
   }
 
+  /**
+   * Warms up then times teacher-forced decoding of {@code rows} rows of ids (recording the kernels
+   * under --profile).
+   */
   private DecodeRun decodeRun(Part part, HNetForCausalLM model, int[] ids, int rows, Inputs in) {
     int n = repeats;
     double[] steps = new double[n], prompts = new double[n], gbps = new double[n], kvMb = {0};

@@ -147,10 +147,22 @@ public final class Checkpoints {
                     ? qs[0] + ", " + org.hnet.kernels.CompactWeight.groups(qs[1])
                     : "n, groups")
                 + "])");
-      byte[] values = q.toI8();
+      if (q.numel() > TensorData.MAX_ARRAY - 64)
+        throw new HNetException(
+            source
+                + ": int8 weight "
+                + name
+                + " has "
+                + q.numel()
+                + " values, more than a Java byte[] can hold");
       float[] scales = sc.toFloats();
+      int count = (int) q.numel();
       try {
-        out.put(name, org.hnet.kernels.CompactWeight.ofInt8(values, scales, qs[0], qs[1]));
+        // the values copied from the file straight into the kernels' array, with no copy between
+        out.put(
+            name,
+            org.hnet.kernels.CompactWeight.ofInt8(
+                v -> q.i8Values(0, v, 0, count), scales, qs[0], qs[1]));
       } catch (IllegalArgumentException e) {
         throw new HNetException(source + ": int8 weight " + name + ": " + e.getMessage());
       }

@@ -165,6 +165,25 @@ public final class TensorData {
     return bytes.toArray(ValueLayout.JAVA_BYTE);
   }
 
+  /**
+   * Elements [from, from + len) of a BF16 tensor as their bit patterns (no widening) into out[off,
+   * off + len): a bf16 model's weights reach the kernels' layout without a float32 copy.
+   */
+  public void bf16Bits(long from, short[] out, int off, int len) {
+    if (dtype != DType.BF16) {
+      throw new HNetException(label + " is " + dtype + ", but a BF16 tensor was expected");
+    }
+    MemorySegment.copy(bytes, I16_LE, 2 * from, out, off, len);
+  }
+
+  /** Elements [from, from + len) of an I8 tensor into out[off, off + len). */
+  public void i8Values(long from, byte[] out, int off, int len) {
+    if (dtype != DType.I8) {
+      throw new HNetException(label + " is " + dtype + ", but an I8 tensor was expected");
+    }
+    MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, from, out, off, len);
+  }
+
   /** The raw bytes of a U8 or BOOL tensor. */
   public byte[] toU8() {
     if (dtype != DType.U8 && dtype != DType.BOOL) {

@@ -72,7 +72,19 @@ public final class CompactWeight {
 
   private static final int PAD = 8;
 
-  private CompactWeight(Format format, int n, int k, short[] bf16, byte[] q, float[] scales) {
+  /** Reads row r's k bfloat16 bit patterns into out[0, k). */
+  @FunctionalInterface
+  public interface Bf16Rows {
+    void read(int r, short[] out);
+  }
+
+  /** Writes the n×k int8 values, row-major, into out[0, n·k) (out may be longer). */
+  @FunctionalInterface
+  public interface Int8Values {
+    void read(byte[] out);
+  }
+
+  private CompactWeight(Format format, int n, int k, Bf16Rows bf16, Int8Values q, float[] scales) {
     this.format = format;
     this.n = n;
     this.k = k;
@@ -83,7 +95,8 @@ public final class CompactWeight {
     } else {
       int g = groups(k);
       this.kq = k - k % GROUP;
-      this.q8 = java.util.Arrays.copyOf(q, Math.addExact(size(n, k), PAD));
+      this.q8 = new byte[Math.addExact(size(n, k), PAD)];
+      q.read(q8);
       this.scales = new float[size(n, g)];
       for (int r = 0; r < n; r++)
         for (int j = 0; j < g; j++) this.scales[scaleIndex(r, j)] = scales[r * g + j];
@@ -97,14 +110,15 @@ public final class CompactWeight {
       this.kv = kv;
       this.bf16Pairs = new int[size(n, kv / 2)];
       this.bf16Tail = new short[size(n, t)];
+      short[] row = new short[k];
       for (int r = 0; r < n; r++) {
-        int src = r * k, dst = r * (kv / 2);
+        bf16.read(r, row);
+        int dst = r * (kv / 2);
         for (int b = 0; b < kv; b += 2 * vl) {
           for (int j = 0; j < vl; j++)
-            bf16Pairs[dst + b / 2 + j] =
-                (bf16[src + b + j] & 0xFFFF) | (bf16[src + b + vl + j] << 16);
+            bf16Pairs[dst + b / 2 + j] = (row[b + j] & 0xFFFF) | (row[b + vl + j] << 16);
         }
-        System.arraycopy(bf16, src + kv, bf16Tail, r * t, t);
+        System.arraycopy(row, kv, bf16Tail, r * t, t);
       }
     }
   }
@@ -142,9 +156,12 @@ public final class CompactWeight {
 
   /** w[n×k] from {@code off}, rounded to bfloat16. */
   public static CompactWeight bf16(float[] w, int off, int n, int k) {
-    short[] b = new short[size(n, k)];
-    for (int i = 0; i < b.length; i++) b[i] = toBf16(w[off + i]);
-    return new CompactWeight(Format.BF16, n, k, b, null, null);
+    size(n, k); // checks the dimensions
+    Bf16Rows rows =
+        (r, out) -> {
+          for (int c = 0, at = off + r * k; c < k; c++) out[c] = toBf16(w[at + c]);
+        };
+    return new CompactWeight(Format.BF16, n, k, rows, null, null);
   }
 
   /** w[n×k] from {@code off}, quantised to symmetric 8-bit groups. */
@@ -165,14 +182,25 @@ public final class CompactWeight {
         }
       }
     }
-    return new CompactWeight(Format.INT8, n, k, null, q, s);
+    return new CompactWeight(
+        Format.INT8, n, k, null, out -> System.arraycopy(q, 0, out, 0, q.length), s);
   }
 
   /** A bfloat16 weight from its bit patterns [n×k] (copied into the kernels' layout). */
   public static CompactWeight ofBf16(short[] bits, int n, int k) {
     if (bits.length != (long) n * k)
       throw new IllegalArgumentException(bits.length + " bf16 values for " + n + "×" + k);
-    return new CompactWeight(Format.BF16, n, k, bits, null, null);
+    return new CompactWeight(
+        Format.BF16, n, k, (r, out) -> System.arraycopy(bits, r * k, out, 0, k), null, null);
+  }
+
+  /**
+   * A bfloat16 weight [n×k] read row by row from {@code rows} (e.g. from a memory-mapped file):
+   * nothing larger than a row is held on the way to the kernels' layout.
+   */
+  public static CompactWeight ofBf16(Bf16Rows rows, int n, int k) {
+    size(n, k); // checks the dimensions
+    return new CompactWeight(Format.BF16, n, k, rows, null, null);
   }
 
   /**
@@ -185,14 +213,25 @@ public final class CompactWeight {
   public static CompactWeight ofInt8(byte[] q, float[] scales, int n, int k) {
     if (q.length != (long) n * k)
       throw new IllegalArgumentException(q.length + " int8 values for " + n + "×" + k);
+    return ofInt8(out -> System.arraycopy(q, 0, out, 0, q.length), scales, n, k);
+  }
+
+  /**
+   * As {@link #ofInt8(byte[], float[], int, int)}, the values written by {@code values} straight
+   * into the kernels' array (e.g. from a memory-mapped file): no other copy of them is held.
+   */
+  public static CompactWeight ofInt8(Int8Values values, float[] scales, int n, int k) {
+    size(n, k); // checks the dimensions
     if (scales.length != (long) n * groups(k))
       throw new IllegalArgumentException(
           scales.length + " scales for " + n + " rows of " + groups(k) + " groups");
-    for (byte b : q) if (b == Byte.MIN_VALUE) throw new IllegalArgumentException("int8 value -128");
     for (float s : scales)
       if (!(s >= 0) || Float.isInfinite(s))
         throw new IllegalArgumentException("int8 scale " + s + " (must be finite and >= 0)");
-    return new CompactWeight(Format.INT8, n, k, null, q, scales);
+    CompactWeight c = new CompactWeight(Format.INT8, n, k, null, values, scales);
+    for (int i = 0, e = n * k; i < e; i++)
+      if (c.q8[i] == Byte.MIN_VALUE) throw new IllegalArgumentException("int8 value -128");
+    return c;
   }
 
   /** Element (r, c) as float32. */

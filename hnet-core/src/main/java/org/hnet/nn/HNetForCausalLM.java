@@ -7,6 +7,7 @@ import java.util.Map;
 import org.hnet.HNetException;
 import org.hnet.config.HNetConfig;
 import org.hnet.io.Checkpoints;
+import org.hnet.io.DType;
 import org.hnet.io.TensorData;
 import org.hnet.kernels.Matmul;
 import org.hnet.tensor.Arena;
@@ -100,6 +101,7 @@ public final class HNetForCausalLM {
     }
     // each tensor copied to the heap, then its mapped pages dropped: one copy of the weights
     Map<String, TensorData> floats = sd;
+    boolean bf16 = format == WeightFormat.BF16;
     return new HNetForCausalLM(
         cfg,
         new Params(
@@ -112,7 +114,22 @@ public final class HNetForCausalLM {
               return f;
             },
             format,
-            int8::get));
+            name -> {
+              org.hnet.kernels.CompactWeight c = int8.get(name);
+              if (c != null || !bf16) return c;
+              // a BF16 weight held in bf16 is read row by row as its bits, never widened to
+              // float32 and rounded back: the same bits, without a transient copy of the weight
+              // (float32 copies made a bf16 model's peak memory exceed the float32 model's)
+              TensorData t = floats.get(name);
+              if (t == null || t.dtype() != DType.BF16 || t.shape().length != 2) return null;
+              int[] s = t.shape();
+              int k = s[1];
+              c =
+                  org.hnet.kernels.CompactWeight.ofBf16(
+                      (r, out) -> t.bf16Bits((long) r * k, out, 0, k), s[0], k);
+              t.release();
+              return c;
+            }));
   }
 
   /** The result of a forward pass over packed sequences. */

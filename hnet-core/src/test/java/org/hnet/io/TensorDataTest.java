@@ -56,6 +56,20 @@ class TensorDataTest {
   }
 
   @Test
+  void bf16BitsAreReadAsStoredFromAnyElement() {
+    int[] bits = {0x3F80, 0xC000, 0x7FC1, 0x0001, 0x8000};
+    TensorData t = TensorData.ofBytes(DType.BF16, new int[] {5}, halves(bits));
+    short[] out = new short[4];
+    t.bf16Bits(1, out, 1, 3);
+    assertArrayEquals(new short[] {0, (short) 0xC000, 0x7FC1, 0x0001}, out);
+    HNetException e =
+        assertThrows(
+            HNetException.class,
+            () -> TensorData.ofFloats(new int[] {2}, new float[2]).bf16Bits(0, out, 0, 2));
+    assertTrue(e.getMessage().contains("F32") && e.getMessage().contains("BF16"), e.getMessage());
+  }
+
+  @Test
   void bf16IsTheUpperHalfOfFloat32() {
     int[] bits = {
       0x3F80, 0xC040, 0x4049, 0x8000, 0x0001, 0x007F, 0x0080, 0x7F7F, 0x7F80, 0xFF80, 0x7FC0

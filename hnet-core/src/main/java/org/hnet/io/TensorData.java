@@ -88,24 +88,8 @@ public final class TensorData {
   public float[] toFloats() {
     int n = arrayLength("float[]");
     float[] out = new float[n];
-    MemorySegment s = bytes;
     switch (dtype) {
-      case F32 -> MemorySegment.copy(s, F32_LE, 0, out, 0, n);
-      case F16 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = Float.float16ToFloat(s.get(I16_LE, 2L * i));
-        }
-      }
-      case BF16 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = Float.intBitsToFloat(s.get(I16_LE, 2L * i) << 16);
-        }
-      }
-      case F64 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = (float) s.get(F64_LE, 8L * i);
-        }
-      }
+      case F32, F16, BF16, F64 -> floats(0, out, 0, n);
       default -> {
         // integer and BOOL tensors: through toLongs (rare on this path: an extra copy is fine)
         long[] l = toLongs();
@@ -113,6 +97,36 @@ public final class TensorData {
       }
     }
     return out;
+  }
+
+  /**
+   * Elements [from, from + len) of a floating-point tensor as float32 into out[off, off + len),
+   * converted as {@link #toFloats} converts them: a weight can be read row by row, without a copy
+   * of the whole tensor.
+   */
+  public void floats(long from, float[] out, int off, int len) {
+    MemorySegment s = bytes;
+    switch (dtype) {
+      case F32 -> MemorySegment.copy(s, F32_LE, 4 * from, out, off, len);
+      case F16 -> {
+        for (int i = 0; i < len; i++) {
+          out[off + i] = Float.float16ToFloat(s.get(I16_LE, 2 * (from + i)));
+        }
+      }
+      case BF16 -> {
+        for (int i = 0; i < len; i++) {
+          out[off + i] = Float.intBitsToFloat(s.get(I16_LE, 2 * (from + i)) << 16);
+        }
+      }
+      case F64 -> {
+        for (int i = 0; i < len; i++) {
+          out[off + i] = (float) s.get(F64_LE, 8 * (from + i));
+        }
+      }
+      default ->
+          throw new HNetException(
+              label + " is " + dtype + ", but a floating-point tensor was expected");
+    }
   }
 
   /** All elements of an integer or BOOL tensor as long (U8 unsigned, BOOL 0/1). */

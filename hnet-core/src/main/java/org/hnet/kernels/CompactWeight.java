@@ -84,7 +84,11 @@ public final class CompactWeight {
     void read(byte[] out);
   }
 
-  private CompactWeight(Format format, int n, int k, Bf16Rows bf16, Int8Values q, float[] scales) {
+  /**
+   * The weight from its bf16 rows, or from its int8 values in an array of {@link #padded} length
+   * (kept, not copied) and its scales [n × groups(k)] row-major (copied into the decode order).
+   */
+  private CompactWeight(Format format, int n, int k, Bf16Rows bf16, byte[] q, float[] scales) {
     this.format = format;
     this.n = n;
     this.k = k;
@@ -95,8 +99,7 @@ public final class CompactWeight {
     } else {
       int g = groups(k);
       this.kq = k - k % GROUP;
-      this.q8 = new byte[Math.addExact(size(n, k), PAD)];
-      q.read(q8);
+      this.q8 = q;
       this.scales = new float[size(n, g)];
       for (int r = 0; r < n; r++)
         for (int j = 0; j < g; j++) this.scales[scaleIndex(r, j)] = scales[r * g + j];
@@ -154,36 +157,61 @@ public final class CompactWeight {
     return (k + GROUP - 1) / GROUP;
   }
 
+  /** Reads row r's k float32 values into out[0, k). */
+  @FunctionalInterface
+  public interface FloatRows {
+    void read(int r, float[] out);
+  }
+
   /** w[n×k] from {@code off}, rounded to bfloat16. */
   public static CompactWeight bf16(float[] w, int off, int n, int k) {
+    return bf16((r, out) -> System.arraycopy(w, off + r * k, out, 0, k), n, k);
+  }
+
+  /**
+   * A weight [n×k] read row by row from {@code rows} (e.g. converted from a memory-mapped file),
+   * rounded to bfloat16: nothing larger than a row is held on the way.
+   */
+  public static CompactWeight bf16(FloatRows rows, int n, int k) {
     size(n, k); // checks the dimensions
-    Bf16Rows rows =
+    float[] row = new float[k];
+    Bf16Rows bits =
         (r, out) -> {
-          for (int c = 0, at = off + r * k; c < k; c++) out[c] = toBf16(w[at + c]);
+          rows.read(r, row);
+          for (int c = 0; c < k; c++) out[c] = toBf16(row[c]);
         };
-    return new CompactWeight(Format.BF16, n, k, rows, null, null);
+    return new CompactWeight(Format.BF16, n, k, bits, null, null);
   }
 
   /** w[n×k] from {@code off}, quantised to symmetric 8-bit groups. */
   public static CompactWeight int8(float[] w, int off, int n, int k) {
+    return int8((r, out) -> System.arraycopy(w, off + r * k, out, 0, k), n, k);
+  }
+
+  /**
+   * A weight [n×k] read row by row from {@code rows}, quantised to symmetric 8-bit groups: no
+   * float32 copy of the whole weight is held on the way.
+   */
+  public static CompactWeight int8(FloatRows rows, int n, int k) {
     int g = groups(k);
-    byte[] q = new byte[size(n, k)];
+    byte[] q = padded(n, k);
     float[] s = new float[size(n, g)];
+    float[] w = new float[k];
     for (int r = 0; r < n; r++) {
+      rows.read(r, w);
       for (int j = 0; j < g; j++) {
-        int k0 = j * GROUP, k1 = Math.min(k, k0 + GROUP), base = off + r * k;
+        int k0 = j * GROUP, k1 = Math.min(k, k0 + GROUP);
         float max = 0;
-        for (int c = k0; c < k1; c++) max = Math.max(max, Math.abs(w[base + c]));
+        for (int c = k0; c < k1; c++) max = Math.max(max, Math.abs(w[c]));
         float scale = max / 127f;
         s[r * g + j] = scale;
         for (int c = k0; c < k1; c++) {
-          int v = scale == 0 ? 0 : Math.round(w[base + c] / scale);
+          int v = scale == 0 ? 0 : Math.round(w[c] / scale);
           q[r * k + c] = (byte) Math.max(-127, Math.min(127, v));
         }
       }
     }
-    return new CompactWeight(
-        Format.INT8, n, k, null, out -> System.arraycopy(q, 0, out, 0, q.length), s);
+    return new CompactWeight(Format.INT8, n, k, null, q, s);
   }
 
   /** A bfloat16 weight from its bit patterns [n×k] (copied into the kernels' layout). */
@@ -228,10 +256,11 @@ public final class CompactWeight {
     for (float s : scales)
       if (!(s >= 0) || Float.isInfinite(s))
         throw new IllegalArgumentException("int8 scale " + s + " (must be finite and >= 0)");
-    CompactWeight c = new CompactWeight(Format.INT8, n, k, null, values, scales);
+    byte[] q = padded(n, k);
+    values.read(q);
     for (int i = 0, e = n * k; i < e; i++)
-      if (c.q8[i] == Byte.MIN_VALUE) throw new IllegalArgumentException("int8 value -128");
-    return c;
+      if (q[i] == Byte.MIN_VALUE) throw new IllegalArgumentException("int8 value -128");
+    return new CompactWeight(Format.INT8, n, k, null, q, scales);
   }
 
   /** Element (r, c) as float32. */
@@ -299,6 +328,11 @@ public final class CompactWeight {
     int b = Float.floatToRawIntBits(f);
     if (Float.isNaN(f)) return (short) ((b >>> 16) | 0x40);
     return (short) ((b + 0x7FFF + ((b >>> 16) & 1)) >>> 16);
+  }
+
+  /** An array for n×k int8 values followed by PAD unused bytes. */
+  private static byte[] padded(int n, int k) {
+    return new byte[Math.addExact(size(n, k), PAD)];
   }
 
   private static int size(int n, int k) {

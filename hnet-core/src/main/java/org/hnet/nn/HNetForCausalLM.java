@@ -116,17 +116,27 @@ public final class HNetForCausalLM {
             format,
             name -> {
               org.hnet.kernels.CompactWeight c = int8.get(name);
-              if (c != null || !bf16) return c;
-              // a BF16 weight held in bf16 is read row by row as its bits, never widened to
-              // float32 and rounded back: the same bits, without a transient copy of the weight
-              // (float32 copies made a bf16 model's peak memory exceed the float32 model's)
+              if (c != null || format == WeightFormat.F32) return c;
+              // a weight held compact is read from the file row by row into the kernels'
+              // layout (a BF16 one as its bits), never whole as float32: the same values,
+              // without a transient float32 copy per weight, which the collector left in the
+              // heap (a bf16 model's peak memory exceeded the float32 model's)
               TensorData t = floats.get(name);
-              if (t == null || t.dtype() != DType.BF16 || t.shape().length != 2) return null;
+              if (t == null || !t.dtype().isFloatingPoint() || t.shape().length != 2) return null;
               int[] s = t.shape();
               int k = s[1];
-              c =
-                  org.hnet.kernels.CompactWeight.ofBf16(
-                      (r, out) -> t.bf16Bits((long) r * k, out, 0, k), s[0], k);
+              if (bf16 && t.dtype() == DType.BF16)
+                c =
+                    org.hnet.kernels.CompactWeight.ofBf16(
+                        (r, out) -> t.bf16Bits((long) r * k, out, 0, k), s[0], k);
+              else if (bf16)
+                c =
+                    org.hnet.kernels.CompactWeight.bf16(
+                        (r, out) -> t.floats((long) r * k, out, 0, k), s[0], k);
+              else
+                c =
+                    org.hnet.kernels.CompactWeight.int8(
+                        (r, out) -> t.floats((long) r * k, out, 0, k), s[0], k);
               t.release();
               return c;
             }));

@@ -70,6 +70,26 @@ class TensorDataTest {
   }
 
   @Test
+  void aRangeOfFloatsIsConvertedAsTheWholeTensorIs() {
+    int[] bits = {0x3F80, 0xC000, 0x0001, 0x7F80, 0x8000, 0x4049};
+    for (DType d : new DType[] {DType.BF16, DType.F16}) {
+      TensorData t = TensorData.ofBytes(d, new int[] {2, 3}, halves(bits));
+      float[] all = t.toFloats(), row = new float[4];
+      t.floats(3, row, 1, 3);
+      assertArrayEquals(new float[] {0, all[3], all[4], all[5]}, row, 0f, d.toString());
+    }
+    float[] f = {1.5f, -2f, 3.25f, 1e-30f};
+    float[] out = new float[2];
+    TensorData.ofFloats(new int[] {4}, f).floats(2, out, 0, 2);
+    assertArrayEquals(new float[] {3.25f, 1e-30f}, out, 0f);
+    HNetException e =
+        assertThrows(
+            HNetException.class,
+            () -> TensorData.ofBytes(DType.I8, new int[] {2}, new byte[2]).floats(0, out, 0, 2));
+    assertTrue(e.getMessage().contains("I8"), e.getMessage());
+  }
+
+  @Test
   void bf16IsTheUpperHalfOfFloat32() {
     int[] bits = {
       0x3F80, 0xC040, 0x4049, 0x8000, 0x0001, 0x007F, 0x0080, 0x7F7F, 0x7F80, 0xFF80, 0x7FC0

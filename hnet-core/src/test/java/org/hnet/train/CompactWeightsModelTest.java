@@ -205,16 +205,16 @@ class CompactWeightsModelTest {
   }
 
   /**
-   * A compact directory's large weights go from the file straight into the kernels' arrays: loading
-   * allocates about the compact bytes once plus the float32 rest. Measured with this model: bf16
-   * 14.0 MB for 12.1 MB of bf16 and 1.4 MB of float32, int8 9.3 MB for 6.8 MB (with its scales).
-   * Before, a bf16 weight was widened to float32 and rounded back (50.2 MB; with only a copy of its
-   * bits, 26.0 MB) and an int8 weight's values were copied once more (15.4 MB); the collector left
-   * those copies in the heap, so that a bf16 model's peak memory after loading exceeded the float32
-   * model's (2stage_XL: 9.5 against 6.5 GB).
+   * Large weights go from the file straight into the kernels' arrays, from a compact directory
+   * (bf16 as its bits) or converted row by row from a float32 one: loading allocates about the
+   * compact bytes once plus the float32 rest. Measured with this model (12.1 MB of bf16 or 6.8 MB
+   * of int8 with its scales, 1.4 MB of float32): bf16 14.0 MB, int8 9.2 MB, from either directory.
+   * Before, a weight was read whole as float32 first (bf16 directory 50.2 MB) and int8 values were
+   * copied once more (15.4 MB); the collector left those copies in the heap, so that a bf16 model's
+   * peak memory after loading exceeded the float32 model's (2stage_XL: 9.5 against 6.5 GB).
    */
   @Test
-  void aCompactDirectoryLoadsWithoutAnotherCopyOfItsLargeWeights() throws IOException {
+  void largeWeightsLoadWithoutAnotherCopyOfThem() throws IOException {
     String json =
         """
         {"arch_layout": ["m1", ["T2"], "m1"], "d_model": [256, 512], "d_intermediate": [0, 1024],
@@ -222,34 +222,47 @@ class CompactWeightsModelTest {
          "attn_cfg": {"num_heads": [4, 8], "rotary_emb_dim": [32, 32], "window_size": [-1, -1]}}
         """;
     HNetConfig cfg = HNetConfig.parse(json, "wide");
+    Path wide = write(tmp.resolve("wide-f32"), json, make(cfg, WeightFormat.F32));
     for (WeightFormat f : new WeightFormat[] {WeightFormat.BF16, WeightFormat.INT8}) {
-      Map<String, float[]> w = org.hnet.nn.Init.weights(cfg, 0);
-      HNetForCausalLM lm =
-          new HNetForCausalLM(cfg, new org.hnet.nn.Params(w::remove, f, n -> null));
-      Path dir = tmp.resolve("wide-" + f.label());
-      Files.createDirectories(dir);
-      SafeTensors.write(
-          dir.resolve("model.safetensors"),
-          Checkpoints.stateDict(lm),
-          Map.of(Checkpoints.WEIGHTS_KEY, f.label()));
-      Files.writeString(dir.resolve("config.json"), json);
+      HNetForCausalLM lm = make(cfg, f);
+      Path dir = write(tmp.resolve("wide-" + f.label()), json, lm);
       long compact = 0, rest = 0;
       for (org.hnet.nn.Param p : lm.parameters.values()) {
         if (p.compact != null) compact += p.compact.bytes();
         else rest += 4L * p.data.length;
       }
       assertTrue(compact > 4 * rest, compact + " bytes compact, " + rest + " float32");
-      long a0 = allocated();
-      HNetForCausalLM back = HNetForCausalLM.load(dir);
-      long used = allocated() - a0;
-      assertTrue(
-          used < rest + 1.4 * compact,
-          used + " bytes allocated to load " + compact + " of " + f.label() + ", " + rest + " f32");
       int[] tokens = "It was the whale.".chars().toArray();
       SeqLens seqs = SeqLens.uniform(1, tokens.length);
-      assertArrayEquals(
-          lm.forward(tokens, seqs).logits(), back.forward(tokens, seqs).logits(), 0f, f.label());
+      float[] want = lm.forward(tokens, seqs).logits();
+      for (Path from : new Path[] {dir, wide}) {
+        long a0 = allocated();
+        HNetForCausalLM back = HNetForCausalLM.load(from, f);
+        long used = allocated() - a0;
+        String what = f.label() + " from " + from.getFileName();
+        assertTrue(
+            used < rest + 1.4 * compact,
+            used + " bytes allocated to load " + what + ": " + compact + " compact, " + rest);
+        assertArrayEquals(want, back.forward(tokens, seqs).logits(), 0f, what);
+      }
     }
+  }
+
+  /** A model of cfg with random weights (seed 0), its large weights held in f. */
+  private static HNetForCausalLM make(HNetConfig cfg, WeightFormat f) {
+    Map<String, float[]> w = org.hnet.nn.Init.weights(cfg, 0);
+    return new HNetForCausalLM(cfg, new org.hnet.nn.Params(w::remove, f, n -> null));
+  }
+
+  /** A model directory as hnet init or hnet quantize writes it. */
+  private static Path write(Path dir, String json, HNetForCausalLM lm) throws IOException {
+    Files.createDirectories(dir);
+    SafeTensors.write(
+        dir.resolve("model.safetensors"),
+        Checkpoints.stateDict(lm),
+        Map.of(Checkpoints.WEIGHTS_KEY, lm.weightFormat.label()));
+    Files.writeString(dir.resolve("config.json"), json);
+    return dir;
   }
 
   private static long allocated() {

@@ -249,7 +249,7 @@ public final class TensorData {
   }
 
   /** A zeroed heap segment for {@code length} elements, which must match the shape. */
-  private static MemorySegment heap(DType dtype, int[] shape, int length) {
+  static MemorySegment heap(DType dtype, int[] shape, int length) {
     long n = numel(shape);
     if (n != length) {
       throw new IllegalArgumentException(

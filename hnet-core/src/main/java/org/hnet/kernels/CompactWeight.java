@@ -302,6 +302,22 @@ public final class CompactWeight {
     return out;
   }
 
+  /** Row r's bfloat16 bit patterns into out[0, k); BF16 only. */
+  public void bf16Row(int r, short[] out) {
+    if (bf16Pairs == null) throw new IllegalStateException("not a bf16 weight");
+    java.util.Objects.checkIndex(r, n);
+    for (int c = 0; c < k; c++) out[c] = bf16At(r, c);
+  }
+
+  /**
+   * The int8 values [n×k] in row-major order as a read-only view of the kernels' array (no copy: a
+   * weight is never changed once made); INT8 only.
+   */
+  public java.lang.foreign.MemorySegment int8View() {
+    if (q8 == null) throw new IllegalStateException("not an int8 weight");
+    return java.lang.foreign.MemorySegment.ofArray(q8).asSlice(0, (long) n * k).asReadOnly();
+  }
+
   /** The int8 values [n×k] in row-major order (a new array); INT8 only. */
   public byte[] int8Values() {
     if (q8 == null) throw new IllegalStateException("not an int8 weight");

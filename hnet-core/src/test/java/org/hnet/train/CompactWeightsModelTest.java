@@ -16,6 +16,7 @@ import java.util.Random;
 import org.hnet.HNetException;
 import org.hnet.config.HNetConfig;
 import org.hnet.io.Checkpoints;
+import org.hnet.io.DType;
 import org.hnet.io.SafeTensors;
 import org.hnet.io.TensorData;
 import org.hnet.kernels.CompactWeight;
@@ -206,12 +207,13 @@ class CompactWeightsModelTest {
 
   /**
    * Large weights go from the file straight into the kernels' arrays, from a compact directory
-   * (bf16 as its bits) or converted row by row from a float32 one: loading allocates about the
-   * compact bytes once plus the float32 rest. Measured with this model (12.1 MB of bf16 or 6.8 MB
-   * of int8 with its scales, 1.4 MB of float32): bf16 14.0 MB, int8 9.2 MB, from either directory.
-   * Before, a weight was read whole as float32 first (bf16 directory 50.2 MB) and int8 values were
-   * copied once more (15.4 MB); the collector left those copies in the heap, so that a bf16 model's
-   * peak memory after loading exceeded the float32 model's (2stage_XL: 9.5 against 6.5 GB).
+   * (bf16 as its bits) or converted row by row from a float32, F16 or BF16 one (the same model as
+   * the widened tensors give): loading allocates about the compact bytes once plus the float32
+   * rest. Measured with this model (12.1 MB of bf16 or 6.8 MB of int8 with its scales, 1.4 MB of
+   * float32): bf16 14.0 MB, int8 9.2 MB, from any of them. Before, a weight was read whole as
+   * float32 first (bf16 directory 50.2 MB) and int8 values were copied once more (15.4 MB); the
+   * collector left those copies in the heap, so that a bf16 model's peak memory after loading
+   * exceeded the float32 model's (2stage_XL: 9.5 against 6.5 GB).
    */
   @Test
   void largeWeightsLoadWithoutAnotherCopyOfThem() throws IOException {
@@ -260,7 +262,44 @@ class CompactWeightsModelTest {
             used + " bytes allocated to load " + what + ": " + compact + " compact, " + rest);
         assertArrayEquals(want, back.forward(tokens, seqs).logits(), 0f, what);
       }
+      // every tensor in F16 or BF16, as a published checkpoint may hold them: rows converted
+      // as they are read give the model that the widened tensors give
+      for (DType half : new DType[] {DType.F16, DType.BF16}) {
+        Map<String, TensorData> halves = new LinkedHashMap<>();
+        Map<String, float[]> widened = new LinkedHashMap<>();
+        for (Map.Entry<String, TensorData> e :
+            Checkpoints.stateDict(make(cfg, WeightFormat.F32)).entrySet()) {
+          TensorData t = halfOf(half, e.getValue());
+          halves.put(e.getKey(), t);
+          widened.put(e.getKey(), t.toFloats());
+        }
+        Path from =
+            write(tmp.resolve("wide-" + half + "-" + f.label()), json, halves, WeightFormat.F32);
+        long a0 = allocated();
+        HNetForCausalLM back = HNetForCausalLM.load(from, f);
+        long used = allocated() - a0;
+        String what = f.label() + " from " + half;
+        assertTrue(
+            used < rest + 1.4 * compact,
+            used + " bytes allocated to load " + what + ": " + compact + " compact, " + rest);
+        HNetForCausalLM ref =
+            new HNetForCausalLM(cfg, new org.hnet.nn.Params(widened::remove, f, n -> null));
+        assertArrayEquals(
+            ref.forward(tokens, seqs).logits(), back.forward(tokens, seqs).logits(), 0f, what);
+      }
     }
+  }
+
+  /** A float32 tensor rounded to F16 or BF16. */
+  private static TensorData halfOf(DType half, TensorData t) {
+    float[] v = t.toFloats();
+    byte[] le = new byte[2 * v.length];
+    for (int i = 0; i < v.length; i++) {
+      short b = half == DType.F16 ? Float.floatToFloat16(v[i]) : CompactWeight.toBf16(v[i]);
+      le[2 * i] = (byte) b;
+      le[2 * i + 1] = (byte) (b >> 8);
+    }
+    return TensorData.ofBytes(half, t.shape(), le);
   }
 
   /** A model of cfg with random weights (seed 0), its large weights held in f. */

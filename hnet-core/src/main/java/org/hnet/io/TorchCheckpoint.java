@@ -3,10 +3,13 @@ package org.hnet.io;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Enumeration;
@@ -106,7 +109,12 @@ public final class TorchCheckpoint {
     String f = ptFile.toString();
     SafeTensors.checkRegularFile(ptFile, f);
     checkMagic(ptFile, f);
-    try (ZipFile zip = new ZipFile(ptFile.toFile())) {
+    try (ZipFile zip = new ZipFile(ptFile.toFile());
+        FileChannel ch = FileChannel.open(ptFile, StandardOpenOption.READ)) {
+      // storages are read from a mapping of the file where they are stored uncompressed (as
+      // torch.save stores them), so that loading holds the weights once, not twice
+      StoredZipEntries stored =
+          StoredZipEntries.of(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto()));
       ZipEntry pklEntry = findPickle(zip, f);
       String prefix = pklEntry.getName().substring(0, pklEntry.getName().length() - 8);
       ZipEntry order = zip.getEntry(prefix + "byteorder");
@@ -136,7 +144,7 @@ public final class TorchCheckpoint {
                   pid,
                   (key, need) ->
                       loaded.computeIfAbsent(
-                          key, k -> loadStorage(zip, prefix, k, need, budget, f)),
+                          key, k -> loadStorage(zip, stored, prefix, k, need, budget, f)),
                   budget);
       Map<String, Function<List<Object>, Object>> callables =
           Map.of(
@@ -259,7 +267,13 @@ public final class TorchCheckpoint {
   }
 
   private static MemorySegment loadStorage(
-      ZipFile zip, String prefix, String key, long need, Budget budget, String f) {
+      ZipFile zip,
+      StoredZipEntries stored,
+      String prefix,
+      String key,
+      long need,
+      Budget budget,
+      String f) {
     ZipEntry e = zip.getEntry(prefix + "data/" + key);
     if (e == null) {
       throw new HNetException(f + ": storage " + prefix + "data/" + key + " is missing");
@@ -277,6 +291,10 @@ public final class TorchCheckpoint {
     }
     if (e.getMethod() != ZipEntry.STORED)
       budget.take(size, "a compressed storage data/" + key + " that inflates");
+    else {
+      MemorySegment mapped = stored.data(e.getName(), size);
+      if (mapped != null) return mapped; // no CRC check, as for safetensors: the bytes as stored
+    }
     try {
       return MemorySegment.ofArray(readEntry(zip, e, f));
     } catch (IOException ex) {

@@ -58,7 +58,7 @@ final class InitCommand implements Callable<Integer> {
     Map<String, float[]> w = Init.weights(cfg, seed);
     Map<String, TensorData> t = new LinkedHashMap<>();
     for (Map.Entry<String, int[]> e : cfg.parameterShapes().entrySet())
-      t.put(e.getKey(), TensorData.ofFloats(e.getValue(), w.get(e.getKey())));
+      t.put(e.getKey(), TensorData.viewOfFloats(e.getValue(), w.get(e.getKey()))); // no copy
     SafeTensors.write(out.resolve("model.safetensors"), t, Map.of("format", "pt"));
     RunDir.writeString(out.resolve("config.json"), cfg.toJson());
     return 0;

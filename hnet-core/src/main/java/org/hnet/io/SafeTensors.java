@@ -43,8 +43,8 @@ public final class SafeTensors {
       new ObjectMapper()
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-  // Writes are streamed in slices of this size: ByteBuffer views are limited to 2 GiB.
-  private static final long WRITE_CHUNK = 1L << 26;
+  // Writes are streamed through a direct buffer of this size.
+  private static final long WRITE_CHUNK = 1L << 20;
 
   private SafeTensors() {}
 
@@ -117,11 +117,16 @@ public final class SafeTensors {
             len.putLong(0, header.length);
             writeFully(ch, len);
             writeFully(ch, ByteBuffer.wrap(header));
+            // through one buffer: a tensor's bytes may be a view of a float[] (viewOfFloats),
+            // which has no ByteBuffer of its own
+            ByteBuffer buf = ByteBuffer.allocateDirect((int) WRITE_CHUNK);
+            MemorySegment chunk = MemorySegment.ofBuffer(buf);
             for (TensorData t : tensors.values()) {
               MemorySegment s = t.segment();
               for (long off = 0; off < s.byteSize(); off += WRITE_CHUNK) {
-                writeFully(
-                    ch, s.asSlice(off, Math.min(WRITE_CHUNK, s.byteSize() - off)).asByteBuffer());
+                long n = Math.min(WRITE_CHUNK, s.byteSize() - off);
+                MemorySegment.copy(s, off, chunk, 0, n);
+                writeFully(ch, buf.clear().limit((int) n));
               }
             }
           });

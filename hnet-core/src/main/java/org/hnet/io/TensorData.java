@@ -207,6 +207,17 @@ public final class TensorData {
     return bytes.toArray(ValueLayout.JAVA_BYTE);
   }
 
+  /**
+   * float32 values as a tensor without a copy of them (one on a big-endian machine): the array must
+   * not change while the tensor is in use, e.g. until {@link SafeTensors#write} returns. For
+   * writing weights that would not fit in memory twice.
+   */
+  public static TensorData viewOfFloats(int[] shape, float[] data) {
+    if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) return ofFloats(shape, data);
+    bytes(DType.F32, shape, data.length); // checks the shape against the length
+    return new TensorData(DType.F32, shape, MemorySegment.ofArray(data), "tensor");
+  }
+
   public static TensorData ofFloats(int[] shape, float[] data) {
     MemorySegment s = heap(DType.F32, shape, data.length);
     MemorySegment.copy(data, 0, s, F32_LE, 0, data.length);
@@ -250,6 +261,11 @@ public final class TensorData {
 
   /** A zeroed heap segment for {@code length} elements, which must match the shape. */
   static MemorySegment heap(DType dtype, int[] shape, int length) {
+    return MemorySegment.ofArray(new byte[bytes(dtype, shape, length)]);
+  }
+
+  /** The bytes of {@code length} elements of the shape, checked to match it and fit an array. */
+  private static int bytes(DType dtype, int[] shape, int length) {
     long n = numel(shape);
     if (n != length) {
       throw new IllegalArgumentException(
@@ -260,7 +276,7 @@ public final class TensorData {
       throw new IllegalArgumentException(
           "tensor of shape " + Arrays.toString(shape) + " exceeds 2 GiB of " + dtype);
     }
-    return MemorySegment.ofArray(new byte[(int) size]);
+    return (int) size;
   }
 
   private int arrayLength(String what) {

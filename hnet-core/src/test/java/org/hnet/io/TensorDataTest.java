@@ -70,6 +70,23 @@ class TensorDataTest {
   }
 
   @Test
+  void aViewOfFloatsIsWrittenAsACopyWouldBe(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    float[] v = {1.5f, -2f, Float.NaN, 1e-40f, Float.NEGATIVE_INFINITY, 3f};
+    TensorData view = TensorData.viewOfFloats(new int[] {2, 3}, v);
+    java.nio.file.Path f = dir.resolve("v.safetensors");
+    SafeTensors.write(f, java.util.Map.of("w", view), java.util.Map.of());
+    TensorData back = SafeTensors.read(f).get("w");
+    assertEquals(DType.F32, back.dtype());
+    assertArrayEquals(new int[] {2, 3}, back.shape());
+    assertEquals(-1, TensorData.ofFloats(new int[] {2, 3}, v).segment().mismatch(back.segment()));
+    // a view, not a copy (on a little-endian machine, as every JVM here is)
+    v[0] = 7f;
+    assertEquals(7f, view.toFloats()[0]);
+    assertThrows(IllegalArgumentException.class, () -> TensorData.viewOfFloats(new int[] {4}, v));
+  }
+
+  @Test
   void aRangeOfFloatsIsConvertedAsTheWholeTensorIs() {
     int[] bits = {0x3F80, 0xC000, 0x0001, 0x7F80, 0x8000, 0x4049};
     for (DType d : new DType[] {DType.BF16, DType.F16}) {

@@ -47,18 +47,33 @@ class StoredZipEntriesTest {
     }
   }
 
-  @Test
-  void storedEntriesAreFoundAndOthersAreNot() throws IOException {
-    Path f = dir.resolve("a.zip");
+  /** What goes into a zip. */
+  private interface Entries {
+    void write(ZipOutputStream z) throws IOException;
+  }
+
+  private Path zip(String name, Entries entries) throws IOException {
+    Path f = dir.resolve(name);
     try (OutputStream os = Files.newOutputStream(f);
         ZipOutputStream z = new ZipOutputStream(os)) {
-      stored(z, "ckpt/data/0", bytes(1000, 1));
-      z.putNextEntry(new ZipEntry("ckpt/data/1")); // deflated
-      z.write(bytes(1000, 2));
-      z.closeEntry();
-      stored(z, "ckpt/data/2", bytes(7, 3));
-      z.setComment("a comment at the end");
+      entries.write(z);
     }
+    return f;
+  }
+
+  @Test
+  void storedEntriesAreFoundAndOthersAreNot() throws IOException {
+    Path f =
+        zip(
+            "a.zip",
+            z -> {
+              stored(z, "ckpt/data/0", bytes(1000, 1));
+              z.putNextEntry(new ZipEntry("ckpt/data/1")); // deflated
+              z.write(bytes(1000, 2));
+              z.closeEntry();
+              stored(z, "ckpt/data/2", bytes(7, 3));
+              z.setComment("a comment at the end");
+            });
     StoredZipEntries s = StoredZipEntries.of(map(f));
     assertArrayEquals(bytes(1000, 1), s.data("ckpt/data/0", 1000).toArray(ValueLayout.JAVA_BYTE));
     assertArrayEquals(bytes(7, 3), s.data("ckpt/data/2", 7).toArray(ValueLayout.JAVA_BYTE));
@@ -70,12 +85,13 @@ class StoredZipEntriesTest {
   @Test
   void aZip64DirectoryIsFollowed() throws IOException {
     // more than 65,535 entries: the end of the directory is a ZIP64 record
-    Path f = dir.resolve("many.zip");
     int n = 70_000;
-    try (OutputStream os = Files.newOutputStream(f);
-        ZipOutputStream z = new ZipOutputStream(os)) {
-      for (int i = 0; i < n; i++) stored(z, "e/" + i, bytes(3 + i % 5, i));
-    }
+    Path f =
+        zip(
+            "many.zip",
+            z -> {
+              for (int i = 0; i < n; i++) stored(z, "e/" + i, bytes(3 + i % 5, i));
+            });
     StoredZipEntries s = StoredZipEntries.of(map(f));
     for (int i : new int[] {0, 65_535, 65_536, n - 1}) {
       MemorySegment d = s.data("e/" + i, 3 + i % 5);
@@ -86,11 +102,7 @@ class StoredZipEntriesTest {
 
   @Test
   void aDamagedDirectoryGivesNoOffsetsAndNoError() throws IOException {
-    Path f = dir.resolve("b.zip");
-    try (OutputStream os = Files.newOutputStream(f);
-        ZipOutputStream z = new ZipOutputStream(os)) {
-      stored(z, "x", bytes(100, 1));
-    }
+    Path f = zip("b.zip", z -> stored(z, "x", bytes(100, 1)));
     byte[] b = Files.readAllBytes(f);
     // every byte of the directory and its end, in turn, set to 0xFF or cut off there
     int cd = b.length - 22 - 46 - 1;

@@ -297,8 +297,11 @@ public final class CompactWeight {
   /** The bfloat16 bit patterns [n×k] in row-major order (a new array); BF16 only. */
   public short[] bf16Bits() {
     if (bf16Pairs == null) throw new IllegalStateException("not a bf16 weight");
-    short[] out = new short[size(n, k)];
-    for (int r = 0; r < n; r++) for (int c = 0; c < k; c++) out[r * k + c] = bf16At(r, c);
+    short[] out = new short[size(n, k)], row = new short[k];
+    for (int r = 0; r < n; r++) {
+      bf16Row(r, row);
+      System.arraycopy(row, 0, out, r * k, k);
+    }
     return out;
   }
 

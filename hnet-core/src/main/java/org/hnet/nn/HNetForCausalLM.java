@@ -125,18 +125,14 @@ public final class HNetForCausalLM {
               if (t == null || !t.dtype().isFloatingPoint() || t.shape().length != 2) return null;
               int[] s = t.shape();
               int k = s[1];
+              org.hnet.kernels.CompactWeight.FloatRows rows =
+                  (r, out) -> t.floats((long) r * k, out, 0, k);
               if (bf16 && t.dtype() == DType.BF16)
                 c =
                     org.hnet.kernels.CompactWeight.ofBf16(
                         (r, out) -> t.bf16Bits((long) r * k, out, 0, k), s[0], k);
-              else if (bf16)
-                c =
-                    org.hnet.kernels.CompactWeight.bf16(
-                        (r, out) -> t.floats((long) r * k, out, 0, k), s[0], k);
-              else
-                c =
-                    org.hnet.kernels.CompactWeight.int8(
-                        (r, out) -> t.floats((long) r * k, out, 0, k), s[0], k);
+              else if (bf16) c = org.hnet.kernels.CompactWeight.bf16(rows, s[0], k);
+              else c = org.hnet.kernels.CompactWeight.int8(rows, s[0], k);
               t.release();
               return c;
             }));

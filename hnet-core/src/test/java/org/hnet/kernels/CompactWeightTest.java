@@ -127,6 +127,22 @@ class CompactWeightTest {
     }
   }
 
+  /** bf16 bit patterns come back as they went in, whole and row by row (k with a tail). */
+  @Test
+  void bf16BitsComeBackRowMajor() {
+    Random r = new Random(7);
+    for (int k : new int[] {1, 70, 96}) {
+      int n = 5;
+      short[] b = new short[n * k];
+      for (int i = 0; i < b.length; i++) b[i] = (short) r.nextInt(1 << 16);
+      CompactWeight c = CompactWeight.ofBf16(b, n, k);
+      assertArrayEquals(b, c.bf16Bits(), "k=" + k);
+      short[] row = new short[k];
+      c.bf16Row(3, row);
+      assertArrayEquals(java.util.Arrays.copyOfRange(b, 3 * k, 4 * k), row, "k=" + k);
+    }
+  }
+
   /** Decode and GEMM products with compact weights, every row count of the decode path. */
   @Test
   void productsMatchTheNaiveProductOfTheConvertedWeights() {

@@ -100,6 +100,15 @@ final class MatmulDecode {
           if (m < M) dot4x1t(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, 1, n, N, K);
         }
       }
+    } else if (M == 1 && VL >= 16) {
+      // Batch 1, 16 or more lanes: one row of w at a time, so that the rows stream as one
+      // sequential run (4 adjacent rows per pass are 4 streams, each one row long, that the
+      // prefetcher keeps starting over). Same process, 1536×1536 float32 weights from memory,
+      // alternating: one thread 17.3–19.1 -> 24.4–29.1 GB/s against a probe of 25–28; two threads
+      // 26.1–29.7 -> 29.4–34.6 against 30–34 (docs/performance-log.md, 2026-12-07, sixth
+      // session). One fma chain per row still keeps up at 16 lanes (64 bytes per fma latency), not
+      // at 8 or 4, whose passes stay as they are. Each output's operations are dot1x4's.
+      for (; n < n1; n++) dot1x1(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, 0, n, N, K);
     } else {
       for (; n + 4 <= n1; n += 4) {
         int m = 0;

@@ -107,20 +107,29 @@ final class MatmulDecode {
       // alternating: one thread 17.3–19.1 -> 24.4–29.1 GB/s against a probe of 25–28; two threads
       // 26.1–29.7 -> 29.4–34.6 against 30–34 (docs/performance-log.md, 2026-12-07, sixth
       // session). One fma chain per row still keeps up at 16 lanes (64 bytes per fma latency), not
-      // at 8 or 4, whose passes stay as they are. Each output's operations are dot1x4's.
+      // at 8 or 4, which read the runs below. Each output's operations are dot1x4's.
       for (; n < n1; n++) dot1x1(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, 0, n, N, K);
     } else {
-      for (; n + 4 <= n1; n += 4) {
-        int m = 0;
+      // Each pass reads one row from each of 4 runs of consecutive rows (rows i, i + q, i + 2q,
+      // i + 3q of this part), so that the rows stream as 4 long runs rather than 4 streams one
+      // row long that the prefetcher keeps starting over, as the compact formats do
+      // (MatmulCompact).
+      // Same process, 1536×1536 float32 weights from memory, two threads, alternating with
+      // adjacent rows: batch 8 16.1 -> 18.2 GB/s, batch 4 19.8 -> 23.5, batch 2 25.6 -> 30.3
+      // (docs/performance-log.md, 2026-12-07, sixth session). Rows past 4 whole runs go alone.
+      int q = (n1 - n) / 4;
+      for (int i = 0; i < q; i++) {
+        int r = n + i, m = 0;
         // 3 rows of x per pass once there are 3 or more (12 accumulators: 7 loads per 12 fmas
         // instead of 6 per 8), then pairs, then a single row. The 4 rows of w come from memory in
         // the first pass and from L1 in the others.
         for (; m + 3 <= M; m += 3)
-          dot3x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+          dot3x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, r, q, N, K);
         for (; m + 2 <= M; m += 2)
-          dot2x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
-        if (m < M) dot1x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
+          dot2x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, r, q, N, K);
+        if (m < M) dot1x4(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, r, q, N, K);
       }
+      n += 4 * q;
     }
     for (; n < n1; n++) {
       for (int m = 0; m < M; m++) dot1x1(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, N, K);
@@ -336,6 +345,7 @@ final class MatmulDecode {
     }
   }
 
+  /** Rows m, m + 1 of x against rows n, n + rs, n + 2rs, n + 3rs of w. */
   private static void dot2x4(
       float[] tmp,
       float[] y,
@@ -348,10 +358,11 @@ final class MatmulDecode {
       int bo,
       int m,
       int n,
+      int rs,
       int N,
       int K) {
     int x0 = xOff + m * K, x1 = x0 + K;
-    int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+    int w0 = wOff + n * K, w1 = w0 + rs * K, w2 = w1 + rs * K, w3 = w2 + rs * K;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
     FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
     int kb = S.loopBound(K);
@@ -375,21 +386,22 @@ final class MatmulDecode {
     a00.intoArray(tmp, 0);
     y[y0] = finish(tmp, x, x0, w, w0, kb, K, bias, bo, n);
     a01.intoArray(tmp, 0);
-    y[y0 + 1] = finish(tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
+    y[y0 + rs] = finish(tmp, x, x0, w, w1, kb, K, bias, bo, n + rs);
     a02.intoArray(tmp, 0);
-    y[y0 + 2] = finish(tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
+    y[y0 + 2 * rs] = finish(tmp, x, x0, w, w2, kb, K, bias, bo, n + 2 * rs);
     a03.intoArray(tmp, 0);
-    y[y0 + 3] = finish(tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
+    y[y0 + 3 * rs] = finish(tmp, x, x0, w, w3, kb, K, bias, bo, n + 3 * rs);
     a10.intoArray(tmp, 0);
     y[y1] = finish(tmp, x, x1, w, w0, kb, K, bias, bo, n);
     a11.intoArray(tmp, 0);
-    y[y1 + 1] = finish(tmp, x, x1, w, w1, kb, K, bias, bo, n + 1);
+    y[y1 + rs] = finish(tmp, x, x1, w, w1, kb, K, bias, bo, n + rs);
     a12.intoArray(tmp, 0);
-    y[y1 + 2] = finish(tmp, x, x1, w, w2, kb, K, bias, bo, n + 2);
+    y[y1 + 2 * rs] = finish(tmp, x, x1, w, w2, kb, K, bias, bo, n + 2 * rs);
     a13.intoArray(tmp, 0);
-    y[y1 + 3] = finish(tmp, x, x1, w, w3, kb, K, bias, bo, n + 3);
+    y[y1 + 3 * rs] = finish(tmp, x, x1, w, w3, kb, K, bias, bo, n + 3 * rs);
   }
 
+  /** Rows m, m + 1, m + 2 of x against rows n, n + rs, n + 2rs, n + 3rs of w. */
   private static void dot3x4(
       float[] tmp,
       float[] y,
@@ -402,10 +414,11 @@ final class MatmulDecode {
       int bo,
       int m,
       int n,
+      int rs,
       int N,
       int K) {
     int x0 = xOff + m * K, x1 = x0 + K, x2 = x1 + K;
-    int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+    int w0 = wOff + n * K, w1 = w0 + rs * K, w2 = w1 + rs * K, w3 = w2 + rs * K;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
     FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
     FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
@@ -435,29 +448,30 @@ final class MatmulDecode {
     a00.intoArray(tmp, 0);
     y[y0] = finish(tmp, x, x0, w, w0, kb, K, bias, bo, n);
     a01.intoArray(tmp, 0);
-    y[y0 + 1] = finish(tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
+    y[y0 + rs] = finish(tmp, x, x0, w, w1, kb, K, bias, bo, n + rs);
     a02.intoArray(tmp, 0);
-    y[y0 + 2] = finish(tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
+    y[y0 + 2 * rs] = finish(tmp, x, x0, w, w2, kb, K, bias, bo, n + 2 * rs);
     a03.intoArray(tmp, 0);
-    y[y0 + 3] = finish(tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
+    y[y0 + 3 * rs] = finish(tmp, x, x0, w, w3, kb, K, bias, bo, n + 3 * rs);
     a10.intoArray(tmp, 0);
     y[y1] = finish(tmp, x, x1, w, w0, kb, K, bias, bo, n);
     a11.intoArray(tmp, 0);
-    y[y1 + 1] = finish(tmp, x, x1, w, w1, kb, K, bias, bo, n + 1);
+    y[y1 + rs] = finish(tmp, x, x1, w, w1, kb, K, bias, bo, n + rs);
     a12.intoArray(tmp, 0);
-    y[y1 + 2] = finish(tmp, x, x1, w, w2, kb, K, bias, bo, n + 2);
+    y[y1 + 2 * rs] = finish(tmp, x, x1, w, w2, kb, K, bias, bo, n + 2 * rs);
     a13.intoArray(tmp, 0);
-    y[y1 + 3] = finish(tmp, x, x1, w, w3, kb, K, bias, bo, n + 3);
+    y[y1 + 3 * rs] = finish(tmp, x, x1, w, w3, kb, K, bias, bo, n + 3 * rs);
     a20.intoArray(tmp, 0);
     y[y2] = finish(tmp, x, x2, w, w0, kb, K, bias, bo, n);
     a21.intoArray(tmp, 0);
-    y[y2 + 1] = finish(tmp, x, x2, w, w1, kb, K, bias, bo, n + 1);
+    y[y2 + rs] = finish(tmp, x, x2, w, w1, kb, K, bias, bo, n + rs);
     a22.intoArray(tmp, 0);
-    y[y2 + 2] = finish(tmp, x, x2, w, w2, kb, K, bias, bo, n + 2);
+    y[y2 + 2 * rs] = finish(tmp, x, x2, w, w2, kb, K, bias, bo, n + 2 * rs);
     a23.intoArray(tmp, 0);
-    y[y2 + 3] = finish(tmp, x, x2, w, w3, kb, K, bias, bo, n + 3);
+    y[y2 + 3 * rs] = finish(tmp, x, x2, w, w3, kb, K, bias, bo, n + 3 * rs);
   }
 
+  /** Row m of x against rows n, n + rs, n + 2rs, n + 3rs of w. */
   private static void dot1x4(
       float[] tmp,
       float[] y,
@@ -470,10 +484,11 @@ final class MatmulDecode {
       int bo,
       int m,
       int n,
+      int rs,
       int N,
       int K) {
     int x0 = xOff + m * K;
-    int w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+    int w0 = wOff + n * K, w1 = w0 + rs * K, w2 = w1 + rs * K, w3 = w2 + rs * K;
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
     int kb = S.loopBound(K);
     for (int k = 0; k < kb; k += VL) {
@@ -487,11 +502,11 @@ final class MatmulDecode {
     a0.intoArray(tmp, 0);
     y[y0] = finish(tmp, x, x0, w, w0, kb, K, bias, bo, n);
     a1.intoArray(tmp, 0);
-    y[y0 + 1] = finish(tmp, x, x0, w, w1, kb, K, bias, bo, n + 1);
+    y[y0 + rs] = finish(tmp, x, x0, w, w1, kb, K, bias, bo, n + rs);
     a2.intoArray(tmp, 0);
-    y[y0 + 2] = finish(tmp, x, x0, w, w2, kb, K, bias, bo, n + 2);
+    y[y0 + 2 * rs] = finish(tmp, x, x0, w, w2, kb, K, bias, bo, n + 2 * rs);
     a3.intoArray(tmp, 0);
-    y[y0 + 3] = finish(tmp, x, x0, w, w3, kb, K, bias, bo, n + 3);
+    y[y0 + 3 * rs] = finish(tmp, x, x0, w, w3, kb, K, bias, bo, n + 3 * rs);
   }
 
   private static void dot1x1(

@@ -100,23 +100,15 @@ final class MatmulDecode {
           if (m < M) dot4x1t(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, m, 1, n, N, K);
         }
       }
-    } else if (M == 1 && VL >= 16) {
-      // Batch 1, 16 or more lanes: one row of w at a time, so that the rows stream as one
-      // sequential run (4 adjacent rows per pass are 4 streams, each one row long, that the
-      // prefetcher keeps starting over). Same process, 1536×1536 float32 weights from memory,
-      // alternating: one thread 17.3–19.1 -> 24.4–29.1 GB/s against a probe of 25–28; two threads
-      // 26.1–29.7 -> 29.4–34.6 against 30–34 (docs/performance-log.md, 2026-12-07, sixth
-      // session). One fma chain per row still keeps up at 16 lanes (64 bytes per fma latency), not
-      // at 8 or 4, which read the runs below. Each output's operations are dot1x4's.
-      for (; n < n1; n++) dot1x1(tmp, y, yOff, x, xOff, w, wOff, bias, biasOff, 0, n, N, K);
     } else {
       // Each pass reads one row from each of 4 runs of consecutive rows (rows i, i + q, i + 2q,
-      // i + 3q of this part), so that the rows stream as 4 long runs rather than 4 streams one
-      // row long that the prefetcher keeps starting over, as the compact formats do
-      // (MatmulCompact).
-      // Same process, 1536×1536 float32 weights from memory, two threads, alternating with
-      // adjacent rows: batch 8 16.1 -> 18.2 GB/s, batch 4 19.8 -> 23.5, batch 2 25.6 -> 30.3
-      // (docs/performance-log.md, 2026-12-07, sixth session). Rows past 4 whole runs go alone.
+      // i + 3q of this part), as the compact formats do (MatmulCompact): 4 long streams rather than
+      // 4 streams one row long that the prefetcher keeps starting over. Same process, two threads,
+      // alternating with 4 adjacent rows per pass: 1024×1024 float32 weights from memory, batch 1
+      // 28.3–29.3 -> 39.3–41.3 GB/s (one row at a time: 34.4–37.6), in cache 66–123 -> 109–133
+      // (one row: 82–94); 1536×1536 from memory, batch 8 16.1 -> 18.2, batch 4 19.8 -> 23.5,
+      // batch 2 25.6 -> 30.3 (docs/performance-log.md, 2026-12-07, sixth session). Rows past 4
+      // whole runs go alone.
       int q = (n1 - n) / 4;
       for (int i = 0; i < q; i++) {
         int r = n + i, m = 0;

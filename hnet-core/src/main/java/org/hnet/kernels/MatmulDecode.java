@@ -39,8 +39,9 @@ final class MatmulDecode {
       int N,
       int K) {
     if (M == 0 || N == 0) return;
-    // Work items are blocks of 4 rows of w (the last one possibly shorter), so thread boundaries
-    // fall on the 4-row passes; the split does not change any output's operation sequence anyway.
+    // Work items are blocks of 4 rows of w (the last one possibly shorter), so that a thread's part
+    // splits into 4 runs of whole rows (decodeBlocks); the split does not change any output's
+    // operation sequence anyway.
     int blocks = (N + 3) / 4;
     long flops = 2L * M * N * K;
     long serial = MatmulGemm.serialFlops;

@@ -28,7 +28,8 @@ final class MatmulCompact {
     if (M == 0 || N == 0) return;
     // split the rows of w over threads once each part streams MatmulDecode.splitBytes, in blocks
     // of whole slabs (int8: a part's passes read one stream of scales) or of 16 rows (bf16); the
-    // split changes no output's operations either way
+    // split changes no output's operations either way, so a thread that finishes its part early
+    // takes 64-row chunks from the end of the other's (Parallel.forRangeStealing)
     int block = w.format == CompactWeight.Format.BF16 ? 16 : CompactWeight.SLAB;
     int blocks = (N + block - 1) / block;
     long blockBytes = Math.max(1, w.bytes() / N) * block;
@@ -38,9 +39,10 @@ final class MatmulCompact {
     if (2L * M * N * K < MatmulGemm.serialFlops / 4) grain = blocks;
     if (Parallel.serial(blocks, grain)) rows(y, yOff, x, xOff, w, bias, biasOff, M, 0, N);
     else
-      Parallel.forRange(
+      Parallel.forRangeStealing(
           blocks,
           grain,
+          CompactWeight.SLAB / block,
           (b0, b1) ->
               rows(y, yOff, x, xOff, w, bias, biasOff, M, b0 * block, Math.min(N, b1 * block)));
   }

@@ -39,9 +39,10 @@ final class MatmulDecode {
       int N,
       int K) {
     if (M == 0 || N == 0) return;
-    // Work items are blocks of 4 rows of w (the last one possibly shorter), so that a thread's part
-    // splits into 4 runs of whole rows (decodeBlocks); the split does not change any output's
-    // operation sequence anyway.
+    // Work items are blocks of 4 rows of w (the last one possibly shorter), so that a range splits
+    // into 4 runs of whole rows (decodeBlocks); the split does not change any output's operation
+    // sequence anyway, so the threads work in chunks of 16 blocks (4 runs of 16 rows) and one that
+    // finishes its part early takes chunks from the end of the other's (Parallel.forRangeStealing).
     int blocks = (N + 3) / 4;
     long flops = 2L * M * N * K;
     long serial = MatmulGemm.serialFlops;
@@ -56,9 +57,10 @@ final class MatmulDecode {
     if (Parallel.serial(blocks, grain))
       decodeBlocks(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K, 0, blocks);
     else
-      Parallel.forRange(
+      Parallel.forRangeStealing(
           blocks,
           grain,
+          16,
           (b0, b1) -> decodeBlocks(y, yOff, x, xOff, w, wOff, bias, biasOff, M, N, K, b0, b1));
   }
 

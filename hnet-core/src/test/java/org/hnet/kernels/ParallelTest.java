@@ -78,6 +78,136 @@ class ParallelTest {
     }
   }
 
+  @Test
+  void stealingVisitsEveryItemOnceInChunksForEverySizeAndThreadCount() {
+    int saved = Parallel.threads();
+    java.util.Random rnd = new java.util.Random(5);
+    try {
+      for (int t = 1; t <= 4; t++) {
+        Parallel.setThreads(t);
+        for (int n = 0; n <= 37; n++) {
+          for (int chunk = 1; chunk <= 4; chunk++) {
+            int grain = 1 + n % 3, c = chunk;
+            int[] seen = new int[n];
+            int[] wide = new int[1];
+            long[] naps = new long[n]; // uneven items, so that threads finish apart and steal
+            for (int i = 0; i < n; i++) naps[i] = rnd.nextInt(4) == 0 ? 20_000 : 0;
+            Parallel.forRangeStealing(
+                n,
+                grain,
+                chunk,
+                (s, e) -> {
+                  if (e - s > c) wide[0]++;
+                  for (int i = s; i < e; i++) {
+                    seen[i]++;
+                    if (naps[i] > 0) java.util.concurrent.locks.LockSupport.parkNanos(naps[i]);
+                  }
+                });
+            int[] once = new int[n];
+            java.util.Arrays.fill(once, 1);
+            String where = "n=" + n + " threads=" + t + " chunk=" + chunk;
+            assertArrayEquals(once, seen, where);
+            if (t > 1 && n / grain > 1)
+              org.junit.jupiter.api.Assertions.assertEquals(
+                  0, wide[0], "a range wider than a chunk: " + where);
+            org.junit.jupiter.api.Assertions.assertFalse(Parallel.offerPending(), where);
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(saved);
+    }
+  }
+
+  /**
+   * When one part is slow, the thread that owns the other part finishes it and then takes items
+   * from the end of the slow part: the slow part's last items run on another thread than its first.
+   * Scheduling decides who runs what, so a round in which the spinner never ran counts as no
+   * evidence; the test fails only if no round in ten shows the steal.
+   */
+  @Test
+  void aThreadThatFinishesEarlyTakesTheEndOfTheSlowPart() throws InterruptedException {
+    int saved = Parallel.threads();
+    try {
+      Parallel.setThreads(2);
+      boolean stole = false;
+      for (int round = 0; round < 10 && !stole; round++) {
+        spinnerIdle();
+        String[] ranOn = new String[40];
+        Parallel.forRangeStealing(
+            40,
+            1,
+            1,
+            (s, e) -> {
+              for (int i = s; i < e; i++) {
+                ranOn[i] = Thread.currentThread().getName();
+                if (i < 20) java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+              }
+            });
+        boolean both = java.util.Arrays.stream(ranOn).distinct().count() == 2;
+        stole = both && !ranOn[19].equals(ranOn[0]);
+        org.junit.jupiter.api.Assertions.assertFalse(Parallel.offerPending(), "round " + round);
+      }
+      org.junit.jupiter.api.Assertions.assertTrue(stole, "no round took items from the slow part");
+    } finally {
+      Parallel.setThreads(saved);
+    }
+  }
+
+  @Test
+  void aFailureWhileStealingReachesTheCallerAndEveryOtherItemRuns() {
+    int saved = Parallel.threads();
+    try {
+      Parallel.setThreads(2);
+      int[] seen = new int[10];
+      assertThrows(
+          IllegalStateException.class,
+          () ->
+              Parallel.forRangeStealing(
+                  10,
+                  1,
+                  2,
+                  (s, e) -> {
+                    for (int i = s; i < e; i++) seen[i]++;
+                    if (s == 8) throw new IllegalStateException("boom");
+                  }));
+      assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, seen);
+    } finally {
+      Parallel.setThreads(saved);
+    }
+  }
+
+  @Test
+  void nestedStealingCallsComplete() {
+    int saved = Parallel.threads();
+    try {
+      Parallel.setThreads(3);
+      int[][] seen = new int[7][11];
+      for (int rep = 0; rep < 200; rep++) {
+        Parallel.forRangeStealing(
+            7,
+            1,
+            1,
+            (s, e) -> {
+              for (int i = s; i < e; i++) {
+                int row = i;
+                Parallel.forRangeStealing(
+                    11,
+                    1,
+                    2,
+                    (a, b) -> {
+                      for (int j = a; j < b; j++) seen[row][j]++;
+                    });
+              }
+            });
+      }
+      for (int[] row : seen)
+        for (int v : row) org.junit.jupiter.api.Assertions.assertEquals(200, v);
+    } finally {
+      Parallel.setThreads(saved);
+    }
+  }
+
   /**
    * A call whose parts the caller ran alone (the spinner was parked: it parks after 200 µs idle,
    * and waking it takes tens of µs) leaves no offer behind. Before offers were revoked, the parked

@@ -190,12 +190,13 @@ public final class Conv1d {
   }
 
   /**
-   * The tap-major copy of the weight, wT[k*C + ch], so that a channel block of one tap is
-   * contiguous, into wT [≥ W × C] (the caller's scratch; the workers only read it during the call).
+   * The tap-major copy of the weight w [C × W], wT[k*C + ch], so that a channel block of one tap is
+   * contiguous, into wT [≥ W × C]. Tap by tap, so that the writes run in order (C = 2,304, W = 4:
+   * 6.5 µs against 10 µs channel by channel).
    */
-  private static float[] tapMajor(float[] wT, float[] w, int C, int W) {
-    for (int ch = 0; ch < C; ch++) {
-      for (int k = 0; k < W; k++) wT[k * C + ch] = w[ch * W + k];
+  public static float[] tapMajor(float[] wT, float[] w, int C, int W) {
+    for (int k = 0; k < W; k++) {
+      for (int ch = 0; ch < C; ch++) wT[k * C + ch] = w[ch * W + k];
     }
     return wT;
   }
@@ -234,21 +235,41 @@ public final class Conv1d {
       int W,
       boolean[] active) {
     long prof = Profile.begin(Kind.CONV_STEP);
-    if (R < 0 || C < 0 || W < 1) throw new IllegalArgumentException("bad dimensions");
-    if (active != null && active.length < R) throw new IllegalArgumentException("active too short");
-    // ~4K taps (and C silu) per part: a part hand-off to a spinning worker costs ~1 µs (Parallel)
-    int grain = Math.max(1, 4096 / Math.max(1, C * W));
     Arena scratch = Arena.local();
     int mark = scratch.mark();
     try {
-      float[] wT = tapMajor(scratch.floats(W * C), w, C, W);
-      if (Parallel.serial(R, grain)) stepRows(state, out, in, wT, bias, C, W, active, 0, R);
-      else
-        Parallel.forRange(
-            R, grain, (r0, r1) -> stepRows(state, out, in, wT, bias, C, W, active, r0, r1));
+      stepTaps(state, out, in, tapMajor(scratch.floats(W * C), w, C, W), bias, R, C, W, active);
     } finally {
       scratch.release(mark);
     }
+    Profile.end(Kind.CONV_STEP, prof);
+  }
+
+  /**
+   * {@link #step} with the weight already tap-major ({@link #tapMajor}), the same results bit for
+   * bit. A decode step of a large model transposed its conv weights in every layer at every step:
+   * 10 of the 11 µs of a step at C = 2,304, W = 4; a decode cache now keeps the copy.
+   */
+  public static void stepTaps(
+      float[] state,
+      float[] out,
+      float[] in,
+      float[] wT,
+      float[] bias,
+      int R,
+      int C,
+      int W,
+      boolean[] active) {
+    long prof = Profile.begin(Kind.CONV_STEP);
+    if (R < 0 || C < 0 || W < 1) throw new IllegalArgumentException("bad dimensions");
+    if (active != null && active.length < R) throw new IllegalArgumentException("active too short");
+    if (wT.length < W * C) throw new IllegalArgumentException("wT shorter than W × C");
+    // ~4K taps (and C silu) per part: a part hand-off to a spinning worker costs ~1 µs (Parallel)
+    int grain = Math.max(1, 4096 / Math.max(1, C * W));
+    if (Parallel.serial(R, grain)) stepRows(state, out, in, wT, bias, C, W, active, 0, R);
+    else
+      Parallel.forRange(
+          R, grain, (r0, r1) -> stepRows(state, out, in, wT, bias, C, W, active, r0, r1));
     Profile.end(Kind.CONV_STEP, prof);
   }
 

@@ -31,6 +31,8 @@ final class CacheRows {
           Mamba2.Cache t = (Mamba2.Cache) d[i];
           row(m.conv(), sRows, sRow, t.conv(), dRows, dRow);
           row(m.ssm(), sRows, sRow, t.ssm(), dRows, dRow);
+          // the weights of the row's prefill, the latest (they are the same unless they changed)
+          System.arraycopy(m.taps(), 0, t.taps(), 0, t.taps().length);
         }
         case CausalMHA.Cache a -> {
           CausalMHA.Cache t = (CausalMHA.Cache) d[i];

@@ -73,19 +73,25 @@ public final class Mamba2 implements Mixer {
 
   /**
    * Decode state: conv [R × convDim × W] (last W inputs of the conv, oldest first), ssm [R × H × P
-   * × N].
+   * × N]; taps [W × convDim], the conv weight tap-major as the step reads it ({@link
+   * Conv1d#tapMajor}), taken when the cache is made and again at each prefill, so that the steps
+   * that follow use the weights of their prefill.
    */
-  public record Cache(float[] conv, float[] ssm) {}
+  public record Cache(float[] conv, float[] ssm, float[] taps) {}
 
   @Override
   public Object allocate(int rows, int maxLen) {
     return new Cache(
-        new float[rows * convDim * dConv], new float[rows * nHeads * headDim * dState]);
+        new float[rows * convDim * dConv],
+        new float[rows * nHeads * headDim * dState],
+        Conv1d.tapMajor(new float[dConv * convDim], convWeight.data, convDim, dConv));
   }
 
   @Override
   public float[] prefill(float[] x, SeqLens seqs, Object cache, Arena w) {
-    return forward(x, seqs, (Cache) cache, null, w);
+    Cache c = (Cache) cache;
+    Conv1d.tapMajor(c.taps(), convWeight.data, convDim, dConv);
+    return forward(x, seqs, c, null, w);
   }
 
   @Override
@@ -96,7 +102,7 @@ public final class Mamba2 implements Mixer {
     float[] in = w.floats(R * convDim), xbc = w.floats(R * convDim);
     for (int r = 0; r < R; r++)
       System.arraycopy(zxbcdt, r * dInProj + dInner, in, r * convDim, convDim);
-    Conv1d.step(c.conv(), xbc, in, convWeight.data, convBias.data, R, convDim, dConv, active);
+    Conv1d.stepTaps(c.conv(), xbc, in, c.taps(), convBias.data, R, convDim, dConv, active);
     // the scan step takes x [R × dInner], dt [R × H], B and C [R × N] as separate arrays
     float[] xs = w.floats(R * dInner), dt = w.floats(R * nHeads);
     float[] b = w.floats(R * dState), cc = w.floats(R * dState);

@@ -145,6 +145,36 @@ class StepTest {
   }
 
   /**
+   * A decode cache keeps the conv weights tap-major for the steps, taken again at each prefill: a
+   * cache made before the weights changed (a training step between two generations) steps with the
+   * weights of its prefill, as the parallel forward does. With the copy taken only when the cache
+   * is made, the logits after the prompt differed.
+   */
+  @Test
+  void stepsUseTheConvWeightsOfTheirPrefillEvenInAnOlderCache() {
+    HNetForCausalLM lm = HNetForCausalLM.load(Golden.dir("isotropic-m"));
+    int[] row = Arrays.copyOf(Golden.tokens(Golden.io("isotropic-m")), 24);
+    HNetForCausalLM.Cache early = lm.allocate(1, row.length);
+    int changed = 0;
+    for (Param p : lm.parameters.values()) {
+      if (!p.name.endsWith("conv1d.weight")) continue;
+      for (int i = 0; i < p.data.length; i++) p.data[i] *= (i % 3 == 0 ? -1.5f : 1.25f);
+      changed++;
+    }
+    assertTrue(changed > 0, "the model has conv weights");
+    float[] want = lm.forward(row, SeqLens.uniform(1, row.length)).logits();
+    int k = 8, V = lm.vocab;
+    HNetForCausalLM.Output pre = lm.prefill(Arrays.copyOf(row, k), SeqLens.uniform(1, k), early);
+    float[] got = Arrays.copyOf(pre.logits(), row.length * V);
+    for (int t = k; t < row.length; t++) {
+      float[] l = lm.step(new int[] {row[t]}, early, new boolean[] {true}).logits();
+      System.arraycopy(l, 0, got, t * V, V);
+    }
+    float err = Golden.maxAbsDiff(want, got);
+    assertTrue(err <= 1e-4f, "steps after a prefill with changed conv weights differ by " + err);
+  }
+
+  /**
    * The main network of a stage runs only in the steps where some row reaches it: a step without a
    * stage-0 boundary does none of its products (in batch-1 decoding, half the steps), and its
    * routing still has an entry, without boundaries, for every stage.

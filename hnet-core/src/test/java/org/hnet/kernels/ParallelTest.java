@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ParallelTest {
   @Test
@@ -49,22 +51,29 @@ class ParallelTest {
     }
   }
 
-  @Test
-  void nestedCallsCompleteWhenEverySpinnerIsBusy() {
+  /** Runs body over [0, n) with forRange, or with forRangeStealing in chunks of 2. */
+  private static void range(boolean stealing, int n, Parallel.RangeBody body) {
+    if (stealing) Parallel.forRangeStealing(n, 1, 2, body);
+    else Parallel.forRange(n, 1, body);
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void nestedCallsCompleteWhenEverySpinnerIsBusy(boolean stealing) {
     int saved = Parallel.threads();
     try {
       Parallel.setThreads(3);
       int[][] seen = new int[7][11];
       for (int rep = 0; rep < 200; rep++) {
-        Parallel.forRange(
+        range(
+            stealing,
             7,
-            1,
             (s, e) -> {
               for (int i = s; i < e; i++) {
                 int row = i;
-                Parallel.forRange(
+                range(
+                    stealing,
                     11,
-                    1,
                     (a, b) -> {
                       for (int j = a; j < b; j++) seen[row][j]++;
                     });
@@ -172,37 +181,6 @@ class ParallelTest {
                     if (s == 8) throw new IllegalStateException("boom");
                   }));
       assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, seen);
-    } finally {
-      Parallel.setThreads(saved);
-    }
-  }
-
-  @Test
-  void nestedStealingCallsComplete() {
-    int saved = Parallel.threads();
-    try {
-      Parallel.setThreads(3);
-      int[][] seen = new int[7][11];
-      for (int rep = 0; rep < 200; rep++) {
-        Parallel.forRangeStealing(
-            7,
-            1,
-            1,
-            (s, e) -> {
-              for (int i = s; i < e; i++) {
-                int row = i;
-                Parallel.forRangeStealing(
-                    11,
-                    1,
-                    2,
-                    (a, b) -> {
-                      for (int j = a; j < b; j++) seen[row][j]++;
-                    });
-              }
-            });
-      }
-      for (int[] row : seen)
-        for (int v : row) org.junit.jupiter.api.Assertions.assertEquals(200, v);
     } finally {
       Parallel.setThreads(saved);
     }

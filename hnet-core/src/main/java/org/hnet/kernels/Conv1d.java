@@ -216,8 +216,10 @@ public final class Conv1d {
 
   /**
    * Decode step for R rows: state [R × W × C] shifted by one tap and the new input in [R × C]
-   * appended, then {@code out[r*C+ch] = silu(bias + Σ_k w[ch,k] state[r,k,ch])}. Rows with {@code
-   * active[r] == false} are skipped (state and out untouched); active == null means all.
+   * appended, then {@code out[r*C+ch] = silu(bias + Σ_k w[ch,k] state[r,k,ch])}, the weight given
+   * tap-major ({@code wT = }{@link #tapMajor}{@code (·, w, C, W)}: a decode cache keeps it, since
+   * transposing it took 10 of the 11 µs of a step at C = 2,304, W = 4). Rows with {@code active[r]
+   * == false} are skipped (state and out untouched); active == null means all.
    *
    * <p>Vector over channels, parallel over rows, with the operations of {@link #causalSilu} (bias
    * first, then fma by taps oldest first; the channels past the last vector without fma), so a step
@@ -225,32 +227,6 @@ public final class Conv1d {
    * 14–20 µs for C = 576, W = 4.
    */
   public static void step(
-      float[] state,
-      float[] out,
-      float[] in,
-      float[] w,
-      float[] bias,
-      int R,
-      int C,
-      int W,
-      boolean[] active) {
-    long prof = Profile.begin(Kind.CONV_STEP);
-    Arena scratch = Arena.local();
-    int mark = scratch.mark();
-    try {
-      stepTaps(state, out, in, tapMajor(scratch.floats(W * C), w, C, W), bias, R, C, W, active);
-    } finally {
-      scratch.release(mark);
-    }
-    Profile.end(Kind.CONV_STEP, prof);
-  }
-
-  /**
-   * {@link #step} with the weight already tap-major ({@link #tapMajor}), the same results bit for
-   * bit. A decode step of a large model transposed its conv weights in every layer at every step:
-   * 10 of the 11 µs of a step at C = 2,304, W = 4; a decode cache now keeps the copy.
-   */
-  public static void stepTaps(
       float[] state,
       float[] out,
       float[] in,

@@ -102,7 +102,7 @@ public final class Mamba2 implements Mixer {
     float[] in = w.floats(R * convDim), xbc = w.floats(R * convDim);
     for (int r = 0; r < R; r++)
       System.arraycopy(zxbcdt, r * dInProj + dInner, in, r * convDim, convDim);
-    Conv1d.stepTaps(c.conv(), xbc, in, c.taps(), convBias.data, R, convDim, dConv, active);
+    Conv1d.step(c.conv(), xbc, in, c.taps(), convBias.data, R, convDim, dConv, active);
     // the scan step takes x [R × dInner], dt [R × H], B and C [R × N] as separate arrays
     float[] xs = w.floats(R * dInner), dt = w.floats(R * nHeads);
     float[] b = w.floats(R * dState), cc = w.floats(R * dState);

@@ -275,7 +275,8 @@ class Conv1dTest {
       if (!any) break;
       float[] before = state.clone();
       Arrays.fill(sout, Float.NaN);
-      Conv1d.step(state, sout, sin, k.w, k.bias, R, C, W, active);
+      Conv1d.step(
+          state, sout, sin, Conv1d.tapMajor(new float[W * C], k.w, C, W), k.bias, R, C, W, active);
       for (int i = 0; i < R; i++) {
         if (!active[i]) {
           assertArrayEquals(

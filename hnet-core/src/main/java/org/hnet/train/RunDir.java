@@ -195,6 +195,11 @@ public final class RunDir {
   /** The state saved with a checkpoint besides the tensors. */
   public record State(long step, String dataState, long trainedBytes) {}
 
+  /**
+   * Writes a checkpoint of the model, the optimizer's state and {@code state}, committed only when
+   * whole (see the class comment). The model's arrays and those of {@code optimizerState} are
+   * written as they are, not copied: they must not change until this returns.
+   */
   public void save(
       HNetConfig cfg,
       HNetForCausalLM lm,
@@ -206,11 +211,14 @@ public final class RunDir {
       removeCheckpoint(tmp);
       Files.createDirectories(tmp);
       writeString(tmp.resolve("config.json"), cfg.toJson());
+      // the tensors are views of the live arrays, not copies (a copy of the weights and of the
+      // optimizer's two moments tripled a big model's memory at every checkpoint): nothing changes
+      // them while this method runs, the trainer saving between steps on its own thread
       Map<String, TensorData> model = new LinkedHashMap<>();
       for (Map.Entry<String, int[]> e : cfg.parameterShapes().entrySet()) {
         // a tied lm_head is the embeddings Param, saved under both official names
         Param p = e.getKey().equals("lm_head.weight") ? lm.lmHead : lm.parameters.get(e.getKey());
-        model.put(e.getKey(), TensorData.ofFloats(e.getValue(), p.data));
+        model.put(e.getKey(), TensorData.viewOfFloats(e.getValue(), p.data));
       }
       SafeTensors.write(
           tmp.resolve("model.safetensors"),
@@ -218,7 +226,7 @@ public final class RunDir {
           ordered("format", "pt", "step", Long.toString(state.step())));
       Map<String, TensorData> opt = new LinkedHashMap<>();
       for (Map.Entry<String, float[]> e : optimizerState.entrySet()) {
-        opt.put(e.getKey(), TensorData.ofFloats(new int[] {e.getValue().length}, e.getValue()));
+        opt.put(e.getKey(), TensorData.viewOfFloats(new int[] {e.getValue().length}, e.getValue()));
       }
       SafeTensors.write(
           tmp.resolve("optimizer.safetensors"),

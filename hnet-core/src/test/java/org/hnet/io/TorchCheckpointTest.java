@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -239,6 +241,39 @@ class TorchCheckpointTest {
     Path g = dir.resolve("garbled.pt");
     Files.write(g, garbled);
     assertMessage(g);
+  }
+
+  /**
+   * A bit flipped inside a stored entry (a weight's storage, read from the mapping, or the pickle,
+   * read through ZipFile) fails the entry's CRC-32, which ZipFile does not check for stored
+   * entries: without the check, the flipped weight loaded as it was.
+   */
+  @Test
+  void aFlippedBitInAStoredEntryFailsItsCrc() throws IOException {
+    byte[] full = Files.readAllBytes(PACKED.resolve("model.pt"));
+    for (String entry : new String[] {"/data/0", "/data.pkl"}) {
+      int data = storedData(full, entry);
+      byte[] bad = full.clone();
+      bad[data + 7] ^= 0x10;
+      Path f = dir.resolve("flipped" + entry.replace('/', '-') + ".pt");
+      Files.write(f, bad);
+      assertMessage(f, entry + " fails its CRC-32 check", "the file is damaged");
+    }
+  }
+
+  /** Where the bytes of the stored entry whose name ends with {@code suffix} begin in a zip. */
+  private static int storedData(byte[] zip, String suffix) {
+    ByteBuffer b = ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN);
+    for (int at = 0; at + 30 <= zip.length; at++) {
+      if (b.getInt(at) != 0x04034b50) continue; // a local file header
+      int n = b.getShort(at + 26) & 0xFFFF, m = b.getShort(at + 28) & 0xFFFF;
+      String name = new String(zip, at + 30, n, StandardCharsets.UTF_8);
+      if (name.endsWith(suffix)) {
+        assertEquals(0, b.getShort(at + 8), name + " is stored, not compressed");
+        return at + 30 + n + m;
+      }
+    }
+    throw new AssertionError("no stored entry " + suffix);
   }
 
   private static int indexOf(byte[] hay, byte[] needle) {

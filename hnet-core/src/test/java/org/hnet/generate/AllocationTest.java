@@ -2,18 +2,13 @@ package org.hnet.generate;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.hnet.testing.Allocations;
 import org.junit.jupiter.api.Test;
 
 /** The per-byte paths must not allocate (scratch arrays are owned by the objects). */
 class AllocationTest {
-
-  private static long allocated() {
-    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
-        .getCurrentThreadAllocatedBytes();
-  }
 
   @Test
   void perBytePathsDoNotAllocate() {
@@ -29,7 +24,7 @@ class AllocationTest {
     int sink = 0;
     long before = 0;
     for (int round = 0; round < 2; round++) { // round 0 warms up
-      if (round == 1) before = allocated();
+      if (round == 1) before = Allocations.ofThisThread();
       for (int i = 0; i < 20_000; i++) {
         int off = (i & 3) * 256;
         sink += plain.sample(logits, off, 256);
@@ -39,7 +34,7 @@ class AllocationTest {
         sink += utf8.push(i & 0x7F).length(); // ASCII: shared strings
       }
     }
-    long bytes = allocated() - before;
+    long bytes = Allocations.ofThisThread() - before;
     assertTrue(bytes < 4096, "allocated " + bytes + " bytes over 100k calls (sink " + sink + ")");
   }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +22,7 @@ import java.util.zip.ZipOutputStream;
 import org.hnet.HNetException;
 import org.hnet.config.HNetConfig;
 import org.hnet.nn.HNetForCausalLM;
+import org.hnet.testing.Allocations;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -116,7 +116,7 @@ class LoaderFuzzTest {
     Files.createDirectories(f.getParent());
     Files.write(f, bytes);
     TreeSet<String> before = listing();
-    long alloc0 = allocated(), t0 = System.nanoTime();
+    long alloc0 = Allocations.ofThisThread(), t0 = System.nanoTime();
     try {
       load.run(f);
       accepted++;
@@ -137,7 +137,8 @@ class LoaderFuzzTest {
                   .encodeToString(
                       bytes.length > 4096 ? java.util.Arrays.copyOf(bytes, 4096) : bytes));
     }
-    long ms = (System.nanoTime() - t0) / 1_000_000, bytesAllocated = allocated() - alloc0;
+    long ms = (System.nanoTime() - t0) / 1_000_000,
+        bytesAllocated = Allocations.ofThisThread() - alloc0;
     if (ms > CASE_MILLIS) failures.add(name + ": took " + ms + " ms");
     if (bytesAllocated > CASE_BYTES)
       failures.add(name + ": allocated " + bytesAllocated + " bytes");
@@ -153,11 +154,6 @@ class LoaderFuzzTest {
                   dir.relativize(p) + ":" + (Files.isRegularFile(p) ? p.toFile().length() : -1)));
     }
     return out;
-  }
-
-  private static long allocated() {
-    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
-        .getCurrentThreadAllocatedBytes();
   }
 
   /** Random flips, insertions, deletions and a truncation now and then. */

@@ -12,6 +12,7 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordingFile;
+import org.hnet.testing.Allocations;
 
 /**
  * Where a failing allocation test allocates: runs the window again under a JFR recording of
@@ -41,9 +42,9 @@ final class AllocationSites {
     try (Recording r = new Recording()) {
       r.enable("jdk.ObjectAllocationSample").withStackTrace().with("throttle", "off");
       r.start();
-      long start = ModelAllocationTest.allocated();
+      long start = Allocations.ofThisThread();
       int runs = 0;
-      while (runs < RUNS && ModelAllocationTest.allocated() - start < BYTES) {
+      while (runs < RUNS && Allocations.ofThisThread() - start < BYTES) {
         window.run();
         runs++;
       }

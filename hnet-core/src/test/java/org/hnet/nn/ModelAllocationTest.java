@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Map;
 import org.hnet.config.HNetConfig;
 import org.hnet.kernels.Parallel;
 import org.hnet.kernels.VectorWidth;
+import org.hnet.testing.Allocations;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,11 +46,6 @@ class ModelAllocationTest {
   static void assumeNative() {
     assumeFalse(
         VectorWidth.emulated(), "vector width " + VectorWidth.bits() + " is emulated on this CPU");
-  }
-
-  static long allocated() {
-    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
-        .getThreadAllocatedBytes(Thread.currentThread().threadId());
   }
 
   static HNetForCausalLM tiny() {
@@ -90,12 +85,12 @@ class ModelAllocationTest {
     int round = 0;
     for (; round < windows && best >= bound; round++) {
       lm.prefill(p, SeqLens.uniform(rows, prompt), cache);
-      long before = allocated();
+      long before = Allocations.ofThisThread();
       for (int t = 0; t < steps; t++) {
         feed(tok, stream, t);
         lm.step(tok, cache, active);
       }
-      best = Math.min(best, (allocated() - before) / (double) steps);
+      best = Math.min(best, (Allocations.ofThisThread() - before) / (double) steps);
     }
     System.out.printf("decode: %d windows of %d steps%n", round, steps);
     if (best >= bound) {
@@ -191,10 +186,10 @@ class ModelAllocationTest {
     sites = "";
     int round = 0;
     for (; round < windows && best >= bound; round++) {
-      long before = allocated();
+      long before = Allocations.ofThisThread();
       for (int s = 0; s < steps; s++)
         objective.lossAndGradients(tokens[s % batches], targets[s % batches], seqs, n, 0.03);
-      best = Math.min(best, (allocated() - before) / (double) steps);
+      best = Math.min(best, (Allocations.ofThisThread() - before) / (double) steps);
     }
     System.out.printf("training: %d windows of %d steps%n", round, steps);
     if (best >= bound) {

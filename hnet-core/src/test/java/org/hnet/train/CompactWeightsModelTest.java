@@ -24,6 +24,7 @@ import org.hnet.nn.HNetForCausalLM;
 import org.hnet.nn.SeqLens;
 import org.hnet.nn.Tape;
 import org.hnet.nn.WeightFormat;
+import org.hnet.testing.Allocations;
 import org.hnet.train.data.Corpus;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -242,9 +243,9 @@ class CompactWeightsModelTest {
       // int8 values, only of their scales (an eighth of the values, copied twice on the way);
       // with copies of the bits and the bytes, quantizing 2stage_XL to bf16 peaked at 12.7 GB.
       // Measured: bf16 13.5 MB (was 37.7), int8 2.9 MB
-      long s0 = allocated();
+      long s0 = Allocations.ofThisThread();
       Map<String, TensorData> sd = Checkpoints.stateDict(lm);
-      long saved = allocated() - s0;
+      long saved = Allocations.ofThisThread() - s0;
       assertTrue(
           saved < rest + (f == WeightFormat.BF16 ? 1.1 : 0.3) * compact,
           saved + " bytes allocated for the state dict of " + f.label() + ": " + compact);
@@ -253,9 +254,9 @@ class CompactWeightsModelTest {
       SeqLens seqs = SeqLens.uniform(1, tokens.length);
       float[] want = lm.forward(tokens, seqs).logits();
       for (Path from : new Path[] {dir, wide}) {
-        long a0 = allocated();
+        long a0 = Allocations.ofThisThread();
         HNetForCausalLM back = HNetForCausalLM.load(from, f);
-        long used = allocated() - a0;
+        long used = Allocations.ofThisThread() - a0;
         String what = f.label() + " from " + from.getFileName();
         assertTrue(
             used < rest + 1.4 * compact,
@@ -275,9 +276,9 @@ class CompactWeightsModelTest {
         }
         Path from =
             write(tmp.resolve("wide-" + half + "-" + f.label()), json, halves, WeightFormat.F32);
-        long a0 = allocated();
+        long a0 = Allocations.ofThisThread();
         HNetForCausalLM back = HNetForCausalLM.load(from, f);
-        long used = allocated() - a0;
+        long used = Allocations.ofThisThread() - a0;
         String what = f.label() + " from " + half;
         assertTrue(
             used < rest + 1.4 * compact,
@@ -316,11 +317,5 @@ class CompactWeightsModelTest {
         dir.resolve("model.safetensors"), sd, Map.of(Checkpoints.WEIGHTS_KEY, f.label()));
     Files.writeString(dir.resolve("config.json"), json);
     return dir;
-  }
-
-  private static long allocated() {
-    return ((com.sun.management.ThreadMXBean)
-            java.lang.management.ManagementFactory.getThreadMXBean())
-        .getCurrentThreadAllocatedBytes();
   }
 }

@@ -19,6 +19,7 @@ import org.hnet.HNetException;
 import org.hnet.config.HNetConfig;
 import org.hnet.io.SafeTensors;
 import org.hnet.io.TensorData;
+import org.hnet.testing.Allocations;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -394,20 +395,14 @@ class RunDirSafetyTest {
       for (org.hnet.nn.Param p : t.model.parameters.values()) params += p.data.length;
       long state = 3 * 4 * params; // the weights and two moments, float32
       t.checkpoint(); // first: loads the classes of the write path
-      long a0 = allocated();
+      long a0 = Allocations.ofThisThread();
       t.checkpoint();
-      long used = allocated() - a0;
+      long used = Allocations.ofThisThread() - a0;
       assertTrue(used < state / 10, used + " bytes allocated to save " + state + " bytes of state");
       Map<String, TensorData> back =
           SafeTensors.read(t.run.checkpoint().resolve("model.safetensors"));
       for (Map.Entry<String, org.hnet.nn.Param> e : t.model.parameters.entrySet())
         assertArrayEquals(e.getValue().data, back.get(e.getKey()).toFloats(), 0f, e.getKey());
     }
-  }
-
-  private static long allocated() {
-    return ((com.sun.management.ThreadMXBean)
-            java.lang.management.ManagementFactory.getThreadMXBean())
-        .getCurrentThreadAllocatedBytes();
   }
 }

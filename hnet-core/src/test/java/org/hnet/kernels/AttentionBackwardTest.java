@@ -10,13 +10,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.Random;
 import org.hnet.tensor.Rows;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Dimensions: T tokens, H heads, P head dim, R rotary dims, Wn window, HP = H·P. qkv rows of stride
  * ≥ 3HP hold q | k | v; dout rows [HP]; lse [T × H]. v and dout lie in [−1, 1], q and k in up to
  * [−4, 4] so that some softmaxes are peaked.
  */
+@ExtendWith(RestoreThreads.class)
 class AttentionBackwardTest {
 
   // ---------------------------------------------------------------------------------------------
@@ -229,7 +232,6 @@ class AttentionBackwardTest {
    */
   @Test
   void backwardMatchesNaiveOverSweep() {
-    int saved = Parallel.threads();
     Boolean savedSplit = AttentionBackward.SPLIT.force;
     AttentionBackward.SPLIT.force = true; // the thread split is what these cases check
     Random rnd = new Random(22);
@@ -362,7 +364,6 @@ class AttentionBackwardTest {
         }
       }
     } finally {
-      Parallel.setThreads(saved);
       AttentionBackward.SPLIT.force = savedSplit;
     }
     System.out.printf(
@@ -376,7 +377,6 @@ class AttentionBackwardTest {
   /** Several key and query blocks, windows crossing block edges, 3 threads splitting sequences. */
   @Test
   void backwardLongSequencesAndManyThreads() {
-    int saved = Parallel.threads();
     Boolean savedSplit = AttentionBackward.SPLIT.force;
     AttentionBackward.SPLIT.force = true; // the thread split is what these cases check
     Random rnd = new Random(23);
@@ -412,7 +412,6 @@ class AttentionBackwardTest {
         worst = Math.max(worst, d / scale);
       }
     } finally {
-      Parallel.setThreads(saved);
       AttentionBackward.SPLIT.force = savedSplit;
     }
     System.out.printf(

@@ -10,12 +10,15 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.hnet.tensor.Rows;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Dimensions: T tokens, H heads, P head dim, R rotary dims, Wn window. Values of v lie in [−1, 1],
  * so outputs are bounded by 1 and the tolerances below are relative to that scale.
  */
+@ExtendWith(RestoreThreads.class)
 class AttentionTest {
   private static final double TOL = 2e-6;
 
@@ -189,81 +192,75 @@ class AttentionTest {
 
   @Test
   void forwardMatchesNaiveOverSweep() {
-    int saved = Parallel.threads();
     double worst = 0;
     String worstCase = "";
     double worstFast = 0, worstNaive = 0;
     int cases = 0;
     Random rnd = new Random(11);
-    try {
-      for (int T : new int[] {0, 1, 2, 3, 17, 64, 130}) {
-        for (int H : new int[] {1, 2, 4}) {
-          for (int P : new int[] {1, 8, 16, 24, 64}) {
-            for (int R : new int[] {0, 2, 8, P}) {
-              if (R > P || (R & 1) != 0 || (R == P && R != 0 && P <= 8 && R != 8 && R != 2))
-                continue;
-              for (int w : new int[] {-1, 0, 1, 5, 64}) {
-                int[] cu = packing(rnd, T);
-                int nSeq = cu.length - 1;
-                int HP = H * P,
-                    stride = 3 * HP + rnd.nextInt(3) * 5,
-                    qOff = rnd.nextInt(9),
-                    oOff = rnd.nextInt(9);
-                float[] qkv = randomQkv(rnd, qOff + T * stride + 3, 1f);
-                // Scale q and k up so some softmaxes are peaked (v stays in [−1, 1]).
-                float qk = 1 + 3 * rnd.nextFloat();
-                for (int t = 0; t < T; t++)
-                  for (int k = 0; k < 2 * HP; k++) qkv[qOff + t * stride + k] *= qk;
-                float[] before = qkv.clone();
-                AttnHeads a = new AttnHeads(H, P, R, w);
-                Rows qv = qkvRows(qkv, qOff, stride, cu, a);
-                float[] ref = new float[oOff + T * HP + 2];
-                Attention.forwardNaive(outRows(ref, oOff, cu, a), qv, cu, nSeq, a);
-                float[] got1 = new float[ref.length];
-                Parallel.setThreads(1);
-                Attention.forward(outRows(got1, oOff, cu, a), qv, cu, nSeq, a);
-                float[] got2 = new float[ref.length];
-                Parallel.setThreads(2);
-                Attention.forward(outRows(got2, oOff, cu, a), qv, cu, nSeq, a);
-                String what =
-                    "T="
-                        + T
-                        + " H="
-                        + H
-                        + " P="
-                        + P
-                        + " R="
-                        + R
-                        + " w="
-                        + w
-                        + " cu="
-                        + Arrays.toString(cu);
-                assertArrayEquals(before, qkv, "qkv modified: " + what);
-                assertArrayEquals(got1, got2, "thread count changed the result: " + what);
-                double[] exact = forwardDouble(qkv, qOff, stride, cu, H, P, R, w);
-                double tol = tolerance(exact[T * HP]);
-                double d = maxDiff(ref, got1, 0, ref.length);
-                assertTrue(d <= tol, "diff " + d + " for " + what);
-                double eFast = 0, eNaive = 0;
-                for (int k = 0; k < T * HP; k++) {
-                  eFast = Math.max(eFast, Math.abs(got1[oOff + k] - exact[k]));
-                  eNaive = Math.max(eNaive, Math.abs(ref[oOff + k] - exact[k]));
-                }
-                // Both deviate from exact math by the float32 rounding of scores (|s| reaches ~10
-                // here, ulp(10) ≈ 1e-6); the fast kernel must stay within the same bound.
-                assertTrue(eFast <= tol, "fast err " + eFast + " naive err " + eNaive + " " + what);
-                worstFast = Math.max(worstFast, eFast);
-                worstNaive = Math.max(worstNaive, eNaive);
-                if (d > worst) worstCase = what + " qk=" + qk;
-                worst = Math.max(worst, d);
-                cases++;
+    for (int T : new int[] {0, 1, 2, 3, 17, 64, 130}) {
+      for (int H : new int[] {1, 2, 4}) {
+        for (int P : new int[] {1, 8, 16, 24, 64}) {
+          for (int R : new int[] {0, 2, 8, P}) {
+            if (R > P || (R & 1) != 0 || (R == P && R != 0 && P <= 8 && R != 8 && R != 2)) continue;
+            for (int w : new int[] {-1, 0, 1, 5, 64}) {
+              int[] cu = packing(rnd, T);
+              int nSeq = cu.length - 1;
+              int HP = H * P,
+                  stride = 3 * HP + rnd.nextInt(3) * 5,
+                  qOff = rnd.nextInt(9),
+                  oOff = rnd.nextInt(9);
+              float[] qkv = randomQkv(rnd, qOff + T * stride + 3, 1f);
+              // Scale q and k up so some softmaxes are peaked (v stays in [−1, 1]).
+              float qk = 1 + 3 * rnd.nextFloat();
+              for (int t = 0; t < T; t++)
+                for (int k = 0; k < 2 * HP; k++) qkv[qOff + t * stride + k] *= qk;
+              float[] before = qkv.clone();
+              AttnHeads a = new AttnHeads(H, P, R, w);
+              Rows qv = qkvRows(qkv, qOff, stride, cu, a);
+              float[] ref = new float[oOff + T * HP + 2];
+              Attention.forwardNaive(outRows(ref, oOff, cu, a), qv, cu, nSeq, a);
+              float[] got1 = new float[ref.length];
+              Parallel.setThreads(1);
+              Attention.forward(outRows(got1, oOff, cu, a), qv, cu, nSeq, a);
+              float[] got2 = new float[ref.length];
+              Parallel.setThreads(2);
+              Attention.forward(outRows(got2, oOff, cu, a), qv, cu, nSeq, a);
+              String what =
+                  "T="
+                      + T
+                      + " H="
+                      + H
+                      + " P="
+                      + P
+                      + " R="
+                      + R
+                      + " w="
+                      + w
+                      + " cu="
+                      + Arrays.toString(cu);
+              assertArrayEquals(before, qkv, "qkv modified: " + what);
+              assertArrayEquals(got1, got2, "thread count changed the result: " + what);
+              double[] exact = forwardDouble(qkv, qOff, stride, cu, H, P, R, w);
+              double tol = tolerance(exact[T * HP]);
+              double d = maxDiff(ref, got1, 0, ref.length);
+              assertTrue(d <= tol, "diff " + d + " for " + what);
+              double eFast = 0, eNaive = 0;
+              for (int k = 0; k < T * HP; k++) {
+                eFast = Math.max(eFast, Math.abs(got1[oOff + k] - exact[k]));
+                eNaive = Math.max(eNaive, Math.abs(ref[oOff + k] - exact[k]));
               }
+              // Both deviate from exact math by the float32 rounding of scores (|s| reaches ~10
+              // here, ulp(10) ≈ 1e-6); the fast kernel must stay within the same bound.
+              assertTrue(eFast <= tol, "fast err " + eFast + " naive err " + eNaive + " " + what);
+              worstFast = Math.max(worstFast, eFast);
+              worstNaive = Math.max(worstNaive, eNaive);
+              if (d > worst) worstCase = what + " qk=" + qk;
+              worst = Math.max(worst, d);
+              cases++;
             }
           }
         }
       }
-    } finally {
-      Parallel.setThreads(saved);
     }
     System.out.printf(
         "Attention.forward vs naive: %d cases, max |diff| = %.3g (%s)%n", cases, worst, worstCase);
@@ -273,32 +270,26 @@ class AttentionTest {
   @Test
   void forwardLongSequencesAndManyThreads() {
     // Several key and query blocks, windows crossing block edges, 3 threads splitting mid-head.
-    int saved = Parallel.threads();
     Random rnd = new Random(12);
     double worst = 0;
-    try {
-      for (int[] c :
-          new int[][] {{2, 32, 16, -1}, {4, 16, 16, 37}, {1, 128, 32, 200}, {3, 24, 8, 63}}) {
-        int H = c[0], P = c[1], R = c[2], w = c[3], HP = H * P, T = 700;
-        int[] cu = {0, 300, 301, 520, 700};
-        float[] qkv = randomQkv(rnd, T * 3 * HP, 2f);
-        for (int t = 0; t < T; t++)
-          for (int k = 2 * HP; k < 3 * HP; k++) qkv[t * 3 * HP + k] *= 0.5f;
-        float[] ref = new float[T * HP], got = new float[T * HP], got1 = new float[T * HP];
-        AttnHeads a = new AttnHeads(H, P, R, w);
-        Rows qv = Rows.of(qkv, T, 3 * HP);
-        Attention.forwardNaive(Rows.of(ref, T, HP), qv, cu, 4, a);
-        Parallel.setThreads(3);
-        Attention.forward(Rows.of(got, T, HP), qv, cu, 4, a);
-        Parallel.setThreads(1);
-        Attention.forward(Rows.of(got1, T, HP), qv, cu, 4, a);
-        assertArrayEquals(got1, got);
-        double d = maxDiff(ref, got, 0, ref.length);
-        assertTrue(d <= TOL, "diff " + d + " for " + Arrays.toString(c));
-        worst = Math.max(worst, d);
-      }
-    } finally {
-      Parallel.setThreads(saved);
+    for (int[] c :
+        new int[][] {{2, 32, 16, -1}, {4, 16, 16, 37}, {1, 128, 32, 200}, {3, 24, 8, 63}}) {
+      int H = c[0], P = c[1], R = c[2], w = c[3], HP = H * P, T = 700;
+      int[] cu = {0, 300, 301, 520, 700};
+      float[] qkv = randomQkv(rnd, T * 3 * HP, 2f);
+      for (int t = 0; t < T; t++) for (int k = 2 * HP; k < 3 * HP; k++) qkv[t * 3 * HP + k] *= 0.5f;
+      float[] ref = new float[T * HP], got = new float[T * HP], got1 = new float[T * HP];
+      AttnHeads a = new AttnHeads(H, P, R, w);
+      Rows qv = Rows.of(qkv, T, 3 * HP);
+      Attention.forwardNaive(Rows.of(ref, T, HP), qv, cu, 4, a);
+      Parallel.setThreads(3);
+      Attention.forward(Rows.of(got, T, HP), qv, cu, 4, a);
+      Parallel.setThreads(1);
+      Attention.forward(Rows.of(got1, T, HP), qv, cu, 4, a);
+      assertArrayEquals(got1, got);
+      double d = maxDiff(ref, got, 0, ref.length);
+      assertTrue(d <= TOL, "diff " + d + " for " + Arrays.toString(c));
+      worst = Math.max(worst, d);
     }
     System.out.printf("Attention.forward long sequences: max |diff| = %.3g%n", worst);
   }
@@ -450,47 +441,42 @@ class AttentionTest {
   @Test
   void stepSplitsHeadsAcrossThreadsWithoutChangingBits() {
     // One active row and 4 threads: heads are split in groups; results must not depend on it.
-    int saved = Parallel.threads();
     Random rnd = new Random(15);
     int H = 5, P = 24, R = 8, HP = H * P, stride = 3 * HP, len = 40;
-    try {
-      for (int w : new int[] {-1, 6}) {
-        int cap = w < 0 ? len : w + 1;
-        AttnHeads a = new AttnHeads(H, P, R, w);
-        float[] seq = randomQkv(rnd, len * stride, 2f);
-        float[] ref = new float[len * HP];
-        Rows sv = Rows.of(seq, len, stride);
-        Attention.forwardNaive(Rows.of(ref, len, HP), sv, new int[] {0, len}, 1, a);
-        float[][] outs = new float[2][];
-        float[][] caches = new float[2][];
-        for (int variant = 0; variant < 2; variant++) {
-          Parallel.setThreads(variant == 0 ? 1 : 4);
-          float[] cache = new float[2 * cap * 2 * HP];
-          AttentionStep.fillCache(cache, 1, cap, sv, 0, 10, a);
-          float[] all = new float[len * HP];
-          for (int p = 10; p < len; p++) {
-            float[] qkv = new float[2 * stride];
-            System.arraycopy(seq, p * stride, qkv, stride, stride);
-            float[] out = new float[2 * HP];
-            AttentionStep.step(
-                out, qkv, cache, cap, new int[] {0, p}, new boolean[] {false, true}, 2, a);
-            System.arraycopy(out, HP, all, p * HP, HP);
-          }
-          outs[variant] = all;
-          caches[variant] = cache;
-          double d =
-              maxDiff(
-                  Arrays.copyOfRange(ref, 10 * HP, len * HP),
-                  Arrays.copyOfRange(all, 10 * HP, len * HP),
-                  0,
-                  (len - 10) * HP);
-          assertTrue(d <= TOL, "step diff " + d + " w=" + w);
+    for (int w : new int[] {-1, 6}) {
+      int cap = w < 0 ? len : w + 1;
+      AttnHeads a = new AttnHeads(H, P, R, w);
+      float[] seq = randomQkv(rnd, len * stride, 2f);
+      float[] ref = new float[len * HP];
+      Rows sv = Rows.of(seq, len, stride);
+      Attention.forwardNaive(Rows.of(ref, len, HP), sv, new int[] {0, len}, 1, a);
+      float[][] outs = new float[2][];
+      float[][] caches = new float[2][];
+      for (int variant = 0; variant < 2; variant++) {
+        Parallel.setThreads(variant == 0 ? 1 : 4);
+        float[] cache = new float[2 * cap * 2 * HP];
+        AttentionStep.fillCache(cache, 1, cap, sv, 0, 10, a);
+        float[] all = new float[len * HP];
+        for (int p = 10; p < len; p++) {
+          float[] qkv = new float[2 * stride];
+          System.arraycopy(seq, p * stride, qkv, stride, stride);
+          float[] out = new float[2 * HP];
+          AttentionStep.step(
+              out, qkv, cache, cap, new int[] {0, p}, new boolean[] {false, true}, 2, a);
+          System.arraycopy(out, HP, all, p * HP, HP);
         }
-        assertArrayEquals(outs[0], outs[1]);
-        assertArrayEquals(caches[0], caches[1]);
+        outs[variant] = all;
+        caches[variant] = cache;
+        double d =
+            maxDiff(
+                Arrays.copyOfRange(ref, 10 * HP, len * HP),
+                Arrays.copyOfRange(all, 10 * HP, len * HP),
+                0,
+                (len - 10) * HP);
+        assertTrue(d <= TOL, "step diff " + d + " w=" + w);
       }
-    } finally {
-      Parallel.setThreads(saved);
+      assertArrayEquals(outs[0], outs[1]);
+      assertArrayEquals(caches[0], caches[1]);
     }
   }
 

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Random;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Compact weights: the conversions, and the products with them against the naive float32 product of
@@ -18,14 +20,13 @@ import org.junit.jupiter.api.Test;
  * rounding in the kernel and in {@link CompactWeight#toFloats}), so the only difference is the
  * order of the float32 sum.
  */
+@ExtendWith(RestoreThreads.class)
 class CompactWeightTest {
   private static final double U = Math.ulp(1.0f) / 2;
-  private int savedThreads;
   private long savedSerialFlops, savedSplit;
 
   @BeforeEach
   void save() {
-    savedThreads = Parallel.threads();
     savedSerialFlops = MatmulGemm.serialFlops;
     savedSplit = MatmulDecode.splitBytes;
     MatmulGemm.serialFlops = 0; // small shapes too take the multi-threaded paths
@@ -34,7 +35,6 @@ class CompactWeightTest {
 
   @AfterEach
   void restore() {
-    Parallel.setThreads(savedThreads);
     MatmulGemm.serialFlops = savedSerialFlops;
     MatmulDecode.splitBytes = savedSplit;
   }

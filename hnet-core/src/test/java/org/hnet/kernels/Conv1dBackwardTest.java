@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.Random;
 import org.hnet.tensor.Rows;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Conv1dBackward against double finite differences, and the fast one against the naive one. */
+@ExtendWith(RestoreThreads.class)
 class Conv1dBackwardTest {
   /**
    * Kernel vs FD (double twin, step 1e-5, error ~1e-9), max |error| / max |gradient| per tensor:
@@ -150,38 +153,31 @@ class Conv1dBackwardTest {
 
   @Test
   void fastMatchesNaiveOverSweep() {
-    int saved = Parallel.threads();
     Random r = new Random(32);
-    try {
-      for (int T : new int[] {0, 1, 2, 3, 31, 32, 33, 65, 200}) {
-        for (int variant = 0; variant < 3; variant++) {
-          int[] cu = SsdTest.segments(T, variant, r);
-          for (int C : new int[] {1, 7, 16, 33, 160}) {
-            for (int W : new int[] {1, 2, 4}) {
-              Conv1dTest.Case k = new Conv1dTest.Case(cu, C, W, r);
-              float[] dout = doutFor(k, r);
-              float[][] ref = run(k, dout, true), first = null;
-              for (int threads = 1; threads <= 3; threads++) {
-                Parallel.setThreads(threads);
-                float[][] got = run(k, dout, false);
-                String what =
-                    "cu=" + Arrays.toString(cu) + " C=" + C + " W=" + W + " thr=" + threads;
-                check(got, ref, what, k, dout);
-                if (first == null) first = got;
-                else
-                  for (int i = 0; i < 3; i++) assertArrayEquals(first[i], got[i], what + " bits");
-              }
+    for (int T : new int[] {0, 1, 2, 3, 31, 32, 33, 65, 200}) {
+      for (int variant = 0; variant < 3; variant++) {
+        int[] cu = SsdTest.segments(T, variant, r);
+        for (int C : new int[] {1, 7, 16, 33, 160}) {
+          for (int W : new int[] {1, 2, 4}) {
+            Conv1dTest.Case k = new Conv1dTest.Case(cu, C, W, r);
+            float[] dout = doutFor(k, r);
+            float[][] ref = run(k, dout, true), first = null;
+            for (int threads = 1; threads <= 3; threads++) {
+              Parallel.setThreads(threads);
+              float[][] got = run(k, dout, false);
+              String what = "cu=" + Arrays.toString(cu) + " C=" + C + " W=" + W + " thr=" + threads;
+              check(got, ref, what, k, dout);
+              if (first == null) first = got;
+              else for (int i = 0; i < 3; i++) assertArrayEquals(first[i], got[i], what + " bits");
             }
           }
         }
       }
-      Parallel.setThreads(3); // long packed run with a real split
-      Conv1dTest.Case k = new Conv1dTest.Case(new int[] {0, 1, 900, 903, 2000}, 160, 4, r);
-      float[] dout = doutFor(k, r);
-      check(run(k, dout, false), run(k, dout, true), "large", k, dout);
-    } finally {
-      Parallel.setThreads(saved);
     }
+    Parallel.setThreads(3); // long packed run with a real split
+    Conv1dTest.Case k = new Conv1dTest.Case(new int[] {0, 1, 900, 903, 2000}, 160, 4, r);
+    float[] dout = doutFor(k, r);
+    check(run(k, dout, false), run(k, dout, true), "large", k, dout);
   }
 
   private static void check(

@@ -8,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.Random;
 import org.hnet.tensor.Rows;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Conv1d.causalSilu against Conv1d.causalSiluNaive, and Conv1d.step continuing from finalState. */
+@ExtendWith(RestoreThreads.class)
 class Conv1dTest {
   static final double TOL = 1e-6; // max |fast - naive| / max |naive|
   static double worstSweep, worstStep;
@@ -133,57 +136,46 @@ class Conv1dTest {
 
   @Test
   void fastMatchesNaiveOverSweep() {
-    int saved = Parallel.threads();
     Random r = new Random(11);
-    try {
-      for (int T : new int[] {0, 1, 2, 3, 31, 32, 33, 65, 200}) {
-        for (int variant = 0; variant < 3; variant++) {
-          int[] cu = SsdTest.segments(T, variant, r);
-          for (int C : new int[] {1, 7, 16, 33, 160}) {
-            for (int W : new int[] {1, 2, 4}) {
-              Case k = new Case(cu, C, W, r);
-              float[] ref = k.newOut(), fsRef = new float[k.nSeq * C * W];
-              k.run(true, ref, fsRef);
-              float[] out1 = null;
-              for (int threads = 1; threads <= 2; threads++) {
-                Parallel.setThreads(threads);
-                float[] out = k.newOut(), fs = new float[k.nSeq * C * W];
-                Arrays.fill(fs, Float.NaN);
-                k.run(false, out, fs);
-                String what =
-                    "cu=" + Arrays.toString(cu) + " C=" + C + " W=" + W + " thr=" + threads;
-                double e = k.relDiff(out, ref);
-                worstSweep = Math.max(worstSweep, e);
-                assertTrue(e <= TOL, what + ": " + e);
-                assertArrayEquals(fsRef, fs, what + ": final state");
-                if (threads == 1) out1 = out;
-                else assertArrayEquals(out1, out, what + ": thread count changed the bits");
-              }
+    for (int T : new int[] {0, 1, 2, 3, 31, 32, 33, 65, 200}) {
+      for (int variant = 0; variant < 3; variant++) {
+        int[] cu = SsdTest.segments(T, variant, r);
+        for (int C : new int[] {1, 7, 16, 33, 160}) {
+          for (int W : new int[] {1, 2, 4}) {
+            Case k = new Case(cu, C, W, r);
+            float[] ref = k.newOut(), fsRef = new float[k.nSeq * C * W];
+            k.run(true, ref, fsRef);
+            float[] out1 = null;
+            for (int threads = 1; threads <= 2; threads++) {
+              Parallel.setThreads(threads);
+              float[] out = k.newOut(), fs = new float[k.nSeq * C * W];
+              Arrays.fill(fs, Float.NaN);
+              k.run(false, out, fs);
+              String what = "cu=" + Arrays.toString(cu) + " C=" + C + " W=" + W + " thr=" + threads;
+              double e = k.relDiff(out, ref);
+              worstSweep = Math.max(worstSweep, e);
+              assertTrue(e <= TOL, what + ": " + e);
+              assertArrayEquals(fsRef, fs, what + ": final state");
+              if (threads == 1) out1 = out;
+              else assertArrayEquals(out1, out, what + ": thread count changed the bits");
             }
           }
         }
       }
-    } finally {
-      Parallel.setThreads(saved);
     }
   }
 
   @Test
   void largeParallelRunMatches() {
     // Enough tokens that forRange really splits (grain = 16384 / (C·W) tokens).
-    int saved = Parallel.threads();
-    try {
-      Parallel.setThreads(3);
-      Case k = new Case(new int[] {0, 1, 900, 903, 2000}, 160, 4, new Random(12));
-      float[] ref = k.newOut(), out = k.newOut();
-      k.run(true, ref, null);
-      k.run(false, out, null);
-      double e = k.relDiff(out, ref);
-      worstSweep = Math.max(worstSweep, e);
-      assertTrue(e <= TOL, "" + e);
-    } finally {
-      Parallel.setThreads(saved);
-    }
+    Parallel.setThreads(3);
+    Case k = new Case(new int[] {0, 1, 900, 903, 2000}, 160, 4, new Random(12));
+    float[] ref = k.newOut(), out = k.newOut();
+    k.run(true, ref, null);
+    k.run(false, out, null);
+    double e = k.relDiff(out, ref);
+    worstSweep = Math.max(worstSweep, e);
+    assertTrue(e <= TOL, "" + e);
   }
 
   @Test
@@ -215,26 +207,21 @@ class Conv1dTest {
 
   @Test
   void stepContinuesFromFinalState() {
-    int saved = Parallel.threads();
     Random r = new Random(14);
-    try {
-      for (int threads = 1; threads <= 2; threads++) {
-        Parallel.setThreads(threads);
-        for (int W : new int[] {1, 2, 4}) {
-          for (int C : new int[] {1, 7, 33}) {
-            int[] lens = {12, 1, 5, 0};
-            int R = lens.length;
-            int[] cu = new int[R + 1];
-            for (int i = 0; i < R; i++) cu[i + 1] = cu[i] + lens[i];
-            Case k = new Case(cu, C, W, r);
-            float[] ref = k.newOut(), fsRef = new float[R * C * W];
-            k.run(true, ref, fsRef);
-            for (int pre = 0; pre <= 12; pre++) checkStepFrom(k, lens, pre, ref, fsRef);
-          }
+    for (int threads = 1; threads <= 2; threads++) {
+      Parallel.setThreads(threads);
+      for (int W : new int[] {1, 2, 4}) {
+        for (int C : new int[] {1, 7, 33}) {
+          int[] lens = {12, 1, 5, 0};
+          int R = lens.length;
+          int[] cu = new int[R + 1];
+          for (int i = 0; i < R; i++) cu[i + 1] = cu[i] + lens[i];
+          Case k = new Case(cu, C, W, r);
+          float[] ref = k.newOut(), fsRef = new float[R * C * W];
+          k.run(true, ref, fsRef);
+          for (int pre = 0; pre <= 12; pre++) checkStepFrom(k, lens, pre, ref, fsRef);
         }
       }
-    } finally {
-      Parallel.setThreads(saved);
     }
   }
 

@@ -10,9 +10,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Every fast Matmul kernel against its naive twin.
@@ -27,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * additions). So we accept |fast - naive| <= (γ_{n+1} + u) · Σ|t_i| + MIN_NORMAL, the last term
  * only guarding a sum of zeros.
  */
+@ExtendWith(RestoreThreads.class)
 class MatmulTest {
   private static final int[] SIZES = {
     0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 47, 48, 49, 65, 100, 257, 300
@@ -34,20 +37,16 @@ class MatmulTest {
   private static final double U = Math.ulp(1.0f) / 2; // 2^-24
   private static final float GUARD = 12345.678f;
 
-  private int savedThreads;
-
   private long savedSerialFlops;
 
   @BeforeEach
   void save() {
-    savedThreads = Parallel.threads();
     savedSerialFlops = MatmulGemm.serialFlops;
     MatmulGemm.serialFlops = 0; // small test shapes too take the multi-threaded paths
   }
 
   @AfterEach
   void restore() {
-    Parallel.setThreads(savedThreads);
     MatmulGemm.serialFlops = savedSerialFlops;
   }
 

@@ -3,52 +3,45 @@ package org.hnet.kernels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+@ExtendWith(RestoreThreads.class)
 class ParallelTest {
   @Test
   void everyItemIsVisitedOnceForEverySizeAndThreadCount() {
-    int saved = Parallel.threads();
-    try {
-      for (int t = 1; t <= 4; t++) {
-        Parallel.setThreads(t);
-        for (int n = 0; n <= 37; n++) {
-          int[] seen = new int[n];
-          Parallel.forRange(
-              n,
-              1,
-              (s, e) -> {
-                for (int i = s; i < e; i++) seen[i]++;
-              });
-          int[] once = new int[n];
-          java.util.Arrays.fill(once, 1);
-          assertArrayEquals(once, seen, "n=" + n + " threads=" + t);
-        }
+    for (int t = 1; t <= 4; t++) {
+      Parallel.setThreads(t);
+      for (int n = 0; n <= 37; n++) {
+        int[] seen = new int[n];
+        Parallel.forRange(
+            n,
+            1,
+            (s, e) -> {
+              for (int i = s; i < e; i++) seen[i]++;
+            });
+        int[] once = new int[n];
+        java.util.Arrays.fill(once, 1);
+        assertArrayEquals(once, seen, "n=" + n + " threads=" + t);
       }
-    } finally {
-      Parallel.setThreads(saved);
     }
   }
 
   @Test
   void aFailureInAWorkerReachesTheCaller() {
-    int saved = Parallel.threads();
-    try {
-      Parallel.setThreads(2);
-      assertThrows(
-          IllegalStateException.class,
-          () ->
-              Parallel.forRange(
-                  10,
-                  1,
-                  (s, e) -> {
-                    if (s > 0) throw new IllegalStateException("boom");
-                  }));
-    } finally {
-      Parallel.setThreads(saved);
-    }
+    Parallel.setThreads(2);
+    assertThrows(
+        IllegalStateException.class,
+        () ->
+            Parallel.forRange(
+                10,
+                1,
+                (s, e) -> {
+                  if (s > 0) throw new IllegalStateException("boom");
+                }));
   }
 
   /** Runs body over [0, n) with forRange, or with forRangeStealing in chunks of 2. */
@@ -60,71 +53,60 @@ class ParallelTest {
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
   void nestedCallsCompleteWhenEverySpinnerIsBusy(boolean stealing) {
-    int saved = Parallel.threads();
-    try {
-      Parallel.setThreads(3);
-      int[][] seen = new int[7][11];
-      for (int rep = 0; rep < 200; rep++) {
-        range(
-            stealing,
-            7,
-            (s, e) -> {
-              for (int i = s; i < e; i++) {
-                int row = i;
-                range(
-                    stealing,
-                    11,
-                    (a, b) -> {
-                      for (int j = a; j < b; j++) seen[row][j]++;
-                    });
-              }
-            });
-      }
-      for (int[] row : seen)
-        for (int v : row) org.junit.jupiter.api.Assertions.assertEquals(200, v);
-    } finally {
-      Parallel.setThreads(saved);
+    Parallel.setThreads(3);
+    int[][] seen = new int[7][11];
+    for (int rep = 0; rep < 200; rep++) {
+      range(
+          stealing,
+          7,
+          (s, e) -> {
+            for (int i = s; i < e; i++) {
+              int row = i;
+              range(
+                  stealing,
+                  11,
+                  (a, b) -> {
+                    for (int j = a; j < b; j++) seen[row][j]++;
+                  });
+            }
+          });
     }
+    for (int[] row : seen) for (int v : row) org.junit.jupiter.api.Assertions.assertEquals(200, v);
   }
 
   @Test
   void stealingVisitsEveryItemOnceInChunksForEverySizeAndThreadCount() {
-    int saved = Parallel.threads();
     java.util.Random rnd = new java.util.Random(5);
-    try {
-      for (int t = 1; t <= 4; t++) {
-        Parallel.setThreads(t);
-        for (int n = 0; n <= 37; n++) {
-          for (int chunk = 1; chunk <= 4; chunk++) {
-            int grain = 1 + n % 3, c = chunk;
-            int[] seen = new int[n];
-            int[] wide = new int[1];
-            long[] naps = new long[n]; // uneven items, so that threads finish apart and steal
-            for (int i = 0; i < n; i++) naps[i] = rnd.nextInt(4) == 0 ? 20_000 : 0;
-            Parallel.forRangeStealing(
-                n,
-                grain,
-                chunk,
-                (s, e) -> {
-                  if (e - s > c) wide[0]++;
-                  for (int i = s; i < e; i++) {
-                    seen[i]++;
-                    if (naps[i] > 0) java.util.concurrent.locks.LockSupport.parkNanos(naps[i]);
-                  }
-                });
-            int[] once = new int[n];
-            java.util.Arrays.fill(once, 1);
-            String where = "n=" + n + " threads=" + t + " chunk=" + chunk;
-            assertArrayEquals(once, seen, where);
-            if (t > 1 && n / grain > 1)
-              org.junit.jupiter.api.Assertions.assertEquals(
-                  0, wide[0], "a range wider than a chunk: " + where);
-            org.junit.jupiter.api.Assertions.assertFalse(Parallel.offerPending(), where);
-          }
+    for (int t = 1; t <= 4; t++) {
+      Parallel.setThreads(t);
+      for (int n = 0; n <= 37; n++) {
+        for (int chunk = 1; chunk <= 4; chunk++) {
+          int grain = 1 + n % 3, c = chunk;
+          int[] seen = new int[n];
+          int[] wide = new int[1];
+          long[] naps = new long[n]; // uneven items, so that threads finish apart and steal
+          for (int i = 0; i < n; i++) naps[i] = rnd.nextInt(4) == 0 ? 20_000 : 0;
+          Parallel.forRangeStealing(
+              n,
+              grain,
+              chunk,
+              (s, e) -> {
+                if (e - s > c) wide[0]++;
+                for (int i = s; i < e; i++) {
+                  seen[i]++;
+                  if (naps[i] > 0) java.util.concurrent.locks.LockSupport.parkNanos(naps[i]);
+                }
+              });
+          int[] once = new int[n];
+          java.util.Arrays.fill(once, 1);
+          String where = "n=" + n + " threads=" + t + " chunk=" + chunk;
+          assertArrayEquals(once, seen, where);
+          if (t > 1 && n / grain > 1)
+            org.junit.jupiter.api.Assertions.assertEquals(
+                0, wide[0], "a range wider than a chunk: " + where);
+          org.junit.jupiter.api.Assertions.assertFalse(Parallel.offerPending(), where);
         }
       }
-    } finally {
-      Parallel.setThreads(saved);
     }
   }
 
@@ -136,54 +118,44 @@ class ParallelTest {
    */
   @Test
   void aThreadThatFinishesEarlyTakesTheEndOfTheSlowPart() throws InterruptedException {
-    int saved = Parallel.threads();
-    try {
-      Parallel.setThreads(2);
-      boolean stole = false;
-      for (int round = 0; round < 10 && !stole; round++) {
-        spinnerIdle();
-        String[] ranOn = new String[40];
-        Parallel.forRangeStealing(
-            40,
-            1,
-            1,
-            (s, e) -> {
-              for (int i = s; i < e; i++) {
-                ranOn[i] = Thread.currentThread().getName();
-                if (i < 20) java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-              }
-            });
-        boolean both = java.util.Arrays.stream(ranOn).distinct().count() == 2;
-        stole = both && !ranOn[19].equals(ranOn[0]);
-        org.junit.jupiter.api.Assertions.assertFalse(Parallel.offerPending(), "round " + round);
-      }
-      org.junit.jupiter.api.Assertions.assertTrue(stole, "no round took items from the slow part");
-    } finally {
-      Parallel.setThreads(saved);
+    Parallel.setThreads(2);
+    boolean stole = false;
+    for (int round = 0; round < 10 && !stole; round++) {
+      spinnerIdle();
+      String[] ranOn = new String[40];
+      Parallel.forRangeStealing(
+          40,
+          1,
+          1,
+          (s, e) -> {
+            for (int i = s; i < e; i++) {
+              ranOn[i] = Thread.currentThread().getName();
+              if (i < 20) java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+          });
+      boolean both = java.util.Arrays.stream(ranOn).distinct().count() == 2;
+      stole = both && !ranOn[19].equals(ranOn[0]);
+      org.junit.jupiter.api.Assertions.assertFalse(Parallel.offerPending(), "round " + round);
     }
+    org.junit.jupiter.api.Assertions.assertTrue(stole, "no round took items from the slow part");
   }
 
   @Test
   void aFailureWhileStealingReachesTheCallerAndEveryOtherItemRuns() {
-    int saved = Parallel.threads();
-    try {
-      Parallel.setThreads(2);
-      int[] seen = new int[10];
-      assertThrows(
-          IllegalStateException.class,
-          () ->
-              Parallel.forRangeStealing(
-                  10,
-                  1,
-                  2,
-                  (s, e) -> {
-                    for (int i = s; i < e; i++) seen[i]++;
-                    if (s == 8) throw new IllegalStateException("boom");
-                  }));
-      assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, seen);
-    } finally {
-      Parallel.setThreads(saved);
-    }
+    Parallel.setThreads(2);
+    int[] seen = new int[10];
+    assertThrows(
+        IllegalStateException.class,
+        () ->
+            Parallel.forRangeStealing(
+                10,
+                1,
+                2,
+                (s, e) -> {
+                  for (int i = s; i < e; i++) seen[i]++;
+                  if (s == 8) throw new IllegalStateException("boom");
+                }));
+    assertArrayEquals(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, seen);
   }
 
   /**
@@ -194,24 +166,19 @@ class ParallelTest {
    */
   @Test
   void aCallTheCallerRanAloneLeavesNoOfferBehind() throws InterruptedException {
-    int saved = Parallel.threads();
-    try {
-      Parallel.setThreads(2);
-      int[] seen = new int[2];
-      for (int round = 0; round < 20; round++) {
-        Thread.sleep(5); // the spinner parks
-        Parallel.forRange(
-            2,
-            1,
-            (s, e) -> {
-              for (int i = s; i < e; i++) seen[i]++;
-            });
-        org.junit.jupiter.api.Assertions.assertFalse(Parallel.offerPending(), "round " + round);
-      }
-      assertArrayEquals(new int[] {20, 20}, seen);
-    } finally {
-      Parallel.setThreads(saved);
+    Parallel.setThreads(2);
+    int[] seen = new int[2];
+    for (int round = 0; round < 20; round++) {
+      Thread.sleep(5); // the spinner parks
+      Parallel.forRange(
+          2,
+          1,
+          (s, e) -> {
+            for (int i = s; i < e; i++) seen[i]++;
+          });
+      org.junit.jupiter.api.Assertions.assertFalse(Parallel.offerPending(), "round " + round);
     }
+    assertArrayEquals(new int[] {20, 20}, seen);
   }
 
   /**
@@ -245,7 +212,6 @@ class ParallelTest {
 
   @Test
   void theCallerRunsEveryPartWhenNoWorkerIsFree() throws Exception {
-    int saved = Parallel.threads();
     java.util.concurrent.CountDownLatch inWorker = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     Thread blocker =
@@ -292,7 +258,6 @@ class ParallelTest {
     } finally {
       release.countDown();
       blocker.join();
-      Parallel.setThreads(saved);
     }
   }
 }

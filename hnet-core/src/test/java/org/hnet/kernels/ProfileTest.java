@@ -9,10 +9,13 @@ import java.util.stream.Collectors;
 import org.hnet.kernels.Profile.Entry;
 import org.hnet.kernels.Profile.Kind;
 import org.hnet.tensor.Rows;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Profile: what it records, for whom, and that a kernel calling another is counted once. */
+@ExtendWith(RestoreThreads.class)
 class ProfileTest {
   @AfterEach
   void off() {
@@ -82,7 +85,6 @@ class ProfileTest {
 
   @Test
   void workersTimeIsAttributedToTheKernelTheyHelp() {
-    int saved = Parallel.threads();
     long serial = MatmulGemm.serialFlops;
     try {
       Parallel.setThreads(2);
@@ -101,7 +103,6 @@ class ProfileTest {
       assertTrue(m.threadsBusy() > 0 && m.threadsBusy() <= 2.0 + 1e-9, m.toString());
     } finally {
       MatmulGemm.serialFlops = serial;
-      Parallel.setThreads(saved);
     }
   }
 }

@@ -6,13 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.Random;
 import org.hnet.tensor.Rows;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * SsdNaiveBackward.scanBackward against central finite differences of a double-precision twin of
  * the forward; SsdBackward.scanBackward (chunked) against the naive one.
  */
+@ExtendWith(RestoreThreads.class)
 class SsdBackwardTest {
   /**
    * Kernel vs FD, max |error| / max |gradient| per tensor. The FD side is exact to ~1e-9 (double,
@@ -355,77 +358,66 @@ class SsdBackwardTest {
 
   @Test
   void chunkedMatchesNaiveOverSweep() {
-    int saved = Parallel.threads();
     Random r = new Random(22);
-    try {
-      for (int T : new int[] {0, 1, 2, 3, 31, 32, 33, 65, 200}) {
-        for (int variant = 0; variant < 3; variant++) {
-          int[] cu = SsdTest.segments(T, variant, r);
-          for (int H : new int[] {1, 2, 3}) {
-            for (int P : new int[] {1, 16, 64}) {
-              for (int N : new int[] {1, 16, 17, 32}) {
-                boolean inter = (T + H + P + N + variant) % 2 == 0;
-                SsdTest.Case k = new SsdTest.Case(cu, H, P, N, inter, r, -2, 1);
-                float[] dy = dyFor(k, r);
-                Grads ref = new Grads(k, inter);
-                ref.run(true, dy, k.yOff, k.yStride, 1);
-                ref.checkLayout();
-                float[][] refT = ref.tensors();
-                for (int chunk : new int[] {1, 8, 32, 64, 256, 13}) {
-                  float[][] first = null;
-                  for (int threads = 1; threads <= 2; threads++) {
-                    Parallel.setThreads(threads);
-                    Grads g = new Grads(k, !inter);
-                    g.run(false, dy, k.yOff, k.yStride, chunk);
-                    String what =
-                        "T="
-                            + T
-                            + " cu="
-                            + Arrays.toString(cu)
-                            + " H="
-                            + H
-                            + " P="
-                            + P
-                            + " N="
-                            + N
-                            + " chunk="
-                            + chunk
-                            + " threads="
-                            + threads;
-                    g.checkLayout();
-                    float[][] got = g.tensors();
-                    compare(got, refT, worstSweep, TOL, what, k, dy);
-                    if (threads == 1) first = got;
-                    else
-                      for (int i = 0; i < 7; i++)
-                        assertArrayEquals(first[i], got[i], what + " bits");
-                  }
+    for (int T : new int[] {0, 1, 2, 3, 31, 32, 33, 65, 200}) {
+      for (int variant = 0; variant < 3; variant++) {
+        int[] cu = SsdTest.segments(T, variant, r);
+        for (int H : new int[] {1, 2, 3}) {
+          for (int P : new int[] {1, 16, 64}) {
+            for (int N : new int[] {1, 16, 17, 32}) {
+              boolean inter = (T + H + P + N + variant) % 2 == 0;
+              SsdTest.Case k = new SsdTest.Case(cu, H, P, N, inter, r, -2, 1);
+              float[] dy = dyFor(k, r);
+              Grads ref = new Grads(k, inter);
+              ref.run(true, dy, k.yOff, k.yStride, 1);
+              ref.checkLayout();
+              float[][] refT = ref.tensors();
+              for (int chunk : new int[] {1, 8, 32, 64, 256, 13}) {
+                float[][] first = null;
+                for (int threads = 1; threads <= 2; threads++) {
+                  Parallel.setThreads(threads);
+                  Grads g = new Grads(k, !inter);
+                  g.run(false, dy, k.yOff, k.yStride, chunk);
+                  String what =
+                      "T="
+                          + T
+                          + " cu="
+                          + Arrays.toString(cu)
+                          + " H="
+                          + H
+                          + " P="
+                          + P
+                          + " N="
+                          + N
+                          + " chunk="
+                          + chunk
+                          + " threads="
+                          + threads;
+                  g.checkLayout();
+                  float[][] got = g.tensors();
+                  compare(got, refT, worstSweep, TOL, what, k, dy);
+                  if (threads == 1) first = got;
+                  else
+                    for (int i = 0; i < 7; i++) assertArrayEquals(first[i], got[i], what + " bits");
                 }
               }
             }
           }
         }
       }
-    } finally {
-      Parallel.setThreads(saved);
     }
   }
 
   @Test
   void extremeDecaysAndLargeShapesMatch() {
-    int saved = Parallel.threads();
     Random r = new Random(23);
-    try {
-      // dtRaw ~ N(10, 20): from no decay to decays that underflow to 0 (acum ≈ -1e4).
-      SsdTest.Case k = new SsdTest.Case(new int[] {0, 40, 41, 300}, 3, 16, 17, true, r, 10, 20);
-      checkLarge(k, r, new int[] {1, 16, 64, 256});
-      // Mamba2 defaults (P 64, N 128, chunk 256) over long packed sequences, 3 threads.
-      Parallel.setThreads(3);
-      k = new SsdTest.Case(new int[] {0, 700, 701, 1500}, 4, 64, 128, true, r, -2, 1);
-      checkLarge(k, r, new int[] {64, 256});
-    } finally {
-      Parallel.setThreads(saved);
-    }
+    // dtRaw ~ N(10, 20): from no decay to decays that underflow to 0 (acum ≈ -1e4).
+    SsdTest.Case k = new SsdTest.Case(new int[] {0, 40, 41, 300}, 3, 16, 17, true, r, 10, 20);
+    checkLarge(k, r, new int[] {1, 16, 64, 256});
+    // Mamba2 defaults (P 64, N 128, chunk 256) over long packed sequences, 3 threads.
+    Parallel.setThreads(3);
+    k = new SsdTest.Case(new int[] {0, 700, 701, 1500}, 4, 64, 128, true, r, -2, 1);
+    checkLarge(k, r, new int[] {64, 256});
   }
 
   /**

@@ -9,10 +9,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.hnet.tensor.Rows;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Ssd.scan (chunked) against SsdNaive.scan (the recurrence), and SsdStep.step against both. */
+@ExtendWith(RestoreThreads.class)
 class SsdTest {
   static final double TOL = 1e-5; // max |scan - naive| / max |naive|
   static double worstSweep, worstSweepState, worstExtreme, worstLarge, worstStep;
@@ -230,54 +233,51 @@ class SsdTest {
 
   @Test
   void scanMatchesNaiveOverSweep() {
-    int saved = Parallel.threads();
     Random r = new Random(1);
-    try {
-      for (int T : new int[] {0, 1, 2, 3, 31, 32, 33, 65, 200}) {
-        for (int variant = 0; variant < 3; variant++) {
-          int[] cu = segments(T, variant, r);
-          for (int H : new int[] {1, 2, 3}) {
-            for (int P : new int[] {1, 16, 64}) {
-              for (int N : new int[] {1, 16, 17, 32}) {
-                Case k = new Case(cu, H, P, N, (T + H + P + N + variant) % 2 == 0, r, -2, 1);
-                float[] yRef = k.newY(), fsRef = k.newStates();
-                k.naive(yRef, fsRef);
-                for (int chunk : new int[] {1, 8, 32, 64, 256, 13}) {
-                  float[] y1 = null, fs1 = null;
-                  for (int threads = 1; threads <= 2; threads++) {
-                    Parallel.setThreads(threads);
-                    float[] y = k.newY(), fs = k.newStates();
-                    k.scan(y, fs, chunk);
-                    String what =
-                        "T="
-                            + T
-                            + " cu="
-                            + Arrays.toString(cu)
-                            + " H="
-                            + H
-                            + " P="
-                            + P
-                            + " N="
-                            + N
-                            + " chunk="
-                            + chunk
-                            + " threads="
-                            + threads;
-                    double e = k.relDiff(y, yRef);
-                    double es = relDiff(fs, fsRef);
-                    worstSweep = Math.max(worstSweep, e);
-                    // (a 1-element state, e.g. P=N=1, is a sum with cancellation: its relative
-                    // error can reach a few 1e-6 while y stays ~1e-7)
-                    worstSweepState = Math.max(worstSweepState, es);
-                    assertTrue(e <= TOL, what + ": y rel diff " + e);
-                    assertTrue(es <= TOL, what + ": final state rel diff " + es);
-                    if (threads == 1) {
-                      y1 = y;
-                      fs1 = fs;
-                    } else { // deterministic: any thread split gives the same bits
-                      assertArrayEquals(y1, y, what);
-                      assertArrayEquals(fs1, fs, what);
-                    }
+    for (int T : new int[] {0, 1, 2, 3, 31, 32, 33, 65, 200}) {
+      for (int variant = 0; variant < 3; variant++) {
+        int[] cu = segments(T, variant, r);
+        for (int H : new int[] {1, 2, 3}) {
+          for (int P : new int[] {1, 16, 64}) {
+            for (int N : new int[] {1, 16, 17, 32}) {
+              Case k = new Case(cu, H, P, N, (T + H + P + N + variant) % 2 == 0, r, -2, 1);
+              float[] yRef = k.newY(), fsRef = k.newStates();
+              k.naive(yRef, fsRef);
+              for (int chunk : new int[] {1, 8, 32, 64, 256, 13}) {
+                float[] y1 = null, fs1 = null;
+                for (int threads = 1; threads <= 2; threads++) {
+                  Parallel.setThreads(threads);
+                  float[] y = k.newY(), fs = k.newStates();
+                  k.scan(y, fs, chunk);
+                  String what =
+                      "T="
+                          + T
+                          + " cu="
+                          + Arrays.toString(cu)
+                          + " H="
+                          + H
+                          + " P="
+                          + P
+                          + " N="
+                          + N
+                          + " chunk="
+                          + chunk
+                          + " threads="
+                          + threads;
+                  double e = k.relDiff(y, yRef);
+                  double es = relDiff(fs, fsRef);
+                  worstSweep = Math.max(worstSweep, e);
+                  // (a 1-element state, e.g. P=N=1, is a sum with cancellation: its relative
+                  // error can reach a few 1e-6 while y stays ~1e-7)
+                  worstSweepState = Math.max(worstSweepState, es);
+                  assertTrue(e <= TOL, what + ": y rel diff " + e);
+                  assertTrue(es <= TOL, what + ": final state rel diff " + es);
+                  if (threads == 1) {
+                    y1 = y;
+                    fs1 = fs;
+                  } else { // deterministic: any thread split gives the same bits
+                    assertArrayEquals(y1, y, what);
+                    assertArrayEquals(fs1, fs, what);
                   }
                 }
               }
@@ -285,8 +285,6 @@ class SsdTest {
           }
         }
       }
-    } finally {
-      Parallel.setThreads(saved);
     }
   }
 
@@ -372,27 +370,22 @@ class SsdTest {
 
   @Test
   void stepAfterPrefillContinuesTheRecurrence() {
-    int saved = Parallel.threads();
     Random r = new Random(5);
-    try {
-      for (int threads = 1; threads <= 2; threads++) {
-        Parallel.setThreads(threads);
-        for (int[] dims : new int[][] {{1, 1, 1}, {2, 16, 17}, {3, 64, 32}}) {
-          int H = dims[0], P = dims[1], N = dims[2];
-          int[] lens = {33, 1, 20, 7}; // R = 4 rows, one sequence each
-          int R = lens.length, maxLen = 33;
-          int[] cu = new int[R + 1];
-          for (int i = 0; i < R; i++) cu[i + 1] = cu[i] + lens[i];
-          Case k = new Case(cu, H, P, N, false, r, -2, 1);
-          float[] yRef = k.newY(), fsRef = k.newStates();
-          k.naive(yRef, fsRef);
-          for (int pre = 0; pre <= maxLen; pre++) {
-            checkStepFrom(k, lens, pre, yRef, fsRef);
-          }
+    for (int threads = 1; threads <= 2; threads++) {
+      Parallel.setThreads(threads);
+      for (int[] dims : new int[][] {{1, 1, 1}, {2, 16, 17}, {3, 64, 32}}) {
+        int H = dims[0], P = dims[1], N = dims[2];
+        int[] lens = {33, 1, 20, 7}; // R = 4 rows, one sequence each
+        int R = lens.length, maxLen = 33;
+        int[] cu = new int[R + 1];
+        for (int i = 0; i < R; i++) cu[i + 1] = cu[i] + lens[i];
+        Case k = new Case(cu, H, P, N, false, r, -2, 1);
+        float[] yRef = k.newY(), fsRef = k.newStates();
+        k.naive(yRef, fsRef);
+        for (int pre = 0; pre <= maxLen; pre++) {
+          checkStepFrom(k, lens, pre, yRef, fsRef);
         }
       }
-    } finally {
-      Parallel.setThreads(saved);
     }
   }
 

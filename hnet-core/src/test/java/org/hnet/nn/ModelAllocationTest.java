@@ -10,15 +10,17 @@ import org.hnet.config.HNetConfig;
 import org.hnet.kernels.Parallel;
 import org.hnet.kernels.VectorWidth;
 import org.hnet.testing.Allocations;
-import org.junit.jupiter.api.AfterEach;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The steady-state loops allocate nothing: a decode step and a training step reuse their buffers
  * (the cache's arena, the model's training arena). Measured as the bytes the calling thread
  * allocated, with one worker thread so that every kernel runs on it.
  */
+@ExtendWith(RestoreThreads.class)
 class ModelAllocationTest {
   static final String TINY =
       """
@@ -27,17 +29,9 @@ class ModelAllocationTest {
        "attn_cfg": {"num_heads": [2, 2], "rotary_emb_dim": [8, 16], "window_size": [-1, -1]}}
       """;
 
-  private int threads;
-
   @BeforeEach
   void oneThread() {
-    threads = Parallel.threads();
     Parallel.setThreads(1);
-  }
-
-  @AfterEach
-  void restore() {
-    Parallel.setThreads(threads);
   }
 
   /**

@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Map;
 import org.hnet.config.HNetConfig;
 import org.hnet.tensor.Arena;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The model's use of arenas: an inference pass holds one block's buffers at a time, and the kernels
  * leave their thread's arena idle.
  */
+@ExtendWith(RestoreThreads.class)
 class ModelArenaTest {
   /**
    * Every kernel returns what it takes from its thread's arena, also when it fails: a training step
@@ -19,30 +22,25 @@ class ModelArenaTest {
    */
   @Test
   void theKernelsLeaveTheirThreadsArenaIdle() {
-    int threads = org.hnet.kernels.Parallel.threads();
     org.hnet.kernels.Parallel.setThreads(1);
-    try {
-      HNetForCausalLM lm = model(2);
-      int T = 64;
-      int[] ids = ModelAllocationTest.text(T, 2), targets = new int[T];
-      for (int t = 0; t < T; t++) targets[t] = t + 1 < T ? ids[t + 1] : -1;
-      new org.hnet.train.Objective(lm)
-          .lossAndGradients(ids, targets, SeqLens.uniform(2, T / 2), new double[] {4}, 0.03);
-      assertTrue(Arena.local().idle(), "after a training step");
-      HNetForCausalLM.Cache c = lm.allocate(2, 16);
-      lm.prefill(new int[] {'a', 'b', 'c', 'd'}, SeqLens.uniform(2, 2), c);
-      lm.step(new int[] {'e', 'f'}, c, new boolean[] {true, true});
-      assertTrue(Arena.local().idle(), "after a prefill and a decode step");
-      float[] small = new float[4];
-      assertThrows(
-          RuntimeException.class,
-          () ->
-              org.hnet.kernels.Matmul.linearGemm(
-                  small, 0, small, 0, small, 0, null, 0, 3, 3, 3)); // arrays too short
-      assertTrue(Arena.local().idle(), "after a kernel that failed");
-    } finally {
-      org.hnet.kernels.Parallel.setThreads(threads);
-    }
+    HNetForCausalLM lm = model(2);
+    int T = 64;
+    int[] ids = ModelAllocationTest.text(T, 2), targets = new int[T];
+    for (int t = 0; t < T; t++) targets[t] = t + 1 < T ? ids[t + 1] : -1;
+    new org.hnet.train.Objective(lm)
+        .lossAndGradients(ids, targets, SeqLens.uniform(2, T / 2), new double[] {4}, 0.03);
+    assertTrue(Arena.local().idle(), "after a training step");
+    HNetForCausalLM.Cache c = lm.allocate(2, 16);
+    lm.prefill(new int[] {'a', 'b', 'c', 'd'}, SeqLens.uniform(2, 2), c);
+    lm.step(new int[] {'e', 'f'}, c, new boolean[] {true, true});
+    assertTrue(Arena.local().idle(), "after a prefill and a decode step");
+    float[] small = new float[4];
+    assertThrows(
+        RuntimeException.class,
+        () ->
+            org.hnet.kernels.Matmul.linearGemm(
+                small, 0, small, 0, small, 0, null, 0, 3, 3, 3)); // arrays too short
+    assertTrue(Arena.local().idle(), "after a kernel that failed");
   }
 
   /** A model whose encoder and decoder have {@code layers} Mamba-2 layers each. */

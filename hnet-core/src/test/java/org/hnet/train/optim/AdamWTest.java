@@ -13,8 +13,11 @@ import java.util.Map;
 import org.hnet.HNetException;
 import org.hnet.kernels.Parallel;
 import org.hnet.nn.Param;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(RestoreThreads.class)
 class AdamWTest {
   private static final double B1 = 0.9;
   private static final double B2 = 0.95;
@@ -313,26 +316,21 @@ class AdamWTest {
 
   @Test
   void sameBitsForAnyThreadCount() {
-    int saved = Parallel.threads();
-    try {
-      float[][] results = new float[2][];
-      int[] threads = {1, 4};
-      for (int r = 0; r < 2; r++) {
-        Parallel.setThreads(threads[r]);
-        List<Param> ps = bigModel();
-        AdamW opt = new AdamW(ps, B1, B2, EPS, WD, MULT);
-        for (int t = 1; t <= 3; t++) {
-          for (Param q : ps) {
-            for (int i = 0; i < q.size(); i++) q.grad[i] = (float) Math.sin(0.01 * i * t + q.stage);
-          }
-          opt.step(1e-3);
+    float[][] results = new float[2][];
+    int[] threads = {1, 4};
+    for (int r = 0; r < 2; r++) {
+      Parallel.setThreads(threads[r]);
+      List<Param> ps = bigModel();
+      AdamW opt = new AdamW(ps, B1, B2, EPS, WD, MULT);
+      for (int t = 1; t <= 3; t++) {
+        for (Param q : ps) {
+          for (int i = 0; i < q.size(); i++) q.grad[i] = (float) Math.sin(0.01 * i * t + q.stage);
         }
-        results[r] = concat(ps);
+        opt.step(1e-3);
       }
-      assertArrayEquals(results[0], results[1]);
-    } finally {
-      Parallel.setThreads(saved);
+      results[r] = concat(ps);
     }
+    assertArrayEquals(results[0], results[1]);
   }
 
   /** Large enough (several chunks, above the parallel threshold) for the work to be split. */

@@ -9,8 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.hnet.kernels.Parallel;
 import org.hnet.nn.Param;
+import org.hnet.testing.RestoreThreads;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(RestoreThreads.class)
 class GradientsTest {
   private static Param withGrad(String name, float... g) {
     Param p = new Param(name, new int[] {g.length}, new float[g.length], true, 0);
@@ -81,25 +84,20 @@ class GradientsTest {
 
   @Test
   void normAndClipAreBitIdenticalForAnyThreadCount() {
-    int saved = Parallel.threads();
-    try {
-      double[] norms = new double[3];
-      float[][] clipped = new float[3][];
-      for (int t = 1; t <= 3; t++) {
-        Parallel.setThreads(t);
-        List<Param> ps = AdamWTest.bigModel();
-        for (Param q : ps) {
-          for (int i = 0; i < q.size(); i++) q.grad[i] = (float) Math.sin(0.37 * i + q.stage);
-        }
-        norms[t - 1] = Gradients.globalNorm(ps);
-        Gradients.clipGlobalNorm(ps, 1.0);
-        clipped[t - 1] = ps.get(2).grad;
+    double[] norms = new double[3];
+    float[][] clipped = new float[3][];
+    for (int t = 1; t <= 3; t++) {
+      Parallel.setThreads(t);
+      List<Param> ps = AdamWTest.bigModel();
+      for (Param q : ps) {
+        for (int i = 0; i < q.size(); i++) q.grad[i] = (float) Math.sin(0.37 * i + q.stage);
       }
-      assertEquals(norms[0], norms[1], 0.0);
-      assertEquals(norms[0], norms[2], 0.0);
-      assertArrayEquals(clipped[0], clipped[2]);
-    } finally {
-      Parallel.setThreads(saved);
+      norms[t - 1] = Gradients.globalNorm(ps);
+      Gradients.clipGlobalNorm(ps, 1.0);
+      clipped[t - 1] = ps.get(2).grad;
     }
+    assertEquals(norms[0], norms[1], 0.0);
+    assertEquals(norms[0], norms[2], 0.0);
+    assertArrayEquals(clipped[0], clipped[2]);
   }
 }

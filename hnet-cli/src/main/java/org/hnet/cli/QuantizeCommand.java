@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.hnet.HNetException;
+import org.hnet.io.AtomicFile;
 import org.hnet.io.Checkpoints;
 import org.hnet.io.SafeTensors;
 import org.hnet.io.TensorData;
@@ -74,11 +75,10 @@ final class QuantizeCommand implements Callable<Integer> {
     meta.put(Checkpoints.WEIGHTS_KEY, format.label());
     if (format == WeightFormat.INT8)
       meta.put("hnet.int8_group", Integer.toString(CompactWeight.GROUP));
-    Path parent = out.toAbsolutePath().getParent();
     boolean fresh = !Files.exists(out);
     // a new directory is written beside it under a temporary name and renamed whole; into an empty
     // one the model goes first and config.json last, so a cut-off write is no loadable model
-    Path dir = fresh ? Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp") : out;
+    Path dir = fresh ? AtomicFile.newDirectory(out) : out;
     try {
       SafeTensors.write(dir.resolve("model.safetensors"), sd, meta);
       RunDir.writeString(dir.resolve("config.json"), lm.config.toJson());

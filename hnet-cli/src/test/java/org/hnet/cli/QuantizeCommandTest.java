@@ -53,6 +53,13 @@ class QuantizeCommandTest {
     try (var s = Files.list(tmp)) {
       assertEquals(2, s.count(), "no temporary left beside it"); // t.txt and m-int8
     }
+    // the new directory is the user's, like one made by mkdir: not owner-only
+    if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
+      Path plain = Files.createDirectory(tmp.resolve("plain"));
+      assertEquals(
+          Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(q), "permissions");
+      Files.delete(plain);
+    }
     // loads as int8 with no flag; eval --against f32 reports the difference
     r =
         ForwardCommandTest.run(

@@ -94,6 +94,16 @@ public final class AtomicFile {
         "." + target.getFileName() + "." + HexFormat.of().formatHex(r) + ".tmp");
   }
 
+  /**
+   * Creates a new, empty temporary directory beside {@code target} (".name.RANDOM.tmp"), to be
+   * filled and renamed to {@code target} whole. Created exclusively, like the temporary files, and
+   * with the permissions a plain new directory gets (the umask's), not the owner-only ones of
+   * {@link Files#createTempDirectory}: once renamed, it is the user's directory.
+   */
+  public static Path newDirectory(Path target) throws IOException {
+    return Files.createDirectory(newTemporary(target.toAbsolutePath()));
+  }
+
   /** Forces a directory's entries (renames, creations) to disk, where the platform allows it. */
   public static void forceDirectory(Path dir) {
     if (dir == null) return;

@@ -5,7 +5,7 @@ package org.hnet.kernels;
 //
 // Decode path (M <= Matmul.DECODE_ROWS): each row of w is streamed once and converted to float32
 // in registers: bf16, two weights per int, by a shift and by a mask; int8, bytes widened to
-// float32, each group's sum scaled once (MatmulCompactInt8 has the order). At batch 1 a pass
+// float32, each group's sum scaled once (MatmulCompactInt8 has the order). At every batch a pass
 // reads one row from each of several long runs of rows (4 bf16, 4 int8; see rows); with 4 or more
 // rows of x each converted vector is used against 4 of them held in L1. Per output element: one
 // VL-lane fma accumulator over the vector
@@ -51,21 +51,21 @@ final class MatmulCompact {
   static final int BF16_RUNS = 4;
 
   /**
-   * Rows [n0, n1) of w against all M rows of x.
-   *
-   * <p>With 4 or more rows of x: pairs of rows of w against 4 rows of x (8 accumulators; each
-   * weight vector converted once per 4 rows of x), leftover rows of x one at a time; int8 takes the
-   * pairs from the passes below, so that it reads its scales in their order.
-   *
-   * <p>With fewer (batch 1, the memory-bound case) each pass reads one row from each of several
+   * Rows [n0, n1) of w against all M rows of x, in passes that read one row from each of several
    * runs of consecutive rows, so that the hardware prefetcher sees a few long streams rather than
    * many short ones (a compact row is only 1-6 KB): bf16 splits [n0, n1) into {@link #BF16_RUNS}
    * runs; int8 reads slab by slab, each slab as {@link CompactWeight#RUNS} runs whose scales lie in
    * pass order (one more stream, not one per run: with eight of them, int8 streamed half as fast).
    * On 1stage_L's product shapes, two threads, against 16 (bf16) or 8 (int8) adjacent rows per
    * pass: bf16 34-37 -> 39-46 GB/s, int8 26-29 -> 36-39 GB/s with 8 runs (docs/performance-log.md,
-   * 2026-12-07); 4 runs streamed another 12% faster (CompactWeight#SLAB). Rows past the runs go one
-   * at a time.
+   * 2026-12-07); 4 runs streamed another 12% faster (CompactWeight#SLAB).
+   *
+   * <p>In a pass, each block of 4 rows of x takes the pass's rows of w in pairs (8 accumulators;
+   * each weight vector converted once per 4 rows of x), and the rows of x past the blocks take the
+   * pass one at a time, as at batch 1. bf16 used to pair adjacent rows at 4 or more rows of x (2
+   * streams restarted every 2 rows): reading the runs made its products with 4-8 rows of x
+   * 1.04-1.65x faster, 1stage_L's batch-8 step 1.05-1.28x (docs/performance-log.md, ninth session).
+   * Rows past the runs go one at a time.
    */
   private static void rows(
       float[] y,
@@ -81,57 +81,34 @@ final class MatmulCompact {
     float[] tmp = Lanes.local(); // this thread's lane buffer
     int N = w.n, K = w.k;
     boolean bf = w.format == CompactWeight.Format.BF16;
-    int kb = bf ? w.kv : w.kq;
-    if (!bf) {
-      // n0 starts a slab (decode splits in whole slabs); a slab's passes in order, whatever M
-      for (int base = n0; base < n1; base += CompactWeight.SLAB) {
-        int q = w.slabRows(base) / CompactWeight.RUNS;
-        for (int i = 0; i < q; i++) {
-          int n = base + i;
-          if (M >= 4) {
-            for (int j = 0; j < CompactWeight.RUNS; j += 2) {
-              int r = n + j * q, m = 0;
-              for (; m + 4 <= M; m += 4)
-                MatmulCompactInt8.int8w2x4(
-                    tmp, y, yOff, x, xOff, w, bias, biasOff, m, r, q, N, K, kb);
-              for (; m < M; m++) {
-                one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, r, kb);
-                one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, r + q, kb);
-              }
-            }
-          } else {
-            for (int m = 0; m < M; m++)
-              MatmulCompactInt8.int8w4x1(
-                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
+    int kb = bf ? w.kv : w.kq, runs = bf ? BF16_RUNS : CompactWeight.RUNS;
+    // bf16 reads [n0, n1) as one region of runs; int8 slab by slab (n0 starts a slab: decode
+    // splits in whole slabs), each slab's passes in order whatever M
+    for (int base = n0; base < n1; ) {
+      int end = bf ? n1 : base + w.slabRows(base), q = (end - base) / runs;
+      for (int i = 0; i < q; i++) {
+        int n = base + i, m = 0;
+        for (; m + 4 <= M; m += 4) {
+          for (int j = 0; j < runs; j += 2) {
+            if (bf)
+              MatmulCompactBf16.bf16w2x4(
+                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n + j * q, q, N, K, kb);
+            else
+              MatmulCompactInt8.int8w2x4(
+                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n + j * q, q, N, K, kb);
           }
         }
-        for (int n = base + CompactWeight.RUNS * q; n < base + w.slabRows(base); n++) {
-          for (int m = 0; m < M; m++) one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, kb);
-        }
-      }
-    } else if (M >= 4) {
-      int n = n0;
-      for (; n + 2 <= n1; n += 2) {
-        int m = 0;
-        for (; m + 4 <= M; m += 4)
-          MatmulCompactBf16.bf16w2x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, N, K, kb);
         for (; m < M; m++) {
-          for (int j = n; j < n + 2; j++) one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, j, kb);
+          if (bf)
+            MatmulCompactBf16.bf16w4x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
+          else
+            MatmulCompactInt8.int8w4x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
         }
       }
-      for (; n < n1; n++) {
+      for (int n = base + runs * q; n < end; n++) {
         for (int m = 0; m < M; m++) one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, kb);
       }
-    } else {
-      int q = (n1 - n0) / BF16_RUNS;
-      for (int i = 0; i < q; i++) {
-        for (int m = 0; m < M; m++)
-          MatmulCompactBf16.bf16w4x1(
-              tmp, y, yOff, x, xOff, w, bias, biasOff, m, n0 + i, q, N, K, kb);
-      }
-      for (int n = n0 + BF16_RUNS * q; n < n1; n++) {
-        for (int m = 0; m < M; m++) one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, kb);
-      }
+      base = end;
     }
   }
 

@@ -102,6 +102,11 @@ final class MatmulCompactBf16 {
     y[y0 + 3 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 3 * rs, kb, K, bias, bo);
   }
 
+  /**
+   * Rows n and n + rs of w against 4 rows of x, each converted vector used 4 times (rs: the rows
+   * per run of the pass, so that the two rows come from two long runs). Each output's operations
+   * are those of {@link #bf16w1x1}.
+   */
   static void bf16w2x4(
       float[] tmp,
       float[] y,
@@ -113,6 +118,7 @@ final class MatmulCompactBf16 {
       int bo,
       int m,
       int n,
+      int rs,
       int N,
       int K,
       int kb) {
@@ -122,7 +128,7 @@ final class MatmulCompactBf16 {
         x2 = x1 + K,
         x3 = x2 + K,
         r0 = n * (kb / 2),
-        r1 = r0 + kb / 2;
+        r1 = r0 + rs * (kb / 2);
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
     FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
     for (int k = 0; k < kb; k += 2 * VL) {
@@ -161,18 +167,18 @@ final class MatmulCompactBf16 {
     a00.intoArray(tmp, 0);
     y[y0 + 0 * N + 0] = MatmulCompact.finish(tmp, x, x0, w, n + 0, kb, K, bias, bo);
     a01.intoArray(tmp, 0);
-    y[y0 + 0 * N + 1] = MatmulCompact.finish(tmp, x, x0, w, n + 1, kb, K, bias, bo);
+    y[y0 + 0 * N + rs] = MatmulCompact.finish(tmp, x, x0, w, n + rs, kb, K, bias, bo);
     a10.intoArray(tmp, 0);
     y[y0 + 1 * N + 0] = MatmulCompact.finish(tmp, x, x1, w, n + 0, kb, K, bias, bo);
     a11.intoArray(tmp, 0);
-    y[y0 + 1 * N + 1] = MatmulCompact.finish(tmp, x, x1, w, n + 1, kb, K, bias, bo);
+    y[y0 + 1 * N + rs] = MatmulCompact.finish(tmp, x, x1, w, n + rs, kb, K, bias, bo);
     a20.intoArray(tmp, 0);
     y[y0 + 2 * N + 0] = MatmulCompact.finish(tmp, x, x2, w, n + 0, kb, K, bias, bo);
     a21.intoArray(tmp, 0);
-    y[y0 + 2 * N + 1] = MatmulCompact.finish(tmp, x, x2, w, n + 1, kb, K, bias, bo);
+    y[y0 + 2 * N + rs] = MatmulCompact.finish(tmp, x, x2, w, n + rs, kb, K, bias, bo);
     a30.intoArray(tmp, 0);
     y[y0 + 3 * N + 0] = MatmulCompact.finish(tmp, x, x3, w, n + 0, kb, K, bias, bo);
     a31.intoArray(tmp, 0);
-    y[y0 + 3 * N + 1] = MatmulCompact.finish(tmp, x, x3, w, n + 1, kb, K, bias, bo);
+    y[y0 + 3 * N + rs] = MatmulCompact.finish(tmp, x, x3, w, n + rs, kb, K, bias, bo);
   }
 }

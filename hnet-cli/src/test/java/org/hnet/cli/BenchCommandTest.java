@@ -89,10 +89,12 @@ class BenchCommandTest {
         j.at("/decode/weight_mb_per_byte").asDouble() > 0
             && j.at("/decode/read_gb_per_s").asDouble() > 0,
         r.out());
+    double w1 = j.at("/decode/weight_mb_per_byte").asDouble(),
+        read1 = j.at("/decode/read_gb_per_s").asDouble();
     assertEquals(
-        j.at("/decode/weight_mb_per_byte").asDouble() / j.at("/decode/read_gb_per_s").asDouble(),
+        w1 / read1,
         j.at("/decode/bound_ms_per_byte").asDouble(),
-        1e-3,
+        printSlack(w1 / read1, 5e-5, w1, 5e-4, read1, 5e-3),
         r.out());
     assertTrue(j.at("/decode_batch8/bytes_per_s").asDouble() > 0, r.out());
     // one timed pass: its probe is the bandwidth, its share the share
@@ -102,12 +104,12 @@ class BenchCommandTest {
         j.at("/decode/read_gb_per_s_per_pass/0").asDouble(),
         0.006,
         r.out());
+    double readPass = j.at("/decode/read_gb_per_s_per_pass/0").asDouble(),
+        ms1 = j.at("/decode/ms_per_byte").asDouble();
     assertEquals(
-        j.at("/decode/weight_mb_per_byte").asDouble()
-            / j.at("/decode/read_gb_per_s_per_pass/0").asDouble()
-            / j.at("/decode/ms_per_byte").asDouble(),
+        w1 / readPass / ms1,
         j.at("/decode/share_of_bound_per_pass/0").asDouble(),
-        2e-3 * j.at("/decode/share_of_bound").asDouble() + 1e-4,
+        printSlack(w1 / readPass / ms1, 5e-7, w1, 5e-4, readPass, 5e-3, ms1, 5e-5),
         r.out());
     // batch 8: weights by the steps each stage ran for some row, at the bandwidth probed beside
     // its own passes
@@ -119,10 +121,11 @@ class BenchCommandTest {
     double w8 = j.at("/decode_batch8/weight_mb_per_step").asDouble(),
         kv8 = j.at("/decode_batch8/kv_mb_per_step").asDouble();
     assertEquals(BenchCommand.weightBytesPerStep(cfg, ran8) / 1e6, w8, 1e-3, r.out());
+    double read8 = j.at("/decode_batch8/read_gb_per_s").asDouble();
     assertEquals(
-        w8 / j.at("/decode_batch8/read_gb_per_s").asDouble(),
+        w8 / read8,
         j.at("/decode_batch8/bound_ms_per_step").asDouble(),
-        1e-3,
+        printSlack(w8 / read8, 5e-5, w8, 5e-4, read8, 5e-3),
         r.out());
     double kv1 = j.at("/decode/kv_mb_per_byte").asDouble();
     assertTrue(
@@ -416,5 +419,19 @@ class BenchCommandTest {
     double f = BenchCommand.weightBytesPerStep(f32, steps);
     double q = BenchCommand.weightBytesPerStep(int8, steps);
     assertTrue(q < 0.6 * f && q > 0.2 * f, q + " of " + f);
+  }
+
+  /**
+   * How far q, a product or quotient of printed values, can lie from its own printed value: each
+   * value v printed to within h (half its last digit) is off by a relative h / v at most, so q by r
+   * / (1 - r) with r the sum of those, and its own print adds {@code out}. A probe that reads 1.29
+   * GB/s (a host that stalled the test) puts the bound 0.4% off through the two decimals of the
+   * bandwidth alone; at 20 GB/s it is 0.03%.
+   */
+  private static double printSlack(double q, double out, double... valueThenHalf) {
+    double rel = 0;
+    for (int i = 0; i < valueThenHalf.length; i += 2)
+      rel += valueThenHalf[i + 1] / Math.abs(valueThenHalf[i]);
+    return Math.abs(q) * rel / (1 - rel) + out;
   }
 }

@@ -61,11 +61,13 @@ final class MatmulCompact {
    * 2026-12-07); 4 runs streamed another 12% faster (CompactWeight#SLAB).
    *
    * <p>In a pass, each block of 4 rows of x takes the pass's rows of w in pairs (8 accumulators;
-   * each weight vector converted once per 4 rows of x), and the rows of x past the blocks take the
-   * pass one at a time, as at batch 1. bf16 used to pair adjacent rows at 4 or more rows of x (2
-   * streams restarted every 2 rows): reading the runs made its products with 4-8 rows of x
-   * 1.04-1.65x faster, 1stage_L's batch-8 step 1.05-1.28x (docs/performance-log.md, ninth session).
-   * Rows past the runs go one at a time.
+   * each weight vector converted once per 4 rows of x). The rows of x past the blocks: in int8, 2
+   * or 3 of them take the pairs together (each vector converted once for them, not once per row: 3
+   * rows 1.3-1.4x faster alone, 1stage_L's batch-8 step 0.98-1.24x, median 1.13x), 1 the pass as at
+   * batch 1; in bf16, whose conversion is a shift or a mask, each takes the pass as at batch 1.
+   * bf16 used to pair adjacent rows at 4 or more rows of x (2 streams restarted every 2 rows):
+   * reading the runs made its products with 4-8 rows of x 1.04-1.65x faster, 1stage_L's batch-8
+   * step 1.05-1.28x. Rows past the runs go one at a time (docs/performance-log.md, ninth session).
    */
   private static void rows(
       float[] y,
@@ -97,6 +99,18 @@ final class MatmulCompact {
               MatmulCompactInt8.int8w2x4(
                   tmp, y, yOff, x, xOff, w, bias, biasOff, m, n + j * q, q, N, K, kb);
           }
+        }
+        if (!bf && M - m >= 2) {
+          // int8: the 2 or 3 rows past the blocks convert each weight vector once, not per row
+          for (int j = 0; j < runs; j += 2) {
+            if (M - m == 2)
+              MatmulCompactInt8.int8w2x2(
+                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n + j * q, q, N, K, kb);
+            else
+              MatmulCompactInt8.int8w2x3(
+                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n + j * q, q, N, K, kb);
+          }
+          m = M;
         }
         for (; m < M; m++) {
           if (bf)

@@ -253,6 +253,155 @@ final class MatmulCompactInt8 {
   }
 
   /**
+   * Rows n and n + rs of w against 2 rows of x (the rows past the blocks of 4), as {@link
+   * #int8w2x4}.
+   */
+  static void int8w2x2(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      CompactWeight w,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int rs,
+      int N,
+      int K,
+      int kb) {
+    byte[] q = w.q8;
+    float[] sc = w.scales;
+    int x0 = xOff + m * K, x1 = x0 + K, r0 = n * K, r1 = r0 + rs * K;
+    int g0 = w.scaleIndex(n, 0), g1 = w.scaleIndex(n + rs, 0);
+    int ss0 = w.scaleStep(n), ss1 = w.scaleStep(n + rs);
+    FloatVector a00 = FloatVector.zero(S),
+        a01 = FloatVector.zero(S),
+        a10 = FloatVector.zero(S),
+        a11 = FloatVector.zero(S);
+    for (int k = 0; k < kb; k += GROUP, g0 += ss0, g1 += ss1) {
+      FloatVector v0 =
+          (FloatVector) ByteVector.fromArray(BS, q, r0 + k).convertShape(VectorOperators.B2F, S, 0);
+      FloatVector v1 =
+          (FloatVector) ByteVector.fromArray(BS, q, r1 + k).convertShape(VectorOperators.B2F, S, 0);
+      FloatVector u = FloatVector.fromArray(S, x, x0 + k);
+      FloatVector t00 = u.mul(v0), t01 = u.mul(v1);
+      u = FloatVector.fromArray(S, x, x1 + k);
+      FloatVector t10 = u.mul(v0), t11 = u.mul(v1);
+      for (int j = VL; j < GROUP; j += VL) {
+        v0 =
+            (FloatVector)
+                ByteVector.fromArray(BS, q, r0 + k + j).convertShape(VectorOperators.B2F, S, 0);
+        v1 =
+            (FloatVector)
+                ByteVector.fromArray(BS, q, r1 + k + j).convertShape(VectorOperators.B2F, S, 0);
+        u = FloatVector.fromArray(S, x, x0 + k + j);
+        t00 = u.fma(v0, t00);
+        t01 = u.fma(v1, t01);
+        u = FloatVector.fromArray(S, x, x1 + k + j);
+        t10 = u.fma(v0, t10);
+        t11 = u.fma(v1, t11);
+      }
+      FloatVector s0 = FloatVector.broadcast(S, sc[g0]), s1 = FloatVector.broadcast(S, sc[g1]);
+      a00 = t00.fma(s0, a00);
+      a01 = t01.fma(s1, a01);
+      a10 = t10.fma(s0, a10);
+      a11 = t11.fma(s1, a11);
+    }
+    int y0 = yOff + m * N + n;
+    a00.intoArray(tmp, 0);
+    y[y0 + 0 * N + 0] = MatmulCompact.finish(tmp, x, x0, w, n + 0, kb, K, bias, bo);
+    a01.intoArray(tmp, 0);
+    y[y0 + 0 * N + rs] = MatmulCompact.finish(tmp, x, x0, w, n + rs, kb, K, bias, bo);
+    a10.intoArray(tmp, 0);
+    y[y0 + 1 * N + 0] = MatmulCompact.finish(tmp, x, x1, w, n + 0, kb, K, bias, bo);
+    a11.intoArray(tmp, 0);
+    y[y0 + 1 * N + rs] = MatmulCompact.finish(tmp, x, x1, w, n + rs, kb, K, bias, bo);
+  }
+
+  /**
+   * Rows n and n + rs of w against 3 rows of x (the rows past the blocks of 4), as {@link
+   * #int8w2x4}.
+   */
+  static void int8w2x3(
+      float[] tmp,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      CompactWeight w,
+      float[] bias,
+      int bo,
+      int m,
+      int n,
+      int rs,
+      int N,
+      int K,
+      int kb) {
+    byte[] q = w.q8;
+    float[] sc = w.scales;
+    int x0 = xOff + m * K, x1 = x0 + K, x2 = x1 + K, r0 = n * K, r1 = r0 + rs * K;
+    int g0 = w.scaleIndex(n, 0), g1 = w.scaleIndex(n + rs, 0);
+    int ss0 = w.scaleStep(n), ss1 = w.scaleStep(n + rs);
+    FloatVector a00 = FloatVector.zero(S),
+        a01 = FloatVector.zero(S),
+        a10 = FloatVector.zero(S),
+        a11 = FloatVector.zero(S),
+        a20 = FloatVector.zero(S),
+        a21 = FloatVector.zero(S);
+    for (int k = 0; k < kb; k += GROUP, g0 += ss0, g1 += ss1) {
+      FloatVector v0 =
+          (FloatVector) ByteVector.fromArray(BS, q, r0 + k).convertShape(VectorOperators.B2F, S, 0);
+      FloatVector v1 =
+          (FloatVector) ByteVector.fromArray(BS, q, r1 + k).convertShape(VectorOperators.B2F, S, 0);
+      FloatVector u = FloatVector.fromArray(S, x, x0 + k);
+      FloatVector t00 = u.mul(v0), t01 = u.mul(v1);
+      u = FloatVector.fromArray(S, x, x1 + k);
+      FloatVector t10 = u.mul(v0), t11 = u.mul(v1);
+      u = FloatVector.fromArray(S, x, x2 + k);
+      FloatVector t20 = u.mul(v0), t21 = u.mul(v1);
+      for (int j = VL; j < GROUP; j += VL) {
+        v0 =
+            (FloatVector)
+                ByteVector.fromArray(BS, q, r0 + k + j).convertShape(VectorOperators.B2F, S, 0);
+        v1 =
+            (FloatVector)
+                ByteVector.fromArray(BS, q, r1 + k + j).convertShape(VectorOperators.B2F, S, 0);
+        u = FloatVector.fromArray(S, x, x0 + k + j);
+        t00 = u.fma(v0, t00);
+        t01 = u.fma(v1, t01);
+        u = FloatVector.fromArray(S, x, x1 + k + j);
+        t10 = u.fma(v0, t10);
+        t11 = u.fma(v1, t11);
+        u = FloatVector.fromArray(S, x, x2 + k + j);
+        t20 = u.fma(v0, t20);
+        t21 = u.fma(v1, t21);
+      }
+      FloatVector s0 = FloatVector.broadcast(S, sc[g0]), s1 = FloatVector.broadcast(S, sc[g1]);
+      a00 = t00.fma(s0, a00);
+      a01 = t01.fma(s1, a01);
+      a10 = t10.fma(s0, a10);
+      a11 = t11.fma(s1, a11);
+      a20 = t20.fma(s0, a20);
+      a21 = t21.fma(s1, a21);
+    }
+    int y0 = yOff + m * N + n;
+    a00.intoArray(tmp, 0);
+    y[y0 + 0 * N + 0] = MatmulCompact.finish(tmp, x, x0, w, n + 0, kb, K, bias, bo);
+    a01.intoArray(tmp, 0);
+    y[y0 + 0 * N + rs] = MatmulCompact.finish(tmp, x, x0, w, n + rs, kb, K, bias, bo);
+    a10.intoArray(tmp, 0);
+    y[y0 + 1 * N + 0] = MatmulCompact.finish(tmp, x, x1, w, n + 0, kb, K, bias, bo);
+    a11.intoArray(tmp, 0);
+    y[y0 + 1 * N + rs] = MatmulCompact.finish(tmp, x, x1, w, n + rs, kb, K, bias, bo);
+    a20.intoArray(tmp, 0);
+    y[y0 + 2 * N + 0] = MatmulCompact.finish(tmp, x, x2, w, n + 0, kb, K, bias, bo);
+    a21.intoArray(tmp, 0);
+    y[y0 + 2 * N + rs] = MatmulCompact.finish(tmp, x, x2, w, n + rs, kb, K, bias, bo);
+  }
+
+  /**
    * Elements (r, c0 .. c1-1) of an int8 weight as float32 into out[off], out[off + stride], ...
    * (the GEMM's packing): the whole groups in the range are converted in registers (q · s) into
    * {@code row} [≥ c1 − c0], then copied out at the stride; the columns outside whole groups go

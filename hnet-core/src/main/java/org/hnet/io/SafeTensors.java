@@ -122,10 +122,10 @@ public final class SafeTensors {
             ByteBuffer buf = ByteBuffer.allocateDirect((int) WRITE_CHUNK);
             MemorySegment chunk = MemorySegment.ofBuffer(buf);
             for (TensorData t : tensors.values()) {
-              MemorySegment s = t.segment();
-              for (long off = 0; off < s.byteSize(); off += WRITE_CHUNK) {
-                long n = Math.min(WRITE_CHUNK, s.byteSize() - off);
-                MemorySegment.copy(s, off, chunk, 0, n);
+              long size = t.byteSize();
+              for (long off = 0; off < size; off += WRITE_CHUNK) {
+                long n = Math.min(WRITE_CHUNK, size - off);
+                t.copyTo(off, chunk, n);
                 writeFully(ch, buf.clear().limit((int) n));
               }
             }
@@ -154,7 +154,7 @@ public final class SafeTensors {
       for (int d : t.shape()) {
         shape.add(d);
       }
-      long end = offset + t.segment().byteSize();
+      long end = offset + t.byteSize();
       node.putArray("data_offsets").add(offset).add(end);
       offset = end;
     }

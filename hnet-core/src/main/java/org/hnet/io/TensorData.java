@@ -9,8 +9,10 @@ import org.hnet.HNetException;
 /**
  * One named tensor as stored: a dtype, a row-major shape and exactly {@code numel * dtype.bytes()}
  * little-endian bytes. The bytes live either on the heap or in a memory-mapped file (then they stay
- * valid for as long as this object is reachable); conversions to Java arrays happen on demand.
- * Instances are immutable and may be converted from several threads at once.
+ * valid for as long as this object is reachable), or are made on demand by a {@link ByteSource} (a
+ * weight held in another layout, written to a file without a copy of it); conversions to Java
+ * arrays happen on demand. Instances are immutable and may be converted from several threads at
+ * once.
  */
 public final class TensorData {
   static final ValueLayout.OfFloat F32_LE =
@@ -30,7 +32,8 @@ public final class TensorData {
   private final DType dtype;
   private final int[] shape;
   private final long numel;
-  private final MemorySegment bytes;
+  private volatile MemorySegment bytes; // null until made, for a tensor with a source
+  private final ByteSource source;
   // Prefix of error messages, e.g. "model.safetensors: tensor 'lm_head.weight'".
   private final String label;
 
@@ -44,6 +47,42 @@ public final class TensorData {
           label + ": " + bytes.byteSize() + " bytes for " + numel + " elements of " + dtype);
     }
     this.bytes = bytes;
+    this.source = null;
+  }
+
+  private TensorData(DType dtype, int[] shape, ByteSource source, String label) {
+    this.dtype = dtype;
+    this.shape = shape.clone();
+    this.numel = numel(this.shape);
+    this.label = label;
+    this.bytes = null;
+    this.source = source;
+  }
+
+  /** Writes bytes [from, from + n) of a tensor's little-endian bytes into dst[0, n). */
+  @FunctionalInterface
+  public interface ByteSource {
+    void copy(long from, MemorySegment dst, long n);
+  }
+
+  /**
+   * A tensor whose bytes {@code source} makes when they are read: a file writer takes them a chunk
+   * at a time, so that no copy of the whole tensor is made; the readers of this class make one.
+   */
+  public static TensorData ofSource(DType dtype, int[] shape, ByteSource source) {
+    return new TensorData(dtype, shape, source, "tensor");
+  }
+
+  /** The number of bytes: numel · dtype.bytes(). */
+  long byteSize() {
+    return numel * dtype.bytes();
+  }
+
+  /** Bytes [from, from + n) into dst[0, n), from the held bytes or from the source. */
+  void copyTo(long from, MemorySegment dst, long n) {
+    MemorySegment b = bytes;
+    if (b != null) MemorySegment.copy(b, from, dst, 0, n);
+    else source.copy(from, dst, n);
   }
 
   public DType dtype() {
@@ -58,9 +97,23 @@ public final class TensorData {
     return numel;
   }
 
-  /** The raw little-endian bytes (a view, never copied). */
+  /** The raw little-endian bytes (a view, never copied; made once for a tensor with a source). */
   MemorySegment segment() {
+    return bytes();
+  }
+
+  private synchronized MemorySegment made() {
+    if (bytes == null) {
+      MemorySegment b = heap(dtype, shape, Math.toIntExact(numel));
+      source.copy(0, b, b.byteSize());
+      bytes = b;
+    }
     return bytes;
+  }
+
+  private MemorySegment bytes() {
+    MemorySegment b = bytes;
+    return b != null ? b : made();
   }
 
   String label() {
@@ -69,7 +122,9 @@ public final class TensorData {
 
   /** The same bytes under another name in error messages. */
   TensorData relabel(String newLabel) {
-    return new TensorData(dtype, shape, bytes, newLabel);
+    return source != null
+        ? new TensorData(dtype, shape, source, newLabel)
+        : new TensorData(dtype, shape, bytes, newLabel);
   }
 
   /**
@@ -78,7 +133,8 @@ public final class TensorData {
    * tensor calls it, so that loading holds one copy of the weights, not two.
    */
   public void release() {
-    if (bytes.isMapped()) bytes.unload();
+    MemorySegment b = bytes;
+    if (b != null && b.isMapped()) b.unload();
   }
 
   /**
@@ -105,7 +161,7 @@ public final class TensorData {
    * of the whole tensor.
    */
   public void floats(long from, float[] out, int off, int len) {
-    MemorySegment s = bytes;
+    MemorySegment s = bytes();
     switch (dtype) {
       case F32 -> MemorySegment.copy(s, F32_LE, 4 * from, out, off, len);
       case F16 -> {
@@ -137,7 +193,7 @@ public final class TensorData {
     }
     int n = arrayLength("long[]");
     long[] out = new long[n];
-    MemorySegment s = bytes;
+    MemorySegment s = bytes();
     switch (dtype) {
       case I64 -> MemorySegment.copy(s, I64_LE, 0, out, 0, n);
       case I32 -> {
@@ -176,7 +232,7 @@ public final class TensorData {
       throw new HNetException(label + " is " + dtype + ", but an I8 tensor was expected");
     }
     arrayLength("byte[]");
-    return bytes.toArray(ValueLayout.JAVA_BYTE);
+    return bytes().toArray(ValueLayout.JAVA_BYTE);
   }
 
   /**
@@ -187,7 +243,7 @@ public final class TensorData {
     if (dtype != DType.BF16) {
       throw new HNetException(label + " is " + dtype + ", but a BF16 tensor was expected");
     }
-    MemorySegment.copy(bytes, I16_LE, 2 * from, out, off, len);
+    MemorySegment.copy(bytes(), I16_LE, 2 * from, out, off, len);
   }
 
   /** Elements [from, from + len) of an I8 tensor into out[off, off + len). */
@@ -195,7 +251,7 @@ public final class TensorData {
     if (dtype != DType.I8) {
       throw new HNetException(label + " is " + dtype + ", but an I8 tensor was expected");
     }
-    MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, from, out, off, len);
+    MemorySegment.copy(bytes(), ValueLayout.JAVA_BYTE, from, out, off, len);
   }
 
   /** The raw bytes of a U8 or BOOL tensor. */
@@ -204,7 +260,7 @@ public final class TensorData {
       throw new HNetException(label + " is " + dtype + ", but a U8 or BOOL tensor was expected");
     }
     arrayLength("byte[]");
-    return bytes.toArray(ValueLayout.JAVA_BYTE);
+    return bytes().toArray(ValueLayout.JAVA_BYTE);
   }
 
   /**

@@ -163,6 +163,34 @@ class SafeTensorsTest {
     assertEquals(Map.of(), SafeTensors.readMetadata(noMeta));
   }
 
+  /**
+   * A tensor whose bytes a source makes (int8 weights held in the kernels' layout) is written a
+   * chunk at a time, never whole, and reads back as the source made it; read through the class, it
+   * is made once.
+   */
+  @Test
+  void aTensorFromASourceIsWrittenInChunks(@TempDir Path dir) {
+    int n = (5 << 20) / 2 + 3; // 2.5 write chunks and a few bytes
+    long[] largest = {0};
+    TensorData.ByteSource src =
+        (from, dst, len) -> {
+          largest[0] = Math.max(largest[0], len);
+          for (long i = 0; i < len; i++)
+            dst.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) ((from + i) * 31 % 251));
+        };
+    Map<String, TensorData> in = new LinkedHashMap<>();
+    in.put("before", TensorData.ofFloats(new int[] {3}, new float[] {1, 2, 3}));
+    in.put("q", TensorData.ofSource(DType.I8, new int[] {n}, src));
+    Path f = dir.resolve("s.safetensors");
+    SafeTensors.write(f, in, null);
+    assertTrue(largest[0] <= 1 << 20, "asked for " + largest[0] + " bytes at once");
+    byte[] want = new byte[n];
+    for (int i = 0; i < n; i++) want[i] = (byte) ((long) i * 31 % 251);
+    assertArrayEquals(want, SafeTensors.read(f).get("q").toI8());
+    assertArrayEquals(want, in.get("q").toI8());
+    assertArrayEquals(new float[] {1, 2, 3}, SafeTensors.read(f).get("before").toFloats());
+  }
+
   @Test
   void rewritingAGoldenModelPreservesEveryTensor(@TempDir Path dir) {
     Map<String, TensorData> in = SafeTensors.read(GOLDEN.resolve("2stage/model.safetensors"));

@@ -230,8 +230,9 @@ public final class Checkpoints {
         }
         out.put(name, new TensorData(DType.BF16, e.getValue(), le, "tensor"));
       } else {
-        // the values as they are held (a weight is never changed once made): no copy
-        out.put(name, new TensorData(DType.I8, e.getValue(), c.int8View(), "tensor"));
+        // the values in the file's order, made a chunk at a time as the file is written (the
+        // kernels hold them in superblocks): no copy of them
+        out.put(name, TensorData.ofSource(DType.I8, e.getValue(), c::int8RowMajor));
         out.put(
             name + SCALE_SUFFIX,
             TensorData.ofFloats(

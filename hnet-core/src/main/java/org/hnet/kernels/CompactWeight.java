@@ -45,21 +45,40 @@ public final class CompactWeight {
   final int[] bf16Pairs; // [n × kv/2], BF16 only
   final short[] bf16Tail;
   final int kv;
-  // INT8 storage: the values row-major [n × k] as bytes (followed by PAD unused bytes, so that a
-  // vector load of at least 8 bytes may start at any element), read by the kernels as byte vectors
-  // widened to float32. The first kq = k - k % GROUP weights of a row (whole groups) go through
-  // the kernels' vectors, the rest one by one.
+  // INT8 storage, in the layout the decode kernels read. The first kq = k - k % GROUP weights of a
+  // row (whole groups) go through the kernels' vectors, in superblocks of SB = VL groups: within a
+  // superblock, byte i · SB + j holds weight i of its group j (i < GROUP, j < SB), so that vector
+  // i holds weight i of SB groups and one vector of SB scales applies them all (a broadcast scale
+  // per group and row, an fma and a shuffle, cost 30% of the in-cache throughput). The last
+  // superblock of a row may be short, R = (kq / GROUP) % SB groups with byte i · R + j holding
+  // weight i of group j (a vector load there reads SB - R bytes past it, multiplied by zeros).
+  // The weights past kq (a partial group) stay in place, read one by one. The bytes are followed
+  // by PAD unused ones, so that the last vector load of the last row stays in the array.
   //
   // The scales follow the order in which a batch-1 decode reads the rows: in slabs of SLAB rows
   // (the last slab may be shorter), each slab read as RUNS runs of q = (rows of the slab) / RUNS
   // consecutive rows, one pass reading row i of every run (rows i, i + q, i + 2q, i + 3q of the
-  // slab). The scales of a pass lie together, group by group: the scale of (row i + jq, group g)
-  // at slab start · groups + (i · groups + g) · RUNS + j, so that a pass reads its 4 rows' scales
-  // as one stream. A slab's rows past RUNS · q (at most RUNS - 1, in the last slab) keep their
-  // scales row-major after the passes'. scaleIndex(r, g) = scaleIndex(r, 0) + g · scaleStep(r).
+  // slab). The scales of a pass lie together, superblock by superblock: SB scales (one vector,
+  // zeros past a short superblock's groups) for each of its RUNS rows in run order, so that a pass
+  // reads its 4 rows' scales as one stream. A slab's rows past RUNS · q (at most RUNS - 1, in the
+  // last slab) keep their scale vectors row-major after the passes'. The scale vector of row r's
+  // superblock b lies at scaleIndex(r, 0) + b · scaleStep(r). A partial group's scale is in
+  // tailScales.
   final byte[] q8; // [n × k + PAD], INT8 only
   final int kq;
-  final float[] scales; // [n × groups(k)], in the decode order above, INT8 only
+  final float[] scales; // [n × sbs · SB], in the decode order above, INT8 only
+  final float[] tailScales; // [n], the scale of a row's partial group (k % GROUP > 0), INT8 only
+
+  /** Groups per int8 superblock: the float lanes, one group per lane. */
+  static final int SB = MatmulGemm.VL;
+
+  /** Full superblocks per row, the groups of the short one (0 if none), superblocks per row. */
+  final int sbFull, sbShort, sbs;
+
+  /**
+   * Floats per row of x permuted to the superblock layout ({@link #permuteX}): sbs · SB · GROUP.
+   */
+  final int kp;
 
   /**
    * Rows per slab of the int8 scale order, and runs per slab (the rows of one decode pass). 4 runs
@@ -70,7 +89,7 @@ public final class CompactWeight {
    */
   static final int SLAB = 64, RUNS = 4;
 
-  private static final int PAD = 8;
+  private static final int PAD = Math.max(8, SB);
 
   /** Reads row r's k bfloat16 bit patterns into out[0, k). */
   @FunctionalInterface
@@ -96,13 +115,32 @@ public final class CompactWeight {
       this.kq = 0;
       this.q8 = null;
       this.scales = null;
+      this.tailScales = null;
+      this.sbFull = this.sbShort = this.sbs = this.kp = 0;
     } else {
       int g = groups(k);
       this.kq = k - k % GROUP;
+      int gq = kq / GROUP;
+      this.sbFull = gq / SB;
+      this.sbShort = gq % SB;
+      this.sbs = sbFull + (sbShort > 0 ? 1 : 0);
+      this.kp = sbs * SB * GROUP;
       this.q8 = q;
-      this.scales = new float[size(n, g)];
-      for (int r = 0; r < n; r++)
-        for (int j = 0; j < g; j++) this.scales[scaleIndex(r, j)] = scales[r * g + j];
+      this.scales = new float[size(n, sbs * SB)];
+      this.tailScales = new float[kq < k ? n : 0];
+      byte[] row = new byte[kq];
+      for (int r = 0; r < n; r++) {
+        for (int j = 0; j < gq; j++) this.scales[scaleIndex(r, j)] = scales[r * g + j];
+        if (kq < k) tailScales[r] = scales[r * g + gq];
+        // the row's whole groups into the superblock layout, in place
+        System.arraycopy(q, r * k, row, 0, kq);
+        for (int b = 0; b < sbs; b++) {
+          int qs = b < sbFull ? SB : sbShort, o = r * k + b * SB * GROUP;
+          for (int j = 0; j < qs; j++)
+            for (int i = 0, c = (b * SB + j) * GROUP; i < GROUP; i++)
+              q[o + i * qs + j] = row[c + i];
+        }
+      }
     }
     if (bf16 == null) {
       this.kv = 0;
@@ -126,17 +164,48 @@ public final class CompactWeight {
     }
   }
 
-  /** Where the scale of row r, group g lies in {@link #scales}. */
+  /** Where the scale of row r's whole group g lies in {@link #scales}. */
   int scaleIndex(int r, int g) {
-    int base = r / SLAB * SLAB, runRows = slabRows(base) / RUNS, i = r - base, G = groups(k);
-    if (i >= RUNS * runRows) return r * G + g; // past the last pass of a short slab
-    return base * G + ((i % runRows) * G + g) * RUNS + i / runRows;
+    int base = r / SLAB * SLAB, runRows = slabRows(base) / RUNS, i = r - base, P = sbs * SB;
+    int b = g / SB, j = g % SB;
+    if (i >= RUNS * runRows) return r * P + b * SB + j; // past the last pass of a short slab
+    return base * P + ((i % runRows) * sbs + b) * SB * RUNS + i / runRows * SB + j;
   }
 
-  /** How far apart the scales of row r's consecutive groups lie: RUNS, or 1 past the passes. */
+  /** How far apart the scale vectors of row r's consecutive superblocks lie. */
   int scaleStep(int r) {
     int base = r / SLAB * SLAB;
-    return r - base < RUNS * (slabRows(base) / RUNS) ? RUNS : 1;
+    return r - base < RUNS * (slabRows(base) / RUNS) ? SB * RUNS : SB;
+  }
+
+  /** Where weight (r, c) lies in {@link #q8}. */
+  int qIndex(int r, int c) {
+    if (c >= kq) return r * k + c;
+    int g = c / GROUP, i = c % GROUP, b = g / SB, j = g % SB;
+    return r * k + b * SB * GROUP + i * (b < sbFull ? SB : sbShort) + j;
+  }
+
+  /**
+   * Rows m of x[M × k] from xOff into xp[M × kp] from 0, in the superblock layout of the weights:
+   * xp[m · kp + b · SB · GROUP + i · SB + j] = x(m, (b · SB + j) · GROUP + i), zero past the whole
+   * groups. The int8 decode kernels read this, so that one float vector of it meets one converted
+   * vector of each weight row.
+   */
+  void permuteX(float[] x, int xOff, int M, float[] xp) {
+    int gq = kq / GROUP;
+    for (int m = 0; m < M; m++) {
+      int src = xOff + m * k, dst = m * kp;
+      for (int g = 0; g < sbs * SB; g++) {
+        int at = dst + g / SB * SB * GROUP + g % SB;
+        if (g < gq) for (int i = 0; i < GROUP; i++) xp[at + i * SB] = x[src + g * GROUP + i];
+        else for (int i = 0; i < GROUP; i++) xp[at + i * SB] = 0f;
+      }
+    }
+  }
+
+  /** The scale of (r, c): its whole group's, or the partial group's. */
+  private float scaleOf(int r, int c) {
+    return c >= kq ? tailScales[r] : scales[scaleIndex(r, c / GROUP)];
   }
 
   /** Rows in the slab that starts at row base. */
@@ -267,7 +336,7 @@ public final class CompactWeight {
   public float get(int r, int c) {
     return format == Format.BF16
         ? Float.intBitsToFloat(bf16At(r, c) << 16)
-        : q8[r * k + c] * scales[scaleIndex(r, c / GROUP)];
+        : q8[qIndex(r, c)] * scaleOf(r, c);
   }
 
   /** All elements as float32 [n×k] into out from off. */
@@ -288,9 +357,7 @@ public final class CompactWeight {
       for (int c = c0; c < c1; c++, off += stride)
         out[off] = Float.intBitsToFloat(bf16At(r, c) << 16);
     } else {
-      int s0 = scaleIndex(r, 0), ss = scaleStep(r); // the row's scales, found once
-      for (int c = c0; c < c1; c++, off += stride)
-        out[off] = q8[r * k + c] * scales[s0 + c / GROUP * ss];
+      for (int c = c0; c < c1; c++, off += stride) out[off] = q8[qIndex(r, c)] * scaleOf(r, c);
     }
   }
 
@@ -312,19 +379,45 @@ public final class CompactWeight {
     for (int c = 0; c < k; c++) out[c] = bf16At(r, c);
   }
 
-  /**
-   * The int8 values [n×k] in row-major order as a read-only view of the kernels' array (no copy: a
-   * weight is never changed once made); INT8 only.
-   */
-  public java.lang.foreign.MemorySegment int8View() {
+  /** Row r's int8 values into out[0, k); INT8 only. */
+  public void int8Row(int r, byte[] out) {
     if (q8 == null) throw new IllegalStateException("not an int8 weight");
-    return java.lang.foreign.MemorySegment.ofArray(q8).asSlice(0, (long) n * k).asReadOnly();
+    java.util.Objects.checkIndex(r, n);
+    int r0 = r * k;
+    for (int b = 0; b < sbs; b++) {
+      int qs = b < sbFull ? SB : sbShort, o = r0 + b * SB * GROUP;
+      for (int j = 0; j < qs; j++)
+        for (int i = 0, c = (b * SB + j) * GROUP; i < GROUP; i++) out[c + i] = q8[o + i * qs + j];
+    }
+    System.arraycopy(q8, r0 + kq, out, kq, k - kq);
+  }
+
+  /**
+   * Bytes [from, from + len) of the int8 values in row-major order into dst[0, len), a row at a
+   * time (a file writer's chunks); INT8 only.
+   */
+  public void int8RowMajor(long from, java.lang.foreign.MemorySegment dst, long len) {
+    if (q8 == null) throw new IllegalStateException("not an int8 weight");
+    java.util.Objects.checkFromIndexSize(from, len, (long) n * k);
+    byte[] row = new byte[k];
+    for (long p = from, end = from + len; p < end; ) {
+      int r = (int) (p / k), c = (int) (p % k), m = (int) Math.min(k - c, end - p);
+      int8Row(r, row);
+      java.lang.foreign.MemorySegment.copy(
+          row, c, dst, java.lang.foreign.ValueLayout.JAVA_BYTE, p - from, m);
+      p += m;
+    }
   }
 
   /** The int8 values [n×k] in row-major order (a new array); INT8 only. */
   public byte[] int8Values() {
     if (q8 == null) throw new IllegalStateException("not an int8 weight");
-    return java.util.Arrays.copyOf(q8, size(n, k));
+    byte[] out = new byte[size(n, k)], row = new byte[k];
+    for (int r = 0; r < n; r++) {
+      int8Row(r, row);
+      System.arraycopy(row, 0, out, r * k, k);
+    }
+    return out;
   }
 
   /** The int8 scales [n × groups(k)] in row-major order (a new array); INT8 only. */
@@ -332,12 +425,15 @@ public final class CompactWeight {
     if (scales == null) throw new IllegalStateException("not an int8 weight");
     int g = groups(k);
     float[] out = new float[size(n, g)];
-    for (int r = 0; r < n; r++)
-      for (int j = 0; j < g; j++) out[r * g + j] = scales[scaleIndex(r, j)];
+    for (int r = 0; r < n; r++) for (int j = 0; j < g; j++) out[r * g + j] = scaleOf(r, j * GROUP);
     return out;
   }
 
-  /** Bytes a product streams to read this weight once. */
+  /**
+   * Bytes a product streams to read this weight once: the values and one scale per group (int8
+   * decode also reads the zero scales that pad a short superblock, none when VL divides the whole
+   * groups of a row, as on every official size).
+   */
   public long bytes() {
     return format == Format.BF16 ? 2L * n * k : (long) n * k + 4L * n * groups(k);
   }

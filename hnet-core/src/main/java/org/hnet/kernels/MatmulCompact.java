@@ -37,14 +37,17 @@ final class MatmulCompact {
         (int)
             Math.max(1, Math.min(blocks, (MatmulDecode.splitBytes + blockBytes - 1) / blockBytes));
     if (2L * M * N * K < MatmulGemm.serialFlops / 4) grain = blocks;
-    if (Parallel.serial(blocks, grain)) rows(y, yOff, x, xOff, w, bias, biasOff, M, 0, N);
+    // int8 reads x in the weights' superblock layout, permuted once here for every part
+    float[] xp =
+        w.format == CompactWeight.Format.INT8 ? MatmulCompactInt8.permuted(w, x, xOff, M) : null;
+    if (Parallel.serial(blocks, grain)) rows(y, yOff, x, xOff, xp, w, bias, biasOff, M, 0, N);
     else
       Parallel.forRangeStealing(
           blocks,
           grain,
           CompactWeight.SLAB / block,
           (b0, b1) ->
-              rows(y, yOff, x, xOff, w, bias, biasOff, M, b0 * block, Math.min(N, b1 * block)));
+              rows(y, yOff, x, xOff, xp, w, bias, biasOff, M, b0 * block, Math.min(N, b1 * block)));
   }
 
   /** Runs of consecutive rows a bf16 batch-1 pass reads at once (one row of each). */
@@ -74,6 +77,7 @@ final class MatmulCompact {
       int yOff,
       float[] x,
       int xOff,
+      float[] xp,
       CompactWeight w,
       float[] bias,
       int biasOff,
@@ -97,7 +101,7 @@ final class MatmulCompact {
                   tmp, y, yOff, x, xOff, w, bias, biasOff, m, n + j * q, q, N, K, kb);
             else
               MatmulCompactInt8.int8w2x4(
-                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n + j * q, q, N, K, kb);
+                  tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
           }
         }
         if (!bf && M - m >= 2) {
@@ -105,10 +109,10 @@ final class MatmulCompact {
           for (int j = 0; j < runs; j += 2) {
             if (M - m == 2)
               MatmulCompactInt8.int8w2x2(
-                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n + j * q, q, N, K, kb);
+                  tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
             else
               MatmulCompactInt8.int8w2x3(
-                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n + j * q, q, N, K, kb);
+                  tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
           }
           m = M;
         }
@@ -116,11 +120,12 @@ final class MatmulCompact {
           if (bf)
             MatmulCompactBf16.bf16w4x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
           else
-            MatmulCompactInt8.int8w4x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
+            MatmulCompactInt8.int8w4x1(
+                tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb);
         }
       }
       for (int n = base + runs * q; n < end; n++) {
-        for (int m = 0; m < M; m++) one(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, kb);
+        for (int m = 0; m < M; m++) one(tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, kb);
       }
       base = end;
     }
@@ -133,6 +138,7 @@ final class MatmulCompact {
       int yOff,
       float[] x,
       int xOff,
+      float[] xp,
       CompactWeight w,
       float[] bias,
       int biasOff,
@@ -141,7 +147,8 @@ final class MatmulCompact {
       int kb) {
     if (w.format == CompactWeight.Format.BF16)
       MatmulCompactBf16.bf16w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, w.n, w.k, kb);
-    else MatmulCompactInt8.int8w1x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, w.n, w.k, kb);
+    else
+      MatmulCompactInt8.int8w1x1(tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, w.n, w.k, kb);
   }
 
   /**
@@ -159,7 +166,7 @@ final class MatmulCompact {
           s = Math.fma(x[xr + k], Float.intBitsToFloat(b[tr + k] << 16), s);
       } else {
         byte[] q = w.q8;
-        float sc = w.scales[w.scaleIndex(n, kb / CompactWeight.GROUP)]; // the one partial group
+        float sc = w.tailScales[n]; // the one partial group, in place after the superblocks
         for (int k = kb, qr = n * K; k < K; k++) s = Math.fma(x[xr + k], q[qr + k] * sc, s);
       }
     }
@@ -182,7 +189,7 @@ final class MatmulCompact {
   private static void packPanels(float[] bp, CompactWeight w, int P, int p0, int p1) {
     int red = w.k, cols = w.n, NR = MatmulGemm.NR, KC = MatmulGemm.KC;
     boolean int8 = w.format == CompactWeight.Format.INT8;
-    float[] row = int8 ? new float[Math.min(KC, red)] : null; // a converted row (once per call)
+    float[] row = int8 ? new float[MatmulCompactInt8.ROW_BUFFER] : null; // once per call
     for (int p = p0; p < p1; p++) {
       for (int k0 = 0; k0 < red; k0 += KC) {
         int kc = Math.min(KC, red - k0), dst = P * NR * k0 + p * kc * NR, n0 = p * NR;

@@ -113,7 +113,8 @@ class CompactWeightTest {
   void int8ValuesAndScalesComeBackRowMajor() {
     Random r = new Random(6);
     for (int n : new int[] {1, 7, 128, 135, 300}) {
-      int k = 70, g = CompactWeight.groups(k);
+      // a short superblock; full ones, a short one and a partial group
+      int k = n == 7 ? 613 : 70, g = CompactWeight.groups(k);
       byte[] q = new byte[n * k];
       float[] s = new float[n * g];
       for (int i = 0; i < q.length; i++) q[i] = (byte) (r.nextInt(255) - 127);
@@ -121,6 +122,17 @@ class CompactWeightTest {
       CompactWeight c = CompactWeight.ofInt8(q, s, n, k);
       assertArrayEquals(s, c.int8Scales(), "n=" + n);
       assertArrayEquals(q, c.int8Values(), "n=" + n);
+      // a file writer's chunks: any start and length, across rows
+      for (int from = 0; from < q.length; from += 1 + from / 3) {
+        int len = Math.min(q.length - from, 1 + 2 * from % (3 * k));
+        java.lang.foreign.MemorySegment dst =
+            java.lang.foreign.MemorySegment.ofArray(new byte[len]);
+        c.int8RowMajor(from, dst, len);
+        assertArrayEquals(
+            java.util.Arrays.copyOfRange(q, from, from + len),
+            dst.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+            "n=" + n + " from " + from);
+      }
       for (int row = 0; row < n; row++)
         for (int col = 0; col < k; col++)
           assertEquals(q[row * k + col] * s[row * g + col / 32], c.get(row, col), "n=" + n);
@@ -163,7 +175,11 @@ class CompactWeightTest {
       {3, 300, 40},
       {5, 263, 32},
       {8, 300, 64},
-      {6, 150, 33}
+      {6, 150, 33},
+      // int8 superblocks of VL groups: full ones, then a short one, then a partial group
+      {1, 70, 613},
+      {7, 66, 613},
+      {4, 67, 608}
     };
     for (CompactWeight.Format f : CompactWeight.Format.values()) {
       for (int[] s : shapes) {
@@ -259,7 +275,8 @@ class CompactWeightTest {
               check(c, row, c0, c1, out, k);
               if (c.format == CompactWeight.Format.INT8) { // the packing's vector path
                 java.util.Arrays.fill(out, Float.NaN);
-                MatmulCompactInt8.rowToFloats(c, row, c0, c1, out, 1, 3, new float[k]);
+                MatmulCompactInt8.rowToFloats(
+                    c, row, c0, c1, out, 1, 3, new float[MatmulCompactInt8.ROW_BUFFER]);
                 check(c, row, c0, c1, out, k);
               }
             }

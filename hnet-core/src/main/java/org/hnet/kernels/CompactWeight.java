@@ -14,8 +14,8 @@ package org.hnet.kernels;
 // Why GROUP = 32: the error of a weight is at most s/2 = max|w|/254 of its group, so smaller groups
 // follow the weights' scale more closely (an outlier spoils only its own 32 weights); the scales
 // cost 4/GROUP bytes per weight, 12.5% at 32, the trade that llama.cpp's Q8_0 format makes for the
-// same reason. 32 is also a whole number of float vectors at every width (2 at 512 bits, 4 at 256,
-// 8 at 128), so a vector never straddles two groups.
+// same reason. In memory the kernels hold a row's groups in superblocks of VL groups (below), one
+// lane per group, so that one vector of scales serves VL groups; files keep the row-major order.
 
 /** A weight matrix in bfloat16 or in 8-bit groups with a float32 scale per group. */
 public final class CompactWeight {

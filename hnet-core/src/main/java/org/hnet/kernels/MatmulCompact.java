@@ -5,7 +5,8 @@ package org.hnet.kernels;
 //
 // Decode path (M <= Matmul.DECODE_ROWS): each row of w is streamed once and converted to float32
 // in registers: bf16, two weights per int, by a shift and by a mask; int8, bytes widened to
-// float32, each group's sum scaled once (MatmulCompactInt8 has the order). At every batch a pass
+// float32 against x permuted to the weights' superblocks, each superblock's sum scaled once by a
+// vector of its groups' scales (MatmulCompactInt8 has the order). At every batch a pass
 // reads one row from each of several long runs of rows (4 bf16, 4 int8; see rows); with 4 or more
 // rows of x each converted vector is used against 4 of them held in L1. Per output element: one
 // VL-lane fma accumulator over the vector

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * multiply), then fma over vectors 1 to 31 in order; then a = t·s + a, s the superblock's vector of
  * VL scales (one fma and one load for VL groups). With a scale broadcast per group and row, the
  * batch-1 pass ran at 20.6 G weights/s from cache on one Zen 4 core; with a scale vector per
- * superblock, at 29.3 (docs/performance-log.md, tenth session).
+ * superblock, at 26.2 (docs/performance-log.md, tenth session).
  */
 final class MatmulCompactInt8 {
   private MatmulCompactInt8() {}

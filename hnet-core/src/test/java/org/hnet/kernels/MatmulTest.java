@@ -31,6 +31,30 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(RestoreThreads.class)
 class MatmulTest {
+  /**
+   * The decode kernels' lane sum adds in one fixed pairwise order (lane i += lane i + h for h =
+   * VL/2, ..., 1), whatever the code that does it: equal bit for bit to that order written out.
+   */
+  @Test
+  void laneSumAddsInTheFixedPairwiseOrder() {
+    Random r = new Random(12);
+    int vl = MatmulGemm.VL;
+    float[] tmp = new float[64], ref = new float[64];
+    for (int trial = 0; trial < 20000; trial++) {
+      for (int i = 0; i < vl; i++) {
+        double m = Math.exp(r.nextGaussian() * 8); // magnitudes far apart, so the order shows
+        tmp[i] = trial % 97 == 0 && i % 3 == 0 ? -0f : (float) (r.nextGaussian() * m);
+      }
+      System.arraycopy(tmp, 0, ref, 0, vl);
+      for (int h = vl / 2; h > 0; h >>= 1) for (int i = 0; i < h; i++) ref[i] += ref[i + h];
+      float got = MatmulDecode.laneSum(tmp.clone());
+      assertEquals(
+          Float.floatToIntBits(ref[0]),
+          Float.floatToIntBits(got),
+          "lanes " + java.util.Arrays.toString(java.util.Arrays.copyOf(tmp, vl)));
+    }
+  }
+
   private static final int[] SIZES = {
     0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 47, 48, 49, 65, 100, 257, 300
   };

@@ -399,11 +399,45 @@ public final class CompactWeight {
    */
   public void int8RowMajor(long from, java.lang.foreign.MemorySegment dst, long len) {
     if (q8 == null) throw new IllegalStateException("not an int8 weight");
-    java.util.Objects.checkFromIndexSize(from, len, (long) n * k);
-    byte[] row = new byte[k];
+    rowMajorBytes(from, dst, len, k, this::int8Row);
+  }
+
+  /**
+   * Bytes [from, from + len) of the bf16 bit patterns in row-major order, little-endian as
+   * safetensors stores them, into dst[0, len), a row at a time; BF16 only.
+   */
+  public void bf16RowMajor(long from, java.lang.foreign.MemorySegment dst, long len) {
+    if (bf16Pairs == null) throw new IllegalStateException("not a bf16 weight");
+    short[] bits = new short[k];
+    rowMajorBytes(
+        from,
+        dst,
+        len,
+        2 * k,
+        (r, row) -> {
+          bf16Row(r, bits);
+          for (int c = 0; c < k; c++) {
+            row[2 * c] = (byte) bits[c];
+            row[2 * c + 1] = (byte) (bits[c] >> 8);
+          }
+        });
+  }
+
+  /** Writes row r's bytes into out. */
+  @FunctionalInterface
+  private interface RowBytes {
+    void write(int r, byte[] out);
+  }
+
+  /** Bytes [from, from + len) of the n rows of rowBytes bytes that rows writes, into dst. */
+  private void rowMajorBytes(
+      long from, java.lang.foreign.MemorySegment dst, long len, int rowBytes, RowBytes rows) {
+    java.util.Objects.checkFromIndexSize(from, len, (long) n * rowBytes);
+    byte[] row = new byte[rowBytes];
     for (long p = from, end = from + len; p < end; ) {
-      int r = (int) (p / k), c = (int) (p % k), m = (int) Math.min(k - c, end - p);
-      int8Row(r, row);
+      int r = (int) (p / rowBytes), c = (int) (p % rowBytes);
+      int m = (int) Math.min(rowBytes - c, end - p);
+      rows.write(r, row);
       java.lang.foreign.MemorySegment.copy(
           row, c, dst, java.lang.foreign.ValueLayout.JAVA_BYTE, p - from, m);
       p += m;

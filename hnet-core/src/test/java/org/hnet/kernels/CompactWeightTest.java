@@ -152,6 +152,22 @@ class CompactWeightTest {
       short[] row = new short[k];
       c.bf16Row(3, row);
       assertArrayEquals(java.util.Arrays.copyOfRange(b, 3 * k, 4 * k), row, "k=" + k);
+      // a file writer's chunks, little-endian: any start and length, across rows and mid-value
+      byte[] le = new byte[2 * b.length];
+      for (int i = 0; i < b.length; i++) {
+        le[2 * i] = (byte) b[i];
+        le[2 * i + 1] = (byte) (b[i] >> 8);
+      }
+      for (int from = 0; from < le.length; from += 1 + from / 4) {
+        int len = Math.min(le.length - from, 1 + 3 * from % (3 * k));
+        java.lang.foreign.MemorySegment dst =
+            java.lang.foreign.MemorySegment.ofArray(new byte[len]);
+        c.bf16RowMajor(from, dst, len);
+        assertArrayEquals(
+            java.util.Arrays.copyOfRange(le, from, from + len),
+            dst.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+            "k=" + k + " from " + from);
+      }
     }
   }
 

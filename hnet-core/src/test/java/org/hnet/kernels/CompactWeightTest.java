@@ -123,16 +123,7 @@ class CompactWeightTest {
       assertArrayEquals(s, c.int8Scales(), "n=" + n);
       assertArrayEquals(q, c.int8Values(), "n=" + n);
       // a file writer's chunks: any start and length, across rows
-      for (int from = 0; from < q.length; from += 1 + from / 3) {
-        int len = Math.min(q.length - from, 1 + 2 * from % (3 * k));
-        java.lang.foreign.MemorySegment dst =
-            java.lang.foreign.MemorySegment.ofArray(new byte[len]);
-        c.int8RowMajor(from, dst, len);
-        assertArrayEquals(
-            java.util.Arrays.copyOfRange(q, from, from + len),
-            dst.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
-            "n=" + n + " from " + from);
-      }
+      assertChunks(q, k, c::int8RowMajor, "n=" + n);
       for (int row = 0; row < n; row++)
         for (int col = 0; col < k; col++)
           assertEquals(q[row * k + col] * s[row * g + col / 32], c.get(row, col), "n=" + n);
@@ -158,16 +149,25 @@ class CompactWeightTest {
         le[2 * i] = (byte) b[i];
         le[2 * i + 1] = (byte) (b[i] >> 8);
       }
-      for (int from = 0; from < le.length; from += 1 + from / 4) {
-        int len = Math.min(le.length - from, 1 + 3 * from % (3 * k));
-        java.lang.foreign.MemorySegment dst =
-            java.lang.foreign.MemorySegment.ofArray(new byte[len]);
-        c.bf16RowMajor(from, dst, len);
-        assertArrayEquals(
-            java.util.Arrays.copyOfRange(le, from, from + len),
-            dst.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
-            "k=" + k + " from " + from);
-      }
+      assertChunks(le, 2 * k, c::bf16RowMajor, "k=" + k);
+    }
+  }
+
+  /** What a file writer asks of a weight: bytes [from, from + len) into a segment. */
+  private interface Chunks {
+    void copy(long from, java.lang.foreign.MemorySegment dst, long len);
+  }
+
+  /** Every start, and lengths up to three rows, equal the same range of want. */
+  private static void assertChunks(byte[] want, int rowBytes, Chunks chunks, String what) {
+    for (int from = 0; from < want.length; from += 1 + from / 4) {
+      int len = Math.min(want.length - from, 1 + 3 * from % (3 * rowBytes));
+      java.lang.foreign.MemorySegment dst = java.lang.foreign.MemorySegment.ofArray(new byte[len]);
+      chunks.copy(from, dst, len);
+      assertArrayEquals(
+          java.util.Arrays.copyOfRange(want, from, from + len),
+          dst.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+          what + " from " + from);
     }
   }
 

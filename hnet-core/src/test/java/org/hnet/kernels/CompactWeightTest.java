@@ -171,6 +171,92 @@ class CompactWeightTest {
     }
   }
 
+  /**
+   * Each element of a compact decode product, at every row count of x, is the documented operation
+   * sequence done here in scalar floats: bf16, VL per-lane fma chains over the vector part of K;
+   * int8, per superblock of VL groups (one group per lane) t = x·q, then fma over the group's other
+   * weights, then a = t·s + a; then the pairwise lane sum of {@link MatmulDecode#laneSum}, the
+   * scalar tail in order, the bias. A kernel that sums several outputs' lanes at once and pairs
+   * them wrongly (a lane of another output, another order) fails bit for bit.
+   */
+  @Test
+  void decodeElementsAreTheDocumentedSum() {
+    Random r = new Random(11);
+    int vl = MatmulGemm.VL, group = CompactWeight.GROUP;
+    int[][] shapes = {{40, 64}, {70, 613}, {67, 608}, {130, 100}, {9, 31}, {300, 48}};
+    for (CompactWeight.Format f : CompactWeight.Format.values()) {
+      for (int[] nk : shapes) {
+        int N = nk[0], K = nk[1];
+        float[] w = new float[N * K];
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.1f;
+        boolean int8 = f == CompactWeight.Format.INT8;
+        CompactWeight c = int8 ? CompactWeight.int8(w, 0, N, K) : CompactWeight.bf16(w, 0, N, K);
+        byte[] q = int8 ? c.int8Values() : null;
+        float[] sc = int8 ? c.int8Scales() : null;
+        int groups = CompactWeight.groups(K);
+        for (int M = 1; M <= Matmul.DECODE_ROWS; M++) {
+          float[] x = MatmulTest.data(r, 0, M * K), bias = MatmulTest.data(r, 0, N);
+          for (int t = 1; t <= 2; t++) {
+            Parallel.setThreads(t);
+            float[] got = new float[M * N];
+            Matmul.linearDecode(got, 0, x, 0, c, bias, 0, M);
+            for (int m = 0; m < M; m++) {
+              for (int n = 0; n < N; n++) {
+                float[] lanes = new float[vl];
+                int kb;
+                if (int8) {
+                  int whole = K / group; // whole groups; the partial one is the tail
+                  kb = whole * group;
+                  for (int g0 = 0; g0 < whole; g0 += vl) {
+                    for (int j = 0; j < vl && g0 + j < whole; j++) {
+                      int g = g0 + j, at = n * K + g * group;
+                      float tj = x[m * K + g * group] * q[at];
+                      for (int i = 1; i < group; i++)
+                        tj = Math.fma(x[m * K + g * group + i], q[at + i], tj);
+                      lanes[j] = Math.fma(tj, sc[n * groups + g], lanes[j]);
+                    }
+                  }
+                } else {
+                  kb = K / (2 * vl) * (2 * vl);
+                  for (int k = 0; k < kb; k++)
+                    lanes[k % vl] = Math.fma(x[m * K + k], c.get(n, k), lanes[k % vl]);
+                }
+                for (int h = vl / 2; h > 0; h >>= 1)
+                  for (int i = 0; i < h; i++) lanes[i] += lanes[i + h];
+                float want = kb == 0 ? 0f : lanes[0];
+                for (int k = kb; k < K; k++) {
+                  float wk = int8 ? q[n * K + k] * sc[n * groups + groups - 1] : c.get(n, k);
+                  want = Math.fma(x[m * K + k], wk, want);
+                }
+                want = bias[n] + want;
+                assertEquals(
+                    Float.floatToRawIntBits(want),
+                    Float.floatToRawIntBits(got[m * N + n]),
+                    f
+                        + " M="
+                        + M
+                        + " N="
+                        + N
+                        + " K="
+                        + K
+                        + " threads="
+                        + t
+                        + " ["
+                        + m
+                        + ","
+                        + n
+                        + "]: "
+                        + want
+                        + " vs "
+                        + got[m * N + n]);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
   /** Decode and GEMM products with compact weights, every row count of the decode path. */
   @Test
   void productsMatchTheNaiveProductOfTheConvertedWeights() {

@@ -7,13 +7,12 @@ package org.hnet.kernels;
 // in registers: bf16, two weights per int, by a shift and by a mask; int8, bytes widened to
 // float32 against x permuted to the weights' superblocks, each superblock's sum scaled once by a
 // vector of its groups' scales (MatmulCompactInt8 has the order). At every batch a pass
-// reads one row from each of several long runs of rows (4 bf16, 4 int8; see rows); with 4 or more
-// rows of x each converted vector is used against 4 of them held in L1. Per output element: one
-// VL-lane fma accumulator over the vector
-// part of K in order, the fixed pairwise lane sum, the scalar tail in order (the same conversion,
-// the same fma), then the bias: the same operations whatever the rows of x are grouped with and
-// however rows of w are split over threads, so a row decoded in a batch equals the row decoded
-// alone, bit for bit.
+// reads one row from each of several long runs of rows (4 bf16, 4 int8; see rows), each converted
+// vector used against up to 4 rows of x held in L1. Per output element: one VL-lane fma accumulator
+// over the vector part of K in order, the fixed pairwise lane sum (of one output, or of several at
+// once in the same order: Lanes), the scalar tail in order (the same conversion, the same fma),
+// then the bias: the same operations whatever the rows of x are grouped with and however rows of w
+// are split over threads, so a row decoded in a batch equals the row decoded alone, bit for bit.
 //
 // GEMM path (prefill, scoring): the weight is converted to float32 while it is packed into the
 // GEMM's panels (the packing is read once per product and amortised over its M rows), then the
@@ -64,14 +63,16 @@ final class MatmulCompact {
    * pass: bf16 34-37 -> 39-46 GB/s, int8 26-29 -> 36-39 GB/s with 8 runs (docs/performance-log.md,
    * 2026-12-07); 4 runs streamed another 12% faster (CompactWeight#SLAB).
    *
-   * <p>In a pass, each block of 4 rows of x takes the pass's rows of w in pairs (8 accumulators;
-   * each weight vector converted once per 4 rows of x). The rows of x past the blocks: in int8, 2
-   * or 3 of them take the pairs together (each vector converted once for them, not once per row: 3
-   * rows 1.3-1.4x faster alone, 1stage_L's batch-8 step 0.98-1.24x, median 1.13x), 1 the pass as at
-   * batch 1; in bf16, whose conversion is a shift or a mask, each takes the pass as at batch 1.
-   * bf16 used to pair adjacent rows at 4 or more rows of x (2 streams restarted every 2 rows):
-   * reading the runs made its products with 4-8 rows of x 1.04-1.65x faster, 1stage_L's batch-8
-   * step 1.05-1.28x. Rows past the runs go one at a time (docs/performance-log.md, ninth session).
+   * <p>In a pass, at 16 lanes, the pass's 4 rows of w go against blocks of 4 rows of x, then
+   * against the 1 to 3 left (int8: 3 as two pairs of rows of w, whose 4 x 3 version C2 compiled
+   * with spills in the loop), each converted vector of w used against every row of x of the block,
+   * and the block's 4-16 lane sums taken at once (Lanes#H8). In cache, one Zen 4 core, 256 x 1,536:
+   * int8 with 4-8 rows of x 65-73 -> 79-92 GFLOP/s, bf16 53-85 -> 92-109; in 1stage_L's batch-8
+   * step, int8 70.0-71.8 -> 52.9-56.1 ms, bf16 84.1-87.8 -> 58.7-64.2 (docs/performance-log.md,
+   * eleventh session). Before, each block of 4 rows of x took the pass's rows of w in pairs, and
+   * each output's lanes were summed alone from a stored vector, as the 8-lane paths still do: with
+   * 16 registers (AVX2) the 16 accumulators of 4 x 4 do not fit, and bf16 with 2 rows of x ran 1.7x
+   * slower, int8 1.3x. Rows past the runs go one at a time.
    */
   private static void rows(
       float[] y,
@@ -95,34 +96,57 @@ final class MatmulCompact {
       int end = bf ? n1 : base + w.slabRows(base), q = (end - base) / runs;
       for (int i = 0; i < q; i++) {
         int n = base + i, m = 0;
-        for (; m + 4 <= M; m += 4) {
-          for (int j = 0; j < runs; j += 2) {
-            if (bf)
+        if (!bf) {
+          // int8: the pass's 4 rows of w against blocks of 4 rows of x, then the 1 to 3 left
+          for (; m + 4 <= M; m += 4)
+            MatmulCompactInt8.int8w4x4(
+                tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb);
+          switch (M - m) {
+            case 1 ->
+                MatmulCompactInt8.int8w4x1(
+                    tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb);
+            case 2 -> {
+              if (MatmulGemm.VL < 16)
+                for (int j = 0; j < runs; j += 2)
+                  MatmulCompactInt8.int8w2x2(
+                      tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
+              else
+                MatmulCompactInt8.int8w4x2(
+                    tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb);
+            }
+            case 3 -> {
+              for (int j = 0; j < runs; j += 2)
+                MatmulCompactInt8.int8w2x3(
+                    tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
+            }
+            default -> {}
+          }
+          continue;
+        }
+        if (MatmulGemm.VL < 16) {
+          // bf16 at 8 lanes and fewer: pairs of the pass's rows of w against blocks of 4 rows of x,
+          // then each row of x alone (4 rows of w against 2 or 3 of x ran up to 1.7x slower there)
+          for (; m + 4 <= M; m += 4)
+            for (int j = 0; j < runs; j += 2)
               MatmulCompactBf16.bf16w2x4(
                   tmp, y, yOff, x, xOff, w, bias, biasOff, m, n + j * q, q, N, K, kb);
-            else
-              MatmulCompactInt8.int8w2x4(
-                  tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
-          }
-        }
-        if (!bf && M - m >= 2) {
-          // int8: the 2 or 3 rows past the blocks convert each weight vector once, not per row
-          for (int j = 0; j < runs; j += 2) {
-            if (M - m == 2)
-              MatmulCompactInt8.int8w2x2(
-                  tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
-            else
-              MatmulCompactInt8.int8w2x3(
-                  tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
-          }
-          m = M;
-        }
-        for (; m < M; m++) {
-          if (bf)
+          for (; m < M; m++)
             MatmulCompactBf16.bf16w4x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
-          else
-            MatmulCompactInt8.int8w4x1(
-                tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb);
+          continue;
+        }
+        for (; m + 4 <= M; m += 4)
+          MatmulCompactBf16.bf16w4x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
+        switch (M - m) {
+          case 1 ->
+              MatmulCompactBf16.bf16w4x1(
+                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
+          case 2 ->
+              MatmulCompactBf16.bf16w4x2(
+                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
+          case 3 ->
+              MatmulCompactBf16.bf16w4x3(
+                  tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
+          default -> {}
         }
       }
       for (int n = base + runs * q; n < end; n++) {
@@ -158,7 +182,13 @@ final class MatmulCompact {
    */
   static float finish(
       float[] tmp, float[] x, int xr, CompactWeight w, int n, int kb, int K, float[] bias, int bo) {
-    float s = kb == 0 ? 0f : MatmulDecode.laneSum(tmp);
+    return finishSum(MatmulDecode.laneSum(tmp), x, xr, w, n, kb, K, bias, bo);
+  }
+
+  /** As {@link #finish}, given the lane sum. */
+  static float finishSum(
+      float sum, float[] x, int xr, CompactWeight w, int n, int kb, int K, float[] bias, int bo) {
+    float s = kb == 0 ? 0f : sum;
     if (kb < K) {
       if (w.format == CompactWeight.Format.BF16) {
         short[] b = w.bf16Tail;

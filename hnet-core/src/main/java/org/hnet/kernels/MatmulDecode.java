@@ -340,7 +340,10 @@ final class MatmulDecode {
     }
   }
 
-  /** Rows m, m + 1 of x against rows n, n + rs, n + 2rs, n + 3rs of w. */
+  /**
+   * Rows m, m + 1 of x against rows n, n + rs, n + 2rs, n + 3rs of w; at 16 lanes the 8 lane sums
+   * at once (Lanes#H8), as in {@link #dot1x4}.
+   */
   private static void dot2x4(
       float[] tmp,
       float[] y,
@@ -378,6 +381,50 @@ final class MatmulDecode {
       a13 = u1.fma(v, a13);
     }
     int y0 = yOff + m * N + n, y1 = y0 + N;
+    if (VL == 16) {
+      FloatVector e80 = a00.blend(a10, Lanes.H8).add(a10.blend(a00, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e81 = a01.blend(a11, Lanes.H8).add(a11.blend(a01, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e82 = a02.blend(a12, Lanes.H8).add(a12.blend(a02, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e83 = a03.blend(a13, Lanes.H8).add(a13.blend(a03, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e40 = e80.blend(e82, Lanes.H4).add(e82.blend(e80, Lanes.H4).rearrange(Lanes.X4));
+      FloatVector e41 = e81.blend(e83, Lanes.H4).add(e83.blend(e81, Lanes.H4).rearrange(Lanes.X4));
+      FloatVector e2 = e40.blend(e41, Lanes.H2).add(e41.blend(e40, Lanes.H2).rearrange(Lanes.X2));
+      FloatVector e1 = e2.add(e2.rearrange(Lanes.X1));
+      e1.intoArray(tmp, 0);
+      y[y0] =
+          kb < K
+              ? tail(tmp[1], x, x0, w, w0, kb, K, bias, bo, n)
+              : bias == null ? tmp[1] : bias[bo + n] + tmp[1];
+      y[y0 + rs] =
+          kb < K
+              ? tail(tmp[3], x, x0, w, w1, kb, K, bias, bo, n + rs)
+              : bias == null ? tmp[3] : bias[bo + n + rs] + tmp[3];
+      y[y0 + 2 * rs] =
+          kb < K
+              ? tail(tmp[5], x, x0, w, w2, kb, K, bias, bo, n + 2 * rs)
+              : bias == null ? tmp[5] : bias[bo + n + 2 * rs] + tmp[5];
+      y[y0 + 3 * rs] =
+          kb < K
+              ? tail(tmp[7], x, x0, w, w3, kb, K, bias, bo, n + 3 * rs)
+              : bias == null ? tmp[7] : bias[bo + n + 3 * rs] + tmp[7];
+      y[y1] =
+          kb < K
+              ? tail(tmp[9], x, x1, w, w0, kb, K, bias, bo, n)
+              : bias == null ? tmp[9] : bias[bo + n] + tmp[9];
+      y[y1 + rs] =
+          kb < K
+              ? tail(tmp[11], x, x1, w, w1, kb, K, bias, bo, n + rs)
+              : bias == null ? tmp[11] : bias[bo + n + rs] + tmp[11];
+      y[y1 + 2 * rs] =
+          kb < K
+              ? tail(tmp[13], x, x1, w, w2, kb, K, bias, bo, n + 2 * rs)
+              : bias == null ? tmp[13] : bias[bo + n + 2 * rs] + tmp[13];
+      y[y1 + 3 * rs] =
+          kb < K
+              ? tail(tmp[15], x, x1, w, w3, kb, K, bias, bo, n + 3 * rs)
+              : bias == null ? tmp[15] : bias[bo + n + 3 * rs] + tmp[15];
+      return;
+    }
     a00.intoArray(tmp, 0);
     y[y0] = finish(tmp, x, x0, w, w0, kb, K, bias, bo, n);
     a01.intoArray(tmp, 0);
@@ -396,7 +443,10 @@ final class MatmulDecode {
     y[y1 + 3 * rs] = finish(tmp, x, x1, w, w3, kb, K, bias, bo, n + 3 * rs);
   }
 
-  /** Rows m, m + 1, m + 2 of x against rows n, n + rs, n + 2rs, n + 3rs of w. */
+  /**
+   * Rows m, m + 1, m + 2 of x against rows n, n + rs, n + 2rs, n + 3rs of w; at 16 lanes the 12
+   * lane sums at once (Lanes#H8), as in {@link #dot1x4}.
+   */
   private static void dot3x4(
       float[] tmp,
       float[] y,
@@ -440,6 +490,70 @@ final class MatmulDecode {
       a23 = u2.fma(v, a23);
     }
     int y0 = yOff + m * N + n, y1 = y0 + N, y2 = y1 + N;
+    if (VL == 16) {
+      FloatVector e80 = a00.blend(a12, Lanes.H8).add(a12.blend(a00, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e81 = a01.blend(a13, Lanes.H8).add(a13.blend(a01, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e82 = a02.blend(a20, Lanes.H8).add(a20.blend(a02, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e83 = a03.blend(a21, Lanes.H8).add(a21.blend(a03, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e84 = a10.blend(a22, Lanes.H8).add(a22.blend(a10, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e85 = a11.blend(a23, Lanes.H8).add(a23.blend(a11, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e40 = e80.blend(e83, Lanes.H4).add(e83.blend(e80, Lanes.H4).rearrange(Lanes.X4));
+      FloatVector e41 = e81.blend(e84, Lanes.H4).add(e84.blend(e81, Lanes.H4).rearrange(Lanes.X4));
+      FloatVector e42 = e82.blend(e85, Lanes.H4).add(e85.blend(e82, Lanes.H4).rearrange(Lanes.X4));
+      FloatVector e20 = e40.blend(e42, Lanes.H2).add(e42.blend(e40, Lanes.H2).rearrange(Lanes.X2));
+      FloatVector e21 = e41.add(e41.rearrange(Lanes.X2));
+      FloatVector e1 = e20.blend(e21, Lanes.H1).add(e21.blend(e20, Lanes.H1).rearrange(Lanes.X1));
+      e1.intoArray(tmp, 0);
+      y[y0] =
+          kb < K
+              ? tail(tmp[0], x, x0, w, w0, kb, K, bias, bo, n)
+              : bias == null ? tmp[0] : bias[bo + n] + tmp[0];
+      y[y0 + rs] =
+          kb < K
+              ? tail(tmp[3], x, x0, w, w1, kb, K, bias, bo, n + rs)
+              : bias == null ? tmp[3] : bias[bo + n + rs] + tmp[3];
+      y[y0 + 2 * rs] =
+          kb < K
+              ? tail(tmp[2], x, x0, w, w2, kb, K, bias, bo, n + 2 * rs)
+              : bias == null ? tmp[2] : bias[bo + n + 2 * rs] + tmp[2];
+      y[y0 + 3 * rs] =
+          kb < K
+              ? tail(tmp[4], x, x0, w, w3, kb, K, bias, bo, n + 3 * rs)
+              : bias == null ? tmp[4] : bias[bo + n + 3 * rs] + tmp[4];
+      y[y1] =
+          kb < K
+              ? tail(tmp[7], x, x1, w, w0, kb, K, bias, bo, n)
+              : bias == null ? tmp[7] : bias[bo + n] + tmp[7];
+      y[y1 + rs] =
+          kb < K
+              ? tail(tmp[6], x, x1, w, w1, kb, K, bias, bo, n + rs)
+              : bias == null ? tmp[6] : bias[bo + n + rs] + tmp[6];
+      y[y1 + 2 * rs] =
+          kb < K
+              ? tail(tmp[8], x, x1, w, w2, kb, K, bias, bo, n + 2 * rs)
+              : bias == null ? tmp[8] : bias[bo + n + 2 * rs] + tmp[8];
+      y[y1 + 3 * rs] =
+          kb < K
+              ? tail(tmp[11], x, x1, w, w3, kb, K, bias, bo, n + 3 * rs)
+              : bias == null ? tmp[11] : bias[bo + n + 3 * rs] + tmp[11];
+      y[y2] =
+          kb < K
+              ? tail(tmp[10], x, x2, w, w0, kb, K, bias, bo, n)
+              : bias == null ? tmp[10] : bias[bo + n] + tmp[10];
+      y[y2 + rs] =
+          kb < K
+              ? tail(tmp[12], x, x2, w, w1, kb, K, bias, bo, n + rs)
+              : bias == null ? tmp[12] : bias[bo + n + rs] + tmp[12];
+      y[y2 + 2 * rs] =
+          kb < K
+              ? tail(tmp[15], x, x2, w, w2, kb, K, bias, bo, n + 2 * rs)
+              : bias == null ? tmp[15] : bias[bo + n + 2 * rs] + tmp[15];
+      y[y2 + 3 * rs] =
+          kb < K
+              ? tail(tmp[14], x, x2, w, w3, kb, K, bias, bo, n + 3 * rs)
+              : bias == null ? tmp[14] : bias[bo + n + 3 * rs] + tmp[14];
+      return;
+    }
     a00.intoArray(tmp, 0);
     y[y0] = finish(tmp, x, x0, w, w0, kb, K, bias, bo, n);
     a01.intoArray(tmp, 0);
@@ -466,7 +580,13 @@ final class MatmulDecode {
     y[y2 + 3 * rs] = finish(tmp, x, x2, w, w3, kb, K, bias, bo, n + 3 * rs);
   }
 
-  /** Row m of x against rows n, n + rs, n + 2rs, n + 3rs of w. */
+  /**
+   * Row m of x against rows n, n + rs, n + 2rs, n + 3rs of w. At 16 lanes the 4 lane sums are taken
+   * at once, in {@link #laneSum}'s order (Lanes#H8), not each from a stored vector: in cache, one
+   * Zen 4 core, 128 x 1,536, batch 1 39-40 -> 41-43 GFLOP/s, 3 rows of x 66-70 -> 78-89, 8 rows
+   * 64-67 -> 74-80; 1stage_L's float32 batch-8 step 109.6-111.3 -> 103.0-103.1 ms
+   * (docs/performance-log.md, eleventh session).
+   */
   private static void dot1x4(
       float[] tmp,
       float[] y,
@@ -494,6 +614,31 @@ final class MatmulDecode {
       a3 = u.fma(FloatVector.fromArray(S, w, w3 + k), a3);
     }
     int y0 = yOff + m * N + n;
+    if (VL == 16) {
+      FloatVector e80 = a0.blend(a2, Lanes.H8).add(a2.blend(a0, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e81 = a1.blend(a3, Lanes.H8).add(a3.blend(a1, Lanes.H8).rearrange(Lanes.X8));
+      FloatVector e4 = e80.blend(e81, Lanes.H4).add(e81.blend(e80, Lanes.H4).rearrange(Lanes.X4));
+      FloatVector e2 = e4.add(e4.rearrange(Lanes.X2));
+      FloatVector e1 = e2.add(e2.rearrange(Lanes.X1));
+      e1.intoArray(tmp, 0);
+      y[y0] =
+          kb < K
+              ? tail(tmp[3], x, x0, w, w0, kb, K, bias, bo, n)
+              : bias == null ? tmp[3] : bias[bo + n] + tmp[3];
+      y[y0 + rs] =
+          kb < K
+              ? tail(tmp[7], x, x0, w, w1, kb, K, bias, bo, n + rs)
+              : bias == null ? tmp[7] : bias[bo + n + rs] + tmp[7];
+      y[y0 + 2 * rs] =
+          kb < K
+              ? tail(tmp[11], x, x0, w, w2, kb, K, bias, bo, n + 2 * rs)
+              : bias == null ? tmp[11] : bias[bo + n + 2 * rs] + tmp[11];
+      y[y0 + 3 * rs] =
+          kb < K
+              ? tail(tmp[15], x, x0, w, w3, kb, K, bias, bo, n + 3 * rs)
+              : bias == null ? tmp[15] : bias[bo + n + 3 * rs] + tmp[15];
+      return;
+    }
     a0.intoArray(tmp, 0);
     y[y0] = finish(tmp, x, x0, w, w0, kb, K, bias, bo, n);
     a1.intoArray(tmp, 0);

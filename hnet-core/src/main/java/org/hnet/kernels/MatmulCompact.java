@@ -64,15 +64,15 @@ final class MatmulCompact {
    * 2026-12-07); 4 runs streamed another 12% faster (CompactWeight#SLAB).
    *
    * <p>In a pass, at 16 lanes, the pass's 4 rows of w go against blocks of 4 rows of x, then
-   * against the 1 to 3 left (int8: 3 as two pairs of rows of w, whose 4 x 3 version C2 compiled
-   * with spills in the loop), each converted vector of w used against every row of x of the block,
-   * and the block's 4-16 lane sums taken at once (Lanes#H8). In cache, one Zen 4 core, 256 x 1,536:
-   * int8 with 4-8 rows of x 65-73 -> 79-92 GFLOP/s, bf16 53-85 -> 92-109; in 1stage_L's batch-8
-   * step, int8 70.0-71.8 -> 52.9-56.1 ms, bf16 84.1-87.8 -> 58.7-64.2 (docs/performance-log.md,
-   * eleventh session). Before, each block of 4 rows of x took the pass's rows of w in pairs, and
-   * each output's lanes were summed alone from a stored vector, as the 8-lane paths still do: with
-   * 16 registers (AVX2) the 16 accumulators of 4 x 4 do not fit, and bf16 with 2 rows of x ran 1.7x
-   * slower, int8 1.3x. Rows past the runs go one at a time.
+   * against the 1 to 3 left (int8: 3 as 4 with a row of zeros, its 4 x 3 kernel having run slower:
+   * C2 spilled its accumulators in the loop), each converted vector of w used against every row of
+   * x of the block, and the block's 4-16 lane sums taken at once (Lanes#H8). In cache, one Zen 4
+   * core, 256 x 1,536: int8 with 4-8 rows of x 65-73 -> 79-92 GFLOP/s, bf16 53-85 -> 92-109; in
+   * 1stage_L's batch-8 step, int8 70.0-71.8 -> 52.9-56.1 ms, bf16 84.1-87.8 -> 58.7-64.2
+   * (docs/performance-log.md, eleventh session). Before, each block of 4 rows of x took the pass's
+   * rows of w in pairs, and each output's lanes were summed alone from a stored vector, as the
+   * 8-lane paths still do: with 16 registers (AVX2) the 16 accumulators of 4 x 4 do not fit, and
+   * bf16 with 2 rows of x ran 1.7x slower, int8 1.3x. Rows past the runs go one at a time.
    */
   private static void rows(
       float[] y,
@@ -100,7 +100,7 @@ final class MatmulCompact {
           // int8: the pass's 4 rows of w against blocks of 4 rows of x, then the 1 to 3 left
           for (; m + 4 <= M; m += 4)
             MatmulCompactInt8.int8w4x4(
-                tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb);
+                tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb, 4);
           switch (M - m) {
             case 1 ->
                 MatmulCompactInt8.int8w4x1(
@@ -115,9 +115,13 @@ final class MatmulCompact {
                     tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb);
             }
             case 3 -> {
-              for (int j = 0; j < runs; j += 2)
-                MatmulCompactInt8.int8w2x3(
-                    tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
+              if (MatmulCompactInt8.padded(M) > M) // a row of zeros in xp after the 3
+              MatmulCompactInt8.int8w4x4(
+                    tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb, 3);
+              else
+                for (int j = 0; j < runs; j += 2)
+                  MatmulCompactInt8.int8w2x3(
+                      tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
             }
             default -> {}
           }

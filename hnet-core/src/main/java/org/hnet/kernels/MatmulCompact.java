@@ -99,7 +99,7 @@ final class MatmulCompact {
         if (!bf) {
           // int8: the pass's 4 rows of w against blocks of 4 rows of x, then the 1 to 3 left
           for (; m + 4 <= M; m += 4)
-            MatmulCompactInt8.int8w4x4(
+            MatmulCompactInt8Rows.int8w4x4(
                 tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb, 4);
           switch (M - m) {
             case 1 ->
@@ -108,19 +108,19 @@ final class MatmulCompact {
             case 2 -> {
               if (MatmulGemm.VL < 16)
                 for (int j = 0; j < runs; j += 2)
-                  MatmulCompactInt8.int8w2x2(
+                  MatmulCompactInt8Rows.int8w2x2(
                       tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
               else
-                MatmulCompactInt8.int8w4x2(
+                MatmulCompactInt8Rows.int8w4x2(
                     tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb);
             }
             case 3 -> {
               if (MatmulCompactInt8.padded(M) > M) // a row of zeros in xp after the 3
-              MatmulCompactInt8.int8w4x4(
+              MatmulCompactInt8Rows.int8w4x4(
                     tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n, q, N, K, kb, 3);
               else
                 for (int j = 0; j < runs; j += 2)
-                  MatmulCompactInt8.int8w2x3(
+                  MatmulCompactInt8Rows.int8w2x3(
                       tmp, y, yOff, x, xOff, xp, w, bias, biasOff, m, n + j * q, q, N, K, kb);
             }
             default -> {}
@@ -132,23 +132,24 @@ final class MatmulCompact {
           // then each row of x alone (4 rows of w against 2 or 3 of x ran up to 1.7x slower there)
           for (; m + 4 <= M; m += 4)
             for (int j = 0; j < runs; j += 2)
-              MatmulCompactBf16.bf16w2x4(
+              MatmulCompactBf16Rows.bf16w2x4(
                   tmp, y, yOff, x, xOff, w, bias, biasOff, m, n + j * q, q, N, K, kb);
           for (; m < M; m++)
             MatmulCompactBf16.bf16w4x1(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
           continue;
         }
         for (; m + 4 <= M; m += 4)
-          MatmulCompactBf16.bf16w4x4(tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
+          MatmulCompactBf16Rows.bf16w4x4(
+              tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
         switch (M - m) {
           case 1 ->
               MatmulCompactBf16.bf16w4x1(
                   tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
           case 2 ->
-              MatmulCompactBf16.bf16w4x2(
+              MatmulCompactBf16Rows.bf16w4x2(
                   tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
           case 3 ->
-              MatmulCompactBf16.bf16w4x3(
+              MatmulCompactBf16Rows.bf16w4x3(
                   tmp, y, yOff, x, xOff, w, bias, biasOff, m, n, q, N, K, kb);
           default -> {}
         }

@@ -15,7 +15,7 @@ final class MatmulCompactBf16 {
 
   private static final VectorSpecies<Float> S = MatmulGemm.S;
   private static final int VL = MatmulGemm.VL;
-  private static final VectorSpecies<Integer> IS =
+  static final VectorSpecies<Integer> IS =
       IntVector.SPECIES_PREFERRED.withShape(S.vectorShape()).check(int.class);
 
   static void bf16w1x1(

@@ -1,5 +1,7 @@
 package org.hnet.kernels;
 
+import static org.hnet.kernels.MatmulCompactBf16.IS;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -15,10 +17,8 @@ final class MatmulCompactBf16Rows {
 
   private static final VectorSpecies<Float> S = MatmulGemm.S;
   private static final int VL = MatmulGemm.VL;
-  private static final VectorSpecies<Integer> IS =
-      IntVector.SPECIES_PREFERRED.withShape(S.vectorShape()).check(int.class);
 
-  /** As {@link MatmulCompactBf16#bf16w4x1}, against 2 rows of x. */
+  /** As {@link MatmulCompactBf16#bf16w4x1}, against 2 rows of x (16 lanes only). */
   static void bf16w4x2(
       float[] tmp,
       float[] y,
@@ -74,69 +74,50 @@ final class MatmulCompactBf16Rows {
       a13 = u.fma(v3, a13);
     }
     int y0 = yOff + m * N + n;
-    if (VL == 16) {
-      FloatVector e80 = a00.blend(a10, Lanes.H8).add(a10.blend(a00, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e81 = a01.blend(a11, Lanes.H8).add(a11.blend(a01, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e82 = a02.blend(a12, Lanes.H8).add(a12.blend(a02, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e83 = a03.blend(a13, Lanes.H8).add(a13.blend(a03, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e40 = e80.blend(e82, Lanes.H4).add(e82.blend(e80, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e41 = e81.blend(e83, Lanes.H4).add(e83.blend(e81, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e2 = e40.blend(e41, Lanes.H2).add(e41.blend(e40, Lanes.H2).rearrange(Lanes.X2));
-      FloatVector e1 = e2.add(e2.rearrange(Lanes.X1));
-      e1.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[1], x, x0, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[1] : bias[bo + n + 0 * rs] + tmp[1];
-      y[y0 + 0 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[3], x, x0, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[3] : bias[bo + n + 1 * rs] + tmp[3];
-      y[y0 + 0 * N + 2 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[5], x, x0, w, n + 2 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[5] : bias[bo + n + 2 * rs] + tmp[5];
-      y[y0 + 0 * N + 3 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[7], x, x0, w, n + 3 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[7] : bias[bo + n + 3 * rs] + tmp[7];
-      y[y0 + 1 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[9], x, x1, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[9] : bias[bo + n + 0 * rs] + tmp[9];
-      y[y0 + 1 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[11], x, x1, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[11] : bias[bo + n + 1 * rs] + tmp[11];
-      y[y0 + 1 * N + 2 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[13], x, x1, w, n + 2 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[13] : bias[bo + n + 2 * rs] + tmp[13];
-      y[y0 + 1 * N + 3 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[15], x, x1, w, n + 3 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[15] : bias[bo + n + 3 * rs] + tmp[15];
-    } else {
-      a00.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 0 * rs, kb, K, bias, bo);
-      a01.intoArray(tmp, 0);
-      y[y0 + 0 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 1 * rs, kb, K, bias, bo);
-      a02.intoArray(tmp, 0);
-      y[y0 + 0 * N + 2 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 2 * rs, kb, K, bias, bo);
-      a03.intoArray(tmp, 0);
-      y[y0 + 0 * N + 3 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 3 * rs, kb, K, bias, bo);
-      a10.intoArray(tmp, 0);
-      y[y0 + 1 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 0 * rs, kb, K, bias, bo);
-      a11.intoArray(tmp, 0);
-      y[y0 + 1 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 1 * rs, kb, K, bias, bo);
-      a12.intoArray(tmp, 0);
-      y[y0 + 1 * N + 2 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 2 * rs, kb, K, bias, bo);
-      a13.intoArray(tmp, 0);
-      y[y0 + 1 * N + 3 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 3 * rs, kb, K, bias, bo);
-    }
+    FloatVector e80 = a00.blend(a10, Lanes.H8).add(a10.blend(a00, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e81 = a01.blend(a11, Lanes.H8).add(a11.blend(a01, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e82 = a02.blend(a12, Lanes.H8).add(a12.blend(a02, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e83 = a03.blend(a13, Lanes.H8).add(a13.blend(a03, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e40 = e80.blend(e82, Lanes.H4).add(e82.blend(e80, Lanes.H4).rearrange(Lanes.X4));
+    FloatVector e41 = e81.blend(e83, Lanes.H4).add(e83.blend(e81, Lanes.H4).rearrange(Lanes.X4));
+    FloatVector e2 = e40.blend(e41, Lanes.H2).add(e41.blend(e40, Lanes.H2).rearrange(Lanes.X2));
+    FloatVector e1 = e2.add(e2.rearrange(Lanes.X1));
+    e1.intoArray(tmp, 0);
+    y[y0 + 0 * N + 0 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[1], x, x0, w, n + 0 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[1] : bias[bo + n + 0 * rs] + tmp[1];
+    y[y0 + 0 * N + 1 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[3], x, x0, w, n + 1 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[3] : bias[bo + n + 1 * rs] + tmp[3];
+    y[y0 + 0 * N + 2 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[5], x, x0, w, n + 2 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[5] : bias[bo + n + 2 * rs] + tmp[5];
+    y[y0 + 0 * N + 3 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[7], x, x0, w, n + 3 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[7] : bias[bo + n + 3 * rs] + tmp[7];
+    y[y0 + 1 * N + 0 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[9], x, x1, w, n + 0 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[9] : bias[bo + n + 0 * rs] + tmp[9];
+    y[y0 + 1 * N + 1 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[11], x, x1, w, n + 1 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[11] : bias[bo + n + 1 * rs] + tmp[11];
+    y[y0 + 1 * N + 2 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[13], x, x1, w, n + 2 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[13] : bias[bo + n + 2 * rs] + tmp[13];
+    y[y0 + 1 * N + 3 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[15], x, x1, w, n + 3 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[15] : bias[bo + n + 3 * rs] + tmp[15];
   }
 
-  /** As {@link MatmulCompactBf16#bf16w4x1}, against 3 rows of x. */
+  /** As {@link MatmulCompactBf16#bf16w4x1}, against 3 rows of x (16 lanes only). */
   static void bf16w4x3(
       float[] tmp,
       float[] y,
@@ -213,97 +194,70 @@ final class MatmulCompactBf16Rows {
       a23 = u.fma(v3, a23);
     }
     int y0 = yOff + m * N + n;
-    if (VL == 16) {
-      FloatVector e80 = a00.blend(a12, Lanes.H8).add(a12.blend(a00, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e81 = a01.blend(a13, Lanes.H8).add(a13.blend(a01, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e82 = a02.blend(a20, Lanes.H8).add(a20.blend(a02, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e83 = a03.blend(a21, Lanes.H8).add(a21.blend(a03, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e84 = a10.blend(a22, Lanes.H8).add(a22.blend(a10, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e85 = a11.blend(a23, Lanes.H8).add(a23.blend(a11, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e40 = e80.blend(e83, Lanes.H4).add(e83.blend(e80, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e41 = e81.blend(e84, Lanes.H4).add(e84.blend(e81, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e42 = e82.blend(e85, Lanes.H4).add(e85.blend(e82, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e20 = e40.blend(e42, Lanes.H2).add(e42.blend(e40, Lanes.H2).rearrange(Lanes.X2));
-      FloatVector e21 = e41.add(e41.rearrange(Lanes.X2));
-      FloatVector e1 = e20.blend(e21, Lanes.H1).add(e21.blend(e20, Lanes.H1).rearrange(Lanes.X1));
-      e1.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[0], x, x0, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[0] : bias[bo + n + 0 * rs] + tmp[0];
-      y[y0 + 0 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[3], x, x0, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[3] : bias[bo + n + 1 * rs] + tmp[3];
-      y[y0 + 0 * N + 2 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[2], x, x0, w, n + 2 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[2] : bias[bo + n + 2 * rs] + tmp[2];
-      y[y0 + 0 * N + 3 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[4], x, x0, w, n + 3 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[4] : bias[bo + n + 3 * rs] + tmp[4];
-      y[y0 + 1 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[7], x, x1, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[7] : bias[bo + n + 0 * rs] + tmp[7];
-      y[y0 + 1 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[6], x, x1, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[6] : bias[bo + n + 1 * rs] + tmp[6];
-      y[y0 + 1 * N + 2 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[8], x, x1, w, n + 2 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[8] : bias[bo + n + 2 * rs] + tmp[8];
-      y[y0 + 1 * N + 3 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[11], x, x1, w, n + 3 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[11] : bias[bo + n + 3 * rs] + tmp[11];
-      y[y0 + 2 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[10], x, x2, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[10] : bias[bo + n + 0 * rs] + tmp[10];
-      y[y0 + 2 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[12], x, x2, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[12] : bias[bo + n + 1 * rs] + tmp[12];
-      y[y0 + 2 * N + 2 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[15], x, x2, w, n + 2 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[15] : bias[bo + n + 2 * rs] + tmp[15];
-      y[y0 + 2 * N + 3 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[14], x, x2, w, n + 3 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[14] : bias[bo + n + 3 * rs] + tmp[14];
-    } else {
-      a00.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 0 * rs, kb, K, bias, bo);
-      a01.intoArray(tmp, 0);
-      y[y0 + 0 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 1 * rs, kb, K, bias, bo);
-      a02.intoArray(tmp, 0);
-      y[y0 + 0 * N + 2 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 2 * rs, kb, K, bias, bo);
-      a03.intoArray(tmp, 0);
-      y[y0 + 0 * N + 3 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 3 * rs, kb, K, bias, bo);
-      a10.intoArray(tmp, 0);
-      y[y0 + 1 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 0 * rs, kb, K, bias, bo);
-      a11.intoArray(tmp, 0);
-      y[y0 + 1 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 1 * rs, kb, K, bias, bo);
-      a12.intoArray(tmp, 0);
-      y[y0 + 1 * N + 2 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 2 * rs, kb, K, bias, bo);
-      a13.intoArray(tmp, 0);
-      y[y0 + 1 * N + 3 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 3 * rs, kb, K, bias, bo);
-      a20.intoArray(tmp, 0);
-      y[y0 + 2 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 0 * rs, kb, K, bias, bo);
-      a21.intoArray(tmp, 0);
-      y[y0 + 2 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 1 * rs, kb, K, bias, bo);
-      a22.intoArray(tmp, 0);
-      y[y0 + 2 * N + 2 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 2 * rs, kb, K, bias, bo);
-      a23.intoArray(tmp, 0);
-      y[y0 + 2 * N + 3 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 3 * rs, kb, K, bias, bo);
-    }
+    FloatVector e80 = a00.blend(a12, Lanes.H8).add(a12.blend(a00, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e81 = a01.blend(a13, Lanes.H8).add(a13.blend(a01, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e82 = a02.blend(a20, Lanes.H8).add(a20.blend(a02, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e83 = a03.blend(a21, Lanes.H8).add(a21.blend(a03, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e84 = a10.blend(a22, Lanes.H8).add(a22.blend(a10, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e85 = a11.blend(a23, Lanes.H8).add(a23.blend(a11, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e40 = e80.blend(e83, Lanes.H4).add(e83.blend(e80, Lanes.H4).rearrange(Lanes.X4));
+    FloatVector e41 = e81.blend(e84, Lanes.H4).add(e84.blend(e81, Lanes.H4).rearrange(Lanes.X4));
+    FloatVector e42 = e82.blend(e85, Lanes.H4).add(e85.blend(e82, Lanes.H4).rearrange(Lanes.X4));
+    FloatVector e20 = e40.blend(e42, Lanes.H2).add(e42.blend(e40, Lanes.H2).rearrange(Lanes.X2));
+    FloatVector e21 = e41.add(e41.rearrange(Lanes.X2));
+    FloatVector e1 = e20.blend(e21, Lanes.H1).add(e21.blend(e20, Lanes.H1).rearrange(Lanes.X1));
+    e1.intoArray(tmp, 0);
+    y[y0 + 0 * N + 0 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[0], x, x0, w, n + 0 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[0] : bias[bo + n + 0 * rs] + tmp[0];
+    y[y0 + 0 * N + 1 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[3], x, x0, w, n + 1 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[3] : bias[bo + n + 1 * rs] + tmp[3];
+    y[y0 + 0 * N + 2 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[2], x, x0, w, n + 2 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[2] : bias[bo + n + 2 * rs] + tmp[2];
+    y[y0 + 0 * N + 3 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[4], x, x0, w, n + 3 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[4] : bias[bo + n + 3 * rs] + tmp[4];
+    y[y0 + 1 * N + 0 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[7], x, x1, w, n + 0 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[7] : bias[bo + n + 0 * rs] + tmp[7];
+    y[y0 + 1 * N + 1 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[6], x, x1, w, n + 1 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[6] : bias[bo + n + 1 * rs] + tmp[6];
+    y[y0 + 1 * N + 2 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[8], x, x1, w, n + 2 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[8] : bias[bo + n + 2 * rs] + tmp[8];
+    y[y0 + 1 * N + 3 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[11], x, x1, w, n + 3 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[11] : bias[bo + n + 3 * rs] + tmp[11];
+    y[y0 + 2 * N + 0 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[10], x, x2, w, n + 0 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[10] : bias[bo + n + 0 * rs] + tmp[10];
+    y[y0 + 2 * N + 1 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[12], x, x2, w, n + 1 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[12] : bias[bo + n + 1 * rs] + tmp[12];
+    y[y0 + 2 * N + 2 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[15], x, x2, w, n + 2 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[15] : bias[bo + n + 2 * rs] + tmp[15];
+    y[y0 + 2 * N + 3 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[14], x, x2, w, n + 3 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[14] : bias[bo + n + 3 * rs] + tmp[14];
   }
 
-  /** As {@link MatmulCompactBf16#bf16w4x1}, against 4 rows of x. */
+  /** As {@link MatmulCompactBf16#bf16w4x1}, against 4 rows of x (16 lanes only). */
   static void bf16w4x4(
       float[] tmp,
       float[] y,
@@ -394,127 +348,92 @@ final class MatmulCompactBf16Rows {
       a33 = u.fma(v3, a33);
     }
     int y0 = yOff + m * N + n;
-    if (VL == 16) {
-      FloatVector e80 = a00.blend(a20, Lanes.H8).add(a20.blend(a00, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e81 = a01.blend(a21, Lanes.H8).add(a21.blend(a01, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e82 = a02.blend(a22, Lanes.H8).add(a22.blend(a02, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e83 = a03.blend(a23, Lanes.H8).add(a23.blend(a03, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e84 = a10.blend(a30, Lanes.H8).add(a30.blend(a10, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e85 = a11.blend(a31, Lanes.H8).add(a31.blend(a11, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e86 = a12.blend(a32, Lanes.H8).add(a32.blend(a12, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e87 = a13.blend(a33, Lanes.H8).add(a33.blend(a13, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e40 = e80.blend(e84, Lanes.H4).add(e84.blend(e80, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e41 = e81.blend(e85, Lanes.H4).add(e85.blend(e81, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e42 = e82.blend(e86, Lanes.H4).add(e86.blend(e82, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e43 = e83.blend(e87, Lanes.H4).add(e87.blend(e83, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e20 = e40.blend(e42, Lanes.H2).add(e42.blend(e40, Lanes.H2).rearrange(Lanes.X2));
-      FloatVector e21 = e41.blend(e43, Lanes.H2).add(e43.blend(e41, Lanes.H2).rearrange(Lanes.X2));
-      FloatVector e1 = e20.blend(e21, Lanes.H1).add(e21.blend(e20, Lanes.H1).rearrange(Lanes.X1));
-      e1.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[0], x, x0, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[0] : bias[bo + n + 0 * rs] + tmp[0];
-      y[y0 + 0 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[1], x, x0, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[1] : bias[bo + n + 1 * rs] + tmp[1];
-      y[y0 + 0 * N + 2 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[2], x, x0, w, n + 2 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[2] : bias[bo + n + 2 * rs] + tmp[2];
-      y[y0 + 0 * N + 3 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[3], x, x0, w, n + 3 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[3] : bias[bo + n + 3 * rs] + tmp[3];
-      y[y0 + 1 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[4], x, x1, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[4] : bias[bo + n + 0 * rs] + tmp[4];
-      y[y0 + 1 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[5], x, x1, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[5] : bias[bo + n + 1 * rs] + tmp[5];
-      y[y0 + 1 * N + 2 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[6], x, x1, w, n + 2 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[6] : bias[bo + n + 2 * rs] + tmp[6];
-      y[y0 + 1 * N + 3 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[7], x, x1, w, n + 3 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[7] : bias[bo + n + 3 * rs] + tmp[7];
-      y[y0 + 2 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[8], x, x2, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[8] : bias[bo + n + 0 * rs] + tmp[8];
-      y[y0 + 2 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[9], x, x2, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[9] : bias[bo + n + 1 * rs] + tmp[9];
-      y[y0 + 2 * N + 2 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[10], x, x2, w, n + 2 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[10] : bias[bo + n + 2 * rs] + tmp[10];
-      y[y0 + 2 * N + 3 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[11], x, x2, w, n + 3 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[11] : bias[bo + n + 3 * rs] + tmp[11];
-      y[y0 + 3 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[12], x, x3, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[12] : bias[bo + n + 0 * rs] + tmp[12];
-      y[y0 + 3 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[13], x, x3, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[13] : bias[bo + n + 1 * rs] + tmp[13];
-      y[y0 + 3 * N + 2 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[14], x, x3, w, n + 2 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[14] : bias[bo + n + 2 * rs] + tmp[14];
-      y[y0 + 3 * N + 3 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[15], x, x3, w, n + 3 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[15] : bias[bo + n + 3 * rs] + tmp[15];
-    } else {
-      a00.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 0 * rs, kb, K, bias, bo);
-      a01.intoArray(tmp, 0);
-      y[y0 + 0 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 1 * rs, kb, K, bias, bo);
-      a02.intoArray(tmp, 0);
-      y[y0 + 0 * N + 2 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 2 * rs, kb, K, bias, bo);
-      a03.intoArray(tmp, 0);
-      y[y0 + 0 * N + 3 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 3 * rs, kb, K, bias, bo);
-      a10.intoArray(tmp, 0);
-      y[y0 + 1 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 0 * rs, kb, K, bias, bo);
-      a11.intoArray(tmp, 0);
-      y[y0 + 1 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 1 * rs, kb, K, bias, bo);
-      a12.intoArray(tmp, 0);
-      y[y0 + 1 * N + 2 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 2 * rs, kb, K, bias, bo);
-      a13.intoArray(tmp, 0);
-      y[y0 + 1 * N + 3 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 3 * rs, kb, K, bias, bo);
-      a20.intoArray(tmp, 0);
-      y[y0 + 2 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 0 * rs, kb, K, bias, bo);
-      a21.intoArray(tmp, 0);
-      y[y0 + 2 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 1 * rs, kb, K, bias, bo);
-      a22.intoArray(tmp, 0);
-      y[y0 + 2 * N + 2 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 2 * rs, kb, K, bias, bo);
-      a23.intoArray(tmp, 0);
-      y[y0 + 2 * N + 3 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 3 * rs, kb, K, bias, bo);
-      a30.intoArray(tmp, 0);
-      y[y0 + 3 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x3, w, n + 0 * rs, kb, K, bias, bo);
-      a31.intoArray(tmp, 0);
-      y[y0 + 3 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x3, w, n + 1 * rs, kb, K, bias, bo);
-      a32.intoArray(tmp, 0);
-      y[y0 + 3 * N + 2 * rs] = MatmulCompact.finish(tmp, x, x3, w, n + 2 * rs, kb, K, bias, bo);
-      a33.intoArray(tmp, 0);
-      y[y0 + 3 * N + 3 * rs] = MatmulCompact.finish(tmp, x, x3, w, n + 3 * rs, kb, K, bias, bo);
-    }
+    FloatVector e80 = a00.blend(a20, Lanes.H8).add(a20.blend(a00, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e81 = a01.blend(a21, Lanes.H8).add(a21.blend(a01, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e82 = a02.blend(a22, Lanes.H8).add(a22.blend(a02, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e83 = a03.blend(a23, Lanes.H8).add(a23.blend(a03, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e84 = a10.blend(a30, Lanes.H8).add(a30.blend(a10, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e85 = a11.blend(a31, Lanes.H8).add(a31.blend(a11, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e86 = a12.blend(a32, Lanes.H8).add(a32.blend(a12, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e87 = a13.blend(a33, Lanes.H8).add(a33.blend(a13, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e40 = e80.blend(e84, Lanes.H4).add(e84.blend(e80, Lanes.H4).rearrange(Lanes.X4));
+    FloatVector e41 = e81.blend(e85, Lanes.H4).add(e85.blend(e81, Lanes.H4).rearrange(Lanes.X4));
+    FloatVector e42 = e82.blend(e86, Lanes.H4).add(e86.blend(e82, Lanes.H4).rearrange(Lanes.X4));
+    FloatVector e43 = e83.blend(e87, Lanes.H4).add(e87.blend(e83, Lanes.H4).rearrange(Lanes.X4));
+    FloatVector e20 = e40.blend(e42, Lanes.H2).add(e42.blend(e40, Lanes.H2).rearrange(Lanes.X2));
+    FloatVector e21 = e41.blend(e43, Lanes.H2).add(e43.blend(e41, Lanes.H2).rearrange(Lanes.X2));
+    FloatVector e1 = e20.blend(e21, Lanes.H1).add(e21.blend(e20, Lanes.H1).rearrange(Lanes.X1));
+    e1.intoArray(tmp, 0);
+    y[y0 + 0 * N + 0 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[0], x, x0, w, n + 0 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[0] : bias[bo + n + 0 * rs] + tmp[0];
+    y[y0 + 0 * N + 1 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[1], x, x0, w, n + 1 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[1] : bias[bo + n + 1 * rs] + tmp[1];
+    y[y0 + 0 * N + 2 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[2], x, x0, w, n + 2 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[2] : bias[bo + n + 2 * rs] + tmp[2];
+    y[y0 + 0 * N + 3 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[3], x, x0, w, n + 3 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[3] : bias[bo + n + 3 * rs] + tmp[3];
+    y[y0 + 1 * N + 0 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[4], x, x1, w, n + 0 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[4] : bias[bo + n + 0 * rs] + tmp[4];
+    y[y0 + 1 * N + 1 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[5], x, x1, w, n + 1 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[5] : bias[bo + n + 1 * rs] + tmp[5];
+    y[y0 + 1 * N + 2 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[6], x, x1, w, n + 2 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[6] : bias[bo + n + 2 * rs] + tmp[6];
+    y[y0 + 1 * N + 3 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[7], x, x1, w, n + 3 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[7] : bias[bo + n + 3 * rs] + tmp[7];
+    y[y0 + 2 * N + 0 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[8], x, x2, w, n + 0 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[8] : bias[bo + n + 0 * rs] + tmp[8];
+    y[y0 + 2 * N + 1 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[9], x, x2, w, n + 1 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[9] : bias[bo + n + 1 * rs] + tmp[9];
+    y[y0 + 2 * N + 2 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[10], x, x2, w, n + 2 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[10] : bias[bo + n + 2 * rs] + tmp[10];
+    y[y0 + 2 * N + 3 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[11], x, x2, w, n + 3 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[11] : bias[bo + n + 3 * rs] + tmp[11];
+    y[y0 + 3 * N + 0 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[12], x, x3, w, n + 0 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[12] : bias[bo + n + 0 * rs] + tmp[12];
+    y[y0 + 3 * N + 1 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[13], x, x3, w, n + 1 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[13] : bias[bo + n + 1 * rs] + tmp[13];
+    y[y0 + 3 * N + 2 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[14], x, x3, w, n + 2 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[14] : bias[bo + n + 2 * rs] + tmp[14];
+    y[y0 + 3 * N + 3 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[15], x, x3, w, n + 3 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[15] : bias[bo + n + 3 * rs] + tmp[15];
   }
 
   /**
    * Rows n and n + rs of w against 4 rows of x, as {@link MatmulCompactBf16#bf16w4x1}: at 8 lanes
    * (16 registers) the pairs of rows of w, not {@link MatmulCompactBf16Rows#bf16w4x4}, whose 16
-   * accumulators would not fit.
+   * accumulators would not fit. Fewer than 16 lanes only.
    */
   static void bf16w2x4(
       float[] tmp,
@@ -569,65 +488,21 @@ final class MatmulCompactBf16Rows {
       a31 = u.fma(v1, a31);
     }
     int y0 = yOff + m * N + n;
-    if (VL == 16) {
-      FloatVector e80 = a00.blend(a20, Lanes.H8).add(a20.blend(a00, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e81 = a01.blend(a21, Lanes.H8).add(a21.blend(a01, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e82 = a10.blend(a30, Lanes.H8).add(a30.blend(a10, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e83 = a11.blend(a31, Lanes.H8).add(a31.blend(a11, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e40 = e80.blend(e82, Lanes.H4).add(e82.blend(e80, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e41 = e81.blend(e83, Lanes.H4).add(e83.blend(e81, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e2 = e40.blend(e41, Lanes.H2).add(e41.blend(e40, Lanes.H2).rearrange(Lanes.X2));
-      FloatVector e1 = e2.add(e2.rearrange(Lanes.X1));
-      e1.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[1], x, x0, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[1] : bias[bo + n + 0 * rs] + tmp[1];
-      y[y0 + 0 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[3], x, x0, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[3] : bias[bo + n + 1 * rs] + tmp[3];
-      y[y0 + 1 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[5], x, x1, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[5] : bias[bo + n + 0 * rs] + tmp[5];
-      y[y0 + 1 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[7], x, x1, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[7] : bias[bo + n + 1 * rs] + tmp[7];
-      y[y0 + 2 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[9], x, x2, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[9] : bias[bo + n + 0 * rs] + tmp[9];
-      y[y0 + 2 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[11], x, x2, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[11] : bias[bo + n + 1 * rs] + tmp[11];
-      y[y0 + 3 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[13], x, x3, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[13] : bias[bo + n + 0 * rs] + tmp[13];
-      y[y0 + 3 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(tmp[15], x, x3, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[15] : bias[bo + n + 1 * rs] + tmp[15];
-    } else {
-      a00.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 0 * rs, kb, K, bias, bo);
-      a01.intoArray(tmp, 0);
-      y[y0 + 0 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 1 * rs, kb, K, bias, bo);
-      a10.intoArray(tmp, 0);
-      y[y0 + 1 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 0 * rs, kb, K, bias, bo);
-      a11.intoArray(tmp, 0);
-      y[y0 + 1 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 1 * rs, kb, K, bias, bo);
-      a20.intoArray(tmp, 0);
-      y[y0 + 2 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 0 * rs, kb, K, bias, bo);
-      a21.intoArray(tmp, 0);
-      y[y0 + 2 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 1 * rs, kb, K, bias, bo);
-      a30.intoArray(tmp, 0);
-      y[y0 + 3 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x3, w, n + 0 * rs, kb, K, bias, bo);
-      a31.intoArray(tmp, 0);
-      y[y0 + 3 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x3, w, n + 1 * rs, kb, K, bias, bo);
-    }
+    a00.intoArray(tmp, 0);
+    y[y0 + 0 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 0 * rs, kb, K, bias, bo);
+    a01.intoArray(tmp, 0);
+    y[y0 + 0 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x0, w, n + 1 * rs, kb, K, bias, bo);
+    a10.intoArray(tmp, 0);
+    y[y0 + 1 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 0 * rs, kb, K, bias, bo);
+    a11.intoArray(tmp, 0);
+    y[y0 + 1 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x1, w, n + 1 * rs, kb, K, bias, bo);
+    a20.intoArray(tmp, 0);
+    y[y0 + 2 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 0 * rs, kb, K, bias, bo);
+    a21.intoArray(tmp, 0);
+    y[y0 + 2 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x2, w, n + 1 * rs, kb, K, bias, bo);
+    a30.intoArray(tmp, 0);
+    y[y0 + 3 * N + 0 * rs] = MatmulCompact.finish(tmp, x, x3, w, n + 0 * rs, kb, K, bias, bo);
+    a31.intoArray(tmp, 0);
+    y[y0 + 3 * N + 1 * rs] = MatmulCompact.finish(tmp, x, x3, w, n + 1 * rs, kb, K, bias, bo);
   }
 }

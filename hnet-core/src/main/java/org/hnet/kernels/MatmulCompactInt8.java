@@ -24,10 +24,10 @@ final class MatmulCompactInt8 {
 
   private static final VectorSpecies<Float> S = MatmulGemm.S;
   private static final int VL = MatmulGemm.VL;
-  private static final int GROUP = CompactWeight.GROUP;
+  static final int GROUP = CompactWeight.GROUP;
 
   /** Weights per superblock: VL groups. */
-  private static final int SBG = CompactWeight.SB * GROUP;
+  static final int SBG = CompactWeight.SB * GROUP;
 
   /**
    * VL bytes, widened to VL floats (part 0 of the conversion); 8 bytes, of which the first 4 are

@@ -1,5 +1,9 @@
 package org.hnet.kernels;
 
+import static org.hnet.kernels.MatmulCompactInt8.GROUP;
+import static org.hnet.kernels.MatmulCompactInt8.SBG;
+import static org.hnet.kernels.MatmulCompactInt8.cv;
+
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -13,14 +17,8 @@ final class MatmulCompactInt8Rows {
 
   private static final int VL = MatmulGemm.VL;
   private static final jdk.incubator.vector.VectorSpecies<Float> S = MatmulGemm.S;
-  private static final int GROUP = CompactWeight.GROUP;
-  private static final int SBG = CompactWeight.SB * GROUP;
 
-  private static FloatVector cv(byte[] q, int o) {
-    return MatmulCompactInt8.cv(q, o);
-  }
-
-  /** As {@link MatmulCompactInt8#int8w4x1}, against 2 rows of x. */
+  /** As {@link MatmulCompactInt8#int8w4x1}, against 2 rows of x (16 lanes only). */
   static void int8w4x2(
       float[] tmp,
       float[] y,
@@ -84,87 +82,56 @@ final class MatmulCompactInt8Rows {
       a13 = t13.fma(c3, a13);
     }
     int y0 = yOff + m * N + n;
-    if (VL == 16) {
-      FloatVector e80 = a00.blend(a10, Lanes.H8).add(a10.blend(a00, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e81 = a01.blend(a11, Lanes.H8).add(a11.blend(a01, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e82 = a02.blend(a12, Lanes.H8).add(a12.blend(a02, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e83 = a03.blend(a13, Lanes.H8).add(a13.blend(a03, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e40 = e80.blend(e82, Lanes.H4).add(e82.blend(e80, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e41 = e81.blend(e83, Lanes.H4).add(e83.blend(e81, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e2 = e40.blend(e41, Lanes.H2).add(e41.blend(e40, Lanes.H2).rearrange(Lanes.X2));
-      FloatVector e1 = e2.add(e2.rearrange(Lanes.X1));
-      e1.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[1], x, xOff + (m + 0) * K, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[1] : bias[bo + n + 0 * rs] + tmp[1];
-      y[y0 + 0 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[3], x, xOff + (m + 0) * K, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[3] : bias[bo + n + 1 * rs] + tmp[3];
-      y[y0 + 0 * N + 2 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[5], x, xOff + (m + 0) * K, w, n + 2 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[5] : bias[bo + n + 2 * rs] + tmp[5];
-      y[y0 + 0 * N + 3 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[7], x, xOff + (m + 0) * K, w, n + 3 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[7] : bias[bo + n + 3 * rs] + tmp[7];
-      y[y0 + 1 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[9], x, xOff + (m + 1) * K, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[9] : bias[bo + n + 0 * rs] + tmp[9];
-      y[y0 + 1 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[11], x, xOff + (m + 1) * K, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[11] : bias[bo + n + 1 * rs] + tmp[11];
-      y[y0 + 1 * N + 2 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[13], x, xOff + (m + 1) * K, w, n + 2 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[13] : bias[bo + n + 2 * rs] + tmp[13];
-      y[y0 + 1 * N + 3 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[15], x, xOff + (m + 1) * K, w, n + 3 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[15] : bias[bo + n + 3 * rs] + tmp[15];
-    } else {
-      a00.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 0 * rs, kb, K, bias, bo);
-      a01.intoArray(tmp, 0);
-      y[y0 + 0 * N + 1 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 1 * rs, kb, K, bias, bo);
-      a02.intoArray(tmp, 0);
-      y[y0 + 0 * N + 2 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 2 * rs, kb, K, bias, bo);
-      a03.intoArray(tmp, 0);
-      y[y0 + 0 * N + 3 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 3 * rs, kb, K, bias, bo);
-      a10.intoArray(tmp, 0);
-      y[y0 + 1 * N + 0 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 0 * rs, kb, K, bias, bo);
-      a11.intoArray(tmp, 0);
-      y[y0 + 1 * N + 1 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 1 * rs, kb, K, bias, bo);
-      a12.intoArray(tmp, 0);
-      y[y0 + 1 * N + 2 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 2 * rs, kb, K, bias, bo);
-      a13.intoArray(tmp, 0);
-      y[y0 + 1 * N + 3 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 3 * rs, kb, K, bias, bo);
-    }
+    FloatVector e80 = a00.blend(a10, Lanes.H8).add(a10.blend(a00, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e81 = a01.blend(a11, Lanes.H8).add(a11.blend(a01, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e82 = a02.blend(a12, Lanes.H8).add(a12.blend(a02, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e83 = a03.blend(a13, Lanes.H8).add(a13.blend(a03, Lanes.H8).rearrange(Lanes.X8));
+    FloatVector e40 = e80.blend(e82, Lanes.H4).add(e82.blend(e80, Lanes.H4).rearrange(Lanes.X4));
+    FloatVector e41 = e81.blend(e83, Lanes.H4).add(e83.blend(e81, Lanes.H4).rearrange(Lanes.X4));
+    FloatVector e2 = e40.blend(e41, Lanes.H2).add(e41.blend(e40, Lanes.H2).rearrange(Lanes.X2));
+    FloatVector e1 = e2.add(e2.rearrange(Lanes.X1));
+    e1.intoArray(tmp, 0);
+    y[y0 + 0 * N + 0 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[1], x, xOff + (m + 0) * K, w, n + 0 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[1] : bias[bo + n + 0 * rs] + tmp[1];
+    y[y0 + 0 * N + 1 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[3], x, xOff + (m + 0) * K, w, n + 1 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[3] : bias[bo + n + 1 * rs] + tmp[3];
+    y[y0 + 0 * N + 2 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[5], x, xOff + (m + 0) * K, w, n + 2 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[5] : bias[bo + n + 2 * rs] + tmp[5];
+    y[y0 + 0 * N + 3 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[7], x, xOff + (m + 0) * K, w, n + 3 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[7] : bias[bo + n + 3 * rs] + tmp[7];
+    y[y0 + 1 * N + 0 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(tmp[9], x, xOff + (m + 1) * K, w, n + 0 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[9] : bias[bo + n + 0 * rs] + tmp[9];
+    y[y0 + 1 * N + 1 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(
+                tmp[11], x, xOff + (m + 1) * K, w, n + 1 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[11] : bias[bo + n + 1 * rs] + tmp[11];
+    y[y0 + 1 * N + 2 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(
+                tmp[13], x, xOff + (m + 1) * K, w, n + 2 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[13] : bias[bo + n + 2 * rs] + tmp[13];
+    y[y0 + 1 * N + 3 * rs] =
+        kb < K
+            ? MatmulCompact.finishSum(
+                tmp[15], x, xOff + (m + 1) * K, w, n + 3 * rs, kb, K, bias, bo)
+            : bias == null ? tmp[15] : bias[bo + n + 3 * rs] + tmp[15];
   }
 
   /**
    * Rows n and n + rs of w against 3 rows of x: as {@link MatmulCompactInt8#int8w4x1}; 4 rows of w
-   * against 3 of x ran slower (C2 spilled its accumulators in the loop).
+   * against 3 of x ran slower (C2 spilled its accumulators in the loop). Fewer than 16 lanes only:
+   * at 16, 3 rows of x go through {@link #int8w4x4}.
    */
   static void int8w2x3(
       float[] tmp,
@@ -224,70 +191,29 @@ final class MatmulCompactInt8Rows {
       a21 = t21.fma(c1, a21);
     }
     int y0 = yOff + m * N + n;
-    if (VL == 16) {
-      FloatVector e80 = a00.blend(a11, Lanes.H8).add(a11.blend(a00, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e81 = a01.blend(a20, Lanes.H8).add(a20.blend(a01, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e82 = a10.blend(a21, Lanes.H8).add(a21.blend(a10, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e40 = e80.blend(e82, Lanes.H4).add(e82.blend(e80, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e41 = e81.add(e81.rearrange(Lanes.X4));
-      FloatVector e2 = e40.blend(e41, Lanes.H2).add(e41.blend(e40, Lanes.H2).rearrange(Lanes.X2));
-      FloatVector e1 = e2.add(e2.rearrange(Lanes.X1));
-      e1.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[1], x, xOff + (m + 0) * K, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[1] : bias[bo + n + 0 * rs] + tmp[1];
-      y[y0 + 0 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[7], x, xOff + (m + 0) * K, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[7] : bias[bo + n + 1 * rs] + tmp[7];
-      y[y0 + 1 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[5], x, xOff + (m + 1) * K, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[5] : bias[bo + n + 0 * rs] + tmp[5];
-      y[y0 + 1 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[9], x, xOff + (m + 1) * K, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[9] : bias[bo + n + 1 * rs] + tmp[9];
-      y[y0 + 2 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[15], x, xOff + (m + 2) * K, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[15] : bias[bo + n + 0 * rs] + tmp[15];
-      y[y0 + 2 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[13], x, xOff + (m + 2) * K, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[13] : bias[bo + n + 1 * rs] + tmp[13];
-    } else {
-      a00.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 0 * rs, kb, K, bias, bo);
-      a01.intoArray(tmp, 0);
-      y[y0 + 0 * N + 1 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 1 * rs, kb, K, bias, bo);
-      a10.intoArray(tmp, 0);
-      y[y0 + 1 * N + 0 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 0 * rs, kb, K, bias, bo);
-      a11.intoArray(tmp, 0);
-      y[y0 + 1 * N + 1 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 1 * rs, kb, K, bias, bo);
-      a20.intoArray(tmp, 0);
-      y[y0 + 2 * N + 0 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 2) * K, w, n + 0 * rs, kb, K, bias, bo);
-      a21.intoArray(tmp, 0);
-      y[y0 + 2 * N + 1 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 2) * K, w, n + 1 * rs, kb, K, bias, bo);
-    }
+    a00.intoArray(tmp, 0);
+    y[y0 + 0 * N + 0 * rs] =
+        MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 0 * rs, kb, K, bias, bo);
+    a01.intoArray(tmp, 0);
+    y[y0 + 0 * N + 1 * rs] =
+        MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 1 * rs, kb, K, bias, bo);
+    a10.intoArray(tmp, 0);
+    y[y0 + 1 * N + 0 * rs] =
+        MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 0 * rs, kb, K, bias, bo);
+    a11.intoArray(tmp, 0);
+    y[y0 + 1 * N + 1 * rs] =
+        MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 1 * rs, kb, K, bias, bo);
+    a20.intoArray(tmp, 0);
+    y[y0 + 2 * N + 0 * rs] =
+        MatmulCompact.finish(tmp, x, xOff + (m + 2) * K, w, n + 0 * rs, kb, K, bias, bo);
+    a21.intoArray(tmp, 0);
+    y[y0 + 2 * N + 1 * rs] =
+        MatmulCompact.finish(tmp, x, xOff + (m + 2) * K, w, n + 1 * rs, kb, K, bias, bo);
   }
 
   /**
    * Rows n and n + rs of w against 2 rows of x, as {@link MatmulCompactInt8#int8w4x1}: at 8 lanes
-   * (16 registers) 4 rows of w against 2 of x ran 1.3x slower.
+   * (16 registers) 4 rows of w against 2 of x ran 1.3x slower. Fewer than 16 lanes only.
    */
   static void int8w2x2(
       float[] tmp,
@@ -340,54 +266,26 @@ final class MatmulCompactInt8Rows {
       a11 = t11.fma(c1, a11);
     }
     int y0 = yOff + m * N + n;
-    if (VL == 16) {
-      FloatVector e80 = a00.blend(a10, Lanes.H8).add(a10.blend(a00, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e81 = a01.blend(a11, Lanes.H8).add(a11.blend(a01, Lanes.H8).rearrange(Lanes.X8));
-      FloatVector e4 = e80.blend(e81, Lanes.H4).add(e81.blend(e80, Lanes.H4).rearrange(Lanes.X4));
-      FloatVector e2 = e4.add(e4.rearrange(Lanes.X2));
-      FloatVector e1 = e2.add(e2.rearrange(Lanes.X1));
-      e1.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[3], x, xOff + (m + 0) * K, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[3] : bias[bo + n + 0 * rs] + tmp[3];
-      y[y0 + 0 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[7], x, xOff + (m + 0) * K, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[7] : bias[bo + n + 1 * rs] + tmp[7];
-      y[y0 + 1 * N + 0 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[11], x, xOff + (m + 1) * K, w, n + 0 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[11] : bias[bo + n + 0 * rs] + tmp[11];
-      y[y0 + 1 * N + 1 * rs] =
-          kb < K
-              ? MatmulCompact.finishSum(
-                  tmp[15], x, xOff + (m + 1) * K, w, n + 1 * rs, kb, K, bias, bo)
-              : bias == null ? tmp[15] : bias[bo + n + 1 * rs] + tmp[15];
-    } else {
-      a00.intoArray(tmp, 0);
-      y[y0 + 0 * N + 0 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 0 * rs, kb, K, bias, bo);
-      a01.intoArray(tmp, 0);
-      y[y0 + 0 * N + 1 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 1 * rs, kb, K, bias, bo);
-      a10.intoArray(tmp, 0);
-      y[y0 + 1 * N + 0 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 0 * rs, kb, K, bias, bo);
-      a11.intoArray(tmp, 0);
-      y[y0 + 1 * N + 1 * rs] =
-          MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 1 * rs, kb, K, bias, bo);
-    }
+    a00.intoArray(tmp, 0);
+    y[y0 + 0 * N + 0 * rs] =
+        MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 0 * rs, kb, K, bias, bo);
+    a01.intoArray(tmp, 0);
+    y[y0 + 0 * N + 1 * rs] =
+        MatmulCompact.finish(tmp, x, xOff + (m + 0) * K, w, n + 1 * rs, kb, K, bias, bo);
+    a10.intoArray(tmp, 0);
+    y[y0 + 1 * N + 0 * rs] =
+        MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 0 * rs, kb, K, bias, bo);
+    a11.intoArray(tmp, 0);
+    y[y0 + 1 * N + 1 * rs] =
+        MatmulCompact.finish(tmp, x, xOff + (m + 1) * K, w, n + 1 * rs, kb, K, bias, bo);
   }
 
   /**
    * As {@link MatmulCompactInt8#int8w4x1}, against 4 rows of x, of which the first rx (3 or 4) are
    * written: 3 rows of x go through here as 4 with a row of zeros (the permuted buffer has one, see
-   * {@link #permuted}): 8,192 x 1,536 from memory, two threads, alternating, 0.651-0.699 ms against
-   * 0.734-0.772 for pairs of rows of w against the 3 (in cache those were 1.1x faster).
+   * {@link MatmulCompactInt8#permuted}): 8,192 x 1,536 from memory, two threads, alternating,
+   * 0.651-0.699 ms against 0.734-0.772 for pairs of rows of w against the 3 (in cache those were
+   * 1.1x faster).
    */
   static void int8w4x4(
       float[] tmp,

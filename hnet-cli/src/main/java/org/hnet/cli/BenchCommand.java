@@ -250,7 +250,8 @@ final class BenchCommand implements Callable<Integer> {
     double bandwidth8 = Double.NaN, share = Double.NaN, share8 = Double.NaN;
     double[] shares = {}, shares8 = {}, probes = {}, probes8 = {};
     double[] kvMb = {Double.NaN, Double.NaN}; // KV cache read per step: batch 1, batch 8
-    double promptS = Double.NaN;
+    double promptS = Double.NaN, cacheMs = Double.NaN;
+    double[] sharesLarger = {};
     if (runs(Part.decode)) {
       DecodeRun d = decodeRun(Part.decode, model, in.decode(), 1, in);
       decS = d.stepsS();
@@ -263,6 +264,8 @@ final class BenchCommand implements Callable<Integer> {
       probes = d.passGBps();
       shares = d.shares(weightMb, in.decodeLen());
       share = median(shares);
+      cacheMs = productsInCacheMs(lm, stageSteps);
+      sharesLarger = d.shares(weightMb, in.decodeLen(), cacheMs);
     }
     if (runs(Part.decode8)) {
       DecodeRun d = decodeRun(Part.decode8, model, in.decode8(), 8, in);
@@ -322,7 +325,9 @@ final class BenchCommand implements Callable<Integer> {
                 Locale.ROOT,
                 "\"decode\": {\"ms_per_byte\": %.4f, \"bytes_per_s\": %.1f, \"steps_per_stage\": %s, \"prompt_prefill_ms\": %.3f,"
                     + " \"weight_mb_per_byte\": %.3f, \"read_gb_per_s\": %.2f, \"bound_ms_per_byte\": %.4f, \"share_of_bound\": %.4f, \"kv_mb_per_byte\": %.3f,"
-                    + " \"read_gb_per_s_per_pass\": %s, \"share_of_bound_per_pass\": %s, \"warmups\": %d}",
+                    + " \"read_gb_per_s_per_pass\": %s, \"share_of_bound_per_pass\": %s, \"warmups\": %d,"
+                    + " \"products_in_cache_ms_per_byte\": %.4f, \"share_of_larger_bound\": %.4f,"
+                    + " \"share_of_larger_bound_per_pass\": %s}",
                 decS * 1e3 / G,
                 G / decS,
                 Arrays.toString(stageSteps),
@@ -334,7 +339,10 @@ final class BenchCommand implements Callable<Integer> {
                 kvMb[0],
                 jsonArray(probes, "%.2f"),
                 jsonArray(shares, "%.6f"),
-                decodeWarmups));
+                decodeWarmups,
+                cacheMs,
+                median(sharesLarger),
+                jsonArray(sharesLarger, "%.6f")));
       }
       if (runs(Part.decode8)) {
         String ceiling =
@@ -441,6 +449,13 @@ final class BenchCommand implements Callable<Integer> {
             100 * share,
             passRange(shares),
             decodeWarmups);
+        out.printf(
+            Locale.ROOT,
+            "  its products with their weights in cache take %.3f ms/byte (%.0f%% of the memory bound): the larger bound reached %.0f%%%s%n",
+            cacheMs,
+            100 * cacheMs / (weightMb / bandwidth),
+            100 * median(sharesLarger),
+            passRange(sharesLarger));
       }
       if (runs(Part.decode8)) {
         out.printf(
@@ -630,9 +645,17 @@ final class BenchCommand implements Callable<Integer> {
      * the bandwidth probed right after it, against its own time per step ({@code steps} steps).
      */
     double[] shares(double mbPerStep, int steps) {
+      return shares(mbPerStep, steps, 0);
+    }
+
+    /**
+     * As {@link #shares(double, int)}, against the larger of that bound and {@code floorMs} per
+     * step (the products' time with their weights in cache).
+     */
+    double[] shares(double mbPerStep, int steps, double floorMs) {
       double[] s = new double[passS.length];
       for (int i = 0; i < s.length; i++)
-        s[i] = (mbPerStep / passGBps[i]) / (passS[i] * 1e3 / steps);
+        s[i] = Math.max(mbPerStep / passGBps[i], floorMs) / (passS[i] * 1e3 / steps);
       return s;
     }
   }
@@ -760,6 +783,41 @@ final class BenchCommand implements Callable<Integer> {
     for (int s = 0; s < stageSteps.length; s++)
       params += cfg.parameterCount(s) * (double) stageSteps[s] / Math.max(1, stageSteps[0]);
     return 4 * params;
+  }
+
+  /** Bytes of the weight each in-cache product rate is measured on. */
+  static final long CACHE_PRODUCT_BYTES = 4L << 20;
+
+  /**
+   * Milliseconds a batch-1 decoding step's products take with their weights in the caches, the
+   * bound their arithmetic sets where memory is fast enough: the weights {@link
+   * #weightBytesPerStep(HNetForCausalLM, long[])} counts, as matrices (the LM head every step, each
+   * stage's in the share of steps where it ran; the embedding row, the norms and the conv weights
+   * are left out), each at the rate {@link org.hnet.kernels.MachinePeak#decodeWeightsPerSecond}
+   * measures for its format and its K, once per pair.
+   */
+  static double productsInCacheMs(HNetForCausalLM lm, long[] stageSteps) {
+    Map<String, Double> rate = new java.util.HashMap<>();
+    double ms = 0;
+    org.hnet.nn.Param head = lm.parameters.get("lm_head.weight");
+    if (head == null) head = lm.parameters.get("embeddings.weight");
+    for (org.hnet.nn.Param p : lm.parameters.values()) {
+      int[] shape = p.shape();
+      boolean everyStep = p == head;
+      if (shape.length != 2 || !(everyStep || p.stage >= 0 && p.stage < stageSteps.length))
+        continue;
+      org.hnet.kernels.CompactWeight.Format f = p.compact == null ? null : p.compact.format;
+      int k = shape[1];
+      double r =
+          rate.computeIfAbsent(
+              f + "/" + k,
+              key ->
+                  org.hnet.kernels.MachinePeak.decodeWeightsPerSecond(
+                      f, k, CACHE_PRODUCT_BYTES, 3, 100));
+      double share = everyStep ? 1 : (double) stageSteps[p.stage] / Math.max(1, stageSteps[0]);
+      ms += 1e3 * share * shape[0] * (double) k / r;
+    }
+    return ms;
   }
 
   /**

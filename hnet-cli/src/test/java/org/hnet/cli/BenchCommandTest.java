@@ -326,6 +326,18 @@ class BenchCommandTest {
         d.get("ms_per_byte").asDouble(),
         2e-3 * d.get("ms_per_byte").asDouble() + 1e-4,
         r.out());
+    // against the larger of the memory bound and the products' time in cache, pass by pass
+    double cache = d.get("products_in_cache_ms_per_byte").asDouble();
+    JsonNode larger = d.get("share_of_larger_bound_per_pass");
+    assertTrue(cache > 0, r.out());
+    assertEquals(3, larger.size(), r.out());
+    double[] l = new double[3];
+    for (int i = 0; i < 3; i++) {
+      l[i] = larger.get(i).asDouble();
+      assertEquals(Math.max(weight / p[i], cache) / ms[i], l[i], 2e-3 * l[i] + 1e-5, r.out());
+      assertTrue(l[i] >= s[i] - 1e-6, r.out());
+    }
+    assertEquals(BenchCommand.median(l), d.get("share_of_larger_bound").asDouble(), 1e-4, r.out());
   }
 
   @Test

@@ -7,8 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The machine's limits as the JVM can reach them. FMA peak: every thread runs 12 independent chains
  * of vector FMAs on registers only (no memory traffic), enough to cover the FMA latency on current
  * x86 cores; no model work can run faster. Read bandwidth: streaming sums over an array far larger
- * than the caches. Benchmarks report both beside their achieved figures so that the distance to the
- * limit is visible.
+ * than the caches. Decode products with their weights in cache: what their arithmetic allows when
+ * memory is not the limit. Benchmarks report them beside their achieved figures so that the
+ * distance to the limit is visible.
  */
 public final class MachinePeak {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -136,6 +137,50 @@ public final class MachinePeak {
       if (r > 0) best = Math.max(best, 4.0 * a.length / s / 1e9);
     }
     if (Float.isNaN(sink[0])) throw new AssertionError(); // keeps the sums alive
+    return best;
+  }
+
+  /**
+   * Weights per second that batch-1 decode products reach with their weights in the caches: one row
+   * of x against a random n × {@code k} weight of about {@code bytes} bytes in {@code format}
+   * (null: float32), on {@link Parallel#threads()} threads, the best of {@code runs} runs of about
+   * {@code millis} ms each after a warm-up (best: a shared machine only ever slows a run). The same
+   * kernels, split over the threads the same way, as a decode step's products, with memory taken
+   * out of the way: what their arithmetic and the caches allow. A few MB is the size of a published
+   * model's products (a smaller weight measures the threads' hand-off more than the arithmetic) and
+   * still fits a last-level cache.
+   */
+  public static double decodeWeightsPerSecond(
+      CompactWeight.Format format, int k, long bytes, int runs, int millis) {
+    if (k < 1 || bytes < 1 || runs < 1 || millis < 1)
+      throw new IllegalArgumentException("k, bytes, runs and millis must be positive");
+    double perWeight = format == null ? 4 : format == CompactWeight.Format.BF16 ? 2 : 1.125;
+    int n = (int) Math.max(64, Math.min(1 << 20, bytes / (perWeight * k)) / 64 * 64);
+    float[] f = new float[Math.multiplyExact(n, k)];
+    java.util.SplittableRandom r = new java.util.SplittableRandom(0);
+    for (int i = 0; i < f.length; i++) f[i] = (float) (0.02 * r.nextGaussian());
+    CompactWeight w =
+        format == null
+            ? null
+            : format == CompactWeight.Format.BF16
+                ? CompactWeight.bf16(f, 0, n, k)
+                : CompactWeight.int8(f, 0, n, k);
+    float[] x = new float[k], y = new float[n];
+    for (int i = 0; i < k; i++) x[i] = (float) r.nextGaussian();
+    Runnable product =
+        w == null
+            ? () -> MatmulDecode.decode(y, 0, x, 0, f, 0, null, 0, 1, n, k)
+            : () -> MatmulCompact.decode(y, 0, x, 0, w, null, 0, 1);
+    long calls = 1;
+    double best = 0;
+    for (int round = -2; round < runs; round++) { // rounds -2 and -1: warm-up, calibration
+      long start = System.nanoTime();
+      for (long c = 0; c < calls; c++) product.run();
+      double s = (System.nanoTime() - start) / 1e9;
+      if (round >= 0) best = Math.max(best, (double) calls * n * k / s);
+      calls = Math.max(1, (long) (calls * (millis / 1e3) / Math.max(s, 1e-6)));
+    }
+    if (Float.isNaN(y[0])) throw new AssertionError(); // keeps the products alive
     return best;
   }
 

@@ -757,11 +757,6 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * Bytes of weights a decoding step reads on average: the LM head and one embedding row every
-   * step, each stage's own parameters (blocks, norms, router, residual projection, pad) in the
-   * share of steps where that stage ran. float32: 4 bytes per parameter.
-   */
-  /**
    * As {@link #weightBytesPerStep(HNetConfig, long[])}, counting each stage's parameters in the
    * bytes the model holds them in (bf16 and int8 weights read fewer).
    */
@@ -777,6 +772,11 @@ final class BenchCommand implements Callable<Integer> {
     return bytes;
   }
 
+  /**
+   * Bytes of weights a decoding step reads on average: the LM head and one embedding row every
+   * step, each stage's own parameters (blocks, norms, router, residual projection, pad) in the
+   * share of steps where that stage ran. float32: 4 bytes per parameter.
+   */
   static double weightBytesPerStep(HNetConfig cfg, long[] stageSteps) {
     int d0 = cfg.stage(0).dModel();
     double params = (double) cfg.vocabSize() * d0 + d0;
@@ -828,10 +828,6 @@ final class BenchCommand implements Callable<Integer> {
     return 8 * (weightMb1 + kvMb1) / (weightMb8 + kvMb8);
   }
 
-  /**
-   * Peak heap since the last reset: the sum of the heap pools' peaks (an upper bound on the live
-   * peak).
-   */
   /** The process's peak resident set (VmHWM in /proc/self/status), in bytes; -1 where unknown. */
   static long peakRssBytes() {
     try {
@@ -847,6 +843,10 @@ final class BenchCommand implements Callable<Integer> {
     return -1;
   }
 
+  /**
+   * Peak heap since the last reset: the sum of the heap pools' peaks (an upper bound on the live
+   * peak).
+   */
   static long peakHeap() {
     long sum = 0;
     for (var pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {

@@ -7,6 +7,7 @@ import org.hnet.HNetModel;
 import org.hnet.config.FlopCount;
 import org.hnet.config.HNetConfig;
 import org.hnet.nn.HNetForCausalLM;
+import org.hnet.nn.WeightFormat;
 import org.hnet.train.Evaluator;
 import org.hnet.train.data.Corpus;
 import picocli.CommandLine.ArgGroup;
@@ -25,7 +26,9 @@ import picocli.CommandLine.Spec;
       "Prints the layer tree of an H-Net config and its parameter count per level and in total, then its",
       "FLOPs per byte (forward, and training = 3 × forward) for rows of --seq-len bytes. An H-Net's inner",
       "levels cost in proportion to the compression: --compression gives it, or --model with --data",
-      "measures it on a sample; by default the training targets (6 for one stage, 3 per stage with more)."
+      "measures it on a sample; by default the training targets (6 for one stage, 3 per stage with more).",
+      "Then the bytes of weights each --weights format holds and a batch-1 decoding step reads per byte",
+      "at that compression, and with --model the weights file's size and the format it loads in."
     },
     footer = {
       "",
@@ -142,8 +145,73 @@ final class InspectCommand implements Callable<Integer> {
         stages == 0 ? "" : "; " + Numbers.compression(comp) + ", " + where,
         FlopCount.format(fwd),
         FlopCount.format(3 * fwd));
+    printWeights(out, cfg, comp, stages == 0 ? "" : "; " + Numbers.compression(comp));
+    if (source.model != null) printStored(out, HNetModel.modelDirectory(source.model));
     out.flush();
     return 0;
+  }
+
+  /**
+   * The bytes each {@code --weights} format holds, and those a batch-1 decoding step reads per byte
+   * at the compression {@code comp}: the LM head and one embedding row at every step, stage s's own
+   * parameters in the share 1 / (N_0 ··· N_(s-1)) of the steps where it runs (the weights that
+   * {@code hnet bench} counts for its bound).
+   */
+  static void printWeights(
+      java.io.PrintWriter out, HNetConfig cfg, double[] comp, String compression) {
+    long products = 0, all = cfg.parameterCount();
+    var shapes = cfg.parameterShapes();
+    for (String name : cfg.productWeights()) {
+      int[] sh = shapes.get(name);
+      products += (long) sh[0] * sh[1];
+    }
+    StringBuilder held = new StringBuilder(), read = new StringBuilder();
+    int d0 = cfg.stage(0).dModel();
+    for (WeightFormat f : WeightFormat.values()) {
+      long[] b = f.bytesPerStage(cfg);
+      double total = 0, perByte = 4.0 * ((double) cfg.vocabSize() * d0 + d0), share = 1;
+      for (long x : b) total += x;
+      for (int s = 0; s < cfg.numStages(); s++) {
+        if (s > 0) share /= comp[s - 1];
+        perByte += b[s + 1] * share;
+      }
+      String sep = held.isEmpty() ? "" : ", ";
+      held.append(sep).append(f.label()).append(' ').append(megabytes(total));
+      read.append(sep).append(f.label()).append(' ').append(megabytes(perByte));
+    }
+    out.printf(
+        Locale.ROOT,
+        "Weights held (--weights): %s (the large products, %.1f%% of the parameters, in that"
+            + " format; the rest float32)%n",
+        held,
+        100.0 * products / all);
+    if (cfg.tokenizer() == null)
+      out.printf(Locale.ROOT, "Weights read per decoded byte (batch 1%s): %s%n", compression, read);
+  }
+
+  /** The model's weights file: its size, and the format it holds (what loading gives). */
+  private static void printStored(java.io.PrintWriter out, Path dir) {
+    Path st = dir.resolve("model.safetensors"), pt = dir.resolve("model.pt");
+    Path file = java.nio.file.Files.isRegularFile(st) ? st : pt;
+    if (!java.nio.file.Files.isRegularFile(file)) return;
+    long size;
+    try {
+      size = java.nio.file.Files.size(file);
+    } catch (java.io.IOException e) {
+      return; // the file vanished: nothing to report
+    }
+    WeightFormat f = org.hnet.io.Checkpoints.storedFormat(dir);
+    out.printf(
+        Locale.ROOT,
+        "Stored: %s, %s; loads as %s unless --weights says otherwise%n",
+        file,
+        megabytes(size),
+        f == WeightFormat.F32 ? "float32" : f.label() + " (written by hnet quantize)");
+  }
+
+  /** Bytes as MB with one decimal, thousands grouped. */
+  static String megabytes(double bytes) {
+    return String.format(Locale.ROOT, "%,.1f MB", bytes / 1e6);
   }
 
   /** Mean bytes per token of the first 1 MB of a sample's text. */

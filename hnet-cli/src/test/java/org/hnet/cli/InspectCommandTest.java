@@ -23,6 +23,31 @@ class InspectCommandTest {
     assertTrue(r.out().replace("_", ",").contains(count), "expected " + count + " in:\n" + r.out());
   }
 
+  /**
+   * The bytes each format holds, against the files of 2-stage XL that hnet init and hnet quantize
+   * wrote (docs/performance.md: 6,414 MB float32, 3,229 MB bf16, 1,836 MB int8, headers included).
+   */
+  @Test
+  void printsTheBytesEachFormatHoldsAndReadsPerByte() {
+    var r =
+        ForwardCommandTest.run("inspect", "--config", "../configs/official/hnet_2stage_XL.json");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(
+        r.out()
+            .contains("Weights held (--weights): f32 6,414.0 MB, bf16 3,229.3 MB, int8 1,836.0 MB"),
+        r.out());
+    // at 3 and 9 bytes per chunk the inner stages' weights count a third and a ninth
+    var cfg =
+        org.hnet.config.HNetConfig.parse(
+            java.nio.file.Path.of("../configs/official/hnet_2stage_XL.json"));
+    long[] b = org.hnet.nn.WeightFormat.INT8.bytesPerStage(cfg);
+    int d0 = cfg.stage(0).dModel();
+    double perByte = 4.0 * (256 * d0 + d0) + b[1] + b[2] / 3.0 + b[3] / 9.0;
+    assertTrue(
+        r.out().contains("int8 " + InspectCommand.megabytes(perByte) + "\n"),
+        InspectCommand.megabytes(perByte) + " in:\n" + r.out());
+  }
+
   @Test
   void aBadConfigIsOneLineNamingTheField(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
       throws Exception {

@@ -53,6 +53,20 @@ class QuantizeCommandTest {
     try (var s = Files.list(tmp)) {
       assertEquals(2, s.count(), "no temporary left beside it"); // t.txt and m-int8
     }
+    // inspect says what the directory holds, and the int8 bytes it predicts are the file's
+    // tensors (the file adds its JSON header)
+    r = ForwardCommandTest.run("inspect", "--model", q.toString());
+    assertEquals(0, r.code(), r.err());
+    long file = Files.size(q.resolve("model.safetensors"));
+    assertTrue(
+        r.out()
+            .contains("model.safetensors, " + InspectCommand.megabytes(file) + "; loads as int8"),
+        r.out());
+    java.util.regex.Matcher held =
+        java.util.regex.Pattern.compile("int8 ([0-9,.]+) MB \\(the large").matcher(r.out());
+    assertTrue(held.find(), r.out());
+    double heldMb = Double.parseDouble(held.group(1).replace(",", ""));
+    assertTrue(file / 1e6 - heldMb >= -0.05 && file / 1e6 - heldMb < 0.1, heldMb + " of " + file);
     // the new directory is the user's, like one made by mkdir: not owner-only
     if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
       Path plain = Files.createDirectory(tmp.resolve("plain"));

@@ -138,6 +138,17 @@ public record HNetConfig(
     return map;
   }
 
+  /**
+   * The state_dict keys of the large products' weights (out, in), in {@link #parameterShapes()}
+   * order: the mixers' and MLPs' Linear layers (Mamba-2 in_proj and out_proj, attention Wqkv and
+   * out_proj, SwiGLU fc1 and fc2), the weights a model loaded in bf16 or int8 holds compact.
+   */
+  public java.util.Set<String> productWeights() {
+    java.util.Set<String> set = new java.util.LinkedHashSet<>();
+    for (ParameterShapes.Param p : ParameterShapes.of(this)) if (p.product()) set.add(p.name());
+    return set;
+  }
+
   /** Number of trainable parameters; a tied lm_head is counted once (named_parameters()). */
   public long parameterCount() {
     long n = embeddingParameterCount();

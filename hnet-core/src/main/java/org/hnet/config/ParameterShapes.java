@@ -20,8 +20,11 @@ final class ParameterShapes {
   /** Stage value of the parameters outside every stage (embeddings, lm_head). */
   static final int NO_STAGE = -1;
 
-  /** One state_dict entry and the stage it belongs to. */
-  record Param(String name, int[] shape, int stage) {
+  /**
+   * One state_dict entry, the stage it belongs to, and whether it is a large product's weight (out,
+   * in): a mixer's or an MLP's Linear layer, the weights a bf16 or int8 model holds compact.
+   */
+  record Param(String name, int[] shape, int stage, boolean product) {
     long numel() {
       long n = 1;
       for (int d : shape) {
@@ -90,26 +93,31 @@ final class ParameterShapes {
         add(b + "mixer.dt_bias", s, heads);
         add(b + "mixer.A_log", s, heads);
         add(b + "mixer.D", s, heads);
-        add(b + "mixer.in_proj.weight", s, ssm.inProjDim(d), d);
+        product(b + "mixer.in_proj.weight", s, ssm.inProjDim(d), d);
         add(b + "mixer.conv1d.weight", s, ssm.convDim(d), 1, ssm.dConv());
         add(b + "mixer.conv1d.bias", s, ssm.convDim(d));
         add(b + "mixer.norm.weight", s, ssm.dInner(d));
-        add(b + "mixer.out_proj.weight", s, d, ssm.dInner(d));
+        product(b + "mixer.out_proj.weight", s, d, ssm.dInner(d));
       } else {
-        add(b + "mixer.Wqkv.weight", s, 3 * d, d);
-        add(b + "mixer.out_proj.weight", s, d, d);
+        product(b + "mixer.Wqkv.weight", s, 3 * d, d);
+        product(b + "mixer.out_proj.weight", s, d, d);
       }
       if (block.hasMlp()) {
         int h = st.mlpHidden();
         add(b + "norm2.weight", s, d);
-        add(b + "mlp.fc1.weight", s, 2 * h, d);
-        add(b + "mlp.fc2.weight", s, d, h);
+        product(b + "mlp.fc1.weight", s, 2 * h, d);
+        product(b + "mlp.fc2.weight", s, d, h);
       }
     }
     add(prefix + "rmsnorm.weight", s, d);
   }
 
   private void add(String name, int stage, int... shape) {
-    out.add(new Param(name, shape.clone(), stage));
+    out.add(new Param(name, shape.clone(), stage, false));
+  }
+
+  /** A large product's weight (out, in). */
+  private void product(String name, int stage, int out, int in) {
+    this.out.add(new Param(name, new int[] {out, in}, stage, true));
   }
 }

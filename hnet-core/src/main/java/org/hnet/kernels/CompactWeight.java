@@ -470,6 +470,11 @@ public final class CompactWeight {
    * groups of a row, as on every official size).
    */
   public long bytes() {
+    return bytes(format, n, k);
+  }
+
+  /** Bytes an n × k weight in {@code format} streams when read once ({@link #bytes()}). */
+  public static long bytes(Format format, int n, int k) {
     return format == Format.BF16 ? 2L * n * k : (long) n * k + 4L * n * groups(k);
   }
 

@@ -1,6 +1,7 @@
 package org.hnet.nn;
 
 import java.util.Locale;
+import org.hnet.config.HNetConfig;
 import org.hnet.kernels.CompactWeight;
 
 /**
@@ -24,6 +25,31 @@ public enum WeightFormat {
   public static WeightFormat parse(String label) {
     for (WeightFormat f : values()) if (f.label().equalsIgnoreCase(label)) return f;
     return null;
+  }
+
+  /**
+   * Bytes a model of {@code cfg} loaded in this format holds in its weights, as {@link
+   * Param#bytes()} counts them: [0] the embeddings and the LM head (once if tied), [s + 1] stage
+   * s's own parameters ({@link HNetConfig#parameterCount(int)}'s), the large products' weights
+   * ({@link HNetConfig#productWeights()}) in this format, everything else float32. A loaded model
+   * holds these plus the JVM, buffers and caches.
+   */
+  public long[] bytesPerStage(HNetConfig cfg) {
+    long[] b = new long[cfg.numStages() + 1];
+    b[0] = 4 * cfg.embeddingParameterCount();
+    java.util.Set<String> products = cfg.productWeights();
+    java.util.Map<String, Integer> stages = cfg.parameterStages();
+    CompactWeight.Format c = compact();
+    for (var e : cfg.parameterShapes().entrySet()) {
+      int s = stages.get(e.getKey());
+      if (s < 0) continue; // embeddings, lm_head: counted above
+      int[] shape = e.getValue();
+      b[s + 1] +=
+          c != null && products.contains(e.getKey())
+              ? CompactWeight.bytes(c, shape[0], shape[1])
+              : 4 * Param.numel(shape);
+    }
+    return b;
   }
 
   /** The compact storage of this format (null for F32). */

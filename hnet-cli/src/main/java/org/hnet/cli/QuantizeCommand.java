@@ -54,7 +54,7 @@ final class QuantizeCommand implements Callable<Integer> {
   @Option(
       names = "--weights",
       required = true,
-      paramLabel = "bf16|int8",
+      paramLabel = "f32|bf16|int8",
       converter = WeightsOption.Converter.class,
       description = "The format of the large weights (f32 converts a quantized model back).")
   WeightFormat format;
@@ -64,6 +64,7 @@ final class QuantizeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     Path src = model.dir();
+    WeightFormat stored = Checkpoints.storedFormat(src);
     if (Files.exists(out) && (!Files.isDirectory(out) || hasEntries(out)))
       throw new HNetException(
           "--out " + out + ": exists and is not empty; quantize writes a new model directory");
@@ -94,12 +95,26 @@ final class QuantizeCommand implements Callable<Integer> {
         .println(
             String.format(
                 Locale.ROOT,
-                "wrote %s: %s weights, %.1f MB (from %.1f MB)",
+                "wrote %s: %s weights, %.1f MB (from %.1f MB%s)",
                 out,
                 format.label(),
                 after / 1e6,
-                before / 1e6));
+                before / 1e6,
+                coarser(stored, format)
+                    ? ", "
+                        + stored.label()
+                        + " weights: the values are the "
+                        + stored.label()
+                        + " model's, and what "
+                        + stored.label()
+                        + " rounded off stays lost"
+                    : ""));
     return 0;
+  }
+
+  /** Whether weights stored in {@code from} are coarser than {@code to} holds them. */
+  static boolean coarser(WeightFormat from, WeightFormat to) {
+    return from.compareTo(to) > 0; // F32, BF16, INT8: each coarser than the one before
   }
 
   /** Removes the temporary directory this command made (only the files it writes). */

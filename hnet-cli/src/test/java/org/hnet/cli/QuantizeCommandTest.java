@@ -47,6 +47,7 @@ class QuantizeCommandTest {
             "quantize", "--model", MODEL.toString(), "--out", q.toString(), "--weights", "int8");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("int8 weights"), r.out());
+    assertFalse(r.out().contains("stays lost"), "from float32 nothing is lost before: " + r.out());
     assertTrue(
         Files.size(q.resolve("model.safetensors"))
             < 0.6 * Files.size(MODEL.resolve("model.safetensors")));
@@ -136,6 +137,7 @@ class QuantizeCommandTest {
         ForwardCommandTest.run(
             "quantize", "--model", q.toString(), "--out", back.toString(), "--weights", "f32");
     assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("int8 weights: the values are the int8 model's"), r.out());
     assertEquals(
         Files.size(MODEL.resolve("model.safetensors")),
         Files.size(back.resolve("model.safetensors")),

@@ -152,10 +152,9 @@ final class InspectCommand implements Callable<Integer> {
   }
 
   /**
-   * The bytes each {@code --weights} format holds, and those a batch-1 decoding step reads per byte
-   * at the compression {@code comp}: the LM head and one embedding row at every step, stage s's own
-   * parameters in the share 1 / (N_0 ··· N_(s-1)) of the steps where it runs (the weights that
-   * {@code hnet bench} counts for its bound).
+   * The bytes each {@code --weights} format holds ({@link WeightFormat#bytesPerStage}), and those a
+   * batch-1 decoding step reads per byte at the compression {@code comp} ({@link
+   * WeightFormat#bytesPerStep}: the weights {@code hnet bench} counts for its bound).
    */
   static void printWeights(
       java.io.PrintWriter out, HNetConfig cfg, double[] comp, String compression) {
@@ -165,19 +164,16 @@ final class InspectCommand implements Callable<Integer> {
       int[] sh = shapes.get(name);
       products += (long) sh[0] * sh[1];
     }
+    double[] ran = new double[cfg.numStages()];
+    ran[0] = 1;
+    for (int s = 1; s < ran.length; s++) ran[s] = ran[s - 1] / comp[s - 1];
     StringBuilder held = new StringBuilder(), read = new StringBuilder();
-    int d0 = cfg.stage(0).dModel();
     for (WeightFormat f : WeightFormat.values()) {
-      long[] b = f.bytesPerStage(cfg);
-      double total = 0, perByte = 4.0 * ((double) cfg.vocabSize() * d0 + d0), share = 1;
-      for (long x : b) total += x;
-      for (int s = 0; s < cfg.numStages(); s++) {
-        if (s > 0) share /= comp[s - 1];
-        perByte += b[s + 1] * share;
-      }
+      double total = 0;
+      for (long x : f.bytesPerStage(cfg)) total += x;
       String sep = held.isEmpty() ? "" : ", ";
       held.append(sep).append(f.label()).append(' ').append(megabytes(total));
-      read.append(sep).append(f.label()).append(' ').append(megabytes(perByte));
+      read.append(sep).append(f.label()).append(' ').append(megabytes(f.bytesPerStep(cfg, ran)));
     }
     out.printf(
         Locale.ROOT,

@@ -36,16 +36,20 @@ class InspectCommandTest {
         r.out()
             .contains("Weights held (--weights): f32 6,414.0 MB, bf16 3,229.3 MB, int8 1,836.0 MB"),
         r.out());
-    // at 3 and 9 bytes per chunk the inner stages' weights count a third and a ninth
+    // at 3 and 9 bytes per chunk the inner stages run on a third and a ninth of the steps: the
+    // count bench makes from the steps each stage ran in
     var cfg =
         org.hnet.config.HNetConfig.parse(
             java.nio.file.Path.of("../configs/official/hnet_2stage_XL.json"));
-    long[] b = org.hnet.nn.WeightFormat.INT8.bytesPerStage(cfg);
-    int d0 = cfg.stage(0).dModel();
-    double perByte = 4.0 * (256 * d0 + d0) + b[1] + b[2] / 3.0 + b[3] / 9.0;
-    assertTrue(
-        r.out().contains("int8 " + InspectCommand.megabytes(perByte) + "\n"),
-        InspectCommand.megabytes(perByte) + " in:\n" + r.out());
+    double[] ran = {1, 1 / 3.0, 1 / 9.0};
+    double f32 = org.hnet.nn.WeightFormat.F32.bytesPerStep(cfg, ran);
+    assertEquals(BenchCommand.weightBytesPerStep(cfg, new long[] {900, 300, 100}), f32, 1e-6 * f32);
+    for (var f : org.hnet.nn.WeightFormat.values()) {
+      String want = f.label() + " " + InspectCommand.megabytes(f.bytesPerStep(cfg, ran));
+      assertTrue(r.out().contains("Weights read per decoded byte"), r.out());
+      assertTrue(
+          r.out().lines().anyMatch(l -> l.startsWith("Weights read") && l.contains(want)), want);
+    }
   }
 
   @Test

@@ -52,6 +52,22 @@ public enum WeightFormat {
     return b;
   }
 
+  /**
+   * Bytes a batch-1 decoding step of a model of {@code cfg} in this format reads on average: the LM
+   * head and one embedding row at every step (float32), and stage s's own weights ({@link
+   * #bytesPerStage}) in the share {@code ran[s]} of the steps where it runs ({@code ran[0]} = 1; at
+   * a compression of N_i bytes per chunk in stage i, ran[s] = 1 / (N_0 ··· N_(s-1))).
+   */
+  public double bytesPerStep(HNetConfig cfg, double[] ran) {
+    if (ran.length != cfg.numStages())
+      throw new IllegalArgumentException(ran.length + " shares for " + cfg.numStages() + " stages");
+    int d0 = cfg.stage(0).dModel();
+    long[] b = bytesPerStage(cfg);
+    double bytes = 4.0 * ((double) cfg.vocabSize() * d0 + d0);
+    for (int s = 0; s < ran.length; s++) bytes += b[s + 1] * ran[s];
+    return bytes;
+  }
+
   /** The compact storage of this format (null for F32). */
   CompactWeight.Format compact() {
     return switch (this) {

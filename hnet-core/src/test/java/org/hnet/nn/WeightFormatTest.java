@@ -2,6 +2,7 @@ package org.hnet.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Collections;
@@ -55,6 +56,15 @@ class WeightFormatTest {
       long[] f32 = WeightFormat.F32.bytesPerStage(cfg);
       assertEquals(f32[0], int8[0], "embeddings and LM head stay float32");
       for (int s = 1; s < f32.length; s++) assertTrue(int8[s] < f32[s] / 2, "stage " + s);
+      // a step reads the LM head, one embedding row, and each stage in the share it runs
+      double head = 4.0 * (256 * 64 + 64);
+      assertEquals(
+          head + int8[1] + int8[2] / 4.0,
+          WeightFormat.INT8.bytesPerStep(cfg, new double[] {1, 0.25}),
+          1e-6);
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> WeightFormat.F32.bytesPerStep(cfg, new double[] {1}));
     }
   }
 }

@@ -187,9 +187,8 @@ final class InspectCommand implements Callable<Integer> {
 
   /** The model's weights file: its size, and the format it holds (what loading gives). */
   private static void printStored(java.io.PrintWriter out, Path dir) {
-    Path st = dir.resolve("model.safetensors"), pt = dir.resolve("model.pt");
-    Path file = java.nio.file.Files.isRegularFile(st) ? st : pt;
-    if (!java.nio.file.Files.isRegularFile(file)) return;
+    Path file = org.hnet.io.Checkpoints.weightsFile(dir);
+    if (file == null || !java.nio.file.Files.isRegularFile(file)) return;
     long size;
     try {
       size = java.nio.file.Files.size(file);

@@ -30,12 +30,11 @@ final class ModelOption {
   HNetForCausalLM load(org.hnet.nn.WeightFormat format) {
     Path d = dir();
     long size = 0;
-    for (String f : new String[] {"model.safetensors", "model.pt"}) {
-      try {
-        size += java.nio.file.Files.size(d.resolve(f));
-      } catch (java.io.IOException | RuntimeException e) {
-        // absent: loading says what is missing
-      }
+    try {
+      Path f = org.hnet.io.Checkpoints.weightsFile(d);
+      if (f != null) size = java.nio.file.Files.size(f);
+    } catch (java.io.IOException | RuntimeException e) {
+      // unreadable: loading says what is wrong
     }
     try (Progress p =
         Progress.spinner(

@@ -88,7 +88,8 @@ final class QuantizeCommand implements Callable<Integer> {
       if (fresh) deleteOwn(dir);
       throw e;
     }
-    long before = size(src.resolve("model.safetensors")) + size(src.resolve("model.pt"));
+    Path read = Checkpoints.weightsFile(src);
+    long before = read == null ? 0 : size(read);
     long after = size(out.resolve("model.safetensors"));
     spec.commandLine()
         .getOut()

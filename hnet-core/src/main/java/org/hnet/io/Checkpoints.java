@@ -34,15 +34,25 @@ public final class Checkpoints {
     if (!Files.isDirectory(modelDir)) {
       throw new HNetException(modelDir + ": no such model directory");
     }
-    Path st = modelDir.resolve("model.safetensors");
-    if (Files.exists(st)) {
-      return SafeTensors.read(st); // which refuses a pipe or a device by name
+    Path f = weightsFile(modelDir);
+    if (f == null)
+      throw new HNetException(modelDir + ": contains neither model.safetensors nor model.pt");
+    // each reader refuses a pipe or a device by name
+    return f.getFileName().toString().equals("model.pt")
+        ? TorchCheckpoint.read(f)
+        : SafeTensors.read(f);
+  }
+
+  /**
+   * The weights file a model directory's load reads: model.safetensors if it exists, else model.pt
+   * if it exists, else null.
+   */
+  public static Path weightsFile(Path modelDir) {
+    for (String name : new String[] {"model.safetensors", "model.pt"}) {
+      Path f = modelDir.resolve(name);
+      if (Files.exists(f)) return f;
     }
-    Path pt = modelDir.resolve("model.pt");
-    if (Files.exists(pt)) {
-      return TorchCheckpoint.read(pt);
-    }
-    throw new HNetException(modelDir + ": contains neither model.safetensors nor model.pt");
+    return null;
   }
 
   /**
